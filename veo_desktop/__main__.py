@@ -1,0 +1,3 @@
+from veo_desktop.app import main
+
+raise SystemExit(main())

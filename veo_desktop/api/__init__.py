@@ -1,0 +1,64 @@
+"""The APIXO client layer (no Qt): request models, validation, the async client, errors."""
+
+from veo_desktop.api.client import ApixoClient
+from veo_desktop.api.errors import (
+    ApiStatusError,
+    ApixoConnectionError,
+    ApixoError,
+    ApixoTimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ExtendSourceError,
+    InsufficientBalanceError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ResponseFormatError,
+    ServerError,
+    SubmissionUncertainError,
+)
+from veo_desktop.api.models import (
+    PRICES,
+    AspectRatio,
+    ExtendRequest,
+    GenerationRequest,
+    GenerationType,
+    Mode,
+    Model,
+    Problem,
+    RequestInvalidError,
+    price_of,
+)
+from veo_desktop.api.responses import ApixoState, TaskStatus
+from veo_desktop.api.retry import RetryPolicy
+
+__all__ = [
+    "PRICES",
+    "ApiStatusError",
+    "ApixoClient",
+    "ApixoConnectionError",
+    "ApixoError",
+    "ApixoState",
+    "ApixoTimeoutError",
+    "AspectRatio",
+    "AuthenticationError",
+    "BadRequestError",
+    "ExtendRequest",
+    "ExtendSourceError",
+    "GenerationRequest",
+    "GenerationType",
+    "InsufficientBalanceError",
+    "Mode",
+    "Model",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Problem",
+    "RateLimitedError",
+    "RequestInvalidError",
+    "ResponseFormatError",
+    "RetryPolicy",
+    "ServerError",
+    "SubmissionUncertainError",
+    "TaskStatus",
+    "price_of",
+]

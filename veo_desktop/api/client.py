@@ -1,0 +1,306 @@
+"""The async APIXO client: submit, extend, status and balance over one ``httpx.AsyncClient``.
+
+Reads (status, balance) are retried on 429, 5xx, connection errors and timeouts with
+exponential backoff and jitter. A submission creates a paid task and is *not idempotent*,
+so it is retried only when APIXO provably did not take it (nothing reached the server, or
+APIXO answered 429 or 503). When the answer to a submission is lost after the body was
+sent, :class:`SubmissionUncertainError` is raised and nothing is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import httpx
+
+from veo_desktop import __version__
+from veo_desktop.api.errors import (
+    ApiStatusError,
+    ApixoConnectionError,
+    ApixoError,
+    ApixoTimeoutError,
+    RateLimitedError,
+    ResponseFormatError,
+    SubmissionUncertainError,
+    error_for_status,
+)
+from veo_desktop.api.models import AnyRequest, ExtendRequest, GenerationRequest, Model
+from veo_desktop.api.responses import (
+    TaskStatus,
+    error_text,
+    parse_balance,
+    parse_status,
+    parse_submit,
+)
+from veo_desktop.api.retry import RetryPolicy, parse_retry_after
+from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"veo-desktop/{__version__}"
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
+#: Status codes after which APIXO provably did not take a submission.
+_SUBMIT_NOT_TAKEN = frozenset({429, 503})
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class _Verdict(Enum):
+    RETRY = "retry"
+    UNCERTAIN = "uncertain"
+    RAISE = "raise"
+
+
+class _Secret:
+    """Holds the API key; its repr never shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+
+class ApixoClient:
+    """Talks to APIXO's Veo 3.1 endpoints. Close it with :meth:`aclose` (or ``async with``).
+
+    Args:
+        api_key: the APIXO key. Kept private: never in a repr, log line or error.
+        base_url: the API root; https only, except plain http on a loopback host.
+        timeout: httpx timeouts for every request.
+        read_retry: backoff for status and balance requests.
+        submit_retry: backoff for submissions (only used when provably not taken).
+        transport: an httpx transport (tests); default is httpx's own.
+        sleep: awaited between attempts (tests pass a fake).
+        rng: jitter source in [0, 1).
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        read_retry: RetryPolicy | None = None,
+        submit_retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        if not api_key or not api_key.strip():
+            raise ValueError("An APIXO API key is needed (Settings > API key).")
+        self.base_url = normalize_base_url(base_url)
+        self._key = _Secret(api_key.strip())
+        self._read_retry = read_retry or RetryPolicy()
+        self._submit_retry = submit_retry or RetryPolicy(max_attempts=4)
+        self._sleep = sleep
+        self._rng = rng
+        self._http = httpx.AsyncClient(
+            timeout=timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"ApixoClient(base_url={self.base_url!r})"
+
+    async def __aenter__(self) -> ApixoClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    # -- the API ---------------------------------------------------------------------
+
+    async def submit(self, request: GenerationRequest) -> str:
+        """Submit a ``veo-3-1`` task; return APIXO's task id.
+
+        Raises:
+            RequestInvalidError: the request breaks a documented rule; nothing was sent.
+            SubmissionUncertainError: the request may have created a task; not re-sent.
+            ApixoError: any other typed failure; APIXO did not take the task.
+        """
+        return await self._submit(request.validated())
+
+    async def extend(self, request: ExtendRequest) -> str:
+        """Submit a ``veo-3-1-extend`` task; return APIXO's task id (same errors as submit)."""
+        return await self._submit(request.validated())
+
+    async def status(self, task_id: str, *, model: str = Model.VEO) -> TaskStatus:
+        """Fetch one task's status (``model`` is ``veo-3-1`` or ``veo-3-1-extend``)."""
+        if not task_id:
+            raise ValueError("a task id is needed")
+        body = await self._read(f"/statusTask/{Model(model).value}", params={"taskId": task_id})
+        return parse_status(body, expected_task_id=task_id)
+
+    async def balance(self) -> Decimal:
+        """The key's remaining balance in USD."""
+        return parse_balance(await self._read("/apikeys/current-balance"))
+
+    # -- plumbing --------------------------------------------------------------------
+
+    async def _read(self, path: str, params: dict[str, str] | None = None) -> bytes:
+        policy = self._read_retry
+        attempt = 1
+        while True:
+            try:
+                return await self._send("GET", path, params=params)
+            except ApixoError as error:
+                if not error.transient or attempt >= policy.max_attempts:
+                    raise
+                if isinstance(error, ResponseFormatError):
+                    raise
+                await self._wait(policy, attempt, error, f"GET {path}")
+                attempt += 1
+
+    async def _submit(self, request: AnyRequest) -> str:
+        path = f"/generateTask/{request.model.value}"
+        payload = request.to_payload()
+        policy = self._submit_retry
+        attempt = 1
+        while True:
+            try:
+                body = await self._send("POST", path, json=payload)
+                try:
+                    return parse_submit(body)
+                except ResponseFormatError as error:
+                    raise SubmissionUncertainError(error, price=request.price) from error
+                except ApiStatusError as error:  # an error code inside a 200 envelope
+                    verdict = _submit_verdict(error)
+                    if verdict is _Verdict.UNCERTAIN:
+                        raise SubmissionUncertainError(error, price=request.price) from error
+                    raise
+            except SubmissionUncertainError:
+                raise
+            except ApixoError as error:
+                verdict = _submit_verdict(error)
+                if verdict is _Verdict.UNCERTAIN:
+                    log.warning("submission to %s uncertain: %s", path, type(error).__name__)
+                    raise SubmissionUncertainError(error, price=request.price) from error
+                if verdict is _Verdict.RAISE or attempt >= policy.max_attempts:
+                    raise
+                await self._wait(policy, attempt, error, f"POST {path}")
+                attempt += 1
+
+    async def _wait(self, policy: RetryPolicy, attempt: int, error: ApixoError, what: str) -> None:
+        retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+        delay = policy.delay(attempt, retry_after, self._rng)
+        log.info(
+            "%s failed (%s); retry %d/%d in %.2f s",
+            what,
+            type(error).__name__,
+            attempt,
+            policy.max_attempts - 1,
+            delay,
+        )
+        await self._sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None = None,
+        json: dict[str, Any] | None = None,
+    ) -> bytes:
+        url = self.base_url + path
+        headers = {"Authorization": f"Bearer {self._key.reveal()}"}
+        started = time.monotonic()
+        try:
+            response = await self._http.request(
+                method, url, params=params, json=json, headers=headers
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _transport_error(exc, sent=False) from None
+        except httpx.TransportError as exc:
+            raise _transport_error(exc, sent=True) from None
+        elapsed = time.monotonic() - started
+        log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, elapsed)
+        if response.is_success:
+            return response.content
+        raise _status_error(response)
+
+
+def _submit_verdict(error: ApixoError) -> _Verdict:
+    """Decide whether a failed submission may be retried, is uncertain, or is final."""
+    if isinstance(error, ApixoConnectionError | ApixoTimeoutError):
+        return _Verdict.UNCERTAIN if error.sent else _Verdict.RETRY
+    if isinstance(error, ApiStatusError):
+        if error.status_code in _SUBMIT_NOT_TAKEN:
+            return _Verdict.RETRY
+        if error.status_code >= 500:
+            return _Verdict.UNCERTAIN
+    return _Verdict.RAISE
+
+
+def _status_error(response: httpx.Response) -> ApiStatusError:
+    message, detail = "", ""
+    content_type = response.headers.get("content-type", "")
+    if "json" in content_type or response.content[:1] in (b"{", b"["):
+        with contextlib.suppress(ValueError):
+            message, detail = error_text(response.json())
+    elif "html" in content_type:
+        detail = "(an HTML error page)"
+    retry_after = parse_retry_after(response.headers)
+    return error_for_status(response.status_code, message, detail, retry_after=retry_after)
+
+
+def _transport_error(exc: httpx.TransportError, *, sent: bool) -> ApixoError:
+    """Map an httpx failure to our errors; the message names the cause, never headers."""
+    host = exc.request.url.host if _has_request(exc) else "APIXO"
+    if isinstance(exc, httpx.TimeoutException):
+        if sent:
+            return ApixoTimeoutError(
+                f"{host} did not answer in time. Check the connection; the app tries again.",
+                sent=True,
+            )
+        return ApixoTimeoutError(
+            f"Could not reach {host} in time. Check your internet connection.", sent=False
+        )
+    if sent:
+        return ApixoConnectionError(
+            f"The connection to {host} broke before an answer arrived "
+            f"({type(exc).__name__}). Check your internet connection.",
+            sent=True,
+        )
+    return ApixoConnectionError(
+        f"Could not connect to {host} ({_short(exc)}). Check your internet connection "
+        "and the API address in Settings.",
+        sent=False,
+    )
+
+
+def _has_request(exc: httpx.TransportError) -> bool:
+    try:
+        exc.request  # noqa: B018 - raises RuntimeError when unset
+    except RuntimeError:
+        return False
+    return True
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) <= 120 else text[:119] + "\u2026"

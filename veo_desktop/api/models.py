@@ -1,0 +1,407 @@
+"""Request models for ``veo-3-1`` and ``veo-3-1-extend``, validated before anything is sent.
+
+Every rule the published Veo 3.1 page states is checked here, so a request APIXO would
+reject (and a person would wait for, or pay for) never leaves the machine. Validation
+returns every problem at once, each tied to the field a person would fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Self
+
+from veo_desktop.api.urls import url_problem
+
+MAX_PROMPT_LENGTH = 10_000
+MAX_SEED = 2**32 - 1
+
+
+class Model(StrEnum):
+    VEO = "veo-3-1"
+    EXTEND = "veo-3-1-extend"
+
+
+class Mode(StrEnum):
+    FAST = "fast"
+    QUALITY = "quality"
+
+
+class GenerationType(StrEnum):
+    TEXT = "TEXT_2_VIDEO"
+    FRAMES = "FIRST_AND_LAST_FRAMES_2_VIDEO"
+    REFERENCE = "REFERENCE_2_VIDEO"
+
+
+class AspectRatio(StrEnum):
+    LANDSCAPE = "16:9"
+    PORTRAIT = "9:16"
+    AUTO = "auto"
+
+
+class Provider(StrEnum):
+    AUTO = "auto"
+    VALUE = "value"
+    OFFICIAL = "official"
+
+
+class RequestType(StrEnum):
+    ASYNC = "async"
+    CALLBACK = "callback"
+
+
+PRICES: Mapping[str, Decimal] = {Mode.FAST: Decimal("0.20"), Mode.QUALITY: Decimal("1.50")}
+
+#: How many image URLs each generation type takes (inclusive bounds).
+IMAGE_COUNTS: Mapping[str, tuple[int, int]] = {
+    GenerationType.TEXT: (0, 0),
+    GenerationType.FRAMES: (1, 2),
+    GenerationType.REFERENCE: (1, 3),
+}
+
+
+def price_of(mode: str) -> Decimal:
+    """The price of one video in ``mode`` (extends are billed by their mode too)."""
+    try:
+        return PRICES[mode]
+    except KeyError:
+        raise ValueError(f"unknown mode {mode!r}") from None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a request cannot be sent, tied to the field a person would fix.
+
+    ``field`` is the API's name for it (``prompt``, ``image_urls[1]``, ...).
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class RequestInvalidError(ValueError):
+    """A request broke the documented rules; nothing was sent."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _one_of(value: str, allowed: type[StrEnum], what: str) -> str | None:
+    if value in {m.value for m in allowed}:
+        return None
+    choices = ", ".join(m.value for m in allowed)
+    return f"Choose a {what}: {choices} (got {value!r})."
+
+
+def _prompt_problems(prompt: str) -> list[Problem]:
+    if not prompt.strip():
+        return [Problem("prompt", "Write a prompt: describe the video you want.")]
+    if len(prompt) > MAX_PROMPT_LENGTH:
+        over = len(prompt) - MAX_PROMPT_LENGTH
+        return [
+            Problem(
+                "prompt",
+                f"The prompt is {len(prompt):,} characters; the limit is "
+                f"{MAX_PROMPT_LENGTH:,}. Shorten it by {over:,}.",
+            )
+        ]
+    return []
+
+
+def _common_problems(
+    *,
+    mode: str,
+    seed: int | None,
+    watermark: str | None,
+    provider: str | None,
+    request_type: str,
+    callback_url: str | None,
+) -> list[Problem]:
+    problems: list[Problem] = []
+    if message := _one_of(mode, Mode, "mode"):
+        problems.append(Problem("mode", message))
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+    ):
+        problems.append(Problem("seed", f"The seed must be a whole number from 0 to {MAX_SEED}."))
+    if not _is_optional(watermark, str):
+        problems.append(Problem("watermark", "The watermark must be text."))
+    if provider is not None and (message := _one_of(provider, Provider, "provider route")):
+        problems.append(Problem("provider", message))
+    if message := _one_of(request_type, RequestType, "request type"):
+        problems.append(Problem("request_type", message))
+    elif request_type == RequestType.CALLBACK:
+        if not callback_url:
+            problems.append(
+                Problem("callback_url", "Callback delivery needs a public https callback URL.")
+            )
+        elif message := url_problem(
+            callback_url, what="The callback URL", allow_loopback_http=False
+        ):
+            problems.append(Problem("callback_url", message))
+    elif callback_url:
+        problems.append(
+            Problem("callback_url", "A callback URL is only used with request type 'callback'.")
+        )
+    return problems
+
+
+def _top_level(
+    payload: dict[str, Any], request_type: str, callback_url: str | None, provider: str | None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"request_type": request_type}
+    if request_type == RequestType.CALLBACK and callback_url:
+        body["callback_url"] = callback_url
+    if provider is not None:
+        body["provider"] = provider
+    body["input"] = payload
+    return body
+
+
+def _optional_input(
+    payload: dict[str, Any], seed: int | None, watermark: str | None
+) -> dict[str, Any]:
+    if seed is not None:
+        payload["seed"] = seed
+    if watermark:
+        payload["watermark"] = watermark
+    return payload
+
+
+def _check(problems: list[Problem]) -> None:
+    if problems:
+        raise RequestInvalidError(problems)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """A ``veo-3-1`` generation, as a person composed it.
+
+    Choice fields hold the API's string values (``"fast"``, ``"TEXT_2_VIDEO"``, ``"16:9"``);
+    :meth:`problems` checks them, so input from a file or the command line is checked the
+    same way as input from the window.
+    """
+
+    prompt: str
+    mode: str = Mode.FAST
+    generation_type: str = GenerationType.TEXT
+    aspect_ratio: str = AspectRatio.LANDSCAPE
+    image_urls: tuple[str, ...] = ()
+    seed: int | None = None
+    watermark: str | None = None
+    enable_translation: bool | None = None
+    provider: str | None = None
+    request_type: str = RequestType.ASYNC
+    callback_url: str | None = None
+
+    model: Model = field(default=Model.VEO, init=False)
+
+    @property
+    def price(self) -> Decimal:
+        return price_of(self.mode)
+
+    def problems(self) -> list[Problem]:
+        """Every reason APIXO's documented rules would reject this request."""
+        problems = _prompt_problems(self.prompt)
+        problems += _common_problems(
+            mode=self.mode,
+            seed=self.seed,
+            watermark=self.watermark,
+            provider=self.provider,
+            request_type=self.request_type,
+            callback_url=self.callback_url,
+        )
+        if message := _one_of(self.aspect_ratio, AspectRatio, "aspect ratio"):
+            problems.append(Problem("aspect_ratio", message))
+        if not _is_optional(self.enable_translation, bool):
+            problems.append(Problem("enableTranslation", "Translation is either on or off."))
+        if message := _one_of(self.generation_type, GenerationType, "generation type"):
+            problems.append(Problem("generationType", message))
+        else:
+            problems += self._image_problems()
+        return problems
+
+    def _image_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        low, high = IMAGE_COUNTS[self.generation_type]
+        count = len(self.image_urls)
+        if self.generation_type == GenerationType.TEXT and count:
+            problems.append(
+                Problem(
+                    "image_urls",
+                    "Text-to-video takes no images. Remove them, or choose first/last "
+                    "frames or reference images.",
+                )
+            )
+        elif self.generation_type == GenerationType.FRAMES and not low <= count <= high:
+            problems.append(
+                Problem(
+                    "image_urls",
+                    "First/last-frame video needs a first frame and, optionally, a last "
+                    f"frame (1 or 2 images; got {count}).",
+                )
+            )
+        elif self.generation_type == GenerationType.REFERENCE:
+            if not low <= count <= high:
+                problems.append(
+                    Problem(
+                        "image_urls",
+                        f"Reference video needs 1 to 3 reference images (got {count}).",
+                    )
+                )
+            if self.mode != Mode.FAST:
+                problems.append(
+                    Problem("mode", "Reference images work only in fast mode. Choose fast.")
+                )
+            if self.aspect_ratio != AspectRatio.LANDSCAPE:
+                problems.append(
+                    Problem(
+                        "aspect_ratio",
+                        "Reference images work only with 16:9. Choose 16:9.",
+                    )
+                )
+        for index, url in enumerate(self.image_urls):
+            what = "The image URL" if count == 1 else f"Image URL {index + 1}"
+            if message := url_problem(url, what=what):
+                problems.append(Problem(f"image_urls[{index}]", message))
+        return problems
+
+    def validated(self) -> Self:
+        """Return self, or raise :class:`RequestInvalidError` listing every problem."""
+        _check(self.problems())
+        return self
+
+    def to_payload(self) -> dict[str, Any]:
+        """The exact JSON body for ``POST /generateTask/veo-3-1``."""
+        payload: dict[str, Any] = {
+            "mode": self.mode,
+            "prompt": self.prompt,
+            "generationType": self.generation_type,
+            "aspect_ratio": self.aspect_ratio,
+        }
+        if self.image_urls:
+            payload["image_urls"] = list(self.image_urls)
+        _optional_input(payload, self.seed, self.watermark)
+        if self.enable_translation is not None:
+            payload["enableTranslation"] = self.enable_translation
+        return _top_level(
+            _plain(payload), str(self.request_type), self.callback_url, _opt(self.provider)
+        )
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any]) -> GenerationRequest:
+        """Rebuild a request from a body made by :meth:`to_payload` (store, sidecar files)."""
+        data = body.get("input") or {}
+        return cls(
+            prompt=str(data.get("prompt", "")),
+            mode=str(data.get("mode", Mode.FAST)),
+            generation_type=str(data.get("generationType", GenerationType.TEXT)),
+            aspect_ratio=str(data.get("aspect_ratio", AspectRatio.LANDSCAPE)),
+            image_urls=tuple(str(u) for u in data.get("image_urls") or ()),
+            seed=data.get("seed"),
+            watermark=data.get("watermark"),
+            enable_translation=data.get("enableTranslation"),
+            provider=body.get("provider"),
+            request_type=str(body.get("request_type", RequestType.ASYNC)),
+            callback_url=body.get("callback_url"),
+        )
+
+    def replace(self, **changes: Any) -> GenerationRequest:
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class ExtendRequest:
+    """A ``veo-3-1-extend``: continue a finished ``veo-3-1`` task with a new prompt."""
+
+    task_id: str
+    prompt: str
+    mode: str = Mode.FAST
+    seed: int | None = None
+    watermark: str | None = None
+    provider: str | None = None
+    request_type: str = RequestType.ASYNC
+    callback_url: str | None = None
+
+    model: Model = field(default=Model.EXTEND, init=False)
+
+    @property
+    def price(self) -> Decimal:
+        return price_of(self.mode)
+
+    def problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        if not self.task_id or not self.task_id.strip():
+            problems.append(Problem("taskId", "Choose the finished task to extend."))
+        problems += _prompt_problems(self.prompt)
+        problems += _common_problems(
+            mode=self.mode,
+            seed=self.seed,
+            watermark=self.watermark,
+            provider=self.provider,
+            request_type=self.request_type,
+            callback_url=self.callback_url,
+        )
+        return problems
+
+    def validated(self) -> Self:
+        _check(self.problems())
+        return self
+
+    def to_payload(self) -> dict[str, Any]:
+        """The exact JSON body for ``POST /generateTask/veo-3-1-extend``."""
+        payload: dict[str, Any] = {"taskId": self.task_id, "mode": self.mode, "prompt": self.prompt}
+        _optional_input(payload, self.seed, self.watermark)
+        return _top_level(
+            _plain(payload), str(self.request_type), self.callback_url, _opt(self.provider)
+        )
+
+    @classmethod
+    def from_payload(cls, body: Mapping[str, Any]) -> ExtendRequest:
+        data = body.get("input") or {}
+        return cls(
+            task_id=str(data.get("taskId", "")),
+            prompt=str(data.get("prompt", "")),
+            mode=str(data.get("mode", Mode.FAST)),
+            seed=data.get("seed"),
+            watermark=data.get("watermark"),
+            provider=body.get("provider"),
+            request_type=str(body.get("request_type", RequestType.ASYNC)),
+            callback_url=body.get("callback_url"),
+        )
+
+    def replace(self, **changes: Any) -> ExtendRequest:
+        return dataclasses.replace(self, **changes)
+
+
+AnyRequest = GenerationRequest | ExtendRequest
+
+
+def request_from_payload(model: str, body: Mapping[str, Any]) -> AnyRequest:
+    """Rebuild the request a stored body was made from, by its model name."""
+    if model == Model.EXTEND:
+        return ExtendRequest.from_payload(body)
+    if model == Model.VEO:
+        return GenerationRequest.from_payload(body)
+    raise ValueError(f"unknown model {model!r}")
+
+
+def _is_optional(value: object, kind: type) -> bool:
+    """Type check for values rebuilt from files, where annotations do not hold."""
+    return value is None or isinstance(value, kind)
+
+
+def _opt(value: str | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _plain(payload: dict[str, Any]) -> dict[str, Any]:
+    """Turn StrEnum members into plain str so the JSON is exactly the documented one."""
+    return {k: (str(v) if isinstance(v, StrEnum) else v) for k, v in payload.items()}
