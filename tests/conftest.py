@@ -7,4 +7,9 @@ os.environ.setdefault("QT_API", "pyside6")
 # Never touch the developer's real keyring, settings or library from a test.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
 
-pytest_plugins = ["tests.fixtures.sim", "tests.fixtures.core", "tests.fixtures.qt"]
+pytest_plugins = [
+    "tests.fixtures.sim",
+    "tests.fixtures.core",
+    "tests.fixtures.qt",
+    "tests.fixtures.s3",
+]
