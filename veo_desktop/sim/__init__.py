@@ -1,0 +1,42 @@
+"""The APIXO simulator: a real HTTP server speaking APIXO's Veo 3.1 API on loopback.
+
+Used by demo mode and by the tests. It is faithful to the published contract
+(``shared/apixo/veo-3-1-page.txt``): the same JSON shapes, states and errors, real H.264 clips,
+and scriptable faults (:class:`Fault`) for what the real service and the network do wrong.
+
+Public API::
+
+    from veo_desktop.sim import Simulator, SimulatorThread, Fault, RequestRecord, TaskInfo
+
+Names are loaded on first use, so the render worker (which imports this package) does not pay
+for aiohttp. Nothing here imports PySide6; only the worker process does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from veo_desktop.sim.faults import Fault
+    from veo_desktop.sim.records import RequestRecord
+    from veo_desktop.sim.server import Simulator
+    from veo_desktop.sim.tasks import TaskInfo
+    from veo_desktop.sim.thread import SimulatorThread
+
+__all__ = ["Fault", "RequestRecord", "Simulator", "SimulatorThread", "TaskInfo"]
+
+_HOMES = {
+    "Fault": "veo_desktop.sim.faults",
+    "RequestRecord": "veo_desktop.sim.records",
+    "Simulator": "veo_desktop.sim.server",
+    "TaskInfo": "veo_desktop.sim.tasks",
+    "SimulatorThread": "veo_desktop.sim.thread",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)
