@@ -1,14 +1,42 @@
-"""Entry point: ``veo-desktop`` opens the window; ``veo-desktop COMMAND`` runs the command line."""
+"""Entry point: ``veo-desktop`` opens the window; ``veo-desktop COMMAND`` runs the command line.
+
+It is also the composition root of the window: :func:`create_main_window` builds the whole
+window (settings, keyring, task store, engine, controller, widgets) for a running
+QApplication whose current asyncio loop is a qasync loop. Qt is imported only when the
+window is wanted, so the command line starts without it.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from veo_desktop.core.secrets import KeyStore
+    from veo_desktop.ui.main_window import MainWindow
+    from veo_desktop.ui.settings_dialog import KeySource
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch to the command line (a subcommand was given) or the window."""
+    """Dispatch to the command line (a subcommand was given) or the window.
+
+    Two flags are for the program itself rather than a person: ``--self-test`` (a headless
+    check that the installed or frozen app works end to end) and the simulator's
+    clip-render worker, which a frozen app must start as itself (there is no ``python``).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
+    from veo_desktop.sim.renderer import RENDER_WORKER_FLAG
+
+    if args[:1] == [RENDER_WORKER_FLAG]:
+        from veo_desktop.sim.render import main as render_main
+
+        return render_main()
+    if args[:1] == ["--self-test"]:
+        from veo_desktop.selftest import run_self_test
+
+        return run_self_test()
     from veo_desktop import cli
 
     if cli.is_cli_invocation(args):
@@ -16,3 +44,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     from veo_desktop.ui.main import run_gui
 
     return run_gui(args)
+
+
+def create_main_window(
+    *,
+    base_url: str,
+    api_key: str | None,
+    data_dir: Path | None,
+    demo: bool = False,
+    key_store: KeyStore | None = None,
+    key_source: KeySource | None = None,
+) -> MainWindow:
+    """Build the whole window for a running QApplication on a qasync loop.
+
+    Args:
+        base_url: the APIXO API root (https; plain http only on loopback, e.g. the simulator).
+        api_key: the key to use; None shows the welcome panel ("Enter API key" / "Try the demo").
+        data_dir: where tasks, settings, logs and videos live; None means the platform's
+            folders (or ``$VEO_DESKTOP_DATA_DIR``).
+        demo: run against an embedded simulator ("Demo: simulated API, no charges").
+        key_store: the keyring access (default: the system keyring).
+        key_source: where ``api_key`` came from (shown in Settings); default "session".
+
+    The window is returned unshown. With a key (or ``demo``) its workspace exists at once and
+    the session starts in the background (:attr:`MainWindow.session_started`). Close it, then
+    ``await window.aclose()`` to cancel work and close the HTTP clients and the store.
+    """
+    from veo_desktop.ui.settings_dialog import KeySource
+
+    window = build_main_window(base_url=base_url, data_dir=data_dir, key_store=key_store)
+    if demo:
+        window.start_demo()
+    elif api_key:
+        window.open_with_key(api_key, source=key_source or KeySource.SESSION)
+    else:
+        window.show_welcome()
+    return window
+
+
+def build_main_window(
+    *, base_url: str, data_dir: Path | None, key_store: KeyStore | None = None
+) -> MainWindow:
+    """The window without a session yet ("Opening your workspace…"); the caller opens one.
+
+    ``veo-desktop`` uses it to paint the window first and read the keyring, open the task
+    store and build the workspace right after (:meth:`MainWindow.start_after_first_paint`).
+    """
+    from veo_desktop.core.paths import AppPaths
+    from veo_desktop.core.settings import Settings
+    from veo_desktop.ui.main_window import MainWindow
+
+    paths = AppPaths.resolve(data_dir).ensure()
+    settings = Settings.load(paths)
+    return MainWindow(paths=paths, settings=settings, base_url=base_url, key_store=key_store)

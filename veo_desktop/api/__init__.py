@@ -1,6 +1,11 @@
-"""The APIXO client layer (no Qt): request models, validation, the async client, errors."""
+"""The APIXO client layer (no Qt): request models, validation, the async client, errors.
 
-from veo_desktop.api.client import ApixoClient
+``ApixoClient`` is imported lazily: it pulls in httpx, which the window does not need
+before its first paint.
+"""
+
+from typing import TYPE_CHECKING, Any
+
 from veo_desktop.api.errors import (
     ApiStatusError,
     ApixoConnectionError,
@@ -31,6 +36,18 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.api.responses import ApixoState, TaskStatus
 from veo_desktop.api.retry import RetryPolicy
+
+if TYPE_CHECKING:
+    from veo_desktop.api.client import ApixoClient
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ApixoClient":
+        from veo_desktop.api.client import ApixoClient
+
+        return ApixoClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "PRICES",
