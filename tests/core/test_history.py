@@ -1,0 +1,105 @@
+"""Recent prompts from the real task store: distinct, newest first, searchable."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests.fixtures.core import EngineKit
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.history import recent_prompts, records_of
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.storage.store import TaskStore
+
+NOW = 1_767_000_000.0
+
+
+def record(prompt: str, at: float, **changes: Any) -> TaskRecord:
+    request = GenerationRequest(prompt=prompt)
+    return TaskRecord(
+        local_id=uuid.uuid4().hex,
+        model="veo-3-1",
+        request=request.to_payload(),
+        state=changes.pop("state", TaskState.SUCCEEDED),
+        created_at=at,
+        updated_at=at,
+        price=request.price,
+        history=(StateChange(at, TaskState.SUBMITTING),),
+        **changes,
+    )
+
+
+def test_distinct_prompts_newest_first_from_the_store(task_store: TaskStore) -> None:
+    rows = [
+        record("A red fox in the snow", NOW),
+        record("Rain on a neon window", NOW + 10),
+        record("a red  fox in the SNOW", NOW + 20),  # the same prompt, spaced differently
+        record("A lighthouse at dusk", NOW + 30, hidden=True),
+        record("Rain on a neon window", NOW + 40, state=TaskState.REJECTED),
+    ]
+    for row in rows:
+        task_store.insert(row)
+    found = recent_prompts(task_store)
+    assert [p.prompt for p in found] == [
+        "Rain on a neon window",
+        "A lighthouse at dusk",
+        "a red  fox in the SNOW",
+    ]
+    assert [p.uses for p in found] == [2, 1, 2]
+    assert found[0].local_id == rows[4].local_id and found[0].last_used == NOW + 40
+    assert [p.prompt for p in recent_prompts(task_store, include_hidden=False)] == [
+        "Rain on a neon window",
+        "a red  fox in the SNOW",
+    ]
+    assert len(recent_prompts(task_store, limit=1)) == 1
+    assert len(recent_prompts(task_store, limit=0)) == 3
+
+
+def test_search_is_a_case_insensitive_substring(task_store: TaskStore) -> None:
+    for n, prompt in enumerate(["A Red Fox jumps", "A blue bird sings", "Fox and bird, red sky"]):
+        task_store.insert(record(prompt, NOW + n))
+    assert [p.prompt for p in recent_prompts(task_store, "FOX")] == [
+        "Fox and bird, red sky",
+        "A Red Fox jumps",
+    ]
+    assert [p.prompt for p in recent_prompts(task_store, " red   FOX ")] == ["A Red Fox jumps"]
+    assert [p.prompt for p in recent_prompts(task_store, "ed fo")] == ["A Red Fox jumps"]
+    assert [p.prompt for p in recent_prompts(task_store, "bird")] == [
+        "Fox and bird, red sky",
+        "A blue bird sings",
+    ]
+    assert recent_prompts(task_store, "zebra") == []
+
+
+def test_engine_and_records_are_sources_too(engine_kit: EngineKit, sim: Any) -> None:
+    async def scenario() -> Any:
+        engine = engine_kit.engine()
+        await engine.start(resume=False)
+        await engine.submit(GenerationRequest(prompt="History via the engine"))
+        await engine.submit(GenerationRequest(prompt="And a second one"))
+        return engine
+
+    engine = engine_kit.run(scenario)
+    found = recent_prompts(engine, "engine")
+    assert [p.prompt for p in found] == ["History via the engine"]
+    assert [p.prompt for p in recent_prompts(engine.tasks())] == [
+        "And a second one",
+        "History via the engine",
+    ]
+    assert len(records_of(engine)) == 2
+
+
+def test_ten_thousand_tasks(tmp_path: Path) -> None:
+    store = TaskStore.open(tmp_path / "big.sqlite3")
+    try:
+        with store.transaction():
+            for n in range(10_000):
+                store.insert(record(f"Prompt number {n % 400} of a long history", NOW + n))
+        found = recent_prompts(store, "number 7", limit=20)
+        assert all("number 7" in p.prompt for p in found)
+        assert len(found) == 11  # 7 and 70-79
+        assert found[0].prompt == "Prompt number 79 of a long history"
+    finally:
+        store.close()

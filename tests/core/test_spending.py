@@ -1,0 +1,149 @@
+"""Spending from our own store: today, this session, and a daily cap that asks first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from tests.fixtures.core import EngineKit
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core import settings as settings_module
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.core.spending import (
+    CAP_SETTING,
+    Spend,
+    SpendingCap,
+    cap_from_settings,
+    day_start,
+    parse_cap,
+    spend_between,
+    spend_this_session,
+    spend_today,
+    store_cap,
+)
+from veo_desktop.storage.store import TaskStore
+
+NOON = dt.datetime(2026, 3, 14, 12, 0).timestamp()
+
+
+def record(at: float, state: TaskState, *, mode: str = "fast", **changes: Any) -> TaskRecord:
+    request = GenerationRequest(prompt="spend", mode=mode)
+    charged = state not in (TaskState.UNCERTAIN, TaskState.REJECTED, TaskState.SUBMITTING)
+    return TaskRecord(
+        local_id=uuid.uuid4().hex,
+        model="veo-3-1",
+        request=request.to_payload(),
+        state=state,
+        created_at=at,
+        updated_at=at,
+        apixo_task_id=changes.pop("apixo_task_id", uuid.uuid4().hex if charged else None),
+        price=request.price,
+        history=(StateChange(at, state),),
+        **changes,
+    )
+
+
+@pytest.fixture
+def day(task_store: TaskStore) -> TaskStore:
+    rows = [
+        record(NOON - 13 * 3600, TaskState.SUCCEEDED, mode="quality"),  # yesterday 23:00
+        record(NOON - 11 * 3600, TaskState.SUCCEEDED),  # today 01:00
+        record(NOON - 3600, TaskState.FAILED, mode="quality"),  # failed, still charged
+        record(NOON - 1800, TaskState.SUCCEEDED, hidden=True),  # removed from the list
+        record(NOON - 600, TaskState.UNCERTAIN, mode="quality"),  # may have been charged
+        record(NOON - 300, TaskState.REJECTED, mode="quality"),  # never charged
+        record(NOON - 60, TaskState.PENDING),
+    ]
+    for row in rows:
+        task_store.insert(row)
+    return task_store
+
+
+def test_today_counts_charged_tasks_since_local_midnight(day: TaskStore) -> None:
+    assert day_start(NOON) == dt.datetime(2026, 3, 14).timestamp()
+    spent = spend_today(day, now=NOON)
+    assert spent == Spend(charged=Decimal("2.10"), maybe=Decimal("1.50"), count=4)
+    assert spent.at_most == Decimal("3.60")
+    assert spent.text() == "$2.10 (+$1.50 uncertain)"
+    assert Spend(Decimal("0.40")).text() == "$0.40"
+    session = spend_this_session(day, NOON - 1800)
+    assert session.charged == Decimal("0.40") and session.count == 2
+    assert spend_between(day.load_all(), NOON - 14 * 3600, NOON - 12 * 3600).charged == Decimal(
+        "1.50"
+    )
+
+
+def test_the_cap_asks_before_passing_it(day: TaskStore) -> None:
+    assert SpendingCap(None, day, clock=lambda: NOON).check(Decimal("100")) is None
+    cap = SpendingCap(Decimal("5.00"), day, clock=lambda: NOON)
+    assert cap.remaining() == Decimal("1.40")
+    assert cap.check(Decimal("0.20")) is None
+    assert cap.check(Decimal("1.40")) is None  # reaching the cap exactly is fine
+    question = cap.check(Decimal("1.50"))
+    assert question == (
+        "This costs $1.50 and would bring today's spending to $5.10, over your daily cap of "
+        "$5.00 (spent today: $3.60, including $1.50 that may have been charged). Submit anyway?"
+    )
+    tomorrow = SpendingCap(Decimal("5.00"), day, clock=lambda: NOON + 24 * 3600)
+    assert tomorrow.check(Decimal("1.50")) is None
+    assert SpendingCap(Decimal("0"), day, clock=lambda: NOON + 86400).check(Decimal("0.20"))
+
+
+@pytest.mark.parametrize(
+    ("raw", "cap"),
+    [
+        ("20", Decimal("20.00")),
+        ("$12.5", Decimal("12.50")),
+        (" 1,000 ", Decimal("1000.00")),
+        (7, Decimal("7.00")),
+        (2.25, Decimal("2.25")),
+        ("", None),
+        ("lots", None),
+        (-3, None),
+        (True, None),
+        (None, None),
+        ("NaN", None),
+        ([], None),
+    ],
+)
+def test_parse_cap(raw: object, cap: Decimal | None) -> None:
+    assert parse_cap(raw) == cap
+
+
+def test_the_cap_lives_in_the_settings_file(tmp_path: Any) -> None:
+    from veo_desktop.core.paths import AppPaths
+
+    paths = AppPaths.resolve(tmp_path / "data")
+    settings = settings_module.load(paths)
+    assert cap_from_settings(settings.extra) is None
+    store_cap(settings.extra, Decimal("25"))
+    settings_module.save(settings, paths)
+    loaded = settings_module.load(paths)
+    assert loaded.extra[CAP_SETTING] == "25.00"
+    assert cap_from_settings(loaded.extra) == Decimal("25.00")
+    store_cap(loaded.extra, None)
+    assert cap_from_settings(loaded.extra) is None
+
+
+def test_a_session_against_the_simulator(engine_kit: EngineKit, sim: Any) -> None:
+    start = time.time()
+
+    async def scenario() -> Any:
+        engine = engine_kit.engine()
+        await engine.start(resume=False)
+        await engine.submit(GenerationRequest(prompt="session one"))
+        await engine.submit(GenerationRequest(prompt="session two", mode="quality"))
+        return engine
+
+    engine = engine_kit.run(scenario)
+    session = spend_this_session(engine, start)
+    assert session == Spend(charged=Decimal("1.70"), count=2)
+    assert session.charged == engine.spend(start)
+    assert spend_today(engine).charged >= Decimal("1.70")
+    assert Decimal(str(100.0 - sim.balance)).quantize(Decimal("0.01")) == session.charged

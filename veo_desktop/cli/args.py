@@ -1,0 +1,208 @@
+"""The command line's grammar: subcommands, options, environment variables, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from enum import IntEnum
+from typing import NoReturn
+
+from veo_desktop import __version__
+
+PROG = "veo-desktop"
+COMMANDS = ("generate", "status", "list", "resume", "balance")
+#: Flags that mean "the command line" even without a subcommand.
+CLI_FLAGS = frozenset({"-h", "--help", "--version"})
+#: Global options that take a value (skipped when looking for the subcommand).
+_VALUE_OPTIONS = frozenset({"--data-dir", "--base-url", "--first-poll", "--poll-every"})
+
+API_KEY_ENV = "APIXO_API_KEY"
+BASE_URL_ENV = "APIXO_BASE_URL"
+
+TYPES = {
+    "text": "TEXT_2_VIDEO",
+    "frames": "FIRST_AND_LAST_FRAMES_2_VIDEO",
+    "reference": "REFERENCE_2_VIDEO",
+}
+
+
+class ExitCode(IntEnum):
+    """What ``veo-desktop COMMAND`` exits with."""
+
+    OK = 0
+    #: A local problem: another Veo Desktop uses the data folder, a file cannot be written.
+    LOCAL = 1
+    #: Invalid input; nothing was sent.
+    INVALID = 2
+    #: An API or network error.
+    API = 3
+    #: The task failed (or expired, or was lost); its failCode is shown.
+    FAILED = 4
+    #: The submission is uncertain: APIXO may or may not have taken it.
+    UNCERTAIN = 5
+    #: Stopped with Ctrl-C; unfinished tasks continue with ``veo-desktop resume``.
+    INTERRUPTED = 130
+
+
+EPILOG = f"""\
+environment:
+  {API_KEY_ENV}          the APIXO API key (else the one saved in the app, in the keyring)
+  {BASE_URL_ENV}         the API address (default https://api.apixo.ai/api/v1)
+  VEO_DESKTOP_DATA_DIR   where tasks, settings, logs and videos live (like --data-dir)
+
+exit codes:
+  0  success
+  1  a local problem (another Veo Desktop uses the data folder, a file cannot be written)
+  2  invalid input; nothing was sent
+  3  an API or network error
+  4  the task failed (its failCode is shown), expired or was lost
+  5  the submission is uncertain: check your APIXO dashboard before submitting again
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a usage error in one line on stderr, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        raise SystemExit(ExitCode.INVALID)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 86400:
+        raise argparse.ArgumentTypeError(f"seconds must be from 0 to 86400, not {text}")
+    return value
+
+
+def _common(suppress: bool) -> _Parser:
+    """The global options, accepted before or after the subcommand."""
+    default = argparse.SUPPRESS if suppress else None
+    common = _Parser(add_help=False)
+    group = common.add_argument_group("common options")
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        default=default,
+        help="where tasks, settings, logs and videos live ($VEO_DESKTOP_DATA_DIR)",
+    )
+    group.add_argument(
+        "--base-url",
+        metavar="URL",
+        default=default,
+        help=f"the APIXO API address (${BASE_URL_ENV})",
+    )
+    group.add_argument(
+        "--demo",
+        action="store_true",
+        default=default if suppress else False,
+        help="run against an embedded simulator on this computer (no charges)",
+    )
+    group.add_argument(
+        "--first-poll",
+        metavar="SECONDS",
+        type=_seconds,
+        default=default,
+        help="seconds from submission to the first status check (default 75 fast, 90 quality)",
+    )
+    group.add_argument(
+        "--poll-every",
+        metavar="SECONDS",
+        type=_seconds,
+        default=default,
+        help="seconds between later status checks (default 5-10)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Make videos with Google's Veo 3.1 through APIXO, from the command line. "
+        "Run without a command to open the window.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_common(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    shared = [_common(suppress=True)]
+
+    generate = sub.add_parser(
+        "generate",
+        parents=shared,
+        help="submit a video (prints the task id)",
+        description="Submit a Veo 3.1 video. Prints the task id; with --wait, follows the "
+        "task to the end and downloads the video. Fast costs $0.20, quality $1.50.",
+    )
+    generate.add_argument("--prompt", required=True, metavar="TEXT", help="what the video shows")
+    generate.add_argument("--mode", choices=("fast", "quality"), default="fast")
+    generate.add_argument(
+        "--type",
+        choices=tuple(TYPES),
+        default="text",
+        help="text: from the prompt; frames: animate a first (and last) frame; "
+        "reference: from 1-3 reference images (fast, 16:9 only)",
+    )
+    generate.add_argument("--aspect", choices=("16:9", "9:16", "auto"), default="16:9")
+    generate.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="an image URL (repeat for several); with --demo also a local file",
+    )
+    generate.add_argument("--seed", type=int, metavar="N", help="a seed for reproducibility")
+    generate.add_argument("--watermark", metavar="TEXT", help="a watermark text")
+    generate.add_argument(
+        "--wait", action="store_true", help="follow the task to the end and download the video"
+    )
+    generate.add_argument(
+        "--output", metavar="FILE", help="with --wait: also copy the video to FILE"
+    )
+
+    status = sub.add_parser(
+        "status",
+        parents=shared,
+        help="show one task (asks APIXO for news)",
+        description="Show one task. A running task is checked with APIXO once; an uncertain "
+        "one is checked against the balance.",
+    )
+    status.add_argument("task_id", metavar="TASK_ID", help="the task id (or its first letters)")
+
+    listing = sub.add_parser("list", parents=shared, help="list the tasks, newest first")
+    listing.add_argument("--all", action="store_true", help="include removed and dismissed tasks")
+
+    sub.add_parser(
+        "resume",
+        parents=shared,
+        help="follow every unfinished task to the end and download its videos",
+        description="Follow every unfinished task (after a crash, or a generate without "
+        "--wait) until it ends, downloading finished videos.",
+    )
+    sub.add_parser("balance", parents=shared, help="show the APIXO balance of the key")
+    return parser
+
+
+def is_cli_invocation(args: Sequence[str]) -> bool:
+    """Whether ``args`` ask for the command line (a subcommand, --help or --version).
+
+    ``--demo`` (or any global option) alone opens the window.
+    """
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg in CLI_FLAGS or arg in COMMANDS:
+            return True
+        if arg.startswith("-"):
+            skip = arg in _VALUE_OPTIONS
+            continue
+        return False
+    return False

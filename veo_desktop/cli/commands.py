@@ -1,0 +1,529 @@
+"""``veo-desktop generate|status|list|resume|balance``: the same engine and store as the window.
+
+Results go to stdout (task ids, file paths, tables); everything else (progress, hints,
+errors) to stderr, errors in one line. The API key comes from ``APIXO_API_KEY`` or the
+keyring and is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import sys
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import httpx
+
+from veo_desktop.api.client import ApixoClient
+from veo_desktop.api.errors import (
+    ApixoError,
+    AuthenticationError,
+    PermissionDeniedError,
+    SubmissionUncertainError,
+)
+from veo_desktop.api.models import GenerationRequest, RequestInvalidError
+from veo_desktop.api.retry import RetryPolicy
+from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from veo_desktop.cli.args import API_KEY_ENV, BASE_URL_ENV, TYPES, ExitCode, build_parser
+from veo_desktop.cli.output import Progress, describe, one_line, table
+from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
+from veo_desktop.core.engine import EngineBusyError, TaskEngine
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
+from veo_desktop.core.settings import Settings
+from veo_desktop.core.timing import PollTiming
+from veo_desktop.storage.store import StoreError, TaskStore
+
+if TYPE_CHECKING:
+    from veo_desktop.sim import SimulatorThread
+
+log = logging.getLogger(__name__)
+
+#: A person at a terminal waits ~2 s for an unreachable API, not ~8 s; polls retry anyway.
+CLI_READ_RETRY = RetryPolicy(max_attempts=3)
+_FAILED_STATES = frozenset(
+    {TaskState.FAILED, TaskState.REJECTED, TaskState.EXPIRED, TaskState.LOST}
+)
+
+
+class CliError(Exception):
+    """Ends the command with ``code``; ``str()`` is the one line shown on stderr."""
+
+    def __init__(self, code: ExitCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Context:
+    """What every command needs, resolved from options, environment and settings."""
+
+    args: argparse.Namespace
+    paths: AppPaths
+    settings: Settings
+    base_url: str
+    timing: PollTiming
+    demo: bool
+    out: TextIO
+    err: TextIO
+    simulator: SimulatorThread | None = None
+
+    @property
+    def interactive(self) -> bool:
+        return _isatty(self.err)
+
+    def say(self, text: str) -> None:
+        """A line for the person (stderr), shown only on a terminal."""
+        if self.interactive:
+            print(text, file=self.err, flush=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns the exit code."""
+    out, err = sys.stdout, sys.stderr
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return int(asyncio.run(_run(args, out, err)))
+    except CliError as error:
+        print(f"veo-desktop: error: {one_line(str(error))}", file=err, flush=True)
+        return int(error.code)
+    except KeyboardInterrupt:
+        print(
+            "\nveo-desktop: stopped. Unfinished tasks continue with `veo-desktop resume` "
+            "(or in the window).",
+            file=err,
+            flush=True,
+        )
+        return int(ExitCode.INTERRUPTED)
+
+
+async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
+    ctx = _context(args, out, err)
+    try:
+        command = args.command
+        if command == "generate":
+            return await generate(ctx)
+        if command == "status":
+            return await status(ctx)
+        if command == "list":
+            return list_tasks(ctx)
+        if command == "resume":
+            return await resume(ctx)
+        return await balance(ctx)
+    finally:
+        if ctx.simulator is not None:
+            await asyncio.to_thread(ctx.simulator.stop)
+
+
+def _context(args: argparse.Namespace, out: TextIO, err: TextIO) -> Context:
+    demo = bool(getattr(args, "demo", False))
+    paths = AppPaths.resolve(getattr(args, "data_dir", None))
+    if demo:
+        paths = paths.demo()
+    try:
+        paths.ensure()
+    except OSError as error:
+        raise CliError(
+            ExitCode.LOCAL, f"Cannot create the data folder {paths.data_dir}: {error.strerror}"
+        ) from error
+    _setup_logging(paths)
+    settings = Settings.load(paths)
+    raw_url = getattr(args, "base_url", None) or os.environ.get(BASE_URL_ENV) or settings.base_url
+    try:
+        base_url = normalize_base_url(raw_url or DEFAULT_BASE_URL)
+    except ValueError as error:
+        raise CliError(ExitCode.INVALID, str(error)) from error
+    timing = DEMO_TIMING if demo else settings.timing
+    timing = timing.with_overrides(
+        first_poll=getattr(args, "first_poll", None), poll_every=getattr(args, "poll_every", None)
+    )
+    return Context(
+        args=args,
+        paths=paths,
+        settings=settings,
+        base_url=base_url,
+        timing=timing,
+        demo=demo,
+        out=out,
+        err=err,
+    )
+
+
+def _setup_logging(paths: AppPaths) -> None:
+    from veo_desktop import logs
+
+    key = os.environ.get(API_KEY_ENV)
+    try:
+        logs.setup_logging(paths.log_dir, secrets=[key] if key else [])
+    except OSError:
+        logs.setup_logging(None, secrets=[key] if key else [])
+
+
+# -- wiring ------------------------------------------------------------------------------------
+
+
+def _api_key(ctx: Context) -> str:
+    if ctx.demo:
+        return DEMO_KEY
+    key = (os.environ.get(API_KEY_ENV) or "").strip()
+    if key:
+        return key
+    try:
+        stored = KeyStore(timeout=5.0).get()
+    except KeyringUnavailableError as error:
+        raise CliError(ExitCode.INVALID, f"No API key: set {API_KEY_ENV}. ({error})") from error
+    if stored:
+        from veo_desktop import logs
+
+        logs.register_secret(stored)
+        return stored
+    raise CliError(
+        ExitCode.INVALID,
+        f"No API key: set {API_KEY_ENV}, or save the key in the app (Settings > API key).",
+    )
+
+
+def _base_url(ctx: Context) -> str:
+    if ctx.demo:
+        if ctx.simulator is None:
+            ctx.say("Demo mode: a simulated APIXO on this computer; nothing is charged.")
+            ctx.simulator = start_demo_simulator()
+        return ctx.simulator.base_url
+    return ctx.base_url
+
+
+@contextlib.asynccontextmanager
+async def _engine(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]:
+    api_key = _api_key(ctx)
+    base_url = _base_url(ctx)
+    client = ApixoClient(api_key, base_url=base_url, read_retry=CLI_READ_RETRY)
+    try:
+        store = _open_store(ctx)
+        try:
+            engine = TaskEngine(
+                client=client,
+                store=store,
+                library_dir=ctx.settings.library(ctx.paths),
+                timing=ctx.timing,
+                max_polls_in_flight=ctx.settings.max_polls_in_flight,
+                max_download_bytes=ctx.settings.max_download_bytes,
+            )
+            try:
+                await engine.start(resume=resume)
+            except EngineBusyError as error:
+                raise CliError(ExitCode.LOCAL, str(error)) from error
+            try:
+                yield engine
+            finally:
+                await engine.aclose()
+        finally:
+            store.close()
+    finally:
+        await client.aclose()
+
+
+def _open_store(ctx: Context) -> TaskStore:
+    try:
+        return TaskStore.open(ctx.paths.store_path)
+    except StoreError as error:
+        raise CliError(ExitCode.LOCAL, str(error)) from error
+
+
+# -- generate ----------------------------------------------------------------------------------
+
+
+async def generate(ctx: Context) -> ExitCode:
+    """Submit one video; with ``--wait`` follow it, download it, copy it to ``--output``."""
+    args = ctx.args
+    output = _output_path(args)
+    images = [await _image_url(ctx, value) for value in args.image]
+    request = GenerationRequest(
+        prompt=args.prompt,
+        mode=args.mode,
+        generation_type=TYPES[args.type],
+        aspect_ratio=args.aspect,
+        image_urls=tuple(images),
+        seed=args.seed,
+        watermark=args.watermark,
+    )
+    try:
+        request.validated()
+    except RequestInvalidError as error:
+        raise CliError(ExitCode.INVALID, f"Invalid request, nothing was sent: {error}") from error
+
+    async with _engine(ctx, resume=args.wait) as engine:
+        created: list[str] = []
+        unsubscribe = engine.subscribe(
+            lambda r: created.append(r.local_id) if r.state is TaskState.SUBMITTING else None
+        )
+        try:
+            record = await engine.submit(request)
+        except SubmissionUncertainError as error:
+            for local_id in created:
+                print(local_id, file=ctx.out, flush=True)
+            raise CliError(ExitCode.UNCERTAIN, str(error)) from error
+        except ApixoError as error:
+            raise CliError(ExitCode.API, str(error)) from error
+        except StoreError as error:
+            raise CliError(ExitCode.LOCAL, f"{error} Nothing was sent.") from error
+        finally:
+            unsubscribe()
+        print(record.local_id, file=ctx.out, flush=True)
+        ctx.say(
+            f"Submitted: task {record.short_id} (APIXO {record.apixo_task_id}), "
+            f"{record.mode} ${record.price:.2f}."
+        )
+        if not args.wait:
+            ctx.say(
+                "Follow it with `veo-desktop status "
+                f"{record.short_id}`; `veo-desktop resume` downloads it when it is done."
+            )
+            return ExitCode.OK
+        final = await _follow(ctx, engine, [record.local_id])
+        done = final[record.local_id]
+    return _report_one(ctx, done, output)
+
+
+def _output_path(args: argparse.Namespace) -> Path | None:
+    if not args.output:
+        return None
+    output = Path(args.output).expanduser()
+    if not args.wait:
+        raise CliError(ExitCode.INVALID, "--output needs --wait (the video must be finished).")
+    if not output.parent.is_dir():
+        raise CliError(ExitCode.INVALID, f"--output: the folder {output.parent} does not exist.")
+    return output
+
+
+def _read_image(value: str) -> tuple[str, bytes]:
+    path = Path(value).expanduser()
+    try:
+        return path.name, path.read_bytes()
+    except OSError as error:
+        raise CliError(ExitCode.INVALID, f"--image {value}: {error.strerror}") from error
+
+
+async def _image_url(ctx: Context, value: str) -> str:
+    if "://" in value:
+        return value
+    if not ctx.demo:
+        raise CliError(
+            ExitCode.INVALID,
+            f"--image {value}: local files need image hosting (Settings); give a public "
+            "https URL instead.",
+        )
+    name, data = _read_image(value)
+    base = _base_url(ctx)
+    origin = base.removesuffix("/api/v1")
+    async with httpx.AsyncClient(timeout=30.0, trust_env=False) as http:
+        response = await http.post(f"{origin}/sim/upload", content=data)
+    if response.status_code != 200:
+        detail = response.json().get("error", response.text) if response.content else ""
+        raise CliError(ExitCode.INVALID, f"--image {value}: the demo cannot use it ({detail}).")
+    url = str(response.json()["url"])
+    ctx.say(f"Demo: {name} uploaded to the simulator.")
+    return url
+
+
+def _report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:
+    if record.state is TaskState.SUCCEEDED:
+        files = [Path(f) for f in record.files]
+        if output is not None:
+            files = _copy_out(files, output)
+        for path in files:
+            print(path, file=ctx.out, flush=True)
+        return ExitCode.OK
+    if record.state is TaskState.UNCERTAIN:
+        raise CliError(ExitCode.UNCERTAIN, record.note or "The submission is uncertain.")
+    raise CliError(ExitCode.FAILED, _failure(record))
+
+
+def _failure(record: TaskRecord) -> str:
+    if record.state is TaskState.FAILED:
+        return f"Task {record.short_id} failed: {record.fail_code}: {record.fail_message}"
+    if record.state is TaskState.REJECTED:
+        return f"Task {record.short_id} was rejected: {record.fail_message}"
+    return f"Task {record.short_id} {record.state.value}: {record.fail_message}"
+
+
+def _copy_out(files: list[Path], output: Path) -> list[Path]:
+    copies: list[Path] = []
+    for index, source in enumerate(files):
+        target = output if index == 0 else output.with_stem(f"{output.stem}-{index + 1}")
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+            raise CliError(
+                ExitCode.LOCAL,
+                f"The video is saved at {source}, but copying it to {target} failed: "
+                f"{error.strerror or error}",
+            ) from error
+        copies.append(target)
+    return copies
+
+
+async def _follow(ctx: Context, engine: TaskEngine, local_ids: list[str]) -> dict[str, TaskRecord]:
+    """Wait until every task is no longer active, showing progress on a terminal."""
+    progress = Progress(engine, local_ids, ctx.err, enabled=ctx.interactive)
+    progress.start()
+    try:
+        waits = {i: asyncio.ensure_future(engine.wait(i)) for i in local_ids}
+        while True:
+            pending = [w for w in waits.values() if not w.done()]
+            if not pending:
+                break
+            await asyncio.wait(pending, timeout=0.5)
+            problem = engine.problem
+            if isinstance(problem, AuthenticationError | PermissionDeniedError):
+                for wait in waits.values():
+                    wait.cancel()
+                raise CliError(
+                    ExitCode.API,
+                    f"{problem} The tasks are kept; run `veo-desktop resume` once this is fixed.",
+                )
+        return {i: w.result() for i, w in waits.items()}
+    finally:
+        progress.stop()
+
+
+# -- status, list, resume, balance -------------------------------------------------------------
+
+
+async def status(ctx: Context) -> ExitCode:
+    """Show one task; a running one is checked with APIXO, an uncertain one explained."""
+    wanted = ctx.args.task_id
+    async with _engine_or_none(ctx) as engine:
+        if engine is None:
+            record = _find_in_store(ctx, wanted)
+            ctx.say("(Another Veo Desktop is following the tasks; showing what is stored.)")
+        else:
+            found = engine.find(wanted)
+            if found is None:
+                raise CliError(ExitCode.INVALID, f"No task {wanted!r} in {ctx.paths.data_dir}.")
+            record = found
+            try:
+                if record.state in (TaskState.PENDING, TaskState.PROCESSING):
+                    record = await engine.refresh(record.local_id)
+                elif record.state is TaskState.UNCERTAIN:
+                    await engine.check_uncertain(record.local_id)
+                    record = engine.get(record.local_id)
+            except ApixoError as error:
+                log.info("status check failed: %s", error)
+    print(describe(record), file=ctx.out, flush=True)
+    if record.state is TaskState.DOWNLOADING:
+        ctx.say("Run `veo-desktop resume` to download it.")
+    if record.state in (TaskState.PENDING, TaskState.PROCESSING) and not record.result_urls:
+        ctx.say("Run `veo-desktop resume` to follow it to the end.")
+    if record.state in _FAILED_STATES:
+        return ExitCode.FAILED
+    if record.state is TaskState.UNCERTAIN:
+        return ExitCode.UNCERTAIN
+    return ExitCode.OK
+
+
+@contextlib.asynccontextmanager
+async def _engine_or_none(ctx: Context) -> AsyncIterator[TaskEngine | None]:
+    """An engine without polling, or None when another process holds the data folder."""
+    try:
+        async with _engine(ctx, resume=False) as engine:
+            yield engine
+    except CliError as error:
+        if error.code is not ExitCode.LOCAL or "Another Veo Desktop" not in str(error):
+            raise
+        yield None
+
+
+def _find_in_store(ctx: Context, wanted: str) -> TaskRecord:
+    store = _open_store(ctx)
+    try:
+        record = store.get(wanted) or store.find_by_apixo_id(wanted)
+        if record is None:
+            matches = [r for r in store.load_all() if r.local_id.startswith(wanted.lower())]
+            record = matches[0] if len(matches) == 1 and len(wanted) >= 4 else None
+    finally:
+        store.close()
+    if record is None:
+        raise CliError(ExitCode.INVALID, f"No task {wanted!r} in {ctx.paths.data_dir}.")
+    return record
+
+
+def list_tasks(ctx: Context) -> ExitCode:
+    """Print the tasks, newest first (reads the store only; works while the window runs)."""
+    if not ctx.paths.store_path.exists():
+        ctx.say(f"No tasks yet in {ctx.paths.data_dir}.")
+        return ExitCode.OK
+    store = _open_store(ctx)
+    try:
+        records = store.load_all()
+    finally:
+        store.close()
+    shown = [r for r in records if ctx.args.all or not r.hidden]
+    shown.reverse()
+    if not shown:
+        ctx.say("No tasks.")
+        return ExitCode.OK
+    print(table(shown), file=ctx.out, flush=True)
+    return ExitCode.OK
+
+
+async def resume(ctx: Context) -> ExitCode:
+    """Follow every unfinished task to the end, downloading finished videos."""
+    async with _engine(ctx, resume=True) as engine:
+        active = [r.local_id for r in engine.tasks(include_hidden=True) if r.is_active]
+        if active:
+            ctx.say(f"Following {len(active)} unfinished task(s)...")
+            final = await _follow(ctx, engine, active)
+        else:
+            final = {}
+            ctx.say("No unfinished tasks.")
+        for record in final.values():
+            print(one_line(_summary(record)), file=ctx.out, flush=True)
+        uncertain = [r for r in engine.tasks() if r.state is TaskState.UNCERTAIN]
+    for record in uncertain:
+        print(one_line(f"{record.short_id} uncertain: {record.note}"), file=ctx.err, flush=True)
+    if uncertain:
+        return ExitCode.UNCERTAIN
+    if any(r.state in _FAILED_STATES for r in final.values()):
+        return ExitCode.FAILED
+    return ExitCode.OK
+
+
+def _summary(record: TaskRecord) -> str:
+    if record.state is TaskState.SUCCEEDED:
+        return f"{record.short_id} succeeded: {', '.join(record.files)}"
+    if record.state is TaskState.UNCERTAIN:
+        return f"{record.short_id} uncertain"
+    return _failure(record)
+
+
+async def balance(ctx: Context) -> ExitCode:
+    """Print the key's balance in USD."""
+    api_key = _api_key(ctx)
+    async with ApixoClient(api_key, base_url=_base_url(ctx), read_retry=CLI_READ_RETRY) as client:
+        try:
+            value: Decimal = await client.balance()
+        except ApixoError as error:
+            raise CliError(ExitCode.API, str(error)) from error
+    print(f"${value:.2f}", file=ctx.out, flush=True)
+    return ExitCode.OK
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,424 @@
+"""Downloading finished videos: streamed to ``.part``, resumable, checked, then renamed.
+
+A paid video exists on APIXO's side for 24 hours only, so a download must survive
+interruptions (network, restart, a full disk) and pick up where it stopped with an HTTP
+``Range`` request. Nothing of the URL is trusted for naming: file names come from our own
+data. Only https URLs are fetched (plain http only from this computer, for the simulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import glob
+import json
+import logging
+import os
+import re
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from veo_desktop import __version__
+from veo_desktop.api.urls import url_problem
+from veo_desktop.core.crashpoints import crash_point
+from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
+from veo_desktop.core.records import TaskRecord
+
+log = logging.getLogger(__name__)
+
+PART_SUFFIX = ".part"
+SIDECAR_SUFFIX = ".json"
+DEFAULT_MAX_BYTES = 2 * 1024**3
+MAX_REDIRECTS = 5
+PROGRESS_BYTES = 256 * 1024
+PROGRESS_SECONDS = 0.1
+DOWNLOAD_TIMEOUT = httpx.Timeout(connect=15.0, read=60.0, write=30.0, pool=15.0)
+_SLUG_LENGTH = 40
+
+#: ``(bytes_done, bytes_total)`` while one file downloads.
+Progress = Callable[[int, int | None], None]
+
+
+class DownloadError(Exception):
+    """A download did not complete. ``str()`` is the note shown to the person.
+
+    Attributes:
+        retry: trying again later can work without a change (network, server, disk space).
+    """
+
+    retry: bool = True
+
+
+class DownloadRefusedError(DownloadError):
+    """The URL is not one we download from (not https, not loopback)."""
+
+    retry = False
+
+
+class DownloadHttpError(DownloadError):
+    """The server answered with an error status."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class DownloadNetworkError(DownloadError):
+    """The connection failed or broke; the ``.part`` file is kept for a resume."""
+
+
+class DownloadCorruptError(DownloadError):
+    """What arrived is not a complete mp4 video; the ``.part`` file is discarded."""
+
+
+class DownloadTooLargeError(DownloadError):
+    """The video is larger than the size limit in Settings."""
+
+
+class DownloadDiskError(DownloadError):
+    """The library folder cannot be written (full disk, permissions, missing drive)."""
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """A verified, fsynced ``.part`` file."""
+
+    path: Path
+    size: int
+    resumed_from: int
+
+
+def slugify(text: str, limit: int = _SLUG_LENGTH) -> str:
+    """A short, file-name-safe ASCII slug of a prompt ("a-calm-ocean-turning")."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            if not slug:
+                slug = word[:limit]
+            break
+        slug = candidate
+    return slug or "video"
+
+
+def video_file_name(record: TaskRecord, index: int, *, extra: int = 0) -> str:
+    """``YYYY-MM-DD_<prompt-slug>_<short id>[-<n>].mp4``, from our own data only."""
+    day = time.strftime("%Y-%m-%d", time.localtime(record.created_at))
+    suffix = f"-{index + 1}" if index else ""
+    if extra:
+        suffix += f"_{extra}"
+    return f"{day}_{slugify(record.prompt)}_{record.short_id}{suffix}.mp4"
+
+
+def unique_path(folder: Path, record: TaskRecord, index: int, taken: set[str]) -> Path:
+    """A path in ``folder`` that no file and no other planned download uses."""
+    extra = 0
+    while True:
+        path = folder / video_file_name(record, index, extra=extra)
+        if (
+            str(path) not in taken
+            and not path.exists()
+            and not part_path(path).exists()
+            and not sidecar_path(path).exists()
+        ):
+            return path
+        extra += 1
+
+
+def part_path(path: Path) -> Path:
+    return path.with_name(path.name + PART_SUFFIX)
+
+
+def sidecar_path(path: Path) -> Path:
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def download_url_problem(url: str) -> str | None:
+    """Why a result URL is not downloaded, or None (https, or http on loopback)."""
+    return url_problem(url, what="The video URL", allow_loopback_http=True)
+
+
+def sidecar(record: TaskRecord, index: int, video: Path) -> dict[str, Any]:
+    """What the JSON file next to a video records, so it can be traced and re-made."""
+    return {
+        "app": "Veo Desktop",
+        "app_version": __version__,
+        "file": video.name,
+        "prompt": record.prompt,
+        "model": record.model,
+        "mode": record.mode,
+        "generation_type": record.generation_type,
+        "aspect_ratio": record.aspect_ratio,
+        "parameters": dict(record.input),
+        "request": dict(record.request),
+        "local_task_id": record.local_id,
+        "apixo_task_id": record.apixo_task_id,
+        "parent_local_task_id": record.parent_id,
+        "created_at": _iso(record.created_at),
+        "api_create_time": record.api_create_time,
+        "api_complete_time": record.api_complete_time,
+        "api_cost_time_ms": record.api_cost_time,
+        "price_usd": str(record.price),
+        "result_index": index,
+        "result_url": record.result_urls[index] if index < len(record.result_urls) else None,
+        "result_urls": list(record.result_urls),
+        "downloaded_at": _iso(time.time()),
+    }
+
+
+def read_sidecar(path: Path) -> Mapping[str, Any] | None:
+    """The sidecar of ``path`` (the video), or None when missing or unreadable."""
+    try:
+        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def write_sidecar(record: TaskRecord, index: int, video: Path) -> None:
+    """Write the sidecar atomically (before the video appears under its final name)."""
+    text = json.dumps(sidecar(record, index, video), indent=2, ensure_ascii=False) + "\n"
+    target = sidecar_path(video)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()  # left by a crash during an earlier write
+    try:
+        atomic_write_text(target, text)
+    except OSError as error:
+        raise disk_error(error, video.parent) from error
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
+
+
+def disk_error(error: OSError, folder: Path) -> DownloadDiskError:
+    """The person-facing message for a file-system failure in ``folder``."""
+    if error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return DownloadDiskError(
+            f"Disk full: free space in {folder}; the download resumes automatically."
+        )
+    reason = error.strerror or type(error).__name__
+    return DownloadDiskError(
+        f"Cannot write to {folder} ({reason}). Fix its permissions or choose another library "
+        "folder in Settings; the download resumes automatically."
+    )
+
+
+def ensure_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise disk_error(error, folder) from error
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise disk_error(PermissionError(errno.EACCES, "Permission denied"), folder)
+
+
+def has_ftyp(path: Path) -> bool:
+    """Whether the file starts like an mp4 (an ``ftyp`` box at offset 4)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and head[4:8] == b"ftyp"
+
+
+def _content_range(value: str | None) -> tuple[int | None, int | None]:
+    """``(start, total)`` from ``bytes start-end/total`` or ``bytes */total``."""
+    if not value:
+        return None, None
+    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", value)
+    if not match:
+        return None, None
+    start = int(match.group(1)) if match.group(1) is not None else None
+    total = int(match.group(2)) if match.group(2) != "*" else None
+    return start, total
+
+
+def _int_header(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class Downloader:
+    """Fetches one URL into a ``.part`` file, resuming what is already there.
+
+    Args:
+        http: the client used for downloads (never the API client: no key is sent).
+        max_bytes: a video larger than this is refused.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self._http = http
+        self.max_bytes = max_bytes
+
+    async def fetch(self, url: str, part: Path, progress: Progress | None = None) -> FetchResult:
+        """Download ``url`` into ``part``, verified and fsynced; the caller renames it.
+
+        Raises:
+            DownloadError: a subclass saying what went wrong; the ``.part`` file is kept
+                when a resume can continue it.
+        """
+        if problem := download_url_problem(url):
+            raise DownloadRefusedError(problem)
+        ensure_folder(part.parent)
+        for _ in range(2):  # a second round only after a stale .part was discarded
+            result = await self._attempt(url, part, progress)
+            if result is not None:
+                return result
+        raise DownloadCorruptError("The server would not send the video from its start.")
+
+    async def _attempt(self, url: str, part: Path, progress: Progress | None) -> FetchResult | None:
+        offset = _size(part)
+        headers = {"Accept-Encoding": "identity"}
+        if offset:
+            headers["Range"] = f"bytes={offset}-"
+        try:
+            async with self._open(url, headers) as response:
+                status = response.status_code
+                if status == 416 and offset:
+                    _, total = _content_range(response.headers.get("content-range"))
+                    if total == offset:
+                        return self._finish(part, offset, offset)
+                    _discard(part)
+                    return None
+                if status == 206 and offset:
+                    start, total = _content_range(response.headers.get("content-range"))
+                    if start != offset:
+                        _discard(part)
+                        return None
+                    mode = "ab"
+                elif status == 200:
+                    offset = 0
+                    total = _int_header(response.headers.get("content-length"))
+                    mode = "wb"
+                else:
+                    raise _http_error(status)
+                if total is not None and total > self.max_bytes:
+                    raise self._too_large(total)
+                done = await self._stream(response, part, mode, offset, total, progress)
+        except httpx.TransportError as error:
+            raise DownloadNetworkError(
+                f"The download was interrupted ({type(error).__name__}); it resumes automatically."
+            ) from error
+        if total is not None and done != total:
+            raise DownloadNetworkError(
+                f"The download stopped at {done:,} of {total:,} bytes; it resumes automatically."
+            )
+        return self._finish(part, done, offset)
+
+    @contextlib.asynccontextmanager
+    async def _open(self, url: str, headers: dict[str, str]) -> Any:
+        """GET ``url``, following redirects only to URLs we would download from."""
+        current = url
+        for _ in range(MAX_REDIRECTS + 1):
+            async with self._http.stream(
+                "GET", current, headers=headers, follow_redirects=False, timeout=DOWNLOAD_TIMEOUT
+            ) as response:
+                if response.is_redirect and "location" in response.headers:
+                    target = urljoin(current, response.headers["location"])
+                    if problem := download_url_problem(target):
+                        raise DownloadRefusedError(f"The video URL redirects elsewhere: {problem}")
+                    current = target
+                    continue
+                yield response
+                return
+        raise DownloadHttpError(f"Too many redirects for {urlsplit(url).hostname}.", 310)
+
+    async def _stream(
+        self,
+        response: httpx.Response,
+        part: Path,
+        mode: str,
+        offset: int,
+        total: int | None,
+        progress: Progress | None,
+    ) -> int:
+        done = offset
+        last_report_bytes = done
+        last_report_time = time.monotonic()
+        if progress:
+            progress(done, total)
+        try:
+            with part.open(mode) as handle:
+                async for chunk in response.aiter_raw():
+                    handle.write(chunk)
+                    done += len(chunk)
+                    if done > self.max_bytes:
+                        raise self._too_large(done)
+                    crash_point("download.chunk")
+                    if progress and done - last_report_bytes >= PROGRESS_BYTES:
+                        now = time.monotonic()
+                        if now - last_report_time >= PROGRESS_SECONDS:
+                            progress(done, total)
+                            last_report_bytes, last_report_time = done, now
+                handle.flush()
+                fd = handle.fileno()
+                await asyncio.to_thread(os.fsync, fd)
+        except OSError as error:
+            raise disk_error(error, part.parent) from error
+        if progress:
+            progress(done, total)
+        return done
+
+    def _finish(self, part: Path, size: int, resumed_from: int) -> FetchResult:
+        if size <= 8 or not has_ftyp(part):
+            _discard(part)
+            raise DownloadCorruptError(
+                "What the server sent is not an mp4 video; the download starts again."
+            )
+        crash_point("download.part_synced")
+        return FetchResult(part, size, resumed_from)
+
+    def _too_large(self, size: int) -> DownloadTooLargeError:
+        return DownloadTooLargeError(
+            f"The video is {size / 1024**2:,.0f} MB, above the {self.max_bytes / 1024**2:,.0f} "
+            "MB download limit (Settings); raise the limit to download it."
+        )
+
+
+def _http_error(status: int) -> DownloadHttpError:
+    if status in (401, 403, 404, 410):
+        message = (
+            f"The video server refused the download (HTTP {status}); the link may have "
+            "expired. Retrying."
+        )
+    elif status == 429 or status >= 500:
+        message = f"The video server is busy (HTTP {status}); retrying."
+    else:
+        message = f"The video server answered HTTP {status}; retrying."
+    return DownloadHttpError(message, status)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def _discard(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def finalize(part: Path, video: Path) -> None:
+    """Rename a verified ``.part`` to its final name, durably."""
+    try:
+        os.replace(part, video)
+    except OSError as error:
+        raise disk_error(error, video.parent) from error
+    fsync_dir(video.parent)

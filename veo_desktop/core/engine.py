@@ -1,0 +1,968 @@
+"""The durable task engine: submit, poll, download, recover; the window and the CLI observe it.
+
+Rules it keeps, because each task costs real money:
+
+- the ``submitting`` row is committed before the POST leaves, and APIXO's task id is
+  committed as soon as the answer arrives, before anything else happens;
+- nothing is ever re-POSTed by itself: a submission whose answer was lost, or that was
+  interrupted by a crash, becomes ``uncertain`` and waits for the person;
+- every accepted task is polled until it ends, and every finished video is downloaded
+  into the library before its URL expires (24 h), across restarts.
+
+All methods run on the event loop's thread; callbacks are called on it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from veo_desktop import __version__
+from veo_desktop.api.client import ApixoClient
+from veo_desktop.api.errors import (
+    ApiStatusError,
+    ApixoConnectionError,
+    ApixoError,
+    ApixoTimeoutError,
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitedError,
+    ResponseFormatError,
+    ServerError,
+    SubmissionUncertainError,
+)
+from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
+from veo_desktop.api.responses import ApixoState, TaskStatus
+from veo_desktop.core import downloads
+from veo_desktop.core.clock import SYSTEM_CLOCK, Clock
+from veo_desktop.core.crashpoints import crash_point
+from veo_desktop.core.downloads import (
+    DEFAULT_MAX_BYTES,
+    DOWNLOAD_TIMEOUT,
+    Downloader,
+    DownloadError,
+    DownloadTooLargeError,
+)
+from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.core.lockfile import FileLock, LockBusyError
+from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.core.scheduler import PollScheduler
+from veo_desktop.core.timing import PollTiming
+from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
+
+log = logging.getLogger(__name__)
+
+OnChange = Callable[[TaskRecord], None]
+OnProgress = Callable[[str, int, int | None], None]
+
+SLOW_NOTE = "Taking longer than usual"
+#: A task APIXO answers 404 for this many times in a row is lost.
+LOST_CONFIRMATIONS = 2
+#: A "success" without a usable video is re-polled this many times before it fails.
+BAD_SUCCESS_LIMIT = 3
+#: How long the balance read before a POST may take.
+BALANCE_BEFORE_TIMEOUT = 5.0
+UNUSABLE_RESULT_CODE = "NoUsableVideo"
+UNSAFE_URL_CODE = "UnsafeVideoUrl"
+RECOVERED_NOTE = (
+    "Veo Desktop stopped while this task was being sent, so APIXO may or may not have "
+    "received it. Check again, resubmit it (charged again if APIXO took it) or dismiss it."
+)
+_POLLABLE = frozenset({TaskState.PENDING, TaskState.PROCESSING})
+
+
+class EngineBusyError(RuntimeError):
+    """Another Veo Desktop (window or command line) works on the same data folder."""
+
+
+class TaskBusyError(ValueError):
+    """The task is still running; the action is not possible yet."""
+
+
+@dataclass
+class _PollState:
+    failures: int = 0
+    not_found: int = 0
+    bad_success: int = 0
+
+
+class TaskEngine:
+    """Owns every task's lifecycle. Create it, ``await start()``, ``await aclose()``.
+
+    Args:
+        client: the APIXO client (owned by the caller, who closes it).
+        store: the task store (owned by the caller).
+        library_dir: where finished videos are saved.
+        timing: the poll cadence.
+        clock: time and sleep (fake in scheduler tests).
+        max_polls_in_flight: the most status requests at once.
+        download_http: the client for downloads; one is created (and closed) if None.
+        max_download_bytes: the size limit of one video.
+        rng: jitter source in [0, 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        client: ApixoClient,
+        store: TaskStore,
+        library_dir: Path,
+        timing: PollTiming | None = None,
+        clock: Clock | None = None,
+        max_polls_in_flight: int = 8,
+        download_http: httpx.AsyncClient | None = None,
+        max_download_bytes: int = DEFAULT_MAX_BYTES,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self.library_dir = Path(library_dir)
+        self.timing = timing or PollTiming()
+        self._clock = clock or SYSTEM_CLOCK
+        self._rng = rng
+        self._owns_http = download_http is None
+        self._http = download_http or httpx.AsyncClient(
+            timeout=DOWNLOAD_TIMEOUT,
+            follow_redirects=False,
+            headers={"User-Agent": f"veo-desktop/{__version__}"},
+        )
+        self._downloader = Downloader(self._http, max_bytes=max_download_bytes)
+        self._scheduler = PollScheduler(
+            clock=self._clock, poll=self._poll, max_in_flight=max_polls_in_flight
+        )
+        self._lock = FileLock(store.path.with_name(store.path.name + ".lock"))
+        self._records: dict[str, TaskRecord] = {r.local_id: r for r in store.load_all()}
+        self._unsaved_events: dict[str, list[StateChange]] = {}
+        self._poll_states: dict[str, _PollState] = {}
+        self._downloads: dict[str, asyncio.Task[None]] = {}
+        self._subscribers: list[OnChange] = []
+        self._progress_subscribers: list[OnProgress] = []
+        self._started = False
+        self._running = False
+        self._closed = False
+        self._activity = 0
+        self._slowdown = 1.0
+        self.last_balance: Decimal | None = _decimal_or_none(store.get_meta("last_balance"))
+        #: A problem every poll runs into (a rejected API key); None when polls work.
+        self.problem: ApixoError | None = None
+        #: The last store write that failed (the record is kept in memory and re-written).
+        self.store_problem: Exception | None = None
+
+    def __repr__(self) -> str:
+        return f"TaskEngine(store={self._store!r}, tasks={len(self._records)})"
+
+    # -- life ----------------------------------------------------------------------------
+
+    async def start(self, *, resume: bool = True) -> None:
+        """Take the data folder, recover, and (with ``resume``) restart polls and downloads.
+
+        ``submitting`` rows left by a crash become ``uncertain``: never re-POSTed.
+
+        Raises:
+            EngineBusyError: another window or command line works on this data folder.
+        """
+        if self._closed:
+            raise RuntimeError("This engine was closed; create a new one.")
+        if self._started:
+            return
+        try:
+            self._lock.acquire()
+        except LockBusyError:
+            raise EngineBusyError(
+                "Another Veo Desktop (the window or a command line) is working on "
+                f"{self._store.path.parent}. Close it or wait for it to finish."
+            ) from None
+        self._started = True
+        self._records = {r.local_id: r for r in self._store.load_all()}
+        for record in list(self._records.values()):
+            if record.state is TaskState.SUBMITTING or (
+                record.state in _POLLABLE and record.apixo_task_id is None
+            ):
+                log.warning("task %s was interrupted while being sent", record.short_id)
+                self._commit(record.evolve(state=TaskState.UNCERTAIN, note=RECOVERED_NOTE))
+        if resume:
+            self._resume()
+
+    def _resume(self) -> None:
+        self._running = True
+        now = self._clock.time()
+        for record in self._records.values():
+            if record.state in _POLLABLE:
+                first = record.created_at + self.timing.first_poll(record.mode)
+                self._scheduler.schedule(record.local_id, max(now, first))
+            elif record.state is TaskState.DOWNLOADING:
+                self._start_download(record.local_id)
+        self._scheduler.start()
+
+    async def aclose(self) -> None:
+        """Stop all work; the store stays consistent and everything resumes at next start."""
+        if self._closed:
+            return
+        self._closed = True
+        self._running = False
+        await self._scheduler.aclose()
+        tasks = list(self._downloads.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._downloads.clear()
+        if self._owns_http:
+            await self._http.aclose()
+        self._lock.release()
+
+    @property
+    def started(self) -> bool:
+        return self._started and not self._closed
+
+    @property
+    def quiescent(self) -> bool:
+        """Nothing runs but waits on the clock (tests advance a fake clock then)."""
+        return self._activity == 0 and (self._scheduler.settled or not self._running)
+
+    # -- observing -----------------------------------------------------------------------
+
+    def subscribe(self, on_change: OnChange) -> Callable[[], None]:
+        """Call ``on_change(record)`` after every change of a record; returns unsubscribe."""
+        self._subscribers.append(on_change)
+        return lambda: _remove(self._subscribers, on_change)
+
+    def subscribe_progress(self, on_progress: OnProgress) -> Callable[[], None]:
+        """Call ``on_progress(local_id, bytes_done, bytes_total)`` while downloading."""
+        self._progress_subscribers.append(on_progress)
+        return lambda: _remove(self._progress_subscribers, on_progress)
+
+    def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
+        """Every task, oldest first."""
+        records = sorted(self._records.values(), key=lambda r: r.created_at)
+        return records if include_hidden else [r for r in records if not r.hidden]
+
+    def get(self, local_id: str) -> TaskRecord:
+        """The task with this local id.
+
+        Raises:
+            KeyError: no such task.
+        """
+        return self._records[local_id]
+
+    def find(self, task_id: str) -> TaskRecord | None:
+        """A task by local id, a unique local-id prefix, or APIXO's task id."""
+        if task_id in self._records:
+            return self._records[task_id]
+        for record in self._records.values():
+            if record.apixo_task_id == task_id:
+                return record
+        matches = [r for r in self._records.values() if r.local_id.startswith(task_id.lower())]
+        return matches[0] if len(matches) == 1 and len(task_id) >= 4 else None
+
+    async def wait(self, local_id: str) -> TaskRecord:
+        """Wait until the task is final or uncertain, and return it."""
+        future: asyncio.Future[TaskRecord] = asyncio.get_running_loop().create_future()
+
+        def check(record: TaskRecord) -> None:
+            if record.local_id == local_id and not record.is_active and not future.done():
+                future.set_result(record)
+
+        unsubscribe = self.subscribe(check)
+        try:
+            check(self.get(local_id))
+            return await future
+        finally:
+            unsubscribe()
+
+    def spend(self, since: float) -> Decimal:
+        """What tasks APIXO accepted since ``since`` (unix seconds) cost."""
+        return sum(
+            (r.price for r in self._records.values() if r.charged and r.created_at >= since),
+            Decimal("0"),
+        )
+
+    async def balance(self) -> Decimal:
+        """The key's balance (also kept as :attr:`last_balance`)."""
+        value = await self._client.balance()
+        self._remember_balance(value)
+        return value
+
+    # -- submitting ----------------------------------------------------------------------
+
+    async def submit(
+        self, request: GenerationRequest | ExtendRequest, *, parent_id: str | None = None
+    ) -> TaskRecord:
+        """Submit a new task; APIXO charges for it when it accepts it.
+
+        Raises:
+            RequestInvalidError: the request breaks a rule; no row was written.
+            SubmissionUncertainError: the answer was lost; the row is ``uncertain``.
+            ApixoError: APIXO did not take it (4xx, or provably not sent); the row is
+                ``rejected``.
+            StoreError: the store cannot be written; nothing was sent.
+        """
+        return await self._submit(request, parent_id=parent_id)
+
+    async def _submit(
+        self,
+        request: GenerationRequest | ExtendRequest,
+        *,
+        parent_id: str | None,
+        resubmit_of: TaskRecord | None = None,
+    ) -> TaskRecord:
+        request = request.validated()
+        self._require_started()
+        if parent_id is None and isinstance(request, ExtendRequest):
+            parent = self.find(request.task_id)
+            parent_id = parent.local_id if parent and parent.model == Model.VEO else None
+        if parent_id is not None and parent_id not in self._records:
+            raise KeyError(parent_id)
+        with self._busy():
+            balance_before = await self._balance_before_post()
+            now = self._clock.time()
+            record = TaskRecord(
+                local_id=uuid.uuid4().hex,
+                model=request.model.value,
+                request=request.to_payload(),
+                state=TaskState.SUBMITTING,
+                created_at=now,
+                updated_at=now,
+                parent_id=parent_id,
+                price=request.price,
+                balance_before=balance_before,
+                resubmit_of=resubmit_of.local_id if resubmit_of else None,
+                history=(StateChange(now, TaskState.SUBMITTING),),
+            )
+            self._insert(record, resubmit_of)
+            crash_point("submit.row_committed")
+            try:
+                if isinstance(request, ExtendRequest):
+                    task_id = await self._client.extend(request)
+                else:
+                    task_id = await self._client.submit(request)
+            except SubmissionUncertainError as error:
+                self._update(
+                    record.local_id, state=TaskState.UNCERTAIN, note=str(error), durable=True
+                )
+                raise
+            except ApixoError as error:
+                self._update(
+                    record.local_id,
+                    state=TaskState.REJECTED,
+                    fail_code=_error_code(error),
+                    fail_message=str(error),
+                    durable=True,
+                )
+                raise
+            except BaseException:
+                self._update(
+                    record.local_id, state=TaskState.UNCERTAIN, note=RECOVERED_NOTE, durable=True
+                )
+                raise
+            crash_point("submit.answered")
+            record = self._update(
+                record.local_id, state=TaskState.PENDING, apixo_task_id=task_id, durable=True
+            )
+            crash_point("submit.id_committed")
+            log.info("task %s accepted as %s", record.short_id, task_id)
+            # Timed from APIXO's answer: its createTime is when it took the task.
+            accepted = self._clock.time()
+            self._schedule(record.local_id, accepted + self.timing.first_poll(record.mode))
+            return record
+
+    def _insert(self, record: TaskRecord, resubmit_of: TaskRecord | None) -> None:
+        """Write the new row (and the link from the row it resubmits) durably, together."""
+        old = None
+        if resubmit_of is not None:
+            old = self._records[resubmit_of.local_id].evolve(
+                resubmitted_as=record.local_id,
+                hidden=resubmit_of.hidden or resubmit_of.state is TaskState.UNCERTAIN,
+                updated_at=record.created_at,
+            )
+        with self._store.transaction(durable=True):
+            self._store.insert(record)
+            if old is not None:
+                self._store.update(old)
+        self._records[record.local_id] = record
+        self._notify(record)
+        if old is not None:
+            self._records[old.local_id] = old
+            self._notify(old)
+
+    async def _balance_before_post(self) -> Decimal | None:
+        try:
+            async with asyncio.timeout(BALANCE_BEFORE_TIMEOUT):
+                return await self.balance()
+        except (ApixoError, TimeoutError) as error:
+            log.info("balance before submitting unknown: %s", type(error).__name__)
+            return None
+
+    async def resubmit(self, local_id: str) -> TaskRecord:
+        """Submit the same request again as a NEW task (the person asked; it is charged).
+
+        The old row is kept and linked (``resubmitted_as`` / ``resubmit_of``); an
+        uncertain one is also hidden, since the person resolved it.
+        """
+        old = self.get(local_id)
+        if old.state not in RESUBMITTABLE:
+            raise TaskBusyError(f"A {old.state.value} task cannot be resubmitted.")
+        return await self._submit(old.request_model, parent_id=old.parent_id, resubmit_of=old)
+
+    async def check_uncertain(self, local_id: str) -> str:
+        """Ask APIXO what it can tell about an uncertain submission; a plain explanation.
+
+        APIXO lists no tasks, so the balance is the evidence: it is compared with the
+        balance read just before the POST, minus what this app's other tasks cost since.
+        """
+        record = self.get(local_id)
+        if record.state is not TaskState.UNCERTAIN:
+            raise TaskBusyError("Only an uncertain task can be checked.")
+        try:
+            current = await self.balance()
+        except ApixoError as error:
+            text = f"Could not check with APIXO: {error}"
+        else:
+            text = self._explain_uncertain(record, current)
+        self._update(local_id, note=text)
+        return text
+
+    def _explain_uncertain(self, record: TaskRecord, current: Decimal) -> str:
+        price = record.price
+        sent_at = time.strftime("%H:%M on %d %b", time.localtime(record.created_at))
+        if record.balance_before is None:
+            return (
+                "The balance before this submission is not known, so the app cannot tell "
+                f"whether APIXO took it. Look for a task created at {sent_at} in the APIXO "
+                f"dashboard; resubmitting costs ${price:.2f} again if it was taken."
+            )
+        others = sum(
+            (
+                r.price
+                for r in self._records.values()
+                if r.local_id != record.local_id and r.charged and r.created_at >= record.created_at
+            ),
+            Decimal("0"),
+        )
+        drop = record.balance_before - current
+        unexplained = drop - others
+        if unexplained >= price * Decimal("0.99"):
+            return (
+                f"The balance fell by ${drop:.2f} since this was sent (${others:.2f} of it "
+                "for this app's other tasks), so APIXO most likely took this task and "
+                f"charged ${price:.2f}. Look for it in the APIXO dashboard (created at "
+                f"{sent_at}); resubmitting would charge again."
+            )
+        if unexplained < price * Decimal("0.01"):
+            return (
+                f"The balance (${current:.2f}) has not dropped by this task's price since it "
+                "was sent, so APIXO most likely did not take it. Resubmitting costs "
+                f"${price:.2f}."
+            )
+        return (
+            f"The balance fell by ${drop:.2f} since this was sent, which does not match "
+            f"this task's price (${price:.2f}); another use of this API key may explain it. "
+            f"Check the APIXO dashboard for a task created at {sent_at} before resubmitting."
+        )
+
+    def dismiss(self, local_id: str) -> TaskRecord:
+        """Hide an uncertain task without sending anything."""
+        record = self.get(local_id)
+        if record.state is not TaskState.UNCERTAIN:
+            raise TaskBusyError("Only an uncertain task can be dismissed; remove it instead.")
+        return self._update(local_id, hidden=True, note="Dismissed; it was not sent again.")
+
+    def remove(self, local_id: str, *, delete_files: bool) -> None:
+        """Hide a task (kept for spend history); optionally delete its videos and sidecars.
+
+        Raises:
+            TaskBusyError: the task is still running.
+            OSError: a file could not be deleted (the task is hidden anyway).
+        """
+        record = self.get(local_id)
+        if record.is_active:
+            raise TaskBusyError(
+                "This task is still running; it can be removed once it has finished."
+            )
+        failures: list[str] = []
+        if delete_files:
+            paths = [Path(f) for f in record.files]
+            for planned in self._store.planned_downloads(local_id):
+                paths.append(planned.path)
+            for path in dict.fromkeys(paths):
+                for victim in (path, downloads.sidecar_path(path), downloads.part_path(path)):
+                    try:
+                        victim.unlink(missing_ok=True)
+                    except OSError as error:
+                        failures.append(f"{victim}: {error.strerror or error}")
+        self._update(local_id, hidden=True)
+        if failures:
+            raise OSError("Could not delete " + "; ".join(failures))
+
+    async def refresh(self, local_id: str) -> TaskRecord:
+        """Poll one task now (a "check now"); returns the record afterwards."""
+        record = self.get(local_id)
+        if record.state in _POLLABLE and not self._scheduler.is_polling(local_id):
+            self._scheduler.cancel(local_id)
+            await self._poll(local_id)
+        return self.get(local_id)
+
+    # -- polling -------------------------------------------------------------------------
+
+    async def _poll(self, local_id: str) -> None:
+        record = self._records.get(local_id)
+        if record is None or record.state not in _POLLABLE or record.apixo_task_id is None:
+            return
+        with self._busy():
+            crash_point("poll.before")
+            try:
+                status = await self._client.status(record.apixo_task_id, model=record.model)
+            except RateLimitedError as error:
+                self._on_rate_limited(local_id, error)
+            except NotFoundError as error:
+                self._on_not_found(local_id, error)
+            except (AuthenticationError, PermissionDeniedError) as error:
+                self._on_poll_error(local_id, error, str(error), auth=True)
+            except ResponseFormatError as error:
+                if _is_unusable_success(error):
+                    self._on_unusable_success(local_id, error)
+                else:
+                    self._on_poll_error(
+                        local_id, error, f"APIXO sent an unreadable answer: {error}"
+                    )
+            except ApixoError as error:
+                self._on_poll_error(local_id, error, _poll_error_text(error))
+            else:
+                crash_point("poll.answered")
+                self._on_status(local_id, status)
+
+    def _on_status(self, local_id: str, status: TaskStatus) -> None:
+        record = self._records.get(local_id)
+        if record is None or record.state not in _POLLABLE:
+            return
+        self._poll_states.pop(local_id, None)
+        self.problem = None
+        self._calm_down()
+        now = self._clock.time()
+        times: dict[str, Any] = {
+            "api_create_time": status.create_time or record.api_create_time,
+            "api_complete_time": status.complete_time or record.api_complete_time,
+            "api_cost_time": status.cost_time or record.api_cost_time,
+        }
+        if status.state is ApixoState.SUCCESS:
+            self._update(
+                local_id,
+                state=TaskState.DOWNLOADING,
+                result_urls=status.result_urls,
+                results_at=now,
+                note=None,
+                **times,
+            )
+            crash_point("poll.success_committed")
+            self._start_download(local_id)
+            return
+        if status.state is ApixoState.FAILED:
+            self._update(
+                local_id,
+                state=TaskState.FAILED,
+                fail_code=status.fail_code or "Unknown error",
+                fail_message=status.fail_msg or "APIXO reported that the task failed.",
+                note=None,
+                **times,
+            )
+            return
+        age = now - record.created_at
+        if age >= self.timing.result_lifetime:
+            self._update(
+                local_id,
+                state=TaskState.EXPIRED,
+                fail_message=(
+                    "APIXO had still not finished this task a day after it was sent; "
+                    "its result can no longer be fetched."
+                ),
+                note=None,
+                **times,
+            )
+            return
+        state = TaskState.PROCESSING if status.state is ApixoState.PROCESSING else TaskState.PENDING
+        note = SLOW_NOTE if age >= self.timing.slow_after else None
+        changes = {k: v for k, v in times.items() if getattr(record, k) != v}
+        if state is not record.state or note != record.note or changes:
+            self._update(local_id, state=state, note=note, **changes)
+        self._schedule(local_id, now + self._interval(age))
+
+    def _interval(self, age: float) -> float:
+        t = self.timing
+        if age >= t.slow_after:
+            base = t.slow_interval
+        else:
+            base = t.interval_min + (t.interval_max - t.interval_min) * self._rng()
+        return base * self._slowdown
+
+    def _on_rate_limited(self, local_id: str, error: RateLimitedError) -> None:
+        now = self._clock.time()
+        self._slowdown = min(self._slowdown * 2, 16.0)
+        self._scheduler.set_throttle(self._slowdown)
+        pause = error.retry_after
+        if pause is None:
+            pause = min(max(self.timing.interval_min, 1.0) * self._slowdown, 300.0)
+        self._scheduler.pause_until(now + pause)
+        log.info(
+            "APIXO rate limited the polls; pausing %.1f s (slowdown x%g)", pause, self._slowdown
+        )
+        record = self._records[local_id]
+        age = now - record.created_at
+        at = now + pause + self._interval(age)
+        self._set_note(local_id, f"APIXO is rate limiting; checking again in {_human(at - now)}")
+        self._schedule(local_id, at)
+
+    def _calm_down(self) -> None:
+        if self._slowdown > 1.0:
+            self._slowdown = max(1.0, self._slowdown * 0.9)
+            self._scheduler.set_throttle(self._slowdown)
+
+    def _on_not_found(self, local_id: str, error: NotFoundError) -> None:
+        state = self._poll_states.setdefault(local_id, _PollState())
+        state.not_found += 1
+        if state.not_found >= LOST_CONFIRMATIONS:
+            self._poll_states.pop(local_id, None)
+            record = self._records[local_id]
+            self._update(
+                local_id,
+                state=TaskState.LOST,
+                fail_code="HTTP 404",
+                fail_message=(
+                    f"APIXO no longer knows task {record.apixo_task_id} (HTTP 404). "
+                    "Contact APIXO support with this task id if it was charged."
+                ),
+                note=None,
+            )
+            return
+        now = self._clock.time()
+        delay = self.timing.interval_max * self._slowdown
+        self._set_note(local_id, "APIXO does not know this task (HTTP 404); checking again")
+        self._schedule(local_id, now + delay)
+
+    def _on_unusable_success(self, local_id: str, error: ResponseFormatError) -> None:
+        state = self._poll_states.setdefault(local_id, _PollState())
+        state.bad_success += 1
+        record = self._records[local_id]
+        if state.bad_success >= BAD_SUCCESS_LIMIT:
+            self._poll_states.pop(local_id, None)
+            self._update(
+                local_id,
+                state=TaskState.FAILED,
+                fail_code=UNUSABLE_RESULT_CODE,
+                fail_message=(
+                    f"APIXO reported success without a usable video ({error}) "
+                    f"Contact APIXO support with task id {record.apixo_task_id}."
+                ),
+                note=None,
+            )
+            return
+        now = self._clock.time()
+        delay = self._interval(now - record.created_at)
+        self._set_note(
+            local_id,
+            f"APIXO reported success without a usable video; checking again in {_human(delay)}",
+        )
+        self._schedule(local_id, now + delay)
+
+    def _on_poll_error(
+        self, local_id: str, error: ApixoError, text: str, *, auth: bool = False
+    ) -> None:
+        state = self._poll_states.setdefault(local_id, _PollState())
+        state.failures += 1
+        record = self._records[local_id]
+        now = self._clock.time()
+        if auth:
+            self.problem = error
+        if now - record.created_at >= 2 * self.timing.result_lifetime:
+            self._poll_states.pop(local_id, None)
+            self._update(
+                local_id,
+                state=TaskState.EXPIRED,
+                fail_message=(
+                    "APIXO could not be asked about this task for two days; its result can "
+                    f"no longer be fetched. Last error: {error}"
+                ),
+                note=None,
+            )
+            return
+        delay = self._backoff(state.failures, auth=auth)
+        log.info(
+            "poll of %s failed (%s); next in %.1f s", record.short_id, type(error).__name__, delay
+        )
+        self._set_note(local_id, f"{text.rstrip('.')}; retrying in {_human(delay)}")
+        self._schedule(local_id, now + delay)
+
+    def _backoff(self, failures: int, *, auth: bool = False) -> float:
+        t = self.timing
+        cap = max(5 * t.slow_interval, t.interval_max)
+        base = max(t.slow_interval, t.interval_max) if auth else t.interval_max
+        delay = min(base * 2.0 ** (failures - 1), cap)
+        return delay * (0.8 + 0.2 * self._rng()) * self._slowdown
+
+    def _schedule(self, local_id: str, at: float) -> None:
+        if self._running:
+            self._scheduler.schedule(local_id, at)
+
+    # -- downloading ---------------------------------------------------------------------
+
+    def _start_download(self, local_id: str) -> None:
+        if not self._running or local_id in self._downloads:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._download_loop(local_id), name=f"download-{local_id[:8]}"
+        )
+        self._downloads[local_id] = task
+        task.add_done_callback(lambda _: self._downloads.pop(local_id, None))
+
+    async def _download_loop(self, local_id: str) -> None:
+        failures = 0
+        while True:
+            record = self._records.get(local_id)
+            if record is None or record.state is not TaskState.DOWNLOADING:
+                return
+            error: DownloadError
+            try:
+                with self._busy():
+                    await self._download_all(local_id)
+            except asyncio.CancelledError:
+                raise
+            except DownloadError as caught:
+                error = caught
+            except StoreError as caught:
+                error = DownloadError(str(caught))
+            except Exception as caught:
+                log.exception("download of %s failed unexpectedly", local_id[:8])
+                error = DownloadError(f"The download failed ({type(caught).__name__}); retrying.")
+            else:
+                return
+            failures += 1
+            if not self._after_download_error(local_id, error, failures):
+                return
+            await self._clock.sleep(self._download_backoff(failures, error))
+
+    def _download_backoff(self, failures: int, error: DownloadError) -> float:
+        t = self.timing
+        cap = max(5 * t.slow_interval, t.interval_max)
+        if isinstance(error, DownloadTooLargeError):
+            return cap  # only a settings change helps
+        delay = min(max(t.interval_min, 0.01) * 2.0 ** (failures - 1), cap)
+        return delay * (0.8 + 0.2 * self._rng())
+
+    def _after_download_error(self, local_id: str, error: DownloadError, failures: int) -> bool:
+        """Record a failed attempt; False when the task ended (failed or expired)."""
+        record = self._records[local_id]
+        log.info("download of %s failed: %s", record.short_id, type(error).__name__)
+        if not error.retry:
+            self._update(
+                local_id,
+                state=TaskState.FAILED,
+                fail_code=UNSAFE_URL_CODE,
+                fail_message=(
+                    f"{error} It was not downloaded; the result URLs are listed in the task "
+                    "details until they expire."
+                ),
+                note=None,
+            )
+            return False
+        if self._clock.time() >= self._result_expiry(record) and not isinstance(
+            error, DownloadTooLargeError
+        ):
+            self._update(
+                local_id,
+                state=TaskState.EXPIRED,
+                fail_message=(
+                    "The video could not be downloaded within a day of being made, and "
+                    f"APIXO no longer keeps it. Last error: {error}"
+                ),
+                note=None,
+            )
+            return False
+        self._set_note(local_id, str(error))
+        return True
+
+    def _result_expiry(self, record: TaskRecord) -> float:
+        now = self._clock.time()
+        made = record.results_at if record.results_at is not None else record.updated_at
+        if record.api_complete_time:
+            made = min(record.api_complete_time / 1000, now)
+        return made + self.timing.result_lifetime
+
+    async def _download_all(self, local_id: str) -> None:
+        record = self._records[local_id]
+        plan = self._plan(record)
+        files = list(record.files)
+        for item in plan:
+            if str(item.path) in files:
+                continue
+            record = self._records[local_id]
+            if not self._adopt_existing(record, item):
+                part = downloads.part_path(item.path)
+
+                def progress(done: int, total: int | None) -> None:
+                    self._emit_progress(local_id, done, total)
+
+                await self._downloader.fetch(item.url, part, progress)
+                downloads.write_sidecar(record, item.index, item.path)
+                crash_point("download.sidecar_written")
+                downloads.finalize(part, item.path)
+                crash_point("download.renamed")
+            files.append(str(item.path))
+            self._update(local_id, files=tuple(files), note=None)
+            crash_point("download.file_committed")
+        self._update(local_id, state=TaskState.SUCCEEDED, note=None)
+        log.info("task %s downloaded: %s", local_id[:8], ", ".join(files))
+
+    def _plan(self, record: TaskRecord) -> list[PlannedDownload]:
+        plan = self._store.planned_downloads(record.local_id)
+        if len(plan) >= len(record.result_urls):
+            return plan
+        downloads.ensure_folder(self.library_dir)
+        taken = self._store.planned_paths()
+        known = {p.index for p in plan}
+        new: list[PlannedDownload] = []
+        for index, url in enumerate(record.result_urls):
+            if index in known:
+                continue
+            path = downloads.unique_path(self.library_dir, record, index, taken)
+            taken.add(str(path))
+            new.append(PlannedDownload(index, url, path))
+        self._store.plan_downloads(record.local_id, new)
+        return sorted([*plan, *new], key=lambda p: p.index)
+
+    def _adopt_existing(self, record: TaskRecord, item: PlannedDownload) -> bool:
+        """A video renamed into place just before a crash is ours if its sidecar says so."""
+        if not item.path.exists():
+            return False
+        meta = downloads.read_sidecar(item.path)
+        if meta is not None and meta.get("local_task_id") == record.local_id:
+            return downloads.has_ftyp(item.path)
+        return False
+
+    def _emit_progress(self, local_id: str, done: int, total: int | None) -> None:
+        for callback in list(self._progress_subscribers):
+            try:
+                callback(local_id, done, total)
+            except Exception:
+                log.exception("a progress subscriber failed")
+
+    # -- records -------------------------------------------------------------------------
+
+    def _set_note(self, local_id: str, note: str | None) -> None:
+        if self._records[local_id].note != note:
+            self._update(local_id, note=note)
+
+    def _update(self, local_id: str, *, durable: bool = False, **changes: Any) -> TaskRecord:
+        return self._commit(self._records[local_id].evolve(**changes), durable=durable)
+
+    def _commit(self, record: TaskRecord, *, durable: bool = False) -> TaskRecord:
+        """Write ``record`` (appending a history entry if its state changed), then notify.
+
+        ``durable`` commits reach the disk before this returns (power-cut safe): used for
+        what money depends on, the outcome of a POST.
+        """
+        old = self._records[record.local_id]
+        now = self._clock.time()
+        pending = self._unsaved_events.pop(record.local_id, [])
+        record = record.evolve(updated_at=now)
+        if record.state is not old.state:
+            change = StateChange(now, record.state, record.note or record.fail_message)
+            record = record.evolve(history=(*old.history, change))
+            pending.append(change)
+        try:
+            self._store.update(record, new_events=pending, durable=durable)
+            self.store_problem = None
+        except StoreError as error:
+            log.error(  # noqa: TRY400 - the message says it all; no traceback needed
+                "could not save task %s (APIXO id %s, state %s): %s",
+                record.local_id,
+                record.apixo_task_id,
+                record.state.value,
+                error,
+            )
+            self.store_problem = error
+            self._unsaved_events[record.local_id] = pending
+        self._records[record.local_id] = record
+        self._notify(record)
+        return record
+
+    def _notify(self, record: TaskRecord) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(record)
+            except Exception:
+                log.exception("a task subscriber failed")
+
+    def _remember_balance(self, value: Decimal) -> None:
+        self.last_balance = value
+        with contextlib.suppress(StoreError):
+            self._store.set_meta("last_balance", str(value))
+
+    def _require_started(self) -> None:
+        if self._closed:
+            raise RuntimeError("This engine was closed.")
+        if not self._started:
+            raise RuntimeError("Start the engine before submitting (await engine.start()).")
+
+    @contextlib.contextmanager
+    def _busy(self) -> Iterator[None]:
+        self._activity += 1
+        try:
+            yield
+        finally:
+            self._activity -= 1
+
+
+def _remove(items: list[Any], item: Any) -> None:
+    with contextlib.suppress(ValueError):
+        items.remove(item)
+
+
+def _decimal_or_none(value: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        return Decimal(value)
+    except ArithmeticError:
+        return None
+
+
+def _is_unusable_success(error: ResponseFormatError) -> bool:
+    return str(error).startswith("APIXO reported success")
+
+
+def _error_code(error: ApixoError) -> str:
+    if isinstance(error, ApiStatusError):
+        return f"HTTP {error.status_code}"
+    return type(error).__name__
+
+
+def _poll_error_text(error: ApixoError) -> str:
+    if isinstance(error, ServerError):
+        return f"APIXO server error (HTTP {error.status_code})"
+    if isinstance(error, ApixoTimeoutError):
+        return "APIXO did not answer in time"
+    if isinstance(error, ApixoConnectionError):
+        return "Network error"
+    return str(error)
+
+
+def _human(seconds: float) -> str:
+    if seconds < 1:
+        return f"{seconds:.1f} s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.0f} h"

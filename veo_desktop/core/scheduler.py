@@ -1,0 +1,208 @@
+"""One poll scheduler for every task: a heap of due times, a limit on polls in flight.
+
+The scheduler knows nothing about APIXO: it calls ``poll(key)`` when a key is due, at most
+``max_in_flight`` at once, and never while a global pause (after a 429) lasts. The poll
+function decides when the key is due next by calling :meth:`PollScheduler.schedule`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from veo_desktop.core.clock import Clock
+
+log = logging.getLogger(__name__)
+
+#: The runner re-checks the heap at least this often (wall-clock jumps self-correct).
+MAX_SLEEP = 300.0
+
+
+class PollScheduler:
+    """Runs ``poll(key)`` for each key when it is due.
+
+    Args:
+        clock: time and sleep (a fake one in tests).
+        poll: the coroutine run for a due key; its exceptions are logged, never raised.
+        max_in_flight: the most polls running at once.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        poll: Callable[[str], Awaitable[None]],
+        max_in_flight: int = 8,
+    ) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be at least 1")
+        self._clock = clock
+        self._poll = poll
+        self.max_in_flight = max_in_flight
+        self._heap: list[tuple[float, int, str]] = []
+        self._due: dict[str, tuple[float, int]] = {}
+        self._seq = 0
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._paused_until = 0.0
+        self._throttle = 1.0
+        self._changed = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._waiting = False
+
+    # -- what callers use ----------------------------------------------------------------
+
+    def schedule(self, key: str, at: float) -> None:
+        """Poll ``key`` at clock time ``at`` (replacing an earlier due time for it)."""
+        self._seq += 1
+        self._due[key] = (at, self._seq)
+        heapq.heappush(self._heap, (at, self._seq, key))
+        self._changed.set()
+
+    def cancel(self, key: str) -> None:
+        """Forget ``key``'s due time (a poll already running finishes)."""
+        self._due.pop(key, None)
+
+    def due_at(self, key: str) -> float | None:
+        entry = self._due.get(key)
+        return None if entry is None else entry[0]
+
+    def pause_until(self, at: float) -> None:
+        """Start no poll before ``at`` (a global pause, e.g. after a 429)."""
+        if at > self._paused_until:
+            self._paused_until = at
+            self._changed.set()
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    def set_throttle(self, factor: float) -> None:
+        """Divide the in-flight limit by ``factor`` (>= 1) while APIXO rate-limits us."""
+        self._throttle = max(1.0, factor)
+        self._changed.set()
+
+    @property
+    def limit(self) -> int:
+        """The in-flight limit in effect."""
+        return max(1, math.floor(self.max_in_flight / self._throttle))
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._running)
+
+    @property
+    def scheduled(self) -> int:
+        return len(self._due)
+
+    def is_polling(self, key: str) -> bool:
+        return key in self._running
+
+    @property
+    def settled(self) -> bool:
+        """The runner is waiting and no poll runs (tests advance a fake clock then)."""
+        return self._waiting and not self._running and not self._changed.is_set()
+
+    def start(self) -> None:
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.get_running_loop().create_task(
+                self._run(), name="poll-scheduler"
+            )
+
+    async def aclose(self) -> None:
+        """Stop the runner and cancel polls in flight."""
+        tasks = [t for t in (self._runner, *self._running.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._runner = None
+        self._running.clear()
+
+    # -- the runner ----------------------------------------------------------------------
+
+    def _pop_due(self, now: float) -> str | None:
+        while self._heap:
+            at, seq, key = self._heap[0]
+            current = self._due.get(key)
+            if current is None or current[1] != seq:
+                heapq.heappop(self._heap)  # stale entry
+                continue
+            if at > now or key in self._running:
+                return None
+            heapq.heappop(self._heap)
+            del self._due[key]
+            return key
+        return None
+
+    def _next_due(self) -> float | None:
+        while self._heap:
+            at, seq, key = self._heap[0]
+            current = self._due.get(key)
+            if current is None or current[1] != seq:
+                heapq.heappop(self._heap)
+                continue
+            return at
+        return None
+
+    async def _run(self) -> None:
+        while True:
+            self._changed.clear()
+            now = self._clock.time()
+            if now >= self._paused_until and len(self._running) < self.limit:
+                key = self._pop_due(now)
+                if key is not None:
+                    self._launch(key)
+                    continue
+            await self._wait(self._wait_seconds(now))
+
+    def _wait_seconds(self, now: float) -> float | None:
+        """How long nothing can start (None: until something changes)."""
+        if len(self._running) >= self.limit:
+            return None
+        due = self._next_due()
+        if due is None:
+            return None
+        start = max(due, self._paused_until)
+        if self._heap and self._heap[0][2] in self._running and start <= now:
+            return None  # the earliest key is still being polled; its end wakes us
+        return min(MAX_SLEEP, max(0.0, start - now))
+
+    async def _wait(self, seconds: float | None) -> None:
+        if seconds == 0:
+            await asyncio.sleep(0)
+            return
+        self._waiting = True
+        waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._changed.wait())}
+        if seconds is not None:
+            waiters.add(asyncio.ensure_future(self._clock.sleep(seconds)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waiting = False
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.cancel()
+            for waiter in waiters:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
+
+    def _launch(self, key: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._run_poll(key), name=f"poll-{key[:8]}")
+        self._running[key] = task
+
+    async def _run_poll(self, key: str) -> None:
+        try:
+            await self._poll(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("poll of %s failed unexpectedly", key)
+        finally:
+            self._running.pop(key, None)
+            self._changed.set()

@@ -1,0 +1,86 @@
+"""The store's schema, as a list of migrations: ``PRAGMA user_version`` is how many ran.
+
+Never edit a migration that has shipped: add a new one. Each runs in its own transaction
+together with the ``user_version`` bump, so a crash leaves the file at the old version or
+the new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Sequence
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _v1_tasks_and_events(db: sqlite3.Connection) -> None:
+    """One row per task, and its history of state changes."""
+    db.execute(
+        """
+        CREATE TABLE tasks (
+            local_id          TEXT PRIMARY KEY,
+            model             TEXT NOT NULL,
+            request           TEXT NOT NULL,
+            state             TEXT NOT NULL,
+            created_at        REAL NOT NULL,
+            updated_at        REAL NOT NULL,
+            apixo_task_id     TEXT,
+            parent_id         TEXT REFERENCES tasks(local_id) ON DELETE SET NULL,
+            api_create_time   INTEGER,
+            api_complete_time INTEGER,
+            api_cost_time     INTEGER,
+            fail_code         TEXT,
+            fail_message      TEXT,
+            result_urls       TEXT NOT NULL DEFAULT '[]',
+            files             TEXT NOT NULL DEFAULT '[]',
+            price             TEXT NOT NULL,
+            note              TEXT,
+            hidden            INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE task_events (
+            id       INTEGER PRIMARY KEY,
+            local_id TEXT NOT NULL REFERENCES tasks(local_id) ON DELETE CASCADE,
+            at       REAL NOT NULL,
+            state    TEXT NOT NULL,
+            note     TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX task_events_by_task ON task_events(local_id, id)")
+
+
+def _v2_recovery_and_downloads(db: sqlite3.Connection) -> None:
+    """What crash recovery needs: the balance before each POST, when results arrived,
+    resubmission links, the planned download paths, and a small key/value table."""
+    db.execute("ALTER TABLE tasks ADD COLUMN balance_before TEXT")
+    db.execute("ALTER TABLE tasks ADD COLUMN results_at REAL")
+    db.execute("ALTER TABLE tasks ADD COLUMN resubmit_of TEXT")
+    db.execute("ALTER TABLE tasks ADD COLUMN resubmitted_as TEXT")
+    db.execute(
+        "UPDATE tasks SET results_at = updated_at WHERE result_urls != '[]' AND results_at IS NULL"
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX tasks_by_apixo_id ON tasks(model, apixo_task_id) "
+        "WHERE apixo_task_id IS NOT NULL"
+    )
+    db.execute("CREATE INDEX tasks_by_created ON tasks(created_at)")
+    db.execute(
+        """
+        CREATE TABLE downloads (
+            local_id TEXT NOT NULL REFERENCES tasks(local_id) ON DELETE CASCADE,
+            idx      INTEGER NOT NULL,
+            url      TEXT NOT NULL,
+            path     TEXT NOT NULL,
+            PRIMARY KEY (local_id, idx)
+        )
+        """
+    )
+    db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS: Sequence[Migration] = (_v1_tasks_and_events, _v2_recovery_and_downloads)
+SCHEMA_VERSION = len(MIGRATIONS)
