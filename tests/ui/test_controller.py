@@ -1,0 +1,163 @@
+"""EngineController: the real engine against the simulator, seen through Qt signals."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tests.ui import tasks_support
+from tests.ui.tasks_support import EngineEnv
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.sim.faults import Fault
+from veo_desktop.ui.controller import EngineController
+
+engine_env = tasks_support.engine_env
+
+
+class Recorder:
+    """Collects what a signal emitted."""
+
+    def __init__(self, signal: Any) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        signal.connect(lambda *args: self.calls.append(args))
+
+    @property
+    def last(self) -> tuple[Any, ...]:
+        return self.calls[-1]
+
+
+def test_submit_emits_the_new_task_and_refreshes_the_balance(engine_env: EngineEnv) -> None:
+    changes = Recorder(engine_env.controller.task_changed)
+    balances = Recorder(engine_env.controller.balance_changed)
+    health = Recorder(engine_env.controller.api_health_changed)
+
+    task = engine_env.submit("A paper boat drifts down a rainy street")
+
+    assert task.state == TaskState.PENDING
+    assert task.apixo_task_id
+    assert [c[0].state for c in changes.calls][:2] == [TaskState.SUBMITTING, TaskState.PENDING]
+    engine_env.qtbot.waitUntil(lambda: bool(balances.calls))
+    assert balances.last == (Decimal("99.80"),)
+    assert engine_env.controller.balance == Decimal("99.80")
+    assert health.calls[0] == (True, "APIXO answers")
+    assert engine_env.posts() == 1
+
+
+def test_download_progress_and_the_finished_task_reach_the_signals(engine_env: EngineEnv) -> None:
+    progress = Recorder(engine_env.controller.task_progress)
+    task = engine_env.finished()
+    assert task.files and Path(task.files[0]).is_file()
+    assert progress.calls, "no progress was reported while downloading"
+    local_id, done, total = progress.last
+    assert local_id == task.local_id
+    assert total == -1 or done == total == Path(task.files[0]).stat().st_size
+
+
+def test_an_invalid_request_names_the_field_and_sends_nothing(engine_env: EngineEnv) -> None:
+    failures = Recorder(engine_env.controller.submit_failed)
+    result = engine_env.arun(engine_env.controller.submit(GenerationRequest(prompt="  ")))
+    assert result is None
+    assert failures.calls and failures.calls[0][0] == "prompt"
+    assert "prompt" in failures.calls[0][1].lower()
+    assert engine_env.posts() == 0
+    assert engine_env.controller.tasks() == []
+
+
+def test_a_rejected_submission_reports_apixos_reason(engine_env: EngineEnv) -> None:
+    engine_env.sim.add_fault(Fault(endpoint="submit", kind="http_error", status=402))
+    failures = Recorder(engine_env.controller.submit_failed)
+    result = engine_env.arun(engine_env.controller.submit(GenerationRequest(prompt="A cat")))
+    assert result is None
+    assert failures.last[0] == ""
+    assert "balance" in failures.last[1].lower()
+    [task] = engine_env.controller.tasks()
+    assert task.state == TaskState.REJECTED
+    assert not task.charged
+
+
+def test_a_lost_answer_becomes_uncertain_and_is_never_sent_again(engine_env: EngineEnv) -> None:
+    engine_env.sim.add_fault(
+        Fault(endpoint="submit", kind="http_error", status=500, accept_first=True)
+    )
+    failures = Recorder(engine_env.controller.submit_failed)
+    result = engine_env.arun(engine_env.controller.submit(GenerationRequest(prompt="A cat")))
+    assert result is None
+    assert "not sent again" in failures.last[1]
+    [task] = engine_env.controller.tasks()
+    assert task.state == TaskState.UNCERTAIN
+    engine_env.qtbot.wait(300)  # nothing may happen by itself: give it the chance
+    assert engine_env.posts() == 1
+
+
+def test_failing_polls_report_the_api_unreachable_then_recovered(engine_env: EngineEnv) -> None:
+    health = Recorder(engine_env.controller.api_health_changed)
+    engine_env.sim.add_fault(Fault(endpoint="status", kind="http_error", status=502, times=-1))
+    task = engine_env.submit()
+    engine_env.qtbot.waitUntil(lambda: health.calls and health.last[0] is False, timeout=10_000)
+    assert "502" in health.last[1] or "server" in health.last[1].lower()
+    engine_env.sim.clear_faults()
+    engine_env.wait_state(task.local_id, TaskState.SUCCEEDED, timeout=30)
+    assert health.last == (True, "APIXO answers")
+
+
+def test_a_rejected_key_makes_the_balance_unknown(engine_env: EngineEnv) -> None:
+    engine_env.sim.add_fault(Fault(endpoint="balance", kind="http_error", status=401))
+    balances = Recorder(engine_env.controller.balance_changed)
+    health = Recorder(engine_env.controller.api_health_changed)
+    engine_env.arun(engine_env.controller.refresh_balance())
+    assert balances.last == (None,)
+    assert health.last == (False, "APIXO does not accept the API key")
+    engine_env.arun(engine_env.controller.refresh_balance())
+    assert balances.last == (Decimal("100"),)
+    assert health.last == (True, "APIXO answers")
+
+
+def test_spend_today_counts_charged_tasks(engine_env: EngineEnv) -> None:
+    engine_env.submit("one", mode="fast")
+    engine_env.submit("two", mode="quality")
+    assert engine_env.controller.spend_today() == Decimal("1.70")
+
+
+def test_save_copy_copies_the_bytes(engine_env: EngineEnv, tmp_path: Path) -> None:
+    task = engine_env.finished()
+    target = tmp_path / "out" / "copy.mp4"
+    target.parent.mkdir()
+    saved = engine_env.arun(engine_env.controller.save_copy(task.local_id, target))
+    assert saved == target
+    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert not list(target.parent.glob("*.part"))
+
+
+def test_save_copy_into_a_missing_folder_reports_it(engine_env: EngineEnv, tmp_path: Path) -> None:
+    task = engine_env.finished()
+    failures = Recorder(engine_env.controller.action_failed)
+    target = tmp_path / "nowhere" / "copy.mp4"
+    assert engine_env.arun(engine_env.controller.save_copy(task.local_id, target)) is None
+    assert failures.last[0] == "Could not save the video"
+
+
+def test_remove_of_a_running_task_is_refused_with_a_message(engine_env: EngineEnv) -> None:
+    task = engine_env.submit()
+    failures = Recorder(engine_env.controller.action_failed)
+    engine_env.controller.remove(task.local_id, delete_files=False)
+    assert failures.last[0] == "Could not remove the task"
+    assert "running" in failures.last[1]
+
+
+def test_aclose_cancels_running_jobs_and_stops_listening(engine_env: EngineEnv) -> None:
+    controller = EngineController(engine_env.engine)
+    changes = Recorder(controller.task_changed)
+
+    async def forever() -> None:
+        await asyncio.sleep(3600)
+
+    job = controller.run(forever(), name="waiting")
+    assert job in controller.jobs
+    engine_env.arun(controller.aclose())
+    assert job.cancelled()
+    assert not controller.jobs
+    engine_env.submit()
+    assert changes.calls == []

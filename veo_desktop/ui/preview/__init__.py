@@ -1,0 +1,1 @@
+"""The inline video preview: a sink-painting video surface, the player and its controls."""

@@ -1,0 +1,466 @@
+"""The inline preview: the selected task's video with play/pause, seek, loop, volume, frame step.
+
+Keyboard (while the preview has focus): Space plays or pauses, Left/Right (or , and .) step
+one frame, L toggles looping, M mutes. Ctrl+S saves a copy anywhere in the window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QMouseEvent, QResizeEvent
+from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSizePolicy,
+    QSlider,
+    QStyle,
+    QStyleOptionSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.records import TaskRecord
+from veo_desktop.ui import style
+from veo_desktop.ui.controller import copy_file
+from veo_desktop.ui.preview.surface import VideoSurface
+from veo_desktop.ui.tasks import format as fmt
+from veo_desktop.ui.tasks.files import ask_save_path, video_file
+from veo_desktop.ui.tasks.icons import glyph_icon
+
+logger = logging.getLogger(__name__)
+
+#: Frame rate assumed when the file does not say (Veo 3.1 renders 24 fps).
+DEFAULT_FPS = 24.0
+NO_SELECTION = "Select a finished task to preview its video."
+
+
+class SeekSlider(QSlider):
+    """A horizontal slider that jumps to where it is clicked (not by page steps)."""
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            option = QStyleOptionSlider()
+            self.initStyleOption(option)
+            handle = self.style().subControlRect(
+                QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+            )
+            if not handle.contains(event.position().toPoint()):
+                value = QStyle.sliderValueFromPosition(
+                    self.minimum(),
+                    self.maximum(),
+                    int(event.position().x()) - handle.width() // 2,
+                    max(1, self.width() - handle.width()),
+                )
+                self.setValue(value)
+                self.sliderMoved.emit(value)
+        super().mousePressEvent(event)
+
+
+def _tool_button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
+    button = QToolButton()
+    button.setObjectName(name)
+    button.setIcon(glyph_icon(icon))
+    button.setIconSize(QSize(20, 20))
+    button.setAutoRaise(True)
+    button.setCheckable(checkable)
+    button.setToolTip(tip)
+    button.setAccessibleName(tip.split(" (")[0])
+    button.setAccessibleDescription(tip)
+    return button
+
+
+class PreviewPanel(QWidget):
+    """The selected task's video, played inline (``previewPlayer`` is the QMediaPlayer)."""
+
+    #: A copy of the video was saved (the path).
+    saved = Signal(object)
+    #: Saving a copy failed (a message to show).
+    save_failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("previewPanel")
+        self.setAccessibleName("Preview")
+        self._task: TaskRecord | None = None
+        self._source: Path | None = None
+        self._jobs: set[asyncio.Task[Path | None]] = set()
+
+        self.surface = VideoSurface(self)
+        self.player = QMediaPlayer(self)
+        self.player.setObjectName("previewPlayer")
+        self.audio = QAudioOutput(self)
+        self.audio.setObjectName("previewAudio")
+        self.player.setAudioOutput(self.audio)
+        self.player.setVideoSink(self.surface.sink)
+        self.player.setLoops(QMediaPlayer.Loops.Infinite)
+
+        self.title = QLabel(self)
+        self.title.setObjectName("previewTitle")
+        self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.details = QLabel(self)
+        self.details.setObjectName("previewDetails")
+        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        style.set_text_color(self.details, style.hint_color(self))
+
+        self.play_button = _tool_button("previewPlayButton", "play", "Play (Space)")
+        self.back_button = _tool_button(
+            "previewFrameBackButton", "frame-back", "Previous frame (Left)"
+        )
+        self.forward_button = _tool_button(
+            "previewFrameForwardButton", "frame-forward", "Next frame (Right)"
+        )
+        self.loop_button = _tool_button("previewLoopButton", "loop", "Loop (L)", checkable=True)
+        self.loop_button.setChecked(True)
+        self.mute_button = _tool_button("previewMuteButton", "volume", "Mute (M)", checkable=True)
+        self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.volume_slider.setObjectName("previewVolumeSlider")
+        self.volume_slider.setRange(0, 100)
+        self.volume_slider.setValue(80)
+        self.volume_slider.setFixedWidth(80)
+        self.volume_slider.setToolTip("Volume")
+        self.volume_slider.setAccessibleName("Volume")
+        self.volume_slider.setAccessibleDescription("Playback volume of the preview")
+        self.audio.setVolume(0.8)
+        self.save_button = QToolButton(self)
+        self.save_button.setObjectName("previewSaveButton")
+        self.save_button.setIcon(glyph_icon("save"))
+        self.save_button.setIconSize(QSize(18, 18))
+        self.save_button.setText("Save as\u2026")
+        self.save_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.save_button.setToolTip("Save a copy of the video (Ctrl+S)")
+        self.save_button.setAccessibleName("Save as")
+        self.save_button.setAccessibleDescription("Save a copy of the video somewhere else")
+
+        self.seek_slider = SeekSlider(Qt.Orientation.Horizontal, self)
+        self.seek_slider.setObjectName("previewSeekSlider")
+        self.seek_slider.setRange(0, 0)
+        self.seek_slider.setToolTip("Position")
+        self.seek_slider.setAccessibleName("Position")
+        self.seek_slider.setAccessibleDescription("Where in the video playback is; drag to seek")
+        self.position_label = QLabel("0:00", self)
+        self.position_label.setObjectName("previewPosition")
+        self.duration_label = QLabel("0:00", self)
+        self.duration_label.setObjectName("previewDuration")
+        for label in (self.position_label, self.duration_label):
+            label.setFont(style.scaled_font(label, 0.92))
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00:00") + 4)
+            style.set_text_color(label, style.hint_color(self))
+        self.position_label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        self.position_label.setAccessibleName("Elapsed time")
+        self.duration_label.setAccessibleName("Duration")
+
+        self.save_action = QAction(glyph_icon("save"), "Save video as\u2026", self)
+        self.save_action.setObjectName("previewSaveAction")
+        self.save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
+        self.save_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.save_action.setStatusTip("Save a copy of the previewed video")
+        self.addAction(self.save_action)
+        self._shortcut(Qt.Key.Key_Space, self.toggle_play)
+        self._shortcut(Qt.Key.Key_Left, lambda: self.step_frames(-1))
+        self._shortcut(Qt.Key.Key_Right, lambda: self.step_frames(1))
+        self._shortcut(Qt.Key.Key_Comma, lambda: self.step_frames(-1))
+        self._shortcut(Qt.Key.Key_Period, lambda: self.step_frames(1))
+        self._shortcut(Qt.Key.Key_L, self.loop_button.toggle)
+        self._shortcut(Qt.Key.Key_M, self.mute_button.toggle)
+
+        header = QVBoxLayout()
+        header.setSpacing(1)
+        header.addWidget(self.title)
+        header.addWidget(self.details)
+        seek = QHBoxLayout()
+        seek.setSpacing(8)
+        seek.addWidget(self.position_label)
+        seek.addWidget(self.seek_slider, 1)
+        seek.addWidget(self.duration_label)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.play_button)
+        buttons.addWidget(self.forward_button)
+        buttons.addSpacing(8)
+        buttons.addWidget(self.loop_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.mute_button)
+        buttons.addWidget(self.volume_slider)
+        buttons.addSpacing(8)
+        buttons.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(header)
+        layout.addWidget(self.surface, 1)
+        layout.addLayout(seek)
+        layout.addLayout(buttons)
+
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button.clicked.connect(lambda: self.step_frames(-1))
+        self.forward_button.clicked.connect(lambda: self.step_frames(1))
+        self.loop_button.toggled.connect(self.on_loop_button_toggled)
+        self.mute_button.toggled.connect(self.on_mute_button_toggled)
+        self.volume_slider.valueChanged.connect(self.on_volume_slider_value_changed)
+        self.seek_slider.sliderMoved.connect(self.on_seek_slider_slider_moved)
+        self.save_button.clicked.connect(self.save_action.trigger)
+        self.save_action.triggered.connect(self.on_save_action_triggered)
+        self.surface.clicked.connect(self.toggle_play)
+        self.surface.frame_size_changed.connect(self._update_details)
+        self.player.positionChanged.connect(self.on_player_position_changed)
+        self.player.durationChanged.connect(self.on_player_duration_changed)
+        self.player.playbackStateChanged.connect(self.on_player_playback_state_changed)
+        self.player.errorOccurred.connect(self.on_player_error_occurred)
+        self.show_task(None)
+
+    def _shortcut(self, key: Qt.Key, slot: object) -> QAction:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    # -- the task --------------------------------------------------------------------------
+
+    @property
+    def task(self) -> TaskRecord | None:
+        """The task on show."""
+        return self._task
+
+    @property
+    def source(self) -> Path | None:
+        """The video file loaded into the player."""
+        return self._source
+
+    def show_task(self, task: TaskRecord | None) -> None:
+        """Show ``task``: play its video if it has one, else say where it is."""
+        self._task = task
+        video = video_file(task) if task is not None and task.state == TaskState.SUCCEEDED else None
+        if video is None:
+            self._unload(self._message_for(task))
+        elif video != self._source:
+            self._load(video)
+        elif self.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState:
+            self.player.play()
+        self._describe()
+        has_video = video is not None
+        for widget in (
+            self.play_button,
+            self.back_button,
+            self.forward_button,
+            self.seek_slider,
+            self.save_button,
+        ):
+            widget.setEnabled(has_video)
+        self.save_action.setEnabled(has_video)
+        self.surface.set_file(video)
+
+    def _load(self, video: Path) -> None:
+        self._source = video
+        self.surface.clear()
+        self.player.setSource(QUrl.fromLocalFile(str(video)))
+        self.player.play()
+
+    def _unload(self, message: str) -> None:
+        if self._source is not None:
+            self.player.stop()
+            self.player.setSource(QUrl())
+            self._source = None
+        self.surface.clear(message)
+        self.seek_slider.setRange(0, 0)
+        self.position_label.setText("0:00")
+        self.duration_label.setText("0:00")
+
+    def _describe(self) -> None:
+        task = self._task
+        if task is None:
+            self.title.setText("Preview")
+            self.details.setText("")
+            self.title.setToolTip("")
+            return
+        prompt = fmt.short_prompt(task)
+        metrics = self.title.fontMetrics()
+        width = max(120, self.width() - 8)
+        self.title.setText(metrics.elidedText(prompt, Qt.TextElideMode.ElideRight, width))
+        self.title.setToolTip(f"<p style='white-space:pre-wrap'>{_escape(task.prompt)}</p>")
+        self._update_details()
+
+    def _update_details(self) -> None:
+        """Type, mode, aspect, and once known the picture size and the length."""
+        task = self._task
+        if task is None:
+            self.details.setText("")
+            return
+        parts = [fmt.kind_label(task), fmt.mode_label(task), fmt.aspect_label(task)]
+        frame = self.surface.frame_image
+        if self._source is not None and frame is not None:
+            parts.append(f"{frame.width()}\u00d7{frame.height()}")
+        if self._source is not None and self.player.duration() > 0:
+            parts.append(fmt.clock_text(round(self.player.duration() / 1000)))
+        self.details.setText(" \u00b7 ".join(parts))
+        self.details.setToolTip(str(self._source) if self._source is not None else "")
+
+    @staticmethod
+    def _message_for(task: TaskRecord | None) -> str:
+        if task is None:
+            return NO_SELECTION
+        if task.state == TaskState.SUCCEEDED:
+            where = task.files[0] if task.files else "the library"
+            return f"The video file is missing.\nIt was saved as {where}."
+        if task.is_active:
+            label = fmt.STATE_LABELS.get(task.state, str(task.state)).lower()
+            return (
+                f"This video is not ready yet ({label}).\n"
+                "It plays here as soon as it has been downloaded."
+            )
+        detail = fmt.detail_line(task)
+        label = fmt.STATE_LABELS.get(task.state, str(task.state))
+        return f"No video: the task is {label.lower()}.\n{detail}" if detail else label
+
+    # -- playback --------------------------------------------------------------------------
+
+    @Slot()
+    def toggle_play(self) -> None:
+        if self._source is None:
+            return
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        else:
+            self.player.play()
+
+    def frame_rate(self) -> float:
+        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        try:
+            value = float(rate)
+        except (TypeError, ValueError):
+            return DEFAULT_FPS
+        return value if 1.0 <= value <= 240.0 else DEFAULT_FPS
+
+    def step_frames(self, count: int) -> None:
+        """Pause and move ``count`` frames (negative: back)."""
+        if self._source is None:
+            return
+        self.player.pause()
+        fps = self.frame_rate()
+        shown = self.surface.frame_time_us
+        if shown >= 0:
+            index = round(shown * fps / 1_000_000)
+        else:
+            index = int(self.player.position() * fps / 1000)
+        duration = self.player.duration()
+        last = max(0, int(duration * fps / 1000) - 1) if duration > 0 else index + abs(count)
+        target = min(max(0, index + count), last)
+        # Aim at the middle of the frame so rounding never lands on its neighbour.
+        self.player.setPosition(int((target + 0.5) * 1000 / fps))
+
+    @Slot(bool)
+    def on_loop_button_toggled(self, checked: bool) -> None:
+        self.player.setLoops(QMediaPlayer.Loops.Infinite if checked else QMediaPlayer.Loops.Once)
+
+    @Slot(bool)
+    def on_mute_button_toggled(self, checked: bool) -> None:
+        self.audio.setMuted(checked)
+        self.mute_button.setIcon(glyph_icon("muted" if checked else "volume"))
+        self.mute_button.setToolTip("Unmute (M)" if checked else "Mute (M)")
+
+    @Slot(int)
+    def on_volume_slider_value_changed(self, value: int) -> None:
+        self.audio.setVolume(value / 100)
+        if value and self.mute_button.isChecked():
+            self.mute_button.setChecked(False)
+
+    @Slot(int)
+    def on_seek_slider_slider_moved(self, value: int) -> None:
+        self.player.setPosition(value)
+
+    @Slot("qlonglong")
+    def on_player_position_changed(self, position: int) -> None:
+        if not self.seek_slider.isSliderDown():
+            self.seek_slider.setValue(position)
+        self.position_label.setText(fmt.clock_text(position / 1000))
+
+    @Slot("qlonglong")
+    def on_player_duration_changed(self, duration: int) -> None:
+        self.seek_slider.setRange(0, max(0, duration))
+        self.seek_slider.setPageStep(max(1000, duration // 10))
+        self.duration_label.setText(fmt.clock_text(round(duration / 1000)))
+        self._update_details()
+
+    @Slot(QMediaPlayer.PlaybackState)
+    def on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
+        playing = state == QMediaPlayer.PlaybackState.PlayingState
+        self.play_button.setIcon(glyph_icon("pause" if playing else "play"))
+        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
+        self.play_button.setAccessibleName("Pause" if playing else "Play")
+
+    @Slot(QMediaPlayer.Error, str)
+    def on_player_error_occurred(self, error: QMediaPlayer.Error, message: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        logger.warning("The preview cannot play %s: %s", self._source, message)
+        self.surface.clear(f"This video cannot be played here.\n{message}")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._describe()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """Pause while hidden (a collapsed splitter, a minimised window)."""
+        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+            self.player.pause()
+        super().hideEvent(event)
+
+    # -- saving ----------------------------------------------------------------------------
+
+    @Slot()
+    def on_save_action_triggered(self) -> None:
+        task = self._task
+        if task is None or self._source is None:
+            return
+        ask_save_path(self, task, self.save_to)
+
+    def save_to(self, destination: Path) -> asyncio.Task[Path | None] | None:
+        """Copy the video on show to ``destination`` (the dialog's answer; tests call it)."""
+        source = self._source
+        if source is None:
+            return None
+
+        async def save() -> Path | None:
+            try:
+                saved = await copy_file(source, destination)
+            except OSError as error:
+                message = f"Could not save the video to {destination}: {error}"
+                self.save_failed.emit(message)
+                box = QMessageBox(QMessageBox.Icon.Warning, "Could not save", message, parent=self)
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.open()
+                return None
+            self.saved.emit(saved)
+            return saved
+
+        job = asyncio.get_running_loop().create_task(save(), name="Saving the previewed video")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        return job
+
+    def shutdown(self) -> None:
+        """Stop playback and cancel copies still running (the window is closing)."""
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self._source = None
+        for job in list(self._jobs):
+            job.cancel()
+
+
+def _escape(text: str) -> str:
+    return html.escape(text[:2000])

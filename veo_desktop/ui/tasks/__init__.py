@@ -1,0 +1,1 @@
+"""The task list: model, proxy, delegate, view, actions and the panel holding them."""

@@ -1,0 +1,353 @@
+"""The task list panel: search, state filter, toolbar, the table and its context menu."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.records import TaskRecord
+from veo_desktop.ui import style
+from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.tasks.actions import TaskActions
+from veo_desktop.ui.tasks.icons import glyph_icon
+from veo_desktop.ui.tasks.model import (
+    LOCAL_ID_ROLE,
+    Column,
+    StateFilter,
+    TaskTableModel,
+)
+from veo_desktop.ui.tasks.proxy import TaskFilterProxy
+from veo_desktop.ui.tasks.view import TaskView
+from veo_desktop.ui.thumbnails import ThumbnailCache
+
+FILTER_LABELS: dict[StateFilter, str] = {
+    StateFilter.ALL: "All tasks",
+    StateFilter.ACTIVE: "Active",
+    StateFilter.FINISHED: "Finished",
+    StateFilter.FAILED: "Failed",
+}
+
+#: How often the elapsed time of running tasks is repainted (only while one is on show).
+CLOCK_INTERVAL_MS = 1000
+
+
+class TaskPanel(QWidget):
+    """Search box, state filter (active/finished/failed), toolbar, ``taskView``, context menu.
+
+    Args:
+        controller: where tasks come from and actions go.
+        thumbnails: the thumbnail cache (one made in memory only when not given).
+        clock: unix time, for the elapsed-time column (tests pass a fake).
+    """
+
+    #: The selected task changed (a :class:`TaskRecord`, or ``None``); re-emitted when the
+    #: selected task itself changes (e.g. its video finished downloading).
+    current_task_changed = Signal(object)
+    #: The person asked to fill the composer from this task (a :class:`TaskRecord`).
+    reuse_requested = Signal(object)
+
+    def __init__(
+        self,
+        controller: EngineController,
+        parent: QWidget | None = None,
+        *,
+        thumbnails: ThumbnailCache | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("taskPanel")
+        self.setAccessibleName("Task list")
+        self._controller = controller
+        self._owns_thumbnails = thumbnails is None
+        self.thumbnails = (
+            thumbnails if thumbnails is not None else ThumbnailCache(None, parent=self)
+        )
+        self._current_id: str | None = None
+
+        self.model = TaskTableModel(self, thumbnails=self.thumbnails, clock=clock)
+        self.proxy = TaskFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.view = TaskView(self)
+        self.view.setModel(self.proxy)
+        self.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+        self.task_actions = TaskActions(controller, self, self.current_task)
+
+        self.search = QLineEdit(self)
+        self.search.setObjectName("taskSearch")
+        self.search.setPlaceholderText("Search prompts")
+        self.search.setClearButtonEnabled(True)
+        self.search.addAction(glyph_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.setAccessibleName("Search tasks")
+        self.search.setAccessibleDescription("Show only tasks whose prompt contains these words")
+        self.search.setToolTip("Show only tasks whose prompt contains these words")
+
+        self.state_filter = QComboBox(self)
+        self.state_filter.setObjectName("taskStateFilter")
+        for choice, label in FILTER_LABELS.items():
+            self.state_filter.addItem(label, choice.value)
+        self.state_filter.setAccessibleName("State filter")
+        self.state_filter.setAccessibleDescription(
+            "Show all tasks, only running ones, only finished ones, or only failed ones"
+        )
+        self.state_filter.setToolTip("Show all, active, finished or failed tasks")
+
+        self.toolbar = QToolBar("Task actions", self)
+        self.toolbar.setObjectName("taskToolbar")
+        self.toolbar.setIconSize(QSize(18, 18))
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        self.toolbar.setAccessibleName("Task actions")
+        for action in self.task_actions.toolbar_actions:
+            if action is None:
+                self.toolbar.addSeparator()
+            else:
+                self.toolbar.addAction(action)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("taskCountLabel")
+        self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        style.set_text_color(self.count_label, style.hint_color(self))
+        self.count_label.setAccessibleName("Task count")
+
+        title = style.section_title("Tasks", self)
+        top = QHBoxLayout()
+        top.setSpacing(6)
+        top.addWidget(title)
+        top.addSpacing(4)
+        top.addWidget(self.search, 1)
+        top.addWidget(self.state_filter)
+        second = QHBoxLayout()
+        second.setSpacing(6)
+        second.addWidget(self.toolbar)
+        second.addStretch(1)
+        second.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(top)
+        layout.addLayout(second)
+        layout.addWidget(self.view, 1)
+
+        self.clock_timer = QTimer(self)
+        self.clock_timer.setObjectName("taskClockTimer")
+        self.clock_timer.setInterval(CLOCK_INTERVAL_MS)
+        self.clock_timer.timeout.connect(self.on_clock_timer_timeout)
+
+        self.search.textChanged.connect(self.on_search_text_changed)
+        self.state_filter.currentIndexChanged.connect(self.on_state_filter_current_index_changed)
+        self.view.customContextMenuRequested.connect(self.on_view_custom_context_menu_requested)
+        self.view.activated.connect(self.on_view_activated)
+        selection = self.view.selectionModel()
+        selection.currentRowChanged.connect(self.on_selection_current_row_changed)
+        for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved):
+            signal.connect(self._on_rows_changed)
+        self.proxy.modelReset.connect(self._on_rows_changed)
+        self.proxy.layoutChanged.connect(self._on_rows_changed)
+        self.task_actions.reuse_requested.connect(self.reuse_requested)
+        self.task_actions.preview_requested.connect(self.on_actions_preview_requested)
+        controller.task_changed.connect(self.on_controller_task_changed)
+        controller.task_progress.connect(self.on_controller_task_progress)
+        controller.action_failed.connect(self.on_controller_action_failed)
+
+        self.model.set_tasks(controller.tasks())
+        self.task_actions.update(None)
+        self._on_rows_changed()
+
+    # -- public ----------------------------------------------------------------------------
+
+    def current_task(self) -> TaskRecord | None:
+        """The selected task, as last reported by the engine."""
+        return None if self._current_id is None else self.model.get(self._current_id)
+
+    def select_task(self, local_id: str) -> bool:
+        """Select (and scroll to) a task; clears the filters if they hide it."""
+        source = self.model.index_of(local_id)
+        if not source.isValid():
+            return False
+        index = self.proxy.mapFromSource(source)
+        if not index.isValid():
+            self.search.clear()
+            self.state_filter.setCurrentIndex(0)
+            index = self.proxy.mapFromSource(source)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        return True
+
+    def fill_menu(self, menu: QMenu) -> None:
+        """Add the task actions (for the current task) to ``menu`` (the window's Task menu)."""
+        self.task_actions.fill_menu(menu)
+
+    def set_search_text(self, text: str) -> None:
+        self.search.setText(text)
+
+    def set_state_filter(self, choice: StateFilter) -> None:
+        self.state_filter.setCurrentIndex(self.state_filter.findData(choice.value))
+
+    def shutdown(self) -> None:
+        """Stop the clock, close open questions and the thumbnail worker (if ours)."""
+        self.clock_timer.stop()
+        self.task_actions.close()
+        if self._owns_thumbnails:
+            self.thumbnails.close()
+
+    # -- engine ----------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_controller_task_changed(self, task: TaskRecord) -> None:
+        self.model.upsert(task)
+        if task.local_id == self._current_id:
+            current = self.current_task()
+            if current is None:
+                # The selected task was hidden; the selection moved (or emptied).
+                self._set_current(self._index_task(self.view.currentIndex()))
+            else:
+                self.task_actions.update(current)
+                self.current_task_changed.emit(current)
+        self._update_clock()
+        self._update_count()
+
+    @Slot(str, int, int)
+    def on_controller_task_progress(self, local_id: str, done: int, total: int) -> None:
+        self.model.set_progress(local_id, done, None if total < 0 else total)
+
+    @Slot(str, str)
+    def on_controller_action_failed(self, title: str, message: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box.setObjectName("actionFailedMessage")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # -- widgets ---------------------------------------------------------------------------
+
+    @Slot(str)
+    def on_search_text_changed(self, text: str) -> None:
+        self.proxy.set_search_text(text)
+        self._on_rows_changed()
+
+    @Slot(int)
+    def on_state_filter_current_index_changed(self, _index: int) -> None:
+        choice = StateFilter(self.state_filter.currentData())
+        self.proxy.set_state_filter(choice)
+        self._on_rows_changed()
+
+    @Slot(QModelIndex, QModelIndex)
+    def on_selection_current_row_changed(
+        self, current: QModelIndex, _previous: QModelIndex
+    ) -> None:
+        self._set_current(self._index_task(current))
+
+    @Slot(QModelIndex)
+    def on_view_activated(self, index: QModelIndex) -> None:
+        task = self._index_task(index)
+        if task is None:
+            return
+        if task.state == TaskState.UNCERTAIN:
+            self.task_actions.resolve.trigger()
+        elif task.state == TaskState.SUCCEEDED:
+            self.task_actions.preview.trigger()
+
+    @Slot(QPoint)
+    def on_view_custom_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid():
+            self.view.setCurrentIndex(index)
+        menu = self.context_menu()
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def context_menu(self) -> QMenu:
+        """The context menu for the current task (deleted when it closes)."""
+        menu = QMenu(self)
+        menu.setObjectName("taskContextMenu")
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.task_actions.fill_menu(menu)
+        return menu
+
+    @Slot(object)
+    def on_actions_preview_requested(self, task: TaskRecord) -> None:
+        self.current_task_changed.emit(task)
+
+    @Slot()
+    def on_clock_timer_timeout(self) -> None:
+        first, last = self.view.visible_rows()
+        if first < 0:
+            return
+        ticking = self.model.ticking_ids()
+        shown: list[str] = []
+        for row in range(first, last + 1):
+            local_id = self.proxy.index(row, 0).data(LOCAL_ID_ROLE)
+            if local_id in ticking:
+                shown.append(local_id)
+        self.model.refresh_clocks(shown)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _index_task(self, index: QModelIndex) -> TaskRecord | None:
+        if not index.isValid():
+            return None
+        return self.model.task_at(self.proxy.mapToSource(index).row())
+
+    def _set_current(self, task: TaskRecord | None) -> None:
+        self._current_id = None if task is None else task.local_id
+        self.task_actions.update(task)
+        self.current_task_changed.emit(task)
+
+    def _on_rows_changed(self, *_args: object) -> None:
+        self._update_clock()
+        self._update_count()
+        self._update_empty_text()
+
+    def _update_clock(self) -> None:
+        """Run the one-second clock only while a running task is on show."""
+        visible = self.isVisible() and any(
+            self.proxy.mapFromSource(self.model.index_of(local_id)).isValid()
+            for local_id in self.model.ticking_ids()
+        )
+        if visible and not self.clock_timer.isActive():
+            self.clock_timer.start()
+        elif not visible and self.clock_timer.isActive():
+            self.clock_timer.stop()
+
+    def _update_count(self) -> None:
+        total = self.model.rowCount()
+        shown = self.proxy.rowCount()
+        running = self.model.active_count()
+        parts = [f"{shown:,} of {total:,}" if shown != total else f"{total:,} tasks"]
+        if total == 1 and shown == total:
+            parts = ["1 task"]
+        if running:
+            parts.append(f"{running} running")
+        self.count_label.setText(" \u00b7 ".join(parts))
+
+    def _update_empty_text(self) -> None:
+        if self.model.rowCount() == 0:
+            text = "No videos yet.\nWrite a prompt and press Generate; your tasks appear here."
+        elif self.proxy.rowCount() == 0:
+            words = self.proxy.search_text
+            label = FILTER_LABELS[self.proxy.state_filter].lower()
+            text = f"No {label} tasks match \u201c{words}\u201d." if words else f"No {label} tasks."
+            if self.proxy.state_filter == StateFilter.ALL and words:
+                text = f"No tasks match \u201c{words}\u201d."
+        else:
+            text = ""
+        self.view.set_empty_text(text)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._update_clock()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._update_clock()

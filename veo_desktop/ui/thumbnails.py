@@ -1,0 +1,226 @@
+"""First frames of downloaded videos as small pictures for the task list.
+
+Decoding happens on one worker thread (PyAV), newest request first, so the rows a person
+is looking at get their pictures before rows scrolled past long ago. Finished thumbnails
+are written as PNG files to the cache folder (keyed by path, size and modification time,
+so a replaced video gets a new picture) and kept in a small in-memory LRU of pixmaps. The
+GUI thread never decodes, scales or reads a file: :meth:`ThumbnailCache.get` answers from
+memory or schedules the work and returns ``None``; :attr:`thumbnail_ready` says when to
+paint again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import av
+from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QImage, QPixmap
+
+logger = logging.getLogger(__name__)
+
+#: Thumbnails are made to fit this box (twice the list's cell, for high-DPI screens).
+DEFAULT_SIZE = QSize(192, 108)
+#: How many requests may wait; older ones (rows scrolled away) are dropped first.
+MAX_QUEUED = 96
+#: The worker thread ends after this long without work.
+IDLE_EXIT_S = 5.0
+
+
+def first_frame(video: Path, box: QSize) -> QImage:
+    """Decode the first video frame of ``video``, scaled to fit ``box`` (aspect kept).
+
+    Raises:
+        ValueError: the file has no decodable video frame.
+        OSError: the file cannot be read.
+    """
+    try:
+        with av.open(str(video)) as container:
+            if not container.streams.video:
+                raise ValueError(f"{video.name} has no video stream")
+            stream = container.streams.video[0]
+            for frame in container.decode(stream):
+                width, height = _fit(frame.width, frame.height, box)
+                rgb = frame.reformat(width=width, height=height, format="rgb24")
+                plane = rgb.planes[0]
+                image = QImage(
+                    bytes(plane), width, height, plane.line_size, QImage.Format.Format_RGB888
+                )
+                return image.copy()
+    except av.FFmpegError as error:
+        raise ValueError(f"{video.name} cannot be decoded: {error}") from error
+    raise ValueError(f"{video.name} has no video frames")
+
+
+def _fit(width: int, height: int, box: QSize) -> tuple[int, int]:
+    scale = min(box.width() / max(1, width), box.height() / max(1, height), 1.0)
+    # Even sizes keep swscale's chroma handling exact.
+    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
+
+
+class ThumbnailCache(QObject):
+    """Thumbnails of video files, made off the GUI thread and cached on disk and in memory.
+
+    Args:
+        cache_dir: where PNG thumbnails are kept between runs; ``None`` keeps them in
+            memory only.
+        size: the box thumbnails are scaled to fit.
+        memory_items: how many pixmaps stay in memory (least recently used go first).
+    """
+
+    #: A thumbnail for this video path is now available from :meth:`get`.
+    thumbnail_ready = Signal(str)
+    _decoded = Signal(str, object)  # video path, QImage | None (from the worker thread)
+
+    def __init__(
+        self,
+        cache_dir: Path | None,
+        *,
+        size: QSize = DEFAULT_SIZE,
+        memory_items: int = 300,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._cache_dir = cache_dir
+        self._size = QSize(size)
+        self._memory_items = memory_items
+        self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
+        self._failed: set[str] = set()
+        self._pending: OrderedDict[str, None] = OrderedDict()
+        self._in_flight: str | None = None
+        self._lock = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._decoded.connect(self._on_worker_decoded, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def cache_dir(self) -> Path | None:
+        return self._cache_dir
+
+    def get(self, video: str) -> QPixmap | None:
+        """The thumbnail if it is in memory; otherwise schedule it and return ``None``."""
+        pixmap = self._pixmaps.get(video)
+        if pixmap is not None:
+            self._pixmaps.move_to_end(video)
+            return pixmap
+        if video not in self._failed:
+            self._schedule(video)
+        return None
+
+    def failed(self, video: str) -> bool:
+        """Whether ``video`` could not be turned into a thumbnail (missing, not a video)."""
+        return video in self._failed
+
+    def forget(self, video: str) -> None:
+        """Drop what is known about ``video`` (it was replaced or deleted)."""
+        self._pixmaps.pop(video, None)
+        self._failed.discard(video)
+
+    def close(self) -> None:
+        """Stop the worker thread (waits for the one decode in progress, if any)."""
+        with self._lock:
+            self._closing = True
+            self._pending.clear()
+            self._lock.notify_all()
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+
+    def _schedule(self, video: str) -> None:
+        with self._lock:
+            if self._closing or video == self._in_flight:
+                return
+            self._pending[video] = None
+            self._pending.move_to_end(video)
+            while len(self._pending) > MAX_QUEUED:
+                self._pending.popitem(last=False)
+            self._lock.notify()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="thumbnails", daemon=True)
+                self._thread.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending and not self._closing:
+                    self._lock.wait(IDLE_EXIT_S)
+                if self._closing or not self._pending:
+                    # Idle (or closing): the thread ends; the next request starts another.
+                    self._thread = None
+                    return
+                video, _ = self._pending.popitem(last=True)
+                self._in_flight = video
+            try:
+                image = self._load(video)
+            except Exception:
+                logger.exception("Thumbnail of %s failed", video)
+                image = None
+            if self._finish(video):
+                try:
+                    self._decoded.emit(video, image)
+                except RuntimeError:  # the cache was deleted without close()
+                    return
+
+    def _finish(self, video: str) -> bool:
+        """Mark ``video`` done; whether its result should still be delivered."""
+        with self._lock:
+            if self._in_flight == video:
+                self._in_flight = None
+            return not self._closing
+
+    def _load(self, video: str) -> QImage | None:
+        path = Path(video)
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        cached = self._cached_file(path, stat)
+        if cached is not None and cached.exists():
+            image = QImage(str(cached))
+            if not image.isNull():
+                return image
+        try:
+            image = first_frame(path, self._size)
+        except (OSError, ValueError) as error:
+            logger.info("No thumbnail for %s: %s", path.name, error)
+            return None
+        if cached is not None:
+            self._store(image, cached)
+        return image
+
+    def _cached_file(self, path: Path, stat: os.stat_result) -> Path | None:
+        if self._cache_dir is None:
+            return None
+        box = f"{self._size.width()}x{self._size.height()}"
+        key = f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0{box}"
+        digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        return self._cache_dir / f"{digest}.png"
+
+    def _store(self, image: QImage, target: Path) -> None:
+        partial = target.with_suffix(".png.part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if image.save(str(partial), "PNG"):  # type: ignore[call-overload]
+                os.replace(partial, target)
+        except OSError as error:
+            logger.info("Could not cache a thumbnail in %s: %s", target.parent, error)
+        finally:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+
+    @Slot(str, object)
+    def _on_worker_decoded(self, video: str, image: object) -> None:
+        if not isinstance(image, QImage) or image.isNull():
+            self._failed.add(video)
+            return
+        self._pixmaps[video] = QPixmap.fromImage(image)
+        self._pixmaps.move_to_end(video)
+        while len(self._pixmaps) > self._memory_items:
+            self._pixmaps.popitem(last=False)
+        self.thumbnail_ready.emit(video)
