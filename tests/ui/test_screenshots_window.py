@@ -1,0 +1,151 @@
+"""Renders the window in its main states, light and dark, at 1024x640 and 1600x1000.
+
+The PNGs go to ``tmp_path`` (and to ``$VEO_SCREENSHOT_DIR`` when set, to look at them);
+the test also checks what a person would notice first: nothing clipped at the small size.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
+    drop,
+    make_window_fixture,
+    wait_started,
+    write_image,
+)
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.ui import style
+from veo_desktop.ui.compose.image_slot import SlotState
+from veo_desktop.ui.main_window import MainWindow
+
+SIZES = [(1024, 640), (1600, 1000)]
+
+
+@pytest.fixture
+def theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
+    style_name = qapp.style().name()
+    palette = QPalette(qapp.palette())
+
+    def use(dark: bool) -> None:
+        style.apply_theme(qapp, dark=dark)
+
+    yield use
+    qapp.setStyle(style_name)
+    qapp.setPalette(palette)
+
+
+def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}.png"
+    image = widget.grab()
+    assert not image.isNull()
+    assert image.save(str(path))
+    extra = os.environ.get("VEO_SCREENSHOT_DIR")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        image.save(str(Path(extra) / path.name))
+    return path
+
+
+def clipped_labels(root: QWidget) -> list[str]:
+    """Visible one-line labels whose text does not fit their width."""
+    clipped = []
+    for label in root.findChildren(QLabel):
+        if not label.isVisible() or label.wordWrap() or not label.text():
+            continue
+        if label.sizePolicy().horizontalPolicy().name == "Ignored":
+            continue  # elided on purpose
+        needed = label.fontMetrics().horizontalAdvance(label.text().replace("&", ""))
+        shown = label.visibleRegion().boundingRect().width()
+        if needed > min(label.contentsRect().width(), shown) + 1:
+            clipped.append(f"{label.objectName() or label.text()!r}: {needed}>{shown}")
+    return clipped
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("size", SIZES, ids=["1024x640", "1600x1000"])
+def test_workspace_screenshots(
+    make_window: Callable[..., MainWindow],
+    theme: Callable[[bool], None],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    size: tuple[int, int],
+    dark: bool,
+) -> None:
+    theme(dark)
+    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.resize(*size)
+    window.show()
+    save(window, tmp_path, f"welcome-{tag}")
+    assert clipped_labels(window.welcome) == []
+
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    wait_started(qtbot, window)
+    session = window.session
+    assert session is not None and window.compose_panel is not None
+    controller = session.controller
+    for prompt in (
+        "A red fox runs through fresh snow at dawn, slow motion, low angle",
+        "Timelapse of clouds over a mountain lake #sensitive",
+    ):
+        job = controller.run(controller.submit(GenerationRequest(prompt=prompt)), name="submit")
+        qtbot.waitUntil(job.done)
+    qtbot.waitUntil(lambda: all(t.is_final for t in controller.tasks()), timeout=20_000)
+
+    compose = window.compose_panel
+    compose.prompt_edit.setPlainText("A paper boat drifting down a rain-soaked street at night")
+    compose.type_selector.setCurrentIndex(compose.type_selector.findData("REFERENCE_2_VIDEO"))
+    drop(
+        compose.reference_slots[0],
+        urls=[str(write_image(tmp_path / "ref.png", width=320, height=180, color="#4a8"))],
+    )
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    drop(compose.reference_slots[1], urls=[str(bad)])
+    qtbot.waitUntil(lambda: compose.reference_slots[0].state is SlotState.READY)
+    qtbot.waitUntil(lambda: compose.reference_slots[1].state is SlotState.ERROR)
+    assert window.task_panel is not None
+    window.task_panel.select_task(controller.tasks()[0].local_id)
+    qtbot.waitUntil(lambda: "balance $" in compose.cost_line.text())
+    qtbot.wait(300)  # let the preview paint a frame (nothing to wait on: it is a picture)
+    save(window, tmp_path, f"workspace-{tag}")
+    assert clipped_labels(compose) == []
+    assert clipped_labels(window.status) == []
+
+
+def test_demo_and_settings_screenshots(
+    make_window: Callable[..., MainWindow],
+    theme: Callable[[bool], None],
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    theme(False)
+    window = make_window(
+        base_url="https://api.apixo.ai/api/v1",
+        api_key=None,
+        data_dir=tmp_path / "data",
+        demo=True,
+    )
+    window.resize(1024, 640)
+    window.show()
+    wait_started(qtbot, window, timeout=30_000)
+    assert window.banner.isVisible()
+    save(window, tmp_path, "demo-1024x640-light")
+    assert clipped_labels(window.banner) == []
+    window.settings_action.trigger()
+    dialog = window._settings_dialog
+    assert dialog is not None
+    dialog.base_url_edit.setText("http://api.example.com")
+    save(dialog, tmp_path, "settings-light")
+    assert clipped_labels(dialog) == []
+    dialog.reject()

@@ -1,0 +1,217 @@
+"""Settings and the API key: keyring present, keyring absent, the environment, never on disk."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.errors
+import pytest
+from PySide6.QtWidgets import QDialogButtonBox
+
+from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401  (a fixture)
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.secrets import SERVICE, USERNAME, KeyStore
+from veo_desktop.core.settings import Settings
+from veo_desktop.ui.main import read_key
+from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.settings_dialog import KeySource, SettingsDialog
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring that lives in this process only."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError("no such password")
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def files_containing(root: Path, secret: str) -> list[Path]:
+    return [
+        path for path in root.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()
+    ]
+
+
+def open_settings(window: MainWindow) -> SettingsDialog:
+    window.settings_action.trigger()
+    dialog = window.findChild(SettingsDialog, "settingsDialog")
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def ok_button(dialog: SettingsDialog) -> Any:
+    button = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert button is not None
+    return button
+
+
+def test_a_key_entered_goes_to_the_keyring_and_can_be_removed(
+    memory_keyring: MemoryKeyring,
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    assert "stored in" in window.welcome.storage_note.text()
+    assert "MemoryKeyring" in window.welcome.storage_note.text()
+    qtbot.keyClicks(window.welcome.key_edit, SIM_API_KEY)
+    window.welcome.key_button.click()
+    wait_started(qtbot, window)
+    assert memory_keyring.items == {(SERVICE, USERNAME): SIM_API_KEY}
+    assert window.key_source is KeySource.KEYRING
+
+    dialog = open_settings(window)
+    assert "stored in" in dialog.key_status.text() and "MemoryKeyring" in dialog.key_status.text()
+    assert dialog.remove_key_button.isEnabled()
+    dialog.remove_key_button.click()
+    qtbot.waitUntil(lambda: memory_keyring.items == {})
+    qtbot.waitUntil(lambda: "Removed from the keyring" in dialog.key_message.text())
+    assert window.key_source is KeySource.SESSION
+    assert "this session only" in dialog.key_status.text()
+    dialog.reject()
+    assert files_containing(tmp_path, SIM_API_KEY) == []
+
+
+def test_the_key_is_read_from_the_keyring_or_the_environment(
+    memory_keyring: MemoryKeyring, arun: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("APIXO_API_KEY", raising=False)
+    store = KeyStore()
+    assert arun(read_key(store)) == (None, KeySource.NONE)
+    memory_keyring.items[(SERVICE, USERNAME)] = "from-keyring"
+    assert arun(read_key(store)) == ("from-keyring", KeySource.KEYRING)
+    monkeypatch.setenv("APIXO_API_KEY", " from-env ")
+    assert arun(read_key(store)) == ("from-env", KeySource.ENVIRONMENT)
+
+
+def test_without_a_keyring_the_key_is_kept_for_this_session_only(
+    no_keyring: None,
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    arun: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("APIXO_API_KEY", raising=False)
+    assert arun(read_key(KeyStore())) == (None, KeySource.NONE)
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    note = window.welcome.storage_note.text()
+    assert "no usable keyring" in note and "this session only" in note
+    assert "APIXO_API_KEY" in note
+    qtbot.keyClicks(window.welcome.key_edit, SIM_API_KEY)
+    window.welcome.key_button.click()
+    wait_started(qtbot, window)
+    assert window.key_source is KeySource.SESSION
+    dialog = open_settings(window)
+    assert "this session only" in dialog.key_status.text()
+    assert not dialog.remove_key_button.isVisible()
+    assert "no usable keyring" in dialog.key_message.text()
+    ok_button(dialog).click()
+    window.close()
+    assert files_containing(tmp_path, SIM_API_KEY) == []
+
+
+def test_the_dialog_checks_every_field(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    wait_started(qtbot, window)
+    dialog = open_settings(window)
+    assert ok_button(dialog).isEnabled()
+
+    dialog.base_url_edit.setText("http://api.example.com/api/v1")
+    assert dialog.base_url_message.text() == (
+        "The base URL must use https:// (plain http is only allowed for this computer)."
+    )
+    assert not ok_button(dialog).isEnabled()
+    dialog.base_url_edit.setText("http://127.0.0.1:9999/api/v1")
+    assert dialog.base_url_message.isHidden()
+    dialog.base_url_reset.click()
+    assert dialog.base_url_edit.text() == "https://api.apixo.ai/api/v1"
+
+    dialog.interval_min.setValue(30)
+    dialog.interval_max.setValue(10)
+    assert "must not be shorter" in dialog.timing_message.text()
+    assert not ok_button(dialog).isEnabled()
+    dialog.interval_max.setValue(40)
+    assert ok_button(dialog).isEnabled()
+
+    dialog.library_edit.setText("relative/folder")
+    assert "full path" in dialog.library_message.text()
+    dialog.library_edit.setText("")
+    assert "Choose a folder" in dialog.library_message.text()
+    dialog.reject()
+
+
+def test_accepted_settings_are_saved_and_applied_without_the_key(
+    memory_keyring: MemoryKeyring,
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    data = tmp_path / "data"
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=data)
+    wait_started(qtbot, window)
+    first_session = window.session
+    dialog = open_settings(window)
+    library = tmp_path / "Videos" / "Veo"
+    dialog.library_edit.setText(str(library))
+    dialog.notifications_check.setChecked(False)
+    dialog.first_fast.setValue(0.1)
+    dialog.key_edit.setText("a-new-key-456")
+    ok_button(dialog).click()
+
+    qtbot.waitUntil(lambda: window.session is not None and window.session is not first_session)
+    wait_started(qtbot, window)
+    session = window.session
+    assert session is not None
+    assert session.library_dir == library
+    assert session.engine.timing.first_poll_fast == pytest.approx(0.1)
+    assert memory_keyring.items[(SERVICE, USERNAME)] == "a-new-key-456"
+    saved = json.loads(AppPaths.resolve(data).settings_path.read_text())
+    assert saved["library_dir"] == str(library)
+    assert saved["notifications"] is False
+    assert Settings.load(AppPaths.resolve(data)).library_dir == library
+    assert files_containing(tmp_path, "a-new-key-456") == []
+    assert files_containing(tmp_path, SIM_API_KEY) == []
+    qtbot.waitUntil(lambda: window.status.api_item.label.text() == "API unreachable")

@@ -1,0 +1,1 @@
+"""The Compose section: prompt, options, image slots, cost line and the Generate button."""

@@ -1,0 +1,111 @@
+"""Small building blocks of the composer: inline messages and a collapsible section."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+
+from veo_desktop.ui import style
+
+
+class Tone(Enum):
+    """How an inline message reads: a problem to fix, a neutral hint, a warning, a success."""
+
+    PROBLEM = "problem"
+    HINT = "hint"
+    WARNING = "warning"
+    OK = "ok"
+
+
+def _tone_color(tone: Tone, widget: QWidget) -> QColor:
+    if tone is Tone.PROBLEM:
+        return style.problem_color(widget)
+    if tone is Tone.WARNING:
+        return style.warning_color(widget)
+    if tone is Tone.OK:
+        return style.ok_color(widget)
+    return style.hint_color(widget)
+
+
+class MessageLabel(QLabel):
+    """A word-wrapped line of text in a tone; hidden while it says nothing.
+
+    The colour follows the palette (light or dark) when it changes.
+    """
+
+    def __init__(
+        self, tone: Tone = Tone.HINT, parent: QWidget | None = None, *, small: bool = True
+    ) -> None:
+        super().__init__(parent)
+        self._tone = tone
+        self._applied: str | None = None
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        if small:
+            self.setFont(style.scaled_font(self, 0.92))
+        self.setVisible(False)
+        self._recolor()
+
+    @property
+    def tone(self) -> Tone:
+        return self._tone
+
+    def show_message(self, text: str | None, tone: Tone | None = None) -> None:
+        """Show ``text`` (hide the label when it is empty or None)."""
+        if tone is not None and tone is not self._tone:
+            self._tone = tone
+            self._recolor()
+        self.setText(text or "")
+        self.setAccessibleDescription(text or "")
+        self.setVisible(bool(text))
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._recolor()
+
+    def _recolor(self) -> None:
+        parent = self.parentWidget()
+        color = _tone_color(self._tone, parent if parent is not None else self).name()
+        if color != self._applied:
+            self._applied = color
+            self.setStyleSheet(f"color: {color};")
+
+
+class CollapsibleSection(QWidget):
+    """A titled section that opens and closes with an arrow button (closed at first)."""
+
+    def __init__(self, title: str, content: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.toggle = QToolButton(self)
+        self.toggle.setText(title)
+        self.toggle.setCheckable(True)
+        self.toggle.setChecked(False)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.toggle.setAutoRaise(True)
+        self.toggle.setAccessibleName(title)
+        self.toggle.setAccessibleDescription(f"Show or hide the {title.lower()} options")
+        self.content = content
+        self.content.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(self.content)
+        self.toggle.toggled.connect(self.on_toggle_toggled)
+
+    def set_expanded(self, expanded: bool) -> None:
+        self.toggle.setChecked(expanded)
+
+    def is_expanded(self) -> bool:
+        return self.toggle.isChecked()
+
+    def on_toggle_toggled(self, checked: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow)
+        self.content.setVisible(checked)

@@ -1,0 +1,149 @@
+"""The first-run panel: enter an APIXO key, or try the demo against the simulator."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.ui import style
+from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+
+
+class WelcomePanel(QWidget):
+    """Shown while there is no API key: "Enter API key" or "Try the demo".
+
+    Signals:
+        key_entered: the person entered a key (str) and pressed "Enter API key".
+        demo_requested: the person chose "Try the demo".
+    """
+
+    key_entered = Signal(str)
+    demo_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("welcomePanel")
+        card = QFrame(self)
+        card.setObjectName("welcomeCard")
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        card.setMaximumWidth(520)
+        card.setBackgroundRole(QPalette.ColorRole.Base)
+        card.setAutoFillBackground(True)
+        card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        title = QLabel("Welcome to Veo Desktop", card)
+        title.setFont(style.scaled_font(title, 1.6, bold=True))
+        intro = QLabel(
+            "Make short videos with Google's Veo 3.1 through the APIXO API. "
+            "Every video is billed to your APIXO key when APIXO accepts it: "
+            "$0.20 in fast mode, $1.50 in quality mode.",
+            card,
+        )
+        intro.setWordWrap(True)
+
+        key_title = style.section_title("Use your APIXO key", card)
+        self.key_edit = QLineEdit(card)
+        self.key_edit.setObjectName("welcomeKeyEdit")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Paste your APIXO API key")
+        self.key_edit.setAccessibleName("APIXO API key")
+        self.key_edit.setAccessibleDescription(
+            "Your key from the APIXO dashboard; it is kept in the system keyring"
+        )
+        self.key_edit.setMinimumWidth(220)
+        self.key_button = QPushButton("Enter API key", card)
+        self.key_button.setObjectName("enterKeyButton")
+        self.key_button.setDefault(True)
+        self.key_button.setEnabled(False)
+        self.key_button.setAccessibleName("Enter API key")
+        self.key_button.setAccessibleDescription("Use this key and open the workspace")
+        key_row = QHBoxLayout()
+        key_row.setSpacing(8)
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.key_button)
+        self.storage_note = MessageLabel(Tone.HINT, card)
+        self.storage_note.setObjectName("keyStorageNote")
+        self.key_message = MessageLabel(Tone.PROBLEM, card)
+        self.key_message.setObjectName("welcomeKeyMessage")
+
+        rule = QFrame(card)
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setFrameShadow(QFrame.Shadow.Sunken)
+
+        demo_title = style.section_title("Or look around first", card)
+        demo_text = QLabel(
+            "The demo runs against a simulator on this computer: every feature works, "
+            "videos are placeholders, and nothing is charged.",
+            card,
+        )
+        demo_text.setWordWrap(True)
+        self.demo_button = QPushButton("Try the demo", card)
+        self.demo_button.setObjectName("tryDemoButton")
+        self.demo_button.setAccessibleName("Try the demo")
+        self.demo_button.setAccessibleDescription(
+            "Open the workspace against the built-in simulator; no key, no charges"
+        )
+
+        inner = QVBoxLayout(card)
+        inner.setContentsMargins(28, 24, 28, 24)
+        inner.setSpacing(10)
+        inner.addWidget(title)
+        inner.addWidget(intro)
+        inner.addSpacing(6)
+        inner.addWidget(key_title)
+        inner.addLayout(key_row)
+        inner.addWidget(self.key_message)
+        inner.addWidget(self.storage_note)
+        inner.addSpacing(4)
+        inner.addWidget(rule)
+        inner.addSpacing(4)
+        inner.addWidget(demo_title)
+        inner.addWidget(demo_text)
+        inner.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignLeft)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(24, 24, 24, 24)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(card, 10)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(2)
+
+        self.key_edit.textChanged.connect(self.on_key_edit_text_changed)
+        self.key_edit.returnPressed.connect(self.on_key_button_clicked)
+        self.key_button.clicked.connect(self.on_key_button_clicked)
+        self.demo_button.clicked.connect(self.demo_requested)
+
+    def set_storage_note(self, text: str) -> None:
+        """Say where an entered key will be kept (the keyring's name, or this session only)."""
+        self.storage_note.show_message(text)
+
+    def show_problem(self, text: str | None) -> None:
+        self.key_message.show_message(text)
+
+    def set_busy(self, busy: bool) -> None:
+        """Disable the buttons while a key is being stored or the demo starts."""
+        self.key_button.setEnabled(not busy and bool(self.key_edit.text().strip()))
+        self.demo_button.setEnabled(not busy)
+        self.key_edit.setEnabled(not busy)
+
+    def on_key_edit_text_changed(self, text: str) -> None:
+        self.key_button.setEnabled(bool(text.strip()))
+        self.key_message.show_message(None)
+
+    def on_key_button_clicked(self) -> None:
+        key = self.key_edit.text().strip()
+        if key:
+            self.key_entered.emit(key)
