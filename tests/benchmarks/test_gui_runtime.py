@@ -1,0 +1,228 @@
+"""The window at work: event-loop stalls under load, and CPU when idle.
+
+- Stall: the longest lateness of a 10 ms QTimer while 500 tasks are polled (the window
+  shows them all) and a 200 MB video downloads on the same loop; the baseline is the same
+  timer with nothing running (goal < 16 ms).
+- Idle: process CPU time over 3 s with the window shown and nothing to do, against a bare
+  QMainWindow in the same process (goal ~0: no busy timers).
+
+Run with ``pytest -m benchmark -s tests/benchmarks``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from PySide6.QtCore import QElapsedTimer, QTimer
+from PySide6.QtWidgets import QMainWindow
+
+from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
+    close_window,
+    make_window_fixture,
+    wait_started,
+)
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import Settings
+from veo_desktop.core.timing import PollTiming
+from veo_desktop.ui.main_window import MainWindow
+
+pytestmark = pytest.mark.benchmark
+
+TICK_MS = 10
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class StallMeter:
+    """A 10 ms timer that remembers how late it fired."""
+
+    def __init__(self) -> None:
+        self.timer = QTimer()
+        self.timer.setInterval(TICK_MS)
+        self.clock = QElapsedTimer()
+        self.last = 0
+        self.worst = 0.0
+        self.ticks = 0
+        self.timer.timeout.connect(self.on_timer_timeout)
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self.ticks = 0
+        self.clock.start()
+        self.last = self.clock.nsecsElapsed()
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def on_timer_timeout(self) -> None:
+        now = self.clock.nsecsElapsed()
+        late = (now - self.last) / 1e6 - TICK_MS
+        self.worst = max(self.worst, late)
+        self.ticks += 1
+        self.last = now
+
+
+def measure(qtbot: Any, seconds: float, work: Callable[[], bool] | None = None) -> StallMeter:
+    meter = StallMeter()
+    meter.start()
+    deadline = time.monotonic() + seconds
+    qtbot.waitUntil(
+        lambda: time.monotonic() >= deadline or (work is not None and work()),
+        timeout=int(seconds * 1000) + 60_000,
+    )
+    meter.stop()
+    return meter
+
+
+@contextmanager
+def serving(*command: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
+    """A server in its own process (so its work does not count as our loop's)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    process = subprocess.Popen(
+        [sys.executable, *command],
+        env=env,
+        cwd=tmp_path,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
+    make_window: Callable[..., MainWindow],
+    qtbot: Any,
+    tmp_path: Path,
+    arun: Callable[..., Any],
+) -> None:
+    data = tmp_path / "data"
+    Settings(
+        timing=PollTiming(
+            first_poll_fast=0.5, first_poll_quality=0.5, interval_min=2.0, interval_max=3.0
+        )
+    ).save(AppPaths.resolve(data))
+    big = tmp_path / "big.mp4"
+    with big.open("wb") as handle:
+        handle.truncate(200 * 1024 * 1024)
+    media_port = free_port()
+    with (
+        serving(
+            "-m",
+            "veo_desktop.sim",
+            "--port",
+            "0",
+            "--api-key",
+            SIM_API_KEY,
+            "--duration",
+            "300",
+            "--balance",
+            "1000",
+            tmp_path=tmp_path,
+        ) as sim,
+        serving("-m", "http.server", "--bind", "127.0.0.1", str(media_port), tmp_path=tmp_path),
+    ):
+        assert sim.stdout is not None
+        base_url = sim.stdout.readline().strip()
+        assert base_url.startswith("http://127.0.0.1:"), base_url
+        window = make_window(base_url=base_url, api_key=SIM_API_KEY, data_dir=data, fast=False)
+        window.resize(1600, 1000)
+        window.show()
+        wait_started(qtbot, window)
+        baseline = measure(qtbot, 2.0)
+
+        session = window.session
+        assert session is not None
+        controller = session.controller
+
+        async def submit_all() -> None:
+            for start in range(0, 500, 50):
+                await asyncio.gather(
+                    *(
+                        controller.submit(GenerationRequest(prompt=f"load task {n}"))
+                        for n in range(start, start + 50)
+                    )
+                )
+
+        submitting = controller.run(submit_all(), name="submit 500")
+        qtbot.waitUntil(submitting.done, timeout=120_000)
+        assert len(controller.tasks()) == 500
+
+        async def download() -> int:
+            done = 0
+            url = f"http://127.0.0.1:{media_port}/big.mp4"
+            async with httpx.AsyncClient(timeout=60) as http, http.stream("GET", url) as answer:
+                with (tmp_path / "copy.mp4").open("wb") as out:
+                    async for chunk in answer.aiter_raw():
+                        out.write(chunk)
+                        done += len(chunk)
+            return done
+
+        job = controller.run(download(), name="download")
+        loaded = measure(qtbot, 6.0)
+        qtbot.waitUntil(job.done, timeout=120_000)
+        assert job.result() == 200 * 1024 * 1024
+        closing = time.monotonic()
+        close_window(window, arun)
+        closed_in = time.monotonic() - closing
+    print(
+        f"\nevent-loop lateness of a {TICK_MS} ms timer (worst):"
+        f"\n  idle window                      {baseline.worst:6.1f} ms ({baseline.ticks} ticks)"
+        f"\n  500 tasks polling + 200 MB video {loaded.worst:6.1f} ms ({loaded.ticks} ticks)"
+        f" goal < 16 ms"
+        f"\n  closing the window with 500 tasks in flight: {closed_in:.2f} s"
+    )
+
+
+def test_cpu_when_idle(
+    make_window: Callable[..., MainWindow], sim: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    bare = QMainWindow()
+    qtbot.addWidget(bare)
+    bare.show()
+    start_cpu, start = time.process_time(), time.monotonic()
+    qtbot.wait(3000)
+    bare_cpu = (time.process_time() - start_cpu) / (time.monotonic() - start)
+    bare.close()
+
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    window.show()
+    wait_started(qtbot, window)
+    session = window.session
+    assert session is not None
+    job = session.controller.run(
+        session.controller.submit(GenerationRequest(prompt="one finished task")), name="submit"
+    )
+    qtbot.waitUntil(job.done)
+    qtbot.waitUntil(lambda: all(t.is_final for t in session.controller.tasks()), timeout=20_000)
+    qtbot.wait(500)
+    start_cpu, start = time.process_time(), time.monotonic()
+    qtbot.wait(3000)
+    idle_cpu = (time.process_time() - start_cpu) / (time.monotonic() - start)
+    print(
+        f"\nCPU when idle (share of one core, 3 s):"
+        f"\n  bare QMainWindow  {bare_cpu * 100:5.2f} %"
+        f"\n  Veo Desktop       {idle_cpu * 100:5.2f} %  goal ~0"
+    )
