@@ -11,7 +11,7 @@ import pytest
 import veo_desktop
 
 PACKAGE = Path(veo_desktop.__file__).parent
-QT_FREE = ["api", "core", "storage", "sim"]
+QT_FREE = ["api", "core", "storage", "sim", "hosting"]
 
 
 def _modules(layer: str) -> list[str]:

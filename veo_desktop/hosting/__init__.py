@@ -1,0 +1,92 @@
+"""Image hosting: local images become public URLs APIXO can fetch, and URLs are checked.
+
+No Qt here (the command line and the engine use it too). Public API::
+
+    from veo_desktop.hosting import (
+        PreparedImage, HostedImage, UrlCheck, HostingProvider,     # the shared types
+        HostingError, HostingNotConfiguredError, UploadCancelledError, ImageError,
+        UrlChecker,                                                 # URL checks
+        S3Provider, DemoProvider, UrlOnlyProvider,                  # providers
+        HostingConfig, ProviderKind, S3Secrets,                     # configuration
+        create_provider, provider_for_cli,
+        HostedImageCache, ImageHost,                                # upload once
+        resolve_image_inputs, check_before_submit, ImageUrlProblem, # request inputs
+    )
+"""
+
+from __future__ import annotations
+
+from veo_desktop.hosting.cache import HostedImageCache, ImageHost
+from veo_desktop.hosting.checker import UrlChecker
+from veo_desktop.hosting.config import (
+    ConfigProblem,
+    HostingConfig,
+    ProviderKind,
+    S3Secrets,
+    secret_from_env,
+)
+from veo_desktop.hosting.inputs import (
+    ImageInputsError,
+    ImageUrlProblem,
+    InputProblem,
+    check_before_submit,
+    describe_slot,
+    ensure_images_reachable,
+    resolve_image_inputs,
+    submit_blocked_error,
+)
+from veo_desktop.hosting.model import (
+    MAX_IMAGE_BYTES,
+    HostedImage,
+    HostingError,
+    HostingNotConfiguredError,
+    HostingProvider,
+    ImageError,
+    PreparedImage,
+    ProgressCallback,
+    UploadCancelledError,
+    UrlCheck,
+    describe_size,
+)
+from veo_desktop.hosting.providers import (
+    DemoProvider,
+    UrlOnlyProvider,
+    create_provider,
+    provider_for_cli,
+)
+from veo_desktop.hosting.s3 import S3Provider
+
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "ConfigProblem",
+    "DemoProvider",
+    "HostedImage",
+    "HostedImageCache",
+    "HostingConfig",
+    "HostingError",
+    "HostingNotConfiguredError",
+    "HostingProvider",
+    "ImageError",
+    "ImageHost",
+    "ImageInputsError",
+    "ImageUrlProblem",
+    "InputProblem",
+    "PreparedImage",
+    "ProgressCallback",
+    "ProviderKind",
+    "S3Provider",
+    "S3Secrets",
+    "UploadCancelledError",
+    "UrlCheck",
+    "UrlChecker",
+    "UrlOnlyProvider",
+    "check_before_submit",
+    "create_provider",
+    "describe_size",
+    "describe_slot",
+    "ensure_images_reachable",
+    "provider_for_cli",
+    "resolve_image_inputs",
+    "secret_from_env",
+    "submit_blocked_error",
+]
