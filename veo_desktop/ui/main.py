@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication
 
 from veo_desktop import __version__, logs
 from veo_desktop.core.paths import APP_NAME, AppPaths
+from veo_desktop.resources import DESKTOP_FILE_ID
 from veo_desktop.ui import style
 from veo_desktop.ui.settings_dialog import KEY_ENV, KeySource
 
@@ -78,7 +79,7 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("veo-desktop")
+    app.setDesktopFileName(DESKTOP_FILE_ID)
     style.apply_theme(app)
     try:
         from veo_desktop.resources import ResourceNotFoundError, app_icon
