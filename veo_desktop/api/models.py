@@ -90,7 +90,11 @@ class RequestInvalidError(ValueError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
+        super().__init__(" ".join(_sentence(str(p)) for p in problems))
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
 
 
 def _one_of(value: str, allowed: type[StrEnum], what: str) -> str | None:
