@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -45,6 +46,8 @@ def theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
 
 def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
     path = tmp_path / f"{name}.png"
+    # Run the pending layout requests first: a person never sees a frame before them.
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     image = widget.grab()
     assert not image.isNull()
     assert image.save(str(path))
@@ -56,10 +59,15 @@ def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
 
 
 def clipped_labels(root: QWidget) -> list[str]:
-    """Visible one-line labels whose text does not fit their width."""
+    """Visible labels whose text does not fit: too wide, or (wrapped) too short."""
     clipped = []
     for label in root.findChildren(QLabel):
-        if not label.isVisible() or label.wordWrap() or not label.text():
+        if not label.isVisible() or not label.text() or label.visibleRegion().isEmpty():
+            continue  # hidden, empty, or scrolled out of view
+        if label.wordWrap():
+            needed_height = label.heightForWidth(label.contentsRect().width())
+            if needed_height > label.contentsRect().height() + 1:
+                clipped.append(f"{label.text()[:40]!r}: {needed_height}>{label.height()} high")
             continue
         if label.sizePolicy().horizontalPolicy().name == "Ignored":
             continue  # elided on purpose

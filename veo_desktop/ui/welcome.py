@@ -37,7 +37,9 @@ class WelcomePanel(QWidget):
         card.setObjectName("welcomeCard")
         card.setFrameShape(QFrame.Shape.StyledPanel)
         card.setMaximumWidth(520)
-        card.setBackgroundRole(QPalette.ColorRole.Base)
+        # AlternateBase, not Base: the key field (Base) must stand out from the card in
+        # both themes (in the dark palette Base is darker than the window).
+        card.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         card.setAutoFillBackground(True)
         card.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
