@@ -96,6 +96,50 @@ def test_demo_mode_shows_its_banner_and_uses_the_simulator(
     qtbot.waitUntil(lambda: window.status.balance_label.text() == "Balance $100.00")
 
 
+def test_no_key_at_start_opens_the_demo_with_the_welcome_sheet_on_top(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    """What ``veo-desktop`` does with no key anywhere: a working demo, and the two choices."""
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    window.start_demo_with_welcome()
+    sheet = window.welcome_sheet
+    assert sheet is not None and sheet.isVisible()
+    assert sheet.windowModality() == Qt.WindowModality.WindowModal
+    assert sheet.findChild(QAbstractButton, "tryDemoButton") is not None
+    assert sheet.findChild(QAbstractButton, "enterKeyButton") is not None
+    wait_started(qtbot, window, timeout=30_000)
+    assert window.is_demo and window.banner.isVisible()
+
+    demo_button = sheet.findChild(QAbstractButton, "tryDemoButton")
+    assert demo_button is not None
+    demo_button.click()
+    qtbot.waitUntil(lambda: window.welcome_sheet is None)
+    assert window.is_demo, "choosing the demo keeps the demo open"
+
+
+def test_the_demo_banner_leads_to_a_real_key(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    window.start_demo()
+    wait_started(qtbot, window, timeout=30_000)
+    window.banner.use_key_button.click()
+    sheet = window.welcome_sheet
+    assert sheet is not None
+    key_edit = sheet.findChild(QLineEdit, "welcomeKeyEdit")
+    key_button = sheet.findChild(QAbstractButton, "enterKeyButton")
+    assert key_edit is not None and key_button is not None
+    qtbot.keyClicks(key_edit, SIM_API_KEY)
+    with qtbot.waitSignal(window.session_started, timeout=30_000):
+        key_button.click()
+    assert not window.is_demo
+    assert not window.banner.isVisible()
+    assert window.session is not None and window.session.base_url == sim.base_url
+    assert window.welcome_sheet is None
+
+
 def test_a_second_window_on_the_same_data_folder_says_so(
     make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
 ) -> None:

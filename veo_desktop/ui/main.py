@@ -134,7 +134,10 @@ class _SignalWaker:
 
 
 async def _run(options: argparse.Namespace) -> int:
-    """Paint the window first; then read the key and open the workspace (or the welcome)."""
+    """Paint the window first; then read the key and open the workspace.
+
+    With no key anywhere, the app opens in demo mode with the welcome sheet on top.
+    """
     from veo_desktop.app import build_main_window
 
     window = build_main_window(base_url=options.base_url or "", data_dir=options.data_dir)
@@ -150,7 +153,7 @@ async def _run(options: argparse.Namespace) -> int:
             logs.register_secret(key)
             window.open_with_key(key, source=source)
         else:
-            window.show_welcome()
+            window.start_demo_with_welcome()
 
     window.start_after_first_paint(open_workspace)
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()

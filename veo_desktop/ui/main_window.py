@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QEvent, QMetaObject, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -65,7 +66,9 @@ _WINDOW_STATE_KEY = "window"
 
 
 class DemoBanner(QFrame):
-    """The strip across the top in demo mode."""
+    """The strip across the top in demo mode, with a way to switch to a real key."""
+
+    use_key_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,8 +85,16 @@ class DemoBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 6, 14, 6)
         layout.setSpacing(12)
+        self.use_key_button = QPushButton("Use your API key…", self)
+        self.use_key_button.setObjectName("demoUseKeyButton")
+        self.use_key_button.setAccessibleName("Use your API key")
+        self.use_key_button.setAccessibleDescription(
+            "Leave the demo: enter your APIXO key and work with the real API"
+        )
+        self.use_key_button.clicked.connect(self.use_key_requested)
         layout.addWidget(self.label)
         layout.addWidget(self.detail, 1)
+        layout.addWidget(self.use_key_button)
         self._recolor()
 
     def changeEvent(self, event: QEvent) -> None:
@@ -276,6 +287,8 @@ class MainWindow(QMainWindow):
 
         self.welcome.key_entered.connect(self.on_welcome_key_entered)
         self.welcome.demo_requested.connect(self.on_welcome_demo_requested)
+        self.banner.use_key_requested.connect(self.show_welcome_sheet)
+        self.welcome_sheet: QDialog | None = None
         self._update_actions()
 
     # -- what tests and the app read ------------------------------------------------------
@@ -318,15 +331,56 @@ class MainWindow(QMainWindow):
 
     def show_welcome(self, problem: str | None = None) -> None:
         """Show the first-run panel (no session)."""
-        if self.key_store.available:
-            note = f"The key will be stored in {keyring_display_name(self.key_store)}."
-        else:
-            note = no_keyring_text()
-        self.welcome.set_storage_note(note)
+        self.welcome.set_storage_note(self._key_storage_note())
         self.welcome.show_problem(problem)
         self.welcome.set_busy(False)
         self.stack.setCurrentWidget(self.welcome)
         self._update_actions()
+
+    def start_demo_with_welcome(self) -> None:
+        """No key anywhere: open the demo at once and offer the key on a first-run sheet.
+
+        A newcomer lands in a working app (the demo, no charges) and still gets the
+        welcome panel's two choices: "Enter API key" or "Try the demo" (stay here).
+        """
+        self.start_demo()
+        self.show_welcome_sheet()
+
+    def show_welcome_sheet(self) -> None:
+        """The welcome panel as a window-modal sheet over the workspace (``open()``)."""
+        if self.welcome_sheet is not None:
+            self.welcome_sheet.raise_()
+            self.welcome_sheet.activateWindow()
+            return
+        sheet = QDialog(self)
+        sheet.setObjectName("welcomeSheet")
+        sheet.setWindowTitle("Welcome to Veo Desktop")
+        sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        panel = WelcomePanel(sheet)
+        if (panel_layout := panel.layout()) is not None:
+            panel_layout.setContentsMargins(0, 0, 0, 0)  # the dialog is the frame here
+        panel.set_storage_note(self._key_storage_note())
+        layout = QVBoxLayout(sheet)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(panel)
+
+        def on_key_entered(key: str) -> None:
+            sheet.accept()
+            self.on_welcome_key_entered(key)
+
+        panel.key_entered.connect(on_key_entered)
+        panel.demo_requested.connect(sheet.reject)
+        sheet.finished.connect(self.on_welcome_sheet_finished)
+        self.welcome_sheet = sheet
+        sheet.open()
+
+    def on_welcome_sheet_finished(self, _result: int) -> None:
+        self.welcome_sheet = None
+
+    def _key_storage_note(self) -> str:
+        if self.key_store.available:
+            return f"The key will be stored in {keyring_display_name(self.key_store)}."
+        return no_keyring_text()
 
     def open_with_key(self, api_key: str, *, source: KeySource) -> None:
         """Open a session with ``api_key`` against :attr:`base_url`.
