@@ -631,3 +631,40 @@ def test_journal_is_plain_json_with_the_items(tmp_path: Path) -> None:
     with pytest.raises(BatchJournalError, match="not a Veo Desktop batch journal"):
         BatchJournal.load(journal.path)
     assert unfinished_journals(tmp_path / "nothing-here") == []
+
+
+def test_a_refused_item_the_person_resubmitted_meanwhile_is_not_sent_again(
+    engine_kit: EngineKit, sim: Any, tmp_path: Path
+) -> None:
+    import asyncio
+
+    items = items_of("person acts first")
+    sim.add_fault(Fault(endpoint="submit", kind="http_error", status=429, times=2))
+    acted: list[asyncio.Task[Any]] = []
+
+    async def scenario() -> Any:
+        engine = await started(engine_kit)
+        runner: BatchRunner
+
+        def on_progress(progress: BatchProgress) -> None:
+            refused = runner.statuses[0].local_id
+            if progress.paused_until is not None and refused and not acted:
+                # The person presses "Retry" on the refused row during the pause.
+                acted.append(asyncio.get_running_loop().create_task(engine.resubmit(refused)))
+
+        runner = BatchRunner(
+            engine,
+            items,
+            on_progress=on_progress,
+            journal=tmp_path / "j.json",
+            backoff=BatchBackoff(initial=0.5),
+        )
+        result = await runner.run()
+        return engine, result, await acted[0]
+
+    _, result, theirs = engine_kit.run(scenario)
+    assert result.complete
+    assert result.items[0].state is ItemState.SUBMITTED
+    assert result.items[0].local_id == theirs.local_id
+    assert created(sim) == Counter(["person acts first"])
+    assert BatchJournal.load(tmp_path / "j.json").entries[0].local_id == theirs.local_id

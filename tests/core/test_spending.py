@@ -127,6 +127,8 @@ def test_the_cap_lives_in_the_settings_file(tmp_path: Any) -> None:
     loaded = settings_module.load(paths)
     assert loaded.extra[CAP_SETTING] == "25.00"
     assert cap_from_settings(loaded.extra) == Decimal("25.00")
+    cap = SpendingCap.from_settings(loaded, [], clock=lambda: NOON)
+    assert cap.daily == Decimal("25.00") and cap.remaining() == Decimal("25.00")
     store_cap(loaded.extra, None)
     assert cap_from_settings(loaded.extra) is None
 

@@ -1132,6 +1132,10 @@ class BatchRunner:
         status = self._statuses[index]
         item = self._items[index]
         previous = status.local_id
+        if previous is not None:
+            previous = self._latest_row(index, previous)
+            if previous is None:
+                return
         status.state = ItemState.SENDING
         status.message = None
         self._emit()
@@ -1194,6 +1198,31 @@ class BatchRunner:
             self._emit()
         finally:
             self._drop_awaiting(index, key, previous)
+
+    def _latest_row(self, index: int, row: str) -> str | None:
+        """The row to resubmit for an item APIXO refused, or None when nothing is to be sent.
+
+        The person may have acted on the refused row meanwhile (resubmitted it from the
+        task list): then the item follows that row and is not sent again by the batch.
+        """
+        latest = row
+        seen = {row}
+        try:
+            record = self._engine.get(latest)
+            while record.resubmitted_as is not None and record.resubmitted_as not in seen:
+                latest = record.resubmitted_as
+                seen.add(latest)
+                record = self._engine.get(latest)
+        except KeyError:
+            self._finish_item(index, None, ItemState.UNCERTAIN, "Its task is no longer known.")
+            return None
+        if latest != row:
+            self._link(index, latest)
+        state, message = _item_state(record)
+        if state is ItemState.WAITING:
+            return latest
+        self._finish_item(index, latest, state, message or state.value)
+        return None
 
     # -- outcomes ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from veo_desktop.core.history import TaskSource, records_of
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.settings import Settings
 
 #: The key under which the cap is kept in the settings file (``Settings.extra``).
 CAP_SETTING = "daily_spending_cap"
@@ -135,6 +136,17 @@ class SpendingCap:
         self.daily = daily
         self._source = source
         self._clock = clock
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        source: TaskSource,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> SpendingCap:
+        """The cap the person set in Settings (kept in ``Settings.extra``)."""
+        return cls(cap_from_settings(settings.extra), source, clock=clock)
 
     def spent_today(self) -> Spend:
         return spend_today(self._source, now=self._clock())

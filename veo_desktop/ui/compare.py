@@ -1,0 +1,502 @@
+"""Two finished takes side by side, played in sync, with their settings listed under each.
+
+One transport bar drives both players: play, pause, seek and frame steps apply to both.
+The longer video is the clock; the other follows it (re-synced when it drifts) and holds
+its last frame once it has ended. Settings that differ between the two are shown in bold,
+so a person sees at once what changed between takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.core.records import TaskRecord
+from veo_desktop.ui import style
+from veo_desktop.ui.preview.panel import DEFAULT_FPS, SeekSlider
+from veo_desktop.ui.preview.surface import VideoSurface
+from veo_desktop.ui.tasks import format as fmt
+from veo_desktop.ui.tasks.files import video_file
+from veo_desktop.ui.tasks.icons import glyph_icon
+
+logger = logging.getLogger(__name__)
+
+#: A follower further than this from the clock (ms) is moved back in step.
+DRIFT_MS = 120
+SIDES = ("left", "right")
+
+
+def settings_rows(task: TaskRecord) -> list[tuple[str, str]]:
+    """The settings of a take, as (label, value) rows, in a fixed order."""
+    data = task.input
+    images = data.get("image_urls") or []
+    seed = data.get("seed")
+    took = fmt.took_seconds(task)
+    rows = [
+        ("Prompt", task.prompt),
+        ("Type", fmt.kind_description(task)),
+        ("Mode", f"{fmt.mode_label(task)} ({fmt.money_text(task.price)})"),
+        ("Aspect", fmt.aspect_label(task)),
+        ("Seed", "random" if seed is None else str(seed)),
+        ("Watermark", str(data.get("watermark") or "none")),
+        ("Images", str(len(images)) if images else "none"),
+        ("Made", f"{dt.datetime.fromtimestamp(task.created_at):%Y-%m-%d %H:%M}"),
+        ("Took", fmt.clock_text(took) if took is not None else "unknown"),
+        ("Task id", task.apixo_task_id or task.short_id),
+    ]
+    if task.is_extend:
+        rows.insert(1, ("Extends", str(data.get("taskId", ""))))
+    return rows
+
+
+def _settings_html(rows: list[tuple[str, str]], differs: set[str], hint: str) -> str:
+    cells = []
+    for label, value in rows:
+        text = html.escape(value if len(value) <= 600 else value[:599] + "\u2026")
+        text = text.replace("\n", "<br>")
+        if label in differs:
+            text = f"<b>{text}</b>"
+        cells.append(
+            f"<tr><td style='color:{hint}; padding-right:10px' valign='top'>"
+            f"{html.escape(label)}</td><td>{text}</td></tr>"
+        )
+    return "<table cellspacing='0' cellpadding='1'>" + "".join(cells) + "</table>"
+
+
+def _button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
+    button = QToolButton()
+    button.setObjectName(name)
+    button.setIcon(glyph_icon(icon))
+    button.setIconSize(QSize(20, 20))
+    button.setAutoRaise(True)
+    button.setCheckable(checkable)
+    button.setToolTip(tip)
+    button.setAccessibleName(tip.split(" (")[0])
+    button.setAccessibleDescription(tip)
+    return button
+
+
+class _Side:
+    """One take: its player, surface, title and settings."""
+
+    def __init__(self, owner: QWidget, side: str) -> None:
+        self.side = side
+        self.task: TaskRecord | None = None
+        self.source: Path | None = None
+        self.surface = VideoSurface(owner)
+        self.surface.setObjectName(f"compare{side.title()}Surface")
+        self.surface.setAccessibleName(f"{side.title()} video")
+        self.surface.setAccessibleDescription(f"The {side} take")
+        self.player = QMediaPlayer(owner)
+        self.player.setObjectName(f"compare{side.title()}Player")
+        self.audio = QAudioOutput(owner)
+        self.audio.setObjectName(f"compare{side.title()}Audio")
+        self.player.setAudioOutput(self.audio)
+        self.player.setVideoSink(self.surface.sink)
+        self.player.setLoops(QMediaPlayer.Loops.Once)
+        self.title = QLabel(owner)
+        self.title.setObjectName(f"compare{side.title()}Title")
+        self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.settings = QLabel(owner)
+        self.settings.setObjectName(f"compare{side.title()}Settings")
+        self.settings.setTextFormat(Qt.TextFormat.RichText)
+        self.settings.setWordWrap(True)
+        self.settings.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.settings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.settings.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
+        self.settings.setAccessibleName(f"Settings of the {side} take")
+
+    def load(self, task: TaskRecord) -> None:
+        self.task = task
+        video = video_file(task)
+        self.surface.set_file(video)
+        if video is not None and video == self.source:
+            return  # the same file: keep its frame (a reload would show nothing until played)
+        self.source = video
+        self.player.stop()
+        self.surface.clear(
+            "" if video is not None else "The video file of this task is not on this computer."
+        )
+        self.player.setSource(QUrl.fromLocalFile(str(video)) if video is not None else QUrl())
+        if video is not None:
+            self.player.pause()  # decodes and shows the first frame
+
+    def duration(self) -> int:
+        return max(0, self.player.duration())
+
+    def ended(self) -> bool:
+        return self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia
+
+    def shutdown(self) -> None:
+        self.player.stop()
+        self.player.setSource(QUrl())
+        self.source = None
+
+
+class CompareWindow(QWidget):
+    """Plays two finished tasks side by side in sync (a top-level window).
+
+    Keyboard: Space plays or pauses, Left/Right step one frame, Home goes to the start,
+    L toggles looping, Escape closes.
+    """
+
+    #: The window was closed (it deletes itself afterwards).
+    closed = Signal()
+
+    def __init__(self, left: TaskRecord, right: TaskRecord, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setObjectName("compareWindow")
+        self.setAccessibleName("Compare takes")
+        self.setAccessibleDescription("Two videos played side by side, in sync")
+        self._playing = False
+        self._sides = (_Side(self, "left"), _Side(self, "right"))
+
+        self.play_button = _button("comparePlayButton", "play", "Play both (Space)")
+        self.back_button = _button("compareFrameBackButton", "frame-back", "Previous frame (Left)")
+        self.forward_button = _button(
+            "compareFrameForwardButton", "frame-forward", "Next frame (Right)"
+        )
+        self.loop_button = _button("compareLoopButton", "loop", "Loop (L)", checkable=True)
+        self.loop_button.setChecked(True)
+        self.seek_slider = SeekSlider(Qt.Orientation.Horizontal, self)
+        self.seek_slider.setObjectName("compareSeekSlider")
+        self.seek_slider.setRange(0, 0)
+        self.seek_slider.setAccessibleName("Position")
+        self.seek_slider.setAccessibleDescription("Where both videos are; drag to seek both")
+        self.seek_slider.setToolTip("Position of both videos")
+        self.position_label = QLabel("0:00", self)
+        self.position_label.setObjectName("comparePosition")
+        self.position_label.setAccessibleName("Elapsed time")
+        self.duration_label = QLabel("0:00", self)
+        self.duration_label.setObjectName("compareDuration")
+        self.duration_label.setAccessibleName("Duration")
+        for label in (self.position_label, self.duration_label):
+            label.setFont(style.scaled_font(label, 0.92))
+            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00:00") + 4)
+            style.set_text_color(label, style.hint_color(self))
+        self.position_label.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        self.audio_selector = QComboBox(self)
+        self.audio_selector.setObjectName("compareAudioSelector")
+        self.audio_selector.setAccessibleName("Sound")
+        self.audio_selector.setAccessibleDescription("Which video's sound is heard")
+        self.audio_selector.setToolTip("Which video's sound is heard")
+        for text, value in (("Sound: left", "left"), ("Sound: right", "right"), ("Muted", "")):
+            self.audio_selector.addItem(text, value)
+
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(6)
+        for column, side in enumerate(self._sides):
+            grid.addWidget(side.title, 0, column)
+            grid.addWidget(side.surface, 1, column)
+            grid.addWidget(side.settings, 2, column)
+            grid.setColumnStretch(column, 1)
+        grid.setRowStretch(1, 1)
+        seek = QHBoxLayout()
+        seek.setSpacing(8)
+        seek.addWidget(self.position_label)
+        seek.addWidget(self.seek_slider, 1)
+        seek.addWidget(self.duration_label)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.play_button)
+        buttons.addWidget(self.forward_button)
+        buttons.addSpacing(8)
+        buttons.addWidget(self.loop_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.audio_selector)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 12, 14, 12)
+        layout.setSpacing(8)
+        layout.addLayout(grid, 1)
+        layout.addLayout(seek)
+        layout.addLayout(buttons)
+
+        self._shortcut(Qt.Key.Key_Space, self.toggle_play)
+        self._shortcut(Qt.Key.Key_Left, lambda: self.step_frames(-1))
+        self._shortcut(Qt.Key.Key_Right, lambda: self.step_frames(1))
+        self._shortcut(Qt.Key.Key_Home, lambda: self.seek(0))
+        self._shortcut(Qt.Key.Key_L, self.loop_button.toggle)
+        close = QAction(self)
+        close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
+        close.triggered.connect(self.close)
+        self.addAction(close)
+        self._shortcut(Qt.Key.Key_Escape, self.close)
+
+        self.play_button.clicked.connect(self.toggle_play)
+        self.back_button.clicked.connect(lambda: self.step_frames(-1))
+        self.forward_button.clicked.connect(lambda: self.step_frames(1))
+        self.seek_slider.sliderMoved.connect(self.on_seek_slider_slider_moved)
+        self.audio_selector.currentIndexChanged.connect(
+            self.on_audio_selector_current_index_changed
+        )
+        for side in self._sides:
+            side.surface.clicked.connect(self.toggle_play)
+            side.player.durationChanged.connect(self.on_player_duration_changed)
+            side.player.positionChanged.connect(self.on_player_position_changed)
+            side.player.mediaStatusChanged.connect(self.on_player_media_status_changed)
+            side.player.errorOccurred.connect(self.on_player_error_occurred)
+        self.resize(1100, 720)
+        self.set_tasks(left, right)
+
+    def _shortcut(self, key: Qt.Key, slot: object) -> None:
+        action = QAction(self)
+        action.setShortcut(QKeySequence(key))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        self.addAction(action)
+
+    # -- content ---------------------------------------------------------------------------
+
+    @property
+    def left(self) -> _Side:
+        return self._sides[0]
+
+    @property
+    def right(self) -> _Side:
+        return self._sides[1]
+
+    @property
+    def players(self) -> tuple[QMediaPlayer, QMediaPlayer]:
+        return self._sides[0].player, self._sides[1].player
+
+    @property
+    def surfaces(self) -> tuple[VideoSurface, VideoSurface]:
+        return self._sides[0].surface, self._sides[1].surface
+
+    def tasks(self) -> tuple[TaskRecord | None, TaskRecord | None]:
+        return self._sides[0].task, self._sides[1].task
+
+    def set_tasks(self, left: TaskRecord, right: TaskRecord) -> None:
+        """Show these two takes (paused at their first frame until played)."""
+        self.pause()
+        for side, task in zip(self._sides, (left, right), strict=True):
+            side.load(task)
+            prompt = fmt.short_prompt(task)
+            side.title.setText(prompt)
+            side.title.setToolTip(task.prompt[:2000])
+        rows = [settings_rows(left), settings_rows(right)]
+        values = [dict(r) for r in rows]
+        differs = {
+            label
+            for label in values[0].keys() | values[1].keys()
+            if label not in ("Made", "Took", "Task id")
+            and values[0].get(label) != values[1].get(label)
+        }
+        hint = style.hint_color(self).name()
+        for side, side_rows in zip(self._sides, rows, strict=True):
+            side.settings.setText(_settings_html(side_rows, differs, hint))
+            side.settings.setAccessibleDescription(
+                "; ".join(f"{label}: {value}" for label, value in side_rows)
+            )
+        self.setWindowTitle(f"Compare \u2013 {_excerpt(left.prompt)} / {_excerpt(right.prompt)}")
+        self.on_audio_selector_current_index_changed(self.audio_selector.currentIndex())
+        enabled = all(side.source is not None for side in self._sides)
+        for widget in (self.play_button, self.back_button, self.forward_button, self.seek_slider):
+            widget.setEnabled(enabled)
+        self.on_player_duration_changed(0)
+        self._show_position(self.position())
+
+    # -- transport -------------------------------------------------------------------------
+
+    def clock(self) -> QMediaPlayer:
+        """The player that drives the shared position: the longer video."""
+        left, right = self._sides
+        return left.player if left.duration() >= right.duration() else right.player
+
+    def duration(self) -> int:
+        return max(side.duration() for side in self._sides)
+
+    def position(self) -> int:
+        return self.clock().position()
+
+    def is_playing(self) -> bool:
+        return self._playing
+
+    @Slot()
+    def toggle_play(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    def play(self) -> None:
+        """Play both from where they are (from the start when the clock had ended)."""
+        if any(side.source is None for side in self._sides):
+            return
+        clock = self.clock()
+        if clock.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia:
+            self._set_positions(0)
+        self._playing = True
+        at = clock.position()
+        for side in self._sides:
+            if side.duration() <= 0 or at < side.duration():
+                side.player.play()
+        self._show_state()
+
+    def pause(self) -> None:
+        self._playing = False
+        for side in self._sides:
+            if side.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+                side.player.pause()
+        self._show_state()
+
+    def seek(self, position_ms: int) -> None:
+        """Move both videos to ``position_ms`` (the shorter one stops at its end)."""
+        position_ms = max(0, min(position_ms, self.duration() or position_ms))
+        self._set_positions(position_ms)
+        if self._playing:
+            for side in self._sides:
+                if side.duration() <= 0 or position_ms < side.duration():
+                    side.player.play()
+        self._show_position(position_ms)
+
+    def _set_positions(self, position_ms: int) -> None:
+        for side in self._sides:
+            length = side.duration()
+            target = min(position_ms, max(0, length - 1)) if length > 0 else position_ms
+            if side.ended() or side.player.playbackState() == (
+                QMediaPlayer.PlaybackState.StoppedState
+            ):
+                # A stopped player shows nothing new until it plays; pause keeps the frame.
+                side.player.setPosition(target)
+                side.player.pause()
+            else:
+                side.player.setPosition(target)
+
+    def frame_rate(self) -> float:
+        rate = self.clock().metaData().value(QMediaMetaData.Key.VideoFrameRate)
+        try:
+            value = float(rate)
+        except (TypeError, ValueError):
+            return DEFAULT_FPS
+        return value if 1.0 <= value <= 240.0 else DEFAULT_FPS
+
+    def step_frames(self, count: int) -> None:
+        """Pause both and move ``count`` frames (negative: back)."""
+        if any(side.source is None for side in self._sides):
+            return
+        self.pause()
+        fps = self.frame_rate()
+        index = int(self.position() * fps / 1000)
+        duration = self.duration()
+        last = max(0, int(duration * fps / 1000) - 1) if duration > 0 else index + abs(count)
+        target = min(max(0, index + count), last)
+        self.seek(int((target + 0.5) * 1000 / fps))
+
+    def _show_state(self) -> None:
+        playing = self._playing
+        self.play_button.setIcon(glyph_icon("pause" if playing else "play"))
+        self.play_button.setToolTip("Pause both (Space)" if playing else "Play both (Space)")
+        self.play_button.setAccessibleName("Pause" if playing else "Play")
+
+    def _show_position(self, position: int) -> None:
+        if not self.seek_slider.isSliderDown():
+            self.seek_slider.setValue(position)
+        self.position_label.setText(fmt.clock_text(position / 1000))
+
+    # -- slots -----------------------------------------------------------------------------
+
+    @Slot(int)
+    def on_seek_slider_slider_moved(self, value: int) -> None:
+        self.seek(value)
+
+    @Slot(int)
+    def on_audio_selector_current_index_changed(self, _index: int) -> None:
+        wanted = str(self.audio_selector.currentData() or "")
+        for side in self._sides:
+            side.audio.setMuted(side.side != wanted)
+
+    @Slot("qlonglong")
+    def on_player_duration_changed(self, _duration: int) -> None:
+        duration = self.duration()
+        self.seek_slider.setRange(0, duration)
+        self.seek_slider.setPageStep(max(1000, duration // 10))
+        self.duration_label.setText(fmt.clock_text(round(duration / 1000)))
+
+    @Slot("qlonglong")
+    def on_player_position_changed(self, position: int) -> None:
+        clock = self.clock()
+        if self.sender() is not clock:
+            return
+        self._show_position(position)
+        if not self._playing:
+            return
+        for side in self._sides:
+            follower = side.player
+            if follower is clock or side.ended():
+                continue
+            if position >= side.duration() > 0:
+                continue
+            if abs(follower.position() - position) > DRIFT_MS:
+                follower.setPosition(position)
+
+    @Slot(QMediaPlayer.MediaStatus)
+    def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
+        if status != QMediaPlayer.MediaStatus.EndOfMedia or self.sender() is not self.clock():
+            return
+        if self._playing and self.loop_button.isChecked():
+            self._set_positions(0)
+            for side in self._sides:
+                side.player.play()
+            return
+        self._playing = False
+        self._show_state()
+
+    @Slot(QMediaPlayer.Error, str)
+    def on_player_error_occurred(self, error: QMediaPlayer.Error, message: str) -> None:
+        if error == QMediaPlayer.Error.NoError:
+            return
+        for side in self._sides:
+            if side.player is self.sender():
+                logger.warning("compare cannot play %s: %s", side.source, message)
+                side.surface.clear(f"This video cannot be played here.\n{message}")
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop both players and release the files."""
+        self._playing = False
+        for side in self._sides:
+            side.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        self.closed.emit()
+        super().closeEvent(event)
+
+
+def _excerpt(text: str, limit: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def open_compare(
+    left: TaskRecord, right: TaskRecord, parent: QWidget | None = None
+) -> CompareWindow:
+    """Open a compare window that deletes itself when closed."""
+    window = CompareWindow(left, right, parent)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.show()
+    return window

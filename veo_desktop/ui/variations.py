@@ -1,0 +1,463 @@
+"""Variations: N takes of one request with different seeds, after a confirmation.
+
+The dialog shows N x price, the balance before and after, the seeds, and asks when the
+daily spending cap would be passed. Once confirmed it sends the takes through a
+:class:`~veo_desktop.core.batch.BatchRunner` (a concurrency limit, slowing down on 429,
+never losing or repeating a take, resumable from its journal) and shows the progress.
+
+Opened with ``open()`` (window-modal, never ``exec()``); answers through signals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import random
+from decimal import Decimal
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.batch import (
+    MAX_VARIATIONS,
+    MIN_VARIATIONS,
+    BatchItem,
+    BatchProgress,
+    BatchResult,
+    BatchRunner,
+    ItemState,
+    journal_path,
+    variation_requests,
+)
+from veo_desktop.core.spending import SpendingCap
+from veo_desktop.ui import style
+from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.controller import EngineController
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONCURRENCY = 2
+
+
+def _money(value: Decimal) -> str:
+    return f"${value:,.2f}"
+
+
+def _describe(request: GenerationRequest) -> str:
+    kinds = {
+        "TEXT_2_VIDEO": "Text",
+        "FIRST_AND_LAST_FRAMES_2_VIDEO": "Frames",
+        "REFERENCE_2_VIDEO": "Reference",
+    }
+    return " \u00b7 ".join(
+        [
+            kinds.get(request.generation_type, request.generation_type),
+            request.mode.capitalize(),
+            request.aspect_ratio,
+        ]
+    )
+
+
+class VariationsDialog(QDialog):
+    """Confirm, then send, N variations of ``request``.
+
+    Args:
+        controller: the bridge to the engine (its balance; the runner submits through its
+            engine).
+        request: the composed request (validated by the composer).
+        count: how many takes to offer first (1-8; the person can change it).
+        journal_dir: where the batch journal goes (so a crash never loses or repeats a
+            take); None keeps it in memory.
+        spending_cap: asks (in this dialog) when the takes would pass the daily cap.
+        seed_source: where seeds come from (a seeded Random in tests).
+        concurrency: submissions in flight at once.
+
+    Signals:
+        submitted: the takes APIXO accepted (a list of TaskRecord), once the batch ended.
+        batch_finished: the :class:`BatchResult`.
+    """
+
+    submitted = Signal(list)
+    batch_finished = Signal(object)
+
+    def __init__(
+        self,
+        controller: EngineController,
+        request: GenerationRequest,
+        count: int = 2,
+        *,
+        journal_dir: Path | None = None,
+        spending_cap: SpendingCap | None = None,
+        seed_source: random.Random | int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("variationsDialog")
+        self.setWindowTitle("Variations")
+        self.setAccessibleName("Variations")
+        self.setAccessibleDescription("Submit several takes of the same request")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self._controller = controller
+        self._request = request
+        self._journal_dir = journal_dir
+        self._cap = spending_cap
+        self._concurrency = concurrency
+        # Seeds are drawn once, so changing the count keeps the takes already listed.
+        self._all = variation_requests(request, MAX_VARIATIONS, seed_source)
+        self._runner: BatchRunner | None = None
+        self._job: asyncio.Task[BatchResult] | None = None
+        self._result: BatchResult | None = None
+        self._close_when_done = False
+        self._build(max(MIN_VARIATIONS, min(MAX_VARIATIONS, count)))
+        controller.balance_changed.connect(self.on_controller_balance_changed)
+        controller.task_changed.connect(self.on_controller_task_changed)
+        self._connected = True
+        self._update()
+
+    def _build(self, count: int) -> None:
+        self.heading = QLabel()
+        self.heading.setObjectName("variationsHeading")
+        self.heading.setFont(style.scaled_font(self.heading, 1.2, bold=True))
+        prompt = " ".join(self._request.prompt.split())
+        if len(prompt) > 200:
+            prompt = prompt[:199] + "\u2026"
+        hint = style.hint_color(self).name()
+        self.request_label = QLabel(
+            f"\u201c{html.escape(prompt)}\u201d<br><span style='color:{hint}'>"
+            f"{html.escape(_describe(self._request))}</span>"
+        )
+        self.request_label.setObjectName("variationsRequest")
+        self.request_label.setWordWrap(True)
+        self.request_label.setTextFormat(Qt.TextFormat.RichText)
+        self.request_label.setAccessibleName("Request")
+        self.request_label.setAccessibleDescription(self._request.prompt[:500])
+
+        self.count_spin = QSpinBox()
+        self.count_spin.setObjectName("variationsCount")
+        self.count_spin.setRange(MIN_VARIATIONS, MAX_VARIATIONS)
+        self.count_spin.setValue(count)
+        self.count_spin.setMaximumWidth(self.count_spin.sizeHint().width() + 24)
+        self.count_spin.setAccessibleName("Number of takes")
+        self.count_spin.setAccessibleDescription("How many takes to make, each with its own seed")
+        self.cost_label = QLabel()
+        self.cost_label.setObjectName("variationsCost")
+        self.cost_label.setAccessibleName("Cost")
+        self.balance_label = QLabel()
+        self.balance_label.setObjectName("variationsBalance")
+        self.balance_label.setAccessibleName("Balance")
+        self.seeds_label = QLabel()
+        self.seeds_label.setObjectName("variationsSeeds")
+        self.seeds_label.setWordWrap(True)
+        self.seeds_label.setAccessibleName("Seeds")
+        self.seeds_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.addRow("&Takes", self.count_spin)
+        form.addRow("Cost", self.cost_label)
+        form.addRow("Balance", self.balance_label)
+        form.addRow("Seeds", self.seeds_label)
+
+        self.message = MessageLabel(Tone.WARNING, small=False)
+        self.message.setObjectName("variationsMessage")
+        self.message.setAccessibleName("Message")
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setObjectName("variationsProgress")
+        self.progress_bar.setAccessibleName("Progress")
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.hide()
+        self.status_label = MessageLabel(Tone.HINT, small=False)
+        self.status_label.setObjectName("variationsStatus")
+        self.status_label.setAccessibleName("Status")
+
+        self.confirm_button = QPushButton()
+        self.confirm_button.setObjectName("confirmVariationsButton")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopVariationsButton")
+        self.stop_button.setToolTip("Send no more takes (those being sent finish)")
+        self.stop_button.setAccessibleName("Stop")
+        self.stop_button.setAccessibleDescription(self.stop_button.toolTip())
+        self.close_button = QPushButton("Cancel")
+        self.close_button.setObjectName("closeVariationsButton")
+        self.close_button.setAccessibleName("Cancel")
+        self.buttons = QDialogButtonBox()
+        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.stop_button.hide()  # (adding a button to the box shows it)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 14, 16, 12)
+        layout.setSpacing(10)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.request_label)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.progress_bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(460)
+        self.close_button.setAutoDefault(False)
+        self.confirm_button.setDefault(True)
+
+        self.count_spin.valueChanged.connect(self.on_count_spin_value_changed)
+        self.confirm_button.clicked.connect(self.on_confirm_button_clicked)
+        self.stop_button.clicked.connect(self.on_stop_button_clicked)
+        self.close_button.clicked.connect(self.reject)
+
+    # -- state -----------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        return self.count_spin.value()
+
+    def set_count(self, count: int) -> None:
+        self.count_spin.setValue(count)
+        self.count_spin.setMaximumWidth(self.count_spin.sizeHint().width() + 24)
+
+    def requests(self) -> list[GenerationRequest]:
+        """The takes that would be sent (same request, distinct seeds)."""
+        return self._all[: self.count]
+
+    def total(self) -> Decimal:
+        return sum((r.price for r in self.requests()), Decimal("0"))
+
+    @property
+    def runner(self) -> BatchRunner | None:
+        return self._runner
+
+    @property
+    def batch_result(self) -> BatchResult | None:
+        """What became of each take, once the batch ended."""
+        return self._result
+
+    @property
+    def sending(self) -> bool:
+        return self._job is not None and not self._job.done()
+
+    def problem(self) -> str | None:
+        """Why the takes cannot be sent now (a balance too low), or None."""
+        balance = self._controller.balance
+        if balance is not None and balance < self.total():
+            return (
+                f"The balance ({_money(balance)}) does not cover {self.count} takes "
+                f"({_money(self.total())}). Choose fewer, or add balance in the APIXO dashboard."
+            )
+        return None
+
+    def cap_question(self) -> str | None:
+        return self._cap.check(self.total()) if self._cap is not None else None
+
+    # -- confirming ------------------------------------------------------------------------
+
+    @Slot(int)
+    def on_count_spin_value_changed(self, _value: int) -> None:
+        self._update()
+
+    @Slot(object)
+    def on_controller_balance_changed(self, _balance: Decimal | None) -> None:
+        if self._runner is None:
+            self._update()
+
+    @Slot(object)
+    def on_controller_task_changed(self, _task: object) -> None:
+        """Spending changed (the cap's question may change)."""
+        if self._runner is None and self._cap is not None:
+            self._update()
+
+    @Slot()
+    def on_confirm_button_clicked(self) -> None:
+        self.confirm()
+
+    def confirm(self) -> bool:
+        """Start sending the takes; False when they cannot be sent (balance too low)."""
+        if self._runner is not None or self.problem() is not None:
+            return False
+        requests = self.requests()
+        items = [BatchItem(0, request) for request in requests]
+        journal = journal_path(self._journal_dir, items) if self._journal_dir else None
+        self._runner = BatchRunner(
+            self._controller.engine,
+            items,
+            concurrency=self._concurrency,
+            on_progress=self._on_progress,
+            journal=journal,
+            source="Variations",
+        )
+        self.count_spin.setEnabled(False)
+        self.confirm_button.hide()
+        self.close_button.hide()
+        self.stop_button.show()
+        self.progress_bar.setRange(0, len(items))
+        self.progress_bar.setValue(0)
+        self.progress_bar.show()
+        self.message.show_message(None)
+        self.heading.setText(f"Sending {len(items)} takes\u2026")
+        self.adjustSize()
+        self._job = self._controller.run(self._send(self._runner), name="Sending variations")
+        return True
+
+    async def _send(self, runner: BatchRunner) -> BatchResult:
+        try:
+            result = await runner.run()
+        except Exception as error:
+            logger.exception("the variations batch failed")
+            self.status_label.show_message(f"The takes could not be sent: {error}", Tone.PROBLEM)
+            self._finish(None)
+            raise
+        self._finish(result)
+        return result
+
+    def _finish(self, result: BatchResult | None) -> None:
+        self._result = result
+        self.stop_button.hide()
+        self.close_button.setText("Close")
+        self.close_button.setAccessibleName("Close")
+        self.close_button.show()
+        self.close_button.setDefault(True)
+        if result is None:
+            if self._close_when_done:
+                self._disconnect()
+                super().reject()
+            return
+        engine = self._controller.engine
+        accepted = [
+            engine.get(str(s.local_id)) for s in result.items if s.state is ItemState.SUBMITTED
+        ]
+        sent = len(accepted)
+        self.heading.setText(
+            f"{sent} of {len(result.items)} takes submitted"
+            if sent != len(result.items)
+            else f"{sent} takes submitted"
+        )
+        problems = [s for s in result.items if s.state is not ItemState.SUBMITTED]
+        lines = []
+        if result.stopped:
+            lines.append(result.stopped)
+        for status in problems:
+            if status.state is ItemState.WAITING:
+                continue
+            seed = status.item.request.seed
+            lines.append(f"Seed {seed}: {status.state.value}. {status.message or ''}".strip())
+        if lines:
+            self.status_label.show_message("\n".join(lines), Tone.WARNING)
+        else:
+            self.status_label.show_message("Follow them in the task list.", Tone.OK)
+        self.adjustSize()
+        self._controller.run(self._controller.refresh_balance(), name="Refreshing the balance")
+        self.batch_finished.emit(result)
+        self.submitted.emit(accepted)
+        if self._close_when_done:
+            self._disconnect()
+            super().reject()
+
+    def _on_progress(self, progress: BatchProgress) -> None:
+        self.progress_bar.setValue(progress.done)
+        self.progress_bar.setFormat(f"{progress.done} of {progress.total}")
+        text = progress.summary()
+        if progress.sending:
+            text += f" \u00b7 sending {progress.sending}"
+        self.status_label.show_message(text, Tone.HINT)
+
+    @Slot()
+    def on_stop_button_clicked(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Send no more takes (those in flight finish, never cut mid-POST)."""
+        if self._runner is not None:
+            self._runner.cancel("Stopped; the remaining takes were not sent.")
+            self.stop_button.setEnabled(False)
+
+    def reject(self) -> None:
+        """Cancel; while sending, stop sending more and close once those in flight end."""
+        if self.sending:
+            self.stop()
+            self._close_when_done = True
+            self.hide()
+            return
+        self._disconnect()
+        super().reject()
+
+    def done(self, result: int) -> None:
+        self._disconnect()
+        super().done(result)
+
+    def _disconnect(self) -> None:
+        if self._connected:
+            self._connected = False
+            self._controller.balance_changed.disconnect(self.on_controller_balance_changed)
+            self._controller.task_changed.disconnect(self.on_controller_task_changed)
+
+    # -- updates ---------------------------------------------------------------------------
+
+    def _update(self) -> None:
+        count = self.count
+        total = self.total()
+        price = self._request.price
+        self.heading.setText(f"Submit {count} take{'s' if count != 1 else ''}?")
+        self.cost_label.setText(f"{count} \u00d7 {_money(price)} = {_money(total)}")
+        balance = self._controller.balance
+        if balance is None:
+            self.balance_label.setText("unknown (APIXO did not say)")
+        else:
+            self.balance_label.setText(f"{_money(balance)} \u2192 {_money(balance - total)} after")
+        seeds = []
+        for index, request in enumerate(self.requests()):
+            mark = " (yours)" if index == 0 and self._request.seed is not None else ""
+            seeds.append(f"{request.seed}{mark}")
+        self.seeds_label.setText(", ".join(seeds))
+        problem = self.problem()
+        question = self.cap_question()
+        label = f"Submit {count} \u2013 {_money(total)}"
+        if problem is not None:
+            self.message.show_message(problem, Tone.PROBLEM)
+        elif question is not None:
+            self.message.show_message(question, Tone.WARNING)
+            label = f"Submit anyway \u2013 {_money(total)}"
+        else:
+            self.message.show_message(
+                "Each take is a separate task with its own seed; APIXO charges each one "
+                "when it accepts it.",
+                Tone.HINT,
+            )
+        self.confirm_button.setText(label)
+        self.confirm_button.setAccessibleName(label)
+        self.confirm_button.setEnabled(problem is None)
+        self.adjustSize()
+
+
+def open_variations(
+    controller: EngineController,
+    request: GenerationRequest,
+    count: int,
+    *,
+    journal_dir: Path | None = None,
+    spending_cap: SpendingCap | None = None,
+    parent: QWidget | None = None,
+) -> VariationsDialog:
+    """Open the confirmation (non-blocking; deletes itself when closed)."""
+    dialog = VariationsDialog(
+        controller,
+        request,
+        count,
+        journal_dir=journal_dir,
+        spending_cap=spending_cap,
+        parent=parent,
+    )
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.open()
+    return dialog
