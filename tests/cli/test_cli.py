@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import os
 import pty
+import struct
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,7 +160,7 @@ def test_resume_with_nothing_to_do_is_fine(cli):
         (["--prompt", "x", "--type", "frames"], "First/last-frame video needs"),
         (["--prompt", "x", "--output", "o.mp4"], "--output needs --wait"),
         (["--prompt", "x", "--wait", "--output", "/no/such/dir/o.mp4"], "does not exist"),
-        (["--prompt", "x", "--type", "frames", "--image", "./frame.png"], "image hosting"),
+        (["--prompt", "x", "--type", "frames", "--image", "./no-such-frame.png"], "no-such-frame"),
         (["--prompt", "x", "--mode", "slow"], "invalid choice"),
         (["--mode", "fast"], "--prompt"),
     ],
@@ -169,6 +171,36 @@ def test_invalid_input_exits_2_in_one_line_and_sends_nothing(cli, sim, args, wor
     assert words in result.err
     assert len(result.err.strip().splitlines()) == 1
     assert posts(sim) == 0 and result.out == ""
+
+
+def png(path: Path, width: int = 64, height: int = 36) -> Path:
+    """A real PNG image (a gradient), written without any imaging library."""
+    raw = b"".join(
+        b"\0" + b"".join(bytes((x * 4 % 256, y * 7 % 256, 128)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_a_local_image_without_hosting_is_refused_before_anything_is_sent(cli, sim, tmp_path):
+    frame = png(tmp_path / "frame.png")
+    result = cli("generate", "--prompt", "x", "--type", "frames", "--image", str(frame))
+    assert result.code == ExitCode.INVALID
+    assert "need image hosting" in result.err and "Nothing was sent" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+    assert posts(sim) == 0
 
 
 def test_no_key_exits_2(cli, sim, monkeypatch):
@@ -251,8 +283,7 @@ def test_while_another_engine_works_on_the_folder(cli, sim):
 
 def test_demo_uploads_a_local_image_to_its_simulator(cli, tmp_path, monkeypatch):
     monkeypatch.delenv("APIXO_API_KEY")
-    frame = tmp_path / "frame.png"
-    frame.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+    frame = png(tmp_path / "frame.png")
     result = cli(
         "--demo", "generate", "--prompt", "animate it", "--type", "frames", "--image", str(frame)
     )
@@ -306,3 +337,44 @@ def test_progress_is_shown_on_a_terminal(sim, tmp_path):
     assert "Submitted: task" in shown
     assert "pending 00:0" in shown or "processing 00:0" in shown
     assert stdout.decode().count("\n") == 2
+
+
+def test_ctrl_c_stops_cleanly_and_the_task_is_kept(sim, tmp_path):
+    import signal
+    import time
+
+    data = tmp_path / "d"
+    env = {**os.environ, "APIXO_API_KEY": SIM_API_KEY}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "veo_desktop",
+            "--data-dir",
+            str(data),
+            "--base-url",
+            sim.base_url,
+            "generate",
+            "--prompt",
+            "stop me",
+            "--wait",
+            "--first-poll",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not (data / "tasks.sqlite3").exists() or not [
+        r for r in stored(data) if r.state is TaskState.PENDING
+    ]:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == ExitCode.INTERRUPTED
+    assert "veo-desktop resume" in err
+    (record,) = stored(data)
+    assert record.state is TaskState.PENDING and out.strip() == record.local_id

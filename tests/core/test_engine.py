@@ -202,7 +202,7 @@ def test_a_second_engine_on_the_same_data_folder_is_refused(sim, engine_kit):
 def test_submitting_before_start_is_refused(sim, engine_kit):
     async def scenario() -> None:
         engine = engine_kit.engine()
-        with pytest.raises(RuntimeError, match="Start the engine"):
+        with pytest.raises(RuntimeError, match="Start the engine first"):
             await engine.submit(GenerationRequest(prompt="too early"))
 
     engine_kit.run(scenario)

@@ -294,9 +294,51 @@ def test_a_cut_download_resumes_with_a_range_request(sim, engine_kit):
 
 def test_an_undownloadable_result_expires_after_its_lifetime(sim, engine_kit):
     # Long enough for the task to finish first (the poll would expire it otherwise).
-    timing = dataclasses.replace(FAST_TIMING, result_lifetime=3.0)
+    timing = dataclasses.replace(FAST_TIMING, result_lifetime=2.0, slow_interval=0.2)
     fault = Fault(endpoint="media", kind="http_error", status=403, times=-1)
     out = run_one(engine_kit, sim, [fault], timing=timing)
     assert out.record.state is TaskState.EXPIRED
     assert "could not be downloaded within a day" in (out.record.fail_message or "")
     assert out.record.charged and out.record.price == Decimal("0.20")
+    assert not list(engine_kit.library.glob("*.part"))
+
+
+# -- extends ---------------------------------------------------------------------------------
+
+
+def run_extend(kit: EngineKit, sim: Any, fault: Fault) -> Outcome:
+    notes: list[str] = []
+
+    async def scenario() -> Outcome:
+        engine = kit.engine(client=kit.client(read_retry=NO_RETRY))
+        await engine.start()
+        source = await engine.wait(
+            (await engine.submit(GenerationRequest(prompt="source clip"))).local_id
+        )
+        engine.subscribe(lambda r: notes.append(r.note or ""))
+        sim.add_fault(fault)
+        request = ExtendRequest(task_id=source.apixo_task_id or "", prompt="and then")
+        try:
+            record = await engine.submit(request)
+        except ApixoError as error:
+            return Outcome(engine.tasks()[-1], notes, error)
+        return Outcome(await engine.wait(record.local_id), notes)
+
+    return kit.run(scenario)
+
+
+def test_an_extend_whose_answer_is_lost_is_uncertain(sim, engine_kit):
+    out = run_extend(
+        engine_kit, sim, Fault(endpoint="extend_submit", kind="reset", accept_first=True)
+    )
+    assert isinstance(out.error, SubmissionUncertainError)
+    assert out.record.state is TaskState.UNCERTAIN and out.record.is_extend
+    assert len(sim.created_task_ids) == 2 and posts(sim) == 2
+
+
+def test_an_extend_poll_fault_shows_a_note_then_the_extend_finishes(sim, engine_kit):
+    fault = Fault(endpoint="extend_status", kind="http_error", status=502, times=2)
+    out = run_extend(engine_kit, sim, fault)
+    assert any("APIXO server error (HTTP 502)" in n for n in out.notes), out.notes
+    assert out.record.state is TaskState.SUCCEEDED and out.record.is_extend
+    assert video_ok(sim, out.record)

@@ -167,6 +167,11 @@ def test_a_429_pauses_every_poll_and_slows_them_down(slow_sim, tmp_path, fake_cl
             mine = [t for t in client.times(task_id) if t > limited_at]
             gaps = [b - a for a, b in itertools.pairwise(mine)]
             assert gaps and gaps[0] > 7.5
+        # A quiet minute halves the slowdown again: back to the normal 7.5 s.
+        await advance(fake_clock, engine, 240)
+        for task_id in ids:
+            last = client.times(task_id)[-3:]
+            assert [round(b - a, 6) for a, b in itertools.pairwise(last)] == [7.5, 7.5]
 
     kit.run(scenario)
     kit.close_stores()

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+IMAGE_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 #: A person at a terminal waits ~2 s for an unreachable API, not ~8 s; polls retry anyway.
 CLI_READ_RETRY = RetryPolicy(max_attempts=3)
 _FAILED_STATES = frozenset(
@@ -246,20 +247,18 @@ async def generate(ctx: Context) -> ExitCode:
     """Submit one video; with ``--wait`` follow it, download it, copy it to ``--output``."""
     args = ctx.args
     output = _output_path(args)
-    images = [await _image_url(ctx, value) for value in args.image]
     request = GenerationRequest(
         prompt=args.prompt,
         mode=args.mode,
         generation_type=TYPES[args.type],
         aspect_ratio=args.aspect,
-        image_urls=tuple(images),
+        image_urls=tuple(_stand_in(value) for value in args.image),
         seed=args.seed,
         watermark=args.watermark,
     )
-    try:
-        request.validated()
-    except RequestInvalidError as error:
-        raise CliError(ExitCode.INVALID, f"Invalid request, nothing was sent: {error}") from error
+    _check(request)  # every rule but the images' reachability, before anything is uploaded
+    if args.image:
+        request = _check(request.replace(image_urls=tuple(await _image_urls(ctx, args.image))))
 
     async with _engine(ctx, resume=args.wait) as engine:
         created: list[str] = []
@@ -284,10 +283,16 @@ async def generate(ctx: Context) -> ExitCode:
             f"{record.mode} ${record.price:.2f}."
         )
         if not args.wait:
-            ctx.say(
-                "Follow it with `veo-desktop status "
-                f"{record.short_id}`; `veo-desktop resume` downloads it when it is done."
-            )
+            if ctx.demo:
+                ctx.say(
+                    "Demo: the simulated API lives only while this command runs, so this task "
+                    "will not finish; add --wait to follow a demo task to its video."
+                )
+            else:
+                ctx.say(
+                    "Follow it with `veo-desktop status "
+                    f"{record.short_id}`; `veo-desktop resume` downloads it when it is done."
+                )
             return ExitCode.OK
         final = await _follow(ctx, engine, [record.local_id])
         done = final[record.local_id]
@@ -305,34 +310,54 @@ def _output_path(args: argparse.Namespace) -> Path | None:
     return output
 
 
-def _read_image(value: str) -> tuple[str, bytes]:
-    path = Path(value).expanduser()
+def _stand_in(value: str) -> str:
+    """A local path checked as a URL would fail; until it is uploaded it stands as one."""
+    from veo_desktop.hosting.inputs import looks_like_url
+
+    return value if looks_like_url(value) else "https://local-file.invalid/image.png"
+
+
+def _check(request: GenerationRequest) -> GenerationRequest:
     try:
-        return path.name, path.read_bytes()
-    except OSError as error:
-        raise CliError(ExitCode.INVALID, f"--image {value}: {error.strerror}") from error
+        return request.validated()
+    except RequestInvalidError as error:
+        raise CliError(ExitCode.INVALID, f"Invalid request, nothing was sent: {error}") from error
 
 
-async def _image_url(ctx: Context, value: str) -> str:
-    if "://" in value:
-        return value
-    if not ctx.demo:
-        raise CliError(
-            ExitCode.INVALID,
-            f"--image {value}: local files need image hosting (Settings); give a public "
-            "https URL instead.",
-        )
-    name, data = _read_image(value)
-    base = _base_url(ctx)
-    origin = base.removesuffix("/api/v1")
-    async with httpx.AsyncClient(timeout=30.0, trust_env=False) as http:
-        response = await http.post(f"{origin}/sim/upload", content=data)
-    if response.status_code != 200:
-        detail = response.json().get("error", response.text) if response.content else ""
-        raise CliError(ExitCode.INVALID, f"--image {value}: the demo cannot use it ({detail}).")
-    url = str(response.json()["url"])
-    ctx.say(f"Demo: {name} uploaded to the simulator.")
-    return url
+async def _image_urls(ctx: Context, values: list[str]) -> list[str]:
+    """``--image`` values as URLs APIXO can fetch: URLs checked, local files uploaded.
+
+    Files go to the hosting set up in Settings or ``VEO_S3_*``; in demo mode, to the
+    simulator. Nothing is uploaded unless every value is usable.
+    """
+    from veo_desktop.hosting import (
+        HostedImageCache,
+        HostingError,
+        ImageHost,
+        ImageInputsError,
+        UrlChecker,
+        provider_for_cli,
+        resolve_image_inputs,
+    )
+
+    demo_origin = _base_url(ctx).removesuffix("/api/v1") if ctx.demo else None
+    async with httpx.AsyncClient(timeout=IMAGE_TIMEOUT, trust_env=not ctx.demo) as http:
+        checker = UrlChecker(http)
+        try:
+            provider = await provider_for_cli(ctx.settings, http=http, demo_origin=demo_origin)
+        except HostingError as error:
+            raise CliError(ExitCode.INVALID, f"--image: {error}") from error
+        try:
+            host = ImageHost(provider, HostedImageCache.in_cache_dir(ctx.paths), checker=checker)
+            urls = await resolve_image_inputs(values, host, checker)
+        except ImageInputsError as error:
+            problems = "; ".join(str(problem) for problem in error.problems)
+            raise CliError(ExitCode.INVALID, f"{problems}. Nothing was sent.") from error
+        finally:
+            close = getattr(provider, "aclose", None)  # every provider has one; the protocol not
+            if close is not None:
+                await close()
+    return urls
 
 
 def _report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:

@@ -58,7 +58,7 @@ from veo_desktop.core.downloads import (
 from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.records import StateChange, TaskRecord
-from veo_desktop.core.scheduler import PollScheduler
+from veo_desktop.core.scheduler import STOP_WAIT, PollScheduler, cancel_and_wait
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
 
@@ -72,6 +72,10 @@ SLOW_NOTE = "Taking longer than usual"
 LOST_CONFIRMATIONS = 2
 #: A "success" without a usable video is re-polled this many times before it fails.
 BAD_SUCCESS_LIMIT = 3
+#: After a 429 every interval is multiplied (x2 per 429, at most x16), and the factor is
+#: halved again after each quiet minute.
+MAX_SLOWDOWN = 16.0
+RATE_LIMIT_RECOVERY = 60.0
 #: How long the balance read before a POST may take.
 BALANCE_BEFORE_TIMEOUT = 5.0
 UNUSABLE_RESULT_CODE = "NoUsableVideo"
@@ -154,6 +158,7 @@ class TaskEngine:
         self._closed = False
         self._activity = 0
         self._slowdown = 1.0
+        self._slowdown_since = 0.0
         self.last_balance: Decimal | None = _decimal_or_none(store.get_meta("last_balance"))
         #: A problem every poll runs into (a rejected API key); None when polls work.
         self.problem: ApixoError | None = None
@@ -185,7 +190,11 @@ class TaskEngine:
                 f"{self._store.path.parent}. Close it or wait for it to finish."
             ) from None
         self._started = True
+        before = self._records
         self._records = {r.local_id: r for r in self._store.load_all()}
+        for record in self._records.values():
+            if before.get(record.local_id) != record:
+                self._notify(record)  # written by another process since this engine was made
         for record in list(self._records.values()):
             if record.state is TaskState.SUBMITTING or (
                 record.state in _POLLABLE and record.apixo_task_id is None
@@ -212,17 +221,18 @@ class TaskEngine:
             return
         self._closed = True
         self._running = False
-        await self._scheduler.aclose()
-        tasks = list(self._downloads.values())
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._downloads.clear()
-        if self._owns_http:
-            await self._http.aclose()
-        self._lock.release()
+        try:
+            await self._scheduler.aclose()
+            await cancel_and_wait(list(self._downloads.values()), "download")
+            self._downloads.clear()
+            if self._owns_http:
+                try:
+                    async with asyncio.timeout(STOP_WAIT):
+                        await self._http.aclose()
+                except TimeoutError:
+                    log.warning("the download connections did not close in time")
+        finally:
+            self._lock.release()
 
     @property
     def started(self) -> bool:
@@ -423,6 +433,7 @@ class TaskEngine:
         APIXO lists no tasks, so the balance is the evidence: it is compared with the
         balance read just before the POST, minus what this app's other tasks cost since.
         """
+        self._require_started()
         record = self.get(local_id)
         if record.state is not TaskState.UNCERTAIN:
             raise TaskBusyError("Only an uncertain task can be checked.")
@@ -475,6 +486,7 @@ class TaskEngine:
 
     def dismiss(self, local_id: str) -> TaskRecord:
         """Hide an uncertain task without sending anything."""
+        self._require_started()
         record = self.get(local_id)
         if record.state is not TaskState.UNCERTAIN:
             raise TaskBusyError("Only an uncertain task can be dismissed; remove it instead.")
@@ -487,6 +499,7 @@ class TaskEngine:
             TaskBusyError: the task is still running.
             OSError: a file could not be deleted (the task is hidden anyway).
         """
+        self._require_started()
         record = self.get(local_id)
         if record.is_active:
             raise TaskBusyError(
@@ -509,6 +522,7 @@ class TaskEngine:
 
     async def refresh(self, local_id: str) -> TaskRecord:
         """Poll one task now (a "check now"); returns the record afterwards."""
+        self._require_started()
         record = self.get(local_id)
         if record.state in _POLLABLE and not self._scheduler.is_polling(local_id):
             self._scheduler.cancel(local_id)
@@ -550,7 +564,7 @@ class TaskEngine:
             return
         self._poll_states.pop(local_id, None)
         self.problem = None
-        self._calm_down()
+        self._calm_down(self._clock.time())
         now = self._clock.time()
         times: dict[str, Any] = {
             "api_create_time": status.create_time or record.api_create_time,
@@ -609,7 +623,8 @@ class TaskEngine:
 
     def _on_rate_limited(self, local_id: str, error: RateLimitedError) -> None:
         now = self._clock.time()
-        self._slowdown = min(self._slowdown * 2, 16.0)
+        self._slowdown = min(self._slowdown * 2, MAX_SLOWDOWN)
+        self._slowdown_since = now
         self._scheduler.set_throttle(self._slowdown)
         pause = error.retry_after
         if pause is None:
@@ -624,9 +639,11 @@ class TaskEngine:
         self._set_note(local_id, f"APIXO is rate limiting; checking again in {_human(at - now)}")
         self._schedule(local_id, at)
 
-    def _calm_down(self) -> None:
-        if self._slowdown > 1.0:
-            self._slowdown = max(1.0, self._slowdown * 0.9)
+    def _calm_down(self, now: float) -> None:
+        """Halve the slowdown after each quiet ``RATE_LIMIT_RECOVERY`` without a 429."""
+        if self._slowdown > 1.0 and now - self._slowdown_since >= RATE_LIMIT_RECOVERY:
+            self._slowdown = max(1.0, self._slowdown / 2)
+            self._slowdown_since = now
             self._scheduler.set_throttle(self._slowdown)
 
     def _on_not_found(self, local_id: str, error: NotFoundError) -> None:
@@ -765,6 +782,7 @@ class TaskEngine:
         record = self._records[local_id]
         log.info("download of %s failed: %s", record.short_id, type(error).__name__)
         if not error.retry:
+            self._discard_parts(local_id)
             self._update(
                 local_id,
                 state=TaskState.FAILED,
@@ -779,6 +797,7 @@ class TaskEngine:
         if self._clock.time() >= self._result_expiry(record) and not isinstance(
             error, DownloadTooLargeError
         ):
+            self._discard_parts(local_id)
             self._update(
                 local_id,
                 state=TaskState.EXPIRED,
@@ -791,6 +810,12 @@ class TaskEngine:
             return False
         self._set_note(local_id, str(error))
         return True
+
+    def _discard_parts(self, local_id: str) -> None:
+        """Delete the partial downloads of a task that will never finish downloading."""
+        for item in self._store.planned_downloads(local_id):
+            with contextlib.suppress(OSError):
+                downloads.part_path(item.path).unlink(missing_ok=True)
 
     def _result_expiry(self, record: TaskRecord) -> float:
         now = self._clock.time()
@@ -910,10 +935,11 @@ class TaskEngine:
             self._store.set_meta("last_balance", str(value))
 
     def _require_started(self) -> None:
+        """Changes need the data folder's lock, which :meth:`start` takes."""
         if self._closed:
             raise RuntimeError("This engine was closed.")
         if not self._started:
-            raise RuntimeError("Start the engine before submitting (await engine.start()).")
+            raise RuntimeError("Start the engine first (await engine.start()).")
 
     @contextlib.contextmanager
     def _busy(self) -> Iterator[None]:

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 #: The runner re-checks the heap at least this often (wall-clock jumps self-correct).
 MAX_SLEEP = 300.0
+#: How long closing waits for cancelled work to end before giving up on it.
+STOP_WAIT = 5.0
 
 
 class PollScheduler:
@@ -114,13 +116,9 @@ class PollScheduler:
             )
 
     async def aclose(self) -> None:
-        """Stop the runner and cancel polls in flight."""
+        """Stop the runner and cancel polls in flight (waiting at most ``STOP_WAIT`` s)."""
         tasks = [t for t in (self._runner, *self._running.values()) if t is not None]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks, "poll")
         self._runner = None
         self._running.clear()
 
@@ -206,3 +204,17 @@ class PollScheduler:
         finally:
             self._running.pop(key, None)
             self._changed.set()
+
+
+async def cancel_and_wait(tasks: list[asyncio.Task[None]], what: str) -> None:
+    """Cancel ``tasks`` and wait for them to end, at most ``STOP_WAIT`` seconds."""
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=STOP_WAIT)
+    if pending:
+        log.warning("%d %s task(s) did not stop within %.0f s", len(pending), what, STOP_WAIT)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("a %s task ended with %r", what, task.exception())
