@@ -21,6 +21,7 @@ from veo_desktop.api.errors import (
     ResponseFormatError,
     ServerError,
     SubmissionUncertainError,
+    UnusableResultError,
 )
 from veo_desktop.api.models import (
     PRICES,
@@ -77,5 +78,6 @@ __all__ = [
     "ServerError",
     "SubmissionUncertainError",
     "TaskStatus",
+    "UnusableResultError",
     "price_of",
 ]

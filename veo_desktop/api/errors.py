@@ -161,6 +161,10 @@ class ResponseFormatError(ApixoError):
     transient = True
 
 
+class UnusableResultError(ResponseFormatError):
+    """APIXO reported ``success`` but its ``resultJson`` holds no usable video URL."""
+
+
 class SubmissionUncertainError(ApixoError):
     """A submission may or may not have created a (paid) task: the answer was lost.
 

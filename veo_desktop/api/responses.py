@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from veo_desktop.api.errors import ResponseFormatError, error_for_status
+from veo_desktop.api.errors import ResponseFormatError, UnusableResultError, error_for_status
 
 
 class ApixoState(StrEnum):
@@ -149,22 +149,22 @@ def _str_field(data: Mapping[str, Any], name: str) -> str | None:
 def parse_result_json(result_json: Any) -> tuple[str, ...]:
     """The ``resultUrls`` inside a success's ``resultJson`` string."""
     if not isinstance(result_json, str):
-        raise ResponseFormatError(
+        raise UnusableResultError(
             "APIXO reported success, but its resultJson is not the documented JSON string."
         )
     try:
         payload = json.loads(result_json)
     except ValueError:
-        raise ResponseFormatError(
+        raise UnusableResultError(
             f"APIXO reported success, but its resultJson is not valid JSON: {result_json[:80]!r}."
         ) from None
     urls = payload.get("resultUrls") if isinstance(payload, dict) else None
     if not isinstance(urls, list) or not urls:
-        raise ResponseFormatError(
+        raise UnusableResultError(
             "APIXO reported success, but resultJson lists no video URLs (resultUrls)."
         )
     if not all(isinstance(u, str) and u.strip() for u in urls):
-        raise ResponseFormatError("APIXO reported success, but a result URL is empty.")
+        raise UnusableResultError("APIXO reported success, but a result URL is empty.")
     return tuple(urls)
 
 

@@ -354,9 +354,7 @@ async def _image_urls(ctx: Context, values: list[str]) -> list[str]:
             problems = "; ".join(str(problem) for problem in error.problems)
             raise CliError(ExitCode.INVALID, f"{problems}. Nothing was sent.") from error
         finally:
-            close = getattr(provider, "aclose", None)  # every provider has one; the protocol not
-            if close is not None:
-                await close()
+            await provider.aclose()
     return urls
 
 

@@ -42,6 +42,7 @@ from veo_desktop.api.errors import (
     ResponseFormatError,
     ServerError,
     SubmissionUncertainError,
+    UnusableResultError,
 )
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
 from veo_desktop.api.responses import ApixoState, TaskStatus
@@ -965,7 +966,7 @@ def _decimal_or_none(value: str | None) -> Decimal | None:
 
 
 def _is_unusable_success(error: ResponseFormatError) -> bool:
-    return str(error).startswith("APIXO reported success")
+    return isinstance(error, UnusableResultError)
 
 
 def _error_code(error: ApixoError) -> str:

@@ -317,6 +317,4 @@ class ImageHost:
         await self.aclose()
 
     async def aclose(self) -> None:
-        close = getattr(self._provider, "aclose", None)
-        if close is not None:
-            await close()
+        await self._provider.aclose()

@@ -167,3 +167,7 @@ class HostingProvider(Protocol):
             HostingError: what is wrong, in plain words.
         """
         ...
+
+    async def aclose(self) -> None:
+        """Release connections and worker threads; the provider is not used afterwards."""
+        ...

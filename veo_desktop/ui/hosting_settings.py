@@ -420,9 +420,7 @@ class HostingSettingsWidget(QWidget):
         try:
             return await provider.test_connection()
         finally:
-            close = getattr(provider, "aclose", None)
-            if close is not None:
-                await close()
+            await provider.aclose()
 
     async def _forget_secret(self) -> None:
         key_id = self.access_key_id.text().strip()
