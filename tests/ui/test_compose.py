@@ -7,18 +7,19 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QFileDialog
 
-from tests.e2e.helpers import drop, running_session, submits, write_big_jpeg, write_image
+from tests.e2e.helpers import drop, running_session, submits, write_image
 from veo_desktop.api.models import MAX_SEED, GenerationRequest
+from veo_desktop.hosting import ImageHost, UrlChecker, UrlOnlyProvider
+from veo_desktop.hosting.providers import NO_HOSTING_MESSAGE
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
 from veo_desktop.ui.compose.panel import ComposePanel
-from veo_desktop.ui.images import HOSTING_NEEDED, ImageUploader
+from veo_desktop.ui.images import ImageUploader
 from veo_desktop.ui.session import Session
 
 
@@ -250,16 +251,17 @@ def test_slot_problems_are_shown_inline(
     gif.write_bytes(b"GIF89a" + b"\0" * 64)
     drop(one, urls=[str(gif)])
     wait_slot(qtbot, one, SlotState.ERROR)
-    assert one.message_text == "anim.gif is a GIF; use a JPEG, PNG or WebP image."
+    assert one.message_text.startswith("anim.gif looks like a GIF image but cannot be decoded")
 
-    big = write_big_jpeg(tmp_path / "huge.jpg")
-    drop(two, urls=[str(big)])
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an image")
+    drop(two, urls=[str(notes)])
     wait_slot(qtbot, two, SlotState.ERROR)
-    assert two.message_text == "huge.jpg is 10.5 MB; the limit is 10 MB."
+    assert two.message_text.startswith("notes.txt is a text file, not an image")
 
     drop(three, urls=[f"{sim.origin}/media/files/0000/missing.png"])
     wait_slot(qtbot, three, SlotState.ERROR)
-    assert three.message_text == "Cannot reach the image (HTTP 404)."
+    assert three.message_text == "The server answered 404: the image is not there."
 
     assert not panel.generate_button.isEnabled()
     assert "problems above" in panel.generate_message.text()
@@ -279,22 +281,24 @@ def test_unreachable_host_is_reported(panel: ComposePanel, qtbot: Any) -> None:
     select(panel.type_selector, "FIRST_AND_LAST_FRAMES_2_VIDEO")
     drop(panel.first_slot, text="http://127.0.0.1:9/nothing.png")
     wait_slot(qtbot, panel.first_slot, SlotState.ERROR)
-    assert panel.first_slot.message_text == "Cannot reach the image address (no connection)."
+    assert panel.first_slot.message_text == (
+        "127.0.0.1:9 refused the connection: nothing is serving images there."
+    )
 
 
 def test_local_files_need_hosting_outside_the_simulator(
     qtbot: Any, tmp_path: Path, qloop: Any
 ) -> None:
-    http = httpx.AsyncClient()
-    uploader = ImageUploader.for_base_url(http, "https://api.apixo.ai/api/v1")
+    uploader = ImageUploader(UrlChecker(), host=ImageHost(UrlOnlyProvider()))
     assert not uploader.can_upload
     slot = ImageSlot("First frame", uploader)
     qtbot.addWidget(slot)
     drop(slot, urls=[str(write_image(tmp_path / "a.png"))])
     wait_slot(qtbot, slot, SlotState.ERROR)
-    assert slot.message_text == HOSTING_NEEDED
+    assert slot.message_text == NO_HOSTING_MESSAGE
+    assert "Settings > Image hosting" in slot.message_text
     assert slot.image is None
-    task = qloop.create_task(http.aclose())
+    task = qloop.create_task(uploader.aclose())
     qtbot.waitUntil(task.done)
 
 

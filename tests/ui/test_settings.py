@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,13 +14,23 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QWidget
 
-from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401  (a fixture)
+from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
+    drop,
+    make_window_fixture,
+    wait_started,
+    write_image,
+)
+from tests.fixtures.core import FAST_TIMING
+from tests.fixtures.s3 import MemoryKeyring as S3MemoryKeyring
+from tests.fixtures.s3 import S3Bucket
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.secrets import SERVICE, USERNAME, KeyStore
 from veo_desktop.core.settings import Settings
+from veo_desktop.hosting import DemoProvider, S3Provider, S3Secrets
+from veo_desktop.ui import session as session_module
 from veo_desktop.ui.main import read_key
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.settings_dialog import KeySource, SettingsDialog
@@ -215,3 +227,138 @@ def test_accepted_settings_are_saved_and_applied_without_the_key(
     assert files_containing(tmp_path, "a-new-key-456") == []
     assert files_containing(tmp_path, SIM_API_KEY) == []
     qtbot.waitUntil(lambda: window.status.api_item.label.text() == "API unreachable")
+
+
+# -- image hosting -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3_secrets(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[S3Secrets, S3MemoryKeyring]]:
+    """The app's one S3 secret store, on an in-memory keyring (for this test only)."""
+    backend = S3MemoryKeyring()
+    secrets = S3Secrets(backend=backend)
+    monkeypatch.setattr(session_module, "_app_secrets", secrets)
+    yield secrets, backend
+
+
+def fill_s3(qtbot: Any, dialog: SettingsDialog, bucket: S3Bucket, *, secret: str) -> None:
+    hosting = dialog.hosting
+    hosting.provider.setCurrentIndex(hosting.provider.findData("s3"))
+    for edit, text in (
+        (hosting.endpoint, bucket.endpoint),
+        (hosting.region, "us-east-1"),
+        (hosting.bucket, bucket.name),
+        (hosting.prefix, "from-settings/"),
+        (hosting.access_key_id, bucket.access_key_id),
+        (hosting.secret, secret),
+    ):
+        edit.clear()
+        qtbot.keyClicks(edit, text)
+
+
+def test_the_image_hosting_tab_switches_the_open_session_to_s3(
+    s3_secrets: tuple[S3Secrets, S3MemoryKeyring],
+    s3_bucket: S3Bucket,
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    _secrets, backend = s3_secrets
+    data = tmp_path / "data"
+    # Polling values the dialog's fields show exactly, so OK changes nothing but hosting.
+    timing = dataclasses.replace(
+        FAST_TIMING, first_poll_fast=0.5, first_poll_quality=0.5, interval_min=0.5, interval_max=0.5
+    )
+    Settings(timing=timing).save(AppPaths.resolve(data))
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=data, fast=False)
+    wait_started(qtbot, window)
+    session = window.session
+    assert session is not None
+    assert isinstance(session.uploader.host.provider, DemoProvider)  # type: ignore[union-attr]
+
+    dialog = open_settings(window)
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
+        "&General",
+        "&Image hosting",
+    ]
+    dialog.tabs.setCurrentWidget(dialog.hosting_tab)
+    assert dialog.hosting.isVisible()
+    assert "local images go to the simulator" in dialog.hosting_note.text()
+    fill_s3(qtbot, dialog, s3_bucket, secret=s3_bucket.secret)
+    ok_button(dialog).click()
+
+    def on_s3() -> None:
+        host = session.uploader.host
+        assert host is not None and isinstance(host.provider, S3Provider)
+
+    qtbot.waitUntil(on_s3, timeout=10_000)
+    assert window.session is session  # no restart: only the image host changed
+    assert backend.passwords == {(SERVICE, f"s3:{s3_bucket.access_key_id}"): s3_bucket.secret}
+    saved = json.loads(AppPaths.resolve(data).settings_path.read_text())
+    assert saved["hosting"]["provider"] == "s3"
+    assert saved["hosting"]["bucket"] == s3_bucket.name
+    assert files_containing(tmp_path, s3_bucket.secret) == []
+
+    compose = window.compose_panel
+    assert compose is not None
+    compose.type_selector.setCurrentIndex(
+        compose.type_selector.findData("FIRST_AND_LAST_FRAMES_2_VIDEO")
+    )
+    drop(compose.first_slot, urls=[str(write_image(tmp_path / "frame.png"))])
+    qtbot.waitUntil(lambda: compose.first_slot.url is not None, timeout=15_000)
+    url = compose.first_slot.url
+    assert url is not None
+    assert url.startswith(f"{s3_bucket.endpoint}/{s3_bucket.name}/from-settings/")
+    assert "X-Amz-Signature=" in url
+    assert files_containing(tmp_path, s3_bucket.secret) == []
+
+
+def test_incomplete_hosting_settings_keep_the_dialog_open_on_their_tab(
+    s3_secrets: tuple[S3Secrets, S3MemoryKeyring],
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    data = tmp_path / "data"
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=data)
+    wait_started(qtbot, window)
+    dialog = open_settings(window)
+    hosting = dialog.hosting
+    hosting.provider.setCurrentIndex(hosting.provider.findData("s3"))
+    ok_button(dialog).click()
+    assert dialog.isVisible()
+    assert dialog.tabs.currentWidget() is dialog.hosting_tab
+    assert dialog.hosting_message.text() == (
+        "Fix the image hosting settings marked above, or choose URL only."
+    )
+    assert "Enter the bucket's name." in dialog.findChild(QWidget, "s3BucketEditProblem").text()
+    dialog.reject()
+    assert "hosting" not in Settings.load(AppPaths.resolve(data)).extra
+
+
+def test_closing_the_dialog_stops_a_connection_test(
+    s3_secrets: tuple[S3Secrets, S3MemoryKeyring],
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "d")
+        wait_started(qtbot, window)
+        dialog = open_settings(window)
+        dialog.tabs.setCurrentWidget(dialog.hosting_tab)
+        bucket = S3Bucket(endpoint, "silent-bucket", None)
+        fill_s3(qtbot, dialog, bucket, secret="not-a-real-secret")
+        dialog.hosting.test_button.click()
+        assert dialog.hosting.test_result.text() == "Testing…"
+        job = dialog.hosting._test_job
+        assert job is not None and not job.done()
+        dialog.reject()
+        qtbot.waitUntil(job.done, timeout=5000)
+        assert job.cancelled()

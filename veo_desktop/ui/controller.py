@@ -18,7 +18,7 @@ import shutil
 from collections.abc import Coroutine
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -35,6 +35,9 @@ from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.storage.store import StoreError
+
+if TYPE_CHECKING:
+    from veo_desktop.ui.images import ImageUploader
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +79,18 @@ class EngineController(QObject):
     #: An action on an existing task failed: a short title and a message to show.
     action_failed = Signal(str, str)
 
-    def __init__(self, engine: TaskEngine, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        engine: TaskEngine,
+        parent: QObject | None = None,
+        *,
+        images: ImageUploader | None = None,
+    ) -> None:
         super().__init__(parent)
         self.engine = engine
+        #: The session's image pipeline: its URL checker checks a request's images right
+        #: before the POST, and a URL that fails is dropped from its upload cache.
+        self.images = images
         self._jobs: set[asyncio.Task[Any]] = set()
         self._health: tuple[bool, str] | None = None
         self._balance: Decimal | None = None
@@ -189,8 +201,15 @@ class EngineController(QObject):
     # -- actions ---------------------------------------------------------------------------
 
     async def submit(self, request: GenerationRequest | ExtendRequest) -> TaskRecord | None:
-        """Submit a new (paid) task; ``None`` after emitting :attr:`submit_failed`."""
+        """Submit a new (paid) task; ``None`` after emitting :attr:`submit_failed`.
+
+        Every image URL of a generation request is checked just before the POST, the way
+        APIXO will fetch it: one that fails blocks the submit (nothing is sent, nothing is
+        charged) with a ``submit_failed`` whose field is ``image_urls[i]``.
+        """
         try:
+            if isinstance(request, GenerationRequest) and request.image_urls:
+                await self._check_images(request.validated())
             task = await self.engine.submit(request)
         except RequestInvalidError as error:
             for problem in error.problems:
@@ -212,6 +231,21 @@ class EngineController(QObject):
         self.report_health(True, "APIXO answers")
         self._refresh_later()
         return task
+
+    async def _check_images(self, request: GenerationRequest) -> None:
+        """Raise RequestInvalidError naming each image URL APIXO could not fetch now."""
+        from veo_desktop.hosting import ensure_images_reachable
+
+        images = self.images
+        try:
+            await ensure_images_reachable(request, images.checker if images else None)
+        except RequestInvalidError as error:
+            if images is not None:
+                for problem in error.problems:
+                    url = _image_url(request, problem.field)
+                    if url is not None:
+                        await images.forget(url)
+            raise
 
     def _refresh_later(self) -> None:
         self.run(self.refresh_balance(), name="Refreshing the balance")
@@ -289,6 +323,16 @@ class EngineController(QObject):
         except OSError as error:
             self.action_failed.emit("Could not save the video", f"{destination}: {error}")
             return None
+
+
+def _image_url(request: GenerationRequest, field: str) -> str | None:
+    """The URL a problem's ``image_urls[i]`` field names, if it names one."""
+    if not (field.startswith("image_urls[") and field.endswith("]")):
+        return None
+    index = field[len("image_urls[") : -1]
+    if not index.isdigit() or int(index) >= len(request.image_urls):
+        return None
+    return request.image_urls[int(index)]
 
 
 async def copy_file(source: Path, destination: Path) -> Path:

@@ -1,18 +1,27 @@
 """Image inputs for the composer: a local file, pasted pixels or a URL become an image URL.
 
-APIXO has no upload endpoint: it fetches every input image from a public URL. A URL a person
-drops or pastes is used as it is, after checking that it answers with a JPEG, PNG or WebP of at
-most 10 MB. A local file (or pasted pixels) needs somewhere to live; until image hosting is
-configured, only the demo's simulator can take it (``POST {origin}/sim/upload``).
+APIXO has no upload endpoint: it fetches every input image from a public URL.
 
-Reading and decoding run in a worker thread (QImage is reentrant), so a 10 MB JPEG never
-stalls the window.
+- A local file is prepared in the imaging thread (converted to JPEG or PNG, turned upright,
+  shrunk to fit 10 MB, optionally cropped; :func:`veo_desktop.imaging.prepare_image`), then
+  uploaded through the session's :class:`~veo_desktop.hosting.ImageHost` (S3-compatible
+  storage, the demo's simulator, or none), which uploads identical content once.
+- Pasted pixels go the same way (:func:`veo_desktop.imaging.prepare_qimage`).
+- A URL is checked the way APIXO will fetch it (:class:`~veo_desktop.hosting.UrlChecker`) and
+  used as it is; a small copy is fetched for the slot's thumbnail.
+
+The session builds the uploader with its URL checker and hands it an image host once the
+hosting settings are read (:meth:`ImageUploader.set_host`); work started before that waits
+for it. A host replaced by new settings is closed once its uploads have ended.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -21,47 +30,83 @@ import httpx
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
-from veo_desktop.api.urls import is_loopback_host, url_problem
+from veo_desktop.hosting import (
+    MAX_IMAGE_BYTES,
+    HostedImage,
+    HostingError,
+    HostingNotConfiguredError,
+    ImageError,
+    ImageHost,
+    PreparedImage,
+    ProgressCallback,
+    UploadCancelledError,
+    UrlChecker,
+    UrlOnlyProvider,
+    describe_size,
+)
+from veo_desktop.imaging import crop_image, prepare_image, prepare_qimage, run_imaging
+from veo_desktop.imaging.crop import CropRect
 
 log = logging.getLogger(__name__)
 
-#: APIXO's documented limit for one input image.
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
 #: How the limit is written for people (APIXO says "10 MB" for 10 MiB).
 LIMIT_TEXT = "10 MB"
 #: Longest side of the thumbnails the slots show.
 THUMBNAIL_SIZE = 320
-HOSTING_NEEDED = "Local files need image hosting (configure it in Settings)."
-SUPPORTED = "JPEG, PNG or WebP"
+#: What a slot accepts, in words.
+SUPPORTED = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+#: The file dialog's filter.
+IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.webp *.gif *.bmp *.tif *.tiff);;All files (*)"
 
 _TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
-_OTHER_FORMATS = (
-    (b"GIF8", "a GIF"),
-    (b"BM", "a BMP"),
-    (b"%PDF", "a PDF"),
-    (b"II*\x00", "a TIFF"),
-    (b"MM\x00*", "a TIFF"),
-)
+_TIMES = "\N{MULTIPLICATION SIGN}"
 
 
-def sniff_image_type(head: bytes) -> str | None:
-    """The MIME type of a JPEG, PNG or WebP from its first bytes; None for anything else."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
+@dataclass(frozen=True)
+class ImagePreview:
+    """What a slot shows of an image: its name, size, shape and a small picture.
+
+    Attributes:
+        name: the file name (or the last part of the URL).
+        size: bytes of what APIXO will fetch, when known.
+        content_type: the type APIXO will fetch, when known.
+        thumbnail: a small picture (null when none could be made).
+        width: pixels of what APIXO will fetch, when known.
+        height: pixels of what APIXO will fetch, when known.
+    """
+
+    name: str
+    size: int | None
+    content_type: str | None
+    thumbnail: QImage
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def summary(self) -> str:
+        kind = _TYPES.get(self.content_type or "", "")
+        dims = f"{self.width}{_TIMES}{self.height}" if self.width and self.height else ""
+        size = describe_size(self.size) if self.size is not None else ""
+        return " · ".join(part for part in (kind, dims, size) if part)
 
 
-def describe_size(size: int) -> str:
-    """A size the way a file manager writes it: ``820 KB``, ``1.2 MB``."""
-    if size < 1000:
-        return f"{size} bytes"
-    if size < 1000 * 1000:
-        return f"{size / 1000:.0f} KB"
-    return f"{size / 1000 / 1000:.1f} MB"
+@dataclass(frozen=True)
+class SlotImage:
+    """An image ready to be sent: the URL APIXO will fetch, and what the slot shows.
+
+    Attributes:
+        url: the address APIXO fetches.
+        preview: name, size, shape and thumbnail.
+        local_path: the file it came from (None for a URL or pasted pixels).
+        notes: what was changed or found, in plain words ("Converted from WebP to PNG…").
+        expires_at: Unix time the URL stops working (a presigned link), None when it lasts.
+    """
+
+    url: str
+    preview: ImagePreview
+    local_path: str | None = None
+    notes: tuple[str, ...] = ()
+    expires_at: float | None = None
 
 
 class ImageInputError(Exception):
@@ -70,51 +115,54 @@ class ImageInputError(Exception):
     Attributes:
         preview: what was recognised of the image (for the slot to show beside the
             message), when anything was.
+        retryable: trying again may work (a network or hosting failure, not a file that
+            is no image).
     """
 
-    def __init__(self, message: str, preview: ImagePreview | None = None) -> None:
+    def __init__(
+        self, message: str, preview: ImagePreview | None = None, *, retryable: bool = True
+    ) -> None:
         super().__init__(message)
         self.preview = preview
+        self.retryable = retryable
 
 
-@dataclass(frozen=True)
-class ImagePreview:
-    """What a slot shows of an image: its name, size and a small picture."""
+class HostingUnavailable:
+    """Hosting that is configured but cannot work (a missing secret, a locked keyring…).
 
-    name: str
-    size: int | None
-    content_type: str | None
-    thumbnail: QImage
+    Uploads are refused with the reason, so the slot says what to fix in Settings.
+    """
 
-    @property
-    def summary(self) -> str:
-        kind = _TYPES.get(self.content_type or "", "")
-        size = describe_size(self.size) if self.size is not None else ""
-        return " · ".join(part for part in (kind, size) if part)
+    identity = "unavailable"
+    url_lifetime: float | None = None
 
+    def __init__(self, message: str) -> None:
+        self.message = message
 
-@dataclass(frozen=True)
-class PreparedImage:
-    """An image ready to be sent: the URL APIXO will fetch, and what the slot shows."""
+    def __repr__(self) -> str:
+        return f"HostingUnavailable({self.message!r})"
 
-    url: str
-    preview: ImagePreview
-    local_path: str | None = None
+    async def upload(
+        self,
+        image: PreparedImage,
+        *,
+        progress: ProgressCallback | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> HostedImage:
+        raise HostingNotConfiguredError(self.message)
 
+    async def test_connection(self) -> str:
+        raise HostingError(self.message)
 
-def _problem_for(name: str, data: bytes, size: int) -> str | None:
-    if size > MAX_IMAGE_BYTES:
-        return f"{name} is {describe_size(size)}; the limit is {LIMIT_TEXT}."
-    if sniff_image_type(data[:16]) is None:
-        for magic, what in _OTHER_FORMATS:
-            if data.startswith(magic):
-                return f"{name} is {what}; use a {SUPPORTED} image."
-        return f"{name} is not a {SUPPORTED} image."
-    return None
+    async def aclose(self) -> None:
+        return None
 
 
-def _thumbnail(data: bytes) -> QImage:
-    """Decode ``data`` scaled down to a thumbnail (a null QImage when it cannot be read)."""
+def _thumbnail(data: bytes) -> tuple[QImage, int | None, int | None]:
+    """Decode ``data`` scaled down to a thumbnail, upright; also the full size.
+
+    A null QImage (and no size) when it cannot be read. Runs in the imaging thread.
+    """
     buffer = QBuffer()
     buffer.setData(QByteArray(data))
     buffer.open(QIODevice.OpenModeFlag.ReadOnly)
@@ -127,41 +175,37 @@ def _thumbnail(data: bytes) -> QImage:
         )
     image = reader.read()
     buffer.close()
-    return image
+    if image.isNull() or not size.isValid():
+        return QImage(), None, None
+    width, height = size.width(), size.height()
+    if image.width() < image.height() and width > height:
+        width, height = height, width  # turned upright by the orientation tag
+    return image, width, height
 
 
-def _inspect(name: str, data: bytes, size: int) -> ImagePreview:
-    """Check and decode an image; raise :class:`ImageInputError` with what is wrong."""
-    content_type = sniff_image_type(data[:16])
-    thumbnail = _thumbnail(data) if content_type and size <= MAX_IMAGE_BYTES else QImage()
-    preview = ImagePreview(name=name, size=size, content_type=content_type, thumbnail=thumbnail)
-    if problem := _problem_for(name, data, size):
-        raise ImageInputError(problem, preview)
-    if thumbnail.isNull():
-        raise ImageInputError(f"{name} looks like an image but cannot be read.", preview)
-    return preview
+def _preview_of(prepared: PreparedImage, name: str) -> ImagePreview:
+    """The slot's view of a prepared image (decodes the thumbnail: imaging thread)."""
+    thumbnail, _, _ = _thumbnail(prepared.data)
+    return ImagePreview(
+        name=name,
+        size=prepared.size,
+        content_type=prepared.mime,
+        thumbnail=thumbnail,
+        width=prepared.width,
+        height=prepared.height,
+    )
 
 
-def _read_file(path: Path) -> tuple[bytes, int]:
-    """Read a local image, at most one byte past the limit (the size comes from stat)."""
-    try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise ImageInputError(f"{path.name} is not a file.")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_IMAGE_BYTES + 1) if size <= MAX_IMAGE_BYTES else handle.read(16)
-    except FileNotFoundError:
-        raise ImageInputError(f"{path.name} no longer exists.") from None
-    except PermissionError:
-        raise ImageInputError(f"{path.name} cannot be read (permission denied).") from None
-    except OSError as error:
-        raise ImageInputError(f"{path.name} cannot be read: {error.strerror or error}.") from None
-    return data, size
+def _prepare_file(
+    path: Path, aspect: str | None, crop: CropRect | None
+) -> tuple[PreparedImage, ImagePreview]:
+    prepared = prepare_image(path) if aspect is None else crop_image(path, aspect, crop)
+    return prepared, _preview_of(prepared, path.name)
 
 
-def _inspect_file(path: Path) -> tuple[bytes, ImagePreview]:
-    data, size = _read_file(path)
-    return data, _inspect(path.name, data, size)
+def _prepare_pixels(image: QImage, name: str) -> tuple[PreparedImage, ImagePreview]:
+    prepared = prepare_qimage(image, name=name)
+    return prepared, _preview_of(prepared, name)
 
 
 def _name_from_url(url: str) -> str:
@@ -173,122 +217,234 @@ class ImageUploader:
     """Turns what a person gives an image slot into a URL APIXO can fetch.
 
     Args:
-        http: the app's shared HTTP client (not closed here).
-        upload_url: where local files are uploaded (the simulator's ``/sim/upload``), or
-            None when no image hosting is configured.
-        timeout: seconds for one URL check or upload.
+        checker: checks URLs the way APIXO fetches them (closed by :meth:`aclose`).
+        http: a client for fetching thumbnails of URL images (not closed here).
+        host: where local images go; None until :meth:`set_host` (work waits for it).
+        timeout: seconds for fetching a thumbnail.
     """
 
     def __init__(
-        self, http: httpx.AsyncClient, *, upload_url: str | None = None, timeout: float = 30.0
+        self,
+        checker: UrlChecker,
+        *,
+        http: httpx.AsyncClient | None = None,
+        host: ImageHost | None = None,
+        timeout: float = 30.0,
     ) -> None:
+        self._checker = checker
         self._http = http
-        self._upload_url = upload_url
         self._timeout = timeout
+        self._host: ImageHost | None = None
+        self._last_host: ImageHost | None = None
+        self._ready = asyncio.Event()
+        self._users: Counter[ImageHost] = Counter()
+        self._retired: list[ImageHost] = []
+        self._closing: set[asyncio.Task[None]] = set()
+        self._closed = False
+        if host is not None:
+            self.set_host(host)
 
-    @classmethod
-    def for_base_url(cls, http: httpx.AsyncClient, base_url: str) -> ImageUploader:
-        """An uploader for an API root: a loopback root is the simulator, which takes uploads."""
-        parts = urlsplit(base_url)
-        if is_loopback_host(parts.hostname):
-            return cls(http, upload_url=f"{parts.scheme}://{parts.netloc}/sim/upload")
-        return cls(http)
+    # -- the host ----------------------------------------------------------------------------
+
+    @property
+    def checker(self) -> UrlChecker:
+        return self._checker
+
+    @property
+    def host(self) -> ImageHost | None:
+        """The image host uploads go to now (None while it is being set up)."""
+        return self._host
 
     @property
     def can_upload(self) -> bool:
-        """Whether local files can become URLs (image hosting is available)."""
-        return self._upload_url is not None
+        """Whether local files can become URLs (image hosting is set up and usable)."""
+        host = self._host
+        return host is not None and not isinstance(
+            host.provider, UrlOnlyProvider | HostingUnavailable
+        )
 
-    async def from_file(self, path: Path) -> PreparedImage:
-        """Check a local image and upload it.
+    def expect_host(self) -> None:
+        """New hosting settings are on their way: new work waits for :meth:`set_host`."""
+        self._ready.clear()
+        self._retire(self._host)
+        self._host = None
+
+    def set_host(self, host: ImageHost) -> None:
+        """Send uploads to ``host`` from now on; the previous host closes once idle."""
+        if self._closed:
+            self._close_later(host)
+            return
+        if host is not self._host:
+            self._retire(self._host)
+        self._host = host
+        self._last_host = host
+        self._ready.set()
+        log.info("image hosting: %r", host.provider)
+
+    def _retire(self, host: ImageHost | None) -> None:
+        if host is None:
+            return
+        if self._users[host]:
+            self._retired.append(host)
+        else:
+            self._close_later(host)
+
+    def _close_later(self, host: ImageHost) -> None:
+        task = asyncio.ensure_future(host.aclose())
+        self._closing.add(task)
+        task.add_done_callback(self._on_closed)
+
+    def _on_closed(self, task: asyncio.Task[None]) -> None:
+        self._closing.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("closing an image host failed: %s", task.exception())
+
+    @contextlib.asynccontextmanager
+    async def _using_host(self) -> AsyncIterator[ImageHost]:
+        while self._host is None:
+            if self._closed:
+                raise ImageInputError("The session is closing.")
+            await self._ready.wait()
+        host = self._host
+        self._users[host] += 1
+        try:
+            yield host
+        finally:
+            self._users[host] -= 1
+            if not self._users[host]:
+                del self._users[host]
+                if host in self._retired:
+                    self._retired.remove(host)
+                    self._close_later(host)
+
+    async def aclose(self) -> None:
+        """Close every image host and the URL checker (the session is closing)."""
+        self._closed = True
+        self._ready.set()
+        hosts = [self._host, *self._retired]
+        self._host = None
+        self._retired = []
+        for host in hosts:
+            if host is not None:
+                self._close_later(host)
+        if self._closing:
+            await asyncio.gather(*self._closing, return_exceptions=True)
+        await self._checker.aclose()
+
+    async def forget(self, url: str) -> None:
+        """Drop ``url`` from the upload cache (it failed its check before a submit)."""
+        host = self._host or self._last_host  # the cache outlives a host being replaced
+        if host is not None:
+            await host.forget(url)
+
+    # -- inputs ------------------------------------------------------------------------------
+
+    async def from_file(
+        self,
+        path: Path,
+        *,
+        aspect: str | None = None,
+        crop: CropRect | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> SlotImage:
+        """Prepare a local image (optionally cropped to ``aspect``) and upload it.
+
+        Args:
+            path: the file.
+            aspect: crop to this shape (``16:9`` or ``9:16``); None keeps the whole picture.
+            crop: the part to keep (upright pixels); None centres the largest crop.
+            progress: ``progress(sent, total)`` while uploading.
+            cancel: set to stop the upload.
 
         Raises:
-            ImageInputError: not an image we can send, or no hosting, or the upload failed.
+            ImageInputError: not an image, no hosting, or the upload failed.
         """
-        data, preview = await asyncio.to_thread(_inspect_file, path)
-        url = await self._upload(data, preview)
-        return PreparedImage(url=url, preview=preview, local_path=str(path))
+        try:
+            prepared, preview = await run_imaging(_prepare_file, path, aspect, crop)
+        except ImageError as error:
+            raise ImageInputError(str(error), retryable=False) from None
+        hosted = await self._upload(prepared, preview, progress, cancel)
+        return SlotImage(
+            url=hosted.url,
+            preview=preview,
+            local_path=str(path),
+            notes=prepared.notes,
+            expires_at=hosted.expires_at,
+        )
 
-    async def from_image(self, image: QImage, *, name: str = "Pasted image.png") -> PreparedImage:
-        """Encode pasted pixels as PNG and upload them."""
-        data = await asyncio.to_thread(_encode_png, image)
-        preview = await asyncio.to_thread(_inspect, name, data, len(data))
-        url = await self._upload(data, preview)
-        return PreparedImage(url=url, preview=preview)
+    async def from_image(
+        self,
+        image: QImage,
+        *,
+        name: str = "Pasted image",
+        progress: ProgressCallback | None = None,
+        cancel: asyncio.Event | None = None,
+    ) -> SlotImage:
+        """Encode pasted pixels (PNG, or JPEG for a large photo) and upload them."""
+        try:
+            prepared, preview = await run_imaging(_prepare_pixels, image, name)
+        except ImageError as error:
+            raise ImageInputError(str(error), retryable=False) from None
+        hosted = await self._upload(prepared, preview, progress, cancel)
+        return SlotImage(
+            url=hosted.url, preview=preview, notes=prepared.notes, expires_at=hosted.expires_at
+        )
 
-    async def from_url(self, url: str) -> PreparedImage:
-        """Check that ``url`` answers with an image APIXO takes; the URL is used as it is.
+    async def from_url(self, url: str) -> SlotImage:
+        """Check that ``url`` answers the way APIXO needs; the URL is used as it is.
 
         Raises:
-            ImageInputError: not an https URL, unreachable, not an image, or too large.
+            ImageInputError: not https, unreachable, not a JPEG/PNG/WebP, or too large.
         """
-        if problem := url_problem(url, what="The image URL"):
-            raise ImageInputError(problem)
-        name = _name_from_url(url)
-        data = await self._fetch(url, name)
-        preview = await asyncio.to_thread(_inspect, name, data, len(data))
-        return PreparedImage(url=url, preview=preview)
+        url = url.strip()
+        check = await self._checker.check(url)
+        if not check.ok:
+            raise ImageInputError(check.message)
+        thumbnail, width, height = await self._fetch_thumbnail(url)
+        preview = ImagePreview(
+            name=_name_from_url(url),
+            size=check.size,
+            content_type=check.content_type,
+            thumbnail=thumbnail,
+            width=width,
+            height=height,
+        )
+        return SlotImage(url=url, preview=preview, notes=(check.message,))
 
-    async def _fetch(self, url: str, name: str) -> bytes:
+    async def _upload(
+        self,
+        prepared: PreparedImage,
+        preview: ImagePreview,
+        progress: ProgressCallback | None,
+        cancel: asyncio.Event | None,
+    ) -> HostedImage:
+        async with self._using_host() as host:
+            try:
+                return await host.upload(prepared, progress=progress, cancel=cancel)
+            except UploadCancelledError as error:
+                raise ImageInputError(str(error), preview) from None
+            except HostingError as error:
+                raise ImageInputError(str(error), preview) from None
+
+    async def _fetch_thumbnail(self, url: str) -> tuple[QImage, int | None, int | None]:
+        """A small copy of the image at ``url`` for the slot (best effort, never raises)."""
+        if self._http is None:
+            return QImage(), None, None
+        chunks: list[bytes] = []
+        received = 0
         try:
             async with self._http.stream(
                 "GET", url, follow_redirects=True, timeout=self._timeout
             ) as response:
                 if response.status_code != httpx.codes.OK:
-                    raise ImageInputError(f"Cannot reach the image (HTTP {response.status_code}).")
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > MAX_IMAGE_BYTES:
-                    raise ImageInputError(
-                        f"{name} is {describe_size(int(declared))}; the limit is {LIMIT_TEXT}."
-                    )
-                chunks: list[bytes] = []
-                received = 0
+                    return QImage(), None, None
                 async for chunk in response.aiter_bytes():
                     received += len(chunk)
                     if received > MAX_IMAGE_BYTES:
-                        raise ImageInputError(f"{name} is over the {LIMIT_TEXT} limit.")
+                        return QImage(), None, None
                     chunks.append(chunk)
-        except httpx.TimeoutException:
-            raise ImageInputError("The image address did not answer in time.") from None
         except httpx.HTTPError as error:
-            log.info("image URL check failed: %s", type(error).__name__)
-            raise ImageInputError("Cannot reach the image address (no connection).") from None
-        return b"".join(chunks)
-
-    async def _upload(self, data: bytes, preview: ImagePreview) -> str:
-        if self._upload_url is None:
-            raise ImageInputError(HOSTING_NEEDED, preview)
-        try:
-            response = await self._http.post(
-                self._upload_url,
-                content=data,
-                headers={
-                    "Content-Type": preview.content_type or "application/octet-stream",
-                    "X-Filename": preview.name.encode("ascii", "replace").decode(),
-                },
-                timeout=self._timeout,
-            )
-        except httpx.HTTPError as error:
-            log.info("image upload failed: %s", type(error).__name__)
-            raise ImageInputError("The image could not be uploaded (no connection).") from None
-        if response.status_code // 100 != 2:
-            raise ImageInputError(
-                f"The image could not be uploaded (HTTP {response.status_code}).", preview
-            )
-        try:
-            url = response.json()["url"]
-        except (ValueError, KeyError, TypeError):
-            raise ImageInputError("The image host answered without a URL.", preview) from None
-        if not isinstance(url, str) or url_problem(url, what="The uploaded image URL"):
-            raise ImageInputError("The image host answered with an unusable URL.", preview)
-        return url
-
-
-def _encode_png(image: QImage) -> bytes:
-    buffer = QBuffer()
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    # PySide6 accepts the format only as str here (its stubs say bytes).
-    if not image.save(buffer, "PNG"):  # type: ignore[call-overload]
-        raise ImageInputError("The pasted image could not be read.")
-    buffer.close()
-    return bytes(buffer.data().data())
+            log.info("no thumbnail for an image URL: %s", type(error).__name__)
+            return QImage(), None, None
+        return await run_imaging(_thumbnail, b"".join(chunks))

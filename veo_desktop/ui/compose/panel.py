@@ -208,6 +208,7 @@ class ComposePanel(QWidget):
         self._balance_job: asyncio.Task[None] | None = None
         self._prompt_touched = False
         self._server_problem: tuple[str, str] | None = None
+        self._submit_slots: list[tuple[ImageSlot, str]] = []
         self._valid = False
         self._problems: list[Problem] = []
         self._cooldown = QTimer(self)
@@ -604,6 +605,7 @@ class ComposePanel(QWidget):
             return False
         self._submitting = True
         self._server_problem = None
+        self._submit_slots = self._image_sources()
         self.generate_message.show_message("Submitting…", Tone.HINT)
         self._update()
         self._submit_job = asyncio.ensure_future(self._submit(request))
@@ -679,8 +681,22 @@ class ComposePanel(QWidget):
         self._update_cost_line()
 
     def on_controller_submit_failed(self, field: str, message: str) -> None:
+        slot = self._slot_for_field(field)
+        if slot is not None:
+            slot.show_submit_problem(message)
+            return
         self._server_problem = (field, message)
         self._update()
+
+    def _slot_for_field(self, field: str) -> ImageSlot | None:
+        """The slot still holding ``image_urls[i]`` of the request being submitted."""
+        if not (field.startswith("image_urls[") and field.endswith("]")):
+            return None
+        index = field[len("image_urls[") : -1]
+        if not index.isdigit() or int(index) >= len(self._submit_slots):
+            return None
+        slot, url = self._submit_slots[int(index)]
+        return slot if slot.url == url else None
 
     # -- internals ----------------------------------------------------------------------
 
@@ -724,6 +740,8 @@ class ComposePanel(QWidget):
         return []
 
     def _update(self) -> None:
+        for frame in (self.first_slot, self.last_slot):
+            frame.set_frame_aspect(str(self.aspect_selector.currentData()))
         request = self.current_request()
         problems = request.problems()
         sources = self._image_sources()
