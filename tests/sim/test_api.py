@@ -55,47 +55,54 @@ def test_submit_answer_matches_the_page(api: Apixo) -> None:
 
 
 def test_status_goes_pending_processing_success(sim_factory: SimFactory) -> None:
-    api = Apixo(sim_factory(duration=0.5))
+    """The timeline, walked by moving the task's clock (no race with a short duration)."""
+    api = Apixo(sim_factory(duration=30.0))
     try:
-        check_timeline(api)
+        check_timeline(api, duration=30.0)
     finally:
         api.close()
 
 
-def check_timeline(api: Apixo) -> None:
+def check_timeline(api: Apixo, *, duration: float) -> None:
     submitted = time.time()
     task_id = api.create()
-    seen: list[str] = []
+    first = api.status(task_id).json()["data"]
+    assert first["state"] == "pending"
+    assert_shape(first, {"taskId": "", "state": "", "createTime": 0})
+
+    api.sim.age_task(task_id, duration * 0.5)  # past the pending share, before the end
+    middle = api.status(task_id).json()["data"]
+    assert middle["state"] == "processing"
+    assert_shape(middle, {"taskId": "", "state": "", "createTime": 0})
+
+    aged = duration * 0.5 + duration  # now past the end: success once the clip is rendered
+    api.sim.age_task(task_id, duration)
     deadline = time.monotonic() + 20
-    while True:
-        body = api.status(task_id).json()
-        data = body["data"]
-        if not seen or seen[-1] != data["state"]:
-            seen.append(data["state"])
-        if data["state"] == "success":
-            break
-        page = {"taskId": "", "state": "", "createTime": 0}
-        assert_shape(data, page)
+    while (body := api.status(task_id).json())["data"]["state"] != "success":
+        assert body["data"]["state"] == "processing"
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert seen[0] == "pending"
-    assert seen[-2:] == ["processing", "success"]
+    data = body["data"]
     assert_shape(body, PAGE_SUCCESS)
     assert data["taskId"] == task_id
-    assert abs(data["createTime"] / 1000 - submitted) < 2
-    assert data["completeTime"] >= data["createTime"] + 500
+    assert abs(data["createTime"] / 1000 + aged - submitted) < 2
+    assert data["completeTime"] >= data["createTime"] + duration * 1000
     assert data["costTime"] == data["completeTime"] - data["createTime"]
     result = json.loads(data["resultJson"])
     assert list(result) == ["resultUrls"]
     assert result["resultUrls"] == [f"{api.sim.origin}/media/{task_id}.mp4"]
 
 
-def test_processing_answer_matches_the_page(api: Apixo) -> None:
-    task_id = api.create()
-    deadline = time.monotonic() + 10
-    while (body := api.status(task_id).json())["data"]["state"] != "processing":
-        assert time.monotonic() < deadline
-    assert_shape(body, PAGE_PROCESSING)
+def test_processing_answer_matches_the_page(sim_factory: SimFactory) -> None:
+    api = Apixo(sim_factory(duration=30.0))
+    try:
+        task_id = api.create()
+        api.sim.age_task(task_id, 15.0)
+        body = api.status(task_id).json()
+        assert body["data"]["state"] == "processing"
+        assert_shape(body, PAGE_PROCESSING)
+    finally:
+        api.close()
 
 
 def test_success_is_stable(api: Apixo) -> None:
