@@ -37,7 +37,6 @@ from veo_desktop.hosting.model import (
     PreparedImage,
     ProgressCallback,
 )
-from veo_desktop.hosting.s3 import S3Provider
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +250,9 @@ async def create_provider(
                 "Settings > Image hosting (it is kept in the keyring), or set "
                 "AWS_SECRET_ACCESS_KEY."
             )
+        # boto3 takes ~170 ms to import: only pay for it when S3 hosting is really used.
+        from veo_desktop.hosting.s3 import S3Provider
+
         return S3Provider(config, secret, http=http)
     return UrlOnlyProvider()
 
