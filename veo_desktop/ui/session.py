@@ -31,10 +31,10 @@ import httpx
 
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.urls import is_loopback_host
+from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
-from veo_desktop.core.timing import PollTiming
 from veo_desktop.hosting import (
     HostedImageCache,
     HostingConfig,
@@ -56,20 +56,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: How long a demo task takes (real ones take 1-3 minutes; the demo keeps it short).
-DEMO_DURATION = 25.0
-DEMO_CLIP_SECONDS = 4.0
-DEMO_BALANCE = 100.0
-DEMO_KEY = "demo-key"
-#: Demo polling: the simulator finishes in seconds, so the first check comes early.
-DEMO_TIMING = PollTiming(
-    first_poll_fast=6.0,
-    first_poll_quality=8.0,
-    interval_min=2.0,
-    interval_max=4.0,
-    slow_after=120.0,
-    slow_interval=10.0,
-)
 IMAGE_HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
 
 _app_secrets: S3Secrets | None = None
@@ -290,24 +276,6 @@ def open_session(
         demo_origin=simulator_origin(client.base_url),
         simulator=simulator,
     )
-
-
-def start_demo_simulator() -> SimulatorThread:
-    """Start the embedded simulator for demo mode (realistic but short durations).
-
-    Its clips and uploads live in a temporary folder removed when it stops; finished videos
-    are downloaded into the demo library like real ones.
-    """
-    from veo_desktop.sim import SimulatorThread
-
-    simulator = SimulatorThread(
-        api_key=DEMO_KEY,
-        duration=DEMO_DURATION,
-        balance=DEMO_BALANCE,
-        clip_seconds=DEMO_CLIP_SECONDS,
-    )
-    simulator.start()
-    return simulator
 
 
 def open_demo_session(
