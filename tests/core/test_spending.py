@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +16,9 @@ from tests.fixtures.core import EngineKit
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import settings as settings_module
 from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import (
     CAP_SETTING,
     Spend,
@@ -109,6 +113,9 @@ def test_the_cap_asks_before_passing_it(day: TaskStore) -> None:
         (True, None),
         (None, None),
         ("NaN", None),
+        ("Infinity", None),
+        ("1e999999", None),
+        ("-0", Decimal("0.00")),
         ([], None),
     ],
 )
@@ -116,21 +123,74 @@ def test_parse_cap(raw: object, cap: Decimal | None) -> None:
     assert parse_cap(raw) == cap
 
 
-def test_the_cap_lives_in_the_settings_file(tmp_path: Any) -> None:
-    from veo_desktop.core.paths import AppPaths
-
+def test_the_cap_is_a_settings_field_saved_in_the_file(tmp_path: Path) -> None:
     paths = AppPaths.resolve(tmp_path / "data")
     settings = settings_module.load(paths)
-    assert cap_from_settings(settings.extra) is None
-    store_cap(settings.extra, Decimal("25"))
+    assert settings.daily_spending_cap is None
+    assert cap_from_settings(settings) is None
+    store_cap(settings, Decimal("25"))
+    assert settings.daily_spending_cap == Decimal("25.00")
     settings_module.save(settings, paths)
+    saved = json.loads(paths.settings_path.read_text())
+    assert saved["daily_spending_cap"] == "25.00"
+    assert saved["version"] == settings_module.SETTINGS_VERSION == 2
     loaded = settings_module.load(paths)
-    assert loaded.extra[CAP_SETTING] == "25.00"
-    assert cap_from_settings(loaded.extra) == Decimal("25.00")
+    assert loaded.daily_spending_cap == Decimal("25.00")
+    assert CAP_SETTING not in loaded.extra
     cap = SpendingCap.from_settings(loaded, [], clock=lambda: NOON)
     assert cap.daily == Decimal("25.00") and cap.remaining() == Decimal("25.00")
-    store_cap(loaded.extra, None)
-    assert cap_from_settings(loaded.extra) is None
+
+    store_cap(loaded, None)
+    settings_module.save(loaded, paths)
+    assert json.loads(paths.settings_path.read_text())["daily_spending_cap"] is None
+    again = settings_module.load(paths)
+    assert again.daily_spending_cap is None
+    assert SpendingCap.from_settings(again, []).check(Decimal("1000")) is None
+
+
+def test_a_version_1_file_keeps_its_cap(tmp_path: Path) -> None:
+    """Version 1 kept the cap among the unknown keys (``extra``); it becomes the field."""
+    paths = AppPaths.resolve(tmp_path / "data")
+    paths.settings_path.parent.mkdir(parents=True)
+    paths.settings_path.write_text(
+        json.dumps({"version": 1, "daily_spending_cap": "12.5", "window": {"geometry": "x"}})
+    )
+    loaded = settings_module.load(paths)
+    assert loaded.daily_spending_cap == Decimal("12.50")
+    assert loaded.extra == {"window": {"geometry": "x"}}
+    assert SpendingCap.from_settings(loaded, []).daily == Decimal("12.50")
+    settings_module.save(loaded, paths)
+    saved = json.loads(paths.settings_path.read_text())
+    assert saved["version"] == 2 and saved["daily_spending_cap"] == "12.50"
+    assert saved["window"] == {"geometry": "x"}
+
+
+def test_a_cap_older_code_put_in_extra_still_counts_and_is_saved(tmp_path: Path) -> None:
+    paths = AppPaths.resolve(tmp_path / "data")
+    settings = Settings()
+    store_cap(settings.extra, Decimal("7"))  # the mapping form older callers use
+    assert settings.extra[CAP_SETTING] == "7.00"
+    assert cap_from_settings(settings) == Decimal("7.00")
+    assert cap_from_settings(settings.extra) == Decimal("7.00")
+    assert SpendingCap.from_settings(settings, []).daily == Decimal("7.00")
+    settings_module.save(settings, paths)
+    loaded = settings_module.load(paths)
+    assert loaded.daily_spending_cap == Decimal("7.00") and CAP_SETTING not in loaded.extra
+    store_cap(settings, Decimal("9"))  # the field wins, and the old copy goes
+    assert CAP_SETTING not in settings.extra and cap_from_settings(settings) == Decimal("9.00")
+    store_cap(settings.extra, None)
+    assert cap_from_settings(settings.extra) is None
+
+
+@pytest.mark.parametrize("raw", ["lots", -5, "1e999999", True, [3]])
+def test_an_unusable_cap_in_the_file_means_no_cap(tmp_path: Path, raw: object) -> None:
+    paths = AppPaths.resolve(tmp_path / "data")
+    paths.settings_path.parent.mkdir(parents=True)
+    paths.settings_path.write_text(json.dumps({"daily_spending_cap": raw, "notifications": False}))
+    loaded = settings_module.load(paths)
+    assert loaded.daily_spending_cap is None
+    assert loaded.notifications is False, "the rest of the file is still read"
+    assert CAP_SETTING not in loaded.extra
 
 
 def test_a_session_against_the_simulator(engine_kit: EngineKit, sim: Any) -> None:

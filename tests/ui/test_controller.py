@@ -7,9 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.e2e.helpers import write_image
+from tests.fixtures.s3 import Route
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
-from veo_desktop.api.models import GenerationRequest
+from veo_desktop.api.errors import InsufficientBalanceError, SubmissionUncertainError
+from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.controller import EngineController
@@ -161,3 +166,97 @@ def test_aclose_cancels_running_jobs_and_stops_listening(engine_env: EngineEnv) 
     assert not controller.jobs
     engine_env.submit()
     assert changes.calls == []
+
+
+# -- the quiet path (dialogs that show their own errors) --------------------------------------
+
+
+def frames_request(url: str, prompt: str = "A kite rises from the dunes") -> GenerationRequest:
+    return GenerationRequest(
+        prompt=prompt, generation_type="FIRST_AND_LAST_FRAMES_2_VIDEO", image_urls=(url,)
+    )
+
+
+def png_route(tmp_path: Path) -> Route:
+    return Route(body=write_image(tmp_path / "frame.png").read_bytes(), content_type="image/png")
+
+
+def test_submit_quietly_returns_the_task_and_refreshes_the_balance(engine_env: EngineEnv) -> None:
+    failures = Recorder(engine_env.controller.submit_failed)
+    balances = Recorder(engine_env.controller.balance_changed)
+    request = GenerationRequest(prompt="A heron lands on a misty pond")
+    task = engine_env.arun(engine_env.controller.submit_quietly(request))
+    assert task.request_model == request and task.apixo_task_id
+    engine_env.qtbot.waitUntil(lambda: balances.calls == [(Decimal("99.80"),)])
+    assert engine_env.controller.api_health == (True, "APIXO answers")
+    assert failures.calls == []
+
+
+def test_submit_quietly_raises_the_typed_error_and_tells_the_composer_nothing(
+    engine_env: EngineEnv,
+) -> None:
+    failures = Recorder(engine_env.controller.submit_failed)
+    with pytest.raises(RequestInvalidError) as invalid:
+        engine_env.arun(engine_env.controller.submit_quietly(GenerationRequest(prompt=" ")))
+    assert [p.field for p in invalid.value.problems] == ["prompt"]
+    assert engine_env.posts() == 0
+
+    engine_env.sim.add_fault(Fault(endpoint="submit", kind="http_error", status=402))
+    with pytest.raises(InsufficientBalanceError):
+        engine_env.arun(engine_env.controller.submit_quietly(GenerationRequest(prompt="A cat")))
+    [rejected] = engine_env.controller.tasks()
+    assert rejected.state == TaskState.REJECTED and not rejected.charged
+
+    engine_env.sim.add_fault(
+        Fault(endpoint="submit", kind="http_error", status=500, accept_first=True)
+    )
+    balances = Recorder(engine_env.controller.balance_changed)
+    with pytest.raises(SubmissionUncertainError):
+        engine_env.arun(engine_env.controller.submit_quietly(GenerationRequest(prompt="A dog")))
+    engine_env.qtbot.waitUntil(lambda: bool(balances.calls))  # the charge shows at once
+    assert failures.calls == [], "the composer heard nothing of the dialog's submissions"
+    assert engine_env.posts() == 2
+
+
+def test_submit_quietly_checks_the_images_first(
+    engine_env: EngineEnv, image_server: Any, tmp_path: Path
+) -> None:
+    url = image_server.add("/gone.png", status=404, body=b"gone", content_type="text/plain")
+    failures = Recorder(engine_env.controller.submit_failed)
+    with pytest.raises(RequestInvalidError) as blocked:
+        engine_env.arun(engine_env.controller.submit_quietly(frames_request(url)))
+    [problem] = blocked.value.problems
+    assert problem.field == "image_urls[0]"
+    assert problem.message == "The server answered 404: the image is not there."
+    assert engine_env.posts() == 0 and failures.calls == []
+    assert engine_env.controller.tasks() == []
+
+
+def test_resubmit_checks_the_images_and_an_expired_link_blocks_it(
+    engine_env: EngineEnv, image_server: Any, tmp_path: Path
+) -> None:
+    url = image_server.add("/frame.png", png_route(tmp_path))
+    engine_env.sim.add_fault(Fault(endpoint="submit", kind="http_error", status=402))
+    assert engine_env.arun(engine_env.controller.submit(frames_request(url))) is None
+    [refused] = engine_env.controller.tasks()
+    assert refused.state == TaskState.REJECTED
+    balance = engine_env.sim.balance
+
+    # The presigned link expired since: the storage answers 403 (as S3 does).
+    image_server.add("/frame.png", status=403, body=b"expired", content_type="application/xml")
+    failures = Recorder(engine_env.controller.action_failed)
+    assert engine_env.arun(engine_env.controller.resubmit(refused.local_id)) is None
+    assert failures.last == (
+        "Could not submit again",
+        "First frame: The server answered 403: the image is not public (access denied). "
+        "A presigned link may have expired. Nothing was sent.",
+    )
+    assert engine_env.posts() == 1, "nothing was sent"
+    assert engine_env.sim.balance == balance, "nothing was charged"
+    assert [t.local_id for t in engine_env.controller.tasks()] == [refused.local_id]
+
+    image_server.add("/frame.png", png_route(tmp_path))
+    again = engine_env.arun(engine_env.controller.resubmit(refused.local_id))
+    assert again is not None and again.resubmit_of == refused.local_id
+    assert again.request_model.image_urls == (url,)
+    assert engine_env.posts() == 2

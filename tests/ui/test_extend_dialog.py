@@ -22,6 +22,7 @@ from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.lineage import TASKID_ERROR_MESSAGE
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.sim import Fault
 from veo_desktop.ui import style
 from veo_desktop.ui.extend_dialog import ExtendDialog, open_extend_dialog
 
@@ -306,3 +307,24 @@ def test_screenshots(
     qtbot.waitUntil(lambda: not refused.busy, timeout=10_000)
     dialog_screenshot(refused, SIZES[1], f"extend-refused-1600x1000-{theme}", tmp_path)
     assert_fits(refused)
+
+
+def test_its_errors_stay_in_the_dialog_and_never_reach_the_composer(
+    engine_env: EngineEnv, source: TaskRecord, qtbot: Any
+) -> None:
+    heard: list[tuple[str, str]] = []
+    engine_env.controller.submit_failed.connect(lambda *args: heard.append(args))
+    engine_env.sim.add_fault(Fault(endpoint="extend_submit", kind="http_error", status=402))
+    dialog = make_dialog(engine_env, qtbot, source)
+    dialog.set_prompt("More than the balance allows")
+    assert dialog.extend()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert "balance" in dialog.message.text().lower()
+    assert dialog.isVisible() and dialog.extend_button.isEnabled(), "it can be tried again"
+    assert heard == []
+    balances: list[object] = []
+    engine_env.controller.balance_changed.connect(balances.append)
+    with qtbot.waitSignal(dialog.submitted, timeout=10_000):
+        dialog.extend()
+    qtbot.waitUntil(lambda: bool(balances), timeout=10_000)  # refreshed after the charge
+    assert heard == [] and len(extend_posts(engine_env)) == 2

@@ -6,6 +6,7 @@ import dataclasses
 import json
 import socket
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,13 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidget
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     drop,
     make_window_fixture,
+    submits,
     wait_started,
     write_image,
 )
@@ -26,6 +29,9 @@ from tests.fixtures.core import FAST_TIMING
 from tests.fixtures.s3 import MemoryKeyring as S3MemoryKeyring
 from tests.fixtures.s3 import S3Bucket
 from tests.fixtures.sim import SIM_API_KEY
+from tests.ui.test_compose_creative import keep, window_with_dialog
+from tests.ui.test_extend_dialog import themed
+from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.secrets import SERVICE, USERNAME, KeyStore
 from veo_desktop.core.settings import Settings
@@ -33,7 +39,9 @@ from veo_desktop.hosting import DemoProvider, S3Provider, S3Secrets
 from veo_desktop.ui import session as session_module
 from veo_desktop.ui.main import read_key
 from veo_desktop.ui.main_window import MainWindow
-from veo_desktop.ui.settings_dialog import KeySource, SettingsDialog
+from veo_desktop.ui.settings_dialog import CAP_HINT, CAP_PROBLEM, KeySource, SettingsDialog
+
+__all__ = ["themed"]  # a fixture
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -362,3 +370,103 @@ def test_closing_the_dialog_stops_a_connection_test(
         dialog.reject()
         qtbot.waitUntil(job.done, timeout=5000)
         assert job.cancelled()
+
+
+# -- the daily spending cap ----------------------------------------------------------------------
+
+
+def test_the_daily_cap_field_checks_what_is_typed(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    wait_started(qtbot, window)
+    dialog = open_settings(window)
+    edit = dialog.cap_edit
+    assert edit.accessibleName() == "Daily spending cap" and edit.accessibleDescription()
+    assert edit.text() == "" and edit.placeholderText() == "no cap"
+    assert dialog.cap_message.isHidden()
+    assert dialog.cap_hint.text() == f"{CAP_HINT} Spent today: $0.00."
+    for bad in ("lots", "-3", "12.5.1", "Infinity"):
+        edit.setText(bad)
+        assert dialog.cap_message.text() == CAP_PROBLEM, bad
+        assert not ok_button(dialog).isEnabled()
+        assert dialog.change() is None
+    for good, cap in (("$12.5", Decimal("12.50")), (" 1,000 ", Decimal("1000.00")), ("", None)):
+        edit.setText(good)
+        assert dialog.cap_message.isHidden() and ok_button(dialog).isEnabled(), good
+        change = dialog.change()
+        assert change is not None and change.settings.daily_spending_cap == cap
+    dialog.reject()
+
+
+def test_the_daily_cap_is_saved_and_every_generate_reads_it(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    data = tmp_path / "data"
+    # The default polling (the test's fast one is shown rounded, and OK would restart).
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=data, fast=False)
+    wait_started(qtbot, window)
+    session = window.session
+    dialog = open_settings(window)
+    dialog.cap_edit.setText("0.10")
+    ok_button(dialog).click()
+    qtbot.waitUntil(lambda: window.settings.daily_spending_cap == Decimal("0.10"))
+    saved = json.loads(AppPaths.resolve(data).settings_path.read_text())
+    assert saved["daily_spending_cap"] == "0.10"
+    assert window.session is session, "a new cap needs no new session"
+
+    compose = window.compose_panel
+    assert compose is not None
+    compose.prompt_edit.setPlainText("A snail crosses a wet leaf")
+    assert compose.generate()
+    box = compose.cap_question
+    assert box is not None and "over your daily cap of $0.10" in box.text()
+    box.button(QMessageBox.StandardButton.Cancel).click()
+    qtbot.waitUntil(lambda: compose.cap_question is None)
+    assert submits(sim) == []
+
+    dialog = open_settings(window)
+    assert dialog.cap_edit.text() == "0.10"
+    dialog.cap_edit.clear()
+    ok_button(dialog).click()
+    qtbot.waitUntil(lambda: window.settings.daily_spending_cap is None)
+    assert (
+        json.loads(AppPaths.resolve(data).settings_path.read_text())["daily_spending_cap"] is None
+    )
+    with qtbot.waitSignal(compose.submitted, timeout=10_000):
+        assert compose.generate()
+    assert compose.cap_question is None and len(submits(sim)) == 1
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)], ids=["1024x640", "1600x1000"])
+def test_daily_cap_screenshots(
+    make_window: Callable[..., MainWindow],
+    themed: Callable[[bool], None],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    size: tuple[int, int],
+    dark: bool,
+) -> None:
+    themed(dark)
+    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    window.resize(*size)
+    window.show()
+    wait_started(qtbot, window)
+    compose = window.compose_panel
+    assert compose is not None
+    qtbot.waitUntil(lambda: "balance $100.00" in compose.cost_line.text())
+    dialog = open_settings(window)
+    dialog.cap_edit.setText("25")
+    dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
+    keep(window_with_dialog(window, dialog), tmp_path, f"settings-cap-{tag}")
+    assert clipped_labels(dialog) == []
+    dialog.cap_edit.setText("twenty")
+    for _ in range(3):
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
+    keep(window_with_dialog(window, dialog), tmp_path, f"settings-cap-problem-{tag}")
+    assert clipped_labels(dialog) == []
+    dialog.reject()

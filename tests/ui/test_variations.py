@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from tests.e2e.helpers import write_image
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_extend_dialog import (
@@ -185,3 +186,93 @@ def test_screenshots(
         dialog.confirm()
     dialog_screenshot(dialog, SIZES[0], f"variations-done-1024x640-{theme}", tmp_path)
     assert_fits(dialog)
+
+
+# -- the images are checked again before any take is sent -------------------------------------
+
+
+def frames(url: str) -> GenerationRequest:
+    return GenerationRequest(
+        prompt="The kite climbs over the dunes",
+        generation_type="FIRST_AND_LAST_FRAMES_2_VIDEO",
+        image_urls=(url,),
+        seed=5,
+    )
+
+
+def test_an_image_apixo_cannot_fetch_blocks_the_takes(
+    env: EngineEnv, qtbot: Any, tmp_path: Path, image_server: Any
+) -> None:
+    png = write_image(tmp_path / "start.png").read_bytes()
+    url = image_server.add("/start.png", body=png, content_type="image/png")
+    failures: list[tuple[str, str]] = []
+    env.controller.submit_failed.connect(lambda *args: failures.append(args))
+    dialog = make(env, qtbot, 3, request=frames(url), journal_dir=tmp_path / "batches")
+    assert dialog.cost_label.text() == "3 \u00d7 $0.20 = $0.60"
+    assert dialog.balance_label.text() == "$100.00 \u2192 $99.40 after"
+    image_server.add("/start.png", status=404, body=b"gone", content_type="text/plain")
+    assert dialog.confirm()
+    assert not dialog.confirm_button.isEnabled() and dialog.checking
+    assert "Checking that APIXO can fetch the images" in dialog.message.text()
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=10_000)
+    assert dialog.message.text() == (
+        "First frame: The server answered 404: the image is not there. Nothing was sent. "
+        "Fix the image in the composer, then generate again."
+    )
+    assert dialog.message.tone.value == "problem"
+    assert dialog.heading.text() == "APIXO cannot fetch an image"
+    assert not dialog.confirm_button.isEnabled()
+    assert not dialog.confirm(), "blocked for good"
+    assert dialog.runner is None and seeds_sent(env) == []
+    assert not (tmp_path / "batches").exists() or not list((tmp_path / "batches").iterdir())
+    assert failures == [], "the composer heard nothing"
+
+
+def test_the_images_are_checked_then_every_take_is_sent(
+    env: EngineEnv, qtbot: Any, tmp_path: Path, image_server: Any
+) -> None:
+    png = write_image(tmp_path / "start.png").read_bytes()
+    url = image_server.add("/start.png", body=png, content_type="image/png")
+    dialog = make(env, qtbot, 2, request=frames(url))
+    checks_before = len(image_server.requests_for("/start.png"))
+    with qtbot.waitSignal(dialog.submitted, timeout=15_000) as done:
+        dialog.confirm()
+    assert len(image_server.requests_for("/start.png")) > checks_before
+    assert len(done.args[0]) == 2
+    bodies = [r.body["input"] for r in env.sim.requests if r.endpoint == "submit"]
+    assert [b["image_urls"] for b in bodies] == [[url], [url]]
+
+
+def test_cancelling_while_the_images_are_checked_sends_nothing(
+    env: EngineEnv, qtbot: Any, tmp_path: Path, image_server: Any
+) -> None:
+    png = write_image(tmp_path / "start.png").read_bytes()
+    url = image_server.add("/start.png", body=png, content_type="image/png", delay=0.6)
+    dialog = make(env, qtbot, 2, request=frames(url))
+    assert dialog.confirm() and dialog.checking
+    qtbot.waitUntil(lambda: bool(image_server.requests_for("/start.png")), timeout=5_000)
+    with qtbot.waitSignal(dialog.finished, timeout=5_000):
+        dialog.close_button.click()  # while the image server is still answering
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=5_000)
+    assert dialog.runner is None and seeds_sent(env) == []
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_blocked_screenshots(
+    env: EngineEnv,
+    qtbot: Any,
+    tmp_path: Path,
+    image_server: Any,
+    themed: Callable[[bool], None],
+    dark: bool,
+) -> None:
+    themed(dark)
+    url = image_server.add("/start.png", status=403, body=b"expired", content_type="text/xml")
+    dialog = make(env, qtbot, 4, request=frames(url))
+    dialog.confirm()
+    qtbot.waitUntil(lambda: not dialog.checking, timeout=10_000)
+    theme = "dark" if dark else "light"
+    for size in SIZES:
+        dialog_screenshot(dialog, size, f"variations-blocked-{size[0]}x{size[1]}-{theme}", tmp_path)
+        assert_fits(dialog)
+    assert_accessible(dialog)

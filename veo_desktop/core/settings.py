@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,12 @@ from veo_desktop.core.timing import PollTiming
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024**3
-SETTINGS_VERSION = 1
+#: 2: the daily spending cap became a field of its own. Version 1 files kept it as an
+#: unknown key under the same name (in ``extra``) and the same text; it is read as the field.
+SETTINGS_VERSION = 2
+#: The settings file's key for the daily spending cap (text such as ``"20.00"``).
+CAP_KEY = "daily_spending_cap"
+_CENT = Decimal("0.01")
 #: Keys that look like a secret are never read from or written to the settings file.
 _SECRET_KEY = re.compile(r"(api_?key|secret|token|password|authorization)", re.IGNORECASE)
 
@@ -34,6 +40,8 @@ class Settings:
         notifications: show a desktop notification when a video is ready.
         max_download_bytes: a result larger than this is not downloaded.
         max_polls_in_flight: how many status requests may run at once.
+        daily_spending_cap: a submission that would bring the day's spending past this many
+            dollars asks first; None means no cap.
         extra: keys written by newer versions, kept as they are.
     """
 
@@ -43,16 +51,28 @@ class Settings:
     notifications: bool = True
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     max_polls_in_flight: int = 8
+    daily_spending_cap: Decimal | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def library(self, paths: AppPaths) -> Path:
         """The library folder in effect."""
         return self.library_dir or paths.library_dir
 
+    def spending_cap(self) -> Decimal | None:
+        """The daily cap in effect.
+
+        :attr:`daily_spending_cap`, or else a cap that older code kept in ``extra`` under
+        :data:`CAP_KEY` (it becomes the field when the file is written and read again).
+        """
+        if self.daily_spending_cap is not None:
+            return parse_cap(self.daily_spending_cap)
+        return parse_cap(self.extra.get(CAP_KEY))
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             k: v for k, v in self.extra.items() if not _SECRET_KEY.search(str(k))
         }
+        cap = self.spending_cap()
         data.update(
             version=SETTINGS_VERSION,
             library_dir=None if self.library_dir is None else str(self.library_dir),
@@ -62,6 +82,7 @@ class Settings:
             max_download_bytes=self.max_download_bytes,
             max_polls_in_flight=self.max_polls_in_flight,
         )
+        data[CAP_KEY] = None if cap is None else str(cap)
         return data
 
     @classmethod
@@ -77,6 +98,7 @@ class Settings:
             "notifications",
             "max_download_bytes",
             "max_polls_in_flight",
+            CAP_KEY,
         }
         settings.extra = {
             k: v for k, v in data.items() if k not in known and not _SECRET_KEY.search(str(k))
@@ -105,6 +127,10 @@ class Settings:
         settings.max_polls_in_flight = _positive_int(
             data.get("max_polls_in_flight"), defaults.max_polls_in_flight
         )
+        raw_cap = data.get(CAP_KEY)
+        settings.daily_spending_cap = parse_cap(raw_cap)
+        if raw_cap is not None and settings.daily_spending_cap is None:
+            log.warning("settings: ignoring daily_spending_cap %r (not an amount)", raw_cap)
         return settings
 
     @classmethod
@@ -114,6 +140,31 @@ class Settings:
 
     def save(self, paths: AppPaths) -> None:
         save(self, paths)
+
+
+def parse_cap(value: object) -> Decimal | None:
+    """A spending cap from text or a number: ``"20"``, ``"$20.00"``, ``"1,000"``, ``20``.
+
+    Returns the amount in whole cents, or None when ``value`` is empty or not a usable
+    amount (negative, not finite, not a number).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float | Decimal):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip().lstrip("$").replace(",", "").strip()
+        if not text:
+            return None
+    else:
+        return None
+    try:
+        amount = Decimal(text)
+        if not amount.is_finite() or amount < 0:
+            return None
+        return amount.quantize(_CENT).copy_abs()  # (-0 is 0)
+    except InvalidOperation:
+        return None
 
 
 def _positive_int(value: object, default: int) -> int:

@@ -10,18 +10,32 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from veo_desktop.core.history import TaskSource, records_of
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.core.settings import Settings
+from veo_desktop.core.settings import CAP_KEY, Settings, parse_cap
 
-#: The key under which the cap is kept in the settings file (``Settings.extra``).
-CAP_SETTING = "daily_spending_cap"
+__all__ = [
+    "CAP_SETTING",
+    "ZERO",
+    "Spend",
+    "SpendingCap",
+    "cap_from_settings",
+    "day_start",
+    "parse_cap",
+    "spend_between",
+    "spend_this_session",
+    "spend_today",
+    "store_cap",
+]
+
+#: The key under which the cap is kept in the settings file.
+CAP_SETTING = CAP_KEY
 _MAYBE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN})
 ZERO = Decimal("0")
 
@@ -83,38 +97,35 @@ def spend_this_session(source: TaskSource, session_start: float) -> Spend:
     return spend_between(records_of(source), session_start)
 
 
-def cap_from_settings(extra: dict[str, Any]) -> Decimal | None:
-    """The daily cap kept in ``Settings.extra`` (None: no cap, or not a usable amount)."""
-    return parse_cap(extra.get(CAP_SETTING))
+def cap_from_settings(settings: Settings | Mapping[str, Any]) -> Decimal | None:
+    """The daily cap the person set (None: no cap).
+
+    Args:
+        settings: the settings in effect; or, as older callers pass it, a mapping such as
+            ``Settings.extra`` holding the cap under :data:`CAP_SETTING`.
+    """
+    if isinstance(settings, Settings):
+        return settings.spending_cap()
+    return parse_cap(settings.get(CAP_SETTING))
 
 
-def store_cap(extra: dict[str, Any], cap: Decimal | None) -> None:
-    """Keep ``cap`` in ``Settings.extra`` (None removes it)."""
-    if cap is None:
-        extra.pop(CAP_SETTING, None)
+def store_cap(settings: Settings | MutableMapping[str, Any], cap: Decimal | None) -> None:
+    """Set the daily cap (None removes it).
+
+    Args:
+        settings: the settings to change (:attr:`Settings.daily_spending_cap`, and any copy
+            older code left in ``extra`` is dropped); or a mapping such as ``Settings.extra``,
+            where older callers kept it (``Settings`` reads it from there too).
+        cap: the cap in dollars, kept in whole cents.
+    """
+    amount = None if cap is None else parse_cap(cap)
+    if isinstance(settings, Settings):
+        settings.daily_spending_cap = amount
+        settings.extra.pop(CAP_SETTING, None)
+    elif amount is None:
+        settings.pop(CAP_SETTING, None)
     else:
-        extra[CAP_SETTING] = str(cap.quantize(Decimal("0.01")))
-
-
-def parse_cap(value: object) -> Decimal | None:
-    """A cap from text or a number: ``"20"``, ``"$20.00"``, ``20``; None when not usable."""
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Decimal):
-        amount = Decimal(str(value))
-    elif isinstance(value, str):
-        text = value.strip().lstrip("$").replace(",", "").strip()
-        if not text:
-            return None
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            return None
-    else:
-        return None
-    if not amount.is_finite() or amount < 0:
-        return None
-    return amount.quantize(Decimal("0.01"))
+        settings[CAP_SETTING] = str(amount)
 
 
 class SpendingCap:
@@ -145,8 +156,8 @@ class SpendingCap:
         *,
         clock: Callable[[], float] = time.time,
     ) -> SpendingCap:
-        """The cap the person set in Settings (kept in ``Settings.extra``)."""
-        return cls(cap_from_settings(settings.extra), source, clock=clock)
+        """The cap the person set in Settings (:attr:`Settings.daily_spending_cap`)."""
+        return cls(settings.spending_cap(), source, clock=clock)
 
     def spent_today(self) -> Spend:
         return spend_today(self._source, now=self._clock())

@@ -30,10 +30,17 @@ from veo_desktop.api.errors import (
     AuthenticationError,
     SubmissionUncertainError,
 )
-from veo_desktop.api.models import ExtendRequest, GenerationRequest, RequestInvalidError
+from veo_desktop.api.models import (
+    AnyRequest,
+    ExtendRequest,
+    GenerationRequest,
+    RequestInvalidError,
+)
 from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.settings import Settings
+from veo_desktop.core.spending import SpendingCap
 from veo_desktop.storage.store import StoreError
 
 if TYPE_CHECKING:
@@ -42,6 +49,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: Ends the message of a submission the image check blocked.
+NOTHING_SENT = "Nothing was sent."
 
 #: Failures of our own machine (disk full, store locked) that a person can act on.
 _LOCAL_ERRORS = (OSError, StoreError)
@@ -208,32 +218,58 @@ class EngineController(QObject):
         charged) with a ``submit_failed`` whose field is ``image_urls[i]``.
         """
         try:
-            if isinstance(request, GenerationRequest) and request.image_urls:
-                await self._check_images(request.validated())
-            task = await self.engine.submit(request)
+            return await self.submit_quietly(request)
         except RequestInvalidError as error:
             for problem in error.problems:
                 self.submit_failed.emit(problem.field, problem.message)
-            return None
-        except SubmissionUncertainError as error:
+        except ApixoError as error:
             self.submit_failed.emit("", str(error))
+        except _LOCAL_ERRORS as error:
+            self.submit_failed.emit("", f"The task could not be saved on this computer: {error}")
+        return None
+
+    async def submit_quietly(self, request: GenerationRequest | ExtendRequest) -> TaskRecord:
+        """Submit a new (paid) task for a caller that shows its own errors (a dialog).
+
+        The same path as :meth:`submit` (the images checked right before the POST, the
+        API's health reported, the balance refreshed), but nothing is emitted on
+        :attr:`submit_failed`, which the composer shows: the typed error is raised instead.
+
+        Raises:
+            RequestInvalidError: the request breaks a rule, or an image URL cannot be
+                fetched now (field ``image_urls[i]``); nothing was sent.
+            SubmissionUncertainError: the answer was lost; it is never sent again.
+            ApixoError: APIXO refused it or cannot be reached.
+            OSError, StoreError: the task could not be recorded on this computer.
+        """
+        try:
+            if isinstance(request, GenerationRequest) and request.image_urls:
+                await self.check_images(request.validated())
+            task = await self.engine.submit(request)
+        except SubmissionUncertainError:
             self._refresh_later()
-            return None
+            raise
         except ApixoError as error:
             if not isinstance(error, ApiStatusError) or isinstance(error, AuthenticationError):
                 self._report_error(error)
-            self.submit_failed.emit("", str(error))
-            return None
-        except _LOCAL_ERRORS as error:
+            raise
+        except _LOCAL_ERRORS:
             logger.exception("Could not record the submission")
-            self.submit_failed.emit("", f"The task could not be saved on this computer: {error}")
-            return None
+            raise
         self.report_health(True, "APIXO answers")
         self._refresh_later()
         return task
 
-    async def _check_images(self, request: GenerationRequest) -> None:
-        """Raise RequestInvalidError naming each image URL APIXO could not fetch now."""
+    async def check_images(self, request: GenerationRequest) -> None:
+        """Check every image URL of ``request`` the way APIXO will fetch it (nothing sent).
+
+        A URL that fails is dropped from the session's upload cache, so the same picture
+        is uploaded afresh next time.
+
+        Raises:
+            RequestInvalidError: one problem per URL that cannot be fetched now, with the
+                field ``image_urls[i]`` (see :func:`blocked_images_message`).
+        """
         from veo_desktop.hosting import ensure_images_reachable
 
         images = self.images
@@ -246,6 +282,10 @@ class EngineController(QObject):
                     if url is not None:
                         await images.forget(url)
             raise
+
+    def spending_cap(self, settings: Settings) -> SpendingCap:
+        """The daily spending cap ``settings`` set, counted against this engine's tasks."""
+        return SpendingCap.from_settings(settings, self.engine)
 
     def _refresh_later(self) -> None:
         self.run(self.refresh_balance(), name="Refreshing the balance")
@@ -265,9 +305,30 @@ class EngineController(QObject):
         self.report_health(True, "APIXO answers")
 
     async def resubmit(self, local_id: str) -> TaskRecord | None:
-        """Submit the request of ``local_id`` again as a new (paid) task, as the person chose."""
+        """Submit the request of ``local_id`` again as a new (paid) task, as the person chose.
+
+        Its image URLs are checked first, as for any submission: a link that no longer
+        works (a presigned URL that expired) blocks it with a message; nothing is sent.
+        """
         try:
+            old = self.engine.get(local_id)
+        except KeyError as error:
+            self.action_failed.emit("Could not submit again", str(error))
+            return None
+        request = old.request_model
+        try:
+            if (
+                old.state in RESUBMITTABLE
+                and isinstance(request, GenerationRequest)
+                and request.image_urls
+            ):
+                await self.check_images(request)
             task = await self.engine.resubmit(local_id)
+        except RequestInvalidError as error:
+            self.action_failed.emit(
+                "Could not submit again", blocked_images_message(request, error)
+            )
+            return None
         except SubmissionUncertainError as error:
             self.action_failed.emit("The new submission is uncertain", str(error))
             self._refresh_later()
@@ -325,14 +386,39 @@ class EngineController(QObject):
             return None
 
 
+def blocked_images_message(request: AnyRequest, error: RequestInvalidError) -> str:
+    """What to tell a person whose submission the image check blocked.
+
+    Each image is named as its slot ("First frame: ..."); ends with "Nothing was sent."
+    """
+    from veo_desktop.hosting import describe_slot
+
+    kind = request.generation_type if isinstance(request, GenerationRequest) else ""
+    parts = []
+    for problem in error.problems:
+        index = _image_index(problem.field)
+        if index is None:
+            parts.append(problem.message)
+        else:
+            parts.append(f"{describe_slot(str(kind), index)}: {problem.message}")
+    return " ".join([*parts, NOTHING_SENT])
+
+
+def _image_index(field: str) -> int | None:
+    if not (field.startswith("image_urls[") and field.endswith("]")):
+        return None
+    index = field[len("image_urls[") : -1]
+    return int(index) if index.isdigit() else None
+
+
 def _image_url(request: GenerationRequest, field: str) -> str | None:
     """The URL a problem's ``image_urls[i]`` field names, if it names one."""
     if not (field.startswith("image_urls[") and field.endswith("]")):
         return None
-    index = field[len("image_urls[") : -1]
-    if not index.isdigit() or int(index) >= len(request.image_urls):
+    index = _image_index(field)
+    if index is None or index >= len(request.image_urls):
         return None
-    return request.image_urls[int(index)]
+    return request.image_urls[index]
 
 
 async def copy_file(source: Path, destination: Path) -> Path:

@@ -34,12 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.api.errors import (
-    ApiStatusError,
-    ApixoError,
-    AuthenticationError,
-    SubmissionUncertainError,
-)
+from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
 from veo_desktop.api.models import (
     MAX_PROMPT_LENGTH,
     PRICES,
@@ -368,29 +363,25 @@ class ExtendDialog(QDialog):
         self._controller.run(self._submit(request), name="Extending a video")
 
     async def _submit(self, request: ExtendRequest) -> None:
+        """Send through the controller's quiet path: its errors are shown here, not in the
+        composer (the controller reports the API's health and refreshes the balance)."""
         try:
-            record = await self._controller.engine.submit(request)
+            record = await self._controller.submit_quietly(request)
         except RequestInvalidError as error:
             self._fail(" ".join(p.message for p in error.problems))
         except SubmissionUncertainError as error:
             self._fail(str(error))
-            self._refresh_balance()
         except ApixoError as error:
             if lineage.is_taskid_error(error):
                 self._refused = True
                 self._fail(lineage.taskid_error_message(self._source, now=self._clock()))
             else:
-                if not isinstance(error, ApiStatusError) or isinstance(error, AuthenticationError):
-                    self._controller.report_health(False, str(error).split(".")[0])
                 self._fail(str(error))
             self._refresh_balance()
         except (StoreError, OSError) as error:
-            logger.exception("could not record the extend")
             self._fail(f"The task could not be saved on this computer: {error}")
         else:
             self._busy = False
-            self._controller.report_health(True, "APIXO answers")
-            self._refresh_balance()
             self.submitted.emit(record)
             self.accept()
 

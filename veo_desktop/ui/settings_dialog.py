@@ -1,5 +1,5 @@
-"""Settings: the API key (keyring only), library folder, polling, notifications, base URL,
-and, on their own tab, where local images are hosted.
+"""Settings: the API key (keyring only), library folder, polling, notifications, the daily
+spending cap, base URL, and, on their own tab, where local images are hosted.
 
 The key never goes into a file: it is stored with :class:`~veo_desktop.core.secrets.KeyStore`
 or, when the system has no usable keyring, kept in memory for this session only; the same
@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -40,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import CAP_KEY, parse_cap
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
 
 if TYPE_CHECKING:
@@ -53,6 +56,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEY_ENV = "APIXO_API_KEY"
+CAP_PROBLEM = "Enter the cap in dollars, such as 20 or 12.50, or leave it empty for no cap."
+CAP_HINT = "A video that would bring today's spending past the cap asks first. Empty: no cap."
 #: The API root (``veo_desktop.api.urls.DEFAULT_BASE_URL``; kept here so the window can
 #: start without loading the HTTP stack).
 DEFAULT_BASE_URL = "https://api.apixo.ai/api/v1"
@@ -272,6 +277,38 @@ class SettingsDialog(QDialog):
         poll_form.addRow("", self.timing_message)
         poll_form.addRow(self.notifications_check)
 
+        # Spending
+        cap = settings.spending_cap()
+        self.cap_edit = QLineEdit("" if cap is None else str(cap))
+        self.cap_edit.setObjectName("spendingCapEdit")
+        self.cap_edit.setPlaceholderText("no cap")
+        self.cap_edit.setClearButtonEnabled(True)
+        self.cap_edit.setMaximumWidth(self.cap_edit.fontMetrics().horizontalAdvance("0") * 16)
+        self.cap_edit.setAccessibleName("Daily spending cap")
+        self.cap_edit.setAccessibleDescription(
+            "Dollars per day; a video that would pass it asks first. Empty means no cap."
+        )
+        self.cap_edit.setToolTip(CAP_HINT)
+        self.cap_message = MessageLabel(Tone.PROBLEM)
+        self.cap_message.setObjectName("spendingCapMessage")
+        self.cap_hint = MessageLabel(Tone.HINT)
+        self.cap_hint.setObjectName("spendingCapHint")
+        cap_label = QLabel("Daily &cap:")
+        cap_label.setBuddy(self.cap_edit)
+        cap_row = QHBoxLayout()
+        cap_row.setSpacing(4)
+        cap_row.addWidget(cap_label)
+        cap_row.addSpacing(6)
+        cap_row.addWidget(QLabel("$"))
+        cap_row.addWidget(self.cap_edit)
+        cap_row.addWidget(QLabel("per day"))
+        cap_row.addStretch(1)
+        spending_box = QGroupBox("Spending")
+        spending_layout = QVBoxLayout(spending_box)
+        spending_layout.addLayout(cap_row)
+        spending_layout.addWidget(self.cap_message)
+        spending_layout.addWidget(self.cap_hint)
+
         # Advanced
         self.base_url_edit = QLineEdit(settings.base_url)
         self.base_url_edit.setObjectName("baseUrlEdit")
@@ -296,7 +333,7 @@ class SettingsDialog(QDialog):
         general.setObjectName("generalSettingsPage")
         general_layout = QVBoxLayout(general)
         general_layout.setSpacing(10)
-        for box in (key_box, library_box, poll_box, advanced_box):
+        for box in (key_box, library_box, poll_box, spending_box, advanced_box):
             general_layout.addWidget(box)
         general_layout.addStretch(1)
 
@@ -334,11 +371,12 @@ class SettingsDialog(QDialog):
         self.remove_key_button.clicked.connect(self.on_remove_key_button_clicked)
         self.library_button.clicked.connect(self.on_library_button_clicked)
         self.base_url_reset.clicked.connect(self.on_base_url_reset_clicked)
-        for edit in (self.library_edit, self.base_url_edit):
+        for edit in (self.library_edit, self.base_url_edit, self.cap_edit):
             edit.textChanged.connect(self.validate)
         for spin in (self.first_fast, self.first_quality, self.interval_min, self.interval_max):
             spin.valueChanged.connect(self.validate)
         self._show_key_status()
+        self._show_spent_today()
         self.validate()
 
     def _build_hosting(self) -> HostingSettingsWidget:
@@ -402,11 +440,21 @@ class SettingsDialog(QDialog):
         except ValueError:
             return None
 
+    def spending_cap(self) -> tuple[bool, Decimal | None]:
+        """Whether the cap field is valid, and the cap it holds (None: no cap)."""
+        text = self.cap_edit.text().strip()
+        if not text:
+            return True, None
+        cap = parse_cap(text)
+        return cap is not None, cap
+
     def validate(self) -> bool:
         """Show each field's problem; enable OK only when there is none."""
         from veo_desktop.api.urls import url_problem
 
-        ok = True
+        cap_ok, _cap = self.spending_cap()
+        self.cap_message.show_message(None if cap_ok else CAP_PROBLEM)
+        ok = cap_ok
         url = self.base_url_edit.text().strip()
         problem = url_problem(url, what="The base URL")
         self.base_url_message.show_message(problem)
@@ -433,6 +481,7 @@ class SettingsDialog(QDialog):
             return None
         timing = self.timing()
         assert timing is not None
+        _cap_ok, cap = self.spending_cap()
         library = Path(self.library_edit.text().strip()).expanduser()
         settings = dataclasses.replace(
             self._settings,
@@ -440,7 +489,8 @@ class SettingsDialog(QDialog):
             base_url=self.base_url_edit.text().strip().rstrip("/"),
             timing=timing,
             notifications=self.notifications_check.isChecked(),
-            extra=dict(self._settings.extra),
+            daily_spending_cap=cap,
+            extra={k: v for k, v in self._settings.extra.items() if k != CAP_KEY},
         )
         key = self.key_edit.text().strip() or None
         return SettingsChange(settings=settings, new_key=key)
@@ -529,6 +579,14 @@ class SettingsDialog(QDialog):
         self.base_url_edit.setText(DEFAULT_BASE_URL)
 
     # -- internals ----------------------------------------------------------------------
+
+    def _show_spent_today(self) -> None:
+        session = self._session
+        text = CAP_HINT
+        if session is not None and not session.closed:
+            spent = session.controller.spending_cap(self._settings).spent_today()
+            text = f"{CAP_HINT} Spent today: {spent.text()}."
+        self.cap_hint.show_message(text)
 
     def _show_key_status(self) -> None:
         self.key_status.show_message(key_status_text(self._key_source, self._key_store))

@@ -1,7 +1,9 @@
 """Variations: N takes of one request with different seeds, after a confirmation.
 
 The dialog shows N x price, the balance before and after, the seeds, and asks when the
-daily spending cap would be passed. Once confirmed it sends the takes through a
+daily spending cap would be passed. Once confirmed it checks the request's image URLs
+again (through the controller's quiet path: an image APIXO cannot fetch blocks the takes
+with a message, nothing is sent), then sends the takes through a
 :class:`~veo_desktop.core.batch.BatchRunner` (a concurrency limit, slowing down on 429,
 never losing or repeating a take, resumable from its journal) and shows the progress.
 
@@ -30,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.api.models import GenerationRequest
+from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core.batch import (
     MAX_VARIATIONS,
     MIN_VARIATIONS,
@@ -45,11 +47,12 @@ from veo_desktop.core.batch import (
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
-from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.controller import EngineController, blocked_images_message
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 2
+CHECKING_TEXT = "Checking that APIXO can fetch the images\u2026"
 
 
 def _money(value: Decimal) -> str:
@@ -122,6 +125,8 @@ class VariationsDialog(QDialog):
         self._job: asyncio.Task[BatchResult] | None = None
         self._result: BatchResult | None = None
         self._close_when_done = False
+        self._check: asyncio.Task[None] | None = None
+        self._blocked: str | None = None
         self._build(max(MIN_VARIATIONS, min(MAX_VARIATIONS, count)))
         controller.balance_changed.connect(self.on_controller_balance_changed)
         controller.task_changed.connect(self.on_controller_task_changed)
@@ -166,7 +171,11 @@ class VariationsDialog(QDialog):
         self.seeds_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.addRow("&Takes", self.count_spin)
+        takes = QLabel("&Takes")
+        takes.setBuddy(self.count_spin)
+        # (a label with a mnemonic is measured a pixel short: its last letter was cut)
+        takes.setMinimumWidth(takes.sizeHint().width() + takes.fontMetrics().averageCharWidth())
+        form.addRow(takes, self.count_spin)
         form.addRow("Cost", self.cost_label)
         form.addRow("Balance", self.balance_label)
         form.addRow("Seeds", self.seeds_label)
@@ -248,8 +257,16 @@ class VariationsDialog(QDialog):
     def sending(self) -> bool:
         return self._job is not None and not self._job.done()
 
+    @property
+    def checking(self) -> bool:
+        """Whether the image URLs are being checked (before anything is sent)."""
+        return self._check is not None and not self._check.done()
+
     def problem(self) -> str | None:
-        """Why the takes cannot be sent now (a balance too low), or None."""
+        """Why the takes cannot be sent now (an image APIXO cannot fetch, a balance too
+        low), or None."""
+        if self._blocked is not None:
+            return self._blocked
         balance = self._controller.balance
         if balance is not None and balance < self.total():
             return (
@@ -283,9 +300,31 @@ class VariationsDialog(QDialog):
         self.confirm()
 
     def confirm(self) -> bool:
-        """Start sending the takes; False when they cannot be sent (balance too low)."""
-        if self._runner is not None or self.problem() is not None:
+        """Check the images again, then send the takes; False when they cannot be sent."""
+        if self._runner is not None or self.checking or self.problem() is not None:
             return False
+        if not self._request.image_urls:
+            self._start()
+            return True
+        self.count_spin.setEnabled(False)
+        self.confirm_button.setEnabled(False)
+        self.message.show_message(CHECKING_TEXT, Tone.HINT)
+        self._check = self._controller.run(self._check_images(), name="Checking the images")
+        return True
+
+    async def _check_images(self) -> None:
+        try:
+            await self._controller.check_images(self._request)
+        except RequestInvalidError as error:
+            self._blocked = (
+                f"{blocked_images_message(self._request, error)} Fix the image in the "
+                "composer, then generate again."
+            )
+            self._update()
+            return
+        self._start()
+
+    def _start(self) -> None:
         requests = self.requests()
         items = [BatchItem(0, request) for request in requests]
         journal = journal_path(self._journal_dir, items) if self._journal_dir else None
@@ -308,7 +347,6 @@ class VariationsDialog(QDialog):
         self.heading.setText(f"Sending {len(items)} takes\u2026")
         self.adjustSize()
         self._job = self._controller.run(self._send(self._runner), name="Sending variations")
-        return True
 
     async def _send(self, runner: BatchRunner) -> BatchResult:
         try:
@@ -384,6 +422,9 @@ class VariationsDialog(QDialog):
 
     def reject(self) -> None:
         """Cancel; while sending, stop sending more and close once those in flight end."""
+        check = self._check
+        if check is not None and not check.done() and check is not asyncio.current_task():
+            check.cancel()  # nothing was sent yet
         if self.sending:
             self.stop()
             self._close_when_done = True
@@ -408,7 +449,11 @@ class VariationsDialog(QDialog):
         count = self.count
         total = self.total()
         price = self._request.price
-        self.heading.setText(f"Submit {count} take{'s' if count != 1 else ''}?")
+        self.heading.setText(
+            "APIXO cannot fetch an image"
+            if self._blocked is not None
+            else f"Submit {count} take{'s' if count != 1 else ''}?"
+        )
         self.cost_label.setText(f"{count} \u00d7 {_money(price)} = {_money(total)}")
         balance = self._controller.balance
         if balance is None:
@@ -425,6 +470,8 @@ class VariationsDialog(QDialog):
         label = f"Submit {count} \u2013 {_money(total)}"
         if problem is not None:
             self.message.show_message(problem, Tone.PROBLEM)
+        elif self.checking:
+            self.message.show_message(CHECKING_TEXT, Tone.HINT)
         elif question is not None:
             self.message.show_message(question, Tone.WARNING)
             label = f"Submit anyway \u2013 {_money(total)}"
@@ -436,7 +483,7 @@ class VariationsDialog(QDialog):
             )
         self.confirm_button.setText(label)
         self.confirm_button.setAccessibleName(label)
-        self.confirm_button.setEnabled(problem is None)
+        self.confirm_button.setEnabled(problem is None and not self.checking)
         self.adjustSize()
 
 

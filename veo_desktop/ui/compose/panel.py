@@ -4,14 +4,19 @@ The rules live in the request model: the panel builds a :class:`GenerationReques
 fields on every change, asks it for :meth:`~GenerationRequest.problems`, and writes each
 problem next to the field at fault. Generate stays disabled while any problem (or an image
 still uploading) remains, so nothing invalid is ever sent.
+
+Generate asks first when the video would pass the daily spending cap set in Settings. With
+"Variations" above 1 it checks the images once, then opens the variations confirmation
+(N x price, the balance, the cap), which sends the takes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer, Signal
@@ -31,10 +36,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QStyle,
     QTextEdit,
     QToolButton,
@@ -51,14 +58,24 @@ from veo_desktop.api.models import (
     Mode,
     Problem,
     Provider,
+    RequestInvalidError,
 )
+from veo_desktop.core.batch import MAX_VARIATIONS, MIN_VARIATIONS, journal_dir
+from veo_desktop.core.settings import Settings
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
-from veo_desktop.ui.compose.widgets import CollapsibleSection, MessageLabel, Tone
+from veo_desktop.ui.compose.widgets import (
+    CollapsibleSection,
+    FittingLabel,
+    MessageLabel,
+    Tone,
+)
 from veo_desktop.ui.images import ImageUploader
+from veo_desktop.ui.variations import VariationsDialog, open_variations
 
 if TYPE_CHECKING:
     from veo_desktop.core.records import TaskRecord
+    from veo_desktop.core.spending import SpendingCap
     from veo_desktop.ui.controller import EngineController
 
 log = logging.getLogger(__name__)
@@ -96,6 +113,8 @@ TRANSLATION_CHOICES: Sequence[tuple[str, bool | None]] = (
 REFERENCE_MODE_TIP = "Reference images work only in fast mode."
 REFERENCE_ASPECT_TIP = "Reference images work only with 16:9."
 REFERENCE_NOTE = "Reference images use fast mode and 16:9: Veo 3.1 supports them only there."
+#: The slots :meth:`ComposePanel.use_frame` fills.
+FRAME_SLOTS = ("first", "last")
 
 
 def _seed(text: str) -> int | None:
@@ -179,15 +198,23 @@ class ComposePanel(QWidget):
     """Prompt, options and images; the cost line; the Generate button.
 
     Args:
-        controller: the bridge to the task engine (submissions, balance).
+        controller: the bridge to the task engine (submissions, balance, spending).
         uploader: turns dropped files, pasted images and URLs into image URLs.
+        spending_cap: returns the daily spending cap in effect, asked at each Generate;
+            default: the cap in the ``settings`` of the window the panel is in.
+        journal_dir: where a variations batch keeps its journal (so a crash never loses or
+            repeats a take); default: the batches folder of the window's ``session``.
 
     Signals:
-        submitted: a task was accepted (the new TaskRecord).
+        submitted: a task was accepted (the new TaskRecord); after variations, the first
+            take APIXO accepted.
+        variations_submitted: the takes of a variations batch APIXO accepted (a list of
+            TaskRecord), once the batch ended.
         validity_changed: whether Generate can be pressed now.
     """
 
     submitted = Signal(object)
+    variations_submitted = Signal(list)
     validity_changed = Signal(bool)
 
     def __init__(
@@ -195,11 +222,21 @@ class ComposePanel(QWidget):
         controller: EngineController,
         uploader: ImageUploader,
         parent: QWidget | None = None,
+        *,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
+        journal_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("composePanel")
         self._controller = controller
         self._uploader = uploader
+        self._spending_cap = spending_cap
+        self._journal_dir = journal_dir
+        #: The question asked when Generate would pass the daily cap (None when none is open).
+        self.cap_question: QMessageBox | None = None
+        #: The variations confirmation this panel opened last (None once it closed).
+        self.variations_dialog: VariationsDialog | None = None
+        self._check_job: asyncio.Task[None] | None = None
         self._balance: Decimal | None = None
         self._balance_known = False
         self._submitting = False
@@ -223,6 +260,7 @@ class ComposePanel(QWidget):
         if controller.balance is not None or controller.api_health is not None:
             self._balance = controller.balance
             self._balance_known = True
+        self._update_generate_label()
         self._update()
 
     # -- building -----------------------------------------------------------------------
@@ -337,11 +375,9 @@ class ComposePanel(QWidget):
             self.translation_selector.addItem(label, flag)
         self.translation_message = MessageLabel(Tone.PROBLEM)
 
-        self.cost_line = QLabel()
+        self.cost_line = FittingLabel()
         self.cost_line.setObjectName("costLine")
         self.cost_line.setAccessibleName("Cost")
-        self.cost_line.setTextFormat(Qt.TextFormat.PlainText)
-        self.cost_line.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.refresh_balance_button = QToolButton()
         self.refresh_balance_button.setObjectName("refreshBalanceButton")
         self.refresh_balance_button.setIcon(
@@ -363,6 +399,30 @@ class ComposePanel(QWidget):
         )
         self.generate_message = MessageLabel(Tone.HINT)
         self.generate_message.setObjectName("generateMessage")
+        self.variations_spin = QSpinBox()
+        self.variations_spin.setObjectName("variationsSpin")
+        self.variations_spin.setRange(MIN_VARIATIONS, MAX_VARIATIONS)
+        self.variations_spin.setValue(MIN_VARIATIONS)
+        self.variations_spin.setMinimumHeight(34)
+        self.variations_spin.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        digit = self.variations_spin.fontMetrics().horizontalAdvance("8")
+        self.variations_spin.setMinimumWidth(self.variations_spin.sizeHint().width() + 2 * digit)
+        self.variations_spin.setAccessibleName("Variations")
+        self.variations_spin.setAccessibleDescription(
+            f"How many takes Generate makes, each with its own seed ({MIN_VARIATIONS} to "
+            f"{MAX_VARIATIONS}); more than one asks first, showing the total"
+        )
+        self.variations_spin.setToolTip(
+            "How many takes of this video to make, each with its own seed.\n"
+            "More than one shows the total and the balance before anything is sent."
+        )
+        inner = self.variations_spin.findChild(QLineEdit)
+        if inner is not None:  # what a screen reader lands on inside the box
+            inner.setAccessibleName(self.variations_spin.accessibleName())
+            inner.setAccessibleDescription(self.variations_spin.accessibleDescription())
+        self.variations_label = _field_label("Var&iations", self.variations_spin)
+        self.variations_label.setObjectName("variationsLabel")
+        self.variations_label.setToolTip(self.variations_spin.toolTip())
 
         self._lay_out()
 
@@ -475,7 +535,13 @@ class ComposePanel(QWidget):
         cost_row.addWidget(self.cost_line, 1)
         cost_row.addWidget(self.refresh_balance_button)
         footer_column.addLayout(cost_row)
-        footer_column.addWidget(self.generate_button)
+        generate_row = QHBoxLayout()
+        generate_row.setSpacing(6)
+        generate_row.addWidget(self.generate_button, 1)
+        generate_row.addSpacing(4)
+        generate_row.addWidget(self.variations_label)
+        generate_row.addWidget(self.variations_spin)
+        footer_column.addLayout(generate_row)
         footer_column.addWidget(self.generate_message)
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -502,6 +568,7 @@ class ComposePanel(QWidget):
         for slot in self.all_slots:
             slot.changed.connect(self.on_field_changed)
         self.swap_button.clicked.connect(self.on_swap_button_clicked)
+        self.variations_spin.valueChanged.connect(self.on_variations_spin_value_changed)
         self.generate_button.clicked.connect(self.on_generate_button_clicked)
         self.refresh_balance_button.clicked.connect(self.refresh_balance)
         self.generate_shortcuts: list[QShortcut] = []
@@ -596,20 +663,82 @@ class ComposePanel(QWidget):
         self.prompt_edit.setFocus()
         self._update()
 
+    @property
+    def variations(self) -> int:
+        """How many takes Generate makes (1 to 8)."""
+        return self.variations_spin.value()
+
+    def set_variations(self, count: int) -> None:
+        """Choose how many takes Generate makes (clamped to 1-8)."""
+        self.variations_spin.setValue(count)
+
+    def spending_cap(self) -> SpendingCap | None:
+        """The daily spending cap set in Settings, counted on this session's tasks."""
+        if self._spending_cap is not None:
+            return self._spending_cap()
+        settings = getattr(self.window(), "settings", None)
+        if not isinstance(settings, Settings):
+            return None
+        return self._controller.spending_cap(settings)
+
+    def variations_journal_dir(self) -> Path | None:
+        """Where a variations batch keeps its journal (None: in memory only)."""
+        if self._journal_dir is not None:
+            return self._journal_dir
+        from veo_desktop.ui.session import Session
+
+        session = getattr(self.window(), "session", None)
+        return journal_dir(session.paths.data_dir) if isinstance(session, Session) else None
+
     def generate(self) -> bool:
-        """Submit the form as it is, when it is valid; True when a submission started."""
-        if not self._valid or self._submitting or self._cooling:
+        """Act on Generate when the form is valid; True when it went ahead.
+
+        One take is submitted at once, or after a "Generate anyway" when it would pass the
+        daily spending cap. More than one take (:attr:`variations`) checks the images, then
+        opens the variations confirmation, which sends them.
+        """
+        if not self._valid or self._submitting or self._cooling or self.cap_question is not None:
             return False
         request = self.current_request()
         if request.problems():
             return False
-        self._submitting = True
-        self._server_problem = None
-        self._submit_slots = self._image_sources()
-        self.generate_message.show_message("Submitting…", Tone.HINT)
-        self._update()
-        self._submit_job = asyncio.ensure_future(self._submit(request))
+        count = self.variations
+        if count > 1:
+            dialog = self.variations_dialog
+            if dialog is not None and dialog.isVisible():
+                dialog.raise_()
+                dialog.activateWindow()
+                return False
+            self._check_then_confirm(request, count)
+            return True
+        cap = self.spending_cap()
+        question = cap.check(request.price) if cap is not None else None
+        if question is not None:
+            self._ask_over_cap(request, question)
+            return True
+        self._send(request)
         return True
+
+    def use_frame(self, which: str, path: Path) -> None:
+        """Put the picture at ``path`` (a frame grabbed from a video) into a frame slot.
+
+        Switches the type to first and last frames and takes the file like a dropped one:
+        prepared, then hosted through the session's image hosting, with the slot showing
+        the progress and any problem.
+
+        Args:
+            which: ``"first"`` or ``"last"``.
+            path: a local image file (a PNG).
+
+        Raises:
+            ValueError: ``which`` names no frame slot.
+        """
+        if which not in FRAME_SLOTS:
+            raise ValueError(f"which must be one of {FRAME_SLOTS}, not {which!r}")
+        self._select(self.type_selector, str(GenerationType.FRAMES))
+        slot = self.first_slot if which == "first" else self.last_slot
+        slot.load(Path(path))
+        slot.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def refresh_balance(self) -> None:
         """Ask APIXO for the balance now (the cost line updates when it answers)."""
@@ -621,9 +750,11 @@ class ComposePanel(QWidget):
         """Stop uploads and checks under way (the window is closing)."""
         for slot in self.all_slots:
             slot.cancel()
-        for job in (self._balance_job,):
+        for job in (self._balance_job, self._check_job):
             if job is not None and not job.done():
                 job.cancel()
+        if self.cap_question is not None:
+            self.cap_question.reject()
 
     async def wait_submitted(self) -> None:
         """Wait for a submission under way (tests, and the window before closing)."""
@@ -671,6 +802,26 @@ class ComposePanel(QWidget):
     def on_generate_button_clicked(self) -> None:
         self.generate()
 
+    def on_variations_spin_value_changed(self, _value: int) -> None:
+        self._update_generate_label()
+        self._update_cost_line()
+
+    def on_variations_dialog_submitted(self, records: list[TaskRecord]) -> None:
+        if not records:
+            return
+        total = sum((record.price for record in records), Decimal("0"))
+        self.generate_message.show_message(
+            f"Submitted {len(records)} take{'s' if len(records) != 1 else ''} "
+            f"({format_money(total)}). Follow them in the task list.",
+            Tone.OK,
+        )
+        self.submitted.emit(records[0])
+        self.variations_submitted.emit(records)
+
+    def on_variations_dialog_finished(self, _result: int) -> None:
+        if self.sender() is self.variations_dialog:
+            self.variations_dialog = None
+
     def on_cooldown_timeout(self) -> None:
         self._cooling = False
         self._update()
@@ -699,6 +850,94 @@ class ComposePanel(QWidget):
         return slot if slot.url == url else None
 
     # -- internals ----------------------------------------------------------------------
+
+    def _send(self, request: GenerationRequest) -> None:
+        self._submitting = True
+        self._server_problem = None
+        self._submit_slots = self._image_sources()
+        self.generate_message.show_message("Submitting…", Tone.HINT)
+        self._update()
+        self._submit_job = asyncio.ensure_future(self._submit(request))
+
+    def _ask_over_cap(self, request: GenerationRequest, question: str) -> None:
+        """Ask before passing the daily cap (``open()``; nothing is sent unless confirmed)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "Over your daily spending cap", question, parent=self
+        )
+        box.setObjectName("composeCapQuestion")
+        go = box.addButton(
+            f"Generate anyway \u2013 {format_money(request.price)}",
+            QMessageBox.ButtonRole.AcceptRole,
+        )
+        go.setObjectName("confirmOverCapButton")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+
+        def answered(_result: int) -> None:
+            # However the box closes (a button, Escape, the window closing), once.
+            if self.cap_question is not box:
+                return
+            self.cap_question = None
+            self._update()
+            if box.clickedButton() is not go:
+                self.generate_message.show_message("Nothing was sent.", Tone.HINT)
+            elif request != self.current_request() or not self._valid or self._submitting:
+                self.generate_message.show_message(
+                    "The form changed while asking; nothing was sent. Press Generate again.",
+                    Tone.HINT,
+                )
+            else:
+                self._send(request)
+
+        box.finished.connect(answered)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.cap_question = box
+        self._update()
+        box.open()
+
+    def _check_then_confirm(self, request: GenerationRequest, count: int) -> None:
+        """Check the images once (as a submit would), then open the variations confirmation."""
+        self._server_problem = None
+        self._submit_slots = self._image_sources()
+        if not request.image_urls:
+            self._open_variations(request, count)
+            return
+        self._submitting = True
+        self.generate_message.show_message("Checking the images…", Tone.HINT)
+        self._update()
+        self._check_job = asyncio.ensure_future(self._check_images(request, count))
+
+    async def _check_images(self, request: GenerationRequest, count: int) -> None:
+        try:
+            await self._controller.check_images(request)
+        except RequestInvalidError as error:
+            self._submitting = False
+            self.generate_message.show_message(None)
+            for problem in error.problems:
+                self.on_controller_submit_failed(problem.field, problem.message)
+            self._update()
+            return
+        except asyncio.CancelledError:
+            self._submitting = False
+            raise
+        self._submitting = False
+        self.generate_message.show_message(None)
+        self._update()
+        self._open_variations(request, count)
+
+    def _open_variations(self, request: GenerationRequest, count: int) -> None:
+        dialog = open_variations(
+            self._controller,
+            request,
+            count,
+            journal_dir=self.variations_journal_dir(),
+            spending_cap=self.spending_cap(),
+            parent=self.window(),
+        )
+        dialog.submitted.connect(self.on_variations_dialog_submitted)
+        dialog.finished.connect(self.on_variations_dialog_finished)
+        self.variations_dialog = dialog
 
     async def _submit(self, request: GenerationRequest) -> None:
         try:
@@ -773,7 +1012,7 @@ class ComposePanel(QWidget):
             SlotState.BUSY not in (self.first_slot.state, self.last_slot.state)
             and (self.first_slot.state, self.last_slot.state) != (SlotState.EMPTY,) * 2
         )
-        busy = self._submitting or self._cooling
+        busy = self._submitting or self._cooling or self.cap_question is not None
         self.generate_button.setEnabled(valid and not busy)
         if not self._submitting and not (self.generate_message.tone is Tone.OK and self._cooling):
             self._show_generate_hint(valid)
@@ -867,22 +1106,49 @@ class ComposePanel(QWidget):
         )
         self.prompt_edit.mark_over_limit(MAX_PROMPT_LENGTH)
 
+    def _update_generate_label(self) -> None:
+        count = self.variations
+        # More than one take opens the confirmation first (hence the ellipsis); the count
+        # is right beside the button and on the cost line.
+        self.generate_button.setText("Generate" if count == 1 else "Generate…")
+        self.generate_button.setAccessibleName(
+            "Generate" if count == 1 else f"Generate {count} variations"
+        )
+        self.generate_button.setAccessibleDescription(
+            "Submit this video to APIXO (Ctrl+Enter); it is billed when APIXO accepts it"
+            if count == 1
+            else f"Show the {count} takes, their total and the balance before sending them"
+        )
+
     def _update_cost_line(self) -> None:
         mode = str(self.mode_selector.currentData())
         price = PRICES.get(mode, Decimal("0"))
+        count = self.variations
+        total = price * count
         if not self._balance_known:
             balance = "balance …"
         elif self._balance is None:
             balance = "balance unknown"
         else:
             balance = f"balance {format_money(self._balance)}"
-        text = f"Generate · {format_money(price)} · {balance}"
-        low = self._balance is not None and self._balance < price
-        if low:
-            text += " (not enough)"
-        self.cost_line.setText(text)
+        low = self._balance is not None and self._balance < total
+        short = f"{format_money(total)} · {balance}" + (" (not enough)" if low else "")
+        if count == 1:
+            self.cost_line.set_texts(f"Generate · {short}", short)
+        else:
+            self.cost_line.set_texts(
+                f"Generate {count} variations · {short}",
+                f"{count} variations · {short}",
+                f"{count} takes · {short}",
+                short,
+            )
+        cost = (
+            f"This video costs {format_money(price)}"
+            if count == 1
+            else f"{count} videos of {format_money(price)} each cost {format_money(total)}"
+        )
         self.cost_line.setToolTip(
-            f"This video costs {format_money(price)} when APIXO accepts it."
+            f"{cost} when APIXO accepts {'it' if count == 1 else 'them'}."
             + (" The balance is lower than that." if low else "")
         )
         self.cost_line.setAccessibleDescription(self.cost_line.toolTip())

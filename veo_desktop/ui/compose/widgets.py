@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from veo_desktop.ui import style
@@ -109,3 +109,42 @@ class CollapsibleSection(QWidget):
     def on_toggle_toggled(self, checked: bool) -> None:
         self.toggle.setArrowType(Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow)
         self.content.setVisible(checked)
+
+
+class FittingLabel(QLabel):
+    """One line that says as much as its width allows.
+
+    Given texts from the fullest to the shortest (:meth:`set_texts`), it shows the first one
+    that fits and picks again when resized; the fullest is kept for screen readers and the
+    tooltip's owner (:attr:`full_text`). The shortest one decides the minimum width.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts: tuple[str, ...] = ("",)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    @property
+    def full_text(self) -> str:
+        """The fullest text (what the label says when there is room)."""
+        return self._texts[0]
+
+    def set_texts(self, *texts: str) -> None:
+        """Say the first of ``texts`` that fits (fullest first; at least one)."""
+        self._texts = texts or ("",)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        metrics = self.fontMetrics()
+        room = self.contentsRect().width()
+        chosen = next(
+            (text for text in self._texts if metrics.horizontalAdvance(text) <= room),
+            self._texts[-1],
+        )
+        if chosen != self.text():
+            self.setText(chosen)
