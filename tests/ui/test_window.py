@@ -167,7 +167,7 @@ def test_menus_carry_the_shortcuts(
     assert shortcuts["newPromptAction"] == [QKeySequence(QKeySequence.StandardKey.New).toString()]
     assert shortcuts["settingsAction"]
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Edit", "&View", "&Task", "&Help"]
+    assert menus == ["&File", "&Edit", "&View", "&Prompts", "&Task", "&Help"]
     window.task_menu.aboutToShow.emit()
     assert [a.objectName() for a in window.task_menu.actions() if a.objectName()]
 
@@ -259,9 +259,58 @@ def test_every_control_of_compose_welcome_and_status_has_a_name_and_description(
                 if not widget.accessibleName() or not widget.accessibleDescription():
                     missing.append(f"{type(widget).__name__}({widget.objectName()!r})")
     assert not missing
-    for name in ("balanceLabel", "apiStatusLabel", "activeTasksLabel", "spendTodayLabel"):
+    for name in (
+        "balanceLabel",
+        "apiStatusLabel",
+        "activeTasksLabel",
+        "spendTodayLabel",
+        "spendSessionLabel",
+    ):
         label = window.findChild(QWidget, name)
         assert label is not None and label.accessibleName()
+
+
+def test_the_creative_actions_are_in_the_menus(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    assert not window.prompts_menu.isEnabled() and not window.restore_action.isEnabled()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    wait_started(qtbot, window)
+    assert window.prompts_menu.isEnabled() and window.restore_action.isEnabled()
+    shortcuts = {a.objectName(): a.shortcut().toString() for a in window.actions()}
+    assert shortcuts["showTasksAction"] == "Ctrl+1"
+    assert shortcuts["showHistoryAction"] == "Ctrl+2"
+    assert (
+        shortcuts["restoreSettingsAction"] == QKeySequence(QKeySequence.StandardKey.Open).toString()
+    )
+    names = [a.objectName() for a in window.prompts_menu.actions() if not a.isSeparator()]
+    assert names == ["showHistoryAction", "saveTemplateAction", "", "manageTemplatesAction"]
+    window.use_template_menu.aboutToShow.emit()
+    (empty,) = window.use_template_menu.actions()
+    assert empty.text() == "No saved prompts yet" and not empty.isEnabled()
+    window.task_menu.aboutToShow.emit()
+    in_task_menu = {a.objectName() for a in window.task_menu.actions()}
+    assert {
+        "extendAction",
+        "draftToFinalAction",
+        "compareAction",
+        "useFirstFrameAction",
+        "useLastFrameAction",
+    } <= in_task_menu
+    workspace = window.workspace
+    assert workspace is not None
+    assert [workspace.middle.tabText(i) for i in range(2)] == ["&Tasks", "&Prompts"]
+    window.show_history_action.trigger()
+    assert workspace.middle.currentWidget() is window.history_panel
+    window.show_tasks_action.trigger()
+    assert workspace.middle.currentWidget() is window.task_panel
+    preview = window.preview_panel
+    assert preview is not None
+    button = preview.frame_button
+    assert button.accessibleName() == "Use frame" and button.accessibleDescription()
+    assert not button.isEnabled()  # nothing previewed yet
 
 
 def test_closing_keeps_the_window_size_for_next_time(

@@ -1,4 +1,4 @@
-"""The command line: ``veo-desktop generate|status|list|resume|balance`` (no Qt)."""
+"""The command line: ``veo-desktop generate|extend|status|list|resume|balance`` (no Qt)."""
 
 from veo_desktop.cli.args import ExitCode, is_cli_invocation
 from veo_desktop.cli.commands import main

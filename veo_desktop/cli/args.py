@@ -11,7 +11,7 @@ from typing import NoReturn
 from veo_desktop import __version__
 
 PROG = "veo-desktop"
-COMMANDS = ("generate", "status", "list", "resume", "balance")
+COMMANDS = ("generate", "extend", "status", "list", "resume", "balance")
 #: Flags that mean "the command line" even without a subcommand.
 CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
@@ -54,10 +54,36 @@ environment:
 exit codes:
   0  success
   1  a local problem (another Veo Desktop uses the data folder, a file cannot be written)
-  2  invalid input; nothing was sent
+  2  invalid input (or past the daily spending cap set in the app); nothing was sent
   3  an API or network error
   4  the task failed (its failCode is shown), expired or was lost
   5  the submission is uncertain: check your APIXO dashboard before submitting again
+  A batch exits with its worst outcome: 5 if any item is uncertain, else 3 if any was
+  refused or not sent, else (with --wait) 4 if any task failed.
+"""
+
+BATCH_HELP = """\
+batch files (generate --batch FILE):
+  .csv   a header row naming the columns, then one request per row:
+           prompt,mode,type,aspect,image,seed,watermark
+           "A red fox in fresh snow",fast,text,16:9,,42,
+           "The same fox at dusk",quality,frames,9:16,https://example.com/a.png,,
+         type is text, frames or reference; image holds URLs separated by ";".
+  .jsonl one JSON object per line, with the same names or APIXO's
+         ({"prompt": "...", "mode": "quality", "aspect_ratio": "9:16"}); a line with
+         "taskId" extends that APIXO task.
+  Every row is checked before anything is sent: a bad row is reported with its line
+  number and nothing is sent. The price of the whole batch is shown first. Progress is
+  kept in a journal in the data folder: if the command is stopped (Ctrl-C, a crash, a
+  closed laptop), run the same command again and only the items that were never sent
+  are sent; nothing is paid twice. The task ids are printed one a line.
+"""
+
+EXTEND_HELP = """\
+APIXO extends a finished Veo 3.1 video (not an extension) for about 24 hours after it
+was made. TASK is one of this app's task ids (or its first letters) or an APIXO task id.
+A task past its window is refused here (exit 2, nothing sent); when APIXO itself no
+longer holds the video it answers TASKID_ERROR (exit 3, nothing charged).
 """
 
 
@@ -136,20 +162,29 @@ def build_parser() -> argparse.ArgumentParser:
     generate = sub.add_parser(
         "generate",
         parents=shared,
-        help="submit a video (prints the task id)",
-        description="Submit a Veo 3.1 video. Prints the task id; with --wait, follows the "
-        "task to the end and downloads the video. Fast costs $0.20, quality $1.50.",
+        help="submit a video, or a batch of them from a file (prints the task ids)",
+        description="Submit a Veo 3.1 video (--prompt), or one per row of a CSV or JSONL "
+        "file (--batch). Prints the task id(s); with --wait, follows the tasks to the end "
+        "and downloads the videos. Fast costs $0.20, quality $1.50.",
+        epilog=BATCH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    generate.add_argument("--prompt", required=True, metavar="TEXT", help="what the video shows")
-    generate.add_argument("--mode", choices=("fast", "quality"), default="fast")
+    what = generate.add_mutually_exclusive_group(required=True)
+    what.add_argument("--prompt", metavar="TEXT", help="what the video shows")
+    what.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="a .csv or .jsonl file with one request per row (see below); every row is "
+        "checked before anything is sent, and a stopped batch resumes when run again",
+    )
+    generate.add_argument("--mode", choices=("fast", "quality"), help="default fast")
     generate.add_argument(
         "--type",
         choices=tuple(TYPES),
-        default="text",
-        help="text: from the prompt; frames: animate a first (and last) frame; "
+        help="text (default): from the prompt; frames: animate a first (and last) frame; "
         "reference: from 1-3 reference images (fast, 16:9 only)",
     )
-    generate.add_argument("--aspect", choices=("16:9", "9:16", "auto"), default="16:9")
+    generate.add_argument("--aspect", choices=("16:9", "9:16", "auto"), help="default 16:9")
     generate.add_argument(
         "--image",
         action="append",
@@ -160,11 +195,39 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, metavar="N", help="a seed for reproducibility")
     generate.add_argument("--watermark", metavar="TEXT", help="a watermark text")
     generate.add_argument(
-        "--wait", action="store_true", help="follow the task to the end and download the video"
+        "--wait", action="store_true", help="follow the task(s) to the end and download the videos"
     )
     generate.add_argument(
-        "--output", metavar="FILE", help="with --wait: also copy the video to FILE"
+        "--output", metavar="FILE", help="with --wait: also copy the video to FILE (not --batch)"
     )
+    _over_cap(generate)
+
+    extend = sub.add_parser(
+        "extend",
+        parents=shared,
+        help="continue a finished video with a new prompt (prints the task id)",
+        description="Extend a finished Veo 3.1 video with a new prompt (veo-3-1-extend). "
+        "Prints the new task id; with --wait, follows it to the end and downloads the "
+        "video. Fast costs $0.20, quality $1.50.",
+        epilog=EXTEND_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    extend.add_argument(
+        "task",
+        metavar="TASK",
+        help="the video to extend: a task id of this app (or its first letters) or APIXO's",
+    )
+    extend.add_argument(
+        "--prompt", required=True, metavar="TEXT", help="what happens next in the video"
+    )
+    extend.add_argument("--mode", choices=("fast", "quality"), default="fast")
+    extend.add_argument("--seed", type=int, metavar="N", help="a seed for reproducibility")
+    extend.add_argument("--watermark", metavar="TEXT", help="a watermark text")
+    extend.add_argument(
+        "--wait", action="store_true", help="follow the task to the end and download the video"
+    )
+    extend.add_argument("--output", metavar="FILE", help="with --wait: also copy the video to FILE")
+    _over_cap(extend)
 
     status = sub.add_parser(
         "status",
@@ -187,6 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("balance", parents=shared, help="show the APIXO balance of the key")
     return parser
+
+
+def _over_cap(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--over-cap",
+        action="store_true",
+        help="submit even when it passes the daily spending cap set in the app's Settings "
+        "(without it, such a submission is refused and nothing is sent)",
+    )
 
 
 def is_cli_invocation(args: Sequence[str]) -> bool:

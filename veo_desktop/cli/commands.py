@@ -1,4 +1,4 @@
-"""``veo-desktop generate|status|list|resume|balance``: the same engine and store as the window.
+"""``veo-desktop generate|extend|status|list|resume|balance``: the engine and store of the window.
 
 Results go to stdout (task ids, file paths, tables); everything else (progress, hints,
 errors) to stderr, errors in one line. The API key comes from ``APIXO_API_KEY`` or the
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import httpx
 
@@ -26,10 +26,16 @@ from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.errors import (
     ApixoError,
     AuthenticationError,
+    ExtendSourceError,
     PermissionDeniedError,
     SubmissionUncertainError,
 )
-from veo_desktop.api.models import GenerationRequest, RequestInvalidError
+from veo_desktop.api.models import (
+    AnyRequest,
+    ExtendRequest,
+    GenerationRequest,
+    RequestInvalidError,
+)
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
 from veo_desktop.cli.args import API_KEY_ENV, BASE_URL_ENV, TYPES, ExitCode, build_parser
@@ -41,6 +47,7 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings
+from veo_desktop.core.spending import SpendingCap
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.storage.store import StoreError, TaskStore
 
@@ -48,6 +55,8 @@ if TYPE_CHECKING:
     from veo_desktop.sim import SimulatorThread
 
 log = logging.getLogger(__name__)
+
+R = TypeVar("R", GenerationRequest, ExtendRequest)
 
 IMAGE_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=60.0, pool=10.0)
 #: A person at a terminal waits ~2 s for an unreachable API, not ~8 s; polls retry anyway.
@@ -78,6 +87,8 @@ class Context:
     out: TextIO
     err: TextIO
     simulator: SimulatorThread | None = None
+    #: The API client while an engine is open (for free reads such as a task's status).
+    client: ApixoClient | None = None
 
     @property
     def interactive(self) -> bool:
@@ -99,9 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"veo-desktop: error: {one_line(str(error))}", file=err, flush=True)
         return int(error.code)
     except KeyboardInterrupt:
+        batch = (
+            " Run the same command again to send the rest of the batch."
+            if getattr(args, "batch", None)
+            else ""
+        )
         print(
             "\nveo-desktop: stopped. Unfinished tasks continue with `veo-desktop resume` "
-            "(or in the window).",
+            f"(or in the window).{batch}",
             file=err,
             flush=True,
         )
@@ -113,7 +129,15 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
     try:
         command = args.command
         if command == "generate":
+            if getattr(args, "batch", None) is not None:
+                from veo_desktop.cli.creative import generate_batch
+
+                return await generate_batch(ctx)
             return await generate(ctx)
+        if command == "extend":
+            from veo_desktop.cli.creative import extend
+
+            return await extend(ctx)
         if command == "status":
             return await status(ctx)
         if command == "list":
@@ -204,10 +228,12 @@ def _base_url(ctx: Context) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _engine(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]:
+async def engine_for(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]:
+    """A started engine on the data folder (polling and downloading with ``resume``)."""
     api_key = _api_key(ctx)
     base_url = _base_url(ctx)
     client = ApixoClient(api_key, base_url=base_url, read_retry=CLI_READ_RETRY)
+    ctx.client = client
     try:
         store = _open_store(ctx)
         try:
@@ -230,6 +256,7 @@ async def _engine(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]:
         finally:
             store.close()
     finally:
+        ctx.client = None
         await client.aclose()
 
 
@@ -246,38 +273,24 @@ def _open_store(ctx: Context) -> TaskStore:
 async def generate(ctx: Context) -> ExitCode:
     """Submit one video; with ``--wait`` follow it, download it, copy it to ``--output``."""
     args = ctx.args
-    output = _output_path(args)
+    output = output_path(args)
     request = GenerationRequest(
         prompt=args.prompt,
-        mode=args.mode,
-        generation_type=TYPES[args.type],
-        aspect_ratio=args.aspect,
+        mode=args.mode or "fast",
+        generation_type=TYPES[args.type or "text"],
+        aspect_ratio=args.aspect or "16:9",
         image_urls=tuple(_stand_in(value) for value in args.image),
         seed=args.seed,
         watermark=args.watermark,
     )
-    _check(request)  # every rule but the images' reachability, before anything is uploaded
+    check_request(request)  # every rule but the images' reachability, before any upload
     if args.image:
-        request = _check(request.replace(image_urls=tuple(await _image_urls(ctx, args.image))))
+        urls = tuple(await _image_urls(ctx, args.image))
+        request = check_request(request.replace(image_urls=urls))
 
-    async with _engine(ctx, resume=args.wait) as engine:
-        created: list[str] = []
-        unsubscribe = engine.subscribe(
-            lambda r: created.append(r.local_id) if r.state is TaskState.SUBMITTING else None
-        )
-        try:
-            record = await engine.submit(request)
-        except SubmissionUncertainError as error:
-            for local_id in created:
-                print(local_id, file=ctx.out, flush=True)
-            raise CliError(ExitCode.UNCERTAIN, str(error)) from error
-        except ApixoError as error:
-            raise CliError(ExitCode.API, str(error)) from error
-        except StoreError as error:
-            raise CliError(ExitCode.LOCAL, f"{error} Nothing was sent.") from error
-        finally:
-            unsubscribe()
-        print(record.local_id, file=ctx.out, flush=True)
+    async with engine_for(ctx, resume=args.wait) as engine:
+        check_cap(ctx, engine, request.price)
+        record = await submit_one(ctx, engine, request)
         ctx.say(
             f"Submitted: task {record.short_id} (APIXO {record.apixo_task_id}), "
             f"{record.mode} ${record.price:.2f}."
@@ -294,12 +307,58 @@ async def generate(ctx: Context) -> ExitCode:
                     f"{record.short_id}`; `veo-desktop resume` downloads it when it is done."
                 )
             return ExitCode.OK
-        final = await _follow(ctx, engine, [record.local_id])
+        final = await follow(ctx, engine, [record.local_id])
         done = final[record.local_id]
-    return _report_one(ctx, done, output)
+    return report_one(ctx, done, output)
 
 
-def _output_path(args: argparse.Namespace) -> Path | None:
+async def submit_one(
+    ctx: Context, engine: TaskEngine, request: AnyRequest, *, parent_id: str | None = None
+) -> TaskRecord:
+    """Submit through the engine and print the new task's id (stdout).
+
+    Raises:
+        CliError: uncertain (5, the row's id printed first), refused (3), not saved (1).
+        ExtendSourceError: APIXO cannot extend the source (the caller explains it).
+    """
+    created: list[str] = []
+    unsubscribe = engine.subscribe(
+        lambda r: created.append(r.local_id) if r.state is TaskState.SUBMITTING else None
+    )
+    try:
+        record = await engine.submit(request, parent_id=parent_id)
+    except SubmissionUncertainError as error:
+        for local_id in created:
+            print(local_id, file=ctx.out, flush=True)
+        raise CliError(ExitCode.UNCERTAIN, str(error)) from error
+    except ExtendSourceError:
+        raise
+    except ApixoError as error:
+        raise CliError(ExitCode.API, str(error)) from error
+    except StoreError as error:
+        raise CliError(ExitCode.LOCAL, f"{error} Nothing was sent.") from error
+    finally:
+        unsubscribe()
+    print(record.local_id, file=ctx.out, flush=True)
+    return record
+
+
+def check_cap(ctx: Context, engine: TaskEngine, price: Decimal) -> None:
+    """Refuse (exit 2) a submission past the daily spending cap set in the app's Settings,
+    unless ``--over-cap`` was given: a command line cannot ask first."""
+    question = SpendingCap.from_settings(ctx.settings, engine).check(price)
+    if question is None or getattr(ctx.args, "over_cap", False):
+        return
+    reason = question.removesuffix("Submit anyway?").strip()
+    raise CliError(
+        ExitCode.INVALID,
+        f"{reason} Nothing was sent; add --over-cap to submit anyway, or change the cap in "
+        "the app's Settings.",
+    )
+
+
+def output_path(args: argparse.Namespace) -> Path | None:
+    """``--output`` checked before anything is sent (it needs ``--wait`` and a folder)."""
     if not args.output:
         return None
     output = Path(args.output).expanduser()
@@ -317,7 +376,8 @@ def _stand_in(value: str) -> str:
     return value if looks_like_url(value) else "https://local-file.invalid/image.png"
 
 
-def _check(request: GenerationRequest) -> GenerationRequest:
+def check_request(request: R) -> R:
+    """``request`` when it keeps every rule; else exit 2, nothing sent."""
     try:
         return request.validated()
     except RequestInvalidError as error:
@@ -358,7 +418,8 @@ async def _image_urls(ctx: Context, values: list[str]) -> list[str]:
     return urls
 
 
-def _report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:
+def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:
+    """Print a finished task's file(s) (copied to ``output``); its exit code."""
     if record.state is TaskState.SUCCEEDED:
         files = [Path(f) for f in record.files]
         if output is not None:
@@ -368,10 +429,11 @@ def _report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCo
         return ExitCode.OK
     if record.state is TaskState.UNCERTAIN:
         raise CliError(ExitCode.UNCERTAIN, record.note or "The submission is uncertain.")
-    raise CliError(ExitCode.FAILED, _failure(record))
+    raise CliError(ExitCode.FAILED, failure_text(record))
 
 
-def _failure(record: TaskRecord) -> str:
+def failure_text(record: TaskRecord) -> str:
+    """Why a task ended without a video, in one line."""
     if record.state is TaskState.FAILED:
         return f"Task {record.short_id} failed: {record.fail_code}: {record.fail_message}"
     if record.state is TaskState.REJECTED:
@@ -399,7 +461,7 @@ def _copy_out(files: list[Path], output: Path) -> list[Path]:
     return copies
 
 
-async def _follow(ctx: Context, engine: TaskEngine, local_ids: list[str]) -> dict[str, TaskRecord]:
+async def follow(ctx: Context, engine: TaskEngine, local_ids: list[str]) -> dict[str, TaskRecord]:
     """Wait until every task is no longer active, showing progress on a terminal."""
     progress = Progress(engine, local_ids, ctx.err, enabled=ctx.interactive)
     progress.start()
@@ -462,7 +524,7 @@ async def status(ctx: Context) -> ExitCode:
 async def _engine_or_none(ctx: Context) -> AsyncIterator[TaskEngine | None]:
     """An engine without polling, or None when another process holds the data folder."""
     try:
-        async with _engine(ctx, resume=False) as engine:
+        async with engine_for(ctx, resume=False) as engine:
             yield engine
     except CliError as error:
         if error.code is not ExitCode.LOCAL or "Another Veo Desktop" not in str(error):
@@ -505,11 +567,11 @@ def list_tasks(ctx: Context) -> ExitCode:
 
 async def resume(ctx: Context) -> ExitCode:
     """Follow every unfinished task to the end, downloading finished videos."""
-    async with _engine(ctx, resume=True) as engine:
+    async with engine_for(ctx, resume=True) as engine:
         active = [r.local_id for r in engine.tasks(include_hidden=True) if r.is_active]
         if active:
             ctx.say(f"Following {len(active)} unfinished task(s)...")
-            final = await _follow(ctx, engine, active)
+            final = await follow(ctx, engine, active)
         else:
             final = {}
             ctx.say("No unfinished tasks.")
@@ -530,7 +592,7 @@ def _summary(record: TaskRecord) -> str:
         return f"{record.short_id} succeeded: {', '.join(record.files)}"
     if record.state is TaskState.UNCERTAIN:
         return f"{record.short_id} uncertain"
-    return _failure(record)
+    return failure_text(record)
 
 
 async def balance(ctx: Context) -> ExitCode:

@@ -1,9 +1,15 @@
-"""The main window: Compose | Tasks | Preview in splitters, menus, status bar, demo banner.
+"""The main window: Compose | Tasks and Prompts | Preview in splitters, menus, status bar,
+demo banner.
 
 Without a key the window shows the welcome panel; with one (or in demo mode) it opens a
 :class:`~veo_desktop.ui.session.Session` and builds the workspace for it. Closing the window
 emits :attr:`MainWindow.closed`; whoever runs the loop then awaits :meth:`MainWindow.aclose`,
 which cancels work, closes the HTTP clients and leaves the store consistent.
+
+The creative workflow is wired here: the prompt history and saved prompts beside the task
+list (and in the Prompts menu), a still from the preview into the composer's frame slots,
+one of our videos (or its ``.json``) dropped anywhere restoring its settings, and at
+start-up a non-blocking offer to send the rest of a batch that was stopped.
 """
 
 from __future__ import annotations
@@ -11,13 +17,36 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QEvent, QMetaObject, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent, QResizeEvent
+import shiboken6
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QMetaObject,
+    QMimeData,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+    QPaintEvent,
+    QResizeEvent,
+    QTextCursor,
+)
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -26,6 +55,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,13 +77,19 @@ from veo_desktop.ui.welcome import WelcomePanel
 if TYPE_CHECKING:
     # The workspace's modules (engine, HTTP, QtMultimedia, video decoding) load when the
     # first session opens, so the window itself paints early.
+    from veo_desktop.api.models import AnyRequest, ExtendRequest
     from veo_desktop.core.records import TaskRecord
     from veo_desktop.core.secrets import KeyStore
     from veo_desktop.core.settings import Settings
+    from veo_desktop.core.sidecar import RestoredSettings
+    from veo_desktop.core.spending import SpendingCap
     from veo_desktop.ui.compose.panel import ComposePanel
+    from veo_desktop.ui.extend_dialog import ExtendDialog
+    from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.notifications import TaskNotifier
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
+    from veo_desktop.ui.tasks.batch_offer import BatchOffer
     from veo_desktop.ui.tasks.panel import TaskPanel
 
 log = logging.getLogger(__name__)
@@ -63,6 +99,19 @@ DEMO_BANNER_TEXT = "Demo: simulated API, no charges"
 #: Wait this long for a submission under way before closing (its answer holds a task id).
 CLOSE_SUBMIT_GRACE = 15.0
 _WINDOW_STATE_KEY = "window"
+#: Files whose settings a drop on the window restores: our videos and their sidecars.
+RESTORABLE_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".json"})
+
+
+def restorable_file(mime: QMimeData) -> Path | None:
+    """The one local video or ``.json`` file a drag carries, if that is what it carries."""
+    if not mime.hasUrls():
+        return None
+    urls = [url for url in mime.urls() if url.isValid()]
+    if len(urls) != 1 or not urls[0].isLocalFile():
+        return None
+    path = Path(urls[0].toLocalFile())
+    return path if path.suffix.lower() in RESTORABLE_SUFFIXES else None
 
 
 class DemoBanner(QFrame):
@@ -148,10 +197,24 @@ class MessagePage(QWidget):
 
 
 class Workspace(QWidget):
-    """Compose | Tasks | Preview for one session."""
+    """Compose | Tasks and Prompts (tabs) | Preview for one session.
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    Args:
+        session: the open session.
+        spending_cap: returns the daily spending cap in effect (paid actions ask first).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        *,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
+    ) -> None:
+        from veo_desktop.core.batch import journal_dir
+        from veo_desktop.core.templates import TemplateStore
         from veo_desktop.ui.compose.panel import ComposePanel
+        from veo_desktop.ui.history_panel import HistoryPanel
         from veo_desktop.ui.preview.panel import PreviewPanel
         from veo_desktop.ui.tasks.panel import TaskPanel
         from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -159,21 +222,41 @@ class Workspace(QWidget):
         super().__init__(parent)
         self.setObjectName("workspace")
         self.thumbnails = ThumbnailCache(session.paths.cache_dir / "thumbnails", parent=self)
-        self.compose_panel = ComposePanel(session.controller, session.uploader)
-        self.task_panel = TaskPanel(session.controller, thumbnails=self.thumbnails)
-        self.preview_panel = PreviewPanel()
+        self.compose_panel = ComposePanel(
+            session.controller,
+            session.uploader,
+            spending_cap=spending_cap,
+            journal_dir=journal_dir(session.paths.data_dir),
+        )
+        self.task_panel = TaskPanel(
+            session.controller, thumbnails=self.thumbnails, spending_cap=spending_cap
+        )
+        self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
+        self.history_panel = HistoryPanel(session.controller, self.templates)
+        self.preview_panel = PreviewPanel(frames_dir=session.paths.cache_dir / "frames")
+        # The task list and the prompt history share the middle column, as tabs.
+        self.task_panel.title_label.hide()
+        self.middle = QTabWidget(self)
+        self.middle.setObjectName("middleTabs")
+        self.middle.setDocumentMode(True)
+        self.middle.setAccessibleName("Tasks and prompts")
+        self.middle.addTab(self.task_panel, "&Tasks")
+        self.middle.addTab(self.history_panel, "&Prompts")
+        self.middle.setTabToolTip(0, "Your videos, newest first; extensions under their source")
+        self.middle.setTabToolTip(1, "Recent prompts and saved prompts with blanks to fill in")
+        self.history_panel.setContentsMargins(0, 6, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setHandleWidth(1)
         for panel, stretch in (
             (self.compose_panel, 0),
-            (self.task_panel, 3),
+            (self.middle, 3),
             (self.preview_panel, 2),
         ):
             self.splitter.addWidget(panel)
             self.splitter.setStretchFactor(self.splitter.indexOf(panel), stretch)
-        self.task_panel.setContentsMargins(10, 8, 8, 6)
+        self.middle.setContentsMargins(10, 8, 8, 6)
         self.preview_panel.setContentsMargins(8, 8, 10, 6)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -182,6 +265,12 @@ class Workspace(QWidget):
         self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
         self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
+
+    def show_tasks(self) -> None:
+        self.middle.setCurrentWidget(self.task_panel)
+
+    def show_history(self) -> None:
+        self.middle.setCurrentWidget(self.history_panel)
 
     def restore_sizes(self, state: QByteArray) -> None:
         """Use the splitter sizes the person left last time."""
@@ -199,6 +288,7 @@ class Workspace(QWidget):
         """Stop uploads, playback, the clock and the thumbnail worker (the session closes)."""
         self.compose_panel.cancel()
         self.task_panel.shutdown()
+        self.history_panel.shutdown()
         self.preview_panel.shutdown()
         self.thumbnails.close()
 
@@ -256,6 +346,12 @@ class MainWindow(QMainWindow):
         self._settings_dialog: SettingsDialog | None = None
         self._notifier: TaskNotifier | None = None
         self._connections: list[QMetaObject.Connection] = []
+        self._drop_targets: list[QObject] = []
+        #: Offers to send the rest of stopped batches (shown above the task list).
+        self.batch_offers: list[BatchOffer] = []
+        #: The extend dialog opened from the history or a dropped file (while open).
+        self.extend_dialog: ExtendDialog | None = None
+        self.setAcceptDrops(True)
 
         self.banner = DemoBanner(self)
         self.banner.setVisible(False)
@@ -313,6 +409,18 @@ class MainWindow(QMainWindow):
     @property
     def preview_panel(self) -> PreviewPanel | None:
         return self.workspace.preview_panel if self.workspace else None
+
+    @property
+    def history_panel(self) -> HistoryPanel | None:
+        return self.workspace.history_panel if self.workspace else None
+
+    def spending_cap(self) -> SpendingCap | None:
+        """The daily spending cap set in Settings, over this session's tasks."""
+        if self.session is None:
+            return None
+        from veo_desktop.core.spending import SpendingCap
+
+        return SpendingCap.from_settings(self.settings, self.session.engine)
 
     @property
     def is_demo(self) -> bool:
@@ -429,12 +537,12 @@ class MainWindow(QMainWindow):
     def install_session(self, session: Session) -> None:
         """Show the workspace for an opened session and start it (recovery, balance)."""
         self.session = session
-        self.workspace = Workspace(session)
+        self.workspace = Workspace(session, spending_cap=self.spending_cap)
         self.stack.addWidget(self.workspace)
         self.stack.setCurrentWidget(self.workspace)
         self._restore_splitter()
         self.banner.setVisible(session.demo)
-        self.status.attach(session.controller)
+        self.status.attach(session.controller, started_at=time.time())
         from veo_desktop.ui.notifications import TaskNotifier
 
         self._notifier = TaskNotifier(session.controller, self, self.windowIcon(), self)
@@ -455,6 +563,17 @@ class MainWindow(QMainWindow):
             self.undo_action.triggered.connect(compose.prompt_edit.undo),
             self.redo_action.triggered.connect(compose.prompt_edit.redo),
         ]
+        workspace = self.workspace
+        workspace.history_panel.prompt_chosen.connect(self.on_history_prompt_chosen)
+        workspace.history_panel.request_chosen.connect(self.on_history_request_chosen)
+        workspace.preview_panel.frame_for_slot.connect(self.on_preview_frame_for_slot)
+        workspace.preview_panel.frame_failed.connect(self.on_preview_frame_failed)
+        workspace.task_panel.task_submitted.connect(self.on_task_panel_task_submitted)
+        # Widgets that take drops themselves (the prompt, the image slots) still let one of
+        # our videos or its .json through to the window, which restores its settings.
+        self._drop_targets = [compose.prompt_edit.viewport(), *compose.all_slots]
+        for target in self._drop_targets:
+            target.installEventFilter(self)
         where = "demo" if session.demo else _host_of(session.base_url)
         self.setWindowTitle(f"{APP_TITLE} — {where}" if where else APP_TITLE)
         self._update_actions()
@@ -466,6 +585,16 @@ class MainWindow(QMainWindow):
         session, workspace = self.session, self.workspace
         self.session = None
         self.workspace = None
+        for offer in self.batch_offers:
+            if shiboken6.isValid(offer):
+                offer.shutdown()
+        self.batch_offers = []
+        for target in self._drop_targets:
+            target.removeEventFilter(self)
+        self._drop_targets = []
+        if self.extend_dialog is not None:
+            self.extend_dialog.close()
+            self.extend_dialog = None
         if workspace is not None:
             self._save_splitter(workspace)
             workspace.shutdown()
@@ -517,6 +646,8 @@ class MainWindow(QMainWindow):
         self.start_demo()
 
     def on_compose_submitted(self, task: TaskRecord) -> None:
+        if self.workspace is not None:
+            self.workspace.show_tasks()
         if self.task_panel is not None:
             self.task_panel.select_task(task.local_id)
         self.status.showMessage(f"Submitted “{_short(task.prompt)}”", 6000)
@@ -528,6 +659,8 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"{title}: {message}", 15000)
 
     def on_notifier_activated(self, local_id: str) -> None:
+        if self.workspace is not None:
+            self.workspace.show_tasks()
         if self.task_panel is not None:
             self.task_panel.select_task(local_id)
 
@@ -561,6 +694,262 @@ class MainWindow(QMainWindow):
 
     def on_settings_dialog_settings_accepted(self, change: SettingsChange) -> None:
         self._run(self._apply_settings(change), "Applying the settings")
+
+    # -- the creative workflow -------------------------------------------------------------
+
+    def on_show_tasks_triggered(self) -> None:
+        if self.workspace is not None:
+            self.workspace.show_tasks()
+
+    def on_show_history_triggered(self) -> None:
+        if self.workspace is not None:
+            self.workspace.show_history()
+            self.workspace.history_panel.search.setFocus()
+
+    def set_compose_prompt(self, text: str) -> None:
+        """Replace the composer's prompt with ``text`` (one undo step brings the old back)."""
+        compose = self.compose_panel
+        if compose is None:
+            return
+        edit = compose.prompt_edit
+        cursor = edit.textCursor()
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        edit.setTextCursor(cursor)
+        edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def on_history_prompt_chosen(self, text: str) -> None:
+        self.set_compose_prompt(text)
+        self.status.showMessage("The prompt is in the composer (Ctrl+Z brings back yours).", 6000)
+
+    def on_history_request_chosen(self, request: AnyRequest) -> None:
+        self.use_request(request)
+
+    def use_request(self, request: AnyRequest) -> None:
+        """Fill the composer with ``request``; an extend opens the extend dialog instead."""
+        from veo_desktop.api.models import GenerationRequest
+
+        compose = self.compose_panel
+        if compose is None:
+            return
+        if isinstance(request, GenerationRequest):
+            compose.load_request(request)
+            self.status.showMessage("The composer holds those settings now.", 6000)
+        else:
+            self.open_extend_for(request)
+
+    def open_extend_for(self, request: ExtendRequest) -> ExtendDialog | None:
+        """The extend dialog for the video ``request`` continued, filled with its settings.
+
+        Without that video in the list, its prompt goes to the composer instead.
+        """
+        from veo_desktop.ui.extend_dialog import open_extend_dialog
+
+        session = self.session
+        if session is None:
+            return None
+        source = session.engine.find(request.task_id)
+        if source is None or source.is_extend or source.hidden:
+            self.set_compose_prompt(request.prompt)
+            self.status.showMessage(
+                "That was an extension of a video no longer in the list; its prompt is in "
+                "the composer.",
+                10000,
+            )
+            return None
+        if self.extend_dialog is not None:
+            self.extend_dialog.close()
+        dialog = open_extend_dialog(
+            session.controller, source, spending_cap=self.spending_cap(), parent=self
+        )
+        dialog.set_prompt(request.prompt)
+        dialog.set_mode(str(request.mode))
+        dialog.seed_edit.setText("" if request.seed is None else str(request.seed))
+        dialog.watermark_edit.setText(request.watermark or "")
+        dialog.submitted.connect(self.on_task_panel_task_submitted)
+        dialog.finished.connect(self.on_extend_dialog_finished)
+        self.extend_dialog = dialog
+        return dialog
+
+    def on_extend_dialog_finished(self, _result: int) -> None:
+        self.extend_dialog = None
+
+    def on_task_panel_task_submitted(self, task: TaskRecord) -> None:
+        if self.workspace is not None:
+            self.workspace.show_tasks()
+        if self.task_panel is not None:
+            self.task_panel.select_task(task.local_id)
+        kind = "Extension" if task.is_extend else "Task"
+        self.status.showMessage(
+            f"{kind} submitted: \u201c{_short(task.prompt)}\u201d ({task.mode}, ${task.price:.2f})",
+            8000,
+        )
+
+    def on_preview_frame_for_slot(self, slot: str, path: str) -> None:
+        """Put a still from the preview into the composer's first or last frame slot (the
+        composer switches to first and last frames and hosts it like any local image)."""
+        compose = self.compose_panel
+        if compose is None:
+            return
+        compose.use_frame(slot, Path(path))
+        self.status.showMessage(f"The frame is in the {slot} frame slot ({Path(path).name}).", 8000)
+
+    def on_preview_frame_failed(self, message: str) -> None:
+        self.status.showMessage(message, 15000)
+
+    # -- restoring settings from a file -----------------------------------------------------
+
+    def on_restore_triggered(self) -> None:
+        session = self.session
+        if session is None:
+            return
+        dialog = QFileDialog(self, "Restore settings from a video", str(session.library_dir))
+        dialog.setObjectName("restoreFileDialog")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilters(
+            ["Videos and their settings (*.mp4 *.mov *.m4v *.json)", "All files (*)"]
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda name: self.restore_settings_from(Path(name)))
+        dialog.open()
+
+    def restore_settings_from(self, path: Path) -> asyncio.Task[Any] | None:
+        """Read the settings of one of our videos (or its ``.json``) off the GUI thread and
+        fill the composer with them; problems are shown in the status bar."""
+        session = self.session
+        if session is None:
+            return None
+        tasks = session.engine.tasks(include_hidden=True)
+
+        async def restore() -> RestoredSettings | None:
+            from veo_desktop.core import sidecar
+
+            try:
+                restored = await asyncio.to_thread(sidecar.restore, path, tasks=tasks)
+            except (sidecar.SidecarError, OSError) as error:
+                self.status.showMessage(f"No settings restored: {error}", 20000)
+                return None
+            if self.session is not session:
+                return None
+            self._apply_restored(restored)
+            return restored
+
+        return self._run(restore(), "Restoring settings")
+
+    def _apply_restored(self, restored: RestoredSettings) -> None:
+        from veo_desktop.api.models import ExtendRequest
+
+        compose = self.compose_panel
+        request = restored.request
+        if isinstance(request, ExtendRequest):
+            self.open_extend_for(request)
+        elif compose is not None:
+            compose.load_request(request)
+        self.status.showMessage(restored.describe(), 10000)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self.session is not None and restorable_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+            return
+        super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.session is not None and restorable_file(event.mimeData()) is not None:
+            event.acceptProposedAction()
+            return
+        super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = restorable_file(event.mimeData()) if self.session is not None else None
+        if path is None:
+            super().dropEvent(event)
+            return
+        event.acceptProposedAction()
+        self.restore_settings_from(path)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Our videos dropped on the prompt or an image slot restore settings too."""
+        kind = event.type()
+        if watched in self._drop_targets and kind in (
+            QEvent.Type.DragEnter,
+            QEvent.Type.DragMove,
+            QEvent.Type.Drop,
+        ):
+            assert isinstance(event, QDropEvent)
+            path = restorable_file(event.mimeData())
+            if path is not None and self.session is not None:
+                event.acceptProposedAction()
+                if kind == QEvent.Type.Drop:
+                    self.restore_settings_from(path)
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- saved prompts ----------------------------------------------------------------------
+
+    def on_save_template_triggered(self) -> None:
+        from veo_desktop.core.templates import escape
+
+        history, compose = self.history_panel, self.compose_panel
+        if history is None or compose is None:
+            return
+        dialog = history.new_template(escape(compose.prompt_edit.toPlainText().strip()))
+        dialog.saved.connect(self.on_template_saved)
+
+    def on_template_saved(self, template: object) -> None:
+        name = getattr(template, "name", "")
+        self.status.showMessage(f"Saved the prompt as \u201c{name}\u201d.", 6000)
+
+    def on_use_template_menu_about_to_show(self) -> None:
+        menu = self.use_template_menu
+        menu.clear()
+        workspace = self.workspace
+        templates = workspace.templates.all() if workspace is not None else []
+        if not templates:
+            empty = menu.addAction("No saved prompts yet")
+            empty.setEnabled(False)
+            return
+        for template in templates:
+            action = menu.addAction(template.name.replace("&", "&&"))
+            action.setToolTip(_short(template.text, 200))
+            action.triggered.connect(lambda _=False, name=template.name: self.use_template(name))
+
+    def use_template(self, name: str) -> None:
+        """Fill a saved prompt's blanks (a small form) and put it in the composer."""
+        history = self.history_panel
+        if history is not None:
+            history.use_saved(name)
+
+    def on_manage_templates_triggered(self) -> None:
+        if self.workspace is not None:
+            self.workspace.show_history()
+            self.workspace.history_panel.tabs.setCurrentIndex(1)
+
+    # -- stopped batches ---------------------------------------------------------------------
+
+    async def _offer_stopped_batches(self, session: Session) -> None:
+        """Offer (without blocking) to send the rest of batches that were stopped."""
+        from veo_desktop.ui.tasks.batch_offer import BatchOffer, stopped_batches
+
+        try:
+            journals = await stopped_batches(session.engine, session.paths.data_dir)
+        except OSError as error:
+            log.warning("could not look for stopped batches: %s", error)
+            return
+        panel = self.task_panel
+        if self.session is not session or panel is None:
+            return
+        for journal in reversed(journals):
+            offer = BatchOffer(
+                session.controller, journal, spending_cap=self.spending_cap, parent=panel
+            )
+            panel.add_notice(offer)
+            self.batch_offers.insert(0, offer)
+        if journals:
+            self.status.showMessage(
+                "A batch was stopped before every item was sent: see above the task list.", 10000
+            )
 
     # -- events -------------------------------------------------------------------------
 
@@ -617,7 +1006,13 @@ class MainWindow(QMainWindow):
         if self.quit_action.shortcut().isEmpty():
             self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        for action in (self.new_prompt_action, self.generate_action):
+        self.restore_action = self._action(
+            "restoreSettingsAction",
+            "&Restore settings from a video\u2026",
+            QKeySequence.StandardKey.Open,
+            "Fill the composer with the settings of one of your videos (or drop it on the window)",
+        )
+        for action in (self.new_prompt_action, self.generate_action, self.restore_action):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(self.settings_action)
@@ -625,6 +1020,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         self.settings_action.triggered.connect(self.on_settings_triggered)
         self.quit_action.triggered.connect(self.close)
+        self.restore_action.triggered.connect(self.on_restore_triggered)
 
         edit_menu = bar.addMenu("&Edit")
         self.undo_action = self._action(
@@ -653,9 +1049,51 @@ class MainWindow(QMainWindow):
             "focusPromptAction", "Go to &prompt", "Ctrl+L", "Move the keyboard focus to the prompt"
         )
         self.focus_prompt_action.triggered.connect(self.on_focus_prompt_triggered)
+        self.show_tasks_action = self._action(
+            "showTasksAction", "&Tasks", "Ctrl+1", "Show the task list"
+        )
+        self.show_history_action = self._action(
+            "showHistoryAction",
+            "Prompt &history",
+            "Ctrl+2",
+            "Show recent prompts and saved prompts",
+        )
+        self.show_tasks_action.triggered.connect(self.on_show_tasks_triggered)
+        self.show_history_action.triggered.connect(self.on_show_history_triggered)
         view_menu.addAction(self.refresh_balance_action)
         view_menu.addAction(self.focus_prompt_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.show_tasks_action)
+        view_menu.addAction(self.show_history_action)
+
+        self.prompts_menu: QMenu = bar.addMenu("&Prompts")
+        self.prompts_menu.setObjectName("promptsMenu")
+        self.save_template_action = self._action(
+            "saveTemplateAction",
+            "&Save prompt as template\u2026",
+            QKeySequence(),
+            "Keep the composer's prompt by name; write {blanks} to fill in each time",
+        )
+        self.use_template_menu = QMenu("&Use template", self)
+        self.use_template_menu.setObjectName("useTemplateMenu")
+        self.use_template_menu.setToolTipsVisible(True)
+        self.manage_templates_action = self._action(
+            "manageTemplatesAction",
+            "&Manage saved prompts\u2026",
+            QKeySequence(),
+            "Show the saved prompts: use, edit or delete them",
+        )
+        self.prompts_menu.addAction(self.show_history_action)
+        self.prompts_menu.addSeparator()
+        self.prompts_menu.addAction(self.save_template_action)
+        self.prompts_menu.addMenu(self.use_template_menu)
+        self.prompts_menu.addAction(self.manage_templates_action)
+        self.save_template_action.triggered.connect(self.on_save_template_triggered)
+        self.manage_templates_action.triggered.connect(self.on_manage_templates_triggered)
+        self.use_template_menu.aboutToShow.connect(self.on_use_template_menu_about_to_show)
+
         self.task_menu: QMenu = bar.addMenu("&Task")
+        self.task_menu.setObjectName("taskMenu")
         self.task_menu.aboutToShow.connect(self.on_task_menu_about_to_show)
         from veo_desktop.ui.help_menu import build_help_menu
 
@@ -680,6 +1118,11 @@ class MainWindow(QMainWindow):
         self.task_menu.clear()
         if self.task_panel is not None:
             self.task_panel.fill_menu(self.task_menu)
+        preview = self.preview_panel
+        if preview is not None:
+            self.task_menu.addSeparator()
+            self.task_menu.addAction(preview.use_first_frame_action)
+            self.task_menu.addAction(preview.use_last_frame_action)
 
     def _update_actions(self) -> None:
         compose = self.compose_panel
@@ -689,6 +1132,15 @@ class MainWindow(QMainWindow):
         self.refresh_balance_action.setEnabled(has_session)
         self.focus_prompt_action.setEnabled(has_session)
         self.task_menu.setEnabled(has_session)
+        self.prompts_menu.setEnabled(has_session)
+        for action in (
+            self.restore_action,
+            self.show_tasks_action,
+            self.show_history_action,
+            self.save_template_action,
+            self.manage_templates_action,
+        ):
+            action.setEnabled(has_session)
         if compose is None:
             self.undo_action.setEnabled(False)
             self.redo_action.setEnabled(False)
@@ -771,6 +1223,7 @@ class MainWindow(QMainWindow):
         if self.session is session:
             log.info("session started (%s)", "demo" if session.demo else session.base_url)
             self.session_started.emit(session)
+            await self._offer_stopped_batches(session)
 
     def _retry_session(self) -> None:
         if self.key_source is KeySource.DEMO:

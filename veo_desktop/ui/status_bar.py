@@ -1,12 +1,15 @@
-"""The status bar: whether the API answers, active tasks, spend today, balance.
+"""The status bar: whether the API answers, active tasks, spend today and this session, balance.
 
-Everything updates from the controller's signals; nothing polls. The day's spend is summed
-again (coalesced) when a task changes, and once at midnight.
+Everything updates from the controller's signals; nothing polls. The spend figures come from
+our own store (:mod:`veo_desktop.core.spending`): summed again (coalesced) when a task
+changes, and once at midnight. Tasks whose submission may have been taken (uncertain) are
+shown apart: "Today $3.40 (+$1.50 uncertain)".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -66,7 +69,8 @@ class _Item(QWidget):
 
 
 class StatusBar(QStatusBar):
-    """Balance, API health, active task count and today's spend, kept current by signals."""
+    """Balance, API health, active task count, and what today and this session cost, kept
+    current by signals."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -74,11 +78,19 @@ class StatusBar(QStatusBar):
         self.setSizeGripEnabled(True)
         self._controller: EngineController | None = None
         self._active: set[str] = set()
+        self._started_at = time.time()
         self.api_item = _Item("apiStatusLabel", "API status", dot=True)
         self.active_item = _Item("activeTasksLabel", "Active tasks")
         self.spend_item = _Item("spendTodayLabel", "Spend today")
+        self.session_item = _Item("spendSessionLabel", "Spend this session")
         self.balance_item = _Item("balanceLabel", "Balance")
-        for item in (self.api_item, self.active_item, self.spend_item, self.balance_item):
+        for item in (
+            self.api_item,
+            self.active_item,
+            self.spend_item,
+            self.session_item,
+            self.balance_item,
+        ):
             self.addPermanentWidget(item)
         self._spend_timer = QTimer(self)
         self._spend_timer.setSingleShot(True)
@@ -93,15 +105,20 @@ class StatusBar(QStatusBar):
     def balance_label(self) -> QLabel:
         return self.balance_item.label
 
-    def attach(self, controller: EngineController) -> None:
-        """Follow a controller (the session's); replaces the one followed before."""
+    def attach(self, controller: EngineController, *, started_at: float | None = None) -> None:
+        """Follow a controller (the session's); replaces the one followed before.
+
+        ``started_at`` (unix seconds) is when the session began: "this session" counts the
+        tasks submitted since then.
+        """
         self.detach()
         self._controller = controller
+        self._started_at = time.time() if started_at is None else started_at
         controller.task_changed.connect(self.on_controller_task_changed)
         controller.balance_changed.connect(self.on_controller_balance_changed)
         controller.api_health_changed.connect(self.on_controller_api_health_changed)
         self._active = {task.local_id for task in controller.tasks() if task.is_active}
-        for item in (self.active_item, self.spend_item, self.balance_item):
+        for item in (self.active_item, self.spend_item, self.session_item, self.balance_item):
             item.setVisible(True)
         self._show_active()
         self._show_spend()
@@ -125,8 +142,9 @@ class StatusBar(QStatusBar):
             self.api_item.dot.update()
         self.active_item.set("No active tasks", "Tasks being submitted, generated or downloaded")
         self.spend_item.set("Today $0.00", "Spent on videos accepted today")
+        self.session_item.set("Session $0.00", "Spent on videos accepted since the window opened")
         self.balance_item.set("Balance —", "The APIXO balance of this key")
-        for item in (self.active_item, self.spend_item, self.balance_item):
+        for item in (self.active_item, self.spend_item, self.session_item, self.balance_item):
             item.setVisible(False)
 
     # -- slots ----------------------------------------------------------------------------
@@ -174,9 +192,24 @@ class StatusBar(QStatusBar):
     def _show_spend(self) -> None:
         if self._controller is None:
             return
-        spent = self._controller.spend_today()
+        from veo_desktop.core.spending import spend_this_session, spend_today
+
+        engine = self._controller.engine
+        today = spend_today(engine)
+        session = spend_this_session(engine, self._started_at)
+        maybe = (
+            " Tasks whose submission was lost may have been charged too: they are shown as "
+            "uncertain until you resolve them."
+        )
         self.spend_item.set(
-            f"Today {money(spent)}", "Spent today on videos APIXO accepted (local time)"
+            f"Today {today.text()}",
+            f"Spent today on {today.count} video{'s' if today.count != 1 else ''} APIXO "
+            f"accepted (local time), from this app's records.{maybe if today.maybe else ''}",
+        )
+        self.session_item.set(
+            f"Session {session.text()}",
+            f"Spent since the window opened on {session.count} "
+            f"video{'s' if session.count != 1 else ''}.{maybe if session.maybe else ''}",
         )
 
     def _arm_midnight(self) -> None:

@@ -1,4 +1,5 @@
-"""The inline preview: the selected task's video with play/pause, seek, loop, volume, frame step.
+"""The inline preview: the selected task's video with play/pause, seek, loop, volume, frame step,
+and "Use this frame as first / last frame" to continue a scene in the next video.
 
 Keyboard (while the preview has focus): Space plays or pauses, Left/Right (or , and .) step
 one frame, L toggles looping, M mutes. Ctrl+S saves a copy anywhere in the window.
@@ -9,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QMouseEvent, QResizeEvent
+from PySide6.QtGui import QAction, QHideEvent, QImage, QKeySequence, QMouseEvent, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMenu,
     QMessageBox,
     QSizePolicy,
     QSlider,
@@ -31,6 +34,7 @@ from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import copy_file
+from veo_desktop.ui.preview.frames import last_frame, save_png
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import ask_save_path, video_file
@@ -41,6 +45,12 @@ logger = logging.getLogger(__name__)
 #: Frame rate assumed when the file does not say (Veo 3.1 renders 24 fps).
 DEFAULT_FPS = 24.0
 NO_SELECTION = "Select a finished task to preview its video."
+#: The composer's frame slots a still can go to.
+FRAME_SLOTS = ("first", "last")
+FRAME_TIP = (
+    "Pause on a frame to use that one; otherwise the video's last frame is used "
+    "(to continue the scene)."
+)
 
 
 class SeekSlider(QSlider):
@@ -85,14 +95,21 @@ class PreviewPanel(QWidget):
     saved = Signal(object)
     #: Saving a copy failed (a message to show).
     save_failed = Signal(str)
+    #: A still of the video was saved for a composer slot: the slot ("first" or "last") and
+    #: the PNG's path.
+    frame_for_slot = Signal(str, str)
+    #: A still could not be made (a message to show).
+    frame_failed = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, frames_dir: Path | None = None) -> None:
+        """``frames_dir``: where stills are saved (the app's cache; a temp folder if None)."""
         super().__init__(parent)
         self.setObjectName("previewPanel")
         self.setAccessibleName("Preview")
         self._task: TaskRecord | None = None
         self._source: Path | None = None
         self._jobs: set[asyncio.Task[Path | None]] = set()
+        self.frames_dir = frames_dir or Path(tempfile.gettempdir()) / "veo-desktop-frames"
 
         self.surface = VideoSurface(self)
         self.player = QMediaPlayer(self)
@@ -162,6 +179,42 @@ class PreviewPanel(QWidget):
         self.position_label.setAccessibleName("Elapsed time")
         self.duration_label.setAccessibleName("Duration")
 
+        self.use_first_frame_action = QAction(
+            glyph_icon("frame"), "Use this frame as &first frame", self
+        )
+        self.use_first_frame_action.setObjectName("useFirstFrameAction")
+        self.use_last_frame_action = QAction(
+            glyph_icon("frame"), "Use this frame as &last frame", self
+        )
+        self.use_last_frame_action.setObjectName("useLastFrameAction")
+        for action, slot in (
+            (self.use_first_frame_action, "first"),
+            (self.use_last_frame_action, "last"),
+        ):
+            tip = f"Put this frame into the composer's {slot} frame slot. {FRAME_TIP}"
+            action.setToolTip(tip)
+            action.setStatusTip(tip)
+            action.triggered.connect(lambda _checked=False, s=slot: self.use_frame(s))
+        self.frame_menu = QMenu(self)
+        self.frame_menu.setObjectName("previewFrameMenu")
+        self.frame_menu.addAction(self.use_first_frame_action)
+        self.frame_menu.addAction(self.use_last_frame_action)
+        self.frame_button = QToolButton(self)
+        self.frame_button.setObjectName("previewFrameButton")
+        self.frame_button.setIcon(glyph_icon("frame"))
+        self.frame_button.setIconSize(QSize(18, 18))
+        self.frame_button.setText("Use frame")
+        self.frame_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.frame_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.frame_button.setMenu(self.frame_menu)
+        self.frame_button.setToolTip(
+            f"Use this frame as the first or last frame of a new video. {FRAME_TIP}"
+        )
+        self.frame_button.setAccessibleName("Use frame")
+        self.frame_button.setAccessibleDescription(
+            "Put this frame into the composer's first or last frame slot"
+        )
+
         self.save_action = QAction(glyph_icon("save"), "Save video as\u2026", self)
         self.save_action.setObjectName("previewSaveAction")
         self.save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
@@ -196,7 +249,9 @@ class PreviewPanel(QWidget):
         buttons.addWidget(self.mute_button)
         buttons.addWidget(self.volume_slider)
         buttons.addSpacing(8)
+        buttons.addWidget(self.frame_button)
         buttons.addWidget(self.save_button)
+        self._buttons_row = buttons
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -260,9 +315,12 @@ class PreviewPanel(QWidget):
             self.forward_button,
             self.seek_slider,
             self.save_button,
+            self.frame_button,
         ):
             widget.setEnabled(has_video)
         self.save_action.setEnabled(has_video)
+        self.use_first_frame_action.setEnabled(has_video)
+        self.use_last_frame_action.setEnabled(has_video)
         self.surface.set_file(video)
 
     def _load(self, video: Path) -> None:
@@ -413,6 +471,34 @@ class PreviewPanel(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._describe()
+        self._fit_buttons(event.size().width())
+
+    def _fit_buttons(self, width: int) -> None:
+        """ "Use frame" and "Save as..." show their words when there is room, else only
+        their icons (their tooltips and accessible names still say what they do)."""
+        texts = (self.frame_button, self.save_button)
+        needed = 0
+        for index in range(self._buttons_row.count()):
+            item = self._buttons_row.itemAt(index)
+            widget = item.widget() if item is not None else None
+            if widget in texts:
+                assert isinstance(widget, QToolButton)
+                metrics = widget.fontMetrics()
+                arrow = 14 if widget.menu() is not None else 0
+                needed += metrics.horizontalAdvance(widget.text()) + 18 + 16 + arrow
+            elif widget is not None:
+                needed += widget.sizeHint().width()
+            elif item is not None:
+                needed += item.sizeHint().width()
+            needed += self._buttons_row.spacing()
+        wanted = (
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if needed <= width
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        for button in texts:
+            if button.toolButtonStyle() != wanted:
+                button.setToolButtonStyle(wanted)
 
     def hideEvent(self, event: QHideEvent) -> None:
         """Pause while hidden (a collapsed splitter, a minimised window)."""
@@ -449,6 +535,56 @@ class PreviewPanel(QWidget):
             return saved
 
         job = asyncio.get_running_loop().create_task(save(), name="Saving the previewed video")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        return job
+
+    # -- stills for the composer -------------------------------------------------------------
+
+    def frame_choice(self) -> tuple[QImage | None, str]:
+        """The still "Use this frame" takes: the frame shown when playback is paused on it,
+        else ``None`` (the video's last frame, decoded); and a name for the file."""
+        image = self.surface.frame_image
+        paused = self.player.playbackState() == QMediaPlayer.PlaybackState.PausedState
+        duration = self.player.duration()
+        shown = self.surface.frame_time_us
+        at_end = self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia or (
+            duration > 0 and shown >= 0 and shown / 1000 >= duration - 1000 / self.frame_rate()
+        )
+        task = self._task
+        stem = task.short_id if task is not None else "video"
+        if paused and image is not None and not image.isNull() and not at_end:
+            return image.copy(), f"{stem}-{max(0, shown) // 1000:06d}ms"
+        return None, f"{stem}-last"
+
+    def use_frame(self, slot: str) -> asyncio.Task[Path | None] | None:
+        """Save the still (see :meth:`frame_choice`) as PNG, then emit :attr:`frame_for_slot`.
+
+        Decoding and writing run off the GUI thread. Returns the job (None without a video).
+        """
+        if slot not in FRAME_SLOTS:
+            raise ValueError(f"slot must be one of {FRAME_SLOTS}, not {slot!r}")
+        source = self._source
+        if source is None:
+            return None
+        image, stem = self.frame_choice()
+        directory = self.frames_dir
+
+        def make() -> Path:
+            still = image if image is not None else last_frame(source)
+            return save_png(still, directory, stem)
+
+        async def run() -> Path | None:
+            try:
+                path = await asyncio.to_thread(make)
+            except (OSError, ValueError) as error:
+                logger.warning("could not make a still of %s: %s", source, error)
+                self.frame_failed.emit(f"The frame could not be saved: {error}")
+                return None
+            self.frame_for_slot.emit(slot, str(path))
+            return path
+
+        job = asyncio.get_running_loop().create_task(run(), name="Saving a frame")
         self._jobs.add(job)
         job.add_done_callback(self._jobs.discard)
         return job

@@ -1,36 +1,48 @@
 """What a person can do with a task: the toolbar's and the context menu's actions.
 
-Each action works on the current task (the one selected in the list). Actions that cost
-money (retry, resubmit) ask first with the price in the question; nothing paid is sent
-without that explicit choice.
+Each action works on the current task (the one selected in the list), except Compare, which
+works on the two selected ones. Actions that cost money (retry, resubmit, extend, draft to
+final) ask first with the price in the question (and the daily spending cap's question
+when it would be passed); nothing paid is sent without that explicit choice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 
-from veo_desktop.api.models import GenerationRequest
+from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
+from veo_desktop.api.models import GenerationRequest, RequestInvalidError
+from veo_desktop.core import lineage
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.ui.controller import EngineController
+from veo_desktop.core.spending import SpendingCap
+from veo_desktop.storage.store import StoreError
+from veo_desktop.ui.controller import EngineController, blocked_images_message
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import ask_save_path, reveal_in_file_manager, video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
 
+if TYPE_CHECKING:
+    from veo_desktop.ui.compare import CompareWindow
+    from veo_desktop.ui.extend_dialog import ExtendDialog
+
 logger = logging.getLogger(__name__)
 
 #: States a failed task can be retried from (uncertain ones go through "Resolve").
 RETRYABLE = frozenset({TaskState.FAILED, TaskState.REJECTED, TaskState.EXPIRED, TaskState.LOST})
+#: How often the extend action's window ("extendable for ...") is checked again.
+EXTEND_REFRESH_MS = 60_000
 
 
 class TaskActions(QObject):
@@ -40,6 +52,9 @@ class TaskActions(QObject):
         controller: the engine controller every action goes through.
         host: the widget dialogs are parented to and shortcuts live on.
         current: returns the task the actions apply to (``None`` when nothing is selected).
+        selected: returns every selected task (Compare needs exactly two finished ones).
+        spending_cap: returns the daily cap in effect now (``None``: no cap to ask about).
+        clock: unix time (how long a video stays extendable); tests pass a fake.
     """
 
     #: The person wants the composer filled from this task's request.
@@ -48,19 +63,33 @@ class TaskActions(QObject):
     preview_requested = Signal(object)
     #: A copy was saved (local id, where).
     saved = Signal(str, object)
+    #: A new task was submitted from here (an extend, a final version): its TaskRecord.
+    task_submitted = Signal(object)
 
     def __init__(
         self,
         controller: EngineController,
         host: QWidget,
         current: Callable[[], TaskRecord | None],
+        *,
+        selected: Callable[[], list[TaskRecord]] | None = None,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(host)
         self._controller = controller
         self._host = host
         self._current = current
+        self._selected = selected or (lambda: [t for t in (current(),) if t is not None])
+        self._spending_cap = spending_cap or (lambda: None)
+        self._clock = clock
         #: The question being asked (tests answer it); ``None`` when none is open.
         self.dialog: QDialog | None = None
+        #: The extend dialog opened last (while it is open); tests drive it.
+        self.extend_dialog: ExtendDialog | None = None
+        #: The compare window opened last (while it is open).
+        self.compare_window: CompareWindow | None = None
+        self._submitting: set[str] = set()
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
 
@@ -108,6 +137,24 @@ class TaskActions(QObject):
         self.remove = make(
             "removeAction", "Remove from list\u2026", "remove", "Remove the task from the list"
         )
+        self.extend = make(
+            "extendAction",
+            "Extend\u2026",
+            "extend",
+            "Continue this video with a new prompt (APIXO keeps a video 24 hours)",
+        )
+        self.draft_to_final = make(
+            "draftToFinalAction",
+            "Draft to final\u2026",
+            "final",
+            "Make this fast draft again in quality mode, with the same prompt and seed",
+        )
+        self.compare = make(
+            "compareAction",
+            "Compare",
+            "compare",
+            "Play the two selected videos side by side, in sync",
+        )
         self.remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
         self.remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_task_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
@@ -124,16 +171,26 @@ class TaskActions(QObject):
         self.retry.triggered.connect(self.on_retry_triggered)
         self.resolve.triggered.connect(self.on_resolve_triggered)
         self.remove.triggered.connect(self.on_remove_triggered)
+        self.extend.triggered.connect(self.on_extend_triggered)
+        self.draft_to_final.triggered.connect(self.on_draft_to_final_triggered)
+        self.compare.triggered.connect(self.on_compare_triggered)
+        # "Extendable for 3 h more" moves with the clock; the action closes with the window.
+        self._refresh = QTimer(self)
+        self._refresh.setInterval(EXTEND_REFRESH_MS)
+        self._refresh.timeout.connect(self.on_refresh_timeout)
+        self._refresh.start()
 
     @property
     def toolbar_actions(self) -> list[QAction | None]:
         """The toolbar's actions (``None`` is a separator)."""
+        # "Save as" lives beside the preview and Compare (two selected rows) in the menus: the
+        # toolbar keeps the size it had, one row on a small screen.
         return [
             self.preview,
-            self.save_as,
             self.show_in_folder,
             None,
             self.reuse,
+            self.extend,
             self.retry,
             self.resolve,
             None,
@@ -142,10 +199,11 @@ class TaskActions(QObject):
 
     def fill_menu(self, menu: QMenu) -> None:
         """The context menu: every action, grouped."""
+        self.update(self._current())
         groups = [
-            [self.preview, self.save_as, self.show_in_folder],
+            [self.preview, self.save_as, self.show_in_folder, self.compare],
             [self.copy_task_id, self.copy_result_url],
-            [self.reuse, self.retry, self.resolve],
+            [self.reuse, self.extend, self.draft_to_final, self.retry, self.resolve],
             [self.remove],
         ]
         for number, group in enumerate(groups):
@@ -174,6 +232,68 @@ class TaskActions(QObject):
             self.remove.setToolTip("A running task can be removed once it has finished")
         else:
             self.remove.setToolTip("Remove the task from the list")
+        self._update_extend(task)
+        self._update_draft_to_final(task)
+        self.update_selection()
+
+    def update_selection(self) -> None:
+        """Compare is possible with exactly two finished videos selected."""
+        chosen = self._selected()
+        videos = [t for t in chosen if t.state == TaskState.SUCCEEDED and video_file(t)]
+        ok = len(chosen) == 2 and len(videos) == 2
+        self.compare.setEnabled(ok)
+        if ok:
+            tip = "Play the two selected videos side by side, in sync"
+        elif len(chosen) == 2:
+            tip = "Both selected tasks need a finished, downloaded video to compare"
+        else:
+            tip = "Select two finished videos (Ctrl+click) to compare them"
+        _tip(self.compare, tip)
+
+    def _update_extend(self, task: TaskRecord | None) -> None:
+        if task is None:
+            self.extend.setEnabled(False)
+            _tip(self.extend, "Select a finished video to extend it")
+            return
+        now = self._clock()
+        records = self._records_for(task)
+        able = lineage.can_extend(task, now, records=records)
+        self.extend.setEnabled(able)
+        text = lineage.extend_window_text(task, now, records=records)
+        _tip(self.extend, f"Continue this video with a new prompt. {text}" if able else text)
+
+    def _update_draft_to_final(self, task: TaskRecord | None) -> None:
+        reason = _draft_problem(task)
+        self.draft_to_final.setEnabled(reason is None)
+        if reason is None and task is not None:
+            price = fmt.money_text(lineage.draft_to_final(task).price)
+            self.draft_to_final.setText(f"Draft to final ({price})\u2026")
+            _tip(
+                self.draft_to_final,
+                f"Make this fast draft again in quality mode ({price}), same prompt and seed",
+            )
+        else:
+            self.draft_to_final.setText("Draft to final\u2026")
+            _tip(self.draft_to_final, reason or "")
+
+    def _records_for(self, task: TaskRecord) -> list[TaskRecord]:
+        """The extends that name ``task`` (APIXO's refusals among them end its window)."""
+        if task.is_extend or task.state != TaskState.SUCCEEDED:
+            return []
+        return [
+            r
+            for r in self._controller.engine.tasks(include_hidden=True)
+            if r.is_extend
+            and (
+                r.parent_id == task.local_id
+                or (task.apixo_task_id and lineage.source_task_id(r) == task.apixo_task_id)
+            )
+        ]
+
+    def on_refresh_timeout(self) -> None:
+        task = self._current()
+        if task is not None and task.state == TaskState.SUCCEEDED:
+            self._update_extend(task)
 
     # -- simple actions --------------------------------------------------------------------
 
@@ -327,5 +447,124 @@ class TaskActions(QObject):
         dialog.dismiss_requested.connect(dismiss)
         self._ask(dialog, finished)
 
+    # -- building on a video ---------------------------------------------------------------
+
+    def on_extend_triggered(self) -> ExtendDialog | None:
+        """Open the extend dialog for the current task (it checks the window again)."""
+        from veo_desktop.ui.extend_dialog import open_extend_dialog
+
+        task = self._current()
+        if task is None:
+            return None
+        self._update_extend(task)
+        if not self.extend.isEnabled():
+            return None
+        if self.extend_dialog is not None and shiboken6.isValid(self.extend_dialog):
+            self.extend_dialog.close()
+        dialog = open_extend_dialog(
+            self._controller,
+            task,
+            spending_cap=self._spending_cap(),
+            parent=self._host.window(),
+        )
+        dialog.submitted.connect(self.task_submitted)
+        dialog.destroyed.connect(self._on_extend_dialog_destroyed)
+        self.extend_dialog = dialog
+        return dialog
+
+    def _on_extend_dialog_destroyed(self, *_args: object) -> None:
+        self.extend_dialog = None
+
+    def on_draft_to_final_triggered(self) -> None:
+        """Ask (price, note, cap), then submit the draft's request in quality mode."""
+        task = self._current()
+        if task is None or _draft_problem(task) is not None:
+            return
+        request = lineage.draft_to_final(task)
+        cap = self._spending_cap()
+        over_cap = cap.check(request.price) if cap is not None else None
+        box = dialogs.draft_to_final_dialog(
+            self._host, task, request, lineage.draft_to_final_note(task), over_cap
+        )
+
+        def answered(_result: int) -> None:
+            if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole:
+                self.submit_final(task.local_id, request)
+
+        self._ask(box, answered)
+
+    def submit_final(self, local_id: str, request: GenerationRequest) -> asyncio.Task[Any] | None:
+        """Submit the final version of ``local_id`` (the dialog's answer; tests call it)."""
+        if local_id in self._submitting:
+            return None  # one final per click, never two
+        self._submitting.add(local_id)
+
+        async def submit() -> TaskRecord | None:
+            try:
+                return await self._submit_quietly(request, "Could not make the final version")
+            finally:
+                self._submitting.discard(local_id)
+
+        return self._controller.run(submit(), name="Making the final version")
+
+    async def _submit_quietly(self, request: GenerationRequest, title: str) -> TaskRecord | None:
+        """Submit through the controller; failures reach ``action_failed`` (a message box),
+        not the composer's own error line."""
+        controller = self._controller
+        try:
+            record = await controller.submit_quietly(request)
+        except RequestInvalidError as error:
+            controller.action_failed.emit(title, blocked_images_message(request, error))
+            return None
+        except SubmissionUncertainError as error:
+            controller.action_failed.emit("The submission is uncertain", str(error))
+            return None
+        except ApixoError as error:
+            controller.action_failed.emit(title, str(error))
+            return None
+        except (StoreError, OSError) as error:
+            controller.action_failed.emit(title, f"Not saved on this computer: {error}")
+            return None
+        self.task_submitted.emit(record)
+        return record
+
+    def on_compare_triggered(self) -> CompareWindow | None:
+        """Open the two selected finished videos side by side (the older one on the left)."""
+        from veo_desktop.ui.compare import open_compare
+
+        chosen = [t for t in self._selected() if t.state == TaskState.SUCCEEDED and video_file(t)]
+        if len(chosen) != 2:
+            return None
+        left, right = sorted(chosen, key=lambda t: t.created_at)
+        window = open_compare(left, right, parent=self._host.window())
+        window.destroyed.connect(self._on_compare_window_destroyed)
+        self.compare_window = window
+        return window
+
+    def _on_compare_window_destroyed(self, *_args: object) -> None:
+        self.compare_window = None
+
     def close(self) -> None:
+        self._refresh.stop()
         self._close_dialog()
+        for window in (self.extend_dialog, self.compare_window):
+            if window is not None and shiboken6.isValid(window):
+                window.close()
+
+
+def _tip(action: QAction, text: str) -> None:
+    action.setToolTip(text)
+    action.setStatusTip(text)
+
+
+def _draft_problem(task: TaskRecord | None) -> str | None:
+    """Why "Draft to final" does not apply to ``task`` (None when it does)."""
+    if task is None:
+        return "Select a finished fast video to make it again in quality mode"
+    if task.state != TaskState.SUCCEEDED:
+        return "Only a finished draft can be made final"
+    try:
+        lineage.draft_to_final(task)
+    except ValueError as error:
+        return str(error)
+    return None

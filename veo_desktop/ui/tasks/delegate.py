@@ -19,6 +19,7 @@ from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.ui import style
 from veo_desktop.ui.tasks.icons import glyph_icon
 from veo_desktop.ui.tasks.model import (
+    DEPTH_ROLE,
     DETAIL_ROLE,
     META_ROLE,
     PROGRESS_ROLE,
@@ -33,6 +34,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 ROW_LINES = 2
 PADDING = 6
 THUMB_ASPECT = 16 / 9
+#: How far each level of a lineage (an extend of an extend...) is indented.
+LINEAGE_INDENT = 14
 
 _RUNNING = frozenset(
     {TaskState.SUBMITTING, TaskState.PENDING, TaskState.PROCESSING, TaskState.DOWNLOADING}
@@ -141,6 +144,10 @@ class TaskDelegate(QStyledItemDelegate):
         painter.setPen(palette.color(role))
         painter.setFont(font)
         area = rect.adjusted(PADDING, PADDING, -PADDING, -PADDING)
+        depth = index.data(DEPTH_ROLE)
+        if isinstance(depth, int) and depth > 1:
+            # The arrow starts an extend's prompt; deeper ones step further in.
+            area.setLeft(area.left() + min(depth - 1, 4) * LINEAGE_INDENT)
         if not compact:
             _draw_wrapped(painter, area, text, font, ROW_LINES)
             return

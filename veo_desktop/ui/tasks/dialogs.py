@@ -1,4 +1,5 @@
-"""The task list's questions: retry (with the price), resolve an uncertain task, remove.
+"""The task list's questions: retry and draft-to-final (with the price), resolve an uncertain
+task, remove.
 
 Every dialog is opened with ``open()`` (window-modal, non-blocking) and answers through
 signals: a nested ``exec()`` inside the asyncio loop would break qasync.
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.tasks import format as fmt
@@ -57,6 +59,44 @@ def retry_dialog(parent: QWidget, task: TaskRecord) -> QMessageBox:
     )
     submit = box.addButton(f"Submit again \u2013 {price}", QMessageBox.ButtonRole.AcceptRole)
     submit.setObjectName("confirmRetryButton")
+    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(cancel)
+    box.setEscapeButton(cancel)
+    return box
+
+
+def draft_to_final_dialog(
+    parent: QWidget,
+    task: TaskRecord,
+    request: GenerationRequest,
+    note: str | None,
+    over_cap: str | None,
+) -> QMessageBox:
+    """Ask before making a fast draft again in quality mode (it costs the quality price).
+
+    ``note`` warns when the final cannot match the draft (no seed); ``over_cap`` is the
+    spending cap's question when this would pass the daily cap.
+    """
+    price = fmt.money_text(request.price)
+    box = QMessageBox(parent)
+    box.setObjectName("draftToFinalDialog")
+    box.setIcon(QMessageBox.Icon.Warning if over_cap else QMessageBox.Icon.Question)
+    box.setWindowTitle("Draft to final")
+    box.setText(f"Make this video again in quality mode for {price}?")
+    seed = "a random seed" if request.seed is None else f"seed {request.seed}"
+    details = (
+        f"\u201c{prompt_excerpt(task)}\u201d\n"
+        f"{fmt.kind_label(task)} \u00b7 {fmt.aspect_label(task)} \u00b7 {seed}\n\n"
+        f"The same prompt and settings are sent as a new quality task; APIXO charges {price} "
+        "when it accepts it. The draft stays in the list."
+    )
+    if note:
+        details += f"\n\n{note}"
+    if over_cap:
+        details += f"\n\n{over_cap.removesuffix('Submit anyway?').strip()}"
+    box.setInformativeText(details)
+    submit = box.addButton(f"Make final \u2013 {price}", QMessageBox.ButtonRole.AcceptRole)
+    submit.setObjectName("confirmDraftToFinalButton")
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     box.setDefaultButton(cancel)
     box.setEscapeButton(cancel)

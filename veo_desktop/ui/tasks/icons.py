@@ -9,6 +9,7 @@ between light and dark palettes without being rebuilt.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt
@@ -199,6 +200,41 @@ def _search(p: QPainter, c: QColor) -> None:
     p.drawLine(QPointF(14, 14), QPointF(19.5, 19.5))
 
 
+def _extend(p: QPainter, c: QColor) -> None:
+    _pen(p, c, 1.6)
+    p.drawRoundedRect(QRectF(3.5, 6.5, 10, 11), 2, 2)
+    p.drawLine(QPointF(13.5, 12), QPointF(20, 12))
+    p.drawPolyline([QPointF(17.2, 9), QPointF(20.2, 12), QPointF(17.2, 15)])
+    _fill(p, c)
+    p.drawPath(_poly((7.3, 9.6), (10.6, 12), (7.3, 14.4)))
+
+
+def _compare(p: QPainter, c: QColor) -> None:
+    _pen(p, c, 1.6)
+    p.drawRoundedRect(QRectF(3, 6.5, 8, 11), 1.8, 1.8)
+    p.drawRoundedRect(QRectF(13, 6.5, 8, 11), 1.8, 1.8)
+    p.drawLine(QPointF(12, 4), QPointF(12, 20))
+
+
+def _final(p: QPainter, c: QColor) -> None:
+    _pen(p, c, 1.6)
+    points = []
+    for i in range(10):
+        radius = 8.5 if i % 2 == 0 else 3.8
+        angle = math.radians(-90 + i * 36)
+        points.append((12 + radius * math.cos(angle), 12.6 + radius * math.sin(angle)))
+    p.drawPath(_poly(*points))
+
+
+def _frame(p: QPainter, c: QColor) -> None:
+    _pen(p, c, 1.6)
+    p.drawRoundedRect(QRectF(3.5, 5.5, 17, 13), 2, 2)
+    p.drawPolyline([QPointF(5.5, 16.5), QPointF(10, 11.5), QPointF(13, 14.5), QPointF(15, 12.5)])
+    p.drawPolyline([QPointF(15, 12.5), QPointF(18.5, 16.5)])
+    _fill(p, c)
+    p.drawEllipse(QPointF(16, 9), 1.5, 1.5)
+
+
 GLYPHS: dict[str, Glyph] = {
     "play": _play,
     "pause": _pause,
@@ -217,6 +253,10 @@ GLYPHS: dict[str, Glyph] = {
     "preview": _preview,
     "film": _film,
     "search": _search,
+    "extend": _extend,
+    "compare": _compare,
+    "final": _final,
+    "frame": _frame,
 }
 
 

@@ -5,11 +5,17 @@ rows except loading: a ``local_id -> row`` index finds a changed task in O(1), a
 emits ``dataChanged`` for that row only, new tasks are appended with
 ``beginInsertRows``, and ``data()`` answers from texts computed once per change (only the
 state column of running tasks is formatted on the fly, because its clock moves).
+
+Extends are shown under their source: the prompt cell starts with "\u21b3" (indented by
+depth), and sorted by creation time each source is directly followed by its extends. The
+lineage behind this is cached and rebuilt only when the set of rows changes (a task added
+or removed), never on a state change.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -29,6 +35,7 @@ from PySide6.QtCore import (
 )
 
 from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.lineage import Lineage, source_task_id
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -51,6 +58,11 @@ DETAIL_ROLE = Qt.ItemDataRole.UserRole + 6
 META_ROLE = Qt.ItemDataRole.UserRole + 7
 #: The state line for a narrow column ("Processing 1:42").
 SHORT_STATE_ROLE = Qt.ItemDataRole.UserRole + 8
+#: How deep in a lineage the task is: 0 for a generation, 1 for its extend, and so on.
+DEPTH_ROLE = Qt.ItemDataRole.UserRole + 9
+
+#: What starts the prompt of an extend in the list.
+EXTEND_MARK = "\u21b3 "
 
 
 class Column(IntEnum):
@@ -153,6 +165,7 @@ _PROGRESS = int(PROGRESS_ROLE)
 _DETAIL = int(DETAIL_ROLE)
 _META = int(META_ROLE)
 _SHORT_STATE = int(SHORT_STATE_ROLE)
+_DEPTH = int(DEPTH_ROLE)
 _SERVED = frozenset(
     {
         _DISPLAY,
@@ -168,6 +181,7 @@ _SERVED = frozenset(
         _DETAIL,
         _META,
         _SHORT_STATE,
+        _DEPTH,
     }
 )
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -261,6 +275,14 @@ class TaskTableModel(QAbstractTableModel):
         self._sort_value = _SORT_VALUES[Column.CREATED]
         self._descending = True
         self._thumbnails = thumbnails
+        #: Where extends sit in their lineage: (root's created_at, root's id, place in the
+        #: root's tree), and their depth; rebuilt only when rows come or go. A task not in
+        #: these maps is a root of its own (its default place, depth 0).
+        self._lineage = Lineage(())
+        self._tree_pos: dict[str, tuple[float, str, int]] = {}
+        self._depth: dict[str, int] = {}
+        #: Local ids and APIXO ids that extends without a source here point to.
+        self._orphan_refs: set[str] = set()
         if thumbnails is not None:
             thumbnails.thumbnail_ready.connect(self.on_thumbnails_thumbnail_ready)
 
@@ -270,6 +292,7 @@ class TaskTableModel(QAbstractTableModel):
         """Replace every row (used once, when the list is first filled)."""
         self.beginResetModel()
         self._rows = [_Row(task) for task in tasks if not task.hidden]
+        self._set_lineage([row.task for row in self._rows])
         self._rows.sort(key=self._key, reverse=self._descending)
         self._reindex(0)
         self._progress.clear()
@@ -283,16 +306,31 @@ class TaskTableModel(QAbstractTableModel):
         row = self._row_of.get(task.local_id)
         if task.hidden:
             if row is not None:
+                relinked = self._lineage.children_of(task.local_id)
                 self._remove_row(row)
+                if relinked:
+                    self._relink([r.task for r in self._rows])
             return
         fresh = _Row(task)
         if row is None:
+            relink = self._links_lineage(task)
+            # A new extend is a leaf: the others keep their order unless it was the
+            # missing source of some (then they move under it).
+            adopts = task.local_id in self._orphan_refs or (
+                task.apixo_task_id is not None and task.apixo_task_id in self._orphan_refs
+            )
+            if relink:
+                changed = self._set_lineage([*(r.task for r in self._rows), task])
+            else:
+                self._add_root(task)
             row = self._position_for(self._key(fresh))
             self.beginInsertRows(QModelIndex(), row, row)
             self._rows.insert(row, fresh)
             self._reindex(row)
             self._track(task, None)
             self.endInsertRows()
+            if adopts:
+                self._after_relink(changed)
             return
         old = self._rows[row]
         self._rows[row] = fresh
@@ -321,6 +359,10 @@ class TaskTableModel(QAbstractTableModel):
         self._sort_column = Column(column)
         self._sort_value = _SORT_VALUES[column]
         self._descending = descending
+        self._resort()
+
+    def _resort(self) -> None:
+        """Put every row in its place for the current order (keeping persistent indexes)."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         ids = [self._rows[index.row()].task.local_id for index in persistent]
@@ -334,7 +376,95 @@ class TaskTableModel(QAbstractTableModel):
 
     def _key(self, row: _Row) -> tuple[Any, float, str]:
         task = row.task
+        if self._sort_column == Column.CREATED:
+            # Each source, then its extends (oldest first) under it, in either direction.
+            root_created, root_id, place = self._tree_pos.get(
+                task.local_id, (task.created_at, task.local_id, 0)
+            )
+            value: Any = (root_created, root_id, -place if self._descending else place)
+            return (value, task.created_at, task.local_id)
         return (self._sort_value(row), task.created_at, task.local_id)
+
+    # -- lineage ---------------------------------------------------------------------------
+
+    def _links_lineage(self, task: TaskRecord) -> bool:
+        """Whether a new task changes the lineage of others (an extend, or a missing source)."""
+        if task.is_extend:
+            return True
+        return task.local_id in self._orphan_refs or (
+            task.apixo_task_id is not None and task.apixo_task_id in self._orphan_refs
+        )
+
+    def _add_root(self, task: TaskRecord) -> None:
+        """A new generation nobody extends yet: its own root (nothing to rebuild or store)."""
+        self._tree_pos.pop(task.local_id, None)
+        self._depth.pop(task.local_id, None)
+
+    def _set_lineage(self, tasks: list[TaskRecord]) -> set[str]:
+        """Rebuild the lineage of ``tasks``; returns the ids whose depth changed.
+
+        Only extends and the tasks they name take part (a store of plain generations costs
+        one pass); a task alone in its tree keeps the default place, so nothing is stored
+        for it.
+        """
+        extends = [t for t in tasks if t.is_extend or t.parent_id]
+        positions: dict[str, tuple[float, str, int]] = {}
+        depths: dict[str, int] = {}
+        orphans: set[str] = set()
+        lineage = Lineage(())
+        if extends:
+            parents = {t.parent_id for t in extends if t.parent_id}
+            sources = {ref for ref in map(source_task_id, extends) if ref}
+            lineage = Lineage(
+                t
+                for t in tasks
+                if t.is_extend
+                or t.parent_id
+                or t.local_id in parents
+                or (t.apixo_task_id is not None and t.apixo_task_id in sources)
+            )
+            for root in lineage.tree():
+                record = root.record
+                if record.is_extend:
+                    orphans.update(r for r in (record.parent_id, source_task_id(record)) if r)
+                if not root.children:
+                    continue
+                for place, node in enumerate(root.walk()):
+                    if place:
+                        local_id = node.record.local_id
+                        positions[local_id] = (record.created_at, record.local_id, place)
+                        depths[local_id] = node.depth
+        old = self._depth
+        changed = {i for i in old.keys() | depths.keys() if old.get(i, 0) != depths.get(i, 0)}
+        self._lineage = lineage
+        self._tree_pos = positions
+        self._depth = depths
+        self._orphan_refs = orphans
+        return changed
+
+    def _relink(self, tasks: list[TaskRecord]) -> None:
+        self._after_relink(self._set_lineage(tasks))
+
+    def _after_relink(self, changed: set[str]) -> None:
+        """Repaint prompts whose depth changed; re-sort if a row's place moved."""
+        for local_id in changed:
+            row = self._row_of.get(local_id)
+            if row is not None:
+                index = self.index(row, Column.PROMPT)
+                self.dataChanged.emit(index, index)
+        keys = [self._key(row) for row in self._rows]
+        ordered = all(not self._before(b, a) for a, b in itertools.pairwise(keys))
+        if not ordered:
+            self._resort()
+
+    def depth_of(self, local_id: str) -> int:
+        """How deep ``local_id`` sits in its lineage (0: not an extend of a task shown)."""
+        return self._depth.get(local_id, 0)
+
+    def parent_of(self, local_id: str) -> TaskRecord | None:
+        """The task (in the list) that ``local_id`` extends, if any."""
+        parent = self._lineage.parent_of(local_id)
+        return None if parent is None else self.get(parent.local_id)
 
     def _before(self, a: tuple[Any, float, str], b: tuple[Any, float, str]) -> bool:
         return a > b if self._descending else a < b
@@ -418,6 +548,8 @@ class TaskTableModel(QAbstractTableModel):
         self._progress.pop(local_id, None)
         self._ticking.discard(local_id)
         self._active.discard(local_id)
+        self._tree_pos.pop(local_id, None)
+        self._depth.pop(local_id, None)
         if removed.task.files:
             self._video_owner.pop(removed.task.files[0], None)
         self.endRemoveRows()
@@ -531,6 +663,8 @@ class TaskTableModel(QAbstractTableModel):
         if role == _SHORT_STATE:
             progress = self._progress.get(row.task.local_id)
             return fmt.short_state_line(row.task, self._clock(), progress)
+        if role == _DEPTH:
+            return self._depth.get(row.task.local_id, 0)
         return self._accessible(row, column)
 
     def _display(self, row: _Row, column: int) -> str | None:
@@ -538,7 +672,10 @@ class TaskTableModel(QAbstractTableModel):
             return fmt.state_line(row.task, self._clock(), self._progress.get(row.task.local_id))
         if column == Column.CREATED:
             return fmt.created_text(row.task.created_at, self._clock())
-        if Column.PROMPT <= column <= Column.ASPECT:
+        if column == Column.PROMPT:
+            depth = self._depth.get(row.task.local_id, 0)
+            return EXTEND_MARK + row.texts[0] if depth else row.texts[0]
+        if Column.PROMPT < column <= Column.ASPECT:
             return row.texts[column - Column.PROMPT]
         if column == Column.PRICE:
             return row.texts[4]
@@ -560,7 +697,13 @@ class TaskTableModel(QAbstractTableModel):
             text = task.prompt
             if len(text) > _TOOLTIP_LIMIT:
                 text = text[:_TOOLTIP_LIMIT] + "\u2026"
-            return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+            tip = f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+            parent = self.parent_of(task.local_id) if task.is_extend else None
+            if parent is not None:
+                source = fmt.short_prompt(parent)
+                source = source if len(source) <= 80 else source[:79] + "\u2026"
+                tip += f"<p><i>Extends \u201c{html.escape(source)}\u201d</i></p>"
+            return tip
         if column == Column.STATE:
             detail = fmt.detail_line(task)
             line = fmt.state_line(task, self._clock(), self._progress.get(task.local_id))
@@ -574,6 +717,8 @@ class TaskTableModel(QAbstractTableModel):
         return None
 
     def _accessible(self, row: _Row, column: int) -> str | None:
+        if column == Column.PROMPT and self._depth.get(row.task.local_id, 0):
+            return f"Extension: {row.texts[0]}"
         if column == Column.THUMBNAIL:
             return "Video thumbnail" if row.task.files else "No video yet"
         if column == Column.STATE:

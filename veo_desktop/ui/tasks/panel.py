@@ -1,11 +1,21 @@
-"""The task list panel: search, state filter, toolbar, the table and its context menu."""
+"""The task list panel: search, state filter, toolbar, notices, the table and its context menu."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.spending import SpendingCap
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks.actions import TaskActions
@@ -52,7 +63,10 @@ class TaskPanel(QWidget):
     Args:
         controller: where tasks come from and actions go.
         thumbnails: the thumbnail cache (one made in memory only when not given).
-        clock: unix time, for the elapsed-time column (tests pass a fake).
+        clock: unix time, for the elapsed-time column and the extend window (tests pass a
+            fake).
+        spending_cap: returns the daily spending cap in effect (paid actions ask first
+            when they would pass it); ``None``: no cap.
     """
 
     #: The selected task changed (a :class:`TaskRecord`, or ``None``); re-emitted when the
@@ -60,6 +74,8 @@ class TaskPanel(QWidget):
     current_task_changed = Signal(object)
     #: The person asked to fill the composer from this task (a :class:`TaskRecord`).
     reuse_requested = Signal(object)
+    #: A task was submitted from the list (an extend, a final version): its TaskRecord.
+    task_submitted = Signal(object)
 
     def __init__(
         self,
@@ -68,6 +84,7 @@ class TaskPanel(QWidget):
         *,
         thumbnails: ThumbnailCache | None = None,
         clock: Callable[[], float] = time.time,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("taskPanel")
@@ -85,7 +102,14 @@ class TaskPanel(QWidget):
         self.view = TaskView(self)
         self.view.setModel(self.proxy)
         self.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
-        self.task_actions = TaskActions(controller, self, self.current_task)
+        self.task_actions = TaskActions(
+            controller,
+            self,
+            self.current_task,
+            selected=self.selected_tasks,
+            spending_cap=spending_cap,
+            clock=clock,
+        )
 
         self.search = QLineEdit(self)
         self.search.setObjectName("taskSearch")
@@ -122,10 +146,10 @@ class TaskPanel(QWidget):
         style.set_text_color(self.count_label, style.hint_color(self))
         self.count_label.setAccessibleName("Task count")
 
-        title = style.section_title("Tasks", self)
+        self.title_label = style.section_title("Tasks", self)
         top = QHBoxLayout()
         top.setSpacing(6)
-        top.addWidget(title)
+        top.addWidget(self.title_label)
         top.addSpacing(4)
         top.addWidget(self.search, 1)
         top.addWidget(self.state_filter)
@@ -139,6 +163,10 @@ class TaskPanel(QWidget):
         layout.setSpacing(6)
         layout.addLayout(top)
         layout.addLayout(second)
+        #: Notices above the list (a batch to resume), newest first.
+        self.notices = QVBoxLayout()
+        self.notices.setSpacing(4)
+        layout.addLayout(self.notices)
         layout.addWidget(self.view, 1)
 
         self.clock_timer = QTimer(self)
@@ -152,12 +180,14 @@ class TaskPanel(QWidget):
         self.view.activated.connect(self.on_view_activated)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self.on_selection_current_row_changed)
+        selection.selectionChanged.connect(self.on_selection_selection_changed)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved):
             signal.connect(self._on_rows_changed)
         self.proxy.modelReset.connect(self._on_rows_changed)
         self.proxy.layoutChanged.connect(self._on_rows_changed)
         self.task_actions.reuse_requested.connect(self.reuse_requested)
         self.task_actions.preview_requested.connect(self.on_actions_preview_requested)
+        self.task_actions.task_submitted.connect(self.on_actions_task_submitted)
         controller.task_changed.connect(self.on_controller_task_changed)
         controller.task_progress.connect(self.on_controller_task_progress)
         controller.action_failed.connect(self.on_controller_action_failed)
@@ -171,6 +201,40 @@ class TaskPanel(QWidget):
     def current_task(self) -> TaskRecord | None:
         """The selected task, as last reported by the engine."""
         return None if self._current_id is None else self.model.get(self._current_id)
+
+    def selected_tasks(self) -> list[TaskRecord]:
+        """Every selected task, in the list's order (the current one among them)."""
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
+        tasks = []
+        for row in rows:
+            task = self._index_task(self.proxy.index(row, 0))
+            if task is not None:
+                tasks.append(task)
+        return tasks
+
+    def select_tasks(self, local_ids: list[str]) -> None:
+        """Select these tasks (the first becomes current); for Compare."""
+        selection = self.view.selectionModel()
+        first = True
+        for local_id in local_ids:
+            index = self.proxy.mapFromSource(self.model.index_of(local_id))
+            if not index.isValid():
+                continue
+            flags = QItemSelectionModel.SelectionFlag.Rows | (
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                if first
+                else QItemSelectionModel.SelectionFlag.Select
+            )
+            if first:
+                selection.setCurrentIndex(index, flags)
+                first = False
+            else:
+                selection.select(index, flags)
+
+    def add_notice(self, widget: QWidget) -> None:
+        """Show ``widget`` above the list (it removes itself by being deleted or hidden)."""
+        self.notices.insertWidget(0, widget)
+        widget.show()
 
     def select_task(self, local_id: str) -> bool:
         """Select (and scroll to) a task; clears the filters if they hide it."""
@@ -208,6 +272,13 @@ class TaskPanel(QWidget):
     @Slot(object)
     def on_controller_task_changed(self, task: TaskRecord) -> None:
         self.model.upsert(task)
+        if len(self.view.selectionModel().selectedRows()) > 1:
+            self.task_actions.update_selection()
+        if task.is_extend and task.local_id != self._current_id:
+            # An extend of the selected video (APIXO may have refused it) moves its window.
+            current = self.current_task()
+            if current is not None and not current.is_extend:
+                self.task_actions.update(current)
         if task.local_id == self._current_id:
             current = self.current_task()
             if current is None:
@@ -249,6 +320,18 @@ class TaskPanel(QWidget):
     ) -> None:
         self._set_current(self._index_task(current))
 
+    @Slot(QItemSelection, QItemSelection)
+    def on_selection_selection_changed(
+        self, _selected: QItemSelection, _deselected: QItemSelection
+    ) -> None:
+        self.task_actions.update_selection()
+
+    @Slot(object)
+    def on_actions_task_submitted(self, task: TaskRecord) -> None:
+        self.model.upsert(task)
+        self.select_task(task.local_id)
+        self.task_submitted.emit(task)
+
     @Slot(QModelIndex)
     def on_view_activated(self, index: QModelIndex) -> None:
         task = self._index_task(index)
@@ -263,7 +346,12 @@ class TaskPanel(QWidget):
     def on_view_custom_context_menu_requested(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
         if index.isValid():
-            self.view.setCurrentIndex(index)
+            selection = self.view.selectionModel()
+            if selection.isRowSelected(index.row(), QModelIndex()):
+                # Keep a multiple selection (to compare it); the clicked row becomes current.
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            else:
+                self.view.setCurrentIndex(index)
         menu = self.context_menu()
         menu.popup(self.view.viewport().mapToGlobal(pos))
 

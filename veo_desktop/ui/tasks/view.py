@@ -25,8 +25,9 @@ class TaskView(QTableView):
         self.setObjectName("taskView")
         self.setAccessibleName("Tasks")
         self.setAccessibleDescription(
-            "Your video tasks, newest first. Select one to preview it; "
-            "the context menu offers save, retry, resolve and remove."
+            "Your video tasks, newest first; extensions under the video they continue. "
+            "Select one to preview it, two finished ones to compare them; the context menu "
+            "offers save, extend, retry, resolve and remove."
         )
         self._empty_text = ""
         self._user_hidden: set[int] = set()
@@ -37,7 +38,8 @@ class TaskView(QTableView):
         self._state_min = _STATE_MIN
         self.setItemDelegate(TaskDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows can be selected (two to compare); the current one is previewed.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
