@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage, QPalette
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QWidget
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
@@ -37,7 +37,6 @@ from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.templates import Template
 from veo_desktop.sim import Fault
-from veo_desktop.ui import style
 from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.tasks.batch_offer import BatchOffer
@@ -339,15 +338,6 @@ def test_a_stopped_batch_is_offered_at_start_and_sent_without_repeats(
 # -- screenshots ----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    style_name = qapp.style().name()
-    palette = QPalette(qapp.palette())
-    yield lambda dark: style.apply_theme(qapp, dark=dark)
-    qapp.setStyle(style_name)
-    qapp.setPalette(palette)
-
-
 def shoot(widget: QWidget, tmp_path: Path, name: str) -> Path:
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
@@ -365,7 +355,7 @@ def shoot(widget: QWidget, tmp_path: Path, name: str) -> Path:
 @pytest.mark.parametrize("size", [(1024, 640), (1600, 1000)], ids=["1024x640", "1600x1000"])
 def test_screenshots_of_the_creative_states(
     make_window: Callable[..., MainWindow],
-    theme: Callable[[bool], None],
+    themed: Callable[[bool], None],
     sim: Any,
     qtbot: Any,
     tmp_path: Path,
@@ -373,7 +363,7 @@ def test_screenshots_of_the_creative_states(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    theme(dark)
+    themed(dark)
     tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
     root = tmp_path / "data"
     stop_a_batch(sim, root, arun, ["Wide shot of the harbour", "Close-up of the gulls"])

@@ -9,15 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QPalette
 from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtWidgets import QApplication
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_extend_dialog import assert_accessible
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.ui import style
 from veo_desktop.ui.compare import CompareWindow, open_compare, settings_rows
 
 engine_env = tasks_support.engine_env
@@ -162,15 +159,6 @@ def test_closing_stops_both_players(takes: tuple[TaskRecord, TaskRecord], qtbot:
         compare.close()
     assert all(p.playbackState() != PLAYING for p in compare.players)
     assert all(p.source().isEmpty() for p in compare.players)
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    original_style = qapp.style().name()
-    original = QPalette(qapp.palette())
-    yield lambda dark: style.apply_theme(qapp, dark=dark)
-    qapp.setStyle(original_style)
-    qapp.setPalette(original)
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

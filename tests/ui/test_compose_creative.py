@@ -30,7 +30,6 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
 )
 from tests.fixtures.s3 import Route
 from tests.fixtures.sim import SIM_API_KEY
-from tests.ui.test_extend_dialog import themed
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.batch import BatchJournal
 from veo_desktop.core.records import TaskRecord
@@ -41,8 +40,6 @@ from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.session import Session
 from veo_desktop.ui.variations import VariationsDialog
-
-__all__ = ["themed"]
 
 SIZES = ((1024, 640), (1600, 1000))
 FRAMES = "FIRST_AND_LAST_FRAMES_2_VIDEO"

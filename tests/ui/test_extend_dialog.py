@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -31,15 +31,6 @@ SIZES = ((1024, 640), (1600, 1000))
 
 
 # -- shared helpers (the other dialog tests import these) -----------------------------------
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    original_style = qapp.style().name()
-    original = QPalette(qapp.palette())
-    yield lambda dark: style.apply_theme(qapp, dark=dark)
-    qapp.setStyle(original_style)
-    qapp.setPalette(original)
 
 
 def dialog_screenshot(dialog: QWidget, size: tuple[int, int], name: str, tmp_path: Path) -> QImage:

@@ -12,14 +12,13 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
-from tests.ui.test_extend_dialog import assert_accessible, dialog_screenshot, themed
+from tests.ui.test_extend_dialog import assert_accessible, dialog_screenshot
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.templates import TEMPLATES_FILE, Template, TemplateStore
 from veo_desktop.ui.history_panel import HistoryPanel
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
 
 engine_env = tasks_support.engine_env
-__all__ = ["themed"]
 
 
 @pytest.fixture

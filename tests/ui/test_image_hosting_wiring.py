@@ -47,7 +47,6 @@ from veo_desktop.hosting import (
 )
 from veo_desktop.imaging import run_imaging
 from veo_desktop.imaging import worker as imaging_worker
-from veo_desktop.ui import style
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState, describe_shape
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.crop_dialog import CropDialog
@@ -660,22 +659,11 @@ def save_dialog_over(window: QWidget, dialog: QWidget, tmp_path: Path, name: str
     return path
 
 
-@pytest.fixture
-def theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    from PySide6.QtGui import QPalette
-
-    style_name = qapp.style().name()
-    palette = QPalette(qapp.palette())
-    yield lambda dark: style.apply_theme(qapp, dark=dark)
-    qapp.setStyle(style_name)
-    qapp.setPalette(palette)
-
-
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize("size", SIZES, ids=["1024x640", "1600x1000"])
 def test_slot_states_and_hosting_tab_screenshots(
     make_window: Callable[..., MainWindow],
-    theme: Callable[[bool], None],
+    themed: Callable[[bool], None],
     sim: Any,
     image_server: Any,
     slow_uploads: SlowUploads,
@@ -685,7 +673,7 @@ def test_slot_states_and_hosting_tab_screenshots(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    theme(dark)
+    themed(dark)
     tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
     window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
     window.resize(*size)

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPalette
-from PySide6.QtWidgets import QApplication, QSplitter, QWidget
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QSplitter, QWidget
 
 from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY
 from veo_desktop.api.client import ApixoClient
@@ -29,7 +29,6 @@ from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
-from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.preview.panel import PreviewPanel
 from veo_desktop.ui.tasks.model import Column
@@ -224,19 +223,6 @@ def _save(image: QImage, tmp_path: Path, name: str) -> Path:
         Path(keep).mkdir(parents=True, exist_ok=True)
         shutil.copy(path, Path(keep) / path.name)
     return path
-
-
-@pytest.fixture
-def themed(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    original_style = qapp.style().name()
-    original = QPalette(qapp.palette())
-
-    def apply(dark: bool) -> None:
-        style.apply_theme(qapp, dark=dark)
-
-    yield apply
-    qapp.setStyle(original_style)
-    qapp.setPalette(original)
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

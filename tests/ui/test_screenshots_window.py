@@ -7,13 +7,12 @@ the test also checks what a person would notice first: nothing clipped at the sm
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent
-from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
@@ -24,24 +23,10 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
 )
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.ui import style
 from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.main_window import MainWindow
 
 SIZES = [(1024, 640), (1600, 1000)]
-
-
-@pytest.fixture
-def theme(qapp: QApplication) -> Iterator[Callable[[bool], None]]:
-    style_name = qapp.style().name()
-    palette = QPalette(qapp.palette())
-
-    def use(dark: bool) -> None:
-        style.apply_theme(qapp, dark=dark)
-
-    yield use
-    qapp.setStyle(style_name)
-    qapp.setPalette(palette)
 
 
 def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
@@ -82,14 +67,14 @@ def clipped_labels(root: QWidget) -> list[str]:
 @pytest.mark.parametrize("size", SIZES, ids=["1024x640", "1600x1000"])
 def test_workspace_screenshots(
     make_window: Callable[..., MainWindow],
-    theme: Callable[[bool], None],
+    themed: Callable[[bool], None],
     sim: Any,
     tmp_path: Path,
     qtbot: Any,
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    theme(dark)
+    themed(dark)
     tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
     window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
     window.resize(*size)
@@ -133,11 +118,11 @@ def test_workspace_screenshots(
 
 def test_demo_and_settings_screenshots(
     make_window: Callable[..., MainWindow],
-    theme: Callable[[bool], None],
+    themed: Callable[[bool], None],
     tmp_path: Path,
     qtbot: Any,
 ) -> None:
-    theme(False)
+    themed(False)
     window = make_window(
         base_url="https://api.apixo.ai/api/v1",
         api_key=None,

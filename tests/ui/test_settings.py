@@ -30,7 +30,6 @@ from tests.fixtures.s3 import MemoryKeyring as S3MemoryKeyring
 from tests.fixtures.s3 import S3Bucket
 from tests.fixtures.sim import SIM_API_KEY
 from tests.ui.test_compose_creative import keep, window_with_dialog
-from tests.ui.test_extend_dialog import themed
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.secrets import SERVICE, USERNAME, KeyStore
@@ -40,8 +39,6 @@ from veo_desktop.ui import session as session_module
 from veo_desktop.ui.main import read_key
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.settings_dialog import CAP_HINT, CAP_PROBLEM, KeySource, SettingsDialog
-
-__all__ = ["themed"]  # a fixture
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

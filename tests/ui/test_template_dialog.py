@@ -16,12 +16,9 @@ from tests.ui.test_extend_dialog import (
     assert_accessible,
     assert_fits,
     dialog_screenshot,
-    themed,
 )
 from veo_desktop.core.templates import TEMPLATES_FILE, Template, TemplateStore
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
-
-__all__ = ["themed"]
 
 CHASE = Template("Chase", "A {animal} chases a {prey} through {place}; the {animal} wins")
 

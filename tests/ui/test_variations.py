@@ -20,7 +20,6 @@ from tests.ui.test_extend_dialog import (
     assert_accessible,
     assert_fits,
     dialog_screenshot,
-    themed,
 )
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.batch import BatchJournal, ItemState, unfinished_journals
@@ -30,7 +29,6 @@ from veo_desktop.sim import Fault
 from veo_desktop.ui.variations import VariationsDialog, open_variations
 
 engine_env = tasks_support.engine_env
-__all__ = ["themed"]
 
 REQUEST = GenerationRequest(prompt="A paper plane loops over a rooftop garden", seed=42)
 
