@@ -40,10 +40,8 @@ from veo_desktop.cli.commands import (
 from veo_desktop.cli.output import one_line
 from veo_desktop.core import lineage
 from veo_desktop.core.batch import (
-    NOT_TAKEN_CODES,
     BatchFileError,
     BatchItem,
-    BatchJournal,
     BatchJournalError,
     BatchProgress,
     BatchResult,
@@ -54,6 +52,7 @@ from veo_desktop.core.batch import (
     journal_path,
     parse_batch_file,
     total_price,
+    unsent_indexes,
 )
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
@@ -296,31 +295,13 @@ def _plan(
         )
     except BatchJournalError as error:
         raise CliError(ExitCode.LOCAL, f"{error} Nothing was sent.") from error
-    sent = _sent_before(runner.journal, engine)
-    unsent = [item for index, item in enumerate(items) if index not in sent]
+    unsent = [items[index] for index in unsent_indexes(runner.journal, engine)]
     return _Plan(
         runner=runner,
-        sent_before=len(sent),
+        sent_before=len(items) - len(unsent),
         to_send=len(unsent),
         price_to_send=total_price(unsent),
     )
-
-
-def _sent_before(journal: BatchJournal, engine: TaskEngine) -> set[int]:
-    """Items of an earlier run that are done with: they got a task, or APIXO refused the
-    request itself. (A row APIXO did not take, e.g. on 429, is sent again.)"""
-    sent: set[int] = set()
-    for index, entry in journal.entries.items():
-        if entry.local_id is None:
-            continue
-        try:
-            record = engine.get(entry.local_id)
-        except KeyError:
-            sent.add(index)
-            continue
-        if record.state is not TaskState.REJECTED or record.fail_code not in NOT_TAKEN_CODES:
-            sent.add(index)
-    return sent
 
 
 async def _run(ctx: Context, runner: BatchRunner) -> BatchResult:

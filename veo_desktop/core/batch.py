@@ -751,6 +751,33 @@ class BatchJournal:
             self.path.unlink(missing_ok=True)
 
 
+def unsent_indexes(journal: BatchJournal, engine: TaskEngine) -> list[int]:
+    """Indexes of the journal's items that resuming would send.
+
+    That is: items never given a task, and items APIXO refused without taking them (429,
+    402, ...), following the person's resubmissions. An item whose task is uncertain,
+    submitting, accepted, or gone from the store is never among them.
+    """
+    unsent: list[int] = []
+    for index in range(len(journal.items)):
+        entry = journal.entries.get(index)
+        if entry is None or entry.local_id is None:
+            unsent.append(index)
+            continue
+        try:
+            record = engine.get(entry.local_id)
+        except KeyError:
+            continue
+        while record.resubmitted_as is not None:
+            try:
+                record = engine.get(record.resubmitted_as)
+            except KeyError:
+                break
+        if record.state is TaskState.REJECTED and record.fail_code in NOT_TAKEN_CODES:
+            unsent.append(index)
+    return unsent
+
+
 def unfinished_journals(directory: Path) -> list[BatchJournal]:
     """Journals of batches that stopped before every item was sent (newest first)."""
     found: list[BatchJournal] = []

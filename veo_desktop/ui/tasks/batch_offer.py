@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.batch import (
-    NOT_TAKEN_CODES,
     BatchBusyError,
     BatchItem,
     BatchJournal,
@@ -38,9 +37,9 @@ from veo_desktop.core.batch import (
     journal_dir,
     total_price,
     unfinished_journals,
+    unsent_indexes,
 )
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
@@ -52,26 +51,8 @@ MAX_OFFERS = 3
 
 
 def unsent_items(journal: BatchJournal, engine: TaskEngine) -> list[BatchItem]:
-    """The items of ``journal`` that resuming would send: never given a task, or refused by
-    APIXO without taking them (429, 402, ...). Uncertain ones are never among them."""
-    unsent: list[BatchItem] = []
-    for index, item in enumerate(journal.items):
-        entry = journal.entries.get(index)
-        if entry is None or entry.local_id is None:
-            unsent.append(item)
-            continue
-        try:
-            record = engine.get(entry.local_id)
-        except KeyError:
-            continue
-        while record.resubmitted_as is not None:
-            try:
-                record = engine.get(record.resubmitted_as)
-            except KeyError:
-                break
-        if record.state is TaskState.REJECTED and record.fail_code in NOT_TAKEN_CODES:
-            unsent.append(item)
-    return unsent
+    """The items of ``journal`` that resuming would send (see :func:`unsent_indexes`)."""
+    return [journal.items[index] for index in unsent_indexes(journal, engine)]
 
 
 def batch_name(journal: BatchJournal) -> str:
