@@ -13,7 +13,7 @@ import html
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -22,14 +22,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.ui import style
-from veo_desktop.ui.preview.panel import DEFAULT_FPS, SeekSlider
+from veo_desktop.ui.preview.panel import DEFAULT_FPS, SeekSlider, tool_button
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
@@ -77,19 +76,6 @@ def _settings_html(rows: list[tuple[str, str]], differs: set[str], hint: str) ->
             f"{html.escape(label)}</td><td>{text}</td></tr>"
         )
     return "<table cellspacing='0' cellpadding='1'>" + "".join(cells) + "</table>"
-
-
-def _button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
-    button = QToolButton()
-    button.setObjectName(name)
-    button.setIcon(glyph_icon(icon))
-    button.setIconSize(QSize(20, 20))
-    button.setAutoRaise(True)
-    button.setCheckable(checkable)
-    button.setToolTip(tip)
-    button.setAccessibleName(tip.split(" (")[0])
-    button.setAccessibleDescription(tip)
-    return button
 
 
 class _Side:
@@ -169,12 +155,14 @@ class CompareWindow(QWidget):
         self._playing = False
         self._sides = (_Side(self, "left"), _Side(self, "right"))
 
-        self.play_button = _button("comparePlayButton", "play", "Play both (Space)")
-        self.back_button = _button("compareFrameBackButton", "frame-back", "Previous frame (Left)")
-        self.forward_button = _button(
+        self.play_button = tool_button("comparePlayButton", "play", "Play both (Space)")
+        self.back_button = tool_button(
+            "compareFrameBackButton", "frame-back", "Previous frame (Left)"
+        )
+        self.forward_button = tool_button(
             "compareFrameForwardButton", "frame-forward", "Next frame (Right)"
         )
-        self.loop_button = _button("compareLoopButton", "loop", "Loop (L)", checkable=True)
+        self.loop_button = tool_button("compareLoopButton", "loop", "Loop (L)", checkable=True)
         self.loop_button.setChecked(True)
         self.seek_slider = SeekSlider(Qt.Orientation.Horizontal, self)
         self.seek_slider.setObjectName("compareSeekSlider")

@@ -75,7 +75,8 @@ class SeekSlider(QSlider):
         super().mousePressEvent(event)
 
 
-def _tool_button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
+def tool_button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
+    """A flat player-control button; its accessible name is the tooltip's first part."""
     button = QToolButton()
     button.setObjectName(name)
     button.setIcon(glyph_icon(icon))
@@ -130,16 +131,16 @@ class PreviewPanel(QWidget):
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         style.set_text_color(self.details, style.hint_color(self))
 
-        self.play_button = _tool_button("previewPlayButton", "play", "Play (Space)")
-        self.back_button = _tool_button(
+        self.play_button = tool_button("previewPlayButton", "play", "Play (Space)")
+        self.back_button = tool_button(
             "previewFrameBackButton", "frame-back", "Previous frame (Left)"
         )
-        self.forward_button = _tool_button(
+        self.forward_button = tool_button(
             "previewFrameForwardButton", "frame-forward", "Next frame (Right)"
         )
-        self.loop_button = _tool_button("previewLoopButton", "loop", "Loop (L)", checkable=True)
+        self.loop_button = tool_button("previewLoopButton", "loop", "Loop (L)", checkable=True)
         self.loop_button.setChecked(True)
-        self.mute_button = _tool_button("previewMuteButton", "volume", "Mute (M)", checkable=True)
+        self.mute_button = tool_button("previewMuteButton", "volume", "Mute (M)", checkable=True)
         self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.volume_slider.setObjectName("previewVolumeSlider")
         self.volume_slider.setRange(0, 100)
