@@ -48,7 +48,7 @@ from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui import style
-from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.compose.widgets import MessageLabel, Tone, seed_from_text
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks import format as fmt
 
@@ -58,12 +58,6 @@ logger = logging.getLogger(__name__)
 WINDOW_REFRESH_MS = 30_000
 #: Below this, the remaining window is shown as a warning.
 SOON_SECONDS = 2 * 3600
-
-
-def _seed(text: str) -> int | None:
-    if not text:
-        return None
-    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 class ExtendDialog(QDialog):
@@ -267,7 +261,7 @@ class ExtendDialog(QDialog):
             task_id=self._source.apixo_task_id or "",
             prompt=self.prompt_edit.toPlainText(),
             mode=str(self.mode_selector.currentData()),
-            seed=_seed(self.seed_edit.text().strip()),
+            seed=seed_from_text(self.seed_edit.text().strip()),
             watermark=watermark if watermark.strip() else None,
         )
 

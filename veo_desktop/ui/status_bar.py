@@ -18,14 +18,11 @@ from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStatusBar, QWidget
 
 from veo_desktop.ui import style
+from veo_desktop.ui.compose.widgets import format_money
 
 if TYPE_CHECKING:
     from veo_desktop.core.records import TaskRecord
     from veo_desktop.ui.controller import EngineController
-
-
-def money(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 class _Dot(QWidget):
@@ -164,7 +161,9 @@ class StatusBar(QStatusBar):
         if balance is None:
             self.balance_item.set("Balance unknown", "The balance could not be read")
         else:
-            self.balance_item.set(f"Balance {money(balance)}", "The APIXO balance of this key")
+            self.balance_item.set(
+                f"Balance {format_money(balance)}", "The APIXO balance of this key"
+            )
 
     def on_controller_api_health_changed(self, reachable: bool, message: str) -> None:
         text = "API OK" if reachable else "API unreachable"

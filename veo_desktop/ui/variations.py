@@ -46,17 +46,13 @@ from veo_desktop.core.batch import (
 )
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.ui import style
-from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.compose.widgets import MessageLabel, Tone, format_money
 from veo_desktop.ui.controller import EngineController, blocked_images_message
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONCURRENCY = 2
 CHECKING_TEXT = "Checking that APIXO can fetch the images\u2026"
-
-
-def _money(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 def _describe(request: GenerationRequest) -> str:
@@ -270,8 +266,9 @@ class VariationsDialog(QDialog):
         balance = self._controller.balance
         if balance is not None and balance < self.total():
             return (
-                f"The balance ({_money(balance)}) does not cover {self.count} takes "
-                f"({_money(self.total())}). Choose fewer, or add balance in the APIXO dashboard."
+                f"The balance ({format_money(balance)}) does not cover {self.count} takes "
+                f"({format_money(self.total())}). Choose fewer, or add balance in the APIXO "
+                "dashboard."
             )
         return None
 
@@ -454,12 +451,14 @@ class VariationsDialog(QDialog):
             if self._blocked is not None
             else f"Submit {count} take{'s' if count != 1 else ''}?"
         )
-        self.cost_label.setText(f"{count} \u00d7 {_money(price)} = {_money(total)}")
+        self.cost_label.setText(f"{count} \u00d7 {format_money(price)} = {format_money(total)}")
         balance = self._controller.balance
         if balance is None:
             self.balance_label.setText("unknown (APIXO did not say)")
         else:
-            self.balance_label.setText(f"{_money(balance)} \u2192 {_money(balance - total)} after")
+            self.balance_label.setText(
+                f"{format_money(balance)} \u2192 {format_money(balance - total)} after"
+            )
         seeds = []
         for index, request in enumerate(self.requests()):
             mark = " (yours)" if index == 0 and self._request.seed is not None else ""
@@ -467,14 +466,14 @@ class VariationsDialog(QDialog):
         self.seeds_label.setText(", ".join(seeds))
         problem = self.problem()
         question = self.cap_question()
-        label = f"Submit {count} \u2013 {_money(total)}"
+        label = f"Submit {count} \u2013 {format_money(total)}"
         if problem is not None:
             self.message.show_message(problem, Tone.PROBLEM)
         elif self.checking:
             self.message.show_message(CHECKING_TEXT, Tone.HINT)
         elif question is not None:
             self.message.show_message(question, Tone.WARNING)
-            label = f"Submit anyway \u2013 {_money(total)}"
+            label = f"Submit anyway \u2013 {format_money(total)}"
         else:
             self.message.show_message(
                 "Each take is a separate task with its own seed; APIXO charges each one "

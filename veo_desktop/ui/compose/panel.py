@@ -69,6 +69,8 @@ from veo_desktop.ui.compose.widgets import (
     FittingLabel,
     MessageLabel,
     Tone,
+    format_money,
+    seed_from_text,
 )
 from veo_desktop.ui.images import ImageUploader
 from veo_desktop.ui.variations import VariationsDialog, open_variations
@@ -115,17 +117,6 @@ REFERENCE_ASPECT_TIP = "Reference images work only with 16:9."
 REFERENCE_NOTE = "Reference images use fast mode and 16:9: Veo 3.1 supports them only there."
 #: The slots :meth:`ComposePanel.use_frame` fills.
 FRAME_SLOTS = ("first", "last")
-
-
-def _seed(text: str) -> int | None:
-    """The seed field's value: None when empty; -1 (which the rules reject) when not a number."""
-    if not text:
-        return None
-    return int(text) if text.isascii() and text.isdigit() else -1
-
-
-def format_money(value: Decimal) -> str:
-    return f"${value:,.2f}"
 
 
 def _combo(object_name: str, accessible: str, description: str) -> QComboBox:
@@ -605,7 +596,7 @@ class ComposePanel(QWidget):
             generation_type=self._generation_type(),
             aspect_ratio=str(self.aspect_selector.currentData()),
             image_urls=tuple(url for _slot, url in self._image_sources()),
-            seed=_seed(seed_text),
+            seed=seed_from_text(seed_text),
             watermark=watermark if watermark.strip() else None,
             enable_translation=self.translation_selector.currentData(),
             provider=self.provider_selector.currentData(),

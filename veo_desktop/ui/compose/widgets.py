@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import Enum
 
 from PySide6.QtCore import QEvent, Qt
@@ -9,6 +10,18 @@ from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from veo_desktop.ui import style
+
+
+def format_money(value: Decimal) -> str:
+    """Dollars as the window shows them everywhere: ``$1,234.50``."""
+    return f"${value:,.2f}"
+
+
+def seed_from_text(text: str) -> int | None:
+    """A seed field's value: None when empty; -1 (which the rules reject) when not a number."""
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() else -1
 
 
 class Tone(Enum):
