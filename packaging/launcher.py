@@ -23,7 +23,7 @@ RUNNABLE_MODULES = ("veo_desktop.sim.render", "veo_desktop.sim", "veo_desktop.se
 
 def main(argv: list[str]) -> int:
     """Dispatch ``argv`` (without the program name); returns the exit status."""
-    from veo_desktop.sim.renderer import RENDER_WORKER_FLAG
+    from veo_desktop.sim import RENDER_WORKER_FLAG
 
     if argv[:1] == [RENDER_WORKER_FLAG]:
         from veo_desktop.sim.render import main as render_main

@@ -72,7 +72,7 @@ def test_a_failing_check_is_reported_and_counted(
 
 
 def test_the_launcher_runs_the_render_worker(tmp_path: Path) -> None:
-    from veo_desktop.sim.renderer import RENDER_WORKER_FLAG
+    from veo_desktop.sim import RENDER_WORKER_FLAG
 
     clip = tmp_path / "clip.mp4"
     job = {

@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import shutil
+import signal
 import struct
 import sys
 import zlib
@@ -202,6 +203,29 @@ def test_render_worker_that_dies() -> None:
             await worker.close()
 
     asyncio.run(scenario())
+
+
+def test_render_worker_is_stopped_at_once_with_clips_still_queued() -> None:
+    """Stopping the simulator drops queued clips instead of rendering them all first."""
+    slow_worker = "import sys, time\nfor line in sys.stdin:\n    time.sleep(1)\n"
+
+    async def scenario() -> int | None:
+        worker = RenderWorker(command=[sys.executable, "-c", slow_worker])
+        process = await worker._ensure_started()
+        renders = [asyncio.ensure_future(worker.render(JOB)) for _ in range(400)]
+        for _ in range(10_000):  # let every render queue its job (they need a few turns)
+            if worker._next_id == len(renders):
+                break
+            await asyncio.sleep(0)
+        assert worker._next_id == len(renders)
+        for render in renders:
+            render.cancel()
+        await asyncio.gather(*renders, return_exceptions=True)
+        # 400 queued jobs fill the pipe: draining it would take this worker minutes.
+        await asyncio.wait_for(worker.close(), 30)
+        return process.returncode
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 60)) == -signal.SIGTERM
 
 
 JOB = RenderJob(

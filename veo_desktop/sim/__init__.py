@@ -24,7 +24,19 @@ if TYPE_CHECKING:
     from veo_desktop.sim.tasks import TaskInfo
     from veo_desktop.sim.thread import SimulatorThread
 
-__all__ = ["Fault", "RequestRecord", "Simulator", "SimulatorThread", "TaskInfo"]
+__all__ = [
+    "RENDER_WORKER_FLAG",
+    "Fault",
+    "RequestRecord",
+    "Simulator",
+    "SimulatorThread",
+    "TaskInfo",
+]
+
+#: In a frozen app (PyInstaller) there is no ``python -m``: the app's entry point must run
+#: :func:`veo_desktop.sim.render.main` when its first argument is this flag. It lives here,
+#: not in the renderer, so the entry point can check for it without loading asyncio.
+RENDER_WORKER_FLAG = "--sim-render-worker"
 
 _HOMES = {
     "Fault": "veo_desktop.sim.faults",

@@ -22,14 +22,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from veo_desktop.sim import RENDER_WORKER_FLAG
+
 logger = logging.getLogger(__name__)
 
 _WORKER_MODULE = "veo_desktop.sim.render"
 _CLOSE_TIMEOUT = 5.0
-
-#: In a frozen app (PyInstaller) there is no ``python -m``: the app's entry point must run
-#: :func:`veo_desktop.sim.render.main` when its first argument is this flag.
-RENDER_WORKER_FLAG = "--sim-render-worker"
 
 
 def worker_command() -> list[str]:
@@ -84,6 +82,7 @@ class RenderWorker:
         self._readers: list[asyncio.Task[None]] = []
         self._pending: dict[int, asyncio.Future[None]] = {}
         self._next_id = 0
+        self._answered = 0  # answers read: below _next_id, the worker still has jobs queued
         self._start_lock = asyncio.Lock()
         self._closed = False
 
@@ -110,10 +109,18 @@ class RenderWorker:
             self._pending.pop(request_id, None)
 
     async def close(self) -> None:
-        """Stop the worker: close its stdin, wait for it, kill it if it hangs."""
+        """Stop the worker: close its stdin, wait for it, kill it if it hangs.
+
+        Clips still queued are dropped: the worker is stopped at once rather than left to
+        render every queued job first (hundreds of tasks queue seconds of work).
+        """
         self._closed = True
         process, self._process = self._process, None
         if process is not None:
+            if self._answered < self._next_id and process.returncode is None:
+                # Before closing stdin: closing waits for the pipe to drain, job by job.
+                with contextlib.suppress(ProcessLookupError):
+                    process.terminate()
             if process.stdin is not None:
                 process.stdin.close()
                 with contextlib.suppress(ConnectionError, BrokenPipeError):
@@ -158,6 +165,7 @@ class RenderWorker:
     async def _read_answers(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
         while line := await process.stdout.readline():
+            self._answered += 1
             try:
                 answer = json.loads(line)
                 future = self._pending.get(int(answer["id"]))
