@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from veo_desktop.core.key_source import KeySource
     from veo_desktop.core.secrets import KeyStore
     from veo_desktop.ui.main_window import MainWindow
-    from veo_desktop.ui.settings_dialog import KeySource
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     clip-render worker, which a frozen app must start as itself (there is no ``python``).
     """
     args = list(sys.argv[1:] if argv is None else argv)
-    from veo_desktop.sim.renderer import RENDER_WORKER_FLAG
+    from veo_desktop.sim import RENDER_WORKER_FLAG
 
     if args[:1] == [RENDER_WORKER_FLAG]:
         from veo_desktop.sim.render import main as render_main
@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if cli.is_cli_invocation(args):
         return cli.main(args)
+    # The Qt-free modules the window's first paint needs load before PySide6 does: after
+    # it, every import also runs PySide6's __feature__ import hook, which reads the module's
+    # source (about 7 ms of the start, measured in tests/benchmarks/test_gui_startup.py).
+    from veo_desktop.core import key_source, settings  # noqa: F401
     from veo_desktop.ui.main import run_gui
 
     return run_gui(args)
@@ -70,7 +74,7 @@ def create_main_window(
     the session starts in the background (:attr:`MainWindow.session_started`). Close it, then
     ``await window.aclose()`` to cancel work and close the HTTP clients and the store.
     """
-    from veo_desktop.ui.settings_dialog import KeySource
+    from veo_desktop.core.key_source import KeySource
 
     window = build_main_window(base_url=base_url, data_dir=data_dir, key_store=key_store)
     if demo:
@@ -83,12 +87,17 @@ def create_main_window(
 
 
 def build_main_window(
-    *, base_url: str, data_dir: Path | None, key_store: KeyStore | None = None
+    *,
+    base_url: str,
+    data_dir: Path | None,
+    key_store: KeyStore | None = None,
+    chrome: bool = True,
 ) -> MainWindow:
     """The window without a session yet ("Opening your workspace…"); the caller opens one.
 
-    ``veo-desktop`` uses it to paint the window first and read the keyring, open the task
-    store and build the workspace right after (:meth:`MainWindow.start_after_first_paint`).
+    ``veo-desktop`` builds it with ``chrome=False``, so that its first paint needs nothing
+    but the frame; it then adds the menus and status bar (:meth:`MainWindow.build_chrome`),
+    reads the keyring, opens the task store and builds the workspace.
     """
     from veo_desktop.core.paths import AppPaths
     from veo_desktop.core.settings import Settings
@@ -96,4 +105,6 @@ def build_main_window(
 
     paths = AppPaths.resolve(data_dir).ensure()
     settings = Settings.load(paths)
-    return MainWindow(paths=paths, settings=settings, base_url=base_url, key_store=key_store)
+    return MainWindow(
+        paths=paths, settings=settings, base_url=base_url, key_store=key_store, chrome=chrome
+    )

@@ -32,8 +32,10 @@ def test_http_requests_run_on_the_qt_event_loop(arun: Any, sim: Any) -> None:
         async with httpx.AsyncClient() as http:
             answers = await asyncio.gather(
                 *(
-                    http.get(f"{sim.base_url}/apikeys/current-balance",
-                             headers={"Authorization": "Bearer test-key-123"})
+                    http.get(
+                        f"{sim.base_url}/apikeys/current-balance",
+                        headers={"Authorization": "Bearer test-key-123"},
+                    )
                     for _ in range(200)
                 )
             )

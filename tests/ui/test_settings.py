@@ -31,14 +31,15 @@ from tests.fixtures.s3 import S3Bucket
 from tests.fixtures.sim import SIM_API_KEY
 from tests.ui.test_compose_creative import keep, window_with_dialog
 from tests.ui.test_screenshots_window import clipped_labels
+from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.secrets import SERVICE, USERNAME, KeyStore
 from veo_desktop.core.settings import Settings
 from veo_desktop.hosting import DemoProvider, S3Provider, S3Secrets
 from veo_desktop.ui import session as session_module
-from veo_desktop.ui.main import read_key
+from veo_desktop.ui.app_loop import read_key
 from veo_desktop.ui.main_window import MainWindow
-from veo_desktop.ui.settings_dialog import CAP_HINT, CAP_PROBLEM, KeySource, SettingsDialog
+from veo_desktop.ui.settings_dialog import CAP_HINT, CAP_PROBLEM, SettingsDialog
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

@@ -33,8 +33,9 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.ui.compose.image_slot import ImageSlot
-from veo_desktop.ui.main_window import DEMO_BANNER_TEXT, MainWindow
+from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.settings_dialog import SettingsChange
+from veo_desktop.ui.window_parts import DEMO_BANNER_TEXT
 
 
 def test_without_a_key_the_welcome_panel_offers_key_and_demo(

@@ -1,53 +1,94 @@
 """The APIXO client layer (no Qt): request models, validation, the async client, errors.
 
-``ApixoClient`` is imported lazily: it pulls in httpx, which the window does not need
-before its first paint.
+Every name loads on first use: importing one submodule (say ``veo_desktop.api.urls``, which
+the settings need before the window's first paint) does not pull in the others, nor httpx.
 """
 
+import importlib
 from typing import TYPE_CHECKING, Any
-
-from veo_desktop.api.errors import (
-    ApiStatusError,
-    ApixoConnectionError,
-    ApixoError,
-    ApixoTimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ExtendSourceError,
-    InsufficientBalanceError,
-    NotFoundError,
-    PermissionDeniedError,
-    RateLimitedError,
-    ResponseFormatError,
-    ServerError,
-    SubmissionUncertainError,
-    UnusableResultError,
-)
-from veo_desktop.api.models import (
-    PRICES,
-    AspectRatio,
-    ExtendRequest,
-    GenerationRequest,
-    GenerationType,
-    Mode,
-    Model,
-    Problem,
-    RequestInvalidError,
-    price_of,
-)
-from veo_desktop.api.responses import ApixoState, TaskStatus
-from veo_desktop.api.retry import RetryPolicy
 
 if TYPE_CHECKING:
     from veo_desktop.api.client import ApixoClient
+    from veo_desktop.api.errors import (
+        ApiStatusError,
+        ApixoConnectionError,
+        ApixoError,
+        ApixoTimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ExtendSourceError,
+        InsufficientBalanceError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitedError,
+        ResponseFormatError,
+        ServerError,
+        SubmissionUncertainError,
+        UnusableResultError,
+    )
+    from veo_desktop.api.models import (
+        PRICES,
+        AspectRatio,
+        ExtendRequest,
+        GenerationRequest,
+        GenerationType,
+        Mode,
+        Model,
+        Problem,
+        RequestInvalidError,
+        price_of,
+    )
+    from veo_desktop.api.responses import ApixoState, TaskStatus
+    from veo_desktop.api.retry import RetryPolicy
+
+_HOMES = {
+    "ApixoClient": "client",
+    **dict.fromkeys(
+        (
+            "ApiStatusError",
+            "ApixoConnectionError",
+            "ApixoError",
+            "ApixoTimeoutError",
+            "AuthenticationError",
+            "BadRequestError",
+            "ExtendSourceError",
+            "InsufficientBalanceError",
+            "NotFoundError",
+            "PermissionDeniedError",
+            "RateLimitedError",
+            "ResponseFormatError",
+            "ServerError",
+            "SubmissionUncertainError",
+            "UnusableResultError",
+        ),
+        "errors",
+    ),
+    **dict.fromkeys(
+        (
+            "PRICES",
+            "AspectRatio",
+            "ExtendRequest",
+            "GenerationRequest",
+            "GenerationType",
+            "Mode",
+            "Model",
+            "Problem",
+            "RequestInvalidError",
+            "price_of",
+        ),
+        "models",
+    ),
+    "ApixoState": "responses",
+    "TaskStatus": "responses",
+    "RetryPolicy": "retry",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name == "ApixoClient":
-        from veo_desktop.api.client import ApixoClient
-
-        return ApixoClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
 
 
 __all__ = [

@@ -1,6 +1,24 @@
-"""The command line: ``veo-desktop generate|extend|status|list|resume|balance`` (no Qt)."""
+"""The command line: ``veo-desktop generate|extend|status|list|resume|balance`` (no Qt).
+
+``main`` loads the commands (httpx, the engine, the store) on first use, so ``veo-desktop``
+can ask :func:`is_cli_invocation` without paying for them when it opens the window.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from veo_desktop.cli.args import ExitCode, is_cli_invocation
-from veo_desktop.cli.commands import main
+
+if TYPE_CHECKING:
+    from veo_desktop.cli.commands import main
 
 __all__ = ["ExitCode", "is_cli_invocation", "main"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "main":
+        from veo_desktop.cli.commands import main
+
+        return main
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,6 +9,7 @@ from enum import IntEnum
 from typing import NoReturn
 
 from veo_desktop import __version__
+from veo_desktop.core.key_source import API_KEY_ENV
 
 PROG = "veo-desktop"
 COMMANDS = ("generate", "extend", "status", "list", "resume", "balance")
@@ -17,7 +18,6 @@ CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
 _VALUE_OPTIONS = frozenset({"--data-dir", "--base-url", "--first-poll", "--poll-every"})
 
-API_KEY_ENV = "APIXO_API_KEY"
 BASE_URL_ENV = "APIXO_BASE_URL"
 
 TYPES = {

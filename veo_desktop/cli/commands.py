@@ -38,10 +38,11 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
-from veo_desktop.cli.args import API_KEY_ENV, BASE_URL_ENV, TYPES, ExitCode, build_parser
+from veo_desktop.cli.args import BASE_URL_ENV, TYPES, ExitCode, build_parser
 from veo_desktop.cli.output import Progress, describe, one_line, table
 from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.core.engine import EngineBusyError, TaskEngine
+from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import TaskRecord

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Self
 
-from veo_desktop.api.models import Mode
-
 
 @dataclass(frozen=True)
 class PollTiming:
@@ -43,6 +41,8 @@ class PollTiming:
 
     def first_poll(self, mode: str) -> float:
         """Seconds from submission to the first poll of a task in ``mode``."""
+        from veo_desktop.api.models import Mode  # not at import: the window's start needs none
+
         return self.first_poll_quality if mode == Mode.QUALITY else self.first_poll_fast
 
     def with_overrides(

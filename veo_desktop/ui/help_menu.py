@@ -7,8 +7,6 @@ opened with ``open()``, never ``exec()``, so the menu is safe under the qasync l
 from __future__ import annotations
 
 import logging
-import platform
-from html import escape
 from pathlib import Path
 
 from PySide6 import __version__ as pyside_version
@@ -26,6 +24,8 @@ APP_NAME = "Veo Desktop"
 
 def version_lines() -> list[tuple[str, str]]:
     """(component, version) pairs shown in About."""
+    import platform  # here, not at the top: the menu is built before the window's first paint
+
     return [
         (APP_NAME, __version__),
         ("Qt", qVersion()),
@@ -37,6 +37,8 @@ def version_lines() -> list[tuple[str, str]]:
 
 def about_text() -> str:
     """The About box's rich text."""
+    from html import escape
+
     rows = "".join(
         f"<tr><td>{escape(name)}&nbsp;&nbsp;</td><td>{escape(version)}</td></tr>"
         for name, version in version_lines()

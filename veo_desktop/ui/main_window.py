@@ -14,7 +14,6 @@ start-up a non-blocking offer to send the rest of a batch that was stopped.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 import time
@@ -23,60 +22,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import (
-    QByteArray,
-    QEvent,
-    QMetaObject,
-    QMimeData,
-    QObject,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QAction,
-    QCloseEvent,
-    QDragEnterEvent,
-    QDragMoveEvent,
-    QDropEvent,
-    QKeySequence,
-    QPaintEvent,
-    QResizeEvent,
-    QTextCursor,
-)
-from PySide6.QtWidgets import (
-    QDialog,
-    QFileDialog,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QSplitter,
-    QStackedWidget,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QByteArray, QEvent, QMetaObject, QMimeData, QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, QWidget
 
-from veo_desktop import logs
+from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.ui import style
-from veo_desktop.ui.compose.widgets import MessageLabel, Tone
-from veo_desktop.ui.settings_dialog import (
-    KeySource,
-    SettingsChange,
-    SettingsDialog,
-    keyring_display_name,
-    no_keyring_text,
-)
-from veo_desktop.ui.status_bar import StatusBar
-from veo_desktop.ui.welcome import WelcomePanel
 
 if TYPE_CHECKING:
-    # The workspace's modules (engine, HTTP, QtMultimedia, video decoding) load when the
-    # first session opens, so the window itself paints early.
+    # The window paints before anything else loads (``veo_desktop.ui.main``): its frame
+    # needs only the modules above. asyncio, the menus' and dialogs' Qt classes (PySide
+    # builds each class's Python enums when it is first imported), the status bar, the
+    # welcome panel and the workspace's modules (engine, HTTP, QtMultimedia, video
+    # decoding) are imported where they are first used.
+    import asyncio
+
+    from PySide6.QtGui import (
+        QAction,
+        QCloseEvent,
+        QDragEnterEvent,
+        QDragMoveEvent,
+        QDropEvent,
+        QPaintEvent,
+    )
+    from PySide6.QtWidgets import QDialog, QMenu
+
     from veo_desktop.api.models import AnyRequest, ExtendRequest
     from veo_desktop.core.records import TaskRecord
     from veo_desktop.core.secrets import KeyStore
@@ -89,13 +59,15 @@ if TYPE_CHECKING:
     from veo_desktop.ui.notifications import TaskNotifier
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
+    from veo_desktop.ui.settings_dialog import SettingsChange, SettingsDialog
     from veo_desktop.ui.tasks.batch_offer import BatchOffer
     from veo_desktop.ui.tasks.panel import TaskPanel
+    from veo_desktop.ui.welcome import WelcomePanel
+    from veo_desktop.ui.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
 APP_TITLE = "Veo Desktop"
-DEMO_BANNER_TEXT = "Demo: simulated API, no charges"
 #: Wait this long for a submission under way before closing (its answer holds a task id).
 CLOSE_SUBMIT_GRACE = 15.0
 _WINDOW_STATE_KEY = "window"
@@ -114,192 +86,6 @@ def restorable_file(mime: QMimeData) -> Path | None:
     return path if path.suffix.lower() in RESTORABLE_SUFFIXES else None
 
 
-class DemoBanner(QFrame):
-    """The strip across the top in demo mode, with a way to switch to a real key."""
-
-    use_key_requested = Signal()
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("demoBanner")
-        self.setAccessibleName("Demo mode")
-        self.setAccessibleDescription(DEMO_BANNER_TEXT)
-        self.label = QLabel(DEMO_BANNER_TEXT, self)
-        self.label.setObjectName("demoBannerLabel")
-        self.label.setFont(style.scaled_font(self.label, 1.0, bold=True))
-        self.detail = QLabel(
-            "Videos are placeholders made on this computer; your key is not used.", self
-        )
-        self.detail.setFont(style.scaled_font(self.detail, 0.92))
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(14, 6, 14, 6)
-        layout.setSpacing(12)
-        self.use_key_button = QPushButton("Use your API key…", self)
-        self.use_key_button.setObjectName("demoUseKeyButton")
-        self.use_key_button.setAccessibleName("Use your API key")
-        self.use_key_button.setAccessibleDescription(
-            "Leave the demo: enter your APIXO key and work with the real API"
-        )
-        self.use_key_button.clicked.connect(self.use_key_requested)
-        layout.addWidget(self.label)
-        layout.addWidget(self.detail, 1)
-        layout.addWidget(self.use_key_button)
-        self._recolor()
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._recolor()
-
-    def _recolor(self) -> None:
-        background, text = style.banner_colors(self.parentWidget())
-        sheet = (
-            f"QFrame#demoBanner {{ background: {background.name()}; }}"
-            f" QFrame#demoBanner QLabel {{ color: {text.name()}; }}"
-        )
-        if self.styleSheet() != sheet:
-            self.setStyleSheet(sheet)
-
-
-class MessagePage(QWidget):
-    """A centred message with one button, for when the workspace cannot open."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("messagePage")
-        self.title = QLabel(self)
-        self.title.setFont(style.scaled_font(self.title, 1.3, bold=True))
-        self.title.setWordWrap(True)
-        self.text = MessageLabel(Tone.HINT, self, small=False)
-        self.text.setMaximumWidth(520)
-        self.button = QPushButton(self)
-        self.button.setObjectName("messagePageButton")
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(self.title, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addWidget(self.text, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addSpacing(8)
-        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
-        layout.addStretch(2)
-        self._action: Callable[[], None] | None = None
-        self.button.clicked.connect(self.on_button_clicked)
-
-    def show_message(self, title: str, text: str, button: str, action: Callable[[], None]) -> None:
-        self.title.setText(title)
-        self.text.show_message(text)
-        self.button.setText(button)
-        self.button.setAccessibleName(button)
-        self._action = action
-
-    def on_button_clicked(self) -> None:
-        if self._action is not None:
-            self._action()
-
-
-class Workspace(QWidget):
-    """Compose | Tasks and Prompts (tabs) | Preview for one session.
-
-    Args:
-        session: the open session.
-        spending_cap: returns the daily spending cap in effect (paid actions ask first).
-    """
-
-    def __init__(
-        self,
-        session: Session,
-        parent: QWidget | None = None,
-        *,
-        spending_cap: Callable[[], SpendingCap | None] | None = None,
-    ) -> None:
-        from veo_desktop.core.batch import journal_dir
-        from veo_desktop.core.templates import TemplateStore
-        from veo_desktop.ui.compose.panel import ComposePanel
-        from veo_desktop.ui.history_panel import HistoryPanel
-        from veo_desktop.ui.preview.panel import PreviewPanel
-        from veo_desktop.ui.tasks.panel import TaskPanel
-        from veo_desktop.ui.thumbnails import ThumbnailCache
-
-        super().__init__(parent)
-        self.setObjectName("workspace")
-        self.thumbnails = ThumbnailCache(session.paths.cache_dir / "thumbnails", parent=self)
-        self.compose_panel = ComposePanel(
-            session.controller,
-            session.uploader,
-            spending_cap=spending_cap,
-            journal_dir=journal_dir(session.paths.data_dir),
-        )
-        self.task_panel = TaskPanel(
-            session.controller, thumbnails=self.thumbnails, spending_cap=spending_cap
-        )
-        self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
-        self.history_panel = HistoryPanel(session.controller, self.templates)
-        self.preview_panel = PreviewPanel(frames_dir=session.paths.cache_dir / "frames")
-        # The task list and the prompt history share the middle column, as tabs.
-        self.task_panel.title_label.hide()
-        self.middle = QTabWidget(self)
-        self.middle.setObjectName("middleTabs")
-        self.middle.setDocumentMode(True)
-        self.middle.setAccessibleName("Tasks and prompts")
-        self.middle.addTab(self.task_panel, "&Tasks")
-        self.middle.addTab(self.history_panel, "&Prompts")
-        self.middle.setTabToolTip(0, "Your videos, newest first; extensions under their source")
-        self.middle.setTabToolTip(1, "Recent prompts and saved prompts with blanks to fill in")
-        self.history_panel.setContentsMargins(0, 6, 0, 0)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.splitter.setObjectName("mainSplitter")
-        self.splitter.setChildrenCollapsible(False)
-        self.splitter.setHandleWidth(1)
-        for panel, stretch in (
-            (self.compose_panel, 0),
-            (self.middle, 3),
-            (self.preview_panel, 2),
-        ):
-            self.splitter.addWidget(panel)
-            self.splitter.setStretchFactor(self.splitter.indexOf(panel), stretch)
-        self.middle.setContentsMargins(10, 8, 8, 6)
-        self.preview_panel.setContentsMargins(8, 8, 10, 6)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
-        self.user_sized = False
-        self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
-        self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
-        self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
-
-    def show_tasks(self) -> None:
-        self.middle.setCurrentWidget(self.task_panel)
-
-    def show_history(self) -> None:
-        self.middle.setCurrentWidget(self.history_panel)
-
-    def restore_sizes(self, state: QByteArray) -> None:
-        """Use the splitter sizes the person left last time."""
-        self.user_sized = self.splitter.restoreState(state)
-
-    def on_splitter_splitter_moved(self, _pos: int, _index: int) -> None:
-        self.user_sized = True
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        if not self.user_sized:
-            self.fit(event.size().width())
-
-    def shutdown(self) -> None:
-        """Stop uploads, playback, the clock and the thumbnail worker (the session closes)."""
-        self.compose_panel.cancel()
-        self.task_panel.shutdown()
-        self.history_panel.shutdown()
-        self.preview_panel.shutdown()
-        self.thumbnails.close()
-
-    def fit(self, width: int) -> None:
-        """Share ``width`` sensibly: the composer fixed-ish, the rest split 3:2."""
-        compose = max(self.compose_panel.minimumSizeHint().width(), min(420, int(width * 0.3)))
-        rest = max(0, width - compose)
-        tasks = rest * 3 // 5
-        self.splitter.setSizes([compose, tasks, rest - tasks])
-
-
 class MainWindow(QMainWindow):
     """The app's window. Build it with :func:`veo_desktop.app.create_main_window`.
 
@@ -308,12 +94,17 @@ class MainWindow(QMainWindow):
         settings: the settings in effect (saved when changed).
         base_url: the API root for sessions opened with a key.
         key_store: the keyring access.
+        chrome: build the menus, status bar and banner now; ``False`` leaves the bare
+            frame ("Opening your workspace…") to paint first, and the caller then calls
+            :meth:`build_chrome` (``veo-desktop`` does).
 
     Signals:
+        first_painted: the window has painted for the first time.
         closed: the window was closed; the owner awaits :meth:`aclose`.
         session_started: a session finished starting (tasks recovered, balance asked).
     """
 
+    first_painted = Signal()
     closed = Signal()
     session_started = Signal(object)
 
@@ -324,6 +115,7 @@ class MainWindow(QMainWindow):
         settings: Settings,
         base_url: str,
         key_store: KeyStore | None = None,
+        chrome: bool = True,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -352,42 +144,65 @@ class MainWindow(QMainWindow):
         #: The extend dialog opened from the history or a dropped file (while open).
         self.extend_dialog: ExtendDialog | None = None
         self.setAcceptDrops(True)
+        self._welcome: WelcomePanel | None = None
+        self.welcome_sheet: QDialog | None = None
+        self._painted = False
+
+        # The frame: what the first paint shows.
+        self.stack = QStackedWidget(self)
+        self.stack.setObjectName("mainStack")
+        self.loading = QLabel("Opening your workspace…", self)
+        self.loading.setObjectName("loadingLabel")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        style.set_text_color(self.loading, style.hint_color(self))
+        self.stack.addWidget(self.loading)
+        central = QWidget(self)
+        self._column = QVBoxLayout(central)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(0)
+        self._column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._restore_geometry()
+        self._chrome_built = False
+        if chrome:
+            self.build_chrome()
+
+    def build_chrome(self) -> None:
+        """Add the demo banner, the message page, the status bar and the menus (once)."""
+        if self._chrome_built:
+            return
+        self._chrome_built = True
+        from veo_desktop.ui.status_bar import StatusBar
+        from veo_desktop.ui.window_parts import DemoBanner, MessagePage
 
         self.banner = DemoBanner(self)
         self.banner.setVisible(False)
-        self.welcome = WelcomePanel(self)
+        self.banner.use_key_requested.connect(self.show_welcome_sheet)
+        self._column.insertWidget(0, self.banner)
         self.message_page = MessagePage(self)
-        self.stack = QStackedWidget(self)
-        self.stack.setObjectName("mainStack")
-        self.stack.addWidget(self.welcome)
         self.stack.addWidget(self.message_page)
-        central = QWidget(self)
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(0)
-        column.addWidget(self.banner)
-        column.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self._build_menus()
-        self._restore_geometry()
-
-        self.loading = MessageLabel(Tone.HINT, self, small=False)
-        self.loading.setObjectName("loadingLabel")
-        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.loading.show_message("Opening your workspace…")
-        self.stack.addWidget(self.loading)
-        self.stack.setCurrentWidget(self.loading)
-        self._after_paint: Callable[[], Coroutine[Any, Any, None]] | None = None
-
-        self.welcome.key_entered.connect(self.on_welcome_key_entered)
-        self.welcome.demo_requested.connect(self.on_welcome_demo_requested)
-        self.banner.use_key_requested.connect(self.show_welcome_sheet)
-        self.welcome_sheet: QDialog | None = None
-        self._update_actions()
 
     # -- what tests and the app read ------------------------------------------------------
+
+    @property
+    def welcome(self) -> WelcomePanel:
+        """The first-run panel ("Enter API key" / "Try the demo"), made when first needed."""
+        if self._welcome is None:
+            from veo_desktop.ui.welcome import WelcomePanel
+
+            self._welcome = WelcomePanel(self)
+            self._welcome.key_entered.connect(self.on_welcome_key_entered)
+            self._welcome.demo_requested.connect(self.on_welcome_demo_requested)
+            self.stack.addWidget(self._welcome)
+        return self._welcome
+
+    @property
+    def closing(self) -> bool:
+        """Whether the window has been closed (or is closing)."""
+        return self._closing
 
     @property
     def key_store(self) -> KeyStore:
@@ -460,6 +275,10 @@ class MainWindow(QMainWindow):
             self.welcome_sheet.raise_()
             self.welcome_sheet.activateWindow()
             return
+        from PySide6.QtWidgets import QDialog
+
+        from veo_desktop.ui.welcome import WelcomePanel
+
         sheet = QDialog(self)
         sheet.setObjectName("welcomeSheet")
         sheet.setWindowTitle("Welcome to Veo Desktop")
@@ -486,6 +305,8 @@ class MainWindow(QMainWindow):
         self.welcome_sheet = None
 
     def _key_storage_note(self) -> str:
+        from veo_desktop.ui.settings_dialog import keyring_display_name, no_keyring_text
+
         if self.key_store.available:
             return f"The key will be stored in {keyring_display_name(self.key_store)}."
         return no_keyring_text()
@@ -496,6 +317,8 @@ class MainWindow(QMainWindow):
         With no session open, the workspace is built at once (its start runs in the
         background); otherwise the current session is closed first.
         """
+        from veo_desktop import logs
+
         logs.register_secret(api_key)
         self._session_key = api_key
         self.key_source = source
@@ -515,16 +338,11 @@ class MainWindow(QMainWindow):
             "Starting the demo",
         )
 
-    def start_after_first_paint(self, opener: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run ``opener`` (which opens a session or the welcome panel) once the window has
-        painted, so the window appears before the workspace's modules and data load."""
-        self._after_paint = opener
-
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        opener, self._after_paint = self._after_paint, None
-        if opener is not None:
-            QTimer.singleShot(0, lambda: None if self._closing else self._run(opener(), "Starting"))
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def _open(self, factory: Callable[[], Session], name: str) -> None:
         if self._closing:
@@ -536,6 +354,8 @@ class MainWindow(QMainWindow):
 
     def install_session(self, session: Session) -> None:
         """Show the workspace for an opened session and start it (recovery, balance)."""
+        from veo_desktop.ui.workspace import Workspace
+
         self.session = session
         self.workspace = Workspace(session, spending_cap=self.spending_cap)
         self.stack.addWidget(self.workspace)
@@ -617,6 +437,8 @@ class MainWindow(QMainWindow):
 
     async def aclose(self) -> None:
         """Cancel work and close everything the window opened (call once, after close)."""
+        import asyncio
+
         self._closing = True
         compose = self.compose_panel
         if compose is not None:
@@ -669,6 +491,8 @@ class MainWindow(QMainWindow):
             self._settings_dialog.raise_()
             self._settings_dialog.activateWindow()
             return
+        from veo_desktop.ui.settings_dialog import SettingsDialog
+
         dialog = SettingsDialog(
             settings=self.settings,
             paths=self.paths,
@@ -711,6 +535,8 @@ class MainWindow(QMainWindow):
         compose = self.compose_panel
         if compose is None:
             return
+        from PySide6.QtGui import QTextCursor
+
         edit = compose.prompt_edit
         cursor = edit.textCursor()
         cursor.beginEditBlock()
@@ -805,6 +631,8 @@ class MainWindow(QMainWindow):
         session = self.session
         if session is None:
             return
+        from PySide6.QtWidgets import QFileDialog
+
         dialog = QFileDialog(self, "Restore settings from a video", str(session.library_dir))
         dialog.setObjectName("restoreFileDialog")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
@@ -824,6 +652,8 @@ class MainWindow(QMainWindow):
         tasks = session.engine.tasks(include_hidden=True)
 
         async def restore() -> RestoredSettings | None:
+            import asyncio
+
             from veo_desktop.core import sidecar
 
             try:
@@ -877,6 +707,8 @@ class MainWindow(QMainWindow):
             QEvent.Type.DragMove,
             QEvent.Type.Drop,
         ):
+            from PySide6.QtGui import QDropEvent
+
             assert isinstance(event, QDropEvent)
             path = restorable_file(event.mimeData())
             if path is not None and self.session is not None:
@@ -973,6 +805,9 @@ class MainWindow(QMainWindow):
     # -- internals ----------------------------------------------------------------------
 
     def _build_menus(self) -> None:
+        from PySide6.QtGui import QAction, QKeySequence
+        from PySide6.QtWidgets import QMenu
+
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.new_prompt_action = self._action(
@@ -1102,6 +937,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _action(self, name: str, text: str, keys: Any, tip: str) -> QAction:
+        from PySide6.QtGui import QAction, QKeySequence
+
         action = QAction(text, self)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(keys))
@@ -1156,6 +993,8 @@ class MainWindow(QMainWindow):
             )
 
     def _run(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        import asyncio
+
         task = asyncio.ensure_future(coro)
         task.set_name(name)
         self._jobs.add(task)

@@ -17,7 +17,6 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +40,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.api.urls import DEFAULT_BASE_URL
+from veo_desktop.core.key_source import API_KEY_ENV, KeySource
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import CAP_KEY, parse_cap
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
@@ -55,22 +56,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KEY_ENV = "APIXO_API_KEY"
 CAP_PROBLEM = "Enter the cap in dollars, such as 20 or 12.50, or leave it empty for no cap."
 CAP_HINT = "A video that would bring today's spending past the cap asks first. Empty: no cap."
-#: The API root (``veo_desktop.api.urls.DEFAULT_BASE_URL``; kept here so the window can
-#: start without loading the HTTP stack).
-DEFAULT_BASE_URL = "https://api.apixo.ai/api/v1"
-
-
-class KeySource(StrEnum):
-    """Where the key in use came from."""
-
-    NONE = "none"
-    KEYRING = "keyring"
-    ENVIRONMENT = "environment"
-    SESSION = "session"
-    DEMO = "demo"
 
 
 _BACKEND_NAMES = {
@@ -94,7 +81,7 @@ def key_status_text(source: KeySource, store: KeyStore) -> str:
     if source is KeySource.KEYRING:
         return f"The key is stored in {keyring_display_name(store)}."
     if source is KeySource.ENVIRONMENT:
-        return f"The key comes from the {KEY_ENV} environment variable (not stored)."
+        return f"The key comes from the {API_KEY_ENV} environment variable (not stored)."
     if source is KeySource.SESSION:
         return "The key is kept in memory for this session only; it is never written to disk."
     if source is KeySource.DEMO:
@@ -105,7 +92,7 @@ def key_status_text(source: KeySource, store: KeyStore) -> str:
 def no_keyring_text() -> str:
     return (
         "This system has no usable keyring, so a key you enter is kept for this session "
-        f"only (never written to disk). To start with a key, set {KEY_ENV}."
+        f"only (never written to disk). To start with a key, set {API_KEY_ENV}."
     )
 
 

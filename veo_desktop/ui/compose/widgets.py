@@ -83,11 +83,13 @@ class MessageLabel(QLabel):
             self._recolor()
 
     def _recolor(self) -> None:
+        # Through the palette, not a style sheet: a style sheet per label costs milliseconds
+        # each (the composer and the window's first paint have dozens of these labels).
         parent = self.parentWidget()
-        color = _tone_color(self._tone, parent if parent is not None else self).name()
-        if color != self._applied:
-            self._applied = color
-            self.setStyleSheet(f"color: {color};")
+        color = _tone_color(self._tone, parent if parent is not None else self)
+        if color.name() != self._applied:
+            self._applied = color.name()
+            style.set_text_color(self, color)
 
 
 class CollapsibleSection(QWidget):

@@ -1,0 +1,80 @@
+"""``veo-desktop`` paints its window before the rest of the app loads.
+
+The window's frame ("Opening your workspace…") is what a person sees first; asyncio, the
+HTTP stack, the keyring, the task store, the settings dialog and the workspace's panels
+(QtMultimedia among them) load after that first paint. A module pulled in too early
+delays the window for everyone; this test names it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fixtures.startup import WATCH_WINDOW
+
+ROOT = Path(__file__).resolve().parents[2]
+
+CHILD = (
+    """
+import json, os, sys
+
+def watch(window):
+    def on_first_paint():
+        loading = window.stack.currentWidget()
+        print(json.dumps({
+            "modules": sorted(sys.modules),
+            "showing": loading.text() if loading is window.loading else None,
+            "size": [window.width(), window.height()],
+        }), flush=True)
+        os._exit(0)
+
+    window.first_painted.connect(on_first_paint)
+"""
+    + WATCH_WINDOW
+    + """
+from veo_desktop.app import main
+sys.exit(main(["--data-dir", sys.argv[1]]))
+"""
+)
+
+#: Modules that must wait for the first paint, and why a person would notice them.
+LATER = {
+    "asyncio": "the event loop (about 30 ms to import)",
+    "qasync": "the event loop",
+    "httpx": "the HTTP client",
+    "keyring": "the keyring",
+    "sqlite3": "the task store",
+    "veo_desktop.storage.store": "the task store",
+    "veo_desktop.core.engine": "the task engine",
+    "PySide6.QtMultimedia": "the video preview",
+    "veo_desktop.ui.compose.panel": "the composer",
+    "veo_desktop.ui.tasks.panel": "the task list",
+    "veo_desktop.ui.settings_dialog": "the settings dialog",
+    "veo_desktop.ui.crash_dialog": "the crash dialog",
+}
+
+
+def test_the_window_paints_before_the_rest_of_the_app_loads(tmp_path: Path) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    env.pop("APIXO_API_KEY", None)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tmp_path / "data")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout, done.stderr[-3000:]
+    painted = json.loads(done.stdout.splitlines()[0])
+    assert painted["showing"] == "Opening your workspace…"
+    assert painted["size"] == [1280, 800]  # the first start's size, painted at once
+    loaded = set(painted["modules"])
+    assert "veo_desktop.ui.main_window" in loaded
+    early = {name: why for name, why in LATER.items() if name in loaded}
+    assert not early, f"loaded before the window's first paint: {early}"

@@ -1,0 +1,122 @@
+"""The workspace of one session: Compose | Tasks and Prompts (tabs) | Preview, in a splitter.
+
+The main window shows it once a session is open; its panels' modules (the engine's
+controller, QtMultimedia, video decoding) load with it, after the window's first paint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+if TYPE_CHECKING:
+    from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.ui.session import Session
+
+
+class Workspace(QWidget):
+    """Compose | Tasks and Prompts (tabs) | Preview for one session.
+
+    Args:
+        session: the open session.
+        spending_cap: returns the daily spending cap in effect (paid actions ask first).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        *,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
+    ) -> None:
+        from veo_desktop.core.batch import journal_dir
+        from veo_desktop.core.templates import TemplateStore
+        from veo_desktop.ui.compose.panel import ComposePanel
+        from veo_desktop.ui.history_panel import HistoryPanel
+        from veo_desktop.ui.preview.panel import PreviewPanel
+        from veo_desktop.ui.tasks.panel import TaskPanel
+        from veo_desktop.ui.thumbnails import ThumbnailCache
+
+        super().__init__(parent)
+        self.setObjectName("workspace")
+        self.thumbnails = ThumbnailCache(session.paths.cache_dir / "thumbnails", parent=self)
+        self.compose_panel = ComposePanel(
+            session.controller,
+            session.uploader,
+            spending_cap=spending_cap,
+            journal_dir=journal_dir(session.paths.data_dir),
+        )
+        self.task_panel = TaskPanel(
+            session.controller, thumbnails=self.thumbnails, spending_cap=spending_cap
+        )
+        self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
+        self.history_panel = HistoryPanel(session.controller, self.templates)
+        self.preview_panel = PreviewPanel(frames_dir=session.paths.cache_dir / "frames")
+        # The task list and the prompt history share the middle column, as tabs.
+        self.task_panel.title_label.hide()
+        self.middle = QTabWidget(self)
+        self.middle.setObjectName("middleTabs")
+        self.middle.setDocumentMode(True)
+        self.middle.setAccessibleName("Tasks and prompts")
+        self.middle.addTab(self.task_panel, "&Tasks")
+        self.middle.addTab(self.history_panel, "&Prompts")
+        self.middle.setTabToolTip(0, "Your videos, newest first; extensions under their source")
+        self.middle.setTabToolTip(1, "Recent prompts and saved prompts with blanks to fill in")
+        self.history_panel.setContentsMargins(0, 6, 0, 0)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setHandleWidth(1)
+        for panel, stretch in (
+            (self.compose_panel, 0),
+            (self.middle, 3),
+            (self.preview_panel, 2),
+        ):
+            self.splitter.addWidget(panel)
+            self.splitter.setStretchFactor(self.splitter.indexOf(panel), stretch)
+        self.middle.setContentsMargins(10, 8, 8, 6)
+        self.preview_panel.setContentsMargins(8, 8, 10, 6)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+        self.user_sized = False
+        self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
+        self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
+        self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
+
+    def show_tasks(self) -> None:
+        self.middle.setCurrentWidget(self.task_panel)
+
+    def show_history(self) -> None:
+        self.middle.setCurrentWidget(self.history_panel)
+
+    def restore_sizes(self, state: QByteArray) -> None:
+        """Use the splitter sizes the person left last time."""
+        self.user_sized = self.splitter.restoreState(state)
+
+    def on_splitter_splitter_moved(self, _pos: int, _index: int) -> None:
+        self.user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if not self.user_sized:
+            self.fit(event.size().width())
+
+    def shutdown(self) -> None:
+        """Stop uploads, playback, the clock and the thumbnail worker (the session closes)."""
+        self.compose_panel.cancel()
+        self.task_panel.shutdown()
+        self.history_panel.shutdown()
+        self.preview_panel.shutdown()
+        self.thumbnails.close()
+
+    def fit(self, width: int) -> None:
+        """Share ``width`` sensibly: the composer fixed-ish, the rest split 3:2."""
+        compose = max(self.compose_panel.minimumSizeHint().width(), min(420, int(width * 0.3)))
+        rest = max(0, width - compose)
+        tasks = rest * 3 // 5
+        self.splitter.setSizes([compose, tasks, rest - tasks])
