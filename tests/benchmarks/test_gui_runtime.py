@@ -1,8 +1,11 @@
 """The window at work: event-loop stalls under load, and CPU when idle.
 
 - Stall: the longest lateness of a 10 ms QTimer while 500 tasks are polled (the window
-  shows them all) and a 200 MB video downloads on the same loop; the baseline is the same
-  timer with nothing running (goal < 16 ms).
+  shows them all) and a 200 MB video downloads on the same loop, through the app's own
+  downloader (streamed to a .part file, written back as it comes, fsynced off the loop).
+  The polls run at the app's own cadence (every 5-10 s) and, as a stress test, at three
+  times it; the servers run at the lowest CPU priority (see ``serving``). The baseline is
+  the same timer with nothing running (goal < 16 ms).
 - Idle: process CPU time over 3 s with the window shown and nothing to do, against a bare
   QMainWindow in the same process (goal ~0: no busy timers).
 
@@ -12,6 +15,7 @@ Run with ``pytest -m benchmark -s tests/benchmarks``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 import subprocess
@@ -34,9 +38,11 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
 )
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.downloads import DOWNLOAD_TIMEOUT, Downloader
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.ui.app_loop import freeze_startup_heap
 from veo_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.benchmark
@@ -89,10 +95,16 @@ def measure(qtbot: Any, seconds: float, work: Callable[[], bool] | None = None) 
 
 @contextmanager
 def serving(*command: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A server in its own process (so its work does not count as our loop's)."""
+    """A server in its own process, at the lowest CPU priority.
+
+    The servers stand in for machines across the network (APIXO, its video storage). On a
+    two-core machine they would otherwise take the CPU from the window's process mid-
+    callback (a 256 KB ``recv`` measured 21 ms of wall time for 0.1 ms of CPU): that is
+    this machine's contention, not the window's stall.
+    """
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
-        [sys.executable, *command],
+        ["nice", "-n", "19", sys.executable, *command],
         env=env,
         cwd=tmp_path,
         text=True,
@@ -106,26 +118,48 @@ def serving(*command: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
         process.communicate(timeout=20)
 
 
+def status_requests(base_url: str) -> int:
+    """How many status requests the simulator has answered so far."""
+    origin = base_url.removesuffix("/api/v1")
+    log = httpx.get(f"{origin}/sim/requests", timeout=30).json()
+    return sum(1 for record in log if record["endpoint"] == "status")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
 
+#: (label, shortest and longest gap between a task's polls): the app's own cadence, and
+#: three times as fast as a stress test.
+CADENCES = {
+    "app": ("the app's cadence, 5-10 s", PollTiming().interval_min, PollTiming().interval_max),
+    "stress": ("stress, 2-3 s", 2.0, 3.0),
+}
+
+
+@pytest.mark.parametrize("cadence", CADENCES)
 def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
     make_window: Callable[..., MainWindow],
     qtbot: Any,
     tmp_path: Path,
     arun: Callable[..., Any],
+    cadence: str,
 ) -> None:
+    label, interval_min, interval_max = CADENCES[cadence]
     data = tmp_path / "data"
     Settings(
         timing=PollTiming(
-            first_poll_fast=0.5, first_poll_quality=0.5, interval_min=2.0, interval_max=3.0
+            first_poll_fast=0.5,
+            first_poll_quality=0.5,
+            interval_min=interval_min,
+            interval_max=interval_max,
         )
     ).save(AppPaths.resolve(data))
     big = tmp_path / "big.mp4"
     with big.open("wb") as handle:
+        handle.write(b"\x00\x00\x00\x18ftypmp42")  # an mp4's start, which the download checks
         handle.truncate(200 * 1024 * 1024)
     media_port = free_port()
     with (
@@ -151,6 +185,7 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         window.resize(1600, 1000)
         window.show()
         wait_started(qtbot, window)
+        freeze_startup_heap()  # as veo-desktop does once its session has started
         baseline = measure(qtbot, 2.0)
 
         session = window.session
@@ -170,28 +205,28 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         qtbot.waitUntil(submitting.done, timeout=120_000)
         assert len(controller.tasks()) == 500
 
-        async def download() -> int:
-            done = 0
-            url = f"http://127.0.0.1:{media_port}/big.mp4"
-            async with httpx.AsyncClient(timeout=60) as http, http.stream("GET", url) as answer:
-                with (tmp_path / "copy.mp4").open("wb") as out:
-                    async for chunk in answer.aiter_raw():
-                        out.write(chunk)
-                        done += len(chunk)
-            return done
-
-        job = controller.run(download(), name="download")
+        # The app's own download path (streamed to a .part file, checked, fsynced off the
+        # loop), on a client made before the clock starts, as the engine's is at start-up.
+        http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
+        url = f"http://127.0.0.1:{media_port}/big.mp4"
+        job = controller.run(
+            Downloader(http).fetch(url, tmp_path / "copy.mp4.part"), name="download"
+        )
+        polls_before = status_requests(base_url)
         loaded = measure(qtbot, 6.0)
+        polls = status_requests(base_url) - polls_before
         qtbot.waitUntil(job.done, timeout=120_000)
-        assert job.result() == 200 * 1024 * 1024
+        arun(http.aclose())
+        assert job.result().path.stat().st_size == 200 * 1024 * 1024
         closing = time.monotonic()
         close_window(window, arun)
         closed_in = time.monotonic() - closing
+        gc.unfreeze()
     print(
-        f"\nevent-loop lateness of a {TICK_MS} ms timer (worst):"
+        f"\nevent-loop lateness of a {TICK_MS} ms timer (worst), polls {label}:"
         f"\n  idle window                      {baseline.worst:6.1f} ms ({baseline.ticks} ticks)"
         f"\n  500 tasks polling + 200 MB video {loaded.worst:6.1f} ms ({loaded.ticks} ticks)"
-        f" goal < 16 ms"
+        f" goal < 16 ms ({polls / 6:.0f} polls/s)"
         f"\n  closing the window with 500 tasks in flight: {closed_in:.2f} s"
     )
 

@@ -136,6 +136,31 @@ def test_a_partial_file_is_resumed_with_a_range_request(sim, clip, tmp_path):
     assert [r.status for r in sim.requests if r.endpoint == "media"][-1] == 206
 
 
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
+def test_a_download_is_written_back_to_disk_as_it_arrives(sim, tmp_path, monkeypatch):
+    """So the final fsync does not flush the whole video at once, stalling other writes."""
+    video = tmp_path / "big.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(3 * 1024 * 1024))
+    advised: list[tuple[int, int, int]] = []
+    real_advise = os.posix_fadvise
+
+    def advise(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((offset, length, advice))
+        real_advise(fd, offset, length, advice)
+
+    monkeypatch.setattr(downloads, "WRITE_BACK_BYTES", 1024 * 1024)
+    monkeypatch.setattr(os, "posix_fadvise", advise)
+    part = tmp_path / "v.mp4.part"
+    result = fetch(sim.add_media_file(video), part)
+    assert part.read_bytes() == video.read_bytes() and result.size == video.stat().st_size
+    spans = [(offset, length) for offset, length, advice in advised]
+    assert all(advice == os.POSIX_FADV_DONTNEED for _, _, advice in advised)
+    # Contiguous spans of at least 1 MB from the start; the rest is left to the fsync.
+    assert [offset for offset, _ in spans] == [0, *(o + n for o, n in spans[:-1])]
+    assert all(length >= 1024 * 1024 for _, length in spans)
+    assert sum(length for _, length in spans) > result.size - 1024 * 1024
+
+
 def test_a_complete_part_file_is_not_downloaded_again(sim, clip, tmp_path):
     url, data = clip
     part = tmp_path / "v.mp4.part"

