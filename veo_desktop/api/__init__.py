@@ -4,8 +4,9 @@ Every name loads on first use: importing one submodule (say ``veo_desktop.api.ur
 the settings need before the window's first paint) does not pull in the others, nor httpx.
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from veo_desktop.api.client import ApixoClient
@@ -84,11 +85,7 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__ = lazy_exports(__name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()})
 
 
 __all__ = [

@@ -6,9 +6,10 @@ can ask :func:`is_cli_invocation` without paying for them when it opens the wind
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from veo_desktop.cli.args import ExitCode, is_cli_invocation
+from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from veo_desktop.cli.commands import main
@@ -16,9 +17,4 @@ if TYPE_CHECKING:
 __all__ = ["ExitCode", "is_cli_invocation", "main"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "main":
-        from veo_desktop.cli.commands import main
-
-        return main
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, {"main": "veo_desktop.cli.commands"})

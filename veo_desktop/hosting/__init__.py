@@ -16,7 +16,7 @@ No Qt here (the command line and the engine use it too). Public API::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from veo_desktop.hosting.cache import HostedImageCache, ImageHost
 from veo_desktop.hosting.checker import UrlChecker
@@ -56,18 +56,14 @@ from veo_desktop.hosting.providers import (
     create_provider,
     provider_for_cli,
 )
+from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from veo_desktop.hosting.s3 import S3Provider
 
 
-def __getattr__(name: str) -> Any:
-    # S3Provider pulls in boto3 (~170 ms): imported when first asked for, not at start-up.
-    if name == "S3Provider":
-        from veo_desktop.hosting.s3 import S3Provider
-
-        return S3Provider
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# S3Provider pulls in boto3 (~170 ms): imported when first asked for, not at start-up.
+__getattr__ = lazy_exports(__name__, {"S3Provider": "veo_desktop.hosting.s3"})
 
 
 __all__ = [

@@ -14,8 +14,9 @@ for aiohttp. Nothing here imports PySide6; only the worker process does.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from veo_desktop.sim.faults import Fault
@@ -47,8 +48,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(home), name)
+__getattr__ = lazy_exports(__name__, _HOMES)
