@@ -79,14 +79,16 @@ class _SignalWaker:
 
 
 def freeze_startup_heap(_session: object = None) -> None:
-    """Move the objects start-up built out of the garbage collector's reach (once a session
-    has started: modules, widgets, the loaded tasks).
+    """Move the objects start-up built out of the garbage collector's reach, once, when the
+    first session has started (modules, widgets, the loaded tasks).
 
     They live as long as the app, and the collector's full passes over them otherwise
     stall the event loop for tens of milliseconds while hundreds of tasks are polled
-    (45 ms measured in tests/benchmarks/test_gui_runtime.py).
+    (45 ms measured in tests/benchmarks/test_gui_runtime.py). Later sessions are not
+    frozen: what a closed session leaves behind must stay collectable.
     """
-    gc.freeze()
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
 
 
 async def _open_workspace(window: MainWindow, *, demo: bool) -> None:
