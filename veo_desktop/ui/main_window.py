@@ -828,18 +828,16 @@ class MainWindow(QMainWindow):
             "&Settings…",
             QKeySequence.StandardKey.Preferences,
             "API key, library folder, polling, notifications",
+            fallback="Ctrl+,",
         )
-        if self.settings_action.shortcut().isEmpty():
-            self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.quit_action = self._action(
             "quitAction",
             "&Quit",
             QKeySequence.StandardKey.Quit,
             "Close Veo Desktop; tasks in flight resume at the next start",
+            fallback="Ctrl+Q",
         )
-        if self.quit_action.shortcut().isEmpty():
-            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.restore_action = self._action(
             "restoreSettingsAction",
@@ -877,9 +875,8 @@ class MainWindow(QMainWindow):
             "&Refresh balance",
             QKeySequence.StandardKey.Refresh,
             "Ask APIXO for the current balance",
+            fallback="F5",
         )
-        if self.refresh_balance_action.shortcut().isEmpty():
-            self.refresh_balance_action.setShortcut(QKeySequence("F5"))
         self.focus_prompt_action = self._action(
             "focusPromptAction", "Go to &prompt", "Ctrl+L", "Move the keyboard focus to the prompt"
         )
@@ -936,12 +933,18 @@ class MainWindow(QMainWindow):
         bar.addMenu(self.help_menu)
         self._update_actions()
 
-    def _action(self, name: str, text: str, keys: Any, tip: str) -> QAction:
+    def _action(
+        self, name: str, text: str, keys: Any, tip: str, *, fallback: str | None = None
+    ) -> QAction:
+        """A window action; ``fallback`` is its shortcut where the platform has no standard
+        key for ``keys`` (a ``QKeySequence.StandardKey``)."""
         from PySide6.QtGui import QAction, QKeySequence
 
         action = QAction(text, self)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(keys))
+        if fallback and action.shortcut().isEmpty():
+            action.setShortcut(QKeySequence(fallback))
         action.setStatusTip(tip)
         action.setToolTip(tip)
         self.addAction(action)
