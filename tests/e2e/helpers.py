@@ -165,3 +165,23 @@ def wait_started(qtbot: Any, window: MainWindow, timeout: int = 15_000) -> None:
         assert window.session is not None and window.session.engine.started
 
     qtbot.waitUntil(started, timeout=timeout)
+
+
+def screenshot_window(
+    make_window: Callable[..., MainWindow],
+    themed: Callable[[bool], None],
+    qtbot: Any,
+    *,
+    size: tuple[int, int],
+    dark: bool,
+    **window_args: Any,
+) -> tuple[MainWindow, str]:
+    """A window for screenshots: themed, at ``size``, shown, and (when it has a key) with
+    its session started; and the tag its PNGs are named with, e.g. ``1024x640-dark``."""
+    themed(dark)
+    window = make_window(**window_args)
+    window.resize(*size)
+    window.show()
+    if window_args.get("api_key"):
+        wait_started(qtbot, window)
+    return window, f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"

@@ -27,6 +27,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     drop,
     make_window_fixture,
     running_session,
+    screenshot_window,
     wait_started,
 )
 from tests.fixtures.sim import SIM_API_KEY
@@ -363,14 +364,18 @@ def test_screenshots_of_the_creative_states(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    themed(dark)
-    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
     root = tmp_path / "data"
     stop_a_batch(sim, root, arun, ["Wide shot of the harbour", "Close-up of the gulls"])
-    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=root)
-    window.resize(*size)
-    window.show()
-    wait_started(qtbot, window)
+    window, tag = screenshot_window(
+        make_window,
+        themed,
+        qtbot,
+        size=size,
+        dark=dark,
+        base_url=sim.base_url,
+        api_key=SIM_API_KEY,
+        data_dir=root,
+    )
     qtbot.waitUntil(lambda: bool(window.batch_offers), timeout=10_000)
     source = finished(
         window, qtbot, GenerationRequest(prompt="A lighthouse at dusk, waves crashing", seed=5)

@@ -27,6 +27,7 @@ from tests.e2e import helpers
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     drop,
     make_window_fixture,
+    screenshot_window,
     submits,
     wait_started,
     write_image,
@@ -673,12 +674,16 @@ def test_slot_states_and_hosting_tab_screenshots(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    themed(dark)
-    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
-    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
-    window.resize(*size)
-    window.show()
-    wait_started(qtbot, window)
+    window, tag = screenshot_window(
+        make_window,
+        themed,
+        qtbot,
+        size=size,
+        dark=dark,
+        base_url=sim.base_url,
+        api_key=SIM_API_KEY,
+        data_dir=tmp_path / "data",
+    )
     compose = window.compose_panel
     assert compose is not None
     compose.prompt_edit.setPlainText("A paper boat drifting down a rain-soaked street at night")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     drop,
     make_window_fixture,
+    screenshot_window,
     wait_started,
     write_image,
 )
@@ -74,11 +75,16 @@ def test_workspace_screenshots(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    themed(dark)
-    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
-    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
-    window.resize(*size)
-    window.show()
+    window, tag = screenshot_window(
+        make_window,
+        themed,
+        qtbot,
+        size=size,
+        dark=dark,
+        base_url=sim.base_url,
+        api_key=None,
+        data_dir=tmp_path / "data",
+    )
     save(window, tmp_path, f"welcome-{tag}")
     assert clipped_labels(window.welcome) == []
 

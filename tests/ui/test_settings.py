@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox, QWidg
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     drop,
     make_window_fixture,
+    screenshot_window,
     submits,
     wait_started,
     write_image,
@@ -447,12 +448,16 @@ def test_daily_cap_screenshots(
     size: tuple[int, int],
     dark: bool,
 ) -> None:
-    themed(dark)
-    tag = f"{size[0]}x{size[1]}-{'dark' if dark else 'light'}"
-    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
-    window.resize(*size)
-    window.show()
-    wait_started(qtbot, window)
+    window, tag = screenshot_window(
+        make_window,
+        themed,
+        qtbot,
+        size=size,
+        dark=dark,
+        base_url=sim.base_url,
+        api_key=SIM_API_KEY,
+        data_dir=tmp_path / "data",
+    )
     compose = window.compose_panel
     assert compose is not None
     qtbot.waitUntil(lambda: "balance $100.00" in compose.cost_line.text())
