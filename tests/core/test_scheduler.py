@@ -8,13 +8,15 @@ takes longer than ``slow_after``, and never after a final state.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
+import time
 from typing import Any
 
 import pytest
 
-from tests.fixtures.core import EngineKit, FakeClock, advance
+from tests.fixtures.core import EngineKit, FakeClock, advance, wait_until
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest, Model
@@ -252,8 +254,6 @@ def test_a_final_task_is_never_polled_again(sim_factory, tmp_path, fake_clock):
 
 
 async def wait_real(condition) -> None:
-    from tests.fixtures.core import wait_until
-
     await wait_until(condition)
 
 
@@ -305,3 +305,33 @@ def test_a_restart_polls_overdue_tasks_at_once_and_keeps_the_schedule_for_others
 
 async def advance_plain(clock: FakeClock, seconds: float) -> None:
     clock.set(clock.now + seconds)
+
+
+@pytest.mark.parametrize("turns", range(6))
+def test_closing_stops_the_runner_at_once_whenever_it_is_woken(turns):
+    """Quitting must not wait out ``STOP_WAIT``, whatever the runner was doing.
+
+    The runner is woken (a key is scheduled) and closed ``turns`` loop turns later, so one
+    of the runs closes it while it tidies up the wait it woke from. A cancellation that
+    arrived then used to be swallowed: the runner went back to waiting, and every quit
+    with tasks in flight took 5 s.
+    """
+    from veo_desktop.core.clock import SYSTEM_CLOCK
+    from veo_desktop.core.scheduler import STOP_WAIT, PollScheduler
+
+    async def never_called(key: str) -> None:
+        raise AssertionError(f"{key} is not due yet")
+
+    async def scenario() -> float:
+        scheduler = PollScheduler(clock=SYSTEM_CLOCK, poll=never_called)
+        scheduler.schedule("later", SYSTEM_CLOCK.time() + 3600)
+        scheduler.start()
+        await wait_until(lambda: scheduler.settled, message="the runner to wait")
+        scheduler.schedule("another", SYSTEM_CLOCK.time() + 3600)
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        started = time.monotonic()
+        await scheduler.aclose()
+        return time.monotonic() - started
+
+    assert asyncio.run(scenario()) < STOP_WAIT / 5

@@ -8,7 +8,6 @@ function decides when the key is due next by calling :meth:`PollScheduler.schedu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import math
@@ -184,11 +183,12 @@ class PollScheduler:
         finally:
             self._waiting = False
             for waiter in waiters:
-                if not waiter.done():
-                    waiter.cancel()
-            for waiter in waiters:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
+                waiter.cancel()
+            # Let the waiters end. gather() takes their CancelledErrors as results, but
+            # re-raises a cancellation of this task itself (aclose) that arrives meanwhile;
+            # suppressing CancelledError around each ``await waiter`` swallowed it, and the
+            # runner went back to waiting until STOP_WAIT gave up on it.
+            await asyncio.gather(*waiters, return_exceptions=True)
 
     def _launch(self, key: str) -> None:
         task = asyncio.get_running_loop().create_task(self._run_poll(key), name=f"poll-{key[:8]}")
