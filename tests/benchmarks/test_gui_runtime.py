@@ -3,9 +3,12 @@
 - Stall: the longest lateness of a 10 ms QTimer while 500 tasks are polled (the window
   shows them all) and a 200 MB video downloads on the same loop, through the app's own
   downloader (streamed to a .part file, written back as it comes, fsynced off the loop).
-  The polls run at the app's own cadence (every 5-10 s) and, as a stress test, at three
-  times it; the servers run at the lowest CPU priority (see ``serving``). The baseline is
-  the same timer with nothing running (goal < 16 ms).
+  The video downloads again and again for the whole measured 6 s, at loopback speed, so
+  no part of the window is measured without a download. The polls run at the app's own
+  cadence (every 5-10 s) and, as a stress test, at three times it. The servers run at
+  the lowest CPU priority, and the simulator serves one shared clip instead of rendering
+  one per task (see ``serving``). The baseline is the same timer with nothing running
+  (goal < 16 ms).
 - Idle: process CPU time over 3 s with the window shown and nothing to do, against a bare
   QMainWindow in the same process (goal ~0: no busy timers).
 
@@ -100,7 +103,10 @@ def serving(*command: str, tmp_path: Path) -> Iterator[subprocess.Popen[str]]:
     The servers stand in for machines across the network (APIXO, its video storage). On a
     two-core machine they would otherwise take the CPU from the window's process mid-
     callback (a 256 KB ``recv`` measured 21 ms of wall time for 0.1 ms of CPU): that is
-    this machine's contention, not the window's stall.
+    this machine's contention, not the window's stall. For the same reason the simulator
+    runs with ``--video shared``: rendering a clip for each of 500 tasks kept a core busy
+    for the whole measurement, even at nice 19, and the window's thread then waited up to
+    21 ms in the run queue (``/proc/thread-self/schedstat``) to be given a CPU back.
     """
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     process = subprocess.Popen(
@@ -174,6 +180,8 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
             "300",
             "--balance",
             "1000",
+            "--video",
+            "shared",
             tmp_path=tmp_path,
         ) as sim,
         serving("-m", "http.server", "--bind", "127.0.0.1", str(media_port), tmp_path=tmp_path),
@@ -208,16 +216,27 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         # The app's own download path (streamed to a .part file, checked, fsynced off the
         # loop), on a client made before the clock starts, as the engine's is at start-up.
         http = httpx.AsyncClient(timeout=DOWNLOAD_TIMEOUT)
+        downloader = Downloader(http)
         url = f"http://127.0.0.1:{media_port}/big.mp4"
-        job = controller.run(
-            Downloader(http).fetch(url, tmp_path / "copy.mp4.part"), name="download"
-        )
+        measuring = True
+        copies: list[Path] = []
+
+        async def download_all_along() -> None:
+            while measuring:
+                copy = tmp_path / f"copy-{len(copies)}.mp4.part"
+                copies.append((await downloader.fetch(url, copy)).path)
+
+        job = controller.run(download_all_along(), name="download")
         polls_before = status_requests(base_url)
         loaded = measure(qtbot, 6.0)
+        measuring = False
         polls = status_requests(base_url) - polls_before
         qtbot.waitUntil(job.done, timeout=120_000)
+        job.result()
         arun(http.aclose())
-        assert job.result().path.stat().st_size == 200 * 1024 * 1024
+        assert copies and all(c.stat().st_size == 200 * 1024 * 1024 for c in copies)
+        for copy in copies:
+            copy.unlink()
         closing = time.monotonic()
         close_window(window, arun)
         closed_in = time.monotonic() - closing
@@ -226,7 +245,7 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         f"\nevent-loop lateness of a {TICK_MS} ms timer (worst), polls {label}:"
         f"\n  idle window                      {baseline.worst:6.1f} ms ({baseline.ticks} ticks)"
         f"\n  500 tasks polling + 200 MB video {loaded.worst:6.1f} ms ({loaded.ticks} ticks)"
-        f" goal < 16 ms ({polls / 6:.0f} polls/s)"
+        f" goal < 16 ms ({polls / 6:.0f} polls/s; {len(copies)} downloads of 200 MB)"
         f"\n  closing the window with 500 tasks in flight: {closed_in:.2f} s"
     )
 
