@@ -76,4 +76,7 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 say "Installing Veo Desktop$extras into .venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e "$root$extras"
+# An editable install leaves the app as source. Compiled once here, no start has to compile
+# it (where PYTHONDONTWRITEBYTECODE is set, every start would: ~12 ms for the main window).
+"$venv/bin/python" -m compileall -q -j 0 "$root/veo_desktop" >/dev/null
 say "Ready: $venv/bin/veo-desktop"

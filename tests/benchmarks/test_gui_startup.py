@@ -178,9 +178,10 @@ def _fill_store(root: Path, count: int) -> None:
 
 
 def test_cold_start_to_first_paint(tmp_path: Path, sim: SimulatorThread) -> None:
-    # An installed app carries bytecode (pip compiles a wheel's modules, the bundle ships
-    # .pyc files); this machine sets PYTHONDONTWRITEBYTECODE, so compile the checkout once
-    # rather than time the app compiling its own source at every start.
+    # An installed app carries bytecode (pip compiles a wheel's modules, packaging/setup.sh
+    # compiles the checkout, the bundle ships .pyc files); this machine sets
+    # PYTHONDONTWRITEBYTECODE, so compile the checkout again after any edit rather than
+    # time the app compiling its own source at every start.
     assert compileall.compile_dir(ROOT / "veo_desktop", quiet=1)
     _fill_store(tmp_path / "full", 10_000)
     results = _median_starts(
