@@ -10,8 +10,6 @@ each new state, light and dark, at 1024x640 and 1600x1000.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     screenshot_window,
     wait_started,
 )
+from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.batch import BatchItem, BatchRunner, journal_dir, journal_path
@@ -43,10 +42,6 @@ from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.tasks.batch_offer import BatchOffer
 from veo_desktop.ui.tasks.model import EXTEND_MARK, Column
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
-
-SHOTS = (
-    Path(os.environ.get("VEO_SCREENSHOT_DIR", "")) if os.environ.get("VEO_SCREENSHOT_DIR") else None
-)
 
 
 def open_window(
@@ -342,14 +337,7 @@ def test_a_stopped_batch_is_offered_at_start_and_sent_without_repeats(
 def shoot(widget: QWidget, tmp_path: Path, name: str) -> Path:
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    image = widget.grab()
-    assert not image.isNull()
-    path = tmp_path / f"{name}.png"
-    assert image.save(str(path))
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, SHOTS / path.name)
-    return path
+    return save_screenshot(widget.grab(), tmp_path, name)
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtMultimedia import QMediaPlayer
 
+from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_extend_dialog import assert_accessible
@@ -181,13 +180,7 @@ def test_screenshots(
         )
         qtbot.wait(30)
         image = window.grab().toImage()
-        name = f"compare-{width}x{height}-{'dark' if dark else 'light'}.png"
-        path = tmp_path / name
-        assert image.save(str(path))
-        keep = os.environ.get("VEO_SHOTS_DIR")
-        if keep:
-            Path(keep).mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, Path(keep) / name)
+        save_screenshot(image, tmp_path, f"compare-{width}x{height}-{'dark' if dark else 'light'}")
         for surface in window.surfaces:
             grabbed = surface.grab().toImage()
             center = surface.video_rect().center().toPoint()

@@ -8,7 +8,6 @@ the real window, light and dark, at 1024x640 and 1600x1000.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +29,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     write_image,
 )
 from tests.fixtures.s3 import Route
+from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.batch import BatchJournal
@@ -390,15 +390,6 @@ def window_with_dialog(window: QWidget, dialog: QWidget) -> QImage:
     return picture
 
 
-def keep(image: QImage, tmp_path: Path, name: str) -> None:
-    path = tmp_path / f"{name}.png"
-    assert image.save(str(path))
-    shots = os.environ.get("VEO_SHOTS_DIR")
-    if shots:
-        Path(shots).mkdir(parents=True, exist_ok=True)
-        assert image.save(str(Path(shots) / path.name))
-
-
 def test_the_window_reads_the_cap_from_its_settings(
     make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
 ) -> None:
@@ -450,7 +441,7 @@ def test_screenshots(
     assert compose.cost_line.text().endswith("$0.80 · balance $100.00")
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    keep(window.grab().toImage(), tmp_path, f"compose-variations-{tag}")
+    save_screenshot(window.grab().toImage(), tmp_path, f"compose-variations-{tag}")
     assert clipped_labels(compose) == []
     assert compose.generate_button.width() >= compose.generate_button.sizeHint().width()
 
@@ -459,6 +450,6 @@ def test_screenshots(
     assert compose.generate()
     box = compose.cap_question
     assert box is not None
-    keep(window_with_dialog(window, box), tmp_path, f"compose-cap-question-{tag}")
+    save_screenshot(window_with_dialog(window, box), tmp_path, f"compose-cap-question-{tag}")
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.waitUntil(lambda: compose.cap_question is None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -15,6 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.models import ExtendRequest
@@ -36,7 +35,7 @@ SIZES = ((1024, 640), (1600, 1000))
 def dialog_screenshot(dialog: QWidget, size: tuple[int, int], name: str, tmp_path: Path) -> QImage:
     """The dialog centred over a window-sized backdrop, as a person sees it; saved as PNG.
 
-    Copies go to ``$VEO_SHOTS_DIR`` when it is set.
+    Copies go to ``$VEO_SCREENSHOT_DIR`` when it is set.
     """
     width, height = size
     backdrop = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
@@ -56,12 +55,7 @@ def dialog_screenshot(dialog: QWidget, size: tuple[int, int], name: str, tmp_pat
     )
     painter.drawImage(corner, picture)
     painter.end()
-    path = tmp_path / f"{name}.png"
-    assert backdrop.save(str(path))
-    keep = os.environ.get("VEO_SHOTS_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / path.name)
+    save_screenshot(backdrop, tmp_path, name)
     return picture
 
 

@@ -7,7 +7,6 @@ HTTP servers for image URLs and for a slow upload, real widgets offscreen.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     write_image,
 )
 from tests.fixtures.s3 import MemoryKeyring, Route, S3Bucket
+from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from tests.imaging import samples
 from tests.ui.test_screenshots_window import clipped_labels
@@ -633,15 +633,7 @@ def settle_layouts() -> None:
 
 def save_shot(widget: QWidget, tmp_path: Path, name: str) -> Path:
     settle_layouts()
-    path = tmp_path / f"{name}.png"
-    image = widget.grab()
-    assert not image.isNull()
-    assert image.save(str(path))
-    extra = os.environ.get("VEO_SCREENSHOT_DIR")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        image.save(str(Path(extra) / path.name))
-    return path
+    return save_screenshot(widget.grab(), tmp_path, name)
 
 
 def save_dialog_over(window: QWidget, dialog: QWidget, tmp_path: Path, name: str) -> Path:
@@ -652,12 +644,7 @@ def save_dialog_over(window: QWidget, dialog: QWidget, tmp_path: Path, name: str
     offset = dialog.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
     painter.drawPixmap(offset, dialog.grab())
     painter.end()
-    path = tmp_path / f"{name}.png"
-    assert picture.save(str(path))
-    extra = os.environ.get("VEO_SCREENSHOT_DIR")
-    if extra:
-        picture.save(str(Path(extra) / path.name))
-    return path
+    return save_screenshot(picture, tmp_path, name)
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

@@ -1,15 +1,13 @@
 """Screenshots of the task list and the preview in every state, light and dark.
 
 Renders with ``QWidget.grab()`` on the offscreen platform at 1024x640 and 1600x1000 and
-writes PNGs to ``tmp_path`` (set ``VEO_SHOTS_DIR`` to keep copies for a person to look
+writes PNGs to ``tmp_path`` (set ``VEO_SCREENSHOT_DIR`` to keep copies for a person to look
 at). Besides catching crashes in painting code, it checks what would be a visible defect:
 the preview's frame really is in the picture, letterboxed, and nothing is clipped.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -19,9 +17,9 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest
@@ -215,16 +213,6 @@ def scene(
     store.close()
 
 
-def _save(image: QImage, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
-    assert image.save(str(path))
-    keep = os.environ.get("VEO_SHOTS_DIR")
-    if keep:
-        Path(keep).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(keep) / path.name)
-    return path
-
-
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_task_list_and_preview_screenshots(
     scene: Scene, themed: Callable[[bool], None], qtbot: Any, tmp_path: Path, dark: bool
@@ -259,7 +247,7 @@ def test_task_list_and_preview_screenshots(
             qtbot.wait(50)
             image = scene.window.grab().toImage()
             theme = "dark" if dark else "light"
-            _save(image, tmp_path, f"tasks-{layout}-{name}-{width}x{height}-{theme}")
+            save_screenshot(image, tmp_path, f"tasks-{layout}-{name}-{width}x{height}-{theme}")
             _assert_letterboxed(preview, name)
             _assert_frame_in_grab(preview)
             _assert_nothing_clipped(panel)
@@ -321,7 +309,7 @@ def test_empty_list_screenshot(
     window.show()
     assert "No videos yet" in panel.view.empty_text
     assert not panel.clock_timer.isActive()
-    _save(window.grab().toImage(), tmp_path, "tasks-empty-1024x640-light")
+    save_screenshot(window.grab().toImage(), tmp_path, "tasks-empty-1024x640-light")
     panel.shutdown()
     preview.shutdown()
     arun(controller.aclose())

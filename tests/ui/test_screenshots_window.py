@@ -6,7 +6,6 @@ the test also checks what a person would notice first: nothing clipped at the sm
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.ui.compose.image_slot import SlotState
@@ -31,17 +31,9 @@ SIZES = [(1024, 640), (1600, 1000)]
 
 
 def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / f"{name}.png"
     # Run the pending layout requests first: a person never sees a frame before them.
     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    image = widget.grab()
-    assert not image.isNull()
-    assert image.save(str(path))
-    extra = os.environ.get("VEO_SCREENSHOT_DIR")
-    if extra:
-        Path(extra).mkdir(parents=True, exist_ok=True)
-        image.save(str(Path(extra) / path.name))
-    return path
+    return save_screenshot(widget.grab(), tmp_path, name)
 
 
 def clipped_labels(root: QWidget) -> list[str]:

@@ -29,8 +29,9 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
 from tests.fixtures.core import FAST_TIMING
 from tests.fixtures.s3 import MemoryKeyring as S3MemoryKeyring
 from tests.fixtures.s3 import S3Bucket
+from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
-from tests.ui.test_compose_creative import keep, window_with_dialog
+from tests.ui.test_compose_creative import window_with_dialog
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
@@ -464,12 +465,12 @@ def test_daily_cap_screenshots(
     dialog = open_settings(window)
     dialog.cap_edit.setText("25")
     dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
-    keep(window_with_dialog(window, dialog), tmp_path, f"settings-cap-{tag}")
+    save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-{tag}")
     assert clipped_labels(dialog) == []
     dialog.cap_edit.setText("twenty")
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
-    keep(window_with_dialog(window, dialog), tmp_path, f"settings-cap-problem-{tag}")
+    save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-problem-{tag}")
     assert clipped_labels(dialog) == []
     dialog.reject()
