@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -248,3 +250,39 @@ def test_aclose_mid_flight_then_a_new_engine_finishes_the_task(sim_factory, tmp_
     kit.close_stores()
     assert done.state is TaskState.SUCCEEDED
     assert len([r for r in slow.requests if r.method == "POST"]) == 1
+
+
+def test_tasks_another_process_writes_before_start_are_shown_at_start(sim, engine_kit):
+    """The window builds its engine (and lists the tasks) before start() takes the folder.
+
+    A command line that sends or changes a task in between must not be overlooked: the
+    task appears and its change is announced, once start() runs.
+    """
+    now = time.time()
+    record = TaskRecord(
+        local_id=uuid.uuid4().hex,
+        model="veo-3-1",
+        request=GenerationRequest(prompt="sent from the command line").to_payload(),
+        state=TaskState.FAILED,
+        created_at=now,
+        updated_at=now,
+        apixo_task_id="task_from_the_cli",
+        fail_message="It failed on APIXO's side.",
+        price=Decimal("0.20"),
+    )
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        engine = engine_kit.engine()
+        announced: list[str] = []
+        engine.subscribe(lambda changed: announced.append(changed.local_id))
+        other = TaskStore.open(engine_kit.paths.store_path)  # its own connection, as the CLI's
+        try:
+            other.insert(record)
+        finally:
+            other.close()
+        await engine.start()
+        return [r.local_id for r in engine.tasks()], announced
+
+    listed, announced = engine_kit.run(scenario)
+    assert listed == [record.local_id]
+    assert announced == [record.local_id]

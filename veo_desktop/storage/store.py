@@ -233,6 +233,14 @@ class TaskStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    def data_version(self) -> int:
+        """A number that changes when another connection (another process) commits.
+
+        Two readings on this store that are equal mean nothing was written meanwhile but
+        through this store itself (sqlite's ``PRAGMA data_version``).
+        """
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
     def load_all(self) -> list[TaskRecord]:
         """Every task with its history, oldest first, in one query."""
         rows = self._db.execute(_SELECT + " ORDER BY t.created_at, t.rowid").fetchall()
