@@ -76,7 +76,7 @@ def test_both_takes_show_their_first_frame_and_settings(
 
 def test_play_pause_and_seek_move_both_together(window: CompareWindow, qtbot: Any) -> None:
     wait_loaded(window, qtbot)
-    window.play_button.click()
+    window.transport.play_button.click()
     assert window.is_playing()
 
     def both_playing_past(ms: int) -> None:
@@ -102,8 +102,8 @@ def test_play_pause_and_seek_move_both_together(window: CompareWindow, qtbot: An
         assert abs(left - ms) <= 60 and abs(right - ms) <= 60
 
     qtbot.waitUntil(lambda: both_at(1200), timeout=5000)
-    assert window.seek_slider.value() == pytest.approx(1200, abs=60)
-    assert window.position_label.text() == "0:01"
+    assert window.transport.seek_slider.value() == pytest.approx(1200, abs=60)
+    assert window.transport.position_label.text() == "0:01"
     assert not window.is_playing()
 
     window.step_frames(1)
@@ -119,10 +119,10 @@ def test_loop_restarts_both_and_without_loop_they_stop(window: CompareWindow, qt
     qtbot.waitUntil(lambda: max(positions(window)) < 800 and window.is_playing(), timeout=10_000)
     assert all(p.playbackState() == PLAYING for p in window.players)
 
-    window.loop_button.setChecked(False)
+    window.transport.loop_button.setChecked(False)
     window.seek(window.duration() - 300)
     qtbot.waitUntil(lambda: not window.is_playing(), timeout=10_000)
-    assert window.play_button.accessibleName() == "Play"
+    assert window.transport.play_button.accessibleName() == "Play"
     window.play()  # from the end: starts again at the beginning
     qtbot.waitUntil(lambda: window.is_playing() and 0 < max(positions(window)) < 1500, timeout=5000)
 
@@ -143,7 +143,7 @@ def test_a_missing_file_is_said_and_the_transport_disabled(
     compare = CompareWindow(takes[0], gone)
     qtbot.addWidget(compare)
     assert "not on this computer" in compare.right.surface.message
-    assert not compare.play_button.isEnabled()
+    assert not compare.transport.play_button.isEnabled()
     compare.play()
     assert not compare.is_playing()
     compare.shutdown()

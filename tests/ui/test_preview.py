@@ -98,12 +98,12 @@ def test_play_pause_with_the_space_key_and_the_button(
     qtbot.waitUntil(
         lambda: preview.player.playbackState() == QMediaPlayer.PlaybackState.PausedState
     )
-    assert preview.play_button.toolTip() == "Play (Space)"
-    preview.play_button.click()
+    assert preview.transport.play_button.toolTip() == "Play (Space)"
+    preview.transport.play_button.click()
     qtbot.waitUntil(
         lambda: preview.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
     )
-    assert preview.play_button.accessibleName() == "Pause"
+    assert preview.transport.play_button.accessibleName() == "Pause"
 
 
 def test_frame_step_moves_exactly_one_frame(
@@ -116,7 +116,7 @@ def test_frame_step_moves_exactly_one_frame(
     preview.player.setPosition(520)  # the middle of frame 12 (500 ms)
     qtbot.waitUntil(lambda: preview.surface.frame_time_us == 500_000)
     here = preview.surface.frame_time_us
-    preview.forward_button.click()
+    preview.transport.forward_button.click()
     qtbot.waitUntil(lambda: preview.surface.frame_time_us != here)
     assert preview.surface.frame_time_us - here == pytest.approx(FRAME_US, abs=2)
     assert preview.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState
@@ -133,13 +133,13 @@ def test_seek_loop_mute_and_volume(
     task = engine_env.finished()
     preview.show_task(task)
     wait_frames(preview, qtbot)
-    qtbot.waitUntil(lambda: preview.seek_slider.maximum() > 0)
-    assert preview.duration_label.text() == "0:01"
+    qtbot.waitUntil(lambda: preview.transport.seek_slider.maximum() > 0)
+    assert preview.transport.duration_label.text() == "0:01"
     preview.player.pause()
-    preview.seek_slider.sliderMoved.emit(700)
+    preview.transport.seek_slider.sliderMoved.emit(700)
     qtbot.waitUntil(lambda: abs(preview.player.position() - 700) < 60)
     assert preview.player.loops() == QMediaPlayer.Loops.Infinite
-    preview.loop_button.click()
+    preview.transport.loop_button.click()
     assert preview.player.loops() == QMediaPlayer.Loops.Once
     preview.mute_button.setChecked(False)
     preview.mute_button.click()
@@ -207,7 +207,7 @@ def test_unfinished_and_failed_tasks_say_why_there_is_no_video(
 
     preview.show_task(None)
     assert preview.surface.message == NO_SELECTION
-    assert not preview.play_button.isEnabled()
+    assert not preview.transport.play_button.isEnabled()
     preview.show_task(make_record(0, state=TaskState.PROCESSING))
     assert "not ready yet" in preview.surface.message
     assert not preview.save_action.isEnabled()

@@ -15,11 +15,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
     QVBoxLayout,
@@ -28,11 +27,10 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.ui import style
-from veo_desktop.ui.preview.panel import DEFAULT_FPS, SeekSlider, tool_button
 from veo_desktop.ui.preview.surface import VideoSurface
+from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
-from veo_desktop.ui.tasks.icons import glyph_icon
 
 logger = logging.getLogger(__name__)
 
@@ -155,33 +153,11 @@ class CompareWindow(QWidget):
         self._playing = False
         self._sides = (_Side(self, "left"), _Side(self, "right"))
 
-        self.play_button = tool_button("comparePlayButton", "play", "Play both (Space)")
-        self.back_button = tool_button(
-            "compareFrameBackButton", "frame-back", "Previous frame (Left)"
-        )
-        self.forward_button = tool_button(
-            "compareFrameForwardButton", "frame-forward", "Next frame (Right)"
-        )
-        self.loop_button = tool_button("compareLoopButton", "loop", "Loop (L)", checkable=True)
-        self.loop_button.setChecked(True)
-        self.seek_slider = SeekSlider(Qt.Orientation.Horizontal, self)
-        self.seek_slider.setObjectName("compareSeekSlider")
-        self.seek_slider.setRange(0, 0)
-        self.seek_slider.setAccessibleName("Position")
-        self.seek_slider.setAccessibleDescription("Where both videos are; drag to seek both")
-        self.seek_slider.setToolTip("Position of both videos")
-        self.position_label = QLabel("0:00", self)
-        self.position_label.setObjectName("comparePosition")
-        self.position_label.setAccessibleName("Elapsed time")
-        self.duration_label = QLabel("0:00", self)
-        self.duration_label.setObjectName("compareDuration")
-        self.duration_label.setAccessibleName("Duration")
-        for label in (self.position_label, self.duration_label):
-            label.setFont(style.scaled_font(label, 0.92))
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00:00") + 4)
-            style.set_text_color(label, style.hint_color(self))
-        self.position_label.setAlignment(
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        self.transport = TransportBar(
+            "compare",
+            what="both",
+            seek_description="Where both videos are; drag to seek both",
+            parent=self,
         )
         self.audio_selector = QComboBox(self)
         self.audio_selector.setObjectName("compareAudioSelector")
@@ -200,42 +176,27 @@ class CompareWindow(QWidget):
             grid.addWidget(side.settings, 2, column)
             grid.setColumnStretch(column, 1)
         grid.setRowStretch(1, 1)
-        seek = QHBoxLayout()
-        seek.setSpacing(8)
-        seek.addWidget(self.position_label)
-        seek.addWidget(self.seek_slider, 1)
-        seek.addWidget(self.duration_label)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(2)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.play_button)
-        buttons.addWidget(self.forward_button)
-        buttons.addSpacing(8)
-        buttons.addWidget(self.loop_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.audio_selector)
+        self.transport.add_control(self.audio_selector)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.setSpacing(8)
         layout.addLayout(grid, 1)
-        layout.addLayout(seek)
-        layout.addLayout(buttons)
+        layout.addWidget(self.transport)
 
         self._shortcut(Qt.Key.Key_Space, self.toggle_play)
         self._shortcut(Qt.Key.Key_Left, lambda: self.step_frames(-1))
         self._shortcut(Qt.Key.Key_Right, lambda: self.step_frames(1))
         self._shortcut(Qt.Key.Key_Home, lambda: self.seek(0))
-        self._shortcut(Qt.Key.Key_L, self.loop_button.toggle)
+        self._shortcut(Qt.Key.Key_L, self.transport.loop_button.toggle)
         close = QAction(self)
         close.setShortcut(QKeySequence(QKeySequence.StandardKey.Close))
         close.triggered.connect(self.close)
         self.addAction(close)
         self._shortcut(Qt.Key.Key_Escape, self.close)
 
-        self.play_button.clicked.connect(self.toggle_play)
-        self.back_button.clicked.connect(lambda: self.step_frames(-1))
-        self.forward_button.clicked.connect(lambda: self.step_frames(1))
-        self.seek_slider.sliderMoved.connect(self.on_seek_slider_slider_moved)
+        self.transport.play_clicked.connect(self.toggle_play)
+        self.transport.frame_step_requested.connect(self.step_frames)
+        self.transport.seek_requested.connect(self.seek)
         self.audio_selector.currentIndexChanged.connect(
             self.on_audio_selector_current_index_changed
         )
@@ -300,11 +261,9 @@ class CompareWindow(QWidget):
             )
         self.setWindowTitle(f"Compare \u2013 {_excerpt(left.prompt)} / {_excerpt(right.prompt)}")
         self.on_audio_selector_current_index_changed(self.audio_selector.currentIndex())
-        enabled = all(side.source is not None for side in self._sides)
-        for widget in (self.play_button, self.back_button, self.forward_button, self.seek_slider):
-            widget.setEnabled(enabled)
+        self.transport.set_controls_enabled(all(side.source is not None for side in self._sides))
         self.on_player_duration_changed(0)
-        self._show_position(self.position())
+        self.transport.show_position(self.position())
 
     # -- transport -------------------------------------------------------------------------
 
@@ -358,7 +317,7 @@ class CompareWindow(QWidget):
             for side in self._sides:
                 if side.duration() <= 0 or position_ms < side.duration():
                     side.player.play()
-        self._show_position(position_ms)
+        self.transport.show_position(position_ms)
 
     def _set_positions(self, position_ms: int) -> None:
         for side in self._sides:
@@ -374,12 +333,7 @@ class CompareWindow(QWidget):
                 side.player.setPosition(target)
 
     def frame_rate(self) -> float:
-        rate = self.clock().metaData().value(QMediaMetaData.Key.VideoFrameRate)
-        try:
-            value = float(rate)
-        except (TypeError, ValueError):
-            return DEFAULT_FPS
-        return value if 1.0 <= value <= 240.0 else DEFAULT_FPS
+        return frame_rate(self.clock())
 
     def step_frames(self, count: int) -> None:
         """Pause both and move ``count`` frames (negative: back)."""
@@ -388,27 +342,12 @@ class CompareWindow(QWidget):
         self.pause()
         fps = self.frame_rate()
         index = int(self.position() * fps / 1000)
-        duration = self.duration()
-        last = max(0, int(duration * fps / 1000) - 1) if duration > 0 else index + abs(count)
-        target = min(max(0, index + count), last)
-        self.seek(int((target + 0.5) * 1000 / fps))
+        self.seek(frame_step_position(index, count, self.duration(), fps))
 
     def _show_state(self) -> None:
-        playing = self._playing
-        self.play_button.setIcon(glyph_icon("pause" if playing else "play"))
-        self.play_button.setToolTip("Pause both (Space)" if playing else "Play both (Space)")
-        self.play_button.setAccessibleName("Pause" if playing else "Play")
-
-    def _show_position(self, position: int) -> None:
-        if not self.seek_slider.isSliderDown():
-            self.seek_slider.setValue(position)
-        self.position_label.setText(fmt.clock_text(position / 1000))
+        self.transport.show_playing(self._playing)
 
     # -- slots -----------------------------------------------------------------------------
-
-    @Slot(int)
-    def on_seek_slider_slider_moved(self, value: int) -> None:
-        self.seek(value)
 
     @Slot(int)
     def on_audio_selector_current_index_changed(self, _index: int) -> None:
@@ -418,17 +357,14 @@ class CompareWindow(QWidget):
 
     @Slot("qlonglong")
     def on_player_duration_changed(self, _duration: int) -> None:
-        duration = self.duration()
-        self.seek_slider.setRange(0, duration)
-        self.seek_slider.setPageStep(max(1000, duration // 10))
-        self.duration_label.setText(fmt.clock_text(round(duration / 1000)))
+        self.transport.show_duration(self.duration())
 
     @Slot("qlonglong")
     def on_player_position_changed(self, position: int) -> None:
         clock = self.clock()
         if self.sender() is not clock:
             return
-        self._show_position(position)
+        self.transport.show_position(position)
         if not self._playing:
             return
         for side in self._sides:
@@ -444,7 +380,7 @@ class CompareWindow(QWidget):
     def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
         if status != QMediaPlayer.MediaStatus.EndOfMedia or self.sender() is not self.clock():
             return
-        if self._playing and self.loop_button.isChecked():
+        if self._playing and self.transport.loop_button.isChecked():
             self._set_positions(0)
             for side in self._sides:
                 side.player.play()

@@ -14,17 +14,14 @@ import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QImage, QKeySequence, QMouseEvent, QResizeEvent
-from PySide6.QtMultimedia import QAudioOutput, QMediaMetaData, QMediaPlayer
+from PySide6.QtGui import QAction, QHideEvent, QImage, QKeySequence, QResizeEvent
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
     QMenu,
     QMessageBox,
     QSizePolicy,
     QSlider,
-    QStyle,
-    QStyleOptionSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,14 +33,18 @@ from veo_desktop.ui import style
 from veo_desktop.ui.controller import copy_file
 from veo_desktop.ui.preview.frames import last_frame, save_png
 from veo_desktop.ui.preview.surface import VideoSurface
+from veo_desktop.ui.preview.transport import (
+    TransportBar,
+    frame_rate,
+    frame_step_position,
+    tool_button,
+)
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import ask_save_path, video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
 
 logger = logging.getLogger(__name__)
 
-#: Frame rate assumed when the file does not say (Veo 3.1 renders 24 fps).
-DEFAULT_FPS = 24.0
 NO_SELECTION = "Select a finished task to preview its video."
 #: The composer's frame slots a still can go to.
 FRAME_SLOTS = ("first", "last")
@@ -51,42 +52,6 @@ FRAME_TIP = (
     "Pause on a frame to use that one; otherwise the video's last frame is used "
     "(to continue the scene)."
 )
-
-
-class SeekSlider(QSlider):
-    """A horizontal slider that jumps to where it is clicked (not by page steps)."""
-
-    def mousePressEvent(self, event: QMouseEvent) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            option = QStyleOptionSlider()
-            self.initStyleOption(option)
-            handle = self.style().subControlRect(
-                QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
-            )
-            if not handle.contains(event.position().toPoint()):
-                value = QStyle.sliderValueFromPosition(
-                    self.minimum(),
-                    self.maximum(),
-                    int(event.position().x()) - handle.width() // 2,
-                    max(1, self.width() - handle.width()),
-                )
-                self.setValue(value)
-                self.sliderMoved.emit(value)
-        super().mousePressEvent(event)
-
-
-def tool_button(name: str, icon: str, tip: str, *, checkable: bool = False) -> QToolButton:
-    """A flat player-control button; its accessible name is the tooltip's first part."""
-    button = QToolButton()
-    button.setObjectName(name)
-    button.setIcon(glyph_icon(icon))
-    button.setIconSize(QSize(20, 20))
-    button.setAutoRaise(True)
-    button.setCheckable(checkable)
-    button.setToolTip(tip)
-    button.setAccessibleName(tip.split(" (")[0])
-    button.setAccessibleDescription(tip)
-    return button
 
 
 class PreviewPanel(QWidget):
@@ -131,15 +96,9 @@ class PreviewPanel(QWidget):
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         style.set_text_color(self.details, style.hint_color(self))
 
-        self.play_button = tool_button("previewPlayButton", "play", "Play (Space)")
-        self.back_button = tool_button(
-            "previewFrameBackButton", "frame-back", "Previous frame (Left)"
+        self.transport = TransportBar(
+            "preview", seek_description="Where in the video playback is; drag to seek", parent=self
         )
-        self.forward_button = tool_button(
-            "previewFrameForwardButton", "frame-forward", "Next frame (Right)"
-        )
-        self.loop_button = tool_button("previewLoopButton", "loop", "Loop (L)", checkable=True)
-        self.loop_button.setChecked(True)
         self.mute_button = tool_button("previewMuteButton", "volume", "Mute (M)", checkable=True)
         self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.volume_slider.setObjectName("previewVolumeSlider")
@@ -159,26 +118,6 @@ class PreviewPanel(QWidget):
         self.save_button.setToolTip("Save a copy of the video (Ctrl+S)")
         self.save_button.setAccessibleName("Save as")
         self.save_button.setAccessibleDescription("Save a copy of the video somewhere else")
-
-        self.seek_slider = SeekSlider(Qt.Orientation.Horizontal, self)
-        self.seek_slider.setObjectName("previewSeekSlider")
-        self.seek_slider.setRange(0, 0)
-        self.seek_slider.setToolTip("Position")
-        self.seek_slider.setAccessibleName("Position")
-        self.seek_slider.setAccessibleDescription("Where in the video playback is; drag to seek")
-        self.position_label = QLabel("0:00", self)
-        self.position_label.setObjectName("previewPosition")
-        self.duration_label = QLabel("0:00", self)
-        self.duration_label.setObjectName("previewDuration")
-        for label in (self.position_label, self.duration_label):
-            label.setFont(style.scaled_font(label, 0.92))
-            label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00:00") + 4)
-            style.set_text_color(label, style.hint_color(self))
-        self.position_label.setAlignment(
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        )
-        self.position_label.setAccessibleName("Elapsed time")
-        self.duration_label.setAccessibleName("Duration")
 
         self.use_first_frame_action = QAction(
             glyph_icon("frame"), "Use this frame as &first frame", self
@@ -227,47 +166,30 @@ class PreviewPanel(QWidget):
         self._shortcut(Qt.Key.Key_Right, lambda: self.step_frames(1))
         self._shortcut(Qt.Key.Key_Comma, lambda: self.step_frames(-1))
         self._shortcut(Qt.Key.Key_Period, lambda: self.step_frames(1))
-        self._shortcut(Qt.Key.Key_L, self.loop_button.toggle)
+        self._shortcut(Qt.Key.Key_L, self.transport.loop_button.toggle)
         self._shortcut(Qt.Key.Key_M, self.mute_button.toggle)
 
         header = QVBoxLayout()
         header.setSpacing(1)
         header.addWidget(self.title)
         header.addWidget(self.details)
-        seek = QHBoxLayout()
-        seek.setSpacing(8)
-        seek.addWidget(self.position_label)
-        seek.addWidget(self.seek_slider, 1)
-        seek.addWidget(self.duration_label)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(2)
-        buttons.addWidget(self.back_button)
-        buttons.addWidget(self.play_button)
-        buttons.addWidget(self.forward_button)
-        buttons.addSpacing(8)
-        buttons.addWidget(self.loop_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.mute_button)
-        buttons.addWidget(self.volume_slider)
-        buttons.addSpacing(8)
-        buttons.addWidget(self.frame_button)
-        buttons.addWidget(self.save_button)
-        self._buttons_row = buttons
+        self.transport.add_control(self.mute_button)
+        self.transport.add_control(self.volume_slider)
+        self.transport.add_control(self.frame_button, space_before=8)
+        self.transport.add_control(self.save_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(header)
         layout.addWidget(self.surface, 1)
-        layout.addLayout(seek)
-        layout.addLayout(buttons)
+        layout.addWidget(self.transport)
 
-        self.play_button.clicked.connect(self.toggle_play)
-        self.back_button.clicked.connect(lambda: self.step_frames(-1))
-        self.forward_button.clicked.connect(lambda: self.step_frames(1))
-        self.loop_button.toggled.connect(self.on_loop_button_toggled)
+        self.transport.play_clicked.connect(self.toggle_play)
+        self.transport.frame_step_requested.connect(self.step_frames)
+        self.transport.seek_requested.connect(self.player.setPosition)
+        self.transport.loop_button.toggled.connect(self.on_loop_button_toggled)
         self.mute_button.toggled.connect(self.on_mute_button_toggled)
         self.volume_slider.valueChanged.connect(self.on_volume_slider_value_changed)
-        self.seek_slider.sliderMoved.connect(self.on_seek_slider_slider_moved)
         self.save_button.clicked.connect(self.save_action.trigger)
         self.save_action.triggered.connect(self.on_save_action_triggered)
         self.surface.clicked.connect(self.toggle_play)
@@ -310,15 +232,9 @@ class PreviewPanel(QWidget):
             self.player.play()
         self._describe()
         has_video = video is not None
-        for widget in (
-            self.play_button,
-            self.back_button,
-            self.forward_button,
-            self.seek_slider,
-            self.save_button,
-            self.frame_button,
-        ):
-            widget.setEnabled(has_video)
+        self.transport.set_controls_enabled(has_video)
+        self.save_button.setEnabled(has_video)
+        self.frame_button.setEnabled(has_video)
         self.save_action.setEnabled(has_video)
         self.use_first_frame_action.setEnabled(has_video)
         self.use_last_frame_action.setEnabled(has_video)
@@ -336,9 +252,7 @@ class PreviewPanel(QWidget):
             self.player.setSource(QUrl())
             self._source = None
         self.surface.clear(message)
-        self.seek_slider.setRange(0, 0)
-        self.position_label.setText("0:00")
-        self.duration_label.setText("0:00")
+        self.transport.reset()
 
     def _describe(self) -> None:
         task = self._task
@@ -398,12 +312,7 @@ class PreviewPanel(QWidget):
             self.player.play()
 
     def frame_rate(self) -> float:
-        rate = self.player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
-        try:
-            value = float(rate)
-        except (TypeError, ValueError):
-            return DEFAULT_FPS
-        return value if 1.0 <= value <= 240.0 else DEFAULT_FPS
+        return frame_rate(self.player)
 
     def step_frames(self, count: int) -> None:
         """Pause and move ``count`` frames (negative: back)."""
@@ -416,11 +325,7 @@ class PreviewPanel(QWidget):
             index = round(shown * fps / 1_000_000)
         else:
             index = int(self.player.position() * fps / 1000)
-        duration = self.player.duration()
-        last = max(0, int(duration * fps / 1000) - 1) if duration > 0 else index + abs(count)
-        target = min(max(0, index + count), last)
-        # Aim at the middle of the frame so rounding never lands on its neighbour.
-        self.player.setPosition(int((target + 0.5) * 1000 / fps))
+        self.player.setPosition(frame_step_position(index, count, self.player.duration(), fps))
 
     @Slot(bool)
     def on_loop_button_toggled(self, checked: bool) -> None:
@@ -438,29 +343,18 @@ class PreviewPanel(QWidget):
         if value and self.mute_button.isChecked():
             self.mute_button.setChecked(False)
 
-    @Slot(int)
-    def on_seek_slider_slider_moved(self, value: int) -> None:
-        self.player.setPosition(value)
-
     @Slot("qlonglong")
     def on_player_position_changed(self, position: int) -> None:
-        if not self.seek_slider.isSliderDown():
-            self.seek_slider.setValue(position)
-        self.position_label.setText(fmt.clock_text(position / 1000))
+        self.transport.show_position(position)
 
     @Slot("qlonglong")
     def on_player_duration_changed(self, duration: int) -> None:
-        self.seek_slider.setRange(0, max(0, duration))
-        self.seek_slider.setPageStep(max(1000, duration // 10))
-        self.duration_label.setText(fmt.clock_text(round(duration / 1000)))
+        self.transport.show_duration(duration)
         self._update_details()
 
     @Slot(QMediaPlayer.PlaybackState)
     def on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
-        playing = state == QMediaPlayer.PlaybackState.PlayingState
-        self.play_button.setIcon(glyph_icon("pause" if playing else "play"))
-        self.play_button.setToolTip("Pause (Space)" if playing else "Play (Space)")
-        self.play_button.setAccessibleName("Pause" if playing else "Play")
+        self.transport.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
 
     @Slot(QMediaPlayer.Error, str)
     def on_player_error_occurred(self, error: QMediaPlayer.Error, message: str) -> None:
@@ -478,9 +372,10 @@ class PreviewPanel(QWidget):
         """ "Use frame" and "Save as..." show their words when there is room, else only
         their icons (their tooltips and accessible names still say what they do)."""
         texts = (self.frame_button, self.save_button)
+        row = self.transport.buttons_row
         needed = 0
-        for index in range(self._buttons_row.count()):
-            item = self._buttons_row.itemAt(index)
+        for index in range(row.count()):
+            item = row.itemAt(index)
             widget = item.widget() if item is not None else None
             if widget in texts:
                 assert isinstance(widget, QToolButton)
@@ -491,7 +386,7 @@ class PreviewPanel(QWidget):
                 needed += widget.sizeHint().width()
             elif item is not None:
                 needed += item.sizeHint().width()
-            needed += self._buttons_row.spacing()
+            needed += row.spacing()
         wanted = (
             Qt.ToolButtonStyle.ToolButtonTextBesideIcon
             if needed <= width
