@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 
-from PySide6.QtCore import QRegularExpression, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QRegularExpressionValidator, QShortcut
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -39,7 +38,6 @@ from veo_desktop.api.models import (
     MAX_PROMPT_LENGTH,
     PRICES,
     ExtendRequest,
-    Mode,
     Problem,
     RequestInvalidError,
 )
@@ -48,7 +46,14 @@ from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui import style
-from veo_desktop.ui.compose.widgets import MessageLabel, Tone, seed_from_text
+from veo_desktop.ui.compose.widgets import (
+    MessageLabel,
+    Tone,
+    add_mode_choices,
+    seed_edit,
+    seed_from_text,
+    watermark_edit,
+)
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks import format as fmt
 
@@ -164,29 +169,11 @@ class ExtendDialog(QDialog):
         self.mode_selector.setObjectName("extendModeSelector")
         self.mode_selector.setAccessibleName("Mode")
         self.mode_selector.setAccessibleDescription("Fast or quality; each has its price")
-        for mode in (Mode.FAST, Mode.QUALITY):
-            self.mode_selector.addItem(
-                f"{mode.value.capitalize()} \u2013 ${PRICES[mode]:.2f}", mode.value
-            )
-        self.seed_edit = QLineEdit()
-        self.seed_edit.setObjectName("extendSeedEdit")
-        self.seed_edit.setPlaceholderText("random")
-        self.seed_edit.setClearButtonEnabled(True)
-        self.seed_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self.seed_edit)
-        )
-        self.seed_edit.setAccessibleName("Seed")
-        self.seed_edit.setAccessibleDescription(
-            "A whole number for repeatable results; empty is random"
-        )
+        add_mode_choices(self.mode_selector)
+        self.seed_edit = seed_edit("extendSeedEdit")
         self.seed_message = MessageLabel(Tone.PROBLEM)
         self.seed_message.setObjectName("extendSeedMessage")
-        self.watermark_edit = QLineEdit()
-        self.watermark_edit.setObjectName("extendWatermarkEdit")
-        self.watermark_edit.setPlaceholderText("none")
-        self.watermark_edit.setClearButtonEnabled(True)
-        self.watermark_edit.setAccessibleName("Watermark")
-        self.watermark_edit.setAccessibleDescription("Optional text drawn on the video")
+        self.watermark_edit = watermark_edit("extendWatermarkEdit")
 
         self.cost_label = QLabel()
         self.cost_label.setObjectName("extendCostLabel")

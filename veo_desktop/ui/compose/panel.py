@@ -19,11 +19,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QKeySequence,
-    QRegularExpressionValidator,
     QShortcut,
     QStandardItemModel,
     QTextCharFormat,
@@ -69,8 +68,11 @@ from veo_desktop.ui.compose.widgets import (
     FittingLabel,
     MessageLabel,
     Tone,
+    add_mode_choices,
     format_money,
+    seed_edit,
     seed_from_text,
+    watermark_edit,
 )
 from veo_desktop.ui.images import ImageUploader
 from veo_desktop.ui.variations import VariationsDialog, open_variations
@@ -100,7 +102,6 @@ ASPECT_LABELS: dict[str, str] = {
     AspectRatio.PORTRAIT: "9:16 portrait",
     AspectRatio.AUTO: "Auto",
 }
-MODE_LABELS: dict[str, str] = {Mode.FAST: "Fast", Mode.QUALITY: "Quality"}
 PROVIDER_CHOICES: Sequence[tuple[str, str | None, str]] = (
     ("Account default", None, "Use the routing set for this key in the APIXO dashboard."),
     ("Auto", Provider.AUTO, "APIXO picks the route."),
@@ -271,10 +272,7 @@ class ComposePanel(QWidget):
         self.mode_selector = _combo(
             "modeSelector", "Mode", "Fast or quality; each video is billed by its mode"
         )
-        for mode in (Mode.FAST, Mode.QUALITY):
-            self.mode_selector.addItem(
-                f"{MODE_LABELS[mode]} · {format_money(PRICES[mode])}", str(mode)
-            )
+        add_mode_choices(self.mode_selector)
         self.mode_message = MessageLabel(Tone.PROBLEM)
         self.mode_message.setObjectName("modeMessage")
 
@@ -321,29 +319,10 @@ class ComposePanel(QWidget):
         self.images_message = MessageLabel(Tone.PROBLEM)
         self.images_message.setObjectName("imagesMessage")
 
-        self.seed_edit = QLineEdit()
-        self.seed_edit.setObjectName("seedEdit")
-        self.seed_edit.setPlaceholderText("random")
-        self.seed_edit.setClearButtonEnabled(True)
-        self.seed_edit.setValidator(
-            QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), self.seed_edit)
-        )
-        self.seed_edit.setAccessibleName("Seed")
-        self.seed_edit.setAccessibleDescription(
-            "A whole number for repeatable results; empty means a random seed"
-        )
-        self.seed_edit.setToolTip(
-            "Leave empty for a random seed. The same seed and prompt give similar videos."
-        )
+        self.seed_edit = seed_edit("seedEdit")
         self.seed_message = MessageLabel(Tone.PROBLEM)
         self.seed_message.setObjectName("seedMessage")
-        self.watermark_edit = QLineEdit()
-        self.watermark_edit.setObjectName("watermarkEdit")
-        self.watermark_edit.setPlaceholderText("none")
-        self.watermark_edit.setClearButtonEnabled(True)
-        self.watermark_edit.setAccessibleName("Watermark")
-        self.watermark_edit.setAccessibleDescription("Optional text drawn on the video")
-        self.watermark_edit.setToolTip("Optional text drawn on the video")
+        self.watermark_edit = watermark_edit("watermarkEdit")
         self.watermark_message = MessageLabel(Tone.PROBLEM)
         self.watermark_message.setObjectName("watermarkMessage")
 

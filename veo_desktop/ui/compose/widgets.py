@@ -1,15 +1,26 @@
-"""Small building blocks of the composer: inline messages and a collapsible section."""
+"""Small building blocks of the composer (and the extend dialog): the mode, seed and
+watermark fields, inline messages and a collapsible section."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from enum import Enum
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QRegularExpression, Qt
+from PySide6.QtGui import QColor, QRegularExpressionValidator, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from veo_desktop.api.models import PRICES, Mode
 from veo_desktop.ui import style
+from veo_desktop.ui.tasks.format import MODE_LABELS
 
 
 def format_money(value: Decimal) -> str:
@@ -22,6 +33,39 @@ def seed_from_text(text: str) -> int | None:
     if not text:
         return None
     return int(text) if text.isascii() and text.isdigit() else -1
+
+
+def add_mode_choices(combo: QComboBox) -> None:
+    """Fast and quality, each with its price; an item's data is the API value (``fast``)."""
+    for mode in (Mode.FAST, Mode.QUALITY):
+        combo.addItem(f"{MODE_LABELS[mode]} \u00b7 {format_money(PRICES[mode])}", str(mode))
+
+
+def seed_edit(object_name: str) -> QLineEdit:
+    """The optional seed: up to ten digits; empty means a random seed."""
+    edit = QLineEdit()
+    edit.setObjectName(object_name)
+    edit.setPlaceholderText("random")
+    edit.setClearButtonEnabled(True)
+    edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}"), edit))
+    edit.setAccessibleName("Seed")
+    edit.setAccessibleDescription(
+        "A whole number for repeatable results; empty means a random seed"
+    )
+    edit.setToolTip("Leave empty for a random seed. The same seed and prompt give similar videos.")
+    return edit
+
+
+def watermark_edit(object_name: str) -> QLineEdit:
+    """The optional watermark text drawn on the video."""
+    edit = QLineEdit()
+    edit.setObjectName(object_name)
+    edit.setPlaceholderText("none")
+    edit.setClearButtonEnabled(True)
+    edit.setAccessibleName("Watermark")
+    edit.setAccessibleDescription("Optional text drawn on the video")
+    edit.setToolTip("Optional text drawn on the video")
+    return edit
 
 
 class Tone(Enum):
