@@ -2,10 +2,9 @@
 slider, length) over a row of buttons (previous frame, play/pause, next frame, loop), with
 room at the right end of the buttons for the owner's own (volume, "Use frame", sound...).
 
-The bar drives no player itself: it says what the person asked for (:attr:`TransportBar.
-play_clicked`, :attr:`~TransportBar.frame_step_requested`, :attr:`~TransportBar.
-seek_requested`) and shows what its owner tells it (:meth:`~TransportBar.show_playing`,
-:meth:`~TransportBar.show_position`, :meth:`~TransportBar.show_duration`).
+The bar drives no player itself. It says what the person asked for (its signals
+``play_clicked``, ``frame_step_requested`` and ``seek_requested``) and shows what its owner
+tells it (``show_playing``, ``show_position``, ``show_duration``).
 """
 
 from __future__ import annotations
