@@ -188,7 +188,10 @@ class PollScheduler:
             # re-raises a cancellation of this task itself (aclose) that arrives meanwhile;
             # suppressing CancelledError around each ``await waiter`` swallowed it, and the
             # runner went back to waiting until STOP_WAIT gave up on it.
-            await asyncio.gather(*waiters, return_exceptions=True)
+            ended = await asyncio.gather(*waiters, return_exceptions=True)
+        for outcome in ended:
+            if isinstance(outcome, Exception):  # a broken clock: not to be spun on
+                raise outcome
 
     def _launch(self, key: str) -> None:
         task = asyncio.get_running_loop().create_task(self._run_poll(key), name=f"poll-{key[:8]}")
