@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -147,6 +147,34 @@ def test_seek_loop_mute_and_volume(
     preview.volume_slider.setValue(30)
     assert preview.audio.volume() == pytest.approx(0.3, abs=0.01)
     assert not preview.audio.isMuted()  # turning the volume up unmutes
+
+
+def test_tab_walks_the_controls_in_the_order_they_read(
+    engine_env: EngineEnv, preview: PreviewPanel
+) -> None:
+    """A keyboard user meets the slider, then the buttons from left to right."""
+    preview.show_task(engine_env.finished())
+    bar = preview.transport
+    controls = [
+        bar.seek_slider,
+        bar.back_button,
+        bar.play_button,
+        bar.forward_button,
+        bar.loop_button,
+        preview.mute_button,
+        preview.volume_slider,
+        preview.frame_button,
+        preview.save_button,
+    ]
+    assert all(c.isEnabled() and c.focusPolicy() & Qt.FocusPolicy.TabFocus for c in controls)
+    met: list[QWidget] = []
+    widget = bar.seek_slider
+    while len(met) < len(controls):
+        if widget in controls and widget not in met:
+            met.append(widget)
+        widget = widget.nextInFocusChain()
+        assert widget is not bar.seek_slider, "the focus chain went round without them all"
+    assert [c.objectName() for c in met] == [c.objectName() for c in controls]
 
 
 def test_save_as_copies_the_bytes(

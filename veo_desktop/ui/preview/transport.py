@@ -165,6 +165,17 @@ class TransportBar(QWidget):
         layout.addLayout(seek)
         layout.addLayout(self.buttons_row)
 
+        # Tab goes along the bar as it reads: the slider, then the buttons left to right.
+        self._tab_order: list[QWidget] = [
+            self.seek_slider,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.loop_button,
+        ]
+        for first, second in zip(self._tab_order, self._tab_order[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
         self.play_button.clicked.connect(self.play_clicked)
         self.back_button.clicked.connect(self.on_back_button_clicked)
         self.forward_button.clicked.connect(self.on_forward_button_clicked)
@@ -175,6 +186,8 @@ class TransportBar(QWidget):
         if space_before:
             self.buttons_row.addSpacing(space_before)
         self.buttons_row.addWidget(widget)
+        QWidget.setTabOrder(self._tab_order[-1], widget)
+        self._tab_order.append(widget)
 
     def set_controls_enabled(self, enabled: bool) -> None:
         """Enable the play, frame-step and seek controls (there is something to play)."""
