@@ -219,24 +219,28 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         downloader = Downloader(http)
         url = f"http://127.0.0.1:{media_port}/big.mp4"
         measuring = True
-        copies: list[Path] = []
+        downloads = 0
 
         async def download_all_along() -> None:
+            nonlocal downloads
+            copy = tmp_path / "copy.mp4.part"
             while measuring:
-                copy = tmp_path / f"copy-{len(copies)}.mp4.part"
-                copies.append((await downloader.fetch(url, copy)).path)
+                result = await downloader.fetch(url, copy)
+                assert result.size == 200 * 1024 * 1024
+                downloads += 1
+                # Deleting the copy is the benchmark's doing, not the app's: off the loop.
+                await asyncio.to_thread(copy.unlink)
 
         job = controller.run(download_all_along(), name="download")
-        polls_before = status_requests(base_url)
-        loaded = measure(qtbot, 6.0)
-        measuring = False
-        polls = status_requests(base_url) - polls_before
-        qtbot.waitUntil(job.done, timeout=120_000)
+        try:
+            polls_before = status_requests(base_url)
+            loaded = measure(qtbot, 6.0)
+            polls = status_requests(base_url) - polls_before
+        finally:
+            measuring = False
+            qtbot.waitUntil(job.done, timeout=120_000)
+            arun(http.aclose())
         job.result()
-        arun(http.aclose())
-        assert copies and all(c.stat().st_size == 200 * 1024 * 1024 for c in copies)
-        for copy in copies:
-            copy.unlink()
         closing = time.monotonic()
         close_window(window, arun)
         closed_in = time.monotonic() - closing
@@ -245,7 +249,7 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         f"\nevent-loop lateness of a {TICK_MS} ms timer (worst), polls {label}:"
         f"\n  idle window                      {baseline.worst:6.1f} ms ({baseline.ticks} ticks)"
         f"\n  500 tasks polling + 200 MB video {loaded.worst:6.1f} ms ({loaded.ticks} ticks)"
-        f" goal < 16 ms ({polls / 6:.0f} polls/s; {len(copies)} downloads of 200 MB)"
+        f" goal < 16 ms ({polls / 6:.0f} polls/s; {downloads} downloads of 200 MB)"
         f"\n  closing the window with 500 tasks in flight: {closed_in:.2f} s"
     )
 
