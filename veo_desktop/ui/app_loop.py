@@ -101,8 +101,7 @@ async def _open_workspace(window: MainWindow, *, demo: bool) -> None:
     if window.closing:
         return
     if key:
-        logs.register_secret(key)
-        window.open_with_key(key, source=source)
+        window.open_with_key(key, source=source)  # which registers the key for redaction
     else:
         window.start_demo_with_welcome()
 
