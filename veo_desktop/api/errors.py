@@ -165,6 +165,30 @@ class UnusableResultError(ResponseFormatError):
     """APIXO reported ``success`` but its ``resultJson`` holds no usable video URL."""
 
 
+class UnknownStateError(ResponseFormatError):
+    """APIXO answered a task state it does not document (``queued``, ``SUCCEEDED``...).
+
+    Attributes:
+        state: the state as APIXO sent it, made printable and clipped (never raw).
+    """
+
+    def __init__(self, message: str, *, state: str) -> None:
+        self.state = state
+        super().__init__(message)
+
+
+class ForeignTaskError(ResponseFormatError):
+    """APIXO answered a status request with the status of another task.
+
+    Attributes:
+        answered_id: the task id APIXO answered about, made printable and clipped.
+    """
+
+    def __init__(self, message: str, *, answered_id: str) -> None:
+        self.answered_id = answered_id
+        super().__init__(message)
+
+
 class SubmissionUncertainError(ApixoError):
     """A submission may or may not have created a (paid) task: the answer was lost.
 

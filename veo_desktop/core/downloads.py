@@ -60,9 +60,12 @@ class DownloadError(Exception):
 
     Attributes:
         retry: trying again later can work without a change (network, server, disk space).
+        permanent: the same URL keeps failing the same way (404, an HTML page, too large, a
+            redirect loop): the engine tries a few times, spaced, then ends the task failed.
     """
 
     retry: bool = True
+    permanent: bool = False
 
 
 class DownloadRefusedError(DownloadError):
