@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,70 @@ def test_the_secret_goes_to_the_keyring_and_is_never_shown_back(
     again.forget_secret.click()
     qtbot.waitUntil(lambda: memory_keyring.passwords == {})
     qtbot.waitUntil(lambda: not again.forget_secret.isEnabled())
+
+
+class GatedKeyring(MemoryKeyring):
+    """A keyring slow to answer: a lookup reads at once but answers when the test opens the gate."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.asked: list[str] = []
+        self.answered = 0
+        self._lock = threading.Lock()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        value = super().get_password(service, username)
+        with self._lock:
+            self.asked.append(username)
+        assert self.gate.wait(30), "the test never opened the keyring's gate"
+        with self._lock:
+            self.answered += 1
+        return value
+
+
+def test_a_lookup_answering_after_apply_does_not_undo_the_saved_state(
+    qtbot: QtBot, qloop: qasync.QEventLoop, arun: Callable[..., Any], s3_bucket: S3Bucket
+) -> None:
+    keyring = GatedKeyring()
+    widget = make_widget(qtbot, secrets=S3Secrets(backend=keyring))
+    fill_s3(qtbot, widget, s3_bucket, "super-secret-value")
+    account = f"s3:{s3_bucket.access_key_id}"
+    # The lookup for the typed key id has read "nothing stored" and is still on its way back.
+    qtbot.waitUntil(lambda: account in keyring.asked)
+
+    arun(widget.apply(Settings()))
+    assert widget.secret.placeholderText() == "Stored (hidden); type to replace it"
+
+    keyring.gate.set()
+    qtbot.waitUntil(lambda: keyring.answered == len(keyring.asked) and not widget.keyring_busy)
+    assert keyring.passwords == {("Veo Desktop", account): "super-secret-value"}
+    assert widget.secret.placeholderText() == "Stored (hidden); type to replace it"
+    assert widget.secret_status.text() == "The secret is saved in the system keyring."
+    assert widget.forget_secret.isEnabled()
+    assert widget.problems() == []
+
+
+def test_a_lookup_for_an_earlier_key_id_does_not_speak_for_the_new_one(
+    qtbot: QtBot, qloop: qasync.QEventLoop, s3_bucket: S3Bucket
+) -> None:
+    keyring = GatedKeyring()
+    keyring.passwords[("Veo Desktop", "s3:OLDKEY")] = "old-secret"
+    widget = make_widget(
+        qtbot,
+        HostingConfig(provider=ProviderKind.S3, bucket="frames", access_key_id="OLDKEY"),
+        secrets=S3Secrets(backend=keyring),
+    )
+    qtbot.waitUntil(lambda: "s3:OLDKEY" in keyring.asked)
+
+    type_into(qtbot, widget.access_key_id, "NEWKEY")
+    qtbot.waitUntil(lambda: "s3:NEWKEY" in keyring.asked)
+    keyring.gate.set()
+    qtbot.waitUntil(lambda: keyring.answered == len(keyring.asked) and not widget.keyring_busy)
+
+    assert widget.secret.placeholderText() == "Not stored yet; kept in the keyring"
+    assert not widget.forget_secret.isEnabled()
+    assert [p.field for p in widget.problems()] == ["secret"]
 
 
 def test_without_a_keyring_the_secret_is_kept_for_the_session(

@@ -109,7 +109,9 @@ class HostingSettingsWidget(QWidget):
         self._demo_origin = demo_origin
         self._tester = tester or self._default_tester
         self._test_job: asyncio.Future[None] | None = None
-        self._status_job: asyncio.Future[None] | None = None
+        self._lookup_job: asyncio.Future[None] | None = None
+        self._forget_job: asyncio.Future[None] | None = None
+        self._secret_epoch = 0
         self._loading = False
         self._has_stored_secret = False
         self._path_style = True
@@ -311,6 +313,11 @@ class HostingSettingsWidget(QWidget):
         self.test_result.show_message(None)
         self._refresh_secret_status()
 
+    @property
+    def keyring_busy(self) -> bool:
+        """A keyring lookup or removal started by this page has not finished."""
+        return any(job is not None and not job.done() for job in self._secret_jobs())
+
     def pending_secret(self) -> str | None:
         """A secret typed but not saved yet."""
         return self.secret.text().strip() or None
@@ -346,7 +353,10 @@ class HostingSettingsWidget(QWidget):
         key_id = self.access_key_id.text().strip()
         if not secret or not key_id:
             return None
+        epoch = self._drop_lookup()
         in_keyring = await self._secrets.set(key_id, secret)
+        if not _alive(self) or epoch != self._secret_epoch:
+            return _stored_text(in_keyring, self._secrets)
         self.secret.clear()
         self._has_stored_secret = True
         message = _stored_text(in_keyring, self._secrets)
@@ -389,7 +399,7 @@ class HostingSettingsWidget(QWidget):
         self._test_job = asyncio.ensure_future(self._run_test(self.config(), self.pending_secret()))
 
     def on_forget_secret_clicked(self) -> None:
-        self._status_job = asyncio.ensure_future(self._forget_secret())
+        self._forget_job = asyncio.ensure_future(self._forget_secret())
 
     # -- work ------------------------------------------------------------------------------
 
@@ -425,19 +435,35 @@ class HostingSettingsWidget(QWidget):
     async def _forget_secret(self) -> None:
         key_id = self.access_key_id.text().strip()
         self.secret.clear()
+        epoch = self._drop_lookup()
         try:
             await self._secrets.delete(key_id)
         except HostingError as error:
-            self.secret_status.show_message(str(error), Tone.PROBLEM)
+            if _alive(self) and epoch == self._secret_epoch:
+                self.secret_status.show_message(str(error), Tone.PROBLEM)
+            return
+        if not _alive(self) or epoch != self._secret_epoch:
             return
         self._has_stored_secret = False
         self._update_secret_placeholder()
-        if _alive(self):
-            self.secret_status.show_message("The secret was removed from the keyring.", Tone.HINT)
+        self.secret_status.show_message("The secret was removed from the keyring.", Tone.HINT)
+
+    def _secret_jobs(self) -> tuple[asyncio.Future[None] | None, ...]:
+        return (self._lookup_job, self._forget_job)
+
+    def _drop_lookup(self) -> int:
+        """Make any keyring lookup under way stale (its answer is dropped); the new epoch.
+
+        A lookup answers about the moment it read the keyring: once the secret is saved,
+        removed or the access key id changes, that answer would undo what the page shows.
+        """
+        self._secret_epoch += 1
+        if self._lookup_job is not None and not self._lookup_job.done():
+            self._lookup_job.cancel()
+        return self._secret_epoch
 
     def _refresh_secret_status(self) -> None:
-        if self._status_job is not None and not self._status_job.done():
-            self._status_job.cancel()
+        epoch = self._drop_lookup()
         self.forget_secret.setEnabled(False)
         try:
             asyncio.get_running_loop()
@@ -445,9 +471,9 @@ class HostingSettingsWidget(QWidget):
             self._has_stored_secret = False
             self._update_secret_placeholder()
             return
-        self._status_job = asyncio.ensure_future(self._load_secret_status())
+        self._lookup_job = asyncio.ensure_future(self._load_secret_status(epoch))
 
-    async def _load_secret_status(self) -> None:
+    async def _load_secret_status(self, epoch: int) -> None:
         key_id = self.access_key_id.text().strip()
         if not key_id:
             self._has_stored_secret = False
@@ -457,10 +483,14 @@ class HostingSettingsWidget(QWidget):
         try:
             stored = await self._secrets.has(key_id)
         except HostingError as error:
-            if _alive(self):
+            if _alive(self) and epoch == self._secret_epoch:
                 self.secret_status.show_message(str(error), Tone.WARNING)
             return
-        if not _alive(self) or key_id != self.access_key_id.text().strip():
+        if (
+            not _alive(self)
+            or epoch != self._secret_epoch
+            or key_id != self.access_key_id.text().strip()
+        ):
             return
         self._has_stored_secret = stored
         self._update_secret_placeholder()
@@ -520,7 +550,7 @@ class HostingSettingsWidget(QWidget):
     def cancel(self) -> None:
         """Stop a connection test or keyring lookup under way (the dialog is closing)."""
         testing = self._test_job is not None and not self._test_job.done()
-        for job in (self._test_job, self._status_job):
+        for job in (self._test_job, *self._secret_jobs()):
             if job is not None and not job.done():
                 job.cancel()
         if testing and _alive(self):
