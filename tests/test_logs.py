@@ -324,3 +324,88 @@ def test_qt_messages_in_the_file_are_redacted(qapp: object, tmp_path: Path) -> N
 )
 def test_qt_categories_become_logger_names(category: str | None, name: str) -> None:
     assert logs.qt_logger_name(category) == name
+
+
+# -- log injection ------------------------------------------------------------------------------
+
+FORGED = "task_x\n2026-01-01 00:00:00,000 CRITICAL veo_desktop forged\r\x1b[2J\u202edone"
+
+
+def _records(text: str) -> list[str]:
+    """The log's lines that start a record (the file format starts with the date)."""
+    return [line for line in text.splitlines() if line[:2] == "20"]
+
+
+def test_a_server_text_cannot_forge_a_log_line_or_drive_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = logs.setup_logging(tmp_path, level=logging.DEBUG, console=True)
+    assert path is not None
+    logger = logging.getLogger("veo_desktop.test")
+    logger.warning("status of %s: %s", FORGED, "queued")
+    logger.warning(FORGED)
+    _flush()
+    raw = path.read_bytes()
+    assert b"\x1b" not in raw and b"\r" not in raw
+    assert "\u202e".encode() not in raw
+    lines = raw.decode("utf-8").splitlines()
+    assert len(lines) == 2, lines  # one line per record
+    assert all(" WARNING " in line for line in lines)
+    assert "forged" not in "".join(line for line in lines if "CRITICAL" in line.split()[2:3])
+    assert "task_x\\n2026-01-01" in lines[0] and "\\x1b[2J" in lines[0]
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\r" not in err
+    assert err.count("\n") == 2
+    assert all(line.startswith("WARNING veo_desktop.test: ") for line in err.splitlines())
+
+
+def test_a_traceback_keeps_its_lines_but_none_reads_as_a_record(tmp_path: Path) -> None:
+    path = logs.setup_logging(tmp_path, level=logging.DEBUG)
+    assert path is not None
+    logger = logging.getLogger("veo_desktop.test")
+    try:
+        raise ValueError(f"bad answer {FORGED}")
+    except ValueError:
+        logger.exception("poll failed")
+    logger.error("where", stack_info=True)
+    _flush()
+    raw = path.read_bytes()
+    assert b"\x1b" not in raw and b"\r" not in raw
+    text = raw.decode("utf-8")
+    records = _records(text)
+    assert len(records) == 2, records
+    assert "poll failed" in records[0] and "where" in records[1]
+    assert "| Traceback (most recent call last):" in text
+    assert "| ValueError: bad answer task_x" in text
+    assert "| 2026-01-01 00:00:00,000 CRITICAL veo_desktop forged\\r\\x1b[2J\\u202edone" in text
+    assert "| Stack (most recent call last):" in text
+
+
+def test_a_huge_message_is_clipped(tmp_path: Path) -> None:
+    path = logs.setup_logging(tmp_path)
+    assert path is not None
+    logging.getLogger("veo_desktop.test").warning("taskId %s", "x" * 200_000)
+    _flush()
+    (line,) = path.read_text(encoding="utf-8").splitlines()
+    assert len(line) < logs.MESSAGE_LIMIT + 200
+    assert line.endswith("\u2026")
+
+
+def test_a_record_seen_by_two_handlers_is_made_safe_once(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    earlier = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(earlier)
+    try:
+        path = logs.setup_logging(tmp_path, level=logging.DEBUG)
+        assert path is not None
+        try:
+            raise RuntimeError("two\nlines")
+        except RuntimeError:
+            logging.getLogger("veo_desktop.test").exception("once")
+        _flush()
+    finally:
+        root.removeHandler(earlier)
+    for text in (stream.getvalue(), path.read_text(encoding="utf-8")):
+        assert "| RuntimeError: two\n| lines" in text
+        assert "| | " not in text

@@ -5,7 +5,9 @@
 - Every handler it installs, and every handler already on the root logger, carries a
   :class:`RedactionFilter`: API keys the app was told about (:func:`register_secret`),
   ``Authorization``/``Bearer`` values, presigned-URL signatures and credentials, and strings
-  that look like AWS secret keys never reach a log line, a traceback included.
+  that look like AWS secret keys never reach a log line, a traceback included; control
+  characters are escaped, so a server's text cannot forge a line or drive a terminal. The
+  redaction itself lives in :mod:`veo_desktop.safe_text` (re-exported here).
 - :func:`install_qt_message_handler` sends Qt's own messages (``qWarning`` and friends) into
   Python logging under ``qt.*`` loggers; the GUI calls it once its QApplication exists.
 
@@ -17,118 +19,73 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import os
-import re
 import sys
-import threading
 import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
+
+from veo_desktop.safe_text import REDACTED as REDACTED
+from veo_desktop.safe_text import forget_secrets as forget_secrets
+from veo_desktop.safe_text import redact as redact
+from veo_desktop.safe_text import register_secret as register_secret
+from veo_desktop.safe_text import safe, safe_block
 
 LOG_FILE_NAME: Final = "veo-desktop.log"
 MAX_BYTES: Final = 2 * 1024 * 1024
 BACKUP_COUNT: Final = 5
-REDACTED: Final = "[REDACTED]"
+#: The longest message a log record keeps (a 200,000-character task id is clipped).
+MESSAGE_LIMIT: Final = 20_000
+#: The longest traceback or stack a log record keeps.
+TRACEBACK_LIMIT: Final = 200_000
+#: What starts every line of a traceback or stack in a log, so that none reads as a record.
+CONTINUATION: Final = "| "
 FILE_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s [%(threadName)s] %(message)s"
 CONSOLE_FORMAT: Final = "%(levelname)s %(name)s: %(message)s"
 
 #: Marks the handlers :func:`setup_logging` installed (so it can replace them).
 _OURS: Final = "_veo_desktop_handler"
 
-_secrets_lock = threading.Lock()
-_secrets: tuple[str, ...] = ()
-
-# -- what is removed -------------------------------------------------------------------------
-
-_VALUE = r"""[^\s'"&,;}\]]+"""
-_PATTERNS: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
-    # "Authorization: Bearer x", "'authorization': 'Basic x'", "Authorization=x": the whole value.
-    (
-        re.compile(r"""(?i)(\b(?:proxy-)?authorization['"]?\s*[:=]\s*['"]?)[^'"\r\n,}]+"""),
-        rf"\1{REDACTED}",
-    ),
-    (re.compile(r"(?i)(\bbearer\s+)" + _VALUE), rf"\1{REDACTED}"),
-    # Presigned URLs (S3 SigV4, GCS, CloudFront, Azure SAS), as query values or headers.
-    (
-        re.compile(
-            r"""(?i)(\b(?:x-amz-signature|x-amz-credential|x-amz-security-token|"""
-            r"""x-goog-signature|x-goog-credential|signature|sig)['"]?\s*[=:]\s*['"]?)""" + _VALUE
-        ),
-        rf"\1{REDACTED}",
-    ),
-    # key=value and JSON forms of credentials.
-    (
-        re.compile(
-            r"""(?i)(\b(?:apixo_api_key|x-api-key|api[_-]?key|aws_secret_access_key|"""
-            r"""secret[_-]?access[_-]?key|aws_session_token|session[_-]?token|"""
-            r"""access[_-]?token|password)['"]?\s*[=:]\s*['"]?)""" + _VALUE
-        ),
-        rf"\1{REDACTED}",
-    ),
-    # AWS access key ids.
-    (re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA)[A-Z0-9]{16}\b"), REDACTED),
-)
-#: 40 characters of base64 standing alone: the shape of an AWS secret access key.
-_AWS_SECRET: Final = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
-
-
-def _looks_secret(match: re.Match[str]) -> str:
-    """Mixed case is what tells a random key from a hex digest or a word."""
-    text = match.group(0)
-    if any(c.isupper() for c in text) and any(c.islower() for c in text):
-        return REDACTED
-    return text
-
-
-def register_secret(secret: str | None) -> None:
-    """Remove ``secret`` (an API key, a storage secret) from every log line from now on."""
-    if secret is None or not secret.strip():
-        return
-    global _secrets
-    variants = {secret, secret.strip(), quote(secret.strip(), safe="")}
-    with _secrets_lock:
-        # Longest first, so a key containing another key is removed whole.
-        _secrets = tuple(sorted(set(_secrets) | variants, key=len, reverse=True))
-
-
-def forget_secrets() -> None:
-    """Drop every registered secret (tests; the patterns stay)."""
-    global _secrets
-    with _secrets_lock:
-        _secrets = ()
-
-
-def redact(text: str) -> str:
-    """``text`` without registered secrets, credentials or signatures."""
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)
-    return _AWS_SECRET.sub(_looks_secret, text)
-
 
 class RedactionFilter(logging.Filter):
-    """Rewrites each record so that no secret survives: message, arguments and traceback."""
+    """Makes each record safe to write: no secret, no control character, no forged line.
+
+    The message (with its arguments filled in) goes through :func:`safe_text.safe
+    <veo_desktop.safe_text.safe>`: secrets removed, control characters escaped, so one
+    record is one line. A traceback or stack keeps its line breaks (it would be unreadable
+    without them), has every other control character escaped, and every one of its lines
+    starts with :data:`CONTINUATION`: an exception message quoting ``"\\n2026-01-01
+    CRITICAL ..."`` cannot pass for a record of its own, and a reader (or a grep for
+    ``^20``) still finds every record's first line.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, _CLEAN, False):
+            return True  # another handler's filter already did it
         try:
             message = record.getMessage()
         except (TypeError, ValueError, KeyError):
             message = f"{record.msg!r} % {record.args!r}"
-        record.msg = redact(message)
+        record.msg = safe(message, MESSAGE_LIMIT)
         record.args = None
         if record.exc_info and record.exc_info[0] is not None:
             # Formatters use a record's exc_text as it is once it is set.
-            record.exc_text = redact(
-                "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
-            )
+            record.exc_text = _block("".join(traceback.format_exception(*record.exc_info)))
         elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
+            record.exc_text = _block(record.exc_text)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info)
+            record.stack_info = _block(record.stack_info)
+        setattr(record, _CLEAN, True)
         return True
+
+
+_CLEAN: Final = "_veo_desktop_clean"
+
+
+def _block(text: str) -> str:
+    """A traceback or stack, safe and with every line marked as a continuation."""
+    lines = safe_block(text.rstrip("\n"), TRACEBACK_LIMIT).split("\n")
+    return "\n".join(CONTINUATION + line for line in lines)
 
 
 def add_redaction(handler: logging.Handler) -> logging.Handler:
