@@ -14,6 +14,7 @@ import itertools
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.fixtures.core import EngineKit, FakeClock, advance, wait_until
@@ -335,3 +336,123 @@ def test_closing_stops_the_runner_at_once_whenever_it_is_woken(turns):
         return time.monotonic() - started
 
     assert asyncio.run(scenario()) < STOP_WAIT / 5
+
+
+async def settle_scheduler(scheduler: Any, clock: FakeClock) -> None:
+    await wait_until(lambda: scheduler.settled and not clock.busy, message="the runner to wait")
+
+
+@pytest.mark.parametrize(
+    "error", [RecursionError("maximum recursion depth"), ValueError("a bug"), KeyError("x")]
+)
+def test_a_poll_that_raises_is_polled_again_with_a_growing_delay(fake_clock, error):
+    """A poll function that raises (and did not schedule its key) never drops the key."""
+    from veo_desktop.core.scheduler import PollScheduler
+
+    polls: list[float] = []
+
+    async def poll(key: str) -> None:
+        polls.append(fake_clock.now)
+        if len(polls) <= 3:
+            raise error
+
+    async def scenario() -> list[float]:
+        scheduler = PollScheduler(clock=fake_clock, poll=poll)
+        start = fake_clock.now
+        scheduler.schedule("task", start)
+        scheduler.start()
+        for _ in range(12):
+            await settle_scheduler(scheduler, fake_clock)
+            fake_clock.set(fake_clock.now + 1)
+        await settle_scheduler(scheduler, fake_clock)
+        assert scheduler.due_at("task") is None  # the fourth poll succeeded, scheduled nothing
+        await scheduler.aclose()
+        return relative(polls, start)
+
+    assert asyncio.run(scenario()) == [0, 1, 3, 7]
+
+
+def test_a_poll_that_raises_after_scheduling_its_key_keeps_its_own_schedule(fake_clock):
+    from veo_desktop.core.scheduler import PollScheduler
+
+    polls: list[float] = []
+
+    async def poll(key: str) -> None:
+        polls.append(fake_clock.now)
+        scheduler.schedule(key, fake_clock.now + 10)
+        raise RuntimeError("after scheduling")
+
+    scheduler: PollScheduler
+
+    async def scenario() -> None:
+        nonlocal scheduler
+        scheduler = PollScheduler(clock=fake_clock, poll=poll, error_delay=lambda k, n: 1.0)
+        scheduler.schedule("task", fake_clock.now)
+        scheduler.start()
+        await settle_scheduler(scheduler, fake_clock)
+        assert scheduler.due_at("task") == fake_clock.now + 10
+        await scheduler.aclose()
+
+    asyncio.run(scenario())
+    assert len(polls) == 1
+
+
+class RaisingStatusClient(SpyClient):
+    """The real client, whose status answer raises what a broken answer raised (issue 12 #5).
+
+    ``httpx.InvalidURL`` (a 200,000-character taskId) and ``RecursionError`` (a deeply nested
+    JSON body) are what the real stack raised; here they are raised for the first ``times``
+    polls, then the real answer is read.
+    """
+
+    def __init__(self, error: Exception, times: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.error = error
+        self.times_left = times
+
+    async def status(self, task_id: str, *, model: str = Model.VEO) -> TaskStatus:
+        self.calls.append((self.clock.now, task_id))
+        if self.times_left:
+            self.times_left -= 1
+            raise self.error
+        return await ApixoClient.status(self, task_id, model=model)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RecursionError("maximum recursion depth exceeded"),
+        httpx.InvalidURL("URL component 'path' too long"),
+        RuntimeError("something nobody expected"),
+    ],
+    ids=["recursion", "invalid-url", "runtime"],
+)
+def test_an_unexpected_poll_error_is_a_note_with_backoff_and_the_task_still_finishes(
+    sim_factory, tmp_path, fake_clock, caplog, error
+):
+    quick = sim_factory(duration=0.05)
+    kit = kit_for(quick, tmp_path)
+    notes: list[str] = []
+
+    async def scenario() -> Any:
+        client = RaisingStatusClient(
+            error, 3, fake_clock, SIM_API_KEY, base_url=kit.base_url, read_retry=NO_RETRY
+        )
+        kit._clients.append(client)
+        engine = kit.engine(clock=fake_clock, client=client, timing=TIMING, rng=lambda: HALF)
+        engine.subscribe(lambda r: notes.append(r.note or ""))
+        await engine.start()
+        record = await engine.submit(GenerationRequest(prompt="a broken answer"))
+        await wait_until(lambda: quick.tasks[record.apixo_task_id].state == "success")
+        await advance(fake_clock, engine, 75 + 10 + 20 + 40 + 5)
+        await wait_until(lambda: not engine.get(record.local_id).is_active)
+        return engine.get(record.local_id), client.times(record.apixo_task_id)
+
+    done, times = kit.run(scenario)
+    kit.close_stores()
+    assert done.state is TaskState.SUCCEEDED and done.note is None
+    gaps = [round(b - a, 6) for a, b in itertools.pairwise(times)]
+    assert gaps[:3] == pytest.approx([9, 18, 36])  # the poll-error backoff (x0.9 jitter)
+    assert any(f"({type(error).__name__})" in n and "retrying in" in n for n in notes), notes
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1  # logged once with its traceback, not at every retry

@@ -36,12 +36,14 @@ from veo_desktop.api.errors import (
     ApixoError,
     ApixoTimeoutError,
     AuthenticationError,
+    ForeignTaskError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitedError,
     ResponseFormatError,
     ServerError,
     SubmissionUncertainError,
+    UnknownStateError,
     UnusableResultError,
 )
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
@@ -61,6 +63,7 @@ from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.core.scheduler import STOP_WAIT, PollScheduler, cancel_and_wait
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,8 @@ OnChange = Callable[[TaskRecord], None]
 OnProgress = Callable[[str, int, int | None], None]
 
 SLOW_NOTE = "Taking longer than usual"
+#: The longest note built from outside text (an answer, an error message).
+NOTE_LIMIT = 500
 #: A task APIXO answers 404 for this many times in a row is lost.
 LOST_CONFIRMATIONS = 2
 #: A "success" without a usable video is re-polled this many times before it fails.
@@ -101,6 +106,7 @@ class _PollState:
     failures: int = 0
     not_found: int = 0
     bad_success: int = 0
+    unexpected: int = 0
 
 
 class TaskEngine:
@@ -551,6 +557,20 @@ class TaskEngine:
                 self._on_not_found(local_id, error)
             except (AuthenticationError, PermissionDeniedError) as error:
                 self._on_poll_error(local_id, error, str(error), auth=True)
+            except UnknownStateError as error:
+                self._on_poll_error(
+                    local_id,
+                    error,
+                    f"APIXO answered an unknown state '{error.state}'",
+                    slow=True,
+                )
+            except ForeignTaskError as error:
+                self._on_poll_error(
+                    local_id,
+                    error,
+                    f"APIXO answered about another task ('{error.answered_id}') instead of "
+                    f"{record.apixo_task_id}",
+                )
             except ResponseFormatError as error:
                 if _is_unusable_success(error):
                     self._on_unusable_success(local_id, error)
@@ -560,9 +580,28 @@ class TaskEngine:
                     )
             except ApixoError as error:
                 self._on_poll_error(local_id, error, _poll_error_text(error))
+            except Exception as error:  # noqa: BLE001 - no error may stop a task's polls
+                self._on_unexpected_poll_error(local_id, error)
             else:
                 crash_point("poll.answered")
                 self._on_status(local_id, status)
+
+    def _on_unexpected_poll_error(self, local_id: str, error: Exception) -> None:
+        """A poll error nobody expected: logged once with its traceback, then retried."""
+        state = self._poll_states.setdefault(local_id, _PollState())
+        record = self._records[local_id]
+        if state.unexpected == 0:
+            log.error(
+                "poll of %s failed unexpectedly; retrying with backoff",
+                record.short_id,
+                exc_info=error,
+            )
+        state.unexpected += 1
+        self._on_poll_error(
+            local_id,
+            error,
+            f"Veo Desktop could not read APIXO's answer ({type(error).__name__})",
+        )
 
     def _on_status(self, local_id: str, status: TaskStatus) -> None:
         record = self._records.get(local_id)
@@ -700,13 +739,22 @@ class TaskEngine:
         self._schedule(local_id, now + delay)
 
     def _on_poll_error(
-        self, local_id: str, error: ApixoError, text: str, *, auth: bool = False
+        self,
+        local_id: str,
+        error: Exception,
+        text: str,
+        *,
+        auth: bool = False,
+        slow: bool = False,
     ) -> None:
+        """Show ``text`` on the task and poll again with backoff (``slow``: every
+        ``slow_interval``), until two result lifetimes have passed: then it expired."""
         state = self._poll_states.setdefault(local_id, _PollState())
         state.failures += 1
         record = self._records[local_id]
         now = self._clock.time()
-        if auth:
+        text = safe(text, NOTE_LIMIT).rstrip(".")
+        if auth and isinstance(error, ApixoError):
             self.problem = error
         if now - record.created_at >= 2 * self.timing.result_lifetime:
             self._poll_states.pop(local_id, None)
@@ -714,17 +762,25 @@ class TaskEngine:
                 local_id,
                 state=TaskState.EXPIRED,
                 fail_message=(
-                    "APIXO could not be asked about this task for two days; its result can "
-                    f"no longer be fetched. Last error: {error}"
+                    "APIXO gave no usable answer about this task for two days; its result "
+                    f"can no longer be fetched. Last answer: {text}."
                 ),
                 note=None,
             )
             return
-        delay = self._backoff(state.failures, auth=auth)
+        if slow:
+            delay = max(self.timing.slow_interval, self.timing.interval_max) * self._slowdown
+        else:
+            delay = self._backoff(state.failures, auth=auth)
         log.info(
             "poll of %s failed (%s); next in %.1f s", record.short_id, type(error).__name__, delay
         )
-        self._set_note(local_id, f"{text.rstrip('.')}; retrying in {_human(delay)}")
+        self._set_note(
+            local_id,
+            f"{text}; checking again in {_human(delay)}"
+            if slow
+            else f"{text}; retrying in {_human(delay)}",
+        )
         self._schedule(local_id, now + delay)
 
     def _backoff(self, failures: int, *, auth: bool = False) -> float:

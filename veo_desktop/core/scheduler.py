@@ -3,6 +3,10 @@
 The scheduler knows nothing about APIXO: it calls ``poll(key)`` when a key is due, at most
 ``max_in_flight`` at once, and never while a global pause (after a 429) lasts. The poll
 function decides when the key is due next by calling :meth:`PollScheduler.schedule`.
+
+No exception drops a key: when a poll raises (a bug, or an error nobody expected) and has
+not scheduled its key again, the scheduler does, after ``error_delay(key, failures)``
+seconds (``failures`` counts the polls of that key that raised in a row).
 """
 
 from __future__ import annotations
@@ -29,8 +33,11 @@ class PollScheduler:
 
     Args:
         clock: time and sleep (a fake one in tests).
-        poll: the coroutine run for a due key; its exceptions are logged, never raised.
+        poll: the coroutine run for a due key; its exceptions are logged, never raised,
+            and the key is polled again later (see the module docs).
         max_in_flight: the most polls running at once.
+        error_delay: seconds before a key whose poll raised is polled again, given the key
+            and how many of its polls raised in a row; by default 1 s doubling to 300 s.
     """
 
     def __init__(
@@ -39,6 +46,7 @@ class PollScheduler:
         clock: Clock,
         poll: Callable[[str], Awaitable[None]],
         max_in_flight: int = 8,
+        error_delay: Callable[[str, int], float] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
@@ -54,6 +62,8 @@ class PollScheduler:
         self._changed = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._waiting = False
+        self._error_delay = error_delay or _default_error_delay
+        self._errors: dict[str, int] = {}
 
     # -- what callers use ----------------------------------------------------------------
 
@@ -202,11 +212,35 @@ class PollScheduler:
             await self._poll(key)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("poll of %s failed unexpectedly", key)
+        except Exception as error:  # noqa: BLE001 - logged, and the key polled again
+            self._after_error(key, error)
+        else:
+            self._errors.pop(key, None)
         finally:
             self._running.pop(key, None)
             self._changed.set()
+
+    def _after_error(self, key: str, error: Exception) -> None:
+        """Log a poll that raised and, unless it already did, schedule its key again."""
+        failures = self._errors[key] = self._errors.get(key, 0) + 1
+        if failures == 1:
+            log.error("poll of %s failed unexpectedly", key, exc_info=error)
+        else:
+            log.warning("poll of %s failed unexpectedly again (%s)", key, type(error).__name__)
+        if key in self._due:
+            return
+        try:
+            delay = float(self._error_delay(key, failures))
+        except Exception:
+            log.exception("the poll error delay failed; using the default")
+            delay = _default_error_delay(key, failures)
+        if not math.isfinite(delay) or delay < 0:
+            delay = _default_error_delay(key, failures)
+        self.schedule(key, self._clock.time() + delay)
+
+
+def _default_error_delay(key: str, failures: int) -> float:
+    return float(min(2.0 ** min(failures - 1, 16), MAX_SLEEP))
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]], what: str) -> None:
