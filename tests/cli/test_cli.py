@@ -112,7 +112,9 @@ def test_generate_wait_output_downloads_and_copies_the_video(cli, sim, tmp_path)
     assert record.request["input"]["seed"] == 5
     expected = httpx.get(sim.tasks[record.apixo_task_id].result_url).content
     assert out.read_bytes() == expected == Path(record.files[0]).read_bytes()
-    assert result.err == ""  # not a terminal: quiet
+    # Not a terminal: one plain line per state change, no status line redrawn in place.
+    assert "\r" not in result.err and "\x1b" not in result.err
+    assert result.err.splitlines()[-1] == f"{local_id[:8]} succeeded: {record.files[0]}"
 
 
 def test_generate_then_status_list_and_resume(cli, sim):

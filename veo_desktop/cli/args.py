@@ -41,6 +41,9 @@ class ExitCode(IntEnum):
     FAILED = 4
     #: The submission is uncertain: APIXO may or may not have taken it.
     UNCERTAIN = 5
+    #: An unexpected error (a bug in Veo Desktop): one line on stderr, the traceback in the
+    #: log file. Tasks already sent are kept; ``veo-desktop resume`` follows them.
+    INTERNAL = 70
     #: Stopped with Ctrl-C; unfinished tasks continue with ``veo-desktop resume``.
     INTERRUPTED = 130
 
@@ -58,6 +61,8 @@ exit codes:
   3  an API or network error
   4  the task failed (its failCode is shown), expired or was lost
   5  the submission is uncertain: check your APIXO dashboard before submitting again
+  70 an unexpected error (a bug): the details are in the log file named on stderr;
+     tasks already sent are kept (`veo-desktop resume` follows them)
   A batch exits with its worst outcome: 5 if any item is uncertain, else 3 if any was
   refused or not sent, else (with --wait) 4 if any task failed.
 """

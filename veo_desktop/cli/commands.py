@@ -39,7 +39,17 @@ from veo_desktop.api.models import (
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
 from veo_desktop.cli.args import BASE_URL_ENV, TYPES, ExitCode, build_parser
-from veo_desktop.cli.output import Progress, describe, one_line, table
+from veo_desktop.cli.output import (
+    ID_LIMIT,
+    MESSAGE_LIMIT,
+    Progress,
+    clean,
+    describe,
+    reason,
+    state_line,
+    table,
+    urls_shown,
+)
 from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.core.engine import EngineBusyError, TaskEngine
 from veo_desktop.core.key_source import API_KEY_ENV
@@ -50,6 +60,7 @@ from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.safe_text import printable
 from veo_desktop.storage.store import StoreError, TaskStore
 
 if TYPE_CHECKING:
@@ -98,7 +109,7 @@ class Context:
     def say(self, text: str) -> None:
         """A line for the person (stderr), shown only on a terminal."""
         if self.interactive:
-            print(text, file=self.err, flush=True)
+            print(clean(text), file=self.err, flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -108,8 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(asyncio.run(_run(args, out, err)))
     except CliError as error:
-        print(f"veo-desktop: error: {one_line(str(error))}", file=err, flush=True)
+        print(f"veo-desktop: error: {clean(str(error))}", file=err, flush=True)
         return int(error.code)
+    except Exception as error:  # noqa: BLE001 - the one place a bug becomes a line and a log
+        return _unexpected(error, err)
     except KeyboardInterrupt:
         batch = (
             " Run the same command again to send the rest of the batch."
@@ -123,6 +136,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         return int(ExitCode.INTERRUPTED)
+
+
+def _unexpected(error: Exception, err: TextIO) -> int:
+    """A bug: the traceback to the log file, one safe line for the person."""
+    from veo_desktop import logs
+
+    log.error("unexpected error", exc_info=error)
+    log_file = logs.current_log_file()
+    where = f"details in {log_file}" if log_file else "no log file could be written"
+    text = clean(f"{type(error).__name__}: {error}", MESSAGE_LIMIT)
+    print(f"veo-desktop: error: {text} ({where})", file=err, flush=True)
+    return int(ExitCode.INTERNAL)
 
 
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
@@ -426,7 +451,7 @@ def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCod
         if output is not None:
             files = _copy_out(files, output)
         for path in files:
-            print(path, file=ctx.out, flush=True)
+            print(printable(str(path)), file=ctx.out, flush=True)
         return ExitCode.OK
     if record.state is TaskState.UNCERTAIN:
         raise CliError(ExitCode.UNCERTAIN, record.note or "The submission is uncertain.")
@@ -434,12 +459,19 @@ def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCod
 
 
 def failure_text(record: TaskRecord) -> str:
-    """Why a task ended without a video, in one line."""
+    """Why a task ended without a video, in one line (safe to print)."""
+    short = record.short_id
+    if record.state is TaskState.FAILED and record.result_urls:
+        return (
+            f"Task {short} failed: {reason(record)} APIXO task "
+            f"{clean(record.apixo_task_id or '?', ID_LIMIT)}; the video is at "
+            f"{' '.join(urls_shown(record))}. Try again with `veo-desktop download {short}`."
+        )
     if record.state is TaskState.FAILED:
-        return f"Task {record.short_id} failed: {record.fail_code}: {record.fail_message}"
+        return f"Task {short} failed: {reason(record)}"
     if record.state is TaskState.REJECTED:
-        return f"Task {record.short_id} was rejected: {record.fail_message}"
-    return f"Task {record.short_id} {record.state.value}: {record.fail_message}"
+        return f"Task {short} was rejected: {clean(record.fail_message or '', MESSAGE_LIMIT)}"
+    return f"Task {short} {record.state.value}: {clean(record.fail_message or '', MESSAGE_LIMIT)}"
 
 
 def _copy_out(files: list[Path], output: Path) -> list[Path]:
@@ -464,7 +496,7 @@ def _copy_out(files: list[Path], output: Path) -> list[Path]:
 
 async def follow(ctx: Context, engine: TaskEngine, local_ids: list[str]) -> dict[str, TaskRecord]:
     """Wait until every task is no longer active, showing progress on a terminal."""
-    progress = Progress(engine, local_ids, ctx.err, enabled=ctx.interactive)
+    progress = Progress(engine, local_ids, ctx.err, terminal=ctx.interactive)
     progress.start()
     try:
         waits = {i: asyncio.ensure_future(engine.wait(i)) for i in local_ids}
@@ -499,7 +531,10 @@ async def status(ctx: Context) -> ExitCode:
         else:
             found = engine.find(wanted)
             if found is None:
-                raise CliError(ExitCode.INVALID, f"No task {wanted!r} in {ctx.paths.data_dir}.")
+                raise CliError(
+                    ExitCode.INVALID,
+                    _no_task(ctx, wanted),
+                )
             record = found
             try:
                 if record.state in (TaskState.PENDING, TaskState.PROCESSING):
@@ -533,6 +568,10 @@ async def _engine_or_none(ctx: Context) -> AsyncIterator[TaskEngine | None]:
         yield None
 
 
+def _no_task(ctx: Context, wanted: str) -> str:
+    return f"No task '{clean(wanted, ID_LIMIT)}' in {ctx.paths.data_dir}."
+
+
 def _find_in_store(ctx: Context, wanted: str) -> TaskRecord:
     store = _open_store(ctx)
     try:
@@ -543,7 +582,7 @@ def _find_in_store(ctx: Context, wanted: str) -> TaskRecord:
     finally:
         store.close()
     if record is None:
-        raise CliError(ExitCode.INVALID, f"No task {wanted!r} in {ctx.paths.data_dir}.")
+        raise CliError(ExitCode.INVALID, _no_task(ctx, wanted))
     return record
 
 
@@ -577,10 +616,11 @@ async def resume(ctx: Context) -> ExitCode:
             final = {}
             ctx.say("No unfinished tasks.")
         for record in final.values():
-            print(one_line(_summary(record)), file=ctx.out, flush=True)
+            print(_summary(record), file=ctx.out, flush=True)
         uncertain = [r for r in engine.tasks() if r.state is TaskState.UNCERTAIN]
     for record in uncertain:
-        print(one_line(f"{record.short_id} uncertain: {record.note}"), file=ctx.err, flush=True)
+        note = clean(record.note or "", MESSAGE_LIMIT)
+        print(f"{record.short_id} uncertain: {note}", file=ctx.err, flush=True)
     if uncertain:
         return ExitCode.UNCERTAIN
     if any(r.state in _FAILED_STATES for r in final.values()):
@@ -589,10 +629,8 @@ async def resume(ctx: Context) -> ExitCode:
 
 
 def _summary(record: TaskRecord) -> str:
-    if record.state is TaskState.SUCCEEDED:
-        return f"{record.short_id} succeeded: {', '.join(record.files)}"
-    if record.state is TaskState.UNCERTAIN:
-        return f"{record.short_id} uncertain"
+    if record.state in (TaskState.SUCCEEDED, TaskState.UNCERTAIN):
+        return state_line(record)
     return failure_text(record)
 
 

@@ -37,7 +37,7 @@ from veo_desktop.cli.commands import (
     report_one,
     submit_one,
 )
-from veo_desktop.cli.output import one_line
+from veo_desktop.cli.output import clean, one_line
 from veo_desktop.core import lineage
 from veo_desktop.core.batch import (
     BatchFileError,
@@ -57,6 +57,7 @@ from veo_desktop.core.batch import (
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import printable
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ async def generate_batch(ctx: Context) -> ExitCode:
         record = final[str(status.local_id)]
         if record.state is TaskState.SUCCEEDED:
             for file in record.files:
-                print(file, file=ctx.out, flush=True)
+                print(printable(file), file=ctx.out, flush=True)
         else:
             failed = True
             _tell(ctx, f"line {status.item.line}: {failure_text(record)}")
@@ -255,7 +256,7 @@ def _read_batch(ctx: Context, name: str) -> tuple[Path, list[BatchItem]]:
         return path, parse_batch_file(path)
     except BatchFileError as error:
         for problem in error.problems:
-            print(f"veo-desktop: {path.name}, {problem}", file=ctx.err, flush=True)
+            print(clean(f"veo-desktop: {path.name}, {problem}"), file=ctx.err, flush=True)
         count = len(error.problems)
         raise CliError(
             ExitCode.INVALID,
@@ -367,4 +368,4 @@ def _message(status: ItemStatus) -> str:
 
 def _tell(ctx: Context, text: str) -> None:
     """A line for the person on stderr, terminal or not (what a batch costs, what failed)."""
-    print(f"veo-desktop: {one_line(text)}", file=ctx.err, flush=True)
+    print(f"veo-desktop: {clean(text)}", file=ctx.err, flush=True)

@@ -1,4 +1,10 @@
-"""What the command line prints: task details, the task table, and progress on a terminal."""
+"""What the command line prints: task details, the task table, and progress.
+
+Every field that came from outside (APIXO's ids, fail codes and messages, notes, URLs, a
+prompt read from a batch file) goes through :func:`clean` or
+:func:`~veo_desktop.safe_text.printable`: no escape code reaches the terminal, no line
+break forges a line, and a field has a bounded length.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,17 @@ from typing import TextIO
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import printable, safe
 
 _PROMPT_WIDTH = 48
+#: Bounds on what one field may show: an id or a code, a message, a URL, a prompt, a line.
+ID_LIMIT = 120
+MESSAGE_LIMIT = 1000
+URL_LIMIT = 500
+PROMPT_LIMIT = 12_000
+LINE_LIMIT = 2000
+#: Result URLs shown for a task whose video is not (yet) downloaded.
+_URLS_SHOWN = 4
 
 
 def one_line(text: str) -> str:
@@ -20,13 +35,21 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def clean(text: str, limit: int | None = LINE_LIMIT) -> str:
+    """``text`` (from a server, a file or an exception) as one safe, printable line.
+
+    Line breaks fold into spaces, other control characters are escaped, secrets are
+    removed, and the result is at most ``limit`` characters.
+    """
+    return safe(one_line(text), limit)
+
+
 def _when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
 
 
 def _clip(text: str, width: int) -> str:
-    text = one_line(text)
-    return text if len(text) <= width else text[: width - 1] + "\u2026"
+    return clean(text, width)
 
 
 def elapsed(seconds: float) -> str:
@@ -39,33 +62,61 @@ def elapsed(seconds: float) -> str:
 def describe(record: TaskRecord) -> str:
     """A task's details, one field a line."""
     kind = " \u00b7 ".join(
-        part
+        clean(str(part), ID_LIMIT)
         for part in (record.model, record.mode, record.generation_type, record.aspect_ratio)
         if part
     )
     lines = [
-        f"Task      {record.local_id}",
+        f"Task      {clean(record.local_id, ID_LIMIT)}",
         f"State     {record.state.value}",
-        f"Prompt    {one_line(record.prompt)}",
+        f"Prompt    {clean(record.prompt, PROMPT_LIMIT)}",
         f"Model     {kind}",
         f"Price     ${record.price:.2f}" + ("" if record.charged else " (not charged)"),
         f"Created   {_when(record.created_at)}",
     ]
     if record.apixo_task_id:
-        lines.append(f"APIXO id  {record.apixo_task_id}")
+        lines.append(f"APIXO id  {clean(record.apixo_task_id, ID_LIMIT)}")
     if record.parent_id:
-        lines.append(f"Extends   {record.parent_id}")
+        lines.append(f"Extends   {clean(record.parent_id, ID_LIMIT)}")
     if record.api_cost_time:
         lines.append(f"Took      {record.api_cost_time / 1000:.0f} s at APIXO")
-    lines.extend(f"File      {path}" for path in record.files)
+    lines.extend(f"File      {printable(path, LINE_LIMIT)}" for path in record.files)
+    if record.state is not TaskState.SUCCEEDED:
+        lines.extend(f"URL       {url}" for url in urls_shown(record))
     if record.fail_code or record.fail_message:
-        code = f"{record.fail_code}: " if record.fail_code else ""
-        lines.append(f"Failure   {code}{one_line(record.fail_message or '')}")
+        lines.append(f"Failure   {reason(record)}")
     if record.note:
-        lines.append(f"Note      {one_line(record.note)}")
+        lines.append(f"Note      {clean(record.note, MESSAGE_LIMIT)}")
     if record.hidden:
         lines.append("Hidden    yes (removed from the list)")
     return "\n".join(lines)
+
+
+def reason(record: TaskRecord) -> str:
+    """A failed task's ``failCode: failMessage``, safe and bounded."""
+    code = f"{clean(record.fail_code, ID_LIMIT)}: " if record.fail_code else ""
+    return code + clean(record.fail_message or "", MESSAGE_LIMIT)
+
+
+def urls_shown(record: TaskRecord) -> list[str]:
+    """A task's result URLs, safe and bounded (a few, then how many more)."""
+    shown = [clean(url, URL_LIMIT) for url in record.result_urls[:_URLS_SHOWN]]
+    more = len(record.result_urls) - len(shown)
+    if more > 0:
+        shown.append(f"(and {more} more)")
+    return shown
+
+
+def state_line(record: TaskRecord) -> str:
+    """One line about where a task is: ``a1b2c3d4 processing``, ``... succeeded: FILE``."""
+    text = f"{record.short_id} {record.state.value}"
+    if record.state is TaskState.SUCCEEDED:
+        return f"{text}: {', '.join(printable(f, LINE_LIMIT) for f in record.files)}"
+    if record.is_final and record.fail_code:
+        return f"{text}: {clean(record.fail_code, ID_LIMIT)}"
+    if record.note and not record.is_final:
+        return f"{text} ({clean(record.note, MESSAGE_LIMIT)})"
+    return text
 
 
 def table(records: list[TaskRecord]) -> str:
@@ -73,7 +124,8 @@ def table(records: list[TaskRecord]) -> str:
     rows = [f"{'ID':<8}  {'CREATED':<16}  {'STATE':<11}  {'MODE':<7}  {'PRICE':>5}  PROMPT"]
     for r in records:
         rows.append(
-            f"{r.short_id:<8}  {_when(r.created_at):<16}  {r.state.value:<11}  {r.mode:<7}  "
+            f"{r.short_id:<8}  {_when(r.created_at):<16}  {r.state.value:<11}  "
+            f"{clean(r.mode, ID_LIMIT):<7}  "
             f"{r.price:>5.2f}  {_clip(r.prompt, _PROMPT_WIDTH)}"
         )
     return "\n".join(rows)
@@ -84,31 +136,39 @@ def _nothing() -> None:
 
 
 class Progress:
-    """A status line on stderr while tasks run (state, elapsed time, download %).
+    """Shows how tasks are doing on ``stream`` (stderr).
 
-    Does nothing when ``enabled`` is False (stderr is not a terminal).
+    On a terminal: one status line rewritten in place (state, elapsed time, download %).
+    Elsewhere (a pipe, a file, a CI log): one line per change of a task's state or note,
+    for example ``a1b2c3d4 processing`` then ``a1b2c3d4 succeeded: /path/clip.mp4``.
     """
 
     def __init__(
-        self, engine: TaskEngine, local_ids: list[str], stream: TextIO, *, enabled: bool
+        self, engine: TaskEngine, local_ids: list[str], stream: TextIO, *, terminal: bool
     ) -> None:
         self._engine = engine
         self._ids = local_ids
         self._stream = stream
-        self._enabled = enabled
+        self._terminal = terminal
         self._bytes: dict[str, tuple[int, int | None]] = {}
         self._ticker: asyncio.Task[None] | None = None
         self._unsubscribe: Callable[[], None] = _nothing
         self._width = 0
+        self._wanted = frozenset(local_ids)
+        self._shown: dict[str, str] = {}
 
     def start(self) -> None:
-        if not self._enabled:
+        if not self._terminal:
+            for local_id in self._ids:
+                self._on_change(self._engine.get(local_id))
+            self._unsubscribe = self._engine.subscribe(self._on_change)
             return
         self._unsubscribe = self._engine.subscribe_progress(self._on_progress)
         self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def stop(self) -> None:
         self._unsubscribe()
+        self._unsubscribe = _nothing
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -116,6 +176,17 @@ class Progress:
             with contextlib.suppress(OSError, ValueError):
                 self._stream.write("\r")
                 self._stream.flush()
+
+    def _on_change(self, record: TaskRecord) -> None:
+        if record.local_id not in self._wanted:
+            return
+        line = state_line(record)
+        if self._shown.get(record.local_id) == line:
+            return
+        self._shown[record.local_id] = line
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.write(line + "\n")
+            self._stream.flush()
 
     def _on_progress(self, local_id: str, done: int, total: int | None) -> None:
         self._bytes[local_id] = (done, total)

@@ -1,0 +1,198 @@
+"""The command line against a hostile APIXO and a broken machine (issue 12).
+
+What a person at a terminal, or a script reading a pipe, would see: no traceback, one safe
+line per error with the documented exit code, no escape code or forged line from a server's
+text, no API key, a line per state change when not on a terminal, and no paid POST past the
+daily cap.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli import test_cli
+from tests.cli.test_cli import FAST, stored
+from tests.cli.test_cli_creative import extend_posts, finished, submit_posts, write
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop import logs
+from veo_desktop.cli import ExitCode
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.settings import Settings
+from veo_desktop.storage.store import TaskStore
+
+cli = test_cli.cli
+
+ESC = "\x1b"
+#: What a hostile server puts in a field: clear the screen, then forge a line of its own.
+HOSTILE = "\x1b[2J\x1b[31mtask\nveo-desktop: error: forged line\r\x1b]0;title\x07"
+
+
+def assert_clean(text: str, *, max_line: int = 2000) -> None:
+    """No escape or control character, no forged line, every line bounded."""
+    assert ESC not in text and "\r" not in text and "\x07" not in text
+    assert "forged line" not in text or all(
+        not line.startswith("veo-desktop: error: forged") for line in text.splitlines()
+    )
+    assert all(len(line) <= max_line for line in text.splitlines())
+
+
+def set_cap(data: Path, cap: str) -> None:
+    paths = AppPaths.resolve(data)
+    paths.ensure()
+    Settings(daily_spending_cap=Decimal(cap)).save(paths)
+
+
+def stored_record(data: Path, **fields: Any) -> TaskRecord:
+    """A task as an older version (or another process) may have stored it."""
+    now = time.time()
+    record = TaskRecord(
+        local_id="0123456789abcdef0123456789abcdef",
+        model="veo-3-1",
+        request={"input": {"prompt": "A calm sea", "mode": "fast"}},
+        state=TaskState.FAILED,
+        created_at=now,
+        updated_at=now,
+        price=Decimal("0.20"),
+        **fields,
+    )
+    data.mkdir(parents=True, exist_ok=True)
+    with TaskStore.open(data / "tasks.sqlite3") as store:
+        store.insert(record)
+    return record
+
+
+# -- #9 no traceback ---------------------------------------------------------------------------
+
+
+def test_an_unexpected_error_is_one_safe_line_and_its_traceback_goes_to_the_log(
+    cli: Any, sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored_record(cli.data)
+
+    def broken(self: TaskStore) -> list[TaskRecord]:
+        raise RuntimeError(f"a bug {HOSTILE} quoting {SIM_API_KEY}")
+
+    monkeypatch.setattr(TaskStore, "load_all", broken)
+    result = cli("list")
+    assert result.code == ExitCode.INTERNAL
+    assert "Traceback" not in result.err and result.out == ""
+    (line,) = result.err.splitlines()
+    log_file = cli.data / "logs" / logs.LOG_FILE_NAME
+    assert line.startswith("veo-desktop: error: ")
+    assert line.endswith(f"(details in {log_file})")
+    assert "RuntimeError" in line
+    assert_clean(result.err)
+    assert SIM_API_KEY not in result.err
+    logged = log_file.read_text()
+    assert "Traceback" in logged and "RuntimeError: a bug" in logged
+    assert SIM_API_KEY not in logged
+
+
+# -- #7 server text in the terminal -----------------------------------------------------------
+
+
+def test_status_and_list_print_stored_server_text_escaped_and_bounded(cli: Any, sim: Any) -> None:
+    record = stored_record(
+        cli.data,
+        apixo_task_id="x" * 200_000 + HOSTILE,
+        fail_code="Odd" + HOSTILE,
+        fail_message="APIXO said " + HOSTILE,
+        note="note " + HOSTILE,
+        result_urls=(f"https://cdn.example/{HOSTILE}.mp4",),
+    )
+    status = cli("status", record.local_id)
+    assert status.code == ExitCode.FAILED
+    assert_clean(status.out + status.err)
+    assert "\\x1b[2J" in status.out  # shown escaped, not hidden
+    assert len(status.out) < 5000
+    assert all(line[:10].strip() for line in status.out.splitlines())  # no injected line
+    listed = cli("list")
+    assert listed.code == ExitCode.OK
+    assert_clean(listed.out + listed.err)
+    by_apixo_id = cli("status", "x" * 200_000 + HOSTILE)
+    assert by_apixo_id.code == ExitCode.FAILED
+    assert_clean(by_apixo_id.out + by_apixo_id.err)
+
+
+def test_a_prompt_with_escape_codes_is_listed_escaped(cli: Any, sim: Any, tmp_path: Path) -> None:
+    batch = tmp_path / "odd.jsonl"
+    batch.write_text(json.dumps({"prompt": "A fox " + HOSTILE}) + "\n", encoding="utf-8")
+    result = cli("generate", "--batch", str(batch))
+    assert result.code == ExitCode.OK, result.err
+    (local_id,) = result.lines
+    for shown in (cli("list"), cli("status", local_id)):
+        assert_clean(shown.out + shown.err)
+        assert "A fox \\x1b[2J" in shown.out
+
+
+# -- #6 one line per state change in a pipe ----------------------------------------------------
+
+
+def test_wait_prints_one_line_per_state_change_when_not_on_a_terminal(cli: Any, sim: Any) -> None:
+    result = cli("generate", "--prompt", "A heron at dawn", "--wait", *FAST)
+    assert result.code == ExitCode.OK, result.err
+    local_id, path = result.lines  # stdout stays machine-readable: the id, then the file
+    short = local_id[:8]
+    lines = result.err.splitlines()
+    assert lines[0] == f"{short} pending"
+    assert f"{short} downloading" in lines
+    assert lines[-1] == f"{short} succeeded: {path}"
+    states = [line.split()[1].rstrip(":") for line in lines]
+    assert states == sorted(set(states), key=states.index)  # each state once, in order
+    assert set(states) <= {"pending", "processing", "downloading", "succeeded"}
+
+
+def test_resume_prints_state_changes_when_not_on_a_terminal(cli: Any, sim: Any) -> None:
+    (local_id,) = cli("generate", "--prompt", "Later", *FAST).lines
+    resumed = cli("resume", *FAST)
+    assert resumed.code == ExitCode.OK, resumed.err
+    assert f"{local_id[:8]} downloading" in resumed.err.splitlines()
+    assert resumed.out.startswith(f"{local_id[:8]} succeeded: ")
+
+
+# -- #15 every paid path asks the daily cap ----------------------------------------------------
+
+
+def test_extend_past_the_daily_cap_sends_nothing(cli: Any, sim: Any) -> None:
+    source_id = finished(cli)
+    set_cap(cli.data, "0.30")
+    refused = cli("extend", source_id, "--prompt", "Too much today", "--wait", *FAST)
+    assert refused.code == ExitCode.INVALID
+    assert "over your daily cap of $0.30" in refused.err and "--over-cap" in refused.err
+    assert extend_posts(sim) == [] and refused.out == ""
+    forced = cli("extend", source_id, "--prompt", "Anyway", "--over-cap")
+    assert forced.code == ExitCode.OK, forced.err
+    assert len(extend_posts(sim)) == 1
+
+
+def test_a_batch_with_an_extend_line_past_the_cap_sends_nothing(
+    cli: Any, sim: Any, tmp_path: Path
+) -> None:
+    source_id = finished(cli)
+    apixo_id = next(r.apixo_task_id for r in stored(cli.data) if r.local_id == source_id)
+    set_cap(cli.data, "0.30")
+    batch = write(
+        tmp_path,
+        "mixed.jsonl",
+        json.dumps({"taskId": apixo_id, "prompt": "More of it"}) + "\n",
+    )
+    refused = cli("generate", "--batch", str(batch), "--wait", *FAST)
+    assert refused.code == ExitCode.INVALID
+    assert "over your daily cap" in refused.err
+    assert extend_posts(sim) == [] and sum(submit_posts(sim).values()) == 1
+    assert refused.out == ""
+
+
+def test_generate_wait_past_the_cap_sends_nothing(cli: Any, sim: Any) -> None:
+    set_cap(cli.data, "1.00")
+    refused = cli("generate", "--prompt", "Costly", "--mode", "quality", "--wait", *FAST)
+    assert refused.code == ExitCode.INVALID
+    assert sum(submit_posts(sim).values()) == 0 and refused.out == ""
