@@ -1,12 +1,18 @@
 """Typed APIXO errors, by meaning, each with a message that says what to do next.
 
 ``str(error)`` is written for the person using the app. None of them ever holds the API
-key: messages are built from status codes, APIXO's own message and our text only.
+key or a control character: messages are built from status codes, our text, and APIXO's
+own words passed through :func:`veo_desktop.safe_text.safe` (redacted, escaped, clipped).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+from veo_desktop.safe_text import safe
+
+#: How much of APIXO's own message an error quotes.
+QUOTE_LIMIT = 300
 
 
 class ApixoError(Exception):
@@ -24,13 +30,14 @@ class ApiStatusError(ApixoError):
 
     def __init__(self, status_code: int, api_message: str = "", detail: str = "") -> None:
         self.status_code = status_code
-        self.api_message = api_message
-        self.detail = detail
+        #: APIXO's ``message`` and ``data.error``, redacted, escaped and clipped.
+        self.api_message = _quote(api_message)
+        self.detail = _quote(detail)
         super().__init__(self._compose())
 
     def _compose(self) -> str:
         said = self.detail or self.api_message
-        said = f" APIXO says: {_clip(said)}." if said else ""
+        said = f" APIXO says: {said}." if said else ""
         return f"{self.summary} (HTTP {self.status_code}).{said} {self.advice}".strip()
 
     @property
@@ -165,6 +172,39 @@ class UnusableResultError(ResponseFormatError):
     """APIXO reported ``success`` but its ``resultJson`` holds no usable video URL."""
 
 
+class TooManyResultsError(UnusableResultError):
+    """APIXO reported ``success`` with more result URLs than a Veo task can make.
+
+    Attributes:
+        count: how many URLs the answer listed.
+    """
+
+    def __init__(self, message: str, *, count: int) -> None:
+        self.count = count
+        super().__init__(message)
+
+
+class UnusableTaskIdError(ResponseFormatError):
+    """A task id that is not a sane token (too long, or characters an id never holds).
+
+    Raised when such an id arrives from APIXO (a submission is then uncertain) and before
+    a status request would put one in a URL. The same id fails the same way every time.
+
+    Attributes:
+        task_id: the id, made printable and clipped (never raw).
+    """
+
+    transient = False
+
+    def __init__(self, message: str, *, task_id: str) -> None:
+        self.task_id = task_id
+        super().__init__(message)
+
+
+class RequestBuildError(ApixoError):
+    """The request could not be built (an unusable URL or header); nothing was sent."""
+
+
 class UnknownStateError(ResponseFormatError):
     """APIXO answered a task state it does not document (``queued``, ``SUCCEEDED``...).
 
@@ -207,9 +247,9 @@ class SubmissionUncertainError(ApixoError):
         )
 
 
-def _clip(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _quote(text: str) -> str:
+    """APIXO's words as an error may quote them: one line, no secret, clipped."""
+    return safe(" ".join(text[: 8 * QUOTE_LIMIT].split()), QUOTE_LIMIT)
 
 
 STATUS_ERRORS: dict[int, type[ApiStatusError]] = {
