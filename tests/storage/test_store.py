@@ -190,7 +190,7 @@ def test_a_store_from_a_newer_version_is_refused_untouched(tmp_path):
 def test_a_damaged_file_gives_a_clear_error(tmp_path):
     path = tmp_path / "tasks.sqlite3"
     path.write_bytes(os.urandom(8192))
-    with pytest.raises(StoreError, match="damaged or not a Veo Desktop store"):
+    with pytest.raises(StoreError, match="not a Veo Desktop task store"):
         TaskStore.open(path)
 
 

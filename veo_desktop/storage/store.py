@@ -8,17 +8,30 @@ power cut, before the call returns); the frequent others (state changes, notes) 
 loop's thread for every poll answer. Checkpoints (copying the WAL into the main file, with
 its fsyncs) run in a thread of their own every :data:`CHECKPOINT_EVERY` commits, not inside
 a commit on the caller's thread as sqlite would by default. The store never holds the API key:
-it only ever receives records, whose fields come from the request body and APIXO's answers.
+it only ever receives records, whose fields come from the request body and APIXO's answers,
+and every free-text field (notes, failure codes and messages, history notes, small values)
+goes through :func:`~veo_desktop.safe_text.safe` on its way in: secrets removed, control
+characters escaped. This is the one place text reaches the database.
+
+When the store cannot work it raises a :class:`StoreError` subclass that says what is wrong
+and what to do, told apart by sqlite's error codes and the operating system's ``errno``, never
+by message text: :class:`StoreFullError`, :class:`StoreReadOnlyError`,
+:class:`StorePermissionError`, :class:`StoreBusyError`, :class:`StoreDiskError`. Only a file
+that fails sqlite's integrity check (or is no database at all) is :class:`StoreCorruptError`,
+the one case where moving the file away is advised; a copy is kept beside it first.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
+import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -27,12 +40,19 @@ from typing import Any
 
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
 #: Checkpoint the WAL into the main file, in a background thread, after this many commits.
 CHECKPOINT_EVERY = 200
+#: How long a write waits for another program's lock before it gives up (seconds).
+BUSY_TIMEOUT = 10.0
+#: The longest free text (a note, a failure message, a small value) the store keeps.
+TEXT_LIMIT = 4000
+#: The longest failure code the store keeps.
+CODE_LIMIT = 200
 
 _COLUMNS = (
     "local_id",
@@ -70,7 +90,53 @@ _UPDATE = "UPDATE tasks SET " + ", ".join(f"{c} = ?" for c in _COLUMNS[1:]) + " 
 
 
 class StoreError(RuntimeError):
-    """The task store cannot be opened or used; the message says why and what to do."""
+    """The task store cannot be opened or used; the message says why and what to do.
+
+    Attributes:
+        path: the store's file.
+    """
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+class StoreFullError(StoreError):
+    """The disk (or the user's quota) is full: free space, nothing saved was lost."""
+
+
+class StoreReadOnlyError(StoreError):
+    """The disk or the file is read-only."""
+
+
+class StorePermissionError(StoreError):
+    """The user may not read or write the store's folder or file."""
+
+
+class StoreBusyError(StoreError):
+    """Another program holds the store's lock for too long."""
+
+
+class StoreDiskError(StoreError):
+    """The disk failed to read or write (an I/O error), or sqlite reported damage that its
+    integrity check could not confirm."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer version of Veo Desktop."""
+
+
+class StoreCorruptError(StoreError):
+    """sqlite's integrity check proves the file damaged, or it is not a database at all.
+
+    Attributes:
+        backup: the copy kept beside it before anything else happens, or None when no copy
+            could be made (the message then says to copy the file by hand first).
+    """
+
+    def __init__(self, message: str, path: Path | None = None, backup: Path | None = None):
+        super().__init__(message, path)
+        self.backup = backup
 
 
 @dataclass(frozen=True)
@@ -97,21 +163,29 @@ class TaskStore:
         self._checkpointer: threading.Thread | None = None
 
     @classmethod
-    def open(cls, path: Path) -> TaskStore:
+    def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> TaskStore:
         """Open (or create) the store at ``path`` and bring its schema up to date.
 
+        Args:
+            path: the sqlite file.
+            busy_timeout: how long a write waits for another program's lock (seconds).
+
         Raises:
-            StoreError: the file is not a Veo Desktop store, is damaged, or was written by
-                a newer version.
+            StoreCorruptError: the file is damaged (proven by sqlite's integrity check) or
+                not a database; a copy was kept beside it (``backup``).
+            StoreVersionError: a newer version of Veo Desktop wrote it.
+            StoreError: another reason (see its subclasses): disk full, read-only, no
+                permission, locked, an I/O error.
         """
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        except (OSError, sqlite3.Error) as error:
-            raise StoreError(f"Cannot open the task store {path}: {error}") from error
+        except OSError as error:
+            raise _os_error(path, error) from error
+        db: sqlite3.Connection | None = None
         try:
-            db.execute("PRAGMA busy_timeout = 10000")
+            db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
+            db.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("task store %s: journal mode is %s, not WAL", path, mode)
@@ -119,14 +193,15 @@ class TaskStore:
             db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_soon
             db.execute("PRAGMA foreign_keys = ON")
             _migrate(db, path)
-        except sqlite3.DatabaseError as error:
-            db.close()
-            raise StoreError(
-                f"The task store {path} is damaged or not a Veo Desktop store ({error}). "
-                "Move it away to start a new one; your videos are not affected."
-            ) from error
+        except sqlite3.Error as error:
+            if db is not None:
+                db.close()
+            if _primary(error) in _DAMAGE:
+                raise _damage_error(path, error) from error
+            raise _sqlite_error(path, error) from error
         except StoreError:
-            db.close()
+            if db is not None:
+                db.close()
             raise
         return cls(db, path)
 
@@ -199,7 +274,7 @@ class TaskStore:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             self._durable = False
-            raise _write_error(self.path, error) from error
+            raise _sqlite_error(self.path, error) from error
         self._depth = 1
         try:
             yield
@@ -209,7 +284,7 @@ class TaskStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             if isinstance(error, sqlite3.Error):
-                raise _write_error(self.path, error) from error
+                raise _sqlite_error(self.path, error) from error
             raise
         self._depth = 0
         durable, self._durable = self._durable, False
@@ -225,11 +300,9 @@ class TaskStore:
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-            raise _write_error(self.path, error) from error
+            raise _sqlite_error(self.path, error) from error
         except OSError as error:
-            raise StoreError(
-                f"Could not make the task store {self.path} durable: {error.strerror or error}"
-            ) from error
+            raise _os_error(self.path, error) from error
 
     # -- reading -------------------------------------------------------------------------
 
@@ -239,26 +312,33 @@ class TaskStore:
         Two readings on this store that are equal mean nothing was written meanwhile but
         through this store itself (sqlite's ``PRAGMA data_version``).
         """
-        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+        return int(self._read("PRAGMA data_version")[0][0])
+
+    def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
+        """Every row of a query; an sqlite failure becomes the matching :class:`StoreError`."""
+        try:
+            return self._db.execute(sql, parameters).fetchall()
+        except sqlite3.Error as error:
+            raise _sqlite_error(self.path, error) from error
 
     def load_all(self) -> list[TaskRecord]:
         """Every task with its history, oldest first, in one query."""
-        rows = self._db.execute(_SELECT + " ORDER BY t.created_at, t.rowid").fetchall()
+        rows = self._read(_SELECT + " ORDER BY t.created_at, t.rowid")
         return [_record(row) for row in rows]
 
     def get(self, local_id: str) -> TaskRecord | None:
-        row = self._db.execute(_SELECT + " WHERE t.local_id = ?", (local_id,)).fetchone()
-        return None if row is None else _record(row)
+        rows = self._read(_SELECT + " WHERE t.local_id = ?", (local_id,))
+        return _record(rows[0]) if rows else None
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM tasks").fetchone()[0])
+        return int(self._read("SELECT count(*) FROM tasks")[0][0])
 
     def find_by_apixo_id(self, apixo_task_id: str) -> TaskRecord | None:
-        row = self._db.execute(
+        rows = self._read(
             _SELECT + " WHERE t.apixo_task_id = ? ORDER BY t.created_at LIMIT 1",
             (apixo_task_id,),
-        ).fetchone()
-        return None if row is None else _record(row)
+        )
+        return _record(rows[0]) if rows else None
 
     # -- writing -------------------------------------------------------------------------
 
@@ -268,7 +348,7 @@ class TaskStore:
             self._db.execute(_INSERT, _values(record))
             self._db.executemany(
                 "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)",
-                [(record.local_id, c.at, c.state.value, c.note) for c in record.history],
+                _events(record.local_id, record.history),
             )
 
     def update(
@@ -291,7 +371,7 @@ class TaskStore:
             if new_events:
                 self._db.executemany(
                     "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)",
-                    [(record.local_id, c.at, c.state.value, c.note) for c in new_events],
+                    _events(record.local_id, new_events),
                 )
 
     # -- downloads -----------------------------------------------------------------------
@@ -305,28 +385,28 @@ class TaskStore:
             )
 
     def planned_downloads(self, local_id: str) -> list[PlannedDownload]:
-        rows = self._db.execute(
+        rows = self._read(
             "SELECT idx, url, path FROM downloads WHERE local_id = ? ORDER BY idx", (local_id,)
-        ).fetchall()
+        )
         return [PlannedDownload(int(i), str(u), Path(p)) for i, u, p in rows]
 
     def planned_paths(self) -> set[str]:
         """Every file path any task plans to download to (to keep names unique)."""
-        return {str(row[0]) for row in self._db.execute("SELECT path FROM downloads")}
+        return {str(row[0]) for row in self._read("SELECT path FROM downloads")}
 
     # -- small values ----------------------------------------------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
-        """Remember a small value (never a secret)."""
+        """Remember a small value (never a secret: it is redacted and escaped on its way)."""
         with self.transaction():
             self._db.execute(
                 "INSERT INTO meta (key, value) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (key, value),
+                (key, safe(value, TEXT_LIMIT)),
             )
 
 
@@ -341,19 +421,240 @@ def _checkpoint(path: Path) -> None:
         log.warning("task store %s: checkpoint failed: %s", path, error)
 
 
-def _write_error(path: Path, error: sqlite3.Error) -> StoreError:
-    text = str(error)
-    if "full" in text.lower():
-        return StoreError(f"Disk full: the task store {path} cannot be written. Free some space.")
-    return StoreError(f"Could not write the task store {path}: {text}")
+# -- telling failures apart ---------------------------------------------------------------------
+
+_SQLITE_PERM = 3
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+_SQLITE_READONLY = 8
+_SQLITE_IOERR = 10
+_SQLITE_CORRUPT = 11
+_SQLITE_FULL = 13
+_SQLITE_CANTOPEN = 14
+_SQLITE_AUTH = 23
+_SQLITE_NOTADB = 26
+_DAMAGE = frozenset({_SQLITE_CORRUPT, _SQLITE_NOTADB})
+_FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
+_PERMISSION_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+
+
+def _primary(error: sqlite3.Error) -> int | None:
+    """sqlite's primary result code (the low byte of the extended one), if it gave one."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
+def _code_name(error: sqlite3.Error) -> str:
+    return str(getattr(error, "sqlite_errorname", None) or type(error).__name__)
+
+
+def _where(path: Path) -> str:
+    return printable(str(path.parent))
+
+
+def _full(path: Path) -> StoreFullError:
+    return StoreFullError(
+        f"Disk full: free some space in {_where(path)}; nothing was lost. "
+        f"The task store {printable(path.name)} could not save the latest change.",
+        path,
+    )
+
+
+def _read_only(path: Path, what: str) -> StoreReadOnlyError:
+    return StoreReadOnlyError(
+        f"The task store {printable(str(path))} cannot be written: {what} is read-only. "
+        f"Make {_where(path)} writable (or choose another data folder) and try again; "
+        "nothing was lost.",
+        path,
+    )
+
+
+def _permission(path: Path) -> StorePermissionError:
+    return StorePermissionError(
+        f"No permission to write the task store in {_where(path)}. Give your user write "
+        "permission there (or choose another data folder) and try again; nothing was lost.",
+        path,
+    )
+
+
+def _os_error(path: Path, error: OSError) -> StoreError:
+    """The :class:`StoreError` for an operating-system failure around the store."""
+    if error.errno in _FULL_ERRNOS:
+        return _full(path)
+    if error.errno == errno.EROFS:
+        return _read_only(path, "the disk")
+    if error.errno in _PERMISSION_ERRNOS:
+        return _permission(path)
+    reason = printable(error.strerror or str(error), 300)
+    return StoreDiskError(
+        f"Could not use the task store {printable(str(path))}: {reason}. Check the disk "
+        "and try again; nothing was deleted.",
+        path,
+    )
+
+
+def _diagnose(path: Path) -> StoreError | None:
+    """Why sqlite could not open or write ``path``: what the system says on trying.
+
+    Opens the file for writing, then creates and removes a probe file beside it (sqlite
+    creates its ``-wal`` and ``-shm`` files there). None: both worked.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        if error.errno == errno.EPERM or (
+            error.errno == errno.EACCES and not _writable_mode(path)
+        ):
+            return _read_only(path, "the file")  # no write bits, or chattr +i
+        return _os_error(path, error)
+    else:
+        os.close(fd)
+    probe = path.with_name(f".{path.name}.probe-{os.getpid()}")
+    try:
+        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        probe.unlink()
+    except OSError as error:
+        return _os_error(path, error)
+    return None
+
+
+def _writable_mode(path: Path) -> bool:
+    try:
+        return bool(path.stat().st_mode & 0o222)
+    except OSError:
+        return True
+
+
+def _sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """The :class:`StoreError` for an sqlite failure, by its result code."""
+    code = _primary(error)
+    if code == _SQLITE_FULL:
+        return _full(path)
+    if code in (_SQLITE_BUSY, _SQLITE_LOCKED):
+        return StoreBusyError(
+            f"The task store {printable(str(path))} is in use by another program (another "
+            "copy of Veo Desktop, a backup or sync tool). Close it and try again; nothing "
+            "was lost.",
+            path,
+        )
+    if code in (_SQLITE_PERM, _SQLITE_AUTH):
+        return _permission(path)
+    if code in (_SQLITE_READONLY, _SQLITE_CANTOPEN, _SQLITE_IOERR):
+        cause = _diagnose(path)
+        if cause is not None:
+            return cause
+        if code == _SQLITE_READONLY:
+            return _read_only(path, "the file")
+    if code in _DAMAGE:
+        return StoreDiskError(
+            f"sqlite reported damage in the task store {printable(str(path))} "
+            f"({_code_name(error)}). Quit Veo Desktop and start it again: the store is "
+            "checked when it opens. Nothing was deleted.",
+            path,
+        )
+    return StoreDiskError(
+        f"Could not use the task store {printable(str(path))}: {safe(str(error), 300)} "
+        f"({_code_name(error)}). Check the disk and try again; nothing was deleted.",
+        path,
+    )
+
+
+def _damage_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """sqlite reported damage on opening: prove it with an integrity check, keep a copy."""
+    try:
+        db = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
+        try:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as check_error:
+        if _primary(check_error) not in _DAMAGE:
+            return _sqlite_error(path, check_error)
+        finding = f"{_code_name(check_error)}: {check_error}"
+        not_a_database = _primary(check_error) == _SQLITE_NOTADB
+    else:
+        if [tuple(row) for row in rows] == [("ok",)]:
+            return StoreDiskError(
+                f"sqlite reported damage in the task store {printable(str(path))} "
+                f"({_code_name(error)}) but its integrity check passed. Try again; if it "
+                "keeps happening, check the disk. Nothing was deleted.",
+                path,
+            )
+        finding = "; ".join(str(row[0]) for row in rows[:3])
+        not_a_database = False
+    return _corrupt(path, finding, not_a_database=not_a_database)
+
+
+def _corrupt(path: Path, finding: str, *, not_a_database: bool) -> StoreCorruptError:
+    shown = printable(str(path))
+    if not_a_database:
+        what = f"The file {shown} is not a Veo Desktop task store (not an sqlite database)."
+    else:
+        what = (
+            f"The task store {shown} is damaged: sqlite's integrity check failed "
+            f"({safe(finding, 300)})."
+        )
+    try:
+        backup = _keep_copy(path)
+    except OSError as error:
+        log.warning("task store %s: could not keep a copy: %s", path, error)
+        reason = printable(error.strerror or str(error), 200)
+        return StoreCorruptError(
+            f"{what} A copy could not be kept beside it ({reason}): copy {shown} somewhere "
+            "safe first (it still holds your task ids), then move it away to start a new "
+            "store. Your videos are not affected.",
+            path,
+        )
+    log.warning("task store %s is damaged (%s); a copy was kept at %s", path, finding, backup)
+    return StoreCorruptError(
+        f"{what} A copy was kept at {printable(str(backup))}. Move {shown} away (with any "
+        f"{printable(path.name)}-wal beside it) to start a new store; the copy still holds "
+        "your task ids for recovery. Your videos are not affected.",
+        path,
+        backup,
+    )
+
+
+def _keep_copy(path: Path) -> Path:
+    """Copy the store (and its WAL, which may hold the last commits) beside it.
+
+    Raises:
+        OSError: the copy could not be made (a partial copy is removed).
+    """
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        backup = path.with_name(f"{path.stem}.damaged-{stamp}{suffix}{path.suffix}")
+        if not backup.exists():
+            break
+    else:
+        raise FileExistsError(errno.EEXIST, "too many copies already", str(backup))
+    made: list[Path] = []
+    try:
+        for source, target in (
+            (path, backup),
+            (path.with_name(path.name + "-wal"), backup.with_name(backup.name + "-wal")),
+        ):
+            if source.exists():
+                made.append(target)
+                shutil.copyfile(source, target)
+    except OSError:
+        for target in made:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        raise
+    return backup
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
     version = int(db.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
-        raise StoreError(
+        raise StoreVersionError(
             f"The task store {path} was written by a newer version of Veo Desktop "
-            f"(schema {version}; this version knows {SCHEMA_VERSION}). Update Veo Desktop."
+            f"(schema {version}; this version knows {SCHEMA_VERSION}). Update Veo Desktop.",
+            path,
         )
     for number in range(version, SCHEMA_VERSION):
         db.execute("BEGIN IMMEDIATE")
@@ -376,6 +677,15 @@ def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def _text(value: str | None, limit: int = TEXT_LIMIT) -> str | None:
+    """Free text on its way into the database: no secret, no control character, bounded."""
+    return None if value is None else safe(value, limit)
+
+
+def _events(local_id: str, changes: Sequence[StateChange]) -> list[tuple[Any, ...]]:
+    return [(local_id, c.at, c.state.value, _text(c.note)) for c in changes]
+
+
 def _values(r: TaskRecord) -> tuple[Any, ...]:
     return (
         r.local_id,
@@ -389,12 +699,12 @@ def _values(r: TaskRecord) -> tuple[Any, ...]:
         r.api_create_time,
         r.api_complete_time,
         r.api_cost_time,
-        r.fail_code,
-        r.fail_message,
+        _text(r.fail_code, CODE_LIMIT),
+        _text(r.fail_message),
         _dump(list(r.result_urls)),
         _dump(list(r.files)),
         str(r.price),
-        r.note,
+        _text(r.note),
         1 if r.hidden else 0,
         None if r.balance_before is None else str(r.balance_before),
         r.results_at,

@@ -1,0 +1,232 @@
+"""What the store says when it cannot work: a full disk, a read-only or forbidden place,
+a busy file, a damaged file; and that no secret or control character reaches the file.
+
+Real failures only: a 400 KB tmpfs filled with zeros, a tmpfs remounted read-only,
+``chattr +i`` (which stops root too), garbage bytes and a truncated database.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.storage.conftest import Disk, make_immutable
+from tests.storage.test_store import make_record
+from veo_desktop import logs
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.records import StateChange
+from veo_desktop.storage.store import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreError,
+    StoreFullError,
+    StorePermissionError,
+    StoreReadOnlyError,
+    TaskStore,
+)
+
+KEY = "apx-sk-Zq8Lm3Nv5Rt7Wx9Yb2Kd4F"
+#: Advice that would orphan every task id if followed for anything but a proven corrupt file.
+MOVE_ADVICE = ("move it away", "damaged", "start a new")
+
+
+def _says_no_move(error: StoreError) -> None:
+    text = str(error).lower()
+    for words in MOVE_ADVICE:
+        assert words not in text, text
+
+
+def _filled_store(path: Path, count: int = 3) -> list[str]:
+    with TaskStore.open(path) as store:
+        records = [make_record(f"clip {n}", apixo_task_id=f"task_{n}") for n in range(count)]
+        for record in records:
+            store.insert(record)
+    return [r.local_id for r in records]
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+
+def test_a_full_disk_at_open_says_disk_full_not_damaged(small_disk: Disk) -> None:
+    small_disk.fill()
+    path = small_disk.path / "tasks.sqlite3"
+    with pytest.raises(StoreFullError) as caught:
+        TaskStore.open(path)
+    assert str(caught.value).startswith("Disk full: free some space in ")
+    assert str(small_disk.path) in str(caught.value)
+    assert "nothing was lost" in str(caught.value)
+    _says_no_move(caught.value)
+
+
+def test_a_full_disk_while_writing_loses_nothing_saved(small_disk: Disk) -> None:
+    path = small_disk.path / "tasks.sqlite3"
+    saved = _filled_store(path)
+    with TaskStore.open(path) as store:
+        small_disk.fill()
+        with pytest.raises(StoreFullError) as caught:
+            store.insert(make_record("x" * 300_000))
+        _says_no_move(caught.value)
+        assert "free some space" in str(caught.value)
+        assert [r.local_id for r in store.load_all()] == saved
+    small_disk.free()
+    with TaskStore.open(path) as store:
+        assert [r.local_id for r in store.load_all()] == saved
+        store.insert(make_record("after"))
+    assert not list(small_disk.path.glob("*.damaged*"))
+
+
+# -- read-only and forbidden places -------------------------------------------------------------
+
+
+def test_a_read_only_disk_says_read_only(small_disk: Disk) -> None:
+    path = small_disk.path / "tasks.sqlite3"
+    _filled_store(path)
+    small_disk.read_only()
+    with pytest.raises(StoreReadOnlyError) as caught:
+        TaskStore.open(path)
+    assert "read-only" in str(caught.value)
+    assert str(small_disk.path) in str(caught.value)
+    _says_no_move(caught.value)
+
+
+def test_a_read_only_file_says_read_only_when_written(
+    tmp_path: Path, immutable: list[Path]
+) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    saved = _filled_store(path)
+    make_immutable(immutable, path)
+    with TaskStore.open(path) as store:
+        assert [r.local_id for r in store.load_all()] == saved
+        with pytest.raises(StoreReadOnlyError) as caught:
+            store.insert(make_record())
+    assert "read-only" in str(caught.value)
+    _says_no_move(caught.value)
+
+
+def test_a_folder_without_write_permission_says_so(tmp_path: Path, immutable: list[Path]) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    path = folder / "tasks.sqlite3"
+    _filled_store(path)
+    make_immutable(immutable, folder)
+    with pytest.raises(StorePermissionError) as caught:
+        TaskStore.open(path)
+    assert "permission" in str(caught.value).lower()
+    assert str(folder) in str(caught.value)
+    _says_no_move(caught.value)
+
+
+def test_a_new_store_in_a_forbidden_folder_says_permission(
+    tmp_path: Path, immutable: list[Path]
+) -> None:
+    make_immutable(immutable, tmp_path)
+    with pytest.raises(StorePermissionError) as caught:
+        TaskStore.open(tmp_path / "sub" / "tasks.sqlite3")
+    _says_no_move(caught.value)
+
+
+# -- busy ---------------------------------------------------------------------------------------
+
+
+def test_a_store_locked_by_another_program_says_busy(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    _filled_store(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        with TaskStore.open(path, busy_timeout=0.2) as store:
+            other.execute("BEGIN EXCLUSIVE")
+            with pytest.raises(StoreBusyError) as caught:
+                store.insert(make_record())
+            other.execute("ROLLBACK")
+            store.insert(make_record())
+    finally:
+        other.close()
+    assert "in use" in str(caught.value)
+    _says_no_move(caught.value)
+
+
+# -- damaged files ------------------------------------------------------------------------------
+
+
+def test_a_garbage_file_is_called_not_a_store_and_a_copy_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    garbage = os.urandom(8192)
+    path.write_bytes(garbage)
+    with pytest.raises(StoreCorruptError) as caught:
+        TaskStore.open(path)
+    backup = caught.value.backup
+    assert backup is not None and backup.parent == tmp_path and backup != path
+    assert backup.read_bytes() == garbage
+    assert path.read_bytes() == garbage, "the file itself is left where it is"
+    message = str(caught.value)
+    assert "not an sqlite database" in message
+    assert str(backup) in message and "Move" in message
+
+
+def test_a_truncated_store_fails_its_integrity_check_and_a_copy_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    with TaskStore.open(path) as store:
+        for n in range(300):
+            store.insert(make_record(f"clip {n} " + "y" * 500), durable=False)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreCorruptError) as caught, TaskStore.open(path) as store:
+        store.load_all()
+    backup = caught.value.backup
+    assert backup is not None and backup.read_bytes() == data[: len(data) // 2]
+    message = str(caught.value)
+    assert "integrity check" in message and str(backup) in message
+    assert "Move" in message
+
+
+def test_errors_are_store_errors_for_callers_that_catch_the_base() -> None:
+    for kind in (StoreFullError, StoreReadOnlyError, StorePermissionError, StoreBusyError):
+        assert issubclass(kind, StoreError)
+    assert issubclass(StoreCorruptError, StoreError)
+
+
+# -- what reaches the file ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def key() -> Iterator[str]:
+    logs.register_secret(KEY)
+    yield KEY
+    logs.forget_secrets()
+
+
+def test_the_api_key_never_reaches_the_store_file_or_its_wal(tmp_path: Path, key: str) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    quoted = f"Invalid key {key}\n\x1b[2JAuthorization: Bearer {key}"
+    with TaskStore.open(path) as store:
+        record = make_record()
+        store.insert(record)
+        failed = record.evolve(
+            state=TaskState.FAILED,
+            fail_code=f"E_{key}",
+            fail_message=quoted,
+            note=f"server said {key}",
+            history=(*record.history, StateChange(1.0, TaskState.FAILED, quoted)),
+        )
+        store.update(failed, new_events=failed.history[1:], durable=True)
+        store.set_meta("last_error", quoted)
+        files = [path, path.with_name(path.name + "-wal")]
+        for file in files:
+            if file.exists():
+                assert key.encode() not in file.read_bytes(), file
+        back = store.get(record.local_id)
+        assert back is not None
+        for text in (back.fail_message, back.note, back.fail_code, back.history[-1].note):
+            assert text is not None and key not in text and "[REDACTED]" in text
+        assert back.fail_message is not None and "\x1b" not in back.fail_message
+        assert "\\n\\x1b[2J" in back.fail_message
+        assert store.get_meta("last_error") == back.fail_message
+    for file in tmp_path.iterdir():
+        assert key.encode() not in file.read_bytes(), file
