@@ -26,6 +26,7 @@ from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
+from veo_desktop.sim import Fault
 from veo_desktop.storage.store import TaskStore
 
 cli = test_cli.cli
@@ -196,3 +197,102 @@ def test_generate_wait_past_the_cap_sends_nothing(cli: Any, sim: Any) -> None:
     refused = cli("generate", "--prompt", "Costly", "--mode", "quality", "--wait", *FAST)
     assert refused.code == ExitCode.INVALID
     assert sum(submit_posts(sim).values()) == 0 and refused.out == ""
+
+
+# -- hostile answers from the simulator --------------------------------------------------------
+
+
+def one_error_line(result: Any) -> str:
+    assert "Traceback" not in result.err
+    errors = [line for line in result.err.splitlines() if line.startswith("veo-desktop: error:")]
+    assert len(errors) == 1, result.err
+    return errors[0]
+
+
+def test_a_nested_json_submit_answer_is_uncertain_exit_5_without_a_traceback(
+    cli: Any, sim: Any
+) -> None:
+    sim.add_fault(Fault(endpoint="submit", kind="nested_json", accept_first=True))
+    result = cli("generate", "--prompt", "Deep answer", "--wait", *FAST)
+    assert result.code == ExitCode.UNCERTAIN, result.err
+    one_error_line(result)
+    assert_clean(result.err)
+    (local_id,) = result.lines
+    (record,) = stored(cli.data)
+    assert record.local_id == local_id and record.state is TaskState.UNCERTAIN
+    assert sum(submit_posts(sim).values()) == 1
+
+
+@pytest.mark.parametrize("endpoint", ["submit", "balance"])
+def test_an_error_quoting_the_key_never_prints_it(cli: Any, sim: Any, endpoint: str) -> None:
+    sim.add_fault(Fault(endpoint=endpoint, kind="echo_key", status=400, times=-1))
+    result = cli("balance") if endpoint == "balance" else cli("generate", "--prompt", "Echo")
+    assert result.code in (ExitCode.API, ExitCode.UNCERTAIN), result.err
+    one_error_line(result)
+    assert SIM_API_KEY not in result.out + result.err
+    for shown in (cli("list"), cli("status", result.lines[0]) if result.lines else None):
+        if shown is not None:
+            assert SIM_API_KEY not in shown.out + shown.err
+
+
+def test_a_status_error_quoting_the_key_is_not_in_the_progress_lines(cli: Any, sim: Any) -> None:
+    sim.add_fault(Fault(endpoint="status", kind="echo_key", status=500, times=2))
+    result = cli("generate", "--prompt", "Poll echo", "--wait", *FAST)
+    assert result.code == ExitCode.OK, result.err
+    assert SIM_API_KEY not in result.out + result.err
+    assert_clean(result.err)
+
+
+def test_a_hostile_task_id_in_a_status_answer_is_printed_escaped(cli: Any, sim: Any) -> None:
+    sim.add_fault(Fault(endpoint="status", kind="odd_task_id", value=HOSTILE, times=2))
+    result = cli("generate", "--prompt", "Foreign answer", "--wait", *FAST)
+    assert result.code == ExitCode.OK, result.err
+    assert_clean(result.out + result.err)
+    (local_id, _path) = result.lines
+    status = cli("status", local_id)
+    assert_clean(status.out + status.err)
+
+
+@pytest.mark.parametrize("value", [HOSTILE, "x" * 200_000])
+def test_a_hostile_task_id_in_the_submit_answer_is_uncertain_and_printed_safely(
+    cli: Any, sim: Any, value: str
+) -> None:
+    sim.add_fault(Fault(endpoint="submit", kind="odd_task_id", value=value, accept_first=True))
+    result = cli("generate", "--prompt", "Odd id", "--wait", *FAST)
+    assert result.code == ExitCode.UNCERTAIN, result.err
+    one_error_line(result)
+    assert_clean(result.out + result.err)
+    for shown in (cli("list"), cli("status", result.lines[0])):
+        assert_clean(shown.out + shown.err)
+        assert len(shown.out + shown.err) < 20_000
+    assert sum(submit_posts(sim).values()) == 1
+
+
+@pytest.mark.parametrize("value", ["1e99999999", "-5", '"NaN"', "1e400"])
+def test_an_absurd_balance_is_one_plain_line_exit_3(cli: Any, sim: Any, value: str) -> None:
+    sim.add_fault(Fault(endpoint="balance", kind="odd_balance", value=value))
+    result = cli("balance")
+    assert result.code == ExitCode.API, result.out + result.err
+    line = one_error_line(result)
+    assert len(line) < 300 and result.out == ""
+
+
+def test_a_bug_while_reading_the_submit_answer_is_uncertain_exit_5(
+    cli: Any, sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer was received (and charged) when the bug struck: the CLI says uncertain."""
+
+    def broken(body: bytes) -> str:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("veo_desktop.api.client.parse_submit", broken)
+    result = cli("generate", "--prompt", "Charged, then a bug", "--wait", *FAST)
+    assert result.code == ExitCode.UNCERTAIN, result.err
+    line = one_error_line(result)
+    assert "not sent again" in line or "uncertain" in line.lower()
+    (local_id,) = result.lines
+    (record,) = stored(cli.data)
+    assert record.local_id == local_id and record.state is TaskState.UNCERTAIN
+    assert sum(submit_posts(sim).values()) == 1
+    logged = (cli.data / "logs" / logs.LOG_FILE_NAME).read_text()
+    assert "RecursionError" in logged

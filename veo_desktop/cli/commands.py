@@ -363,6 +363,18 @@ async def submit_one(
         raise CliError(ExitCode.API, str(error)) from error
     except StoreError as error:
         raise CliError(ExitCode.LOCAL, f"{error} Nothing was sent.") from error
+    except Exception as error:
+        uncertain = [i for i in created if engine.get(i).state is TaskState.UNCERTAIN]
+        if not uncertain:
+            raise
+        # A bug after the POST: APIXO may have taken (and charged) it; the row says so.
+        log.error("unexpected error after submitting task %s", uncertain[0], exc_info=error)
+        for local_id in uncertain:
+            print(local_id, file=ctx.out, flush=True)
+        note = engine.get(uncertain[0]).note or "The submission is uncertain."
+        raise CliError(
+            ExitCode.UNCERTAIN, f"{note} It is not sent again; check it with `veo-desktop status`."
+        ) from error
     finally:
         unsubscribe()
     print(record.local_id, file=ctx.out, flush=True)
