@@ -368,7 +368,7 @@ async def submit_one(
         if not uncertain:
             raise
         # A bug after the POST: APIXO may have taken (and charged) it; the row says so.
-        log.error("unexpected error after submitting task %s", uncertain[0], exc_info=error)
+        log.exception("unexpected error after submitting task %s", uncertain[0])
         for local_id in uncertain:
             print(local_id, file=ctx.out, flush=True)
         note = engine.get(uncertain[0]).note or "The submission is uncertain."
