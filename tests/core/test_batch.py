@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.core import EngineKit
+from tests.fixtures.core import EngineKit, wait_until
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
 from veo_desktop.core.batch import (
@@ -446,7 +446,7 @@ def test_one_batch_at_a_time(engine_kit: EngineKit, sim: Any, tmp_path: Path) ->
         first = BatchRunner(engine, items, journal=tmp_path / "busy.json")
         second = BatchRunner(engine, items, journal=tmp_path / "busy.json")
         running = asyncio.get_running_loop().create_task(first.run())
-        await asyncio.sleep(0.05)
+        await wait_until(lambda: first.running, message="the first run to start")
         with pytest.raises(BatchBusyError):
             await second.run()
         with pytest.raises(BatchBusyError):

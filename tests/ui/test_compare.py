@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtMultimedia import QMediaPlayer
+from PySide6.QtCore import QUrl
+from PySide6.QtMultimedia import QMediaPlayer, QVideoSink
 
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
@@ -57,6 +58,24 @@ def wait_loaded(window: CompareWindow, qtbot: Any) -> None:
     qtbot.waitUntil(loaded, timeout=10_000)
 
 
+def media_time_passes(qtbot: Any, video: Path, ms: int) -> None:
+    """Wait until a reference player of ``video`` has played ``ms`` of it.
+
+    A paused player must not move meanwhile; the reference's clock runs as fast as theirs
+    would (slowly on a busy machine), so this is a wait on the media clock, not on a timer.
+    """
+    reference = QMediaPlayer()
+    sink = QVideoSink()
+    reference.setVideoSink(sink)
+    reference.setSource(QUrl.fromLocalFile(str(video)))
+    reference.play()
+    try:
+        qtbot.waitUntil(lambda: reference.position() >= ms, timeout=10_000)
+    finally:
+        reference.stop()
+        reference.setSource(QUrl())
+
+
 def test_both_takes_show_their_first_frame_and_settings(
     window: CompareWindow, takes: tuple[TaskRecord, TaskRecord], qtbot: Any
 ) -> None:
@@ -74,7 +93,9 @@ def test_both_takes_show_their_first_frame_and_settings(
     assert dict(settings_rows(takes[0]))["Task id"] == takes[0].apixo_task_id
 
 
-def test_play_pause_and_seek_move_both_together(window: CompareWindow, qtbot: Any) -> None:
+def test_play_pause_and_seek_move_both_together(
+    window: CompareWindow, takes: tuple[TaskRecord, TaskRecord], qtbot: Any
+) -> None:
     wait_loaded(window, qtbot)
     window.transport.play_button.click()
     assert window.is_playing()
@@ -92,7 +113,7 @@ def test_play_pause_and_seek_move_both_together(window: CompareWindow, qtbot: An
     assert not window.is_playing()
     qtbot.waitUntil(lambda: all(p.playbackState() != PLAYING for p in window.players), timeout=5000)
     paused = positions(window)
-    qtbot.wait(150)
+    media_time_passes(qtbot, Path(takes[0].files[0]), 300)
     assert positions(window) == paused
 
     window.seek(1200)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.helpers import write_image
+from tests.fixtures.qt import settle_controller
 from tests.fixtures.s3 import Route
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -93,7 +94,7 @@ def test_a_lost_answer_becomes_uncertain_and_is_never_sent_again(engine_env: Eng
     assert "not sent again" in failures.last[1]
     [task] = engine_env.controller.tasks()
     assert task.state == TaskState.UNCERTAIN
-    engine_env.qtbot.wait(300)  # nothing may happen by itself: give it the chance
+    settle_controller(engine_env.arun, engine_env.controller)
     assert engine_env.posts() == 1
 
 

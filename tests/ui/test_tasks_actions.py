@@ -14,6 +14,7 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QMessageBox, QPushButton
 
+from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.models import GenerationRequest
@@ -136,7 +137,7 @@ def test_retry_shows_the_price_and_posts_only_after_confirmation(
     assert "$1.50" in box.text()
     assert "$1.50" in button(box, "confirmRetryButton").text()
     box.button(QMessageBox.StandardButton.Cancel).click()
-    qtbot.wait(200)
+    settle_controller(engine_env.arun, engine_env.controller)
     assert engine_env.posts() == posts
     assert len(engine_env.controller.tasks()) == 1
 
@@ -220,7 +221,7 @@ def test_resolve_dismiss_hides_it_without_posting(
     dialog.dismiss_button.click()
     qtbot.waitUntil(lambda: panel.model.row_of(task.local_id) is None, timeout=3000)
     assert engine_env.engine.get(task.local_id).hidden
-    qtbot.wait(200)
+    settle_controller(engine_env.arun, engine_env.controller)
     assert engine_env.posts() == posts
 
 
@@ -240,5 +241,5 @@ def test_resolve_resubmit_posts_once_with_the_price_shown(
     fresh = [t for t in engine_env.controller.tasks() if t.resubmit_of == task.local_id]
     assert len(fresh) == 1
     assert engine_env.engine.get(task.local_id).hidden
-    qtbot.wait(200)
+    settle_controller(engine_env.arun, engine_env.controller)
     assert engine_env.posts() == posts + 1

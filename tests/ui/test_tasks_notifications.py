@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 
+from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv, make_record
 from veo_desktop.core.lifecycle import TaskState
@@ -46,8 +47,8 @@ def test_nothing_is_announced_while_the_person_is_looking(
 ) -> None:
     notifier, posted = notifier_for(engine_env, qtbot, active=True)
     engine_env.finished()
+    settle_controller(engine_env.arun, engine_env.controller)
     notifier.flush()
-    qtbot.wait(100)
     assert posted == []
 
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from tests.e2e.helpers import write_image
+from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_extend_dialog import (
@@ -147,7 +148,7 @@ def test_stop_sends_no_more_and_closing_waits_for_those_in_flight(
     result = done.args[0]
     assert [s.state for s in result.items].count(ItemState.SUBMITTED) == 1
     assert result.stopped == "Stopped; the remaining takes were not sent."
-    qtbot.wait(400)
+    settle_controller(env.arun, env.controller)
     assert len(seeds_sent(env)) == 1
 
 

@@ -28,6 +28,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     make_window_fixture,
     wait_started,
 )
+from tests.fixtures.qt import settle_controller
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.lifecycle import TaskState
@@ -201,7 +202,11 @@ def test_generate_action_and_status_bar_follow_the_work(
 
 
 def test_a_finished_task_notifies_while_the_window_is_in_the_background(
-    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    arun: Callable[..., Any],
 ) -> None:
     window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
     wait_started(qtbot, window)
@@ -239,7 +244,8 @@ def test_a_finished_task_notifies_while_the_window_is_in_the_background(
         lambda: session.controller.get(quiet.local_id).state is TaskState.SUCCEEDED,
         timeout=20_000,
     )
-    qtbot.wait(600)  # the notifier coalesces for a moment; nothing may come
+    settle_controller(arun, session.controller)
+    notifier.flush()  # what the coalescing pause still holds comes out now
     assert len(posted) == 1
     assert window.session is session  # turning notifications off needs no new session
 
