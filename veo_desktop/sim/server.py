@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import gzip
 import hashlib
 import json
 import logging
@@ -38,7 +39,17 @@ from veo_desktop.sim.contract import (
     validate_extend,
     validate_generate,
 )
-from veo_desktop.sim.faults import SUBMIT_ENDPOINTS, Endpoint, Fault, FaultBook
+from veo_desktop.sim.faults import (
+    EXTRA_RESULT_URLS,
+    NESTED_JSON_DEPTH,
+    ODD_BALANCE,
+    ODD_STATE,
+    ODD_TASK_ID,
+    SUBMIT_ENDPOINTS,
+    Endpoint,
+    Fault,
+    FaultBook,
+)
 from veo_desktop.sim.images import SNIFF_BYTES, sniff_image
 from veo_desktop.sim.records import RequestRecord
 from veo_desktop.sim.renderer import RenderError, RenderJob, RenderWorker
@@ -89,6 +100,32 @@ _HTTP_ERROR_DETAILS: Final[dict[int, str]] = {
 }
 #: A submit answer cut short: what a client sees when a proxy truncates the body.
 _TRUNCATED_BODY: Final = b'{"code": 200, "message": "success", "data": {"taskId": "task_'
+#: What a captive portal or a CDN's bot check serves instead of the clip.
+_HTML_MEDIA_PAGE: Final = (
+    "<!DOCTYPE html>\n<html><head><title>Just a moment...</title></head>\n"
+    "<body><h1>Checking your browser before accessing the video</h1>\n"
+    "<p>Please enable JavaScript and cookies to continue.</p></body></html>\n"
+)
+#: A result URL that answers 404 (no task id looks like this): ``extra_result_urls``'s default.
+_MISSING_MEDIA_PATH: Final = "/media/expired-result.mp4"
+#: What ``media_huge`` announces (5 GB) and how much of the clip it really sends.
+_HUGE_LENGTH: Final = 5 * 1024**3
+_HUGE_SENT: Final = 4096
+#: A ``trickle`` gives up (closing the connection) after this long, finished or not.
+_TRICKLE_MAX_SECONDS: Final = 120.0
+#: Fault kinds applied by the handlers themselves, on the real answer.
+_HANDLER_KINDS: Final = (
+    "bad_result_json",
+    "no_result_urls",
+    "extra_result_urls",
+    "cut_media",
+    "media_close_cut",
+    "media_gzip",
+    "media_huge",
+)
+#: Fault kinds that rewrite the real answer of a reading endpoint (a submit only with
+#: ``accept_first``).
+_REWRITE_KINDS: Final = ("malformed_json", "odd_task_id", "odd_state")
 
 
 class _ApiError(Exception):
@@ -201,6 +238,7 @@ class Simulator:
         self._media_dir: Path | None = None
         self._owns_media_dir = False
         self._origin: str | None = None
+        self._stopping = asyncio.Event()
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -215,6 +253,7 @@ class Simulator:
             self._media_dir = self._media_dir_option
             self._media_dir.mkdir(parents=True, exist_ok=True)
         (self._media_dir / "uploads").mkdir(exist_ok=True)
+        self._stopping = asyncio.Event()
         self._render = RenderWorker()
         self._http = aiohttp.ClientSession(trust_env=False)
         runner = web.AppRunner(
@@ -241,6 +280,7 @@ class Simulator:
     async def stop(self) -> None:
         """Stop serving, stop the render worker and remove the temporary media directory."""
         runner, self._runner = self._runner, None
+        self._stopping.set()
         if runner is not None:
             await runner.cleanup()
         await self._release()
@@ -453,9 +493,15 @@ class Simulator:
             return await self._handle(request, handler)
         ex.fault = fault
         logger.info("fault %s on %s %s", fault.kind, request.method, request.path_qs)
-        if fault.kind in ("bad_result_json", "no_result_urls", "cut_media"):
+        if fault.kind in _HANDLER_KINDS:
             await asyncio.sleep(fault.delay)
             return await self._handle(request, handler)
+        if fault.kind == "trickle":
+            answer = await self._handle(request, handler)
+            if answer.prepared or not isinstance(answer, web.Response):
+                return answer  # media: the file was trickled by _serve_file
+            body = answer.body if isinstance(answer.body, bytes) else b""
+            return await self._trickle(request, answer.status, answer.headers, body, fault.delay)
         if fault.kind == "delay":
             if fault.accept_first:
                 response = await self._handle(request, handler)
@@ -464,10 +510,11 @@ class Simulator:
             await asyncio.sleep(fault.delay)
             return await self._handle(request, handler)
         # A submit runs for real only when the fault says APIXO took it; reading endpoints
-        # always do, so a truncated body is the real one cut short.
+        # always do when the fault rewrites the real answer (a truncated body is the real one
+        # cut short, an odd state is the real answer with another state).
         real: web.StreamResponse | None = None
-        truncating_a_read = fault.kind == "malformed_json" and endpoint not in SUBMIT_ENDPOINTS
-        if fault.accept_first or truncating_a_read:
+        rewriting_a_read = fault.kind in _REWRITE_KINDS and endpoint not in SUBMIT_ENDPOINTS
+        if fault.accept_first or rewriting_a_read:
             real = await self._handle(request, handler)
         await asyncio.sleep(fault.delay)
         return self._fault_response(request, fault, real, ex)
@@ -516,6 +563,32 @@ class Simulator:
                 body, status = _TRUNCATED_BODY, 200
             cut = body[: max(1, len(body) // 2)]
             return web.Response(status=status, body=cut, content_type="application/json")
+        if fault.kind == "echo_key":
+            echoed = request.headers.get("Authorization", "")
+            return _api_error_response(
+                fault.status,
+                f"{reason} (Authorization: {echoed})",
+                f"Upstream rejected the request with Authorization: {echoed}",
+                headers=headers,
+            )
+        if fault.kind == "nested_json":
+            depth = fault.count or NESTED_JSON_DEPTH
+            nested = b"[" * depth + b"]" * depth
+            return _raw_json(b'{"code": 200, "message": "success", "data": ' + nested + b"}")
+        if fault.kind == "odd_balance":
+            return _raw_json(_odd_balance_body(ODD_BALANCE if fault.value is None else fault.value))
+        if fault.kind == "odd_task_id":
+            task_id = ODD_TASK_ID if fault.value is None else fault.value
+            if real is None:  # a submit APIXO never took
+                return _json(envelope(200, "success", {"taskId": task_id}))
+            return _rewrite_data(real, "taskId", task_id)
+        if fault.kind == "odd_state":
+            assert real is not None
+            return _rewrite_data(real, "state", ODD_STATE if fault.value is None else fault.value)
+        if fault.kind == "media_html":
+            return web.Response(text=_HTML_MEDIA_PAGE, content_type="text/html", headers=headers)
+        if fault.kind == "redirect_loop":
+            return web.Response(status=302, headers={**headers, "Location": str(request.url)})
         # "reset": close the connection without answering.
         ex.reset = True
         if request.transport is not None:
@@ -605,7 +678,17 @@ class Simulator:
                 result_json = real[: len(real) // 2]
             elif fault.kind == "no_result_urls":
                 result_json = json.dumps({"resultUrls": []}, separators=(",", ":"))
+            elif fault.kind == "extra_result_urls":
+                result_json = json.dumps(
+                    {"resultUrls": [task.result_url, *self._extra_urls(fault)]},
+                    separators=(",", ":"),
+                )
         return _json(envelope(200, "success", task.status_data(result_json)))
+
+    def _extra_urls(self, fault: Fault) -> list[str]:
+        base = self.origin + _MISSING_MEDIA_PATH if fault.value is None else fault.value
+        separator = "&" if "?" in base else "?"
+        return [f"{base}{separator}n={index}" for index in range(fault.count or EXTRA_RESULT_URLS)]
 
     def _extend_source(self, task_id: str) -> SimTask:
         source = self._tasks.get(task_id)
@@ -695,8 +778,28 @@ class Simulator:
         self, request: web.Request, path: Path, content_type: str | None
     ) -> web.StreamResponse:
         fault = _exchange.get().fault
-        if fault is not None and fault.kind == "cut_media":
+        kind = fault.kind if fault is not None and request.method == "GET" else None
+        if kind == "cut_media":
             return await self._cut_download(request, path, content_type)
+        if kind == "media_close_cut":
+            return await self._close_cut_download(request, path, content_type)
+        if kind == "media_huge":
+            return await self._huge_download(request, path, content_type)
+        if kind == "media_gzip":
+            data = await asyncio.to_thread(_gzip_file, path)
+            return web.Response(
+                body=data,
+                headers={
+                    "Content-Type": content_type or "application/octet-stream",
+                    "Content-Encoding": "gzip",
+                },
+            )
+        if kind == "trickle":
+            assert fault is not None
+            size = (await asyncio.to_thread(path.stat)).st_size
+            start, end, status, ranged = _range_headers(request, size, content_type)
+            data = await asyncio.to_thread(_read_range, path, start, end - start)
+            return await self._trickle(request, status, ranged, data, fault.delay)
         headers = {"Content-Type": content_type} if content_type else None
         return web.FileResponse(path, chunk_size=_CHUNK, headers=headers)
 
@@ -705,19 +808,9 @@ class Simulator:
     ) -> web.StreamResponse:
         """Announce the full length, send half of it, then close the connection."""
         size = (await asyncio.to_thread(path.stat)).st_size
-        start, end = 0, size
-        status = 200
-        with contextlib.suppress(ValueError):
-            wanted = request.http_range
-            if wanted.start is not None or wanted.stop is not None:
-                start, end, _ = wanted.indices(size)
-                status = 206
-        response = web.StreamResponse(status=status)
-        response.content_type = content_type or "application/octet-stream"
+        start, end, status, headers = _range_headers(request, size, content_type)
+        response = web.StreamResponse(status=status, headers=headers)
         response.content_length = end - start
-        response.headers["Accept-Ranges"] = "bytes"
-        if status == 206:
-            response.headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         await response.prepare(request)
         half = (end - start) // 2
         data = await asyncio.to_thread(_read_range, path, start, half)
@@ -725,6 +818,79 @@ class Simulator:
         if request.transport is not None:
             request.transport.close()
         return response
+
+    async def _close_cut_download(
+        self, request: web.Request, path: Path, content_type: str | None
+    ) -> web.StreamResponse:
+        """No length announced, half the bytes, then a clean end of stream (connection close)."""
+        size = (await asyncio.to_thread(path.stat)).st_size
+        start, end, status, headers = _range_headers(request, size, content_type)
+        response = _CloseDelimitedResponse(status=status, headers=headers)
+        response.headers["Connection"] = "close"
+        response.force_close()
+        await response.prepare(request)
+        data = await asyncio.to_thread(_read_range, path, start, (end - start) // 2)
+        await response.write(data)
+        return response
+
+    async def _huge_download(
+        self, request: web.Request, path: Path, content_type: str | None
+    ) -> web.StreamResponse:
+        """Announce 5 GB, send a few KB of the clip, then close the connection."""
+        response = web.StreamResponse(
+            headers={"Content-Type": content_type or "application/octet-stream"}
+        )
+        response.content_length = _HUGE_LENGTH
+        await response.prepare(request)
+        await response.write(await asyncio.to_thread(_read_range, path, 0, _HUGE_SENT))
+        if request.transport is not None:
+            request.transport.close()
+        return response
+
+    async def _trickle(
+        self,
+        request: web.Request,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+        interval: float,
+    ) -> web.StreamResponse:
+        """Send ``body`` one byte every ``interval`` seconds (its full length announced).
+
+        Ends early, closing the connection, when the client goes away, when the simulator
+        stops, or after ``_TRICKLE_MAX_SECONDS``.
+        """
+        kept = {
+            name: value
+            for name, value in headers.items()
+            if name.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+        }
+        response = web.StreamResponse(status=status, headers=kept)
+        response.content_length = len(body)
+        await response.prepare(request)
+        deadline = time.monotonic() + _TRICKLE_MAX_SECONDS
+        try:
+            for index in range(len(body)):
+                if index and not await self._pause(interval, deadline, request):
+                    if request.transport is not None:
+                        request.transport.close()
+                    return response
+                await response.write(body[index : index + 1])
+        except ConnectionError:
+            pass
+        return response
+
+    async def _pause(self, seconds: float, deadline: float, request: web.Request) -> bool:
+        """Wait ``seconds``; False when the trickle must end instead (stop, deadline, gone)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+        transport = request.transport
+        return (
+            not self._stopping.is_set()
+            and time.monotonic() < deadline
+            and transport is not None
+            and not transport.is_closing()
+        )
 
     # -------------------------------------------------------- task preparation
 
@@ -935,6 +1101,61 @@ class Simulator:
 
 class _UploadTooLarge(Exception):
     pass
+
+
+class _CloseDelimitedResponse(web.StreamResponse):
+    """A body with neither Content-Length nor chunking: it ends when the connection closes."""
+
+    _length_check = False
+
+
+def _range_headers(
+    request: web.Request, size: int, content_type: str | None
+) -> tuple[int, int, int, dict[str, str]]:
+    """The byte range a media GET asked for: start, end, status and headers (no length)."""
+    start, end, status = 0, size, 200
+    with contextlib.suppress(ValueError):
+        wanted = request.http_range
+        if wanted.start is not None or wanted.stop is not None:
+            start, end, _ = wanted.indices(size)
+            status = 206
+    headers = {
+        "Content-Type": content_type or "application/octet-stream",
+        "Accept-Ranges": "bytes",
+    }
+    if status == 206:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    return start, end, status, headers
+
+
+def _gzip_file(path: Path) -> bytes:
+    return gzip.compress(path.read_bytes(), mtime=0)
+
+
+def _raw_json(body: bytes) -> web.Response:
+    return web.Response(body=body, content_type="application/json")
+
+
+def _odd_balance_body(value: str) -> bytes:
+    """The balance envelope with ``value`` as data: sent as is when it is JSON, else a string."""
+    try:
+        json.loads(value)
+    except ValueError:
+        value = json.dumps(value)
+    return b'{"code": 200, "message": "success", "data": ' + value.encode() + b"}"
+
+
+def _rewrite_data(real: web.StreamResponse, key: str, value: str) -> web.StreamResponse:
+    """The real 200 answer with ``data[key]`` replaced; any other answer unchanged."""
+    if real.status != 200 or not isinstance(real, web.Response):
+        return real
+    if not isinstance(real.body, bytes):
+        return real
+    payload = json.loads(real.body)
+    if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict):
+        return real
+    payload["data"][key] = value
+    return _json(payload)
 
 
 async def _read_upload(request: web.Request) -> bytes:
