@@ -1,9 +1,15 @@
-"""What the videos cost: today, this session, and an optional daily cap that asks first.
+"""What the videos cost: today, this session, an optional daily cap that asks first, and
+the one money policy every paid action goes through.
 
 The figures come from our own store (APIXO lists no tasks): a task APIXO accepted
 (it has an APIXO task id) cost its price. Tasks whose answer was lost (``uncertain``) or
 that are being sent may have cost it: they are reported apart, and the cap counts them,
 because a cap that lets money slip through is no cap.
+
+:class:`MoneyPolicy` decides, for a :class:`PaidAction` (what is bought, how many, at what
+price), the :class:`Confirmation` a person sees first: the texts, whether it passes the
+daily cap, what the balance says, and whether a question must be asked at all. The window
+and the command line both ask it; neither words the cap question itself.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from veo_desktop.core.history import TaskSource, records_of
@@ -21,8 +28,14 @@ from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import CAP_KEY, Settings, parse_cap
 
 __all__ = [
+    "ALWAYS_ASK",
     "CAP_SETTING",
+    "OVER_CAP_TITLE",
     "ZERO",
+    "Confirmation",
+    "MoneyPolicy",
+    "PaidAction",
+    "PaidKind",
     "Spend",
     "SpendingCap",
     "cap_from_settings",
@@ -170,17 +183,178 @@ class SpendingCap:
 
     def check(self, price: Decimal) -> str | None:
         """None when ``price`` fits under the cap; else the question to ask the person."""
-        if self.daily is None:
-            return None
-        spent = self.spent_today()
-        after = spent.at_most + price
-        if after <= self.daily:
-            return None
-        so_far = f"${spent.at_most:.2f}"
-        if spent.maybe:
-            so_far += f", including ${spent.maybe:.2f} that may have been charged"
-        return (
-            f"This costs ${price:.2f} and would bring today's spending to ${after:.2f}, "
-            f"over your daily cap of ${self.daily:.2f} (spent today: {so_far}). "
-            "Submit anyway?"
+        return MoneyPolicy(self).decide(PaidAction(PaidKind.GENERATE, price)).question
+
+
+class PaidKind(StrEnum):
+    """The paid actions a person can take (each one creates tasks APIXO charges for)."""
+
+    GENERATE = "generate"
+    VARIATIONS = "variations"
+    RETRY = "retry"
+    RESUBMIT = "resubmit"
+    DRAFT_TO_FINAL = "draft_to_final"
+    EXTEND = "extend"
+    BATCH = "batch"
+
+
+#: Kinds that always ask (their trigger does not show the price being paid).
+ALWAYS_ASK = frozenset({PaidKind.RETRY, PaidKind.DRAFT_TO_FINAL})
+#: The title of the question asked past the daily cap.
+OVER_CAP_TITLE = "Over your daily spending cap"
+
+#: The confirming button's words: (within the cap, past the cap).
+_VERBS: dict[PaidKind, tuple[str, str]] = {
+    PaidKind.GENERATE: ("Generate", "Generate anyway"),
+    PaidKind.VARIATIONS: ("Submit {count}", "Submit anyway"),
+    PaidKind.RETRY: ("Submit again", "Submit again"),
+    PaidKind.RESUBMIT: ("Submit again", "Submit again anyway"),
+    PaidKind.DRAFT_TO_FINAL: ("Make final", "Make final"),
+    PaidKind.EXTEND: ("Extend", "Extend anyway"),
+    PaidKind.BATCH: ("Send the rest", "Send anyway"),
+}
+#: The title and question of kinds that always ask (``{price}``: the total).
+_ASKED: dict[PaidKind, tuple[str, str]] = {
+    PaidKind.RETRY: ("Submit again", "Submit this request again for {price}?"),
+    PaidKind.DRAFT_TO_FINAL: (
+        "Draft to final",
+        "Make this video again in quality mode for {price}?",
+    ),
+}
+
+
+def money(amount: Decimal) -> str:
+    """Dollars as every confirmation shows them: ``$1,234.50``."""
+    return f"${amount:,.2f}"
+
+
+@dataclass(frozen=True)
+class PaidAction:
+    """What a person is about to buy.
+
+    Attributes:
+        kind: which action.
+        price: the price of one task.
+        count: how many tasks it creates.
+    """
+
+    kind: PaidKind
+    price: Decimal
+    count: int = 1
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.count
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """What a person sees before a paid action, decided by :class:`MoneyPolicy`.
+
+    Attributes:
+        action: what is bought.
+        balance: the balance last read from APIXO (None: unknown).
+        cap: the daily cap (None: no cap).
+        spent: what today cost so far (None without a cap).
+        over_cap: whether the action would bring today's spending past the cap.
+        must_ask: whether a question must be answered before anything is sent.
+        title: the question's window title.
+        text: the question (past the cap on a kind that does not always ask: the cap's).
+        accept_label: the confirming button, with the total.
+        cap_text: the statement about the cap when it is passed, else None.
+        question: ``cap_text`` followed by "Submit anyway?" when the cap is passed.
+        balance_text: the balance before and after, or that it does not cover the total.
+    """
+
+    action: PaidAction
+    balance: Decimal | None
+    cap: Decimal | None
+    spent: Spend | None
+    over_cap: bool
+    must_ask: bool
+    title: str
+    text: str
+    accept_label: str
+    cap_text: str | None
+    question: str | None
+    balance_text: str | None
+
+    @property
+    def total(self) -> Decimal:
+        return self.action.total
+
+    @property
+    def short_of_balance(self) -> bool:
+        """Whether the known balance does not cover the total (APIXO would refuse it)."""
+        return self.balance is not None and self.balance < self.total
+
+    @property
+    def warns(self) -> bool:
+        """Whether the question is a warning (past the cap, or the balance short)."""
+        return self.over_cap or self.short_of_balance
+
+
+class MoneyPolicy:
+    """Decides every paid action's confirmation: the price, the balance, the daily cap.
+
+    Args:
+        cap: the daily cap in effect (None: no cap).
+        balance: the balance last read from APIXO (None: unknown).
+    """
+
+    def __init__(self, cap: SpendingCap | None = None, *, balance: Decimal | None = None) -> None:
+        self._cap = cap
+        self._balance = balance
+
+    def decide(self, action: PaidAction) -> Confirmation:
+        """The confirmation of ``action`` (nothing paid is sent unless it is confirmed when
+        :attr:`Confirmation.must_ask` is true)."""
+        total = action.total
+        daily = self._cap.daily if self._cap is not None else None
+        spent = self._cap.spent_today() if self._cap is not None and daily is not None else None
+        cap_text: str | None = None
+        if daily is not None and spent is not None and spent.at_most + total > daily:
+            so_far = money(spent.at_most)
+            if spent.maybe:
+                so_far += f", including {money(spent.maybe)} that may have been charged"
+            cap_text = (
+                f"This costs {money(total)} and would bring today's spending to "
+                f"{money(spent.at_most + total)}, over your daily cap of {money(daily)} "
+                f"(spent today: {so_far})."
+            )
+        over = cap_text is not None
+        question = f"{cap_text} Submit anyway?" if cap_text is not None else None
+        plain, anyway = _VERBS[action.kind]
+        verb = (anyway if over else plain).format(count=action.count)
+        if action.kind in ALWAYS_ASK:
+            title, text = _ASKED[action.kind]
+            text = text.format(price=money(total))
+        elif question is not None:
+            title, text = OVER_CAP_TITLE, question
+        else:
+            title, text = "Confirm", f"Submit this for {money(total)}?"
+        return Confirmation(
+            action=action,
+            balance=self._balance,
+            cap=daily,
+            spent=spent,
+            over_cap=over,
+            must_ask=over or action.kind in ALWAYS_ASK,
+            title=title,
+            text=text,
+            accept_label=f"{verb} \u2013 {money(total)}",
+            cap_text=cap_text,
+            question=question,
+            balance_text=self._balance_text(total),
         )
+
+    def _balance_text(self, total: Decimal) -> str | None:
+        balance = self._balance
+        if balance is None:
+            return None
+        if balance < total:
+            return (
+                f"The balance ({money(balance)}) does not cover {money(total)}: APIXO would "
+                "refuse it. Add balance in the APIXO dashboard."
+            )
+        return f"Balance: {money(balance)} \u2192 {money(balance - total)} after."

@@ -40,7 +40,7 @@ from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
 from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
 from veo_desktop.storage.store import StoreError
 
 if TYPE_CHECKING:
@@ -286,6 +286,10 @@ class EngineController(QObject):
     def spending_cap(self, settings: Settings) -> SpendingCap:
         """The daily spending cap ``settings`` set, counted against this engine's tasks."""
         return SpendingCap.from_settings(settings, self.engine)
+
+    def confirmation(self, action: PaidAction, cap: SpendingCap | None) -> Confirmation:
+        """What to ask before ``action``: the money policy over ``cap`` and the last balance."""
+        return MoneyPolicy(cap, balance=self._balance).decide(action)
 
     def _refresh_later(self) -> None:
         self.run(self.refresh_balance(), name="Refreshing the balance")

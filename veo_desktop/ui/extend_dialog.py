@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QLabel,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -43,7 +42,7 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.core import lineage
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import PaidAction, PaidKind, SpendingCap
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import (
@@ -55,6 +54,7 @@ from veo_desktop.ui.compose.widgets import (
     watermark_edit,
 )
 from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
 from veo_desktop.ui.tasks import format as fmt
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class ExtendDialog(QDialog):
             t.local_id: t for t in controller.engine.tasks(include_hidden=True) if self._relates(t)
         }
         #: The question being asked (tests answer it); None when none is open.
-        self.question: QMessageBox | None = None
+        self.question: PaymentQuestion | None = None
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(WINDOW_REFRESH_MS)
@@ -310,31 +310,20 @@ class ExtendDialog(QDialog):
             self._update(show_all=True)
             return False
         request = self.current_request()
-        question = self._cap.check(request.price) if self._cap is not None else None
-        if question is None:
-            self._start(request)
-            return True
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Over your daily spending cap", question, parent=self
+        confirmation = self._controller.confirmation(
+            PaidAction(PaidKind.EXTEND, request.price), self._cap
         )
-        box.setObjectName("extendCapQuestion")
-        go = box.addButton(
-            f"Extend anyway \u2013 ${request.price:.2f}", QMessageBox.ButtonRole.AcceptRole
-        )
-        go.setObjectName("confirmOverCapButton")
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
 
-        def answered(button: object) -> None:
+        def confirmed() -> None:
             self.question = None
-            if button is go:
-                self._start(request)
+            self._start(request)
 
-        box.buttonClicked.connect(answered)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.question = box
-        box.open()
+        def declined() -> None:
+            self.question = None
+
+        self.question = ask_to_pay(
+            confirmation, self, confirmed, on_declined=declined, name="extendCapQuestion"
+        )
         return True
 
     def _start(self, request: ExtendRequest) -> None:

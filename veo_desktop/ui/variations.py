@@ -44,7 +44,7 @@ from veo_desktop.core.batch import (
     journal_path,
     variation_requests,
 )
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone, format_money
 from veo_desktop.ui.controller import EngineController, blocked_images_message
@@ -272,8 +272,14 @@ class VariationsDialog(QDialog):
             )
         return None
 
+    def confirmation(self) -> Confirmation:
+        """What the money policy says about the takes chosen now (price, balance, cap)."""
+        action = PaidAction(PaidKind.VARIATIONS, self._request.price, self.count)
+        return self._controller.confirmation(action, self._cap)
+
     def cap_question(self) -> str | None:
-        return self._cap.check(self.total()) if self._cap is not None else None
+        """The daily cap's question when the takes would pass it, else None."""
+        return self.confirmation().question
 
     # -- confirming ------------------------------------------------------------------------
 
@@ -465,15 +471,14 @@ class VariationsDialog(QDialog):
             seeds.append(f"{request.seed}{mark}")
         self.seeds_label.setText(", ".join(seeds))
         problem = self.problem()
-        question = self.cap_question()
-        label = f"Submit {count} \u2013 {format_money(total)}"
+        confirmation = self.confirmation()
+        label = confirmation.accept_label
         if problem is not None:
             self.message.show_message(problem, Tone.PROBLEM)
         elif self.checking:
             self.message.show_message(CHECKING_TEXT, Tone.HINT)
-        elif question is not None:
-            self.message.show_message(question, Tone.WARNING)
-            label = f"Submit anyway \u2013 {format_money(total)}"
+        elif confirmation.question is not None:
+            self.message.show_message(confirmation.question, Tone.WARNING)
         else:
             self.message.show_message(
                 "Each take is a separate task with its own seed; APIXO charges each one "

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -61,6 +60,7 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.core.batch import MAX_VARIATIONS, MIN_VARIATIONS, journal_dir
 from veo_desktop.core.settings import Settings
+from veo_desktop.core.spending import PaidAction, PaidKind
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
 from veo_desktop.ui.compose.widgets import (
@@ -75,6 +75,7 @@ from veo_desktop.ui.compose.widgets import (
     watermark_edit,
 )
 from veo_desktop.ui.images import ImageUploader
+from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
 from veo_desktop.ui.variations import VariationsDialog, open_variations
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ class ComposePanel(QWidget):
         self._spending_cap = spending_cap
         self._journal_dir = journal_dir
         #: The question asked when Generate would pass the daily cap (None when none is open).
-        self.cap_question: QMessageBox | None = None
+        self.cap_question: PaymentQuestion | None = None
         #: The variations confirmation this panel opened last (None once it closed).
         self.variations_dialog: VariationsDialog | None = None
         self._check_job: asyncio.Task[None] | None = None
@@ -681,12 +682,7 @@ class ComposePanel(QWidget):
                 return False
             self._check_then_confirm(request, count)
             return True
-        cap = self.spending_cap()
-        question = cap.check(request.price) if cap is not None else None
-        if question is not None:
-            self._ask_over_cap(request, question)
-            return True
-        self._send(request)
+        self._ask_to_pay(request)
         return True
 
     def use_frame(self, which: str, path: Path) -> None:
@@ -829,30 +825,16 @@ class ComposePanel(QWidget):
         self._update()
         self._submit_job = asyncio.ensure_future(self._submit(request))
 
-    def _ask_over_cap(self, request: GenerationRequest, question: str) -> None:
-        """Ask before passing the daily cap (``open()``; nothing is sent unless confirmed)."""
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Over your daily spending cap", question, parent=self
+    def _ask_to_pay(self, request: GenerationRequest) -> None:
+        """Send ``request``, asking first when the money policy says so (past the daily
+        cap); nothing is sent unless confirmed."""
+        confirmation = self._controller.confirmation(
+            PaidAction(PaidKind.GENERATE, request.price), self.spending_cap()
         )
-        box.setObjectName("composeCapQuestion")
-        go = box.addButton(
-            f"Generate anyway \u2013 {format_money(request.price)}",
-            QMessageBox.ButtonRole.AcceptRole,
-        )
-        go.setObjectName("confirmOverCapButton")
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
 
-        def answered(_result: int) -> None:
-            # However the box closes (a button, Escape, the window closing), once.
-            if self.cap_question is not box:
-                return
-            self.cap_question = None
-            self._update()
-            if box.clickedButton() is not go:
-                self.generate_message.show_message("Nothing was sent.", Tone.HINT)
-            elif request != self.current_request() or not self._valid or self._submitting:
+        def confirmed() -> None:
+            self._question_closed()
+            if request != self.current_request() or not self._valid or self._submitting:
                 self.generate_message.show_message(
                     "The form changed while asking; nothing was sent. Press Generate again.",
                     Tone.HINT,
@@ -860,11 +842,20 @@ class ComposePanel(QWidget):
             else:
                 self._send(request)
 
-        box.finished.connect(answered)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.cap_question = box
+        def declined() -> None:
+            self._question_closed()
+            self.generate_message.show_message("Nothing was sent.", Tone.HINT)
+
+        box = ask_to_pay(
+            confirmation, self, confirmed, on_declined=declined, name="composeCapQuestion"
+        )
+        if box is not None:
+            self.cap_question = box
+            self._update()
+
+    def _question_closed(self) -> None:
+        self.cap_question = None
         self._update()
-        box.open()
 
     def _check_then_confirm(self, request: GenerationRequest, count: int) -> None:
         """Check the images once (as a submit would), then open the variations confirmation."""

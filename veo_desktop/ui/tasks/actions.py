@@ -1,9 +1,10 @@
 """What a person can do with a task: the toolbar's and the context menu's actions.
 
 Each action works on the current task (the one selected in the list), except Compare, which
-works on the two selected ones. Actions that cost money (retry, resubmit, extend, draft to
-final) ask first with the price in the question (and the daily spending cap's question
-when it would be passed); nothing paid is sent without that explicit choice.
+works on the two selected ones. Actions that cost money (retry, Resolve's submit again,
+extend, draft to final) go through the money policy (:mod:`veo_desktop.ui.money`): retry and
+draft to final always ask with the price; every one asks first when it would pass the
+daily spending cap. Nothing paid is sent without that explicit choice.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +27,10 @@ from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core import lineage
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui.controller import EngineController, blocked_images_message
+from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import ask_save_path, reveal_in_file_manager, video_file
@@ -85,6 +88,8 @@ class TaskActions(QObject):
         self._clock = clock
         #: The question being asked (tests answer it); ``None`` when none is open.
         self.dialog: QDialog | None = None
+        #: The money question Resolve's "Submit again" opened (while it is open).
+        self.payment_question: PaymentQuestion | None = None
         #: The extend dialog opened last (while it is open); tests drive it.
         self.extend_dialog: ExtendDialog | None = None
         #: The compare window opened last (while it is open).
@@ -364,20 +369,23 @@ class TaskActions(QObject):
             dialog.close()
             dialog.deleteLater()
 
+    def _confirmation(self, kind: PaidKind, price: Decimal) -> Confirmation:
+        return self._controller.confirmation(PaidAction(kind, price), self._spending_cap())
+
     def on_retry_triggered(self) -> None:
         task = self._current()
         if task is None or task.state not in RETRYABLE:
             return
-        box = dialogs.retry_dialog(self._host, task)
+        box = dialogs.retry_dialog(self._host, task, self._confirmation(PaidKind.RETRY, task.price))
         local_id = task.local_id
 
-        def answered(_result: int) -> None:
-            if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole:
-                self._controller.run(
-                    self._controller.resubmit(local_id), name="Submitting the task again"
-                )
+        def confirmed() -> None:
+            self._controller.run(
+                self._controller.resubmit(local_id), name="Submitting the task again"
+            )
 
-        self._ask(box, answered)
+        box.confirmed.connect(confirmed)
+        self._ask(box, lambda _result: None)
 
     def on_remove_triggered(self) -> None:
         task = self._current()
@@ -420,6 +428,27 @@ class TaskActions(QObject):
             jobs.append(self._controller.run(run(), name="Checking an uncertain submission"))
 
         def resubmit() -> None:
+            if self.payment_question is not None:
+                return
+            confirmation = self._confirmation(PaidKind.RESUBMIT, task.price)
+            dialog.set_busy(True)
+            self.payment_question = ask_to_pay(
+                confirmation,
+                dialog,
+                send,
+                on_declined=declined,
+                name="resubmitCapQuestion",
+            )
+
+        def declined() -> None:
+            self.payment_question = None
+            if shiboken6.isValid(dialog):
+                dialog.set_busy(False, "Nothing was sent.")
+
+        def send() -> None:
+            self.payment_question = None
+            if not shiboken6.isValid(dialog):
+                return
             dialog.set_busy(True, "Submitting again\u2026")
 
             async def run() -> None:
@@ -438,6 +467,10 @@ class TaskActions(QObject):
             dialog.accept()
 
         def finished(_result: int) -> None:
+            question = self.payment_question
+            if question is not None and shiboken6.isValid(question):
+                question.reject()
+            self.payment_question = None
             for job in jobs:
                 if not job.done() and "Checking" in job.get_name():
                     job.cancel()
@@ -481,17 +514,15 @@ class TaskActions(QObject):
         if task is None or _draft_problem(task) is not None:
             return
         request = lineage.draft_to_final(task)
-        cap = self._spending_cap()
-        over_cap = cap.check(request.price) if cap is not None else None
         box = dialogs.draft_to_final_dialog(
-            self._host, task, request, lineage.draft_to_final_note(task), over_cap
+            self._host,
+            task,
+            request,
+            lineage.draft_to_final_note(task),
+            self._confirmation(PaidKind.DRAFT_TO_FINAL, request.price),
         )
-
-        def answered(_result: int) -> None:
-            if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.AcceptRole:
-                self.submit_final(task.local_id, request)
-
-        self._ask(box, answered)
+        box.confirmed.connect(lambda: self.submit_final(task.local_id, request))
+        self._ask(box, lambda _result: None)
 
     def submit_final(self, local_id: str, request: GenerationRequest) -> asyncio.Task[Any] | None:
         """Submit the final version of ``local_id`` (the dialog's answer; tests call it)."""

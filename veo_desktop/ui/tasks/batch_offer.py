@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -40,9 +39,10 @@ from veo_desktop.core.batch import (
     unsent_indexes,
 )
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import PaidAction, PaidKind, SpendingCap
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class BatchOffer(QFrame):
         #: The batch being sent (tests wait on it); None before "Send the rest".
         self.job: asyncio.Task[BatchResult | None] | None = None
         #: The spending cap's question, while it is asked.
-        self.question: QMessageBox | None = None
+        self.question: PaymentQuestion | None = None
 
         self.label = QLabel(self)
         self.label.setObjectName("batchOfferLabel")
@@ -189,32 +189,20 @@ class BatchOffer(QFrame):
         """Send the rest (asking first past the daily cap); False when already sending."""
         if self.job is not None or self.question is not None:
             return False
-        cap = self._spending_cap()
-        question = cap.check(self._price) if cap is not None else None
-        if question is None:
-            self._start()
-            return True
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "Over your daily spending cap", question, parent=self
+        confirmation = self._controller.confirmation(
+            PaidAction(PaidKind.BATCH, self._price), self._spending_cap()
         )
-        box.setObjectName("batchCapQuestion")
-        go = box.addButton(
-            f"Send anyway \u2013 ${self._price:.2f}", QMessageBox.ButtonRole.AcceptRole
-        )
-        go.setObjectName("confirmOverCapButton")
-        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(cancel)
-        box.setEscapeButton(cancel)
 
-        def answered(button: object) -> None:
+        def confirmed() -> None:
             self.question = None
-            if button is go:
-                self._start()
+            self._start()
 
-        box.buttonClicked.connect(answered)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.question = box
-        box.open()
+        def declined() -> None:
+            self.question = None
+
+        self.question = ask_to_pay(
+            confirmation, self, confirmed, on_declined=declined, name="batchCapQuestion"
+        )
         return True
 
     def _start(self) -> None:

@@ -25,10 +25,15 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.spending import Confirmation, money
+from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
+from veo_desktop.ui.money import PaymentQuestion
 from veo_desktop.ui.tasks import format as fmt
 
 _PROMPT_EXCERPT = 160
+#: At most this much of a server's failure message goes into a question.
+REASON_LIMIT = 600
 
 
 def prompt_excerpt(task: TaskRecord) -> str:
@@ -40,29 +45,25 @@ def _describe(task: TaskRecord) -> str:
     return f"{fmt.kind_label(task)} \u00b7 {fmt.mode_label(task)} \u00b7 {fmt.aspect_label(task)}"
 
 
-def retry_dialog(parent: QWidget, task: TaskRecord) -> QMessageBox:
-    """Ask before submitting a failed or rejected task's request again (it costs money)."""
-    price = fmt.money_text(task.price)
-    box = QMessageBox(parent)
-    box.setObjectName("retryDialog")
-    box.setIcon(QMessageBox.Icon.Question)
-    box.setWindowTitle("Submit again")
-    box.setText(f"Submit this request again for {price}?")
+def retry_details(task: TaskRecord, confirmation: Confirmation) -> str:
+    """What retrying ``task`` buys, in words (the question's details)."""
+    price = money(confirmation.total)
     state = fmt.STATE_LABELS.get(task.state, str(task.state)).lower()
-    reason = fmt.detail_line(task)
-    box.setInformativeText(
+    reason = printable(fmt.detail_line(task), REASON_LIMIT)
+    return (
         f"\u201c{prompt_excerpt(task)}\u201d\n{_describe(task)}\n\n"
         f"It {'was ' + state if state != 'failed' else 'failed'}"
         f"{': ' + reason if reason else '.'}\n"
         f"A new task is created and APIXO charges {price} when it accepts it. "
         "The old task stays in the list."
     )
-    submit = box.addButton(f"Submit again \u2013 {price}", QMessageBox.ButtonRole.AcceptRole)
-    submit.setObjectName("confirmRetryButton")
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    return box
+
+
+def retry_dialog(parent: QWidget, task: TaskRecord, confirmation: Confirmation) -> PaymentQuestion:
+    """Ask before submitting a failed or rejected task's request again (it costs money)."""
+    return PaymentQuestion(
+        confirmation, parent, details=retry_details(task, confirmation), name="retryDialog"
+    )
 
 
 def draft_to_final_dialog(
@@ -70,19 +71,14 @@ def draft_to_final_dialog(
     task: TaskRecord,
     request: GenerationRequest,
     note: str | None,
-    over_cap: str | None,
-) -> QMessageBox:
+    confirmation: Confirmation,
+) -> PaymentQuestion:
     """Ask before making a fast draft again in quality mode (it costs the quality price).
 
-    ``note`` warns when the final cannot match the draft (no seed); ``over_cap`` is the
-    spending cap's question when this would pass the daily cap.
+    ``note`` warns when the final cannot match the draft (no seed); the confirmation says
+    the price, the daily cap (a warning when this would pass it) and the balance.
     """
-    price = fmt.money_text(request.price)
-    box = QMessageBox(parent)
-    box.setObjectName("draftToFinalDialog")
-    box.setIcon(QMessageBox.Icon.Warning if over_cap else QMessageBox.Icon.Question)
-    box.setWindowTitle("Draft to final")
-    box.setText(f"Make this video again in quality mode for {price}?")
+    price = money(confirmation.total)
     seed = "a random seed" if request.seed is None else f"seed {request.seed}"
     details = (
         f"\u201c{prompt_excerpt(task)}\u201d\n"
@@ -92,15 +88,7 @@ def draft_to_final_dialog(
     )
     if note:
         details += f"\n\n{note}"
-    if over_cap:
-        details += f"\n\n{over_cap.removesuffix('Submit anyway?').strip()}"
-    box.setInformativeText(details)
-    submit = box.addButton(f"Make final \u2013 {price}", QMessageBox.ButtonRole.AcceptRole)
-    submit.setObjectName("confirmDraftToFinalButton")
-    cancel = box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(cancel)
-    box.setEscapeButton(cancel)
-    return box
+    return PaymentQuestion(confirmation, parent, details=details, name="draftToFinalDialog")
 
 
 def remove_dialog(parent: QWidget, task: TaskRecord, video: Path | None) -> QMessageBox:
