@@ -95,6 +95,11 @@ def add_redaction(handler: logging.Handler) -> logging.Handler:
     return handler
 
 
+# Before (or without) setup_logging, Python writes WARNING and above to stderr through its
+# last-resort handler: that text is made safe too.
+if logging.lastResort is not None:
+    add_redaction(logging.lastResort)
+
 #: Handlers we did not install but gave a filter; :func:`teardown_logging` takes it back.
 _filtered_elsewhere: list[logging.Handler] = []
 

@@ -263,3 +263,44 @@ def test_sys_excepthook_called_off_the_gui_thread_shows_the_dialog_on_it(
     dialog = _shown(reporter, qtbot)
     assert dialog.thread() is QApplication.instance().thread()  # type: ignore[union-attr]
     assert dialog.summary_label.text() == "RuntimeError: from a worker"
+
+
+HOSTILE = "\x1b[2Jbad <b>answer</b>\r\u202etxt.exe\nINFO fine"
+
+
+def test_server_text_in_an_error_is_shown_escaped_and_as_plain_text(
+    reporter: CrashReporter, qtbot: QtBot
+) -> None:
+    sys.excepthook(*_exc_info(f"APIXO said {HOSTILE} {KEY}"))
+    dialog = _shown(reporter, qtbot)
+    summary = dialog.summary_label.text()
+    assert summary == "RuntimeError: APIXO said \\x1b[2Jbad <b>answer</b>\\r\\u202etxt.exe"
+    assert dialog.summary_label.textFormat() == Qt.TextFormat.PlainText  # <b> is not bold
+    assert dialog.log_label.textFormat() == Qt.TextFormat.PlainText
+    details = dialog.details
+    for char in ("\x1b", "\r", "\u202e"):
+        assert char not in details
+    assert "bad <b>answer</b>\\r\\u202etxt.exe\nINFO fine [REDACTED]" in details
+    assert KEY not in details
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert "\x1b" not in QGuiApplication.clipboard().text()
+
+
+def test_without_a_window_stderr_gets_no_control_characters(tmp_path: Path) -> None:
+    code = (
+        "from veo_desktop.ui.crash_dialog import install_excepthook\n"
+        "install_excepthook()\n"
+        f"raise ConnectionError({HOSTILE!r})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        check=False,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert result.returncode == 1
+    assert b"ConnectionError: \\x1b[2Jbad" in result.stderr
+    assert b"\x1b" not in result.stderr and b"\r" not in result.stderr
+    assert "\u202e".encode() not in result.stderr

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop import __version__, logs
+from veo_desktop.safe_text import safe, safe_block
 
 log = logging.getLogger("veo_desktop.crash")
 
@@ -57,11 +58,11 @@ ThreadHook = Callable[[threading.ExceptHookArgs], object]
 
 
 def describe_exception(exc: BaseException) -> str:
-    """One redacted line: ``ValueError: the message`` (shortened when long)."""
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    """One safe line: ``ValueError: the message`` (its first line, redacted, control
+    characters escaped, shortened when long)."""
+    message = str(exc).strip().split("\n")[0]
     text = f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-    text = logs.redact(text)
-    return text if len(text) <= _SUMMARY_LIMIT else text[: _SUMMARY_LIMIT - 1] + "\u2026"
+    return safe(text, _SUMMARY_LIMIT)
 
 
 def environment_lines() -> list[str]:
@@ -75,7 +76,8 @@ def environment_lines() -> list[str]:
 
 
 def crash_details(exc_info: ExcInfo, *, log_file: Path | None, when: datetime) -> str:
-    """The text "Copy details" puts on the clipboard: versions, log path, traceback; redacted."""
+    """The text "Copy details" puts on the clipboard: versions, log path, traceback; redacted,
+    and every control character but the line breaks escaped."""
     lines = [
         f"{APP_NAME} ran into an unexpected error at {f'{when:%Y-%m-%d %H:%M:%S %z}'.strip()}.",
         *environment_lines(),
@@ -83,7 +85,7 @@ def crash_details(exc_info: ExcInfo, *, log_file: Path | None, when: datetime) -
         "",
         "".join(traceback.format_exception(*exc_info)).rstrip("\n"),
     ]
-    return logs.redact("\n".join(lines))
+    return safe_block("\n".join(lines))
 
 
 class CrashDialog(QDialog):
@@ -120,6 +122,7 @@ class CrashDialog(QDialog):
 
         self.summary_label = QLabel(summary, self)
         self.summary_label.setObjectName("crashSummary")
+        self.summary_label.setTextFormat(Qt.TextFormat.PlainText)  # server text is not HTML
         self.summary_label.setWordWrap(True)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -134,6 +137,7 @@ class CrashDialog(QDialog):
         where = str(log_file) if log_file else "not written (logging to a file is off)"
         self.log_label = QLabel(f"Log file: {where}", self)
         self.log_label.setObjectName("crashLogPath")
+        self.log_label.setTextFormat(Qt.TextFormat.PlainText)
         self.log_label.setWordWrap(True)
         self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
@@ -375,7 +379,7 @@ def _fallback(
     if stream is None:
         return
     try:
-        text = logs.redact("".join(traceback.format_exception(*exc_info)))
+        text = safe_block("".join(traceback.format_exception(*exc_info)))
         where = f" (details in {log_file})" if logged and log_file else ""
         stream.write(f"{APP_NAME}: unexpected error [{reason}]{where}\n{text}")
         stream.flush()
