@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import math
 import threading
 import time
@@ -428,3 +429,43 @@ def test_stop_is_prompt_during_a_trickle(sim_factory: SimFactory) -> None:
     reader.join(10.0)
     assert not reader.is_alive()
     assert isinstance(outcome[0], httpx.RemoteProtocolError), "the body ended incomplete"
+
+
+def wait_until(condition: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.01)
+
+
+def test_trickle_ends_when_the_client_goes_away(
+    api: Apixo, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="veo_desktop.sim.server")
+    url, _ = clip_of(api)
+    api.sim.add_fault(Fault(endpoint="media", kind="trickle", delay=0.05))
+    with httpx.Client() as http, http.stream("GET", url) as answer:
+        next(answer.iter_raw())
+    wait_until(lambda: "the client went away" in caplog.text)
+    assert f"trickle of GET {url.removeprefix(api.sim.origin)} ended after" in caplog.text
+
+
+def test_trickle_ends_by_itself(api: Apixo, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("veo_desktop.sim.server._TRICKLE_MAX_SECONDS", 0.2)
+    api.sim.add_fault(Fault(endpoint="balance", kind="trickle", delay=0.05))
+    received = bytearray()
+    with api.http.stream("GET", "/apikeys/current-balance") as answer:
+        with pytest.raises(httpx.RemoteProtocolError):
+            for chunk in answer.iter_raw():
+                received += chunk
+        expected = int(answer.headers["content-length"])
+    assert 0 < len(received) < expected
+
+
+@pytest.mark.parametrize("kind", ["cut_media", "media_close_cut", "trickle"])
+def test_unsatisfiable_range_still_gets_416(api: Apixo, kind: Any) -> None:
+    url, clip = clip_of(api)
+    api.sim.add_fault(Fault(endpoint="media", kind=kind, delay=0.01))
+    answer = api.web.get(url, headers={"Range": f"bytes={len(clip) + 10}-"})
+    assert answer.status_code == 416
+    assert api.sim.requests[-1].fault == kind

@@ -779,67 +779,57 @@ class Simulator:
     ) -> web.StreamResponse:
         fault = _exchange.get().fault
         kind = fault.kind if fault is not None and request.method == "GET" else None
-        if kind == "cut_media":
-            return await self._cut_download(request, path, content_type)
-        if kind == "media_close_cut":
-            return await self._close_cut_download(request, path, content_type)
+        media_type = content_type or "application/octet-stream"
         if kind == "media_huge":
-            return await self._huge_download(request, path, content_type)
+            return await self._huge_download(request, path, media_type)
         if kind == "media_gzip":
             data = await asyncio.to_thread(_gzip_file, path)
             return web.Response(
-                body=data,
-                headers={
-                    "Content-Type": content_type or "application/octet-stream",
-                    "Content-Encoding": "gzip",
-                },
+                body=data, headers={"Content-Type": media_type, "Content-Encoding": "gzip"}
             )
-        if kind == "trickle":
-            assert fault is not None
+        if fault is not None and kind in ("cut_media", "media_close_cut", "trickle"):
             size = (await asyncio.to_thread(path.stat)).st_size
-            start, end, status, ranged = _range_headers(request, size, content_type)
-            data = await asyncio.to_thread(_read_range, path, start, end - start)
-            return await self._trickle(request, status, ranged, data, fault.delay)
+            part = _byte_range(request, size, media_type)
+            if part is not None:  # an unsatisfiable range gets the real 416 below
+                if kind == "cut_media":
+                    return await self._cut_download(request, path, part)
+                if kind == "media_close_cut":
+                    return await self._close_cut_download(request, path, part)
+                data = await asyncio.to_thread(_read_range, path, part.start, part.length)
+                return await self._trickle(request, part.status, part.headers, data, fault.delay)
         headers = {"Content-Type": content_type} if content_type else None
         return web.FileResponse(path, chunk_size=_CHUNK, headers=headers)
 
     async def _cut_download(
-        self, request: web.Request, path: Path, content_type: str | None
+        self, request: web.Request, path: Path, part: _ByteRange
     ) -> web.StreamResponse:
         """Announce the full length, send half of it, then close the connection."""
-        size = (await asyncio.to_thread(path.stat)).st_size
-        start, end, status, headers = _range_headers(request, size, content_type)
-        response = web.StreamResponse(status=status, headers=headers)
-        response.content_length = end - start
+        response = web.StreamResponse(status=part.status, headers=part.headers)
+        response.content_length = part.length
         await response.prepare(request)
-        half = (end - start) // 2
-        data = await asyncio.to_thread(_read_range, path, start, half)
+        data = await asyncio.to_thread(_read_range, path, part.start, part.length // 2)
         await response.write(data)
         if request.transport is not None:
             request.transport.close()
         return response
 
     async def _close_cut_download(
-        self, request: web.Request, path: Path, content_type: str | None
+        self, request: web.Request, path: Path, part: _ByteRange
     ) -> web.StreamResponse:
         """No length announced, half the bytes, then a clean end of stream (connection close)."""
-        size = (await asyncio.to_thread(path.stat)).st_size
-        start, end, status, headers = _range_headers(request, size, content_type)
-        response = _CloseDelimitedResponse(status=status, headers=headers)
+        response = _CloseDelimitedResponse(status=part.status, headers=part.headers)
         response.headers["Connection"] = "close"
         response.force_close()
         await response.prepare(request)
-        data = await asyncio.to_thread(_read_range, path, start, (end - start) // 2)
+        data = await asyncio.to_thread(_read_range, path, part.start, part.length // 2)
         await response.write(data)
         return response
 
     async def _huge_download(
-        self, request: web.Request, path: Path, content_type: str | None
+        self, request: web.Request, path: Path, media_type: str
     ) -> web.StreamResponse:
         """Announce 5 GB, send a few KB of the clip, then close the connection."""
-        response = web.StreamResponse(
-            headers={"Content-Type": content_type or "application/octet-stream"}
-        )
+        response = web.StreamResponse(headers={"Content-Type": media_type})
         response.content_length = _HUGE_LENGTH
         await response.prepare(request)
         await response.write(await asyncio.to_thread(_read_range, path, 0, _HUGE_SENT))
@@ -869,28 +859,38 @@ class Simulator:
         response.content_length = len(body)
         await response.prepare(request)
         deadline = time.monotonic() + _TRICKLE_MAX_SECONDS
-        try:
-            for index in range(len(body)):
-                if index and not await self._pause(interval, deadline, request):
-                    if request.transport is not None:
-                        request.transport.close()
-                    return response
-                await response.write(body[index : index + 1])
-        except ConnectionError:
-            pass
+        for index in range(len(body)):
+            if index:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), interval)
+            ended = self._trickle_ended(request, deadline)
+            if ended is None:
+                with contextlib.suppress(ConnectionError):
+                    await response.write(body[index : index + 1])
+                    continue
+                ended = "the client went away"
+            logger.info(
+                "trickle of %s %s ended after %d of %d bytes: %s",
+                request.method,
+                request.path,
+                index,
+                len(body),
+                ended,
+            )
+            if request.transport is not None:
+                request.transport.close()
+            break
         return response
 
-    async def _pause(self, seconds: float, deadline: float, request: web.Request) -> bool:
-        """Wait ``seconds``; False when the trickle must end instead (stop, deadline, gone)."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
-        transport = request.transport
-        return (
-            not self._stopping.is_set()
-            and time.monotonic() < deadline
-            and transport is not None
-            and not transport.is_closing()
-        )
+    def _trickle_ended(self, request: web.Request, deadline: float) -> str | None:
+        """Why a trickle must end now, or None to send the next byte."""
+        if self._stopping.is_set():
+            return "the simulator is stopping"
+        if request.transport is None or request.transport.is_closing():
+            return "the client went away"
+        if time.monotonic() >= deadline:
+            return f"{_TRICKLE_MAX_SECONDS:g} s passed"
+        return None
 
     # -------------------------------------------------------- task preparation
 
@@ -1109,23 +1109,37 @@ class _CloseDelimitedResponse(web.StreamResponse):
     _length_check = False
 
 
-def _range_headers(
-    request: web.Request, size: int, content_type: str | None
-) -> tuple[int, int, int, dict[str, str]]:
-    """The byte range a media GET asked for: start, end, status and headers (no length)."""
+@dataclass(frozen=True)
+class _ByteRange:
+    """The part of a file a media GET asked for, with the headers of its answer (no length)."""
+
+    start: int
+    end: int
+    status: int
+    headers: dict[str, str]
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def _byte_range(request: web.Request, size: int, media_type: str) -> _ByteRange | None:
+    """The whole file (200) or the requested range (206); None when the range is unsatisfiable.
+
+    A malformed Range header is ignored, as the real file answer ignores it.
+    """
     start, end, status = 0, size, 200
     with contextlib.suppress(ValueError):
         wanted = request.http_range
         if wanted.start is not None or wanted.stop is not None:
             start, end, _ = wanted.indices(size)
             status = 206
-    headers = {
-        "Content-Type": content_type or "application/octet-stream",
-        "Accept-Ranges": "bytes",
-    }
+            if end <= start:
+                return None
+    headers = {"Content-Type": media_type, "Accept-Ranges": "bytes"}
     if status == 206:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    return start, end, status, headers
+    return _ByteRange(start, end, status, headers)
 
 
 def _gzip_file(path: Path) -> bytes:
