@@ -8,7 +8,9 @@ Real failures only: a 400 KB tmpfs filled with zeros, a tmpfs remounted read-onl
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -230,3 +232,66 @@ def test_the_api_key_never_reaches_the_store_file_or_its_wal(tmp_path: Path, key
         assert store.get_meta("last_error") == back.fail_message
     for file in tmp_path.iterdir():
         assert key.encode() not in file.read_bytes(), file
+
+
+def _open_as_nobody(path: Path) -> tuple[str, str]:
+    """Open the store in a child process running as ``nobody`` (no root powers):
+    the name and message of the error it raised, or ("", "") when it opened."""
+    if os.geteuid() != 0:
+        try:
+            TaskStore.open(path).close()
+        except StoreError as error:
+            return type(error).__name__, str(error)
+        return "", ""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.close(read)
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                TaskStore.open(path).close()
+                answer = "\n"
+            except StoreError as error:
+                answer = f"{type(error).__name__}\n{error}"
+            os.write(write, answer.encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        answer = pipe.read().decode()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    name, _, message = answer.partition("\n")
+    return name, message
+
+
+@pytest.fixture
+def shared_dir() -> Iterator[Path]:
+    """A folder another user can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="veo-store-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_a_folder_the_user_may_not_write_says_permission(shared_dir: Path) -> None:
+    folder = shared_dir / "data"
+    folder.mkdir()
+    path = folder / "tasks.sqlite3"
+    _filled_store(path)
+    path.chmod(0o644)
+    folder.chmod(0o555)
+    name, message = _open_as_nobody(path)
+    assert name == "StorePermissionError", message
+    assert "No permission" in message and str(folder) in message
+    assert "damaged" not in message and "Move" not in message
+
+
+def test_a_new_store_where_the_user_may_not_write_says_permission(shared_dir: Path) -> None:
+    shared_dir.chmod(0o555)
+    name, message = _open_as_nobody(shared_dir / "data" / "tasks.sqlite3")
+    assert name == "StorePermissionError", message
