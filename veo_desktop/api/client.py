@@ -5,19 +5,26 @@ exponential backoff and jitter. A submission creates a paid task and is *not ide
 so it is retried only when APIXO provably did not take it (nothing reached the server, or
 APIXO answered 429 or 503). When the answer to a submission is lost after the body was
 sent, :class:`SubmissionUncertainError` is raised and nothing is sent again.
+
+Every failure leaves :meth:`ApixoClient._send` as a typed :class:`ApixoError`: an answer
+larger than :data:`~veo_desktop.api.responses.MAX_ANSWER_BYTES` is refused while it is read,
+a read (status, balance) has a total deadline on top of httpx's per-chunk timeouts, and no
+text APIXO sends back can carry the client's own key into an error or a log line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json as jsonlib
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 
@@ -28,20 +35,27 @@ from veo_desktop.api.errors import (
     ApixoError,
     ApixoTimeoutError,
     RateLimitedError,
+    RequestBuildError,
     ResponseFormatError,
     SubmissionUncertainError,
     error_for_status,
 )
 from veo_desktop.api.models import AnyRequest, ExtendRequest, GenerationRequest, Model
 from veo_desktop.api.responses import (
+    MAX_ANSWER_BYTES,
     TaskStatus,
     error_text,
+    is_sane_task_id,
+    load_json,
     parse_balance,
     parse_status,
     parse_submit,
+    unusable_task_id,
 )
 from veo_desktop.api.retry import RetryPolicy, parse_retry_after
 from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
+from veo_desktop.logs import REDACTED
+from veo_desktop.safe_text import safe
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +68,15 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=120.0)
 #: httpx's default pool (100, keeping 20 alive) cost a quarter of the event loop's time
 #: with 500 tasks polled, and stalled it (tests/benchmarks/test_gui_runtime.py).
 LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
+#: The longest a status or balance request may take from start to the body's last byte.
+#: httpx's read timeout bounds the wait for *each* chunk, so a body trickling one byte
+#: every 2 s would never end without it; 45 s leaves room for the 30 s read timeout.
+READ_DEADLINE = 45.0
+#: The longest a submission's answer body may take once its headers have arrived. It
+#: starts only then (a batch's submissions may wait long for a pooled connection, and an
+#: answer cut before APIXO is known to have the request would not be uncertain); a body cut
+#: by it makes the submission uncertain, never re-sent.
+SUBMIT_DEADLINE = 45.0
 #: Status codes after which APIXO provably did not take a submission.
 _SUBMIT_NOT_TAKEN = frozenset({429, 503})
 
@@ -77,6 +100,19 @@ class _Secret:
     def reveal(self) -> str:
         return self._value
 
+    def scrub(self, text: str) -> str:
+        """``text`` without the secret (whatever :mod:`veo_desktop.logs` knows)."""
+        return text.replace(self._value, REDACTED) if self._value in text else text
+
+    def scrub_bytes(self, body: bytes) -> bytes:
+        """``body`` without the secret, as it is or as JSON escapes it (``"``, ``\\``, ``/``)."""
+        escaped = jsonlib.dumps(self._value)[1:-1]
+        for form in {self._value, escaped, escaped.replace("/", "\\/")}:
+            raw = form.encode("utf-8", "replace")
+            if raw in body:
+                body = body.replace(raw, REDACTED.encode())
+        return body
+
     def __repr__(self) -> str:
         return "<secret>"
 
@@ -92,6 +128,10 @@ class ApixoClient:
         timeout: httpx timeouts for every request.
         read_retry: backoff for status and balance requests.
         submit_retry: backoff for submissions (only used when provably not taken).
+        read_deadline: seconds a status or balance request may take in all (a timeout
+            after it is retried like any read timeout).
+        submit_deadline: seconds a submission's answer body may take after its headers
+            (a cut answer makes the submission uncertain).
         transport: an httpx transport (tests); default is httpx's own.
         sleep: awaited between attempts (tests pass a fake).
         rng: jitter source in [0, 1).
@@ -105,6 +145,8 @@ class ApixoClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         read_retry: RetryPolicy | None = None,
         submit_retry: RetryPolicy | None = None,
+        read_deadline: float = READ_DEADLINE,
+        submit_deadline: float = SUBMIT_DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: Callable[[], float] = random.random,
@@ -115,6 +157,8 @@ class ApixoClient:
         self._key = _Secret(api_key.strip())
         self._read_retry = read_retry or RetryPolicy()
         self._submit_retry = submit_retry or RetryPolicy(max_attempts=4)
+        self._read_deadline = read_deadline
+        self._submit_deadline = submit_deadline
         self._sleep = sleep
         self._rng = rng
         self._http = httpx.AsyncClient(
@@ -158,15 +202,23 @@ class ApixoClient:
         return await self._submit(request.validated())
 
     async def status(self, task_id: str, *, model: str = Model.VEO) -> TaskStatus:
-        """Fetch one task's status (``model`` is ``veo-3-1`` or ``veo-3-1-extend``)."""
+        """Fetch one task's status (``model`` is ``veo-3-1`` or ``veo-3-1-extend``).
+
+        Raises:
+            UnusableTaskIdError: ``task_id`` is not a sane id; nothing was sent.
+            ApixoError: any other typed failure (see :func:`parse_status`).
+        """
         if not task_id:
             raise ValueError("a task id is needed")
+        if not is_sane_task_id(task_id):
+            raise unusable_task_id(task_id, context="Not sent to APIXO:")
         body = await self._read(f"/statusTask/{Model(model).value}", params={"taskId": task_id})
-        return parse_status(body, expected_task_id=task_id)
+        return _parsed(partial(parse_status, expected_task_id=task_id), body)
 
     async def balance(self) -> Decimal:
         """The key's remaining balance in USD."""
-        return parse_balance(await self._read("/apikeys/current-balance"))
+        body = await self._read("/apikeys/current-balance")
+        return _parsed(parse_balance, body)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -193,8 +245,9 @@ class ApixoClient:
             try:
                 body = await self._send("POST", path, json=payload)
                 try:
-                    return parse_submit(body)
+                    return _parsed(parse_submit, body)
                 except ResponseFormatError as error:
+                    log.warning("submission to %s uncertain: %s", path, type(error).__name__)
                     raise SubmissionUncertainError(error, price=request.price) from error
                 except ApiStatusError as error:  # an error code inside a 200 envelope
                     verdict = _submit_verdict(error)
@@ -234,46 +287,135 @@ class ApixoClient:
         params: dict[str, str] | None = None,
         json: dict[str, Any] | None = None,
     ) -> bytes:
-        url = self.base_url + path
-        headers = {"Authorization": f"Bearer {self._key.reveal()}"}
+        """One request; its body (at most :data:`MAX_ANSWER_BYTES`) or a typed error.
+
+        A GET has :attr:`_read_deadline` in all; a POST's body has :attr:`_submit_deadline`
+        from the moment its headers arrive. Nothing but an :class:`ApixoError` leaves.
+        """
+        try:
+            request = self._http.build_request(
+                method,
+                self.base_url + path,
+                params=params,
+                json=json,
+                headers={"Authorization": f"Bearer {self._key.reveal()}"},
+            )
+        except (httpx.InvalidURL, httpx.HTTPError, ValueError, TypeError) as exc:
+            raise RequestBuildError(
+                f"The request to APIXO could not be built ({type(exc).__name__}); nothing "
+                "was sent. Check the API key and the API address in Settings."
+            ) from None
+        posting = method == "POST"
+        deadline = self._submit_deadline if posting else self._read_deadline
         started = time.monotonic()
         try:
-            response = await self._http.request(
-                method, url, params=params, json=json, headers=headers
-            )
+            async with asyncio.timeout(None if posting else deadline) as scope:
+                response = await self._http.send(request, stream=True)
+                try:
+                    if posting:
+                        scope.reschedule(asyncio.get_running_loop().time() + deadline)
+                    body, complete = await _read_body(response)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            if not scope.expired():
+                raise ApixoConnectionError(
+                    f"The connection to {request.url.host} timed out. Check your internet "
+                    "connection.",
+                    sent=True,
+                ) from None
+            raise ApixoTimeoutError(
+                f"{request.url.host} did not finish answering within {deadline:g} s. Check "
+                "the connection; the app tries again.",
+                sent=True,
+            ) from None
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _transport_error(exc, sent=False) from None
         except httpx.TransportError as exc:
             raise _transport_error(exc, sent=True) from None
+        except httpx.DecodingError as exc:
+            raise ResponseFormatError(
+                f"APIXO's answer could not be decoded ({type(exc).__name__}: "
+                f"{safe(self._key.scrub(str(exc)), 120)})."
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as exc:
+            raise ApixoConnectionError(
+                f"The exchange with {request.url.host} failed ({type(exc).__name__}). Check "
+                "your internet connection.",
+                sent=True,
+            ) from None
+        body = self._key.scrub_bytes(body)
         elapsed = time.monotonic() - started
         log.debug("%s %s -> %d in %.3f s", method, path, response.status_code, elapsed)
         if response.is_success:
-            return response.content
-        raise _status_error(response)
+            if not complete:
+                raise ResponseFormatError(
+                    "APIXO's answer is larger than 1 MiB; APIXO's answers are a few hundred "
+                    "bytes, so it was not read to the end."
+                )
+            return body
+        raise self._status_error(response, body if complete else b"")
+
+    def _status_error(self, response: httpx.Response, body: bytes) -> ApiStatusError:
+        message, detail = "", ""
+        content_type = response.headers.get("content-type", "")
+        if "json" in content_type or body[:1] in (b"{", b"["):
+            with contextlib.suppress(ResponseFormatError):
+                message, detail = error_text(load_json(body, what="an error"))
+        elif "html" in content_type:
+            detail = "(an HTML error page)"
+        retry_after = parse_retry_after(response.headers)
+        return error_for_status(
+            response.status_code,
+            self._key.scrub(message),
+            self._key.scrub(detail),
+            retry_after=retry_after,
+        )
+
+
+T = TypeVar("T")
+
+
+def _parsed(parse: Callable[[bytes], T], body: bytes) -> T:
+    """Parse ``body``; a failure that is not typed (a bug) becomes a format error."""
+    try:
+        return parse(body)
+    except ApixoError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - an answer must never raise an untyped error
+        log.warning("parsing APIXO's answer failed: %s", type(exc).__name__)
+        raise ResponseFormatError(
+            f"APIXO's answer could not be read ({type(exc).__name__})."
+        ) from None
+
+
+async def _read_body(response: httpx.Response) -> tuple[bytes, bool]:
+    """The body, and whether it was read whole within :data:`MAX_ANSWER_BYTES`."""
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
+        return b"", False
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > MAX_ANSWER_BYTES:
+            return b"", False
+        chunks.append(chunk)
+    return b"".join(chunks), True
 
 
 def _submit_verdict(error: ApixoError) -> _Verdict:
     """Decide whether a failed submission may be retried, is uncertain, or is final."""
     if isinstance(error, ApixoConnectionError | ApixoTimeoutError):
         return _Verdict.UNCERTAIN if error.sent else _Verdict.RETRY
+    if isinstance(error, ResponseFormatError):  # an answer arrived, but broken
+        return _Verdict.UNCERTAIN
     if isinstance(error, ApiStatusError):
         if error.status_code in _SUBMIT_NOT_TAKEN:
             return _Verdict.RETRY
         if error.status_code >= 500:
             return _Verdict.UNCERTAIN
     return _Verdict.RAISE
-
-
-def _status_error(response: httpx.Response) -> ApiStatusError:
-    message, detail = "", ""
-    content_type = response.headers.get("content-type", "")
-    if "json" in content_type or response.content[:1] in (b"{", b"["):
-        with contextlib.suppress(ValueError):
-            message, detail = error_text(response.json())
-    elif "html" in content_type:
-        detail = "(an HTML error page)"
-    retry_after = parse_retry_after(response.headers)
-    return error_for_status(response.status_code, message, detail, retry_after=retry_after)
 
 
 def _transport_error(exc: httpx.TransportError, *, sent: bool) -> ApixoError:
@@ -310,5 +452,4 @@ def _has_request(exc: httpx.TransportError) -> bool:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text if len(text) <= 120 else text[:119] + "\u2026"
+    return safe(str(exc).strip(), 120) or type(exc).__name__

@@ -13,11 +13,15 @@ DEFAULT_BASE_URL = "https://api.apixo.ai/api/v1"
 
 
 def is_loopback_host(host: str | None) -> bool:
-    """True for ``localhost``, ``127.0.0.0/8`` and ``::1``."""
+    """True for literal loopback addresses (``127.0.0.0/8``, ``::1``) and ``localhost``.
+
+    Only the exact name ``localhost``: a name such as ``evil.localhost`` is resolved by
+    whatever resolver the machine has, and may well lead off it (with the key in clear).
+    """
     if not host:
         return False
     host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
+    if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
