@@ -166,7 +166,7 @@ def test_a_garbage_file_is_called_not_a_store_and_a_copy_is_kept(tmp_path: Path)
     assert path.read_bytes() == garbage, "the file itself is left where it is"
     message = str(caught.value)
     assert "not an sqlite database" in message
-    assert str(backup) in message and "Move" in message
+    assert str(backup) in message and "move" in message
 
 
 def test_a_truncated_store_fails_its_integrity_check_and_a_copy_is_kept(tmp_path: Path) -> None:
@@ -185,7 +185,7 @@ def test_a_truncated_store_fails_its_integrity_check_and_a_copy_is_kept(tmp_path
     assert backup is not None and backup.read_bytes() == data[: len(data) // 2]
     message = str(caught.value)
     assert "integrity check" in message and str(backup) in message
-    assert "Move" in message
+    assert "move" in message
 
 
 def test_errors_are_store_errors_for_callers_that_catch_the_base() -> None:
@@ -295,3 +295,31 @@ def test_a_new_store_where_the_user_may_not_write_says_permission(shared_dir: Pa
     shared_dir.chmod(0o555)
     name, message = _open_as_nobody(shared_dir / "data" / "tasks.sqlite3")
     assert name == "StorePermissionError", message
+
+
+def _damage_middle(path: Path) -> None:
+    """Overwrite a few pages in the middle of a checkpointed store with garbage."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    size = path.stat().st_size
+    with path.open("r+b") as out:
+        out.seek(size // 2 // 4096 * 4096)
+        out.write(b"\xff" * 3 * 4096)
+
+
+def test_damage_found_while_in_use_is_checked_and_copied_once(tmp_path: Path) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    with TaskStore.open(path) as store:
+        for n in range(300):
+            store.insert(make_record(f"clip {n} " + "y" * 500), durable=False)
+    _damage_middle(path)
+    with TaskStore.open(path) as store:
+        errors = []
+        for _ in range(3):
+            with pytest.raises(StoreCorruptError) as caught:
+                store.load_all()
+            errors.append(caught.value)
+    assert "integrity check" in str(errors[0])
+    assert {error.backup for error in errors} == {errors[0].backup}
+    assert len(list(tmp_path.glob("tasks.damaged-*.sqlite3"))) == 1

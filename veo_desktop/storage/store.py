@@ -134,7 +134,7 @@ class StoreCorruptError(StoreError):
             could be made (the message then says to copy the file by hand first).
     """
 
-    def __init__(self, message: str, path: Path | None = None, backup: Path | None = None):
+    def __init__(self, message: str, path: Path | None = None, backup: Path | None = None) -> None:
         super().__init__(message, path)
         self.backup = backup
 
@@ -161,6 +161,7 @@ class TaskStore:
         self._durable = False
         self._commits = 0
         self._checkpointer: threading.Thread | None = None
+        self._damage: StoreCorruptError | None = None
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> TaskStore:
@@ -196,8 +197,6 @@ class TaskStore:
         except sqlite3.Error as error:
             if db is not None:
                 db.close()
-            if _primary(error) in _DAMAGE:
-                raise _damage_error(path, error) from error
             raise _sqlite_error(path, error) from error
         except StoreError:
             if db is not None:
@@ -274,7 +273,7 @@ class TaskStore:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
             self._durable = False
-            raise _sqlite_error(self.path, error) from error
+            raise self._failure(error) from error
         self._depth = 1
         try:
             yield
@@ -284,7 +283,7 @@ class TaskStore:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
             if isinstance(error, sqlite3.Error):
-                raise _sqlite_error(self.path, error) from error
+                raise self._failure(error) from error
             raise
         self._depth = 0
         durable, self._durable = self._durable, False
@@ -300,7 +299,7 @@ class TaskStore:
         except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):
                 self._db.execute("ROLLBACK")
-            raise _sqlite_error(self.path, error) from error
+            raise self._failure(error) from error
         except OSError as error:
             raise _os_error(self.path, error) from error
 
@@ -314,12 +313,26 @@ class TaskStore:
         """
         return int(self._read("PRAGMA data_version")[0][0])
 
+    def _failure(self, error: sqlite3.Error) -> StoreError:
+        """The :class:`StoreError` for a failure of this store's connection.
+
+        sqlite reporting damage is checked (once: a copy is kept only the first time).
+        """
+        if _primary(error) not in _DAMAGE:
+            return _sqlite_error(self.path, error)
+        if self._damage is None:
+            found = _damage_error(self.path, error)
+            if not isinstance(found, StoreCorruptError):
+                return found
+            self._damage = found
+        return StoreCorruptError(str(self._damage), self.path, self._damage.backup)
+
     def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """Every row of a query; an sqlite failure becomes the matching :class:`StoreError`."""
         try:
             return self._db.execute(sql, parameters).fetchall()
         except sqlite3.Error as error:
-            raise _sqlite_error(self.path, error) from error
+            raise self._failure(error) from error
 
     def load_all(self) -> list[TaskRecord]:
         """Every task with its history, oldest first, in one query."""
@@ -504,9 +517,7 @@ def _diagnose(path: Path) -> StoreError | None:
     except FileNotFoundError:
         pass
     except OSError as error:
-        if error.errno == errno.EPERM or (
-            error.errno == errno.EACCES and not _writable_mode(path)
-        ):
+        if error.errno == errno.EPERM or (error.errno == errno.EACCES and not _writable_mode(path)):
             return _read_only(path, "the file")  # no write bits, or chattr +i
         return _os_error(path, error)
     else:
@@ -548,12 +559,7 @@ def _sqlite_error(path: Path, error: sqlite3.Error) -> StoreError:
         if code == _SQLITE_READONLY:
             return _read_only(path, "the file")
     if code in _DAMAGE:
-        return StoreDiskError(
-            f"sqlite reported damage in the task store {printable(str(path))} "
-            f"({_code_name(error)}). Quit Veo Desktop and start it again: the store is "
-            "checked when it opens. Nothing was deleted.",
-            path,
-        )
+        return _damage_error(path, error)
     return StoreDiskError(
         f"Could not use the task store {printable(str(path))}: {safe(str(error), 300)} "
         f"({_code_name(error)}). Check the disk and try again; nothing was deleted.",
@@ -603,15 +609,15 @@ def _corrupt(path: Path, finding: str, *, not_a_database: bool) -> StoreCorruptE
         reason = printable(error.strerror or str(error), 200)
         return StoreCorruptError(
             f"{what} A copy could not be kept beside it ({reason}): copy {shown} somewhere "
-            "safe first (it still holds your task ids), then move it away to start a new "
-            "store. Your videos are not affected.",
+            "safe first (it still holds your task ids); then, to start a new store, quit "
+            "Veo Desktop and move it away. Your videos are not affected.",
             path,
         )
     log.warning("task store %s is damaged (%s); a copy was kept at %s", path, finding, backup)
     return StoreCorruptError(
-        f"{what} A copy was kept at {printable(str(backup))}. Move {shown} away (with any "
-        f"{printable(path.name)}-wal beside it) to start a new store; the copy still holds "
-        "your task ids for recovery. Your videos are not affected.",
+        f"{what} A copy was kept at {printable(str(backup))}. To start a new store, quit "
+        f"Veo Desktop and move {shown} away (with any {printable(path.name)}-wal beside "
+        "it); the copy still holds your task ids for recovery. Your videos are not affected.",
         path,
         backup,
     )
