@@ -50,7 +50,7 @@ CHECKPOINT_EVERY = 200
 #: How long a write waits for another program's lock before it gives up (seconds).
 BUSY_TIMEOUT = 10.0
 #: The longest free text (a note, a failure message, a small value) the store keeps.
-TEXT_LIMIT = 4000
+TEXT_LIMIT = 16_000
 #: The longest failure code the store keeps.
 CODE_LIMIT = 200
 
@@ -572,7 +572,7 @@ def _damage_error(path: Path, error: sqlite3.Error) -> StoreError:
     try:
         db = sqlite3.connect(path, timeout=BUSY_TIMEOUT)
         try:
-            rows = db.execute("PRAGMA quick_check").fetchall()
+            rows = db.execute("PRAGMA integrity_check(20)").fetchall()
         finally:
             db.close()
     except sqlite3.Error as check_error:
