@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
@@ -55,7 +56,7 @@ def settings_rows(task: TaskRecord) -> list[tuple[str, str]]:
         ("Images", str(len(images)) if images else "none"),
         ("Made", f"{dt.datetime.fromtimestamp(task.created_at):%Y-%m-%d %H:%M}"),
         ("Took", fmt.clock_text(took) if took is not None else "unknown"),
-        ("Task id", task.apixo_task_id or task.short_id),
+        ("Task id", printable(task.apixo_task_id or task.short_id, 200)),
     ]
     if task.is_extend:
         rows.insert(1, ("Extends", str(data.get("taskId", ""))))

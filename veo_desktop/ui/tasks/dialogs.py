@@ -26,14 +26,12 @@ from PySide6.QtWidgets import (
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, money
-from veo_desktop.safe_text import printable
+from veo_desktop.safe_text import printable_block
 from veo_desktop.ui import style
 from veo_desktop.ui.money import PaymentQuestion
 from veo_desktop.ui.tasks import format as fmt
 
 _PROMPT_EXCERPT = 160
-#: At most this much of a server's failure message goes into a question.
-REASON_LIMIT = 600
 
 
 def prompt_excerpt(task: TaskRecord) -> str:
@@ -49,14 +47,20 @@ def retry_details(task: TaskRecord, confirmation: Confirmation) -> str:
     """What retrying ``task`` buys, in words (the question's details)."""
     price = money(confirmation.total)
     state = fmt.STATE_LABELS.get(task.state, str(task.state)).lower()
-    reason = printable(fmt.detail_line(task), REASON_LIMIT)
-    return (
+    reason = fmt.detail_line(task)
+    text = (
         f"\u201c{prompt_excerpt(task)}\u201d\n{_describe(task)}\n\n"
         f"It {'was ' + state if state != 'failed' else 'failed'}"
         f"{': ' + reason if reason else '.'}\n"
         f"A new task is created and APIXO charges {price} when it accepts it. "
         "The old task stays in the list."
     )
+    if task.fail_code == fmt.DOWNLOAD_FAILED_CODE and task.result_urls:
+        text += (
+            "\n\nIts video was made and paid for: \u201cDownload again\u201d fetches it "
+            "at no cost while APIXO keeps it."
+        )
+    return text
 
 
 def retry_dialog(parent: QWidget, task: TaskRecord, confirmation: Confirmation) -> PaymentQuestion:
@@ -156,6 +160,7 @@ class ResolveDialog(QDialog):
         self.answer = QLabel()
         self.answer.setObjectName("resolveAnswer")
         self.answer.setWordWrap(True)
+        self.answer.setTextFormat(Qt.TextFormat.PlainText)
         self.answer.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer.setFrameShape(QLabel.Shape.StyledPanel)
         self.answer.setMargin(8)
@@ -204,6 +209,6 @@ class ResolveDialog(QDialog):
             self.show_answer(message)
 
     def show_answer(self, text: str) -> None:
-        self.answer.setText(text)
+        self.answer.setText(printable_block(text, 4000))
         self.answer.show()
         self.adjustSize()

@@ -8,6 +8,13 @@ from decimal import Decimal
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode, Model
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import printable
+
+#: The fail code of a task whose paid video could not be downloaded (the engine's
+#: ``DOWNLOAD_FAILED_CODE``; "Download again" fetches it at no cost).
+DOWNLOAD_FAILED_CODE = "DownloadFailed"
+#: At most this much of a note or failure message is shown.
+DETAIL_LIMIT = 600
 
 #: What APIXO says a Veo 3.1 video usually takes, in either mode.
 TYPICAL = "~1\u20133 min"
@@ -149,7 +156,15 @@ def short_state_line(task: TaskRecord, now: float, progress: tuple[int, int | No
 
 
 def detail_line(task: TaskRecord) -> str:
-    """The second line of the state cell: the engine's note, or why it failed."""
+    """The second line of the state cell: the engine's note, or why it failed.
+
+    Server-supplied text (fail codes and messages, notes quoting an answer) is escaped:
+    no control character or bidirectional override reaches a label, tooltip or dialog.
+    """
+    return printable(_detail(task), DETAIL_LIMIT)
+
+
+def _detail(task: TaskRecord) -> str:
     if task.note:
         return task.note
     if task.state == TaskState.FAILED:
@@ -166,8 +181,12 @@ def detail_line(task: TaskRecord) -> str:
 
 
 def failure_text(task: TaskRecord) -> str:
+    """Why a task failed, plainly: the message (with APIXO's code when it gave one)."""
+    if task.fail_code == DOWNLOAD_FAILED_CODE and task.fail_message:
+        return printable(task.fail_message, DETAIL_LIMIT)
     parts = [part for part in (task.fail_code, task.fail_message) if part]
-    return ": ".join(parts) if parts else "APIXO reported a failure without a reason."
+    text = ": ".join(parts) if parts else "APIXO reported a failure without a reason."
+    return printable(text, DETAIL_LIMIT)
 
 
 def price_text(task: TaskRecord) -> str:

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks.actions import TaskActions
@@ -296,7 +297,10 @@ class TaskPanel(QWidget):
 
     @Slot(str, str)
     def on_controller_action_failed(self, title: str, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, printable(title, 200), safe_block(message, 4000), parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.PlainText)
         box.setObjectName("actionFailedMessage")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
