@@ -390,10 +390,20 @@ _envelope = st.fixed_dictionaries(
         "data": _data,
     },
 )
+_amounts = st.one_of(
+    st.integers(),
+    st.floats(),
+    st.from_regex(r"-?\d{1,3}(\.\d{1,3})?[eE][+-]?\d{1,9}", fullmatch=True),
+)
 _bodies = st.one_of(
     st.binary(max_size=200),
     st.builds(lambda doc: json.dumps(doc).encode(), _envelope),
     st.builds(lambda doc: json.dumps(doc).encode(), _json),
+    st.integers(1, 150_000).map(
+        lambda n: b'{"code":200,"message":"success","data":' + b"[" * n + b"]" * n + b"}"
+    ),
+    _amounts.map(lambda amount: _balance(json.dumps(amount))),
+    st.text().map(_submit),
 )
 
 
