@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from veo_desktop import logs
 from veo_desktop.logs import REDACTED, redact
+from veo_desktop.safe_text import is_printable
 
 KEY = "apx-sk-9f8E7d6C5b4A3z2Y1x0W"
 
@@ -409,3 +410,23 @@ def test_a_record_seen_by_two_handlers_is_made_safe_once(tmp_path: Path) -> None
     for text in (stream.getvalue(), path.read_text(encoding="utf-8")):
         assert "| RuntimeError: two\n| lines" in text
         assert "| | " not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.one_of(st.characters(), st.sampled_from("\n\r\x1b\x85\u2028\u202e\x00")),
+        max_size=80,
+    )
+)
+def test_any_message_is_one_safe_line_in_the_file(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = logs.setup_logging(tmp_path_factory.mktemp("logs"), level=logging.DEBUG)
+    assert path is not None
+    logging.getLogger("veo_desktop.test").warning("answer %s", text)
+    _flush()
+    written = path.read_text(encoding="utf-8")
+    logs.teardown_logging()
+    assert written.count("\n") == 1 and written.endswith("\n")
+    assert is_printable(written[:-1])
