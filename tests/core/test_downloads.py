@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import subprocess
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import av
 import httpx
 import pytest
 from hypothesis import given, settings
@@ -24,14 +26,19 @@ from veo_desktop.core import downloads
 from veo_desktop.core.downloads import (
     DownloadCorruptError,
     Downloader,
+    DownloadError,
+    DownloadNetworkError,
     DownloadRefusedError,
     DownloadTooLargeError,
+    sidecar_path,
     slugify,
     unique_path,
     video_file_name,
 )
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import forget_secrets, is_printable, redact, register_secret
+from veo_desktop.sim.faults import Fault
 
 NAME = re.compile(r"^\d{4}-\d{2}-\d{2}_[a-z0-9]+(-[a-z0-9]+)*_[0-9a-f]{8}(-\d+)?(_\d+)?\.mp4$")
 
@@ -136,11 +143,29 @@ def test_a_partial_file_is_resumed_with_a_range_request(sim, clip, tmp_path):
     assert [r.status for r in sim.requests if r.endpoint == "media"][-1] == 206
 
 
+def larger_mp4(clip: bytes, target: Path, packets: int, packet_bytes: int) -> None:
+    """A structurally valid mp4 of about ``packets * packet_bytes``: the clip's video stream,
+    its packets replaced by filler (the download check demuxes, it does not decode)."""
+    source = target.with_name("source.mp4")
+    source.write_bytes(clip)
+    filler = bytes(range(256)) * (packet_bytes // 256)
+    with av.open(str(source)) as src, av.open(str(target), "w", format="mp4") as out:
+        template = src.streams.video[0]
+        stream = out.add_stream_from_template(template)
+        for index in range(packets):
+            packet = av.Packet(filler)
+            packet.stream = stream
+            packet.time_base = template.time_base
+            packet.pts = packet.dts = index * 512
+            packet.is_keyframe = index == 0
+            out.mux(packet)
+
+
 @pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
-def test_a_download_is_written_back_to_disk_as_it_arrives(sim, tmp_path, monkeypatch):
+def test_a_download_is_written_back_to_disk_as_it_arrives(sim, clip, tmp_path, monkeypatch):
     """So the final fsync does not flush the whole video at once, stalling other writes."""
     video = tmp_path / "big.mp4"
-    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(3 * 1024 * 1024))
+    larger_mp4(clip[1], video, packets=48, packet_bytes=64 * 1024)
     advised: list[tuple[int, int, int]] = []
     real_advise = os.posix_fadvise
 
@@ -187,12 +212,13 @@ def test_a_video_over_the_size_limit_is_refused(clip, tmp_path):
 
 
 def test_something_that_is_not_an_mp4_is_rejected_and_discarded(sim, tmp_path):
-    page = tmp_path / "page.html"
+    page = tmp_path / "page.mp4"  # served as video/mp4, but a web page inside
     page.write_text("<html>" + "not a video " * 100 + "</html>")
     url = sim.add_media_file(page)
     part = tmp_path / "v.mp4.part"
-    with pytest.raises(DownloadCorruptError, match="not an mp4"):
+    with pytest.raises(DownloadCorruptError, match="not an MP4 video") as caught:
         fetch(url, part)
+    assert caught.value.permanent
     assert not part.exists()
 
 
@@ -227,6 +253,246 @@ def test_a_redirect_to_plain_http_elsewhere_is_refused(tmp_path):
     with pytest.raises(DownloadRefusedError, match="redirects"):
         asyncio.run(go())
     assert seen == ["https://r2.example.com/v.mp4"]
+
+
+# -- a video only counts when it is whole (issue 12, #2) -----------------------------------------
+
+
+def media_statuses(sim) -> list[int]:
+    return [r.status for r in sim.requests if r.endpoint == "media"]
+
+
+def test_a_video_cut_short_is_discarded_and_never_called_complete(sim, clip, tmp_path):
+    _, data = clip
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    part = tmp_path / "v.mp4.part"
+    with pytest.raises(DownloadCorruptError, match="incomplete or damaged") as caught:
+        fetch(sim.add_media_file(cut), part)
+    assert not caught.value.permanent  # downloaded again, never a success
+    assert not part.exists()
+
+
+def test_a_close_delimited_body_cut_halfway_is_rejected_then_downloaded_again(sim, clip, tmp_path):
+    url, data = clip
+    sim.add_fault(Fault(endpoint="media", kind="media_close_cut"))
+    part = tmp_path / "v.mp4.part"
+    with pytest.raises(DownloadCorruptError, match="incomplete or damaged") as caught:
+        fetch(url, part)
+    assert not caught.value.permanent
+    assert not part.exists()
+    assert fetch(url, part).size == len(data)
+    assert part.read_bytes() == data
+
+
+def test_a_resumed_download_is_checked_like_a_fresh_one(sim, clip, tmp_path):
+    _, data = clip
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    served = sim.add_media_file(cut)
+    part = tmp_path / "v.mp4.part"
+    part.write_bytes(data[:1000])
+    with pytest.raises(DownloadCorruptError, match="incomplete or damaged"):
+        fetch(served, part)  # the rest arrives with a 206, and the whole is still cut short
+    assert media_statuses(sim)[-1] == 206 and not part.exists()
+    part.write_bytes(data[: len(data) // 2])
+    with pytest.raises(DownloadCorruptError, match="incomplete or damaged"):
+        fetch(served, part)  # "nothing more to send" (416) does not make it whole either
+    assert media_statuses(sim)[-1] == 416 and not part.exists()
+
+
+# -- permanent and transient failures (issue 12, #6) --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (
+            Fault(endpoint="media", kind="http_error", status=404),
+            "The video server answered HTTP 404 (the link may have expired).",
+        ),
+        (
+            Fault(endpoint="media", kind="http_error", status=410),
+            "The video server answered HTTP 410 (the link may have expired).",
+        ),
+        (
+            Fault(endpoint="media", kind="http_error", status=403),
+            "The video server refused the download (HTTP 403); the link may have expired.",
+        ),
+        (
+            Fault(endpoint="media", kind="media_html"),
+            "The video server sent a web page instead of the video.",
+        ),
+        (Fault(endpoint="media", kind="media_gzip"), "compressed (Content-Encoding: gzip)"),
+        (Fault(endpoint="media", kind="media_huge"), "5,120 MB, above the 2,048 MB download limit"),
+        (Fault(endpoint="media", kind="redirect_loop"), "redirects too many times"),
+    ],
+    ids=["404", "410", "403", "html", "gzip", "huge", "redirect-loop"],
+)
+def test_a_permanent_failure_says_so_plainly(sim, clip, tmp_path, fault, message):
+    url, _ = clip
+    sim.add_fault(fault)
+    part = tmp_path / "v.mp4.part"
+    with pytest.raises(DownloadError) as caught:
+        fetch(url, part)
+    assert caught.value.permanent, caught.value
+    assert caught.value.retry
+    assert message in str(caught.value)
+    assert is_printable(str(caught.value))
+    assert not part.exists() or part.stat().st_size == 0
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (Fault(endpoint="media", kind="http_error", status=503), "busy (HTTP 503)"),
+        (Fault(endpoint="media", kind="http_error", status=500), "busy (HTTP 500)"),
+        (Fault(endpoint="media", kind="http_error", status=429), "busy (HTTP 429)"),
+        (Fault(endpoint="media", kind="html", status=502), "busy (HTTP 502)"),
+        (Fault(endpoint="media", kind="reset"), "interrupted"),
+        (Fault(endpoint="media", kind="cut_media"), "it resumes automatically"),
+    ],
+    ids=["503", "500", "429", "html-502", "reset", "short-body"],
+)
+def test_a_transient_failure_is_retried_and_then_succeeds(sim, clip, tmp_path, fault, message):
+    url, data = clip
+    sim.add_fault(fault)
+    part = tmp_path / "v.mp4.part"
+    with pytest.raises(DownloadError) as caught:
+        fetch(url, part)
+    assert not caught.value.permanent and caught.value.retry
+    assert message in str(caught.value)
+    assert fetch(url, part).size == len(data)
+    assert part.read_bytes() == data
+
+
+def test_a_full_disk_is_not_permanent():
+    assert not downloads.disk_error(OSError(28, "No space left on device"), Path("/x")).permanent
+
+
+def test_server_text_in_an_encoding_is_escaped(tmp_path):
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            200, headers={"Content-Encoding": "br\x1b[31m", "Content-Type": "video/mp4"}
+        )
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+            await Downloader(http).fetch("https://r2.example.com/v.mp4", tmp_path / "v.part")
+
+    with pytest.raises(DownloadError) as caught:
+        asyncio.run(go())
+    assert caught.value.permanent and is_printable(str(caught.value))
+    assert "br\\x1b[31m" in str(caught.value)
+
+
+# -- a stalled download is cut and resumed (issue 12, #10) ---------------------------------------
+
+
+def test_a_trickling_download_is_cut_then_resumed(sim, clip, tmp_path, monkeypatch):
+    url, data = clip
+    monkeypatch.setattr(downloads, "STALL_SECONDS", 1.0, raising=False)
+    sim.add_fault(Fault(endpoint="media", kind="trickle", delay=0.01))
+    part = tmp_path / "v.mp4.part"
+
+    async def go() -> tuple[int, downloads.FetchResult]:
+        async with httpx.AsyncClient() as http:
+            downloader = Downloader(http)
+            started = time.monotonic()
+            with pytest.raises(DownloadNetworkError, match="stalled") as caught:
+                await asyncio.wait_for(downloader.fetch(url, part), 30)
+            assert time.monotonic() - started < 25
+            assert not caught.value.permanent
+            kept = part.stat().st_size
+            return kept, await asyncio.wait_for(downloader.fetch(url, part), 30)
+
+    kept, result = asyncio.run(go())
+    assert 0 < kept < len(data)
+    assert result.resumed_from == kept and result.size == len(data)
+    assert part.read_bytes() == data
+    assert media_statuses(sim)[-1] == 206
+
+
+def test_a_server_that_never_answers_is_cut(sim, clip, tmp_path, monkeypatch):
+    url, _ = clip
+    monkeypatch.setattr(downloads, "STALL_SECONDS", 0.5, raising=False)
+    sim.add_fault(Fault(endpoint="media", kind="delay", delay=5.0))
+
+    async def go() -> None:
+        async with httpx.AsyncClient() as http:
+            await asyncio.wait_for(Downloader(http).fetch(url, tmp_path / "v.mp4.part"), 4)
+
+    with pytest.raises(DownloadNetworkError, match="stalled"):
+        asyncio.run(go())
+
+
+def test_a_cancelled_download_is_cancelled_not_stalled(sim, clip, tmp_path, monkeypatch):
+    url, _ = clip
+    monkeypatch.setattr(downloads, "STALL_SECONDS", 30.0, raising=False)
+    sim.add_fault(Fault(endpoint="media", kind="trickle", delay=0.01))
+
+    async def go() -> None:
+        async with httpx.AsyncClient() as http:
+            task = asyncio.create_task(Downloader(http).fetch(url, tmp_path / "v.mp4.part"))
+            await wait_until(lambda: (tmp_path / "v.mp4.part").exists())
+            task.cancel()
+            await task
+
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(go())
+
+
+# -- sidecars (issue 12, #3 and #4) and names (#7) -----------------------------------------------
+
+
+def test_a_sidecar_keeps_its_own_url_not_every_url(tmp_path):
+    urls = tuple(f"https://cdn.example.com/v.mp4?n={i}" for i in range(10_000))
+    record = record_for("many results").evolve(result_urls=urls, apixo_task_id="abc123")
+    video = tmp_path / "v-4.mp4"
+    downloads.write_sidecar(record, 3, video)
+    text = sidecar_path(video).read_text(encoding="utf-8")
+    meta = json.loads(text)
+    assert meta["result_url"] == urls[3]
+    assert meta["result_count"] == 10_000
+    assert "result_urls" not in meta
+    assert len(text.encode()) < 5_000
+
+
+def test_no_secret_reaches_a_sidecar_and_server_text_stays_data(tmp_path):
+    key = "vk-Zq9LmT4pXw2Rb7Nc5Hd8Jf3Gs6Ky1Ua"
+    register_secret(key)
+    try:
+        url = (
+            f"https://cdn.example.com/v.mp4?X-Amz-Signature=0123456789abcdef&echo={key}"
+            "&odd=\n\x1b[2J\x9b\u202e"
+        )
+        record = record_for(f"a fox ({key})").evolve(
+            result_urls=(url,), apixo_task_id="id\r\n\x1b]0;x\x07"
+        )
+        video = tmp_path / "v.mp4"
+        downloads.write_sidecar(record, 0, video)
+        text = sidecar_path(video).read_text(encoding="utf-8")
+    finally:
+        forget_secrets()
+    assert key not in text and "0123456789abcdef" not in text
+    assert is_printable(text.replace("\n", ""))  # no raw control character, bidi or C1
+    meta = json.loads(text)
+    assert meta["result_url"] == redact(url).replace(key, "[REDACTED]")
+    assert meta["result_url"].endswith("&odd=\n\x1b[2J\x9b\u202e")  # kept as data
+    assert meta["apixo_task_id"] == "id\r\n\x1b]0;x\x07"
+    assert meta["prompt"] == "a fox ([REDACTED])"
+
+
+def test_a_file_name_never_comes_from_the_server(tmp_path):
+    record = record_for("../../etc/passwd\n\x1b[31m").evolve(
+        apixo_task_id="../../evil\n\x1b.mp4",
+        result_urls=("https://cdn.example.com/../../evil name.exe?x=\n",),
+    )
+    for index in (0, 1):
+        name = video_file_name(record, index)
+        assert NAME.match(name) and "evil" not in name, name
+    path = unique_path(tmp_path, record, 0, set())
+    assert path.parent == tmp_path and "evil" not in path.name
 
 
 # -- the engine when the disk is in the way ------------------------------------------------------

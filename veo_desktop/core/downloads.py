@@ -22,16 +22,18 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpcore
 import httpx
 
 from veo_desktop import __version__
 from veo_desktop.api.urls import url_problem
+from veo_desktop.core import mp4check
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.safe_text import is_printable, redact, safe
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,16 @@ DOWNLOAD_TIMEOUT = httpx.Timeout(connect=15.0, read=60.0, write=30.0, pool=15.0)
 #: tests/benchmarks/test_core_download.py). It is a public class attribute of httpcore,
 #: raised for the whole process: it only bounds how much one socket read may return.
 READ_BYTES = 256 * 1024
+#: A download that receives fewer than ``STALL_BYTES`` in ``STALL_SECONDS`` (headers
+#: included) is cut and resumed later: httpx's read timeout alone lets a body trickling one
+#: byte every few seconds hold a download forever.
+STALL_SECONDS = 30.0
+STALL_BYTES = 32 * 1024
 _SLUG_LENGTH = 40
+#: Content types that are never a video (a web page, an API error, a script).
+_NOT_VIDEO_TYPES = frozenset(
+    {"application/json", "application/xml", "application/xhtml+xml", "application/javascript"}
+)
 
 #: ``(bytes_done, bytes_total)`` while one file downloads: at the start, every
 #: ``PROGRESS_SECONDS`` and at the end.
@@ -75,23 +86,57 @@ class DownloadRefusedError(DownloadError):
 
 
 class DownloadHttpError(DownloadError):
-    """The server answered with an error status."""
+    """The server answered with an error status.
+
+    Permanent for a 4xx other than 408, 425 and 429: a missing (404, 410) or forbidden
+    (401, 403, what an expired signed link answers) video stays so. 5xx and 429 pass.
+    """
 
     def __init__(self, message: str, status_code: int) -> None:
         super().__init__(message)
         self.status_code = status_code
+        self.permanent = 400 <= status_code < 500 and status_code not in (408, 425, 429)
+
+
+class DownloadRedirectError(DownloadError):
+    """The video URL redirects in a loop (or too many times)."""
+
+    permanent = True
 
 
 class DownloadNetworkError(DownloadError):
-    """The connection failed or broke; the ``.part`` file is kept for a resume."""
+    """The connection failed, broke or stalled; the ``.part`` file is kept for a resume."""
 
 
 class DownloadCorruptError(DownloadError):
-    """What arrived is not a complete mp4 video; the ``.part`` file is discarded."""
+    """What arrived is not a complete mp4 video; the ``.part`` file is discarded.
+
+    Transient: a body cut short downloads again. :class:`DownloadNotVideoError` is the
+    permanent kind: the server sends something else entirely.
+    """
+
+
+class DownloadNotVideoError(DownloadCorruptError):
+    """The server sends a web page, JSON, or anything else that is not an mp4 video."""
+
+    permanent = True
+
+
+class DownloadEncodingError(DownloadError):
+    """The server compressed the body although we asked for it as is (``identity``).
+
+    Not decoded: a compressed body cannot be resumed with a byte ``Range`` and its size
+    cannot be checked before it is unpacked; a server that ignores ``Accept-Encoding``
+    once does so again, so this is permanent.
+    """
+
+    permanent = True
 
 
 class DownloadTooLargeError(DownloadError):
-    """The video is larger than the size limit in Settings."""
+    """The video is larger than the size limit in Settings (permanent until it is raised)."""
+
+    permanent = True
 
 
 class DownloadDiskError(DownloadError):
@@ -182,7 +227,7 @@ def sidecar(record: TaskRecord, index: int, video: Path) -> dict[str, Any]:
         "price_usd": str(record.price),
         "result_index": index,
         "result_url": record.result_urls[index] if index < len(record.result_urls) else None,
-        "result_urls": list(record.result_urls),
+        "result_count": len(record.result_urls),
         "downloaded_at": _iso(time.time()),
     }
 
@@ -196,9 +241,37 @@ def read_sidecar(path: Path) -> Mapping[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def sidecar_text(record: TaskRecord, index: int, video: Path) -> str:
+    """The sidecar as JSON text: no secret in it, no raw control character.
+
+    Every string (server-supplied ones included) is kept as data but redacted. JSON escapes
+    C0 controls itself; DEL, C1 controls and the characters that reorder or break lines
+    are written as ``\\uXXXX`` escapes too, so showing the file cannot drive a terminal.
+    """
+    text = json.dumps(_redacted(sidecar(record, index, video)), indent=2, ensure_ascii=False)
+    return re.sub(r"[^\x00-\x7e]", _json_escape_unsafe, text) + "\n"
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redact(str(key)): _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def _json_escape_unsafe(match: re.Match[str]) -> str:
+    char = match.group(0)
+    if is_printable(char) and not 0xD800 <= ord(char) <= 0xDFFF:
+        return char
+    return f"\\u{ord(char):04x}"  # a lone surrogate too: it could not be written as UTF-8
+
+
 def write_sidecar(record: TaskRecord, index: int, video: Path) -> None:
     """Write the sidecar atomically (before the video appears under its final name)."""
-    text = json.dumps(sidecar(record, index, video), indent=2, ensure_ascii=False) + "\n"
+    text = sidecar_text(record, index, video)
     target = sidecar_path(video)
     for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         with contextlib.suppress(OSError):
@@ -250,6 +323,21 @@ def _start_write_back(fd: int, offset: int, length: int) -> None:
             advise(fd, offset, length, os.POSIX_FADV_DONTNEED)
 
 
+async def verify_video(path: Path) -> None:
+    """Check that ``path`` is a complete mp4 video (every box whole, every packet demuxed).
+
+    Runs :func:`veo_desktop.core.mp4check.video_problem` in a worker thread.
+
+    Raises:
+        DownloadCorruptError: the file is cut short or damaged; download it again.
+    """
+    problem = await asyncio.to_thread(mp4check.video_problem, path)
+    if problem is not None:
+        raise DownloadCorruptError(
+            f"The downloaded video is incomplete or damaged ({problem}); it is downloaded again."
+        )
+
+
 def has_ftyp(path: Path) -> bool:
     """Whether the file starts like an mp4 (an ``ftyp`` box at offset 4)."""
     try:
@@ -285,11 +373,24 @@ class Downloader:
     Args:
         http: the client used for downloads (never the API client: no key is sent).
         max_bytes: a video larger than this is refused.
+        stall_seconds: the window in which at least ``stall_bytes`` must arrive, else the
+            download is cut (a :class:`DownloadNetworkError`, resumed later). None:
+            :data:`STALL_SECONDS`.
+        stall_bytes: see ``stall_seconds``. None: :data:`STALL_BYTES`.
     """
 
-    def __init__(self, http: httpx.AsyncClient, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        stall_seconds: float | None = None,
+        stall_bytes: int | None = None,
+    ) -> None:
         self._http = http
         self.max_bytes = max_bytes
+        self.stall_seconds = STALL_SECONDS if stall_seconds is None else stall_seconds
+        self.stall_bytes = STALL_BYTES if stall_bytes is None else stall_bytes
         _raise_read_size()
 
     async def fetch(self, url: str, part: Path, progress: Progress | None = None) -> FetchResult:
@@ -297,7 +398,8 @@ class Downloader:
 
         Raises:
             DownloadError: a subclass saying what went wrong; the ``.part`` file is kept
-                when a resume can continue it.
+                when a resume can continue it. ``permanent`` tells whether the same URL
+                will keep failing the same way.
         """
         if problem := download_url_problem(url):
             raise DownloadRefusedError(problem)
@@ -314,29 +416,32 @@ class Downloader:
         if offset:
             headers["Range"] = f"bytes={offset}-"
         try:
-            async with self._open(url, headers) as response:
-                status = response.status_code
-                if status == 416 and offset:
-                    _, total = _content_range(response.headers.get("content-range"))
-                    if total == offset:
-                        return self._finish(part, offset, offset)
-                    _discard(part)
-                    return None
-                if status == 206 and offset:
-                    start, total = _content_range(response.headers.get("content-range"))
-                    if start != offset:
+            with _StallWatch(self.stall_seconds, self.stall_bytes) as watch:
+                async with self._open(url, headers) as response:
+                    status = response.status_code
+                    if status == 416 and offset:
+                        _, total = _content_range(response.headers.get("content-range"))
+                        if total == offset:
+                            watch.stop()
+                            return await self._finish(part, offset, offset)
                         _discard(part)
                         return None
-                    mode = "ab"
-                elif status == 200:
-                    offset = 0
-                    total = _int_header(response.headers.get("content-length"))
-                    mode = "wb"
-                else:
-                    raise _http_error(status)
-                if total is not None and total > self.max_bytes:
-                    raise self._too_large(total)
-                done = await self._stream(response, part, mode, offset, total, progress)
+                    if status == 206 and offset:
+                        start, total = _content_range(response.headers.get("content-range"))
+                        if start != offset:
+                            _discard(part)
+                            return None
+                        mode = "ab"
+                    elif status == 200:
+                        offset = 0
+                        total = _int_header(response.headers.get("content-length"))
+                        mode = "wb"
+                    else:
+                        raise _http_error(status)
+                    _check_body(response)
+                    if total is not None and total > self.max_bytes:
+                        raise self._too_large(total)
+                    done = await self._stream(response, part, mode, offset, total, progress, watch)
         except httpx.TransportError as error:
             raise DownloadNetworkError(
                 f"The download was interrupted ({type(error).__name__}); it resumes automatically."
@@ -345,7 +450,7 @@ class Downloader:
             raise DownloadNetworkError(
                 f"The download stopped at {done:,} of {total:,} bytes; it resumes automatically."
             )
-        return self._finish(part, done, offset)
+        return await self._finish(part, done, offset)
 
     @contextlib.asynccontextmanager
     async def _open(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
@@ -358,12 +463,17 @@ class Downloader:
                 if response.is_redirect and "location" in response.headers:
                     target = urljoin(current, response.headers["location"])
                     if problem := download_url_problem(target):
-                        raise DownloadRefusedError(f"The video URL redirects elsewhere: {problem}")
+                        raise DownloadRefusedError(
+                            f"The video URL redirects elsewhere: {safe(problem, 300)}"
+                        )
                     current = target
                     continue
                 yield response
                 return
-        raise DownloadHttpError(f"Too many redirects for {urlsplit(url).hostname}.", 310)
+        raise DownloadRedirectError(
+            f"The video URL redirects too many times (more than {MAX_REDIRECTS}); "
+            "the server may be misconfigured."
+        )
 
     async def _stream(
         self,
@@ -373,17 +483,20 @@ class Downloader:
         offset: int,
         total: int | None,
         progress: Progress | None,
+        watch: _StallWatch,
     ) -> int:
         done = offset
         next_report = time.monotonic() + PROGRESS_SECONDS
         if progress:
             progress(done, total)
+        watch.restart(done)
         try:
             with part.open(mode) as handle:
                 written_back = done
                 async for chunk in response.aiter_raw():
                     handle.write(chunk)
                     done += len(chunk)
+                    watch.position = done
                     if done > self.max_bytes:
                         raise self._too_large(done)
                     crash_point("download.chunk")
@@ -394,6 +507,7 @@ class Downloader:
                         handle.flush()
                         _start_write_back(handle.fileno(), written_back, done - written_back)
                         written_back = done
+                watch.stop()
                 handle.flush()
                 fd = handle.fileno()
                 await asyncio.to_thread(os.fsync, fd)
@@ -403,12 +517,18 @@ class Downloader:
             progress(done, total)
         return done
 
-    def _finish(self, part: Path, size: int, resumed_from: int) -> FetchResult:
-        if size <= 8 or not has_ftyp(part):
+    async def _finish(self, part: Path, size: int, resumed_from: int) -> FetchResult:
+        """Check the whole ``.part`` (resumed or not); discard it unless it is a video."""
+        if size >= 8 and not has_ftyp(part):
             _discard(part)
-            raise DownloadCorruptError(
-                "What the server sent is not an mp4 video; the download starts again."
+            raise DownloadNotVideoError(
+                "What the server sent is not an MP4 video; the link may be wrong or expired."
             )
+        try:
+            await verify_video(part)
+        except DownloadCorruptError:
+            _discard(part)
+            raise
         crash_point("download.part_synced")
         return FetchResult(part, size, resumed_from)
 
@@ -419,6 +539,86 @@ class Downloader:
         )
 
 
+class _StallWatch:
+    """Cuts the current task's download when fewer than ``min_bytes`` arrive per window.
+
+    A timer checks :attr:`position` (set by the read loop: one attribute store per chunk)
+    every ``seconds``; too little progress cancels the task, and leaving the block turns
+    that cancellation into a :class:`DownloadNetworkError`, the way ``asyncio.timeout``
+    turns its own into ``TimeoutError``. A cancellation from elsewhere passes unchanged.
+    """
+
+    def __init__(self, seconds: float, min_bytes: int) -> None:
+        self.position = 0
+        self._seconds = seconds
+        self._min_bytes = min_bytes
+        self._mark = 0
+        self._loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None, "a download runs in a task"
+        self._task = task
+        self._cancelling = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._stalled = False
+
+    def __enter__(self) -> _StallWatch:
+        self._cancelling = self._task.cancelling()
+        self._timer = self._loop.call_later(self._seconds, self._check)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        self.stop()
+        if not self._stalled:
+            return
+        self._stalled = False
+        if self._task.uncancel() <= self._cancelling and kind is asyncio.CancelledError:
+            raise DownloadNetworkError(
+                f"The download stalled (under {self._min_bytes // 1024:,} KB in "
+                f"{self._seconds:g} s); it resumes automatically."
+            ) from error
+
+    def restart(self, position: int) -> None:
+        """Count from ``position`` (where the body starts) from now on."""
+        self.position = self._mark = position
+
+    def stop(self) -> None:
+        """No more checks (before the final fsync, which may rightly take a while)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check(self) -> None:
+        if self.position - self._mark < self._min_bytes:
+            self._timer = None
+            self._stalled = True
+            self._task.cancel()
+            return
+        self._mark = self.position
+        self._timer = self._loop.call_later(self._seconds, self._check)
+
+
+def _check_body(response: httpx.Response) -> None:
+    """Refuse a body that cannot be our video, before any of it is written.
+
+    Raises:
+        DownloadEncodingError: it is compressed (``Content-Encoding`` other than identity).
+        DownloadNotVideoError: its ``Content-Type`` is a web page, text, JSON or XML.
+    """
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise DownloadEncodingError(
+            f"The video server sent the video compressed (Content-Encoding: "
+            f"{safe(encoding, 40)}), which cannot be resumed or checked."
+        )
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind in ("text/html", "application/xhtml+xml"):
+        raise DownloadNotVideoError("The video server sent a web page instead of the video.")
+    if kind.startswith("text/") or kind in _NOT_VIDEO_TYPES or kind.endswith(("+json", "+xml")):
+        raise DownloadNotVideoError(f"The video server sent {safe(kind, 60)} instead of the video.")
+
+
 def _raise_read_size() -> None:
     connection = httpcore.AsyncHTTP11Connection
     current = getattr(connection, "READ_NUM_BYTES", None)
@@ -427,15 +627,18 @@ def _raise_read_size() -> None:
 
 
 def _http_error(status: int) -> DownloadHttpError:
-    if status in (401, 403, 404, 410):
+    if status in (404, 410):
+        message = f"The video server answered HTTP {status} (the link may have expired)."
+    elif status in (401, 403):
         message = (
-            f"The video server refused the download (HTTP {status}); the link may have "
-            "expired. Retrying."
+            f"The video server refused the download (HTTP {status}); the link may have expired."
         )
-    elif status == 429 or status >= 500:
+    elif status in (408, 425, 429) or status >= 500:
         message = f"The video server is busy (HTTP {status}); retrying."
+    elif 400 <= status < 500:
+        message = f"The video server refused the download (HTTP {status})."
     else:
-        message = f"The video server answered HTTP {status}; retrying."
+        message = f"The video server answered HTTP {status} instead of the video; retrying."
     return DownloadHttpError(message, status)
 
 
