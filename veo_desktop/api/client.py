@@ -101,7 +101,7 @@ class _Secret:
         return self._value
 
     def scrub(self, text: str) -> str:
-        """``text`` without the secret (whatever :mod:`veo_desktop.logs` knows)."""
+        """``text`` with the secret replaced by the logs' redaction mark."""
         return text.replace(self._value, REDACTED) if self._value in text else text
 
     def scrub_bytes(self, body: bytes) -> bytes:

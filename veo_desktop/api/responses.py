@@ -140,14 +140,18 @@ def _too_deep(doc: Any) -> bool:
     return False
 
 
+class _TooDeepError(ValueError):
+    """A JSON document nested deeper than :data:`MAX_DEPTH`."""
+
+
 def _loads(text: str | bytes) -> Any:
-    """``json.loads`` that raises ``ValueError`` for any document it should refuse."""
+    """``json.loads`` that raises :class:`_TooDeepError` for an over-deep document."""
     try:
         doc = json.loads(text)
     except RecursionError:
-        raise ValueError("nested too deeply") from None
+        raise _TooDeepError from None
     if _too_deep(doc):
-        raise ValueError("nested too deeply")
+        raise _TooDeepError
     return doc
 
 
@@ -164,11 +168,11 @@ def load_json(body: bytes, *, what: str) -> Any:
         )
     try:
         return _loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        if str(exc) == "nested too deeply":
-            raise ResponseFormatError(
-                f"APIXO's answer to {what} is nested too deeply to be APIXO's."
-            ) from None
+    except _TooDeepError:
+        raise ResponseFormatError(
+            f"APIXO's answer to {what} is nested too deeply to be APIXO's."
+        ) from None
+    except ValueError:  # UnicodeDecodeError included
         raise ResponseFormatError(
             f"APIXO's answer to {what} was not JSON: it was {_describe(body)}."
         ) from None
@@ -294,11 +298,11 @@ def parse_result_json(result_json: Any) -> tuple[str, ...]:
         )
     try:
         payload = _loads(result_json)
-    except ValueError as exc:
-        if str(exc) == "nested too deeply":
-            raise UnusableResultError(
-                "APIXO reported success, but its resultJson is nested too deeply."
-            ) from None
+    except _TooDeepError:
+        raise UnusableResultError(
+            "APIXO reported success, but its resultJson is nested too deeply."
+        ) from None
+    except ValueError:
         raise UnusableResultError(
             f"APIXO reported success, but its resultJson is not valid JSON: '{_show(result_json)}'."
         ) from None
