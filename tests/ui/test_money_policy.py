@@ -95,7 +95,7 @@ def test_one_policy_words_every_paid_action(engine_env: EngineEnv) -> None:
     retry = policy.decide(PaidAction(PaidKind.RETRY, Decimal("0.20")))
     assert retry.must_ask and retry.over_cap and retry.warns
     assert retry.text == "Submit this request again for $0.20?"
-    assert retry.accept_label == "Submit again \u2013 $0.20"
+    assert retry.accept_label == "Submit again anyway \u2013 $0.20"
     assert retry.cap_text == (
         "This costs $0.20 and would bring today's spending to $0.40, over your daily cap "
         "of $0.30 (spent today: $0.20)."

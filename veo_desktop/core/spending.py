@@ -207,9 +207,9 @@ OVER_CAP_TITLE = "Over your daily spending cap"
 _VERBS: dict[PaidKind, tuple[str, str]] = {
     PaidKind.GENERATE: ("Generate", "Generate anyway"),
     PaidKind.VARIATIONS: ("Submit {count}", "Submit anyway"),
-    PaidKind.RETRY: ("Submit again", "Submit again"),
+    PaidKind.RETRY: ("Submit again", "Submit again anyway"),
     PaidKind.RESUBMIT: ("Submit again", "Submit again anyway"),
-    PaidKind.DRAFT_TO_FINAL: ("Make final", "Make final"),
+    PaidKind.DRAFT_TO_FINAL: ("Make final", "Make final anyway"),
     PaidKind.EXTEND: ("Extend", "Extend anyway"),
     PaidKind.BATCH: ("Send the rest", "Send anyway"),
 }

@@ -57,9 +57,12 @@ class PaymentQuestion(QMessageBox):
         self.setIcon(QMessageBox.Icon.Warning if confirmation.warns else QMessageBox.Icon.Question)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setText(confirmation.text)
-        parts = [details] if details else []
+        # Past the cap, the cap comes first: it is why this question is a warning.
+        parts = []
         if confirmation.cap_text is not None and confirmation.text != confirmation.question:
             parts.append(confirmation.cap_text)
+        if details:
+            parts.append(details)
         if confirmation.balance_text is not None:
             parts.append(confirmation.balance_text)
         self.setInformativeText("\n\n".join(parts))

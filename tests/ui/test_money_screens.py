@@ -1,0 +1,111 @@
+"""What a person sees before paying past the cap, and while a paid id is not saved: light and
+dark, every label legible (WCAG contrast at least 4.5:1, measured on the pixels)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QLabel, QWidget
+
+from tests.fixtures.screenshots import save_screenshot
+from tests.ui.tasks_support import make_record
+from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, SpendingCap
+from veo_desktop.ui.money import PaymentQuestion
+from veo_desktop.ui.tasks import dialogs
+
+#: WCAG AA for normal text.
+MIN_CONTRAST = 4.5
+
+
+def _luminance(color: QColor) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(color.red())
+        + 0.7152 * channel(color.green())
+        + 0.0722 * channel(color.blue())
+    )
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def label_contrast(label: QLabel) -> float:
+    """Background = the most common pixel; text = the pixel contrasting most with it."""
+    image = label.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    counts: Counter[int] = Counter(
+        image.pixel(x, y) for y in range(image.height()) for x in range(image.width())
+    )
+    background = QColor.fromRgb(counts.most_common(1)[0][0])
+    return max(contrast(background, QColor.fromRgb(pixel)) for pixel in counts)
+
+
+def illegible_labels(widget: QWidget) -> list[tuple[str, float]]:
+    bad = []
+    for label in widget.findChildren(QLabel):
+        if label.isVisible() and label.text().strip() and label.pixmap().isNull():
+            ratio = label_contrast(label)
+            if ratio < MIN_CONTRAST:
+                bad.append((label.text()[:60], round(ratio, 2)))
+    return bad
+
+
+def spent_today() -> list[Any]:
+    """$1.70 charged today and $0.20 that may have been (an uncertain submission)."""
+    now = time.time() - 120
+    return [
+        make_record(1, created_at=now, mode="quality"),
+        make_record(2, created_at=now),
+        make_record(3, created_at=now, state=TaskState.UNCERTAIN, apixo_task_id=None),
+    ]
+
+
+def open_question(qtbot: Any, box: PaymentQuestion) -> None:
+    box.open()
+    qtbot.waitExposed(box)
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_cap_questions_read_well(
+    qtbot: Any, themed: Callable[[bool], None], tmp_path: Path, dark: bool
+) -> None:
+    themed(dark)
+    theme = "dark" if dark else "light"
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.resize(1024, 640)
+    host.show()
+    cap = SpendingCap(Decimal("2.00"), spent_today())
+    policy = MoneyPolicy(cap, balance=Decimal("12.40"))
+    failed = make_record(
+        4,
+        state=TaskState.FAILED,
+        mode="quality",
+        fail_code="SensitiveContent",
+        fail_message="Content violates safety policy, please adjust the prompt",
+    )
+    retry = dialogs.retry_dialog(
+        host, failed, policy.decide(PaidAction(PaidKind.RETRY, failed.price))
+    )
+    resubmit = PaymentQuestion(
+        policy.decide(PaidAction(PaidKind.RESUBMIT, Decimal("0.20"))),
+        host,
+        name="resubmitCapQuestion",
+    )
+    for name, box in (("retry", retry), ("resubmit", resubmit)):
+        open_question(qtbot, box)
+        save_screenshot(box.grab(), tmp_path, f"cap-question-{name}-{theme}")
+        assert illegible_labels(box) == []
+        box.reject()
