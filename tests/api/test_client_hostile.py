@@ -11,7 +11,6 @@ import asyncio
 import gzip
 import logging
 import secrets
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -238,6 +237,19 @@ def test_a_request_that_cannot_be_built_is_typed_and_not_sent() -> None:
     assert_shown_safely(caught.value)
 
 
+def test_a_parser_failure_of_any_kind_makes_the_submission_uncertain(
+    sim: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(body: bytes) -> str:
+        raise KeyError("a bug in the parser")
+
+    monkeypatch.setattr("veo_desktop.api.client.parse_submit", broken)
+    with pytest.raises(SubmissionUncertainError) as caught:
+        run(with_client(sim, lambda c: c.submit(REQUEST)))
+    assert len(posts(sim)) == 1
+    assert "could not be read (KeyError)" in str(caught.value)
+
+
 # -- #8: states and foreign task ids ------------------------------------------------------------
 
 
@@ -319,7 +331,6 @@ def test_an_absurd_balance_is_a_format_error(sim: Any, value: str | None) -> Non
 
 def test_a_trickling_balance_answer_is_cut_by_the_deadline(sim: Any) -> None:
     sim.add_fault(Fault(endpoint="balance", kind="trickle", delay=0.2, times=-1))
-    started = time.monotonic()
     with pytest.raises(ApixoTimeoutError) as caught:
         run(
             with_client(
@@ -329,9 +340,8 @@ def test_a_trickling_balance_answer_is_cut_by_the_deadline(sim: Any) -> None:
                 read_retry=RetryPolicy(max_attempts=2),
             )
         )
-    assert time.monotonic() - started < 8  # the whole answer would take ~10 s per try
     assert caught.value.sent is True
-    assert "did not finish answering" in str(caught.value)
+    assert "did not finish answering within 1 s" in str(caught.value)
     assert len(gets(sim, "current-balance")) == 2  # a read is retried as before
 
 
