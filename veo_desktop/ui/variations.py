@@ -264,7 +264,7 @@ class VariationsDialog(QDialog):
         if self._blocked is not None:
             return self._blocked
         balance = self._controller.balance
-        if balance is not None and balance < self.total():
+        if balance is not None and self.confirmation().short_of_balance:
             return (
                 f"The balance ({format_money(balance)}) does not cover {self.count} takes "
                 f"({format_money(self.total())}). Choose fewer, or add balance in the APIXO "
