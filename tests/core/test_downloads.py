@@ -17,7 +17,7 @@ from pathlib import Path
 import av
 import httpx
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit, wait_until
@@ -481,6 +481,23 @@ def test_no_secret_reaches_a_sidecar_and_server_text_stays_data(tmp_path):
     assert meta["result_url"].endswith("&odd=\n\x1b[2J\x9b\u202e")  # kept as data
     assert meta["apixo_task_id"] == "id\r\n\x1b]0;x\x07"
     assert meta["prompt"] == "a fox ([REDACTED])"
+
+
+@settings(max_examples=200, deadline=None)
+@given(server_text=st.text(st.characters(exclude_categories=())), prompt=st.text(max_size=50))
+@example(server_text="id\ud800\x9b\u202e\x1b[2J", prompt="two\nlines")
+def test_any_server_text_is_kept_as_data_in_a_sidecar_that_shows_safely(server_text, prompt):
+    """Lone surrogates, C1 controls, bidi marks: all escaped in the file, all read back."""
+    record = record_for(prompt).evolve(
+        apixo_task_id=server_text, result_urls=(f"https://cdn.example.com/{server_text}",)
+    )
+    text = downloads.sidecar_text(record, 0, Path("v.mp4"))
+    text.encode("utf-8")  # writable as it is
+    assert is_printable(text.replace("\n", ""))
+    meta = json.loads(text)
+    assert meta["apixo_task_id"] == redact(server_text)
+    assert meta["result_url"] == redact(f"https://cdn.example.com/{server_text}")
+    assert meta["prompt"] == redact(prompt)
 
 
 def test_a_file_name_never_comes_from_the_server(tmp_path):
