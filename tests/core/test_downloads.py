@@ -386,6 +386,19 @@ def test_server_text_in_an_encoding_is_escaped(tmp_path):
     assert "br\\x1b[31m" in str(caught.value)
 
 
+def test_a_content_type_decides_only_when_it_cannot_be_a_video(sim, clip, tmp_path):
+    _, data = clip
+    labelled = tmp_path / "clip.txt"  # served as text/plain: the content decides
+    labelled.write_bytes(data)
+    assert fetch(sim.add_media_file(labelled), tmp_path / "a.mp4.part").size == len(data)
+    answer = tmp_path / "answer.json"
+    answer.write_text('{"code": 404, "msg": "not found"}')
+    with pytest.raises(DownloadCorruptError) as caught:
+        fetch(sim.add_media_file(answer), tmp_path / "b.mp4.part")
+    assert caught.value.permanent
+    assert str(caught.value) == "The video server sent application/json instead of the video."
+
+
 # -- a stalled download is cut and resumed (issue 12, #10) ---------------------------------------
 
 

@@ -56,10 +56,9 @@ READ_BYTES = 256 * 1024
 STALL_SECONDS = 30.0
 STALL_BYTES = 32 * 1024
 _SLUG_LENGTH = 40
-#: Content types that are never a video (a web page, an API error, a script).
-_NOT_VIDEO_TYPES = frozenset(
-    {"application/json", "application/xml", "application/xhtml+xml", "application/javascript"}
-)
+#: Content types that are never a video (a web page, an API error, a script). ``text/plain``
+#: is not among them: a storage bucket may label any upload so, and the MP4 check decides.
+_NOT_VIDEO_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 
 #: ``(bytes_done, bytes_total)`` while one file downloads: at the start, every
 #: ``PROGRESS_SECONDS`` and at the end.
@@ -580,8 +579,11 @@ class _StallWatch:
             ) from error
 
     def restart(self, position: int) -> None:
-        """Count from ``position`` (where the body starts) from now on."""
+        """Count from ``position`` (where the body starts), a full window from now."""
         self.position = self._mark = position
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = self._loop.call_later(self._seconds, self._check)
 
     def stop(self) -> None:
         """No more checks (before the final fsync, which may rightly take a while)."""
@@ -615,7 +617,8 @@ def _check_body(response: httpx.Response) -> None:
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind in ("text/html", "application/xhtml+xml"):
         raise DownloadNotVideoError("The video server sent a web page instead of the video.")
-    if kind.startswith("text/") or kind in _NOT_VIDEO_TYPES or kind.endswith(("+json", "+xml")):
+    text = kind.startswith("text/") and kind != "text/plain"
+    if text or kind in _NOT_VIDEO_TYPES or kind.endswith(("+json", "+xml")):
         raise DownloadNotVideoError(f"The video server sent {safe(kind, 60)} instead of the video.")
 
 
