@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
-import av
 import httpx
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit, wait_until
+from tests.fixtures.mp4 import sized_mp4
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import downloads
 from veo_desktop.core.downloads import (
@@ -143,29 +143,11 @@ def test_a_partial_file_is_resumed_with_a_range_request(sim, clip, tmp_path):
     assert [r.status for r in sim.requests if r.endpoint == "media"][-1] == 206
 
 
-def larger_mp4(clip: bytes, target: Path, packets: int, packet_bytes: int) -> None:
-    """A structurally valid mp4 of about ``packets * packet_bytes``: the clip's video stream,
-    its packets replaced by filler (the download check demuxes, it does not decode)."""
-    source = target.with_name("source.mp4")
-    source.write_bytes(clip)
-    filler = bytes(range(256)) * (packet_bytes // 256)
-    with av.open(str(source)) as src, av.open(str(target), "w", format="mp4") as out:
-        template = src.streams.video[0]
-        stream = out.add_stream_from_template(template)
-        for index in range(packets):
-            packet = av.Packet(filler)
-            packet.stream = stream
-            packet.time_base = template.time_base
-            packet.pts = packet.dts = index * 512
-            packet.is_keyframe = index == 0
-            out.mux(packet)
-
-
 @pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="no posix_fadvise here")
-def test_a_download_is_written_back_to_disk_as_it_arrives(sim, clip, tmp_path, monkeypatch):
+def test_a_download_is_written_back_to_disk_as_it_arrives(sim, tmp_path, monkeypatch):
     """So the final fsync does not flush the whole video at once, stalling other writes."""
     video = tmp_path / "big.mp4"
-    larger_mp4(clip[1], video, packets=48, packet_bytes=64 * 1024)
+    sized_mp4(video, 3 * 1024 * 1024, packet_bytes=64 * 1024)
     advised: list[tuple[int, int, int]] = []
     real_advise = os.posix_fadvise
 
