@@ -26,6 +26,9 @@ from typing import BinaryIO, Final
 
 import av
 
+#: More top-level boxes than this is not a video but a way to keep the check busy (a plain
+#: mp4 has four or five; a fragmented one two per fragment: 100,000 is hours of 1 s ones).
+MAX_BOXES: Final = 100_000
 #: Boxes that must appear at the top level of a playable file.
 _REQUIRED: Final = (b"moov", b"mdat")
 _HEADER: Final = struct.Struct(">I4s")
@@ -92,6 +95,8 @@ def _walk(handle: BinaryIO, size: int) -> list[Box]:
     boxes: list[Box] = []
     offset = 0
     while offset < size:
+        if len(boxes) >= MAX_BOXES:
+            raise Mp4Problem(f"it has more than {MAX_BOXES:,} top-level boxes")
         handle.seek(offset)
         header = handle.read(_HEADER.size)
         if len(header) < _HEADER.size:
