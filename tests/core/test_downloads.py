@@ -453,6 +453,15 @@ def test_a_sidecar_keeps_its_own_url_not_every_url(tmp_path):
     assert len(text.encode()) < 5_000
 
 
+def test_an_oversized_sidecar_is_not_read(tmp_path):
+    video = tmp_path / "v.mp4"
+    big = {"app": "Veo Desktop", "result_urls": ["https://cdn.example.com/v.mp4"] * 40_000}
+    sidecar_path(video).write_text(json.dumps(big))
+    assert downloads.read_sidecar(video) is None
+    sidecar_path(video).write_text(json.dumps({"app": "Veo Desktop"}))
+    assert downloads.read_sidecar(video) == {"app": "Veo Desktop"}
+
+
 def test_no_secret_reaches_a_sidecar_and_server_text_stays_data(tmp_path):
     key = "vk-Zq9LmT4pXw2Rb7Nc5Hd8Jf3Gs6Ky1Ua"
     register_secret(key)

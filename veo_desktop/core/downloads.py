@@ -1,9 +1,15 @@
 """Downloading finished videos: streamed to ``.part``, resumable, checked, then renamed.
 
 A paid video exists on APIXO's side for 24 hours only, so a download must survive
-interruptions (network, restart, a full disk) and pick up where it stopped with an HTTP
-``Range`` request. Nothing of the URL is trusted for naming: file names come from our own
-data. Only https URLs are fetched (plain http only from this computer, for the simulator).
+interruptions (network, restart, a full disk, a stalled server) and pick up where it stopped
+with an HTTP ``Range`` request. Nothing of the URL is trusted for naming: file names come
+from our own data. Only https URLs are fetched (plain http only from this computer, for the
+simulator).
+
+A file counts only once :func:`verify_video` passed it (every MP4 box whole, every packet
+demuxed: :mod:`veo_desktop.core.mp4check`), resumed or not. Each :class:`DownloadError` says
+whether trying the same URL again can help (``permanent``: a 404, a web page, a compressed
+or too large body, a redirect loop).
 """
 
 from __future__ import annotations
@@ -39,6 +45,8 @@ log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
 SIDECAR_SUFFIX = ".json"
+#: Ours are a few kilobytes; a bigger one (older versions listed every result URL) is not read.
+SIDECAR_MAX_BYTES = 1024 * 1024
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 PROGRESS_SECONDS = 0.1
@@ -233,8 +241,11 @@ def sidecar(record: TaskRecord, index: int, video: Path) -> dict[str, Any]:
 
 def read_sidecar(path: Path) -> Mapping[str, Any] | None:
     """The sidecar of ``path`` (the video), or None when missing or unreadable."""
+    side = sidecar_path(path)
     try:
-        data = json.loads(sidecar_path(path).read_text(encoding="utf-8"))
+        if side.stat().st_size > SIDECAR_MAX_BYTES:
+            return None
+        data = json.loads(side.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
