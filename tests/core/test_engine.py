@@ -65,7 +65,7 @@ def test_a_submitted_task_ends_as_one_downloaded_video_with_its_sidecar(sim, eng
     assert meta["parameters"]["seed"] == 7 and meta["mode"] == "quality"
     assert meta["local_task_id"] == done.local_id
     assert meta["apixo_task_id"] == done.apixo_task_id
-    assert meta["result_urls"] == list(done.result_urls)
+    assert meta["result_url"] == done.result_urls[0] and meta["result_count"] == 1
     assert meta["price_usd"] == "1.50"
     assert SIM_API_KEY not in video.with_name(video.name + ".json").read_text()
 

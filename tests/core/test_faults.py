@@ -295,7 +295,9 @@ def test_a_cut_download_resumes_with_a_range_request(sim, engine_kit):
 def test_an_undownloadable_result_expires_after_its_lifetime(sim, engine_kit):
     # Long enough for the task to finish first (the poll would expire it otherwise).
     timing = dataclasses.replace(FAST_TIMING, result_lifetime=2.0, slow_interval=0.2)
-    fault = Fault(endpoint="media", kind="http_error", status=403, times=-1)
+    # A transient failure (a busy server) that lasts: a permanent one (403, 404...) ends the
+    # task failed after a few tries instead (tests/core/test_hostile_results.py).
+    fault = Fault(endpoint="media", kind="http_error", status=503, times=-1)
     out = run_one(engine_kit, sim, [fault], timing=timing)
     assert out.record.state is TaskState.EXPIRED
     assert "could not be downloaded within a day" in (out.record.fail_message or "")

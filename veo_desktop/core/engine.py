@@ -21,7 +21,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,11 +43,12 @@ from veo_desktop.api.errors import (
     ResponseFormatError,
     ServerError,
     SubmissionUncertainError,
+    TooManyResultsError,
     UnknownStateError,
     UnusableResultError,
 )
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
-from veo_desktop.api.responses import ApixoState, TaskStatus
+from veo_desktop.api.responses import MAX_RESULT_URLS, ApixoState, TaskStatus
 from veo_desktop.core import downloads
 from veo_desktop.core.clock import SYSTEM_CLOCK, Clock
 from veo_desktop.core.crashpoints import crash_point
@@ -86,6 +87,11 @@ RATE_LIMIT_RECOVERY = 60.0
 BALANCE_BEFORE_TIMEOUT = 5.0
 UNUSABLE_RESULT_CODE = "NoUsableVideo"
 UNSAFE_URL_CODE = "UnsafeVideoUrl"
+#: The fail code of a task whose video could not be downloaded (see :meth:`redownload`).
+DOWNLOAD_FAILED_CODE = "DownloadFailed"
+#: A URL failing permanently (404, an HTML page, too large...) is tried this many times,
+#: spaced by the poll timing, before it is given up.
+PERMANENT_DOWNLOAD_TRIES = 3
 RECOVERED_NOTE = (
     "Veo Desktop stopped while this task was being sent, so APIXO may or may not have "
     "received it. Check again, resubmit it (charged again if APIXO took it) or dismiss it."
@@ -99,6 +105,14 @@ class EngineBusyError(RuntimeError):
 
 class TaskBusyError(ValueError):
     """The task is still running; the action is not possible yet."""
+
+
+@dataclass
+class _DownloadState:
+    #: Permanent failures so far, by result index.
+    tries: dict[int, int] = field(default_factory=dict)
+    #: Result indexes given up: (the reason shown, whether the URL was refused outright).
+    given_up: dict[int, tuple[str, bool]] = field(default_factory=dict)
 
 
 @dataclass
@@ -159,6 +173,7 @@ class TaskEngine:
         self._records: dict[str, TaskRecord] = {r.local_id: r for r in store.load_all()}
         self._unsaved_events: dict[str, list[StateChange]] = {}
         self._poll_states: dict[str, _PollState] = {}
+        self._download_states: dict[str, _DownloadState] = {}
         self._downloads: dict[str, asyncio.Task[None]] = {}
         self._subscribers: list[OnChange] = []
         self._progress_subscribers: list[OnProgress] = []
@@ -541,6 +556,35 @@ class TaskEngine:
             await self._poll(local_id)
         return self.get(local_id)
 
+    def redownload(self, local_id: str) -> TaskRecord:
+        """Download a task's videos again ("Download again"; CLI ``download TASK``).
+
+        For a task whose download was given up: ``failed`` with :data:`DOWNLOAD_FAILED_CODE`,
+        ``expired`` after its download failed, or ``succeeded`` with some of its videos
+        missing. It goes back to ``downloading`` and the download starts at once (also on
+        an engine started with ``resume=False``); nothing is charged.
+
+        Raises:
+            TaskBusyError: the task has no download to try again (the message says why).
+            KeyError: no such task.
+        """
+        self._require_started()
+        record = self.get(local_id)
+        problem = _redownload_problem(record)
+        if problem:
+            raise TaskBusyError(problem)
+        self._download_states.pop(local_id, None)
+        record = self._update(
+            local_id,
+            state=TaskState.DOWNLOADING,
+            fail_code=None,
+            fail_message=None,
+            note=None,
+            hidden=False,
+        )
+        self._start_download(local_id, force=True)
+        return record
+
     # -- polling -------------------------------------------------------------------------
 
     async def _poll(self, local_id: str) -> None:
@@ -557,6 +601,8 @@ class TaskEngine:
                 self._on_not_found(local_id, error)
             except (AuthenticationError, PermissionDeniedError) as error:
                 self._on_poll_error(local_id, error, str(error), auth=True)
+            except TooManyResultsError as error:
+                self._fail_too_many(local_id, error.count)
             except UnknownStateError as error:
                 self._on_poll_error(
                     local_id,
@@ -796,88 +842,98 @@ class TaskEngine:
 
     # -- downloading ---------------------------------------------------------------------
 
-    def _start_download(self, local_id: str) -> None:
-        if not self._running or local_id in self._downloads:
+    def _start_download(self, local_id: str, *, force: bool = False) -> None:
+        if (not self._running and not force) or self._closed:
+            return
+        running = self._downloads.get(local_id)
+        if running is not None and not running.done():
             return
         task = asyncio.get_running_loop().create_task(
             self._download_loop(local_id), name=f"download-{local_id[:8]}"
         )
         self._downloads[local_id] = task
-        task.add_done_callback(lambda _: self._downloads.pop(local_id, None))
+
+        def forget(done: asyncio.Task[None]) -> None:
+            if self._downloads.get(local_id) is done:
+                del self._downloads[local_id]
+
+        task.add_done_callback(forget)
 
     async def _download_loop(self, local_id: str) -> None:
         failures = 0
         while True:
             record = self._records.get(local_id)
             if record is None or record.state is not TaskState.DOWNLOADING:
+                self._download_states.pop(local_id, None)
                 return
-            error: DownloadError
+            error: DownloadError | None
             try:
                 with self._busy():
-                    await self._download_all(local_id)
+                    error = await self._download_all(local_id)
             except asyncio.CancelledError:
                 raise
             except DownloadError as caught:
                 error = caught
             except StoreError as caught:
-                error = DownloadError(str(caught))
+                error = DownloadError(safe(str(caught), NOTE_LIMIT))
             except Exception as caught:
                 log.exception("download of %s failed unexpectedly", local_id[:8])
                 error = DownloadError(f"The download failed ({type(caught).__name__}); retrying.")
-            else:
-                return
+            if error is None:
+                failures = 0
+                continue  # ended; unless "Download again" already restarted it
             failures += 1
-            if not self._after_download_error(local_id, error, failures):
+            if not self._after_download_error(local_id, error):
                 return
             await self._clock.sleep(self._download_backoff(failures, error))
 
     def _download_backoff(self, failures: int, error: DownloadError) -> float:
+        """Seconds before the next try, from the poll timing.
+
+        A permanent error (see :data:`PERMANENT_DOWNLOAD_TRIES`) waits ``interval_max``
+        doubling: it fails the same way unless something changed on the server's side.
+        """
         t = self.timing
         cap = max(5 * t.slow_interval, t.interval_max)
-        if isinstance(error, DownloadTooLargeError):
-            return cap  # only a settings change helps
-        delay = min(max(t.interval_min, 0.01) * 2.0 ** (failures - 1), cap)
+        base = max(t.interval_max, 0.01) if _is_permanent(error) else max(t.interval_min, 0.01)
+        delay = min(base * 2.0 ** min(failures - 1, 16), cap)
         return delay * (0.8 + 0.2 * self._rng())
 
-    def _after_download_error(self, local_id: str, error: DownloadError, failures: int) -> bool:
-        """Record a failed attempt; False when the task ended (failed or expired)."""
+    def _after_download_error(self, local_id: str, error: DownloadError) -> bool:
+        """Record a failed pass; False when the task ended (its result expired)."""
         record = self._records[local_id]
         log.info("download of %s failed: %s", record.short_id, type(error).__name__)
-        if not error.retry:
+        reason = safe(str(error), NOTE_LIMIT)
+        if self._clock.time() >= self._result_expiry(record):
             self._discard_parts(local_id)
-            self._update(
-                local_id,
-                state=TaskState.FAILED,
-                fail_code=UNSAFE_URL_CODE,
-                fail_message=(
-                    f"{error} It was not downloaded; the result URLs are listed in the task "
-                    "details until they expire."
-                ),
-                note=None,
-            )
-            return False
-        if self._clock.time() >= self._result_expiry(record) and not isinstance(
-            error, DownloadTooLargeError
-        ):
-            self._discard_parts(local_id)
+            self._download_states.pop(local_id, None)
+            if record.files:
+                missing = len(record.result_urls) - len(record.files)
+                self._update(
+                    local_id,
+                    state=TaskState.SUCCEEDED,
+                    note=_missing_note(missing, len(record.result_urls), reason),
+                )
+                return False
             self._update(
                 local_id,
                 state=TaskState.EXPIRED,
                 fail_message=(
                     "The video could not be downloaded within a day of being made, and "
-                    f"APIXO no longer keeps it. Last error: {error}"
+                    f"APIXO no longer keeps it. Last error: {reason}"
                 ),
                 note=None,
             )
             return False
-        self._set_note(local_id, str(error))
+        self._set_note(local_id, reason)
         return True
 
-    def _discard_parts(self, local_id: str) -> None:
-        """Delete the partial downloads of a task that will never finish downloading."""
+    def _discard_parts(self, local_id: str, indexes: set[int] | None = None) -> None:
+        """Delete the partial downloads of a task (or of some of its URLs) that end here."""
         for item in self._store.planned_downloads(local_id):
-            with contextlib.suppress(OSError):
-                downloads.part_path(item.path).unlink(missing_ok=True)
+            if indexes is None or item.index in indexes:
+                with contextlib.suppress(OSError):
+                    downloads.part_path(item.path).unlink(missing_ok=True)
 
     def _result_expiry(self, record: TaskRecord) -> float:
         now = self._clock.time()
@@ -886,30 +942,124 @@ class TaskEngine:
             made = min(record.api_complete_time / 1000, now)
         return made + self.timing.result_lifetime
 
-    async def _download_all(self, local_id: str) -> None:
+    async def _download_all(self, local_id: str) -> DownloadError | None:
+        """One pass over the task's URLs; the error to retry after, or None when it ended.
+
+        Each URL stands alone (issue 12 #13): a URL that is refused, or fails permanently
+        :data:`PERMANENT_DOWNLOAD_TRIES` times, is given up while the others download. The
+        task succeeds with every video it got (the rest noted on it), and fails only when
+        no URL gave a video. A transient error keeps the task downloading.
+        """
         record = self._records[local_id]
+        if len(record.result_urls) > MAX_RESULT_URLS:
+            self._fail_too_many(local_id, len(record.result_urls))
+            return None
         plan = self._plan(record)
+        state = self._download_states.setdefault(local_id, _DownloadState())
         files = list(record.files)
+        retry: DownloadError | None = None
         for item in plan:
-            if str(item.path) in files:
+            if str(item.path) in files or item.index in state.given_up:
                 continue
-            record = self._records[local_id]
-            if not self._adopt_existing(record, item):
-                part = downloads.part_path(item.path)
-
-                def progress(done: int, total: int | None) -> None:
-                    self._emit_progress(local_id, done, total)
-
-                await self._downloader.fetch(item.url, part, progress)
-                downloads.write_sidecar(record, item.index, item.path)
-                crash_point("download.sidecar_written")
-                downloads.finalize(part, item.path)
-                crash_point("download.renamed")
+            try:
+                await self._download_one(local_id, item)
+            except DownloadError as error:
+                if not self._give_up(local_id, state, item, error):
+                    retry = retry or error
+                continue
             files.append(str(item.path))
             self._update(local_id, files=tuple(files), note=None)
             crash_point("download.file_committed")
-        self._update(local_id, state=TaskState.SUCCEEDED, note=None)
-        log.info("task %s downloaded: %s", local_id[:8], ", ".join(files))
+        if retry is not None:
+            return retry
+        self._finish_download(local_id, state)
+        return None
+
+    async def _download_one(self, local_id: str, item: PlannedDownload) -> None:
+        record = self._records[local_id]
+        if await self._adopt_existing(record, item):
+            return
+        part = downloads.part_path(item.path)
+
+        def progress(done: int, total: int | None) -> None:
+            self._emit_progress(local_id, done, total)
+
+        await self._downloader.fetch(item.url, part, progress)
+        downloads.write_sidecar(record, item.index, item.path)
+        crash_point("download.sidecar_written")
+        downloads.finalize(part, item.path)
+        crash_point("download.renamed")
+
+    def _give_up(
+        self, local_id: str, state: _DownloadState, item: PlannedDownload, error: DownloadError
+    ) -> bool:
+        """Count a failure of one URL; True when that URL is given up for good."""
+        reason = safe(str(error), NOTE_LIMIT)
+        if error.retry and _is_permanent(error):
+            tries = state.tries[item.index] = state.tries.get(item.index, 0) + 1
+            if tries < PERMANENT_DOWNLOAD_TRIES:
+                return False
+        elif error.retry:
+            return False
+        log.warning(
+            "result %d of task %s is given up: %s",
+            item.index + 1,
+            local_id[:8],
+            type(error).__name__,
+        )
+        state.given_up[item.index] = (reason, not error.retry)
+        self._discard_parts(local_id, {item.index})
+        return True
+
+    def _finish_download(self, local_id: str, state: _DownloadState) -> None:
+        self._download_states.pop(local_id, None)
+        record = self._records[local_id]
+        if not state.given_up:
+            self._update(local_id, state=TaskState.SUCCEEDED, note=None)
+            log.info("task %s downloaded: %s", local_id[:8], ", ".join(record.files))
+            return
+        reason, _ = state.given_up[min(state.given_up)]
+        if record.files:
+            note = _missing_note(len(state.given_up), len(record.result_urls), reason)
+            self._update(local_id, state=TaskState.SUCCEEDED, note=note)
+            log.info("task %s downloaded in part: %s", local_id[:8], ", ".join(record.files))
+            return
+        if all(refused for _, refused in state.given_up.values()):
+            self._update(
+                local_id,
+                state=TaskState.FAILED,
+                fail_code=UNSAFE_URL_CODE,
+                fail_message=(
+                    f"{reason} It was not downloaded; the result URLs are listed in the task "
+                    "details until they expire."
+                ),
+                note=None,
+            )
+            return
+        self._update(
+            local_id,
+            state=TaskState.FAILED,
+            fail_code=DOWNLOAD_FAILED_CODE,
+            fail_message=f"The video could not be downloaded: {reason}",
+            note=None,
+        )
+
+    def _fail_too_many(self, local_id: str, count: int) -> None:
+        """A success listing more URLs than Veo makes is refused whole: nothing is planned."""
+        record = self._records[local_id]
+        self._download_states.pop(local_id, None)
+        self._poll_states.pop(local_id, None)
+        self._update(
+            local_id,
+            state=TaskState.FAILED,
+            fail_code=UNUSABLE_RESULT_CODE,
+            fail_message=(
+                f"APIXO reported success with {count} video URLs; a Veo task makes 1 to 4, "
+                f"so none was downloaded. Contact APIXO support with task id "
+                f"{record.apixo_task_id}."
+            ),
+            note=None,
+        )
 
     def _plan(self, record: TaskRecord) -> list[PlannedDownload]:
         plan = self._store.planned_downloads(record.local_id)
@@ -928,14 +1078,20 @@ class TaskEngine:
         self._store.plan_downloads(record.local_id, new)
         return sorted([*plan, *new], key=lambda p: p.index)
 
-    def _adopt_existing(self, record: TaskRecord, item: PlannedDownload) -> bool:
-        """A video renamed into place just before a crash is ours if its sidecar says so."""
+    async def _adopt_existing(self, record: TaskRecord, item: PlannedDownload) -> bool:
+        """A video renamed into place just before a crash is ours if its sidecar says so
+        and it passes the full check (every MP4 box whole, every packet demuxed)."""
         if not item.path.exists():
             return False
         meta = downloads.read_sidecar(item.path)
-        if meta is not None and meta.get("local_task_id") == record.local_id:
-            return downloads.has_ftyp(item.path)
-        return False
+        if meta is None or meta.get("local_task_id") != record.local_id:
+            return False
+        try:
+            await downloads.verify_video(item.path)
+        except DownloadError as error:
+            log.warning("%s is not a complete video (%s); downloading it again", item.path, error)
+            return False
+        return True
 
     def _emit_progress(self, local_id: str, done: int, total: int | None) -> None:
         for callback in list(self._progress_subscribers):
@@ -1028,6 +1184,36 @@ def _decimal_or_none(value: str | None) -> Decimal | None:
 
 def _is_unusable_success(error: ResponseFormatError) -> bool:
     return isinstance(error, UnusableResultError)
+
+
+def _redownload_problem(record: TaskRecord) -> str | None:
+    """Why ``record`` cannot be downloaded again; None when it can."""
+    state = record.state
+    if state is TaskState.DOWNLOADING:
+        return "This task is already downloading."
+    if record.is_active or state is TaskState.UNCERTAIN:
+        return "This task has not finished on APIXO yet; its video downloads by itself."
+    if not record.result_urls:
+        return f"This {state.value} task has no video to download."
+    if state is TaskState.FAILED and record.fail_code == DOWNLOAD_FAILED_CODE:
+        return None
+    if state is TaskState.EXPIRED:
+        return None
+    if state is TaskState.SUCCEEDED and len(record.files) < len(record.result_urls):
+        return None
+    if state is TaskState.SUCCEEDED:
+        return "Every video of this task is already downloaded."
+    return f"This task {state.value} ({record.fail_code}); its video cannot be downloaded again."
+
+
+def _is_permanent(error: DownloadError) -> bool:
+    return error.permanent or isinstance(error, DownloadTooLargeError)
+
+
+def _missing_note(missing: int, total: int, reason: str) -> str:
+    if total == 1:
+        return f"The video could not be downloaded: {reason}"
+    return f"{missing} of {total} videos could not be downloaded: {reason}"
 
 
 def _error_code(error: ApixoError) -> str:
