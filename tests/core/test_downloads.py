@@ -20,7 +20,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit, wait_until
-from tests.fixtures.mp4 import sized_mp4
+from tests.fixtures.mp4 import encoded_clip, sized_mp4
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import downloads
 from veo_desktop.core.downloads import (
@@ -406,6 +406,22 @@ def test_a_trickling_download_is_cut_then_resumed(sim, clip, tmp_path, monkeypat
     assert result.resumed_from == kept and result.size == len(data)
     assert part.read_bytes() == data
     assert media_statuses(sim)[-1] == 206
+
+
+def test_a_slow_but_steady_download_is_not_cut(sim, tmp_path):
+    """Each window sees its bytes (at least one per second here), so the watch re-arms."""
+    video = tmp_path / "tiny.mp4"
+    encoded_clip(video, frames=1, width=16, height=16)
+    sim.add_fault(Fault(endpoint="media", kind="trickle", delay=0.002))
+    part = tmp_path / "v.mp4.part"
+
+    async def go() -> downloads.FetchResult:
+        async with httpx.AsyncClient() as http:
+            downloader = Downloader(http, stall_seconds=1.0, stall_bytes=1)
+            return await downloader.fetch(sim.add_media_file(video), part)
+
+    result = asyncio.run(go())
+    assert result.resumed_from == 0 and part.read_bytes() == video.read_bytes()
 
 
 def test_a_server_that_never_answers_is_cut(sim, clip, tmp_path, monkeypatch):
