@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from tests.fixtures.core import sim_process
+from tests.fixtures.mp4 import sized_mp4
 from veo_desktop.core.downloads import Downloader
 
 pytestmark = pytest.mark.benchmark
@@ -51,22 +52,19 @@ def reset_peak_rss() -> bool:
     return True
 
 
-def make_video(path: Path) -> None:
-    with path.open("wb") as handle:
-        handle.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
-        block = os.urandom(4 * 1024 * 1024)
-        while handle.tell() < SIZE:
-            handle.write(block[: SIZE - handle.tell()])
+def make_video(path: Path) -> int:
+    """A real mp4 of about SIZE bytes (the downloader checks every box and packet); its size."""
+    return sized_mp4(path, SIZE)
 
 
-async def ours(url: str, part: Path) -> float:
+async def ours(url: str, part: Path, size: int) -> float:
     """Seconds for one download by the engine's downloader, nothing else running."""
     async with httpx.AsyncClient() as http:
         downloader = Downloader(http, max_bytes=SIZE * 2)
         started = time.perf_counter()
         result = await downloader.fetch(url, part)
         seconds = time.perf_counter() - started
-    assert result.size == SIZE
+    assert result.size == size
     return seconds
 
 
@@ -99,7 +97,7 @@ def test_download_throughput_and_memory_against_curl(tmp_path):
     if curl is None:
         pytest.skip("curl is not installed")
     source = tmp_path / "big.mp4"
-    make_video(source)
+    size = make_video(source)
     curl_times: list[float] = []
     synced_times: list[float] = []
     our_times: list[float] = []
@@ -107,7 +105,7 @@ def test_download_throughput_and_memory_against_curl(tmp_path):
     with sim_process([source]) as sim:
         (url,) = sim.files
         warm_up = tmp_path / "warm.mp4.part"
-        asyncio.run(ours(url, warm_up))
+        asyncio.run(ours(url, warm_up, size))
         warm_up.unlink()
         for _ in range(ROUNDS):
             target = tmp_path / "curl.mp4"
@@ -118,17 +116,17 @@ def test_download_throughput_and_memory_against_curl(tmp_path):
             os.fsync(fd)
             os.close(fd)
             synced_times.append(time.perf_counter() - started)
-            assert target.stat().st_size == SIZE
+            assert target.stat().st_size == size
             target.unlink()
 
             part = tmp_path / "ours.mp4.part"
-            our_times.append(asyncio.run(ours(url, part)))
+            our_times.append(asyncio.run(ours(url, part, size)))
             part.unlink()
         part = tmp_path / "ours.mp4.part"
         growth, stall = asyncio.run(instrumented(url, part))
         part.unlink()
 
-    mb = SIZE / 1024 / 1024
+    mb = size / 1024 / 1024
     med = statistics.median
     print()
     print(f"Download of a {mb:.0f} MB loopback file ({ROUNDS} rounds; median, best)")

@@ -39,6 +39,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     make_window_fixture,
     wait_started,
 )
+from tests.fixtures.mp4 import sized_mp4
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.downloads import DOWNLOAD_TIMEOUT, Downloader
@@ -164,9 +165,7 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
         )
     ).save(AppPaths.resolve(data))
     big = tmp_path / "big.mp4"
-    with big.open("wb") as handle:
-        handle.write(b"\x00\x00\x00\x18ftypmp42")  # an mp4's start, which the download checks
-        handle.truncate(200 * 1024 * 1024)
+    big_size = sized_mp4(big, 200 * 1024 * 1024)  # a real mp4: downloads check every packet
     media_port = free_port()
     with (
         serving(
@@ -226,7 +225,7 @@ def test_longest_stall_while_500_tasks_poll_and_a_video_downloads(
             copy = tmp_path / "copy.mp4.part"
             while measuring:
                 result = await downloader.fetch(url, copy)
-                assert result.size == 200 * 1024 * 1024
+                assert result.size == big_size
                 downloads += 1
                 # Deleting the copy is the benchmark's doing, not the app's: off the loop.
                 await asyncio.to_thread(copy.unlink)
