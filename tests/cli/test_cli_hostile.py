@@ -296,3 +296,47 @@ def test_a_bug_while_reading_the_submit_answer_is_uncertain_exit_5(
     assert sum(submit_posts(sim).values()) == 1
     logged = (cli.data / "logs" / logs.LOG_FILE_NAME).read_text()
     assert "RecursionError" in logged
+
+
+# -- #6 a permanent download failure ends the wait; `download TASK` tries again ---------------
+
+
+def test_a_permanent_download_failure_ends_wait_and_download_tries_again(
+    cli: Any, sim: Any, tmp_path: Path
+) -> None:
+    sim.add_fault(Fault(endpoint="media", kind="http_error", status=404, times=-1))
+    failed = cli("generate", "--prompt", "A broken link", "--wait", *FAST)
+    assert failed.code == ExitCode.FAILED, failed.err
+    (local_id,) = failed.lines
+    (record,) = stored(cli.data)
+    assert record.state is TaskState.FAILED and record.fail_code == "DownloadFailed"
+    line = one_error_line(failed)
+    assert "could not be downloaded" in line
+    assert str(record.apixo_task_id) in line and record.result_urls[0] in line
+    assert f"veo-desktop download {local_id[:8]}" in line
+    assert f"{local_id[:8]} failed: DownloadFailed" in failed.err.splitlines()
+    assert cli("resume", *FAST).code == ExitCode.OK  # nothing left running: it ends at once
+
+    sim.clear_faults()
+    out = tmp_path / "again.mp4"
+    again = cli("download", str(record.apixo_task_id), "--output", str(out), *FAST)
+    assert again.code == ExitCode.OK, again.err
+    assert again.lines == [str(out)]
+    (record,) = stored(cli.data)
+    assert record.state is TaskState.SUCCEEDED
+    assert out.read_bytes() == Path(record.files[0]).read_bytes()
+    assert again.err.splitlines()[0] == f"{local_id[:8]} downloading"
+    assert sum(submit_posts(sim).values()) == 1  # free: nothing submitted again
+
+    done = cli("download", local_id[:6])
+    assert done.code == ExitCode.OK and done.lines == [record.files[0]]
+
+
+def test_download_of_a_task_without_a_video_says_why(cli: Any, sim: Any) -> None:
+    (local_id,) = cli("generate", "--prompt", "Still running", *FAST).lines
+    result = cli("download", local_id)
+    assert result.code == ExitCode.INVALID
+    assert "not finished on APIXO yet" in one_error_line(result)
+    assert "veo-desktop resume" in result.err
+    unknown = cli("download", "nope\x1b[2J")
+    assert unknown.code == ExitCode.INVALID and "No task 'nope\\x1b[2J'" in unknown.err

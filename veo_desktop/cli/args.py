@@ -12,7 +12,7 @@ from veo_desktop import __version__
 from veo_desktop.core.key_source import API_KEY_ENV
 
 PROG = "veo-desktop"
-COMMANDS = ("generate", "extend", "status", "list", "resume", "balance")
+COMMANDS = ("generate", "extend", "status", "list", "resume", "download", "balance")
 #: Flags that mean "the command line" even without a subcommand.
 CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
@@ -253,6 +253,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Follow every unfinished task (after a crash, or a generate without "
         "--wait) until it ends, downloading finished videos.",
     )
+    download = sub.add_parser(
+        "download",
+        parents=shared,
+        help="download a finished task's video again (after its download failed)",
+        description="Download the video of a finished task again: one whose download "
+        "failed (a broken link, a server error) or whose video went missing. Follows the "
+        "download to the end and prints the file(s). Nothing is charged.",
+    )
+    download.add_argument(
+        "task",
+        metavar="TASK",
+        help="a task id of this app (or its first letters) or its APIXO task id",
+    )
+    download.add_argument("--output", metavar="FILE", help="also copy the video to FILE")
     sub.add_parser("balance", parents=shared, help="show the APIXO balance of the key")
     return parser
 

@@ -1,4 +1,5 @@
-"""``veo-desktop generate|extend|status|list|resume|balance``: the engine and store of the window.
+"""``veo-desktop generate|extend|status|list|resume|download|balance``: the engine and store
+of the window.
 
 Results go to stdout (task ids, file paths, tables); everything else (progress, hints,
 errors) to stderr, errors in one line. The API key comes from ``APIXO_API_KEY`` or the
@@ -51,7 +52,7 @@ from veo_desktop.cli.output import (
     urls_shown,
 )
 from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
-from veo_desktop.core.engine import EngineBusyError, TaskEngine
+from veo_desktop.core.engine import EngineBusyError, TaskBusyError, TaskEngine
 from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
@@ -170,6 +171,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
             return list_tasks(ctx)
         if command == "resume":
             return await resume(ctx)
+        if command == "download":
+            return await download(ctx)
         return await balance(ctx)
     finally:
         if ctx.simulator is not None:
@@ -400,7 +403,7 @@ def output_path(args: argparse.Namespace) -> Path | None:
     if not args.output:
         return None
     output = Path(args.output).expanduser()
-    if not args.wait:
+    if not getattr(args, "wait", True):
         raise CliError(ExitCode.INVALID, "--output needs --wait (the video must be finished).")
     if not output.parent.is_dir():
         raise CliError(ExitCode.INVALID, f"--output: the folder {output.parent} does not exist.")
@@ -638,6 +641,28 @@ async def resume(ctx: Context) -> ExitCode:
     if any(r.state in _FAILED_STATES for r in final.values()):
         return ExitCode.FAILED
     return ExitCode.OK
+
+
+async def download(ctx: Context) -> ExitCode:
+    """Download a finished task's video again and follow it to the end (free)."""
+    output = output_path(ctx.args)
+    wanted = str(ctx.args.task).strip()
+    async with engine_for(ctx, resume=False) as engine:
+        found = engine.find(wanted) if wanted else None
+        if found is None:
+            raise CliError(ExitCode.INVALID, _no_task(ctx, wanted))
+        if found.state is TaskState.SUCCEEDED and len(found.files) >= len(found.result_urls):
+            ctx.say(f"Task {found.short_id} is already downloaded.")
+            return report_one(ctx, found, output)
+        try:
+            record = engine.redownload(found.local_id)
+        except TaskBusyError as error:
+            hint = " `veo-desktop resume` follows it." if found.is_active else ""
+            raise CliError(ExitCode.INVALID, f"Task {found.short_id}: {error}{hint}") from error
+        ctx.say(f"Downloading task {record.short_id} again (nothing is charged)...")
+        final = await follow(ctx, engine, [record.local_id])
+        done = final[record.local_id]
+    return report_one(ctx, done, output)
 
 
 def _summary(record: TaskRecord) -> str:
