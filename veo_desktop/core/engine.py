@@ -59,6 +59,7 @@ from veo_desktop.core.downloads import (
     DownloadError,
     DownloadTooLargeError,
 )
+from veo_desktop.core.journal import AcceptedId, AcceptedJournal, IdSafety
 from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.records import StateChange, TaskRecord
@@ -92,6 +93,10 @@ DOWNLOAD_FAILED_CODE = "DownloadFailed"
 #: A URL failing permanently (404, an HTML page, too large...) is tried this many times,
 #: spaced by the poll timing, before it is given up.
 PERMANENT_DOWNLOAD_TRIES = 3
+JOURNAL_NOTE = (
+    "APIXO accepted this task, but its id could not be saved at the time; it was kept in "
+    "the accepted-ids journal and restored."
+)
 RECOVERED_NOTE = (
     "Veo Desktop stopped while this task was being sent, so APIXO may or may not have "
     "received it. Check again, resubmit it (charged again if APIXO took it) or dismiss it."
@@ -172,6 +177,15 @@ class TaskEngine:
         self._loaded_version = store.data_version()
         self._records: dict[str, TaskRecord] = {r.local_id: r for r in store.load_all()}
         self._unsaved_events: dict[str, list[StateChange]] = {}
+        #: Records changed in memory whose latest version the store could not take.
+        self._dirty: set[str] = set()
+        #: Accepted tasks whose APIXO id is not durably in the store yet (issue 12 #1).
+        self._id_risk: dict[str, IdSafety] = {}
+        self._journal = AcceptedJournal.beside(store.path)
+        #: The journal holds entries the store does not (yet) hold.
+        self._journal_unresolved = False
+        self._replaying = False
+        self._store_retry: asyncio.Task[None] | None = None
         self._poll_states: dict[str, _PollState] = {}
         self._download_states: dict[str, _DownloadState] = {}
         self._downloads: dict[str, asyncio.Task[None]] = {}
@@ -214,6 +228,7 @@ class TaskEngine:
                 f"{self._store.path.parent}. Close it or wait for it to finish."
             ) from None
         self._started = True
+        self._journal.reserve()
         if self._store.data_version() != self._loaded_version:
             # Another process (the command line) wrote tasks since this engine was made.
             # Otherwise the records loaded then are current: 10,000 tasks take ~0.3 s to load.
@@ -222,6 +237,7 @@ class TaskEngine:
             for record in self._records.values():
                 if before.get(record.local_id) != record:
                     self._notify(record)
+        self._replay_journal()
         for record in list(self._records.values()):
             if record.state is TaskState.SUBMITTING or (
                 record.state in _POLLABLE and record.apixo_task_id is None
@@ -252,6 +268,22 @@ class TaskEngine:
             await self._scheduler.aclose()
             await cancel_and_wait(list(self._downloads.values()), "download")
             self._downloads.clear()
+            if self._store_retry is not None:
+                await cancel_and_wait([self._store_retry], "store retry")
+                self._store_retry = None
+            self._save_unsaved()
+            for local_id, safety in self._id_risk.items():
+                log.critical(
+                    "closing with APIXO task %s (local task %s) %s; %s",
+                    self._records[local_id].apixo_task_id,
+                    local_id,
+                    "only in the accepted-ids journal"
+                    if safety is IdSafety.JOURNALED
+                    else "saved NOWHERE",
+                    "the next start restores it"
+                    if safety is IdSafety.JOURNALED
+                    else "write this id down: it is charged and its video is on APIXO",
+                )
             if self._owns_http:
                 try:
                     async with asyncio.timeout(STOP_WAIT):
@@ -406,6 +438,8 @@ class TaskEngine:
                 )
                 raise
             crash_point("submit.answered")
+            self._journal_accepted(record, task_id)
+            crash_point("submit.id_journaled")
             record = self._update(
                 record.local_id, state=TaskState.PENDING, apixo_task_id=task_id, durable=True
             )
@@ -1113,7 +1147,9 @@ class TaskEngine:
         """Write ``record`` (appending a history entry if its state changed), then notify.
 
         ``durable`` commits reach the disk before this returns (power-cut safe): used for
-        what money depends on, the outcome of a POST.
+        what money depends on, the outcome of a POST. A write the store refuses keeps the
+        record in memory (``store_problem`` says why) and is retried: with the next commit
+        that works, and on a timer spaced by the poll timing.
         """
         old = self._records[record.local_id]
         now = self._clock.time()
@@ -1123,9 +1159,9 @@ class TaskEngine:
             change = StateChange(now, record.state, record.note or record.fail_message)
             record = record.evolve(history=(*old.history, change))
             pending.append(change)
+        durable = durable or record.local_id in self._id_risk
         try:
             self._store.update(record, new_events=pending, durable=durable)
-            self.store_problem = None
         except StoreError as error:
             log.error(  # noqa: TRY400 - the message says it all; no traceback needed
                 "could not save task %s (APIXO id %s, state %s): %s",
@@ -1136,9 +1172,199 @@ class TaskEngine:
             )
             self.store_problem = error
             self._unsaved_events[record.local_id] = pending
-        self._records[record.local_id] = record
+            self._records[record.local_id] = record
+            if record.local_id not in self._dirty:
+                self._dirty.add(record.local_id)
+                self._warn_if_unsaved(record.local_id)
+            self._ensure_store_retry()
+        else:
+            self._dirty.discard(record.local_id)
+            self._records[record.local_id] = record
+            self._stored(record.local_id)
+            if self._dirty:
+                self._flush_dirty()
+            else:
+                self.store_problem = None
         self._notify(record)
         return record
+
+    # -- keeping accepted ids (issue 12 #1) ------------------------------------------------
+
+    def id_safety(self, local_id: str) -> IdSafety:
+        """Where the task's APIXO id is kept: say so loudly when it is ``UNSAVED``.
+
+        ``STORED`` for a task whose id is durably in the store (and for one without an id:
+        nothing to lose). The window and the command line read it after a submission and
+        in their ``subscribe`` callback: every change of it comes with a notify of the
+        record, and :attr:`store_problem` holds the store's error meanwhile.
+
+        Raises:
+            KeyError: no such task.
+        """
+        self.get(local_id)
+        return self._id_risk.get(local_id, IdSafety.STORED)
+
+    def _journal_accepted(self, record: TaskRecord, task_id: str) -> None:
+        """Append APIXO's answer to the journal, fsynced, before the store commit."""
+        entry = AcceptedId(record.local_id, task_id, record.model, self._clock.time())
+        try:
+            self._journal.append(entry)
+        except OSError as error:
+            log.warning("could not journal APIXO task %s: %s", task_id, error)
+            self._id_risk[record.local_id] = IdSafety.UNSAVED
+        else:
+            self._id_risk[record.local_id] = IdSafety.JOURNALED
+            self._journal_unresolved = True
+
+    def _warn_if_unsaved(self, local_id: str) -> None:
+        if self._id_risk.get(local_id) is IdSafety.UNSAVED:
+            record = self._records[local_id]
+            log.critical(
+                "APIXO accepted task %s as %s (charged) but it could not be saved anywhere "
+                "yet; retrying. Keep this APIXO task id.",
+                local_id,
+                record.apixo_task_id,
+            )
+
+    def _stored(self, local_id: str) -> None:
+        """The store took the task durably: its id is safe; the journal may be cleared."""
+        if self._id_risk.pop(local_id, None) is None:
+            return
+        if (
+            not self._replaying
+            and self._journal_unresolved
+            and not any(s is IdSafety.JOURNALED for s in self._id_risk.values())
+        ):
+            self._clear_journal()
+
+    def _clear_journal(self) -> None:
+        if self._journal.clear():
+            self._journal_unresolved = False
+
+    def _flush_dirty(self) -> bool:
+        """Write every record the store refused before; True when all are written."""
+        for local_id in list(self._dirty):
+            record = self._records[local_id]
+            events = self._unsaved_events.get(local_id, [])
+            try:
+                self._store.update(record, new_events=events, durable=local_id in self._id_risk)
+            except StoreError as error:
+                self.store_problem = error
+                return False
+            except KeyError:
+                log.error("task %s has no row in the store any more", local_id)  # noqa: TRY400
+            self._unsaved_events.pop(local_id, None)
+            self._dirty.discard(local_id)
+            log.info("task %s saved after all (APIXO id %s)", local_id, record.apixo_task_id)
+            self._stored(local_id)
+            self._notify(record)
+        self.store_problem = None
+        return True
+
+    def _save_unsaved(self) -> None:
+        """One more try: journal the ids held only in memory, then write the store."""
+        for local_id, safety in list(self._id_risk.items()):
+            if safety is IdSafety.UNSAVED:
+                record = self._records[local_id]
+                if record.apixo_task_id is None:
+                    continue
+                self._journal_accepted(record, record.apixo_task_id)
+                if self._id_risk[local_id] is IdSafety.JOURNALED:
+                    log.warning("APIXO task %s is journaled now", record.apixo_task_id)
+                    self._notify(record)
+        if self._dirty:
+            self._flush_dirty()
+
+    def _ensure_store_retry(self) -> None:
+        if self._closed or (self._store_retry is not None and not self._store_retry.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._store_retry = loop.create_task(self._store_retry_loop(), name="store-retry")
+
+    async def _store_retry_loop(self) -> None:
+        """Retry refused writes, ``interval_max`` doubling up to ``slow_interval``."""
+        t = self.timing
+        failures = 0
+        while self._dirty or self._id_risk:
+            failures += 1
+            cap = max(t.slow_interval, t.interval_max, 0.01)
+            await self._clock.sleep(
+                min(max(t.interval_max, 0.01) * 2.0 ** min(failures - 1, 16), cap)
+            )
+            with self._busy():
+                self._save_unsaved()
+
+    def _replay_journal(self) -> None:
+        """Give each row the APIXO id the journal kept for it (before uncertain recovery)."""
+        entries = self._journal.entries()
+        if not entries:
+            return
+        self._replaying = True
+        try:
+            unresolved = self._restore_ids(entries)
+        finally:
+            self._replaying = False
+        if not unresolved:
+            self._clear_journal()
+        else:
+            self._journal_unresolved = True
+
+    def _restore_ids(self, entries: list[AcceptedId]) -> bool:
+        """Apply the journal's entries; True when some id is still not durably stored."""
+        unresolved = False
+        for entry in entries:
+            record = self._records.get(entry.local_id)
+            if record is None:
+                log.critical(
+                    "APIXO accepted task %s (%s, local id %s) but the store has no row for "
+                    "it; the entry stays in %s. Contact APIXO support with this id.",
+                    entry.apixo_task_id,
+                    entry.model,
+                    entry.local_id,
+                    self._journal.path,
+                )
+                unresolved = True
+                continue
+            if record.apixo_task_id == entry.apixo_task_id:
+                continue
+            if record.apixo_task_id is not None:
+                log.error(
+                    "the journal says task %s is APIXO task %s, the store says %s; keeping "
+                    "the store's",
+                    entry.local_id,
+                    entry.apixo_task_id,
+                    record.apixo_task_id,
+                )
+                continue
+            if record.state not in (TaskState.SUBMITTING, TaskState.UNCERTAIN, *_POLLABLE):
+                log.error(
+                    "the journal holds APIXO task %s for task %s, which is %s; not changed",
+                    entry.apixo_task_id,
+                    entry.local_id,
+                    record.state.value,
+                )
+                continue
+            log.warning(
+                "task %s: APIXO task id %s restored from the accepted-ids journal",
+                record.short_id,
+                entry.apixo_task_id,
+            )
+            self._id_risk[record.local_id] = IdSafety.JOURNALED
+            self._journal_unresolved = True
+            self._commit(
+                record.evolve(
+                    state=TaskState.PENDING,
+                    apixo_task_id=entry.apixo_task_id,
+                    note=JOURNAL_NOTE,
+                    hidden=False,
+                ),
+                durable=True,
+            )
+            unresolved = unresolved or record.local_id in self._id_risk
+        return unresolved
 
     def _notify(self, record: TaskRecord) -> None:
         for callback in list(self._subscribers):
