@@ -350,6 +350,17 @@ class EngineController(QObject):
         self._refresh_later()
         return task
 
+    def redownload(self, local_id: str) -> TaskRecord | None:
+        """Download a task's paid video again ("Download again"; nothing is charged).
+
+        ``None`` after emitting :attr:`action_failed` when it cannot (the message says why).
+        """
+        try:
+            return self.engine.redownload(local_id)
+        except (*_TASK_ERRORS, *_LOCAL_ERRORS) as error:
+            self.action_failed.emit("Could not download again", str(error))
+            return None
+
     async def check_uncertain(self, local_id: str) -> str:
         """Ask APIXO what it can tell about an uncertain submission; a plain explanation."""
         try:

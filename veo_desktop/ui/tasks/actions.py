@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core import lineage
+from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
@@ -133,6 +134,12 @@ class TaskActions(QObject):
         self.retry = make(
             "retryAction", "Retry\u2026", "retry", "Submit the same request again as a new task"
         )
+        self.download_again = make(
+            "downloadAgainAction",
+            "Download again",
+            "save",
+            "Download the paid video again from APIXO (free while APIXO keeps it, 24 hours)",
+        )
         self.resolve = make(
             "resolveAction",
             "Resolve\u2026",
@@ -175,6 +182,7 @@ class TaskActions(QObject):
         self.reuse.triggered.connect(self.on_reuse_triggered)
         self.retry.triggered.connect(self.on_retry_triggered)
         self.resolve.triggered.connect(self.on_resolve_triggered)
+        self.download_again.triggered.connect(self.on_download_again_triggered)
         self.remove.triggered.connect(self.on_remove_triggered)
         self.extend.triggered.connect(self.on_extend_triggered)
         self.draft_to_final.triggered.connect(self.on_draft_to_final_triggered)
@@ -196,6 +204,7 @@ class TaskActions(QObject):
             None,
             self.reuse,
             self.extend,
+            self.download_again,
             self.retry,
             self.resolve,
             None,
@@ -203,12 +212,13 @@ class TaskActions(QObject):
         ]
 
     def fill_menu(self, menu: QMenu) -> None:
-        """The context menu: every action, grouped."""
+        """The context menu: every action, grouped ("Download again" where it applies)."""
         self.update(self._current())
+        again = [self.download_again] if self.download_again.isEnabled() else []
         groups = [
             [self.preview, self.save_as, self.show_in_folder, self.compare],
             [self.copy_task_id, self.copy_result_url],
-            [self.reuse, self.extend, self.draft_to_final, self.retry, self.resolve],
+            [self.reuse, self.extend, self.draft_to_final, *again, self.retry, self.resolve],
             [self.remove],
         ]
         for number, group in enumerate(groups):
@@ -228,6 +238,10 @@ class TaskActions(QObject):
         self.reuse.setEnabled(task is not None and not task.is_extend)
         self.retry.setEnabled(task is not None and task.state in RETRYABLE)
         self.resolve.setEnabled(task is not None and task.state == TaskState.UNCERTAIN)
+        again = can_download_again(task)
+        self.download_again.setEnabled(again)
+        # Shown (toolbar, menu) only where it applies: the toolbar keeps its size otherwise.
+        self.download_again.setVisible(again)
         self.remove.setEnabled(task is not None and task.is_final)
         if task is not None and task.state in RETRYABLE:
             self.retry.setText(f"Retry ({fmt.money_text(task.price)})\u2026")
@@ -386,6 +400,13 @@ class TaskActions(QObject):
 
         box.confirmed.connect(confirmed)
         self._ask(box, lambda _result: None)
+
+    def on_download_again_triggered(self) -> TaskRecord | None:
+        """Fetch a failed download's paid video again (free: nothing is submitted)."""
+        task = self._current()
+        if not can_download_again(task) or task is None:
+            return None
+        return self._controller.redownload(task.local_id)
 
     def on_remove_triggered(self) -> None:
         task = self._current()
@@ -581,6 +602,17 @@ class TaskActions(QObject):
         for window in (self.extend_dialog, self.compare_window):
             if window is not None and shiboken6.isValid(window):
                 window.close()
+
+
+def can_download_again(task: TaskRecord | None) -> bool:
+    """Whether ``task`` ended because its paid video could not be downloaded (its result
+    links kept), so "Download again" applies."""
+    return (
+        task is not None
+        and task.state == TaskState.FAILED
+        and task.fail_code == DOWNLOAD_FAILED_CODE
+        and bool(task.result_urls)
+    )
 
 
 def _tip(action: QAction, text: str) -> None:

@@ -6,13 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode, Model
+from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.safe_text import printable
 
-#: The fail code of a task whose paid video could not be downloaded (the engine's
-#: ``DOWNLOAD_FAILED_CODE``; "Download again" fetches it at no cost).
-DOWNLOAD_FAILED_CODE = "DownloadFailed"
 #: At most this much of a note or failure message is shown.
 DETAIL_LIMIT = 600
 
