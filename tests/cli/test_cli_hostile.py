@@ -21,13 +21,15 @@ from tests.cli.test_cli import FAST, stored
 from tests.cli.test_cli_creative import extend_posts, finished, submit_posts, write
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop import logs
+from veo_desktop.api.client import ApixoClient
 from veo_desktop.cli import ExitCode
+from veo_desktop.core.journal import AcceptedJournal
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
 from veo_desktop.sim import Fault
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.storage.store import StoreError, TaskStore
 
 cli = test_cli.cli
 
@@ -340,3 +342,94 @@ def test_download_of_a_task_without_a_video_says_why(cli: Any, sim: Any) -> None
     assert "veo-desktop resume" in result.err
     unknown = cli("download", "nope\x1b[2J")
     assert unknown.code == ExitCode.INVALID and "No task 'nope\\x1b[2J'" in unknown.err
+
+
+# -- #1 an accepted id the store could not take ------------------------------------------------
+
+
+class FullDisk:
+    """The real store and client; the disk fills while a submission is on its way.
+
+    ``journal_too``: the accepted-ids journal cannot be written either (nothing can).
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, data: Path) -> None:
+        self.full = False
+        self.journal_too = False
+        self.journal = AcceptedJournal.beside(data / "tasks.sqlite3").path
+        update = TaskStore.update
+        submit = ApixoClient.submit
+        extend = ApixoClient.extend
+
+        def full_update(store: TaskStore, record: TaskRecord, **kwargs: Any) -> None:
+            if self.full:
+                raise StoreError(f"Cannot write the task store {store.path}: disk is full")
+            update(store, record, **kwargs)
+
+        async def filling_submit(client: ApixoClient, request: Any) -> str:
+            self.fill()
+            return await submit(client, request)
+
+        async def filling_extend(client: ApixoClient, request: Any) -> str:
+            self.fill()
+            return await extend(client, request)
+
+        monkeypatch.setattr(TaskStore, "update", full_update)
+        monkeypatch.setattr(ApixoClient, "submit", filling_submit)
+        monkeypatch.setattr(ApixoClient, "extend", filling_extend)
+        self.armed = False
+
+    def fill(self) -> None:
+        if not self.armed:
+            return
+        self.full = True
+        if self.journal_too:
+            self.journal.unlink(missing_ok=True)
+            self.journal.mkdir()
+
+    def free(self) -> None:
+        self.full = self.armed = False
+        if self.journal.is_dir():
+            self.journal.rmdir()
+
+
+def paid_path(cli: Any, tmp_path: Path, path: str, source: str | None) -> Any:
+    if path == "generate":
+        return cli("generate", "--prompt", "Paid while the disk filled")
+    if path == "extend":
+        return cli("extend", str(source), "--prompt", "Extended while the disk filled")
+    batch = write(tmp_path, "full.csv", "prompt\nBatch row while the disk filled\n")
+    return cli("generate", "--batch", str(batch))
+
+
+@pytest.mark.parametrize("path", ["generate", "extend", "batch"])
+def test_an_id_only_in_the_journal_is_a_warning_naming_it_and_the_next_start_keeps_it(
+    cli: Any, sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: str
+) -> None:
+    disk = FullDisk(monkeypatch, cli.data)
+    source = finished(cli) if path == "extend" else None
+    disk.armed = True
+    result = paid_path(cli, tmp_path, path, source)
+    assert result.code == ExitCode.OK, result.err
+    apixo_id = sim.created_task_ids[-1]
+    (local_id,) = result.lines
+    (warning,) = [line for line in result.err.splitlines() if apixo_id in line]
+    assert "could not be written" in warning and str(disk.journal) in warning
+    assert "next start" in warning
+    disk.free()
+    status = cli("status", local_id)
+    assert f"APIXO id  {apixo_id}" in status.out, status.out + status.err
+
+
+def test_an_id_nothing_could_save_is_a_loud_error_naming_it_and_exit_1(
+    cli: Any, sim: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = FullDisk(monkeypatch, cli.data)
+    disk.armed = disk.journal_too = True
+    result = cli("generate", "--prompt", "Paid, saved nowhere")
+    assert result.code == ExitCode.LOCAL, result.err
+    apixo_id = sim.created_task_ids[-1]
+    loud = [line for line in result.err.splitlines() if apixo_id in line]
+    assert loud and all(line.startswith("veo-desktop: error:") for line in loud)
+    assert "write it down" in loud[-1].lower() and "charged" in loud[-1]
+    disk.free()

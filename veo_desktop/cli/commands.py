@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
@@ -53,6 +53,7 @@ from veo_desktop.cli.output import (
 )
 from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.core.engine import EngineBusyError, TaskBusyError, TaskEngine
+from veo_desktop.core.journal import AcceptedJournal, IdSafety
 from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
@@ -102,6 +103,10 @@ class Context:
     simulator: SimulatorThread | None = None
     #: The API client while an engine is open (for free reads such as a task's status).
     client: ApixoClient | None = None
+    #: Tasks submitted by this command whose APIXO id was not in the store at once.
+    at_risk: list[str] = field(default_factory=list)
+    #: Those whose id was saved nowhere when the engine closed (exit 1, the ids shown).
+    unsaved: list[TaskRecord] = field(default_factory=list)
 
     @property
     def interactive(self) -> bool:
@@ -154,29 +159,38 @@ def _unexpected(error: Exception, err: TextIO) -> int:
 async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
     ctx = _context(args, out, err)
     try:
-        command = args.command
-        if command == "generate":
-            if getattr(args, "batch", None) is not None:
-                from veo_desktop.cli.creative import generate_batch
-
-                return await generate_batch(ctx)
-            return await generate(ctx)
-        if command == "extend":
-            from veo_desktop.cli.creative import extend
-
-            return await extend(ctx)
-        if command == "status":
-            return await status(ctx)
-        if command == "list":
-            return list_tasks(ctx)
-        if command == "resume":
-            return await resume(ctx)
-        if command == "download":
-            return await download(ctx)
-        return await balance(ctx)
+        code = await _command(ctx)
     finally:
         if ctx.simulator is not None:
             await asyncio.to_thread(ctx.simulator.stop)
+        for record in ctx.unsaved:
+            print(unsaved_text(record), file=ctx.err, flush=True)
+    return ExitCode.LOCAL if ctx.unsaved else code
+
+
+async def _command(ctx: Context) -> ExitCode:
+    """Run the subcommand ``ctx.args`` names."""
+    args = ctx.args
+    command = args.command
+    if command == "generate":
+        if getattr(args, "batch", None) is not None:
+            from veo_desktop.cli.creative import generate_batch
+
+            return await generate_batch(ctx)
+        return await generate(ctx)
+    if command == "extend":
+        from veo_desktop.cli.creative import extend
+
+        return await extend(ctx)
+    if command == "status":
+        return await status(ctx)
+    if command == "list":
+        return list_tasks(ctx)
+    if command == "resume":
+        return await resume(ctx)
+    if command == "download":
+        return await download(ctx)
+    return await balance(ctx)
 
 
 def _context(args: argparse.Namespace, out: TextIO, err: TextIO) -> Context:
@@ -282,6 +296,9 @@ async def engine_for(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]
                 yield engine
             finally:
                 await engine.aclose()
+                ctx.unsaved = [
+                    engine.get(i) for i in ctx.at_risk if engine.id_safety(i) is IdSafety.UNSAVED
+                ]
         finally:
             store.close()
     finally:
@@ -381,7 +398,43 @@ async def submit_one(
     finally:
         unsubscribe()
     print(record.local_id, file=ctx.out, flush=True)
+    tell_id_safety(ctx, engine, record)
     return record
+
+
+def tell_id_safety(ctx: Context, engine: TaskEngine, record: TaskRecord) -> None:
+    """After a submission APIXO accepted: say so when its id is not in the task store.
+
+    Kept only in the accepted-ids journal: a warning (the next start restores it). Saved
+    nowhere: a loud error naming the APIXO id, and the command exits 1 if it still is
+    when the engine closes.
+    """
+    safety = engine.id_safety(record.local_id)
+    if safety is IdSafety.STORED:
+        return
+    ctx.at_risk.append(record.local_id)
+    if safety is IdSafety.UNSAVED:
+        if getattr(ctx.args, "wait", False):  # else it is said once, as the command ends
+            print(unsaved_text(record), file=ctx.err, flush=True)
+        return
+    journal = AcceptedJournal.beside(ctx.paths.store_path).path
+    print(
+        "veo-desktop: warning: The task store could not be written; APIXO task "
+        f"{clean(record.apixo_task_id or '?', ID_LIMIT)} (task {record.short_id}) is kept in "
+        f"{journal} and recovered at the next start.",
+        file=ctx.err,
+        flush=True,
+    )
+
+
+def unsaved_text(record: TaskRecord) -> str:
+    """The loud line about a paid task whose APIXO id could be saved nowhere."""
+    apixo_id = clean(record.apixo_task_id or "?", ID_LIMIT)
+    return (
+        f"veo-desktop: error: APIXO accepted task {apixo_id} (charged ${record.price:.2f}) "
+        "but neither the task store nor its journal could be written (is the disk full?). "
+        f"Write it down: APIXO task {apixo_id}; its video stays on APIXO for about 24 hours."
+    )
 
 
 def check_cap(ctx: Context, engine: TaskEngine, price: Decimal) -> None:

@@ -36,6 +36,7 @@ from veo_desktop.cli.commands import (
     output_path,
     report_one,
     submit_one,
+    tell_id_safety,
 )
 from veo_desktop.cli.output import clean, one_line
 from veo_desktop.core import lineage
@@ -228,6 +229,8 @@ async def generate_batch(ctx: Context) -> ExitCode:
                 ItemState.UNCERTAIN,
             ):
                 print(status.local_id, file=ctx.out, flush=True)
+            if status.local_id is not None and status.state is ItemState.SUBMITTED:
+                tell_id_safety(ctx, engine, engine.get(status.local_id))
         code = _report_items(ctx, result)
         if not args.wait:
             if code is ExitCode.OK and plan.to_send:
