@@ -344,3 +344,53 @@ def test_the_journal_skips_a_torn_line_and_clearing_keeps_its_room(tmp_path):
     assert journal.clear()
     assert journal.entries() == []
     assert journal.path.stat().st_size == RESERVE_BYTES
+
+
+def test_a_kill_between_the_journal_and_the_store_loses_nothing_and_sends_nothing_twice(
+    sim, engine_kit
+):
+    """SIGKILL at ``submit.id_journaled``: the row says 'submitting', the journal has the id.
+
+    Before the journal this window made the task 'uncertain' (paid, never downloaded).
+    """
+    import os
+    import signal
+    import sys
+
+    from veo_desktop.core.crashpoints import KILL_POINT_ENV
+
+    kit = engine_kit
+    env = {k: v for k, v in os.environ.items() if k != KILL_POINT_ENV}
+    env.update({"APIXO_API_KEY": SIM_API_KEY, KILL_POINT_ENV: "submit.id_journaled"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "veo_desktop",
+            "--data-dir",
+            str(kit.root),
+            "--base-url",
+            kit.base_url,
+            "generate",
+            "--prompt",
+            "killed after the journal",
+        ],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+    (created,) = sim.created_task_ids
+
+    async def restart() -> TaskRecord:
+        engine = kit.engine()
+        await engine.start()
+        (record,) = engine.tasks()
+        assert record.apixo_task_id == created and record.state is TaskState.PENDING
+        return await engine.wait(record.local_id)
+
+    record = kit.run(restart)
+    assert record.state is TaskState.SUCCEEDED and record.files
+    assert posts(sim) == 1
+    assert journal_of(kit).entries() == []
