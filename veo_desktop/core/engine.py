@@ -3,7 +3,15 @@
 Rules it keeps, because each task costs real money:
 
 - the ``submitting`` row is committed before the POST leaves, and APIXO's task id is
-  committed as soon as the answer arrives, before anything else happens;
+  committed as soon as the answer arrives, before anything else happens; it is first
+  appended, fsynced, to the accepted-ids journal beside the store
+  (:mod:`veo_desktop.core.journal`), so a store that cannot be written then (a full disk)
+  loses nothing: the record is kept in memory and re-written, and the next start restores
+  the id from the journal (:meth:`TaskEngine.id_safety` says where the id is);
+- no exception drops a task from polling: an unexpected one is a poll error with backoff,
+  shown on the task;
+- a video URL that fails permanently is tried a few times, then given up: the task keeps
+  every video it got, and fails ``DownloadFailed`` only when none arrived (``redownload``);
 - nothing is ever re-POSTed by itself: a submission whose answer was lost, or that was
   interrupted by a crash, becomes ``uncertain`` and waits for the person;
 - every accepted task is polled until it ends, and every finished video is downloaded

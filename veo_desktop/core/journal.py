@@ -14,7 +14,6 @@ needs no new space. A reader stops at the first zero byte and skips a torn last 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -109,19 +108,20 @@ class AcceptedJournal:
             log.warning("cannot create the accepted-ids journal %s: %s", self.path, error)
             return
         try:
-            size = os.fstat(fd).st_size
-            if size < RESERVE_BYTES:
-                if hasattr(os, "posix_fallocate"):
-                    os.posix_fallocate(fd, 0, RESERVE_BYTES)
-                else:  # pragma: no cover - Windows and macOS
-                    os.pwrite(fd, b"\0" * (RESERVE_BYTES - size), size)
-                os.fsync(fd)
-                if size == 0:
-                    fsync_dir(self.path.parent)
+            with os.fdopen(fd, "r+b") as handle:
+                size = os.fstat(fd).st_size
+                if size < RESERVE_BYTES:
+                    if hasattr(os, "posix_fallocate"):
+                        os.posix_fallocate(fd, 0, RESERVE_BYTES)
+                    else:  # pragma: no cover - Windows and macOS
+                        handle.seek(size)
+                        handle.write(b"\0" * (RESERVE_BYTES - size))
+                        handle.flush()
+                    os.fsync(fd)
+                    if size == 0:
+                        fsync_dir(self.path.parent)
         except OSError as error:
             log.warning("cannot reserve room in the accepted-ids journal: %s", error)
-        finally:
-            os.close(fd)
 
     def append(self, entry: AcceptedId) -> None:
         """Write ``entry`` and fsync it before returning.
@@ -131,18 +131,16 @@ class AcceptedJournal:
         """
         created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o600)
-        try:
-            data = _read_all(fd)
+        with os.fdopen(fd, "r+b") as handle:
+            data = handle.read()
             end = _content_end(data)
             line = entry.to_line()
             if end and data[end - 1 : end] != b"\n":
                 line = b"\n" + line  # after a torn line
-            written = os.pwrite(fd, line, end)
-            if written != len(line):
-                raise OSError(f"short write to {self.path}")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+            handle.seek(end)
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
         if created:
             fsync_dir(self.path.parent)
 
@@ -179,37 +177,19 @@ class AcceptedJournal:
             False when the file could not be cleared (it is then left as it was).
         """
         try:
-            fd = os.open(self.path, os.O_RDWR | getattr(os, "O_BINARY", 0))
+            with self.path.open("r+b") as handle:
+                end = _content_end(handle.read())
+                if end:
+                    handle.seek(0)
+                    handle.write(b"\0" * end)
+                    handle.flush()
+                    os.fsync(handle.fileno())
         except FileNotFoundError:
             return True
         except OSError as error:
             log.warning("cannot clear the accepted-ids journal: %s", error)
             return False
-        try:
-            end = _content_end(_read_all(fd))
-            if end:
-                os.pwrite(fd, b"\0" * end, 0)
-                os.fsync(fd)
-        except OSError as error:
-            log.warning("cannot clear the accepted-ids journal: %s", error)
-            return False
-        finally:
-            with contextlib.suppress(OSError):
-                os.close(fd)
         return True
-
-
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
-    chunks: list[bytes] = []
-    offset = 0
-    while offset < size:
-        chunk = os.pread(fd, size - offset, offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
 
 
 def _content_end(data: bytes) -> int:
