@@ -285,3 +285,22 @@ def test_an_unknown_state_forever_polls_slowly_and_expires_with_the_reason(
     assert "unknown state 'queued'" in (record.fail_message or "")
     statuses = [r for r in sim.requests if r.endpoint == "status"]
     assert len(statuses) <= 2 * 86400 / 1800 + 5  # slowly: every slow_interval
+
+
+# -- #5: answers that used to stop polling for good ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(endpoint="status", kind="nested_json", times=2),
+        Fault(endpoint="status", kind="odd_task_id", times=2),  # a 200,000-character taskId
+    ],
+    ids=["nested-json", "huge-task-id"],
+)
+def test_a_hostile_status_answer_is_a_note_and_polling_goes_on(sim, engine_kit, fault):
+    run = run_task(engine_kit, sim, [fault])
+    assert run.notes and all(len(n) <= 600 for n in run.notes), run.notes
+    assert any("retrying in" in n for n in run.notes), run.notes
+    assert run.record.state is TaskState.SUCCEEDED and run.record.note is None
+    assert Path(run.record.files[0]).read_bytes() == real_video(sim, run.record)
