@@ -14,12 +14,16 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel, QWidget
 
+from tests.e2e.helpers import running_session
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
+from veo_desktop.core.journal import IdSafety
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, SpendingCap
+from veo_desktop.ui.controller import IdAtRisk
 from veo_desktop.ui.money import PaymentQuestion
 from veo_desktop.ui.tasks import dialogs
+from veo_desktop.ui.workspace import Workspace
 
 #: WCAG AA for normal text.
 MIN_CONTRAST = 4.5
@@ -109,3 +113,36 @@ def test_the_cap_questions_read_well(
         save_screenshot(box.grab(), tmp_path, f"cap-question-{name}-{theme}")
         assert illegible_labels(box) == []
         box.reject()
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_unsaved_id_notice_reads_well(
+    sim: Any,
+    arun: Any,
+    qtbot: Any,
+    themed: Callable[[bool], None],
+    tmp_path: Path,
+    dark: bool,
+) -> None:
+    themed(dark)
+    theme = "dark" if dark else "light"
+    with running_session(sim, tmp_path / "data", arun) as session:
+        workspace = Workspace(session)
+        qtbot.addWidget(workspace)
+        workspace.resize(1024, 640)
+        workspace.show()
+        notice = workspace.id_notice
+        assert notice.isHidden(), "nothing at risk: no notice"
+        workspace.show_history()  # the notice is above the tabs: seen on either
+        for name, safety in (("unsaved", IdSafety.UNSAVED), ("journaled", IdSafety.JOURNALED)):
+            notice.show_ids(
+                (
+                    IdAtRisk("a1", "task_7f3c9a2e41b8", safety, "A paper lantern over a harbour"),
+                    IdAtRisk("a2", "task_0b5e8d6c2f19", safety, "Waves break on black sand"),
+                )
+            )
+            qtbot.waitUntil(notice.isVisible)
+            save_screenshot(workspace.grab(), tmp_path, f"unsaved-id-notice-{name}-{theme}")
+            assert illegible_labels(notice) == []
+        workspace.task_panel.shutdown()
+        workspace.compose_panel.cancel()

@@ -16,6 +16,7 @@ import datetime as dt
 import logging
 import shutil
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,10 +38,12 @@ from veo_desktop.api.models import (
     RequestInvalidError,
 )
 from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
+from veo_desktop.core.journal import IdSafety
 from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
+from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import StoreError
 
 if TYPE_CHECKING:
@@ -61,6 +64,16 @@ _TASK_ERRORS = (KeyError, ValueError)
 _POLLED = frozenset(
     {TaskState.PENDING, TaskState.PROCESSING, TaskState.DOWNLOADING, TaskState.FAILED}
 )
+
+
+@dataclass(frozen=True)
+class IdAtRisk:
+    """An accepted (paid) task whose APIXO id is not safely in the store."""
+
+    local_id: str
+    apixo_task_id: str
+    safety: IdSafety
+    prompt: str
 
 
 def _health_message(error: ApixoError) -> str:
@@ -88,6 +101,9 @@ class EngineController(QObject):
     submit_failed = Signal(str, str)
     #: An action on an existing task failed: a short title and a message to show.
     action_failed = Signal(str, str)
+    #: The accepted tasks whose APIXO id is not safely in the store changed (a tuple of
+    #: :class:`IdAtRisk`; empty once the store holds every id again).
+    ids_at_risk_changed = Signal(object)
 
     def __init__(
         self,
@@ -105,6 +121,7 @@ class EngineController(QObject):
         self._health: tuple[bool, str] | None = None
         self._balance: Decimal | None = None
         self._closed = False
+        self._at_risk: dict[str, IdAtRisk] = {}
         self._unsubscribe = engine.subscribe(self._on_engine_change)
         self._unsubscribe_progress = engine.subscribe_progress(self._on_engine_progress)
 
@@ -178,6 +195,34 @@ class EngineController(QObject):
     def _on_engine_change(self, task: TaskRecord) -> None:
         self.task_changed.emit(task)
         self._judge_health(task)
+        self._check_id(task)
+
+    # -- ids not safely saved --------------------------------------------------------------
+
+    def ids_at_risk(self) -> tuple[IdAtRisk, ...]:
+        """The accepted tasks whose APIXO id only the journal or memory holds (oldest first)."""
+        return tuple(self._at_risk.values())
+
+    def store_problem_text(self) -> str | None:
+        """Why the store cannot be written now, in words (None when it can)."""
+        problem = self.engine.store_problem
+        return None if problem is None else safe(str(problem), 300)
+
+    def _check_id(self, task: TaskRecord) -> None:
+        """Follow where ``task``'s APIXO id is kept (the engine notifies every change)."""
+        try:
+            safety = self.engine.id_safety(task.local_id)
+        except KeyError:
+            safety = IdSafety.STORED
+        before = self._at_risk.get(task.local_id)
+        if safety is IdSafety.STORED or task.apixo_task_id is None:
+            self._at_risk.pop(task.local_id, None)
+        else:
+            self._at_risk[task.local_id] = IdAtRisk(
+                task.local_id, task.apixo_task_id, safety, task.prompt
+            )
+        if self._at_risk.get(task.local_id) != before:
+            self.ids_at_risk_changed.emit(self.ids_at_risk())
 
     def _judge_health(self, task: TaskRecord) -> None:
         """Read the API's health from what polls did to a task.

@@ -1,4 +1,5 @@
-"""The workspace of one session: Compose | Tasks and Prompts (tabs) | Preview, in a splitter.
+"""The workspace of one session: Compose | Tasks and Prompts (tabs) | Preview, in a splitter,
+under the notice of paid task ids not safely saved (shown only while there are any).
 
 The main window shows it once a session is open; its panels' modules (the engine's
 controller, QtMultimedia, video decoding) load with it, after the window's first paint.
@@ -38,6 +39,7 @@ class Workspace(QWidget):
         from veo_desktop.ui.compose.panel import ComposePanel
         from veo_desktop.ui.history_panel import HistoryPanel
         from veo_desktop.ui.preview.panel import PreviewPanel
+        from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice
         from veo_desktop.ui.tasks.panel import TaskPanel
         from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -80,9 +82,17 @@ class Workspace(QWidget):
             self.splitter.setStretchFactor(self.splitter.indexOf(panel), stretch)
         self.middle.setContentsMargins(10, 8, 8, 6)
         self.preview_panel.setContentsMargins(8, 8, 10, 6)
+        #: Stays above everything while an accepted (paid) task's APIXO id is not safely
+        #: saved, whichever tab is shown.
+        self.id_notice = UnsavedIdNotice(session.controller, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        layout.setSpacing(0)
+        notice_row = QVBoxLayout()
+        notice_row.setContentsMargins(10, 8, 10, 0)
+        notice_row.addWidget(self.id_notice)
+        layout.addLayout(notice_row)
+        layout.addWidget(self.splitter, 1)
         self.user_sized = False
         self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
         self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
