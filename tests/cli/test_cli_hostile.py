@@ -433,3 +433,11 @@ def test_an_id_nothing_could_save_is_a_loud_error_naming_it_and_exit_1(
     assert loud and all(line.startswith("veo-desktop: error:") for line in loud)
     assert "write it down" in loud[-1].lower() and "charged" in loud[-1]
     disk.free()
+
+
+def test_a_usage_error_echoes_the_argument_escaped(cli: Any, sim: Any) -> None:
+    result = cli("generate", "--prompt", "x", "--mode", "fast\x1b[2J\nforged")
+    assert result.code == ExitCode.INVALID
+    (line,) = result.err.splitlines()
+    assert "invalid choice" in line and "\\x1b[2J" in line
+    assert ESC not in result.err

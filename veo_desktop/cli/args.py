@@ -10,6 +10,7 @@ from typing import NoReturn
 
 from veo_desktop import __version__
 from veo_desktop.core.key_source import API_KEY_ENV
+from veo_desktop.safe_text import printable
 
 PROG = "veo-desktop"
 COMMANDS = ("generate", "extend", "status", "list", "resume", "download", "balance")
@@ -96,7 +97,8 @@ class _Parser(argparse.ArgumentParser):
     """Reports a usage error in one line on stderr, exit code 2."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"{self.prog}: error: {message} (see --help)\n")
+        text = printable(" ".join(message.split()), 2000)
+        sys.stderr.write(f"{self.prog}: error: {text} (see --help)\n")
         raise SystemExit(ExitCode.INVALID)
 
 

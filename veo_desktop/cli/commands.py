@@ -527,19 +527,25 @@ def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCod
 
 
 def failure_text(record: TaskRecord) -> str:
-    """Why a task ended without a video, in one line (safe to print)."""
+    """Why a task ended without a video, in one line (safe to print).
+
+    A task whose video APIXO made but that could not be downloaded also names the APIXO
+    task, the URL and the command that tries again.
+    """
     short = record.short_id
-    if record.state is TaskState.FAILED and record.result_urls:
-        return (
-            f"Task {short} failed: {reason(record)} APIXO task "
-            f"{clean(record.apixo_task_id or '?', ID_LIMIT)}; the video is at "
+    message = clean(record.fail_message or "", MESSAGE_LIMIT)
+    if record.state is TaskState.FAILED:
+        text = f"Task {short} failed: {reason(record)}"
+    elif record.state is TaskState.REJECTED:
+        text = f"Task {short} was rejected: {message}"
+    else:
+        text = f"Task {short} {record.state.value}: {message}"
+    if record.result_urls and record.state in (TaskState.FAILED, TaskState.EXPIRED):
+        text += (
+            f" APIXO task {clean(record.apixo_task_id or '?', ID_LIMIT)}; the video is at "
             f"{' '.join(urls_shown(record))}. Try again with `veo-desktop download {short}`."
         )
-    if record.state is TaskState.FAILED:
-        return f"Task {short} failed: {reason(record)}"
-    if record.state is TaskState.REJECTED:
-        return f"Task {short} was rejected: {clean(record.fail_message or '', MESSAGE_LIMIT)}"
-    return f"Task {short} {record.state.value}: {clean(record.fail_message or '', MESSAGE_LIMIT)}"
+    return text
 
 
 def _copy_out(files: list[Path], output: Path) -> list[Path]:
@@ -615,6 +621,8 @@ async def status(ctx: Context) -> ExitCode:
     print(describe(record), file=ctx.out, flush=True)
     if record.state is TaskState.DOWNLOADING:
         ctx.say("Run `veo-desktop resume` to download it.")
+    if record.result_urls and record.state in (TaskState.FAILED, TaskState.EXPIRED):
+        ctx.say(f"Run `veo-desktop download {record.short_id}` to try the download again.")
     if record.state in (TaskState.PENDING, TaskState.PROCESSING) and not record.result_urls:
         ctx.say("Run `veo-desktop resume` to follow it to the end.")
     if record.state in _FAILED_STATES:

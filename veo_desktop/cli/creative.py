@@ -324,9 +324,9 @@ def _progress_line(ctx: Context) -> Callable[[BatchProgress], None] | None:
         return None
 
     def show(progress: BatchProgress) -> None:
-        line = f"Sending: {progress.summary()}"
+        line = clean(f"Sending: {progress.summary()}", 200)
         with contextlib.suppress(OSError, ValueError):
-            ctx.err.write("\r\033[K" + line[:200])
+            ctx.err.write("\r\033[K" + line)
             ctx.err.flush()
 
     return show
