@@ -441,3 +441,17 @@ def test_a_usage_error_echoes_the_argument_escaped(cli: Any, sim: Any) -> None:
     (line,) = result.err.splitlines()
     assert "invalid choice" in line and "\\x1b[2J" in line
     assert ESC not in result.err
+
+
+@pytest.mark.parametrize("kind", ["media_html", "media_gzip", "media_huge", "redirect_loop"])
+def test_wait_and_resume_end_on_a_permanent_download_failure(cli: Any, sim: Any, kind: str) -> None:
+    sim.add_fault(Fault(endpoint="media", kind=kind, times=-1))  # type: ignore[arg-type]
+    waited = cli("generate", "--prompt", f"Broken media {kind}", "--wait", *FAST)
+    assert waited.code == ExitCode.FAILED, waited.err
+    assert "could not be downloaded" in one_error_line(waited)
+    (later,) = cli("generate", "--prompt", f"Later {kind}", *FAST).lines
+    resumed = cli("resume", *FAST)
+    assert resumed.code == ExitCode.FAILED, resumed.err
+    assert f"Task {later[:8]} failed: DownloadFailed" in resumed.out
+    assert f"veo-desktop download {later[:8]}" in resumed.out
+    assert f"{later[:8]} failed: DownloadFailed" in resumed.err.splitlines()
