@@ -455,3 +455,14 @@ def test_wait_and_resume_end_on_a_permanent_download_failure(cli: Any, sim: Any,
     assert f"Task {later[:8]} failed: DownloadFailed" in resumed.out
     assert f"veo-desktop download {later[:8]}" in resumed.out
     assert f"{later[:8]} failed: DownloadFailed" in resumed.err.splitlines()
+
+
+def test_a_bad_url_among_good_ones_succeeds_with_a_warning(cli: Any, sim: Any) -> None:
+    sim.add_fault(Fault(endpoint="status", kind="extra_result_urls", count=1, times=-1))
+    result = cli("generate", "--prompt", "One good, one broken", "--wait", *FAST)
+    assert result.code == ExitCode.OK, result.err
+    local_id, path = result.lines
+    assert Path(path).is_file()
+    warnings = [line for line in result.err.splitlines() if line.startswith("veo-desktop: warn")]
+    assert len(warnings) == 1 and "could not be downloaded" in warnings[0]
+    assert result.err.splitlines()[-2].startswith(f"{local_id[:8]} succeeded: {path} (")

@@ -47,7 +47,6 @@ from veo_desktop.cli.output import (
     clean,
     describe,
     reason,
-    state_line,
     table,
     urls_shown,
 )
@@ -520,6 +519,8 @@ def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCod
             files = _copy_out(files, output)
         for path in files:
             print(printable(str(path)), file=ctx.out, flush=True)
+        if record.note:  # a video that could not be downloaded, the others kept
+            print(f"veo-desktop: warning: {clean(record.note)}", file=ctx.err, flush=True)
         return ExitCode.OK
     if record.state is TaskState.UNCERTAIN:
         raise CliError(ExitCode.UNCERTAIN, record.note or "The submission is uncertain.")
@@ -727,8 +728,12 @@ async def download(ctx: Context) -> ExitCode:
 
 
 def _summary(record: TaskRecord) -> str:
-    if record.state in (TaskState.SUCCEEDED, TaskState.UNCERTAIN):
-        return state_line(record)
+    """A followed task's outcome for stdout: ``a1b2c3d4 succeeded: FILE, FILE``."""
+    if record.state is TaskState.SUCCEEDED:
+        files = ", ".join(printable(path) for path in record.files)
+        return f"{record.short_id} succeeded: {files}"
+    if record.state is TaskState.UNCERTAIN:
+        return f"{record.short_id} uncertain"
     return failure_text(record)
 
 

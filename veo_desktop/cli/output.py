@@ -111,11 +111,11 @@ def state_line(record: TaskRecord) -> str:
     """One line about where a task is: ``a1b2c3d4 processing``, ``... succeeded: FILE``."""
     text = f"{record.short_id} {record.state.value}"
     if record.state is TaskState.SUCCEEDED:
-        return f"{text}: {', '.join(printable(f, LINE_LIMIT) for f in record.files)}"
-    if record.is_final and record.fail_code:
+        text += f": {', '.join(printable(f, LINE_LIMIT) for f in record.files)}"
+    elif record.is_final and record.fail_code:
         return f"{text}: {clean(record.fail_code, ID_LIMIT)}"
-    if record.note and not record.is_final:
-        return f"{text} ({clean(record.note, MESSAGE_LIMIT)})"
+    if record.note:
+        text += f" ({clean(record.note, MESSAGE_LIMIT)})"
     return text
 
 
