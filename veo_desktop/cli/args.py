@@ -32,7 +32,8 @@ class ExitCode(IntEnum):
     """What ``veo-desktop COMMAND`` exits with."""
 
     OK = 0
-    #: A local problem: another Veo Desktop uses the data folder, a file cannot be written.
+    #: A local problem: another Veo Desktop uses the data folder, a file cannot be written,
+    #: or the APIXO id of an accepted (charged) task could be saved nowhere (it is shown).
     LOCAL = 1
     #: Invalid input; nothing was sent.
     INVALID = 2
@@ -57,7 +58,8 @@ environment:
 
 exit codes:
   0  success
-  1  a local problem (another Veo Desktop uses the data folder, a file cannot be written)
+  1  a local problem (another Veo Desktop uses the data folder, a file cannot be written,
+     or an accepted task's APIXO id could be saved nowhere: it is shown, write it down)
   2  invalid input (or past the daily spending cap set in the app); nothing was sent
   3  an API or network error
   4  the task failed (its failCode is shown), expired or was lost
