@@ -8,6 +8,7 @@ when APIXO says something the contract does not.
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from veo_desktop.core.engine import (
     DOWNLOAD_FAILED_CODE,
     PERMANENT_DOWNLOAD_TRIES,
     UNUSABLE_RESULT_CODE,
+    UNUSABLE_TASK_ID_CODE,
     TaskBusyError,
 )
 from veo_desktop.core.lifecycle import TaskState
@@ -304,3 +306,33 @@ def test_a_hostile_status_answer_is_a_note_and_polling_goes_on(sim, engine_kit, 
     assert any("retrying in" in n for n in run.notes), run.notes
     assert run.record.state is TaskState.SUCCEEDED and run.record.note is None
     assert Path(run.record.files[0]).read_bytes() == real_video(sim, run.record)
+
+
+# -- a stored APIXO id no request may carry (written by an older version) --------------------
+
+
+def test_a_stored_insane_task_id_ends_failed_without_a_request(sim, engine_kit):
+    store = engine_kit.store()
+    record = TaskRecord(
+        local_id="f" * 32,
+        model="veo-3-1",
+        request=GenerationRequest(prompt="kept by an old version").to_payload(),
+        state=TaskState.PENDING,
+        created_at=time.time(),
+        updated_at=time.time(),
+        apixo_task_id="task\n" + "x" * 5000,
+    )
+    store.insert(record)
+
+    async def scenario() -> TaskRecord:
+        engine = engine_kit.engine(store=store)
+        await engine.start()
+        return await engine.wait(record.local_id)
+
+    sim.clear_requests()
+    ended = engine_kit.run(scenario)
+    assert ended.state is TaskState.FAILED
+    assert ended.fail_code == UNUSABLE_TASK_ID_CODE
+    assert "cannot be asked about" in (ended.fail_message or "")
+    assert "\n" not in (ended.fail_message or "")
+    assert [r for r in sim.requests if r.endpoint == "status"] == []

@@ -54,6 +54,7 @@ from veo_desktop.api.errors import (
     TooManyResultsError,
     UnknownStateError,
     UnusableResultError,
+    UnusableTaskIdError,
 )
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
 from veo_desktop.api.responses import MAX_RESULT_URLS, ApixoState, TaskStatus
@@ -95,6 +96,7 @@ RATE_LIMIT_RECOVERY = 60.0
 #: How long the balance read before a POST may take.
 BALANCE_BEFORE_TIMEOUT = 5.0
 UNUSABLE_RESULT_CODE = "NoUsableVideo"
+UNUSABLE_TASK_ID_CODE = "UnusableTaskId"
 UNSAFE_URL_CODE = "UnsafeVideoUrl"
 #: The fail code of a task whose video could not be downloaded (see :meth:`redownload`).
 DOWNLOAD_FAILED_CODE = "DownloadFailed"
@@ -645,6 +647,8 @@ class TaskEngine:
                 self._on_poll_error(local_id, error, str(error), auth=True)
             except TooManyResultsError as error:
                 self._fail_too_many(local_id, error.count)
+            except UnusableTaskIdError as error:
+                self._fail_unusable_id(local_id, error)
             except UnknownStateError as error:
                 self._on_poll_error(
                     local_id,
@@ -1099,6 +1103,20 @@ class TaskEngine:
                 f"APIXO reported success with {count} video URLs; a Veo task makes 1 to 4, "
                 f"so none was downloaded. Contact APIXO support with task id "
                 f"{record.apixo_task_id}."
+            ),
+            note=None,
+        )
+
+    def _fail_unusable_id(self, local_id: str, error: UnusableTaskIdError) -> None:
+        """A stored APIXO id no request may carry (kept by an older version): never asked."""
+        self._poll_states.pop(local_id, None)
+        self._update(
+            local_id,
+            state=TaskState.FAILED,
+            fail_code=UNUSABLE_TASK_ID_CODE,
+            fail_message=(
+                f"APIXO's id for this task cannot be asked about: {error} If it was charged, "
+                "look for it in the APIXO dashboard or contact APIXO support."
             ),
             note=None,
         )
