@@ -1,4 +1,4 @@
-"""The command line: ``veo-desktop generate|extend|status|list|resume|balance`` (no Qt).
+"""The command line: ``veo-desktop generate|extend|status|list|resume|download|balance`` (no Qt).
 
 ``main`` loads the commands (httpx, the engine, the store) on first use, so ``veo-desktop``
 can ask :func:`is_cli_invocation` without paying for them when it opens the window.

@@ -59,7 +59,7 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings
-from veo_desktop.core.spending import SpendingCap
+from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, SpendingCap
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.safe_text import printable
 from veo_desktop.storage.store import StoreError, TaskStore
@@ -436,17 +436,22 @@ def unsaved_text(record: TaskRecord) -> str:
     )
 
 
-def check_cap(ctx: Context, engine: TaskEngine, price: Decimal) -> None:
+def check_cap(
+    ctx: Context, engine: TaskEngine, price: Decimal, kind: PaidKind = PaidKind.GENERATE
+) -> None:
     """Refuse (exit 2) a submission past the daily spending cap set in the app's Settings,
-    unless ``--over-cap`` was given: a command line cannot ask first."""
-    question = SpendingCap.from_settings(ctx.settings, engine).check(price)
-    if question is None or getattr(ctx.args, "over_cap", False):
+    unless ``--over-cap`` was given: a command line cannot ask first.
+
+    The one money policy decides, as in the window (``price`` is the total to be sent).
+    """
+    cap = SpendingCap.from_settings(ctx.settings, engine)
+    decision = MoneyPolicy(cap, balance=engine.last_balance).decide(PaidAction(kind, price))
+    if decision.cap_text is None or getattr(ctx.args, "over_cap", False):
         return
-    reason = question.removesuffix("Submit anyway?").strip()
     raise CliError(
         ExitCode.INVALID,
-        f"{reason} Nothing was sent; add --over-cap to submit anyway, or change the cap in "
-        "the app's Settings.",
+        f"{decision.cap_text} Nothing was sent; add --over-cap to submit anyway, or change "
+        "the cap in the app's Settings.",
     )
 
 

@@ -58,6 +58,7 @@ from veo_desktop.core.batch import (
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
+from veo_desktop.core.spending import PaidKind
 from veo_desktop.safe_text import printable
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ async def extend(ctx: Context) -> ExitCode:
                 f"{_name(source, ours, wanted)} cannot be extended. {reason} Nothing was sent.",
             )
         request = draft.replace(task_id=str(source.apixo_task_id))
-        check_cap(ctx, engine, request.price)
+        check_cap(ctx, engine, request.price, PaidKind.EXTEND)
         try:
             record = await submit_one(
                 ctx, engine, request, parent_id=source.local_id if ours else None
@@ -221,7 +222,7 @@ async def generate_batch(ctx: Context) -> ExitCode:
                 f"{plan.to_send} still to send (${plan.price_to_send:.2f}).",
             )
         if plan.to_send:
-            check_cap(ctx, engine, plan.price_to_send)
+            check_cap(ctx, engine, plan.price_to_send, PaidKind.BATCH)
         result = await _run(ctx, plan.runner)
         for status in result.items:
             if status.local_id is not None and status.state in (
