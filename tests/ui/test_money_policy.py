@@ -18,7 +18,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from tests.e2e.helpers import running_session, submits
-from tests.fixtures.core import settle
+from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_tasks_actions import uncertain
@@ -69,8 +69,7 @@ def panel(engine_env: EngineEnv, qtbot: Any, cap: Cap) -> Iterator[TaskPanel]:
 
 def idle(env: EngineEnv) -> None:
     """Wait until nothing the window started is running and the engine is settled."""
-    env.qtbot.waitUntil(lambda: not env.controller.jobs, timeout=10_000)
-    env.arun(settle(env.engine))
+    settle_controller(env.arun, env.controller)
 
 
 def cancel(box: QMessageBox) -> None:
