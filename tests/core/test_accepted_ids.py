@@ -220,6 +220,59 @@ def test_a_journal_entry_without_a_row_is_kept_and_reported(sim, engine_kit, cap
     assert [e.apixo_task_id for e in journal_of(kit).entries()] == ["task_orphan"]
 
 
+def test_an_orphan_entry_outlives_later_submissions_and_is_reported(sim, engine_kit):
+    """An entry no row takes (the store was moved away) is a paid id: never thrown away."""
+    kit = engine_kit
+    kit.paths.store_path.parent.mkdir(parents=True, exist_ok=True)
+    orphan = AcceptedId("f" * 32, "task_orphan", "veo-3-1", 1.0)
+    journal_of(kit).append(orphan)
+
+    async def scenario() -> None:
+        engine = kit.engine()
+        await engine.start()
+        assert engine.journal_orphans == (orphan,)
+        for n in range(3):
+            await engine.submit(GenerationRequest(prompt=f"an ordinary submission {n}"))
+
+    kit.run(scenario)
+    assert [e.apixo_task_id for e in journal_of(kit).entries()] == ["task_orphan"]
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"state": TaskState.PENDING, "apixo_task_id": "task_other"},
+        {"state": TaskState.REJECTED},
+    ],
+    ids=["row-holds-another-id", "row-in-a-final-state"],
+)
+def test_an_entry_its_row_cannot_take_is_kept_and_reported(sim, engine_kit, row):
+    kit = engine_kit
+    kit.paths.store_path.parent.mkdir(parents=True, exist_ok=True)
+    store = TaskStore.open(kit.paths.store_path)
+    store.insert(
+        TaskRecord(
+            local_id="a" * 32,
+            model="veo-3-1",
+            request=GenerationRequest(prompt="kept").to_payload(),
+            created_at=1.0,
+            updated_at=1.0,
+            **row,
+        )
+    )
+    store.close()
+    entry = AcceptedId("a" * 32, "task_paid_by_journal", "veo-3-1", 1.0)
+    journal_of(kit).append(entry)
+
+    async def scenario() -> None:
+        engine = kit.engine()
+        await engine.start(resume=False)
+        assert engine.journal_orphans == (entry,)
+
+    kit.run(scenario)
+    assert journal_of(kit).entries() == [entry]
+
+
 def test_an_uncertain_row_with_a_journaled_id_is_followed_to_its_video(sim, engine_kit):
     """A kill between the journal and the store (``submit.id_journaled``) leaves this."""
     kit = engine_kit

@@ -68,7 +68,7 @@ from veo_desktop.core.downloads import (
     DownloadError,
     DownloadTooLargeError,
 )
-from veo_desktop.core.journal import AcceptedId, AcceptedJournal, IdSafety
+from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
 from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.records import StateChange, TaskRecord
@@ -97,6 +97,9 @@ RATE_LIMIT_RECOVERY = 60.0
 BALANCE_BEFORE_TIMEOUT = 5.0
 UNUSABLE_RESULT_CODE = "NoUsableVideo"
 UNUSABLE_TASK_ID_CODE = "UnusableTaskId"
+#: The journal is pruned of stored ids once its entries pass half its reserved room (and
+#: at start and close): not after every submission, which would cost a third fsync each.
+JOURNAL_PRUNE_BYTES = RESERVE_BYTES // 2
 UNSAFE_URL_CODE = "UnsafeVideoUrl"
 #: The fail code of a task whose video could not be downloaded (see :meth:`redownload`).
 DOWNLOAD_FAILED_CODE = "DownloadFailed"
@@ -193,8 +196,8 @@ class TaskEngine:
         self._id_risk: dict[str, IdSafety] = {}
         self._journal = AcceptedJournal.beside(store.path)
         #: The journal holds entries the store does not (yet) hold.
-        self._journal_unresolved = False
-        self._replaying = False
+        #: Journal entries no row can take (see :attr:`journal_orphans`).
+        self._orphans: tuple[AcceptedId, ...] = ()
         self._store_retry: asyncio.Task[None] | None = None
         self._poll_states: dict[str, _PollState] = {}
         self._download_states: dict[str, _DownloadState] = {}
@@ -282,6 +285,7 @@ class TaskEngine:
                 await cancel_and_wait([self._store_retry], "store retry")
                 self._store_retry = None
             self._save_unsaved()
+            self._prune_journal()
             for local_id, safety in self._id_risk.items():
                 log.critical(
                     "closing with APIXO task %s (local task %s) %s; %s",
@@ -1230,17 +1234,28 @@ class TaskEngine:
         self.get(local_id)
         return self._id_risk.get(local_id, IdSafety.STORED)
 
+    @property
+    def journal_orphans(self) -> tuple[AcceptedId, ...]:
+        """Accepted ids the journal holds that no task row can take (found at start).
+
+        Each is a paid APIXO task the store does not know (e.g. the store was moved away
+        and a new one started beside the old journal). They stay in the journal for good;
+        the window and the command line show them so the person can recover the videos.
+        """
+        return self._orphans
+
     def _journal_accepted(self, record: TaskRecord, task_id: str) -> None:
         """Append APIXO's answer to the journal, fsynced, before the store commit."""
         entry = AcceptedId(record.local_id, task_id, record.model, self._clock.time())
         try:
-            self._journal.append(entry)
+            size = self._journal.append(entry)
         except OSError as error:
             log.warning("could not journal APIXO task %s: %s", task_id, error)
             self._id_risk[record.local_id] = IdSafety.UNSAVED
         else:
             self._id_risk[record.local_id] = IdSafety.JOURNALED
-            self._journal_unresolved = True
+            if size > JOURNAL_PRUNE_BYTES:
+                self._prune_journal()
 
     def _warn_if_unsaved(self, local_id: str) -> None:
         if self._id_risk.get(local_id) is IdSafety.UNSAVED:
@@ -1253,22 +1268,38 @@ class TaskEngine:
             )
 
     def _stored(self, local_id: str) -> None:
-        """The store took the task durably: its id is safe; the journal may be cleared."""
-        if self._id_risk.pop(local_id, None) is None:
-            return
-        if (
-            not self._replaying
-            and self._journal_unresolved
-            and not any(s is IdSafety.JOURNALED for s in self._id_risk.values())
-        ):
-            self._clear_journal()
+        """The store took the task durably: its id is safe (its journal entry is pruned
+        later: at start, at close, or when the journal grows)."""
+        self._id_risk.pop(local_id, None)
 
-    def _clear_journal(self) -> None:
-        if self._journal.clear():
-            self._journal_unresolved = False
+    def _prune_journal(self) -> None:
+        """Drop the journal entries whose ids the store holds durably; keep every other."""
+        self._journal.retain(self._journal_keeps)
+
+    def _journal_keeps(self, entry: AcceptedId) -> bool:
+        record = self._records.get(entry.local_id)
+        stored = (
+            record is not None
+            and record.apixo_task_id == entry.apixo_task_id
+            and entry.local_id not in self._id_risk
+            and entry.local_id not in self._dirty
+        )
+        return not stored
 
     def _flush_dirty(self) -> bool:
-        """Write every record the store refused before; True when all are written."""
+        """Write every record the store refused before; True when all are written.
+
+        The ids this saves were journaled when the store failed: their entries are pruned
+        at once (the store works again, and this path is rare).
+        """
+        risky = [local_id for local_id in self._dirty if local_id in self._id_risk]
+        try:
+            return self._write_dirty()
+        finally:
+            if any(local_id not in self._id_risk for local_id in risky):
+                self._prune_journal()
+
+    def _write_dirty(self) -> bool:
         for local_id in list(self._dirty):
             record = self._records[local_id]
             events = self._unsaved_events.get(local_id, [])
@@ -1324,23 +1355,34 @@ class TaskEngine:
                 self._save_unsaved()
 
     def _replay_journal(self) -> None:
-        """Give each row the APIXO id the journal kept for it (before uncertain recovery)."""
+        """Give each row the APIXO id the journal kept for it (before uncertain recovery).
+
+        Entries the store now holds are pruned; entries no row can take stay in the
+        journal for good and are reported (:attr:`journal_orphans`).
+        """
         entries = self._journal.entries()
         if not entries:
             return
-        self._replaying = True
-        try:
-            unresolved = self._restore_ids(entries)
-        finally:
-            self._replaying = False
-        if not unresolved:
-            self._clear_journal()
-        else:
-            self._journal_unresolved = True
+        self._restore_ids(entries)
+        self._prune_journal()
+        self._orphans = tuple(
+            entry
+            for entry in self._journal.entries()
+            if entry.local_id not in self._id_risk
+            and self._journal_keeps(entry)
+            and not self._restorable(entry)
+        )
 
-    def _restore_ids(self, entries: list[AcceptedId]) -> bool:
-        """Apply the journal's entries; True when some id is still not durably stored."""
-        unresolved = False
+    def _restorable(self, entry: AcceptedId) -> bool:
+        record = self._records.get(entry.local_id)
+        return (
+            record is not None
+            and record.apixo_task_id in (None, entry.apixo_task_id)
+            and record.state in (TaskState.SUBMITTING, TaskState.UNCERTAIN, *_POLLABLE)
+        )
+
+    def _restore_ids(self, entries: list[AcceptedId]) -> None:
+        """Apply the journal's entries to the rows they belong to."""
         for entry in entries:
             record = self._records.get(entry.local_id)
             if record is None:
@@ -1352,7 +1394,6 @@ class TaskEngine:
                     entry.local_id,
                     self._journal.path,
                 )
-                unresolved = True
                 continue
             if record.apixo_task_id == entry.apixo_task_id:
                 continue
@@ -1379,7 +1420,6 @@ class TaskEngine:
                 entry.apixo_task_id,
             )
             self._id_risk[record.local_id] = IdSafety.JOURNALED
-            self._journal_unresolved = True
             self._commit(
                 record.evolve(
                     state=TaskState.PENDING,
@@ -1389,8 +1429,6 @@ class TaskEngine:
                 ),
                 durable=True,
             )
-            unresolved = unresolved or record.local_id in self._id_risk
-        return unresolved
 
     def _notify(self, record: TaskRecord) -> None:
         for callback in list(self._subscribers):

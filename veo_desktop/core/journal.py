@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -123,8 +124,8 @@ class AcceptedJournal:
         except OSError as error:
             log.warning("cannot reserve room in the accepted-ids journal: %s", error)
 
-    def append(self, entry: AcceptedId) -> None:
-        """Write ``entry`` and fsync it before returning.
+    def append(self, entry: AcceptedId) -> int:
+        """Write ``entry`` and fsync it before returning; the bytes the entries now take.
 
         Raises:
             OSError: nothing could be written (the entry is not in the journal).
@@ -143,6 +144,7 @@ class AcceptedJournal:
             os.fsync(handle.fileno())
         if created:
             fsync_dir(self.path.parent)
+        return end + len(line)
 
     def entries(self) -> list[AcceptedId]:
         """Every readable entry, oldest first (an unreadable line is logged and skipped)."""
@@ -170,26 +172,44 @@ class AcceptedJournal:
                 found.append(entry)
         return found
 
-    def clear(self) -> bool:
-        """Forget every entry (they are all in the store), keeping the reserved room.
+    def retain(self, keep: Callable[[AcceptedId], bool]) -> bool:
+        """Keep only the entries ``keep`` accepts (the rest are in the store), in place.
+
+        The kept lines are rewritten from the start of the file and the rest of the old
+        content is zeroed, so the reserved room is kept and no new space is needed.
 
         Returns:
-            False when the file could not be cleared (it is then left as it was).
+            False when the file could not be rewritten (it is then left as it was).
         """
+        entries = self.entries()
+        kept = [entry for entry in entries if keep(entry)]
+        if len(kept) == len(entries) and self.size() == len(b"".join(e.to_line() for e in kept)):
+            return True
         try:
             with self.path.open("r+b") as handle:
                 end = _content_end(handle.read())
-                if end:
-                    handle.seek(0)
-                    handle.write(b"\0" * end)
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                lines = b"".join(entry.to_line() for entry in kept)
+                handle.seek(0)
+                handle.write(lines + b"\0" * max(0, end - len(lines)))
+                handle.flush()
+                os.fsync(handle.fileno())
         except FileNotFoundError:
             return True
         except OSError as error:
-            log.warning("cannot clear the accepted-ids journal: %s", error)
+            log.warning("cannot rewrite the accepted-ids journal: %s", error)
             return False
         return True
+
+    def clear(self) -> bool:
+        """Forget every entry, keeping the reserved room (False when that failed)."""
+        return self.retain(lambda _: False)
+
+    def size(self) -> int:
+        """How many bytes the entries take (0 when there is no journal)."""
+        try:
+            return _content_end(self.path.read_bytes())
+        except OSError:
+            return 0
 
 
 def _content_end(data: bytes) -> int:
