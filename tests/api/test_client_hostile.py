@@ -468,3 +468,63 @@ def test_only_literal_loopback_and_localhost_count(host: str | None, loopback: b
 def test_plain_http_to_a_localhost_subdomain_is_refused() -> None:
     with pytest.raises(ValueError, match="https"):
         ApixoClient("k", base_url="http://evil.localhost:8080/api/v1")
+
+
+# -- envelope codes a submission cannot take at their word ---------------------------------------
+
+
+#: A key that no answer quotes (the client removes its key from every answer it reads).
+LONG_KEY = "sk-a-key-no-answer-quotes-7f3c9a"
+
+
+def _counting(status: int, doc: dict[str, Any]) -> tuple[list[httpx.Request], Any]:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(status, json=doc)
+
+    return seen, answer
+
+
+@pytest.mark.parametrize(
+    ("status", "doc"),
+    [
+        (200, {"code": 503, "message": "busy", "data": {"taskId": "task_1"}}),
+        (200, {"code": 429, "message": "slow down", "data": {"taskId": "task_1"}}),
+        (200, {"code": 201, "message": "created", "data": {"taskId": "task_1"}}),
+        (200, {"code": 0, "message": "ok", "data": {"taskId": "task_1"}}),
+        (200, {"code": 302, "message": "moved", "data": None}),
+        (302, {"code": 302, "message": "moved"}),
+    ],
+    ids=["503-naming-a-task", "429-naming-a-task", "code-201", "code-0", "code-302", "http-302"],
+)
+def test_an_answer_that_may_have_taken_the_submission_is_uncertain_and_never_reposted(
+    status: int, doc: dict[str, Any]
+) -> None:
+    seen, answer = _counting(status, doc)
+
+    async def body() -> str:
+        async with _mock_client(
+            answer, api_key=LONG_KEY, submit_retry=RetryPolicy(max_attempts=4)
+        ) as client:
+            return await client.submit(REQUEST)
+
+    with pytest.raises(SubmissionUncertainError) as caught:
+        run(body())
+    assert len(seen) == 1
+    assert_shown_safely(caught.value)
+
+
+def test_a_503_envelope_naming_no_task_is_still_retried() -> None:
+    seen, answer = _counting(200, {"code": 503, "message": "busy", "data": None})
+
+    async def body() -> str:
+        async with _mock_client(
+            answer, api_key=LONG_KEY, submit_retry=RetryPolicy(max_attempts=3)
+        ) as client:
+            return await client.submit(REQUEST)
+
+    with pytest.raises(ApixoError):
+        run(body())
+    assert len(seen) == 3

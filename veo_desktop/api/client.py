@@ -413,7 +413,9 @@ def _submit_verdict(error: ApixoError) -> _Verdict:
     if isinstance(error, ApiStatusError):
         if error.status_code in _SUBMIT_NOT_TAKEN:
             return _Verdict.RETRY
-        if error.status_code >= 500:
+        if not 400 <= error.status_code <= 499:
+            # 5xx, and any status outside the contract's errors (a 3xx the client does not
+            # follow, a 1xx): the request was read and may have created the task.
             return _Verdict.UNCERTAIN
     return _Verdict.RAISE
 

@@ -181,10 +181,14 @@ def load_json(body: bytes, *, what: str) -> Any:
 def envelope_data(body: bytes, *, what: str) -> Any:
     """Return ``data`` from a successful ``{code, message, data}`` envelope.
 
-    A body whose ``code`` is not 200 raises the typed error for that code, even when the
-    HTTP status was 200 (some gateways report errors only in the envelope).
+    A body whose ``code`` is an error (4xx, 5xx) raises the typed error for that code, even
+    when the HTTP status was 200 (some gateways report errors only in the envelope); any
+    other code but 200 is not the contract's and raises :class:`ResponseFormatError`.
     """
-    doc = load_json(body, what=what)
+    return _data_of(load_json(body, what=what), what=what)
+
+
+def _data_of(doc: Any, *, what: str) -> Any:
     if not isinstance(doc, dict):
         raise ResponseFormatError(f"APIXO's answer to {what} was not a JSON object.")
     code = doc.get("code")
@@ -194,6 +198,11 @@ def envelope_data(body: bytes, *, what: str) -> Any:
         if isinstance(code, bool) or not isinstance(code, int):
             raise ResponseFormatError(
                 f"APIXO's answer to {what} has a non-numeric code '{_show(code)}'."
+            )
+        if not 400 <= code <= 599:
+            raise ResponseFormatError(
+                f"APIXO's answer to {what} has the code {code}, which is neither success "
+                "(200) nor an error."
             )
         message, detail = error_text(doc)
         raise error_for_status(code, message, detail)
@@ -224,7 +233,15 @@ def parse_submit(body: bytes) -> str:
         ResponseFormatError: any other break of the contract.
         ApiStatusError: the envelope reports an error code.
     """
-    data = envelope_data(body, what="the submission")
+    doc = load_json(body, what="the submission")
+    named = doc.get("data") if isinstance(doc, dict) else None
+    if isinstance(named, dict) and "taskId" in named and doc.get("code") != 200:
+        # An error code beside a task id contradicts itself: APIXO may have taken it.
+        raise ResponseFormatError(
+            f"APIXO's answer to the submission has the code '{_show(doc.get('code'))}' but "
+            f"names a task ('{_show(named.get('taskId'))}')."
+        )
+    data = _data_of(doc, what="the submission")
     task_id = data.get("taskId") if isinstance(data, dict) else None
     if not isinstance(task_id, str) or not task_id:
         raise ResponseFormatError("APIXO accepted the submission but its answer has no taskId.")
