@@ -27,10 +27,11 @@ from urllib.parse import quote
 ELLIPSIS: Final = "\u2026"
 REDACTED: Final = "[REDACTED]"
 _NAMED: Final = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-#: C0 and C1 controls, DEL, and the Unicode characters that break or reorder lines
-#: (line/paragraph separators, bidi marks, embeddings, overrides and isolates, the BOM).
+#: C0 and C1 controls, DEL, the Unicode characters that break or reorder lines (line and
+#: paragraph separators, bidi marks, embeddings, overrides and isolates, the BOM), and lone
+#: surrogates (no UTF-8 file or terminal can take them: a log line holding one is lost).
 UNSAFE: Final = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 
 # -- escaping --------------------------------------------------------------------------------
