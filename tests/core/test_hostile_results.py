@@ -336,3 +336,43 @@ def test_a_stored_insane_task_id_ends_failed_without_a_request(sim, engine_kit):
     assert "cannot be asked about" in (ended.fail_message or "")
     assert "\n" not in (ended.fail_message or "")
     assert [r for r in sim.requests if r.endpoint == "status"] == []
+
+
+# -- APIXO's completeTime is believed only when it is sane ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "complete_time", [10**18, 5], ids=["microseconds-in-the-future", "seconds-near-the-epoch"]
+)
+def test_an_odd_complete_time_neither_keeps_a_download_forever_nor_ends_it_at_once(
+    sim, engine_kit, complete_time
+):
+    clock = FakeClock()
+    timing = dataclasses.replace(FAST_TIMING, result_lifetime=3600.0)
+    store = engine_kit.store()
+    record = TaskRecord(
+        local_id="e" * 32,
+        model="veo-3-1",
+        request=GenerationRequest(prompt="odd times").to_payload(),
+        state=TaskState.DOWNLOADING,
+        created_at=clock.now - 60,
+        updated_at=clock.now,
+        apixo_task_id="task_odd_times",
+        result_urls=(f"{sim.origin}/media/task_odd_times.mp4",),
+        results_at=clock.now,
+        api_complete_time=complete_time,
+    )
+    store.insert(record)
+    sim.add_fault(Fault(endpoint="media", kind="http_error", status=500, times=-1))
+
+    async def scenario() -> tuple[TaskState, TaskState]:
+        engine = engine_kit.engine(store=store, clock=clock, timing=timing)
+        await engine.start()
+        await advance(clock, engine, 600)  # a few failed tries, well within the hour
+        early = engine.get(record.local_id).state
+        await advance(clock, engine, 3600)
+        return early, engine.get(record.local_id).state
+
+    early, late = engine_kit.run(scenario)
+    assert early is TaskState.DOWNLOADING  # not ended at the first error
+    assert late is TaskState.EXPIRED  # but ended a lifetime after the result was seen

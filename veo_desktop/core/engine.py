@@ -100,6 +100,8 @@ UNUSABLE_TASK_ID_CODE = "UnusableTaskId"
 #: The journal is pruned of stored ids once its entries pass half its reserved room (and
 #: at start and close): not after every submission, which would cost a third fsync each.
 JOURNAL_PRUNE_BYTES = RESERVE_BYTES // 2
+#: How far APIXO's clock may be from ours for its times to be believed (seconds).
+CLOCK_SKEW = 3600.0
 UNSAFE_URL_CODE = "UnsafeVideoUrl"
 #: The fail code of a task whose video could not be downloaded (see :meth:`redownload`).
 DOWNLOAD_FAILED_CODE = "DownloadFailed"
@@ -980,16 +982,30 @@ class TaskEngine:
 
     def _discard_parts(self, local_id: str, indexes: set[int] | None = None) -> None:
         """Delete the partial downloads of a task (or of some of its URLs) that end here."""
-        for item in self._store.planned_downloads(local_id):
+        try:
+            planned = self._store.planned_downloads(local_id)
+        except StoreError as error:
+            log.warning("partial downloads of %s left in place: %s", local_id[:8], error)
+            return
+        for item in planned:
             if indexes is None or item.index in indexes:
                 with contextlib.suppress(OSError):
                     downloads.part_path(item.path).unlink(missing_ok=True)
 
     def _result_expiry(self, record: TaskRecord) -> float:
-        now = self._clock.time()
-        made = record.results_at if record.results_at is not None else record.updated_at
+        """When APIXO stops keeping the task's videos: a day after it finished them.
+
+        APIXO's ``completeTime`` is used only when it is sane (not before the task was sent,
+        give or take :data:`CLOCK_SKEW`, and not after the app saw the result): a value in
+        other units or a hostile one must neither keep a download going forever nor end it
+        at once.
+        """
+        seen = record.results_at if record.results_at is not None else record.updated_at
+        made = seen
         if record.api_complete_time:
-            made = min(record.api_complete_time / 1000, now)
+            said = record.api_complete_time / 1000
+            if record.created_at - CLOCK_SKEW <= said <= seen:
+                made = said
         return made + self.timing.result_lifetime
 
     async def _download_all(self, local_id: str) -> DownloadError | None:
