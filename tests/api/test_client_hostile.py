@@ -528,3 +528,20 @@ def test_a_503_envelope_naming_no_task_is_still_retried() -> None:
     with pytest.raises(ApixoError):
         run(body())
     assert len(seen) == 3
+
+
+def test_a_key_hidden_by_json_escapes_in_a_200_error_envelope_is_scrubbed() -> None:
+    escaped = "".join(f"\\u{ord(c):04x}" for c in LONG_KEY)
+    body = b'{"code": 401, "message": "bad key ' + escaped.encode() + b'", "data": null}'
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    async def read() -> Decimal:
+        async with _mock_client(answer, api_key=LONG_KEY) as client:
+            return await client.balance()
+
+    with pytest.raises(ApixoError) as caught:
+        run(read())
+    assert LONG_KEY not in str(caught.value)
+    assert "[REDACTED]" in str(caught.value)

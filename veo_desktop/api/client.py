@@ -213,12 +213,12 @@ class ApixoClient:
         if not is_sane_task_id(task_id):
             raise unusable_task_id(task_id, context="Not sent to APIXO:")
         body = await self._read(f"/statusTask/{Model(model).value}", params={"taskId": task_id})
-        return _parsed(partial(parse_status, expected_task_id=task_id), body)
+        return self._parsed(partial(parse_status, expected_task_id=task_id), body)
 
     async def balance(self) -> Decimal:
         """The key's remaining balance in USD."""
         body = await self._read("/apikeys/current-balance")
-        return _parsed(parse_balance, body)
+        return self._parsed(parse_balance, body)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -245,7 +245,7 @@ class ApixoClient:
             try:
                 body = await self._send("POST", path, json=payload)
                 try:
-                    return _parsed(parse_submit, body)
+                    return self._parsed(parse_submit, body)
                 except ResponseFormatError as error:
                     log.warning("submission to %s uncertain: %s", path, type(error).__name__)
                     raise SubmissionUncertainError(error, price=request.price) from error
@@ -265,6 +265,31 @@ class ApixoClient:
                     raise
                 await self._wait(policy, attempt, error, f"POST {path}")
                 attempt += 1
+
+    def _parsed(self, parse: Callable[[bytes], T], body: bytes) -> T:
+        """Parse ``body``; a failure that is not typed (a bug) becomes a format error.
+
+        An error code inside a 200 envelope quotes APIXO's message decoded from JSON, where
+        escapes (``\\u0061``) may have hidden the key from the scrub of the raw body: its
+        message is scrubbed again here.
+        """
+        try:
+            return parse(body)
+        except ApiStatusError as error:
+            message, detail = self._key.scrub(error.api_message), self._key.scrub(error.detail)
+            if (message, detail) == (error.api_message, error.detail):
+                raise
+            retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
+            raise error_for_status(
+                error.status_code, message, detail, retry_after=retry_after
+            ) from None
+        except ApixoError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - an answer must never raise an untyped error
+            log.warning("parsing APIXO's answer failed: %s", type(exc).__name__)
+            raise ResponseFormatError(
+                f"APIXO's answer could not be read ({type(exc).__name__})."
+            ) from None
 
     async def _wait(self, policy: RetryPolicy, attempt: int, error: ApixoError, what: str) -> None:
         retry_after = error.retry_after if isinstance(error, RateLimitedError) else None
@@ -374,19 +399,6 @@ class ApixoClient:
 
 
 T = TypeVar("T")
-
-
-def _parsed(parse: Callable[[bytes], T], body: bytes) -> T:
-    """Parse ``body``; a failure that is not typed (a bug) becomes a format error."""
-    try:
-        return parse(body)
-    except ApixoError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - an answer must never raise an untyped error
-        log.warning("parsing APIXO's answer failed: %s", type(exc).__name__)
-        raise ResponseFormatError(
-            f"APIXO's answer could not be read ({type(exc).__name__})."
-        ) from None
 
 
 async def _read_body(response: httpx.Response) -> tuple[bytes, bool]:
