@@ -24,6 +24,7 @@ from veo_desktop.core.records import StateChange
 from veo_desktop.storage.store import (
     StoreBusyError,
     StoreCorruptError,
+    StoreDiskError,
     StoreError,
     StoreFullError,
     StorePermissionError,
@@ -323,3 +324,26 @@ def test_damage_found_while_in_use_is_checked_and_copied_once(tmp_path: Path) ->
     assert "integrity check" in str(errors[0])
     assert {error.backup for error in errors} == {errors[0].backup}
     assert len(list(tmp_path.glob("tasks.damaged-*.sqlite3"))) == 1
+
+
+def test_a_damage_check_that_passed_is_not_run_again_for_every_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check reads the whole file on the caller's thread (the event loop's): once."""
+    path = tmp_path / "tasks.sqlite3"
+    with TaskStore.open(path) as store:
+        for n in range(300):
+            store.insert(make_record(f"clip {n} " + "y" * 500), durable=False)
+    _damage_middle(path)
+    checks: list[Path] = []
+
+    def check_passes(at: Path, error: sqlite3.Error) -> StoreError:
+        checks.append(at)
+        return StoreDiskError("sqlite reported damage but its integrity check passed.", at)
+
+    monkeypatch.setattr("veo_desktop.storage.store._damage_error", check_passes)
+    with TaskStore.open(path) as store:
+        for _ in range(3):
+            with pytest.raises(StoreDiskError):
+                store.load_all()
+    assert checks == [path]

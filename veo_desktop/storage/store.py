@@ -161,7 +161,8 @@ class TaskStore:
         self._durable = False
         self._commits = 0
         self._checkpointer: threading.Thread | None = None
-        self._damage: StoreCorruptError | None = None
+        #: What the one damage check found (a damaged file, or a check that passed).
+        self._damage: StoreCorruptError | StoreDiskError | None = None
 
     @classmethod
     def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT) -> TaskStore:
@@ -316,16 +317,20 @@ class TaskStore:
     def _failure(self, error: sqlite3.Error) -> StoreError:
         """The :class:`StoreError` for a failure of this store's connection.
 
-        sqlite reporting damage is checked (once: a copy is kept only the first time).
+        sqlite reporting damage is checked once (the check reads the whole file, on the
+        caller's thread): a copy is kept only the first time, and a check that passed is
+        not run again for every later failure.
         """
         if _primary(error) not in _DAMAGE:
             return _sqlite_error(self.path, error)
         if self._damage is None:
             found = _damage_error(self.path, error)
-            if not isinstance(found, StoreCorruptError):
-                return found
+            if not isinstance(found, StoreCorruptError | StoreDiskError):
+                return found  # the check itself could not run (busy...): try it next time
             self._damage = found
-        return StoreCorruptError(str(self._damage), self.path, self._damage.backup)
+        if isinstance(self._damage, StoreCorruptError):
+            return StoreCorruptError(str(self._damage), self.path, self._damage.backup)
+        return StoreDiskError(str(self._damage), self.path)
 
     def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]:
         """Every row of a query; an sqlite failure becomes the matching :class:`StoreError`."""
