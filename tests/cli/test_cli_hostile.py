@@ -466,3 +466,20 @@ def test_a_bad_url_among_good_ones_succeeds_with_a_warning(cli: Any, sim: Any) -
     warnings = [line for line in result.err.splitlines() if line.startswith("veo-desktop: warn")]
     assert len(warnings) == 1 and "could not be downloaded" in warnings[0]
     assert result.err.splitlines()[-2].startswith(f"{local_id[:8]} succeeded: {path} (")
+
+
+def test_a_paid_id_no_task_holds_is_named_at_every_start(cli: Any, sim: Any) -> None:
+    """The journal beside a replaced task list: its id is never dropped, and said."""
+    from veo_desktop.core.journal import AcceptedId
+
+    store_path = AppPaths.resolve(cli.data).store_path
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    TaskStore.open(store_path).close()
+    journal = AcceptedJournal.beside(store_path)
+    journal.append(AcceptedId("f" * 32, "task_paid_and_orphaned", "veo-3-1", 1.0))
+    for _ in range(2):
+        result = cli("resume")
+        assert result.code == ExitCode.OK
+        assert "APIXO accepted task task_paid_and_orphaned (paid)" in result.err
+        assert_clean(result.err)
+    assert [e.apixo_task_id for e in journal.entries()] == ["task_paid_and_orphaned"]

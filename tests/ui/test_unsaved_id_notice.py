@@ -130,3 +130,39 @@ def test_an_unsaved_id_stays_on_screen_until_the_store_has_it(setup: Setup, qtbo
     )
     qtbot.waitUntil(notice.isHidden, timeout=5_000)
     assert setup.controller.ids_at_risk() == ()
+
+
+def test_a_paid_id_no_task_takes_is_shown_at_start_and_kept(
+    sim: Any, tmp_path: Path, arun: Callable[..., Any], qtbot: Any
+) -> None:
+    """A journal beside a replaced task list: its paid id is named until dismissed."""
+    from veo_desktop.api.client import ApixoClient
+    from veo_desktop.core.journal import AcceptedId
+
+    data = tmp_path / "data"
+    data.mkdir()
+    store = TaskStore.open(data / "tasks.sqlite3")
+    journal = AcceptedJournal.beside(store.path)
+    journal.append(AcceptedId("f" * 32, "task_paid_and_orphaned", "veo-3-1", 1.0))
+    client = ApixoClient(SIM_API_KEY, base_url=sim.base_url)
+    engine = TaskEngine(client=client, store=store, library_dir=data / "videos")
+    controller = EngineController(engine)
+    notice = UnsavedIdNotice(controller)
+    qtbot.addWidget(notice)
+    try:
+        arun(engine.start())
+        controller.show_journal_orphans()
+        assert notice.isVisible()
+        assert "in no task of this list" in notice.heading.text()
+        assert "task_paid_and_orphaned  (in no task)" in notice.ids.text()
+        assert notice.dismiss_button.isVisible()
+        notice.dismiss_button.click()
+        assert notice.isHidden()
+        assert [e.apixo_task_id for e in journal.entries()] == ["task_paid_and_orphaned"]
+    finally:
+        notice.close_notice()
+        arun(controller.aclose())
+        arun(engine.aclose())
+        arun(client.aclose())
+        store.close()
+        controller.deleteLater()

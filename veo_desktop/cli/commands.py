@@ -291,6 +291,15 @@ async def engine_for(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]
                 await engine.start(resume=resume)
             except EngineBusyError as error:
                 raise CliError(ExitCode.LOCAL, str(error)) from error
+            for orphan in engine.journal_orphans:
+                print(
+                    f"veo-desktop: warning: APIXO accepted task {clean(orphan.apixo_task_id)} "
+                    f"(paid), but no task in {ctx.paths.data_dir} holds it (the task list "
+                    "may have been replaced). Look it up in the APIXO dashboard or ask APIXO "
+                    f"support; its id stays in {engine.journal_path}.",
+                    file=ctx.err,
+                    flush=True,
+                )
             try:
                 yield engine
             finally:

@@ -1251,6 +1251,11 @@ class TaskEngine:
         return self._id_risk.get(local_id, IdSafety.STORED)
 
     @property
+    def journal_path(self) -> Path:
+        """The accepted-ids journal beside the store."""
+        return self._journal.path
+
+    @property
     def journal_orphans(self) -> tuple[AcceptedId, ...]:
         """Accepted ids the journal holds that no task row can take (found at start).
 

@@ -43,6 +43,9 @@ class IdSafety(Enum):
     JOURNALED = "journaled"
     #: In memory only: nothing could be written. The person must be told the id loudly.
     UNSAVED = "unsaved"
+    #: Only in the journal, and no task row takes it (the store was replaced): the person
+    #: must look it up at APIXO. Never returned by ``TaskEngine.id_safety`` (no task has it).
+    ORPHANED = "orphaned"
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,22 @@ class EngineController(QObject):
         """The accepted tasks whose APIXO id only the journal or memory holds (oldest first)."""
         return tuple(self._at_risk.values())
 
+    def show_journal_orphans(self) -> None:
+        """Report the journal's paid ids that no task takes (call once the engine started)."""
+        for entry in self.engine.journal_orphans:
+            self._at_risk[f"orphan:{entry.local_id}"] = IdAtRisk(
+                entry.local_id, entry.apixo_task_id, IdSafety.ORPHANED, ""
+            )
+        if self.engine.journal_orphans:
+            self.ids_at_risk_changed.emit(self.ids_at_risk())
+
+    def dismiss_journal_orphans(self) -> None:
+        """Stop showing them for this session (the journal keeps them)."""
+        kept = {k: v for k, v in self._at_risk.items() if v.safety is not IdSafety.ORPHANED}
+        if len(kept) != len(self._at_risk):
+            self._at_risk = kept
+            self.ids_at_risk_changed.emit(self.ids_at_risk())
+
     def store_problem_text(self) -> str | None:
         """Why the store cannot be written now, in words (None when it can)."""
         problem = self.engine.store_problem

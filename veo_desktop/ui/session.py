@@ -154,6 +154,7 @@ class Session:
         """
         await self.configure_hosting(self.hosting)
         await self.engine.start()
+        self.controller.show_journal_orphans()
         await self.controller.refresh_balance()
 
     async def configure_hosting(self, config: HostingConfig) -> None:

@@ -6,6 +6,9 @@ journal beside the store (the next start recovers it) or, when nothing can be wr
 memory only. Either way the person must know: this notice names each such id (selectable,
 with a Copy button), says "Write this id down" when only memory holds it, and stays until
 the store takes every id again. It is never a toast that fades.
+
+At start it also names the paid ids the journal holds that no task takes (the task list was
+replaced): those the person must look up at APIXO; Dismiss hides them until the next start.
 """
 
 from __future__ import annotations
@@ -29,12 +32,36 @@ from veo_desktop.ui.controller import EngineController, IdAtRisk
 
 #: At most this many ids are listed (more are counted).
 MAX_LISTED = 6
+_WHERE = {
+    IdSafety.UNSAVED: "not saved",
+    IdSafety.JOURNALED: "in the journal",
+    IdSafety.ORPHANED: "in no task",
+    IdSafety.STORED: "saved",
+}
 
 
 def notice_texts(at_risk: tuple[IdAtRisk, ...], problem: str | None) -> tuple[str, str]:
     """The (heading, body) of the notice for ``at_risk`` (not empty)."""
     unsaved = [item for item in at_risk if item.safety is IdSafety.UNSAVED]
     why = f" ({printable(problem, 300)})" if problem else ""
+    if all(item.safety is IdSafety.ORPHANED for item in at_risk):
+        one = len(at_risk) == 1
+        heading = (
+            "APIXO accepted a paid video that is in no task of this list"
+            if one
+            else f"APIXO accepted {len(at_risk)} paid videos that are in no task of this list"
+        )
+        body = (
+            "The accepted-ids journal beside the task list kept "
+            + ("its id" if one else "their ids")
+            + ", but the task list has no task for "
+            + ("it" if one else "them")
+            + " (it may have been replaced). Look "
+            + ("it" if one else "them")
+            + " up in the APIXO dashboard or ask APIXO support (APIXO keeps a video 24 "
+            "hours). The journal keeps the ids; Dismiss hides this notice until next start."
+        )
+        return heading, body
     if unsaved:
         one = len(unsaved) == 1
         heading = (
@@ -68,10 +95,11 @@ def id_lines(at_risk: tuple[IdAtRisk, ...]) -> str:
     """One line per id: the APIXO id, where it is kept, the prompt's start."""
     lines = []
     for item in at_risk[:MAX_LISTED]:
-        where = "not saved" if item.safety is IdSafety.UNSAVED else "in the journal"
+        where = _WHERE[item.safety]
         prompt = " ".join(item.prompt.split())
         prompt = prompt if len(prompt) <= 48 else prompt[:47] + "\u2026"
-        lines.append(f"{printable(item.apixo_task_id, 200)}  ({where}) \u201c{prompt}\u201d")
+        quoted = f" \u201c{printable(prompt)}\u201d" if prompt else ""
+        lines.append(f"{printable(item.apixo_task_id, 200)}  ({where}){quoted}")
     if len(at_risk) > MAX_LISTED:
         lines.append(f"\u2026 and {len(at_risk) - MAX_LISTED} more (Copy takes them all)")
     return "\n".join(lines)
@@ -116,10 +144,19 @@ class UnsavedIdNotice(QFrame):
         self.copy_button.setObjectName("copyUnsavedIdsButton")
         self.copy_button.setToolTip("Copy the APIXO task ids to the clipboard")
         self.copy_button.setAccessibleDescription(self.copy_button.toolTip())
+        self.dismiss_button = QPushButton("Dismiss", self)
+        self.dismiss_button.setObjectName("dismissOrphanIdsButton")
+        self.dismiss_button.setToolTip("Hide this notice until the next start (the ids are kept)")
+        self.dismiss_button.setAccessibleDescription(self.dismiss_button.toolTip())
+        buttons = QVBoxLayout()
+        buttons.setSpacing(4)
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.dismiss_button)
+        buttons.addStretch(1)
         row = QHBoxLayout()
         row.setSpacing(8)
-        row.addWidget(self.ids, 1)
-        row.addWidget(self.copy_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.ids, 1, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(buttons)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 8, 8)
         layout.setSpacing(4)
@@ -127,6 +164,7 @@ class UnsavedIdNotice(QFrame):
         layout.addWidget(self.body)
         layout.addLayout(row)
         self.copy_button.clicked.connect(self.on_copy_button_clicked)
+        self.dismiss_button.clicked.connect(self.on_dismiss_button_clicked)
         controller.ids_at_risk_changed.connect(self.on_controller_ids_at_risk_changed)
         self._listening = True
         self._recolor()
@@ -146,6 +184,7 @@ class UnsavedIdNotice(QFrame):
         self.heading.setText(heading)
         self.body.setText(body)
         self.ids.setText(id_lines(at_risk))
+        self.dismiss_button.setVisible(all(i.safety is IdSafety.ORPHANED for i in at_risk))
         self.setAccessibleDescription(f"{heading}. {body}")
         self._recolor()
         self.show()
@@ -160,6 +199,10 @@ class UnsavedIdNotice(QFrame):
     @Slot()
     def on_copy_button_clicked(self) -> None:
         QGuiApplication.clipboard().setText(self.copy_text())
+
+    @Slot()
+    def on_dismiss_button_clicked(self) -> None:
+        self._controller.dismiss_journal_orphans()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
