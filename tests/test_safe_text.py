@@ -165,3 +165,10 @@ def test_a_lone_surrogate_is_escaped_so_a_utf8_file_can_hold_it() -> None:
     out = printable("answer \ud800 and \udfff")
     assert out == "answer \\ud800 and \\udfff"
     out.encode("utf-8")  # a log file or terminal takes it whole
+
+
+def test_a_line_folds_breaks_and_spaces_then_escapes_and_clips() -> None:
+    from veo_desktop.safe_text import safe_line
+
+    assert safe_line("APIXO\n  said\r\n\x1b[2J no") == "APIXO said \\x1b[2J no"
+    assert safe_line("x" * 10_000, 10) == "x" * 9 + "\u2026"

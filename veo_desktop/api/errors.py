@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from veo_desktop.safe_text import safe
+from veo_desktop.safe_text import safe_line
 
 #: How much of APIXO's own message an error quotes.
 QUOTE_LIMIT = 300
@@ -249,7 +249,7 @@ class SubmissionUncertainError(ApixoError):
 
 def _quote(text: str) -> str:
     """APIXO's words as an error may quote them: one line, no secret, clipped."""
-    return safe(" ".join(text[: 8 * QUOTE_LIMIT].split()), QUOTE_LIMIT)
+    return safe_line(text, QUOTE_LIMIT)
 
 
 STATUS_ERRORS: dict[int, type[ApiStatusError]] = {

@@ -17,7 +17,7 @@ from typing import TextIO
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
-from veo_desktop.safe_text import printable, safe
+from veo_desktop.safe_text import printable, safe_line
 
 _PROMPT_WIDTH = 48
 #: Bounds on what one field may show: an id or a code, a message, a URL, a prompt, a line.
@@ -41,15 +41,11 @@ def clean(text: str, limit: int | None = LINE_LIMIT) -> str:
     Line breaks fold into spaces, other control characters are escaped, secrets are
     removed, and the result is at most ``limit`` characters.
     """
-    return safe(one_line(text), limit)
+    return safe_line(text, limit)
 
 
 def _when(seconds: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
-
-
-def _clip(text: str, width: int) -> str:
-    return clean(text, width)
 
 
 def elapsed(seconds: float) -> str:
@@ -126,7 +122,7 @@ def table(records: list[TaskRecord]) -> str:
         rows.append(
             f"{r.short_id:<8}  {_when(r.created_at):<16}  {r.state.value:<11}  "
             f"{clean(r.mode, ID_LIMIT):<7}  "
-            f"{r.price:>5.2f}  {_clip(r.prompt, _PROMPT_WIDTH)}"
+            f"{r.price:>5.2f}  {clean(r.prompt, _PROMPT_WIDTH)}"
         )
     return "\n".join(rows)
 
@@ -207,7 +203,7 @@ class Progress:
                 done, total = self._bytes[local_id]
                 part += f" {done * 100 // total}%" if total else f" {done / 1e6:.1f} MB"
             if record.note and not record.is_final:
-                part += f" ({_clip(record.note, 60)})"
+                part += f" ({clean(record.note, 60)})"
             parts.append(part)
         if len(parts) > 3:
             active = sum(1 for i in self._ids if self._engine.get(i).is_active)
