@@ -19,6 +19,7 @@ from tests.fixtures.core import FAST_TIMING, EngineKit, FakeClock, advance, wait
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.api.retry import NO_RETRY
 from veo_desktop.core.engine import (
+    DAMAGED_DOWNLOAD_TRIES,
     DOWNLOAD_FAILED_CODE,
     PERMANENT_DOWNLOAD_TRIES,
     UNUSABLE_RESULT_CODE,
@@ -89,6 +90,18 @@ def test_a_permanent_download_failure_ends_the_task_failed_after_a_few_tries(
     tries = {r.path for r in media_gets(sim)}
     assert tries and len([r for r in media_gets(sim) if r.path in tries]) >= 1
     assert not list(engine_kit.library.glob("*.part"))
+
+
+def test_a_video_damaged_every_time_is_given_up_and_a_cut_one_downloads_again(sim, engine_kit):
+    damaged = run_task(engine_kit, sim, [Fault(endpoint="media", kind="media_close_cut", times=-1)])
+    assert damaged.record.state is TaskState.FAILED
+    assert damaged.record.fail_code == DOWNLOAD_FAILED_CODE
+    assert "keeps sending a damaged video" in (damaged.record.fail_message or "")
+    assert len(media_gets(sim)) == DAMAGED_DOWNLOAD_TRIES
+    sim.clear_faults()
+    sim.clear_requests()
+    cut_once = run_task(engine_kit, sim, [Fault(endpoint="media", kind="media_close_cut")])
+    assert cut_once.record.state is TaskState.SUCCEEDED
 
 
 def test_a_video_above_the_size_limit_fails_after_a_few_tries_and_downloads_when_allowed(

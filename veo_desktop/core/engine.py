@@ -64,6 +64,7 @@ from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.downloads import (
     DEFAULT_MAX_BYTES,
     DOWNLOAD_TIMEOUT,
+    DownloadCorruptError,
     Downloader,
     DownloadError,
     DownloadTooLargeError,
@@ -108,6 +109,9 @@ DOWNLOAD_FAILED_CODE = "DownloadFailed"
 #: A URL failing permanently (404, an HTML page, too large...) is tried this many times,
 #: spaced by the poll timing, before it is given up.
 PERMANENT_DOWNLOAD_TRIES = 3
+#: A URL whose complete download fails the video check this many times in one run (a cut
+#: body would pass on a later try) is given up too: the server sends a damaged video.
+DAMAGED_DOWNLOAD_TRIES = 5
 JOURNAL_NOTE = (
     "APIXO accepted this task, but its id could not be saved at the time; it was kept in "
     "the accepted-ids journal and restored."
@@ -131,6 +135,8 @@ class TaskBusyError(ValueError):
 class _DownloadState:
     #: Permanent failures so far, by result index.
     tries: dict[int, int] = field(default_factory=dict)
+    #: Complete downloads that failed the video check, by result index.
+    damaged: dict[int, int] = field(default_factory=dict)
     #: Result indexes given up: (the reason shown, whether the URL was refused outright).
     given_up: dict[int, tuple[str, bool]] = field(default_factory=dict)
 
@@ -1065,6 +1071,13 @@ class TaskEngine:
             tries = state.tries[item.index] = state.tries.get(item.index, 0) + 1
             if tries < PERMANENT_DOWNLOAD_TRIES:
                 return False
+        elif error.retry and isinstance(error, DownloadCorruptError):
+            # A cut-short body downloads again; a server that sends a damaged video every
+            # time would otherwise be fetched again and again for a whole day.
+            damaged = state.damaged[item.index] = state.damaged.get(item.index, 0) + 1
+            if damaged < DAMAGED_DOWNLOAD_TRIES:
+                return False
+            reason = f"The video server keeps sending a damaged video. {reason}"
         elif error.retry:
             return False
         log.warning(
