@@ -430,3 +430,26 @@ def test_any_message_is_one_safe_line_in_the_file(
     logs.teardown_logging()
     assert written.count("\n") == 1 and written.endswith("\n")
     assert is_printable(written[:-1])
+
+
+def test_a_log_file_that_cannot_be_written_says_so_once_without_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A full disk (``/dev/full`` answers every write with ENOSPC) must not flood stderr."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    handler = logs._PrivateRotatingFileHandler("/dev/full", maxBytes=0)
+    logger = logging.getLogger("veo_desktop.test.full")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        for n in range(50):
+            logger.warning("line %d", n)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+        handler.close()
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Logging error" not in err
+    (line,) = err.splitlines()
+    assert line.startswith("veo-desktop: the log file /dev/full cannot be written (")

@@ -16,6 +16,7 @@ Nothing here imports Qt unless the Qt handler is installed, so the command line 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -29,7 +30,7 @@ from veo_desktop.safe_text import REDACTED as REDACTED
 from veo_desktop.safe_text import forget_secrets as forget_secrets
 from veo_desktop.safe_text import redact as redact
 from veo_desktop.safe_text import register_secret as register_secret
-from veo_desktop.safe_text import safe, safe_block
+from veo_desktop.safe_text import safe, safe_block, safe_line
 
 LOG_FILE_NAME: Final = "veo-desktop.log"
 MAX_BYTES: Final = 2 * 1024 * 1024
@@ -180,11 +181,45 @@ def setup_logging(
 
 
 class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Log files (prompts, task ids) are readable by their owner only."""
+    """Log files (prompts, task ids) are readable by their owner only.
+
+    A record the file cannot take (a full disk, a removed drive) is dropped: Python's
+    default prints a traceback to stderr for every one, which reaches the person. One
+    plain line says so instead, once until a record is written again.
+    """
+
+    #: The last record could not be written (set by handleError during emit).
+    _failed = False
+    #: The person was told the file cannot be written (until a record is written again).
+    _told = False
 
     def _open(self) -> Any:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._failed = False
+        super().emit(record)
+        if not self._failed:
+            self._told = False
+
+    def close(self) -> None:
+        # What the file could not take on closing (a full disk) is lost; closing goes on.
+        with contextlib.suppress(OSError):
+            super().close()
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self._failed = True
+        if self._told:
+            return
+        self._told = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"veo-desktop: the log file {safe_line(self.baseFilename)} cannot be written "
+                f"({safe_line(str(reason))}); log lines are dropped until it can.\n"
+            )
 
 
 def teardown_logging() -> None:

@@ -545,3 +545,9 @@ def test_a_key_hidden_by_json_escapes_in_a_200_error_envelope_is_scrubbed() -> N
         run(read())
     assert LONG_KEY not in str(caught.value)
     assert "[REDACTED]" in str(caught.value)
+
+
+def test_a_balance_in_other_scripts_digits_is_not_a_number(sim: Any) -> None:
+    sim.add_fault(Fault(endpoint="balance", kind="odd_balance", value='"\\u0663"'))
+    with pytest.raises(ResponseFormatError, match="balance is not a number"):
+        run(with_client(sim, lambda c: c.balance()))

@@ -82,6 +82,21 @@ def test_a_full_disk_while_writing_loses_nothing_saved(small_disk: Disk) -> None
     assert not list(small_disk.path.glob("*.damaged*"))
 
 
+def test_a_full_disk_at_reopening_a_store_says_disk_full(small_disk: Disk) -> None:
+    """sqlite says "disk I/O error" (IOERR_SHMSIZE) when its -shm file cannot grow."""
+    path = small_disk.path / "tasks.sqlite3"
+    saved = _filled_store(path)
+    small_disk.fill()
+    with pytest.raises(StoreFullError) as caught:
+        with TaskStore.open(path) as store:
+            store.load_all()
+    assert str(caught.value).startswith("Disk full: free some space in ")
+    _says_no_move(caught.value)
+    small_disk.free()
+    with TaskStore.open(path) as store:
+        assert [r.local_id for r in store.load_all()] == saved
+
+
 # -- read-only and forbidden places -------------------------------------------------------------
 
 

@@ -82,10 +82,12 @@ _TASK_ID = re.compile(r"[A-Za-z0-9_.:-]+")
 #: A balance in USD at or above this is not a key's balance.
 MAX_BALANCE = Decimal(10**9)
 #: A number as JSON or text writes it (``inf`` and ``nan`` are not numbers here).
-_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 #: A number short enough to be money: at most 15 digits before the point, 18 after, and
 #: an exponent of at most two digits (``1e99999999`` is refused before it is built).
-_BALANCE_TEXT = re.compile(r"-?(?:\d{1,15}(?:\.\d{0,18})?|\.\d{1,18})(?:[eE][+-]?\d{1,2})?")
+_BALANCE_TEXT = re.compile(
+    r"-?(?:\d{1,15}(?:\.\d{0,18})?|\.\d{1,18})(?:[eE][+-]?\d{1,2})?", re.ASCII
+)
 _BALANCE_TEXT_LIMIT = 40
 #: How much of a field an error message quotes.
 _SHOW_LIMIT = 80

@@ -454,6 +454,8 @@ _SQLITE_NOTADB = 26
 _DAMAGE = frozenset({_SQLITE_CORRUPT, _SQLITE_NOTADB})
 _FULL_ERRNOS = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 _PERMISSION_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+#: What the probe of a failing store writes (one page of sqlite's shared-memory file).
+_PROBE_BYTES = 32 * 1024
 
 
 def _primary(error: sqlite3.Error) -> int | None:
@@ -529,8 +531,14 @@ def _diagnose(path: Path) -> StoreError | None:
         os.close(fd)
     probe = path.with_name(f".{path.name}.probe-{os.getpid()}")
     try:
-        os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        probe.unlink()
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            # A full disk still takes an empty file (inodes are left): write a page, as
+            # sqlite must to grow its -wal and -shm files.
+            os.write(fd, b"\0" * _PROBE_BYTES)
+        finally:
+            os.close(fd)
+            probe.unlink(missing_ok=True)
     except OSError as error:
         return _os_error(path, error)
     return None
