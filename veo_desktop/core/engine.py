@@ -822,16 +822,11 @@ class TaskEngine:
         state.bad_success += 1
         record = self._records[local_id]
         if state.bad_success >= BAD_SUCCESS_LIMIT:
-            self._poll_states.pop(local_id, None)
-            self._update(
+            self._fail(
                 local_id,
-                state=TaskState.FAILED,
-                fail_code=UNUSABLE_RESULT_CODE,
-                fail_message=(
-                    f"APIXO reported success without a usable video ({error}) "
-                    f"Contact APIXO support with task id {record.apixo_task_id}."
-                ),
-                note=None,
+                UNUSABLE_RESULT_CODE,
+                f"APIXO reported success without a usable video ({error}) "
+                f"Contact APIXO support with task id {record.apixo_task_id}.",
             )
             return
         now = self._clock.time()
@@ -1104,54 +1099,40 @@ class TaskEngine:
             log.info("task %s downloaded in part: %s", local_id[:8], ", ".join(record.files))
             return
         if all(refused for _, refused in state.given_up.values()):
-            self._update(
+            self._fail(
                 local_id,
-                state=TaskState.FAILED,
-                fail_code=UNSAFE_URL_CODE,
-                fail_message=(
-                    f"{reason} It was not downloaded; the result URLs are listed in the task "
-                    "details until they expire."
-                ),
-                note=None,
+                UNSAFE_URL_CODE,
+                f"{reason} It was not downloaded; the result URLs are listed in the task "
+                "details until they expire.",
             )
             return
+        self._fail(local_id, DOWNLOAD_FAILED_CODE, f"The video could not be downloaded: {reason}")
+
+    def _fail(self, local_id: str, code: str, message: str) -> None:
+        """End the task ``failed`` (nothing more is polled or downloaded for it)."""
+        self._download_states.pop(local_id, None)
+        self._poll_states.pop(local_id, None)
         self._update(
-            local_id,
-            state=TaskState.FAILED,
-            fail_code=DOWNLOAD_FAILED_CODE,
-            fail_message=f"The video could not be downloaded: {reason}",
-            note=None,
+            local_id, state=TaskState.FAILED, fail_code=code, fail_message=message, note=None
         )
 
     def _fail_too_many(self, local_id: str, count: int) -> None:
         """A success listing more URLs than Veo makes is refused whole: nothing is planned."""
-        record = self._records[local_id]
-        self._download_states.pop(local_id, None)
-        self._poll_states.pop(local_id, None)
-        self._update(
+        self._fail(
             local_id,
-            state=TaskState.FAILED,
-            fail_code=UNUSABLE_RESULT_CODE,
-            fail_message=(
-                f"APIXO reported success with {count} video URLs; a Veo task makes 1 to 4, "
-                f"so none was downloaded. Contact APIXO support with task id "
-                f"{record.apixo_task_id}."
-            ),
-            note=None,
+            UNUSABLE_RESULT_CODE,
+            f"APIXO reported success with {count} video URLs; a Veo task makes 1 to 4, so "
+            "none was downloaded. Contact APIXO support with task id "
+            f"{self._records[local_id].apixo_task_id}.",
         )
 
     def _fail_unusable_id(self, local_id: str, error: UnusableTaskIdError) -> None:
         """A stored APIXO id no request may carry (kept by an older version): never asked."""
-        self._poll_states.pop(local_id, None)
-        self._update(
+        self._fail(
             local_id,
-            state=TaskState.FAILED,
-            fail_code=UNUSABLE_TASK_ID_CODE,
-            fail_message=(
-                f"APIXO's id for this task cannot be asked about: {error} If it was charged, "
-                "look for it in the APIXO dashboard or contact APIXO support."
-            ),
-            note=None,
+            UNUSABLE_TASK_ID_CODE,
+            f"APIXO's id for this task cannot be asked about: {error} If it was charged, look "
+            "for it in the APIXO dashboard or contact APIXO support.",
         )
 
     def _plan(self, record: TaskRecord) -> list[PlannedDownload]:
