@@ -453,3 +453,18 @@ def test_a_log_file_that_cannot_be_written_says_so_once_without_a_traceback(
     assert "Traceback" not in err and "Logging error" not in err
     (line,) = err.splitlines()
     assert line.startswith("veo-desktop: the log file /dev/full cannot be written (")
+
+
+def test_with_nowhere_to_log_no_traceback_reaches_the_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The command line falls back to no log file when its folder cannot be written."""
+    logs.setup_logging(None)
+    try:
+        try:
+            raise RuntimeError("a bug")
+        except RuntimeError:
+            logging.getLogger("veo_desktop.test").exception("unexpected error")
+    finally:
+        logs.teardown_logging()
+    assert capsys.readouterr().err == ""

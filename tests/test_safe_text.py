@@ -172,3 +172,16 @@ def test_a_line_folds_breaks_and_spaces_then_escapes_and_clips() -> None:
 
     assert safe_line("APIXO\n  said\r\n\x1b[2J no") == "APIXO said \\x1b[2J no"
     assert safe_line("x" * 10_000, 10) == "x" * 9 + "\u2026"
+
+
+def test_a_line_never_keeps_part_of_a_key_however_far_it_stands() -> None:
+    from veo_desktop.safe_text import safe_line
+
+    key = "sk-Zq8vR2mXw4Ln7Tp1-partial-leak"
+    safe_text.register_secret(key)
+    try:
+        for pad in (10, 2390, 2400, 50_000):
+            out = safe_line(" " * pad + key, 300)
+            assert "sk-Z" not in out and "Zq8v" not in out, (pad, out)
+    finally:
+        safe_text.forget_secrets()

@@ -166,6 +166,10 @@ def setup_logging(
         stream.setLevel(console_level)
         stream.setFormatter(logging.Formatter(CONSOLE_FORMAT))
         _install(root, stream)
+    if path is None and not console:
+        # Nowhere to write: drop records rather than let Python's last resort print them
+        # (tracebacks included) to the person's terminal.
+        _install(root, logging.NullHandler())
     wanted = ([level] if path else []) + ([console_level] if console else [])
     if wanted:
         root.setLevel(min(wanted))
