@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import stat
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -455,16 +456,22 @@ def test_a_log_file_that_cannot_be_written_says_so_once_without_a_traceback(
     assert line.startswith("veo-desktop: the log file /dev/full cannot be written (")
 
 
-def test_with_nowhere_to_log_no_traceback_reaches_the_terminal(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    """The command line falls back to no log file when its folder cannot be written."""
-    logs.setup_logging(None)
-    try:
-        try:
-            raise RuntimeError("a bug")
-        except RuntimeError:
-            logging.getLogger("veo_desktop.test").exception("unexpected error")
-    finally:
-        logs.teardown_logging()
-    assert capsys.readouterr().err == ""
+def test_with_nowhere_to_log_no_traceback_reaches_the_terminal() -> None:
+    """The command line falls back to no log file when its folder cannot be written.
+
+    Run in a fresh interpreter: pytest's own handlers would hide Python's last resort.
+    """
+    code = (
+        "import logging\n"
+        "from veo_desktop import logs\n"
+        "logs.setup_logging(None)\n"
+        "try:\n"
+        "    raise RuntimeError('a bug')\n"
+        "except RuntimeError:\n"
+        "    logging.getLogger('veo_desktop.test').exception('unexpected error')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
