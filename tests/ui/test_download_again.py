@@ -92,3 +92,37 @@ def test_download_again_that_is_refused_says_why(
     box = panel.findChild(QMessageBox, "actionFailedMessage")
     assert box is not None
     box.close()
+
+
+def test_download_again_is_offered_exactly_where_the_engine_allows_it() -> None:
+    """One rule (the engine's) for the window, the command line and the engine."""
+    import time as _time
+
+    from veo_desktop.api.models import GenerationRequest as _Request
+    from veo_desktop.core.lifecycle import TaskState as _State
+    from veo_desktop.core.records import TaskRecord as _Record
+    from veo_desktop.ui.tasks.actions import can_download_again
+
+    def task(state: _State, **fields: object) -> _Record:
+        now = _time.time()
+        return _Record(
+            local_id="d" * 32,
+            model="veo-3-1",
+            request=_Request(prompt="one rule").to_payload(),
+            state=state,
+            created_at=now,
+            updated_at=now,
+            apixo_task_id="task_one_rule",
+            **fields,  # type: ignore[arg-type]
+        )
+
+    urls = ("https://cdn.example/a.mp4", "https://cdn.example/b.mp4")
+    assert can_download_again(task(_State.FAILED, fail_code="DownloadFailed", result_urls=urls))
+    assert can_download_again(task(_State.SUCCEEDED, result_urls=urls, files=("/v/a.mp4",)))
+    assert can_download_again(task(_State.EXPIRED, result_urls=urls))
+    assert not can_download_again(
+        task(_State.SUCCEEDED, result_urls=urls, files=("/v/a.mp4", "/v/b.mp4"))
+    )
+    assert not can_download_again(task(_State.FAILED, fail_code="SensitiveContent"))
+    assert not can_download_again(task(_State.DOWNLOADING, result_urls=urls))
+    assert not can_download_again(None)

@@ -51,7 +51,12 @@ from veo_desktop.cli.output import (
     urls_shown,
 )
 from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
-from veo_desktop.core.engine import EngineBusyError, TaskBusyError, TaskEngine
+from veo_desktop.core.engine import (
+    EngineBusyError,
+    TaskBusyError,
+    TaskEngine,
+    redownload_problem,
+)
 from veo_desktop.core.journal import AcceptedJournal, IdSafety
 from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.core.lifecycle import TaskState
@@ -555,7 +560,7 @@ def failure_text(record: TaskRecord) -> str:
         text = f"Task {short} was rejected: {message}"
     else:
         text = f"Task {short} {record.state.value}: {message}"
-    if record.result_urls and record.state in (TaskState.FAILED, TaskState.EXPIRED):
+    if redownload_problem(record) is None:
         text += (
             f" APIXO task {clean(record.apixo_task_id or '?', ID_LIMIT)}; the video is at "
             f"{' '.join(urls_shown(record))}. Try again with `veo-desktop download {short}`."
@@ -636,7 +641,7 @@ async def status(ctx: Context) -> ExitCode:
     print(describe(record), file=ctx.out, flush=True)
     if record.state is TaskState.DOWNLOADING:
         ctx.say("Run `veo-desktop resume` to download it.")
-    if record.result_urls and record.state in (TaskState.FAILED, TaskState.EXPIRED):
+    if redownload_problem(record) is None:
         ctx.say(f"Run `veo-desktop download {record.short_id}` to try the download again.")
     if record.state in (TaskState.PENDING, TaskState.PROCESSING) and not record.result_urls:
         ctx.say("Run `veo-desktop resume` to follow it to the end.")

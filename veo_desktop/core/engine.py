@@ -626,7 +626,7 @@ class TaskEngine:
         """
         self._require_started()
         record = self.get(local_id)
-        problem = _redownload_problem(record)
+        problem = redownload_problem(record)
         if problem:
             raise TaskBusyError(problem)
         self._download_states.pop(local_id, None)
@@ -1491,8 +1491,12 @@ def _is_unusable_success(error: ResponseFormatError) -> bool:
     return isinstance(error, UnusableResultError)
 
 
-def _redownload_problem(record: TaskRecord) -> str | None:
-    """Why ``record`` cannot be downloaded again; None when it can."""
+def redownload_problem(record: TaskRecord) -> str | None:
+    """Why ``record``'s videos cannot be downloaded again (free); None when they can.
+
+    The one rule behind the engine's :meth:`TaskEngine.redownload`, the window's "Download
+    again" and the command line's ``download`` hints.
+    """
     state = record.state
     if state is TaskState.DOWNLOADING:
         return "This task is already downloading."

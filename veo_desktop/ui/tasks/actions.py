@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
 from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core import lineage
-from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
+from veo_desktop.core.engine import redownload_problem
 from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
@@ -605,14 +605,9 @@ class TaskActions(QObject):
 
 
 def can_download_again(task: TaskRecord | None) -> bool:
-    """Whether ``task`` ended because its paid video could not be downloaded (its result
-    links kept), so "Download again" applies."""
-    return (
-        task is not None
-        and task.state == TaskState.FAILED
-        and task.fail_code == DOWNLOAD_FAILED_CODE
-        and bool(task.result_urls)
-    )
+    """Whether "Download again" applies: a paid video that could not be downloaded (or
+    not all of a task's videos), its result links kept (the engine's one rule)."""
+    return task is not None and redownload_problem(task) is None
 
 
 def _tip(action: QAction, text: str) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
+from veo_desktop.core.engine import redownload_problem
 from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, money
 from veo_desktop.safe_text import printable_block
@@ -56,7 +56,7 @@ def retry_details(task: TaskRecord, confirmation: Confirmation) -> str:
         f"A new task is created and APIXO charges {price} when it accepts it. "
         "The old task stays in the list."
     )
-    if task.fail_code == DOWNLOAD_FAILED_CODE and task.result_urls:
+    if redownload_problem(task) is None:
         text += (
             "\n\nIts video was made and paid for: \u201cDownload again\u201d fetches it "
             "at no cost while APIXO keeps it."
