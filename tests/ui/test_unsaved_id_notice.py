@@ -166,3 +166,18 @@ def test_a_paid_id_no_task_takes_is_shown_at_start_and_kept(
         arun(client.aclose())
         store.close()
         controller.deleteLater()
+
+
+def test_mixed_ids_are_counted_and_explained_by_where_they_are() -> None:
+    from veo_desktop.ui.controller import IdAtRisk
+    from veo_desktop.ui.tasks.id_notice import notice_texts
+
+    journaled = IdAtRisk("a" * 32, "task_journaled", IdSafety.JOURNALED, "a prompt")
+    orphan = IdAtRisk("b" * 32, "task_orphan", IdSafety.ORPHANED, "")
+    unsaved = IdAtRisk("c" * 32, "task_unsaved", IdSafety.UNSAVED, "another prompt")
+    heading, body = notice_texts((journaled, orphan), None)
+    assert heading == "APIXO accepted a paid video that the task list could not save yet"
+    assert "recovered at the next start" in body and "in no task" in body
+    heading, body = notice_texts((unsaved, orphan), "disk full")
+    assert heading.startswith("Write this id down")
+    assert "in no task" in body

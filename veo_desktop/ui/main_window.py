@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, 
 
 from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.safe_text import safe_line
 from veo_desktop.ui import style
 
 if TYPE_CHECKING:
@@ -478,7 +479,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def on_controller_action_failed(self, title: str, message: str) -> None:
-        self.status.showMessage(f"{title}: {message}", 15000)
+        self.status.showMessage(safe_line(f"{title}: {message}", 400), 15000)
 
     def on_notifier_activated(self, local_id: str) -> None:
         if self.workspace is not None:

@@ -119,6 +119,7 @@ class Workspace(QWidget):
     def shutdown(self) -> None:
         """Stop uploads, playback, the clock and the thumbnail worker (the session closes)."""
         self.compose_panel.cancel()
+        self.id_notice.close_notice()
         self.task_panel.shutdown()
         self.history_panel.shutdown()
         self.preview_panel.shutdown()

@@ -76,17 +76,24 @@ def notice_texts(at_risk: tuple[IdAtRisk, ...], problem: str | None) -> tuple[st
             "stays until the task list has saved " + ("it." if one else "them.")
         )
     else:
-        one = len(at_risk) == 1
+        journaled = [item for item in at_risk if item.safety is IdSafety.JOURNALED]
+        one = len(journaled) == 1
         heading = (
             "APIXO accepted a paid video that the task list could not save yet"
             if one
-            else f"APIXO accepted {len(at_risk)} paid videos that the task list could not save yet"
+            else f"APIXO accepted {len(journaled)} paid videos that the task list could not "
+            "save yet"
         )
         body = (
             f"The task list cannot be written{why}. "
             + ("Its id is" if one else "Their ids are")
             + " kept in the journal beside it and recovered at the next start; this notice "
             "stays until the task list has saved " + ("it." if one else "them.")
+        )
+    if any(item.safety is IdSafety.ORPHANED for item in at_risk):
+        body += (
+            " The ids marked \u201cin no task\u201d belong to no task of this list: look them "
+            "up in the APIXO dashboard."
         )
     return heading, body
 
