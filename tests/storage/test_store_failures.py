@@ -87,9 +87,8 @@ def test_a_full_disk_at_reopening_a_store_says_disk_full(small_disk: Disk) -> No
     path = small_disk.path / "tasks.sqlite3"
     saved = _filled_store(path)
     small_disk.fill()
-    with pytest.raises(StoreFullError) as caught:
-        with TaskStore.open(path) as store:
-            store.load_all()
+    with pytest.raises(StoreFullError) as caught, TaskStore.open(path) as store:
+        store.load_all()
     assert str(caught.value).startswith("Disk full: free some space in ")
     _says_no_move(caught.value)
     small_disk.free()
