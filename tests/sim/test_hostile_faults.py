@@ -16,6 +16,7 @@ import pytest
 
 from tests.fixtures.sim import SIM_API_KEY, SimFactory
 from tests.sim.conftest import EXTEND, Apixo, text_body
+from tests.sim.test_faults import wait_until
 from veo_desktop.sim import Fault, SimulatorThread
 from veo_desktop.sim.faults import EXTRA_RESULT_URLS, NESTED_JSON_DEPTH, ODD_TASK_ID, TRICKLE_DELAY
 
@@ -430,13 +431,6 @@ def test_stop_is_prompt_during_a_trickle(sim_factory: SimFactory) -> None:
     reader.join(10.0)
     assert not reader.is_alive()
     assert isinstance(outcome[0], httpx.RemoteProtocolError), "the body ended incomplete"
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition never became true"
-        time.sleep(0.01)
 
 
 def test_trickle_ends_when_the_client_goes_away(
