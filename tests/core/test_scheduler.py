@@ -386,7 +386,7 @@ def test_a_poll_that_raises_after_scheduling_its_key_keeps_its_own_schedule(fake
 
     async def scenario() -> None:
         nonlocal scheduler
-        scheduler = PollScheduler(clock=fake_clock, poll=poll, error_delay=lambda k, n: 1.0)
+        scheduler = PollScheduler(clock=fake_clock, poll=poll)
         scheduler.schedule("task", fake_clock.now)
         scheduler.start()
         await settle_scheduler(scheduler, fake_clock)

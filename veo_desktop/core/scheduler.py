@@ -5,8 +5,8 @@ The scheduler knows nothing about APIXO: it calls ``poll(key)`` when a key is du
 function decides when the key is due next by calling :meth:`PollScheduler.schedule`.
 
 No exception drops a key: when a poll raises (a bug, or an error nobody expected) and has
-not scheduled its key again, the scheduler does, after ``error_delay(key, failures)``
-seconds (``failures`` counts the polls of that key that raised in a row).
+not scheduled its key again, the scheduler does, 1 s after the first such failure in a row,
+doubling up to :data:`MAX_SLEEP`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,6 @@ class PollScheduler:
         poll: the coroutine run for a due key; its exceptions are logged, never raised,
             and the key is polled again later (see the module docs).
         max_in_flight: the most polls running at once.
-        error_delay: seconds before a key whose poll raised is polled again, given the key
-            and how many of its polls raised in a row; by default 1 s doubling to 300 s.
     """
 
     def __init__(
@@ -46,7 +44,6 @@ class PollScheduler:
         clock: Clock,
         poll: Callable[[str], Awaitable[None]],
         max_in_flight: int = 8,
-        error_delay: Callable[[str, int], float] | None = None,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
@@ -62,7 +59,7 @@ class PollScheduler:
         self._changed = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._waiting = False
-        self._error_delay = error_delay or _default_error_delay
+        #: Polls that raised in a row, by key.
         self._errors: dict[str, int] = {}
 
     # -- what callers use ----------------------------------------------------------------
@@ -227,20 +224,8 @@ class PollScheduler:
             log.error("poll of %s failed unexpectedly", key, exc_info=error)
         else:
             log.warning("poll of %s failed unexpectedly again (%s)", key, type(error).__name__)
-        if key in self._due:
-            return
-        try:
-            delay = float(self._error_delay(key, failures))
-        except Exception:
-            log.exception("the poll error delay failed; using the default")
-            delay = _default_error_delay(key, failures)
-        if not math.isfinite(delay) or delay < 0:
-            delay = _default_error_delay(key, failures)
-        self.schedule(key, self._clock.time() + delay)
-
-
-def _default_error_delay(key: str, failures: int) -> float:
-    return float(min(2.0 ** min(failures - 1, 16), MAX_SLEEP))
+        if key not in self._due:
+            self.schedule(key, self._clock.time() + min(2.0 ** min(failures - 1, 16), MAX_SLEEP))
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]], what: str) -> None:
