@@ -274,9 +274,8 @@ def _redacted(value: Any) -> Any:
 
 def _json_escape_unsafe(match: re.Match[str]) -> str:
     char = match.group(0)
-    if is_printable(char) and not 0xD800 <= ord(char) <= 0xDFFF:
-        return char
-    return f"\\u{ord(char):04x}"  # a lone surrogate too: it could not be written as UTF-8
+    # is_printable refuses lone surrogates too (they could not be written as UTF-8).
+    return char if is_printable(char) else f"\\u{ord(char):04x}"
 
 
 def write_sidecar(record: TaskRecord, index: int, video: Path) -> None:
