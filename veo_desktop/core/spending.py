@@ -256,13 +256,11 @@ class Confirmation:
         balance: the balance last read from APIXO (None: unknown).
         cap: the daily cap (None: no cap).
         spent: what today cost so far (None without a cap).
-        over_cap: whether the action would bring today's spending past the cap.
         must_ask: whether a question must be answered before anything is sent.
         title: the question's window title.
         text: the question (past the cap on a kind that does not always ask: the cap's).
         accept_label: the confirming button, with the total.
         cap_text: the statement about the cap when it is passed, else None.
-        question: ``cap_text`` followed by "Submit anyway?" when the cap is passed.
         balance_text: the balance before and after, or that it does not cover the total.
     """
 
@@ -270,14 +268,28 @@ class Confirmation:
     balance: Decimal | None
     cap: Decimal | None
     spent: Spend | None
-    over_cap: bool
     must_ask: bool
     title: str
     text: str
     accept_label: str
     cap_text: str | None
-    question: str | None
     balance_text: str | None
+
+    @property
+    def over_cap(self) -> bool:
+        """Whether the action would bring today's spending past the cap."""
+        return self.cap_text is not None
+
+    @property
+    def question(self) -> str | None:
+        """``cap_text`` followed by "Submit anyway?" when the cap is passed."""
+        return f"{self.cap_text} Submit anyway?" if self.cap_text is not None else None
+
+    @property
+    def cap_apart(self) -> bool:
+        """Whether the cap statement stands apart from :attr:`text` (a kind that always
+        asks has its own question; the others ask the cap's)."""
+        return self.cap_text is not None and self.action.kind in ALWAYS_ASK
 
     @property
     def total(self) -> Decimal:
@@ -323,14 +335,13 @@ class MoneyPolicy:
                 f"(spent today: {so_far})."
             )
         over = cap_text is not None
-        question = f"{cap_text} Submit anyway?" if cap_text is not None else None
         plain, anyway = _VERBS[action.kind]
         verb = (anyway if over else plain).format(count=action.count)
         if action.kind in ALWAYS_ASK:
             title, text = _ASKED[action.kind]
             text = text.format(price=money(total))
-        elif question is not None:
-            title, text = OVER_CAP_TITLE, question
+        elif cap_text is not None:
+            title, text = OVER_CAP_TITLE, f"{cap_text} Submit anyway?"
         else:
             title, text = "Confirm", f"Submit this for {money(total)}?"
         return Confirmation(
@@ -338,13 +349,11 @@ class MoneyPolicy:
             balance=self._balance,
             cap=daily,
             spent=spent,
-            over_cap=over,
             must_ask=over or action.kind in ALWAYS_ASK,
             title=title,
             text=text,
             accept_label=f"{verb} \u2013 {money(total)}",
             cap_text=cap_text,
-            question=question,
             balance_text=self._balance_text(total),
         )
 

@@ -59,7 +59,7 @@ class PaymentQuestion(QMessageBox):
         self.setText(confirmation.text)
         # Past the cap, the cap comes first: it is why this question is a warning.
         parts = []
-        if confirmation.cap_text is not None and confirmation.text != confirmation.question:
+        if confirmation.cap_apart and confirmation.cap_text is not None:
             parts.append(confirmation.cap_text)
         if details:
             parts.append(details)
