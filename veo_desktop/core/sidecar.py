@@ -18,14 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from veo_desktop.api.models import AnyRequest, GenerationRequest, Model, request_from_payload
-from veo_desktop.core.downloads import SIDECAR_SUFFIX, sidecar_path
+from veo_desktop.core.downloads import SIDECAR_MAX_BYTES, SIDECAR_SUFFIX, sidecar_path
 from veo_desktop.core.records import TaskRecord
 
 log = logging.getLogger(__name__)
 
 APP_MARK = "Veo Desktop"
-#: A sidecar bigger than this is not ours (ours are a few kilobytes).
-MAX_SIDECAR_BYTES = 1024 * 1024
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v"})
 _HASH_CHUNK = 1024 * 1024
 
@@ -122,7 +120,7 @@ def read_sidecar(path: Path) -> dict[str, Any]:
 
 def _read_json(path: Path, *, quiet: bool) -> dict[str, Any] | None:
     try:
-        if path.stat().st_size > MAX_SIDECAR_BYTES:
+        if path.stat().st_size > SIDECAR_MAX_BYTES:
             if quiet:
                 return None
             raise NotOurFileError(f"{path.name} is too large to be a Veo Desktop settings file.")
