@@ -173,9 +173,9 @@ async def _engine_round_trip(state: SelfTest) -> str:
     from veo_desktop.api.client import ApixoClient
     from veo_desktop.api.models import GenerationRequest
     from veo_desktop.core.engine import TaskEngine
-    from veo_desktop.core.lifecycle import TaskState
     from veo_desktop.core.paths import AppPaths
     from veo_desktop.core.timing import PollTiming
+    from veo_desktop.records.lifecycle import TaskState
     from veo_desktop.storage import TaskStore
 
     paths = AppPaths.resolve(state.root / "data").ensure()

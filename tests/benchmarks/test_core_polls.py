@@ -19,8 +19,8 @@ import pytest
 from tests.fixtures.core import EngineKit
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
 
 pytestmark = pytest.mark.benchmark
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 
 pytestmark = pytest.mark.benchmark

@@ -27,9 +27,9 @@ import pytest
 from tests.fixtures.sim import SIM_API_KEY
 from tests.fixtures.startup import WATCH_WINDOW
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.sim import SimulatorThread
 from veo_desktop.storage.store import TaskStore
 

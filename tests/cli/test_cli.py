@@ -20,8 +20,8 @@ from tests.fixtures.core import EngineKit
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop import logs
 from veo_desktop.cli import ExitCode, is_cli_invocation, main
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim import Fault
 from veo_desktop.storage.store import TaskStore
 

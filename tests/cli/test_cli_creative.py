@@ -30,10 +30,10 @@ from veo_desktop.api.responses import ApixoState
 from veo_desktop.cli import ExitCode
 from veo_desktop.cli.args import BATCH_HELP
 from veo_desktop.core.batch import parse_batch_text
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.lineage import TASKID_ERROR_MESSAGE
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim import Fault
 from veo_desktop.storage.store import TaskStore
 

@@ -24,10 +24,10 @@ from veo_desktop import logs
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.cli import ExitCode
 from veo_desktop.core.journal import AcceptedJournal
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.storage.store import StoreError, TaskStore
 

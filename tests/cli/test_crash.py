@@ -25,7 +25,7 @@ import pytest
 
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.core.crashpoints import KILL_POINT_ENV
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
 
 FAST = ["--first-poll", "0.05", "--poll-every", "0.05"]

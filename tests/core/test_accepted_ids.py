@@ -23,9 +23,9 @@ from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.api.retry import NO_RETRY
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import StoreError, TaskStore
 
 

@@ -45,7 +45,7 @@ from veo_desktop.core.batch import (
 )
 from veo_desktop.core.crashpoints import KILL_POINT_ENV
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim import Fault
 
 REPO = Path(__file__).resolve().parents[2]

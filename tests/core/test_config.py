@@ -14,12 +14,12 @@ import keyring.errors
 import pytest
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
-from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.paths import DATA_DIR_ENV, AppPaths
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings, load, save
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.records.task import TaskRecord
 
 # -- paths -------------------------------------------------------------------------------------
 

@@ -35,8 +35,8 @@ from veo_desktop.core.downloads import (
     unique_path,
     video_file_name,
 )
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import forget_secrets, is_printable, redact, register_secret
 from veo_desktop.sim.faults import Fault
 

@@ -15,8 +15,8 @@ from tests.fixtures.core import EngineKit, wait_until
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, RequestInvalidError
 from veo_desktop.core.engine import TaskBusyError
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 
 

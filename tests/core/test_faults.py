@@ -26,8 +26,8 @@ from veo_desktop.api.errors import (
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.api.retry import NO_RETRY
 from veo_desktop.core.engine import SLOW_NOTE, UNUSABLE_RESULT_CODE
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from tests.fixtures.core import EngineKit
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import recent_prompts, records_of
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 
 NOW = 1_767_000_000.0

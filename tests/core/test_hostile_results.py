@@ -26,9 +26,9 @@ from veo_desktop.core.engine import (
     UNUSABLE_TASK_ID_CODE,
     TaskBusyError,
 )
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 
 

@@ -11,7 +11,6 @@ import pytest
 from tests.fixtures.core import EngineKit
 from veo_desktop.api.errors import ExtendSourceError
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.lineage import (
     EXTEND_WINDOW,
     TASKID_ERROR_MESSAGE,
@@ -27,7 +26,8 @@ from veo_desktop.core.lineage import (
     source_task_id,
     taskid_error_message,
 )
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 
 NOW = 1_767_000_000.0
 

@@ -24,8 +24,8 @@ from veo_desktop.api.models import GenerationRequest, Model
 from veo_desktop.api.responses import TaskStatus
 from veo_desktop.api.retry import NO_RETRY
 from veo_desktop.core.engine import SLOW_NOTE
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim import Fault
 
 TIMING = PollTiming()  # the real defaults

@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.sidecar import (
     NotOurFileError,
     SidecarDamagedError,
@@ -23,6 +21,8 @@ from veo_desktop.core.sidecar import (
     restore,
     sidecar_for,
 )
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 
 REQUEST = GenerationRequest(
     prompt="A paper boat drifts down a rainy street, macro lens",

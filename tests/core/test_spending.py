@@ -15,9 +15,7 @@ import pytest
 from tests.fixtures.core import EngineKit
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import settings as settings_module
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
-from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import (
     CAP_SETTING,
@@ -31,6 +29,8 @@ from veo_desktop.core.spending import (
     spend_today,
     store_cap,
 )
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 
 NOON = dt.datetime(2026, 3, 14, 12, 0).timestamp()

@@ -13,8 +13,8 @@ from tests.fixtures.core import EngineKit
 from veo_desktop.api.errors import SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.engine import RECOVERED_NOTE, TaskBusyError
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.sim import Fault
 
 

@@ -33,9 +33,9 @@ from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.batch import BatchItem, BatchRunner, journal_dir, journal_path
 from veo_desktop.core.downloads import sidecar_path
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.templates import Template
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.main_window import MainWindow

@@ -41,9 +41,9 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.journal import AcceptedJournal
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim import Fault, SimulatorThread
 from veo_desktop.storage.store import TaskStore
 

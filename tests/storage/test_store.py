@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from veo_desktop.storage.store import CHECKPOINT_EVERY, PlannedDownload, StoreError, TaskStore
 
@@ -200,8 +200,8 @@ KILLER = textwrap.dedent(
     from decimal import Decimal
     from pathlib import Path
     from veo_desktop.storage.store import TaskStore
-    from veo_desktop.core.records import TaskRecord, StateChange
-    from veo_desktop.core.lifecycle import TaskState
+    from veo_desktop.records.task import TaskRecord, StateChange
+    from veo_desktop.records.lifecycle import TaskState
 
     store = TaskStore.open(Path(sys.argv[1]))
     commit = sys.argv[2] == "commit"

@@ -19,8 +19,8 @@ import pytest
 from tests.storage.conftest import Disk, make_immutable
 from tests.storage.test_store import make_record
 from veo_desktop import logs
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange
 from veo_desktop.storage.store import (
     StoreBusyError,
     StoreCorruptError,

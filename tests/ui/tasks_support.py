@@ -21,9 +21,9 @@ from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 

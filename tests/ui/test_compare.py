@@ -14,7 +14,7 @@ from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_extend_dialog import assert_accessible
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.compare import CompareWindow, open_compare, settings_rows
 
 engine_env = tasks_support.engine_env

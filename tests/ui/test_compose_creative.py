@@ -33,8 +33,8 @@ from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.batch import BatchJournal
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap, store_cap
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
 from veo_desktop.ui.compose.panel import ComposePanel

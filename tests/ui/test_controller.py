@@ -16,7 +16,7 @@ from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.errors import InsufficientBalanceError, SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest, RequestInvalidError
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.controller import EngineController
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QMenu, QMessageBox
 from tests.fixtures.core import settle
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks.model import Column
@@ -99,8 +99,8 @@ def test_download_again_is_offered_exactly_where_the_engine_allows_it() -> None:
     import time as _time
 
     from veo_desktop.api.models import GenerationRequest as _Request
-    from veo_desktop.core.lifecycle import TaskState as _State
-    from veo_desktop.core.records import TaskRecord as _Record
+    from veo_desktop.records.lifecycle import TaskState as _State
+    from veo_desktop.records.task import TaskRecord as _Record
     from veo_desktop.ui.tasks.actions import can_download_again
 
     def task(state: _State, **fields: object) -> _Record:

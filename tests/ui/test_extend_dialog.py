@@ -17,10 +17,10 @@ from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.models import ExtendRequest
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.lineage import TASKID_ERROR_MESSAGE
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui import style
 from veo_desktop.ui.extend_dialog import ExtendDialog, open_extend_dialog

@@ -23,13 +23,13 @@ from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from tests.ui.test_tasks_actions import uncertain
 from tests.ui.test_tasks_creative import stopped_batch
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import (
     MoneyPolicy,
     PaidAction,
     PaidKind,
     SpendingCap,
 )
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.extend_dialog import ExtendDialog
 from veo_desktop.ui.money import PaymentQuestion

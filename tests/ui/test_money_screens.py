@@ -18,8 +18,8 @@ from tests.e2e.helpers import running_session
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
 from veo_desktop.core.journal import IdSafety
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, SpendingCap
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.controller import IdAtRisk
 from veo_desktop.ui.money import PaymentQuestion
 from veo_desktop.ui.tasks import dialogs

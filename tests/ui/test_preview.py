@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.preview.panel import NO_SELECTION, PreviewPanel
 from veo_desktop.ui.preview.surface import letterbox
 

@@ -24,8 +24,8 @@ from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.preview.panel import PreviewPanel

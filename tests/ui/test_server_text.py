@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from tests.ui.tasks_support import make_record
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.safe_text import is_printable
 from veo_desktop.ui.notifications import compose
 from veo_desktop.ui.tasks import dialogs

@@ -18,8 +18,8 @@ from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.tasks.dialogs import ResolveDialog
 from veo_desktop.ui.tasks.panel import TaskPanel

@@ -28,9 +28,9 @@ from veo_desktop.core.batch import (
     journal_dir,
     journal_path,
 )
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.compare import CompareWindow
 from veo_desktop.ui.extend_dialog import ExtendDialog

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import QModelIndex, Qt
 
 from tests.ui.tasks_support import make_record
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.tasks.model import (
     DETAIL_ROLE,
     PROGRESS_ROLE,

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QSystemTrayIcon, QWidget
 from tests.fixtures.qt import settle_controller
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv, make_record
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui import notifications
 from veo_desktop.ui.notifications import TaskNotifier, compose
 

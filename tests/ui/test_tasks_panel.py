@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.tasks.model import STATE_ROLE, Column, StateFilter
 from veo_desktop.ui.tasks.panel import TaskPanel

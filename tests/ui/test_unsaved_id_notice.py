@@ -23,8 +23,8 @@ from tests.ui.tasks_support import QUICK_RETRY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.journal import AcceptedJournal, IdSafety
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice

@@ -24,8 +24,8 @@ from tests.ui.test_extend_dialog import (
 )
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.batch import BatchJournal, ItemState, unfinished_journals
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.variations import VariationsDialog, open_variations
 

@@ -31,8 +31,8 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
 from tests.fixtures.qt import settle_controller
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.compose.image_slot import ImageSlot
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.settings_dialog import SettingsChange

@@ -59,13 +59,13 @@ from veo_desktop.core.engine import (
 )
 from veo_desktop.core.journal import AcceptedJournal, IdSafety
 from veo_desktop.core.key_source import API_KEY_ENV
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.paths import AppPaths
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.secrets import KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, SpendingCap
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.storage.store import StoreError, TaskStore
 

@@ -56,9 +56,9 @@ from veo_desktop.core.batch import (
     unsent_indexes,
 )
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import PaidKind
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 
 log = logging.getLogger(__name__)

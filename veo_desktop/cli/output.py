@@ -15,8 +15,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable, safe_line
 
 _PROMPT_WIDTH = 48

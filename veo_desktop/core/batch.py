@@ -62,8 +62,8 @@ from veo_desktop.core.clock import SYSTEM_CLOCK, Clock
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.fsutil import atomic_write_text
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import StoreError
 
 log = logging.getLogger(__name__)

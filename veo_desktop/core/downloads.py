@@ -38,7 +38,7 @@ from veo_desktop.api.urls import url_problem
 from veo_desktop.core import mp4check
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import is_printable, redact, safe
 
 log = logging.getLogger(__name__)

@@ -70,11 +70,11 @@ from veo_desktop.core.downloads import (
     DownloadTooLargeError,
 )
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
-from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.core.lockfile import FileLock, LockBusyError
-from veo_desktop.core.records import StateChange, TaskRecord
 from veo_desktop.core.scheduler import STOP_WAIT, PollScheduler, cancel_and_wait
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 
 DEFAULT_LIMIT = 50
 

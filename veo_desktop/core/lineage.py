@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from veo_desktop.api.errors import ExtendSourceError
 from veo_desktop.api.models import GenerationRequest, GenerationType, Mode, Model
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 
 #: How long APIXO keeps a finished task (its result and its extendability).
 EXTEND_WINDOW = 24 * 3600.0

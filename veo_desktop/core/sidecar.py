@@ -19,7 +19,7 @@ from typing import Any
 
 from veo_desktop.api.models import AnyRequest, GenerationRequest, Model, request_from_payload
 from veo_desktop.core.downloads import SIDECAR_MAX_BYTES, SIDECAR_SUFFIX, sidecar_path
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 
 log = logging.getLogger(__name__)
 

@@ -23,9 +23,9 @@ from enum import StrEnum
 from typing import Any
 
 from veo_desktop.core.history import TaskSource, records_of
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import CAP_KEY, Settings, parse_cap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 
 __all__ = [
     "ALWAYS_ASK",

@@ -38,8 +38,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import StateChange, TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 

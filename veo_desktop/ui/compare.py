@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
 from veo_desktop.ui.preview.surface import VideoSurface

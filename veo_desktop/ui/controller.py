@@ -39,10 +39,10 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
 from veo_desktop.core.journal import IdSafety
-from veo_desktop.core.lifecycle import RESUBMITTABLE, TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
+from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import StoreError
 

@@ -41,8 +41,8 @@ from veo_desktop.api.models import (
     RequestInvalidError,
 )
 from veo_desktop.core import lineage
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import PaidAction, PaidKind, SpendingCap
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import (

@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.history import RecentPrompt, recent_prompts
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog

@@ -49,11 +49,11 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog, QMenu
 
     from veo_desktop.api.models import AnyRequest, ExtendRequest
-    from veo_desktop.core.records import TaskRecord
     from veo_desktop.core.secrets import KeyStore
     from veo_desktop.core.settings import Settings
     from veo_desktop.core.sidecar import RestoredSettings
     from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.records.task import TaskRecord
     from veo_desktop.ui.compose.panel import ComposePanel
     from veo_desktop.ui.extend_dialog import ExtendDialog
     from veo_desktop.ui.history_panel import HistoryPanel

@@ -15,8 +15,8 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks import format as fmt
 

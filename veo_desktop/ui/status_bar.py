@@ -21,7 +21,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import format_money
 
 if TYPE_CHECKING:
-    from veo_desktop.core.records import TaskRecord
+    from veo_desktop.records.task import TaskRecord
     from veo_desktop.ui.controller import EngineController
 
 

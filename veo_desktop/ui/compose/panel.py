@@ -79,8 +79,8 @@ from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
 from veo_desktop.ui.variations import VariationsDialog, open_variations
 
 if TYPE_CHECKING:
-    from veo_desktop.core.records import TaskRecord
     from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.records.task import TaskRecord
     from veo_desktop.ui.controller import EngineController
 
 log = logging.getLogger(__name__)

@@ -26,9 +26,9 @@ from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core import lineage
 from veo_desktop.core.engine import redownload_problem
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import StoreError
 from veo_desktop.ui.controller import EngineController, blocked_images_message
 from veo_desktop.ui.money import PaymentQuestion, ask_to_pay

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.engine import redownload_problem
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import Confirmation, money
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable_block
 from veo_desktop.ui import style
 from veo_desktop.ui.money import PaymentQuestion

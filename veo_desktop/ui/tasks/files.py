@@ -12,7 +12,7 @@ from PySide6.QtCore import QMimeData, QStandardPaths, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.task import TaskRecord
 
 logger = logging.getLogger(__name__)
 

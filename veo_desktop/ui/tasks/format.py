@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode, Model
 from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 
 #: At most this much of a note or failure message is shown.

@@ -34,9 +34,9 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from veo_desktop.core.lifecycle import TaskState
 from veo_desktop.core.lineage import Lineage, source_task_id
-from veo_desktop.core.records import TaskRecord
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.thumbnails import ThumbnailCache
 

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.core.lifecycle import TaskState
-from veo_desktop.core.records import TaskRecord
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController

@@ -10,7 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from veo_desktop.api.models import AnyRequest, Model, request_from_payload
-from veo_desktop.core.lifecycle import TaskState
+from veo_desktop.records.lifecycle import TaskState
 
 
 @dataclass(frozen=True, slots=True)
