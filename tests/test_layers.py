@@ -39,3 +39,18 @@ def test_layer_imports_without_qt(layer: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{layer}/ pulled in Qt: {result.stdout.strip()}"
+
+
+def test_import_contracts_hold() -> None:
+    """The layers and forbidden imports declared in pyproject.toml ([tool.importlinter])."""
+    root = PACKAGE.parent
+    lint = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(
+        [str(lint), "--no-cache", "--config", str(root / "pyproject.toml")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        cwd=root,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
