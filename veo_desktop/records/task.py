@@ -11,6 +11,7 @@ from typing import Any
 
 from veo_desktop.api.models import AnyRequest, Model, request_from_payload
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,8 @@ class TaskRecord:
     resubmit_of: str | None = None
     #: The local id of the task that resubmitted this one.
     resubmitted_as: str | None = None
+    #: Why APIXO refused it (set on ``rejected`` rows; decisions read this, not fail_code).
+    reject_reason: RejectReason | None = None
 
     # -- derived ---------------------------------------------------------------------
 

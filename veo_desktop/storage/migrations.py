@@ -8,7 +8,7 @@ the new one.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -82,5 +82,45 @@ def _v2_recovery_and_downloads(db: sqlite3.Connection) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-MIGRATIONS: Sequence[Migration] = (_v1_tasks_and_events, _v2_recovery_and_downloads)
+#: ``fail_code`` texts the engine wrote for rejected rows before schema 3, and the reason
+#: each one meant (anything else rejected was APIXO refusing the request itself). Frozen:
+#: it describes rows already on disk, whatever the code calls its errors from now on.
+V3_REASON_OF_CODE: Mapping[str, str] = {
+    "HTTP 429": "rate_limited",
+    "HTTP 503": "unavailable",
+    "HTTP 402": "no_balance",
+    "HTTP 401": "unauthorized",
+    "HTTP 403": "forbidden",
+    "ApixoConnectionError": "unreachable",
+    "ApixoTimeoutError": "timed_out",
+}
+#: The reasons of the other rejected rows: an error status, or a request never sent.
+V3_STATUS_REASON = "refused"
+V3_OTHER_REASON = "not_sent"
+
+
+def _v3_reject_reason(db: sqlite3.Connection) -> None:
+    """Why each rejected row was refused, as a value (``RejectReason``), in its own column,
+    filled for the rows already there from the ``fail_code`` text they were written with."""
+    db.execute("ALTER TABLE tasks ADD COLUMN reject_reason TEXT")
+    db.executemany(
+        "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' AND fail_code = ?",
+        [(reason, code) for code, reason in V3_REASON_OF_CODE.items()],
+    )
+    db.execute(
+        "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' "
+        "AND reject_reason IS NULL AND fail_code GLOB 'HTTP [0-9]*'",
+        (V3_STATUS_REASON,),
+    )
+    db.execute(
+        "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' AND reject_reason IS NULL",
+        (V3_OTHER_REASON,),
+    )
+
+
+MIGRATIONS: Sequence[Migration] = (
+    _v1_tasks_and_events,
+    _v2_recovery_and_downloads,
+    _v3_reject_reason,
+)
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
@@ -77,6 +78,7 @@ _COLUMNS = (
     "results_at",
     "resubmit_of",
     "resubmitted_as",
+    "reject_reason",
 )
 _SELECT = (
     "SELECT "
@@ -729,6 +731,7 @@ def _values(r: TaskRecord) -> tuple[Any, ...]:
         r.results_at,
         r.resubmit_of,
         r.resubmitted_as,
+        None if r.reject_reason is None else r.reject_reason.value,
     )
 
 
@@ -742,6 +745,15 @@ def _decimal(value: str | None) -> Decimal | None:
 
 
 _STATES = {state.value: state for state in TaskState}
+_REASONS = {reason.value: reason for reason in RejectReason}
+
+
+def _reason(value: str | None) -> RejectReason | None:
+    """The stored reason (one a newer version wrote and this one does not know: None,
+    which decides as a refusal: nothing is sent again on its account)."""
+    return None if value is None else _REASONS.get(value)
+
+
 _decode = json.JSONDecoder().decode
 
 
@@ -774,6 +786,7 @@ def _record(row: Sequence[Any]) -> TaskRecord:
         results_at,
         resubmit_of,
         resubmitted_as,
+        reject_reason,
         events,
     ) = row
     states = _STATES
@@ -804,4 +817,5 @@ def _record(row: Sequence[Any]) -> TaskRecord:
         results_at,
         resubmit_of,
         resubmitted_as,
+        _reason(reject_reason),
     )
