@@ -12,6 +12,9 @@ Public API::
         CropRect, aspect_ratio, default_crop, constrain_crop, matches_aspect,
         run_imaging, shutdown_imaging,         # the one thread image work runs in
     )
+    from veo_desktop.imaging.frames import first_frame, last_frame  # stills out of a video
+
+``frames`` is not loaded here: it imports PyAV, which the start-up path does not need.
 """
 
 from __future__ import annotations
