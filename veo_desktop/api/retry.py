@@ -1,7 +1,10 @@
 """Retry policy: exponential backoff with jitter, honouring ``Retry-After``.
 
 Which errors are retried is decided by the client per request kind; this module only
-says how long to wait and when to stop.
+says how long to wait and when to stop. :class:`Backoff` is the one growing wait of the
+whole app: the API client's retries, the engine's poll-error, download and store-write
+retries and the poll scheduler's retry of a raising poll all use it (the poll cadence,
+:mod:`veo_desktop.core.timing`, is not a backoff and stays apart).
 """
 
 from __future__ import annotations
@@ -12,6 +15,41 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A wait that grows ``multiplier``-fold per failure up to ``max_delay``, then jittered.
+
+    Attributes:
+        initial: the wait after the first failure, in seconds.
+        max_delay: the cap of the grown wait.
+        multiplier: growth per failure in a row.
+        jitter: the wait is drawn from ``[d * (1 - jitter), d]``; 0 for none.
+    """
+
+    initial: float
+    max_delay: float
+    multiplier: float = 2.0
+    jitter: float = 0.0
+
+    def grown(self, failures: int) -> float:
+        """The wait after ``failures`` failures in a row (1 for the first), before jitter."""
+        steps = max(0, failures - 1)
+        if self.initial <= 0:
+            return min(self.initial, self.max_delay)
+        if self.multiplier > 1:
+            if self.initial >= self.max_delay:
+                return self.max_delay
+            # Past the step that reaches the cap growth changes nothing: no float overflow.
+            reach = math.log(self.max_delay / self.initial, self.multiplier)
+            steps = min(steps, math.ceil(reach) + 1)
+        return min(self.initial * self.multiplier**steps, self.max_delay)
+
+    def delay(self, failures: int, rng: Callable[[], float] = random.random) -> float:
+        """Seconds to wait after ``failures`` failures in a row, jittered by ``rng()``."""
+        grown = self.grown(failures)
+        return grown * (1 - self.jitter * rng()) if self.jitter else grown
 
 
 @dataclass(frozen=True)
@@ -44,8 +82,12 @@ class RetryPolicy:
         """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
         if retry_after is not None and retry_after >= 0:
             return min(retry_after, self.max_retry_after)
-        base = min(self.initial_delay * self.multiplier ** (retry_number - 1), self.max_delay)
-        return base * (1 - self.jitter * rng())
+        return self.backoff.delay(retry_number, rng)
+
+    @property
+    def backoff(self) -> Backoff:
+        """The growing wait between attempts (when the server names none)."""
+        return Backoff(self.initial_delay, self.max_delay, self.multiplier, self.jitter)
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

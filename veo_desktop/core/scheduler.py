@@ -18,6 +18,7 @@ import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 MAX_SLEEP = 300.0
 #: How long closing waits for cancelled work to end before giving up on it.
 STOP_WAIT = 5.0
+#: When a poll that raised is polled again: 1 s, doubling up to ``MAX_SLEEP``.
+ERROR_BACKOFF = Backoff(initial=1.0, max_delay=MAX_SLEEP)
 
 
 class PollScheduler:
@@ -225,7 +228,7 @@ class PollScheduler:
         else:
             log.warning("poll of %s failed unexpectedly again (%s)", key, type(error).__name__)
         if key not in self._due:
-            self.schedule(key, self._clock.time() + min(2.0 ** min(failures - 1, 16), MAX_SLEEP))
+            self.schedule(key, self._clock.time() + ERROR_BACKOFF.delay(failures))
 
 
 async def cancel_and_wait(tasks: list[asyncio.Task[None]], what: str) -> None:
