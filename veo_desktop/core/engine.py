@@ -74,6 +74,7 @@ from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.scheduler import STOP_WAIT, PollScheduler, cancel_and_wait
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.records.reject import reject_reason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
@@ -450,6 +451,7 @@ class TaskEngine:
                     record.local_id,
                     state=TaskState.REJECTED,
                     fail_code=_error_code(error),
+                    reject_reason=reject_reason(error),
                     fail_message=str(error),
                     durable=True,
                 )
