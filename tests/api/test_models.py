@@ -322,3 +322,62 @@ def test_prices() -> None:
     assert ExtendRequest(task_id="t", prompt="p").price == price_of("fast")
     with pytest.raises(ValueError, match="unknown mode"):
         price_of("turbo")
+
+
+# -- the two requests share one base --------------------------------------------------
+
+
+SHARED_BAD = {
+    "prompt": " ",
+    "mode": "turbo",
+    "seed": -1,
+    "watermark": 5,
+    "provider": "cheapest",
+    "request_type": "callback",
+    "callback_url": "http://example.com/hook",
+}
+
+
+def test_both_requests_give_the_same_messages_for_the_fields_they_share() -> None:
+    generation = GenerationRequest(**SHARED_BAD).problems()  # type: ignore[arg-type]
+    extend = ExtendRequest(task_id="task_1", **SHARED_BAD).problems()  # type: ignore[arg-type]
+    assert [str(problem) for problem in extend] == [str(problem) for problem in generation]
+    assert [problem.field for problem in extend] == [
+        "prompt",
+        "mode",
+        "seed",
+        "watermark",
+        "provider",
+        "callback_url",
+    ]
+
+
+def test_both_requests_build_the_top_level_the_same_way() -> None:
+    shared = {
+        "prompt": "p",
+        "seed": 7,
+        "watermark": "me",
+        "provider": "value",
+        "request_type": "callback",
+        "callback_url": "https://example.com/hook",
+    }
+    generation = GenerationRequest(**shared).to_payload()  # type: ignore[arg-type]
+    extend = ExtendRequest(task_id="task_1", **shared).to_payload()  # type: ignore[arg-type]
+    assert list(extend) == list(generation) == ["request_type", "callback_url", "provider", "input"]
+    assert {k: v for k, v in extend.items() if k != "input"} == {
+        k: v for k, v in generation.items() if k != "input"
+    }
+    assert list(extend["input"]) == ["taskId", "mode", "prompt", "seed", "watermark"]
+    assert ExtendRequest.from_payload(extend) == ExtendRequest(task_id="task_1", **shared)  # type: ignore[arg-type]
+    assert GenerationRequest.from_payload(generation) == GenerationRequest(**shared)  # type: ignore[arg-type]
+
+
+def test_replace_keeps_the_class_and_validated_returns_the_request() -> None:
+    extend = ExtendRequest(task_id="task_1", prompt="p").replace(mode="quality")
+    assert isinstance(extend, ExtendRequest)
+    assert extend.validated() is extend
+    generation = GenerationRequest(prompt="p").replace(aspect_ratio="9:16")
+    assert isinstance(generation, GenerationRequest)
+    assert generation.validated() is generation
+    with pytest.raises(RequestInvalidError, match=r"taskId: Choose the finished task to extend\."):
+        extend.replace(task_id="").validated()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from veo_desktop.api.urls import url_problem
 
@@ -119,73 +119,119 @@ def _prompt_problems(prompt: str) -> list[Problem]:
     return []
 
 
-def _common_problems(
-    *,
-    mode: str,
-    seed: int | None,
-    watermark: str | None,
-    provider: str | None,
-    request_type: str,
-    callback_url: str | None,
-) -> list[Problem]:
-    problems: list[Problem] = []
-    if message := _one_of(mode, Mode, "mode"):
-        problems.append(Problem("mode", message))
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
-    ):
-        problems.append(Problem("seed", f"The seed must be a whole number from 0 to {MAX_SEED}."))
-    if not _is_optional(watermark, str):
-        problems.append(Problem("watermark", "The watermark must be text."))
-    if provider is not None and (message := _one_of(provider, Provider, "provider route")):
-        problems.append(Problem("provider", message))
-    if message := _one_of(request_type, RequestType, "request type"):
-        problems.append(Problem("request_type", message))
-    elif request_type == RequestType.CALLBACK:
-        if not callback_url:
-            problems.append(
-                Problem("callback_url", "Callback delivery needs a public https callback URL.")
-            )
-        elif message := url_problem(
-            callback_url, what="The callback URL", allow_loopback_http=False
-        ):
-            problems.append(Problem("callback_url", message))
-    elif callback_url:
-        problems.append(
-            Problem("callback_url", "A callback URL is only used with request type 'callback'.")
-        )
-    return problems
-
-
-def _top_level(
-    payload: dict[str, Any], request_type: str, callback_url: str | None, provider: str | None
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"request_type": request_type}
-    if request_type == RequestType.CALLBACK and callback_url:
-        body["callback_url"] = callback_url
-    if provider is not None:
-        body["provider"] = provider
-    body["input"] = payload
-    return body
-
-
-def _optional_input(
-    payload: dict[str, Any], seed: int | None, watermark: str | None
-) -> dict[str, Any]:
-    if seed is not None:
-        payload["seed"] = seed
-    if watermark:
-        payload["watermark"] = watermark
-    return payload
-
-
 def _check(problems: list[Problem]) -> None:
     if problems:
         raise RequestInvalidError(problems)
 
 
+class _PaidRequest:
+    """What a generation and an extend share: the fields, checks and body parts of a paid POST.
+
+    The dataclasses below declare the fields themselves (each in its own order, so their
+    constructors stay as they were); this base gives them the price, the checks every request
+    needs, the body's top level and the way back from a stored body.
+    """
+
+    #: Set by @dataclass on each subclass; declared so :meth:`replace` type-checks.
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    prompt: str
+    mode: str
+    seed: int | None
+    watermark: str | None
+    provider: str | None
+    request_type: str
+    callback_url: str | None
+    model: Model
+
+    @property
+    def price(self) -> Decimal:
+        return price_of(self.mode)
+
+    def problems(self) -> list[Problem]:
+        """Every reason APIXO's documented rules would reject this request."""
+        raise NotImplementedError
+
+    def validated(self) -> Self:
+        """Return self, or raise :class:`RequestInvalidError` listing every problem."""
+        _check(self.problems())
+        return self
+
+    def replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)
+
+    def _shared_problems(self) -> list[Problem]:
+        """The prompt, mode, seed, watermark, provider and delivery checks, in that order."""
+        problems = _prompt_problems(self.prompt)
+        if message := _one_of(self.mode, Mode, "mode"):
+            problems.append(Problem("mode", message))
+        seed = self.seed
+        if seed is not None and (
+            isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+        ):
+            problems.append(
+                Problem("seed", f"The seed must be a whole number from 0 to {MAX_SEED}.")
+            )
+        if not _is_optional(self.watermark, str):
+            problems.append(Problem("watermark", "The watermark must be text."))
+        if self.provider is not None and (
+            message := _one_of(self.provider, Provider, "provider route")
+        ):
+            problems.append(Problem("provider", message))
+        return problems + self._delivery_problems()
+
+    def _delivery_problems(self) -> list[Problem]:
+        request_type, callback_url = self.request_type, self.callback_url
+        if message := _one_of(request_type, RequestType, "request type"):
+            return [Problem("request_type", message)]
+        if request_type == RequestType.CALLBACK:
+            if not callback_url:
+                return [
+                    Problem("callback_url", "Callback delivery needs a public https callback URL.")
+                ]
+            if message := url_problem(
+                callback_url, what="The callback URL", allow_loopback_http=False
+            ):
+                return [Problem("callback_url", message)]
+        elif callback_url:
+            return [
+                Problem("callback_url", "A callback URL is only used with request type 'callback'.")
+            ]
+        return []
+
+    def _body(self, first: dict[str, Any], last: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The JSON body: ``first``, the seed and watermark when set, ``last``, under ``input``."""
+        payload = dict(first)
+        if self.seed is not None:
+            payload["seed"] = self.seed
+        if self.watermark:
+            payload["watermark"] = self.watermark
+        payload.update(last or {})
+        body: dict[str, Any] = {"request_type": str(self.request_type)}
+        if self.request_type == RequestType.CALLBACK and self.callback_url:
+            body["callback_url"] = self.callback_url
+        if self.provider is not None:
+            body["provider"] = str(self.provider)
+        body["input"] = _plain(payload)
+        return body
+
+    @staticmethod
+    def _shared_fields(body: Mapping[str, Any]) -> dict[str, Any]:
+        """The shared fields of a body made by ``to_payload`` (store, sidecar files)."""
+        data = body.get("input") or {}
+        return {
+            "prompt": str(data.get("prompt", "")),
+            "mode": str(data.get("mode", Mode.FAST)),
+            "seed": data.get("seed"),
+            "watermark": data.get("watermark"),
+            "provider": body.get("provider"),
+            "request_type": str(body.get("request_type", RequestType.ASYNC)),
+            "callback_url": body.get("callback_url"),
+        }
+
+
 @dataclass(frozen=True)
-class GenerationRequest:
+class GenerationRequest(_PaidRequest):
     """A ``veo-3-1`` generation, as a person composed it.
 
     Choice fields hold the API's string values (``"fast"``, ``"TEXT_2_VIDEO"``, ``"16:9"``);
@@ -207,21 +253,9 @@ class GenerationRequest:
 
     model: Model = field(default=Model.VEO, init=False)
 
-    @property
-    def price(self) -> Decimal:
-        return price_of(self.mode)
-
     def problems(self) -> list[Problem]:
         """Every reason APIXO's documented rules would reject this request."""
-        problems = _prompt_problems(self.prompt)
-        problems += _common_problems(
-            mode=self.mode,
-            seed=self.seed,
-            watermark=self.watermark,
-            provider=self.provider,
-            request_type=self.request_type,
-            callback_url=self.callback_url,
-        )
+        problems = self._shared_problems()
         if message := _one_of(self.aspect_ratio, AspectRatio, "aspect ratio"):
             problems.append(Problem("aspect_ratio", message))
         if not _is_optional(self.enable_translation, bool):
@@ -277,52 +311,36 @@ class GenerationRequest:
                 problems.append(Problem(f"image_urls[{index}]", message))
         return problems
 
-    def validated(self) -> Self:
-        """Return self, or raise :class:`RequestInvalidError` listing every problem."""
-        _check(self.problems())
-        return self
-
     def to_payload(self) -> dict[str, Any]:
         """The exact JSON body for ``POST /generateTask/veo-3-1``."""
-        payload: dict[str, Any] = {
+        first: dict[str, Any] = {
             "mode": self.mode,
             "prompt": self.prompt,
             "generationType": self.generation_type,
             "aspect_ratio": self.aspect_ratio,
         }
         if self.image_urls:
-            payload["image_urls"] = list(self.image_urls)
-        _optional_input(payload, self.seed, self.watermark)
+            first["image_urls"] = list(self.image_urls)
+        last = {}
         if self.enable_translation is not None:
-            payload["enableTranslation"] = self.enable_translation
-        return _top_level(
-            _plain(payload), str(self.request_type), self.callback_url, _opt(self.provider)
-        )
+            last["enableTranslation"] = self.enable_translation
+        return self._body(first, last)
 
     @classmethod
     def from_payload(cls, body: Mapping[str, Any]) -> GenerationRequest:
         """Rebuild a request from a body made by :meth:`to_payload` (store, sidecar files)."""
         data = body.get("input") or {}
         return cls(
-            prompt=str(data.get("prompt", "")),
-            mode=str(data.get("mode", Mode.FAST)),
             generation_type=str(data.get("generationType", GenerationType.TEXT)),
             aspect_ratio=str(data.get("aspect_ratio", AspectRatio.LANDSCAPE)),
             image_urls=tuple(str(u) for u in data.get("image_urls") or ()),
-            seed=data.get("seed"),
-            watermark=data.get("watermark"),
             enable_translation=data.get("enableTranslation"),
-            provider=body.get("provider"),
-            request_type=str(body.get("request_type", RequestType.ASYNC)),
-            callback_url=body.get("callback_url"),
+            **cls._shared_fields(body),
         )
-
-    def replace(self, **changes: Any) -> GenerationRequest:
-        return dataclasses.replace(self, **changes)
 
 
 @dataclass(frozen=True)
-class ExtendRequest:
+class ExtendRequest(_PaidRequest):
     """A ``veo-3-1-extend``: continue a finished ``veo-3-1`` task with a new prompt."""
 
     task_id: str
@@ -336,53 +354,22 @@ class ExtendRequest:
 
     model: Model = field(default=Model.EXTEND, init=False)
 
-    @property
-    def price(self) -> Decimal:
-        return price_of(self.mode)
-
     def problems(self) -> list[Problem]:
+        """Every reason APIXO's documented rules would reject this extend."""
         problems: list[Problem] = []
         if not self.task_id or not self.task_id.strip():
             problems.append(Problem("taskId", "Choose the finished task to extend."))
-        problems += _prompt_problems(self.prompt)
-        problems += _common_problems(
-            mode=self.mode,
-            seed=self.seed,
-            watermark=self.watermark,
-            provider=self.provider,
-            request_type=self.request_type,
-            callback_url=self.callback_url,
-        )
-        return problems
-
-    def validated(self) -> Self:
-        _check(self.problems())
-        return self
+        return problems + self._shared_problems()
 
     def to_payload(self) -> dict[str, Any]:
         """The exact JSON body for ``POST /generateTask/veo-3-1-extend``."""
-        payload: dict[str, Any] = {"taskId": self.task_id, "mode": self.mode, "prompt": self.prompt}
-        _optional_input(payload, self.seed, self.watermark)
-        return _top_level(
-            _plain(payload), str(self.request_type), self.callback_url, _opt(self.provider)
-        )
+        return self._body({"taskId": self.task_id, "mode": self.mode, "prompt": self.prompt})
 
     @classmethod
     def from_payload(cls, body: Mapping[str, Any]) -> ExtendRequest:
+        """Rebuild an extend from a body made by :meth:`to_payload`."""
         data = body.get("input") or {}
-        return cls(
-            task_id=str(data.get("taskId", "")),
-            prompt=str(data.get("prompt", "")),
-            mode=str(data.get("mode", Mode.FAST)),
-            seed=data.get("seed"),
-            watermark=data.get("watermark"),
-            provider=body.get("provider"),
-            request_type=str(body.get("request_type", RequestType.ASYNC)),
-            callback_url=body.get("callback_url"),
-        )
-
-    def replace(self, **changes: Any) -> ExtendRequest:
-        return dataclasses.replace(self, **changes)
+        return cls(task_id=str(data.get("taskId", "")), **cls._shared_fields(body))
 
 
 AnyRequest = GenerationRequest | ExtendRequest
@@ -400,10 +387,6 @@ def request_from_payload(model: str, body: Mapping[str, Any]) -> AnyRequest:
 def _is_optional(value: object, kind: type) -> bool:
     """Type check for values rebuilt from files, where annotations do not hold."""
     return value is None or isinstance(value, kind)
-
-
-def _opt(value: str | None) -> str | None:
-    return None if value is None else str(value)
 
 
 def _plain(payload: dict[str, Any]) -> dict[str, Any]:
