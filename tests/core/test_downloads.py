@@ -30,10 +30,16 @@ from veo_desktop.core.downloads import (
     DownloadNetworkError,
     DownloadRefusedError,
     DownloadTooLargeError,
-    sidecar_path,
     slugify,
     unique_path,
     video_file_name,
+)
+from veo_desktop.core.sidecar import (
+    NotOurFileError,
+    read_sidecar,
+    sidecar_path,
+    sidecar_text,
+    write_sidecar,
 )
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -460,7 +466,7 @@ def test_a_sidecar_keeps_its_own_url_not_every_url(tmp_path):
     urls = tuple(f"https://cdn.example.com/v.mp4?n={i}" for i in range(10_000))
     record = record_for("many results").evolve(result_urls=urls, apixo_task_id="abc123")
     video = tmp_path / "v-4.mp4"
-    downloads.write_sidecar(record, 3, video)
+    write_sidecar(record, 3, video)
     text = sidecar_path(video).read_text(encoding="utf-8")
     meta = json.loads(text)
     assert meta["result_url"] == urls[3]
@@ -473,9 +479,10 @@ def test_an_oversized_sidecar_is_not_read(tmp_path):
     video = tmp_path / "v.mp4"
     big = {"app": "Veo Desktop", "result_urls": ["https://cdn.example.com/v.mp4"] * 40_000}
     sidecar_path(video).write_text(json.dumps(big))
-    assert downloads.read_sidecar(video) is None
+    with pytest.raises(NotOurFileError, match="too large"):
+        read_sidecar(sidecar_path(video))
     sidecar_path(video).write_text(json.dumps({"app": "Veo Desktop"}))
-    assert downloads.read_sidecar(video) == {"app": "Veo Desktop"}
+    assert read_sidecar(sidecar_path(video)) == {"app": "Veo Desktop"}
 
 
 def test_no_secret_reaches_a_sidecar_and_server_text_stays_data(tmp_path):
@@ -490,7 +497,7 @@ def test_no_secret_reaches_a_sidecar_and_server_text_stays_data(tmp_path):
             result_urls=(url,), apixo_task_id="id\r\n\x1b]0;x\x07"
         )
         video = tmp_path / "v.mp4"
-        downloads.write_sidecar(record, 0, video)
+        write_sidecar(record, 0, video)
         text = sidecar_path(video).read_text(encoding="utf-8")
     finally:
         forget_secrets()
@@ -511,7 +518,7 @@ def test_any_server_text_is_kept_as_data_in_a_sidecar_that_shows_safely(server_t
     record = record_for(prompt).evolve(
         apixo_task_id=server_text, result_urls=(f"https://cdn.example.com/{server_text}",)
     )
-    text = downloads.sidecar_text(record, 0, Path("v.mp4"))
+    text = sidecar_text(record, 0, Path("v.mp4"))
     text.encode("utf-8")  # writable as it is
     assert is_printable(text.replace("\n", ""))
     meta = json.loads(text)

@@ -32,7 +32,7 @@ from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.batch import BatchItem, BatchRunner, journal_dir, journal_path
-from veo_desktop.core.downloads import sidecar_path
+from veo_desktop.core.sidecar import sidecar_path
 from veo_desktop.core.templates import Template
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -40,7 +40,7 @@ from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.main_window import MainWindow
 from veo_desktop.ui.tasks.batch_offer import BatchOffer
-from veo_desktop.ui.tasks.model import EXTEND_MARK, Column
+from veo_desktop.ui.tasks.columns import EXTEND_MARK, Column
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
 
 

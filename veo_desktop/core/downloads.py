@@ -17,14 +17,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import glob
-import json
 import logging
 import os
 import re
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,20 +31,17 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
-from veo_desktop import __version__
 from veo_desktop.api.urls import url_problem
 from veo_desktop.core import mp4check
 from veo_desktop.core.crashpoints import crash_point
-from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
+from veo_desktop.core.fsutil import fsync_dir
+from veo_desktop.core.sidecar import sidecar_path
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.safe_text import is_printable, redact, safe
+from veo_desktop.safe_text import safe
 
 log = logging.getLogger(__name__)
 
 PART_SUFFIX = ".part"
-SIDECAR_SUFFIX = ".json"
-#: Ours are a few kilobytes; a bigger one (older versions listed every result URL) is not read.
-SIDECAR_MAX_BYTES = 1024 * 1024
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 PROGRESS_SECONDS = 0.1
@@ -202,97 +197,9 @@ def part_path(path: Path) -> Path:
     return path.with_name(path.name + PART_SUFFIX)
 
 
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + SIDECAR_SUFFIX)
-
-
 def download_url_problem(url: str) -> str | None:
     """Why a result URL is not downloaded, or None (https, or http on loopback)."""
     return url_problem(url, what="The video URL", allow_loopback_http=True)
-
-
-def sidecar(record: TaskRecord, index: int, video: Path) -> dict[str, Any]:
-    """What the JSON file next to a video records, so it can be traced and re-made."""
-    return {
-        "app": "Veo Desktop",
-        "app_version": __version__,
-        "file": video.name,
-        "prompt": record.prompt,
-        "model": record.model,
-        "mode": record.mode,
-        "generation_type": record.generation_type,
-        "aspect_ratio": record.aspect_ratio,
-        "parameters": dict(record.input),
-        "request": dict(record.request),
-        "local_task_id": record.local_id,
-        "apixo_task_id": record.apixo_task_id,
-        "parent_local_task_id": record.parent_id,
-        "created_at": _iso(record.created_at),
-        "api_create_time": record.api_create_time,
-        "api_complete_time": record.api_complete_time,
-        "api_cost_time_ms": record.api_cost_time,
-        "price_usd": str(record.price),
-        "result_index": index,
-        "result_url": record.result_urls[index] if index < len(record.result_urls) else None,
-        "result_count": len(record.result_urls),
-        "downloaded_at": _iso(time.time()),
-    }
-
-
-def read_sidecar(path: Path) -> Mapping[str, Any] | None:
-    """The sidecar of ``path`` (the video), or None when missing or unreadable."""
-    side = sidecar_path(path)
-    try:
-        if side.stat().st_size > SIDECAR_MAX_BYTES:
-            return None
-        data = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def sidecar_text(record: TaskRecord, index: int, video: Path) -> str:
-    """The sidecar as JSON text: no secret in it, no raw control character.
-
-    Every string (server-supplied ones included) is kept as data but redacted. JSON escapes
-    C0 controls itself; DEL, C1 controls and the characters that reorder or break lines
-    are written as ``\\uXXXX`` escapes too, so showing the file cannot drive a terminal.
-    """
-    text = json.dumps(_redacted(sidecar(record, index, video)), indent=2, ensure_ascii=False)
-    return re.sub(r"[^\x00-\x7e]", _json_escape_unsafe, text) + "\n"
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {redact(str(key)): _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
-
-
-def _json_escape_unsafe(match: re.Match[str]) -> str:
-    char = match.group(0)
-    # is_printable refuses lone surrogates too (they could not be written as UTF-8).
-    return char if is_printable(char) else f"\\u{ord(char):04x}"
-
-
-def write_sidecar(record: TaskRecord, index: int, video: Path) -> None:
-    """Write the sidecar atomically (before the video appears under its final name)."""
-    text = sidecar_text(record, index, video)
-    target = sidecar_path(video)
-    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()  # left by a crash during an earlier write
-    try:
-        atomic_write_text(target, text)
-    except OSError as error:
-        raise disk_error(error, video.parent) from error
-
-
-def _iso(seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
 
 
 def disk_error(error: OSError, folder: Path) -> DownloadDiskError:

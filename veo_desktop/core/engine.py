@@ -58,7 +58,7 @@ from veo_desktop.api.errors import (
 )
 from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
 from veo_desktop.api.responses import MAX_RESULT_URLS, ApixoState, TaskStatus
-from veo_desktop.core import downloads
+from veo_desktop.core import downloads, sidecar
 from veo_desktop.core.clock import SYSTEM_CLOCK, Clock
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.downloads import (
@@ -596,7 +596,7 @@ class TaskEngine:
             for planned in self._store.planned_downloads(local_id):
                 paths.append(planned.path)
             for path in dict.fromkeys(paths):
-                for victim in (path, downloads.sidecar_path(path), downloads.part_path(path)):
+                for victim in (path, sidecar.sidecar_path(path), downloads.part_path(path)):
                     try:
                         victim.unlink(missing_ok=True)
                     except OSError as error:
@@ -1054,7 +1054,10 @@ class TaskEngine:
             self._emit_progress(local_id, done, total)
 
         await self._downloader.fetch(item.url, part, progress)
-        downloads.write_sidecar(record, item.index, item.path)
+        try:
+            sidecar.write_sidecar(record, item.index, item.path)
+        except OSError as error:
+            raise downloads.disk_error(error, item.path.parent) from error
         crash_point("download.sidecar_written")
         downloads.finalize(part, item.path)
         crash_point("download.renamed")
@@ -1159,8 +1162,11 @@ class TaskEngine:
         and it passes the full check (every MP4 box whole, every packet demuxed)."""
         if not item.path.exists():
             return False
-        meta = downloads.read_sidecar(item.path)
-        if meta is None or meta.get("local_task_id") != record.local_id:
+        try:
+            meta = sidecar.read_sidecar(sidecar.sidecar_path(item.path))
+        except sidecar.SidecarError:
+            return False
+        if meta.get("local_task_id") != record.local_id:
             return False
         try:
             await downloads.verify_video(item.path)

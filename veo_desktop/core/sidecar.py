@@ -1,29 +1,43 @@
-"""Restoring a video's settings from its sidecar (``<video>.json``, written by the engine).
+"""The sidecar format (``<video>.json`` next to each downloaded video), in one place.
 
-A person drops one of our videos (or its sidecar) on the window to make it again or build
-on it. The sidecar holds the exact request body that was sent; this module finds it,
-checks that it is ours, and rebuilds the request. A copy saved elsewhere ("Save as...")
-has no sidecar next to it: then a task in the store whose video has the same content is
-used instead.
+Writing: the download manager writes a sidecar atomically before the video gets its final
+name (:func:`write_sidecar`): what was asked, of which task, so a video can be traced and
+made again. No secret reaches it and server text stays data (:func:`sidecar_text`).
+
+Reading: :func:`read_sidecar` is the one reader (the engine adopting a video renamed just
+before a crash, and restoring). A person drops one of our videos (or its sidecar) on the
+window to make it again or build on it: the sidecar holds the exact request body that was
+sent; :func:`restore` finds it, checks that it is ours, and rebuilds the request. A copy
+saved elsewhere ("Save as...") has no sidecar next to it: then a task in the store whose
+video has the same content is used instead.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import hashlib
 import json
 import logging
+import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from veo_desktop import __version__
 from veo_desktop.api.models import AnyRequest, GenerationRequest, Model, request_from_payload
-from veo_desktop.core.downloads import SIDECAR_MAX_BYTES, SIDECAR_SUFFIX, sidecar_path
+from veo_desktop.core.fsutil import atomic_write_text
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.safe_text import is_printable, redact
 
 log = logging.getLogger(__name__)
 
 APP_MARK = "Veo Desktop"
+SIDECAR_SUFFIX = ".json"
+#: Ours are a few kilobytes; a bigger one (older versions listed every result URL) is not read.
+SIDECAR_MAX_BYTES = 1024 * 1024
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v"})
 _HASH_CHUNK = 1024 * 1024
 
@@ -77,6 +91,84 @@ class RestoredSettings:
         if self.is_extend:
             return f"Restored the settings of {name} (an extension)."
         return f"Restored the settings of {name}."
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where the sidecar of the video ``path`` is (``<video>.json``)."""
+    return path.with_name(path.name + SIDECAR_SUFFIX)
+
+
+def sidecar(record: TaskRecord, index: int, video: Path) -> dict[str, Any]:
+    """What the JSON file next to a video records, so it can be traced and re-made."""
+    return {
+        "app": APP_MARK,
+        "app_version": __version__,
+        "file": video.name,
+        "prompt": record.prompt,
+        "model": record.model,
+        "mode": record.mode,
+        "generation_type": record.generation_type,
+        "aspect_ratio": record.aspect_ratio,
+        "parameters": dict(record.input),
+        "request": dict(record.request),
+        "local_task_id": record.local_id,
+        "apixo_task_id": record.apixo_task_id,
+        "parent_local_task_id": record.parent_id,
+        "created_at": _iso(record.created_at),
+        "api_create_time": record.api_create_time,
+        "api_complete_time": record.api_complete_time,
+        "api_cost_time_ms": record.api_cost_time,
+        "price_usd": str(record.price),
+        "result_index": index,
+        "result_url": record.result_urls[index] if index < len(record.result_urls) else None,
+        "result_count": len(record.result_urls),
+        "downloaded_at": _iso(time.time()),
+    }
+
+
+def sidecar_text(record: TaskRecord, index: int, video: Path) -> str:
+    """The sidecar as JSON text: no secret in it, no raw control character.
+
+    Every string (server-supplied ones included) is kept as data but redacted. JSON escapes
+    C0 controls itself; DEL, C1 controls and the characters that reorder or break lines
+    are written as ``\\uXXXX`` escapes too, so showing the file cannot drive a terminal.
+    """
+    text = json.dumps(_redacted(sidecar(record, index, video)), indent=2, ensure_ascii=False)
+    return re.sub(r"[^\x00-\x7e]", _json_escape_unsafe, text) + "\n"
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redact(str(key)): _redacted(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted(item) for item in value]
+    return value
+
+
+def _json_escape_unsafe(match: re.Match[str]) -> str:
+    char = match.group(0)
+    # is_printable refuses lone surrogates too (they could not be written as UTF-8).
+    return char if is_printable(char) else f"\\u{ord(char):04x}"
+
+
+def write_sidecar(record: TaskRecord, index: int, video: Path) -> None:
+    """Write the sidecar atomically (before the video appears under its final name).
+
+    Raises:
+        OSError: the folder cannot be written (the download manager says so in words).
+    """
+    text = sidecar_text(record, index, video)
+    target = sidecar_path(video)
+    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()  # left by a crash during an earlier write
+    atomic_write_text(target, text)
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
 
 
 def sidecar_for(path: Path) -> Path | None:
