@@ -17,7 +17,8 @@ from PySide6.QtCore import QCoreApplication, Qt
 from tests.ui.tasks_support import make_record
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui.tasks.model import StateFilter, TaskTableModel
+from veo_desktop.ui.tasks.columns import StateFilter
+from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.view import TaskView
 

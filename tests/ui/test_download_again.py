@@ -18,7 +18,7 @@ from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.tasks import dialogs
-from veo_desktop.ui.tasks.model import Column
+from veo_desktop.ui.tasks.columns import Column
 from veo_desktop.ui.tasks.panel import TaskPanel
 
 engine_env = tasks_support.engine_env

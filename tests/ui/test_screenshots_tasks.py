@@ -29,7 +29,7 @@ from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.preview.panel import PreviewPanel
-from veo_desktop.ui.tasks.model import Column
+from veo_desktop.ui.tasks.columns import Column
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 

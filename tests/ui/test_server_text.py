@@ -14,7 +14,8 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.safe_text import is_printable
 from veo_desktop.ui.notifications import compose
 from veo_desktop.ui.tasks import dialogs
-from veo_desktop.ui.tasks.model import Column, TaskTableModel
+from veo_desktop.ui.tasks.columns import Column
+from veo_desktop.ui.tasks.model import TaskTableModel
 
 HOSTILE = "Bad \x1b[31mred\x1b[0m answer \u202eFDP.exe\u202c\r\nCRITICAL forged\x07"
 

@@ -35,7 +35,7 @@ from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.compare import CompareWindow
 from veo_desktop.ui.extend_dialog import ExtendDialog
 from veo_desktop.ui.tasks.batch_offer import BatchOffer, stopped_batches, unsent_items
-from veo_desktop.ui.tasks.model import DEPTH_ROLE, EXTEND_MARK, Column
+from veo_desktop.ui.tasks.columns import DEPTH_ROLE, EXTEND_MARK, Column
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QModelIndex, Qt
 
 from tests.ui.tasks_support import make_record
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.ui.tasks.model import (
+from veo_desktop.ui.tasks.columns import (
     DETAIL_ROLE,
     PROGRESS_ROLE,
     SORT_ROLE,
@@ -20,8 +20,8 @@ from veo_desktop.ui.tasks.model import (
     TASK_ROLE,
     Column,
     StateFilter,
-    TaskTableModel,
 )
+from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 
 

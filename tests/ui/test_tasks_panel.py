@@ -14,7 +14,7 @@ from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.sim.faults import Fault
-from veo_desktop.ui.tasks.model import STATE_ROLE, Column, StateFilter
+from veo_desktop.ui.tasks.columns import STATE_ROLE, Column, StateFilter
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 

@@ -17,8 +17,7 @@ from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleO
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui import style
-from veo_desktop.ui.tasks.icons import glyph_icon
-from veo_desktop.ui.tasks.model import (
+from veo_desktop.ui.tasks.columns import (
     DEPTH_ROLE,
     DETAIL_ROLE,
     META_ROLE,
@@ -27,6 +26,7 @@ from veo_desktop.ui.tasks.model import (
     STATE_ROLE,
     Column,
 )
+from veo_desktop.ui.tasks.icons import glyph_icon
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 

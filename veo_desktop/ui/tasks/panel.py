@@ -36,13 +36,9 @@ from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks.actions import TaskActions
+from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
 from veo_desktop.ui.tasks.icons import glyph_icon
-from veo_desktop.ui.tasks.model import (
-    LOCAL_ID_ROLE,
-    Column,
-    StateFilter,
-    TaskTableModel,
-)
+from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache

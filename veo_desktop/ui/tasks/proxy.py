@@ -13,12 +13,8 @@ from PySide6.QtCore import (
     Qt,
 )
 
-from veo_desktop.ui.tasks.model import (
-    FILTER_STATES,
-    SORT_ROLE,
-    StateFilter,
-    TaskTableModel,
-)
+from veo_desktop.ui.tasks.columns import FILTER_STATES, SORT_ROLE, StateFilter
+from veo_desktop.ui.tasks.model import TaskTableModel
 
 
 class TaskFilterProxy(QSortFilterProxyModel):

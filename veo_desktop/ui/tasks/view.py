@@ -7,8 +7,8 @@ from PySide6.QtGui import QDrag, QFontMetrics, QPainter, QPaintEvent, QPixmap, Q
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from veo_desktop.ui import style
+from veo_desktop.ui.tasks.columns import Column
 from veo_desktop.ui.tasks.delegate import PADDING, TaskDelegate, row_height, thumbnail_width
-from veo_desktop.ui.tasks.model import Column
 
 #: Columns given up first when the list is narrow (the prompt and state always stay).
 _COMPACT_ORDER = (Column.ASPECT, Column.MODE, Column.TYPE, Column.PRICE, Column.CREATED)

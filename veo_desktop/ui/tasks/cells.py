@@ -1,0 +1,181 @@
+"""What the task list's cells say: the texts, tooltips, accessible texts and sort values.
+
+:class:`TaskRow` holds one task and its texts (computed on first use, once per change);
+:class:`TaskCells` answers the task model's ``data()`` for the roles that take more than a
+lookup. Only the state and age of a task are formatted on every call, because their clock
+moves.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.tasks import format as fmt
+from veo_desktop.ui.tasks.columns import EXTEND_MARK, STATE_ORDER, Column
+from veo_desktop.ui.tasks.lineage_places import LineagePlaces
+from veo_desktop.ui.tasks.tracking import Progress
+from veo_desktop.ui.thumbnails import ThumbnailCache
+
+_TOOLTIP_LIMIT = 2000
+
+
+class TaskRow:
+    """One task and the texts derived from it (made on first use, once per change).
+
+    Ten thousand rows are built when the list opens, but only the visible ones are ever
+    displayed, so the texts are computed lazily.
+    """
+
+    __slots__ = ("_folded", "_texts", "task")
+
+    def __init__(self, task: TaskRecord) -> None:
+        self.task = task
+        self._texts: tuple[str, str, str, str, str] | None = None
+        self._folded: str | None = None
+
+    @property
+    def prompt(self) -> str:
+        return self.texts[0]
+
+    @property
+    def folded_prompt(self) -> str:
+        if self._folded is None:
+            self._folded = fmt.short_prompt(self.task).casefold()
+        return self._folded
+
+    @property
+    def texts(self) -> tuple[str, str, str, str, str]:
+        """(prompt, type, mode, aspect, price)."""
+        if self._texts is None:
+            task = self.task
+            self._texts = (
+                fmt.short_prompt(task),
+                fmt.kind_label(task),
+                fmt.mode_label(task),
+                fmt.aspect_label(task),
+                fmt.price_text(task),
+            )
+        return self._texts
+
+
+#: What each column sorts by: times and prices as numbers, words case-folded.
+SORT_VALUES: dict[int, Callable[[TaskRow], Any]] = {
+    Column.THUMBNAIL: lambda row: 1 if row.task.files else 0,
+    Column.PROMPT: lambda row: row.folded_prompt,
+    Column.TYPE: lambda row: fmt.kind_label(row.task),
+    Column.MODE: lambda row: fmt.mode_label(row.task),
+    Column.ASPECT: lambda row: fmt.aspect_label(row.task),
+    Column.STATE: lambda row: STATE_ORDER.get(row.task.state, 99),
+    Column.PRICE: lambda row: row.task.price,
+    Column.CREATED: lambda row: row.task.created_at,
+}
+
+
+class TaskCells:
+    """The words and pictures of a row's cells, for the roles the model forwards here.
+
+    Args:
+        clock: the time now (for running clocks and ages).
+        progress: download progress by local id (the model's own, updated in place).
+        places: the lineage places (for the depth of extends).
+        thumbnails: the first-frame cache, if thumbnails are shown.
+        parent_of: the task in the list that a local id extends.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float],
+        progress: dict[str, Progress],
+        places: LineagePlaces,
+        thumbnails: ThumbnailCache | None,
+        parent_of: Callable[[str], TaskRecord | None],
+    ) -> None:
+        self._clock = clock
+        self._progress = progress
+        self._places = places
+        self._thumbnails = thumbnails
+        self._parent_of = parent_of
+
+    def display(self, row: TaskRow, column: int) -> str | None:
+        if column == Column.STATE:
+            return fmt.state_line(row.task, self._clock(), self._progress.get(row.task.local_id))
+        if column == Column.CREATED:
+            return fmt.created_text(row.task.created_at, self._clock())
+        if column == Column.PROMPT:
+            depth = self._places.depth.get(row.task.local_id, 0)
+            return EXTEND_MARK + row.texts[0] if depth else row.texts[0]
+        if Column.PROMPT < column <= Column.ASPECT:
+            return row.texts[column - Column.PROMPT]
+        if column == Column.PRICE:
+            return row.texts[4]
+        return None
+
+    @staticmethod
+    def sort_key(row: TaskRow, column: int) -> Any:
+        value = SORT_VALUES[column](row)
+        return float(value) if isinstance(value, Decimal) else value
+
+    def thumbnail(self, task: TaskRecord) -> Any:
+        if self._thumbnails is None or not task.files:
+            return None
+        return self._thumbnails.get(task.files[0])
+
+    def progress_fraction(self, row: TaskRow) -> float | None:
+        progress = self._progress.get(row.task.local_id)
+        return fmt.progress_fraction(*progress) if progress else None
+
+    @staticmethod
+    def detail(row: TaskRow) -> str:
+        """The second line of the state cell (a note or why it failed); may be empty."""
+        return fmt.detail_line(row.task)
+
+    def meta(self, row: TaskRow) -> str:
+        """Mode, aspect, price, age and type on one line."""
+        _, kind, mode, aspect, price = row.texts
+        created = fmt.created_text(row.task.created_at, self._clock())
+        return " \u00b7 ".join((mode, aspect, price, created, kind))
+
+    def short_state(self, row: TaskRow) -> str:
+        progress = self._progress.get(row.task.local_id)
+        return fmt.short_state_line(row.task, self._clock(), progress)
+
+    def tooltip(self, row: TaskRow, column: int) -> str | None:
+        task = row.task
+        if column in (Column.PROMPT, Column.THUMBNAIL):
+            text = task.prompt
+            if len(text) > _TOOLTIP_LIMIT:
+                text = text[:_TOOLTIP_LIMIT] + "\u2026"
+            tip = f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+            parent = self._parent_of(task.local_id) if task.is_extend else None
+            if parent is not None:
+                source = fmt.short_prompt(parent)
+                source = source if len(source) <= 80 else source[:79] + "\u2026"
+                tip += f"<p><i>Extends \u201c{html.escape(source)}\u201d</i></p>"
+            return tip
+        if column == Column.STATE:
+            detail = fmt.detail_line(task)
+            line = fmt.state_line(task, self._clock(), self._progress.get(task.local_id))
+            return f"{line}\n{detail}" if detail else line
+        if column == Column.TYPE:
+            return fmt.kind_description(task)
+        if column == Column.PRICE:
+            return fmt.price_tooltip(task)
+        if column == Column.CREATED:
+            return fmt.created_tooltip(task.created_at)
+        return None
+
+    def accessible(self, row: TaskRow, column: int) -> str | None:
+        if column == Column.PROMPT and self._places.depth.get(row.task.local_id, 0):
+            return f"Extension: {row.texts[0]}"
+        if column == Column.THUMBNAIL:
+            return "Video thumbnail" if row.task.files else "No video yet"
+        if column == Column.STATE:
+            detail = fmt.detail_line(row.task)
+            line = fmt.state_line(row.task, self._clock(), self._progress.get(row.task.local_id))
+            return f"{line}. {detail}" if detail else line
+        return self.display(row, column)
