@@ -18,8 +18,9 @@ from PySide6.QtMultimedia import QMediaPlayer
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
+from veo_desktop.imaging.frames import last_frame
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui.preview.frames import last_frame, save_png
+from veo_desktop.ui.preview.frames import save_png
 from veo_desktop.ui.preview.panel import PreviewPanel
 
 engine_env = tasks_support.engine_env

@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.imaging.frames import last_frame
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import copy_file
-from veo_desktop.ui.preview.frames import last_frame, save_png
+from veo_desktop.ui.preview.frames import save_png
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import (
     TransportBar,
