@@ -41,11 +41,14 @@ from veo_desktop.core.batch import (
     parse_batch_text,
     total_price,
     unfinished_journals,
+    unsent_indexes,
     variation_requests,
 )
 from veo_desktop.core.crashpoints import KILL_POINT_ENV
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
+from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.sim import Fault
 
 REPO = Path(__file__).resolve().parents[2]
@@ -413,6 +416,57 @@ def test_rejections_uncertainty_and_a_low_balance(
     refused = rows(engine, "needs balance")
     assert sorted(r.state.value for r in refused) == ["pending", "rejected"]
     assert next(r for r in refused if r.state is TaskState.REJECTED).hidden
+
+
+def test_resuming_decides_from_the_stored_reject_reason_not_the_fail_code_text(
+    engine_kit: EngineKit, sim: Any, tmp_path: Path
+) -> None:
+    """Whether a refused item is sent again comes from ``reject_reason`` alone: a rate-limited
+    row whose code text is unfamiliar (an error class renamed since) is sent again; a row
+    refused for its content is not, even with a code text that once meant "not taken"."""
+    prompts = ["rate limited, renamed code", "refused, 429-looking code", "never sent"]
+    items = items_of(*prompts)
+    reasons = [
+        (RejectReason.RATE_LIMITED, "RenamedConnectionError"),
+        (RejectReason.REFUSED, "HTTP 429"),
+    ]
+    journal = BatchJournal.open(tmp_path / "j.json", items)
+    store = engine_kit.store()
+    now = time.time()
+    for index, (reason, code) in enumerate(reasons):
+        request = items[index].request
+        row = TaskRecord(
+            local_id=f"{index:032d}",
+            model=request.model.value,
+            request=request.to_payload(),
+            state=TaskState.REJECTED,
+            created_at=now,
+            updated_at=now,
+            price=request.price,
+            fail_code=code,
+            fail_message="refused",
+            reject_reason=reason,
+            history=(StateChange(now, TaskState.REJECTED),),
+        )
+        store.insert(row)
+        journal.mark_sending(index, [])
+        journal.link(index, row.local_id)
+
+    async def scenario() -> Any:
+        engine = engine_kit.engine(store=store)
+        await engine.start(resume=False)
+        unsent = unsent_indexes(journal, engine)
+        return engine, unsent, await BatchRunner.resume(engine, journal.path).run()
+
+    engine, unsent, result = engine_kit.run(scenario)
+    assert unsent == [0, 2]
+    assert [s.state for s in result.items] == [
+        ItemState.SUBMITTED,
+        ItemState.REJECTED,
+        ItemState.SUBMITTED,
+    ]
+    assert created(sim) == Counter([prompts[0], prompts[2]])
+    assert engine.get(str(result.items[0].local_id)).resubmit_of == f"{0:032d}"
 
 
 def test_identical_items_are_two_tasks_and_a_journal_belongs_to_its_batch(
