@@ -43,7 +43,6 @@ from veo_desktop.api.models import (
 from veo_desktop.core import lineage
 from veo_desktop.core.spending import PaidAction, PaidKind, SpendingCap
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.storage.store import StoreError
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import (
     MessageLabel,
@@ -53,8 +52,8 @@ from veo_desktop.ui.compose.widgets import (
     seed_from_text,
     watermark_edit,
 )
-from veo_desktop.ui.controller import EngineController
-from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
+from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, is_extend_of
+from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.tasks import format as fmt
 
 logger = logging.getLogger(__name__)
@@ -101,9 +100,7 @@ class ExtendDialog(QDialog):
         self._clock = clock
         self._busy = False
         self._refused = False
-        self._related = {
-            t.local_id: t for t in controller.engine.tasks(include_hidden=True) if self._relates(t)
-        }
+        self._related = {t.local_id: t for t in controller.extends_of(source)}
         #: The question being asked (tests answer it); None when none is open.
         self.question: PaymentQuestion | None = None
         self._build()
@@ -282,14 +279,7 @@ class ExtendDialog(QDialog):
         return list(self._related.values())
 
     def _relates(self, task: TaskRecord) -> bool:
-        source = self._source
-        return task.is_extend and (
-            task.parent_id == source.local_id
-            or (
-                source.apixo_task_id is not None
-                and lineage.source_task_id(task) == source.apixo_task_id
-            )
-        )
+        return is_extend_of(task, self._source)
 
     def _window_text(self) -> str:
         if self._refused:
@@ -310,9 +300,6 @@ class ExtendDialog(QDialog):
             self._update(show_all=True)
             return False
         request = self.current_request()
-        confirmation = self._controller.confirmation(
-            PaidAction(PaidKind.EXTEND, request.price), self._cap
-        )
 
         def confirmed() -> None:
             self.question = None
@@ -321,8 +308,14 @@ class ExtendDialog(QDialog):
         def declined() -> None:
             self.question = None
 
-        self.question = ask_to_pay(
-            confirmation, self, confirmed, on_declined=declined, name="extendCapQuestion"
+        self.question = pay(
+            self._controller,
+            PaidAction(PaidKind.EXTEND, request.price),
+            self,
+            confirmed,
+            cap=self._cap,
+            on_declined=declined,
+            name="extendCapQuestion",
         )
         return True
 
@@ -348,7 +341,7 @@ class ExtendDialog(QDialog):
             else:
                 self._fail(str(error))
             self._refresh_balance()
-        except (StoreError, OSError) as error:
+        except LOCAL_ERRORS as error:
             self._fail(f"The task could not be saved on this computer: {error}")
         else:
             self._busy = False

@@ -297,7 +297,7 @@ class HistoryPanel(QWidget):
     def refresh_recent(self) -> None:
         """Reload the recent prompts from the store (keeping the selected one selected)."""
         selected = self.current_recent()
-        records = self._controller.engine.tasks(include_hidden=True)
+        records = self._controller.tasks(include_hidden=True)
         self._seen = {record.local_id for record in records}
         found = recent_prompts(records, self.query(), RECENT_LIMIT)
         now = time.time()
@@ -408,7 +408,7 @@ class HistoryPanel(QWidget):
         if entry is None:
             return
         try:
-            task: TaskRecord = self._controller.engine.get(entry.local_id)
+            task: TaskRecord = self._controller.get(entry.local_id)
         except KeyError:
             self.prompt_chosen.emit(entry.prompt)
             return

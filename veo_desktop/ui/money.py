@@ -1,22 +1,30 @@
 """The one question asked before anything paid is sent.
 
 Every paid action of the window (Generate, Retry, Resolve's Submit again, Draft to final,
-Extend, a stopped batch's Send the rest) asks :class:`~veo_desktop.core.spending.MoneyPolicy`
-for a :class:`~veo_desktop.core.spending.Confirmation` and hands it to :func:`ask_to_pay`,
-which sends at once when nothing needs asking, and otherwise opens a
-:class:`PaymentQuestion` (window-modal ``open()``, never ``exec()``: a nested event loop
-inside a coroutine breaks qasync) and sends only on its confirming button. The variations
-dialog is itself a question: it shows the same confirmation's texts in place.
+Extend, a stopped batch's Send the rest, Variations) takes one path: the controller's
+:meth:`~veo_desktop.ui.controller.EngineController.confirm_payment` asks
+:class:`~veo_desktop.core.spending.MoneyPolicy` for a
+:class:`~veo_desktop.core.spending.Confirmation` (price, balance, daily cap). :func:`pay`
+hands it to :func:`ask_to_pay`, which sends at once when nothing needs asking, and
+otherwise opens a :class:`PaymentQuestion` (window-modal ``open()``, never ``exec()``: a
+nested event loop inside a coroutine breaks qasync) and sends only on its confirming
+button. The actions that always ask (retry, draft to final) show the same confirmation in
+their own dialog, and the variations dialog is itself a question: it shows the
+confirmation's texts in place.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from veo_desktop.core.spending import Confirmation, PaidKind
+from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
+
+if TYPE_CHECKING:
+    from veo_desktop.ui.controller import EngineController
 
 #: The confirming button's object name per kind (tests and accessibility find it by name).
 _BUTTON_NAMES = {
@@ -113,3 +121,26 @@ def ask_to_pay(
     box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     box.open()
     return box
+
+
+def pay(
+    controller: EngineController,
+    action: PaidAction,
+    parent: QWidget | None,
+    on_confirmed: Callable[[], object],
+    *,
+    cap: SpendingCap | None = None,
+    on_declined: Callable[[], object] | None = None,
+    details: str | None = None,
+    name: str = "paymentQuestion",
+) -> PaymentQuestion | None:
+    """The path of every paid action: the money policy's confirmation of ``action``
+    (under ``cap`` and the controller's last balance), then :func:`ask_to_pay`.
+
+    Returns:
+        The open question, or None when ``on_confirmed`` already ran (nothing to ask).
+    """
+    confirmation = controller.confirm_payment(action, cap)
+    return ask_to_pay(
+        confirmation, parent, on_confirmed, on_declined=on_declined, details=details, name=name
+    )

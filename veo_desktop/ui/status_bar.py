@@ -193,7 +193,7 @@ class StatusBar(QStatusBar):
             return
         from veo_desktop.core.spending import spend_this_session, spend_today
 
-        engine = self._controller.engine
+        engine = self._controller
         today = spend_today(engine)
         session = spend_this_session(engine, self._started_at)
         maybe = (

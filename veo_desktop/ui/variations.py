@@ -3,9 +3,10 @@
 The dialog shows N x price, the balance before and after, the seeds, and asks when the
 daily spending cap would be passed. Once confirmed it checks the request's image URLs
 again (through the controller's quiet path: an image APIXO cannot fetch blocks the takes
-with a message, nothing is sent), then sends the takes through a
-:class:`~veo_desktop.core.batch.BatchRunner` (a concurrency limit, slowing down on 429,
-never losing or repeating a take, resumable from its journal) and shows the progress.
+with a message, nothing is sent), then starts them as a batch through the controller
+(:meth:`~veo_desktop.ui.controller.EngineController.start_batch`: a concurrency limit,
+slowing down on 429, never losing or repeating a take, resumable from its journal) and
+shows the progress its :class:`~veo_desktop.ui.batches.BatchHandle` reports.
 
 Opened with ``open()`` (window-modal, never ``exec()``); answers through signals.
 """
@@ -39,13 +40,13 @@ from veo_desktop.core.batch import (
     BatchItem,
     BatchProgress,
     BatchResult,
-    BatchRunner,
     ItemState,
     journal_path,
     variation_requests,
 )
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
 from veo_desktop.ui import style
+from veo_desktop.ui.batches import BatchHandle
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone, format_money
 from veo_desktop.ui.controller import EngineController, blocked_images_message
 
@@ -74,8 +75,7 @@ class VariationsDialog(QDialog):
     """Confirm, then send, N variations of ``request``.
 
     Args:
-        controller: the bridge to the engine (its balance; the runner submits through its
-            engine).
+        controller: the bridge to the engine (its balance; it sends the takes as a batch).
         request: the composed request (validated by the composer).
         count: how many takes to offer first (1-8; the person can change it).
         journal_dir: where the batch journal goes (so a crash never loses or repeats a
@@ -117,8 +117,7 @@ class VariationsDialog(QDialog):
         self._concurrency = concurrency
         # Seeds are drawn once, so changing the count keeps the takes already listed.
         self._all = variation_requests(request, MAX_VARIATIONS, seed_source)
-        self._runner: BatchRunner | None = None
-        self._job: asyncio.Task[BatchResult] | None = None
+        self._runner: BatchHandle | None = None
         self._result: BatchResult | None = None
         self._close_when_done = False
         self._check: asyncio.Task[None] | None = None
@@ -241,7 +240,8 @@ class VariationsDialog(QDialog):
         return sum((r.price for r in self.requests()), Decimal("0"))
 
     @property
-    def runner(self) -> BatchRunner | None:
+    def runner(self) -> BatchHandle | None:
+        """The takes being sent (None before they are confirmed)."""
         return self._runner
 
     @property
@@ -251,7 +251,7 @@ class VariationsDialog(QDialog):
 
     @property
     def sending(self) -> bool:
-        return self._job is not None and not self._job.done()
+        return self._runner is not None and self._runner.running
 
     @property
     def checking(self) -> bool:
@@ -275,7 +275,7 @@ class VariationsDialog(QDialog):
     def confirmation(self) -> Confirmation:
         """What the money policy says about the takes chosen now (price, balance, cap)."""
         action = PaidAction(PaidKind.VARIATIONS, self._request.price, self.count)
-        return self._controller.confirmation(action, self._cap)
+        return self._controller.confirm_payment(action, self._cap)
 
     def cap_question(self) -> str | None:
         """The daily cap's question when the takes would pass it, else None."""
@@ -331,14 +331,16 @@ class VariationsDialog(QDialog):
         requests = self.requests()
         items = [BatchItem(0, request) for request in requests]
         journal = journal_path(self._journal_dir, items) if self._journal_dir else None
-        self._runner = BatchRunner(
-            self._controller.engine,
+        self._runner = self._controller.start_batch(
             items,
             concurrency=self._concurrency,
-            on_progress=self._on_progress,
             journal=journal,
             source="Variations",
+            name="Sending variations",
         )
+        self._runner.progressed.connect(self._on_progress)
+        self._runner.finished.connect(self._finish)
+        self._runner.failed.connect(self._on_failed)
         self.count_spin.setEnabled(False)
         self.confirm_button.hide()
         self.close_button.hide()
@@ -349,18 +351,11 @@ class VariationsDialog(QDialog):
         self.message.show_message(None)
         self.heading.setText(f"Sending {len(items)} takes\u2026")
         self.adjustSize()
-        self._job = self._controller.run(self._send(self._runner), name="Sending variations")
 
-    async def _send(self, runner: BatchRunner) -> BatchResult:
-        try:
-            result = await runner.run()
-        except Exception as error:
-            logger.exception("the variations batch failed")
-            self.status_label.show_message(f"The takes could not be sent: {error}", Tone.PROBLEM)
-            self._finish(None)
-            raise
-        self._finish(result)
-        return result
+    def _on_failed(self, error: BaseException) -> None:
+        logger.warning("the variations batch could not be sent: %s", error)
+        self.status_label.show_message(f"The takes could not be sent: {error}", Tone.PROBLEM)
+        self._finish(None)
 
     def _finish(self, result: BatchResult | None) -> None:
         self._result = result
@@ -374,9 +369,10 @@ class VariationsDialog(QDialog):
                 self._disconnect()
                 super().reject()
             return
-        engine = self._controller.engine
         accepted = [
-            engine.get(str(s.local_id)) for s in result.items if s.state is ItemState.SUBMITTED
+            self._controller.get(str(s.local_id))
+            for s in result.items
+            if s.state is ItemState.SUBMITTED
         ]
         sent = len(accepted)
         self.heading.setText(

@@ -29,9 +29,8 @@ from veo_desktop.core.engine import redownload_problem
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.storage.store import StoreError
-from veo_desktop.ui.controller import EngineController, blocked_images_message
-from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
+from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, blocked_images_message
+from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import ask_save_path, reveal_in_file_manager, video_file
@@ -299,15 +298,7 @@ class TaskActions(QObject):
         """The extends that name ``task`` (APIXO's refusals among them end its window)."""
         if task.is_extend or task.state != TaskState.SUCCEEDED:
             return []
-        return [
-            r
-            for r in self._controller.engine.tasks(include_hidden=True)
-            if r.is_extend
-            and (
-                r.parent_id == task.local_id
-                or (task.apixo_task_id and lineage.source_task_id(r) == task.apixo_task_id)
-            )
-        ]
+        return self._controller.extends_of(task)
 
     def on_refresh_timeout(self) -> None:
         task = self._current()
@@ -384,7 +375,7 @@ class TaskActions(QObject):
             dialog.deleteLater()
 
     def _confirmation(self, kind: PaidKind, price: Decimal) -> Confirmation:
-        return self._controller.confirmation(PaidAction(kind, price), self._spending_cap())
+        return self._controller.confirm_payment(PaidAction(kind, price), self._spending_cap())
 
     def on_retry_triggered(self) -> None:
         task = self._current()
@@ -451,12 +442,13 @@ class TaskActions(QObject):
         def resubmit() -> None:
             if self.payment_question is not None:
                 return
-            confirmation = self._confirmation(PaidKind.RESUBMIT, task.price)
             dialog.set_busy(True)
-            self.payment_question = ask_to_pay(
-                confirmation,
+            self.payment_question = pay(
+                self._controller,
+                PaidAction(PaidKind.RESUBMIT, task.price),
                 dialog,
                 send,
+                cap=self._spending_cap(),
                 on_declined=declined,
                 name="resubmitCapQuestion",
             )
@@ -574,7 +566,7 @@ class TaskActions(QObject):
         except ApixoError as error:
             controller.action_failed.emit(title, str(error))
             return None
-        except (StoreError, OSError) as error:
+        except LOCAL_ERRORS as error:
             controller.action_failed.emit(title, f"Not saved on this computer: {error}")
             return None
         self.task_submitted.emit(record)

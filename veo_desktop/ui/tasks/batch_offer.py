@@ -4,7 +4,10 @@ A batch (a file sent from the command line, or variations from the composer) kee
 journal; when the app or the command was stopped part-way, the journal is left
 unfinished. At start-up the window offers, without blocking anything, to send the items
 that never got a task ("Send the rest - $0.60") or to let them go ("Don't send"). Resuming
-runs :meth:`BatchRunner.resume` on the controller's loop: nothing already sent is sent again.
+goes through the money policy, then the controller's
+:meth:`~veo_desktop.ui.controller.EngineController.resume_batch`, whose
+:class:`~veo_desktop.ui.batches.BatchHandle` reports the progress: nothing already sent is
+sent again.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from veo_desktop.core.batch import (
     BatchJournalError,
     BatchProgress,
     BatchResult,
-    BatchRunner,
     journal_dir,
     total_price,
     unfinished_journals,
@@ -41,8 +43,9 @@ from veo_desktop.core.batch import (
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.spending import PaidAction, PaidKind, SpendingCap
 from veo_desktop.ui import style
+from veo_desktop.ui.batches import BatchHandle
 from veo_desktop.ui.controller import EngineController
-from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
+from veo_desktop.ui.money import PaymentQuestion, pay
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class BatchOffer(QFrame):
     its progress and outcome.
 
     Args:
-        controller: the session's controller (its loop runs the batch; its engine sends).
+        controller: the session's controller (it resumes the batch and sends it).
         journal: the stopped batch.
         spending_cap: returns the daily cap in effect (asked about before sending).
 
@@ -97,9 +100,9 @@ class BatchOffer(QFrame):
         self._controller = controller
         self._journal = journal
         self._spending_cap = spending_cap or (lambda: None)
-        self._unsent = unsent_items(journal, controller.engine)
+        self._unsent = controller.unsent_items(journal)
         self._price = total_price(self._unsent)
-        self._runner: BatchRunner | None = None
+        self._handle: BatchHandle | None = None
         #: The batch being sent (tests wait on it); None before "Send the rest".
         self.job: asyncio.Task[BatchResult | None] | None = None
         #: The spending cap's question, while it is asked.
@@ -189,9 +192,6 @@ class BatchOffer(QFrame):
         """Send the rest (asking first past the daily cap); False when already sending."""
         if self.job is not None or self.question is not None:
             return False
-        confirmation = self._controller.confirmation(
-            PaidAction(PaidKind.BATCH, self._price), self._spending_cap()
-        )
 
         def confirmed() -> None:
             self.question = None
@@ -200,8 +200,14 @@ class BatchOffer(QFrame):
         def declined() -> None:
             self.question = None
 
-        self.question = ask_to_pay(
-            confirmation, self, confirmed, on_declined=declined, name="batchCapQuestion"
+        self.question = pay(
+            self._controller,
+            PaidAction(PaidKind.BATCH, self._price),
+            self,
+            confirmed,
+            cap=self._spending_cap(),
+            on_declined=declined,
+            name="batchCapQuestion",
         )
         return True
 
@@ -210,26 +216,26 @@ class BatchOffer(QFrame):
         if path is None:
             return
         try:
-            self._runner = BatchRunner.resume(
-                self._controller.engine, path, on_progress=self._on_progress
-            )
+            handle = self._controller.resume_batch(path)
         except (BatchJournalError, ValueError) as error:
             self._show_end(f"The batch cannot be resumed: {error}", problem=True)
             return
+        self._handle = handle
+        handle.progressed.connect(self._on_progress)
+        handle.finished.connect(self._on_finished)
+        handle.failed.connect(self._on_failed)
         self.resume_button.setEnabled(False)
         self.dismiss_button.setEnabled(False)
         self.label.setText("Sending the rest of the batch\u2026")
-        self.job = self._controller.run(self._send(self._runner), name="Resuming a batch")
+        self.job = handle.job
 
-    async def _send(self, runner: BatchRunner) -> BatchResult | None:
-        try:
-            result = await runner.run()
-        except BatchBusyError as error:
+    def _on_failed(self, error: BaseException) -> None:
+        if isinstance(error, BatchBusyError):
             self._show_end(str(error), problem=True)
-            return None
-        except RuntimeError as error:
+        else:
             self._show_end(f"The batch could not be sent: {error}", problem=True)
-            return None
+
+    def _on_finished(self, result: BatchResult) -> None:
         problems = len(result.items) - len(result.submitted)
         text = f"{len(result.submitted)} of {len(result.items)} submitted."
         if result.stopped:
@@ -238,7 +244,6 @@ class BatchOffer(QFrame):
             text += f" {problems} need a look in the list (uncertain or refused)."
         self._show_end(text, problem=bool(result.stopped or problems))
         self.finished.emit(result)
-        return result
 
     def _on_progress(self, progress: BatchProgress) -> None:
         self.label.setText(f"Sending the rest of the batch: {progress.summary()}")
@@ -272,5 +277,5 @@ class BatchOffer(QFrame):
 
     def shutdown(self) -> None:
         """Stop sending more (the window closes); submissions in flight finish."""
-        if self._runner is not None:
-            self._runner.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
