@@ -19,6 +19,10 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import (
     CAP_SETTING,
+    CapCheck,
+    MoneyPolicy,
+    PaidAction,
+    PaidKind,
     Spend,
     SpendingCap,
     cap_from_settings,
@@ -84,19 +88,42 @@ def test_today_counts_charged_tasks_since_local_midnight(day: TaskStore) -> None
 
 
 def test_the_cap_asks_before_passing_it(day: TaskStore) -> None:
-    assert SpendingCap(None, day, clock=lambda: NOON).check(Decimal("100")) is None
+    assert SpendingCap(None, day, clock=lambda: NOON).check(Decimal("100")).question is None
     cap = SpendingCap(Decimal("5.00"), day, clock=lambda: NOON)
     assert cap.remaining() == Decimal("1.40")
-    assert cap.check(Decimal("0.20")) is None
-    assert cap.check(Decimal("1.40")) is None  # reaching the cap exactly is fine
-    question = cap.check(Decimal("1.50"))
+    assert cap.check(Decimal("0.20")).question is None
+    assert cap.check(Decimal("1.40")).question is None  # reaching the cap exactly is fine
+    question = cap.check(Decimal("1.50")).question
     assert question == (
         "This costs $1.50 and would bring today's spending to $5.10, over your daily cap of "
         "$5.00 (spent today: $3.60, including $1.50 that may have been charged). Submit anyway?"
     )
     tomorrow = SpendingCap(Decimal("5.00"), day, clock=lambda: NOON + 24 * 3600)
-    assert tomorrow.check(Decimal("1.50")) is None
-    assert SpendingCap(Decimal("0"), day, clock=lambda: NOON + 86400).check(Decimal("0.20"))
+    assert tomorrow.check(Decimal("1.50")).question is None
+    assert (
+        SpendingCap(Decimal("0"), day, clock=lambda: NOON + 86400).check(Decimal("0.20")).question
+    )
+
+
+def test_the_cap_check_is_a_value_callers_decide_from(day: TaskStore) -> None:
+    """The verdict is data (over or not, the figures); the sentence is only for showing."""
+    unlimited = SpendingCap(None, day, clock=lambda: NOON).check(Decimal("100"))
+    assert unlimited == CapCheck(Decimal("100"))
+    assert not unlimited.over and unlimited.after is None and unlimited.text is None
+    cap = SpendingCap(Decimal("5.00"), day, clock=lambda: NOON)
+    exact = cap.check(Decimal("1.40"))
+    assert exact.daily == Decimal("5.00") and exact.spent == spend_today(day, now=NOON)
+    assert exact.after == Decimal("5.00") and not exact.over and exact.text is None
+    past = cap.check(Decimal("1.50"))
+    assert past.over and past.after == Decimal("5.10")
+    assert past.question == f"{past.text} Submit anyway?"
+    assert past.text is not None and past.text.endswith("that may have been charged).")
+    decided = MoneyPolicy(cap).decide(PaidAction(PaidKind.GENERATE, Decimal("1.50")))
+    assert decided.cap_check == past and decided.over_cap and decided.must_ask
+    assert decided.cap == Decimal("5.00") and decided.spent == past.spent
+    assert decided.cap_text == past.text and decided.text == past.question
+    none = MoneyPolicy().decide(PaidAction(PaidKind.GENERATE, Decimal("1.50")))
+    assert none.cap_check == CapCheck(Decimal("1.50")) and not none.over_cap
 
 
 @pytest.mark.parametrize(
@@ -145,7 +172,7 @@ def test_the_cap_is_a_settings_field_saved_in_the_file(tmp_path: Path) -> None:
     assert json.loads(paths.settings_path.read_text())["daily_spending_cap"] is None
     again = settings_module.load(paths)
     assert again.daily_spending_cap is None
-    assert SpendingCap.from_settings(again, []).check(Decimal("1000")) is None
+    assert SpendingCap.from_settings(again, []).check(Decimal("1000")).question is None
 
 
 def test_a_version_1_file_keeps_its_cap(tmp_path: Path) -> None:

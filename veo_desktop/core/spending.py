@@ -9,7 +9,9 @@ because a cap that lets money slip through is no cap.
 :class:`MoneyPolicy` decides, for a :class:`PaidAction` (what is bought, how many, at what
 price), the :class:`Confirmation` a person sees first: the texts, whether it passes the
 daily cap, what the balance says, and whether a question must be asked at all. The window
-and the command line both ask it; neither words the cap question itself.
+and the command line both ask it; neither words the cap question itself. The cap's verdict
+is a value, :class:`CapCheck` (``over``, the figures; its sentence only for showing), so
+callers decide from ``Confirmation.over_cap``, never from whether a text is there.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ __all__ = [
     "CAP_SETTING",
     "OVER_CAP_TITLE",
     "ZERO",
+    "CapCheck",
     "Confirmation",
     "MoneyPolicy",
     "PaidAction",
@@ -181,9 +184,58 @@ class SpendingCap:
             return None
         return max(ZERO, self.daily - self.spent_today().at_most)
 
-    def check(self, price: Decimal) -> str | None:
-        """None when ``price`` fits under the cap; else the question to ask the person."""
-        return MoneyPolicy(self).decide(PaidAction(PaidKind.GENERATE, price)).question
+    def check(self, total: Decimal) -> CapCheck:
+        """What the cap says about spending ``total`` now (today's spending is read only
+        when there is a cap)."""
+        if self.daily is None:
+            return CapCheck(total)
+        return CapCheck(total, self.daily, self.spent_today())
+
+
+@dataclass(frozen=True)
+class CapCheck:
+    """The daily cap's verdict on spending ``total`` now: a value callers decide from.
+
+    Attributes:
+        total: what the action costs.
+        daily: the cap (None: no cap).
+        spent: what today cost so far (None without a cap).
+    """
+
+    total: Decimal
+    daily: Decimal | None = None
+    spent: Spend | None = None
+
+    @property
+    def over(self) -> bool:
+        """Whether spending ``total`` would bring today past the cap (reaching it is fine)."""
+        return self.after is not None and self.daily is not None and self.after > self.daily
+
+    @property
+    def after(self) -> Decimal | None:
+        """The most today would have cost once ``total`` is spent (None without a cap)."""
+        return None if self.spent is None else self.spent.at_most + self.total
+
+    @property
+    def text(self) -> str | None:
+        """The statement about the cap when it would be passed, else None."""
+        if not self.over or self.spent is None or self.daily is None:
+            return None
+        spent = self.spent
+        so_far = money(spent.at_most)
+        if spent.maybe:
+            so_far += f", including {money(spent.maybe)} that may have been charged"
+        return (
+            f"This costs {money(self.total)} and would bring today's spending to "
+            f"{money(spent.at_most + self.total)}, over your daily cap of {money(self.daily)} "
+            f"(spent today: {so_far})."
+        )
+
+    @property
+    def question(self) -> str | None:
+        """:attr:`text` followed by "Submit anyway?" when the cap would be passed."""
+        text = self.text
+        return None if text is None else f"{text} Submit anyway?"
 
 
 class PaidKind(StrEnum):
@@ -254,42 +306,54 @@ class Confirmation:
     Attributes:
         action: what is bought.
         balance: the balance last read from APIXO (None: unknown).
-        cap: the daily cap (None: no cap).
-        spent: what today cost so far (None without a cap).
+        cap_check: the daily cap's verdict on the total (decide from ``over_cap``).
         must_ask: whether a question must be answered before anything is sent.
         title: the question's window title.
         text: the question (past the cap on a kind that does not always ask: the cap's).
         accept_label: the confirming button, with the total.
-        cap_text: the statement about the cap when it is passed, else None.
         balance_text: the balance before and after, or that it does not cover the total.
     """
 
     action: PaidAction
     balance: Decimal | None
-    cap: Decimal | None
-    spent: Spend | None
+    cap_check: CapCheck
     must_ask: bool
     title: str
     text: str
     accept_label: str
-    cap_text: str | None
     balance_text: str | None
 
     @property
     def over_cap(self) -> bool:
         """Whether the action would bring today's spending past the cap."""
-        return self.cap_text is not None
+        return self.cap_check.over
+
+    @property
+    def cap(self) -> Decimal | None:
+        """The daily cap (None: no cap)."""
+        return self.cap_check.daily
+
+    @property
+    def spent(self) -> Spend | None:
+        """What today cost so far (None without a cap)."""
+        return self.cap_check.spent
+
+    @property
+    def cap_text(self) -> str | None:
+        """The statement about the cap when it is passed, else None (words to show; decide
+        from :attr:`over_cap`)."""
+        return self.cap_check.text
 
     @property
     def question(self) -> str | None:
         """``cap_text`` followed by "Submit anyway?" when the cap is passed."""
-        return f"{self.cap_text} Submit anyway?" if self.cap_text is not None else None
+        return self.cap_check.question
 
     @property
     def cap_apart(self) -> bool:
         """Whether the cap statement stands apart from :attr:`text` (a kind that always
         asks has its own question; the others ask the cap's)."""
-        return self.cap_text is not None and self.action.kind in ALWAYS_ASK
+        return self.over_cap and self.action.kind in ALWAYS_ASK
 
     @property
     def total(self) -> Decimal:
@@ -322,38 +386,26 @@ class MoneyPolicy:
         """The confirmation of ``action`` (nothing paid is sent unless it is confirmed when
         :attr:`Confirmation.must_ask` is true)."""
         total = action.total
-        daily = self._cap.daily if self._cap is not None else None
-        spent = self._cap.spent_today() if self._cap is not None and daily is not None else None
-        cap_text: str | None = None
-        if daily is not None and spent is not None and spent.at_most + total > daily:
-            so_far = money(spent.at_most)
-            if spent.maybe:
-                so_far += f", including {money(spent.maybe)} that may have been charged"
-            cap_text = (
-                f"This costs {money(total)} and would bring today's spending to "
-                f"{money(spent.at_most + total)}, over your daily cap of {money(daily)} "
-                f"(spent today: {so_far})."
-            )
-        over = cap_text is not None
+        check = self._cap.check(total) if self._cap is not None else CapCheck(total)
+        over = check.over
         plain, anyway = _VERBS[action.kind]
         verb = (anyway if over else plain).format(count=action.count)
+        question = check.question
         if action.kind in ALWAYS_ASK:
             title, text = _ASKED[action.kind]
             text = text.format(price=money(total))
-        elif cap_text is not None:
-            title, text = OVER_CAP_TITLE, f"{cap_text} Submit anyway?"
+        elif question is not None:
+            title, text = OVER_CAP_TITLE, question
         else:
             title, text = "Confirm", f"Submit this for {money(total)}?"
         return Confirmation(
             action=action,
             balance=self._balance,
-            cap=daily,
-            spent=spent,
+            cap_check=check,
             must_ask=over or action.kind in ALWAYS_ASK,
             title=title,
             text=text,
             accept_label=f"{verb} \u2013 {money(total)}",
-            cap_text=cap_text,
             balance_text=self._balance_text(total),
         )
 
