@@ -436,7 +436,7 @@ def test_stop_is_prompt_during_a_trickle(sim_factory: SimFactory) -> None:
 def test_trickle_ends_when_the_client_goes_away(
     api: Apixo, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="veo_desktop.sim.server")
+    caplog.set_level(logging.INFO, logger="veo_desktop.sim.media")
     url, _ = clip_of(api)
     api.sim.add_fault(Fault(endpoint="media", kind="trickle", delay=0.05))
     with httpx.Client() as http, http.stream("GET", url) as answer:
@@ -450,7 +450,7 @@ def test_trickle_ends_when_the_client_goes_away(
 
 
 def test_trickle_ends_by_itself(api: Apixo, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("veo_desktop.sim.server._TRICKLE_MAX_SECONDS", 0.2)
+    monkeypatch.setattr("veo_desktop.sim.media.TRICKLE_MAX_SECONDS", 0.2)
     api.sim.add_fault(Fault(endpoint="balance", kind="trickle", delay=0.05))
     received = bytearray()
     with api.http.stream("GET", "/apikeys/current-balance") as answer:
