@@ -18,23 +18,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
 
 from veo_desktop.api.errors import ApixoError, SubmissionUncertainError
 from veo_desktop.api.models import GenerationRequest, RequestInvalidError
 from veo_desktop.core import lineage
-from veo_desktop.core.engine import redownload_problem
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, blocked_images_message
 from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.tasks import dialogs
-from veo_desktop.ui.tasks import format as fmt
+from veo_desktop.ui.tasks.action_set import EXTEND_REFRESH_MS as EXTEND_REFRESH_MS
+from veo_desktop.ui.tasks.action_set import RETRYABLE as RETRYABLE
+from veo_desktop.ui.tasks.action_set import TaskActionSet, draft_problem
+from veo_desktop.ui.tasks.action_set import can_download_again as can_download_again
 from veo_desktop.ui.tasks.files import ask_save_path, reveal_in_file_manager, video_file
-from veo_desktop.ui.tasks.icons import glyph_icon
 
 if TYPE_CHECKING:
     from veo_desktop.ui.compare import CompareWindow
@@ -42,14 +43,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: States a failed task can be retried from (uncertain ones go through "Resolve").
-RETRYABLE = frozenset({TaskState.FAILED, TaskState.REJECTED, TaskState.EXPIRED, TaskState.LOST})
-#: How often the extend action's window ("extendable for ...") is checked again.
-EXTEND_REFRESH_MS = 60_000
 
-
-class TaskActions(QObject):
-    """The task actions, their enabled state, and the questions they ask.
+class TaskActions(TaskActionSet):
+    """What the task actions do when triggered, and the questions they ask (the actions
+    and their enabled state: :class:`TaskActionSet`).
 
     Args:
         controller: the engine controller every action goes through.
@@ -79,13 +76,8 @@ class TaskActions(QObject):
         spending_cap: Callable[[], SpendingCap | None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(host)
-        self._controller = controller
-        self._host = host
-        self._current = current
-        self._selected = selected or (lambda: [t for t in (current(),) if t is not None])
+        super().__init__(controller, host, current, selected=selected, clock=clock)
         self._spending_cap = spending_cap or (lambda: None)
-        self._clock = clock
         #: The question being asked (tests answer it); ``None`` when none is open.
         self.dialog: QDialog | None = None
         #: The money question Resolve's "Submit again" opened (while it is open).
@@ -97,81 +89,6 @@ class TaskActions(QObject):
         self._submitting: set[str] = set()
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
-
-        def make(name: str, text: str, icon: str | None, tip: str) -> QAction:
-            action = QAction(text, self)
-            action.setObjectName(name)
-            if icon:
-                action.setIcon(glyph_icon(icon))
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            action.setEnabled(False)
-            return action
-
-        self.preview = make("previewAction", "Preview", "preview", "Play the video in the preview")
-        self.save_as = make(
-            "saveAsAction", "Save as\u2026", "save", "Save a copy of the video somewhere else"
-        )
-        self.show_in_folder = make(
-            "showInFolderAction", "Show in folder", "folder", "Show the video in the file manager"
-        )
-        self.copy_task_id = make(
-            "copyTaskIdAction", "Copy task id", "copy", "Copy APIXO's task id to the clipboard"
-        )
-        self.copy_result_url = make(
-            "copyResultUrlAction",
-            "Copy result URL",
-            None,
-            "Copy the video's download link (valid for 24 hours after it finished)",
-        )
-        self.reuse = make(
-            "reuseAction",
-            "Re-use settings",
-            "reuse",
-            "Fill the form with this task's prompt, options and images",
-        )
-        self.retry = make(
-            "retryAction", "Retry\u2026", "retry", "Submit the same request again as a new task"
-        )
-        self.download_again = make(
-            "downloadAgainAction",
-            "Download again",
-            "save",
-            "Download the paid video again from APIXO (free while APIXO keeps it, 24 hours)",
-        )
-        self.resolve = make(
-            "resolveAction",
-            "Resolve\u2026",
-            "resolve",
-            "Decide what to do with a submission whose answer was lost",
-        )
-        self.remove = make(
-            "removeAction", "Remove from list\u2026", "remove", "Remove the task from the list"
-        )
-        self.extend = make(
-            "extendAction",
-            "Extend\u2026",
-            "extend",
-            "Continue this video with a new prompt (APIXO keeps a video 24 hours)",
-        )
-        self.draft_to_final = make(
-            "draftToFinalAction",
-            "Draft to final\u2026",
-            "final",
-            "Make this fast draft again in quality mode, with the same prompt and seed",
-        )
-        self.compare = make(
-            "compareAction",
-            "Compare",
-            "compare",
-            "Play the two selected videos side by side, in sync",
-        )
-        self.remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
-        self.remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_task_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
-        self.copy_task_id.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        for action in (self.remove, self.copy_task_id):
-            host.addAction(action)
 
         self.preview.triggered.connect(self.on_preview_triggered)
         self.save_as.triggered.connect(self.on_save_as_triggered)
@@ -186,124 +103,6 @@ class TaskActions(QObject):
         self.extend.triggered.connect(self.on_extend_triggered)
         self.draft_to_final.triggered.connect(self.on_draft_to_final_triggered)
         self.compare.triggered.connect(self.on_compare_triggered)
-        # "Extendable for 3 h more" moves with the clock; the action closes with the window.
-        self._refresh = QTimer(self)
-        self._refresh.setInterval(EXTEND_REFRESH_MS)
-        self._refresh.timeout.connect(self.on_refresh_timeout)
-        self._refresh.start()
-
-    @property
-    def toolbar_actions(self) -> list[QAction | None]:
-        """The toolbar's actions (``None`` is a separator)."""
-        # "Save as" lives beside the preview and Compare (two selected rows) in the menus: the
-        # toolbar keeps the size it had, one row on a small screen.
-        return [
-            self.preview,
-            self.show_in_folder,
-            None,
-            self.reuse,
-            self.extend,
-            self.download_again,
-            self.retry,
-            self.resolve,
-            None,
-            self.remove,
-        ]
-
-    def fill_menu(self, menu: QMenu) -> None:
-        """The context menu: every action, grouped ("Download again" where it applies)."""
-        self.update(self._current())
-        again = [self.download_again] if self.download_again.isEnabled() else []
-        groups = [
-            [self.preview, self.save_as, self.show_in_folder, self.compare],
-            [self.copy_task_id, self.copy_result_url],
-            [self.reuse, self.extend, self.draft_to_final, *again, self.retry, self.resolve],
-            [self.remove],
-        ]
-        for number, group in enumerate(groups):
-            if number:
-                menu.addSeparator()
-            for action in group:
-                menu.addAction(action)
-
-    def update(self, task: TaskRecord | None) -> None:
-        """Enable what makes sense for ``task`` and say the price where one is paid."""
-        has_video = video_file(task) is not None
-        self.preview.setEnabled(has_video)
-        self.save_as.setEnabled(has_video)
-        self.show_in_folder.setEnabled(has_video)
-        self.copy_task_id.setEnabled(task is not None and task.apixo_task_id is not None)
-        self.copy_result_url.setEnabled(task is not None and bool(task.result_urls))
-        self.reuse.setEnabled(task is not None and not task.is_extend)
-        self.retry.setEnabled(task is not None and task.state in RETRYABLE)
-        self.resolve.setEnabled(task is not None and task.state == TaskState.UNCERTAIN)
-        again = can_download_again(task)
-        self.download_again.setEnabled(again)
-        # Shown (toolbar, menu) only where it applies: the toolbar keeps its size otherwise.
-        self.download_again.setVisible(again)
-        self.remove.setEnabled(task is not None and task.is_final)
-        if task is not None and task.state in RETRYABLE:
-            self.retry.setText(f"Retry ({fmt.money_text(task.price)})\u2026")
-        else:
-            self.retry.setText("Retry\u2026")
-        if task is not None and task.is_active:
-            self.remove.setToolTip("A running task can be removed once it has finished")
-        else:
-            self.remove.setToolTip("Remove the task from the list")
-        self._update_extend(task)
-        self._update_draft_to_final(task)
-        self.update_selection()
-
-    def update_selection(self) -> None:
-        """Compare is possible with exactly two finished videos selected."""
-        chosen = self._selected()
-        videos = [t for t in chosen if t.state == TaskState.SUCCEEDED and video_file(t)]
-        ok = len(chosen) == 2 and len(videos) == 2
-        self.compare.setEnabled(ok)
-        if ok:
-            tip = "Play the two selected videos side by side, in sync"
-        elif len(chosen) == 2:
-            tip = "Both selected tasks need a finished, downloaded video to compare"
-        else:
-            tip = "Select two finished videos (Ctrl+click) to compare them"
-        _tip(self.compare, tip)
-
-    def _update_extend(self, task: TaskRecord | None) -> None:
-        if task is None:
-            self.extend.setEnabled(False)
-            _tip(self.extend, "Select a finished video to extend it")
-            return
-        now = self._clock()
-        records = self._records_for(task)
-        able = lineage.can_extend(task, now, records=records)
-        self.extend.setEnabled(able)
-        text = lineage.extend_window_text(task, now, records=records)
-        _tip(self.extend, f"Continue this video with a new prompt. {text}" if able else text)
-
-    def _update_draft_to_final(self, task: TaskRecord | None) -> None:
-        reason = _draft_problem(task)
-        self.draft_to_final.setEnabled(reason is None)
-        if reason is None and task is not None:
-            price = fmt.money_text(lineage.draft_to_final(task).price)
-            self.draft_to_final.setText(f"Draft to final ({price})\u2026")
-            _tip(
-                self.draft_to_final,
-                f"Make this fast draft again in quality mode ({price}), same prompt and seed",
-            )
-        else:
-            self.draft_to_final.setText("Draft to final\u2026")
-            _tip(self.draft_to_final, reason or "")
-
-    def _records_for(self, task: TaskRecord) -> list[TaskRecord]:
-        """The extends that name ``task`` (APIXO's refusals among them end its window)."""
-        if task.is_extend or task.state != TaskState.SUCCEEDED:
-            return []
-        return self._controller.extends_of(task)
-
-    def on_refresh_timeout(self) -> None:
-        task = self._current()
-        if task is not None and task.state == TaskState.SUCCEEDED:
-            self._update_extend(task)
 
     # -- simple actions --------------------------------------------------------------------
 
@@ -524,7 +323,7 @@ class TaskActions(QObject):
     def on_draft_to_final_triggered(self) -> None:
         """Ask (price, note, cap), then submit the draft's request in quality mode."""
         task = self._current()
-        if task is None or _draft_problem(task) is not None:
+        if task is None or draft_problem(task) is not None:
             return
         request = lineage.draft_to_final(task)
         box = dialogs.draft_to_final_dialog(
@@ -594,27 +393,3 @@ class TaskActions(QObject):
         for window in (self.extend_dialog, self.compare_window):
             if window is not None and shiboken6.isValid(window):
                 window.close()
-
-
-def can_download_again(task: TaskRecord | None) -> bool:
-    """Whether "Download again" applies: a paid video that could not be downloaded (or
-    not all of a task's videos), its result links kept (the engine's one rule)."""
-    return task is not None and redownload_problem(task) is None
-
-
-def _tip(action: QAction, text: str) -> None:
-    action.setToolTip(text)
-    action.setStatusTip(text)
-
-
-def _draft_problem(task: TaskRecord | None) -> str | None:
-    """Why "Draft to final" does not apply to ``task`` (None when it does)."""
-    if task is None:
-        return "Select a finished fast video to make it again in quality mode"
-    if task.state != TaskState.SUCCEEDED:
-        return "Only a finished draft can be made final"
-    try:
-        lineage.draft_to_final(task)
-    except ValueError as error:
-        return str(error)
-    return None
