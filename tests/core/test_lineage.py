@@ -27,6 +27,7 @@ from veo_desktop.core.lineage import (
     taskid_error_message,
 )
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 
 NOW = 1_767_000_000.0
@@ -149,8 +150,11 @@ def test_a_taskid_error_ends_the_window_early() -> None:
         apixo_task_id=None,
         fail_code="HTTP 400",
         fail_message=str(ExtendSourceError(400, "TASKID_ERROR", "TASKID_ERROR: expired")),
+        reject_reason=RejectReason.EXTEND_SOURCE,
     )
     assert is_taskid_error(refused)
+    # The row's stored reason decides, not its words.
+    assert not is_taskid_error(refused.evolve(reject_reason=RejectReason.REFUSED))
     assert extendable_until(task, records=[refused]) == NOW + 3600
     assert not can_extend(task, NOW + 3601, records=[refused])
     assert can_extend(task, NOW + 3599, records=[refused])

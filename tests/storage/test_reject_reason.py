@@ -45,7 +45,7 @@ NOT_TAKEN = {
         (ApixoConnectionError("refused", sent=False), RejectReason.UNREACHABLE),
         (ApixoTimeoutError("connect timeout", sent=False), RejectReason.TIMED_OUT),
         (error_for_status(400), RejectReason.REFUSED),
-        (error_for_status(400, "TASKID_ERROR"), RejectReason.REFUSED),
+        (error_for_status(400, "TASKID_ERROR"), RejectReason.EXTEND_SOURCE),
         (error_for_status(404), RejectReason.REFUSED),
         (error_for_status(422), RejectReason.REFUSED),
         (RequestBuildError("bad header"), RejectReason.NOT_SENT),
@@ -77,22 +77,25 @@ def test_a_reason_survives_the_store(tmp_path: Path) -> None:
         assert store.get(plain.local_id) == plain
 
 
-# fail_code as the engine wrote it before schema 3 -> the reason the migration stores.
+# fail_code (and message) as the engine wrote them before schema 3 -> the reason stored.
+EXTEND_REFUSED = str(error_for_status(400, "TASKID_ERROR", "TASKID_ERROR: expired"))
 OLD_ROWS = [
-    ("rejected", "HTTP 429", RejectReason.RATE_LIMITED),
-    ("rejected", "HTTP 503", RejectReason.UNAVAILABLE),
-    ("rejected", "HTTP 402", RejectReason.NO_BALANCE),
-    ("rejected", "HTTP 401", RejectReason.UNAUTHORIZED),
-    ("rejected", "HTTP 403", RejectReason.FORBIDDEN),
-    ("rejected", "ApixoConnectionError", RejectReason.UNREACHABLE),
-    ("rejected", "ApixoTimeoutError", RejectReason.TIMED_OUT),
-    ("rejected", "HTTP 400", RejectReason.REFUSED),
-    ("rejected", "HTTP 422", RejectReason.REFUSED),
-    ("rejected", "RequestBuildError", RejectReason.NOT_SENT),
-    ("rejected", None, RejectReason.NOT_SENT),
-    ("failed", "HTTP 404", None),
-    ("failed", "SensitiveContent", None),
-    ("succeeded", None, None),
+    ("rejected", "HTTP 429", "", RejectReason.RATE_LIMITED),
+    ("rejected", "HTTP 503", "", RejectReason.UNAVAILABLE),
+    ("rejected", "HTTP 402", "", RejectReason.NO_BALANCE),
+    ("rejected", "HTTP 401", "", RejectReason.UNAUTHORIZED),
+    ("rejected", "HTTP 403", "", RejectReason.FORBIDDEN),
+    ("rejected", "ApixoConnectionError", "", RejectReason.UNREACHABLE),
+    ("rejected", "ApixoTimeoutError", "", RejectReason.TIMED_OUT),
+    ("rejected", "HTTP 400", "", RejectReason.REFUSED),
+    ("rejected", "HTTP 400", EXTEND_REFUSED, RejectReason.EXTEND_SOURCE),
+    ("rejected", "HTTP 400", "APIXO says: TASKID_ERROR: unknown task", RejectReason.EXTEND_SOURCE),
+    ("rejected", "HTTP 422", "", RejectReason.REFUSED),
+    ("rejected", "RequestBuildError", "", RejectReason.NOT_SENT),
+    ("rejected", None, "", RejectReason.NOT_SENT),
+    ("failed", "HTTP 404", "", None),
+    ("failed", "SensitiveContent", "", None),
+    ("succeeded", None, "", None),
 ]
 
 
@@ -105,18 +108,20 @@ def test_a_version_2_file_gets_the_reasons_of_its_rejected_rows(tmp_path: Path) 
     MIGRATIONS[1](db)
     db.execute("PRAGMA user_version = 2")
     body = json.dumps(GenerationRequest(prompt="from version two").to_payload())
-    for n, (state, code, _) in enumerate(OLD_ROWS):
+    for n, (state, code, message, _) in enumerate(OLD_ROWS):
         db.execute(
             "INSERT INTO tasks (local_id, model, request, state, created_at, updated_at, "
-            "fail_code, price) VALUES (?,?,?,?,?,?,?,?)",
-            (f"{n:032d}", "veo-3-1", body, state, 100.0 + n, 100.0 + n, code, "0.20"),
+            "fail_code, fail_message, price) VALUES (?,?,?,?,?,?,?,?,?)",
+            (f"{n:032d}", "veo-3-1", body, state, 100.0 + n, 100.0 + n, code, message, "0.20"),
         )
     db.close()
 
     with TaskStore.open(path) as store:
         assert store.schema_version == SCHEMA_VERSION >= 3
         records = store.load_all()
-    assert [(r.state.value, r.fail_code, r.reject_reason) for r in records] == OLD_ROWS
+    assert [
+        (r.state.value, r.fail_code, r.fail_message or "", r.reject_reason) for r in records
+    ] == OLD_ROWS
     assert [r.price for r in records] == [Decimal("0.20")] * len(OLD_ROWS)
     db = sqlite3.connect(path)
     stored = [row[0] for row in db.execute("SELECT reject_reason FROM tasks ORDER BY local_id")]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from veo_desktop.api.errors import ExtendSourceError
 from veo_desktop.api.models import GenerationRequest, GenerationType, Mode, Model
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import TaskRecord
 
 #: How long APIXO keeps a finished task (its result and its extendability).
@@ -172,17 +173,19 @@ def completed_at(task: TaskRecord) -> float | None:
 
 
 def is_taskid_error(value: BaseException | str | TaskRecord | None) -> bool:
-    """Whether an error, a message, or a rejected extend row is APIXO's TASKID_ERROR."""
+    """Whether an error, a message, or a rejected extend row is APIXO's TASKID_ERROR (a row
+    by its stored :class:`RejectReason`, never by its text)."""
     if value is None:
         return False
     if isinstance(value, ExtendSourceError):
         return True
     if isinstance(value, TaskRecord):
-        if not value.is_extend or value.state is not TaskState.REJECTED:
-            return False
-        text = f"{value.fail_code or ''} {value.fail_message or ''}"
-    else:
-        text = str(value)
+        return (
+            value.is_extend
+            and value.state is TaskState.REJECTED
+            and value.reject_reason is RejectReason.EXTEND_SOURCE
+        )
+    text = str(value)
     return TASKID_ERROR in text or _EXTEND_SOURCE_SUMMARY in text
 
 

@@ -15,6 +15,7 @@ from veo_desktop.api.errors import (
     ApixoConnectionError,
     ApixoError,
     ApixoTimeoutError,
+    ExtendSourceError,
 )
 
 __all__ = ["RejectReason", "reject_reason"]
@@ -25,7 +26,7 @@ class RejectReason(StrEnum):
 
     The first seven are *not taken*: APIXO provably did not take the task, and sending the
     same request again (later, or once the person fixed their account) can make it. The
-    last two are refusals of the request itself: sent unchanged it is refused again.
+    others are refusals of the request itself: sent unchanged it is refused again.
     """
 
     RATE_LIMITED = "rate_limited"  # HTTP 429
@@ -35,6 +36,7 @@ class RejectReason(StrEnum):
     FORBIDDEN = "forbidden"  # HTTP 403: the account
     UNREACHABLE = "unreachable"  # the connection failed before the request left
     TIMED_OUT = "timed_out"  # a timeout before the request left
+    EXTEND_SOURCE = "extend_source"  # HTTP 400 TASKID_ERROR: APIXO cannot extend that task
     REFUSED = "refused"  # any other error status (400, 404, 422, ...)
     NOT_SENT = "not_sent"  # the request could not be built or sent as it is
 
@@ -68,6 +70,8 @@ _BY_STATUS = {
 def reject_reason(error: ApixoError) -> RejectReason:
     """The reason to store for a submission that failed with ``error`` and was rejected
     (the engine rejects on every :class:`ApixoError` but a ``SubmissionUncertainError``)."""
+    if isinstance(error, ExtendSourceError):
+        return RejectReason.EXTEND_SOURCE
     if isinstance(error, ApiStatusError):
         return _BY_STATUS.get(error.status_code, RejectReason.REFUSED)
     if isinstance(error, ApixoConnectionError):

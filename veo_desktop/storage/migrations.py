@@ -94,6 +94,10 @@ V3_REASON_OF_CODE: Mapping[str, str] = {
     "ApixoConnectionError": "unreachable",
     "ApixoTimeoutError": "timed_out",
 }
+#: A rejected extend whose message holds APIXO's TASKID_ERROR (or the summary the app wrote
+#: for it) was APIXO unable to extend its source.
+V3_EXTEND_SOURCE_REASON = "extend_source"
+V3_EXTEND_SOURCE_MARKS = ("TASKID_ERROR", "APIXO cannot extend that task")
 #: The reasons of the other rejected rows: an error status, or a request never sent.
 V3_STATUS_REASON = "refused"
 V3_OTHER_REASON = "not_sent"
@@ -106,6 +110,11 @@ def _v3_reject_reason(db: sqlite3.Connection) -> None:
     db.executemany(
         "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' AND fail_code = ?",
         [(reason, code) for code, reason in V3_REASON_OF_CODE.items()],
+    )
+    db.executemany(
+        "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' AND reject_reason IS NULL "
+        "AND fail_code = 'HTTP 400' AND instr(fail_message, ?) > 0",
+        [(V3_EXTEND_SOURCE_REASON, mark) for mark in V3_EXTEND_SOURCE_MARKS],
     )
     db.execute(
         "UPDATE tasks SET reject_reason = ? WHERE state = 'rejected' "
