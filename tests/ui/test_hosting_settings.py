@@ -18,7 +18,7 @@ from tests.fixtures.s3 import MemoryKeyring, S3Bucket
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
 from veo_desktop.hosting import HostingConfig, ProviderKind, S3Secrets
-from veo_desktop.ui.hosting_settings import HostingSettingsWidget
+from veo_desktop.ui.settings.hosting import HostingSettingsWidget
 
 
 def make_widget(
@@ -313,7 +313,7 @@ def test_closing_the_page_stops_a_test_under_way(qtbot: QtBot, qloop: qasync.QEv
     )
     widget.test_button.click()
     qtbot.waitUntil(lambda: bool(started))
-    job = widget._test_job
+    job = widget.connection.job
     assert job is not None
 
     widget.hide()

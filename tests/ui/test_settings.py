@@ -40,8 +40,9 @@ from veo_desktop.core.settings import Settings
 from veo_desktop.hosting import DemoProvider, S3Provider, S3Secrets
 from veo_desktop.ui import session as session_module
 from veo_desktop.ui.app_loop import read_key
-from veo_desktop.ui.main_window import MainWindow
-from veo_desktop.ui.settings_dialog import CAP_HINT, CAP_PROBLEM, SettingsDialog
+from veo_desktop.ui.settings.dialog import SettingsDialog
+from veo_desktop.ui.settings.general import CAP_HINT, CAP_PROBLEM
+from veo_desktop.ui.window.main_window import MainWindow
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -118,13 +119,16 @@ def test_a_key_entered_goes_to_the_keyring_and_can_be_removed(
     assert window.key_source is KeySource.KEYRING
 
     dialog = open_settings(window)
-    assert "stored in" in dialog.key_status.text() and "MemoryKeyring" in dialog.key_status.text()
-    assert dialog.remove_key_button.isEnabled()
-    dialog.remove_key_button.click()
+    assert (
+        "stored in" in dialog.api_key.key_status.text()
+        and "MemoryKeyring" in dialog.api_key.key_status.text()
+    )
+    assert dialog.api_key.remove_key_button.isEnabled()
+    dialog.api_key.remove_key_button.click()
     qtbot.waitUntil(lambda: memory_keyring.items == {})
-    qtbot.waitUntil(lambda: "Removed from the keyring" in dialog.key_message.text())
+    qtbot.waitUntil(lambda: "Removed from the keyring" in dialog.api_key.key_message.text())
     assert window.key_source is KeySource.SESSION
-    assert "this session only" in dialog.key_status.text()
+    assert "this session only" in dialog.api_key.key_status.text()
     dialog.reject()
     assert files_containing(tmp_path, SIM_API_KEY) == []
 
@@ -162,9 +166,9 @@ def test_without_a_keyring_the_key_is_kept_for_this_session_only(
     wait_started(qtbot, window)
     assert window.key_source is KeySource.SESSION
     dialog = open_settings(window)
-    assert "this session only" in dialog.key_status.text()
-    assert not dialog.remove_key_button.isVisible()
-    assert "no usable keyring" in dialog.key_message.text()
+    assert "this session only" in dialog.api_key.key_status.text()
+    assert not dialog.api_key.remove_key_button.isVisible()
+    assert "no usable keyring" in dialog.api_key.key_message.text()
     ok_button(dialog).click()
     window.close()
     assert files_containing(tmp_path, SIM_API_KEY) == []
@@ -178,27 +182,27 @@ def test_the_dialog_checks_every_field(
     dialog = open_settings(window)
     assert ok_button(dialog).isEnabled()
 
-    dialog.base_url_edit.setText("http://api.example.com/api/v1")
-    assert dialog.base_url_message.text() == (
+    dialog.advanced.base_url_edit.setText("http://api.example.com/api/v1")
+    assert dialog.advanced.base_url_message.text() == (
         "The base URL must use https:// (plain http is only allowed for this computer)."
     )
     assert not ok_button(dialog).isEnabled()
-    dialog.base_url_edit.setText("http://127.0.0.1:9999/api/v1")
-    assert dialog.base_url_message.isHidden()
-    dialog.base_url_reset.click()
-    assert dialog.base_url_edit.text() == "https://api.apixo.ai/api/v1"
+    dialog.advanced.base_url_edit.setText("http://127.0.0.1:9999/api/v1")
+    assert dialog.advanced.base_url_message.isHidden()
+    dialog.advanced.base_url_reset.click()
+    assert dialog.advanced.base_url_edit.text() == "https://api.apixo.ai/api/v1"
 
-    dialog.interval_min.setValue(30)
-    dialog.interval_max.setValue(10)
-    assert "must not be shorter" in dialog.timing_message.text()
+    dialog.polling.interval_min.setValue(30)
+    dialog.polling.interval_max.setValue(10)
+    assert "must not be shorter" in dialog.polling.timing_message.text()
     assert not ok_button(dialog).isEnabled()
-    dialog.interval_max.setValue(40)
+    dialog.polling.interval_max.setValue(40)
     assert ok_button(dialog).isEnabled()
 
-    dialog.library_edit.setText("relative/folder")
-    assert "full path" in dialog.library_message.text()
-    dialog.library_edit.setText("")
-    assert "Choose a folder" in dialog.library_message.text()
+    dialog.library.library_edit.setText("relative/folder")
+    assert "full path" in dialog.library.library_message.text()
+    dialog.library.library_edit.setText("")
+    assert "Choose a folder" in dialog.library.library_message.text()
     dialog.reject()
 
 
@@ -215,10 +219,10 @@ def test_accepted_settings_are_saved_and_applied_without_the_key(
     first_session = window.session
     dialog = open_settings(window)
     library = tmp_path / "Videos" / "Veo"
-    dialog.library_edit.setText(str(library))
-    dialog.notifications_check.setChecked(False)
-    dialog.first_fast.setValue(0.1)
-    dialog.key_edit.setText("a-new-key-456")
+    dialog.library.library_edit.setText(str(library))
+    dialog.polling.notifications_check.setChecked(False)
+    dialog.polling.first_fast.setValue(0.1)
+    dialog.api_key.key_edit.setText("a-new-key-456")
     ok_button(dialog).click()
 
     qtbot.waitUntil(lambda: window.session is not None and window.session is not first_session)
@@ -365,7 +369,7 @@ def test_closing_the_dialog_stops_a_connection_test(
         fill_s3(qtbot, dialog, bucket, secret="not-a-real-secret")
         dialog.hosting.test_button.click()
         assert dialog.hosting.test_result.text() == "Testing…"
-        job = dialog.hosting._test_job
+        job = dialog.hosting.connection.job
         assert job is not None and not job.done()
         dialog.reject()
         qtbot.waitUntil(job.done, timeout=5000)
@@ -381,19 +385,19 @@ def test_the_daily_cap_field_checks_what_is_typed(
     window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
     wait_started(qtbot, window)
     dialog = open_settings(window)
-    edit = dialog.cap_edit
+    edit = dialog.spending.cap_edit
     assert edit.accessibleName() == "Daily spending cap" and edit.accessibleDescription()
     assert edit.text() == "" and edit.placeholderText() == "no cap"
-    assert dialog.cap_message.isHidden()
-    assert dialog.cap_hint.text() == f"{CAP_HINT} Spent today: $0.00."
+    assert dialog.spending.cap_message.isHidden()
+    assert dialog.spending.cap_hint.text() == f"{CAP_HINT} Spent today: $0.00."
     for bad in ("lots", "-3", "12.5.1", "Infinity"):
         edit.setText(bad)
-        assert dialog.cap_message.text() == CAP_PROBLEM, bad
+        assert dialog.spending.cap_message.text() == CAP_PROBLEM, bad
         assert not ok_button(dialog).isEnabled()
         assert dialog.change() is None
     for good, cap in (("$12.5", Decimal("12.50")), (" 1,000 ", Decimal("1000.00")), ("", None)):
         edit.setText(good)
-        assert dialog.cap_message.isHidden() and ok_button(dialog).isEnabled(), good
+        assert dialog.spending.cap_message.isHidden() and ok_button(dialog).isEnabled(), good
         change = dialog.change()
         assert change is not None and change.settings.daily_spending_cap == cap
     dialog.reject()
@@ -408,7 +412,7 @@ def test_the_daily_cap_is_saved_and_every_generate_reads_it(
     wait_started(qtbot, window)
     session = window.session
     dialog = open_settings(window)
-    dialog.cap_edit.setText("0.10")
+    dialog.spending.cap_edit.setText("0.10")
     ok_button(dialog).click()
     qtbot.waitUntil(lambda: window.settings.daily_spending_cap == Decimal("0.10"))
     saved = json.loads(AppPaths.resolve(data).settings_path.read_text())
@@ -426,8 +430,8 @@ def test_the_daily_cap_is_saved_and_every_generate_reads_it(
     assert submits(sim) == []
 
     dialog = open_settings(window)
-    assert dialog.cap_edit.text() == "0.10"
-    dialog.cap_edit.clear()
+    assert dialog.spending.cap_edit.text() == "0.10"
+    dialog.spending.cap_edit.clear()
     ok_button(dialog).click()
     qtbot.waitUntil(lambda: window.settings.daily_spending_cap is None)
     assert (
@@ -463,14 +467,14 @@ def test_daily_cap_screenshots(
     assert compose is not None
     qtbot.waitUntil(lambda: "balance $100.00" in compose.cost_line.text())
     dialog = open_settings(window)
-    dialog.cap_edit.setText("25")
-    dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
+    dialog.spending.cap_edit.setText("25")
+    dialog.general_tab.ensureWidgetVisible(dialog.spending.cap_hint)
     save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-{tag}")
     assert clipped_labels(dialog) == []
-    dialog.cap_edit.setText("twenty")
+    dialog.spending.cap_edit.setText("twenty")
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    dialog.general_tab.ensureWidgetVisible(dialog.cap_hint)
+    dialog.general_tab.ensureWidgetVisible(dialog.spending.cap_hint)
     save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-problem-{tag}")
     assert clipped_labels(dialog) == []
     dialog.reject()

@@ -53,7 +53,7 @@ LATER = {
     "PySide6.QtMultimedia": "the video preview",
     "veo_desktop.ui.compose.panel": "the composer",
     "veo_desktop.ui.tasks.panel": "the task list",
-    "veo_desktop.ui.settings_dialog": "the settings dialog",
+    "veo_desktop.ui.settings.dialog": "the settings dialog",
     "veo_desktop.ui.crash_dialog": "the crash dialog",
 }
 
@@ -75,6 +75,6 @@ def test_the_window_paints_before_the_rest_of_the_app_loads(tmp_path: Path) -> N
     assert painted["showing"] == "Opening your workspace…"
     assert painted["size"] == [1280, 800]  # the first start's size, painted at once
     loaded = set(painted["modules"])
-    assert "veo_desktop.ui.main_window" in loaded
+    assert "veo_desktop.ui.window.main_window" in loaded
     early = {name: why for name, why in LATER.items() if name in loaded}
     assert not early, f"loaded before the window's first paint: {early}"

@@ -2,8 +2,9 @@
 
 :class:`HostingSettingsWidget` is a page for the settings dialog: a provider chooser (URL
 only, S3-compatible storage, Demo), the S3 fields, the secret access key (stored in the
-keyring, never shown back), the presigned-link lifetime, an optional public base URL, and a
-"Test connection" button that runs without blocking the window and shows its result inline.
+keyring, never shown back: :mod:`~veo_desktop.ui.settings.s3_secret`), the presigned-link
+lifetime, an optional public base URL, and a "Test connection" button that runs without
+blocking the window and shows its result inline (:mod:`~veo_desktop.ui.settings.connection_test`).
 
 It edits a :class:`~veo_desktop.hosting.HostingConfig`; the dialog that embeds it calls
 :meth:`HostingSettingsWidget.apply` on OK (stores a typed secret in the keyring and the
@@ -12,9 +13,7 @@ configuration in :class:`~veo_desktop.core.settings.Settings`).
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
+import functools
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QHideEvent, QStandardItemModel
@@ -24,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -32,13 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.settings import Settings
-from veo_desktop.hosting import (
-    HostingConfig,
-    HostingError,
-    ProviderKind,
-    S3Secrets,
-    create_provider,
-)
+from veo_desktop.hosting import HostingConfig, ProviderKind, S3Secrets
 from veo_desktop.hosting.config import (
     DEFAULT_PRESIGN_HOURS,
     MAX_PRESIGN_HOURS,
@@ -47,11 +39,12 @@ from veo_desktop.hosting.config import (
 )
 from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
-
-log = logging.getLogger(__name__)
-
-#: ``tester(config, secret) -> message``; raises HostingError with what is wrong.
-ConnectionTester = Callable[[HostingConfig, str | None], Awaitable[str]]
+from veo_desktop.ui.settings.connection_test import (
+    ConnectionTest,
+    ConnectionTester,
+    test_with_provider,
+)
+from veo_desktop.ui.settings.s3_secret import S3SecretField
 
 #: Fields wider than this only make long lines to read on a big screen.
 MAX_CONTENT_WIDTH = 860
@@ -107,13 +100,7 @@ class HostingSettingsWidget(QWidget):
         self.setAccessibleName("Image hosting settings")
         self._secrets = secrets if secrets is not None else S3Secrets()
         self._demo_origin = demo_origin
-        self._tester = tester or self._default_tester
-        self._test_job: asyncio.Future[None] | None = None
-        self._lookup_job: asyncio.Future[None] | None = None
-        self._forget_job: asyncio.Future[None] | None = None
-        self._secret_epoch = 0
         self._loading = False
-        self._has_stored_secret = False
         self._path_style = True
 
         intro = QLabel(
@@ -149,25 +136,22 @@ class HostingSettingsWidget(QWidget):
         self.pages.addWidget(self._build_s3_page())
         self.pages.addWidget(QWidget(self))
 
-        self.test_button = QPushButton("Test connection", self)
-        self.test_button.setObjectName("hostingTestButton")
-        self.test_button.setAccessibleName("Test the image hosting connection")
-        self.test_button.setAccessibleDescription(
-            "Uploads a small test file, fetches it the way APIXO would and deletes it"
+        self.connection = ConnectionTest(
+            tester
+            or functools.partial(
+                test_with_provider, secrets=self._secrets, demo_origin=self._demo_origin
+            ),
+            self,
         )
-        self.test_result = MessageLabel(Tone.HINT, self, small=False)
-        self.test_result.setObjectName("hostingTestResult")
-        self.test_result.setAccessibleName("Connection test result")
-        test_row = QHBoxLayout()
-        test_row.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignTop)
-        test_row.addWidget(self.test_result, 1)
+        self.test_button = self.connection.test_button
+        self.test_result = self.connection.test_result
 
         column = QVBoxLayout()
         column.addWidget(intro)
         column.addLayout(provider_row)
         column.addWidget(self.description)
         column.addWidget(self.pages)
-        column.addLayout(test_row)
+        column.addWidget(self.connection)
         column.addStretch(1)
         body = QWidget(self)
         body.setLayout(column)
@@ -179,6 +163,7 @@ class HostingSettingsWidget(QWidget):
 
         self.provider.currentIndexChanged.connect(self.on_provider_current_index_changed)
         self.test_button.clicked.connect(self.on_test_button_clicked)
+        self.connection.test_finished.connect(self.test_finished)
         self.set_config(config or HostingConfig())
 
     def _build_s3_page(self) -> QWidget:
@@ -216,29 +201,14 @@ class HostingSettingsWidget(QWidget):
         self.prefix = line("s3PrefixEdit", "Key &prefix:", "veo-inputs/", "Object key prefix")
         self.access_key_id = line("s3AccessKeyIdEdit", "&Access key ID:", "AKIA…", "Access key ID")
 
-        self.secret = QLineEdit(page)
-        self.secret.setObjectName("s3SecretEdit")
-        self.secret.setEchoMode(QLineEdit.EchoMode.Password)
-        self.secret.setAccessibleName("Secret access key")
-        self.secret.setAccessibleDescription(
-            "Kept in the system keyring; never shown again once saved"
+        self.secret_field = S3SecretField(
+            self._secrets, lambda: self.access_key_id.text().strip(), page
         )
-        self.secret.textEdited.connect(self.on_field_edited)
-        self.forget_secret = QPushButton("Forget", page)
-        self.forget_secret.setObjectName("s3ForgetSecretButton")
-        self.forget_secret.setAccessibleName("Forget the stored secret access key")
-        self.forget_secret.clicked.connect(self.on_forget_secret_clicked)
-        self.forget_secret.setEnabled(False)
-        self.secret_status = MessageLabel(Tone.HINT, page)
-        self.secret_status.setObjectName("s3SecretStatus")
-        secret_row = QHBoxLayout()
-        secret_row.addWidget(self.secret, 1)
-        secret_row.addWidget(self.forget_secret)
-        secret_box = QVBoxLayout()
-        secret_box.setSpacing(2)
-        secret_box.addLayout(secret_row)
-        secret_box.addWidget(self.secret_status)
-        form.addRow(_buddy("&Secret access key:", self.secret, page), secret_box)
+        self.secret_field.edited.connect(self.on_field_edited)
+        self.secret = self.secret_field.secret
+        self.forget_secret = self.secret_field.forget_secret
+        self.secret_status = self.secret_field.secret_status
+        form.addRow(_buddy("&Secret access key:", self.secret, page), self.secret_field)
         self._problem_labels["s3SecretEdit"] = self.secret_status
 
         self.lifetime = QSpinBox(page)
@@ -311,16 +281,16 @@ class HostingSettingsWidget(QWidget):
         self._show_page()
         self._show_problems([])
         self.test_result.show_message(None)
-        self._refresh_secret_status()
+        self.secret_field.refresh()
 
     @property
     def keyring_busy(self) -> bool:
         """A keyring lookup or removal started by this page has not finished."""
-        return any(job is not None and not job.done() for job in self._secret_jobs())
+        return self.secret_field.busy
 
     def pending_secret(self) -> str | None:
         """A secret typed but not saved yet."""
-        return self.secret.text().strip() or None
+        return self.secret_field.pending()
 
     def problems(self) -> list[ConfigProblem]:
         """What must be fixed before these settings can be used (also shown inline)."""
@@ -329,7 +299,7 @@ class HostingSettingsWidget(QWidget):
         if (
             config.provider is ProviderKind.S3
             and not self.pending_secret()
-            and not self._has_stored_secret
+            and not self.secret_field.has_stored
             and config.access_key_id
         ):
             found.append(ConfigProblem("secret", "Enter the secret access key."))
@@ -349,20 +319,7 @@ class HostingSettingsWidget(QWidget):
         Raises:
             HostingError: the keyring refused it.
         """
-        secret = self.pending_secret()
-        key_id = self.access_key_id.text().strip()
-        if not secret or not key_id:
-            return None
-        epoch = self._drop_lookup()
-        in_keyring = await self._secrets.set(key_id, secret)
-        if not _alive(self) or epoch != self._secret_epoch:
-            return _stored_text(in_keyring, self._secrets)
-        self.secret.clear()
-        self._has_stored_secret = True
-        message = _stored_text(in_keyring, self._secrets)
-        self.secret_status.show_message(message, Tone.OK)
-        self._update_secret_placeholder()
-        return message
+        return await self.secret_field.save()
 
     async def apply(self, settings: Settings) -> HostingConfig:
         """Save a typed secret and put the configuration into ``settings`` (OK pressed)."""
@@ -384,141 +341,17 @@ class HostingSettingsWidget(QWidget):
             return
         self.test_result.show_message(None)
         if self.sender() is self.access_key_id:
-            self._refresh_secret_status()
+            self.secret_field.refresh()
         self._show_problems([p for p in self.problems() if self._field_touched(p.field)])
         self.config_changed.emit()
 
     def on_test_button_clicked(self) -> None:
-        if self._test_job is not None and not self._test_job.done():
+        if self.connection.running:
             return
         if not self.validate():
-            self._finish_test(False, "Fix the fields marked above first.")
+            self.connection.finish(False, "Fix the fields marked above first.")
             return
-        self.test_button.setEnabled(False)
-        self.test_result.show_message("Testing…", Tone.HINT)
-        self._test_job = asyncio.ensure_future(self._run_test(self.config(), self.pending_secret()))
-
-    def on_forget_secret_clicked(self) -> None:
-        self._forget_job = asyncio.ensure_future(self._forget_secret())
-
-    # -- work ------------------------------------------------------------------------------
-
-    async def _run_test(self, config: HostingConfig, secret: str | None) -> None:
-        try:
-            message = await self._tester(config, secret)
-        except HostingError as error:
-            self._finish_test(False, str(error))
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.exception("connection test failed unexpectedly")
-            self._finish_test(False, f"The test failed unexpectedly ({type(error).__name__}).")
-        else:
-            self._finish_test(True, message)
-
-    def _finish_test(self, ok: bool, message: str) -> None:
-        if not _alive(self):
-            return
-        self.test_button.setEnabled(True)
-        self.test_result.show_message(message, Tone.OK if ok else Tone.PROBLEM)
-        self.test_finished.emit(ok, message)
-
-    async def _default_tester(self, config: HostingConfig, secret: str | None) -> str:
-        provider = await create_provider(
-            config, secrets=self._secrets, secret=secret, demo_origin=self._demo_origin
-        )
-        try:
-            return await provider.test_connection()
-        finally:
-            await provider.aclose()
-
-    async def _forget_secret(self) -> None:
-        key_id = self.access_key_id.text().strip()
-        self.secret.clear()
-        epoch = self._drop_lookup()
-        try:
-            await self._secrets.delete(key_id)
-        except HostingError as error:
-            if _alive(self) and epoch == self._secret_epoch:
-                self.secret_status.show_message(str(error), Tone.PROBLEM)
-            return
-        if not _alive(self) or epoch != self._secret_epoch:
-            return
-        self._has_stored_secret = False
-        self._update_secret_placeholder()
-        self.secret_status.show_message("The secret was removed from the keyring.", Tone.HINT)
-
-    def _secret_jobs(self) -> tuple[asyncio.Future[None] | None, ...]:
-        return (self._lookup_job, self._forget_job)
-
-    def _drop_lookup(self) -> int:
-        """Make any keyring lookup under way stale (its answer is dropped); the new epoch.
-
-        A lookup answers about the moment it read the keyring: once the secret is saved,
-        removed or the access key id changes, that answer would undo what the page shows.
-        """
-        self._secret_epoch += 1
-        if self._lookup_job is not None and not self._lookup_job.done():
-            self._lookup_job.cancel()
-        return self._secret_epoch
-
-    def _refresh_secret_status(self) -> None:
-        epoch = self._drop_lookup()
-        self.forget_secret.setEnabled(False)
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            self._has_stored_secret = False
-            self._update_secret_placeholder()
-            return
-        self._lookup_job = asyncio.ensure_future(self._load_secret_status(epoch))
-
-    async def _load_secret_status(self, epoch: int) -> None:
-        key_id = self.access_key_id.text().strip()
-        if not key_id:
-            self._has_stored_secret = False
-            self._update_secret_placeholder()
-            self.secret_status.show_message(None)
-            return
-        try:
-            stored = await self._secrets.has(key_id)
-        except HostingError as error:
-            if _alive(self) and epoch == self._secret_epoch:
-                self.secret_status.show_message(str(error), Tone.WARNING)
-            return
-        if (
-            not _alive(self)
-            or epoch != self._secret_epoch
-            or key_id != self.access_key_id.text().strip()
-        ):
-            return
-        self._has_stored_secret = stored
-        self._update_secret_placeholder()
-        if stored:
-            where = (
-                "the system keyring"
-                if self._secrets.keyring_available
-                else "memory for this session"
-            )
-            self.secret_status.show_message(f"A secret is stored in {where}.", Tone.HINT)
-        elif not self._secrets.keyring_available:
-            self.secret_status.show_message(
-                "This system has no usable keyring: a secret entered here is kept until you "
-                "quit, never written to disk.",
-                Tone.WARNING,
-            )
-        else:
-            self.secret_status.show_message(None)
-
-    def _update_secret_placeholder(self) -> None:
-        if not _alive(self):
-            return
-        self.secret.setPlaceholderText(
-            "Stored (hidden); type to replace it"
-            if self._has_stored_secret
-            else "Not stored yet; kept in the keyring"
-        )
-        self.forget_secret.setEnabled(self._has_stored_secret)
+        self.connection.start(self.config(), self.pending_secret())
 
     # -- display ---------------------------------------------------------------------------
 
@@ -549,13 +382,8 @@ class HostingSettingsWidget(QWidget):
 
     def cancel(self) -> None:
         """Stop a connection test or keyring lookup under way (the dialog is closing)."""
-        testing = self._test_job is not None and not self._test_job.done()
-        for job in (self._test_job, *self._secret_jobs()):
-            if job is not None and not job.done():
-                job.cancel()
-        if testing and _alive(self):
-            self.test_button.setEnabled(True)
-            self.test_result.show_message(None)
+        self.connection.cancel()
+        self.secret_field.cancel()
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.cancel()
@@ -567,20 +395,3 @@ def _buddy(text: str, field: QWidget, parent: QWidget) -> QLabel:
     label = QLabel(text, parent)
     label.setBuddy(field)
     return label
-
-
-def _alive(widget: QWidget) -> bool:
-    try:
-        widget.objectName()
-    except RuntimeError:  # the C++ object was deleted while we awaited
-        return False
-    return True
-
-
-def _stored_text(in_keyring: bool, secrets: S3Secrets) -> str:
-    if in_keyring:
-        return "The secret is saved in the system keyring."
-    return (
-        f"No usable keyring ({secrets.backend_name}): the secret is kept until you quit, "
-        "never written to disk."
-    )
