@@ -142,6 +142,75 @@ def _button(name: str, text: str, tip: str) -> QPushButton:
     return button
 
 
+class RecentPage(QWidget):
+    """The Recent tab's widgets: the list, its empty-state line, and its buttons."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = _list("recentPromptList", "Recent prompts", "Prompts used before, newest first")
+        self.empty = _empty_label("recentEmpty", self)
+        self.use_button = _button(
+            "recentUseButton", "Use prompt", "Put this prompt into the composer"
+        )
+        self.reuse_button = _button(
+            "recentReuseButton",
+            "Use all settings",
+            "Fill the composer with the prompt and every setting of the last task that used it",
+        )
+        self.save_button = _button(
+            "recentSaveButton", "Save\u2026", "Keep this prompt as a saved prompt"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        row = QHBoxLayout()
+        row.addWidget(self.use_button)
+        row.addWidget(self.reuse_button)
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        layout.addLayout(row)
+
+
+class SavedPage(QWidget):
+    """The Saved tab's widgets: the list, its empty-state line, and its buttons."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = _list(
+            "savedPromptList", "Saved prompts", "Prompts kept by name, with blanks to fill in"
+        )
+        self.empty = _empty_label("savedEmpty", self)
+        self.use_button = _button(
+            "savedUseButton", "Use\u2026", "Fill in the blanks and use this prompt"
+        )
+        self.new_button = _button("savedNewButton", "New\u2026", "Write a new saved prompt")
+        self.edit_button = _button("savedEditButton", "Edit\u2026", "Change this saved prompt")
+        self.delete_button = _button(
+            "savedDeleteButton", "Delete\u2026", "Delete this saved prompt"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        row = QHBoxLayout()
+        row.addWidget(self.use_button)
+        row.addStretch(1)
+        row.addWidget(self.new_button)
+        row.addWidget(self.edit_button)
+        row.addWidget(self.delete_button)
+        layout.addLayout(row)
+
+
+def _empty_label(name: str, owner: QWidget) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    style.set_text_color(label, style.hint_color(owner))
+    return label
+
+
 class HistoryPanel(QWidget):
     """Recent and saved prompts, with a search box.
 
@@ -181,65 +250,19 @@ class HistoryPanel(QWidget):
         self.search.setAccessibleName("Search prompts")
         self.search.setAccessibleDescription("Show only prompts containing this text")
 
-        self.recent_list = _list(
-            "recentPromptList", "Recent prompts", "Prompts used before, newest first"
-        )
-        self.recent_empty = QLabel()
-        self.recent_empty.setObjectName("recentEmpty")
-        self.recent_empty.setWordWrap(True)
-        self.recent_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        style.set_text_color(self.recent_empty, style.hint_color(self))
-        self.use_button = _button(
-            "recentUseButton", "Use prompt", "Put this prompt into the composer"
-        )
-        self.reuse_button = _button(
-            "recentReuseButton",
-            "Use all settings",
-            "Fill the composer with the prompt and every setting of the last task that used it",
-        )
-        self.save_button = _button(
-            "recentSaveButton", "Save\u2026", "Keep this prompt as a saved prompt"
-        )
-        recent_page = QWidget()
-        recent_layout = QVBoxLayout(recent_page)
-        recent_layout.setContentsMargins(0, 6, 0, 0)
-        recent_layout.addWidget(self.recent_list, 1)
-        recent_layout.addWidget(self.recent_empty)
-        row = QHBoxLayout()
-        row.addWidget(self.use_button)
-        row.addWidget(self.reuse_button)
-        row.addStretch(1)
-        row.addWidget(self.save_button)
-        recent_layout.addLayout(row)
-
-        self.saved_list = _list(
-            "savedPromptList", "Saved prompts", "Prompts kept by name, with blanks to fill in"
-        )
-        self.saved_empty = QLabel()
-        self.saved_empty.setObjectName("savedEmpty")
-        self.saved_empty.setWordWrap(True)
-        self.saved_empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        style.set_text_color(self.saved_empty, style.hint_color(self))
-        self.saved_use_button = _button(
-            "savedUseButton", "Use\u2026", "Fill in the blanks and use this prompt"
-        )
-        self.new_button = _button("savedNewButton", "New\u2026", "Write a new saved prompt")
-        self.edit_button = _button("savedEditButton", "Edit\u2026", "Change this saved prompt")
-        self.delete_button = _button(
-            "savedDeleteButton", "Delete\u2026", "Delete this saved prompt"
-        )
-        saved_page = QWidget()
-        saved_layout = QVBoxLayout(saved_page)
-        saved_layout.setContentsMargins(0, 6, 0, 0)
-        saved_layout.addWidget(self.saved_list, 1)
-        saved_layout.addWidget(self.saved_empty)
-        row = QHBoxLayout()
-        row.addWidget(self.saved_use_button)
-        row.addStretch(1)
-        row.addWidget(self.new_button)
-        row.addWidget(self.edit_button)
-        row.addWidget(self.delete_button)
-        saved_layout.addLayout(row)
+        recent_page = RecentPage()
+        self.recent_list = recent_page.list
+        self.recent_empty = recent_page.empty
+        self.use_button = recent_page.use_button
+        self.reuse_button = recent_page.reuse_button
+        self.save_button = recent_page.save_button
+        saved_page = SavedPage()
+        self.saved_list = saved_page.list
+        self.saved_empty = saved_page.empty
+        self.saved_use_button = saved_page.use_button
+        self.new_button = saved_page.new_button
+        self.edit_button = saved_page.edit_button
+        self.delete_button = saved_page.delete_button
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("historyTabs")
