@@ -26,6 +26,8 @@ class ApiStatusError(ApixoError):
     """APIXO answered with an error status (HTTP or the envelope's ``code``)."""
 
     status_code: int = 0
+    #: What happened and what to do next, in the person's words (each subclass has its own).
+    summary = "APIXO returned an error"
     advice = "Try again later."
 
     def __init__(self, status_code: int, api_message: str = "", detail: str = "") -> None:
@@ -40,19 +42,12 @@ class ApiStatusError(ApixoError):
         said = f" APIXO says: {said}." if said else ""
         return f"{self.summary} (HTTP {self.status_code}).{said} {self.advice}".strip()
 
-    @property
-    def summary(self) -> str:
-        return "APIXO returned an error"
-
 
 class BadRequestError(ApiStatusError):
     """400: APIXO rejected the request; sending it unchanged will fail again."""
 
     advice = "Fix the request before trying again; nothing was charged."
-
-    @property
-    def summary(self) -> str:
-        return "APIXO rejected the request"
+    summary = "APIXO rejected the request"
 
 
 class ExtendSourceError(BadRequestError):
@@ -62,50 +57,35 @@ class ExtendSourceError(BadRequestError):
         "Only a finished veo-3-1 task APIXO still holds (about 24 hours after it "
         "completed) can be extended. Nothing was charged."
     )
-
-    @property
-    def summary(self) -> str:
-        return "APIXO cannot extend that task"
+    summary = "APIXO cannot extend that task"
 
 
 class AuthenticationError(ApiStatusError):
     """401: the key is missing or invalid."""
 
     advice = "Check the API key in Settings (APIXO dashboard > API keys)."
-
-    @property
-    def summary(self) -> str:
-        return "APIXO did not accept the API key"
+    summary = "APIXO did not accept the API key"
 
 
 class InsufficientBalanceError(ApiStatusError):
     """402: not enough balance or quota; never retried automatically."""
 
     advice = "Add balance in the APIXO dashboard, or switch to another key. Nothing was charged."
-
-    @property
-    def summary(self) -> str:
-        return "The APIXO balance is too low for this video"
+    summary = "The APIXO balance is too low for this video"
 
 
 class PermissionDeniedError(ApiStatusError):
     """403: the key or route cannot use this model."""
 
     advice = "Check the key's permissions and route settings in the APIXO dashboard."
-
-    @property
-    def summary(self) -> str:
-        return "This API key cannot use Veo 3.1"
+    summary = "This API key cannot use Veo 3.1"
 
 
 class NotFoundError(ApiStatusError):
     """404: APIXO does not know this task (or model)."""
 
     advice = "APIXO no longer holds this task; it cannot be checked any more."
-
-    @property
-    def summary(self) -> str:
-        return "APIXO does not know this task"
+    summary = "APIXO does not know this task"
 
 
 class RateLimitedError(ApiStatusError):
@@ -125,9 +105,7 @@ class RateLimitedError(ApiStatusError):
         self.retry_after = retry_after
         super().__init__(status_code, api_message, detail)
 
-    @property
-    def summary(self) -> str:
-        return "APIXO is rate limiting this key"
+    summary = "APIXO is rate limiting this key"
 
 
 class ServerError(ApiStatusError):
@@ -135,10 +113,7 @@ class ServerError(ApiStatusError):
 
     transient = True
     advice = "This is on APIXO's side; try again in a moment."
-
-    @property
-    def summary(self) -> str:
-        return "APIXO had a server error"
+    summary = "APIXO had a server error"
 
 
 class ApixoConnectionError(ApixoError):
