@@ -187,21 +187,7 @@ class VariationsDialog(QDialog):
         self.status_label.setObjectName("variationsStatus")
         self.status_label.setAccessibleName("Status")
 
-        self.confirm_button = QPushButton()
-        self.confirm_button.setObjectName("confirmVariationsButton")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setObjectName("stopVariationsButton")
-        self.stop_button.setToolTip("Send no more takes (those being sent finish)")
-        self.stop_button.setAccessibleName("Stop")
-        self.stop_button.setAccessibleDescription(self.stop_button.toolTip())
-        self.close_button = QPushButton("Cancel")
-        self.close_button.setObjectName("closeVariationsButton")
-        self.close_button.setAccessibleName("Cancel")
-        self.buttons = QDialogButtonBox()
-        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
-        self.buttons.addButton(self.stop_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.stop_button.hide()  # (adding a button to the box shows it)
+        self.buttons, self.close_button, self.stop_button, self.confirm_button = _buttons()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -374,23 +360,10 @@ class VariationsDialog(QDialog):
             for s in result.items
             if s.state is ItemState.SUBMITTED
         ]
-        sent = len(accepted)
-        self.heading.setText(
-            f"{sent} of {len(result.items)} takes submitted"
-            if sent != len(result.items)
-            else f"{sent} takes submitted"
-        )
-        problems = [s for s in result.items if s.state is not ItemState.SUBMITTED]
-        lines = []
-        if result.stopped:
-            lines.append(result.stopped)
-        for status in problems:
-            if status.state is ItemState.WAITING:
-                continue
-            seed = status.item.request.seed
-            lines.append(f"Seed {seed}: {status.state.value}. {status.message or ''}".strip())
-        if lines:
-            self.status_label.show_message("\n".join(lines), Tone.WARNING)
+        heading, problems = outcome(result)
+        self.heading.setText(heading)
+        if problems is not None:
+            self.status_label.show_message(problems, Tone.WARNING)
         else:
             self.status_label.show_message("Follow them in the task list.", Tone.OK)
         self.adjustSize()
@@ -454,18 +427,8 @@ class VariationsDialog(QDialog):
             else f"Submit {count} take{'s' if count != 1 else ''}?"
         )
         self.cost_label.setText(f"{count} \u00d7 {format_money(price)} = {format_money(total)}")
-        balance = self._controller.balance
-        if balance is None:
-            self.balance_label.setText("unknown (APIXO did not say)")
-        else:
-            self.balance_label.setText(
-                f"{format_money(balance)} \u2192 {format_money(balance - total)} after"
-            )
-        seeds = []
-        for index, request in enumerate(self.requests()):
-            mark = " (yours)" if index == 0 and self._request.seed is not None else ""
-            seeds.append(f"{request.seed}{mark}")
-        self.seeds_label.setText(", ".join(seeds))
+        self.balance_label.setText(_balance_text(self._controller.balance, total))
+        self.seeds_label.setText(_seeds_text(self.requests(), yours=self._request.seed is not None))
         problem = self.problem()
         confirmation = self.confirmation()
         label = confirmation.accept_label
@@ -485,6 +448,55 @@ class VariationsDialog(QDialog):
         self.confirm_button.setAccessibleName(label)
         self.confirm_button.setEnabled(problem is None and not self.checking)
         self.adjustSize()
+
+
+def outcome(result: BatchResult) -> tuple[str, str | None]:
+    """The heading once the batch ended, and what went wrong (None when every take went)."""
+    sent = len(result.submitted)
+    heading = (
+        f"{sent} of {len(result.items)} takes submitted"
+        if sent != len(result.items)
+        else f"{sent} takes submitted"
+    )
+    lines = [result.stopped] if result.stopped else []
+    for status in result.items:
+        if status.state in (ItemState.SUBMITTED, ItemState.WAITING):
+            continue
+        seed = status.item.request.seed
+        lines.append(f"Seed {seed}: {status.state.value}. {status.message or ''}".strip())
+    return heading, "\n".join(lines) if lines else None
+
+
+def _balance_text(balance: Decimal | None, total: Decimal) -> str:
+    if balance is None:
+        return "unknown (APIXO did not say)"
+    return f"{format_money(balance)} \u2192 {format_money(balance - total)} after"
+
+
+def _seeds_text(requests: list[GenerationRequest], *, yours: bool) -> str:
+    """The takes' seeds; the first is marked when the person chose it."""
+    marks = [" (yours)" if index == 0 and yours else "" for index in range(len(requests))]
+    return ", ".join(f"{r.seed}{mark}" for r, mark in zip(requests, marks, strict=True))
+
+
+def _buttons() -> tuple[QDialogButtonBox, QPushButton, QPushButton, QPushButton]:
+    """The button box and its Cancel/Close, Stop and confirming buttons (Stop hidden)."""
+    confirm = QPushButton()
+    confirm.setObjectName("confirmVariationsButton")
+    stop = QPushButton("Stop")
+    stop.setObjectName("stopVariationsButton")
+    stop.setToolTip("Send no more takes (those being sent finish)")
+    stop.setAccessibleName("Stop")
+    stop.setAccessibleDescription(stop.toolTip())
+    close = QPushButton("Cancel")
+    close.setObjectName("closeVariationsButton")
+    close.setAccessibleName("Cancel")
+    box = QDialogButtonBox()
+    box.addButton(close, QDialogButtonBox.ButtonRole.RejectRole)
+    box.addButton(stop, QDialogButtonBox.ButtonRole.ActionRole)
+    box.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
+    stop.hide()  # (adding a button to the box shows it)
+    return box, close, stop, confirm
 
 
 def open_variations(
