@@ -1,8 +1,9 @@
 """Entry point: ``veo-desktop`` opens the window; ``veo-desktop COMMAND`` runs the command line.
 
-It is also the composition root of the window: :func:`create_main_window` builds the whole
-window (settings, keyring, task store, engine, controller, widgets) for a running
-QApplication whose current asyncio loop is a qasync loop. Qt is imported only when the
+It also builds the whole window for tests and embedders: :func:`create_main_window` (the
+window from :func:`veo_desktop.ui.main.build_main_window`, then a session opened through
+the runtime, :mod:`veo_desktop.runtime`) for a running QApplication whose current asyncio
+loop is a qasync loop. Qt is imported only when the
 window is wanted, so the command line starts without it.
 """
 
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from veo_desktop.core.key_source import KeySource
     from veo_desktop.core.secrets import KeyStore
-    from veo_desktop.ui.main_window import MainWindow
+    from veo_desktop.ui.window.main_window import MainWindow
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +76,7 @@ def create_main_window(
     ``await window.aclose()`` to cancel work and close the HTTP clients and the store.
     """
     from veo_desktop.core.key_source import KeySource
+    from veo_desktop.ui.main import build_main_window
 
     window = build_main_window(base_url=base_url, data_dir=data_dir, key_store=key_store)
     if demo:
@@ -84,27 +86,3 @@ def create_main_window(
     else:
         window.show_welcome()
     return window
-
-
-def build_main_window(
-    *,
-    base_url: str,
-    data_dir: Path | None,
-    key_store: KeyStore | None = None,
-    chrome: bool = True,
-) -> MainWindow:
-    """The window without a session yet ("Opening your workspace…"); the caller opens one.
-
-    ``veo-desktop`` builds it with ``chrome=False``, so that its first paint needs nothing
-    but the frame; it then adds the menus and status bar (:meth:`MainWindow.build_chrome`),
-    reads the keyring, opens the task store and builds the workspace.
-    """
-    from veo_desktop.core.paths import AppPaths
-    from veo_desktop.core.settings import Settings
-    from veo_desktop.ui.main_window import MainWindow
-
-    paths = AppPaths.resolve(data_dir).ensure()
-    settings = Settings.load(paths)
-    return MainWindow(
-        paths=paths, settings=settings, base_url=base_url, key_store=key_store, chrome=chrome
-    )

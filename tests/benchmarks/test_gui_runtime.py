@@ -47,7 +47,7 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.ui.app_loop import freeze_startup_heap
-from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.window.main_window import MainWindow
 
 pytestmark = pytest.mark.benchmark
 

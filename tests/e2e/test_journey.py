@@ -24,7 +24,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     write_image,
 )
 from tests.fixtures.sim import SIM_API_KEY
-from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.window.main_window import MainWindow
 
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -36,7 +36,7 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.secrets import KeyStore
 from veo_desktop.sim import Fault
 from veo_desktop.ui.crash_dialog import install_excepthook
-from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.window.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[2]
 STATE_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -38,7 +38,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
 from veo_desktop.ui.compose.panel import ComposePanel
-from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.session import Session
 from veo_desktop.ui.variations import VariationsDialog
 

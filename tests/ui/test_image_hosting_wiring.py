@@ -423,7 +423,7 @@ def test_an_unreachable_url_blocks_generate_on_its_slot_and_nothing_is_sent(
         "The server answered 404: the image is not there. Nothing was sent."
     )
     assert panel.first_slot.state is SlotState.READY and panel.first_slot.message_text == ""
-    qtbot.waitUntil(lambda: not panel._submitting)
+    qtbot.waitUntil(lambda: not panel.submitting)
     assert submits(sim) == []
     assert not panel.generate_button.isEnabled()
     assert panel.generate_message.text() == "Fix the problem above to generate."

@@ -25,7 +25,7 @@ from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.ui.compose.image_slot import SlotState
-from veo_desktop.ui.main_window import MainWindow
+from veo_desktop.ui.window.main_window import MainWindow
 
 SIZES = [(1024, 640), (1600, 1000)]
 

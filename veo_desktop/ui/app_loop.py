@@ -30,7 +30,7 @@ from veo_desktop.core.key_source import API_KEY_ENV, KeySource
 
 if TYPE_CHECKING:
     from veo_desktop.core.secrets import KeyStore
-    from veo_desktop.ui.main_window import MainWindow
+    from veo_desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,8 @@ from veo_desktop.resources import DESKTOP_FILE_ID
 from veo_desktop.ui import style
 
 if TYPE_CHECKING:
-    from veo_desktop.ui.main_window import MainWindow
+    from veo_desktop.core.secrets import KeyStore
+    from veo_desktop.ui.window.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +99,6 @@ def run_gui(args: Sequence[str]) -> int:
     options = parse_args(args)
     app = make_application()
     app.setQuitOnLastWindowClosed(False)
-    from veo_desktop.app import build_main_window
-
     window = build_main_window(
         base_url=options.base_url or "", data_dir=options.data_dir, chrome=False
     )
@@ -128,3 +127,27 @@ def wait_for_first_paint(window: MainWindow, timeout_ms: int = FIRST_PAINT_TIMEO
     waiting.exec()
     give_up.stop()
     window.first_painted.disconnect(waiting.quit)
+
+
+def build_main_window(
+    *,
+    base_url: str,
+    data_dir: Path | None,
+    key_store: KeyStore | None = None,
+    chrome: bool = True,
+) -> MainWindow:
+    """The window without a session yet ("Opening your workspace…"); the caller opens one.
+
+    ``veo-desktop`` builds it with ``chrome=False``, so that its first paint needs nothing
+    but the frame; it then adds the menus and status bar (:meth:`MainWindow.build_chrome`),
+    reads the keyring, opens the task store and builds the workspace.
+    """
+    from veo_desktop.core.paths import AppPaths
+    from veo_desktop.core.settings import Settings
+    from veo_desktop.ui.window.main_window import MainWindow
+
+    paths = AppPaths.resolve(data_dir).ensure()
+    settings = Settings.load(paths)
+    return MainWindow(
+        paths=paths, settings=settings, base_url=base_url, key_store=key_store, chrome=chrome
+    )

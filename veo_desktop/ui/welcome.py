@@ -1,10 +1,14 @@
-"""The first-run panel: enter an APIXO key, or try the demo against the simulator."""
+"""The first-run panel: enter an APIXO key, or try the demo against the simulator; also as a
+sheet over the demo's workspace (:func:`open_welcome_sheet`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -149,3 +153,36 @@ class WelcomePanel(QWidget):
         key = self.key_edit.text().strip()
         if key:
             self.key_entered.emit(key)
+
+
+def open_welcome_sheet(
+    parent: QWidget,
+    storage_note: str,
+    on_key_entered: Callable[[str], None],
+    on_finished: Callable[[int], None],
+) -> QDialog:
+    """The welcome panel as a window-modal sheet over ``parent`` (``open()``, not ``exec()``).
+
+    "Enter API key" closes it and calls ``on_key_entered``; "Try the demo" just closes it.
+    """
+    sheet = QDialog(parent)
+    sheet.setObjectName("welcomeSheet")
+    sheet.setWindowTitle("Welcome to Veo Desktop")
+    sheet.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    panel = WelcomePanel(sheet)
+    if (panel_layout := panel.layout()) is not None:
+        panel_layout.setContentsMargins(0, 0, 0, 0)  # the dialog is the frame here
+    panel.set_storage_note(storage_note)
+    layout = QVBoxLayout(sheet)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(panel)
+
+    def key_entered(key: str) -> None:
+        sheet.accept()
+        on_key_entered(key)
+
+    panel.key_entered.connect(key_entered)
+    panel.demo_requested.connect(sheet.reject)
+    sheet.finished.connect(on_finished)
+    sheet.open()
+    return sheet

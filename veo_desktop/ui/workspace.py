@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
@@ -25,7 +25,12 @@ class Workspace(QWidget):
     Args:
         session: the open session.
         spending_cap: returns the daily spending cap in effect (paid actions ask first).
+
+    Signals:
+        first_painted: the workspace painted for the first time (the person can work).
     """
+
+    first_painted = Signal()
 
     def __init__(
         self,
@@ -94,6 +99,7 @@ class Workspace(QWidget):
         layout.addLayout(notice_row)
         layout.addWidget(self.splitter, 1)
         self.user_sized = False
+        self._painted = False
         self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
         self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
@@ -110,6 +116,12 @@ class Workspace(QWidget):
 
     def on_splitter_splitter_moved(self, _pos: int, _index: int) -> None:
         self.user_sized = True
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

@@ -1,0 +1,14 @@
+"""The main window and the parts it delegates to.
+
+- :mod:`.main_window`: :class:`MainWindow`, which composes the parts below and the workspace;
+- :mod:`.session_manager`: opening, switching and closing sessions;
+- :mod:`.menus`: the menus as a table, and the small builder that makes them;
+- :mod:`.window_state`: the window's remembered geometry and splitter sizes;
+- :mod:`.drop_restore`: one of our videos dropped anywhere restores its settings;
+- :mod:`.settings_flow`: the settings dialog, applying a change, storing the key;
+- :mod:`.creative`: the links between the panels (history, preview, extend, restore);
+- :mod:`.templates`: the saved prompts in the Prompts menu;
+- :mod:`.batch_offers`: the offer to send the rest of a stopped batch.
+
+Nothing is imported here: the window's first paint needs only :mod:`.main_window`.
+"""

@@ -1,0 +1,78 @@
+"""What the window remembers between starts: its geometry and the workspace's splitter.
+
+Both live in the settings' ``extra["window"]`` as base64 text; the splitter only once the
+person has moved it (until then the workspace shares its width by its own rule).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray
+
+if TYPE_CHECKING:
+    from veo_desktop.ui.window.main_window import MainWindow
+    from veo_desktop.ui.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+WINDOW_STATE_KEY = "window"
+#: The size of the window at the first start.
+DEFAULT_SIZE = (1280, 800)
+
+
+class WindowStateKeeper:
+    """Restores and saves ``window``'s geometry and its workspace's splitter sizes."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self._window = window
+
+    def _state(self) -> dict[str, object]:
+        state = self._window.settings.extra.get(WINDOW_STATE_KEY)
+        return dict(state) if isinstance(state, dict) else {}
+
+    def restore_geometry(self) -> None:
+        """The saved size and place, else :data:`DEFAULT_SIZE`."""
+        geometry = self._state().get("geometry")
+        if isinstance(geometry, str) and self._window.restoreGeometry(decode(geometry)):
+            return
+        self._window.resize(*DEFAULT_SIZE)
+
+    def restore_splitter(self, workspace: Workspace) -> None:
+        splitter = self._state().get("splitter")
+        if isinstance(splitter, str):
+            workspace.restore_sizes(decode(splitter))
+
+    def keep_splitter(self, workspace: Workspace) -> None:
+        """Remember the splitter sizes the person chose (saved with the geometry)."""
+        if not workspace.user_sized:
+            return
+        state = self._state()
+        state["splitter"] = encode(workspace.splitter.saveState())
+        self._window.settings.extra[WINDOW_STATE_KEY] = state
+
+    def save(self, workspace: Workspace | None) -> None:
+        """Write the geometry (and the splitter sizes the person chose) to the settings file."""
+        window = self._window
+        state = self._state()
+        state["geometry"] = encode(window.saveGeometry())
+        if workspace is not None and workspace.user_sized:
+            state["splitter"] = encode(workspace.splitter.saveState())
+        window.settings.extra[WINDOW_STATE_KEY] = state
+        try:
+            window.settings.save(window.paths)
+        except OSError as error:
+            log.warning("could not save the window state: %s", error)
+
+
+def encode(data: QByteArray) -> str:
+    return base64.b64encode(bytes(data.data())).decode("ascii")
+
+
+def decode(text: str) -> QByteArray:
+    try:
+        return QByteArray(base64.b64decode(text.encode("ascii"), validate=True))
+    except ValueError:
+        return QByteArray()
