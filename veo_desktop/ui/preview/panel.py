@@ -3,6 +3,10 @@ and "Use this frame as first / last frame" to continue a scene in the next video
 
 Keyboard (while the preview has focus): Space plays or pauses, Left/Right (or , and .) step
 one frame, L toggles looping, M mutes. Ctrl+S saves a copy anywhere in the window.
+
+The panel shows the task and drives the player; "Use frame" is
+:class:`~veo_desktop.ui.preview.stills.FrameGrabber` and "Save as…" is
+:class:`~veo_desktop.ui.preview.saving.VideoSaver`.
 """
 
 from __future__ import annotations
@@ -13,13 +17,11 @@ import logging
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QImage, QKeySequence, QResizeEvent
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QLabel,
-    QMenu,
-    QMessageBox,
     QSizePolicy,
     QSlider,
     QToolButton,
@@ -27,12 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.imaging.frames import last_frame
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
-from veo_desktop.ui.controller import copy_file
-from veo_desktop.ui.preview.frames import save_png
+from veo_desktop.ui.preview.saving import VideoSaver
+from veo_desktop.ui.preview.stills import FrameGrabber
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import (
     TransportBar,
@@ -41,18 +42,12 @@ from veo_desktop.ui.preview.transport import (
     tool_button,
 )
 from veo_desktop.ui.tasks import format as fmt
-from veo_desktop.ui.tasks.files import ask_save_path, video_file
+from veo_desktop.ui.tasks.files import video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
 
 logger = logging.getLogger(__name__)
 
 NO_SELECTION = "Select a finished task to preview its video."
-#: The composer's frame slots a still can go to.
-FRAME_SLOTS = ("first", "last")
-FRAME_TIP = (
-    "Pause on a frame to use that one; otherwise the video's last frame is used "
-    "(to continue the scene)."
-)
 
 
 class PreviewPanel(QWidget):
@@ -75,8 +70,6 @@ class PreviewPanel(QWidget):
         self.setAccessibleName("Preview")
         self._task: TaskRecord | None = None
         self._source: Path | None = None
-        self._jobs: set[asyncio.Task[Path | None]] = set()
-        self.frames_dir = frames_dir or Path(tempfile.gettempdir()) / "veo-desktop-frames"
 
         self.surface = VideoSurface(self)
         self.player = QMediaPlayer(self)
@@ -110,58 +103,26 @@ class PreviewPanel(QWidget):
         self.volume_slider.setAccessibleName("Volume")
         self.volume_slider.setAccessibleDescription("Playback volume of the preview")
         self.audio.setVolume(0.8)
-        self.save_button = QToolButton(self)
-        self.save_button.setObjectName("previewSaveButton")
-        self.save_button.setIcon(glyph_icon("save"))
-        self.save_button.setIconSize(QSize(18, 18))
-        self.save_button.setText("Save as\u2026")
-        self.save_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.save_button.setToolTip("Save a copy of the video (Ctrl+S)")
-        self.save_button.setAccessibleName("Save as")
-        self.save_button.setAccessibleDescription("Save a copy of the video somewhere else")
+        self.saver = VideoSaver(self, task=lambda: self._task, source=lambda: self._source)
+        self.saver.saved.connect(self.saved)
+        self.saver.save_failed.connect(self.save_failed)
+        self.save_button = self.saver.save_button
+        self.save_action = self.saver.save_action
+        self.stills = FrameGrabber(
+            self,
+            player=self.player,
+            surface=self.surface,
+            task=lambda: self._task,
+            source=lambda: self._source,
+            frames_dir=frames_dir or Path(tempfile.gettempdir()) / "veo-desktop-frames",
+        )
+        self.stills.frame_for_slot.connect(self.frame_for_slot)
+        self.stills.frame_failed.connect(self.frame_failed)
+        self.frame_button = self.stills.frame_button
+        self.frame_menu = self.stills.frame_menu
+        self.use_first_frame_action = self.stills.use_first_frame_action
+        self.use_last_frame_action = self.stills.use_last_frame_action
 
-        self.use_first_frame_action = QAction(
-            glyph_icon("frame"), "Use this frame as &first frame", self
-        )
-        self.use_first_frame_action.setObjectName("useFirstFrameAction")
-        self.use_last_frame_action = QAction(
-            glyph_icon("frame"), "Use this frame as &last frame", self
-        )
-        self.use_last_frame_action.setObjectName("useLastFrameAction")
-        for action, slot in (
-            (self.use_first_frame_action, "first"),
-            (self.use_last_frame_action, "last"),
-        ):
-            tip = f"Put this frame into the composer's {slot} frame slot. {FRAME_TIP}"
-            action.setToolTip(tip)
-            action.setStatusTip(tip)
-            action.triggered.connect(lambda _checked=False, s=slot: self.use_frame(s))
-        self.frame_menu = QMenu(self)
-        self.frame_menu.setObjectName("previewFrameMenu")
-        self.frame_menu.addAction(self.use_first_frame_action)
-        self.frame_menu.addAction(self.use_last_frame_action)
-        self.frame_button = QToolButton(self)
-        self.frame_button.setObjectName("previewFrameButton")
-        self.frame_button.setIcon(glyph_icon("frame"))
-        self.frame_button.setIconSize(QSize(18, 18))
-        self.frame_button.setText("Use frame")
-        self.frame_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.frame_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.frame_button.setMenu(self.frame_menu)
-        self.frame_button.setToolTip(
-            f"Use this frame as the first or last frame of a new video. {FRAME_TIP}"
-        )
-        self.frame_button.setAccessibleName("Use frame")
-        self.frame_button.setAccessibleDescription(
-            "Put this frame into the composer's first or last frame slot"
-        )
-
-        self.save_action = QAction(glyph_icon("save"), "Save video as\u2026", self)
-        self.save_action.setObjectName("previewSaveAction")
-        self.save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
-        self.save_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        self.save_action.setStatusTip("Save a copy of the previewed video")
-        self.addAction(self.save_action)
         self._shortcut(Qt.Key.Key_Space, self.toggle_play)
         self._shortcut(Qt.Key.Key_Left, lambda: self.step_frames(-1))
         self._shortcut(Qt.Key.Key_Right, lambda: self.step_frames(1))
@@ -191,8 +152,6 @@ class PreviewPanel(QWidget):
         self.transport.loop_button.toggled.connect(self.on_loop_button_toggled)
         self.mute_button.toggled.connect(self.on_mute_button_toggled)
         self.volume_slider.valueChanged.connect(self.on_volume_slider_value_changed)
-        self.save_button.clicked.connect(self.save_action.trigger)
-        self.save_action.triggered.connect(self.on_save_action_triggered)
         self.surface.clicked.connect(self.toggle_play)
         self.surface.frame_size_changed.connect(self._update_details)
         self.player.positionChanged.connect(self.on_player_position_changed)
@@ -234,11 +193,8 @@ class PreviewPanel(QWidget):
         self._describe()
         has_video = video is not None
         self.transport.set_controls_enabled(has_video)
-        self.save_button.setEnabled(has_video)
-        self.frame_button.setEnabled(has_video)
-        self.save_action.setEnabled(has_video)
-        self.use_first_frame_action.setEnabled(has_video)
-        self.use_last_frame_action.setEnabled(has_video)
+        self.saver.set_enabled(has_video)
+        self.stills.set_enabled(has_video)
         self.surface.set_file(video)
 
     def _load(self, video: Path) -> None:
@@ -403,96 +359,23 @@ class PreviewPanel(QWidget):
             self.player.pause()
         super().hideEvent(event)
 
-    # -- saving ----------------------------------------------------------------------------
-
-    @Slot()
-    def on_save_action_triggered(self) -> None:
-        task = self._task
-        if task is None or self._source is None:
-            return
-        ask_save_path(self, task, self.save_to)
+    # -- saving and stills ------------------------------------------------------------------
 
     def save_to(self, destination: Path) -> asyncio.Task[Path | None] | None:
-        """Copy the video on show to ``destination`` (the dialog's answer; tests call it)."""
-        source = self._source
-        if source is None:
-            return None
-
-        async def save() -> Path | None:
-            try:
-                saved = await copy_file(source, destination)
-            except OSError as error:
-                message = f"Could not save the video to {destination}: {error}"
-                self.save_failed.emit(message)
-                box = QMessageBox(QMessageBox.Icon.Warning, "Could not save", message, parent=self)
-                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-                box.open()
-                return None
-            self.saved.emit(saved)
-            return saved
-
-        job = asyncio.get_running_loop().create_task(save(), name="Saving the previewed video")
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
-        return job
-
-    # -- stills for the composer -------------------------------------------------------------
-
-    def frame_choice(self) -> tuple[QImage | None, str]:
-        """The still "Use this frame" takes: the frame shown when playback is paused on it,
-        else ``None`` (the video's last frame, decoded); and a name for the file."""
-        image = self.surface.frame_image
-        paused = self.player.playbackState() == QMediaPlayer.PlaybackState.PausedState
-        duration = self.player.duration()
-        shown = self.surface.frame_time_us
-        at_end = self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia or (
-            duration > 0 and shown >= 0 and shown / 1000 >= duration - 1000 / self.frame_rate()
-        )
-        task = self._task
-        stem = task.short_id if task is not None else "video"
-        if paused and image is not None and not image.isNull() and not at_end:
-            return image.copy(), f"{stem}-{max(0, shown) // 1000:06d}ms"
-        return None, f"{stem}-last"
+        """Copy the video on show to ``destination`` (see :meth:`VideoSaver.save_to`)."""
+        return self.saver.save_to(destination)
 
     def use_frame(self, slot: str) -> asyncio.Task[Path | None] | None:
-        """Save the still (see :meth:`frame_choice`) as PNG, then emit :attr:`frame_for_slot`.
-
-        Decoding and writing run off the GUI thread. Returns the job (None without a video).
-        """
-        if slot not in FRAME_SLOTS:
-            raise ValueError(f"slot must be one of {FRAME_SLOTS}, not {slot!r}")
-        source = self._source
-        if source is None:
-            return None
-        image, stem = self.frame_choice()
-        directory = self.frames_dir
-
-        def make() -> Path:
-            still = image if image is not None else last_frame(source)
-            return save_png(still, directory, stem)
-
-        async def run() -> Path | None:
-            try:
-                path = await asyncio.to_thread(make)
-            except (OSError, ValueError) as error:
-                logger.warning("could not make a still of %s: %s", source, error)
-                self.frame_failed.emit(f"The frame could not be saved: {error}")
-                return None
-            self.frame_for_slot.emit(slot, str(path))
-            return path
-
-        job = asyncio.get_running_loop().create_task(run(), name="Saving a frame")
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
-        return job
+        """Send a still to a composer slot (see :meth:`FrameGrabber.use_frame`)."""
+        return self.stills.use_frame(slot)
 
     def shutdown(self) -> None:
         """Stop playback and cancel copies still running (the window is closing)."""
         self.player.stop()
         self.player.setSource(QUrl())
         self._source = None
-        for job in list(self._jobs):
-            job.cancel()
+        self.saver.cancel()
+        self.stills.cancel()
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,107 @@
+"""The preview's "Save as…": a copy of the video on show, wherever the person chooses
+(Ctrl+S anywhere in the window). The copy runs without blocking the window."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
+
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.controller import copy_file
+from veo_desktop.ui.tasks.files import ask_save_path
+from veo_desktop.ui.tasks.icons import glyph_icon
+
+
+class VideoSaver(QObject):
+    """The "Save as…" button and window-wide action, and the copies they make.
+
+    Args:
+        owner: the widget the button and action belong to (and dialogs open over).
+        task: the task on show.
+        source: the video file loaded into the player.
+    """
+
+    #: A copy of the video was saved (the path).
+    saved = Signal(object)
+    #: Saving a copy failed (a message to show).
+    save_failed = Signal(str)
+
+    def __init__(
+        self,
+        owner: QWidget,
+        *,
+        task: Callable[[], TaskRecord | None],
+        source: Callable[[], Path | None],
+    ) -> None:
+        super().__init__(owner)
+        self._owner = owner
+        self._task = task
+        self._source = source
+        self._jobs: set[asyncio.Task[Path | None]] = set()
+
+        self.save_button = QToolButton(owner)
+        self.save_button.setObjectName("previewSaveButton")
+        self.save_button.setIcon(glyph_icon("save"))
+        self.save_button.setIconSize(QSize(18, 18))
+        self.save_button.setText("Save as\u2026")
+        self.save_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.save_button.setToolTip("Save a copy of the video (Ctrl+S)")
+        self.save_button.setAccessibleName("Save as")
+        self.save_button.setAccessibleDescription("Save a copy of the video somewhere else")
+
+        self.save_action = QAction(glyph_icon("save"), "Save video as\u2026", owner)
+        self.save_action.setObjectName("previewSaveAction")
+        self.save_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Save))
+        self.save_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.save_action.setStatusTip("Save a copy of the previewed video")
+        owner.addAction(self.save_action)
+        self.save_button.clicked.connect(self.save_action.trigger)
+        self.save_action.triggered.connect(self.on_save_action_triggered)
+
+    def set_enabled(self, enabled: bool) -> None:
+        """Offer saving only while there is a video."""
+        self.save_button.setEnabled(enabled)
+        self.save_action.setEnabled(enabled)
+
+    @Slot()
+    def on_save_action_triggered(self) -> None:
+        task = self._task()
+        if task is None or self._source() is None:
+            return
+        ask_save_path(self._owner, task, self.save_to)
+
+    def save_to(self, destination: Path) -> asyncio.Task[Path | None] | None:
+        """Copy the video on show to ``destination`` (the dialog's answer; tests call it)."""
+        source = self._source()
+        if source is None:
+            return None
+
+        async def save() -> Path | None:
+            try:
+                saved = await copy_file(source, destination)
+            except OSError as error:
+                message = f"Could not save the video to {destination}: {error}"
+                self.save_failed.emit(message)
+                box = QMessageBox(
+                    QMessageBox.Icon.Warning, "Could not save", message, parent=self._owner
+                )
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.open()
+                return None
+            self.saved.emit(saved)
+            return saved
+
+        job = asyncio.get_running_loop().create_task(save(), name="Saving the previewed video")
+        self._jobs.add(job)
+        job.add_done_callback(self._jobs.discard)
+        return job
+
+    def cancel(self) -> None:
+        """Cancel copies still running (the window is closing)."""
+        for job in list(self._jobs):
+            job.cancel()
