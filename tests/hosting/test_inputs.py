@@ -26,6 +26,7 @@ from veo_desktop.hosting import (
     ensure_images_reachable,
     resolve_image_inputs,
 )
+from veo_desktop.runtime import prepare_local_image
 from veo_desktop.sim import SimulatorThread
 
 PNG = samples.encode(samples.two_tone(64, 36), "PNG")
@@ -34,7 +35,9 @@ PNG = samples.encode(samples.two_tone(64, 36), "PNG")
 def resolve(values: list[str], provider: HostingProvider) -> list[str]:
     async def run() -> list[str]:
         async with UrlChecker() as checker:
-            return await resolve_image_inputs(values, provider, checker)
+            return await resolve_image_inputs(
+                values, provider, checker, prepare=prepare_local_image
+            )
 
     return asyncio.run(run())
 
@@ -99,7 +102,9 @@ def test_demo_mode_uploads_to_the_simulator(sim: SimulatorThread, tmp_path: Path
 
     async def run() -> list[str]:
         async with DemoProvider(sim.origin) as provider, UrlChecker() as checker:
-            return await resolve_image_inputs([str(path)], provider, checker)
+            return await resolve_image_inputs(
+                [str(path)], provider, checker, prepare=prepare_local_image
+            )
 
     (url,) = asyncio.run(run())
     assert url.startswith(f"{sim.origin}/sim/files/")

@@ -132,7 +132,12 @@ class ApixoClient:
             after it is retried like any read timeout).
         submit_deadline: seconds a submission's answer body may take after its headers
             (a cut answer makes the submission uncertain).
-        transport: an httpx transport (tests); default is httpx's own.
+        transport: an httpx transport (tests); default is httpx's own. Not with ``http``.
+        http: a shared client (the runtime's, also used for downloads and images); it is
+            not closed by :meth:`aclose`. Its default headers must not carry secrets: the
+            key, timeouts and headers go with each request, and at most
+            :data:`LIMITS` ``max_connections`` requests to APIXO run at once, as with a
+            client of its own.
         sleep: awaited between attempts (tests pass a fake).
         rng: jitter source in [0, 1).
     """
@@ -148,6 +153,7 @@ class ApixoClient:
         read_deadline: float = READ_DEADLINE,
         submit_deadline: float = SUBMIT_DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
+        http: httpx.AsyncClient | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -161,13 +167,23 @@ class ApixoClient:
         self._submit_deadline = submit_deadline
         self._sleep = sleep
         self._rng = rng
-        self._http = httpx.AsyncClient(
-            timeout=timeout,
-            limits=LIMITS,
-            transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._closed = False
+        #: Bounds the requests in flight on a shared client, as LIMITS bounds an own one.
+        self._gate: asyncio.Semaphore | None = None
+        self._owns_http = http is None
+        if http is None:
+            self._http = httpx.AsyncClient(
+                timeout=self._timeout,
+                limits=LIMITS,
+                transport=transport,
+                follow_redirects=False,
+            )
+        else:
+            if transport is not None:
+                raise ValueError("pass either a transport or a shared http client, not both")
+            self._http = http
+            self._gate = asyncio.Semaphore(LIMITS.max_connections or 16)
 
     def __repr__(self) -> str:
         return f"ApixoClient(base_url={self.base_url!r})"
@@ -179,11 +195,19 @@ class ApixoClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the client; a shared http client stays open (its owner closes it)."""
+        self._closed = True
+        if self._owns_http:
+            await self._http.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self._http.is_closed
+        return self._closed or self._http.is_closed
+
+    @property
+    def shares_http(self) -> bool:
+        """Whether requests go through a client someone else owns (and closes)."""
+        return not self._owns_http
 
     # -- the API ---------------------------------------------------------------------
 
@@ -323,7 +347,12 @@ class ApixoClient:
                 self.base_url + path,
                 params=params,
                 json=json,
-                headers={"Authorization": f"Bearer {self._key.reveal()}"},
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": "application/json",
+                    "Authorization": f"Bearer {self._key.reveal()}",
+                },
+                timeout=self._timeout,
             )
         except (httpx.InvalidURL, httpx.HTTPError, ValueError, TypeError) as exc:
             raise RequestBuildError(
@@ -333,15 +362,22 @@ class ApixoClient:
         posting = method == "POST"
         deadline = self._submit_deadline if posting else self._read_deadline
         started = time.monotonic()
+        gate = self._gate
         try:
             async with asyncio.timeout(None if posting else deadline) as scope:
-                response = await self._http.send(request, stream=True)
+                if gate is not None:
+                    await self._enter(gate, request)
                 try:
-                    if posting:
-                        scope.reschedule(asyncio.get_running_loop().time() + deadline)
-                    body, complete = await _read_body(response)
+                    response = await self._http.send(request, stream=True, follow_redirects=False)
+                    try:
+                        if posting:
+                            scope.reschedule(asyncio.get_running_loop().time() + deadline)
+                        body, complete = await _read_body(response)
+                    finally:
+                        await response.aclose()
                 finally:
-                    await response.aclose()
+                    if gate is not None:
+                        gate.release()
         except TimeoutError:
             if not scope.expired():
                 raise ApixoConnectionError(
@@ -380,6 +416,21 @@ class ApixoClient:
                 )
             return body
         raise self._status_error(response, body if complete else b"")
+
+    async def _enter(self, gate: asyncio.Semaphore, request: httpx.Request) -> None:
+        """Wait for a turn on a shared client as long as the pool timeout would wait for one of
+        our own connections; nothing is sent before (a timeout here is provably not taken)."""
+        if not gate.locked():
+            await gate.acquire()
+            return
+        try:
+            async with asyncio.timeout(self._timeout.pool):
+                await gate.acquire()
+        except TimeoutError:
+            raise ApixoTimeoutError(
+                f"Could not reach {request.url.host} in time. Check your internet connection.",
+                sent=False,
+            ) from None
 
     def _status_error(self, response: httpx.Response, body: bytes) -> ApiStatusError:
         message, detail = "", ""

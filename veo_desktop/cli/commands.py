@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import httpx
 
-from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.errors import (
     ApixoError,
     AuthenticationError,
@@ -50,7 +49,6 @@ from veo_desktop.cli.output import (
     table,
     urls_shown,
 )
-from veo_desktop.core.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.core.engine import (
     EngineBusyError,
     TaskBusyError,
@@ -66,11 +64,13 @@ from veo_desktop.core.spending import MoneyPolicy, PaidAction, PaidKind, Spendin
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.runtime import Runtime
+from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
 from veo_desktop.safe_text import printable
 from veo_desktop.storage.store import StoreError, TaskStore
 
 if TYPE_CHECKING:
-    from veo_desktop.sim import SimulatorThread
+    from veo_desktop.api.client import ApixoClient
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +104,21 @@ class Context:
     demo: bool
     out: TextIO
     err: TextIO
-    simulator: SimulatorThread | None = None
-    #: The API client while an engine is open (for free reads such as a task's status).
-    client: ApixoClient | None = None
+    #: The app's parts over one HTTP client, opened by the first step that needs them and
+    #: closed as the command ends (:func:`runtime_for`).
+    runtime: Runtime | None = None
     #: Tasks submitted by this command whose APIXO id was not in the store at once.
     at_risk: list[str] = field(default_factory=list)
     #: Those whose id was saved nowhere when the engine closed (exit 1, the ids shown).
     unsaved: list[TaskRecord] = field(default_factory=list)
+
+    @property
+    def client(self) -> ApixoClient | None:
+        """The API client while an engine is open (for free reads such as a task's status)."""
+        runtime = self.runtime
+        if runtime is None or not runtime.has_engine or runtime.closed:
+            return None
+        return runtime.client
 
     @property
     def interactive(self) -> bool:
@@ -165,8 +173,8 @@ async def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> ExitCode:
     try:
         code = await _command(ctx)
     finally:
-        if ctx.simulator is not None:
-            await asyncio.to_thread(ctx.simulator.stop)
+        if ctx.runtime is not None:
+            await ctx.runtime.aclose()
         for record in ctx.unsaved:
             print(unsaved_text(record), file=ctx.err, flush=True)
     return ExitCode.LOCAL if ctx.unsaved else code
@@ -265,33 +273,48 @@ def _api_key(ctx: Context) -> str:
     )
 
 
-def _base_url(ctx: Context) -> str:
-    if ctx.demo:
-        if ctx.simulator is None:
+def runtime_for(ctx: Context) -> Runtime:
+    """The command's runtime (one HTTP client for the API, downloads and images); in demo
+    mode it starts the simulator. Closed as the command ends."""
+    if ctx.runtime is None:
+        simulator = None
+        if ctx.demo:
             ctx.say("Demo mode: a simulated APIXO on this computer; nothing is charged.")
-            ctx.simulator = start_demo_simulator()
-        return ctx.simulator.base_url
-    return ctx.base_url
+            simulator = start_demo_simulator()
+        try:
+            ctx.runtime = Runtime(
+                paths=ctx.paths,
+                settings=ctx.settings,
+                base_url=ctx.base_url if simulator is None else simulator.base_url,
+                simulator=simulator,
+                timeout=IMAGE_TIMEOUT,
+            )
+        except BaseException:
+            if simulator is not None:
+                simulator.stop()
+            raise
+    return ctx.runtime
+
+
+def _connect(ctx: Context) -> ApixoClient:
+    api_key = _api_key(ctx)
+    return runtime_for(ctx).connect(api_key, read_retry=CLI_READ_RETRY)
 
 
 @contextlib.asynccontextmanager
 async def engine_for(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]:
-    """A started engine on the data folder (polling and downloading with ``resume``)."""
-    api_key = _api_key(ctx)
-    base_url = _base_url(ctx)
-    client = ApixoClient(api_key, base_url=base_url, read_retry=CLI_READ_RETRY)
-    ctx.client = client
+    """A started engine on the data folder (polling and downloading with ``resume``).
+
+    On leaving, the runtime closes (engine, image hosts, store, HTTP client, simulator).
+    """
+    _connect(ctx)
+    runtime = runtime_for(ctx)
     try:
-        store = _open_store(ctx)
         try:
-            engine = TaskEngine(
-                client=client,
-                store=store,
-                library_dir=ctx.settings.library(ctx.paths),
-                timing=ctx.timing,
-                max_polls_in_flight=ctx.settings.max_polls_in_flight,
-                max_download_bytes=ctx.settings.max_download_bytes,
-            )
+            engine = runtime.open_engine(timing=ctx.timing)
+        except StoreError as error:
+            raise CliError(ExitCode.LOCAL, str(error)) from error
+        try:
             try:
                 await engine.start(resume=resume)
             except EngineBusyError as error:
@@ -305,18 +328,14 @@ async def engine_for(ctx: Context, *, resume: bool) -> AsyncIterator[TaskEngine]
                     file=ctx.err,
                     flush=True,
                 )
-            try:
-                yield engine
-            finally:
-                await engine.aclose()
-                ctx.unsaved = [
-                    engine.get(i) for i in ctx.at_risk if engine.id_safety(i) is IdSafety.UNSAVED
-                ]
+            yield engine
         finally:
-            store.close()
+            await runtime.close_engine()
+            ctx.unsaved = [
+                engine.get(i) for i in ctx.at_risk if engine.id_safety(i) is IdSafety.UNSAVED
+            ]
     finally:
-        ctx.client = None
-        await client.aclose()
+        await runtime.aclose()
 
 
 def _open_store(ctx: Context) -> TaskStore:
@@ -460,7 +479,7 @@ def check_cap(
     """
     cap = SpendingCap.from_settings(ctx.settings, engine)
     decision = MoneyPolicy(cap, balance=engine.last_balance).decide(PaidAction(kind, price))
-    if decision.cap_text is None or getattr(ctx.args, "over_cap", False):
+    if not decision.over_cap or getattr(ctx.args, "over_cap", False):
         return
     raise CliError(
         ExitCode.INVALID,
@@ -503,31 +522,26 @@ async def _image_urls(ctx: Context, values: list[str]) -> list[str]:
     simulator. Nothing is uploaded unless every value is usable.
     """
     from veo_desktop.hosting import (
-        HostedImageCache,
         HostingError,
-        ImageHost,
         ImageInputsError,
-        UrlChecker,
         provider_for_cli,
         resolve_image_inputs,
     )
 
-    demo_origin = _base_url(ctx).removesuffix("/api/v1") if ctx.demo else None
-    async with httpx.AsyncClient(timeout=IMAGE_TIMEOUT, trust_env=not ctx.demo) as http:
-        checker = UrlChecker(http)
-        try:
-            provider = await provider_for_cli(ctx.settings, http=http, demo_origin=demo_origin)
-        except HostingError as error:
-            raise CliError(ExitCode.INVALID, f"--image: {error}") from error
-        try:
-            host = ImageHost(provider, HostedImageCache.in_cache_dir(ctx.paths), checker=checker)
-            urls = await resolve_image_inputs(values, host, checker)
-        except ImageInputsError as error:
-            problems = "; ".join(str(problem) for problem in error.problems)
-            raise CliError(ExitCode.INVALID, f"{problems}. Nothing was sent.") from error
-        finally:
-            await provider.aclose()
-    return urls
+    runtime = runtime_for(ctx)
+    demo_origin = runtime.demo_origin if ctx.demo else None
+    try:
+        provider = await provider_for_cli(ctx.settings, http=runtime.http, demo_origin=demo_origin)
+    except HostingError as error:
+        raise CliError(ExitCode.INVALID, f"--image: {error}") from error
+    host = runtime.adopt_host(provider)  # closed with the runtime, after the engine
+    try:
+        return await resolve_image_inputs(
+            values, host, runtime.checker, prepare=runtime.prepare_image
+        )
+    except ImageInputsError as error:
+        problems = "; ".join(str(problem) for problem in error.problems)
+        raise CliError(ExitCode.INVALID, f"{problems}. Nothing was sent.") from error
 
 
 def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:
@@ -758,12 +772,11 @@ def _summary(record: TaskRecord) -> str:
 
 async def balance(ctx: Context) -> ExitCode:
     """Print the key's balance in USD."""
-    api_key = _api_key(ctx)
-    async with ApixoClient(api_key, base_url=_base_url(ctx), read_retry=CLI_READ_RETRY) as client:
-        try:
-            value: Decimal = await client.balance()
-        except ApixoError as error:
-            raise CliError(ExitCode.API, str(error)) from error
+    client = _connect(ctx)
+    try:
+        value: Decimal = await client.balance()
+    except ApixoError as error:
+        raise CliError(ExitCode.API, str(error)) from error
     print(f"${value:.2f}", file=ctx.out, flush=True)
     return ExitCode.OK
 

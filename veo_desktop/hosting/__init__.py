@@ -6,7 +6,7 @@ No Qt here (the command line and the engine use it too). Public API::
         PreparedImage, HostedImage, UrlCheck, HostingProvider,     # the shared types
         HostingError, HostingNotConfiguredError, UploadCancelledError, ImageError,
         UrlChecker,                                                 # URL checks
-        S3Provider, DemoProvider, UrlOnlyProvider,                  # providers
+        S3Provider, DemoProvider, UrlOnlyProvider, HostingUnavailable,  # providers
         HostingConfig, ProviderKind, S3Secrets,                     # configuration
         create_provider, provider_for_cli,
         HostedImageCache, ImageHost,                                # upload once
@@ -52,6 +52,7 @@ from veo_desktop.hosting.model import (
 )
 from veo_desktop.hosting.providers import (
     DemoProvider,
+    HostingUnavailable,
     UrlOnlyProvider,
     create_provider,
     provider_for_cli,
@@ -76,6 +77,7 @@ __all__ = [
     "HostingError",
     "HostingNotConfiguredError",
     "HostingProvider",
+    "HostingUnavailable",
     "ImageError",
     "ImageHost",
     "ImageInputsError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +31,9 @@ from veo_desktop.hosting.model import (
 
 log = logging.getLogger(__name__)
 
-PrepareFn = Callable[[Path], PreparedImage]
+#: Turns a local file into an image ready to upload (the imaging layer's, passed in from
+#: above: hosting never imports the Qt imaging package).
+PrepareFn = Callable[[Path], Awaitable[PreparedImage]]
 
 
 @dataclass(frozen=True)
@@ -155,13 +157,13 @@ async def resolve_image_inputs(
     provider: HostingProvider,
     checker: UrlChecker,
     *,
-    prepare: PrepareFn | None = None,
+    prepare: PrepareFn,
     cancel: asyncio.Event | None = None,
 ) -> list[str]:
     """Turn ``--image`` values into image URLs APIXO can fetch, in the same order.
 
     A URL is checked (https, reachable, JPEG/PNG/WebP, at most 10 MB). A local path is
-    prepared (converted, oriented, shrunk to fit) in a worker thread and uploaded through
+    prepared (converted, oriented, shrunk to fit) by ``prepare`` and uploaded through
     ``provider``. Nothing is uploaded unless every value is usable.
 
     Args:
@@ -169,8 +171,9 @@ async def resolve_image_inputs(
         provider: where local files go (an :class:`~veo_desktop.hosting.cache.ImageHost`
             re-uses earlier uploads).
         checker: checks the URLs.
-        prepare: turns a path into a :class:`PreparedImage`, run in a worker thread
-            (default: :func:`veo_desktop.imaging.prepare_image` in the imaging thread).
+        prepare: turns a path into a :class:`PreparedImage` without blocking the loop
+            (the runtime's :func:`~veo_desktop.runtime.prepare_local_image` runs the imaging
+            layer's ``prepare_image`` in the imaging thread).
         cancel: set to stop the uploads.
 
     Raises:
@@ -191,7 +194,7 @@ async def resolve_image_inputs(
         if index in urls or looks_like_url(value):
             continue
         try:
-            prepared[index] = await _prepare(prepare, value)
+            prepared[index] = await prepare(_local_path(value))
         except ImageError as error:
             problems.append(InputProblem(index, value, str(error)))
     if problems:
@@ -210,17 +213,8 @@ async def resolve_image_inputs(
     return [urls[index] for index in range(len(values))]
 
 
-async def _prepare(prepare: PrepareFn | None, value: str) -> PreparedImage:
-    if prepare is not None:
-        return await asyncio.to_thread(_prepare_path, prepare, value)
-    # The imaging layer decodes with QtGui; importing it here keeps hosting itself Qt-free.
-    from veo_desktop.imaging import prepare_image, run_imaging
-
-    return await run_imaging(_prepare_path, prepare_image, value)
-
-
-def _prepare_path(prepare: PrepareFn, value: str) -> PreparedImage:
-    return prepare(Path(value.strip()).expanduser())
+def _local_path(value: str) -> Path:
+    return Path(value.strip()).expanduser()
 
 
 def _short(value: str, limit: int = 60) -> str:

@@ -1,4 +1,5 @@
-"""Demo mode's constants and its embedded simulator, shared by the window and the CLI.
+"""Demo mode's constants and its embedded simulator, chosen by the runtime for the window
+and the CLI (no lower layer knows the simulator).
 
 A demo runs against the APIXO simulator on loopback: nothing is charged, tasks take
 seconds instead of minutes, and everything lives in the demo's own data folder
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from veo_desktop.core.timing import PollTiming
 
 if TYPE_CHECKING:
-    from veo_desktop.sim import SimulatorThread
+    from veo_desktop.sim import SimulatorThread as SimulatorThread
 
 #: How long a demo task takes (real ones take 1-3 minutes; the demo keeps it short).
 DEMO_DURATION = 25.0
@@ -32,7 +33,7 @@ DEMO_TIMING = PollTiming(
 
 def start_demo_simulator(*, duration: float = DEMO_DURATION) -> SimulatorThread:
     """Start the embedded simulator (stop it with ``.stop()``); its files are temporary."""
-    from veo_desktop.sim import SimulatorThread
+    from veo_desktop.sim import SimulatorThread as SimulatorThread
 
     simulator = SimulatorThread(
         api_key=DEMO_KEY,

@@ -34,7 +34,7 @@ from veo_desktop.hosting import (
     MAX_IMAGE_BYTES,
     HostedImage,
     HostingError,
-    HostingNotConfiguredError,
+    HostingUnavailable,
     ImageError,
     ImageHost,
     PreparedImage,
@@ -125,37 +125,6 @@ class ImageInputError(Exception):
         super().__init__(message)
         self.preview = preview
         self.retryable = retryable
-
-
-class HostingUnavailable:
-    """Hosting that is configured but cannot work (a missing secret, a locked keyring…).
-
-    Uploads are refused with the reason, so the slot says what to fix in Settings.
-    """
-
-    identity = "unavailable"
-    url_lifetime: float | None = None
-
-    def __init__(self, message: str) -> None:
-        self.message = message
-
-    def __repr__(self) -> str:
-        return f"HostingUnavailable({self.message!r})"
-
-    async def upload(
-        self,
-        image: PreparedImage,
-        *,
-        progress: ProgressCallback | None = None,
-        cancel: asyncio.Event | None = None,
-    ) -> HostedImage:
-        raise HostingNotConfiguredError(self.message)
-
-    async def test_connection(self) -> str:
-        raise HostingError(self.message)
-
-    async def aclose(self) -> None:
-        return None
 
 
 def _thumbnail(data: bytes) -> tuple[QImage, int | None, int | None]:

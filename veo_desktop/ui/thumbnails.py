@@ -19,9 +19,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-import av
 from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
+
+from veo_desktop.imaging.frames import first_frame
 
 logger = logging.getLogger(__name__)
 
@@ -31,37 +32,6 @@ DEFAULT_SIZE = QSize(192, 108)
 MAX_QUEUED = 96
 #: The worker thread ends after this long without work.
 IDLE_EXIT_S = 5.0
-
-
-def first_frame(video: Path, box: QSize) -> QImage:
-    """Decode the first video frame of ``video``, scaled to fit ``box`` (aspect kept).
-
-    Raises:
-        ValueError: the file has no decodable video frame.
-        OSError: the file cannot be read.
-    """
-    try:
-        with av.open(str(video)) as container:
-            if not container.streams.video:
-                raise ValueError(f"{video.name} has no video stream")
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                width, height = _fit(frame.width, frame.height, box)
-                rgb = frame.reformat(width=width, height=height, format="rgb24")
-                plane = rgb.planes[0]
-                image = QImage(
-                    bytes(plane), width, height, plane.line_size, QImage.Format.Format_RGB888
-                )
-                return image.copy()
-    except av.FFmpegError as error:
-        raise ValueError(f"{video.name} cannot be decoded: {error}") from error
-    raise ValueError(f"{video.name} has no video frames")
-
-
-def _fit(width: int, height: int, box: QSize) -> tuple[int, int]:
-    scale = min(box.width() / max(1, width), box.height() / max(1, height), 1.0)
-    # Even sizes keep swscale's chroma handling exact.
-    return max(2, int(width * scale) // 2 * 2), max(2, int(height * scale) // 2 * 2)
 
 
 class ThumbnailCache(QObject):

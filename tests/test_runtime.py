@@ -1,0 +1,216 @@
+"""The runtime: one shared ``httpx.AsyncClient`` for every part, and closing in order.
+
+Real parts only: the simulator on loopback, a real sqlite store, real downloads, a real
+upload to the simulator's image endpoint and a real URL check of the uploaded image.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.fixtures.core import FAST_TIMING
+from tests.fixtures.sim import SIM_API_KEY, SimFactory
+from tests.hosting.test_s3 import png_image
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import Settings
+from veo_desktop.hosting import DemoProvider, HostingConfig
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.runtime import Runtime, open_demo_runtime, open_runtime
+from veo_desktop.runtime.demo import DEMO_TIMING
+from veo_desktop.sim import SimulatorThread
+
+
+def count_http_clients(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
+    """Every ``httpx.AsyncClient`` built from now on, in order."""
+    made: list[httpx.AsyncClient] = []
+    original = httpx.AsyncClient.__init__
+
+    def counting(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting)
+    return made
+
+
+def runtime_on(sim: SimulatorThread, root: Path, **kwargs: Any) -> Runtime:
+    return open_runtime(
+        paths=AppPaths.resolve(root),
+        settings=Settings(timing=FAST_TIMING),
+        base_url=sim.base_url,
+        api_key=SIM_API_KEY,
+        **kwargs,
+    )
+
+
+def test_polls_downloads_uploads_and_url_checks_share_one_http_client(
+    sim: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = count_http_clients(monkeypatch)
+
+    async def scenario() -> dict[str, Any]:
+        runtime = runtime_on(sim, tmp_path / "data")
+        try:
+            await runtime.engine.start()
+            record = await runtime.engine.submit(GenerationRequest(prompt="one client"))
+            done = await runtime.engine.wait(record.local_id)
+            # The simulator is on loopback, so the hosting is the simulator's upload endpoint.
+            host = await runtime.open_image_host(HostingConfig.from_settings(runtime.settings))
+            hosted = await host.upload(png_image())
+            check = await runtime.checker.check(hosted.url)
+            balance = await runtime.client.balance()
+        finally:
+            await runtime.aclose()
+        return {
+            "done": done,
+            "provider": host.provider,
+            "check": check,
+            "balance": balance,
+            "runtime": runtime,
+        }
+
+    result = asyncio.run(scenario())
+
+    assert result["done"].state is TaskState.SUCCEEDED
+    assert all(Path(f).stat().st_size > 0 for f in result["done"].files)
+    assert isinstance(result["provider"], DemoProvider)
+    assert result["check"].ok
+    assert result["balance"] > 0
+    runtime = result["runtime"]
+    assert made == [runtime.http]  # the one client, built once
+    assert runtime.client.shares_http
+    assert runtime.http.is_closed
+    assert "authorization" not in runtime.http.headers  # the key goes with each request only
+    statuses = [r for r in sim.requests if r.endpoint == "status"]
+    assert statuses, "the engine polled"
+
+
+def test_closing_stops_the_engine_then_hosts_then_store_then_http_then_simulator(
+    sim_factory: SimFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator = sim_factory()
+    order: list[str] = []
+
+    def record(name: str, close: Callable[[], Any]) -> Callable[[], Any]:
+        if asyncio.iscoroutinefunction(close):
+
+            async def async_step() -> None:
+                order.append(name)
+                await close()
+
+            return async_step
+
+        def step() -> None:
+            order.append(name)
+            close()
+
+        return step
+
+    async def scenario() -> Runtime:
+        runtime = runtime_on(simulator, tmp_path / "data", simulator=simulator)
+        await runtime.engine.start()
+        host = await runtime.open_image_host(HostingConfig.from_settings(runtime.settings))
+        for name, part, method in [
+            ("engine", runtime.engine, "aclose"),
+            ("host", host, "aclose"),
+            ("store", runtime.store, "close"),
+            ("client", runtime.client, "aclose"),
+            ("http", runtime.http, "aclose"),
+            ("simulator", simulator, "stop"),
+        ]:
+            monkeypatch.setattr(part, method, record(name, getattr(part, method)))
+        await runtime.aclose()
+        await runtime.aclose()  # a second close does nothing
+        return runtime
+
+    runtime = asyncio.run(scenario())
+
+    assert order == ["engine", "host", "store", "client", "http", "simulator"]
+    assert runtime.closed and runtime.http.is_closed and runtime.client.is_closed
+    assert not runtime.engine.started
+    with pytest.raises(RuntimeError):
+        simulator.base_url  # noqa: B018 - a stopped simulator has no address
+
+
+def test_a_failing_engine_close_still_closes_the_store_and_the_http_client(
+    sim: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> Runtime:
+        runtime = runtime_on(sim, tmp_path / "data")
+        await runtime.engine.start()
+        real_close = runtime.engine.aclose
+
+        async def broken() -> None:
+            await real_close()
+            raise OSError("disk gone")
+
+        monkeypatch.setattr(runtime.engine, "aclose", broken)
+        with pytest.raises(OSError, match="disk gone"):
+            await runtime.aclose()
+        return runtime
+
+    runtime = asyncio.run(scenario())
+    assert runtime.http.is_closed
+    with pytest.raises(Exception, match="closed"):
+        runtime.store.load_all()
+
+
+def test_the_demo_runtime_chooses_the_simulator_its_folder_and_its_timing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = count_http_clients(monkeypatch)
+    paths = AppPaths.resolve(tmp_path / "data")
+
+    async def scenario() -> tuple[Runtime, str]:
+        runtime = open_demo_runtime(paths, Settings(library_dir=tmp_path / "paid-videos"))
+        try:
+            simulator = runtime.simulator
+            assert simulator is not None
+            address = simulator.base_url
+            await runtime.engine.start()
+            await runtime.client.balance()
+        finally:
+            await runtime.aclose()
+        return runtime, address
+
+    runtime, address = asyncio.run(scenario())
+
+    demo = paths.demo()
+    assert runtime.is_demo
+    assert runtime.paths == demo
+    assert runtime.base_url == address
+    assert runtime.engine.library_dir == demo.library_dir  # never the paid library
+    assert runtime.engine.timing == DEMO_TIMING
+    assert runtime.store.path == demo.store_path
+    assert made == [runtime.http]
+    assert not runtime.http._trust_env  # no proxy from the environment for loopback
+    assert runtime.simulator is not None
+    with pytest.raises(RuntimeError):
+        runtime.simulator.base_url  # noqa: B018 - stopped with the runtime
+
+
+def test_parts_are_refused_before_they_are_opened_and_after_closing(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        runtime = Runtime(
+            paths=AppPaths.resolve(tmp_path / "data").ensure(),
+            settings=Settings(),
+            base_url="https://api.apixo.ai/api/v1",
+        )
+        with pytest.raises(RuntimeError, match="connect"):
+            runtime.client  # noqa: B018
+        with pytest.raises(RuntimeError, match="open_engine"):
+            runtime.engine  # noqa: B018
+        with pytest.raises(RuntimeError, match="connect"):
+            runtime.open_engine()
+        await runtime.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            runtime.connect("a-key")
+
+    asyncio.run(scenario())

@@ -1,0 +1,396 @@
+"""The app's parts for one API and one data folder, opened once and closed in order.
+
+:class:`Runtime` holds one shared ``httpx.AsyncClient`` and everything that talks through
+it: the APIXO client, the engine's downloads, the URL checker, the image hosts, and the
+window's thumbnails of URL images. It also holds the task store and the engine. The
+command line opens the parts it needs one by one (``list`` needs no key, ``balance`` no
+store); the window's session opens them all with :func:`open_runtime`.
+
+:meth:`Runtime.aclose` closes them in order: the engine (its polls and downloads stop),
+the image hosts, the store, then the APIXO client and the shared HTTP client, and in demo
+mode the simulator last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import httpx
+
+from veo_desktop import __version__
+from veo_desktop.api.client import ApixoClient
+from veo_desktop.api.retry import RetryPolicy
+from veo_desktop.api.urls import is_loopback_host
+from veo_desktop.core.engine import TaskEngine
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import Settings
+from veo_desktop.core.timing import PollTiming
+from veo_desktop.hosting import (
+    HostedImageCache,
+    HostingConfig,
+    HostingError,
+    HostingProvider,
+    HostingUnavailable,
+    ImageHost,
+    PreparedImage,
+    ProviderKind,
+    S3Secrets,
+    UrlChecker,
+    create_provider,
+)
+from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
+from veo_desktop.storage.store import TaskStore
+
+if TYPE_CHECKING:
+    from veo_desktop.sim import SimulatorThread
+
+log = logging.getLogger(__name__)
+
+_closing: set[asyncio.Task[None]] = set()
+
+USER_AGENT = f"veo-desktop/{__version__}"
+#: The shared client's defaults, for requests that bring no timeout of their own (each
+#: part passes its own: APIXO calls, downloads, URL checks, uploads, thumbnails).
+HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
+#: Downloads are not bounded in number (httpx's default of 100 connections, as their own
+#: client had); APIXO calls are held to :data:`veo_desktop.api.client.LIMITS` by the APIXO
+#: client itself. Idle connections are few: httpcore checks each one's socket on every
+#: request (tests/benchmarks/test_core_load.py).
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=16)
+
+
+def open_http(
+    *,
+    trust_env: bool = True,
+    timeout: httpx.Timeout = HTTP_TIMEOUT,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The one HTTP client of a runtime: no secrets in its defaults, no redirects followed
+    unless a request asks (the APIXO client sends its key with each request)."""
+    return httpx.AsyncClient(
+        timeout=timeout,
+        limits=HTTP_LIMITS,
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,
+        trust_env=trust_env,
+        transport=transport,
+    )
+
+
+def origin_of(base_url: str) -> str:
+    """``scheme://host:port`` of an API root."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def simulator_origin(base_url: str) -> str | None:
+    """The origin of an API root served on this computer (a simulator), else None."""
+    return origin_of(base_url) if is_loopback_host(urlsplit(base_url).hostname) else None
+
+
+def effective_hosting(config: HostingConfig, demo_origin: str | None) -> HostingConfig:
+    """The hosting a session uses: S3 when chosen, else the simulator's when there is one."""
+    if demo_origin is not None and config.provider is not ProviderKind.S3:
+        return config.replace(provider=ProviderKind.DEMO)
+    return config
+
+
+async def prepare_local_image(path: Path) -> PreparedImage:
+    """A local image file made ready to upload, in the imaging thread (Qt loads here)."""
+    from veo_desktop.imaging import prepare_image, run_imaging
+
+    return await run_imaging(prepare_image, path)
+
+
+class Runtime:
+    """The parts of the app for one API root and one data folder, over one HTTP client.
+
+    Args:
+        paths: the data, cache and config folders.
+        settings: the settings in effect.
+        base_url: the API root.
+        simulator: demo mode's embedded simulator (stopped by :meth:`aclose`).
+        timeout: the shared client's default timeouts.
+        transport: an httpx transport for the shared client (tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        paths: AppPaths,
+        settings: Settings,
+        base_url: str,
+        simulator: SimulatorThread | None = None,
+        timeout: httpx.Timeout = HTTP_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        self.base_url = base_url
+        self.simulator = simulator
+        #: Proxies from the environment are for the internet, not a simulator on loopback.
+        self.http = open_http(trust_env=simulator is None, timeout=timeout, transport=transport)
+        self.checker = UrlChecker(self.http)
+        self.image_cache = HostedImageCache.in_cache_dir(paths)
+        self._client: ApixoClient | None = None
+        self._store: TaskStore | None = None
+        self._engine: TaskEngine | None = None
+        self._hosts: list[ImageHost] = []
+        self._closed = False
+
+    @classmethod
+    def demo(cls, paths: AppPaths, settings: Settings) -> Runtime:
+        """A runtime against a freshly started simulator, in the demo's own data folder."""
+        simulator = start_demo_simulator()
+        try:
+            return cls(
+                paths=paths.demo(),
+                settings=dataclasses.replace(settings, library_dir=None),
+                base_url=simulator.base_url,
+                simulator=simulator,
+            )
+        except BaseException:
+            simulator.stop()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Runtime(base_url={self.base_url!r}, demo={self.is_demo})"
+
+    @property
+    def is_demo(self) -> bool:
+        return self.simulator is not None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def demo_origin(self) -> str | None:
+        """The simulator's origin when the API is served on this computer, else None."""
+        return simulator_origin(self.base_url)
+
+    @property
+    def timing(self) -> PollTiming:
+        """The poll cadence: the settings', or the demo's quick one."""
+        return DEMO_TIMING if self.is_demo else self.settings.timing
+
+    @property
+    def library_dir(self) -> Path:
+        """Where videos go: the settings' library, or the demo folder's own."""
+        return self.paths.library_dir if self.is_demo else self.settings.library(self.paths)
+
+    # -- the parts, opened once ------------------------------------------------------------
+
+    @property
+    def client(self) -> ApixoClient:
+        if self._client is None:
+            raise RuntimeError("the APIXO client is not open (Runtime.connect)")
+        return self._client
+
+    @property
+    def store(self) -> TaskStore:
+        if self._store is None:
+            raise RuntimeError("the task store is not open (Runtime.open_engine)")
+        return self._store
+
+    @property
+    def engine(self) -> TaskEngine:
+        if self._engine is None:
+            raise RuntimeError("the engine is not open (Runtime.open_engine)")
+        return self._engine
+
+    @property
+    def has_engine(self) -> bool:
+        return self._engine is not None
+
+    def connect(self, api_key: str, *, read_retry: RetryPolicy | None = None) -> ApixoClient:
+        """The APIXO client over the shared HTTP client (opened once; in demo mode it
+        always uses the simulator's key).
+
+        Raises:
+            ValueError: the key or the base URL is not usable.
+        """
+        self._check_open()
+        if self._client is None:
+            key = DEMO_KEY if self.is_demo else api_key
+            self._client = ApixoClient(
+                key, base_url=self.base_url, http=self.http, read_retry=read_retry
+            )
+            self.base_url = self._client.base_url
+        return self._client
+
+    def open_store(self) -> TaskStore:
+        """The task store of the data folder (opened once).
+
+        Raises:
+            StoreError, OSError: it cannot be opened.
+        """
+        self._check_open()
+        if self._store is None:
+            self._store = TaskStore.open(self.paths.store_path)
+        return self._store
+
+    def open_engine(self, *, timing: PollTiming | None = None) -> TaskEngine:
+        """The engine (not started) on the store, polling with the client, downloading over
+        the shared HTTP client. Needs :meth:`connect` first.
+
+        Raises:
+            StoreError, OSError: the task store cannot be opened.
+        """
+        if self._engine is None:
+            client = self.client
+            store = self.open_store()
+            self._engine = TaskEngine(
+                client=client,
+                store=store,
+                library_dir=self.library_dir,
+                timing=timing or self.timing,
+                max_polls_in_flight=self.settings.max_polls_in_flight,
+                max_download_bytes=self.settings.max_download_bytes,
+                download_http=self.http,
+            )
+        return self._engine
+
+    async def open_image_host(
+        self, config: HostingConfig, *, secrets: S3Secrets | None = None
+    ) -> ImageHost:
+        """The image host for ``config``; hosting that cannot work refuses uploads with the
+        reason (see :func:`image_provider`). Closed by :meth:`aclose` unless closed before."""
+        provider = await image_provider(
+            config, secrets=secrets, http=self.http, demo_origin=self.demo_origin
+        )
+        return self.adopt_host(provider)
+
+    def adopt_host(self, provider: HostingProvider) -> ImageHost:
+        """An image host for ``provider`` with the runtime's cache and checker."""
+        host = ImageHost(provider, self.image_cache, checker=self.checker)
+        self._hosts.append(host)
+        return host
+
+    async def prepare_image(self, path: Path) -> PreparedImage:
+        """A local image made ready to upload (see :func:`prepare_local_image`)."""
+        return await prepare_local_image(path)
+
+    # -- closing -----------------------------------------------------------------------------
+
+    async def close_engine(self) -> None:
+        """Stop the engine's polls and downloads (the store stays open)."""
+        if self._engine is not None:
+            await self._engine.aclose()
+
+    async def aclose(self) -> None:
+        """Close the engine, the image hosts, the store, the APIXO client and the HTTP
+        client, in that order, then stop the simulator. Each step runs even if one fails."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.close_engine()
+        finally:
+            try:
+                await self._close_hosts()
+            finally:
+                try:
+                    if self._store is not None:
+                        self._store.close()
+                finally:
+                    try:
+                        if self._client is not None:
+                            await self._client.aclose()
+                        await self.checker.aclose()
+                        await self.http.aclose()
+                    finally:
+                        if self.simulator is not None:
+                            await asyncio.to_thread(self.simulator.stop)
+
+    async def _close_hosts(self) -> None:
+        hosts, self._hosts = self._hosts, []
+        results = await asyncio.gather(*(h.aclose() for h in hosts), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                log.warning("closing an image host failed: %s", type(result).__name__)
+
+    def close_soon(self) -> None:
+        """:meth:`aclose` in the background (building failed half-way; may run off a loop)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._close_without_loop()
+            return
+        job = loop.create_task(self.aclose())
+        _closing.add(job)
+        job.add_done_callback(_closing.discard)
+
+    def _close_without_loop(self) -> None:
+        self._closed = True
+        if self._store is not None:
+            self._store.close()
+        if self.simulator is not None:
+            self.simulator.stop()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the runtime is closed")
+
+
+async def image_provider(
+    config: HostingConfig,
+    *,
+    secrets: S3Secrets | None,
+    http: httpx.AsyncClient,
+    demo_origin: str | None,
+) -> HostingProvider:
+    """The provider for ``config`` (S3 when chosen, the simulator's on loopback, else none).
+
+    Never raises for a bad configuration (a missing secret, a locked keyring, demo hosting
+    outside demo mode): :class:`HostingUnavailable` carries the reason to whoever uploads.
+    """
+    effective = effective_hosting(config, demo_origin)
+    try:
+        return await create_provider(effective, secrets=secrets, http=http, demo_origin=demo_origin)
+    except HostingError as error:
+        log.info("image hosting is not usable: %s", error)
+        return HostingUnavailable(str(error))
+
+
+def open_runtime(
+    *,
+    paths: AppPaths,
+    settings: Settings,
+    base_url: str,
+    api_key: str,
+    simulator: SimulatorThread | None = None,
+) -> Runtime:
+    """A runtime with every part open (client, store, engine not yet started).
+
+    Raises:
+        ValueError: the base URL or the key is not usable.
+        StoreError, OSError: the task store cannot be opened.
+    """
+    paths.ensure()
+    runtime = Runtime(paths=paths, settings=settings, base_url=base_url, simulator=simulator)
+    try:
+        runtime.connect(api_key)
+        runtime.open_engine()
+    except BaseException:
+        runtime.close_soon()
+        raise
+    return runtime
+
+
+def open_demo_runtime(paths: AppPaths, settings: Settings) -> Runtime:
+    """:func:`open_runtime` against a freshly started simulator, in the demo's data folder."""
+    runtime = Runtime.demo(paths, settings)
+    try:
+        runtime.paths.ensure()
+        runtime.connect(DEMO_KEY)
+        runtime.open_engine()
+    except BaseException:
+        runtime.close_soon()
+        raise
+    return runtime
