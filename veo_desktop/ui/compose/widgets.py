@@ -1,10 +1,11 @@
 """Small building blocks of the composer (and the extend dialog): the mode, seed and
-watermark fields, inline messages and a collapsible section."""
+watermark fields, inline messages and a collapsible section.
+
+``Tone``, ``format_money`` and ``seed_from_text`` live in Qt-free modules (the form model uses
+them) and are offered here too, where the dialogs have always found them.
+"""
 
 from __future__ import annotations
-
-from decimal import Decimal
-from enum import Enum
 
 from PySide6.QtCore import QEvent, QRegularExpression, Qt
 from PySide6.QtGui import QColor, QRegularExpressionValidator, QResizeEvent
@@ -20,19 +21,21 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.api.models import PRICES, Mode
 from veo_desktop.ui import style
+from veo_desktop.ui.compose.form import format_money, seed_from_text
+from veo_desktop.ui.compose.tone import Tone
 from veo_desktop.ui.tasks.format import MODE_LABELS
 
-
-def format_money(value: Decimal) -> str:
-    """Dollars as the window shows them everywhere: ``$1,234.50``."""
-    return f"${value:,.2f}"
-
-
-def seed_from_text(text: str) -> int | None:
-    """A seed field's value: None when empty; -1 (which the rules reject) when not a number."""
-    if not text:
-        return None
-    return int(text) if text.isascii() and text.isdigit() else -1
+__all__ = [
+    "CollapsibleSection",
+    "FittingLabel",
+    "MessageLabel",
+    "Tone",
+    "add_mode_choices",
+    "format_money",
+    "seed_edit",
+    "seed_from_text",
+    "watermark_edit",
+]
 
 
 def add_mode_choices(combo: QComboBox) -> None:
@@ -66,15 +69,6 @@ def watermark_edit(object_name: str) -> QLineEdit:
     edit.setAccessibleDescription("Optional text drawn on the video")
     edit.setToolTip("Optional text drawn on the video")
     return edit
-
-
-class Tone(Enum):
-    """How an inline message reads: a problem to fix, a neutral hint, a warning, a success."""
-
-    PROBLEM = "problem"
-    HINT = "hint"
-    WARNING = "warning"
-    OK = "ok"
 
 
 def _tone_color(tone: Tone, widget: QWidget) -> QColor:
