@@ -95,12 +95,10 @@ class ExtendDialog(QDialog):
         self.setAccessibleDescription("Continue a finished video with a new prompt")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
-        self._source = source
+        self._window = ExtendWindow(source, controller.extends_of(source), clock)
         self._cap = spending_cap
         self._clock = clock
         self._busy = False
-        self._refused = False
-        self._related = {t.local_id: t for t in controller.extends_of(source)}
         #: The question being asked (tests answer it); None when none is open.
         self.question: PaymentQuestion | None = None
         self._build()
@@ -116,7 +114,7 @@ class ExtendDialog(QDialog):
     # -- building --------------------------------------------------------------------------
 
     def _build(self) -> None:
-        source = self._source
+        source = self._window.source
         heading = QLabel("Continue this video")
         heading.setFont(style.scaled_font(heading, 1.2, bold=True))
         self.source_label = QLabel()
@@ -233,7 +231,7 @@ class ExtendDialog(QDialog):
 
     @property
     def source(self) -> TaskRecord:
-        return self._source
+        return self._window.source
 
     @property
     def busy(self) -> bool:
@@ -242,7 +240,7 @@ class ExtendDialog(QDialog):
     def current_request(self) -> ExtendRequest:
         watermark = self.watermark_edit.text()
         return ExtendRequest(
-            task_id=self._source.apixo_task_id or "",
+            task_id=self._window.source.apixo_task_id or "",
             prompt=self.prompt_edit.toPlainText(),
             mode=str(self.mode_selector.currentData()),
             seed=seed_from_text(self.seed_edit.text().strip()),
@@ -256,35 +254,20 @@ class ExtendDialog(QDialog):
         self.mode_selector.setCurrentIndex(self.mode_selector.findData(mode))
 
     def extendable_until(self) -> float | None:
-        return lineage.extendable_until(self._source, records=self._records())
+        return self._window.until()
 
     def window_open(self) -> bool:
-        if self._refused:
-            return False
-        until = self.extendable_until()
-        return until is not None and self._clock() < until
+        return self._window.is_open()
 
     def problems(self) -> list[Problem]:
         """What stops the extend now (the request's rules, and the source's window)."""
         problems = self.current_request().problems()
         if not self.window_open():
-            problems.append(Problem("taskId", self._window_text()))
+            problems.append(Problem("taskId", self._window.text()))
         return problems
 
     def can_extend(self) -> bool:
         return not self._busy and not self.problems()
-
-    def _records(self) -> list[TaskRecord]:
-        """The extends of the source (APIXO's refusals among them end its window early)."""
-        return list(self._related.values())
-
-    def _relates(self, task: TaskRecord) -> bool:
-        return is_extend_of(task, self._source)
-
-    def _window_text(self) -> str:
-        if self._refused:
-            return "No longer extendable: APIXO does not hold this video any more."
-        return lineage.extend_window_text(self._source, self._clock(), records=self._records())
 
     # -- actions ---------------------------------------------------------------------------
 
@@ -336,8 +319,8 @@ class ExtendDialog(QDialog):
             self._fail(str(error))
         except ApixoError as error:
             if lineage.is_taskid_error(error):
-                self._refused = True
-                self._fail(lineage.taskid_error_message(self._source, now=self._clock()))
+                self._window.refused = True
+                self._fail(lineage.taskid_error_message(self._window.source, now=self._clock()))
             else:
                 self._fail(str(error))
             self._refresh_balance()
@@ -360,7 +343,7 @@ class ExtendDialog(QDialog):
 
     @Slot()
     def on_field_changed(self, *_args: object) -> None:
-        if not self._busy and self.message.tone is Tone.PROBLEM and not self._refused:
+        if not self._busy and self.message.tone is Tone.PROBLEM and not self._window.refused:
             self.message.show_message(None)
         self._update()
 
@@ -374,11 +357,7 @@ class ExtendDialog(QDialog):
 
     @Slot(object)
     def on_controller_task_changed(self, task: TaskRecord) -> None:
-        if task.local_id == self._source.local_id:
-            self._source = task
-            self._update()
-        elif self._relates(task):
-            self._related[task.local_id] = task
+        if self._window.follow(task):
             self._update()
 
     def _update(self, *, show_all: bool = False) -> None:
@@ -395,7 +374,7 @@ class ExtendDialog(QDialog):
         self.prompt_counter.setStyleSheet(f"color: {color.name()};")
         self.prompt_counter.setAccessibleDescription(f"{length} of {MAX_PROMPT_LENGTH} characters")
         # The window.
-        text = self._window_text()
+        text = self._window.text()
         open_ = self.window_open()
         until = self.extendable_until()
         soon = until is not None and open_ and until - self._clock() < SOON_SECONDS
@@ -456,6 +435,53 @@ class ExtendDialog(QDialog):
         self._connected = False
         self._controller.balance_changed.disconnect(self.on_controller_balance_changed)
         self._controller.task_changed.disconnect(self.on_controller_task_changed)
+
+
+class ExtendWindow:
+    """How long APIXO still holds a source video for extending (Qt-free).
+
+    Args:
+        source: the video to extend.
+        extends: the extends that name it (APIXO's refusals among them end its window).
+        clock: returns now (unix seconds).
+    """
+
+    def __init__(
+        self, source: TaskRecord, extends: list[TaskRecord], clock: Callable[[], float]
+    ) -> None:
+        self.source = source
+        self._extends = {t.local_id: t for t in extends}
+        self._clock = clock
+        #: APIXO said it does not hold the source any more (TASKID_ERROR).
+        self.refused = False
+
+    def until(self) -> float | None:
+        """When the source stops being extendable (None: it never was)."""
+        return lineage.extendable_until(self.source, records=list(self._extends.values()))
+
+    def is_open(self) -> bool:
+        if self.refused:
+            return False
+        until = self.until()
+        return until is not None and self._clock() < until
+
+    def text(self) -> str:
+        """The window in words ("extendable for 3 h more", or why not)."""
+        if self.refused:
+            return "No longer extendable: APIXO does not hold this video any more."
+        return lineage.extend_window_text(
+            self.source, self._clock(), records=list(self._extends.values())
+        )
+
+    def follow(self, task: TaskRecord) -> bool:
+        """Take in a changed task; True when it was the source or one of its extends."""
+        if task.local_id == self.source.local_id:
+            self.source = task
+            return True
+        if is_extend_of(task, self.source):
+            self._extends[task.local_id] = task
+            return True
+        return False
 
 
 def _label(text: str, buddy: QWidget) -> QLabel:
