@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from veo_desktop.core.batch.items import payload_key
 from veo_desktop.core.batch.journal import BatchJournal
 from veo_desktop.core.batch.progress import ItemState, ItemStatus, item_state, not_taken
 from veo_desktop.records.task import TaskRecord
 
-if TYPE_CHECKING:
-    from veo_desktop.core.engine import TaskEngine
-
 log = logging.getLogger(__name__)
+
+
+class TaskLookup(Protocol):
+    """Where rows are looked up by local id (the engine, or the window's controller)."""
+
+    def get(self, local_id: str) -> TaskRecord:
+        """The row, or KeyError."""
+        ...
 
 
 def reconcile(
@@ -104,7 +109,7 @@ def reconcile(
     return by_key, queue
 
 
-def unsent_indexes(journal: BatchJournal, engine: TaskEngine) -> list[int]:
+def unsent_indexes(journal: BatchJournal, engine: TaskLookup) -> list[int]:
     """Indexes of the journal's items that resuming would send.
 
     That is: items never given a task, and items APIXO refused without taking them (429,
