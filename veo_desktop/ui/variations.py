@@ -436,7 +436,7 @@ class VariationsDialog(QDialog):
             self.message.show_message(problem, Tone.PROBLEM)
         elif self.checking:
             self.message.show_message(CHECKING_TEXT, Tone.HINT)
-        elif confirmation.question is not None:
+        elif confirmation.over_cap:
             self.message.show_message(confirmation.question, Tone.WARNING)
         else:
             self.message.show_message(
