@@ -76,6 +76,14 @@ class StateFilter(StrEnum):
     FAILED = "failed"
 
 
+#: The state filter's words, as its drop-down shows them.
+FILTER_LABELS: dict[StateFilter, str] = {
+    StateFilter.ALL: "All tasks",
+    StateFilter.ACTIVE: "Active",
+    StateFilter.FINISHED: "Finished",
+    StateFilter.FAILED: "Failed",
+}
+
 FILTER_STATES: dict[StateFilter, frozenset[TaskState]] = {
     StateFilter.ALL: frozenset(TaskState),
     StateFilter.ACTIVE: frozenset(
@@ -115,3 +123,25 @@ STATE_ORDER: dict[TaskState, int] = {
 
 #: States whose state cell shows a running clock.
 TICKING = frozenset({TaskState.SUBMITTING, TaskState.PENDING, TaskState.PROCESSING})
+
+
+def count_text(total: int, shown: int, running: int) -> str:
+    """The list's count line: "12 tasks", "3 of 12", with " · 2 running" when some run."""
+    parts = [f"{shown:,} of {total:,}" if shown != total else f"{total:,} tasks"]
+    if total == 1 and shown == total:
+        parts = ["1 task"]
+    if running:
+        parts.append(f"{running} running")
+    return " \u00b7 ".join(parts)
+
+
+def empty_text(total: int, shown: int, words: str, choice: StateFilter) -> str:
+    """What an empty list says: nothing yet, or nothing matches the search and filter."""
+    if total == 0:
+        return "No videos yet.\nWrite a prompt and press Generate; your tasks appear here."
+    if shown == 0:
+        label = FILTER_LABELS[choice].lower()
+        if choice == StateFilter.ALL and words:
+            return f"No tasks match \u201c{words}\u201d."
+        return f"No {label} tasks match \u201c{words}\u201d." if words else f"No {label} tasks."
+    return ""

@@ -12,7 +12,6 @@ from PySide6.QtCore import (
     QPoint,
     QSize,
     Qt,
-    QTimer,
     Signal,
     Slot,
 )
@@ -36,22 +35,19 @@ from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.tasks.actions import TaskActions
-from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
+from veo_desktop.ui.tasks.clocks import RunningClocks
+from veo_desktop.ui.tasks.columns import (
+    FILTER_LABELS,
+    Column,
+    StateFilter,
+    count_text,
+    empty_text,
+)
 from veo_desktop.ui.tasks.icons import glyph_icon
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache
-
-FILTER_LABELS: dict[StateFilter, str] = {
-    StateFilter.ALL: "All tasks",
-    StateFilter.ACTIVE: "Active",
-    StateFilter.FINISHED: "Finished",
-    StateFilter.FAILED: "Failed",
-}
-
-#: How often the elapsed time of running tasks is repainted (only while one is on show).
-CLOCK_INTERVAL_MS = 1000
 
 
 class TaskPanel(QWidget):
@@ -166,10 +162,9 @@ class TaskPanel(QWidget):
         layout.addLayout(self.notices)
         layout.addWidget(self.view, 1)
 
-        self.clock_timer = QTimer(self)
-        self.clock_timer.setObjectName("taskClockTimer")
-        self.clock_timer.setInterval(CLOCK_INTERVAL_MS)
-        self.clock_timer.timeout.connect(self.on_clock_timer_timeout)
+        #: Repaints the elapsed time of running tasks on show.
+        self.clocks = RunningClocks(self, self.model, self.proxy, self.view)
+        self.clock_timer = self.clocks.timer
 
         self.search.textChanged.connect(self.on_search_text_changed)
         self.state_filter.currentIndexChanged.connect(self.on_state_filter_current_index_changed)
@@ -259,7 +254,7 @@ class TaskPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop the clock, close open questions and the thumbnail worker (if ours)."""
-        self.clock_timer.stop()
+        self.clocks.stop()
         self.task_actions.close()
         if self._owns_thumbnails:
             self.thumbnails.close()
@@ -284,7 +279,7 @@ class TaskPanel(QWidget):
             else:
                 self.task_actions.update(current)
                 self.current_task_changed.emit(current)
-        self._update_clock()
+        self.clocks.update()
         self._update_count()
 
     @Slot(str, int, int)
@@ -367,19 +362,6 @@ class TaskPanel(QWidget):
     def on_actions_preview_requested(self, task: TaskRecord) -> None:
         self.current_task_changed.emit(task)
 
-    @Slot()
-    def on_clock_timer_timeout(self) -> None:
-        first, last = self.view.visible_rows()
-        if first < 0:
-            return
-        ticking = self.model.ticking_ids()
-        shown: list[str] = []
-        for row in range(first, last + 1):
-            local_id = self.proxy.index(row, 0).data(LOCAL_ID_ROLE)
-            if local_id in ticking:
-                shown.append(local_id)
-        self.model.refresh_clocks(shown)
-
     # -- internals -------------------------------------------------------------------------
 
     def _index_task(self, index: QModelIndex) -> TaskRecord | None:
@@ -393,49 +375,23 @@ class TaskPanel(QWidget):
         self.current_task_changed.emit(task)
 
     def _on_rows_changed(self, *_args: object) -> None:
-        self._update_clock()
+        self.clocks.update()
         self._update_count()
         self._update_empty_text()
 
-    def _update_clock(self) -> None:
-        """Run the one-second clock only while a running task is on show."""
-        visible = self.isVisible() and any(
-            self.proxy.mapFromSource(self.model.index_of(local_id)).isValid()
-            for local_id in self.model.ticking_ids()
-        )
-        if visible and not self.clock_timer.isActive():
-            self.clock_timer.start()
-        elif not visible and self.clock_timer.isActive():
-            self.clock_timer.stop()
-
     def _update_count(self) -> None:
-        total = self.model.rowCount()
-        shown = self.proxy.rowCount()
-        running = self.model.active_count()
-        parts = [f"{shown:,} of {total:,}" if shown != total else f"{total:,} tasks"]
-        if total == 1 and shown == total:
-            parts = ["1 task"]
-        if running:
-            parts.append(f"{running} running")
-        self.count_label.setText(" \u00b7 ".join(parts))
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        self.count_label.setText(count_text(total, shown, self.model.active_count()))
 
     def _update_empty_text(self) -> None:
-        if self.model.rowCount() == 0:
-            text = "No videos yet.\nWrite a prompt and press Generate; your tasks appear here."
-        elif self.proxy.rowCount() == 0:
-            words = self.proxy.search_text
-            label = FILTER_LABELS[self.proxy.state_filter].lower()
-            text = f"No {label} tasks match \u201c{words}\u201d." if words else f"No {label} tasks."
-            if self.proxy.state_filter == StateFilter.ALL and words:
-                text = f"No tasks match \u201c{words}\u201d."
-        else:
-            text = ""
-        self.view.set_empty_text(text)
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        words, choice = self.proxy.search_text, self.proxy.state_filter
+        self.view.set_empty_text(empty_text(total, shown, words, choice))
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        self._update_clock()
+        self.clocks.update()
 
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
-        self._update_clock()
+        self.clocks.update()
