@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Protocol
 
 
@@ -40,3 +42,26 @@ class SystemClock:
 
 
 SYSTEM_CLOCK: Clock = SystemClock()
+
+
+class Activity:
+    """Counts work in progress that is not a wait on the clock (a poll, a download pass).
+
+    A test with a fake clock advances time only once nothing else runs (``idle``).
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+
+    @property
+    def idle(self) -> bool:
+        return self._count == 0
+
+    @contextlib.contextmanager
+    def busy(self) -> Iterator[None]:
+        """Count the block's work as in progress."""
+        self._count += 1
+        try:
+            yield
+        finally:
+            self._count -= 1

@@ -1,0 +1,473 @@
+"""The record book: every task's record in memory, written through to the store.
+
+Each change of a record is committed to the task store (with a history entry when its state
+changes), then every subscriber is told. A write the store refuses (a full disk) keeps the
+record in memory (:attr:`RecordBook.store_problem` says why) and is retried: with the next
+commit that works, and on a timer (a backoff spaced by the poll timing).
+
+APIXO's answer to a POST is money: its task id is first appended, fsynced, to the
+accepted-ids journal beside the store (:mod:`veo_desktop.core.journal`), so a store that
+cannot be written then loses nothing; the next start restores the id from the journal
+(:meth:`RecordBook.replay_journal`), and :meth:`RecordBook.id_safety` says where an id is.
+
+All methods run on the event loop's thread; callbacks are called on it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from veo_desktop.api.retry import Backoff
+from veo_desktop.core.clock import Activity, Clock
+from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
+from veo_desktop.core.poll_policy import POLLABLE
+from veo_desktop.core.scheduler import cancel_and_wait
+from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.storage.store import StoreError, TaskStore
+
+log = logging.getLogger(__name__)
+
+OnChange = Callable[[TaskRecord], None]
+
+#: The journal is pruned of stored ids once its entries pass half its reserved room (and
+#: at start and close): not after every submission, which would cost a third fsync each.
+JOURNAL_PRUNE_BYTES = RESERVE_BYTES // 2
+JOURNAL_NOTE = (
+    "APIXO accepted this task, but its id could not be saved at the time; it was kept in "
+    "the accepted-ids journal and restored."
+)
+#: The states a journaled id may be given back to.
+_RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})
+
+
+class RecordBook:
+    """The tasks' records, their changes and listeners, and the store behind them.
+
+    Args:
+        store: the task store (owned by the caller).
+        clock: the time of each change; the sleep between store retries.
+        timing: spaces the store retries (``interval_max`` doubling up to ``slow_interval``).
+        activity: counts a store retry as work in progress.
+    """
+
+    def __init__(
+        self, store: TaskStore, *, clock: Clock, timing: PollTiming, activity: Activity
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._timing = timing
+        self._activity = activity
+        # Read before loading: a commit that lands in between changes it (see reload).
+        self._loaded_version = store.data_version()
+        self._records: dict[str, TaskRecord] = {r.local_id: r for r in store.load_all()}
+        self._unsaved_events: dict[str, list[StateChange]] = {}
+        #: Records changed in memory whose latest version the store could not take.
+        self._dirty: set[str] = set()
+        #: Accepted tasks whose APIXO id is not durably in the store yet (issue 12 #1).
+        self._id_risk: dict[str, IdSafety] = {}
+        self._journal = AcceptedJournal.beside(store.path)
+        #: Journal entries no row can take (see :attr:`journal_orphans`).
+        self._orphans: tuple[AcceptedId, ...] = ()
+        self._store_retry: asyncio.Task[None] | None = None
+        self._subscribers: list[OnChange] = []
+        self._closed = False
+        #: The last store write that failed (the record is kept in memory and re-written).
+        self.store_problem: Exception | None = None
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __contains__(self, local_id: object) -> bool:
+        return local_id in self._records
+
+    # -- reading --------------------------------------------------------------------------
+
+    def records(self) -> list[TaskRecord]:
+        """Every record, in no particular order."""
+        return list(self._records.values())
+
+    def get(self, local_id: str) -> TaskRecord:
+        """The task with this local id.
+
+        Raises:
+            KeyError: no such task.
+        """
+        return self._records[local_id]
+
+    def lookup(self, local_id: str) -> TaskRecord | None:
+        return self._records.get(local_id)
+
+    def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
+        """Every task, oldest first."""
+        records = sorted(self._records.values(), key=lambda r: r.created_at)
+        return records if include_hidden else [r for r in records if not r.hidden]
+
+    def find(self, task_id: str) -> TaskRecord | None:
+        """A task by local id, a unique local-id prefix, or APIXO's task id."""
+        if task_id in self._records:
+            return self._records[task_id]
+        for record in self._records.values():
+            if record.apixo_task_id == task_id:
+                return record
+        matches = [r for r in self._records.values() if r.local_id.startswith(task_id.lower())]
+        return matches[0] if len(matches) == 1 and len(task_id) >= 4 else None
+
+    def charged_since(self, since: float, *, besides: str | None = None) -> Decimal:
+        """What the tasks APIXO accepted since ``since`` cost (``besides``: not that one)."""
+        return sum(
+            (
+                r.price
+                for r in self._records.values()
+                if r.charged and r.created_at >= since and r.local_id != besides
+            ),
+            Decimal("0"),
+        )
+
+    # -- observing ------------------------------------------------------------------------
+
+    def subscribe(self, on_change: OnChange) -> Callable[[], None]:
+        """Call ``on_change(record)`` after every change of a record; returns unsubscribe."""
+        self._subscribers.append(on_change)
+        return lambda: remove_listener(self._subscribers, on_change)
+
+    def notify(self, record: TaskRecord) -> None:
+        for callback in list(self._subscribers):
+            try:
+                callback(record)
+            except Exception:
+                log.exception("a task subscriber failed")
+
+    # -- changing -------------------------------------------------------------------------
+
+    def reload_if_changed(self) -> None:
+        """Load the store again if another process (the command line) wrote to it since.
+
+        Otherwise the records loaded at construction are current: 10,000 tasks take ~0.3 s
+        to load.
+        """
+        if self._store.data_version() == self._loaded_version:
+            return
+        before = self._records
+        self._records = {r.local_id: r for r in self._store.load_all()}
+        for record in self._records.values():
+            if before.get(record.local_id) != record:
+                self.notify(record)
+
+    def insert(self, record: TaskRecord, resubmit_of: TaskRecord | None) -> None:
+        """Write the new row (and the link from the row it resubmits) durably, together."""
+        old = None
+        if resubmit_of is not None:
+            old = self._records[resubmit_of.local_id].evolve(
+                resubmitted_as=record.local_id,
+                hidden=resubmit_of.hidden or resubmit_of.state is TaskState.UNCERTAIN,
+                updated_at=record.created_at,
+            )
+        with self._store.transaction(durable=True):
+            self._store.insert(record)
+            if old is not None:
+                self._store.update(old)
+        self._records[record.local_id] = record
+        self.notify(record)
+        if old is not None:
+            self._records[old.local_id] = old
+            self.notify(old)
+
+    def set_note(self, local_id: str, note: str | None) -> None:
+        if self._records[local_id].note != note:
+            self.update(local_id, note=note)
+
+    def update(self, local_id: str, *, durable: bool = False, **changes: Any) -> TaskRecord:
+        return self.commit(self._records[local_id].evolve(**changes), durable=durable)
+
+    def commit(self, record: TaskRecord, *, durable: bool = False) -> TaskRecord:
+        """Write ``record`` (appending a history entry if its state changed), then notify.
+
+        ``durable`` commits reach the disk before this returns (power-cut safe): used for
+        what money depends on, the outcome of a POST. A write the store refuses keeps the
+        record in memory (``store_problem`` says why) and is retried: with the next commit
+        that works, and on a timer spaced by the poll timing.
+        """
+        old = self._records[record.local_id]
+        now = self._clock.time()
+        pending = self._unsaved_events.pop(record.local_id, [])
+        record = record.evolve(updated_at=now)
+        if record.state is not old.state:
+            change = StateChange(now, record.state, record.note or record.fail_message)
+            record = record.evolve(history=(*old.history, change))
+            pending.append(change)
+        durable = durable or record.local_id in self._id_risk
+        try:
+            self._store.update(record, new_events=pending, durable=durable)
+        except StoreError as error:
+            log.error(  # noqa: TRY400 - the message says it all; no traceback needed
+                "could not save task %s (APIXO id %s, state %s): %s",
+                record.local_id,
+                record.apixo_task_id,
+                record.state.value,
+                error,
+            )
+            self.store_problem = error
+            self._unsaved_events[record.local_id] = pending
+            self._records[record.local_id] = record
+            if record.local_id not in self._dirty:
+                self._dirty.add(record.local_id)
+                self._warn_if_unsaved(record.local_id)
+            self._ensure_store_retry()
+        else:
+            self._dirty.discard(record.local_id)
+            self._records[record.local_id] = record
+            self._stored(record.local_id)
+            if self._dirty:
+                self._flush_dirty()
+            else:
+                self.store_problem = None
+        self.notify(record)
+        return record
+
+    # -- keeping accepted ids (issue 12 #1) -------------------------------------------------
+
+    def id_safety(self, local_id: str) -> IdSafety:
+        """Where the task's APIXO id is kept (``STORED`` also for one without an id).
+
+        Raises:
+            KeyError: no such task.
+        """
+        self.get(local_id)
+        return self._id_risk.get(local_id, IdSafety.STORED)
+
+    @property
+    def journal_path(self) -> Path:
+        """The accepted-ids journal beside the store."""
+        return self._journal.path
+
+    @property
+    def journal_orphans(self) -> tuple[AcceptedId, ...]:
+        """Accepted ids the journal holds that no task row can take (found at start)."""
+        return self._orphans
+
+    def reserve_journal(self) -> None:
+        """Give the journal its reserved room (at start: the store may fill the disk)."""
+        self._journal.reserve()
+
+    def journal_accepted(self, record: TaskRecord, task_id: str) -> None:
+        """Append APIXO's answer to the journal, fsynced, before the store commit."""
+        entry = AcceptedId(record.local_id, task_id, record.model, self._clock.time())
+        try:
+            size = self._journal.append(entry)
+        except OSError as error:
+            log.warning("could not journal APIXO task %s: %s", task_id, error)
+            self._id_risk[record.local_id] = IdSafety.UNSAVED
+        else:
+            self._id_risk[record.local_id] = IdSafety.JOURNALED
+            if size > JOURNAL_PRUNE_BYTES:
+                self._prune_journal()
+
+    def _warn_if_unsaved(self, local_id: str) -> None:
+        if self._id_risk.get(local_id) is IdSafety.UNSAVED:
+            record = self._records[local_id]
+            log.critical(
+                "APIXO accepted task %s as %s (charged) but it could not be saved anywhere "
+                "yet; retrying. Keep this APIXO task id.",
+                local_id,
+                record.apixo_task_id,
+            )
+
+    def _stored(self, local_id: str) -> None:
+        """The store took the task durably: its id is safe (its journal entry is pruned
+        later: at start, at close, or when the journal grows)."""
+        self._id_risk.pop(local_id, None)
+
+    def _prune_journal(self) -> None:
+        """Drop the journal entries whose ids the store holds durably; keep every other."""
+        self._journal.retain(self._journal_keeps)
+
+    def _journal_keeps(self, entry: AcceptedId) -> bool:
+        record = self._records.get(entry.local_id)
+        stored = (
+            record is not None
+            and record.apixo_task_id == entry.apixo_task_id
+            and entry.local_id not in self._id_risk
+            and entry.local_id not in self._dirty
+        )
+        return not stored
+
+    def _flush_dirty(self) -> bool:
+        """Write every record the store refused before; True when all are written.
+
+        The ids this saves were journaled when the store failed: their entries are pruned
+        at once (the store works again, and this path is rare).
+        """
+        risky = [local_id for local_id in self._dirty if local_id in self._id_risk]
+        try:
+            return self._write_dirty()
+        finally:
+            if any(local_id not in self._id_risk for local_id in risky):
+                self._prune_journal()
+
+    def _write_dirty(self) -> bool:
+        for local_id in list(self._dirty):
+            record = self._records[local_id]
+            events = self._unsaved_events.get(local_id, [])
+            try:
+                self._store.update(record, new_events=events, durable=local_id in self._id_risk)
+            except StoreError as error:
+                self.store_problem = error
+                return False
+            except KeyError:
+                log.error("task %s has no row in the store any more", local_id)  # noqa: TRY400
+            self._unsaved_events.pop(local_id, None)
+            self._dirty.discard(local_id)
+            log.info("task %s saved after all (APIXO id %s)", local_id, record.apixo_task_id)
+            self._stored(local_id)
+            self.notify(record)
+        self.store_problem = None
+        return True
+
+    def _save_unsaved(self) -> None:
+        """One more try: journal the ids held only in memory, then write the store."""
+        for local_id, safety in list(self._id_risk.items()):
+            if safety is IdSafety.UNSAVED:
+                record = self._records[local_id]
+                if record.apixo_task_id is None:
+                    continue
+                self.journal_accepted(record, record.apixo_task_id)
+                if self._id_risk[local_id] is IdSafety.JOURNALED:
+                    log.warning("APIXO task %s is journaled now", record.apixo_task_id)
+                    self.notify(record)
+        if self._dirty:
+            self._flush_dirty()
+
+    def _ensure_store_retry(self) -> None:
+        if self._closed or (self._store_retry is not None and not self._store_retry.done()):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._store_retry = loop.create_task(self._store_retry_loop(), name="store-retry")
+
+    async def _store_retry_loop(self) -> None:
+        """Retry refused writes, ``interval_max`` doubling up to ``slow_interval``."""
+        t = self._timing
+        backoff = Backoff(
+            initial=max(t.interval_max, 0.01), max_delay=max(t.slow_interval, t.interval_max, 0.01)
+        )
+        failures = 0
+        while self._dirty or self._id_risk:
+            failures += 1
+            await self._clock.sleep(backoff.delay(failures))
+            with self._activity.busy():
+                self._save_unsaved()
+
+    async def aclose(self) -> None:
+        """Stop retrying; one last try to save everything; say loudly what is not saved."""
+        self._closed = True
+        if self._store_retry is not None:
+            await cancel_and_wait([self._store_retry], "store retry")
+            self._store_retry = None
+        self._save_unsaved()
+        self._prune_journal()
+        for local_id, safety in self._id_risk.items():
+            log.critical(
+                "closing with APIXO task %s (local task %s) %s; %s",
+                self._records[local_id].apixo_task_id,
+                local_id,
+                "only in the accepted-ids journal"
+                if safety is IdSafety.JOURNALED
+                else "saved NOWHERE",
+                "the next start restores it"
+                if safety is IdSafety.JOURNALED
+                else "write this id down: it is charged and its video is on APIXO",
+            )
+
+    # -- the journal at start ---------------------------------------------------------------
+
+    def replay_journal(self) -> None:
+        """Give each row the APIXO id the journal kept for it (before uncertain recovery).
+
+        Entries the store now holds are pruned; entries no row can take stay in the
+        journal for good and are reported (:attr:`journal_orphans`).
+        """
+        entries = self._journal.entries()
+        if not entries:
+            return
+        self._restore_ids(entries)
+        self._prune_journal()
+        self._orphans = tuple(
+            entry
+            for entry in self._journal.entries()
+            if entry.local_id not in self._id_risk
+            and self._journal_keeps(entry)
+            and not self._restorable(entry)
+        )
+
+    def _restorable(self, entry: AcceptedId) -> bool:
+        record = self._records.get(entry.local_id)
+        return (
+            record is not None
+            and record.apixo_task_id in (None, entry.apixo_task_id)
+            and record.state in _RESTORABLE
+        )
+
+    def _restore_ids(self, entries: Iterable[AcceptedId]) -> None:
+        """Apply the journal's entries to the rows they belong to."""
+        for entry in entries:
+            record = self._records.get(entry.local_id)
+            if record is None:
+                log.critical(
+                    "APIXO accepted task %s (%s, local id %s) but the store has no row for "
+                    "it; the entry stays in %s. Contact APIXO support with this id.",
+                    entry.apixo_task_id,
+                    entry.model,
+                    entry.local_id,
+                    self._journal.path,
+                )
+                continue
+            if record.apixo_task_id == entry.apixo_task_id:
+                continue
+            if record.apixo_task_id is not None:
+                log.error(
+                    "the journal says task %s is APIXO task %s, the store says %s; keeping "
+                    "the store's",
+                    entry.local_id,
+                    entry.apixo_task_id,
+                    record.apixo_task_id,
+                )
+                continue
+            if record.state not in _RESTORABLE:
+                log.error(
+                    "the journal holds APIXO task %s for task %s, which is %s; not changed",
+                    entry.apixo_task_id,
+                    entry.local_id,
+                    record.state.value,
+                )
+                continue
+            log.warning(
+                "task %s: APIXO task id %s restored from the accepted-ids journal",
+                record.short_id,
+                entry.apixo_task_id,
+            )
+            self._id_risk[record.local_id] = IdSafety.JOURNALED
+            self.commit(
+                record.evolve(
+                    state=TaskState.PENDING,
+                    apixo_task_id=entry.apixo_task_id,
+                    note=JOURNAL_NOTE,
+                    hidden=False,
+                ),
+                durable=True,
+            )
+
+
+def remove_listener(items: list[Any], item: Any) -> None:
+    """Take ``item`` off a listener list (no error when it is not there)."""
+    with contextlib.suppress(ValueError):
+        items.remove(item)
