@@ -48,7 +48,7 @@ from veo_desktop.core.batch import (
     OnBatchProgress,
     unsent_indexes,
 )
-from veo_desktop.core.engine import SLOW_NOTE, TaskEngine
+from veo_desktop.core.engine import ApiState, TaskEngine
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
 from veo_desktop.records.lifecycle import TaskState
@@ -249,20 +249,20 @@ class EngineController(QObject):
     # -- the API's health ------------------------------------------------------------------
 
     def _judge_health(self, task: TaskRecord) -> None:
-        """Read the API's health from what polls did to a task.
+        """Report the API's health as the engine's polls found it (a typed value).
 
-        A poll that failed leaves a note ending in "retrying in ..."; a poll that worked
-        clears it (or moves the task on). A rejected key is the engine's ``problem``.
+        The engine publishes its :class:`ApiHealth` before the task change it comes with;
+        a rejected key stays reported until a poll works again.
         """
-        if self._engine.problem is not None:
+        if self._engine.problem is not None:  # a refused key (ApiState.KEY_REFUSED)
             self._report_error(self._engine.problem)
             return
-        if task.state not in _POLLED or task.apixo_task_id is None:
+        health = self._engine.api_health
+        if health is None:
             return
-        note = task.note or ""
-        if "retrying in" in note:
-            self.report_health(False, note.split(";")[0].rstrip("."))
-        elif not note or note == SLOW_NOTE:
+        if health.state is ApiState.RETRYING:
+            self.report_health(False, health.detail)
+        elif health.state is ApiState.OK:
             self.report_health(True, "APIXO answers")
 
     def report_health(self, reachable: bool, message: str) -> None:
