@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
 from veo_desktop.core.journal import IdSafety
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
-from veo_desktop.ui.controller import EngineController, IdAtRisk
+from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.id_watch import IdAtRisk
 
 #: At most this many ids are listed (more are counted).
 MAX_LISTED = 6
