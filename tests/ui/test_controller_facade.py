@@ -285,3 +285,27 @@ def test_a_task_state_is_reported_through_the_controller(engine_env: EngineEnv) 
     task = engine_env.submit("A quiet harbour at dawn")
     engine_env.wait_state(task.local_id, TaskState.SUCCEEDED)
     assert engine_env.controller.get(task.local_id).state is TaskState.SUCCEEDED
+
+
+def test_stopped_batches_are_found_through_the_controller(
+    engine_env: EngineEnv, tmp_path: Path
+) -> None:
+    from veo_desktop.core.batch import journal_dir
+    from veo_desktop.ui.tasks.batch_offer import stopped_batches, unsent_items
+
+    items = _items("First of two", "Second of two")
+    path = journal_path(journal_dir(tmp_path), items)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = engine_env.controller.start_batch(items, journal=path, concurrency=1)
+    handle.progressed.connect(lambda p: handle.cancel() if p.submitted >= 1 else None)
+    result = engine_env.arun(_wait(handle.job), timeout=20)
+    assert result is not None and len(result.submitted) == 1
+
+    by_controller = engine_env.arun(stopped_batches(engine_env.controller, tmp_path))
+    by_engine = engine_env.arun(stopped_batches(engine_env.engine, tmp_path))
+    assert [j.path for j in by_controller] == [j.path for j in by_engine] == [path]
+    [journal] = by_controller
+    assert unsent_items(journal, engine_env.controller) == unsent_items(journal, engine_env.engine)
+    assert [i.request.prompt for i in unsent_items(journal, engine_env.controller)] == [
+        "Second of two"
+    ]

@@ -53,9 +53,14 @@ logger = logging.getLogger(__name__)
 MAX_OFFERS = 3
 
 
-def unsent_items(journal: BatchJournal, engine: TaskEngine) -> list[BatchItem]:
-    """The items of ``journal`` that resuming would send (see :func:`unsent_indexes`)."""
-    return [journal.items[index] for index in unsent_indexes(journal, engine)]
+def unsent_items(journal: BatchJournal, source: EngineController | TaskEngine) -> list[BatchItem]:
+    """The items of ``journal`` that resuming would send (see :func:`unsent_indexes`).
+
+    ``source``: the session's controller (a window), or an engine (the command line, tests).
+    """
+    if isinstance(source, EngineController):
+        return source.unsent_items(journal)
+    return [journal.items[index] for index in unsent_indexes(journal, source)]
 
 
 def batch_name(journal: BatchJournal) -> str:
@@ -64,10 +69,12 @@ def batch_name(journal: BatchJournal) -> str:
     return Path(source).name if ("/" in source or "\\" in source) else source
 
 
-async def stopped_batches(engine: TaskEngine, data_dir: Path) -> list[BatchJournal]:
+async def stopped_batches(
+    source: EngineController | TaskEngine, data_dir: Path
+) -> list[BatchJournal]:
     """Unfinished batch journals with something left to send (newest first)."""
     journals = await asyncio.to_thread(unfinished_journals, journal_dir(data_dir))
-    return [j for j in journals if unsent_items(j, engine)][:MAX_OFFERS]
+    return [j for j in journals if unsent_items(j, source)][:MAX_OFFERS]
 
 
 class BatchOffer(QFrame):
