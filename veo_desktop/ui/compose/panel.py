@@ -263,7 +263,9 @@ class ComposePanel(FormDisplay):
         """Ask APIXO for the balance now (the cost line updates when it answers)."""
         if self._balance_job is not None and not self._balance_job.done():
             return
-        self._balance_job = asyncio.ensure_future(self._controller.refresh_balance())
+        self._balance_job = self._controller.run(
+            self._controller.refresh_balance(), name="compose: refresh the balance"
+        )
 
     def cancel(self) -> None:
         """Stop uploads and checks under way (the window is closing)."""

@@ -1,8 +1,8 @@
 """What happens after Generate: one explicit state instead of a handful of flags.
 
 A single take is sent at once, or after "Generate anyway" when the money policy says it
-would pass the daily spending cap (the question is the one :func:`~veo_desktop.ui.money.
-ask_to_pay` asks everywhere). More than one take (variations) has its images checked once,
+would pass the daily spending cap (through the one money path every paid action takes,
+:func:`veo_desktop.ui.money.pay`). More than one take (variations) has its images checked once,
 then opens the variations confirmation, which sends them. After a take is accepted Generate
 rests a moment, so a double click sends one task.
 
@@ -30,7 +30,7 @@ from veo_desktop.core.spending import PaidAction, PaidKind
 from veo_desktop.ui.compose.form import ComposeForm, format_money, slot_for_field
 from veo_desktop.ui.compose.slot_model import SlotModel
 from veo_desktop.ui.compose.tone import Tone
-from veo_desktop.ui.money import PaymentQuestion, ask_to_pay
+from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.variations import VariationsDialog, open_variations
 
 if TYPE_CHECKING:
@@ -187,9 +187,8 @@ class SubmissionFlow(QObject):
     def _ask_to_pay(self, request: GenerationRequest) -> None:
         """Send ``request``, asking first when the money policy says so (past the daily
         cap); nothing is sent unless confirmed."""
-        confirmation = self._controller.confirmation(
-            PaidAction(PaidKind.GENERATE, request.price), self._spending_cap()
-        )
+        action = PaidAction(PaidKind.GENERATE, request.price)
+        cap = self._spending_cap()
 
         def confirmed() -> None:
             self._question_closed()
@@ -206,8 +205,14 @@ class SubmissionFlow(QObject):
             self._question_closed()
             self.said.emit("Nothing was sent.", Tone.HINT)
 
-        box = ask_to_pay(
-            confirmation, self._owner, confirmed, on_declined=declined, name="composeCapQuestion"
+        box = pay(
+            self._controller,
+            action,
+            self._owner,
+            confirmed,
+            cap=cap,
+            on_declined=declined,
+            name="composeCapQuestion",
         )
         if box is not None:
             self.cap_question = box
@@ -224,7 +229,7 @@ class SubmissionFlow(QObject):
         self._sent = self._form.image_sources()
         self.said.emit("Submitting…", Tone.HINT)
         self._enter(SubmitState.SENDING)
-        self._submit_job = asyncio.ensure_future(self._submit(request))
+        self._submit_job = self._controller.run(self._submit(request), name="compose: submit")
 
     async def _submit(self, request: GenerationRequest) -> None:
         try:
@@ -252,7 +257,9 @@ class SubmissionFlow(QObject):
             return
         self.said.emit("Checking the images…", Tone.HINT)
         self._enter(SubmitState.CHECKING_IMAGES)
-        self._check_job = asyncio.ensure_future(self._check_images(request, count))
+        self._check_job = self._controller.run(
+            self._check_images(request, count), name="compose: check the images"
+        )
 
     async def _check_images(self, request: GenerationRequest, count: int) -> None:
         try:
