@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
 
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import copy_file
+from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.tasks.files import ask_save_path
 from veo_desktop.ui.tasks.icons import glyph_icon
 
@@ -42,7 +43,7 @@ class VideoSaver(QObject):
         self._owner = owner
         self._task = task
         self._source = source
-        self._jobs: set[asyncio.Task[Path | None]] = set()
+        self._jobs = JobRegistry()
 
         self.save_button = QToolButton(owner)
         self.save_button.setObjectName("previewSaveButton")
@@ -96,12 +97,8 @@ class VideoSaver(QObject):
             self.saved.emit(saved)
             return saved
 
-        job = asyncio.get_running_loop().create_task(save(), name="Saving the previewed video")
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
-        return job
+        return self._jobs.start(save(), name="Saving the previewed video")
 
     def cancel(self) -> None:
         """Cancel copies still running (the window is closing)."""
-        for job in list(self._jobs):
-            job.cancel()
+        self._jobs.cancel_all()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from veo_desktop.imaging.frames import last_frame
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.frames import save_png
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import frame_rate
@@ -68,7 +69,7 @@ class FrameGrabber(QObject):
         self._task = task
         self._source = source
         self.frames_dir = frames_dir
-        self._jobs: set[asyncio.Task[Path | None]] = set()
+        self._jobs = JobRegistry()
 
         self.use_first_frame_action = QAction(
             glyph_icon("frame"), "Use this frame as &first frame", owner
@@ -156,12 +157,8 @@ class FrameGrabber(QObject):
             self.frame_for_slot.emit(slot, str(path))
             return path
 
-        job = asyncio.get_running_loop().create_task(run(), name="Saving a frame")
-        self._jobs.add(job)
-        job.add_done_callback(self._jobs.discard)
-        return job
+        return self._jobs.start(run(), name="Saving a frame")
 
     def cancel(self) -> None:
         """Cancel stills still being made (the window is closing)."""
-        for job in list(self._jobs):
-            job.cancel()
+        self._jobs.cancel_all()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from veo_desktop.hosting import HostingConfig, HostingError, S3Secrets, create_provider
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.jobs import JobRegistry
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class ConnectionTest(QWidget):
     def __init__(self, tester: ConnectionTester, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._tester = tester
-        self._job: asyncio.Future[None] | None = None
+        self._jobs = JobRegistry()
+        self._job: asyncio.Task[None] | None = None
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("hostingTestButton")
         self.test_button.setAccessibleName("Test the image hosting connection")
@@ -61,7 +63,7 @@ class ConnectionTest(QWidget):
         row.addWidget(self.test_result, 1)
 
     @property
-    def job(self) -> asyncio.Future[None] | None:
+    def job(self) -> asyncio.Task[None] | None:
         """The test under way or last run (None before the first)."""
         return self._job
 
@@ -73,7 +75,7 @@ class ConnectionTest(QWidget):
         """Test ``config`` (with a typed ``secret``, if any) without blocking the window."""
         self.test_button.setEnabled(False)
         self.test_result.show_message("Testing…", Tone.HINT)
-        self._job = asyncio.ensure_future(self._run(config, secret))
+        self._job = self._jobs.start(self._run(config, secret), name="Testing image hosting")
 
     def finish(self, ok: bool, message: str) -> None:
         """Show how the test went (or why it could not start) and report it."""

@@ -32,6 +32,7 @@ from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import CAP_KEY
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.settings.general import (
     AdvancedSection,
     LibrarySection,
@@ -119,6 +120,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(560)
         self._settings = settings
         self._paths = paths
+        self._jobs = JobRegistry()
         self._accept_job: asyncio.Task[None] | None = None
         self._session = session if session is not None else _session_of(parent)
 
@@ -271,7 +273,7 @@ class SettingsDialog(QDialog):
             )
             return
         self._set_accepting(True)
-        self._accept_job = asyncio.ensure_future(self._accept(change))
+        self._accept_job = self._jobs.start(self._accept(change), name="Applying the settings")
 
     def on_hosting_config_changed(self) -> None:
         self.hosting_message.show_message(None)

@@ -7,7 +7,6 @@ or, when the system has no usable keyring, kept in memory for this session only.
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLineEdit, QPushButton, QV
 
 from veo_desktop.core.key_source import API_KEY_ENV, KeySource
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.jobs import JobRegistry
 
 if TYPE_CHECKING:
     from veo_desktop.core.secrets import KeyStore
@@ -79,7 +79,7 @@ class ApiKeySection(QGroupBox):
         self._key_store = key_store
         self._key_source = key_source
         self._keyring_ok = keyring_ok
-        self._job: asyncio.Task[None] | None = None
+        self._jobs = JobRegistry()
 
         self.key_status = MessageLabel(Tone.HINT, small=False)
         self.key_status.setObjectName("keyStatusLabel")
@@ -113,10 +113,10 @@ class ApiKeySection(QGroupBox):
         return self.key_edit.text().strip() or None
 
     def on_remove_key_button_clicked(self) -> None:
-        if self._job is not None and not self._job.done():
+        if self._jobs:
             return
         self.remove_key_button.setEnabled(False)
-        self._job = asyncio.ensure_future(self._remove_key())
+        self._jobs.start(self._remove_key(), name="Removing the API key from the keyring")
 
     def _show_key_status(self) -> None:
         self.key_status.show_message(key_status_text(self._key_source, self._key_store))

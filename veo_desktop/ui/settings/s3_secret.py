@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, 
 
 from veo_desktop.hosting import HostingError, S3Secrets
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
+from veo_desktop.ui.jobs import JobRegistry
 
 
 def _stored_text(in_keyring: bool, secrets: S3Secrets) -> str:
@@ -47,8 +48,8 @@ class S3SecretField(QWidget):
         self._secrets = secrets
         self._key_id = key_id
         self._epoch = 0
-        self._lookup_job: asyncio.Future[None] | None = None
-        self._forget_job: asyncio.Future[None] | None = None
+        self._jobs = JobRegistry()
+        self._lookup_job: asyncio.Task[None] | None = None
         #: Whether the keyring holds a secret for the access key id (as last looked up).
         self.has_stored = False
 
@@ -83,13 +84,11 @@ class S3SecretField(QWidget):
     @property
     def busy(self) -> bool:
         """A keyring lookup or removal started here has not finished."""
-        return any(job is not None and not job.done() for job in self._jobs())
+        return bool(self._jobs)
 
     def cancel(self) -> None:
         """Stop keyring work under way (the page is closing)."""
-        for job in self._jobs():
-            if job is not None and not job.done():
-                job.cancel()
+        self._jobs.cancel_all()
 
     async def save(self) -> str | None:
         """Store a typed secret (keyring, or memory without one); the status it ends in.
@@ -122,13 +121,10 @@ class S3SecretField(QWidget):
             self.has_stored = False
             self._update_placeholder()
             return
-        self._lookup_job = asyncio.ensure_future(self._look_up(epoch))
+        self._lookup_job = self._jobs.start(self._look_up(epoch), name="Looking up the S3 secret")
 
     def on_forget_secret_clicked(self) -> None:
-        self._forget_job = asyncio.ensure_future(self._forget())
-
-    def _jobs(self) -> tuple[asyncio.Future[None] | None, ...]:
-        return (self._lookup_job, self._forget_job)
+        self._jobs.start(self._forget(), name="Forgetting the S3 secret")
 
     def _new_epoch(self) -> int:
         """Make any keyring lookup under way stale (its answer is dropped); the new epoch.
