@@ -1,12 +1,17 @@
-"""Cold start to the first painted window, and memory, against a bare QMainWindow.
+"""Cold start to the first painted window, to a usable workspace, and memory, against a bare
+QMainWindow.
 
 Each start is a fresh ``python`` process (offscreen) running ``veo-desktop``'s own entry
-point with a key against the simulator, timed from launch to the first paint of the main
-window; a bare PySide6 QMainWindow is measured the same way in the same run, the starts
-taking turns, and the figures are printed as ratios (goals: <= 1.5x with an empty store,
-<= 2x with 10,000 tasks). The window paints its frame ("Opening your workspace…") first;
-the time until the workspace is ready is printed too. Run with
-``pytest -m benchmark -s tests/benchmarks``.
+point with a key against the simulator; a bare PySide6 QMainWindow is measured the same way
+in the same run, the starts taking turns, and the figures are printed as ratios of the bare
+window's first paint:
+
+- first paint: launch to the window's first paint (its frame, "Opening your workspace…");
+  goals <= 1.3x with an empty store, <= 2x with 10,000 tasks;
+- usable: launch to the workspace's first paint (prompt editable, tasks listed); goal <= 3x;
+- ready: the session has started (tasks recovered, balance asked).
+
+Run with ``pytest -m benchmark -s tests/benchmarks``.
 """
 
 from __future__ import annotations
@@ -80,8 +85,10 @@ app.exec()
 )
 
 #: ``veo-desktop`` itself (``veo_desktop.app.main``), watched from inside (WATCH_WINDOW): it
-#: prints at the window's first paint, then (when the session has started: tasks loaded,
-#: balance asked) the time, row count and RSS, and closes the window as a person would.
+#: prints at the window's first paint, then the time the workspace painted (usable), then
+#: (when the session has started: tasks loaded, balance asked) the time, row count and RSS,
+#: and closes the window as a person would. Times are from the interpreter's start
+#: (``launch`` below adds the launch itself, as for the first paint).
 APP = (
     _RSS
     + """
@@ -89,6 +96,11 @@ started = time.perf_counter()
 
 def watch(window):
     window.first_painted.connect(lambda: print(json.dumps({"rss_mb": rss_mb()}), flush=True))
+    window.workspace_usable.connect(
+        lambda _session: print(
+            json.dumps({"usable_s": time.perf_counter() - started}), flush=True
+        )
+    )
 
     def on_started(_session):
         print(json.dumps({"ready_s": time.perf_counter() - started,
@@ -107,7 +119,8 @@ sys.exit(main(["--data-dir", sys.argv[1], "--base-url", sys.argv[2]]))
 
 
 def _start(code: str, *args: str) -> tuple[float, dict[str, float]]:
-    """Seconds from launch to the first printed line, and every line's figures merged."""
+    """Seconds from launch to the first printed line, and every line's figures merged; a
+    line with ``usable_s`` is timed from launch as it arrives (``usable_s`` replaced)."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     env["APIXO_API_KEY"] = SIM_API_KEY  # a session with a key, as a person's, not the demo
@@ -123,25 +136,37 @@ def _start(code: str, *args: str) -> tuple[float, dict[str, float]]:
     assert process.stdout is not None
     line = process.stdout.readline()
     elapsed = time.perf_counter() - started
-    rest, _ = process.communicate(timeout=120)
     assert line, f"the child printed nothing (exit {process.returncode})"
     figures = json.loads(line)
-    for later in rest.splitlines():
+    for later in iter(process.stdout.readline, ""):
+        arrived = time.perf_counter() - started
         ready = json.loads(later)
+        if "usable_s" in ready:
+            ready["usable_s"] = arrived
         figures.update({f"ready_{k}" if k == "rss_mb" else k: v for k, v in ready.items()})
+    process.communicate(timeout=120)
     return elapsed, figures
 
 
-def _median_starts(runs: dict[str, tuple[str, ...]]) -> dict[str, tuple[float, dict[str, float]]]:
+def _median_starts(
+    runs: dict[str, tuple[str, ...]],
+) -> dict[str, tuple[float, dict[str, float]]]:
     """The median start of each program (its code and arguments), run in turn so that a
-    busy moment of the machine hits all of them alike; and each one's last figures."""
+    busy moment of the machine hits all of them alike; and each one's figures: the last
+    run's, with ``usable_s`` the median over the runs."""
     times: dict[str, list[float]] = {name: [] for name in runs}
+    usable: dict[str, list[float]] = {name: [] for name in runs}
     last: dict[str, dict[str, float]] = {}
     for round_ in range(RUNS + 1):
         for name, (code, *args) in runs.items():
             elapsed, last[name] = _start(code, *args)
             if round_:  # the first round warms the OS file cache
                 times[name].append(elapsed)
+                if "usable_s" in last[name]:
+                    usable[name].append(last[name]["usable_s"])
+    for name, values in usable.items():
+        if values:
+            last[name]["usable_s"] = statistics.median(values)
     return {name: (statistics.median(times[name]), last[name]) for name in runs}
 
 
@@ -196,15 +221,23 @@ def test_cold_start_to_first_paint(tmp_path: Path, sim: SimulatorThread) -> None
     assert full_info["rows"] == 10_000
     grown = full_info["ready_rss_mb"] - empty_info["ready_rss_mb"]
     print(
-        f"\ncold start (median of {RUNS}), from launch to the first paint of the window:"
-        f"\n  bare QMainWindow       {bare * 1000:7.0f} ms   RSS {bare_info['rss_mb']:6.1f} MB"
-        f"\n  Veo Desktop, empty     {empty * 1000:7.0f} ms   {empty / bare:4.2f}x (goal <= 1.5x)"
+        f"\ncold start (median of {RUNS}), from launch; ratios to the bare window's first paint:"
+        f"\n  bare QMainWindow, first paint   {bare * 1000:7.0f} ms   1.00x"
+        f"   RSS {bare_info['rss_mb']:6.1f} MB"
+        f"\nfirst paint of the window (its frame), goal <= 1.3x:"
+        f"\n  Veo Desktop, empty store       {empty * 1000:7.0f} ms   {empty / bare:4.2f}x"
         f"   RSS {empty_info['rss_mb']:6.1f} MB"
-        f"\n  Veo Desktop, 10k tasks {full * 1000:7.0f} ms   {full / bare:4.2f}x (goal <= 2x)"
-        f"\nuntil the workspace is ready (menus, composer, tasks listed, balance asked):"
-        f"\n  empty store            {empty_info['ready_s'] * 1000:7.0f} ms"
+        f"\n  Veo Desktop, 10,000 tasks      {full * 1000:7.0f} ms   {full / bare:4.2f}x"
+        f" (goal <= 2x)"
+        f"\nworkspace usable (prompt editable, tasks listed), goal <= 3x:"
+        f"\n  empty store                    {empty_info['usable_s'] * 1000:7.0f} ms"
+        f"   {empty_info['usable_s'] / bare:4.2f}x"
+        f"\n  10,000 tasks                   {full_info['usable_s'] * 1000:7.0f} ms"
+        f"   {full_info['usable_s'] / bare:4.2f}x"
+        f"\nsession started (tasks recovered, balance asked), from the interpreter's start:"
+        f"\n  empty store                    {empty_info['ready_s'] * 1000:7.0f} ms"
         f"   RSS {empty_info['ready_rss_mb']:6.1f} MB"
-        f"\n  10,000 tasks           {full_info['ready_s'] * 1000:7.0f} ms"
+        f"\n  10,000 tasks                   {full_info['ready_s'] * 1000:7.0f} ms"
         f"   RSS {full_info['ready_rss_mb']:6.1f} MB"
         f"\n  memory for 10,000 tasks: +{grown:.1f} MB"
     )

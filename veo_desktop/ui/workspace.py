@@ -3,6 +3,9 @@ under the notice of paid task ids not safely saved (shown only while there are a
 
 The main window shows it once a session is open; its panels' modules (the engine's
 controller, QtMultimedia, video decoding) load with it, after the window's first paint.
+The preview (QtMultimedia, a media player) is built just after the workspace's own first
+paint, so that the prompt and the task list are there to use sooner; a placeholder of the
+same place holds its column until then.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.records.task import TaskRecord
+    from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
 
 
@@ -28,9 +33,11 @@ class Workspace(QWidget):
 
     Signals:
         first_painted: the workspace painted for the first time (the person can work).
+        preview_built: the preview panel was built (``PreviewPanel``).
     """
 
     first_painted = Signal()
+    preview_built = Signal(object)
 
     def __init__(
         self,
@@ -43,7 +50,6 @@ class Workspace(QWidget):
         from veo_desktop.core.templates import TemplateStore
         from veo_desktop.ui.compose.panel import ComposePanel
         from veo_desktop.ui.history_panel import HistoryPanel
-        from veo_desktop.ui.preview.panel import PreviewPanel
         from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice
         from veo_desktop.ui.tasks.panel import TaskPanel
         from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -62,7 +68,11 @@ class Workspace(QWidget):
         )
         self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
         self.history_panel = HistoryPanel(session.controller, self.templates)
-        self.preview_panel = PreviewPanel(frames_dir=session.paths.cache_dir / "frames")
+        self._frames_dir = session.paths.cache_dir / "frames"
+        self._preview: PreviewPanel | None = None
+        self._shown_task: TaskRecord | None = None
+        self._preview_place = QWidget(self)
+        self._preview_place.setObjectName("previewPlaceholder")
         # The task list and the prompt history share the middle column, as tabs.
         self.task_panel.title_label.hide()
         self.middle = QTabWidget(self)
@@ -81,12 +91,11 @@ class Workspace(QWidget):
         for panel, stretch in (
             (self.compose_panel, 0),
             (self.middle, 3),
-            (self.preview_panel, 2),
+            (self._preview_place, 2),
         ):
             self.splitter.addWidget(panel)
             self.splitter.setStretchFactor(self.splitter.indexOf(panel), stretch)
         self.middle.setContentsMargins(10, 8, 8, 6)
-        self.preview_panel.setContentsMargins(8, 8, 10, 6)
         #: Stays above everything while an accepted (paid) task's APIXO id is not safely
         #: saved, whichever tab is shown.
         self.id_notice = UnsavedIdNotice(session.controller, self)
@@ -100,9 +109,51 @@ class Workspace(QWidget):
         layout.addWidget(self.splitter, 1)
         self.user_sized = False
         self._painted = False
+        self._shut_down = False
         self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
-        self.task_panel.current_task_changed.connect(self.preview_panel.show_task)
+        self.task_panel.current_task_changed.connect(self.on_task_panel_current_task_changed)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
+
+    @property
+    def preview_panel(self) -> PreviewPanel:
+        """The preview of the current task (built now if it was not yet)."""
+        if self._preview is None:
+            self.build_preview()
+        assert self._preview is not None
+        return self._preview
+
+    @property
+    def preview_is_built(self) -> bool:
+        return self._preview is not None
+
+    def build_preview(self) -> None:
+        """Build the preview panel now (once; not after :meth:`shutdown`)."""
+        if self._preview is not None or self._shut_down:
+            return
+        from veo_desktop.ui.preview.panel import PreviewPanel
+
+        preview = PreviewPanel(frames_dir=self._frames_dir)
+        preview.setContentsMargins(8, 8, 10, 6)
+        index = self.splitter.indexOf(self._preview_place)
+        self.splitter.replaceWidget(index, preview)
+        self.splitter.setStretchFactor(index, 2)
+        self._preview_place.deleteLater()
+        self._preview = preview
+        if self._shown_task is not None:
+            preview.show_task(self._shown_task)
+        self.preview_built.emit(preview)
+
+    def on_task_panel_current_task_changed(self, task: TaskRecord | None) -> None:
+        self._shown_task = task
+        if self._preview is not None:
+            self._preview.show_task(task)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            self.first_painted.emit()
+            QTimer.singleShot(0, self, self.build_preview)
 
     def show_tasks(self) -> None:
         self.middle.setCurrentWidget(self.task_panel)
@@ -117,12 +168,6 @@ class Workspace(QWidget):
     def on_splitter_splitter_moved(self, _pos: int, _index: int) -> None:
         self.user_sized = True
 
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
-            self.first_painted.emit()
-
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         if not self.user_sized:
@@ -130,11 +175,13 @@ class Workspace(QWidget):
 
     def shutdown(self) -> None:
         """Stop uploads, playback, the clock and the thumbnail worker (the session closes)."""
+        self._shut_down = True
         self.compose_panel.cancel()
         self.id_notice.close_notice()
         self.task_panel.shutdown()
         self.history_panel.shutdown()
-        self.preview_panel.shutdown()
+        if self._preview is not None:
+            self._preview.shutdown()
         self.thumbnails.close()
 
     def fit(self, width: int) -> None:

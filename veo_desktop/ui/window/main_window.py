@@ -369,6 +369,8 @@ class MainWindow(QMainWindow):
             self.workspace_usable.emit(self.session)
 
     def on_sessions_started(self, session: Session) -> None:
+        if self.workspace is not None:
+            self.workspace.build_preview()  # by now, even if the window was never painted
         self.session_started.emit(session)
         self.run(
             self.stopped_batches.offer(

@@ -18,6 +18,7 @@ from veo_desktop.ui.window.window_state import WindowStateKeeper
 
 if TYPE_CHECKING:
     from veo_desktop.ui.notifications import TaskNotifier
+    from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
     from veo_desktop.ui.window.main_window import MainWindow
     from veo_desktop.ui.workspace import Workspace
@@ -94,12 +95,17 @@ class WorkspaceHost:
         ]
         workspace.history_panel.prompt_chosen.connect(links.on_history_prompt_chosen)
         workspace.history_panel.request_chosen.connect(links.use_request)
-        workspace.preview_panel.frame_for_slot.connect(links.on_preview_frame_for_slot)
-        workspace.preview_panel.frame_failed.connect(links.on_preview_frame_failed)
+        # The preview is built just after the workspace's first paint.
+        workspace.preview_built.connect(self.on_workspace_preview_built)
         workspace.task_panel.task_submitted.connect(links.on_task_submitted)
         # Widgets that take drops themselves (the prompt, the image slots) still let one of
         # our videos or its .json through to the window, which restores its settings.
         window.drops.watch([compose.prompt_edit.viewport(), *compose.all_slots])
+
+    def on_workspace_preview_built(self, preview: PreviewPanel) -> None:
+        links = self._window.links
+        preview.frame_for_slot.connect(links.on_preview_frame_for_slot)
+        preview.frame_failed.connect(links.on_preview_frame_failed)
 
     def _detach_workspace(self) -> None:
         self._window.drops.unwatch_all()
