@@ -52,9 +52,9 @@ from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState, describe_sha
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.crop_dialog import CropDialog
 from veo_desktop.ui.images import HostingUnavailable
-from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.session import Session, open_session
 from veo_desktop.ui.settings.dialog import SettingsDialog
+from veo_desktop.ui.window.main_window import MainWindow
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

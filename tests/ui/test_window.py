@@ -34,8 +34,8 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.compose.image_slot import ImageSlot
-from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.settings.dialog import SettingsChange
+from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.window_parts import DEMO_BANNER_TEXT
 
 
