@@ -32,11 +32,8 @@ All methods run on the event loop's thread; callbacks are called on it too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
-import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -44,10 +41,9 @@ from pathlib import Path
 import httpx
 
 from veo_desktop.api.client import ApixoClient
-from veo_desktop.api.errors import ApiStatusError, ApixoError, SubmissionUncertainError
-from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
+from veo_desktop.api.errors import ApixoError
+from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.clock import SYSTEM_CLOCK, Activity, Clock
-from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.download_manager import (
     DAMAGED_DOWNLOAD_TRIES,
     DOWNLOAD_FAILED_CODE,
@@ -70,11 +66,11 @@ from veo_desktop.core.poll_policy import (
 )
 from veo_desktop.core.poller import Poller
 from veo_desktop.core.record_book import OnChange, RecordBook
+from veo_desktop.core.submitter import RECOVERED_NOTE, Submitter
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
-from veo_desktop.records.reject import reject_reason
-from veo_desktop.records.task import StateChange, TaskRecord
-from veo_desktop.storage.store import StoreError, TaskStore
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.storage.store import TaskStore
 
 __all__ = [
     "DAMAGED_DOWNLOAD_TRIES",
@@ -97,13 +93,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: How long the balance read before a POST may take.
-BALANCE_BEFORE_TIMEOUT = 5.0
-RECOVERED_NOTE = (
-    "Veo Desktop stopped while this task was being sent, so APIXO may or may not have "
-    "received it. Check again, resubmit it (charged again if APIXO took it) or dismiss it."
-)
 
 
 class EngineBusyError(RuntimeError):
@@ -171,10 +160,17 @@ class TaskEngine:
             max_in_flight=max_polls_in_flight,
             on_results=self._downloads.start,
         )
+        self._submitter = Submitter(
+            client=client,
+            store=store,
+            book=self._book,
+            clock=self._clock,
+            activity=self._activity,
+            on_accepted=self._on_accepted,
+        )
         self._started = False
         self._running = False
         self._closed = False
-        self.last_balance: Decimal | None = _decimal_or_none(store.get_meta("last_balance"))
 
     def __repr__(self) -> str:
         return f"TaskEngine(store={self._store!r}, tasks={len(self._book)})"
@@ -330,11 +326,12 @@ class TaskEngine:
 
     async def balance(self) -> Decimal:
         """The key's balance (also kept as :attr:`last_balance`)."""
-        value = await self._client.balance()
-        self.last_balance = value
-        with contextlib.suppress(StoreError):
-            self._store.set_meta("last_balance", str(value))
-        return value
+        return await self._submitter.balance()
+
+    @property
+    def last_balance(self) -> Decimal | None:
+        """The last balance read (kept in the store across runs)."""
+        return self._submitter.last_balance
 
     def id_safety(self, local_id: str) -> IdSafety:
         """Where the task's APIXO id is kept: say so loudly when it is ``UNSAVED``.
@@ -378,88 +375,9 @@ class TaskEngine:
                 ``rejected``.
             StoreError: the store cannot be written; nothing was sent.
         """
-        return await self._submit(request, parent_id=parent_id)
-
-    async def _submit(
-        self,
-        request: GenerationRequest | ExtendRequest,
-        *,
-        parent_id: str | None,
-        resubmit_of: TaskRecord | None = None,
-    ) -> TaskRecord:
         request = request.validated()
         self._require_started()
-        if parent_id is None and isinstance(request, ExtendRequest):
-            parent = self.find(request.task_id)
-            parent_id = parent.local_id if parent and parent.model == Model.VEO else None
-        if parent_id is not None and parent_id not in self._book:
-            raise KeyError(parent_id)
-        with self._activity.busy():
-            balance_before = await self._balance_before_post()
-            now = self._clock.time()
-            record = TaskRecord(
-                local_id=uuid.uuid4().hex,
-                model=request.model.value,
-                request=request.to_payload(),
-                state=TaskState.SUBMITTING,
-                created_at=now,
-                updated_at=now,
-                parent_id=parent_id,
-                price=request.price,
-                balance_before=balance_before,
-                resubmit_of=resubmit_of.local_id if resubmit_of else None,
-                history=(StateChange(now, TaskState.SUBMITTING),),
-            )
-            self._book.insert(record, resubmit_of)
-            crash_point("submit.row_committed")
-            task_id = await self._post(record, request)
-            crash_point("submit.answered")
-            self._book.journal_accepted(record, task_id)
-            crash_point("submit.id_journaled")
-            record = self._book.update(
-                record.local_id, state=TaskState.PENDING, apixo_task_id=task_id, durable=True
-            )
-            crash_point("submit.id_committed")
-            log.info("task %s accepted as %s", record.short_id, task_id)
-            # Timed from APIXO's answer: its createTime is when it took the task.
-            accepted = self._clock.time()
-            self._poller.schedule(record.local_id, self._policy.after_submit(record, accepted))
-            return record
-
-    async def _post(self, record: TaskRecord, request: GenerationRequest | ExtendRequest) -> str:
-        """Send the POST; the row says how it ended when APIXO did not take it for sure."""
-        try:
-            if isinstance(request, ExtendRequest):
-                return await self._client.extend(request)
-            return await self._client.submit(request)
-        except SubmissionUncertainError as error:
-            self._book.update(
-                record.local_id, state=TaskState.UNCERTAIN, note=str(error), durable=True
-            )
-            raise
-        except ApixoError as error:
-            self._book.update(
-                record.local_id,
-                state=TaskState.REJECTED,
-                fail_code=_error_code(error),
-                reject_reason=reject_reason(error),
-                fail_message=str(error),
-                durable=True,
-            )
-            raise
-        except BaseException:
-            self._book.update(
-                record.local_id, state=TaskState.UNCERTAIN, note=RECOVERED_NOTE, durable=True
-            )
-            raise
-
-    async def _balance_before_post(self) -> Decimal | None:
-        try:
-            async with asyncio.timeout(BALANCE_BEFORE_TIMEOUT):
-                return await self.balance()
-        except (ApixoError, TimeoutError) as error:
-            log.info("balance before submitting unknown: %s", type(error).__name__)
-            return None
+        return await self._submitter.submit(request, parent_id=parent_id)
 
     async def resubmit(self, local_id: str) -> TaskRecord:
         """Submit the same request again as a NEW task (the person asked; it is charged).
@@ -470,7 +388,9 @@ class TaskEngine:
         old = self.get(local_id)
         if old.state not in RESUBMITTABLE:
             raise TaskBusyError(f"A {old.state.value} task cannot be resubmitted.")
-        return await self._submit(old.request_model, parent_id=old.parent_id, resubmit_of=old)
+        request = old.request_model.validated()
+        self._require_started()
+        return await self._submitter.submit(request, parent_id=old.parent_id, resubmit_of=old)
 
     async def check_uncertain(self, local_id: str) -> str:
         """Ask APIXO what it can tell about an uncertain submission; a plain explanation.
@@ -482,13 +402,7 @@ class TaskEngine:
         record = self.get(local_id)
         if record.state is not TaskState.UNCERTAIN:
             raise TaskBusyError("Only an uncertain task can be checked.")
-        try:
-            current = await self.balance()
-        except ApixoError as error:
-            text = f"Could not check with APIXO: {error}"
-        else:
-            others = self._book.charged_since(record.created_at, besides=record.local_id)
-            text = explain_uncertain(record, current, others)
+        text = await self._submitter.check_uncertain(record)
         self._book.update(local_id, note=text)
         return text
 
@@ -561,62 +475,12 @@ class TaskEngine:
         self._downloads.start(local_id, force=True)
         return record
 
+    def _on_accepted(self, record: TaskRecord, accepted_at: float) -> None:
+        self._poller.schedule(record.local_id, self._policy.after_submit(record, accepted_at))
+
     def _require_started(self) -> None:
         """Changes need the data folder's lock, which :meth:`start` takes."""
         if self._closed:
             raise RuntimeError("This engine was closed.")
         if not self._started:
             raise RuntimeError("Start the engine first (await engine.start()).")
-
-
-def explain_uncertain(record: TaskRecord, current: Decimal, others: Decimal) -> str:
-    """What the balance says about an uncertain submission, in words.
-
-    Args:
-        record: the uncertain task (its ``balance_before`` was read just before the POST).
-        current: the balance now.
-        others: what this app's other tasks accepted since cost.
-    """
-    price = record.price
-    sent_at = time.strftime("%H:%M on %d %b", time.localtime(record.created_at))
-    if record.balance_before is None:
-        return (
-            "The balance before this submission is not known, so the app cannot tell "
-            f"whether APIXO took it. Look for a task created at {sent_at} in the APIXO "
-            f"dashboard; resubmitting costs ${price:.2f} again if it was taken."
-        )
-    drop = record.balance_before - current
-    unexplained = drop - others
-    if unexplained >= price * Decimal("0.99"):
-        return (
-            f"The balance fell by ${drop:.2f} since this was sent (${others:.2f} of it "
-            "for this app's other tasks), so APIXO most likely took this task and "
-            f"charged ${price:.2f}. Look for it in the APIXO dashboard (created at "
-            f"{sent_at}); resubmitting would charge again."
-        )
-    if unexplained < price * Decimal("0.01"):
-        return (
-            f"The balance (${current:.2f}) has not dropped by this task's price since it "
-            "was sent, so APIXO most likely did not take it. Resubmitting costs "
-            f"${price:.2f}."
-        )
-    return (
-        f"The balance fell by ${drop:.2f} since this was sent, which does not match "
-        f"this task's price (${price:.2f}); another use of this API key may explain it. "
-        f"Check the APIXO dashboard for a task created at {sent_at} before resubmitting."
-    )
-
-
-def _decimal_or_none(value: str | None) -> Decimal | None:
-    if value is None:
-        return None
-    try:
-        return Decimal(value)
-    except ArithmeticError:
-        return None
-
-
-def _error_code(error: ApixoError) -> str:
-    if isinstance(error, ApiStatusError):
-        return f"HTTP {error.status_code}"
-    return type(error).__name__
