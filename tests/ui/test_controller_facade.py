@@ -221,11 +221,11 @@ def test_pay_asks_past_the_cap_and_sends_only_when_confirmed(
     qtbot.waitUntil(lambda: answers == ["declined", "sent"])
 
 
-def test_the_old_name_gives_the_same_confirmation(engine_env: EngineEnv) -> None:
+def test_there_is_one_way_to_ask_the_money_policy(engine_env: EngineEnv) -> None:
+    assert not hasattr(engine_env.controller, "confirmation")
     action = PaidAction(PaidKind.RETRY, Decimal("1.50"))
-    assert engine_env.controller.confirmation(action, None) == (
-        engine_env.controller.confirm_payment(action, None)
-    )
+    retry = engine_env.controller.confirm_payment(action, None)
+    assert retry.must_ask and retry.accept_label == "Submit again \u2013 $1.50"
 
 
 # -- the job registry --------------------------------------------------------------------------

@@ -406,10 +406,6 @@ class EngineController(QObject):
         balance (:func:`veo_desktop.ui.money.pay` asks it)."""
         return MoneyPolicy(cap, balance=self._balance).decide(action)
 
-    def confirmation(self, action: PaidAction, cap: SpendingCap | None) -> Confirmation:
-        """The same as :meth:`confirm_payment` (the name older callers use)."""
-        return self.confirm_payment(action, cap)
-
     def _refresh_later(self) -> None:
         self.run(self.refresh_balance(), name="Refreshing the balance")
 
