@@ -58,8 +58,6 @@ def unsent_items(journal: BatchJournal, source: EngineController | TaskEngine) -
 
     ``source``: the session's controller (a window), or an engine (the command line, tests).
     """
-    if isinstance(source, EngineController):
-        return source.unsent_items(journal)
     return [journal.items[index] for index in unsent_indexes(journal, source)]
 
 
