@@ -1,8 +1,8 @@
 """The composer's form, without Qt: the fields, the request they make, its problems, the cost.
 
 :class:`ComposeForm` is what the Compose section edits. Its fields hold API values
-(``"fast"``, ``"TEXT_2_VIDEO"``, ``"16:9"``); its image slots are
-:class:`~veo_desktop.ui.compose.slot_model.SlotModel`\\ s. After every change it builds the
+(``"fast"``, ``"TEXT_2_VIDEO"``, ``"16:9"``); each image slot is a
+:class:`~veo_desktop.ui.compose.slot_model.SlotModel`. After every change it builds the
 :class:`GenerationRequest` the fields describe (:attr:`~ComposeForm.request`), asks it for its
 problems, adds the slots' own (an image still uploading, a last frame without a first) and
 tells its listeners (:attr:`~ComposeForm.changed`); the view writes each problem next to the
