@@ -3,9 +3,10 @@ under the notice of paid task ids not safely saved (shown only while there are a
 
 The main window shows it once a session is open; its panels' modules (the engine's
 controller, QtMultimedia, video decoding) load with it, after the window's first paint.
-The preview (QtMultimedia, a media player) is built just after the workspace's own first
-paint, so that the prompt and the task list are there to use sooner; a placeholder of the
-same place holds its column until then.
+The preview (QtMultimedia, a media player) and the prompt history (a hidden tab that reads
+every task's prompt) are built just after the workspace's own first paint, so that the
+prompt and the task list are there to use sooner; placeholders hold their places until
+then, and asking for either panel builds it at once.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QSplitter, QTabWidget, QVBoxLayout, QWidget
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
     from veo_desktop.records.task import TaskRecord
+    from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
 
@@ -34,10 +36,12 @@ class Workspace(QWidget):
     Signals:
         first_painted: the workspace painted for the first time (the person can work).
         preview_built: the preview panel was built (``PreviewPanel``).
+        history_built: the prompt history panel was built (``HistoryPanel``).
     """
 
     first_painted = Signal()
     preview_built = Signal(object)
+    history_built = Signal(object)
 
     def __init__(
         self,
@@ -49,7 +53,6 @@ class Workspace(QWidget):
         from veo_desktop.core.batch import journal_dir
         from veo_desktop.core.templates import TemplateStore
         from veo_desktop.ui.compose.panel import ComposePanel
-        from veo_desktop.ui.history_panel import HistoryPanel
         from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice
         from veo_desktop.ui.tasks.panel import TaskPanel
         from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -67,7 +70,10 @@ class Workspace(QWidget):
             session.controller, thumbnails=self.thumbnails, spending_cap=spending_cap
         )
         self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
-        self.history_panel = HistoryPanel(session.controller, self.templates)
+        self._controller = session.controller
+        self._history: HistoryPanel | None = None
+        self._history_place = QWidget(self)
+        self._history_place.setObjectName("historyPlaceholder")
         self._frames_dir = session.paths.cache_dir / "frames"
         self._preview: PreviewPanel | None = None
         self._shown_task: TaskRecord | None = None
@@ -80,10 +86,9 @@ class Workspace(QWidget):
         self.middle.setDocumentMode(True)
         self.middle.setAccessibleName("Tasks and prompts")
         self.middle.addTab(self.task_panel, "&Tasks")
-        self.middle.addTab(self.history_panel, "&Prompts")
+        self.middle.addTab(self._history_place, "&Prompts")
         self.middle.setTabToolTip(0, "Your videos, newest first; extensions under their source")
         self.middle.setTabToolTip(1, "Recent prompts and saved prompts with blanks to fill in")
-        self.history_panel.setContentsMargins(0, 6, 0, 0)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -112,6 +117,7 @@ class Workspace(QWidget):
         self._shut_down = False
         self.splitter.splitterMoved.connect(self.on_splitter_splitter_moved)
         self.task_panel.current_task_changed.connect(self.on_task_panel_current_task_changed)
+        self.middle.currentChanged.connect(self.on_middle_current_changed)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
 
     @property
@@ -125,6 +131,42 @@ class Workspace(QWidget):
     @property
     def preview_is_built(self) -> bool:
         return self._preview is not None
+
+    @property
+    def history_panel(self) -> HistoryPanel:
+        """Recent and saved prompts (built now if it was not yet)."""
+        if self._history is None:
+            self.build_history()
+        assert self._history is not None
+        return self._history
+
+    def build_history(self) -> None:
+        """Build the prompt history panel now (once; not after :meth:`shutdown`)."""
+        if self._history is not None or self._shut_down:
+            return
+        from veo_desktop.ui.history_panel import HistoryPanel
+
+        history = HistoryPanel(self._controller, self.templates)
+        history.setContentsMargins(0, 6, 0, 0)
+        index = self.middle.indexOf(self._history_place)
+        current = self.middle.currentIndex()
+        tip = self.middle.tabToolTip(index)
+        self._history = history
+        self.middle.removeTab(index)
+        self.middle.insertTab(index, history, "&Prompts")
+        self.middle.setTabToolTip(index, tip)
+        self.middle.setCurrentIndex(current)
+        self._history_place.deleteLater()
+        self.history_built.emit(history)
+
+    def build_deferred(self) -> None:
+        """Build the panels that wait for the first paint (the preview, the history)."""
+        self.build_preview()
+        self.build_history()
+
+    def on_middle_current_changed(self, index: int) -> None:
+        if self._history is None and self.middle.widget(index) is self._history_place:
+            self.build_history()
 
     def build_preview(self) -> None:
         """Build the preview panel now (once; not after :meth:`shutdown`)."""
@@ -154,6 +196,7 @@ class Workspace(QWidget):
             self._painted = True
             self.first_painted.emit()
             QTimer.singleShot(0, self, self.build_preview)
+            QTimer.singleShot(0, self, self.build_history)
 
     def show_tasks(self) -> None:
         self.middle.setCurrentWidget(self.task_panel)
@@ -179,7 +222,8 @@ class Workspace(QWidget):
         self.compose_panel.cancel()
         self.id_notice.close_notice()
         self.task_panel.shutdown()
-        self.history_panel.shutdown()
+        if self._history is not None:
+            self._history.shutdown()
         if self._preview is not None:
             self._preview.shutdown()
         self.thumbnails.close()

@@ -370,7 +370,7 @@ class MainWindow(QMainWindow):
 
     def on_sessions_started(self, session: Session) -> None:
         if self.workspace is not None:
-            self.workspace.build_preview()  # by now, even if the window was never painted
+            self.workspace.build_deferred()  # by now, even if the window was never painted
         self.session_started.emit(session)
         self.run(
             self.stopped_batches.offer(

@@ -17,6 +17,7 @@ from veo_desktop.ui.window.main_window import APP_TITLE
 from veo_desktop.ui.window.window_state import WindowStateKeeper
 
 if TYPE_CHECKING:
+    from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.notifications import TaskNotifier
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
@@ -93,14 +94,18 @@ class WorkspaceHost:
             window.undo_action.triggered.connect(compose.prompt_edit.undo),
             window.redo_action.triggered.connect(compose.prompt_edit.redo),
         ]
-        workspace.history_panel.prompt_chosen.connect(links.on_history_prompt_chosen)
-        workspace.history_panel.request_chosen.connect(links.use_request)
-        # The preview is built just after the workspace's first paint.
+        workspace.history_built.connect(self.on_workspace_history_built)
+        # The preview and the history are built just after the workspace's first paint.
         workspace.preview_built.connect(self.on_workspace_preview_built)
         workspace.task_panel.task_submitted.connect(links.on_task_submitted)
         # Widgets that take drops themselves (the prompt, the image slots) still let one of
         # our videos or its .json through to the window, which restores its settings.
         window.drops.watch([compose.prompt_edit.viewport(), *compose.all_slots])
+
+    def on_workspace_history_built(self, history: HistoryPanel) -> None:
+        links = self._window.links
+        history.prompt_chosen.connect(links.on_history_prompt_chosen)
+        history.request_chosen.connect(links.use_request)
 
     def on_workspace_preview_built(self, preview: PreviewPanel) -> None:
         links = self._window.links
