@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from tests.e2e.helpers import drop, running_session, submits, write_image
 from tests.fixtures.s3 import Route
@@ -185,3 +185,27 @@ def test_variations_with_images_are_checked_in_their_own_state(
     dialog = panel.variations_dialog
     assert dialog is not None
     dialog.reject()
+
+
+def delete(qtbot: Any, widget: QWidget) -> None:
+    """Delete ``widget`` as Qt does later, and wait until it is gone."""
+    gone: list[bool] = []
+    widget.destroyed.connect(lambda *_: gone.append(True))
+    widget.deleteLater()
+    qtbot.waitUntil(lambda: bool(gone))
+
+
+def test_a_deleted_view_stops_listening_to_its_model(session: Session, qtbot: Any) -> None:
+    model = SlotModel("Reference 1")
+    slot = ImageSlot("Reference 1", session.uploader, model=model)
+    delete(qtbot, slot)
+    generation = model.start("Checking…", "https://img.example/x.png")  # no deleted widget called
+    model.fail(generation, "gone", "x")
+    assert model.state is SlotState.ERROR
+
+    panel = ComposePanel(session.controller, session.uploader)
+    form = panel.form
+    delete(qtbot, panel)
+    form.set_prompt("still a model")
+    form.set_variations(3)
+    assert form.valid and form.variations == 3

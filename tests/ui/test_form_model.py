@@ -21,7 +21,7 @@ from veo_desktop.ui.compose.form import (
     seed_from_text,
     slot_for_field,
 )
-from veo_desktop.ui.compose.observable import Notifier
+from veo_desktop.ui.compose.observable import Notifier, Subscriptions
 from veo_desktop.ui.compose.slot_model import NOTHING_SENT, SlotModel, SlotState
 from veo_desktop.ui.compose.tone import Tone
 
@@ -411,3 +411,18 @@ def test_the_models_load_without_qt(module: str) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{module} pulled in Qt: {result.stdout.strip()}"
+
+
+def test_subscriptions_disconnect_everything_at_once() -> None:
+    form = ComposeForm()
+    subscriptions = Subscriptions()
+    changed = Counter(Notifier())
+    subscriptions.add(form.changed, changed)
+    subscriptions.add(form.cost_changed, changed)
+    form.set_prompt("p")
+    form.set_variations(2)
+    assert changed.count == 2
+    subscriptions.close()
+    form.set_prompt("q")
+    form.set_variations(3)
+    assert changed.count == 2

@@ -26,3 +26,24 @@ class Notifier:
     def emit(self) -> None:
         for callback in list(self._callbacks):
             callback()
+
+
+class Subscriptions:
+    """The callbacks a view connected to its models, to disconnect them all at once.
+
+    A view calls :meth:`close` when it goes away (``widget.destroyed.connect(subs.close)``),
+    so a model that outlives it never calls into a deleted widget.
+    """
+
+    def __init__(self) -> None:
+        self._connected: list[tuple[Notifier, Callable[[], object]]] = []
+
+    def add(self, notifier: Notifier, callback: Callable[[], object]) -> None:
+        notifier.connect(callback)
+        self._connected.append((notifier, callback))
+
+    def close(self, *_args: object) -> None:
+        """Disconnect every callback (the signal's arguments, if any, are ignored)."""
+        connected, self._connected = self._connected, []
+        for notifier, callback in connected:
+            notifier.disconnect(callback)

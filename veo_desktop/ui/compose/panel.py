@@ -40,6 +40,7 @@ from veo_desktop.ui.compose.form import (
 )
 from veo_desktop.ui.compose.form_display import FormDisplay
 from veo_desktop.ui.compose.image_slot import ImageSlot
+from veo_desktop.ui.compose.observable import Subscriptions
 from veo_desktop.ui.compose.slot_model import SlotModel
 from veo_desktop.ui.compose.submission import SubmissionFlow, SubmitState
 from veo_desktop.ui.images import ImageUploader
@@ -126,8 +127,10 @@ class ComposePanel(FormDisplay):
             shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
             shortcut.activated.connect(self.on_generate_button_clicked)
             self.generate_shortcuts.append(shortcut)
-        self.form.changed.connect(self.on_form_changed)
-        self.form.cost_changed.connect(self.on_form_cost_changed)
+        self._subscriptions = Subscriptions()
+        self._subscriptions.add(self.form.changed, self.on_form_changed)
+        self._subscriptions.add(self.form.cost_changed, self.on_form_cost_changed)
+        self.destroyed.connect(self._subscriptions.close)
         self.submission.state_changed.connect(self.on_submission_state_changed)
         self.submission.said.connect(self.generate_message.show_message)
         self.submission.accepted.connect(self.on_submission_accepted)

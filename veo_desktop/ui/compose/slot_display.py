@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from veo_desktop.hosting import describe_size
 from veo_desktop.imaging.crop import matches_aspect
 from veo_desktop.ui import style
+from veo_desktop.ui.compose.observable import Subscriptions
 from veo_desktop.ui.compose.slot_model import SlotModel, SlotState
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
 from veo_desktop.ui.images import ImagePreview, SlotImage
@@ -224,10 +225,12 @@ class SlotDisplay(QWidget):
         self._title = title
         self.model = model
         self._build(title)
-        model.changed.connect(self.on_model_changed)
-        model.external_changed.connect(self.on_model_external_changed)
-        model.aspect_changed.connect(self.on_model_aspect_changed)
-        model.progress_changed.connect(self.on_model_progress_changed)
+        self._subscriptions = Subscriptions()
+        self._subscriptions.add(model.changed, self.on_model_changed)
+        self._subscriptions.add(model.external_changed, self.on_model_external_changed)
+        self._subscriptions.add(model.aspect_changed, self.on_model_aspect_changed)
+        self._subscriptions.add(model.progress_changed, self.on_model_progress_changed)
+        self.destroyed.connect(self._subscriptions.close)
         if model.state is not SlotState.EMPTY:
             self._show_content()
 
