@@ -134,7 +134,7 @@ def test_demo_and_settings_screenshots(
     save(window, tmp_path, "demo-1024x640-light")
     assert clipped_labels(window.banner) == []
     window.settings_action.trigger()
-    dialog = window._settings_dialog
+    dialog = window.settings_flow.dialog
     assert dialog is not None
     dialog.base_url_edit.setText("http://api.example.com")
     save(dialog, tmp_path, "settings-light")

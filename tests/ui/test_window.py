@@ -217,7 +217,7 @@ def test_a_finished_task_notifies_while_the_window_is_in_the_background(
     wait_started(qtbot, window)
     assert not window.isActiveWindow()
     session = window.session
-    notifier = window._notifier
+    notifier = window.host.notifier
     assert session is not None and notifier is not None
     posted: list[tuple[str, str]] = []
     notifier.notification_posted.connect(lambda title, text: posted.append((title, text)))
@@ -233,7 +233,7 @@ def test_a_finished_task_notifies_while_the_window_is_in_the_background(
     qtbot.waitUntil(lambda: len(posted) == 1, timeout=10_000)
     assert "heron" in posted[0][1]
 
-    window.on_settings_dialog_settings_accepted(
+    window.settings_flow.on_settings_dialog_settings_accepted(
         SettingsChange(
             settings=dataclasses.replace(window.settings, notifications=False), new_key=None
         )

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QVBoxLayout, 
 from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.ui import style
+from veo_desktop.ui.window.menu_attributes import WindowMenus
 
 if TYPE_CHECKING:
     # The window paints before anything else loads (``veo_desktop.ui.main``): its frame
@@ -33,14 +34,13 @@ if TYPE_CHECKING:
     import asyncio
 
     from PySide6.QtGui import (
-        QAction,
         QCloseEvent,
         QDragEnterEvent,
         QDragMoveEvent,
         QDropEvent,
         QPaintEvent,
     )
-    from PySide6.QtWidgets import QDialog, QMenu
+    from PySide6.QtWidgets import QDialog
 
     from veo_desktop.core.secrets import KeyStore
     from veo_desktop.core.settings import Settings
@@ -48,10 +48,8 @@ if TYPE_CHECKING:
     from veo_desktop.ui.compose.panel import ComposePanel
     from veo_desktop.ui.extend_dialog import ExtendDialog
     from veo_desktop.ui.history_panel import HistoryPanel
-    from veo_desktop.ui.notifications import TaskNotifier
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
-    from veo_desktop.ui.settings.dialog import SettingsChange, SettingsDialog
     from veo_desktop.ui.status_bar import StatusBar
     from veo_desktop.ui.tasks.batch_offer import BatchOffer
     from veo_desktop.ui.tasks.panel import TaskPanel
@@ -74,7 +72,7 @@ APP_TITLE = "Veo Desktop"
 CLOSE_SUBMIT_GRACE = 15.0
 
 
-class MainWindow(QMainWindow):
+class MainWindow(QMainWindow, WindowMenus):
     """The app's window. Build it with :func:`veo_desktop.app.create_main_window`.
 
     Args:
@@ -98,24 +96,6 @@ class MainWindow(QMainWindow):
     closed = Signal()
     session_started = Signal(object)
 
-    # Made by the menu table (:mod:`.menus`).
-    new_prompt_action: QAction
-    generate_action: QAction
-    settings_action: QAction
-    quit_action: QAction
-    restore_action: QAction
-    undo_action: QAction
-    redo_action: QAction
-    refresh_balance_action: QAction
-    focus_prompt_action: QAction
-    show_tasks_action: QAction
-    show_history_action: QAction
-    save_template_action: QAction
-    manage_templates_action: QAction
-    prompts_menu: QMenu
-    use_template_menu: QMenu
-    task_menu: QMenu
-    help_menu: QMenu
     # Made by build_chrome.
     banner: DemoBanner
     message_page: MessagePage
@@ -290,10 +270,6 @@ class MainWindow(QMainWindow):
         return self.session is not None and self.session.demo
 
     @property
-    def jobs(self) -> frozenset[asyncio.Task[Any]]:
-        return self.sessions.jobs
-
-    @property
     def batch_offers(self) -> list[BatchOffer]:
         """Offers to send the rest of stopped batches (shown above the task list)."""
         return self.stopped_batches.offers
@@ -302,10 +278,6 @@ class MainWindow(QMainWindow):
     def extend_dialog(self) -> ExtendDialog | None:
         """The extend dialog opened from the history or a dropped file (while open)."""
         return self.links.extend_dialog
-
-    @property
-    def _settings_dialog(self) -> SettingsDialog | None:
-        return self.settings_flow.dialog
 
     def spending_cap(self) -> SpendingCap | None:
         """The daily spending cap set in Settings, over this session's tasks."""
@@ -316,13 +288,9 @@ class MainWindow(QMainWindow):
         """Run ``coro`` as one of the window's jobs (a failure is shown)."""
         return self.sessions.run(coro, name)
 
-    @property
-    def _notifier(self) -> TaskNotifier | None:
-        return self.host.notifier if self._chrome_built else None
-
     def set_notifications(self, enabled: bool) -> None:
-        if self._notifier is not None:
-            self._notifier.enabled = enabled
+        if self.host.notifier is not None:
+            self.host.notifier.enabled = enabled
 
     # -- sessions -----------------------------------------------------------------------
 
@@ -430,9 +398,6 @@ class MainWindow(QMainWindow):
 
     def on_compose_validity_changed(self, _valid: bool) -> None:
         self._update_actions()
-
-    def on_settings_dialog_settings_accepted(self, change: SettingsChange) -> None:
-        self.settings_flow.on_settings_dialog_settings_accepted(change)
 
     # -- events -------------------------------------------------------------------------
 
