@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode, Model
-from veo_desktop.core.engine import DOWNLOAD_FAILED_CODE
+from veo_desktop.core.download_manager import DOWNLOAD_FAILED_CODE
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
