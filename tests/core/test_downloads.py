@@ -30,9 +30,6 @@ from veo_desktop.core.downloads import (
     DownloadNetworkError,
     DownloadRefusedError,
     DownloadTooLargeError,
-    slugify,
-    unique_path,
-    video_file_name,
 )
 from veo_desktop.core.sidecar import (
     NotOurFileError,
@@ -41,6 +38,7 @@ from veo_desktop.core.sidecar import (
     sidecar_text,
     write_sidecar,
 )
+from veo_desktop.core.video_names import slugify, unique_path, video_file_name
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import forget_secrets, is_printable, redact, register_secret

@@ -27,7 +27,7 @@ import httpx
 from veo_desktop import __version__
 from veo_desktop.api.responses import MAX_RESULT_URLS
 from veo_desktop.api.retry import Backoff
-from veo_desktop.core import downloads, sidecar
+from veo_desktop.core import downloads, sidecar, video_names
 from veo_desktop.core.clock import Activity, Clock
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.downloads import (
@@ -156,7 +156,7 @@ class DownloadManager:
         return [
             victim
             for path in dict.fromkeys(videos)
-            for victim in (path, sidecar.sidecar_path(path), downloads.part_path(path))
+            for victim in (path, sidecar.sidecar_path(path), video_names.part_path(path))
         ]
 
     async def aclose(self) -> None:
@@ -255,7 +255,7 @@ class DownloadManager:
         for item in planned:
             if indexes is None or item.index in indexes:
                 with contextlib.suppress(OSError):
-                    downloads.part_path(item.path).unlink(missing_ok=True)
+                    video_names.part_path(item.path).unlink(missing_ok=True)
 
     def _result_expiry(self, record: TaskRecord) -> float:
         """When APIXO stops keeping the task's videos: a day after it finished them.
@@ -304,7 +304,7 @@ class DownloadManager:
         record = self._book.get(local_id)
         if await self._adopt_existing(record, item):
             return
-        part = downloads.part_path(item.path)
+        part = video_names.part_path(item.path)
 
         def progress(done: int, total: int | None) -> None:
             self._emit_progress(local_id, done, total)
@@ -389,7 +389,7 @@ class DownloadManager:
         for index, url in enumerate(record.result_urls):
             if index in known:
                 continue
-            path = downloads.unique_path(self.library_dir, record, index, taken)
+            path = video_names.unique_path(self.library_dir, record, index, taken)
             taken.add(str(path))
             new.append(PlannedDownload(index, url, path))
         self._store.plan_downloads(record.local_id, new)

@@ -3,8 +3,8 @@
 A paid video exists on APIXO's side for 24 hours only, so a download must survive
 interruptions (network, restart, a full disk, a stalled server) and pick up where it stopped
 with an HTTP ``Range`` request. Nothing of the URL is trusted for naming: file names come
-from our own data. Only https URLs are fetched (plain http only from this computer, for the
-simulator).
+from our own data (:mod:`veo_desktop.core.video_names`). Only https URLs are fetched (plain
+http only from this computer, for the simulator).
 
 A file counts only once :func:`verify_video` passed it (every MP4 box whole, every packet
 demuxed: :mod:`veo_desktop.core.mp4check`), resumed or not. Each :class:`DownloadError` says
@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import time
-import unicodedata
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +34,10 @@ from veo_desktop.api.urls import url_problem
 from veo_desktop.core import mp4check
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.fsutil import fsync_dir
-from veo_desktop.core.sidecar import sidecar_path
-from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 
 log = logging.getLogger(__name__)
 
-PART_SUFFIX = ".part"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 MAX_REDIRECTS = 5
 PROGRESS_SECONDS = 0.1
@@ -58,7 +54,6 @@ READ_BYTES = 256 * 1024
 #: byte every few seconds hold a download forever.
 STALL_SECONDS = 30.0
 STALL_BYTES = 32 * 1024
-_SLUG_LENGTH = 40
 #: Content types that are never a video (a web page, an API error, a script). ``text/plain``
 #: is not among them: a storage bucket may label any upload so, and the MP4 check decides.
 _NOT_VIDEO_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
@@ -152,49 +147,6 @@ class FetchResult:
     path: Path
     size: int
     resumed_from: int
-
-
-def slugify(text: str, limit: int = _SLUG_LENGTH) -> str:
-    """A short, file-name-safe ASCII slug of a prompt ("a-calm-ocean-turning")."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > limit:
-            if not slug:
-                slug = word[:limit]
-            break
-        slug = candidate
-    return slug or "video"
-
-
-def video_file_name(record: TaskRecord, index: int, *, extra: int = 0) -> str:
-    """``YYYY-MM-DD_<prompt-slug>_<short id>[-<n>].mp4``, from our own data only."""
-    day = time.strftime("%Y-%m-%d", time.localtime(record.created_at))
-    suffix = f"-{index + 1}" if index else ""
-    if extra:
-        suffix += f"_{extra}"
-    return f"{day}_{slugify(record.prompt)}_{record.short_id}{suffix}.mp4"
-
-
-def unique_path(folder: Path, record: TaskRecord, index: int, taken: set[str]) -> Path:
-    """A path in ``folder`` that no file and no other planned download uses."""
-    extra = 0
-    while True:
-        path = folder / video_file_name(record, index, extra=extra)
-        if (
-            str(path) not in taken
-            and not path.exists()
-            and not part_path(path).exists()
-            and not sidecar_path(path).exists()
-        ):
-            return path
-        extra += 1
-
-
-def part_path(path: Path) -> Path:
-    return path.with_name(path.name + PART_SUFFIX)
 
 
 def download_url_problem(url: str) -> str | None:
