@@ -136,7 +136,7 @@ def test_demo_and_settings_screenshots(
     window.settings_action.trigger()
     dialog = window.settings_flow.dialog
     assert dialog is not None
-    dialog.base_url_edit.setText("http://api.example.com")
+    dialog.advanced.base_url_edit.setText("http://api.example.com")
     save(dialog, tmp_path, "settings-light")
     assert clipped_labels(dialog) == []
     dialog.reject()

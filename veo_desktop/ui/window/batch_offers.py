@@ -45,7 +45,7 @@ class StoppedBatchOffers:
         from veo_desktop.ui.tasks.batch_offer import BatchOffer, stopped_batches
 
         try:
-            journals = await stopped_batches(session.engine, session.paths.data_dir)
+            journals = await stopped_batches(session.controller, session.paths.data_dir)
         except OSError as error:
             log.warning("could not look for stopped batches: %s", error)
             return
