@@ -17,8 +17,8 @@ from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.app import create_main_window
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
-from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.session import Session, open_session
+from veo_desktop.ui.window.main_window import MainWindow
 
 
 def write_image(path: Path, *, width: int = 160, height: int = 90, color: str = "#3a7") -> Path:

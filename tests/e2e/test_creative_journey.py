@@ -38,10 +38,10 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import SlotState
-from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.tasks.batch_offer import BatchOffer
 from veo_desktop.ui.tasks.columns import EXTEND_MARK, Column
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
+from veo_desktop.ui.window.main_window import MainWindow
 
 
 def open_window(

@@ -38,9 +38,9 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState
 from veo_desktop.ui.compose.panel import ComposePanel
-from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.session import Session
 from veo_desktop.ui.variations import VariationsDialog
+from veo_desktop.ui.window.main_window import MainWindow
 
 SIZES = ((1024, 640), (1600, 1000))
 FRAMES = "FIRST_AND_LAST_FRAMES_2_VIDEO"
