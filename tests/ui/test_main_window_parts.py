@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
@@ -299,3 +300,22 @@ def test_asking_for_a_deferred_panel_builds_it_at_once(
     assert workspace.middle.indexOf(placeholder) == -1
     assert window.preview_panel is workspace.splitter.widget(2)
     wait_started(qtbot, window)
+
+
+# -- start-up ---------------------------------------------------------------------------------
+
+
+def test_a_key_in_the_environment_leaves_the_keyring_unread(
+    monkeypatch: Any, arun: Callable[..., Any]
+) -> None:
+    from veo_desktop.core.key_source import API_KEY_ENV
+    from veo_desktop.ui.app_loop import read_key
+
+    def no_keyring() -> Any:
+        raise AssertionError("the keyring was opened")
+
+    monkeypatch.setenv(API_KEY_ENV, " from-env ")
+    assert arun(read_key(no_keyring)) == ("from-env", KeySource.ENVIRONMENT)
+    monkeypatch.delenv(API_KEY_ENV)
+    with pytest.raises(AssertionError, match="the keyring was opened"):
+        arun(read_key(no_keyring))

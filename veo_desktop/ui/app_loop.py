@@ -35,15 +35,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def read_key(key_store: KeyStore) -> tuple[str | None, KeySource]:
-    """The key to start with: ``$APIXO_API_KEY`` first, then the keyring."""
-    from veo_desktop.core.secrets import KeyringUnavailableError
+async def read_key(
+    key_store: KeyStore | Callable[[], KeyStore],
+) -> tuple[str | None, KeySource]:
+    """The key to start with: ``$APIXO_API_KEY`` first, then the keyring.
 
+    ``key_store`` may be a function that makes the keyring access: with a key in the
+    environment the keyring module (~60 ms to import) is not loaded at start-up.
+    """
     env = os.environ.get(API_KEY_ENV, "").strip()
     if env:
         return env, KeySource.ENVIRONMENT
+    from veo_desktop.core.secrets import KeyringUnavailableError
+
+    store = key_store() if callable(key_store) else key_store
     try:
-        key = await key_store.aget()
+        key = await store.aget()
     except KeyringUnavailableError as error:
         log.warning("keyring not readable: %s", error)
         return None, KeySource.NONE
@@ -97,7 +104,7 @@ async def _open_workspace(window: MainWindow, *, demo: bool) -> None:
     if demo:
         window.start_demo()
         return
-    key, source = await read_key(window.key_store)
+    key, source = await read_key(lambda: window.key_store)
     if window.closing:
         return
     if key:
