@@ -8,7 +8,11 @@
 - :mod:`.settings_flow`: the settings dialog, applying a change, storing the key;
 - :mod:`.creative`: the links between the panels (history, preview, extend, restore);
 - :mod:`.templates`: the saved prompts in the Prompts menu;
-- :mod:`.batch_offers`: the offer to send the rest of a stopped batch.
+- :mod:`.batch_offers`: the offer to send the rest of a stopped batch;
+- :mod:`.pages`: the welcome panel and sheet, and the message page when something failed;
+- :mod:`.workspace_host`: shows a session's workspace, wired in, and takes it down;
+- :mod:`.menu_attributes`: the actions and menus the menu table sets on the window.
 
-Nothing is imported here: the window's first paint needs only :mod:`.main_window`.
+Nothing is imported here: the first paint needs only :mod:`.main_window` (with the small
+:mod:`.window_state` and :mod:`.menu_attributes`); the other parts load after it.
 """

@@ -57,10 +57,10 @@ if TYPE_CHECKING:
     from veo_desktop.ui.window.batch_offers import StoppedBatchOffers
     from veo_desktop.ui.window.creative import CreativeLinks
     from veo_desktop.ui.window.drop_restore import DropRestoreFilter
+    from veo_desktop.ui.window.pages import WindowPages
     from veo_desktop.ui.window.session_manager import SessionManager
     from veo_desktop.ui.window.settings_flow import SettingsFlow
     from veo_desktop.ui.window.templates import TemplateMenu
-    from veo_desktop.ui.window.welcome_flow import WelcomeFlow
     from veo_desktop.ui.window.workspace_host import WorkspaceHost
     from veo_desktop.ui.window_parts import DemoBanner, MessagePage
     from veo_desktop.ui.workspace import Workspace
@@ -107,7 +107,7 @@ class MainWindow(QMainWindow, WindowMenus):
     stopped_batches: StoppedBatchOffers
     drops: DropRestoreFilter
     host: WorkspaceHost
-    welcome_flow: WelcomeFlow
+    pages: WindowPages
 
     def __init__(
         self,
@@ -167,10 +167,10 @@ class MainWindow(QMainWindow, WindowMenus):
         from veo_desktop.ui.window.batch_offers import StoppedBatchOffers
         from veo_desktop.ui.window.creative import CreativeLinks
         from veo_desktop.ui.window.drop_restore import DropRestoreFilter
+        from veo_desktop.ui.window.pages import WindowPages
         from veo_desktop.ui.window.session_manager import SessionManager
         from veo_desktop.ui.window.settings_flow import SettingsFlow
         from veo_desktop.ui.window.templates import TemplateMenu
-        from veo_desktop.ui.window.welcome_flow import WelcomeFlow
         from veo_desktop.ui.window.workspace_host import WorkspaceHost
         from veo_desktop.ui.window_parts import DemoBanner, MessagePage
 
@@ -191,8 +191,6 @@ class MainWindow(QMainWindow, WindowMenus):
         self.sessions.opened.connect(self.on_sessions_opened)
         self.sessions.started.connect(self.on_sessions_started)
         self.sessions.closing.connect(self.on_sessions_closing)
-        self.sessions.failed.connect(self.on_sessions_failed)
-        self.sessions.job_failed.connect(self.on_sessions_job_failed)
         self.settings_flow = SettingsFlow(self)
         self.links = CreativeLinks(self)
         self.templates = TemplateMenu(
@@ -203,7 +201,9 @@ class MainWindow(QMainWindow, WindowMenus):
         self.drops.restore_requested.connect(self.links.restore_settings_from)
         menus.build_menus(self)
         self.host = WorkspaceHost(self, self._state)
-        self.welcome_flow = WelcomeFlow(self)
+        self.pages = WindowPages(self)
+        self.sessions.failed.connect(self.pages.show_failure)
+        self.sessions.job_failed.connect(self.pages.show_job_failure)
         self._update_actions()
 
     # -- what tests and the app read ------------------------------------------------------
@@ -211,12 +211,12 @@ class MainWindow(QMainWindow, WindowMenus):
     @property
     def welcome(self) -> WelcomePanel:
         """The first-run panel ("Enter API key" / "Try the demo"), made when first needed."""
-        return self.welcome_flow.panel
+        return self.pages.panel
 
     @property
     def welcome_sheet(self) -> QDialog | None:
         """The welcome sheet over the demo, while it is open."""
-        return self.welcome_flow.sheet
+        return self.pages.sheet
 
     @property
     def session(self) -> Session | None:
@@ -296,7 +296,7 @@ class MainWindow(QMainWindow, WindowMenus):
 
     def show_welcome(self, problem: str | None = None) -> None:
         """Show the first-run panel (no session)."""
-        self.welcome_flow.show(problem)
+        self.pages.show(problem)
         self._update_actions()
 
     def start_demo_with_welcome(self) -> None:
@@ -310,7 +310,7 @@ class MainWindow(QMainWindow, WindowMenus):
 
     def show_welcome_sheet(self) -> None:
         """The welcome panel as a window-modal sheet over the workspace (``open()``)."""
-        self.welcome_flow.show_sheet()
+        self.pages.show_sheet()
 
     def open_with_key(self, api_key: str, *, source: KeySource) -> None:
         """Open a session with ``api_key`` against :attr:`base_url` (closing the current
@@ -354,29 +354,6 @@ class MainWindow(QMainWindow, WindowMenus):
         self.links.close_extend_dialog()
         self.host.take_down(session, workspace)
         self._update_actions()
-
-    def on_sessions_failed(self, title: str, message: str, can_retry: bool) -> None:
-        if can_retry:
-            self.message_page.show_message(title, message, "Try again", self._retry_session)
-        else:
-            self.message_page.show_message(title, message, "Back", self.show_welcome)
-        self.stack.setCurrentWidget(self.message_page)
-
-    def on_sessions_job_failed(self, what: str, message: str) -> None:
-        self.message_page.show_message(
-            f"{what} failed",
-            message or "An unexpected error; see the log.",
-            "Back",
-            self.show_welcome,
-        )
-        if self.workspace is None:
-            self.stack.setCurrentWidget(self.message_page)
-        else:
-            self.status.showMessage(f"{what} failed: {message}", 15000)
-
-    def _retry_session(self) -> None:
-        if not self.sessions.retry():
-            self.show_welcome()
 
     async def aclose(self) -> None:
         """Cancel work and close everything the window opened (call once, after close)."""

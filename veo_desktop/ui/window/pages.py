@@ -1,5 +1,6 @@
-"""The first-run choices in the window: the welcome panel (no session) and, over the demo,
-the welcome sheet ("Enter API key" or stay in the demo)."""
+"""The pages the window shows instead of a workspace: the welcome panel (no session), the
+welcome sheet over the demo ("Enter API key" or stay in the demo), and the message page
+when a session or one of the window's jobs failed."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ if TYPE_CHECKING:
     from veo_desktop.ui.window.main_window import MainWindow
 
 
-class WelcomeFlow:
-    """The welcome panel in ``window``'s stack (made when first needed) and the sheet."""
+class WindowPages:
+    """The welcome panel in ``window``'s stack (made when first needed), the welcome sheet,
+    and what the message page says."""
 
     def __init__(self, window: MainWindow) -> None:
         self._window = window
@@ -66,3 +68,32 @@ class WelcomeFlow:
     def on_demo_requested(self) -> None:
         self.panel.set_busy(True)
         self._window.start_demo()
+
+    def show_failure(self, title: str, message: str, can_retry: bool) -> None:
+        """A session could not open or start: say why, with "Try again" or "Back"."""
+        window = self._window
+        if can_retry:
+            window.message_page.show_message(title, message, "Try again", self.retry)
+        else:
+            window.message_page.show_message(title, message, "Back", window.show_welcome)
+        window.stack.setCurrentWidget(window.message_page)
+
+    def show_job_failure(self, what: str, message: str) -> None:
+        """One of the window's jobs failed: the status bar says so over a workspace; without
+        one, the message page does."""
+        window = self._window
+        window.message_page.show_message(
+            f"{what} failed",
+            message or "An unexpected error; see the log.",
+            "Back",
+            window.show_welcome,
+        )
+        if window.workspace is None:
+            window.stack.setCurrentWidget(window.message_page)
+        else:
+            window.status.showMessage(f"{what} failed: {message}", 15000)
+
+    def retry(self) -> None:
+        """Open the last session again (the welcome panel when there is none)."""
+        if not self._window.sessions.retry():
+            self._window.show_welcome()
