@@ -170,32 +170,32 @@ def _check_engine(state: SelfTest) -> str:
 
 
 async def _engine_round_trip(state: SelfTest) -> str:
-    from veo_desktop.api.client import ApixoClient
     from veo_desktop.api.models import GenerationRequest
-    from veo_desktop.core.engine import TaskEngine
     from veo_desktop.core.paths import AppPaths
+    from veo_desktop.core.settings import Settings
     from veo_desktop.core.timing import PollTiming
     from veo_desktop.records.lifecycle import TaskState
-    from veo_desktop.storage import TaskStore
+    from veo_desktop.runtime import open_runtime
 
     paths = AppPaths.resolve(state.root / "data").ensure()
     timing = PollTiming(
         first_poll_fast=0.2, first_poll_quality=0.2, interval_min=0.2, interval_max=0.3
     )
     started = time.monotonic()
-    with TaskStore.open(paths.store_path) as store:
-        client = ApixoClient(state.api_key, base_url=state.base_url, timeout=10.0)
-        engine = TaskEngine(
-            client=client, store=store, library_dir=paths.library_dir, timing=timing
-        )
-        try:
-            await engine.start()
-            balance = await engine.balance()
-            record = await engine.submit(GenerationRequest(prompt=PROMPT))
-            done = await asyncio.wait_for(engine.wait(record.local_id), STEP_TIMEOUT)
-        finally:
-            await engine.aclose()
-            await client.aclose()
+    runtime = open_runtime(
+        paths=paths,
+        settings=Settings(timing=timing),
+        base_url=state.base_url,
+        api_key=state.api_key,
+    )
+    try:
+        engine = runtime.engine
+        await engine.start()
+        balance = await engine.balance()
+        record = await engine.submit(GenerationRequest(prompt=PROMPT))
+        done = await asyncio.wait_for(engine.wait(record.local_id), STEP_TIMEOUT)
+    finally:
+        await runtime.aclose()
     if done.state is not TaskState.SUCCEEDED:
         raise SelfTestError(f"the task ended {done.state.value}: {done.fail_message or ''}")
     if not done.files:

@@ -2,9 +2,11 @@
 
 The simulator (``video="shared"``, tasks that stay running) runs in a child process, so only
 the engine's own CPU is measured. The baseline, in the same run, is a bare ``httpx`` loop
-sending the same number of status requests: the ratio is the engine's cost per poll (store,
-scheduler, records, callbacks) over the bare HTTP cost. The stall is a 10 ms ticker's
-largest lateness.
+sending the same number of status requests: the ratio is the engine's cost per poll (the
+APIXO client's checks, store, scheduler, records, callbacks) over the bare HTTP cost (goal:
+at most :data:`RATIO_GOAL`). The bare loop runs :data:`BARE_RUNS` times and its median
+counts, so one noisy moment on a shared machine does not make the ratio. The stall is a
+10 ms ticker's largest lateness.
 
 Run with ``pytest -m benchmark -s tests/benchmarks/test_core_load.py``.
 """
@@ -29,6 +31,9 @@ pytestmark = pytest.mark.benchmark
 TASKS = 500
 WINDOW = 30.0
 TIMING = PollTiming(first_poll_fast=0.0, first_poll_quality=0.0)  # then 5-10 s, as for real
+#: Issue 13: CPU per status poll within 1.2x a bare httpx GET (it was 1.69x).
+RATIO_GOAL = 1.2
+BARE_RUNS = 3
 
 
 class GcPauses:
@@ -137,9 +142,9 @@ def test_five_hundred_active_tasks(tmp_path):
             figures["idle_stall"] = max(idle)
             await engine.aclose()
             ids = [r.apixo_task_id or "" for r in engine.tasks()]
-            bare_cpu, bare_wall = await bare_polls(sim.base_url, ids, polls)
-            figures["bare_cpu"] = bare_cpu
-            figures["bare_wall"] = bare_wall
+            bare = sorted([await bare_polls(sim.base_url, ids, polls) for _ in range(BARE_RUNS)])
+            figures["bare_cpu"], figures["bare_wall"] = bare[BARE_RUNS // 2]
+            figures["bare_spread"] = (bare[-1][0] - bare[0][0]) / polls
             ticker.stop()
 
         kit.run(scenario, timeout=300)
@@ -154,8 +159,13 @@ def test_five_hundred_active_tasks(tmp_path):
     print(f"  status requests             {figures['polls']:.0f} ({rate:.0f}/s)")
     print(f"  engine CPU                  {per_minute:6.2f} s per minute ({per_minute / 60:.1%})")
     print(f"  CPU per poll, engine        {per_poll * 1000:6.2f} ms")
-    print(f"  CPU per poll, bare httpx    {bare_per_poll * 1000:6.2f} ms (baseline)")
-    print(f"  ratio engine/bare           {per_poll / bare_per_poll:6.2f}x")
+    print(
+        f"  CPU per poll, bare httpx    {bare_per_poll * 1000:6.2f} ms (baseline, median of "
+        f"{BARE_RUNS}, spread {figures['bare_spread'] * 1000:.2f} ms)"
+    )
+    ratio = per_poll / bare_per_poll
+    verdict = "met" if ratio <= RATIO_GOAL else "NOT met"
+    print(f"  ratio engine/bare           {ratio:6.2f}x (goal <= {RATIO_GOAL}x: {verdict})")
     print(f"  longest event-loop stall    {figures['stall'] * 1000:6.1f} ms")
     print(f"  99th percentile lateness    {figures['p99'] * 1000:6.1f} ms")
     print(f"  idle loop stall (baseline)  {figures['idle_stall'] * 1000:6.1f} ms")

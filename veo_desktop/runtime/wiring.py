@@ -61,7 +61,7 @@ HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
 #: client had); APIXO calls are held to :data:`veo_desktop.api.client.LIMITS` by the APIXO
 #: client itself. Idle connections are few: httpcore checks each one's socket on every
 #: request (tests/benchmarks/test_core_load.py).
-HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=16)
+HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=8)
 
 
 def open_http(
