@@ -7,6 +7,8 @@ upload to the simulator's image endpoint and a real URL check of the uploaded im
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -214,3 +216,18 @@ def test_parts_are_refused_before_they_are_opened_and_after_closing(tmp_path: Pa
             runtime.connect("a-key")
 
     asyncio.run(scenario())
+
+
+def test_the_runtime_and_the_command_line_load_without_qt_or_the_simulator() -> None:
+    code = (
+        "import sys\n"
+        "import veo_desktop.runtime, veo_desktop.runtime.demo, veo_desktop.cli.commands\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qasync')\n"
+        "             or m.startswith(('veo_desktop.sim', 'veo_desktop.imaging')))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
