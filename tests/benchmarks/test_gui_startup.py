@@ -220,18 +220,22 @@ def test_cold_start_to_first_paint(tmp_path: Path, sim: SimulatorThread) -> None
     assert empty_info["rows"] == 0
     assert full_info["rows"] == 10_000
     grown = full_info["ready_rss_mb"] - empty_info["ready_rss_mb"]
+
+    def goal(ratio: float, most: float) -> str:
+        return f"(goal <= {most:g}x: {'met' if ratio <= most else 'NOT met'})"
+
     print(
         f"\ncold start (median of {RUNS}), from launch; ratios to the bare window's first paint:"
         f"\n  bare QMainWindow, first paint   {bare * 1000:7.0f} ms   1.00x"
         f"   RSS {bare_info['rss_mb']:6.1f} MB"
-        f"\nfirst paint of the window (its frame), goal <= 1.3x:"
+        f"\nfirst paint of the window (its frame):"
         f"\n  Veo Desktop, empty store       {empty * 1000:7.0f} ms   {empty / bare:4.2f}x"
-        f"   RSS {empty_info['rss_mb']:6.1f} MB"
+        f" {goal(empty / bare, 1.3)}   RSS {empty_info['rss_mb']:6.1f} MB"
         f"\n  Veo Desktop, 10,000 tasks      {full * 1000:7.0f} ms   {full / bare:4.2f}x"
-        f" (goal <= 2x)"
-        f"\nworkspace usable (prompt editable, tasks listed), goal <= 3x:"
+        f" {goal(full / bare, 2)}"
+        f"\nworkspace usable (prompt editable, tasks listed):"
         f"\n  empty store                    {empty_info['usable_s'] * 1000:7.0f} ms"
-        f"   {empty_info['usable_s'] / bare:4.2f}x"
+        f"   {empty_info['usable_s'] / bare:4.2f}x {goal(empty_info['usable_s'] / bare, 3)}"
         f"\n  10,000 tasks                   {full_info['usable_s'] * 1000:7.0f} ms"
         f"   {full_info['usable_s'] / bare:4.2f}x"
         f"\nsession started (tasks recovered, balance asked), from the interpreter's start:"

@@ -55,6 +55,10 @@ LATER = {
     "veo_desktop.ui.tasks.panel": "the task list",
     "veo_desktop.ui.settings.dialog": "the settings dialog",
     "veo_desktop.ui.crash_dialog": "the crash dialog",
+    "veo_desktop.ui.window.menus": "the menus (QtGui's action and shortcut enums)",
+    "veo_desktop.ui.window.session_manager": "the sessions (asyncio, the job registry)",
+    "veo_desktop.ui.status_bar": "the status bar (it pulls in the composer's formats)",
+    "veo_desktop.ui.workspace": "the workspace",
 }
 
 
