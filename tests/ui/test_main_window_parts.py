@@ -319,3 +319,34 @@ def test_a_key_in_the_environment_leaves_the_keyring_unread(
     monkeypatch.delenv(API_KEY_ENV)
     with pytest.raises(AssertionError, match="the keyring was opened"):
         arun(read_key(no_keyring))
+
+
+def test_start_up_pauses_the_garbage_collector_until_the_workspace_is_usable(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    arun: Callable[..., Any],
+    monkeypatch: Any,
+) -> None:
+    import gc
+
+    from veo_desktop.core.key_source import API_KEY_ENV
+    from veo_desktop.ui import app_loop
+
+    monkeypatch.setenv(API_KEY_ENV, SIM_API_KEY)
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
+    window.show()
+    seen: dict[str, bool] = {}
+    # Connected before _run connects resume_gc, so this sees the collector still paused.
+    window.workspace_usable.connect(lambda _s: seen.setdefault("usable", gc.isenabled()))
+    window.session_started.connect(lambda _s: window.close())
+    try:
+        app_loop.pause_gc_for_startup()
+        seen["paused"] = gc.isenabled()
+        assert arun(app_loop._run(window, demo=False), timeout=30) == 0
+    finally:
+        gc.enable()
+        gc.unfreeze()  # _run froze the start-up heap, as veo-desktop does
+    assert seen == {"paused": False, "usable": False}
+    assert gc.isenabled()  # on again once the workspace was usable
