@@ -25,7 +25,7 @@ from veo_desktop.core.settings import Settings
 from veo_desktop.hosting import DemoProvider, HostingConfig
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.runtime import Runtime, open_demo_runtime, open_runtime
-from veo_desktop.runtime.demo import DEMO_TIMING
+from veo_desktop.runtime.demo import DEMO_TIMING, start_demo_simulator
 from veo_desktop.sim import SimulatorThread
 
 
@@ -231,3 +231,26 @@ def test_the_runtime_and_the_command_line_load_without_qt_or_the_simulator() -> 
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_the_demo_runtime_takes_a_simulator_started_elsewhere_and_stops_it(
+    tmp_path: Path,
+) -> None:
+    simulator = start_demo_simulator(duration=0.2)
+    address = simulator.base_url
+
+    async def scenario() -> Runtime:
+        runtime = open_demo_runtime(
+            AppPaths.resolve(tmp_path / "data"), Settings(), simulator=simulator
+        )
+        try:
+            assert runtime.simulator is simulator
+            assert runtime.base_url == address
+            await runtime.client.balance()
+        finally:
+            await runtime.aclose()
+        return runtime
+
+    asyncio.run(scenario())
+    with pytest.raises(RuntimeError):
+        simulator.base_url  # noqa: B018 - stopped with the runtime

@@ -2,7 +2,9 @@
 
 Some keyring backends block (a locked Secret Service waiting for a prompt, a hung D-Bus):
 every call runs in its own daemon thread and is given up after a timeout, so neither the
-window nor the event loop ever freezes on it.
+window nor the event loop ever freezes on it. The ``keyring`` package (~60 ms to import)
+loads on the first keyring call, not when this module does: with ``$APIXO_API_KEY`` set,
+start-up never needs it.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.errors
+if TYPE_CHECKING:
+    import keyring.backend
+    import keyring.errors
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,11 @@ class KeyStore:
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
-        return self._backend or keyring.get_keyring()
+        if self._backend is not None:
+            return self._backend
+        import keyring
+
+        return keyring.get_keyring()
 
     @property
     def backend_name(self) -> str:
@@ -144,6 +150,8 @@ class KeyStore:
         self.backend.set_password(self._service, self._username, key)
 
     def _delete(self) -> None:
+        import keyring.errors
+
         try:
             self.backend.delete_password(self._service, self._username)
         except keyring.errors.PasswordDeleteError:
@@ -191,6 +199,8 @@ class KeyStore:
             except RuntimeError:  # the loop closed while the keyring was thinking
                 return
 
+        import keyring.errors
+
         threading.Thread(target=work, name="keyring", daemon=True).start()
         try:
             value = await asyncio.wait_for(future, self._timeout)
@@ -201,6 +211,8 @@ class KeyStore:
         return value
 
     def _unbox(self, box: dict[str, Any]) -> Any:  # the value of the keyring call
+        import keyring.errors
+
         error = box.get("error")
         if error is None:
             return box.get("value")

@@ -14,15 +14,16 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
-
-import keyring.backend
 
 from veo_desktop.api.urls import url_problem
 from veo_desktop.core.secrets import SERVICE, KeyringUnavailableError, KeyStore
 from veo_desktop.core.settings import Settings
 from veo_desktop.hosting.model import HostingError
+
+if TYPE_CHECKING:
+    import keyring.backend
 
 log = logging.getLogger(__name__)
 

@@ -144,9 +144,14 @@ class Runtime:
         self._closed = False
 
     @classmethod
-    def demo(cls, paths: AppPaths, settings: Settings) -> Runtime:
-        """A runtime against a freshly started simulator, in the demo's own data folder."""
-        simulator = start_demo_simulator()
+    def demo(
+        cls, paths: AppPaths, settings: Settings, *, simulator: SimulatorThread | None = None
+    ) -> Runtime:
+        """A runtime against the demo's simulator (``simulator``, already started, e.g. in a
+        worker thread while the window paints; else one started here), in the demo's own data
+        folder. The runtime stops the simulator when it closes."""
+        if simulator is None:
+            simulator = start_demo_simulator()
         try:
             return cls(
                 paths=paths.demo(),
@@ -383,9 +388,12 @@ def open_runtime(
     return runtime
 
 
-def open_demo_runtime(paths: AppPaths, settings: Settings) -> Runtime:
-    """:func:`open_runtime` against a freshly started simulator, in the demo's data folder."""
-    runtime = Runtime.demo(paths, settings)
+def open_demo_runtime(
+    paths: AppPaths, settings: Settings, *, simulator: SimulatorThread | None = None
+) -> Runtime:
+    """:func:`open_runtime` against the demo's simulator (see :meth:`Runtime.demo`), in the
+    demo's data folder."""
+    runtime = Runtime.demo(paths, settings, simulator=simulator)
     try:
         runtime.paths.ensure()
         runtime.connect(DEMO_KEY)

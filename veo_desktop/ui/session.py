@@ -189,7 +189,9 @@ class Session:
         job = self._hosting_job
         if job is not None and not job.done():
             job.cancel()
-        self._hosting_job = asyncio.ensure_future(self.configure_hosting(config))
+        self._hosting_job = self.controller.run(
+            self.configure_hosting(config), name="Setting up image hosting"
+        )
 
     async def aclose(self) -> None:
         """Cancel work, then close in order: the engine, the image hosts, the store, the HTTP
@@ -243,10 +245,19 @@ def open_session(
 
 
 def open_demo_session(
-    paths: AppPaths, settings: Settings, *, secrets: S3Secrets | None = None
+    paths: AppPaths,
+    settings: Settings,
+    *,
+    secrets: S3Secrets | None = None,
+    simulator: SimulatorThread | None = None,
 ) -> Session:
-    """A session against a freshly started simulator, in the demo's own data folder."""
-    return _session(open_demo_runtime(paths, settings), secrets)
+    """A session against the demo's simulator, in the demo's own data folder.
+
+    ``simulator`` is one already started (e.g. off the GUI thread while the window paints,
+    with :func:`veo_desktop.runtime.demo.start_demo_simulator`); by default one starts here.
+    The session stops it when it closes.
+    """
+    return _session(open_demo_runtime(paths, settings, simulator=simulator), secrets)
 
 
 def _session(runtime: Runtime, secrets: S3Secrets | None) -> Session:
