@@ -456,3 +456,39 @@ def test_an_unexpected_poll_error_is_a_note_with_backoff_and_the_task_still_fini
     assert any(f"({type(error).__name__})" in n and "retrying in" in n for n in notes), notes
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert len(tracebacks) == 1  # logged once with its traceback, not at every retry
+
+
+@pytest.mark.parametrize(
+    ("coalesce", "expected"),
+    [
+        (0.0, [10.02, 10.05, 10.09, 10.31]),  # each at its own due time
+        (0.1, [10.1, 10.1, 10.1, 10.4]),  # together on the next grid step, never before due
+    ],
+)
+def test_due_polls_start_together_on_the_coalescing_grid(fake_clock, coalesce, expected):
+    from veo_desktop.core.scheduler import PollScheduler
+
+    polls: dict[str, float] = {}
+    dues = {"a": 10.02, "b": 10.05, "c": 10.09, "d": 10.31}
+
+    async def poll(key: str) -> None:
+        polls[key] = fake_clock.now
+
+    async def scenario() -> list[float]:
+        scheduler = PollScheduler(clock=fake_clock, poll=poll, coalesce=coalesce)
+        start = fake_clock.now
+        for key, due in dues.items():
+            scheduler.schedule(key, start + due)
+        scheduler.start()
+        while len(polls) < len(dues):
+            await settle_scheduler(scheduler, fake_clock)
+            deadline = fake_clock.next_deadline()
+            assert deadline is not None, polls
+            fake_clock.set(deadline)
+            await settle_scheduler(scheduler, fake_clock)
+        await scheduler.aclose()
+        return relative([polls[key] for key in dues], start)
+
+    got = asyncio.run(scenario())
+    assert got == pytest.approx(expected, abs=1e-6)
+    assert all(at >= due - 1e-6 for at, due in zip(got, dues.values(), strict=True))

@@ -19,7 +19,7 @@ from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.health import ApiHealth, ApiState, OnHealth
 from veo_desktop.core.poll_policy import POLLABLE, PollPolicy, PollStep
 from veo_desktop.core.record_book import RecordBook, remove_listener
-from veo_desktop.core.scheduler import PollScheduler
+from veo_desktop.core.scheduler import COALESCE, PollScheduler
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,12 @@ class Poller:
         self._clock = clock
         self._activity = activity
         self._on_results = on_results
-        self._scheduler = PollScheduler(clock=clock, poll=self.poll, max_in_flight=max_in_flight)
+        self._scheduler = PollScheduler(
+            clock=clock,
+            poll=self.poll,
+            max_in_flight=max_in_flight,
+            coalesce=min(COALESCE, policy.timing.interval_min / 10),
+        )
         self._health_subscribers: list[OnHealth] = []
         #: Polls are scheduled (false until the engine resumes its work, and after close).
         self.running = False

@@ -7,6 +7,13 @@ function decides when the key is due next by calling :meth:`PollScheduler.schedu
 No exception drops a key: when a poll raises (a bug, or an error nobody expected) and has
 not scheduled its key again, the scheduler does, 1 s after the first such failure in a row,
 doubling up to :data:`MAX_SLEEP`.
+
+With ``coalesce`` the runner wakes only on a grid of that many seconds (never before a key is
+due): the polls due within one step start together. Each lone poll pays its own loop
+wake-up, ``epoll`` calls and idle-connection checks; 500 tasks polled every 5-10 s cost
+about 1.5x a bare GET each when spread out and 1.05-1.15x in groups every ~0.1 s
+(tests/benchmarks/test_core_load.py). A task is polled as often as before, at most one
+step later.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ MAX_SLEEP = 300.0
 STOP_WAIT = 5.0
 #: When a poll that raised is polled again: 1 s, doubling up to ``MAX_SLEEP``.
 ERROR_BACKOFF = Backoff(initial=1.0, max_delay=MAX_SLEEP)
+#: The engine's wake-up grid (seconds), at most a tenth of the shortest poll interval.
+COALESCE = 0.1
+#: A due time this close past a grid point (in grid steps) counts as on it (float error).
+_GRID_SLACK = 1e-3
 
 
 class PollScheduler:
@@ -39,6 +50,7 @@ class PollScheduler:
         poll: the coroutine run for a due key; its exceptions are logged, never raised,
             and the key is polled again later (see the module docs).
         max_in_flight: the most polls running at once.
+        coalesce: wake only on a grid of this many seconds (0: at each due time).
     """
 
     def __init__(
@@ -47,9 +59,11 @@ class PollScheduler:
         clock: Clock,
         poll: Callable[[str], Awaitable[None]],
         max_in_flight: int = 8,
+        coalesce: float = 0.0,
     ) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
+        self.coalesce = max(0.0, coalesce)
         self._clock = clock
         self._poll = poll
         self.max_in_flight = max_in_flight
@@ -178,7 +192,16 @@ class PollScheduler:
         start = max(due, self._paused_until)
         if self._heap and self._heap[0][2] in self._running and start <= now:
             return None  # the earliest key is still being polled; its end wakes us
-        return min(MAX_SLEEP, max(0.0, start - now))
+        if start <= now:
+            return 0.0
+        return min(MAX_SLEEP, max(0.0, self._on_grid(start) - now))
+
+    def _on_grid(self, at: float) -> float:
+        """The first grid time at or after ``at`` (``at`` itself without a grid)."""
+        step = self.coalesce
+        if step <= 0:
+            return at
+        return max(at, math.ceil(at / step - _GRID_SLACK) * step)
 
     async def _wait(self, seconds: float | None) -> None:
         if seconds == 0:
