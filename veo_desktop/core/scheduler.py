@@ -76,6 +76,8 @@ class PollScheduler:
         self._changed = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._waiting = False
+        #: When the waiting runner wakes by itself (inf: only on a change; -inf: not waiting).
+        self._sleeping_until = -math.inf
         #: Polls that raised in a row, by key.
         self._errors: dict[str, int] = {}
 
@@ -86,7 +88,8 @@ class PollScheduler:
         self._seq += 1
         self._due[key] = (at, self._seq)
         heapq.heappush(self._heap, (at, self._seq, key))
-        self._changed.set()
+        if at < self._sleeping_until:  # else the runner's own wake-up comes first
+            self._changed.set()
 
     def cancel(self, key: str) -> None:
         """Forget ``key``'s due time (a poll already running finishes)."""
@@ -208,6 +211,7 @@ class PollScheduler:
             await asyncio.sleep(0)
             return
         self._waiting = True
+        self._sleeping_until = math.inf if seconds is None else self._clock.time() + seconds
         waiters: set[asyncio.Future[Any]] = {asyncio.ensure_future(self._changed.wait())}
         if seconds is not None:
             waiters.add(asyncio.ensure_future(self._clock.sleep(seconds)))
@@ -215,6 +219,7 @@ class PollScheduler:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:
             self._waiting = False
+            self._sleeping_until = -math.inf
             for waiter in waiters:
                 waiter.cancel()
             # Let the waiters end. gather() takes their CancelledErrors as results, but
@@ -241,7 +246,8 @@ class PollScheduler:
             self._errors.pop(key, None)
         finally:
             self._running.pop(key, None)
-            self._changed.set()
+            if self._sleeping_until == math.inf:  # the runner waits for a poll to end
+                self._changed.set()
 
     def _after_error(self, key: str, error: Exception) -> None:
         """Log a poll that raised and, unless it already did, schedule its key again."""
