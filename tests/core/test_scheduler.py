@@ -492,3 +492,32 @@ def test_due_polls_start_together_on_the_coalescing_grid(fake_clock, coalesce, e
     got = asyncio.run(scenario())
     assert got == pytest.approx(expected, abs=1e-6)
     assert all(at >= due - 1e-6 for at, due in zip(got, dues.values(), strict=True))
+
+
+def test_a_key_due_before_the_runners_wake_up_still_wakes_it_and_a_later_one_waits(fake_clock):
+    from veo_desktop.core.scheduler import PollScheduler
+
+    polls: dict[str, float] = {}
+
+    async def poll(key: str) -> None:
+        polls[key] = fake_clock.now
+
+    async def scenario() -> list[float]:
+        scheduler = PollScheduler(clock=fake_clock, poll=poll, coalesce=0.1)
+        start = fake_clock.now
+        scheduler.schedule("late", start + 100)
+        scheduler.start()
+        await settle_scheduler(scheduler, fake_clock)
+        assert fake_clock.next_deadline() == pytest.approx(start + 100)
+        scheduler.schedule("early", start + 10)  # before the runner's wake-up: it wakes
+        scheduler.schedule("later", start + 200)  # after it: nothing to wake for
+        while len(polls) < 3:
+            await settle_scheduler(scheduler, fake_clock)
+            deadline = fake_clock.next_deadline()
+            assert deadline is not None, polls
+            fake_clock.set(deadline)
+            await settle_scheduler(scheduler, fake_clock)
+        await scheduler.aclose()
+        return relative([polls[key] for key in ("early", "late", "later")], start)
+
+    assert asyncio.run(scenario()) == pytest.approx([10, 100, 200], abs=1e-6)
