@@ -48,10 +48,9 @@ from veo_desktop.core.batch import (
     OnBatchProgress,
     unsent_indexes,
 )
-from veo_desktop.core.engine import ApiState, TaskEngine
+from veo_desktop.core.engine import ApiHealth, ApiState, TaskEngine
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
-from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.ui.batches import BatchHandle
@@ -70,11 +69,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: States a poll leads to, so a task entering them proves APIXO answered.
-_POLLED = frozenset(
-    {TaskState.PENDING, TaskState.PROCESSING, TaskState.DOWNLOADING, TaskState.FAILED}
-)
 
 
 def is_extend_of(task: TaskRecord, source: TaskRecord) -> bool:
@@ -143,6 +137,7 @@ class EngineController(QObject):
         self._closed = False
         self._unsubscribe = engine.subscribe(self._on_engine_change)
         self._unsubscribe_progress = engine.subscribe_progress(self._on_engine_progress)
+        self._unsubscribe_health = engine.subscribe_health(self._on_engine_health)
 
     # -- state -----------------------------------------------------------------------------
 
@@ -220,13 +215,13 @@ class EngineController(QObject):
             self._closed = True
             self._unsubscribe()
             self._unsubscribe_progress()
+            self._unsubscribe_health()
         self._registry.cancel_all()
 
     # -- engine callbacks ------------------------------------------------------------------
 
     def _on_engine_change(self, task: TaskRecord) -> None:
         self.task_changed.emit(task)
-        self._judge_health(task)
         self._ids.check(task)
 
     def _on_engine_progress(self, local_id: str, done: int, total: int | None) -> None:
@@ -248,17 +243,14 @@ class EngineController(QObject):
 
     # -- the API's health ------------------------------------------------------------------
 
-    def _judge_health(self, task: TaskRecord) -> None:
-        """Report the API's health as the engine's polls found it (a typed value).
+    def _on_engine_health(self, health: ApiHealth) -> None:
+        """Report the API's health as the engine's polls publish it (a typed event).
 
-        The engine publishes its :class:`ApiHealth` before the task change it comes with;
-        a rejected key stays reported until a poll works again.
+        The engine publishes it before the task change it comes with; a rejected key
+        stays reported until a poll works again.
         """
         if self._engine.problem is not None:  # a refused key (ApiState.KEY_REFUSED)
             self._report_error(self._engine.problem)
-            return
-        health = self._engine.api_health
-        if health is None:
             return
         if health.state is ApiState.RETRYING:
             self.report_health(False, health.detail)
