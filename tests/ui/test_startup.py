@@ -14,7 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.fixtures.sim import SIM_API_KEY
 from tests.fixtures.startup import WATCH_WINDOW
+from veo_desktop.sim import SimulatorThread
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,3 +84,100 @@ def test_the_window_paints_before_the_rest_of_the_app_loads(tmp_path: Path) -> N
     assert "veo_desktop.ui.window.main_window" in loaded
     early = {name: why for name, why in LATER.items() if name in loaded}
     assert not early, f"loaded before the window's first paint: {early}"
+
+
+USABLE_CHILD = (
+    """
+import json, os, sys
+
+def watch(window):
+    def on_usable(_session):
+        # (a name blocked with None in sys.modules was not loaded)
+        loaded = [name for name, module in sys.modules.items() if module is not None]
+        print(json.dumps({"modules": sorted(loaded)}), flush=True)
+        os._exit(0)
+
+    window.workspace_usable.connect(on_usable)
+"""
+    + WATCH_WINDOW
+    + """
+from veo_desktop.app import main
+sys.exit(main(["--data-dir", sys.argv[1], "--base-url", sys.argv[2]]))
+"""
+)
+
+#: Modules that must not load before the workspace is usable (prompt editable, tasks
+#: listed), and why.
+LATER_THAN_USABLE = {
+    "httpx._main": "httpx's command-line tool (click, rich, pygments: ~50 ms), never run",
+    "click": "httpx's command-line tool",
+    "rich": "httpx's command-line tool",
+    "pygments": "httpx's command-line tool",
+    "keyring": "the keyring (the key comes from $APIXO_API_KEY here)",
+    "PySide6.QtMultimedia": "the video preview (built after the workspace's first paint)",
+    "veo_desktop.ui.history_panel": "the prompt history (built after the first paint)",
+}
+
+
+def test_the_workspace_is_usable_before_what_it_does_not_need_loads(
+    tmp_path: Path, sim: SimulatorThread
+) -> None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
+    env["APIXO_API_KEY"] = SIM_API_KEY
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    done = subprocess.run(
+        [sys.executable, "-c", USABLE_CHILD, str(tmp_path / "data"), sim.base_url],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.stdout, done.stderr[-3000:]
+    loaded = set(json.loads(done.stdout.splitlines()[0])["modules"])
+    assert {"httpx", "veo_desktop.ui.workspace", "veo_desktop.ui.tasks.panel"} <= loaded
+    early = {name: why for name, why in LATER_THAN_USABLE.items() if name in loaded}
+    assert not early, f"loaded before the workspace was usable: {early}"
+
+
+SKIP_CHILD = """
+import contextlib, io, json, sys
+from veo_desktop.ui.main import skip_httpx_command_line
+
+skip_httpx_command_line()
+import httpx
+
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    try:
+        httpx.main()
+    except SystemExit as stop:
+        code = stop.code
+transport = httpx.MockTransport(lambda request: httpx.Response(200, text="ok"))
+with httpx.Client(transport=transport) as client:
+    text = client.get("https://example.test/").text
+print(json.dumps({
+    "cli": [name for name in ("click", "rich", "pygments") if name in sys.modules],
+    "stub": out.getvalue(), "code": code, "text": text,
+}))
+"""
+
+
+def test_the_window_process_leaves_out_httpx_command_line_tool_and_nothing_else() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", SKIP_CHILD],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["cli"] == []  # click, rich and pygments were not imported
+    assert "httpx command line client could not run" in result["stub"]
+    assert result["code"] == 1
+    assert result["text"] == "ok"  # httpx itself works as before

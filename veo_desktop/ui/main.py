@@ -89,6 +89,21 @@ def make_application(argv: Sequence[str] = ()) -> QApplication:
     return app
 
 
+def skip_httpx_command_line() -> None:
+    """Keep httpx from importing its command-line tool when the app imports httpx.
+
+    ``import httpx`` also imports ``httpx._main`` (the ``httpx`` command) whenever click,
+    rich and pygments happen to be installed (a developer's environment has them, through
+    import-linter): about 50 ms of the start, before the workspace can be used, for a
+    command this process never runs. httpx guards that import and, when it fails, defines
+    a stub ``httpx.main`` that prints how to install the command; an entry of ``None`` in
+    :data:`sys.modules` makes it fail. Only ``veo-desktop``'s own window process does this
+    (an embedder or a test importing the package keeps httpx as it is), and only before
+    httpx is first imported (``setdefault``: an httpx already loaded is left alone).
+    """
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not there"
+
+
 def run_gui(args: Sequence[str]) -> int:
     """Open the window and run until it is closed; returns the exit status.
 
@@ -98,6 +113,7 @@ def run_gui(args: Sequence[str]) -> int:
     workspace load (:func:`veo_desktop.ui.app_loop.run_window`).
     """
     options = parse_args(args)
+    skip_httpx_command_line()
     # The collector stays paused from here until the workspace is usable (app_loop resumes it
     # then, or after a few seconds): its passes over start-up's long-lived objects cost ~70 ms
     # of a 920 ms start (interleaved runs, tests/benchmarks/test_gui_startup.py).
