@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from veo_desktop import __version__
+from veo_desktop import __version__, tls
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.api.urls import is_loopback_host
@@ -71,8 +71,14 @@ def open_http(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The one HTTP client of a runtime: no secrets in its defaults, no redirects followed
-    unless a request asks (the APIXO client sends its key with each request)."""
+    unless a request asks (the APIXO client sends its key with each request).
+
+    Its TLS context is the one the window prepared off the GUI thread
+    (:func:`veo_desktop.tls.prepare`) when there is one, else httpx's own default.
+    """
+    prepared = tls.take(trust_env=trust_env)
     return httpx.AsyncClient(
+        verify=True if prepared is None else prepared,
         timeout=timeout,
         limits=HTTP_LIMITS,
         headers={"User-Agent": USER_AGENT},

@@ -126,6 +126,11 @@ def run_gui(args: Sequence[str]) -> int:
     if not options.base_url:
         window.base_url = window.settings.base_url
     wait_for_first_paint(window)
+    # The session's HTTP client needs the certificate authorities loaded (25-40 ms, off the
+    # GIL): a thread reads them while this one builds the chrome and the workspace.
+    from veo_desktop import tls
+
+    tls.prepare()
     window.build_chrome()
     from veo_desktop.ui.app_loop import run_window
 
