@@ -8,7 +8,8 @@ window's first paint:
 
 - first paint: launch to the window's first paint (its frame, "Opening your workspace…");
   goals <= 1.3x with an empty store, <= 2x with 10,000 tasks;
-- usable: launch to the workspace's first paint (prompt editable, tasks listed); goal <= 3x;
+- usable: launch to the workspace's first paint (prompt editable, tasks listed); goal <= 3x
+  (with an empty store; ideally with 10,000 tasks too);
 - ready: the session has started (tasks recovered, balance asked).
 
 Run with ``pytest -m benchmark -s tests/benchmarks``.
@@ -22,6 +23,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from decimal import Decimal
@@ -42,6 +44,8 @@ pytestmark = pytest.mark.benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = 5
+#: A start that has not finished after this long is killed (and fails).
+START_DEADLINE_S = 120.0
 
 _RSS = """
 import os, sys, time, json
@@ -134,17 +138,37 @@ def _start(code: str, *args: str) -> tuple[float, dict[str, float]]:
         text=True,
     )
     assert process.stdout is not None
-    line = process.stdout.readline()
-    elapsed = time.perf_counter() - started
+    # The lines are read as they come (each one's arrival is timed); a child that hangs is
+    # killed after START_DEADLINE_S, which ends the reading, and the start fails.
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        process.kill()
+
+    watchdog = threading.Timer(START_DEADLINE_S, kill)
+    watchdog.start()
+    try:
+        line = process.stdout.readline()
+        elapsed = time.perf_counter() - started
+        # (each later line with the time it arrived, read as it comes)
+        lines = [
+            (text, time.perf_counter() - started) for text in iter(process.stdout.readline, "")
+        ]
+        process.communicate(timeout=START_DEADLINE_S)
+    finally:
+        watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not killed.is_set(), f"the child ran past {START_DEADLINE_S:g} s and was killed"
     assert line, f"the child printed nothing (exit {process.returncode})"
     figures = json.loads(line)
-    for later in iter(process.stdout.readline, ""):
-        arrived = time.perf_counter() - started
+    for later, arrived in lines:
         ready = json.loads(later)
         if "usable_s" in ready:
             ready["usable_s"] = arrived
         figures.update({f"ready_{k}" if k == "rss_mb" else k: v for k, v in ready.items()})
-    process.communicate(timeout=120)
     return elapsed, figures
 
 
@@ -237,7 +261,7 @@ def test_cold_start_to_first_paint(tmp_path: Path, sim: SimulatorThread) -> None
         f"\n  empty store                    {empty_info['usable_s'] * 1000:7.0f} ms"
         f"   {empty_info['usable_s'] / bare:4.2f}x {goal(empty_info['usable_s'] / bare, 3)}"
         f"\n  10,000 tasks                   {full_info['usable_s'] * 1000:7.0f} ms"
-        f"   {full_info['usable_s'] / bare:4.2f}x"
+        f"   {full_info['usable_s'] / bare:4.2f}x {goal(full_info['usable_s'] / bare, 3)}"
         f"\nsession started (tasks recovered, balance asked), from the interpreter's start:"
         f"\n  empty store                    {empty_info['ready_s'] * 1000:7.0f} ms"
         f"   RSS {empty_info['ready_rss_mb']:6.1f} MB"
