@@ -6,7 +6,8 @@ controller, QtMultimedia, video decoding) load with it, after the window's first
 The preview (QtMultimedia, a media player) and the prompt history (a hidden tab that reads
 every task's prompt) are built just after the workspace's own first paint, so that the
 prompt and the task list are there to use sooner; placeholders hold their places until
-then, and asking for either panel builds it at once.
+then, and asking for either panel builds it at once. Likewise the task list shows the
+newest tasks first (:data:`FIRST_PAGE`) and the older ones right after that paint.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ if TYPE_CHECKING:
     from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
+
+
+#: The task list shows this many newest tasks with the workspace's first paint (more than a
+#: screen holds), and the older ones right after it.
+FIRST_PAGE = 300
 
 
 class Workspace(QWidget):
@@ -67,7 +73,10 @@ class Workspace(QWidget):
             journal_dir=journal_dir(session.paths.data_dir),
         )
         self.task_panel = TaskPanel(
-            session.controller, thumbnails=self.thumbnails, spending_cap=spending_cap
+            session.controller,
+            thumbnails=self.thumbnails,
+            spending_cap=spending_cap,
+            first_page=FIRST_PAGE,
         )
         self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
         self._controller = session.controller
@@ -160,9 +169,16 @@ class Workspace(QWidget):
         self.history_built.emit(history)
 
     def build_deferred(self) -> None:
-        """Build the panels that wait for the first paint (the preview, the history)."""
+        """List the older tasks and build the panels that wait for the first paint (the
+        preview, the history)."""
+        self.fill_tasks()
         self.build_preview()
         self.build_history()
+
+    def fill_tasks(self) -> None:
+        """List the tasks older than the first page (once; not after :meth:`shutdown`)."""
+        if not self._shut_down:
+            self.task_panel.fill_rest()
 
     def on_middle_current_changed(self, index: int) -> None:
         if self._history is None and self.middle.widget(index) is self._history_place:
@@ -195,6 +211,7 @@ class Workspace(QWidget):
         if not self._painted:
             self._painted = True
             self.first_painted.emit()
+            QTimer.singleShot(0, self, self.fill_tasks)
             QTimer.singleShot(0, self, self.build_preview)
             QTimer.singleShot(0, self, self.build_history)
 
