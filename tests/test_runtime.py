@@ -10,6 +10,7 @@ import asyncio
 import subprocess
 import sys
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +255,40 @@ def test_the_demo_runtime_takes_a_simulator_started_elsewhere_and_stops_it(
     asyncio.run(scenario())
     with pytest.raises(RuntimeError):
         simulator.base_url  # noqa: B018 - stopped with the runtime
+
+
+def test_the_demo_balance_is_what_the_demo_tasks_left_after_a_restart(tmp_path: Path) -> None:
+    """Issue 14 item 12: a restarted demo (a new simulator) no longer shows $100.00 beside
+    what its tasks cost; the window's session and the command line seed it the same way."""
+    paths = AppPaths.resolve(tmp_path / "data")
+
+    async def first_run() -> list[str]:
+        runtime = open_demo_runtime(paths, Settings())
+        try:
+            await runtime.engine.start()
+            assert await runtime.client.balance() == 100
+            fast = await runtime.engine.submit(GenerationRequest(prompt="A red fox"))
+            quality = await runtime.engine.submit(
+                GenerationRequest(prompt="A blue fox", mode="quality")
+            )
+            assert await runtime.client.balance() == Decimal("98.30")
+            return [fast.local_id, quality.local_id]
+        finally:
+            await runtime.aclose()
+
+    async def restart(simulator: SimulatorThread | None) -> tuple[Decimal, Decimal]:
+        runtime = open_demo_runtime(paths, Settings(), simulator=simulator)
+        try:
+            await runtime.engine.start()
+            return await runtime.client.balance(), runtime.engine.spend(0)
+        finally:
+            await runtime.aclose()
+
+    submitted = asyncio.run(first_run())
+    assert len(submitted) == 2
+    # The window starts its simulator in a worker thread and hands it over; else one starts here.
+    assert asyncio.run(restart(start_demo_simulator(duration=0.2))) == (
+        Decimal("98.30"),
+        Decimal("1.70"),
+    )
+    assert asyncio.run(restart(None)) == (Decimal("98.30"), Decimal("1.70"))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from enum import IntEnum
+from pathlib import Path
 from typing import NoReturn
 
 from veo_desktop import __version__
@@ -282,6 +283,67 @@ def _over_cap(parser: argparse.ArgumentParser) -> None:
         help="submit even when it passes the daily spending cap set in the app's Settings "
         "(without it, such a submission is refused and nothing is sent)",
     )
+
+
+def _first_word(args: Sequence[str]) -> str | None:
+    """The first argument that is neither an option nor a global option's value."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            skip = arg in _VALUE_OPTIONS
+            continue
+        return arg
+    return None
+
+
+def unknown_command(args: Sequence[str]) -> str | None:
+    """The mistyped command in ``args`` (``gen``), else None.
+
+    The window takes options and a file (a video to restore), so a first word that is a
+    command, an existing file or anything shaped like a path (a folder separator, a file
+    extension) is no mistake; a bare word such as ``gen`` or ``lst`` is.
+    """
+    if any(arg in CLI_FLAGS for arg in args):
+        return None
+    word = _first_word(args)
+    if word is None or word in COMMANDS:
+        return None
+    if "/" in word or "\\" in word or Path(word).suffix or Path(word).exists():
+        return None
+    return word
+
+
+def unknown_command_message(word: str) -> str:
+    """``veo-desktop: unknown command 'gen'; did you mean 'generate'?`` (one line)."""
+    import difflib
+
+    shown = printable(word, 80)
+    lowered = word.lower()
+    matches = [c for c in COMMANDS if lowered and c.startswith(lowered)]
+    matches += [
+        c for c in difflib.get_close_matches(lowered, COMMANDS, n=3, cutoff=0.6) if c not in matches
+    ]
+    if matches:
+        quoted = " or ".join(f"'{match}'" for match in matches[:3])
+        return f"{PROG}: unknown command '{shown}'; did you mean {quoted}?"
+    listed = ", ".join(COMMANDS[:-1]) + f" and {COMMANDS[-1]}"
+    return f"{PROG}: unknown command '{shown}'; the commands are {listed} (see {PROG} --help)"
+
+
+def reject_unknown_command(args: Sequence[str]) -> None:
+    """Exit 2 with one line on stderr when ``args`` name a command that does not exist.
+
+    Raises:
+        SystemExit: code 2 (:attr:`ExitCode.INVALID`), the usage error; nothing was done.
+    """
+    word = unknown_command(args)
+    if word is not None:
+        sys.stderr.write(unknown_command_message(word) + "\n")
+        sys.stderr.flush()
+        raise SystemExit(ExitCode.INVALID)
 
 
 def is_cli_invocation(args: Sequence[str]) -> bool:

@@ -38,7 +38,14 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.api.retry import RetryPolicy
 from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
-from veo_desktop.cli.args import BASE_URL_ENV, TYPES, ExitCode, build_parser
+from veo_desktop.cli.args import (
+    BASE_URL_ENV,
+    TYPES,
+    ExitCode,
+    build_parser,
+    reject_unknown_command,
+)
+from veo_desktop.cli.image_args import image_count_problem, image_value_problems, sentence
 from veo_desktop.cli.output import (
     ID_LIMIT,
     MESSAGE_LIMIT,
@@ -133,7 +140,9 @@ class Context:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     out, err = sys.stdout, sys.stderr
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    reject_unknown_command(given)
+    args = build_parser().parse_args(given)
     try:
         return int(asyncio.run(_run(args, out, err)))
     except CliError as error:
@@ -293,6 +302,7 @@ def runtime_for(ctx: Context) -> Runtime:
             if simulator is not None:
                 simulator.stop()
             raise
+        ctx.runtime.seed_demo_balance()  # the demo's key holds what its tasks left
     return ctx.runtime
 
 
@@ -352,6 +362,12 @@ async def generate(ctx: Context) -> ExitCode:
     """Submit one video; with ``--wait`` follow it, download it, copy it to ``--output``."""
     args = ctx.args
     output = output_path(args)
+    problem = image_count_problem(args.type or "text", len(args.image))
+    if problem is not None:
+        raise CliError(ExitCode.INVALID, f"{problem} Nothing was sent.")
+    problems = image_value_problems(args.image)
+    if problems:
+        raise CliError(ExitCode.INVALID, f"{sentence(problems)} Nothing was sent.")
     request = GenerationRequest(
         prompt=args.prompt,
         mode=args.mode or "fast",
@@ -540,8 +556,8 @@ async def _image_urls(ctx: Context, values: list[str]) -> list[str]:
             values, host, runtime.checker, prepare=runtime.prepare_image
         )
     except ImageInputsError as error:
-        problems = "; ".join(str(problem) for problem in error.problems)
-        raise CliError(ExitCode.INVALID, f"{problems}. Nothing was sent.") from error
+        problems = sentence([str(problem) for problem in error.problems])
+        raise CliError(ExitCode.INVALID, f"{problems} Nothing was sent.") from error
 
 
 def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCode:
@@ -697,22 +713,39 @@ def _find_in_store(ctx: Context, wanted: str) -> TaskRecord:
 
 
 def list_tasks(ctx: Context) -> ExitCode:
-    """Print the tasks, newest first (reads the store only; works while the window runs)."""
-    if not ctx.paths.store_path.exists():
-        ctx.say(f"No tasks yet in {ctx.paths.data_dir}.")
-        return ExitCode.OK
-    store = _open_store(ctx)
-    try:
-        records = store.load_all()
-    finally:
-        store.close()
+    """Print the tasks, newest first (reads the store only; works while the window runs).
+
+    With none to show, says so on stderr (stdout stays empty for scripts): "No tasks yet.",
+    or, outside demo mode while the demo has tasks, that they are listed with --demo.
+    """
+    records = _stored_records(ctx.paths.store_path)
     shown = [r for r in records if ctx.args.all or not r.hidden]
     shown.reverse()
-    if not shown:
-        ctx.say("No tasks.")
+    if shown:
+        print(table(shown), file=ctx.out, flush=True)
         return ExitCode.OK
-    print(table(shown), file=ctx.out, flush=True)
+    if not ctx.demo and _stored_records(ctx.paths.demo().store_path):
+        text = "No tasks. (Demo tasks are listed with --demo.)"
+    elif records:
+        text = "No tasks. (Removed tasks are listed with --all.)"
+    else:
+        text = "No tasks yet."
+    print(text, file=ctx.err, flush=True)
     return ExitCode.OK
+
+
+def _stored_records(path: Path) -> list[TaskRecord]:
+    """Every task of the store at ``path`` (none when it was never made)."""
+    if not path.exists():
+        return []
+    try:
+        store = TaskStore.open(path)
+    except StoreError as error:
+        raise CliError(ExitCode.LOCAL, str(error)) from error
+    try:
+        return store.load_all()
+    finally:
+        store.close()
 
 
 async def resume(ctx: Context) -> ExitCode:

@@ -43,8 +43,8 @@ from veo_desktop.hosting import (
     UrlChecker,
     create_provider,
 )
-from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, start_demo_simulator
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, demo_balance, start_demo_simulator
+from veo_desktop.storage.store import StoreError, TaskStore
 
 if TYPE_CHECKING:
     from veo_desktop.sim import SimulatorThread
@@ -283,6 +283,29 @@ class Runtime:
         self._hosts.append(host)
         return host
 
+    def seed_demo_balance(self) -> None:
+        """Demo mode: give the simulator's key what the demo's tasks left of its balance.
+
+        Each start has a new simulator; without this its key would hold $100.00 again while
+        the demo's store remembers what was spent. Reads the engine's tasks when it is open,
+        else the demo's store (if there is one yet). A store that cannot be read leaves the
+        simulator's balance as it is (logged); opening it for real reports the problem.
+        """
+        simulator = self.simulator
+        if simulator is None:
+            return
+        try:
+            if self._engine is not None:
+                records = self._engine.tasks(include_hidden=True)
+            elif self._store is not None or self.paths.store_path.exists():
+                records = self.open_store().load_all()
+            else:
+                records = []
+        except (StoreError, OSError) as error:
+            log.warning("demo balance not seeded: the demo's tasks cannot be read: %s", error)
+            return
+        simulator.balance = float(demo_balance(records))
+
     async def prepare_image(self, path: Path) -> PreparedImage:
         """A local image made ready to upload (see :func:`prepare_local_image`)."""
         return await prepare_local_image(path)
@@ -404,6 +427,7 @@ def open_demo_runtime(
         runtime.paths.ensure()
         runtime.connect(DEMO_KEY)
         runtime.open_engine()
+        runtime.seed_demo_balance()
     except BaseException:
         runtime.close_soon()
         raise
