@@ -114,11 +114,14 @@ class StatusBar(QStatusBar):
         controller.task_changed.connect(self.on_controller_task_changed)
         controller.balance_changed.connect(self.on_controller_balance_changed)
         controller.api_health_changed.connect(self.on_controller_api_health_changed)
-        self._active = {task.local_id for task in controller.tasks() if task.is_active}
+        # One read of every task (hidden ones count for the spend) serves both figures: at
+        # 10,000 tasks each read sorts them all, before the workspace can be used.
+        records = controller.tasks(include_hidden=True)
+        self._active = {task.local_id for task in records if task.is_active and not task.hidden}
         for item in (self.active_item, self.spend_item, self.session_item, self.balance_item):
             item.setVisible(True)
         self._show_active()
-        self._show_spend()
+        self._show_spend(records)
         self.balance_item.set("Balance …", "Asking APIXO for the balance")
         self.api_item.set("Connecting…", "Waiting for the first answer from the API")
         self._arm_midnight()
@@ -188,14 +191,17 @@ class StatusBar(QStatusBar):
         text = "No active tasks" if count == 0 else f"{count} active"
         self.active_item.set(text, "Tasks being submitted, generated or downloaded")
 
-    def _show_spend(self) -> None:
+    def _show_spend(self, records: list[TaskRecord] | None = None) -> None:
+        """Show today's and this session's spend, from ``records`` (every task, hidden ones
+        too) or the controller's."""
         if self._controller is None:
             return
         from veo_desktop.core.spending import spend_this_session, spend_today
 
-        engine = self._controller
-        today = spend_today(engine)
-        session = spend_this_session(engine, self._started_at)
+        if records is None:
+            records = self._controller.tasks(include_hidden=True)
+        today = spend_today(records)
+        session = spend_this_session(records, self._started_at)
         maybe = (
             " Tasks whose submission was lost may have been charged too: they are shown as "
             "uncertain until you resolve them."
