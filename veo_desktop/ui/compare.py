@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
+from veo_desktop.ui.preview.elided import ElidedLabel
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
 from veo_desktop.ui.tasks import format as fmt
@@ -95,11 +96,9 @@ class _Side:
         self.player.setAudioOutput(self.audio)
         self.player.setVideoSink(self.surface.sink)
         self.player.setLoops(QMediaPlayer.Loops.Once)
-        self.title = QLabel(owner)
+        self.title = ElidedLabel(owner)
         self.title.setObjectName(f"compare{side.title()}Title")
         self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.settings = QLabel(owner)
         self.settings.setObjectName(f"compare{side.title()}Settings")
         self.settings.setTextFormat(Qt.TextFormat.RichText)
@@ -243,9 +242,8 @@ class CompareWindow(QWidget):
         self.pause()
         for side, task in zip(self._sides, (left, right), strict=True):
             side.load(task)
-            prompt = fmt.short_prompt(task)
-            side.title.setText(prompt)
-            side.title.setToolTip(task.prompt[:2000])
+            # Elided with "…" to the title's own width (again on resize); all of it in the tooltip.
+            side.title.set_full_text(fmt.short_prompt(task), tooltip=task.prompt[:2000])
         rows = [settings_rows(left), settings_rows(right)]
         values = [dict(r) for r in rows]
         differs = {

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
+from veo_desktop.ui.preview.elided import ElidedLabel
 from veo_desktop.ui.preview.saving import VideoSaver
 from veo_desktop.ui.preview.stills import FrameGrabber
 from veo_desktop.ui.preview.surface import VideoSurface
@@ -80,11 +81,9 @@ class PreviewPanel(QWidget):
         self.player.setVideoSink(self.surface.sink)
         self.player.setLoops(QMediaPlayer.Loops.Infinite)
 
-        self.title = QLabel(self)
+        self.title = ElidedLabel(self)
         self.title.setObjectName("previewTitle")
         self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.details = QLabel(self)
         self.details.setObjectName("previewDetails")
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -214,15 +213,14 @@ class PreviewPanel(QWidget):
     def _describe(self) -> None:
         task = self._task
         if task is None:
-            self.title.setText("Preview")
+            self.title.set_full_text("Preview", tooltip="")
             self.details.setText("")
-            self.title.setToolTip("")
             return
-        prompt = fmt.short_prompt(task)
-        metrics = self.title.fontMetrics()
-        width = max(120, self.width() - 8)
-        self.title.setText(metrics.elidedText(prompt, Qt.TextElideMode.ElideRight, width))
-        self.title.setToolTip(f"<p style='white-space:pre-wrap'>{_escape(task.prompt)}</p>")
+        # Elided to the title's own width (and again on each resize), by the label itself.
+        self.title.set_full_text(
+            fmt.short_prompt(task),
+            tooltip=f"<p style='white-space:pre-wrap'>{_escape(task.prompt)}</p>",
+        )
         self._update_details()
 
     def _update_details(self) -> None:
@@ -322,7 +320,6 @@ class PreviewPanel(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._describe()
         self._fit_buttons(event.size().width())
 
     def _fit_buttons(self, width: int) -> None:
