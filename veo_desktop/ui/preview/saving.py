@@ -1,5 +1,9 @@
 """The preview's "Save as…": a copy of the video on show, wherever the person chooses
-(Ctrl+S anywhere in the window). The copy runs without blocking the window."""
+(Ctrl+S anywhere in the window). The copy runs without blocking the window.
+
+A copy that worked is confirmed where the window's other confirmations appear, its status
+bar ("Saved to /path/name.mp4"); one that failed says why in words (a message box).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,17 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStatusBar, QToolButton, QWidget
 
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.safe_text import printable
 from veo_desktop.ui.controller import copy_file
 from veo_desktop.ui.jobs import JobRegistry
-from veo_desktop.ui.tasks.files import ask_save_path
+from veo_desktop.ui.preview.save_dialog import ask_save_path, save_error_text
 from veo_desktop.ui.tasks.icons import glyph_icon
+
+#: How long "Saved to …" stays in the status bar (ms).
+CONFIRMATION_MS = 10_000
 
 
 class VideoSaver(QObject):
@@ -86,18 +94,29 @@ class VideoSaver(QObject):
             try:
                 saved = await copy_file(source, destination)
             except OSError as error:
-                message = f"Could not save the video to {destination}: {error}"
+                message = save_error_text(source, destination, error)
                 self.save_failed.emit(message)
                 box = QMessageBox(
-                    QMessageBox.Icon.Warning, "Could not save", message, parent=self._owner
+                    QMessageBox.Icon.Warning, "Video not saved", message, parent=self._owner
                 )
+                box.setObjectName("saveFailedBox")
                 box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
                 box.open()
                 return None
+            self._tell(f"Saved to {printable(str(saved), 500)}")
             self.saved.emit(saved)
             return saved
 
         return self._jobs.start(save(), name="Saving the previewed video")
+
+    def _tell(self, text: str) -> None:
+        """Show ``text`` in the window's status bar (where its confirmations appear)."""
+        window = self._owner.window()
+        bar = window.statusBar() if isinstance(window, QMainWindow) else None
+        if bar is None:
+            bar = window.findChild(QStatusBar)
+        if bar is not None:
+            bar.showMessage(text, CONFIRMATION_MS)
 
     def cancel(self) -> None:
         """Cancel copies still running (the window is closing)."""
