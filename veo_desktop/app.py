@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch to the command line (a subcommand, or a word that is none) or the window.
+    """Dispatch to the command line (a subcommand, or a mistake in naming one) or the window.
 
     Two flags are for the program itself rather than a person: ``--self-test`` (a headless
     check that the installed or frozen app works end to end) and the simulator's
@@ -40,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_self_test()
     from veo_desktop import cli
 
-    if cli.is_cli_invocation(args) or cli.unknown_command(args) is not None:
-        # A mistyped command ("gen") is the command line's usage error, never the window.
+    if cli.is_cli_invocation(args) or cli.usage_mistake(args) is not None:
+        # A mistyped command ("gen"), or a command's option without it ("--prompt x"), is
+        # the command line's usage error, never the window.
         return cli.main(args)
     # The Qt-free modules the window's first paint needs load before PySide6 does: after
     # it, every import also runs PySide6's __feature__ import hook, which reads the module's

@@ -18,7 +18,7 @@ import pytest
 from tests.cli.test_cli import Result
 from veo_desktop import logs
 from veo_desktop.cli import ExitCode, main
-from veo_desktop.cli.args import unknown_command
+from veo_desktop.cli.args import unknown_command, usage_mistake
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.storage.store import TaskStore
 
@@ -91,6 +91,34 @@ def test_a_mistyped_command_after_options_is_named_with_its_close_matches(run):
     assert result.err == "veo-desktop: unknown command 'stats'; did you mean 'status'?\n"
 
 
+def test_a_command_s_option_without_its_command_opens_no_window(tmp_path):
+    done = run_app(tmp_path, "--demo", "--prompt", "x")
+    assert done.returncode == ExitCode.INVALID
+    assert done.stderr == (
+        "veo-desktop: --prompt is an option of generate and extend; name the command first "
+        "(veo-desktop generate --prompt ...)\n"
+    )
+    assert done.stdout == "no qt\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["--all"],
+            "--all is an option of list; name the command first (veo-desktop list --all ...)",
+        ),
+        (
+            ["--data-dir", "d", "--wait=1"],
+            "--wait is an option of generate and extend; name the "
+            "command first (veo-desktop generate --wait ...)",
+        ),
+    ],
+)
+def test_usage_mistakes_are_one_line(args, line):
+    assert usage_mistake(args) == f"veo-desktop: {line}"
+
+
 def test_a_word_like_no_command_lists_the_commands(run):
     result = run("frobnicate")
     assert result.code == ExitCode.INVALID
@@ -107,6 +135,9 @@ def test_a_word_like_no_command_lists_the_commands(run):
         [],
         ["--demo"],
         ["--verbose"],
+        ["--demo", "--verbose", "--first-poll", "5"],
+        ["-platform", "offscreen"],
+        ["--no-such-option"],
         ["--data-dir", "/tmp/x"],
         ["--data-dir", "gen"],
         ["--base-url", "http://127.0.0.1:9/api/v1", "--demo"],
@@ -118,6 +149,7 @@ def test_a_word_like_no_command_lists_the_commands(run):
 )
 def test_what_the_window_takes_is_no_unknown_command(args):
     assert unknown_command(args) is None
+    assert usage_mistake(args) is None
 
 
 def test_an_existing_file_is_not_a_command(tmp_path, monkeypatch):

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from veo_desktop.cli.args import ExitCode, is_cli_invocation, unknown_command
+from veo_desktop.cli.args import ExitCode, is_cli_invocation, unknown_command, usage_mistake
 from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from veo_desktop.cli.commands import main
 
-__all__ = ["ExitCode", "is_cli_invocation", "main", "unknown_command"]
+__all__ = [
+    "ExitCode",
+    "is_cli_invocation",
+    "main",
+    "unknown_command",
+    "usage_mistake",
+]
 
 
 __getattr__ = lazy_exports(__name__, {"main": "veo_desktop.cli.commands"})

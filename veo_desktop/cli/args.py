@@ -19,6 +19,26 @@ COMMANDS = ("generate", "extend", "status", "list", "resume", "download", "balan
 CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
 _VALUE_OPTIONS = frozenset({"--data-dir", "--base-url", "--first-poll", "--poll-every"})
+#: Qt's own options that take a value (``-platform offscreen``): the window's, not commands.
+_QT_VALUE_OPTIONS = frozenset(
+    {
+        "-display",
+        "-geometry",
+        "-platform",
+        "-platformpluginpath",
+        "-platformtheme",
+        "-plugin",
+        "-qmljsdebugger",
+        "-qwindowgeometry",
+        "-qwindowicon",
+        "-qwindowtitle",
+        "-session",
+        "-style",
+        "-stylesheet",
+    }
+)
+#: Options of the window that the command line does not have (ui/main.py's parse_args).
+_WINDOW_FLAGS = frozenset({"--demo", "--verbose"})
 
 BASE_URL_ENV = "APIXO_BASE_URL"
 
@@ -293,7 +313,7 @@ def _first_word(args: Sequence[str]) -> str | None:
             skip = False
             continue
         if arg.startswith("-"):
-            skip = arg in _VALUE_OPTIONS
+            skip = arg in _VALUE_OPTIONS or arg in _QT_VALUE_OPTIONS
             continue
         return arg
     return None
@@ -333,15 +353,70 @@ def unknown_command_message(word: str) -> str:
     return f"{PROG}: unknown command '{shown}'; the commands are {listed} (see {PROG} --help)"
 
 
-def reject_unknown_command(args: Sequence[str]) -> None:
-    """Exit 2 with one line on stderr when ``args`` name a command that does not exist.
+def _command_options() -> dict[str, list[str]]:
+    """Each option only a command takes (``--prompt``), with the commands that take it."""
+    global_options = set(_common(suppress=False)._option_string_actions)
+    taken: dict[str, list[str]] = {}
+    for action in build_parser()._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command, parser in action.choices.items():
+                for option in parser._option_string_actions:
+                    if option not in global_options and option not in CLI_FLAGS:
+                        taken.setdefault(option, []).append(command)
+    return taken
+
+
+def _stray_option(args: Sequence[str]) -> tuple[str, list[str]] | None:
+    """An option only a command takes, given before any command (``veo-desktop --prompt x``).
+
+    Options the window takes, or that nobody does (the window ignores those), are no mistake.
+    """
+    known = _VALUE_OPTIONS | CLI_FLAGS | _WINDOW_FLAGS
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if not arg.startswith("-"):
+            return None
+        name = arg.split("=", 1)[0]
+        skip = name in _VALUE_OPTIONS and "=" not in arg
+        if name in known:
+            continue
+        commands = _command_options().get(name)
+        if commands:
+            return name, commands
+    return None
+
+
+def usage_mistake(args: Sequence[str]) -> str | None:
+    """The one-line usage error of ``args`` that name no command yet are not the window's:
+    a mistyped command (``gen``) or a command's option without its command (``--prompt``)."""
+    if is_cli_invocation(args):
+        return None
+    stray = _stray_option(args)
+    if stray is not None:
+        option, commands = stray
+        which = (
+            ", ".join(commands[:-1]) + f" and {commands[-1]}" if len(commands) > 1 else commands[0]
+        )
+        return (
+            f"{PROG}: {option} is an option of {which}; name the command first "
+            f"({PROG} {commands[0]} {option} ...)"
+        )
+    word = unknown_command(args)
+    return None if word is None else unknown_command_message(word)
+
+
+def reject_usage_mistake(args: Sequence[str]) -> None:
+    """Exit 2 with one line on stderr when ``args`` hold a :func:`usage_mistake`.
 
     Raises:
         SystemExit: code 2 (:attr:`ExitCode.INVALID`), the usage error; nothing was done.
     """
-    word = unknown_command(args)
-    if word is not None:
-        sys.stderr.write(unknown_command_message(word) + "\n")
+    mistake = usage_mistake(args)
+    if mistake is not None:
+        sys.stderr.write(mistake + "\n")
         sys.stderr.flush()
         raise SystemExit(ExitCode.INVALID)
 

@@ -43,7 +43,7 @@ from veo_desktop.cli.args import (
     TYPES,
     ExitCode,
     build_parser,
-    reject_unknown_command,
+    reject_usage_mistake,
 )
 from veo_desktop.cli.image_args import image_count_problem, image_value_problems, sentence
 from veo_desktop.cli.output import (
@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns the exit code."""
     out, err = sys.stdout, sys.stderr
     given = list(sys.argv[1:] if argv is None else argv)
-    reject_unknown_command(given)
+    reject_usage_mistake(given)
     args = build_parser().parse_args(given)
     try:
         return int(asyncio.run(_run(args, out, err)))
