@@ -13,16 +13,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMetaObject, QObject
 
+from veo_desktop.safe_text import printable
 from veo_desktop.ui.window.main_window import APP_TITLE
 from veo_desktop.ui.window.window_state import WindowStateKeeper
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.notifications import TaskNotifier
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
     from veo_desktop.ui.window.main_window import MainWindow
     from veo_desktop.ui.workspace import Workspace
+
+
+#: How long "Saved to …" stays in the status bar after a copy saved from the task list (ms).
+SAVED_MESSAGE_MS = 10_000
 
 
 class WorkspaceHost:
@@ -93,6 +100,7 @@ class WorkspaceHost:
             window.refresh_balance_action.triggered.connect(compose.refresh_balance),
             window.undo_action.triggered.connect(compose.prompt_edit.undo),
             window.redo_action.triggered.connect(compose.prompt_edit.redo),
+            workspace.task_panel.task_actions.saved.connect(self.on_task_actions_saved),
         ]
         workspace.history_built.connect(self.on_workspace_history_built)
         # The preview and the history are built just after the workspace's first paint.
@@ -101,6 +109,10 @@ class WorkspaceHost:
         # Widgets that take drops themselves (the prompt, the image slots) still let one of
         # our videos or its .json through to the window, which restores its settings.
         window.drops.watch([compose.prompt_edit.viewport(), *compose.all_slots])
+
+    def on_task_actions_saved(self, _local_id: str, saved: Path) -> None:
+        """Confirm a copy saved from the task list ("Save as…"), as the preview does."""
+        self._window.status.showMessage(f"Saved to {printable(str(saved), 500)}", SAVED_MESSAGE_MS)
 
     def on_workspace_history_built(self, history: HistoryPanel) -> None:
         links = self._window.links
