@@ -95,7 +95,8 @@ class ComposeLayout(QWidget):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
         self.prompt_counter.setFont(style.scaled_font(self, 0.9))
-        self.prompt_message = MessageLabel(Tone.PROBLEM)
+        # The lines a hint comes and goes in keep their room, so nothing below them moves.
+        self.prompt_message = MessageLabel(Tone.PROBLEM, reserve_lines=1)
         self.prompt_message.setObjectName("promptMessage")
 
         self.mode_selector = _combo(
@@ -197,7 +198,7 @@ class ComposeLayout(QWidget):
         self.generate_button.setAccessibleDescription(
             "Submit this video to APIXO (Ctrl+Enter); it is billed when APIXO accepts it"
         )
-        self.generate_message = MessageLabel(Tone.HINT)
+        self.generate_message = MessageLabel(Tone.HINT, reserve_lines=1)
         self.generate_message.setObjectName("generateMessage")
         self.variations_spin = QSpinBox()
         self.variations_spin.setObjectName("variationsSpin")

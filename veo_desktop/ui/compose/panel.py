@@ -324,6 +324,11 @@ class ComposePanel(FormDisplay):
         self.first_slot.swap_with(self.last_slot)
 
     def on_generate_button_clicked(self) -> None:
+        if self.generate_button.hasFocus():
+            # Generate is disabled while the video is sent, and Qt would hand its focus to
+            # the next control (Variations), where the next typing lands. The prompt takes
+            # it instead; a question opened now gives it back to the prompt when it closes.
+            self.prompt_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self.generate()
 
     # -- the form, the submission and the controller report -----------------------------

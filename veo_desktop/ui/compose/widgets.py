@@ -71,40 +71,68 @@ def watermark_edit(object_name: str) -> QLineEdit:
     return edit
 
 
-def _tone_color(tone: Tone, widget: QWidget) -> QColor:
+def _tone_color(tone: Tone, source: QWidget | None) -> QColor:
+    """The text colour of ``tone`` on ``source``'s palette (the application's when None)."""
     if tone is Tone.PROBLEM:
-        return style.problem_color(widget)
+        return style.problem_color(source)
     if tone is Tone.WARNING:
-        return style.warning_color(widget)
+        return style.warning_color(source)
     if tone is Tone.OK:
-        return style.ok_color(widget)
-    return style.hint_color(widget)
+        return style.ok_color(source)
+    return style.hint_color(source)
 
 
 class MessageLabel(QLabel):
     """A word-wrapped line of text in a tone; hidden while it says nothing.
 
-    The colour follows the palette (light or dark) when it changes.
+    The colour is worked out from the palette the label inherits (its parent's, or the
+    application's while it has none), never from its own: the label's own palette carries the
+    colour it was given, and mixing from that again would fade the text towards the background
+    on every palette change. It is worked out again whenever the palette, the parent or the
+    style changes.
+
+    Args:
+        tone: how the message reads (a hint, a problem, a warning, a success).
+        small: a slightly smaller font than the window's.
+        reserve_lines: keep room for this many lines in the layout, also while the label is
+            hidden (it says nothing), so a message appearing or going away moves nothing
+            (a longer one still grows it); 0 (the default) gives the room back when hidden.
     """
 
     def __init__(
-        self, tone: Tone = Tone.HINT, parent: QWidget | None = None, *, small: bool = True
+        self,
+        tone: Tone = Tone.HINT,
+        parent: QWidget | None = None,
+        *,
+        small: bool = True,
+        reserve_lines: int = 0,
     ) -> None:
         super().__init__(parent)
         self._tone = tone
         self._applied: str | None = None
+        self._reserve_lines = reserve_lines
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         if small:
             self.setFont(style.scaled_font(self, 0.92))
+        if reserve_lines > 0:
+            policy = self.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            self.setSizePolicy(policy)
+            self._reserve()
         self.setVisible(False)
         self._recolor()
 
     @property
     def tone(self) -> Tone:
         return self._tone
+
+    @property
+    def reserve_lines(self) -> int:
+        """How many lines the label keeps room for while hidden (0: none)."""
+        return self._reserve_lines
 
     def show_message(self, text: str | None, tone: Tone | None = None) -> None:
         """Show ``text`` (hide the label when it is empty or None)."""
@@ -117,14 +145,26 @@ class MessageLabel(QLabel):
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
+        kind = event.type()
+        if kind in (QEvent.Type.PaletteChange, QEvent.Type.ParentChange, QEvent.Type.StyleChange):
             self._recolor()
+        if kind == QEvent.Type.FontChange:
+            self._reserve()
+
+    def _reserve(self) -> None:
+        lines = self._reserve_lines
+        if lines > 0:
+            margins = self.contentsMargins()
+            self.setMinimumHeight(
+                self.fontMetrics().lineSpacing() * lines + margins.top() + margins.bottom()
+            )
 
     def _recolor(self) -> None:
         # Through the palette, not a style sheet: a style sheet per label costs milliseconds
         # each (the composer and the window's first paint have dozens of these labels).
-        parent = self.parentWidget()
-        color = _tone_color(self._tone, parent if parent is not None else self)
+        # From the parent's palette (the application's while there is none): the label's own
+        # palette holds the colour it was given, and a hint mixed again from it would fade.
+        color = _tone_color(self._tone, self.parentWidget())
         if color.name() != self._applied:
             self._applied = color.name()
             style.set_text_color(self, color)
