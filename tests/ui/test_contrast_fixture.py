@@ -1,0 +1,130 @@
+"""The contrast check of tests/fixtures/contrast.py measures what is drawn, and fails what a
+person cannot read (WCAG 2.x AA: 4.5:1, 3:1 for large text)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from tests.fixtures.contrast import (
+    assert_legible,
+    contrast_failures,
+    is_large,
+    measure,
+    ratio,
+)
+from tests.fixtures.screenshots import save_screenshot
+
+
+def page(qtbot: Any, style: str) -> tuple[QWidget, QLabel]:
+    """A window on ``style``'s background holding one label; shown and laid out."""
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setObjectName("page")
+    host.setStyleSheet(style)
+    layout = QVBoxLayout(host)
+    label = QLabel("Write a prompt to generate.")
+    label.setObjectName("hint")
+    layout.addWidget(label)
+    host.resize(320, 80)
+    host.show()
+    qtbot.waitExposed(host)
+    return host, label
+
+
+def test_the_ratio_is_wcags() -> None:
+    assert ratio(QColor("black"), QColor("white")) == pytest.approx(21.0)
+    assert ratio(QColor("#777777"), QColor("white")) == pytest.approx(4.48, abs=0.01)
+    assert ratio(QColor("#EDEDED"), QColor("#EFEFEF")) == pytest.approx(1.02, abs=0.01)
+
+
+def test_near_invisible_hint_text_fails(qtbot: Any, tmp_path: Path) -> None:
+    host, _ = page(qtbot, "#page { background: #EFEFEF; } QLabel { color: #EDEDED; }")
+    picture = host.grab()
+    save_screenshot(picture, tmp_path, "contrast-invisible-hint")
+    failures = contrast_failures(host, picture)
+    assert [(f.widget, f.text) for f in failures] == [
+        ("QLabel#hint", "Write a prompt to generate.")
+    ]
+    assert failures[0].ratio < 1.1
+    assert failures[0].background == "#efefef"
+    assert failures[0].text_colour == "#ededed"
+    with pytest.raises(AssertionError, match=r"QLabel#hint 'Write a prompt to generate.': 1.0"):
+        assert_legible(host, picture, "invisible hint")
+
+
+def test_black_on_white_passes(qtbot: Any) -> None:
+    host, _ = page(qtbot, "#page { background: white; } QLabel { color: black; }")
+    picture = host.grab()
+    (measured,) = measure(host, picture)
+    assert measured.ratio == pytest.approx(21.0, abs=0.5)
+    assert_legible(host, picture, "black on white")
+
+
+def test_grey_that_fails_small_passes_large(qtbot: Any) -> None:
+    """#8a8a8a on white is about 3.4:1: too faint for body text, enough for large text."""
+    host, label = page(qtbot, "#page { background: white; } QLabel { color: #8a8a8a; }")
+    assert not is_large(label.font())
+    assert [f.widget for f in contrast_failures(host, host.grab())] == ["QLabel#hint"]
+    large = QFont(label.font())
+    large.setPixelSize(26)
+    label.setFont(large)
+    assert is_large(label.font())
+    qtbot.waitUntil(lambda: label.height() >= 26)
+    assert contrast_failures(host, host.grab()) == []
+    bold = QFont(label.font())
+    bold.setPixelSize(19)
+    bold.setBold(True)
+    label.setFont(bold)
+    assert is_large(label.font())
+    assert contrast_failures(host, host.grab()) == []
+    bold.setBold(False)
+    label.setFont(bold)
+    assert not is_large(label.font())
+    assert contrast_failures(host, host.grab()) != []
+
+
+def test_buttons_fields_titles_and_tabs_are_measured_and_disabled_ones_skipped(
+    qtbot: Any,
+) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setStyleSheet("color: #e8e8e8; background: #f0f0f0;")
+    layout = QVBoxLayout(host)
+    button = QPushButton("Generate")
+    check = QCheckBox("Loop")
+    field = QLineEdit()
+    field.setPlaceholderText("Search prompts")
+    group = QGroupBox("Seed")
+    QVBoxLayout(group).addWidget(QLabel("inside"))
+    tabs = QTabWidget()
+    tabs.addTab(QWidget(), "History")
+    off = QPushButton("Off")
+    off.setEnabled(False)
+    for widget in (button, check, field, group, tabs, off):
+        layout.addWidget(widget)
+    host.resize(400, 400)
+    host.show()
+    qtbot.waitExposed(host)
+    texts = sorted(f.text for f in contrast_failures(host, host.grab()))
+    assert "Off" not in texts, "a disabled widget is exempt"
+    assert {"Generate", "Loop", "Seed", "History", "inside"} <= set(texts)
+
+
+def test_a_hidden_label_is_not_measured(qtbot: Any) -> None:
+    host, label = page(qtbot, "#page { background: #EFEFEF; } QLabel { color: #EDEDED; }")
+    label.hide()
+    assert contrast_failures(host, host.grab()) == []
