@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QWidget
 
@@ -35,6 +35,7 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.core.batch import journal_dir
 from veo_desktop.core.settings import Settings
+from veo_desktop.ui.compose.draft import DRAFT_FILE, apply_draft, draft_of, load_draft, save_draft
 from veo_desktop.ui.compose.form import (
     ComposeForm,
 )
@@ -56,6 +57,8 @@ log = logging.getLogger(__name__)
 
 #: The slots :meth:`ComposePanel.use_frame` fills.
 FRAME_SLOTS = ("first", "last")
+#: How long the form rests before its draft is written (each edit starts the wait again).
+DRAFT_DELAY_MS = 400
 
 
 class ComposePanel(FormDisplay):
@@ -68,6 +71,10 @@ class ComposePanel(FormDisplay):
             default: the cap in the ``settings`` of the window the panel is in.
         journal_dir: where a variations batch keeps its journal (so a crash never loses or
             repeats a take); default: the batches folder of the window's ``session``.
+        draft_path: where the draft (prompt, options, images) is kept so it survives a
+            restart; it is read back here and written a moment after each change. Default:
+            :data:`~veo_desktop.ui.compose.draft.DRAFT_FILE` beside ``journal_dir``; None
+            without either (nothing is kept).
 
     Signals:
         submitted: a task was accepted (the new TaskRecord); after variations, the first
@@ -88,11 +95,20 @@ class ComposePanel(FormDisplay):
         *,
         spending_cap: Callable[[], SpendingCap | None] | None = None,
         journal_dir: Path | None = None,
+        draft_path: Path | None = None,
     ) -> None:
         super().__init__(ComposeForm(), uploader, parent)
         self._controller = controller
         self._spending_cap = spending_cap
         self._journal_dir = journal_dir
+        if draft_path is None and journal_dir is not None:
+            draft_path = Path(journal_dir).parent / DRAFT_FILE
+        #: Where the draft is kept (None: nowhere).
+        self.draft_path = draft_path
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_frozen = False
         self._balance_job: asyncio.Task[None] | None = None
         #: Where the submission is (Generate, the cap question, sending, resting).
         self.submission = SubmissionFlow(
@@ -107,6 +123,7 @@ class ComposePanel(FormDisplay):
         self._connect()
         self._update_generate_label()
         self._show_form()
+        self._restore_draft()
 
     def _connect(self) -> None:
         self.prompt_edit.textChanged.connect(self.on_prompt_edit_text_changed)
@@ -136,6 +153,7 @@ class ComposePanel(FormDisplay):
         self.submission.accepted.connect(self.on_submission_accepted)
         self.submission.takes_accepted.connect(self.on_submission_takes_accepted)
         self._controller.balance_changed.connect(self.on_controller_balance_changed)
+        self._draft_timer.timeout.connect(self.save_draft)
 
     # -- public API ---------------------------------------------------------------------
 
@@ -270,8 +288,37 @@ class ComposePanel(FormDisplay):
             self._controller.refresh_balance(), name="compose: refresh the balance"
         )
 
+    def save_draft(self) -> None:
+        """Write the draft now (it is also written a moment after each change)."""
+        self._draft_timer.stop()
+        if self.draft_path is None:
+            return
+        try:
+            save_draft(self.draft_path, draft_of(self.form))
+        except OSError as error:
+            log.warning("The composer's draft could not be saved to %s: %s", self.draft_path, error)
+
+    def _draft_changed(self) -> None:
+        if self.draft_path is not None and not self._draft_frozen:
+            self._draft_timer.start()
+
+    def _restore_draft(self) -> None:
+        """Fill the form from the draft kept last time (files only while they exist)."""
+        data = load_draft(self.draft_path) if self.draft_path is not None else None
+        if data is None:
+            return
+        targets = apply_draft(self.form, data)
+        if self.form.provider is not None or self.form.enable_translation is not None:
+            self.advanced.set_expanded(True)
+        for model, source in targets:
+            self._view_of(model).load(source)
+        self._draft_timer.stop()
+
     def cancel(self) -> None:
-        """Stop uploads and checks under way (the window is closing)."""
+        """Stop uploads and checks under way (the window is closing); keep the draft."""
+        if self._draft_timer.isActive():
+            self.save_draft()
+        self._draft_frozen = True  # what the closing does to the form is not a draft
         for slot in self.all_slots:
             slot.cancel()
         if self._balance_job is not None and not self._balance_job.done():
@@ -335,8 +382,10 @@ class ComposePanel(FormDisplay):
 
     def on_form_changed(self) -> None:
         self._show_form()
+        self._draft_changed()
 
     def on_form_cost_changed(self) -> None:
+        self._draft_changed()
         with self._sync():
             self.variations_spin.setValue(self.form.variations)
         self._update_generate_label()
