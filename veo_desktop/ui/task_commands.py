@@ -3,8 +3,8 @@ remove, save a copy.
 
 :class:`TaskCommands` is the controller's part for these (the controller's methods of the
 same names call it): each one turns the engine's errors into a short title and message for
-the window, so a widget never sees an engine exception. Qt-free: it reports through the
-callbacks it is given.
+the window, so a widget never sees an engine exception. It shows nothing itself: it reports
+through the callbacks it is given.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.errors import StoreError
 from veo_desktop.records.lifecycle import RESUBMITTABLE
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.preview.save_dialog import save_error_text
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +143,12 @@ class TaskCommands:
         if task is None or not task.files:
             self._failed("Nothing to save", "This task has no downloaded video yet.")
             return None
+        source = Path(task.files[0])
         try:
-            return await copy_file(Path(task.files[0]), destination)
+            return await copy_file(source, destination)
         except OSError as error:
-            self._failed("Could not save the video", f"{destination}: {error}")
+            # In words: which file, which folder, what went wrong (no errno, no ".part").
+            self._failed("Could not save the video", save_error_text(source, destination, error))
             return None
 
 

@@ -30,12 +30,13 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, blocked_images_message
 from veo_desktop.ui.money import PaymentQuestion, pay
+from veo_desktop.ui.preview.save_dialog import ask_save_path
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks.action_set import EXTEND_REFRESH_MS as EXTEND_REFRESH_MS
 from veo_desktop.ui.tasks.action_set import RETRYABLE as RETRYABLE
 from veo_desktop.ui.tasks.action_set import TaskActionSet, draft_problem
 from veo_desktop.ui.tasks.action_set import can_download_again as can_download_again
-from veo_desktop.ui.tasks.files import ask_save_path, reveal_in_file_manager, video_file
+from veo_desktop.ui.tasks.files import reveal_in_file_manager, video_file
 
 if TYPE_CHECKING:
     from veo_desktop.ui.compare import CompareWindow

@@ -1,16 +1,19 @@
-"""Videos on disk from the person's side: choosing where to save, showing in the file manager."""
+"""Videos on disk from the person's side: the name a copy is offered under, the file a task's
+video is in, dragging it out, showing it in the file manager.
+
+Where "Save as…" asks (the dialog, its starting folder, what a failed copy says) is
+:mod:`veo_desktop.ui.preview.save_dialog`, shared by the preview and the task list.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QStandardPaths, QUrl
+from PySide6.QtCore import QMimeData, QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QWidget
 
 from veo_desktop.records.task import TaskRecord
 
@@ -40,32 +43,6 @@ def file_mime(path: Path) -> QMimeData:
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(path))])
     return data
-
-
-def ask_save_path(
-    parent: QWidget, task: TaskRecord, on_chosen: Callable[[Path], object]
-) -> QFileDialog:
-    """Open a "Save video as" dialog (non-blocking: ``open()``, safe inside the asyncio loop).
-
-    ``on_chosen`` is called with the path the person picked; nothing happens on cancel.
-    """
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
-    start = Path(folder or Path.home()) / suggested_name(task)
-    dialog = QFileDialog(parent, "Save video as", str(start), "MP4 video (*.mp4);;All files (*)")
-    dialog.setObjectName("saveVideoDialog")
-    dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-    dialog.setFileMode(QFileDialog.FileMode.AnyFile)
-    dialog.setDefaultSuffix("mp4")
-    dialog.selectFile(str(start))
-
-    def chosen(name: str) -> None:
-        if name:
-            on_chosen(Path(name))
-
-    dialog.fileSelected.connect(chosen)
-    dialog.finished.connect(dialog.deleteLater)
-    dialog.open()
-    return dialog
 
 
 def reveal_in_file_manager(path: Path) -> bool:
