@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QPushButton,
     QTabWidget,
     QVBoxLayout,
@@ -128,3 +129,25 @@ def test_a_hidden_label_is_not_measured(qtbot: Any) -> None:
     host, label = page(qtbot, "#page { background: #EFEFEF; } QLabel { color: #EDEDED; }")
     label.hide()
     assert contrast_failures(host, host.grab()) == []
+
+
+def test_a_text_edit_is_measured_on_its_lines_and_its_placeholder(qtbot: Any) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setStyleSheet("QPlainTextEdit { background: white; color: black; }")
+    edit = QPlainTextEdit(host)
+    edit.setObjectName("prompt")
+    edit.setPlaceholderText("Describe the video")
+    palette = edit.palette()
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#dddddd"))
+    edit.setPalette(palette)
+    QVBoxLayout(host).addWidget(edit)
+    host.resize(300, 300)
+    host.show()
+    qtbot.waitExposed(host)
+    (failure,) = contrast_failures(host, host.grab())
+    assert (failure.widget, failure.text) == ("QPlainTextEdit#prompt", "Describe the video")
+    edit.setPlainText("A lighthouse at dusk")
+    (measured,) = measure(host, host.grab())
+    assert measured.text == "A lighthouse at dusk"
+    assert measured.ratio > 15

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.mp4 import encoded_clip
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
@@ -68,6 +69,7 @@ def test_the_preview_title_ends_in_an_ellipsis_and_fits_its_label(
     narrow = assert_elided_to_fit(preview.title)
     assert LONG in preview.title.toolTip()
     save_screenshot(preview.grab(), tmp_path, "preview_title_narrow")
+    assert_legible(preview, preview.grab(), "preview_title_narrow")
 
     preview.resize(760, 300)
     qtbot.waitUntil(lambda: len(preview.title.text()) > len(narrow))
@@ -102,6 +104,7 @@ def test_compare_titles_end_in_an_ellipsis_and_fit(qtbot: Any, tmp_path: Path) -
             assert advance <= side.title.contentsRect().width()
             assert side.title.toolTip() == task.prompt
         save_screenshot(window.grab(), tmp_path, "compare_titles_narrow")
+        assert_legible(window, window.grab(), "compare_titles_narrow")
         before = window.left.title.text()
         window.resize(1000, 480)
         qtbot.waitUntil(lambda: len(window.left.title.text()) > len(before))
