@@ -147,7 +147,6 @@ class SettingsDialog(QDialog):
         hosting_layout = QVBoxLayout(hosting_page)
         hosting_layout.setSpacing(8)
         hosting_layout.addWidget(self.hosting)
-        hosting_layout.addWidget(self.hosting_note)
         hosting_layout.addWidget(self.hosting_message)
         hosting_layout.addStretch(1)
 
@@ -194,13 +193,8 @@ class SettingsDialog(QDialog):
             demo_origin=session.demo_origin if session is not None else None,
             parent=self,
         )
-        self.hosting_note = MessageLabel(Tone.HINT, self, small=False)
-        self.hosting_note.setObjectName("hostingSessionNote")
-        if session is not None and session.demo_origin is not None:
-            self.hosting_note.show_message(
-                "Unless S3-compatible storage is chosen, local images go to the simulator "
-                f"({session.demo_origin}) while it is the API."
-            )
+        #: Where local images go while the simulator is the API (part of the hosting page).
+        self.hosting_note = widget.simulator_note
         widget.config_changed.connect(self.on_hosting_config_changed)
         return widget
 

@@ -115,15 +115,27 @@ class PollingSection(QGroupBox):
         )
         self.first_quality.setObjectName("firstPollQuality")
         self.first_quality.setAccessibleName("First check, quality")
-        self.interval_min = _seconds(timing.interval_min, 300, "Shortest gap between checks")
+        between = "each later check waits a random time between the two"
+        self.interval_min = _seconds(
+            timing.interval_min, 300, f"Shortest gap between checks ({between})"
+        )
         self.interval_min.setObjectName("intervalMin")
-        self.interval_min.setAccessibleName("Check every, from")
-        self.interval_max = _seconds(timing.interval_max, 300, "Longest gap between checks")
+        self.interval_min.setAccessibleName("Shortest gap between checks")
+        self.interval_max = _seconds(
+            timing.interval_max, 300, f"Longest gap between checks ({between})"
+        )
         self.interval_max.setObjectName("intervalMax")
-        self.interval_max.setAccessibleName("Check every, to")
+        self.interval_max.setAccessibleName("Longest gap between checks")
+        self.interval_label = QLabel("Then check &every:")
+        self.interval_label.setObjectName("intervalLabel")
+        self.interval_label.setBuddy(self.interval_min)
+        self.interval_to = QLabel("&to")
+        self.interval_to.setObjectName("intervalToLabel")
+        self.interval_to.setBuddy(self.interval_max)
         interval_row = QHBoxLayout()
-        interval_row.addWidget(self.interval_min)
-        interval_row.addWidget(self.interval_max)
+        interval_row.addWidget(self.interval_min, 1)
+        interval_row.addWidget(self.interval_to)
+        interval_row.addWidget(self.interval_max, 1)
         self.timing_message = MessageLabel(Tone.PROBLEM)
         self.timing_message.setObjectName("timingMessage")
         self.notifications_check = QCheckBox(
@@ -138,7 +150,7 @@ class PollingSection(QGroupBox):
         form = QFormLayout(self)
         form.addRow("First check (fast):", self.first_fast)
         form.addRow("First check (quality):", self.first_quality)
-        form.addRow("Then every:", interval_row)
+        form.addRow(self.interval_label, interval_row)
         form.addRow("", self.timing_message)
         form.addRow(self.notifications_check)
 

@@ -37,7 +37,6 @@ from veo_desktop.hosting.config import (
     MIN_PRESIGN_HOURS,
     ConfigProblem,
 )
-from veo_desktop.ui import style
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
 from veo_desktop.ui.settings.connection_test import (
     ConnectionTest,
@@ -54,21 +53,45 @@ _PROVIDERS = (
     (ProviderKind.S3, "S3-compatible storage"),
     (ProviderKind.DEMO, "Demo (the simulator)"),
 )
+#: The URL-only choice while the simulator is the API, which hosts local files then.
+_URL_WITH_SIMULATOR = "URL only (local files go to the simulator)"
+_S3_DESCRIPTION = (
+    "Local images are uploaded to your bucket (AWS S3, Cloudflare R2, Backblaze B2, "
+    "MinIO…) and APIXO gets a time-limited link, or a public address if the bucket is "
+    "public. The same picture is uploaded only once."
+)
+#: What each choice does against the real API (no simulator to host local files).
 _DESCRIPTIONS = {
     ProviderKind.URL: (
         "Image slots take public https addresses only (paste or drag them from a browser). "
-        "Each is checked before a task is sent. Local files cannot be used."
+        "Each is checked before a task is sent. Local image files cannot be used until "
+        "image hosting is set up: choose S3-compatible storage for them."
     ),
-    ProviderKind.S3: (
-        "Local images are uploaded to your bucket (AWS S3, Cloudflare R2, Backblaze B2, "
-        "MinIO…) and APIXO gets a time-limited link, or a public address if the bucket is "
-        "public. The same picture is uploaded only once."
-    ),
+    ProviderKind.S3: _S3_DESCRIPTION,
     ProviderKind.DEMO: (
-        "Local images go to the built-in simulator. Nothing is public and nothing is "
-        "charged; only for demo mode."
+        "The built-in simulator hosts local images only while it is the API (the demo). "
+        "Here local image files cannot be used: choose S3-compatible storage, or URL only."
     ),
 }
+#: What each choice does while the simulator is the API (the demo, or a simulator on this
+#: computer): local images go to the simulator unless S3 is chosen (the note under these
+#: says so; see :func:`veo_desktop.runtime.wiring.effective_hosting`).
+_SIMULATOR_DESCRIPTIONS = {
+    ProviderKind.URL: (
+        "Image slots also take public https addresses (paste or drag them from a browser); "
+        "each is checked before a task is sent."
+    ),
+    ProviderKind.S3: _S3_DESCRIPTION,
+    ProviderKind.DEMO: "Nothing is public and nothing is charged.",
+}
+
+
+def simulator_note(origin: str) -> str:
+    """Where local images go while the simulator at ``origin`` is the API."""
+    return (
+        "Unless S3-compatible storage is chosen, local images go to the simulator "
+        f"({origin}) while it is the API."
+    )
 
 
 class HostingSettingsWidget(QWidget):
@@ -121,12 +144,21 @@ class HostingSettingsWidget(QWidget):
             if isinstance(model, QStandardItemModel):
                 model.item(index).setEnabled(False)
             self.provider.setItemData(
-                index, "Only in demo mode (veo-desktop --demo)", Qt.ItemDataRole.ToolTipRole
+                index,
+                "Only while the built-in simulator is the API (the demo)",
+                Qt.ItemDataRole.ToolTipRole,
             )
-        self.description = QLabel(self)
+        else:
+            index = self.provider.findData(ProviderKind.URL.value)
+            self.provider.setItemText(index, _URL_WITH_SIMULATOR)
+        self.description = MessageLabel(Tone.HINT, self, small=False)
         self.description.setObjectName("hostingDescription")
-        self.description.setWordWrap(True)
-        style.set_text_color(self.description, style.hint_color(self))
+        #: Where local images go while the simulator is the API (hidden against the real one).
+        self.simulator_note = MessageLabel(Tone.HINT, self, small=False)
+        self.simulator_note.setObjectName("hostingSessionNote")
+        self.simulator_note.show_message(
+            simulator_note(demo_origin) if demo_origin is not None else None
+        )
 
         provider_row = QFormLayout()
         provider_row.addRow("&Hosting:", self.provider)
@@ -150,6 +182,7 @@ class HostingSettingsWidget(QWidget):
         column.addWidget(intro)
         column.addLayout(provider_row)
         column.addWidget(self.description)
+        column.addWidget(self.simulator_note)
         column.addWidget(self.pages)
         column.addWidget(self.connection)
         column.addStretch(1)
@@ -221,8 +254,9 @@ class HostingSettingsWidget(QWidget):
             "fetches images within minutes; a day leaves room for retries."
         )
         self.lifetime.valueChanged.connect(self.on_field_edited)
-        lifetime_hint = QLabel("1 h to 7 days (168 h)", page)
-        style.set_text_color(lifetime_hint, style.hint_color(page))
+        lifetime_hint = MessageLabel(Tone.HINT, page, small=False)
+        lifetime_hint.setObjectName("s3LinkLifetimeHint")
+        lifetime_hint.show_message("1 h to 7 days (168 h)")
         lifetime_row = QHBoxLayout()
         lifetime_row.addWidget(self.lifetime)
         lifetime_row.addWidget(lifetime_hint, 1)
@@ -359,7 +393,8 @@ class HostingSettingsWidget(QWidget):
         kind = ProviderKind(self.provider.currentData())
         self.pages.setCurrentIndex([k for k, _ in _PROVIDERS].index(kind))
         self.pages.setVisible(kind is ProviderKind.S3)
-        self.description.setText(_DESCRIPTIONS[kind])
+        descriptions = _DESCRIPTIONS if self._demo_origin is None else _SIMULATOR_DESCRIPTIONS
+        self.description.show_message(descriptions[kind])
         self.test_button.setVisible(kind is not ProviderKind.URL)
         if kind is ProviderKind.S3:
             guess = HostingConfig(endpoint=self.endpoint.text()).effective_region

@@ -45,7 +45,18 @@ def key_status_text(source: KeySource, store: KeyStore) -> str:
         return "The key is kept in memory for this session only; it is never written to disk."
     if source is KeySource.DEMO:
         return "Demo mode: the simulator needs no key and charges nothing."
-    return "No key yet."
+    return "No key yet: paste yours below and press OK."
+
+
+#: The demo's way to a real key, however the demo was reached (``--demo``, no key at the
+#: start, or "Try the demo"): the demo bar across the top of the window has this button,
+#: which opens the welcome sheet's key field; this field stays off while the simulator is
+#: the API.
+DEMO_KEY_BUTTON = "Use your API key…"
+DEMO_KEY_HINT = (
+    f"To use your own key, close Settings and press \u201c{DEMO_KEY_BUTTON}\u201d in the "
+    "demo bar at the top of the window."
+)
 
 
 def no_keyring_text() -> str:
@@ -127,9 +138,7 @@ class ApiKeySection(QGroupBox):
         demo = self._key_source is KeySource.DEMO
         self.key_edit.setEnabled(not demo)
         if demo:
-            self.key_message.show_message(
-                "Enter your own key on the welcome screen of a normal start (without --demo)."
-            )
+            self.key_message.show_message(DEMO_KEY_HINT)
         elif not self._keyring_ok:
             self.key_message.show_message(no_keyring_text(), Tone.WARNING)
         else:
