@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
@@ -151,3 +151,23 @@ def test_a_text_edit_is_measured_on_its_lines_and_its_placeholder(qtbot: Any) ->
     (measured,) = measure(host, host.grab())
     assert measured.text == "A lighthouse at dusk"
     assert measured.ratio > 15
+
+
+def test_a_fields_icon_is_not_taken_for_its_text(qtbot: Any) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setStyleSheet("QLineEdit { background: white; color: black; }")
+    field = QLineEdit(host)
+    field.setObjectName("search")
+    field.setPlaceholderText("Search prompts")
+    palette = field.palette()
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor("#dddddd"))
+    field.setPalette(palette)
+    icon = QPixmap(16, 16)
+    icon.fill(QColor("black"))
+    field.addAction(QIcon(icon), QLineEdit.ActionPosition.LeadingPosition)
+    QVBoxLayout(host).addWidget(field)
+    host.resize(300, 60)
+    host.show()
+    qtbot.waitExposed(host)
+    assert [f.widget for f in contrast_failures(host, host.grab())] == ["QLineEdit#search"]
