@@ -23,7 +23,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     make_window_fixture,
     wait_started,
 )
-from tests.fixtures.screenshots import save_screenshot
+from tests.fixtures.screenshots import check_and_save, save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.records.lifecycle import TaskState
@@ -98,6 +98,8 @@ def test_save_as_from_the_task_list_saves_in_home_and_says_where(
     name = dialog.findChild(QLineEdit, "fileNameEdit")
     assert name is not None, "Qt's own dialog (the one used on Linux without a desktop theme)"
     assert name.text() == suggested_name(task)
+    # (Qt's own file dialog and the window are kept for looking at; their colours are the
+    # theme's, checked by the window's screenshot tests. The failure box below is checked.)
     save_screenshot(dialog.grab(), tmp_path, "task_list_save_as_dialog")
 
     QTest.keyClick(name, Qt.Key.Key_Return)
@@ -135,7 +137,7 @@ def test_a_failed_save_from_the_task_list_says_why_in_words(
     assert job.result() is None
     box = window.findChild(QMessageBox, "actionFailedMessage")
     assert box is not None
-    save_screenshot(box.grab(), tmp_path, "task_list_save_failed")
+    check_and_save(box, tmp_path, "task_list_save_failed")
     assert box.windowTitle() == "Could not save the video"
     assert box.text() == (
         f"The video was not saved as \u201cdusk.mp4\u201d in {missing}: that folder does not exist."
