@@ -12,11 +12,11 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 _PROBLEM = ("#c5221f", "#f28b82")
-_WARNING = ("#a85d00", "#fdd663")
-_OK = ("#188038", "#81c995")
+_WARNING = ("#8f4f00", "#fdd663")
+_OK = ("#137333", "#81c995")
 _BANNER_BG = ("#fef7e0", "#4a3b12")
 _BANNER_FG = ("#5f4300", "#fde293")
-_ACCENT = ("#1a73e8", "#8ab4f8")
+_ACCENT = ("#1a5fc0", "#8ab4f8")
 
 
 def dark_palette() -> QPalette:
@@ -63,10 +63,18 @@ def dark_palette() -> QPalette:
 
 
 def light_palette() -> QPalette:
-    """Fusion's own light palette."""
+    """Fusion's own light palette, with placeholder and selected text a person can read.
+
+    Fusion's placeholder (black at 50%: #7f7f7f on white, 4.0:1) and white on its highlight
+    (#308cc6, 3.7:1) are below WCAG's 4.5:1; these two stay legible on every light surface.
+    """
     app = QApplication.instance()
     style = app.style() if isinstance(app, QApplication) else None
-    return style.standardPalette() if style is not None else QPalette()
+    palette = style.standardPalette() if style is not None else QPalette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        palette.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#666666"))
+        palette.setColor(group, QPalette.ColorRole.Highlight, QColor("#2a74a8"))
+    return palette
 
 
 def apply_theme(app: QApplication, *, dark: bool | None = None) -> None:

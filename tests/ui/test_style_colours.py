@@ -1,0 +1,66 @@
+"""The app's own colours against the surfaces they are drawn on, light and dark (WCAG 4.5:1).
+
+The screenshot tests measure the grabbed pixels of every screen; this test names the
+colour that fails, so a palette change is caught where it is made.
+"""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
+
+from veo_desktop.ui import style
+
+AA = 4.5
+
+
+def _luminance(colour: QColor) -> float:
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * channel(colour.redF())
+        + 0.7152 * channel(colour.greenF())
+        + 0.0722 * channel(colour.blueF())
+    )
+
+
+def _ratio(a: QColor, b: QColor) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed_widget(request: pytest.FixtureRequest, qapp: QApplication) -> QWidget:
+    palette = style.dark_palette() if request.param == "dark" else style.light_palette()
+    widget = QWidget()
+    widget.setPalette(palette)
+    return widget
+
+
+def test_message_colours_are_legible_on_the_window_and_a_group_box(themed_widget: QWidget) -> None:
+    palette = themed_widget.palette()
+    window = palette.color(QPalette.ColorRole.Window)
+    group_box = window.darker(102)  # Fusion draws a group box's frame a shade darker (#ececec)
+    for name, colour in {
+        "problem": style.problem_color(themed_widget),
+        "warning": style.warning_color(themed_widget),
+        "ok": style.ok_color(themed_widget),
+        "accent": style.accent_color(themed_widget),
+        "hint": style.hint_color(themed_widget),
+    }.items():
+        for surface in (window, group_box):
+            ratio = _ratio(colour, surface)
+            assert ratio >= AA, f"{name} {colour.name()} on {surface.name()} is {ratio:.2f}:1"
+
+
+def test_placeholder_and_selected_text_are_legible(themed_widget: QWidget) -> None:
+    palette = themed_widget.palette()
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        placeholder = palette.color(group, QPalette.ColorRole.PlaceholderText)
+        base = palette.color(group, QPalette.ColorRole.Base)
+        assert _ratio(placeholder, base) >= AA, f"placeholder {placeholder.name()} on {base.name()}"
+        selected = palette.color(group, QPalette.ColorRole.HighlightedText)
+        highlight = palette.color(group, QPalette.ColorRole.Highlight)
+        assert _ratio(selected, highlight) >= AA, f"{selected.name()} on {highlight.name()}"
