@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
@@ -30,28 +31,46 @@ _prepared: tuple[bool, Future[ssl.SSLContext]] | None = None
 def default_context(*, trust_env: bool = True) -> ssl.SSLContext:
     """The context httpx makes for ``verify=True``: the CA bundle named by
     ``$SSL_CERT_FILE`` or ``$SSL_CERT_DIR`` when ``trust_env``, else certifi's."""
-    import ssl
+    return _context(_authorities(trust_env=trust_env))
 
+
+def _authorities(*, trust_env: bool) -> dict[str, str]:
+    """Where the certificate authorities are (``cafile`` or ``capath``), by httpx's rules.
+
+    ``certifi.where()`` imports (importlib.resources) on its first call: call this on the
+    caller's thread, never on the worker.
+    """
     import certifi
 
     if trust_env and os.environ.get("SSL_CERT_FILE"):
-        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+        return {"cafile": os.environ["SSL_CERT_FILE"]}
     if trust_env and os.environ.get("SSL_CERT_DIR"):
-        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
-    return ssl.create_default_context(cafile=certifi.where())
+        return {"capath": os.environ["SSL_CERT_DIR"]}
+    return {"cafile": certifi.where()}
+
+
+def _context(authorities: dict[str, str]) -> ssl.SSLContext:
+    import ssl
+
+    return _build(ssl.create_default_context, authorities)
+
+
+def _build(make: Callable[..., ssl.SSLContext], authorities: dict[str, str]) -> ssl.SSLContext:
+    return make(cafile=authorities.get("cafile"), capath=authorities.get("capath"))
 
 
 def prepare(*, trust_env: bool = True) -> None:
     """Start building the default context on a daemon thread (once until it is taken).
 
-    ``ssl`` and ``certifi`` are imported here, on the caller's thread, so the worker runs
-    no import of its own.
+    Everything that imports (``ssl``, ``certifi`` and finding its bundle) runs here, on
+    the caller's thread: the worker only reads and parses the certificates and runs no
+    import statement, while the caller's thread goes on importing the app.
     """
     global _prepared
-    import ssl  # noqa: F401  (imported here, not on the worker)
+    import ssl
 
-    import certifi  # noqa: F401
-
+    authorities = _authorities(trust_env=trust_env)
+    make = ssl.create_default_context
     with _lock:
         if _prepared is not None:
             return
@@ -60,7 +79,7 @@ def prepare(*, trust_env: bool = True) -> None:
 
     def build() -> None:
         try:
-            future.set_result(default_context(trust_env=trust_env))
+            future.set_result(_build(make, authorities))
         except OSError as error:  # an unreadable bundle: take() leaves it to httpx
             future.set_exception(error)
         except BaseException as error:  # a bug: take() raises it, never waits forever

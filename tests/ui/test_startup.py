@@ -115,6 +115,7 @@ LATER_THAN_USABLE = {
     "pygments": "httpx's command-line tool",
     "keyring": "the keyring (the key comes from $APIXO_API_KEY here)",
     "PySide6.QtMultimedia": "the video preview (built after the workspace's first paint)",
+    "av": "PyAV (~50 ms): it loads with the first video decoded (a thumbnail, a frame)",
     "veo_desktop.ui.history_panel": "the prompt history (built after the first paint)",
 }
 

@@ -8,6 +8,9 @@ video, or has no video frames, is a :class:`ValueError` naming the file.
 
 Every function blocks (decoding): call it off the GUI thread (the thumbnail worker,
 ``run_imaging`` or ``asyncio.to_thread``). A ``QImage`` may be built in any thread.
+
+PyAV (~50 ms to import) loads with the first decode, on that thread, not with this module:
+the task list imports it to show the window's workspace, which needs no video decoded.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
+
+if TYPE_CHECKING:
+    import av
 
 #: How far before the end the decoder starts looking for the last frame (seconds); it seeks
 #: to the key frame before this point and decodes forward.
@@ -61,6 +67,8 @@ def decode_still(video: Path, pick: FramePicker, size: StillSize) -> QImage:
         ValueError: no video stream, no frame, or FFmpeg cannot decode the file.
         OSError: the file cannot be read.
     """
+    import av
+
     try:
         with av.open(str(video)) as container:
             if not container.streams.video:
@@ -109,6 +117,8 @@ def _last(container: av.container.InputContainer, stream: av.VideoStream) -> av.
 def _decode_tail(
     container: av.container.InputContainer, stream: av.VideoStream, *, seek: bool = True
 ) -> av.VideoFrame | None:
+    import av
+
     if seek:
         duration = _duration_seconds(container, stream)
         if duration is None or stream.time_base is None:
@@ -130,5 +140,7 @@ def _duration_seconds(
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
-        return container.duration / av.time_base
+        from av import time_base
+
+        return container.duration / time_base
     return None
