@@ -60,7 +60,7 @@ class WorkspaceHost:
         window.status.attach(session.controller, started_at=time.time())
         self._attach(session, workspace)
         where = "demo" if session.demo else _host_of(session.base_url)
-        window.setWindowTitle(f"{APP_TITLE} — {where}" if where else APP_TITLE)
+        window.setWindowTitle(f"{where} — {APP_TITLE}" if where else APP_TITLE)
         return workspace
 
     def take_down(self, session: Session | None, workspace: Workspace | None) -> None:
