@@ -64,3 +64,23 @@ def test_placeholder_and_selected_text_are_legible(themed_widget: QWidget) -> No
         selected = palette.color(group, QPalette.ColorRole.HighlightedText)
         highlight = palette.color(group, QPalette.ColorRole.Highlight)
         assert _ratio(selected, highlight) >= AA, f"{selected.name()} on {highlight.name()}"
+
+
+def test_a_hint_label_follows_a_theme_change_after_it_was_built(qapp: QApplication) -> None:
+    """Built in the light theme, then the window turns dark: the hint is mixed again from
+    the dark palette it now inherits (it kept the light mix before: 2.5:1 on dark)."""
+    from PySide6.QtWidgets import QLabel
+
+    window = QWidget()
+    window.setPalette(style.light_palette())
+    label = QLabel("0:02", window)
+    style.follow_hint_color(label)
+    window.setPalette(style.dark_palette())
+    shown = label.palette().color(QPalette.ColorRole.WindowText)
+    background = window.palette().color(QPalette.ColorRole.Window)
+    assert shown.name() == style.hint_color(window).name()
+    assert _ratio(shown, background) >= AA
+    window.setPalette(style.light_palette())
+    assert label.palette().color(QPalette.ColorRole.WindowText).name() == (
+        style.hint_color(window).name()
+    )

@@ -393,7 +393,7 @@ class CropDialog(QDialog):
             "The video starts from what is inside the frame. Drag the frame to move it, drag a "
             "corner to resize it; arrow keys and + / - work too."
         )
-        style.set_text_color(intro, style.hint_color(self))
+        style.follow_hint_color(intro)
 
         self._aspect_buttons = QButtonGroup(self)
         aspect_row = QHBoxLayout()
@@ -426,7 +426,7 @@ class CropDialog(QDialog):
         self.size_label.setObjectName("cropSizeLabel")
         self.size_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.size_label.setWordWrap(True)
-        style.set_text_color(self.size_label, style.hint_color(self))
+        style.follow_hint_color(self.size_label)
         self.reset_button = QPushButton("Centre and fill", self)
         self.reset_button.setObjectName("cropResetButton")
         self.reset_button.setAccessibleName("Reset the crop")

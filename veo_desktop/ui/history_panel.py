@@ -148,7 +148,7 @@ class RecentPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = _list("recentPromptList", "Recent prompts", "Prompts used before, newest first")
-        self.empty = _empty_label("recentEmpty", self)
+        self.empty = _empty_label("recentEmpty")
         self.use_button = _button(
             "recentUseButton", "Use prompt", "Put this prompt into the composer"
         )
@@ -180,7 +180,7 @@ class SavedPage(QWidget):
         self.list = _list(
             "savedPromptList", "Saved prompts", "Prompts kept by name, with blanks to fill in"
         )
-        self.empty = _empty_label("savedEmpty", self)
+        self.empty = _empty_label("savedEmpty")
         self.use_button = _button(
             "savedUseButton", "Use\u2026", "Fill in the blanks and use this prompt"
         )
@@ -202,12 +202,12 @@ class SavedPage(QWidget):
         layout.addLayout(row)
 
 
-def _empty_label(name: str, owner: QWidget) -> QLabel:
+def _empty_label(name: str) -> QLabel:
     label = QLabel()
     label.setObjectName(name)
     label.setWordWrap(True)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    style.set_text_color(label, style.hint_color(owner))
+    style.follow_hint_color(label)
     return label
 
 

@@ -7,7 +7,7 @@ light and a dark variant.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -134,6 +134,40 @@ def set_text_color(label: QLabel, color: QColor) -> None:
     palette.setColor(QPalette.ColorRole.WindowText, color)
     palette.setColor(QPalette.ColorRole.Text, color)
     label.setPalette(palette)
+
+
+class _HintColor(QObject):
+    """Keeps a label's text in the hint colour of the palette it inherits."""
+
+    _EVENTS = (QEvent.Type.PaletteChange, QEvent.Type.ParentChange, QEvent.Type.StyleChange)
+
+    def __init__(self, label: QLabel) -> None:
+        super().__init__(label)
+        self._label = label
+        self._applied = ""
+        label.installEventFilter(self)
+        self.recolor()
+
+    def recolor(self) -> None:
+        color = hint_color(self._label.parentWidget())
+        if color.name() != self._applied:  # setting it changes the palette: no loop
+            self._applied = color.name()
+            set_text_color(self._label, color)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._label and event.type() in self._EVENTS:
+            self.recolor()
+        return False
+
+
+def follow_hint_color(label: QLabel) -> None:
+    """Draw ``label`` in the muted hint colour, now and whenever the theme changes.
+
+    The colour is mixed from the palette the label inherits (its parent's, the
+    application's while it has none), never from its own palette, which holds the colour
+    it was given: mixing again from that would fade the text towards the background.
+    """
+    _HintColor(label)
 
 
 def scaled_font(widget: QWidget, factor: float, *, bold: bool = False) -> QFont:

@@ -58,7 +58,7 @@ class TemplateFillDialog(QDialog):
         heading.setObjectName("templateFillHeading")
         heading.setFont(style.scaled_font(heading, 1.2, bold=True))
         hint = QLabel("Fill in each blank; the prompt below shows the result.")
-        style.set_text_color(hint, style.hint_color(self))
+        style.follow_hint_color(hint)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for name in self._names:
@@ -210,7 +210,7 @@ class TemplateEditorDialog(QDialog):
         )
         help_label.setWordWrap(True)
         help_label.setTextFormat(Qt.TextFormat.RichText)
-        style.set_text_color(help_label, style.hint_color(self))
+        style.follow_hint_color(help_label)
         self.placeholders_label = QLabel()
         self.placeholders_label.setObjectName("templatePlaceholders")
         self.placeholders_label.setWordWrap(True)
@@ -298,7 +298,7 @@ class TemplateEditorDialog(QDialog):
             self.placeholders_label.setText(f"Blanks to fill in: {shown}")
         else:
             self.placeholders_label.setText("No blanks: the prompt is used as it is.")
-        style.set_text_color(self.placeholders_label, style.hint_color(self))
+        style.follow_hint_color(self.placeholders_label)
         problems = self.problems()
         typed = bool(template.name or template.text.strip())
         self.message.show_message(" ".join(problems) if problems and typed else None)

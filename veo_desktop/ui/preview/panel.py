@@ -87,7 +87,7 @@ class PreviewPanel(QWidget):
         self.details = QLabel(self)
         self.details.setObjectName("previewDetails")
         self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        style.set_text_color(self.details, style.hint_color(self))
+        style.follow_hint_color(self.details)
 
         self.transport = TransportBar(
             "preview", seek_description="Where in the video playback is; drag to seek", parent=self

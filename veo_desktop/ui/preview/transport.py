@@ -143,7 +143,7 @@ class TransportBar(QWidget):
         for label in (self.position_label, self.duration_label):
             label.setFont(style.scaled_font(label, 0.92))
             label.setMinimumWidth(label.fontMetrics().horizontalAdvance("00:00") + 4)
-            style.set_text_color(label, style.hint_color(self))
+            style.follow_hint_color(label)
 
         seek = QHBoxLayout()
         seek.setSpacing(8)
