@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -40,6 +41,7 @@ from veo_desktop.ui.compose.form import (
 )
 from veo_desktop.ui.compose.image_slot import ImageSlot
 from veo_desktop.ui.compose.prompt_edit import PromptEdit
+from veo_desktop.ui.compose.slot_display import PICTURE_MAX_HEIGHT
 from veo_desktop.ui.compose.widgets import (
     CollapsibleSection,
     FittingLabel,
@@ -50,6 +52,12 @@ from veo_desktop.ui.compose.widgets import (
     watermark_edit,
 )
 from veo_desktop.ui.images import ImageUploader
+
+#: How the form's spare height is shared: the prompt (up to its cap), the image slots (up
+#: to theirs), and the room under the form.
+PROMPT_STRETCH = 3
+SLOTS_STRETCH = 2
+REST_STRETCH = 0
 
 
 def _combo(object_name: str, accessible: str, description: str) -> QComboBox:
@@ -231,18 +239,19 @@ class ComposeLayout(QWidget):
         form = QWidget()
         form.setObjectName("composeForm")
         column = QVBoxLayout(form)
-        column.setContentsMargins(12, 10, 12, 12)
-        column.setSpacing(6)
+        column.setContentsMargins(12, 8, 12, 8)
+        column.setSpacing(4)
 
         prompt_header = QHBoxLayout()
         prompt_header.addWidget(style.section_title("Prompt"))
         prompt_header.addStretch(1)
         prompt_header.addWidget(self.prompt_counter)
         column.addLayout(prompt_header)
-        column.addWidget(self.prompt_edit, 1)
+        # The prompt grows with the window up to PROMPT_MAX_LINES; the image slots and the
+        # room below the form share the rest.
+        column.addWidget(self.prompt_edit, PROMPT_STRETCH)
         column.addWidget(self.prompt_message)
 
-        column.addSpacing(4)
         options = QGridLayout()
         options.setHorizontalSpacing(10)
         options.setVerticalSpacing(3)
@@ -256,8 +265,12 @@ class ComposeLayout(QWidget):
         options.setColumnStretch(1, 1)
         column.addLayout(options)
 
-        column.addWidget(_field_label("&Type", self.type_selector))
-        column.addWidget(self.type_selector)
+        type_row = QHBoxLayout()
+        type_row.setSpacing(10)
+        type_row.addWidget(_field_label("&Type", self.type_selector))
+        type_row.addWidget(self.type_selector, 1)
+        column.addSpacing(2)
+        column.addLayout(type_row)
         column.addWidget(self.type_explanation)
         column.addWidget(self.type_message)
 
@@ -265,28 +278,35 @@ class ComposeLayout(QWidget):
         self.frames_page.setObjectName("frameSlots")
         frames_row = QHBoxLayout(self.frames_page)
         frames_row.setContentsMargins(0, 2, 0, 0)
+        # No taller than its slots want (their largest pictures): the rest goes under the form.
+        frames_row.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
         frames_row.setSpacing(4)
-        frames_row.addWidget(self.first_slot, 1, Qt.AlignmentFlag.AlignTop)
-        swap_column = QVBoxLayout()
+        frames_row.addWidget(self.first_slot, 1)
+        swap_holder = QWidget()  # centres the swap button beside the pictures
+        swap_column = QVBoxLayout(swap_holder)
         swap_column.setContentsMargins(0, 0, 0, 0)
-        swap_column.addSpacing(self.first_slot.picture_top + (88 - 26) // 2)
+        swap_column.addSpacing(self.first_slot.picture_top)
+        swap_column.addStretch(1)
         swap_column.addWidget(self.swap_button)
         swap_column.addStretch(1)
         self.swap_button.setFixedSize(QSize(26, 26))
-        frames_row.addLayout(swap_column)
-        frames_row.addWidget(self.last_slot, 1, Qt.AlignmentFlag.AlignTop)
+        # No taller than the slots' pictures can be, so the row is as tall as its slots.
+        swap_holder.setMaximumHeight(self.first_slot.picture_top + PICTURE_MAX_HEIGHT)
+        frames_row.addWidget(swap_holder)
+        frames_row.addWidget(self.last_slot, 1)
         self.references_page = QWidget()
         self.references_page.setObjectName("referenceSlots")
         references_row = QHBoxLayout(self.references_page)
         references_row.setContentsMargins(0, 2, 0, 0)
+        references_row.setSizeConstraint(QLayout.SizeConstraint.SetMinAndMaxSize)
         references_row.setSpacing(6)
         for slot in self.reference_slots:
-            references_row.addWidget(slot, 1, Qt.AlignmentFlag.AlignTop)
-        column.addWidget(self.frames_page)
-        column.addWidget(self.references_page)
+            references_row.addWidget(slot, 1)
+        column.addWidget(self.frames_page, SLOTS_STRETCH)
+        column.addWidget(self.references_page, SLOTS_STRETCH)
         column.addWidget(self.images_message)
 
-        column.addSpacing(4)
+        column.addSpacing(2)
         extras = QGridLayout()
         extras.setHorizontalSpacing(10)
         extras.setVerticalSpacing(3)
@@ -316,6 +336,7 @@ class ComposeLayout(QWidget):
         self.advanced = CollapsibleSection("Advanced", advanced_body)
         self.advanced.setObjectName("advancedSection")
         column.addWidget(self.advanced)
+        column.addStretch(REST_STRETCH)
 
         scroll = QScrollArea()
         scroll.setObjectName("composeScroll")

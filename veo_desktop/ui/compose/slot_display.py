@@ -44,6 +44,12 @@ from veo_desktop.ui.images import ImagePreview, SlotImage
 
 #: The video shapes a frame can be cropped to ("auto" has none).
 CROP_ASPECTS = ("16:9", "9:16")
+#: The picture's height: this small when the composer is short of room ...
+PICTURE_MIN_HEIGHT = 64
+#: ... this tall when the composer asks how tall it would like to be ...
+PICTURE_HINT_HEIGHT = 72
+#: ... and at most this tall when the window leaves room for it.
+PICTURE_MAX_HEIGHT = 200
 #: Shapes named as people know them, when a frame has one of them.
 _COMMON_SHAPES = (
     "1:1", "4:3", "3:4", "3:2", "2:3", "5:4", "4:5", "16:10", "10:16", "16:9", "9:16", "21:9",
@@ -86,10 +92,14 @@ class _DropArea(QWidget):
         self._pixmap: QPixmap | None = None
         self._scaled: QPixmap | None = None
         self.hovering_drag = False
-        self.setMinimumSize(QSize(84, 64))
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(88)
+        # As tall as the composer has room for: 64 px in a small window, up to PICTURE_MAX_HEIGHT.
+        self.setMinimumSize(QSize(84, PICTURE_MIN_HEIGHT))
+        self.setMaximumHeight(PICTURE_MAX_HEIGHT)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def sizeHint(self) -> QSize:
+        return QSize(160, PICTURE_HINT_HEIGHT)
 
     def set_image(self, image: QImage | None) -> None:
         self._pixmap = (
@@ -285,16 +295,31 @@ class SlotDisplay(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(3)
         layout.addWidget(self._title_label)
-        layout.addWidget(self.drop_area)
+        layout.addWidget(self.drop_area, 1)
         layout.addWidget(self._info)
         layout.addWidget(self.message)
         layout.addWidget(self.shape_message)
         layout.addLayout(actions)
         layout.addWidget(self.note)
-        layout.addStretch(1)
         self._color_links()
         self.setMinimumWidth(78)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Maximum)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._cap_height()
+        return handled
+
+    def _cap_height(self) -> None:
+        """No taller than its largest picture and what shows under it: a slot given more room
+        would only spread its lines apart."""
+        layout = self.layout()
+        if layout is None:
+            return
+        cap = layout.minimumSize().height() + PICTURE_MAX_HEIGHT - PICTURE_MIN_HEIGHT
+        if cap != self.maximumHeight():
+            self.setMaximumHeight(cap)
 
     @property
     def picture_top(self) -> int:
@@ -338,6 +363,12 @@ class SlotDisplay(QWidget):
     def message_text(self) -> str:
         """The problem shown under the slot ('' when none)."""
         return "" if self.message.isHidden() else self.message.text()
+
+    @property
+    def info_text(self) -> str:
+        """The line about the image under the picture: as much of its name, type, size in
+        pixels and bytes as fits ('' when there is no image)."""
+        return "" if self._info.isHidden() else self._info.text()
 
     @property
     def note_text(self) -> str:
@@ -426,7 +457,9 @@ class SlotDisplay(QWidget):
         metrics = QFontMetrics(self._info.font())
         width = max(40, self.width())
         size = describe_size(preview.size) if preview.size is not None else ""
-        for candidate in (text, preview.summary, size):
+        dims = f"{preview.width}\u00d7{preview.height}" if preview.width and preview.height else ""
+        dims_and_size = " \u00b7 ".join(part for part in (dims, size) if part)
+        for candidate in (text, preview.summary, dims_and_size, dims, size):
             if candidate and metrics.horizontalAdvance(candidate) <= width:
                 shown = candidate
                 break
