@@ -10,12 +10,14 @@ from typing import Any
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     close_window,
     make_window_fixture,
+    running_session,
     wait_started,
     write_image,
 )
+from tests.fixtures.s3 import Route
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationType
-from veo_desktop.ui.compose.draft import apply_draft, draft_of
+from veo_desktop.ui.compose.draft import apply_draft, draft_of, save_draft
 from veo_desktop.ui.compose.form import ComposeForm
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.compose.slot_model import SlotState
@@ -102,3 +104,33 @@ def test_a_damaged_or_foreign_draft_is_ignored_field_by_field() -> None:
     assert targets == []
     assert form.prompt == "" and form.mode == "quality" and form.variations == 1
     assert draft_of(form)["mode"] == "quality"
+
+
+def test_a_restored_address_comes_back_only_while_it_still_answers(
+    sim: Any, tmp_path: Path, arun: Any, qtbot: Any, image_server: Any
+) -> None:
+    png = write_image(tmp_path / "start.png")
+    there = image_server.add("/there.png", Route(body=png.read_bytes(), content_type="image/png"))
+    gone = image_server.url("/gone.png")
+    draft = tmp_path / "draft.json"
+    save_draft(
+        draft,
+        {
+            "version": 1,
+            "prompt": "The kite climbs",
+            "generation_type": GenerationType.FRAMES,
+            "images": {"firstFrameSlot": {"url": there}, "lastFrameSlot": {"url": gone}},
+        },
+    )
+    with running_session(sim, tmp_path / "data", arun) as session:
+        panel = ComposePanel(session.controller, session.uploader, draft_path=draft)
+        qtbot.addWidget(panel)
+        panel.show()
+        try:
+            assert panel.prompt_edit.toPlainText() == "The kite climbs"
+            qtbot.waitUntil(lambda: panel.first_slot.state is SlotState.READY, timeout=10_000)
+            qtbot.waitUntil(lambda: panel.last_slot.state is not SlotState.BUSY, timeout=10_000)
+            assert panel.last_slot.state is SlotState.EMPTY
+            assert panel.last_slot.message_text == ""
+        finally:
+            panel.cancel()

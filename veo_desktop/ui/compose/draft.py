@@ -4,7 +4,8 @@
 came from: a file or a URL) into a small JSON-able dict; :func:`save_draft` writes it
 atomically; :func:`load_draft` reads it back (None when there is none or it is damaged);
 :func:`apply_draft` puts it into a form and says which slots should take which image: a file
-only while it still exists; a URL as a pasted one (the slot checks that it is reachable).
+only while it still exists; a URL as a pasted one, and :func:`forget_if_unreachable` empties
+its slot again when the check finds it gone.
 """
 
 from __future__ import annotations
@@ -117,3 +118,22 @@ def apply_draft(form: ComposeForm, data: dict[str, Any]) -> list[tuple[SlotModel
             elif isinstance(url, str) and url:
                 targets.append((slot, url))
     return targets
+
+
+def forget_if_unreachable(slot: SlotModel) -> None:
+    """Once ``slot`` (taking a restored image) settles: empty it again if it failed.
+
+    An image from the last session that is no longer there is simply not restored, rather
+    than greeting the person with a problem about something they did not just do.
+    """
+
+    def settled() -> None:
+        if slot.state is SlotState.BUSY:
+            return
+        slot.changed.disconnect(settled)
+        if slot.state is SlotState.ERROR:
+            log.info("A restored image is no longer reachable; its slot stays empty")
+            slot.clear()
+
+    slot.changed.connect(settled)
+    settled()

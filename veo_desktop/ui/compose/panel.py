@@ -35,7 +35,14 @@ from veo_desktop.api.models import (
 )
 from veo_desktop.core.batch import journal_dir
 from veo_desktop.core.settings import Settings
-from veo_desktop.ui.compose.draft import DRAFT_FILE, apply_draft, draft_of, load_draft, save_draft
+from veo_desktop.ui.compose.draft import (
+    DRAFT_FILE,
+    apply_draft,
+    draft_of,
+    forget_if_unreachable,
+    load_draft,
+    save_draft,
+)
 from veo_desktop.ui.compose.form import (
     ComposeForm,
 )
@@ -312,6 +319,7 @@ class ComposePanel(FormDisplay):
             self.advanced.set_expanded(True)
         for model, source in targets:
             self._view_of(model).load(source)
+            forget_if_unreachable(model)
         self._draft_timer.stop()
 
     def cancel(self) -> None:
