@@ -147,7 +147,7 @@ class ResolveDialog(QDialog):
         heading.setWordWrap(True)
         prompt = QLabel(f"\u201c{html.escape(prompt_excerpt(task))}\u201d<br>{_describe(task)}")
         prompt.setWordWrap(True)
-        style.set_text_color(prompt, style.hint_color(self))
+        style.follow_hint_color(prompt)
         body = QLabel(
             "The answer to the submission was lost after the request was sent, so the app "
             f"cannot tell whether APIXO accepted it (and charged {price}). It was not sent "
