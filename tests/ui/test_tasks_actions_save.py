@@ -23,7 +23,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     make_window_fixture,
     wait_started,
 )
-from tests.fixtures.screenshots import check_and_save, save_screenshot
+from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.records.lifecycle import TaskState
@@ -32,6 +32,12 @@ from veo_desktop.ui.tasks.files import suggested_name
 from veo_desktop.ui.window.main_window import MainWindow
 
 PROMPT = "A lighthouse on a rocky coast at dusk, waves"
+
+
+@pytest.fixture(autouse=True)
+def app_theme(themed: Callable[[bool], None]) -> None:
+    """The app's own light theme (as ui.main.make_application applies it)."""
+    themed(False)
 
 
 @pytest.fixture
@@ -98,9 +104,7 @@ def test_save_as_from_the_task_list_saves_in_home_and_says_where(
     name = dialog.findChild(QLineEdit, "fileNameEdit")
     assert name is not None, "Qt's own dialog (the one used on Linux without a desktop theme)"
     assert name.text() == suggested_name(task)
-    # (Qt's own file dialog and the window are kept for looking at; their colours are the
-    # theme's, checked by the window's screenshot tests. The failure box below is checked.)
-    save_screenshot(dialog.grab(), tmp_path, "task_list_save_as_dialog")
+    check_and_save(dialog, tmp_path, "task_list_save_as_dialog")
 
     QTest.keyClick(name, Qt.Key.Key_Return)
     target = fresh_home / suggested_name(task)
@@ -111,7 +115,7 @@ def test_save_as_from_the_task_list_saves_in_home_and_says_where(
     assert [p for p in tree(fresh_home) if p.endswith(".part")] == []
     assert tree(Path.cwd()) == []
     assert window.findChild(QMessageBox) is None
-    save_screenshot(window.grab(), tmp_path, "task_list_save_as_confirmation")
+    check_and_save(window, tmp_path, "task_list_save_as_confirmation")
 
 
 def test_a_failed_save_from_the_task_list_says_why_in_words(
