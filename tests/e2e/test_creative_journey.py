@@ -28,6 +28,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     screenshot_window,
     wait_started,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
@@ -337,7 +338,9 @@ def test_a_stopped_batch_is_offered_at_start_and_sent_without_repeats(
 def shoot(widget: QWidget, tmp_path: Path, name: str) -> Path:
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    return save_screenshot(widget.grab(), tmp_path, name)
+    path = save_screenshot(widget.grab(), tmp_path, name)
+    assert_legible(widget, widget.grab(), name)
+    return path
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtMultimedia import QMediaPlayer, QVideoSink
 
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -202,6 +203,7 @@ def test_screenshots(
         qtbot.wait(30)
         image = window.grab().toImage()
         save_screenshot(image, tmp_path, f"compare-{width}x{height}-{'dark' if dark else 'light'}")
+        assert_legible(window, image, f"compare-{width}x{height}-{'dark' if dark else 'light'}")
         for surface in window.surfaces:
             grabbed = surface.grab().toImage()
             center = surface.video_rect().center().toPoint()

@@ -28,6 +28,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.s3 import Route
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
@@ -442,6 +443,7 @@ def test_screenshots(
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     save_screenshot(window.grab().toImage(), tmp_path, f"compose-variations-{tag}")
+    assert_legible(window, window.grab(), f"compose-variations-{tag}")
     assert clipped_labels(compose) == []
     assert compose.generate_button.width() >= compose.generate_button.sizeHint().width()
 
@@ -451,5 +453,6 @@ def test_screenshots(
     box = compose.cap_question
     assert box is not None
     save_screenshot(window_with_dialog(window, box), tmp_path, f"compose-cap-question-{tag}")
+    assert_legible(box, box.grab(), f"compose-cap-question-{tag}")
     box.button(QMessageBox.StandardButton.Cancel).click()
     qtbot.waitUntil(lambda: compose.cap_question is None)

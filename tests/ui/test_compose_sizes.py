@@ -21,6 +21,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     screenshot_window,
     write_image,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationType
@@ -69,7 +70,9 @@ def composer(
 def save(panel: ComposePanel, tmp_path: Path, name: str) -> Path:
     settle()
     folder = Path(os.environ.get("VEO_SCREENSHOT_DIR", tmp_path))
-    return save_screenshot(panel.window().grab(), folder, name)
+    path = save_screenshot(panel.window().grab(), folder, name)
+    assert_legible(panel.window(), panel.window().grab(), name)
+    return path
 
 
 def visible_slots(panel: ComposePanel) -> list[ImageSlot]:
@@ -97,6 +100,8 @@ def test_at_1024x640_the_whole_form_shows_without_scrolling(
 ) -> None:
     panel, tag = composer(make_window, themed, qtbot, sim, tmp_path / "data", (1024, 640), dark)
     panel.form.set_generation_type(kind)
+    settle()
+    assert panel.scroll_area.verticalScrollBar().maximum() == 0, "the empty form scrolls"
     fill_slots(panel, qtbot, tmp_path)
     save(panel, tmp_path, f"compose-{kind.split('_')[0].lower()}-{tag}")
     assert panel.scroll_area.verticalScrollBar().maximum() == 0, "the form scrolls"

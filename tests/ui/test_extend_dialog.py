@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -56,6 +57,7 @@ def dialog_screenshot(dialog: QWidget, size: tuple[int, int], name: str, tmp_pat
     painter.drawImage(corner, picture)
     painter.end()
     save_screenshot(backdrop, tmp_path, name)
+    assert_legible(dialog, picture, name)
     return picture
 
 

@@ -31,6 +31,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.s3 import MemoryKeyring, Route, S3Bucket
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
@@ -633,7 +634,9 @@ def settle_layouts() -> None:
 
 def save_shot(widget: QWidget, tmp_path: Path, name: str) -> Path:
     settle_layouts()
-    return save_screenshot(widget.grab(), tmp_path, name)
+    path = save_screenshot(widget.grab(), tmp_path, name)
+    assert_legible(widget, widget.grab(), name)
+    return path
 
 
 def save_dialog_over(window: QWidget, dialog: QWidget, tmp_path: Path, name: str) -> Path:
@@ -644,7 +647,10 @@ def save_dialog_over(window: QWidget, dialog: QWidget, tmp_path: Path, name: str
     offset = dialog.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
     painter.drawPixmap(offset, dialog.grab())
     painter.end()
-    return save_screenshot(picture, tmp_path, name)
+    path = save_screenshot(picture, tmp_path, name)
+    assert_legible(window, window.grab(), name)
+    assert_legible(dialog, dialog.grab(), name)
+    return path
 
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])

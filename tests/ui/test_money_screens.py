@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel, QWidget
 
 from tests.e2e.helpers import running_session
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
 from veo_desktop.core.journal import IdSafety
@@ -111,6 +112,7 @@ def test_the_cap_questions_read_well(
     for name, box in (("retry", retry), ("resubmit", resubmit)):
         open_question(qtbot, box)
         save_screenshot(box.grab(), tmp_path, f"cap-question-{name}-{theme}")
+        assert_legible(box, box.grab(), f"cap-question-{name}-{theme}")
         assert illegible_labels(box) == []
         box.reject()
 
@@ -143,6 +145,7 @@ def test_the_unsaved_id_notice_reads_well(
             )
             qtbot.waitUntil(notice.isVisible)
             save_screenshot(workspace.grab(), tmp_path, f"unsaved-id-notice-{name}-{theme}")
+            assert_legible(workspace, workspace.grab(), f"unsaved-id-notice-{name}-{theme}")
             assert illegible_labels(notice) == []
         workspace.task_panel.shutdown()
         workspace.compose_panel.cancel()

@@ -21,7 +21,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
-from tests.fixtures.screenshots import save_screenshot
+from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.ui.compose.image_slot import SlotState
@@ -33,7 +33,7 @@ SIZES = [(1024, 640), (1600, 1000)]
 def save(widget: QWidget, tmp_path: Path, name: str) -> Path:
     # Run the pending layout requests first: a person never sees a frame before them.
     QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
-    return save_screenshot(widget.grab(), tmp_path, name)
+    return check_and_save(widget, tmp_path, name)
 
 
 def clipped_labels(root: QWidget) -> list[str]:

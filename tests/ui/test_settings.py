@@ -26,6 +26,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.core import FAST_TIMING
 from tests.fixtures.s3 import MemoryKeyring as S3MemoryKeyring
 from tests.fixtures.s3 import S3Bucket
@@ -470,11 +471,13 @@ def test_daily_cap_screenshots(
     dialog.spending.cap_edit.setText("25")
     dialog.general_tab.ensureWidgetVisible(dialog.spending.cap_hint)
     save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-{tag}")
+    assert_legible(dialog, dialog.grab(), f"settings-cap-{tag}")
     assert clipped_labels(dialog) == []
     dialog.spending.cap_edit.setText("twenty")
     for _ in range(3):
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     dialog.general_tab.ensureWidgetVisible(dialog.spending.cap_hint)
     save_screenshot(window_with_dialog(window, dialog), tmp_path, f"settings-cap-problem-{tag}")
+    assert_legible(dialog, dialog.grab(), f"settings-cap-problem-{tag}")
     assert clipped_labels(dialog) == []
     dialog.reject()
