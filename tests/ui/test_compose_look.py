@@ -15,8 +15,9 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QWidget
 
-from tests.e2e.helpers import running_session, submits
+from tests.e2e.helpers import running_session, submits, write_image
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.compose.submission import SubmitState
 from veo_desktop.ui.compose.widgets import MessageLabel, Tone
@@ -175,6 +176,21 @@ def test_nothing_moves_when_a_hint_appears_or_goes(
     assert panel.prompt_message.isVisible()  # "Write a prompt: describe the video you want."
     assert panel.generate_message.isVisible()
     assert positions(panel) == start, "the prompt's hint came"
+
+
+def test_nothing_below_the_slots_moves_when_an_image_arrives(
+    make_panel: Callable[[], ComposePanel], qtbot: Any, tmp_path: Path
+) -> None:
+    panel = make_panel()
+    panel.form.set_generation_type("FIRST_AND_LAST_FRAMES_2_VIDEO")
+    qtbot.waitExposed(panel)
+    start = positions(panel)
+    assert panel.images_message.isVisible()  # "... needs a first frame ..."
+    panel.first_slot.load(write_image(tmp_path / "first.png", width=1280, height=720))
+    qtbot.waitUntil(lambda: panel.first_slot.state is SlotState.READY, timeout=10_000)
+    assert not panel.images_message.isVisible()
+    assert "1280" in panel.first_slot.info_text
+    assert positions(panel) == start
 
 
 # -- item 9: the focus goes back to the prompt -----------------------------------------------

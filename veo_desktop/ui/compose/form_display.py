@@ -89,6 +89,8 @@ class FormDisplay(ComposeLayout):
         self.type_explanation.show_message(form.type_explanation)
         self.frames_page.setVisible(kind == GenerationType.FRAMES)
         self.references_page.setVisible(reference)
+        # What the slots still need comes and goes as images are added: its room stays.
+        self.images_message.set_reserve_lines(0 if kind == GenerationType.TEXT else 2)
 
     def _refresh(self) -> None:
         """Show the problems, the counter, the cost and whether Generate can be pressed."""

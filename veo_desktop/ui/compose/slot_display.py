@@ -267,7 +267,9 @@ class SlotDisplay(QWidget):
         self.clear_button.setVisible(False)
         self._info = QLabel(self)
         self._info.setFont(style.scaled_font(self, 0.88))
-        self._info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        info_policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        info_policy.setRetainSizeWhenHidden(True)  # an image arriving moves nothing below
+        self._info.setSizePolicy(info_policy)
         self._info.setVisible(False)
         self.message = MessageLabel(Tone.PROBLEM, self)
         self.message.setObjectName("slotProblem")

@@ -117,11 +117,7 @@ class MessageLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         if small:
             self.setFont(style.scaled_font(self, 0.92))
-        if reserve_lines > 0:
-            policy = self.sizePolicy()
-            policy.setRetainSizeWhenHidden(True)
-            self.setSizePolicy(policy)
-            self._reserve()
+        self.set_reserve_lines(reserve_lines)
         self.setVisible(False)
         self._recolor()
 
@@ -133,6 +129,17 @@ class MessageLabel(QLabel):
     def reserve_lines(self) -> int:
         """How many lines the label keeps room for while hidden (0: none)."""
         return self._reserve_lines
+
+    def set_reserve_lines(self, lines: int) -> None:
+        """Keep room for ``lines`` lines while hidden (0: give the room back when hidden)."""
+        self._reserve_lines = lines
+        policy = self.sizePolicy()
+        policy.setRetainSizeWhenHidden(lines > 0)
+        self.setSizePolicy(policy)
+        if lines > 0:
+            self._reserve()
+        else:
+            self.setMinimumHeight(0)
 
     def show_message(self, text: str | None, tone: Tone | None = None) -> None:
         """Show ``text`` (hide the label when it is empty or None)."""
