@@ -140,7 +140,7 @@ class TaskPanel(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setObjectName("taskCountLabel")
         self.count_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        style.set_text_color(self.count_label, style.hint_color(self))
+        style.follow_hint_color(self.count_label)
         self.count_label.setAccessibleName("Task count")
 
         self.title_label = style.section_title("Tasks", self)

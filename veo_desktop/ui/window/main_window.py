@@ -140,7 +140,7 @@ class MainWindow(QMainWindow, WindowMenus):
         self.loading = QLabel("Opening your workspace…", self)
         self.loading.setObjectName("loadingLabel")
         self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        style.set_text_color(self.loading, style.hint_color(self))
+        style.follow_hint_color(self.loading)
         self.stack.addWidget(self.loading)
         central = QWidget(self)
         self._column = QVBoxLayout(central)
