@@ -144,3 +144,22 @@ def test_screenshots(
     for size in SIZES:
         dialog_screenshot(editor, size, f"template-editor-{size[0]}x{size[1]}-{theme}", tmp_path)
         assert_fits(editor)
+
+
+def test_save_prompt_opens_without_a_red_error(store: TemplateStore, qtbot: Any) -> None:
+    """Issue 14: opened from the composer (its prompt, no name yet), the dialog said what is
+    missing in red before anything was typed. It is a hint until a field is edited."""
+    from veo_desktop.ui import style
+
+    dialog = TemplateEditorDialog(store, initial_text="A lighthouse at dusk")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    shown = dialog.message.palette().color(dialog.message.foregroundRole()).name()
+    assert dialog.message.isVisible() and dialog.message.text()
+    assert shown != style.problem_color(dialog).name()
+    assert shown == style.hint_color(dialog).name()
+    assert not dialog.save_button.isEnabled()
+    qtbot.keyClicks(dialog.name_edit, "x")
+    qtbot.keyClick(dialog.name_edit, Qt.Key.Key_Backspace)
+    shown = dialog.message.palette().color(dialog.message.foregroundRole()).name()
+    assert shown == style.problem_color(dialog).name(), "after editing, what is missing is red"

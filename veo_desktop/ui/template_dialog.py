@@ -189,6 +189,7 @@ class TemplateEditorDialog(QDialog):
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._store = store
         self._original = template
+        self._edited = False
 
         self.name_edit = QLineEdit(template.name if template else "")
         self.name_edit.setObjectName("templateNameEdit")
@@ -215,6 +216,7 @@ class TemplateEditorDialog(QDialog):
         self.placeholders_label.setObjectName("templatePlaceholders")
         self.placeholders_label.setWordWrap(True)
         self.placeholders_label.setAccessibleName("Blanks found")
+        style.follow_hint_color(self.placeholders_label)
         self.message = MessageLabel(Tone.PROBLEM)
         self.message.setObjectName("templateEditorMessage")
 
@@ -263,6 +265,7 @@ class TemplateEditorDialog(QDialog):
 
     @Slot()
     def on_field_changed(self, *_args: object) -> None:
+        self._edited = True
         self._update()
 
     @Slot()
@@ -271,6 +274,7 @@ class TemplateEditorDialog(QDialog):
 
     def save(self) -> bool:
         """Save the template and close; False (with the reason shown) when it cannot be."""
+        self._edited = True
         problems = self.problems()
         if problems:
             self.message.show_message(" ".join(problems), Tone.PROBLEM)
@@ -298,8 +302,11 @@ class TemplateEditorDialog(QDialog):
             self.placeholders_label.setText(f"Blanks to fill in: {shown}")
         else:
             self.placeholders_label.setText("No blanks: the prompt is used as it is.")
-        style.follow_hint_color(self.placeholders_label)
         problems = self.problems()
-        typed = bool(template.name or template.text.strip())
-        self.message.show_message(" ".join(problems) if problems and typed else None)
+        # What is still missing reads as a hint until the person has edited a field (the
+        # dialog opens with the composer's prompt and no name: that is no mistake yet).
+        self.message.show_message(
+            " ".join(problems) if problems else None,
+            Tone.PROBLEM if self._edited else Tone.HINT,
+        )
         self.save_button.setEnabled(not problems)
