@@ -19,6 +19,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QSplitter, QWidget
 
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY
 from veo_desktop.api.client import ApixoClient
@@ -248,6 +249,7 @@ def test_task_list_and_preview_screenshots(
             image = scene.window.grab().toImage()
             theme = "dark" if dark else "light"
             save_screenshot(image, tmp_path, f"tasks-{layout}-{name}-{width}x{height}-{theme}")
+            assert_legible(scene.window, image, f"tasks-{layout}-{name}-{width}x{height}-{theme}")
             _assert_letterboxed(preview, name)
             _assert_frame_in_grab(preview)
             _assert_nothing_clipped(panel)
@@ -288,8 +290,13 @@ def _assert_nothing_clipped(panel: TaskPanel) -> None:
 
 
 def test_empty_list_screenshot(
-    qtbot: Any, tmp_path: Path, arun: Callable[..., Any], sim: Any
+    qtbot: Any,
+    tmp_path: Path,
+    arun: Callable[..., Any],
+    sim: Any,
+    themed: Callable[[bool], None],
 ) -> None:
+    themed(False)  # the app's light theme, as a person sees it (not Qt's bare default palette)
     store = TaskStore.open(tmp_path / "tasks.sqlite3")
     client = ApixoClient(SIM_KEY, base_url=sim.base_url)
     engine = TaskEngine(client=client, store=store, library_dir=tmp_path / "videos")
@@ -310,6 +317,7 @@ def test_empty_list_screenshot(
     assert "No videos yet" in panel.view.empty_text
     assert not panel.clock_timer.isActive()
     save_screenshot(window.grab().toImage(), tmp_path, "tasks-empty-1024x640-light")
+    assert_legible(window, window.grab(), "tasks-empty-1024x640-light")
     panel.shutdown()
     preview.shutdown()
     arun(controller.aclose())
