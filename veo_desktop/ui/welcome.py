@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QDialog,
@@ -93,6 +93,8 @@ class WelcomePanel(QWidget):
             card,
         )
         demo_text.setWordWrap(True)
+        self.demo_title = demo_title
+        self.demo_text = demo_text
         self.demo_button = QPushButton("Try the demo", card)
         self.demo_button.setObjectName("tryDemoButton")
         self.demo_button.setAccessibleName("Try the demo")
@@ -132,6 +134,17 @@ class WelcomePanel(QWidget):
         self.key_button.clicked.connect(self.on_key_button_clicked)
         self.demo_button.clicked.connect(self.demo_requested)
 
+    def say_demo_is_running(self) -> None:
+        """Over a running demo: the second choice is to stay in it, not to start it."""
+        self.demo_title.setText("Or keep looking around")
+        self.demo_text.setText(
+            "The demo is open behind this: every feature works against a simulator on this "
+            "computer, videos are placeholders, and nothing is charged."
+        )
+        self.demo_button.setText("Continue in the demo")
+        self.demo_button.setAccessibleName("Continue in the demo")
+        self.demo_button.setAccessibleDescription("Close this and keep using the demo")
+
     def set_storage_note(self, text: str) -> None:
         """Say where an entered key will be kept (the keyring's name, or this session only)."""
         self.storage_note.show_message(text)
@@ -155,6 +168,34 @@ class WelcomePanel(QWidget):
             self.key_entered.emit(key)
 
 
+class _CentredOverParent(QObject):
+    """Keeps a sheet centred over its parent window while the window moves or resizes
+    (the window is often still growing to its saved size when the sheet opens)."""
+
+    def __init__(self, sheet: QDialog, parent: QWidget) -> None:
+        super().__init__(sheet)
+        self._sheet = sheet
+        self._parent = parent
+        parent.installEventFilter(self)
+        sheet.installEventFilter(self)
+
+    def centre(self) -> None:
+        area = self._parent.window().frameGeometry()
+        size = self._sheet.frameGeometry().size()
+        self._sheet.move(
+            area.x() + (area.width() - size.width()) // 2,
+            area.y() + (area.height() - size.height()) // 2,
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if (watched is self._parent and kind in (QEvent.Type.Resize, QEvent.Type.Move)) or (
+            watched is self._sheet and kind in (QEvent.Type.Show, QEvent.Type.Resize)
+        ):
+            self.centre()
+        return False
+
+
 def open_welcome_sheet(
     parent: QWidget,
     storage_note: str,
@@ -163,7 +204,8 @@ def open_welcome_sheet(
 ) -> QDialog:
     """The welcome panel as a window-modal sheet over ``parent`` (``open()``, not ``exec()``).
 
-    "Enter API key" closes it and calls ``on_key_entered``; "Try the demo" just closes it.
+    It opens over the running demo: "Enter API key" closes it and calls ``on_key_entered``;
+    "Continue in the demo" just closes it. It stays centred over ``parent``.
     """
     sheet = QDialog(parent)
     sheet.setObjectName("welcomeSheet")
@@ -173,6 +215,7 @@ def open_welcome_sheet(
     if (panel_layout := panel.layout()) is not None:
         panel_layout.setContentsMargins(0, 0, 0, 0)  # the dialog is the frame here
     panel.set_storage_note(storage_note)
+    panel.say_demo_is_running()
     layout = QVBoxLayout(sheet)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(panel)
@@ -184,5 +227,6 @@ def open_welcome_sheet(
     panel.key_entered.connect(key_entered)
     panel.demo_requested.connect(sheet.reject)
     sheet.finished.connect(on_finished)
+    _CentredOverParent(sheet, parent)
     sheet.open()
     return sheet

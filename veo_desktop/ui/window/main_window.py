@@ -300,13 +300,16 @@ class MainWindow(QMainWindow, WindowMenus):
         self._update_actions()
 
     def start_demo_with_welcome(self) -> None:
-        """No key anywhere: open the demo at once and offer the key on a first-run sheet.
+        """No key anywhere: open the demo at once and, the first time, offer the key on a
+        welcome sheet.
 
-        A newcomer lands in a working app (the demo, no charges) and still gets the
-        welcome panel's two choices: "Enter API key" or "Try the demo" (stay here).
+        A newcomer lands in a working app (the demo, no charges) and gets the welcome
+        panel's two choices: "Enter API key" or "Continue in the demo". Once the sheet was
+        closed it does not come back by itself; the demo bar's "Use your API key…" opens it.
         """
         self.start_demo()
-        self.show_welcome_sheet()
+        if not self.pages.welcome_seen:
+            self.show_welcome_sheet()
 
     def show_welcome_sheet(self) -> None:
         """The welcome panel as a window-modal sheet over the workspace (``open()``)."""

@@ -4,6 +4,7 @@ when a session or one of the window's jobs failed."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -11,6 +12,12 @@ if TYPE_CHECKING:
 
     from veo_desktop.ui.welcome import WelcomePanel
     from veo_desktop.ui.window.main_window import MainWindow
+
+
+log = logging.getLogger(__name__)
+
+#: Set in the settings' ``extra`` once the welcome sheet has been closed.
+WELCOME_SEEN_KEY = "welcome_seen"
 
 
 class WindowPages:
@@ -57,8 +64,21 @@ class WindowPages:
             self.on_sheet_finished,
         )
 
+    @property
+    def welcome_seen(self) -> bool:
+        """Whether the welcome sheet was shown and closed before (then a start without a key
+        opens the demo alone; the demo bar's "Use your API key…" still opens the sheet)."""
+        return bool(self._window.settings.extra.get(WELCOME_SEEN_KEY))
+
     def on_sheet_finished(self, _result: int) -> None:
         self.sheet = None
+        window = self._window
+        if not self.welcome_seen:
+            window.settings.extra[WELCOME_SEEN_KEY] = True
+            try:
+                window.settings.save(window.paths)
+            except OSError as error:
+                log.warning("could not remember that the welcome was seen: %s", error)
 
     def on_key_entered(self, key: str) -> None:
         self.panel.set_busy(True)
