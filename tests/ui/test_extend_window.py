@@ -1,18 +1,16 @@
-"""ExtendWindow (the extend dialog's Qt-free model of how long a source stays extendable)
-and the variations dialog's outcome text, without widgets."""
+"""ExtendWindow (the extend dialog's Qt-free model of how long a source stays extendable),
+without widgets. (The variations dialog's outcome text is tested in tests/ui/test_variations.py.)"""
 
 from __future__ import annotations
 
 import time
 
 from tests.ui.tasks_support import make_record
-from veo_desktop.api.models import ExtendRequest, GenerationRequest, Model
+from veo_desktop.api.models import ExtendRequest, Model
 from veo_desktop.core import lineage
-from veo_desktop.core.batch import BatchItem, BatchResult, ItemState, ItemStatus
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.reject import RejectReason
 from veo_desktop.ui.extend_dialog import ExtendWindow
-from veo_desktop.ui.variations import outcome
 
 HOUR = 3600.0
 
@@ -62,27 +60,3 @@ def test_a_refusal_closes_the_window_and_follow_takes_in_the_sources_changes() -
     window.refused = True
     assert not window.is_open()
     assert window.text() == "No longer extendable: APIXO does not hold this video any more."
-
-
-def test_the_outcome_names_each_take_that_did_not_go() -> None:
-    def status(index: int, state: ItemState, message: str | None = None) -> ItemStatus:
-        item = BatchItem(index, GenerationRequest(prompt="A fox", seed=100 + index))
-        return ItemStatus(index, item, state, message=message)
-
-    every = BatchResult((status(0, ItemState.SUBMITTED), status(1, ItemState.SUBMITTED)), None)
-    assert outcome(every) == ("2 takes submitted", None)
-
-    mixed = BatchResult(
-        (
-            status(0, ItemState.SUBMITTED),
-            status(1, ItemState.REJECTED, "APIXO refused it (HTTP 402)."),
-            status(2, ItemState.WAITING),
-        ),
-        "Stopped; the remaining takes were not sent.",
-    )
-    heading, problems = outcome(mixed)
-    assert heading == "1 of 3 takes submitted"
-    assert problems == (
-        "Stopped; the remaining takes were not sent.\n"
-        "Seed 101: rejected. APIXO refused it (HTTP 402)."
-    )

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 from tests.e2e.helpers import write_image
 from tests.fixtures.qt import settle_controller
@@ -23,11 +23,18 @@ from tests.ui.test_extend_dialog import (
     dialog_screenshot,
 )
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.batch import BatchJournal, ItemState, unfinished_journals
+from veo_desktop.core.batch import (
+    BatchItem,
+    BatchJournal,
+    BatchResult,
+    ItemState,
+    ItemStatus,
+    unfinished_journals,
+)
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim import Fault
-from veo_desktop.ui.variations import VariationsDialog, open_variations
+from veo_desktop.ui.variations import VariationsDialog, open_variations, outcome
 
 engine_env = tasks_support.engine_env
 
@@ -58,7 +65,7 @@ def seeds_sent(env: EngineEnv) -> list[int]:
 
 def test_the_question_shows_n_times_the_price_and_the_balance(env: EngineEnv, qtbot: Any) -> None:
     dialog = make(env, qtbot, 3)
-    assert dialog.heading.text() == "Submit 3 takes?"
+    assert dialog.heading.text() == "Submit 3 variations?"
     assert dialog.cost_label.text() == "3 \u00d7 $0.20 = $0.60"
     assert dialog.balance_label.text() == "$100.00 \u2192 $99.40 after"
     assert dialog.confirm_button.text() == "Submit 3 \u2013 $0.60"
@@ -84,9 +91,11 @@ def test_confirming_sends_each_take_once_with_its_seed(
     assert len(made) == 4 and all(isinstance(t, TaskRecord) for t in made)
     assert sorted(t.request_model.seed for t in made) == sorted(expected)
     assert sorted(seeds_sent(env)) == sorted(expected)
-    assert dialog.heading.text() == "4 takes submitted"
+    assert dialog.heading.text() == "4 variations submitted"
     assert dialog.progress_bar.value() == 4
-    assert dialog.close_button.text() == "Close" and dialog.close_button.isVisible()
+    # Every variation went: the dialog closed itself (item 11), uncovering the new rows.
+    assert dialog.close_button.text() == "Close"
+    assert not dialog.isVisible() and dialog.result() == QDialog.DialogCode.Accepted
     assert not dialog.stop_button.isVisible()
     [journal] = (tmp_path / "batches").glob("batch-*.json")
     assert BatchJournal.load(journal).finished
@@ -113,7 +122,7 @@ def test_a_balance_too_low_is_said_and_nothing_is_sent(env: EngineEnv, qtbot: An
     env.sim.balance = 0.5
     env.arun(env.controller.refresh_balance())
     dialog = make(env, qtbot, 3)
-    assert "does not cover 3 takes ($0.60)" in dialog.message.text()
+    assert "does not cover 3 variations ($0.60)" in dialog.message.text()
     assert not dialog.confirm_button.isEnabled()
     assert not dialog.confirm()
     dialog.set_count(2)
@@ -147,7 +156,7 @@ def test_stop_sends_no_more_and_closing_waits_for_those_in_flight(
         pass
     result = done.args[0]
     assert [s.state for s in result.items].count(ItemState.SUBMITTED) == 1
-    assert result.stopped == "Stopped; the remaining takes were not sent."
+    assert result.stopped == "Stopped; the remaining variations were not sent."
     settle_controller(env.arun, env.controller)
     assert len(seeds_sent(env)) == 1
 
@@ -180,9 +189,13 @@ def test_screenshots(
     for size in SIZES:
         dialog_screenshot(dialog, size, f"variations-confirm-{size[0]}x{size[1]}-{theme}", tmp_path)
         assert_fits(dialog)
+    # The end a person sees: the dialog closes when every variation went, so it is shown
+    # with one refused (it stays open saying why).
+    env.sim.add_fault(Fault(endpoint="submit", kind="http_error", status=402, times=1))
     with qtbot.waitSignal(dialog.submitted, timeout=15_000):
         dialog.set_count(2)
         dialog.confirm()
+    assert dialog.isVisible()
     dialog_screenshot(dialog, SIZES[0], f"variations-done-1024x640-{theme}", tmp_path)
     assert_fits(dialog)
 
@@ -275,3 +288,30 @@ def test_blocked_screenshots(
         dialog_screenshot(dialog, size, f"variations-blocked-{size[0]}x{size[1]}-{theme}", tmp_path)
         assert_fits(dialog)
     assert_accessible(dialog)
+
+
+# -- the heading once the batch ended (moved from tests/ui/test_extend_window.py) -------------
+
+
+def test_the_outcome_names_each_take_that_did_not_go() -> None:
+    def status(index: int, state: ItemState, message: str | None = None) -> ItemStatus:
+        item = BatchItem(index, GenerationRequest(prompt="A fox", seed=100 + index))
+        return ItemStatus(index, item, state, message=message)
+
+    every = BatchResult((status(0, ItemState.SUBMITTED), status(1, ItemState.SUBMITTED)), None)
+    assert outcome(every) == ("2 variations submitted", None)
+
+    mixed = BatchResult(
+        (
+            status(0, ItemState.SUBMITTED),
+            status(1, ItemState.REJECTED, "APIXO refused it (HTTP 402)."),
+            status(2, ItemState.WAITING),
+        ),
+        "Stopped; the remaining variations were not sent.",
+    )
+    heading, problems = outcome(mixed)
+    assert heading == "1 of 3 variations submitted"
+    assert problems == (
+        "Stopped; the remaining variations were not sent.\n"
+        "Seed 101: rejected. APIXO refused it (HTTP 402)."
+    )

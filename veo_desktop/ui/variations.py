@@ -1,12 +1,16 @@
-"""Variations: N takes of one request with different seeds, after a confirmation.
+"""Variations: N variations of one request with different seeds, after a confirmation.
 
 The dialog shows N x price, the balance before and after, the seeds, and asks when the
 daily spending cap would be passed. Once confirmed it checks the request's image URLs
-again (through the controller's quiet path: an image APIXO cannot fetch blocks the takes
-with a message, nothing is sent), then starts them as a batch through the controller
-(:meth:`~veo_desktop.ui.controller.EngineController.start_batch`: a concurrency limit,
-slowing down on 429, never losing or repeating a take, resumable from its journal) and
+again (through the controller's quiet path: an image APIXO cannot fetch blocks the
+variations with a message, nothing is sent), then starts them as a batch through the
+controller (:meth:`~veo_desktop.ui.controller.EngineController.start_batch`: a concurrency
+limit, slowing down on 429, never losing or repeating one, resumable from its journal) and
 shows the progress its :class:`~veo_desktop.ui.batches.BatchHandle` reports.
+
+Once every variation was sent the dialog closes itself (the new rows are in the task list and
+the composer says what was submitted); when one was refused, failed or stopped it stays open
+with what went wrong. Its words are the form's: "variations", never "takes".
 
 Opened with ``open()`` (window-modal, never ``exec()``); answers through signals.
 """
@@ -20,7 +24,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -108,7 +112,7 @@ class VariationsDialog(QDialog):
         self.setObjectName("variationsDialog")
         self.setWindowTitle("Variations")
         self.setAccessibleName("Variations")
-        self.setAccessibleDescription("Submit several takes of the same request")
+        self.setAccessibleDescription("Submit several variations of the same request")
         self.setWindowModality(Qt.WindowModality.WindowModal)
         self._controller = controller
         self._request = request
@@ -132,14 +136,7 @@ class VariationsDialog(QDialog):
         self.heading = QLabel()
         self.heading.setObjectName("variationsHeading")
         self.heading.setFont(style.scaled_font(self.heading, 1.2, bold=True))
-        prompt = " ".join(self._request.prompt.split())
-        if len(prompt) > 200:
-            prompt = prompt[:199] + "\u2026"
-        hint = style.hint_color(self).name()
-        self.request_label = QLabel(
-            f"\u201c{html.escape(prompt)}\u201d<br><span style='color:{hint}'>"
-            f"{html.escape(_describe(self._request))}</span>"
-        )
+        self.request_label = QLabel(self._request_text())
         self.request_label.setObjectName("variationsRequest")
         self.request_label.setWordWrap(True)
         self.request_label.setTextFormat(Qt.TextFormat.RichText)
@@ -151,8 +148,10 @@ class VariationsDialog(QDialog):
         self.count_spin.setRange(MIN_VARIATIONS, MAX_VARIATIONS)
         self.count_spin.setValue(count)
         self.count_spin.setMaximumWidth(self.count_spin.sizeHint().width() + 24)
-        self.count_spin.setAccessibleName("Number of takes")
-        self.count_spin.setAccessibleDescription("How many takes to make, each with its own seed")
+        self.count_spin.setAccessibleName("Number of variations")
+        self.count_spin.setAccessibleDescription(
+            "How many variations to make, each with its own seed"
+        )
         self.cost_label = QLabel()
         self.cost_label.setObjectName("variationsCost")
         self.cost_label.setAccessibleName("Cost")
@@ -166,11 +165,15 @@ class VariationsDialog(QDialog):
         self.seeds_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        takes = QLabel("&Takes")
-        takes.setBuddy(self.count_spin)
+        self.count_label = QLabel("&Variations")
+        self.count_label.setObjectName("variationsCountLabel")
+        self.count_label.setBuddy(self.count_spin)
         # (a label with a mnemonic is measured a pixel short: its last letter was cut)
-        takes.setMinimumWidth(takes.sizeHint().width() + takes.fontMetrics().averageCharWidth())
-        form.addRow(takes, self.count_spin)
+        metrics = self.count_label.fontMetrics()
+        self.count_label.setMinimumWidth(
+            self.count_label.sizeHint().width() + metrics.averageCharWidth()
+        )
+        form.addRow(self.count_label, self.count_spin)
         form.addRow("Cost", self.cost_label)
         form.addRow("Balance", self.balance_label)
         form.addRow("Seeds", self.seeds_label)
@@ -207,6 +210,25 @@ class VariationsDialog(QDialog):
         self.confirm_button.clicked.connect(self.on_confirm_button_clicked)
         self.stop_button.clicked.connect(self.on_stop_button_clicked)
         self.close_button.clicked.connect(self.reject)
+
+    def _request_text(self) -> str:
+        """The prompt, and its kind, mode and aspect in the theme's hint colour."""
+        prompt = " ".join(self._request.prompt.split())
+        if len(prompt) > 200:
+            prompt = prompt[:199] + "\u2026"
+        hint = style.hint_color(self).name()
+        return (
+            f"\u201c{html.escape(prompt)}\u201d<br><span style='color:{hint}'>"
+            f"{html.escape(_describe(self._request))}</span>"
+        )
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Mix the request line's hint colour again when the theme changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.StyleChange) and hasattr(
+            self, "request_label"
+        ):
+            self.request_label.setText(self._request_text())
 
     # -- state -----------------------------------------------------------------------------
 
@@ -252,7 +274,7 @@ class VariationsDialog(QDialog):
         balance = self._controller.balance
         if balance is not None and self.confirmation().short_of_balance:
             return (
-                f"The balance ({format_money(balance)}) does not cover {self.count} takes "
+                f"The balance ({format_money(balance)}) does not cover {self.count} variations "
                 f"({format_money(self.total())}). Choose fewer, or add balance in the APIXO "
                 "dashboard."
             )
@@ -335,12 +357,12 @@ class VariationsDialog(QDialog):
         self.progress_bar.setValue(0)
         self.progress_bar.show()
         self.message.show_message(None)
-        self.heading.setText(f"Sending {len(items)} takes\u2026")
+        self.heading.setText(f"Sending {len(items)} variations\u2026")
         self.adjustSize()
 
     def _on_failed(self, error: BaseException) -> None:
         logger.warning("the variations batch could not be sent: %s", error)
-        self.status_label.show_message(f"The takes could not be sent: {error}", Tone.PROBLEM)
+        self.status_label.show_message(f"The variations could not be sent: {error}", Tone.PROBLEM)
         self._finish(None)
 
     def _finish(self, result: BatchResult | None) -> None:
@@ -373,6 +395,10 @@ class VariationsDialog(QDialog):
         if self._close_when_done:
             self._disconnect()
             super().reject()
+        elif problems is None:
+            # Every variation was sent: the new rows in the task list are what matters now
+            # (the composer says what was submitted). Otherwise the dialog stays, saying why.
+            self.accept()
 
     def _on_progress(self, progress: BatchProgress) -> None:
         self.progress_bar.setValue(progress.done)
@@ -389,7 +415,7 @@ class VariationsDialog(QDialog):
     def stop(self) -> None:
         """Send no more takes (those in flight finish, never cut mid-POST)."""
         if self._runner is not None:
-            self._runner.cancel("Stopped; the remaining takes were not sent.")
+            self._runner.cancel("Stopped; the remaining variations were not sent.")
             self.stop_button.setEnabled(False)
 
     def reject(self) -> None:
@@ -424,7 +450,7 @@ class VariationsDialog(QDialog):
         self.heading.setText(
             "APIXO cannot fetch an image"
             if self._blocked is not None
-            else f"Submit {count} take{'s' if count != 1 else ''}?"
+            else f"Submit {count} variation{'s' if count != 1 else ''}?"
         )
         self.cost_label.setText(f"{count} \u00d7 {format_money(price)} = {format_money(total)}")
         self.balance_label.setText(_balance_text(self._controller.balance, total))
@@ -440,7 +466,7 @@ class VariationsDialog(QDialog):
             self.message.show_message(confirmation.question, Tone.WARNING)
         else:
             self.message.show_message(
-                "Each take is a separate task with its own seed; APIXO charges each one "
+                "Each variation is a separate task with its own seed; APIXO charges each one "
                 "when it accepts it.",
                 Tone.HINT,
             )
@@ -454,9 +480,9 @@ def outcome(result: BatchResult) -> tuple[str, str | None]:
     """The heading once the batch ended, and what went wrong (None when every take went)."""
     sent = len(result.submitted)
     heading = (
-        f"{sent} of {len(result.items)} takes submitted"
+        f"{sent} of {len(result.items)} variations submitted"
         if sent != len(result.items)
-        else f"{sent} takes submitted"
+        else f"{sent} variation{'s' if sent != 1 else ''} submitted"
     )
     lines = [result.stopped] if result.stopped else []
     for status in result.items:
@@ -485,7 +511,7 @@ def _buttons() -> tuple[QDialogButtonBox, QPushButton, QPushButton, QPushButton]
     confirm.setObjectName("confirmVariationsButton")
     stop = QPushButton("Stop")
     stop.setObjectName("stopVariationsButton")
-    stop.setToolTip("Send no more takes (those being sent finish)")
+    stop.setToolTip("Send no more variations (those being sent finish)")
     stop.setAccessibleName("Stop")
     stop.setAccessibleDescription(stop.toolTip())
     close = QPushButton("Cancel")
