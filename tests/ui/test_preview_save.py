@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QListView, QMainWindow, QMessageBox, QTreeView
 
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.mp4 import encoded_clip
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
@@ -129,6 +130,7 @@ def test_save_as_on_a_fresh_account_saves_in_home_and_says_where(
     assert tree(Path.cwd()) == []
     assert window.findChild(QMessageBox) is None
     save_screenshot(window.grab(), tmp_path, "save_as_confirmation")
+    assert_legible(window, window.grab(), "save_as_confirmation")
 
 
 def test_save_as_starts_in_videos_when_it_exists(

@@ -29,6 +29,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.contrast import assert_legible
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.core.key_source import KeySource
@@ -145,6 +146,7 @@ def test_with_a_key_and_no_hosting_the_page_says_local_files_wait_for_hosting(
     dialog = key_dialog(tmp_path, qtbot)
     dialog.tabs.setCurrentWidget(dialog.hosting_tab)
     save_screenshot(dialog.grab(), tmp_path, "settings-hosting-key")
+    assert_legible(dialog, dialog.grab(), "settings-hosting-key")
     page = visible_texts(dialog.hosting_tab)
     assert dialog.hosting.config().provider is ProviderKind.URL
     assert "URL only (no uploads)" in page
@@ -211,6 +213,7 @@ def test_while_the_simulator_is_the_api_the_page_says_it_hosts_local_files(
     assert dialog is not None
     dialog.tabs.setCurrentWidget(dialog.hosting_tab)
     save_screenshot(dialog.grab(), tmp_path, f"settings-hosting-{start}")
+    assert_legible(dialog, dialog.grab(), f"settings-hosting-{start}")
     hosting = dialog.hosting
     for kind in (ProviderKind.URL, ProviderKind.DEMO, ProviderKind.S3):
         hosting.provider.setCurrentIndex(hosting.provider.findData(kind.value))
