@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import qasync
@@ -135,7 +136,19 @@ async def _open_workspace(window: MainWindow, *, demo: bool) -> None:
         window.start_demo_with_welcome()
 
 
-async def _run(window: MainWindow, *, demo: bool) -> int:
+def _restore_once_started(window: MainWindow, restore: list[Path]) -> None:
+    """Restore the settings of the videos named on the command line once the session has
+    started (as if they were dropped on the window)."""
+    from veo_desktop.ui.single_instance import HandOver, apply_hand_over
+
+    def on_started(_session: object) -> None:
+        window.session_started.disconnect(on_started)
+        apply_hand_over(window, HandOver(restore=restore))
+
+    window.session_started.connect(on_started)
+
+
+async def _run(window: MainWindow, *, demo: bool, restore: list[Path] | None = None) -> int:
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def on_closed() -> None:
@@ -152,6 +165,8 @@ async def _run(window: MainWindow, *, demo: bool) -> int:
     gc_deadline = asyncio.get_running_loop().call_later(STARTUP_GC_PAUSE_S, resume_gc)
     waker = _SignalWaker(window.close)
     try:
+        if restore:
+            _restore_once_started(window, restore)
         if not closed.done():
             await _open_workspace(window, demo=demo)
         await closed
@@ -183,7 +198,9 @@ def run_window(app: QApplication, window: MainWindow, options: argparse.Namespac
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
-        status: int = loop.run_until_complete(_run(window, demo=options.demo))
+        status: int = loop.run_until_complete(
+            _run(window, demo=options.demo, restore=getattr(options, "restore", None))
+        )
         return status
     finally:
         loop.close()

@@ -59,7 +59,16 @@ def parse_args(args: Sequence[str]) -> argparse.Namespace:
     )
     parser.add_argument("--verbose", action="store_true", help="also log to stderr")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    options, _qt_args = parser.parse_known_args(list(args))
+    options, rest = parser.parse_known_args(list(args))
+    from veo_desktop.ui.window.drop_restore import RESTORABLE_SUFFIXES
+
+    # A video of ours (or its .json) named on the command line: its settings are restored
+    # (by the window already open on this data folder, when there is one).
+    options.restore = [
+        Path(arg).expanduser().absolute()
+        for arg in rest
+        if not arg.startswith("-") and Path(arg).suffix.lower() in RESTORABLE_SUFFIXES
+    ]
     if options.base_url is not None:
         from veo_desktop.api.urls import normalize_base_url
 
@@ -119,6 +128,9 @@ def run_gui(args: Sequence[str]) -> int:
     # of a 920 ms start (interleaved runs, tests/benchmarks/test_gui_startup.py).
     gc.disable()
     app = make_application()
+    if handed_to_running_window(options):
+        gc.enable()
+        return 0
     app.setQuitOnLastWindowClosed(False)
     window = build_main_window(
         base_url=options.base_url or "", data_dir=options.data_dir, chrome=False
@@ -126,6 +138,7 @@ def run_gui(args: Sequence[str]) -> int:
     if not options.base_url:
         window.base_url = window.settings.base_url
     wait_for_first_paint(window)
+    listen_for_second_launches(window)
     # The session's HTTP client needs the certificate authorities loaded (25-40 ms, off the
     # GIL): a thread reads them while this one builds the chrome and the workspace.
     from veo_desktop import tls
@@ -135,6 +148,38 @@ def run_gui(args: Sequence[str]) -> int:
     from veo_desktop.ui.app_loop import run_window
 
     return run_window(app, window, options)
+
+
+def handed_to_running_window(options: argparse.Namespace) -> bool:
+    """Whether a window already open on this data folder took this launch's arguments
+    (``--demo``, videos to restore) and came to the front: then no second window opens.
+
+    On Unix the check costs a file lookup when no window listens (QtNetwork, ~10 ms, loads
+    only when the socket file exists).
+    """
+    from veo_desktop.core.paths import AppPaths
+    from veo_desktop.ui import single_instance
+
+    name = single_instance.server_name(AppPaths.resolve(options.data_dir).data_dir)
+    if not single_instance.may_be_listening(name):
+        return False
+    message = single_instance.HandOver(demo=options.demo, restore=list(options.restore))
+    if not single_instance.hand_over(name, message):
+        log.info("no window answered on %s", name)
+        return False
+    return True
+
+
+def listen_for_second_launches(window: MainWindow) -> None:
+    """Let a second ``veo-desktop`` on this data folder hand its arguments to ``window``."""
+    from veo_desktop.ui import single_instance
+
+    server = single_instance.InstanceServer(
+        single_instance.server_name(window.paths.data_dir), window
+    )
+    server.handed_over.connect(lambda message: single_instance.apply_hand_over(window, message))
+    window.closed.connect(server.close)  # a launch while this one closes opens its own
+    server.listen()
 
 
 def wait_for_first_paint(window: MainWindow, timeout_ms: int = FIRST_PAINT_TIMEOUT_MS) -> None:

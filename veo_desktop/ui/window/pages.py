@@ -7,17 +7,57 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QVBoxLayout, QWidget
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDialog
 
     from veo_desktop.ui.welcome import WelcomePanel
     from veo_desktop.ui.window.main_window import MainWindow
+    from veo_desktop.ui.window_parts import MessagePage
 
 
 log = logging.getLogger(__name__)
 
 #: Set in the settings' ``extra`` once the welcome sheet has been closed.
 WELCOME_SEEN_KEY = "welcome_seen"
+
+#: The widest the message page's title and text get (about 70 characters a line).
+MESSAGE_COLUMN_WIDTH = 560
+_NO_MAXIMUM = 16777215  # QWIDGETSIZE_MAX
+
+
+def lay_out_message_page(page: MessagePage) -> None:
+    """Put the message page's title and text in a centred column that wraps them.
+
+    A word-wrapped label centred by its layout (``AlignHCenter``) gets the width of its
+    one-line size hint but the height of a line as wide as the page: "Veo Desktop is
+    already open" came out clipped top and bottom and its text cut at "Another Veo
+    Desktop (the". In a column of bounded width, without alignment, each label gets the
+    column's width and the height its wrapped text needs there, at any window size.
+    """
+    layout = page.layout()
+    if not isinstance(layout, QBoxLayout) or page.findChild(QWidget, "messageColumn"):
+        return
+    column = QWidget(page)
+    column.setObjectName("messageColumn")
+    column.setMaximumWidth(MESSAGE_COLUMN_WIDTH)
+    inner = QVBoxLayout(column)
+    inner.setContentsMargins(0, 0, 0, 0)
+    at = layout.indexOf(page.title)
+    for label in (page.title, page.text):
+        layout.removeWidget(label)
+        label.setParent(column)
+        label.setWordWrap(True)
+        label.setMaximumWidth(_NO_MAXIMUM)
+        label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        inner.addWidget(label)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(column, 10)
+    row.addStretch(1)
+    layout.insertLayout(max(at, 0), row)
 
 
 class WindowPages:
@@ -26,6 +66,7 @@ class WindowPages:
 
     def __init__(self, window: MainWindow) -> None:
         self._window = window
+        lay_out_message_page(window.message_page)
         self._panel: WelcomePanel | None = None
         #: The welcome sheet while it is open.
         self.sheet: QDialog | None = None
