@@ -1,4 +1,4 @@
-"""The layering rule: the Qt-free layers never import Qt or qasync, and the import contracts hold."""
+"""The layering rules: Qt-free layers never import Qt or qasync; the import contracts hold."""
 
 from __future__ import annotations
 
