@@ -30,8 +30,10 @@ system_packages=(
     fonts-dejavu-core python3-venv ca-certificates
 )
 if [ "$with_tests" = 1 ]; then
-    # curl: the download benchmark's baseline. The rest: the real-keyring and desktop-file tiers.
-    system_packages+=(curl dbus gnome-keyring desktop-file-utils appstream xvfb xauth)
+    # curl: the download benchmark's baseline. dbus to xauth: the real-keyring and desktop-file
+    # tiers. openbox, x11-utils (xprop) and xdotool: tests of a real X window under a window manager.
+    system_packages+=(curl dbus gnome-keyring desktop-file-utils appstream xvfb xauth
+        openbox x11-utils xdotool)
 fi
 
 missing=()
