@@ -217,6 +217,9 @@ async def _play(video: Path) -> str:
     from PySide6.QtCore import QUrl
     from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+    from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_logs
+
+    quiet_ffmpeg_logs()  # no FFmpeg "Input #0" block on the self-test's terminal
     loop = asyncio.get_running_loop()
     first: asyncio.Future[tuple[int, int]] = loop.create_future()
     frames = 0

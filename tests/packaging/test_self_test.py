@@ -45,6 +45,7 @@ def test_the_self_test_passes_every_check_through_the_launcher() -> None:
     assert all(line.startswith("ok ") for line in lines if line.split()[:1] in (["ok"], ["FAIL"]))
     assert "frames reached a QVideoSink" in result.stdout
     assert lines[-1].startswith("self-test passed")
+    assert "Input #0" not in result.stderr, "FFmpeg's description of the video reached stderr"
 
 
 def test_the_self_test_never_prints_its_key() -> None:
