@@ -381,3 +381,30 @@ def test_replace_keeps_the_class_and_validated_returns_the_request() -> None:
     assert generation.validated() is generation
     with pytest.raises(RequestInvalidError, match=r"taskId: Choose the finished task to extend\."):
         extend.replace(task_id="").validated()
+
+
+@pytest.mark.parametrize(
+    ("generation_type", "count", "message"),
+    [
+        (
+            "FIRST_AND_LAST_FRAMES_2_VIDEO",
+            0,
+            "First/last-frame video needs a first frame (and, if you like, a last frame).",
+        ),
+        (
+            "FIRST_AND_LAST_FRAMES_2_VIDEO",
+            3,
+            "First/last-frame video takes a first and a last frame: 3 images are too many.",
+        ),
+        ("REFERENCE_2_VIDEO", 0, "Reference video needs a reference image (up to 3)."),
+        ("REFERENCE_2_VIDEO", 4, "Reference video takes up to 3 reference images: 4 are too many."),
+    ],
+)
+def test_image_counts_are_said_as_a_person_would(
+    generation_type: str, count: int, message: str
+) -> None:
+    """Issue 14: "(1 or 2 images; got 0)" read like a developer's note."""
+    problems = GenerationRequest(
+        prompt="p", generation_type=generation_type, image_urls=(IMAGE,) * count
+    ).problems()
+    assert [p.message for p in problems if p.field == "image_urls"] == [message]

@@ -156,7 +156,7 @@ def test_reference_images_switch_to_fast_and_16_9() -> None:
     assert form.visible_slots() == list(form.reference_slots)
     form.set_prompt("a cat")
     assert form.field_messages()["image_urls"] == Message(
-        "Reference video needs 1 to 3 reference images (got 0).", Tone.HINT
+        "Reference video needs a reference image (up to 3).", Tone.HINT
     )
 
 

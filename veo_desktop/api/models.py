@@ -282,8 +282,10 @@ class GenerationRequest(_PaidRequest):
             problems.append(
                 Problem(
                     "image_urls",
-                    "First/last-frame video needs a first frame and, optionally, a last "
-                    f"frame (1 or 2 images; got {count}).",
+                    "First/last-frame video needs a first frame (and, if you like, a last frame)."
+                    if count < low
+                    else f"First/last-frame video takes a first and a last frame: {count} "
+                    "images are too many.",
                 )
             )
         elif self.generation_type == GenerationType.REFERENCE:
@@ -291,7 +293,10 @@ class GenerationRequest(_PaidRequest):
                 problems.append(
                     Problem(
                         "image_urls",
-                        f"Reference video needs 1 to 3 reference images (got {count}).",
+                        "Reference video needs a reference image (up to 3)."
+                        if count < low
+                        else f"Reference video takes up to 3 reference images: {count} are "
+                        "too many.",
                     )
                 )
             if self.mode != Mode.FAST:
