@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QLineEdit, QListView, QMainWindow, QM
 
 from tests.fixtures.contrast import assert_legible
 from tests.fixtures.mp4 import encoded_clip
-from tests.fixtures.screenshots import save_screenshot
+from tests.fixtures.screenshots import check_and_save, save_screenshot
 from tests.ui.tasks_support import make_record
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.preview.panel import PreviewPanel
@@ -97,8 +97,14 @@ def tree(folder: Path) -> list[str]:
 
 
 def test_save_as_on_a_fresh_account_saves_in_home_and_says_where(
-    window: QMainWindow, task: TaskRecord, fresh_home: Path, qtbot: Any, tmp_path: Path
+    window: QMainWindow,
+    task: TaskRecord,
+    fresh_home: Path,
+    qtbot: Any,
+    tmp_path: Path,
+    themed: Callable[[bool], None],
 ) -> None:
+    themed(False)  # the app's light theme, as a person sees the dialog
     assert not (fresh_home / "Videos").exists()
     assert save_folder() == fresh_home
     dialog = open_dialog(window, task, qtbot)
@@ -118,7 +124,7 @@ def test_save_as_on_a_fresh_account_saves_in_home_and_says_where(
     places = dialog.findChild(QListView, "sidebar")
     assert places is not None
     assert places.width() >= places.fontMetrics().horizontalAdvance(fresh_home.name) + 40
-    save_screenshot(dialog.grab(), tmp_path, "save_as_dialog_fresh_home")
+    check_and_save(dialog, tmp_path, "save_as_dialog_fresh_home")
 
     press_enter_on_the_name(dialog)
     target = fresh_home / suggested_name(task)

@@ -30,7 +30,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     write_image,
 )
 from tests.fixtures.contrast import assert_legible
-from tests.fixtures.screenshots import save_screenshot
+from tests.fixtures.screenshots import check_and_save, save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.core.key_source import KeySource
 from veo_desktop.core.paths import AppPaths
@@ -103,13 +103,14 @@ def key_dialog(tmp_path: Path, qtbot: Any, settings: Settings | None = None) -> 
 
 
 def test_the_check_gap_row_reads_as_one_labelled_sentence(
-    qloop: Any, tmp_path: Path, qtbot: Any
+    qloop: Any, tmp_path: Path, qtbot: Any, themed: Callable[[bool], None]
 ) -> None:
+    themed(False)
     timing = PollTiming(first_poll_fast=60, first_poll_quality=90, interval_min=5, interval_max=10)
     dialog = key_dialog(tmp_path, qtbot, Settings(timing=timing))
     polling = dialog.polling
     dialog.general_tab.ensureWidgetVisible(polling.interval_max)
-    save_screenshot(dialog.grab(), tmp_path, "settings-check-gaps")
+    check_and_save(dialog, tmp_path, "settings-check-gaps")
 
     assert row_as_read(polling, polling.interval_min) == "Then check every: 5.0 s to 10 s"
     # Each field has its own label (a buddy: its mnemonic focuses it) and its own name.
