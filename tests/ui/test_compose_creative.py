@@ -188,7 +188,7 @@ def test_generate_with_variations_opens_the_confirmation_which_sends_them(
     )
     assert 77 in [t.request_model.seed for t in made[0]]
     assert panel.generate_message.text() == (
-        "Submitted 3 takes ($0.60). Follow them in the task list."
+        "Submitted 3 variations ($0.60). Follow them in the task list."
     )
     [journal] = (tmp_path / "batches").glob("batch-*.json")
     assert BatchJournal.load(journal).finished

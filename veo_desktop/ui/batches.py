@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 #: not started): shown by the widget, not a bug.
 EXPECTED_ERRORS = (BatchBusyError, RuntimeError)
 #: What stopping says when no reason is given.
-STOPPED = "Stopped; the items not sent yet were not sent."
+STOPPED = "Stopped; the rest were not sent."
 
 
 class BatchHandle(QObject):

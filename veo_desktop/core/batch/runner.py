@@ -152,7 +152,7 @@ class BatchRunner:
             finished=not self._running and self._ran,
         )
 
-    def cancel(self, reason: str = "Stopped; the items not sent yet were not sent.") -> None:
+    def cancel(self, reason: str = "Stopped; the rest were not sent.") -> None:
         """Send nothing more; submissions already in flight finish (never cut mid-POST)."""
         if self._stopped is None:
             self._stopped = reason
@@ -290,7 +290,7 @@ class BatchRunner:
             self._on_unreachable(error)
         except (InsufficientBalanceError, AuthenticationError, PermissionDeniedError) as error:
             self._after_not_taken(index, previous, error)
-            self._stop(f"{error} The items not sent yet were not sent.")
+            self._stop(f"{error} The rest were not sent.")
         except SubmissionUncertainError as error:
             self._finish_item(index, previous, ItemState.UNCERTAIN, str(error))
         except (ApiStatusError, RequestInvalidError, ApixoError) as error:

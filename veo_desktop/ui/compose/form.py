@@ -383,7 +383,7 @@ class ComposeForm:
         return (
             "Generate…",
             f"Generate {count} variations",
-            f"Show the {count} takes, their total and the balance before sending them",
+            f"Show the {count} variations, their total and the balance before sending them",
         )
 
     def cost_line(self) -> CostLine:

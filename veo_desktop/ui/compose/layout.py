@@ -218,11 +218,11 @@ class ComposeLayout(QWidget):
         self.variations_spin.setMinimumWidth(self.variations_spin.sizeHint().width() + 2 * digit)
         self.variations_spin.setAccessibleName("Variations")
         self.variations_spin.setAccessibleDescription(
-            f"How many takes Generate makes, each with its own seed ({MIN_VARIATIONS} to "
+            f"How many variations Generate makes, each with its own seed ({MIN_VARIATIONS} to "
             f"{MAX_VARIATIONS}); more than one asks first, showing the total"
         )
         self.variations_spin.setToolTip(
-            "How many takes of this video to make, each with its own seed.\n"
+            "How many variations of this video to make, each with its own seed.\n"
             "More than one shows the total and the balance before anything is sent."
         )
         inner = self.variations_spin.findChild(QLineEdit)

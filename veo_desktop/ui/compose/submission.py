@@ -168,7 +168,7 @@ class SubmissionFlow(QObject):
             return
         total = sum((record.price for record in records), Decimal("0"))
         self.said.emit(
-            f"Submitted {len(records)} take{'s' if len(records) != 1 else ''} "
+            f"Submitted {len(records)} variation{'s' if len(records) != 1 else ''} "
             f"({format_money(total)}). Follow them in the task list.",
             Tone.OK,
         )
