@@ -59,6 +59,17 @@ def test_demo_paths_never_mix_with_real_ones(tmp_path):
     assert paths.data_dir in demo.data_dir.parents
 
 
+def test_demo_videos_are_where_a_person_looks_for_videos(tmp_path, monkeypatch):
+    """Issue 14: demo videos hid under ~/.local/share; they go to the library's Demo folder."""
+    monkeypatch.delenv("VEO_DESKTOP_DATA_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / ".local" / "share"))
+    paths = AppPaths.resolve()
+    demo = paths.demo()
+    assert demo.library_dir == paths.library_dir / "Demo"
+    assert paths.data_dir not in demo.library_dir.parents
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 

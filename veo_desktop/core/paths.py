@@ -14,6 +14,10 @@ DATA_DIR_ENV = "VEO_DESKTOP_DATA_DIR"
 STORE_NAME = "tasks.sqlite3"
 
 
+#: The demo's own folder inside the library.
+DEMO_LIBRARY = "Demo"
+
+
 @dataclass(frozen=True)
 class AppPaths:
     """The app's directories. Nothing is created until :meth:`ensure` is called.
@@ -66,12 +70,16 @@ class AppPaths:
         return self
 
     def demo(self) -> AppPaths:
-        """Separate paths for demo mode, so simulated tasks never mix with paid ones."""
+        """Separate paths for demo mode, so simulated tasks never mix with paid ones.
+
+        The demo's videos go to a ``Demo`` folder inside the library, where a person looks
+        for videos (``~/Videos/Veo Desktop/Demo``), not into the hidden data folder.
+        """
         root = self.data_dir / "demo"
         return AppPaths(
             data_dir=root,
             config_dir=self.config_dir,
             cache_dir=self.cache_dir / "demo",
             log_dir=self.log_dir,
-            library_dir=root / "videos",
+            library_dir=self.library_dir / DEMO_LIBRARY,
         )
