@@ -62,7 +62,12 @@ def test_the_menu_holds_the_three_entries(window: QMainWindow) -> None:
     assert menu_action.text() == "&Help"
     menu = menu_action.menu()
     names = [action.objectName() for action in menu.actions() if not action.isSeparator()]
-    assert names == ["openLogFolderAction", "openLibraryFolderAction", "aboutAction"]
+    assert names == [
+        "keyboardShortcutsAction",
+        "openLogFolderAction",
+        "openLibraryFolderAction",
+        "aboutAction",
+    ]
     assert all(action.statusTip() for action in menu.actions() if not action.isSeparator())
 
 

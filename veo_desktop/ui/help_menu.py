@@ -1,4 +1,5 @@
-"""The Help menu: Open log folder, Open library folder, About (app, Qt, PySide6, Python).
+"""The Help menu: Keyboard shortcuts, Open log folder, Open library folder, About (app, Qt,
+PySide6, Python).
 
 The main window adds it with ``menuBar().addMenu(build_help_menu(self, paths))``. Dialogs are
 opened with ``open()``, never ``exec()``, so the menu is safe under the qasync loop.
@@ -12,10 +13,20 @@ from pathlib import Path
 from PySide6 import __version__ as pyside_version
 from PySide6.QtCore import Qt, QUrl, qVersion
 from PySide6.QtGui import QAction, QDesktopServices
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from veo_desktop import __version__
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.ui.shortcuts import AREAS, SHORTCUTS
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +103,42 @@ def show_about(parent: QWidget | None) -> QMessageBox:
     return box
 
 
+def shortcuts_text() -> str:
+    """The shortcut table as rich text: one two-column table, a heading row per area."""
+    from html import escape
+
+    rows = []
+    for area in AREAS:
+        rows.append(f"<tr><td colspan='2' style='padding-top:10px'><b>{escape(area)}</b></td></tr>")
+        rows += [
+            f"<tr><td style='padding-right:32px'>{escape(entry.text)}</td>"
+            f"<td><b>{escape(entry.native_text())}</b></td></tr>"
+            for entry in SHORTCUTS
+            if entry.area == area
+        ]
+    return f"<table cellspacing='2'>{''.join(rows)}</table>"
+
+
+def show_shortcuts(parent: QWidget | None) -> QDialog:
+    """Open Help ▸ Keyboard shortcuts (non-blocking; Esc or Close shuts it) and return it."""
+    dialog = QDialog(parent)
+    dialog.setObjectName("shortcutsDialog")
+    dialog.setWindowTitle("Keyboard shortcuts")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    label = QLabel(shortcuts_text(), dialog)
+    label.setObjectName("shortcutsList")
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+    label.setMargin(8)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(label, 1)
+    layout.addWidget(buttons)
+    dialog.open()
+    return dialog
+
+
 def build_help_menu(parent: QWidget, paths: AppPaths) -> QMenu:
     """The Help menu for ``parent`` (the main window), showing ``paths``' folders."""
     menu = QMenu("&Help", parent)
@@ -103,6 +150,11 @@ def build_help_menu(parent: QWidget, paths: AppPaths) -> QMenu:
     about.setStatusTip("Versions of Veo Desktop, Qt, PySide6 and Python")
     about.triggered.connect(lambda: show_about(parent))
 
+    keys = QAction("&Keyboard shortcuts", menu)
+    keys.setObjectName("keyboardShortcutsAction")
+    keys.setStatusTip("Every shortcut of the window, by area")
+    keys.triggered.connect(lambda: show_shortcuts(parent))
+
     log_folder = QAction("Open &Log Folder", menu)
     log_folder.setObjectName("openLogFolderAction")
     log_folder.setStatusTip(f"Open {paths.log_dir}")
@@ -113,6 +165,8 @@ def build_help_menu(parent: QWidget, paths: AppPaths) -> QMenu:
     library.setStatusTip(f"Open {paths.library_dir}, where finished videos are saved")
     library.triggered.connect(lambda: open_folder(paths.library_dir, parent))
 
+    menu.addAction(keys)
+    menu.addSeparator()
     menu.addAction(log_folder)
     menu.addAction(library)
     menu.addSeparator()

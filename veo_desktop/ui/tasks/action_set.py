@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QWidget
 
 from veo_desktop.core import lineage
@@ -19,6 +19,7 @@ from veo_desktop.core.engine import redownload_problem
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.shortcuts import shortcut
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -124,9 +125,9 @@ class TaskActionSet(QObject):
             "compare",
             "Play the two selected videos side by side, in sync",
         )
-        self.remove.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.remove.setShortcuts(shortcut("remove_task").sequences())
         self.remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.copy_task_id.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        self.copy_task_id.setShortcuts(shortcut("copy_task_id").sequences())
         self.copy_task_id.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         for action in (self.remove, self.copy_task_id):
             host.addAction(action)

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QMenu
 
+    from veo_desktop.ui.window.keyboard import KeyboardActions
+
 
 class WindowMenus:
     """The actions and menus :func:`~.menus.build_menus` makes on the window."""
@@ -33,3 +35,4 @@ class WindowMenus:
     use_template_menu: QMenu
     task_menu: QMenu
     help_menu: QMenu
+    keyboard: KeyboardActions

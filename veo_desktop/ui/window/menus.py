@@ -17,6 +17,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+from veo_desktop.ui.shortcuts import shortcut
+
 if TYPE_CHECKING:
     from veo_desktop.ui.compose.panel import ComposePanel
     from veo_desktop.ui.window.main_window import MainWindow
@@ -42,6 +44,8 @@ class ActionSpec:
         needs_session: enabled only while a session is open.
         widget_shortcut: its shortcut works only in the focused widget while no session
             is open (undo and redo).
+        shortcut: the :data:`~veo_desktop.ui.shortcuts.SHORTCUTS` entry its keys come from
+            (then ``keys``, ``fallback`` and ``extra_keys`` stay empty).
     """
 
     attr: str
@@ -55,6 +59,7 @@ class ActionSpec:
     slot: str | None = None
     needs_session: bool = True
     widget_shortcut: bool = False
+    shortcut: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,94 +91,101 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "new_prompt_action",
         "newPromptAction",
         "&New prompt",
-        QKeySequence.StandardKey.New,
+        None,
         "Empty the prompt and the images, keeping the options",
+        shortcut="new_prompt",
     ),
     ActionSpec(
         "generate_action",
         "generateAction",
         "&Generate",
-        "Ctrl+Return",
+        None,
         "Submit the video to APIXO (billed when APIXO accepts it)",
-        extra_keys=("Ctrl+Enter",),
+        shortcut="generate",
     ),
     ActionSpec(
         "settings_action",
         "settingsAction",
         "&Settings…",
-        QKeySequence.StandardKey.Preferences,
+        None,
         "API key, library folder, polling, notifications",
-        fallback="Ctrl+,",
         role=QAction.MenuRole.PreferencesRole,
         slot="settings_flow.open_dialog",
         needs_session=False,
+        shortcut="settings",
     ),
     ActionSpec(
         "quit_action",
         "quitAction",
         "&Quit",
-        QKeySequence.StandardKey.Quit,
+        None,
         "Close Veo Desktop; tasks in flight resume at the next start",
-        fallback="Ctrl+Q",
         role=QAction.MenuRole.QuitRole,
         slot="close",
         needs_session=False,
+        shortcut="quit",
     ),
     ActionSpec(
         "restore_action",
         "restoreSettingsAction",
         "&Restore settings from a video\u2026",
-        QKeySequence.StandardKey.Open,
+        None,
         "Fill the composer with the settings of one of your videos (or drop it on the window)",
         slot="links.choose_file_to_restore",
+        shortcut="restore",
     ),
     ActionSpec(
         "undo_action",
         "undoAction",
         "&Undo",
-        QKeySequence.StandardKey.Undo,
+        None,
         "Undo the last change to the prompt",
         widget_shortcut=True,
+        shortcut="undo",
     ),
     ActionSpec(
         "redo_action",
         "redoAction",
         "&Redo",
-        QKeySequence.StandardKey.Redo,
+        None,
         "Redo the change to the prompt",
         widget_shortcut=True,
+        shortcut="redo",
     ),
     ActionSpec(
         "refresh_balance_action",
         "refreshBalanceAction",
         "&Refresh balance",
-        QKeySequence.StandardKey.Refresh,
+        None,
         "Ask APIXO for the current balance",
-        fallback="F5",
+        shortcut="refresh_balance",
     ),
     ActionSpec(
         "focus_prompt_action",
         "focusPromptAction",
         "Go to &prompt",
-        "Ctrl+L",
+        None,
         "Move the keyboard focus to the prompt",
         slot="links.focus_prompt",
+        shortcut="focus_prompt",
     ),
     ActionSpec(
         "show_tasks_action",
         "showTasksAction",
         "&Tasks",
-        "Ctrl+1",
+        None,
         "Show the task list",
         slot="links.show_tasks",
+        shortcut="show_tasks",
     ),
     ActionSpec(
         "show_history_action",
         "showHistoryAction",
         "Prompt &history",
-        "Ctrl+2",
+        None,
         "Show recent prompts and saved prompts",
         slot="links.show_history",
+        shortcut="show_history",
     ),
     ActionSpec(
         "save_template_action",
@@ -257,11 +269,13 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
     while the menu bar is hidden)."""
     action = QAction(spec.text, window)
     action.setObjectName(spec.object_name)
+    if spec.shortcut is not None:
+        action.setShortcuts(shortcut(spec.shortcut).sequences())
     keys = [QKeySequence(spec.keys) if spec.keys is not None else QKeySequence()]
     keys += [QKeySequence(extra) for extra in spec.extra_keys]
     if len(keys) > 1:
         action.setShortcuts(keys)
-    else:
+    elif spec.shortcut is None:
         action.setShortcut(keys[0])
     if spec.fallback and action.shortcut().isEmpty():
         action.setShortcut(QKeySequence(spec.fallback))
@@ -280,6 +294,7 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
 def build_menus(window: MainWindow) -> None:
     """Make :data:`ACTIONS` and :data:`MENUS` on ``window``, then the Help menu."""
     from veo_desktop.ui.help_menu import build_help_menu
+    from veo_desktop.ui.window.keyboard import KeyboardActions
 
     actions = {spec.attr: make_action(window, spec) for spec in ACTIONS}
     for attr, action in actions.items():
@@ -305,6 +320,7 @@ def build_menus(window: MainWindow) -> None:
                 menu.addMenu(submenu)
             else:
                 menu.addAction(actions[item])
+    window.keyboard = KeyboardActions(window)
     window.help_menu = build_help_menu(window, window.paths)
     bar.addMenu(window.help_menu)
 
