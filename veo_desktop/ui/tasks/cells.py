@@ -84,6 +84,7 @@ class TaskCells:
         places: the lineage places (for the depth of extends).
         thumbnails: the first-frame cache, if thumbnails are shown.
         parent_of: the task in the list that a local id extends.
+        take_of: "Take 2/4 · seed 17" for a take of a variations run, else "".
     """
 
     def __init__(
@@ -94,12 +95,14 @@ class TaskCells:
         places: LineagePlaces,
         thumbnails: ThumbnailCache | None,
         parent_of: Callable[[str], TaskRecord | None],
+        take_of: Callable[[str], str] = lambda _local_id: "",
     ) -> None:
         self._clock = clock
         self._progress = progress
         self._places = places
         self._thumbnails = thumbnails
         self._parent_of = parent_of
+        self.take_of = take_of
 
     def display(self, row: TaskRow, column: int) -> str | None:
         if column == Column.STATE:
@@ -135,10 +138,11 @@ class TaskCells:
         return fmt.detail_line(row.task)
 
     def meta(self, row: TaskRow) -> str:
-        """Mode, aspect, price, age and type on one line."""
+        """The take (if any), then mode, aspect, price, age and type on one line."""
         _, kind, mode, aspect, price = row.texts
         created = fmt.created_text(row.task.created_at, self._clock())
-        return " \u00b7 ".join((mode, aspect, price, created, kind))
+        take = self.take_of(row.task.local_id)
+        return " \u00b7 ".join((*((take,) if take else ()), mode, aspect, price, created, kind))
 
     def short_state(self, row: TaskRow) -> str:
         progress = self._progress.get(row.task.local_id)
@@ -151,6 +155,9 @@ class TaskCells:
             if len(text) > _TOOLTIP_LIMIT:
                 text = text[:_TOOLTIP_LIMIT] + "\u2026"
             tip = f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>"
+            take = self.take_of(task.local_id)
+            if take:
+                tip += f"<p>{html.escape(take)}</p>"
             parent = self._parent_of(task.local_id) if task.is_extend else None
             if parent is not None:
                 source = fmt.short_prompt(parent)
@@ -170,8 +177,10 @@ class TaskCells:
         return None
 
     def accessible(self, row: TaskRow, column: int) -> str | None:
-        if column == Column.PROMPT and self._places.depth.get(row.task.local_id, 0):
-            return f"Extension: {row.texts[0]}"
+        if column == Column.PROMPT:
+            take = self.take_of(row.task.local_id)
+            text = f"{row.texts[0]}. {take}" if take else row.texts[0]
+            return f"Extension: {text}" if self._places.depth.get(row.task.local_id, 0) else text
         if column == Column.THUMBNAIL:
             return "Video thumbnail" if row.task.files else "No video yet"
         if column == Column.STATE:

@@ -27,6 +27,8 @@ META_ROLE = Qt.ItemDataRole.UserRole + 7
 SHORT_STATE_ROLE = Qt.ItemDataRole.UserRole + 8
 #: How deep in a lineage the task is: 0 for a generation, 1 for its extend, and so on.
 DEPTH_ROLE = Qt.ItemDataRole.UserRole + 9
+#: "Take 2/4 · seed 17" on the takes of a variations run; empty on other tasks.
+TAKE_ROLE = Qt.ItemDataRole.UserRole + 10
 
 #: What starts the prompt of an extend in the list.
 EXTEND_MARK = "\u21b3 "

@@ -24,6 +24,7 @@ from veo_desktop.ui.tasks.columns import (
     PROGRESS_ROLE,
     SHORT_STATE_ROLE,
     STATE_ROLE,
+    TAKE_ROLE,
     Column,
 )
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -148,10 +149,12 @@ class TaskDelegate(QStyledItemDelegate):
         if isinstance(depth, int) and depth > 1:
             # The arrow starts an extend's prompt; deeper ones step further in.
             area.setLeft(area.left() + min(depth - 1, 4) * LINEAGE_INDENT)
-        if not compact:
+        take = str(index.data(TAKE_ROLE) or "")
+        if not compact and not take:
             _draw_wrapped(painter, area, text, font, ROW_LINES)
             return
-        # Narrow list: the prompt on one line, the hidden columns summarised below it.
+        # The prompt on one line; below it the take of a variations run and, in a narrow
+        # list, the hidden columns summarised (the meta line starts with the take).
         metrics = QFontMetrics(font)
         top = area.top() + max(0, (area.height() - 2 * metrics.height() - metrics.leading()) // 2)
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -164,7 +167,7 @@ class TaskDelegate(QStyledItemDelegate):
         painter.setPen(
             palette.color(QPalette.ColorRole.HighlightedText) if selected else style.hint_color()
         )
-        meta = str(index.data(META_ROLE) or "")
+        meta = str(index.data(META_ROLE) or "") if compact else take
         line.translate(0, metrics.height() + metrics.leading())
         painter.drawText(
             line,

@@ -48,11 +48,13 @@ from veo_desktop.ui.tasks.columns import (
     SHORT_STATE_ROLE,
     SORT_ROLE,
     STATE_ROLE,
+    TAKE_ROLE,
     TASK_ROLE,
     Column,
 )
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
 from veo_desktop.ui.tasks.row_order import RowOrder
+from veo_desktop.ui.tasks.takes import Takes
 from veo_desktop.ui.tasks.tracking import TaskTracker
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -73,6 +75,7 @@ _DETAIL = int(DETAIL_ROLE)
 _META = int(META_ROLE)
 _SHORT_STATE = int(SHORT_STATE_ROLE)
 _DEPTH = int(DEPTH_ROLE)
+_TAKE = int(TAKE_ROLE)
 _SERVED = frozenset(
     {
         _DISPLAY,
@@ -89,6 +92,7 @@ _SERVED = frozenset(
         _META,
         _SHORT_STATE,
         _DEPTH,
+        _TAKE,
     }
 )
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -123,12 +127,15 @@ class TaskTableModel(QAbstractTableModel):
         #: Where extends sit under their source; rebuilt only when rows come or go.
         self._places = LineagePlaces()
         self._order = RowOrder(self._places)
+        #: Which rows are takes of one variations run ("Take 2/4 · seed 17").
+        self._takes = Takes()
         self._cells = TaskCells(
             clock=clock,
             progress=self._tracker.progress,
             places=self._places,
             thumbnails=thumbnails,
             parent_of=self.parent_of,
+            take_of=self._takes.text_of,
         )
         if thumbnails is not None:
             thumbnails.thumbnail_ready.connect(self.on_thumbnails_thumbnail_ready)
@@ -140,6 +147,7 @@ class TaskTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = [TaskRow(task) for task in tasks if not task.hidden]
         self._set_lineage([row.task for row in self._rows])
+        self._takes.rebuild(row.task for row in self._rows)
         self._order.sort(self._rows)
         self._reindex(0)
         self._tracker.reset(row.task for row in self._rows)
@@ -154,6 +162,7 @@ class TaskTableModel(QAbstractTableModel):
                 self._remove_row(row)
                 if relinked:
                     self._relink([r.task for r in self._rows])
+                self._retake(task)
             return
         fresh = TaskRow(task)
         if row is None:
@@ -173,6 +182,7 @@ class TaskTableModel(QAbstractTableModel):
             self.endInsertRows()
             if adopts:
                 self._after_relink(changed)
+            self._retake(task)
             return
         old = self._rows[row]
         self._rows[row] = fresh
@@ -230,6 +240,14 @@ class TaskTableModel(QAbstractTableModel):
                 self.dataChanged.emit(index, index)
         if not self._order.is_sorted(self._rows):
             self._resort()
+
+    def _retake(self, task: TaskRecord) -> None:
+        """A row came or went: renumber the takes of variations runs, repaint the changed."""
+        if self._takes.may_change(task):
+            for local_id in self._takes.rebuild(row.task for row in self._rows):
+                row = self._row_of.get(local_id)
+                if row is not None:
+                    self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
 
     def depth_of(self, local_id: str) -> int:
         """How deep ``local_id`` sits in its lineage (0: not an extend of a task shown)."""
@@ -404,6 +422,8 @@ class TaskTableModel(QAbstractTableModel):
             return cells.short_state(row)
         if role == _DEPTH:
             return self._places.depth_of(row.task.local_id)
+        if role == _TAKE:
+            return self._takes.text_of(row.task.local_id)
         return cells.accessible(row, column)
 
     # -- drag out --------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from veo_desktop.ui.tasks.delegate import PADDING, TaskDelegate, row_height, thu
 #: Columns given up first when the list is narrow (the prompt and state always stay).
 _COMPACT_ORDER = (Column.ASPECT, Column.MODE, Column.TYPE, Column.PRICE, Column.CREATED)
 _PROMPT_MIN = 150
+#: The prompt's share of the list's width: other columns narrow or give way before it shrinks.
+_PROMPT_SHARE = 0.42
 #: The state column never gets narrower than this (a state word and a short clock).
 _STATE_MIN = 120
 
@@ -64,6 +66,8 @@ class TaskView(QTableView):
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setMinimumSectionSize(24)
+        # Columns can be dragged into another order (the person's order is remembered).
+        header.setSectionsMovable(True)
         header.sectionResized.connect(self.on_header_section_resized)
         self._apply_metrics()
 
@@ -132,13 +136,16 @@ class TaskView(QTableView):
         if header.count() < len(Column):
             return
         available = self.viewport().width() or self.width()
+        prompt_min = max(_PROMPT_MIN, int(available * _PROMPT_SHARE))
         shown = [c for c in Column if c not in self._user_hidden and c != Column.PROMPT]
+        state_min = min(self._state_min, self._widths.get(Column.STATE, 0))
 
         def used() -> int:
             return sum(self._widths.get(c, 0) for c in shown if c != Column.STATE)
 
+        # The state narrows first (to its short form), then the least needed columns go.
         for column in _COMPACT_ORDER:
-            if available - used() - self._widths.get(Column.STATE, 0) >= _PROMPT_MIN:
+            if available - used() - state_min >= prompt_min:
                 break
             if column in shown:
                 shown.remove(column)
@@ -147,7 +154,7 @@ class TaskView(QTableView):
                 self.setColumnHidden(column, column not in shown)
         state = self._widths.get(Column.STATE, 0)
         if state:
-            room = available - used() - _PROMPT_MIN
+            room = available - used() - prompt_min
             self._fitting = True
             try:
                 header.resizeSection(Column.STATE, max(self._state_min, min(state, room)))
@@ -157,6 +164,29 @@ class TaskView(QTableView):
         if compact != self._compact:
             self._compact = compact
             self.viewport().update()
+
+    def column_state(self) -> dict[str, list[int]]:
+        """The column order and widths the person chose (for the window state to keep)."""
+        header = self.horizontalHeader()
+        order = [header.logicalIndex(visual) for visual in range(header.count())]
+        return {"order": order, "widths": [self._widths.get(c, 0) for c in Column]}
+
+    def restore_column_state(self, state: object) -> None:
+        """Put back what :meth:`column_state` returned; anything malformed is ignored."""
+        header = self.horizontalHeader()
+        if not isinstance(state, dict) or header.count() != len(Column):
+            return
+        order, widths = state.get("order"), state.get("widths")
+        if isinstance(order, list) and sorted(order) == list(range(len(Column))):
+            for visual, logical in enumerate(order):
+                header.moveSection(header.visualIndex(logical), visual)
+        if isinstance(widths, list) and len(widths) == len(Column):
+            for column, width in zip(Column, widths, strict=True):
+                usable = isinstance(width, int) and 24 <= width <= 2000
+                if usable and column in self._widths and column != Column.THUMBNAIL:
+                    self._widths[column] = width
+                    header.resizeSection(column, width)
+        self._fit_columns()
 
     def on_header_section_resized(self, column: int, _old: int, new: int) -> None:
         """Remember a width the person chose (hidden sections report 0: ignored)."""

@@ -1,7 +1,9 @@
-"""What the window remembers between starts: its geometry and the workspace's splitter.
+"""What the window remembers between starts: its geometry, the workspace's splitter and the
+task list's columns.
 
-Both live in the settings' ``extra["window"]`` as base64 text; the splitter only once the
-person has moved it (until then the workspace shares its width by its own rule).
+They live in the settings' ``extra["window"]``: geometry and splitter as base64 text (the
+splitter only once the person has moved it; until then the workspace shares its width by its
+own rule), the columns as their order and chosen widths.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WINDOW_STATE_KEY = "window"
+#: Under ``extra["window"]``: the task list's column order and widths.
+COLUMNS_KEY = "task_columns"
 #: The size of the window at the first start.
 DEFAULT_SIZE = (1280, 800)
 
 
 class WindowStateKeeper:
-    """Restores and saves ``window``'s geometry and its workspace's splitter sizes."""
+    """Restores and saves ``window``'s geometry, its workspace's splitter sizes and the task
+    list's columns."""
 
     def __init__(self, window: MainWindow) -> None:
         self._window = window
@@ -41,16 +46,20 @@ class WindowStateKeeper:
         self._window.resize(*DEFAULT_SIZE)
 
     def restore_splitter(self, workspace: Workspace) -> None:
-        splitter = self._state().get("splitter")
+        """Put back the splitter sizes and the task list's columns the person chose."""
+        state = self._state()
+        splitter = state.get("splitter")
         if isinstance(splitter, str):
             workspace.restore_sizes(decode(splitter))
+        workspace.task_panel.view.restore_column_state(state.get(COLUMNS_KEY))
 
     def keep_splitter(self, workspace: Workspace) -> None:
-        """Remember the splitter sizes the person chose (saved with the geometry)."""
-        if not workspace.user_sized:
-            return
+        """Remember the splitter sizes the person chose (saved with the geometry), and the
+        task list's columns."""
         state = self._state()
-        state["splitter"] = encode(workspace.splitter.saveState())
+        state[COLUMNS_KEY] = workspace.task_panel.view.column_state()
+        if workspace.user_sized:
+            state["splitter"] = encode(workspace.splitter.saveState())
         self._window.settings.extra[WINDOW_STATE_KEY] = state
 
     def save(self, workspace: Workspace | None) -> None:
@@ -60,6 +69,8 @@ class WindowStateKeeper:
         state["geometry"] = encode(window.saveGeometry())
         if workspace is not None and workspace.user_sized:
             state["splitter"] = encode(workspace.splitter.saveState())
+        if workspace is not None:
+            state[COLUMNS_KEY] = workspace.task_panel.view.column_state()
         window.settings.extra[WINDOW_STATE_KEY] = state
         try:
             window.settings.save(window.paths)

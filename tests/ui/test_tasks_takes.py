@@ -1,0 +1,134 @@
+"""Takes of one variations run tell themselves apart in the task list ("Take 2/4 · seed 17")."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from tests.fixtures.screenshots import save_screenshot
+from tests.ui.tasks_support import make_record
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.batch.variations import variation_requests
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.ui.tasks.columns import META_ROLE, TAKE_ROLE, Column
+from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.tasks.view import TaskView
+
+PROMPT = "A lighthouse on a rocky coast at dusk, waves breaking below"
+
+
+def take_records(request: GenerationRequest, n: int, start: float) -> list[TaskRecord]:
+    """The records a variations run of ``n`` leaves: one request, seeds apart, sent in turn."""
+    records = []
+    for number, take in enumerate(variation_requests(request, n, seed_source=7)):
+        at = start + number * 3
+        records.append(
+            TaskRecord(
+                local_id=uuid.uuid4().hex,
+                model="veo-3-1",
+                request=take.to_payload(),
+                state=TaskState.SUCCEEDED,
+                created_at=at,
+                updated_at=at,
+                apixo_task_id=f"apixo-take-{number}",
+                price=take.price,
+                history=(StateChange(at, TaskState.SUCCEEDED),),
+            )
+        )
+    return records
+
+
+def text_of(model: TaskTableModel, local_id: str, role: int) -> str:
+    return str(model.index_of(local_id, Column.PROMPT).data(role) or "")
+
+
+def test_each_take_of_a_run_shows_its_number_and_seed(qapp: object) -> None:
+    now = time.time()
+    request = GenerationRequest(prompt=PROMPT, mode="fast", aspect_ratio="16:9", seed=4242)
+    takes = take_records(request, 4, now - 100)
+    seeds = [t.request_model.seed for t in takes]
+    assert seeds[0] == 4242 and len(set(seeds)) == 4
+    # The same prompt again an hour earlier, one take only, and a plain task: not takes.
+    lone = take_records(request, 1, now - 3700)[0]
+    plain = make_record(1, prompt=PROMPT)
+    model = TaskTableModel()
+    model.set_tasks([*takes, lone, plain])
+
+    for number, (task, seed) in enumerate(zip(takes, seeds, strict=True), start=1):
+        assert text_of(model, task.local_id, TAKE_ROLE) == f"Take {number}/4 \u00b7 seed {seed}"
+        meta = text_of(model, task.local_id, META_ROLE)
+        assert meta.startswith(f"Take {number}/4 \u00b7 seed {seed} \u00b7 Fast")
+        spoken = text_of(model, task.local_id, Qt.ItemDataRole.AccessibleTextRole)
+        assert spoken.endswith(f"Take {number}/4 \u00b7 seed {seed}")
+        tip = text_of(model, task.local_id, Qt.ItemDataRole.ToolTipRole)
+        assert f"Take {number}/4" in tip
+    second, third = takes[1].local_id, takes[2].local_id
+    assert text_of(model, second, TAKE_ROLE) != text_of(model, third, TAKE_ROLE)
+    for other in (lone, plain):
+        assert text_of(model, other.local_id, TAKE_ROLE) == ""
+        assert not text_of(model, other.local_id, META_ROLE).startswith("Take")
+
+
+def test_takes_arriving_one_by_one_renumber_the_run(qapp: object) -> None:
+    request = GenerationRequest(prompt=PROMPT, mode="quality", aspect_ratio="9:16")
+    takes = take_records(request, 3, time.time() - 50)
+    model = TaskTableModel()
+    model.set_tasks([takes[0]])
+    assert text_of(model, takes[0].local_id, TAKE_ROLE) == ""
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, _bottom, *_: changed.append(top.row()))
+    model.upsert(takes[1])
+    seed0, seed1, seed2 = (t.request_model.seed for t in takes)
+    assert text_of(model, takes[0].local_id, TAKE_ROLE) == f"Take 1/2 \u00b7 seed {seed0}"
+    assert model.row_of(takes[0].local_id) in changed
+    model.upsert(takes[2])
+    assert text_of(model, takes[1].local_id, TAKE_ROLE) == f"Take 2/3 \u00b7 seed {seed1}"
+    assert text_of(model, takes[2].local_id, TAKE_ROLE) == f"Take 3/3 \u00b7 seed {seed2}"
+    model.upsert(takes[1].evolve(hidden=True))
+    assert text_of(model, takes[2].local_id, TAKE_ROLE) == f"Take 2/2 \u00b7 seed {seed2}"
+
+
+def test_the_take_line_is_painted_under_the_prompt(qapp: object, tmp_path: Path) -> None:
+    request = GenerationRequest(prompt=PROMPT, mode="fast", aspect_ratio="16:9", seed=17)
+    takes = take_records(request, 2, time.time() - 50)
+    plain = make_record(1, prompt="A harbour")
+    model = TaskTableModel()
+    model.set_tasks([*takes, plain])
+    view = TaskView()
+    view.setModel(model)
+    view.resize(1600, 300)  # wide: every column shown, no summary line
+    view.show()
+    try:
+        image = view.grab().toImage()
+        save_screenshot(image, tmp_path, "tasks-takes-1600")
+        rows = [model.row_of(t.local_id) for t in takes]
+        prompt_x = view.columnViewportPosition(Column.PROMPT)
+        width = view.columnWidth(Column.PROMPT)
+
+        def colours(row: int | None, first: float, last: float) -> int:
+            """How many colours the prompt cell of ``row`` has between two heights (0..1)."""
+            assert row is not None
+            top = view.rowViewportPosition(row) + view.viewport().y()
+            height = view.rowHeight(row)
+            return len(
+                {
+                    image.pixel(x + view.viewport().x(), y)
+                    for x in range(prompt_x + 8, prompt_x + min(width, 200))
+                    for y in range(top + int(height * first), top + int(height * last))
+                }
+            )
+
+        # A take draws two lines, its prompt and the take under it; a short plain prompt is
+        # one centred line, leaving the top and bottom of its cell empty.
+        plain_row = model.row_of(plain.local_id)
+        assert colours(plain_row, 0.05, 0.3) == 1
+        assert colours(plain_row, 0.72, 0.95) == 1
+        for row in rows:
+            assert colours(row, 0.05, 0.3) > 3
+            assert colours(row, 0.72, 0.95) > 3
+    finally:
+        view.close()

@@ -1,0 +1,90 @@
+"""Which rows are takes of one variations run, and what tells them apart ("Take 2/4 · seed 17").
+
+A variations run sends N copies of one request that differ only in their seeds
+(:func:`veo_desktop.core.batch.variations.variation_requests`), one after another. The
+records keep no run id, so :class:`Takes` finds the runs the same way: tasks whose requests
+are equal but for the seed, each sent within :data:`RUN_GAP` seconds of the one before. A
+task alone in its run is not a take and says nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from veo_desktop.records.task import TaskRecord
+
+#: Takes of one run are sent one after another; a longer pause starts a new run.
+RUN_GAP = 600.0
+
+
+def seed_of(task: TaskRecord) -> int | None:
+    """The seed the task was asked for (None when it had none)."""
+    seed = task.input.get("seed")
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def run_key(task: TaskRecord) -> str | None:
+    """What every take of one run shares: the model and the request without its seed."""
+    if task.is_extend or seed_of(task) is None:
+        return None
+    request: dict[str, Any] = dict(task.request)
+    data = request.get("input")
+    if isinstance(data, Mapping):
+        request["input"] = {k: v for k, v in data.items() if k != "seed"}
+    try:
+        return task.model + "\n" + json.dumps(request, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return None
+
+
+def take_text(number: int, count: int, seed: int | None) -> str:
+    """ "Take 2/4 · seed 17" (the seed left out when unknown)."""
+    text = f"Take {number}/{count}"
+    return text if seed is None else f"{text} \u00b7 seed {seed}"
+
+
+class Takes:
+    """The take text of every task that belongs to a variations run of two or more."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+
+    def text_of(self, local_id: str) -> str:
+        return self._texts.get(local_id, "")
+
+    @staticmethod
+    def may_change(task: TaskRecord) -> bool:
+        """Whether adding or removing ``task`` can change any take (it has a seed)."""
+        return not task.is_extend and seed_of(task) is not None
+
+    def rebuild(self, tasks: Iterable[TaskRecord]) -> set[str]:
+        """Find the runs among ``tasks``; returns the ids whose take text changed."""
+        groups: dict[str, list[TaskRecord]] = {}
+        for task in tasks:
+            key = run_key(task)
+            if key is not None:
+                groups.setdefault(key, []).append(task)
+        texts: dict[str, str] = {}
+        for group in groups.values():
+            if len(group) < 2:
+                continue
+            group.sort(key=lambda t: (t.created_at, t.local_id))
+            run: list[TaskRecord] = []
+            for task in group:
+                if run and task.created_at - run[-1].created_at > RUN_GAP:
+                    self._name(run, texts)
+                    run = []
+                run.append(task)
+            self._name(run, texts)
+        old = self._texts
+        self._texts = texts
+        return {i for i in old.keys() | texts.keys() if old.get(i) != texts.get(i)}
+
+    @staticmethod
+    def _name(run: list[TaskRecord], texts: dict[str, str]) -> None:
+        if len(run) < 2:
+            return
+        for number, task in enumerate(run, start=1):
+            texts[task.local_id] = take_text(number, len(run), seed_of(task))
