@@ -5,18 +5,22 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 
 from tests.fixtures.screenshots import save_screenshot
-from tests.ui.tasks_support import make_record
+from tests.ui import tasks_support
+from tests.ui.tasks_support import EngineEnv, make_record
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.batch.variations import variation_requests
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.ui.tasks.columns import META_ROLE, TAKE_ROLE, Column
 from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.tasks.view import TaskView
+from veo_desktop.ui.thumbnails import ThumbnailCache
 
 PROMPT = "A lighthouse on a rocky coast at dusk, waves breaking below"
 
@@ -132,3 +136,36 @@ def test_the_take_line_is_painted_under_the_prompt(qapp: object, tmp_path: Path)
             assert colours(row, 0.72, 0.95) > 3
     finally:
         view.close()
+
+
+engine_env = tasks_support.engine_env
+
+
+def test_takes_sent_to_the_simulator_are_numbered_in_the_panel(
+    engine_env: EngineEnv, qtbot: Any
+) -> None:
+    thumbnails = ThumbnailCache(engine_env.cache / "thumbnails")
+    panel = TaskPanel(engine_env.controller, thumbnails=thumbnails)
+    qtbot.addWidget(panel)
+    panel.resize(900, 500)
+    panel.show()
+    try:
+        request = GenerationRequest(prompt=PROMPT, mode="fast", aspect_ratio="16:9")
+        sent = [
+            engine_env.arun(engine_env.controller.submit(take))
+            for take in variation_requests(request, 3, seed_source=11)
+        ]
+        assert all(task is not None for task in sent)
+        seeds = [t.request_model.seed for t in sent if t is not None]
+        model = panel.model
+
+        def numbered() -> None:
+            for number, (task, seed) in enumerate(zip(sent, seeds, strict=True), start=1):
+                assert task is not None
+                want = f"Take {number}/3 \u00b7 seed {seed}"
+                assert text_of(model, task.local_id, TAKE_ROLE) == want
+
+        qtbot.waitUntil(numbered, timeout=10_000)
+    finally:
+        panel.shutdown()
+        thumbnails.close()
