@@ -4,7 +4,6 @@ after Generate."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +11,10 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from tests.e2e.helpers import running_session, submits, write_image
+from tests.fixtures.contrast import label_contrast
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.ui.compose.image_slot import SlotState
 from veo_desktop.ui.compose.panel import ComposePanel
@@ -24,33 +23,6 @@ from veo_desktop.ui.compose.widgets import MessageLabel, Tone
 from veo_desktop.ui.session import Session
 
 MIN_CONTRAST = 4.5
-
-
-def _luminance(color: QColor) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return (
-        0.2126 * channel(color.red())
-        + 0.7152 * channel(color.green())
-        + 0.0722 * channel(color.blue())
-    )
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def label_contrast(label: QLabel) -> float:
-    """Background = the most common pixel; text = the pixel contrasting most with it."""
-    image = label.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    counts: Counter[int] = Counter(
-        image.pixel(x, y) for y in range(image.height()) for x in range(image.width())
-    )
-    background = QColor.fromRgb(counts.most_common(1)[0][0])
-    return max(contrast(background, QColor.fromRgb(pixel)) for pixel in counts)
 
 
 def settle_layout() -> None:

@@ -4,18 +4,16 @@ dark, every label legible (WCAG contrast at least 4.5:1, measured on the pixels)
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QLabel, QWidget
 
 from tests.e2e.helpers import running_session
-from tests.fixtures.contrast import assert_legible
+from tests.fixtures.contrast import assert_legible, label_contrast
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui.tasks_support import make_record
 from veo_desktop.core.journal import IdSafety
@@ -28,33 +26,6 @@ from veo_desktop.ui.workspace import Workspace
 
 #: WCAG AA for normal text.
 MIN_CONTRAST = 4.5
-
-
-def _luminance(color: QColor) -> float:
-    def channel(value: int) -> float:
-        c = value / 255
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-
-    return (
-        0.2126 * channel(color.red())
-        + 0.7152 * channel(color.green())
-        + 0.0722 * channel(color.blue())
-    )
-
-
-def contrast(a: QColor, b: QColor) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def label_contrast(label: QLabel) -> float:
-    """Background = the most common pixel; text = the pixel contrasting most with it."""
-    image = label.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
-    counts: Counter[int] = Counter(
-        image.pixel(x, y) for y in range(image.height()) for x in range(image.width())
-    )
-    background = QColor.fromRgb(counts.most_common(1)[0][0])
-    return max(contrast(background, QColor.fromRgb(pixel)) for pixel in counts)
 
 
 def illegible_labels(widget: QWidget) -> list[tuple[str, float]]:

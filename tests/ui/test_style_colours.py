@@ -7,28 +7,13 @@ colour that fails, so a palette change is caught where it is made.
 from __future__ import annotations
 
 import pytest
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from tests.fixtures.contrast import ratio
 from veo_desktop.ui import style
 
 AA = 4.5
-
-
-def _luminance(colour: QColor) -> float:
-    def channel(value: float) -> float:
-        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
-
-    return (
-        0.2126 * channel(colour.redF())
-        + 0.7152 * channel(colour.greenF())
-        + 0.0722 * channel(colour.blueF())
-    )
-
-
-def _ratio(a: QColor, b: QColor) -> float:
-    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 @pytest.fixture(params=["light", "dark"])
@@ -51,8 +36,8 @@ def test_message_colours_are_legible_on_the_window_and_a_group_box(themed_widget
         "hint": style.hint_color(themed_widget),
     }.items():
         for surface in (window, group_box):
-            ratio = _ratio(colour, surface)
-            assert ratio >= AA, f"{name} {colour.name()} on {surface.name()} is {ratio:.2f}:1"
+            measured = ratio(colour, surface)
+            assert measured >= AA, f"{name} {colour.name()} on {surface.name()} is {measured:.2f}:1"
 
 
 def test_placeholder_and_selected_text_are_legible(themed_widget: QWidget) -> None:
@@ -60,10 +45,10 @@ def test_placeholder_and_selected_text_are_legible(themed_widget: QWidget) -> No
     for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
         placeholder = palette.color(group, QPalette.ColorRole.PlaceholderText)
         base = palette.color(group, QPalette.ColorRole.Base)
-        assert _ratio(placeholder, base) >= AA, f"placeholder {placeholder.name()} on {base.name()}"
+        assert ratio(placeholder, base) >= AA, f"placeholder {placeholder.name()} on {base.name()}"
         selected = palette.color(group, QPalette.ColorRole.HighlightedText)
         highlight = palette.color(group, QPalette.ColorRole.Highlight)
-        assert _ratio(selected, highlight) >= AA, f"{selected.name()} on {highlight.name()}"
+        assert ratio(selected, highlight) >= AA, f"{selected.name()} on {highlight.name()}"
 
 
 def test_a_hint_label_follows_a_theme_change_after_it_was_built(qapp: QApplication) -> None:
@@ -79,7 +64,7 @@ def test_a_hint_label_follows_a_theme_change_after_it_was_built(qapp: QApplicati
     shown = label.palette().color(QPalette.ColorRole.WindowText)
     background = window.palette().color(QPalette.ColorRole.Window)
     assert shown.name() == style.hint_color(window).name()
-    assert _ratio(shown, background) >= AA
+    assert ratio(shown, background) >= AA
     window.setPalette(style.light_palette())
     assert label.palette().color(QPalette.ColorRole.WindowText).name() == (
         style.hint_color(window).name()
