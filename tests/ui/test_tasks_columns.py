@@ -87,3 +87,36 @@ def test_resized_and_reordered_columns_survive_a_restart(
         assert view.columnWidth(Column.PRICE) == 90
     # The prompt still takes the spare width.
     assert view.columnWidth(Column.PROMPT) >= 0.4 * view.viewport().width()
+
+
+def test_columns_are_chosen_from_the_header_menu_and_remembered(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any, arun: Any
+) -> None:
+    """Issue 14: columns can be chosen (and that is remembered across a restart)."""
+    data_dir = tmp_path / "data"
+    window, view = open_tasks(make_window, sim, data_dir, qtbot)
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.width() == 1600)
+    qtbot.waitUntil(lambda: not view.isColumnHidden(Column.PRICE))
+    menu = view.column_menu()
+    names = [action.text() for action in menu.actions()]
+    assert names == ["Thumbnail", "Type", "Mode", "Aspect", "Price", "Created"]
+    assert "Prompt" not in names and "State" not in names, "those always show"
+    price = next(action for action in menu.actions() if action.text() == "Price")
+    assert price.isChecked()
+    price.trigger()
+    assert view.isColumnHidden(Column.PRICE)
+    assert view.columnWidth(Column.PROMPT) >= 0.4 * view.viewport().width()
+    menu.deleteLater()
+    close_window(window, arun)
+
+    again, view = open_tasks(make_window, sim, data_dir, qtbot, fast=False)
+    again.resize(1600, 1000)
+    qtbot.waitUntil(lambda: again.width() == 1600)
+    assert view.isColumnHidden(Column.PRICE)
+    menu = view.column_menu()
+    price = next(action for action in menu.actions() if action.text() == "Price")
+    assert not price.isChecked()
+    price.trigger()  # and back
+    assert not view.isColumnHidden(Column.PRICE)
+    menu.deleteLater()

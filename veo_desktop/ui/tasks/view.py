@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import QDrag, QFontMetrics, QPainter, QPaintEvent, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from veo_desktop.ui import style
-from veo_desktop.ui.tasks.columns import Column
+from veo_desktop.ui.tasks.columns import HEADERS, Column
 from veo_desktop.ui.tasks.delegate import PADDING, TaskDelegate, row_height, thumbnail_width
 
 #: Columns given up first when the list is narrow (the prompt and state always stay).
@@ -17,6 +17,15 @@ _PROMPT_MIN = 150
 _PROMPT_SHARE = 0.42
 #: The state column never gets narrower than this (a state word and a short clock).
 _STATE_MIN = 120
+#: Columns a person can show or hide from the header's menu (the prompt and state stay).
+CHOOSABLE = (
+    Column.THUMBNAIL,
+    Column.TYPE,
+    Column.MODE,
+    Column.ASPECT,
+    Column.PRICE,
+    Column.CREATED,
+)
 
 
 class TaskView(QTableView):
@@ -69,6 +78,9 @@ class TaskView(QTableView):
         # Columns can be dragged into another order (the person's order is remembered).
         header.setSectionsMovable(True)
         header.sectionResized.connect(self.on_header_section_resized)
+        # Right-click on the header: which columns to show (remembered with the order).
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self.on_header_context_menu_requested)
         self._apply_metrics()
 
     def _apply_metrics(self) -> None:
@@ -125,6 +137,26 @@ class TaskView(QTableView):
             self._user_hidden.discard(column)
         self._fit_columns()
 
+    def column_menu(self) -> QMenu:
+        """``taskColumnsMenu``: a check for each column that can be shown or hidden."""
+        menu = QMenu(self)
+        menu.setObjectName("taskColumnsMenu")
+        menu.setToolTipsVisible(True)
+        for column in CHOOSABLE:
+            action = menu.addAction(HEADERS[column] or "Thumbnail")
+            action.setObjectName(f"column{column.name.title()}Action")
+            action.setCheckable(True)
+            action.setChecked(column not in self._user_hidden)
+            action.toggled.connect(
+                lambda shown, chosen=column: self.set_column_hidden_by_user(chosen, not shown)
+            )
+        return menu
+
+    def on_header_context_menu_requested(self, pos: QPoint) -> None:
+        menu = self.column_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.horizontalHeader().mapToGlobal(pos))
+
     @property
     def compact(self) -> bool:
         """Whether columns were given up for width (the prompt cell then summarises them)."""
@@ -166,10 +198,15 @@ class TaskView(QTableView):
             self.viewport().update()
 
     def column_state(self) -> dict[str, list[int]]:
-        """The column order and widths the person chose (for the window state to keep)."""
+        """The column order, widths and hidden columns the person chose (for the window
+        state to keep)."""
         header = self.horizontalHeader()
         order = [header.logicalIndex(visual) for visual in range(header.count())]
-        return {"order": order, "widths": [self._widths.get(c, 0) for c in Column]}
+        return {
+            "order": order,
+            "widths": [self._widths.get(c, 0) for c in Column],
+            "hidden": sorted(self._user_hidden),
+        }
 
     def restore_column_state(self, state: object) -> None:
         """Put back what :meth:`column_state` returned; anything malformed is ignored."""
@@ -186,6 +223,9 @@ class TaskView(QTableView):
                 if usable and column in self._widths and column != Column.THUMBNAIL:
                     self._widths[column] = width
                     header.resizeSection(column, width)
+        hidden = state.get("hidden")
+        if isinstance(hidden, list):
+            self._user_hidden = {c for c in CHOOSABLE if c in hidden}
         self._fit_columns()
 
     def on_header_section_resized(self, column: int, _old: int, new: int) -> None:
