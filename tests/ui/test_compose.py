@@ -274,7 +274,7 @@ def test_slot_problems_are_shown_inline(
 
     for slot in (one, two, three):
         slot.clear()
-    assert "1 to 3 reference images" in panel.images_message.text()
+    assert "needs a reference image (up to 3)" in panel.images_message.text()
 
 
 def test_unreachable_host_is_reported(panel: ComposePanel, qtbot: Any) -> None:

@@ -405,7 +405,7 @@ class ComposeForm:
             texts = (
                 f"Generate {count} variations · {short}",
                 f"{count} variations · {short}",
-                f"{count} takes · {short}",
+                f"×{count} · {short}",
                 short,
             )
         cost = (
