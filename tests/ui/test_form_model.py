@@ -365,7 +365,7 @@ def test_the_cost_line_multiplies_the_price_and_weighs_the_balance() -> None:
     assert line.texts == (
         "Generate 4 variations · $6.00 · balance $100.00",
         "4 variations · $6.00 · balance $100.00",
-        "×4 · $6.00 · balance $100.00",
+        "4 videos · $6.00 · balance $100.00",
         "$6.00 · balance $100.00",
     )
     assert line.tooltip == "4 videos of $1.50 each cost $6.00 when APIXO accepts them."

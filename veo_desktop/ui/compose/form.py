@@ -405,7 +405,7 @@ class ComposeForm:
             texts = (
                 f"Generate {count} variations · {short}",
                 f"{count} variations · {short}",
-                f"×{count} · {short}",
+                f"{count} videos · {short}",
                 short,
             )
         cost = (
