@@ -48,7 +48,13 @@ def test_the_prompt_column_takes_the_spare_width(
     window, view = open_tasks(make_window, sim, tmp_path / "data", qtbot)
     window.resize(*size)
     qtbot.waitUntil(lambda: window.width() == size[0])
-    qtbot.wait(50)
+
+    def laid_out() -> None:
+        # The stretching prompt column fills what the others leave: the fit has run.
+        shown = sum(view.columnWidth(c) for c in Column if not view.isColumnHidden(c))
+        assert shown == view.viewport().width()
+
+    qtbot.waitUntil(laid_out)
     available = view.viewport().width()
     prompt = view.columnWidth(Column.PROMPT)
     others = {
