@@ -9,27 +9,8 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QImage
 
-from tests.fixtures.mp4 import encoded_clip
+from tests.fixtures.mp4 import decoded_frames, encoded_clip
 from veo_desktop.imaging.frames import first_frame, fit_size, last_frame
-
-
-def plain_frames(video: Path) -> list[QImage]:
-    """Every frame of ``video`` at full size, decoded the plain way (no seeking)."""
-    images = []
-    with av.open(str(video)) as container:
-        for frame in container.decode(video=0):
-            rgb = frame.reformat(format="rgb24")
-            plane = rgb.planes[0]
-            images.append(
-                QImage(
-                    bytes(plane),
-                    rgb.width,
-                    rgb.height,
-                    plane.line_size,
-                    QImage.Format.Format_RGB888,
-                ).copy()
-            )
-    return images
 
 
 def near(a: QColor, b: QColor, tolerance: int = 3) -> bool:
@@ -52,7 +33,7 @@ def clip(tmp_path: Path) -> Path:
 
 
 def test_last_frame_is_the_true_last_frame_at_full_size(clip: Path) -> None:
-    frames = plain_frames(clip)
+    frames = decoded_frames(clip)
     image = last_frame(clip)
     assert (image.width(), image.height()) == (96, 64)
     assert same_picture(image, frames[-1])
@@ -60,7 +41,7 @@ def test_last_frame_is_the_true_last_frame_at_full_size(clip: Path) -> None:
 
 
 def test_first_frame_is_the_first_frame_scaled_into_the_box(clip: Path) -> None:
-    frames = plain_frames(clip)
+    frames = decoded_frames(clip)
     image = first_frame(clip, QSize(48, 48))
     assert (image.width(), image.height()) == (48, 32)
     centre = image.pixelColor(24, 16)
@@ -71,7 +52,7 @@ def test_first_frame_is_the_first_frame_scaled_into_the_box(clip: Path) -> None:
 def test_first_frame_is_never_enlarged(clip: Path) -> None:
     image = first_frame(clip, QSize(1920, 1080))
     assert (image.width(), image.height()) == (96, 64)
-    assert same_picture(image, plain_frames(clip)[0])
+    assert same_picture(image, decoded_frames(clip)[0])
 
 
 def test_fit_size_keeps_the_aspect_and_even_sizes() -> None:

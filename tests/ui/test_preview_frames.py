@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import av
 import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtMultimedia import QMediaPlayer
 
+from tests.fixtures.mp4 import decoded_frames
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.imaging.frames import last_frame
@@ -35,25 +35,6 @@ def preview(qtbot: Any, tmp_path: Path) -> Iterator[PreviewPanel]:
     panel.show()
     yield panel
     panel.shutdown()
-
-
-def decoded_frames(video: Path) -> list[QImage]:
-    """Every frame of ``video``, decoded the plain way (no seeking)."""
-    images = []
-    with av.open(str(video)) as container:
-        for frame in container.decode(video=0):
-            rgb = frame.reformat(format="rgb24")
-            plane = rgb.planes[0]
-            images.append(
-                QImage(
-                    bytes(plane),
-                    rgb.width,
-                    rgb.height,
-                    plane.line_size,
-                    QImage.Format.Format_RGB888,
-                ).copy()
-            )
-    return images
 
 
 def same_picture(a: QImage, b: QImage) -> bool:
