@@ -8,7 +8,7 @@ the real window, light and dark, at 1024x640 and 1600x1000.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,12 @@ from tests.fixtures.contrast import assert_legible
 from tests.fixtures.s3 import Route
 from tests.fixtures.screenshots import save_screenshot
 from tests.fixtures.sim import SIM_API_KEY
+from tests.ui.compose_support import (  # noqa: F401  (fixtures)
+    CapHolder,
+    cap_fixture,
+    panel_fixture,
+    session_fixture,
+)
 from tests.ui.test_screenshots_window import clipped_labels
 from veo_desktop.core.batch import BatchJournal
 from veo_desktop.core.spending import SpendingCap, store_cap
@@ -45,43 +51,6 @@ from veo_desktop.ui.window.main_window import MainWindow
 
 SIZES = ((1024, 640), (1600, 1000))
 FRAMES = "FIRST_AND_LAST_FRAMES_2_VIDEO"
-
-
-@pytest.fixture
-def session(sim: Any, tmp_path: Path, arun: Any) -> Iterator[Session]:
-    with running_session(sim, tmp_path / "data", arun) as opened:
-        yield opened
-
-
-class CapHolder:
-    """What the panel asks for the cap at each Generate (the test changes it)."""
-
-    def __init__(self) -> None:
-        self.cap: SpendingCap | None = None
-
-    def __call__(self) -> SpendingCap | None:
-        return self.cap
-
-
-@pytest.fixture
-def cap() -> CapHolder:
-    return CapHolder()
-
-
-@pytest.fixture
-def panel(session: Session, qtbot: Any, tmp_path: Path, cap: CapHolder) -> Iterator[ComposePanel]:
-    widget = ComposePanel(
-        session.controller,
-        session.uploader,
-        spending_cap=cap,
-        journal_dir=tmp_path / "batches",
-    )
-    qtbot.addWidget(widget)
-    widget.resize(380, 760)
-    widget.show()
-    qtbot.waitUntil(lambda: "balance $100.00" in widget.cost_line.text())
-    yield widget
-    widget.cancel()
 
 
 def select(combo: QComboBox, value: object) -> None:

@@ -4,16 +4,20 @@ model, and a submission walks through its states, against the simulator and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from tests.e2e.helpers import drop, running_session, submits, write_image
+from tests.e2e.helpers import drop, submits, write_image
 from tests.fixtures.s3 import Route
+from tests.ui.compose_support import (  # noqa: F401  (fixtures)
+    CapHolder,
+    cap_fixture,
+    panel_fixture,
+    session_fixture,
+)
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.sim import Fault
@@ -24,38 +28,6 @@ from veo_desktop.ui.compose.submission import SubmitState
 from veo_desktop.ui.session import Session
 
 FRAMES = "FIRST_AND_LAST_FRAMES_2_VIDEO"
-
-
-@pytest.fixture
-def session(sim: Any, tmp_path: Path, arun: Any) -> Iterator[Session]:
-    with running_session(sim, tmp_path / "data", arun) as opened:
-        yield opened
-
-
-class CapHolder:
-    def __init__(self) -> None:
-        self.cap: SpendingCap | None = None
-
-    def __call__(self) -> SpendingCap | None:
-        return self.cap
-
-
-@pytest.fixture
-def cap() -> CapHolder:
-    return CapHolder()
-
-
-@pytest.fixture
-def panel(session: Session, qtbot: Any, tmp_path: Path, cap: CapHolder) -> Iterator[ComposePanel]:
-    widget = ComposePanel(
-        session.controller, session.uploader, spending_cap=cap, journal_dir=tmp_path / "batches"
-    )
-    qtbot.addWidget(widget)
-    widget.resize(380, 760)
-    widget.show()
-    qtbot.waitUntil(lambda: "balance $100.00" in widget.cost_line.text())
-    yield widget
-    widget.cancel()
 
 
 class StateLog:
