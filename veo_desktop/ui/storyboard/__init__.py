@@ -1,0 +1,1 @@
+"""The Storyboard tab: shot cards, takes and trims, the sequence player, Render."""
