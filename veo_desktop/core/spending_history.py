@@ -1,0 +1,205 @@
+"""Spending over time, per day or per week, split by mode and by certainty (no Qt).
+
+The Spending view charts it and exports it as CSV. Like the status bar's figures
+(:mod:`veo_desktop.core.spending`) it comes from this app's own records (APIXO lists no
+tasks): a task APIXO accepted cost its price and is counted under its mode (``fast`` or
+``quality``, extends too); a task whose answer was lost, or that is being sent, may have
+cost it and is counted apart as ``uncertain``, whatever its mode. Hidden tasks (removed,
+dismissed) count: they were paid for.
+
+Days are local calendar days (a task belongs to the day its submission was made, in the
+computer's time zone); weeks are ISO weeks, Monday to Sunday, named by their Monday.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+from veo_desktop.api.models import Mode
+from veo_desktop.core.spending import ZERO
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
+
+__all__ = [
+    "CSV_HEADER",
+    "Period",
+    "PeriodSpend",
+    "csv_text",
+    "local_day",
+    "period_start",
+    "periods",
+    "spend_history",
+    "totals",
+    "write_csv",
+]
+
+#: The CSV's columns (one row per day).
+CSV_HEADER = ("date", "fast", "quality", "uncertain", "total")
+_MAYBE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN})
+
+
+class Period(StrEnum):
+    """How spending is grouped."""
+
+    DAY = "day"
+    WEEK = "week"
+
+
+@dataclass(frozen=True)
+class PeriodSpend:
+    """What one day or week cost.
+
+    Attributes:
+        start: the day, or the Monday of the week.
+        period: a day or a week.
+        fast: accepted fast-mode tasks.
+        quality: accepted quality-mode tasks.
+        uncertain: tasks that may have been charged (lost answers, being sent), any mode.
+        count: how many accepted tasks.
+        uncertain_count: how many tasks may have been charged.
+    """
+
+    start: dt.date
+    period: Period = Period.DAY
+    fast: Decimal = ZERO
+    quality: Decimal = ZERO
+    uncertain: Decimal = ZERO
+    count: int = 0
+    uncertain_count: int = 0
+
+    @property
+    def charged(self) -> Decimal:
+        """What APIXO surely charged (fast and quality)."""
+        return self.fast + self.quality
+
+    @property
+    def total(self) -> Decimal:
+        """The most it may have cost (charged and uncertain)."""
+        return self.charged + self.uncertain
+
+    @property
+    def end(self) -> dt.date:
+        """The first day after the period."""
+        return self.start + dt.timedelta(days=7 if self.period is Period.WEEK else 1)
+
+    def add(self, other: PeriodSpend) -> PeriodSpend:
+        """This period's figures plus ``other``'s (kept: this one's start and period)."""
+        return PeriodSpend(
+            self.start,
+            self.period,
+            self.fast + other.fast,
+            self.quality + other.quality,
+            self.uncertain + other.uncertain,
+            self.count + other.count,
+            self.uncertain_count + other.uncertain_count,
+        )
+
+
+def local_day(moment: float) -> dt.date:
+    """The local calendar day of a unix time."""
+    return dt.datetime.fromtimestamp(moment).date()
+
+
+def period_start(day: dt.date, period: Period) -> dt.date:
+    """The first day of the period holding ``day`` (weeks start on Monday)."""
+    return day - dt.timedelta(days=day.weekday()) if period is Period.WEEK else day
+
+
+def periods(first: dt.date, last: dt.date, period: Period) -> list[dt.date]:
+    """The starts of every period from the one holding ``first`` to the one holding ``last``."""
+    step = dt.timedelta(days=7 if period is Period.WEEK else 1)
+    start, end = period_start(first, period), period_start(last, period)
+    starts = []
+    while start <= end:
+        starts.append(start)
+        start += step
+    return starts
+
+
+def spend_history(
+    records: Iterable[TaskRecord],
+    *,
+    first: dt.date,
+    last: dt.date,
+    period: Period = Period.DAY,
+) -> list[PeriodSpend]:
+    """Every day (or week) from ``first`` to ``last``, oldest first, empty ones included.
+
+    Args:
+        records: every task (hidden ones too: they were paid for).
+        first: the first day shown (a week view starts on that week's Monday).
+        last: the last day shown, usually today (its week, in a week view).
+        period: per day or per week.
+    """
+    starts = periods(first, last, period)
+    if not starts:
+        return []
+    sums: dict[dt.date, list[Decimal]] = {start: [ZERO, ZERO, ZERO] for start in starts}
+    counts: dict[dt.date, list[int]] = {start: [0, 0] for start in starts}
+    for record in records:
+        if record.charged:
+            column = 1 if record.mode == Mode.QUALITY else 0
+        elif record.state in _MAYBE:
+            column = 2
+        else:
+            continue  # refused before APIXO took it: it cost nothing
+        start = period_start(local_day(record.created_at), period)
+        figures = sums.get(start)
+        if figures is None:
+            continue
+        figures[column] += record.price
+        counts[start][1 if column == 2 else 0] += 1
+    return [
+        PeriodSpend(start, period, *sums[start], *counts[start])  # type: ignore[arg-type]
+        for start in starts
+    ]
+
+
+def totals(rows: Sequence[PeriodSpend]) -> PeriodSpend:
+    """The sum of ``rows`` (a day-long period starting at the first row; today if empty)."""
+    total = PeriodSpend(rows[0].start if rows else dt.date.today())
+    for row in rows:
+        total = total.add(row)
+    return total
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def csv_text(rows: Sequence[PeriodSpend]) -> str:
+    """``rows`` as CSV: a header, then ``date,fast,quality,uncertain,total`` per row (ISO
+    dates, dollars with two decimals, ``total`` = all three)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for row in rows:
+        writer.writerow(
+            (
+                row.start.isoformat(),
+                _amount(row.fast),
+                _amount(row.quality),
+                _amount(row.uncertain),
+                _amount(row.total),
+            )
+        )
+    return out.getvalue()
+
+
+def write_csv(rows: Sequence[PeriodSpend], path: Path) -> Path:
+    """Write :func:`csv_text` to ``path`` (UTF-8); returns ``path``.
+
+    Raises:
+        OSError: the file could not be written.
+    """
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(csv_text(rows), encoding="utf-8", newline="")
+    partial.replace(path)
+    return path
