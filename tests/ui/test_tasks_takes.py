@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
@@ -16,7 +17,8 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.batch.variations import variation_requests
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord
-from veo_desktop.ui.tasks.columns import META_ROLE, TAKE_ROLE, Column
+from veo_desktop.ui.tasks.columns import FOLD_ROLE, LOCAL_ID_ROLE, META_ROLE, TAKE_ROLE, Column
+from veo_desktop.ui.tasks.delegate import fold_mark_rect
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.tasks.view import TaskView
@@ -169,3 +171,94 @@ def test_takes_sent_to_the_simulator_are_numbered_in_the_panel(
     finally:
         panel.shutdown()
         thumbnails.close()
+
+
+def folded_setup(qtbot: Any) -> tuple[TaskTableModel, TaskView, list[TaskRecord], TaskRecord]:
+    """Four takes and a plain task in a real view over the real filter proxy."""
+    from veo_desktop.ui.tasks.proxy import TaskFilterProxy
+
+    request = GenerationRequest(prompt=PROMPT, mode="fast", aspect_ratio="16:9", seed=99)
+    takes = take_records(request, 4, time.time() - 60)
+    plain = make_record(1, prompt="A harbour at night")
+    model = TaskTableModel()
+    model.set_tasks([*takes, plain])
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    view = TaskView()
+    qtbot.addWidget(view)
+    view.setModel(proxy)
+    view.resize(1200, 420)
+    view.show()
+    qtbot.waitExposed(view)
+    return model, view, takes, plain
+
+
+def shown_ids(view: TaskView) -> list[str]:
+    model = view.model()
+    return [str(model.index(r, Column.PROMPT).data(LOCAL_ID_ROLE)) for r in range(model.rowCount())]
+
+
+def test_a_run_folds_under_its_first_take_by_click_and_opens_again(qtbot: Any) -> None:
+    model, view, takes, plain = folded_setup(qtbot)
+    head = takes[0].local_id
+    assert len(shown_ids(view)) == 5
+    assert model.index_of(head, Column.PROMPT).data(FOLD_ROLE) == 1
+    assert model.index_of(takes[2].local_id, Column.PROMPT).data(FOLD_ROLE) == 0
+    # A click on the first take's take line folds the others under it.
+    index = view.model().index(shown_ids(view).index(head), Column.PROMPT)
+    mark = fold_mark_rect(view.visualRect(index), index, view.font())
+    assert not mark.isEmpty()
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=mark.center())
+    assert sorted(shown_ids(view)) == sorted([head, plain.local_id])
+    seed = takes[0].request_model.seed
+    assert text_of(model, head, TAKE_ROLE) == f"Take 1/4 \u00b7 seed {seed} \u00b7 3 more takes"
+    assert model.index_of(head, Column.PROMPT).data(FOLD_ROLE) == 2
+    # A fifth take of the folded run arrives folded; the count says so.
+    late = take_records(GenerationRequest(prompt=PROMPT, mode="fast", aspect_ratio="16:9"), 1, 0)
+    fifth = takes[3].evolve(
+        local_id=late[0].local_id,
+        apixo_task_id="apixo-take-late",
+        created_at=takes[3].created_at + 3,
+        request={**takes[3].request, "input": {**takes[3].request["input"], "seed": 5}},
+    )
+    model.upsert(fifth)
+    assert sorted(shown_ids(view)) == sorted([head, plain.local_id])
+    assert text_of(model, head, TAKE_ROLE).endswith("4 more takes")
+    # A second click opens the run again, every take in its place.
+    index = view.model().index(shown_ids(view).index(head), Column.PROMPT)
+    mark = fold_mark_rect(view.visualRect(index), index, view.font())
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=mark.center())
+    assert len(shown_ids(view)) == 6
+    # A click on the prompt itself (not the take line) only selects the row.
+    prompt_point = view.visualRect(index).topLeft() + QPoint(12, 8)
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=prompt_point)
+    assert len(shown_ids(view)) == 6
+
+
+def test_left_folds_the_current_run_and_right_opens_it(qtbot: Any, tmp_path: Path) -> None:
+    _model, view, takes, plain = folded_setup(qtbot)
+    third = takes[2].local_id
+    view.select_task(third)
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key.Key_Left)
+    # Folding from any take of the run folds it and lands on its first take.
+    assert sorted(shown_ids(view)) == sorted([takes[0].local_id, plain.local_id])
+    assert view.currentIndex().data(LOCAL_ID_ROLE) == takes[0].local_id
+    image = view.grab().toImage()
+    save_screenshot(image, tmp_path, "tasks-takes-folded")
+    # The triangle is drawn where the take line starts (the row has ink there).
+    index = view.currentIndex().siblingAtColumn(Column.PROMPT)
+    mark = fold_mark_rect(view.visualRect(index), index, view.font())
+    offset = view.viewport().pos()
+    ink = {
+        image.pixel(x + offset.x(), y + offset.y())
+        for x in range(mark.left() + 2, mark.left() + mark.height())
+        for y in range(mark.top() + 2, mark.bottom() - 1)
+    }
+    assert len(ink) > 2
+    QTest.keyClick(view, Qt.Key.Key_Right)
+    assert len(shown_ids(view)) == 5
+    # Left on a task that is no take moves on as a table does (nothing folds).
+    view.select_task(plain.local_id)
+    QTest.keyClick(view, Qt.Key.Key_Left)
+    assert len(shown_ids(view)) == 5

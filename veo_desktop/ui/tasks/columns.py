@@ -29,6 +29,8 @@ SHORT_STATE_ROLE = Qt.ItemDataRole.UserRole + 8
 DEPTH_ROLE = Qt.ItemDataRole.UserRole + 9
 #: "Take 2/4 · seed 17" on the takes of a variations run; empty on other tasks.
 TAKE_ROLE = Qt.ItemDataRole.UserRole + 10
+#: A variations run's first take: 1 when its run is open, 2 when folded under it; else 0.
+FOLD_ROLE = Qt.ItemDataRole.UserRole + 11
 
 #: What starts the prompt of an extend in the list.
 EXTEND_MARK = "\u21b3 "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -11,6 +11,7 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
+    QPolygonF,
     QTextLayout,
 )
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
@@ -20,6 +21,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.tasks.columns import (
     DEPTH_ROLE,
     DETAIL_ROLE,
+    FOLD_ROLE,
     META_ROLE,
     PROGRESS_ROLE,
     SHORT_STATE_ROLE,
@@ -144,11 +146,7 @@ class TaskDelegate(QStyledItemDelegate):
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
         painter.setFont(font)
-        area = rect.adjusted(PADDING, PADDING, -PADDING, -PADDING)
-        depth = index.data(DEPTH_ROLE)
-        if isinstance(depth, int) and depth > 1:
-            # The arrow starts an extend's prompt; deeper ones step further in.
-            area.setLeft(area.left() + min(depth - 1, 4) * LINEAGE_INDENT)
+        area = _prompt_area(rect, index)
         take = str(index.data(TAKE_ROLE) or "")
         if not compact and not take:
             _draw_wrapped(painter, area, text, font, ROW_LINES)
@@ -156,9 +154,8 @@ class TaskDelegate(QStyledItemDelegate):
         # The prompt on one line; below it the take of a variations run and, in a narrow
         # list, the hidden columns summarised (the meta line starts with the take).
         metrics = QFontMetrics(font)
-        top = area.top() + max(0, (area.height() - 2 * metrics.height() - metrics.leading()) // 2)
         flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        line = QRect(area.left(), top, area.width(), metrics.height())
+        line = _second_line(area, metrics).translated(0, -(metrics.height() + metrics.leading()))
         painter.drawText(
             line, flags, metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
         )
@@ -169,6 +166,11 @@ class TaskDelegate(QStyledItemDelegate):
         )
         meta = str(index.data(META_ROLE) or "") if compact else take
         line.translate(0, metrics.height() + metrics.leading())
+        fold = index.data(FOLD_ROLE)
+        if fold in (1, 2):
+            # A run's first take: a triangle folds or opens the run (pointing down: open).
+            _paint_fold_mark(painter, line, QFontMetrics(small), folded=fold == 2)
+            line.setLeft(line.left() + _fold_mark_width(QFontMetrics(small)))
         painter.drawText(
             line,
             flags,
@@ -243,6 +245,66 @@ class TaskDelegate(QStyledItemDelegate):
             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
             small_metrics.elidedText(detail, Qt.TextElideMode.ElideRight, width),
         )
+
+
+def _prompt_area(rect: QRect, index: AnyIndex) -> QRect:
+    """Where the prompt cell's text goes (an extend's is indented by its depth)."""
+    area = rect.adjusted(PADDING, PADDING, -PADDING, -PADDING)
+    depth = index.data(DEPTH_ROLE)
+    if isinstance(depth, int) and depth > 1:
+        # The arrow starts an extend's prompt; deeper ones step further in.
+        area.setLeft(area.left() + min(depth - 1, 4) * LINEAGE_INDENT)
+    return area
+
+
+def _second_line(area: QRect, metrics: QFontMetrics) -> QRect:
+    """The prompt cell's second line (the take, or the meta line), in the cell's ``area``."""
+    top = area.top() + max(0, (area.height() - 2 * metrics.height() - metrics.leading()) // 2)
+    return QRect(
+        area.left(), top + metrics.height() + metrics.leading(), area.width(), metrics.height()
+    )
+
+
+def fold_mark_rect(rect: QRect, index: AnyIndex, font: QFont) -> QRect:
+    """Where a run's first take shows its fold triangle and take text (a click there folds
+    or opens the run); an empty rect for any other row."""
+    if index.data(FOLD_ROLE) not in (1, 2):
+        return QRect()
+    line = _second_line(_prompt_area(rect, index), QFontMetrics(font))
+    small = QFontMetrics(_small(font))
+    take = str(index.data(TAKE_ROLE) or "")
+    width = _fold_mark_width(small) + small.horizontalAdvance(take) + PADDING
+    line.setWidth(min(line.width(), width))
+    return line.adjusted(-2, -2, 2, 2)
+
+
+def _fold_mark_width(metrics: QFontMetrics) -> int:
+    return metrics.height()
+
+
+def _paint_fold_mark(painter: QPainter, line: QRect, metrics: QFontMetrics, folded: bool) -> None:
+    """A small solid triangle at the start of ``line``: pointing right (folded) or down."""
+    side = max(6.0, metrics.height() * 0.45)
+    centre = QRectF(line.left(), line.top(), metrics.height(), line.height()).center()
+    half = side / 2
+    if folded:
+        points = [
+            centre + QPointF(-half * 0.6, -half),
+            centre + QPointF(half * 0.8, 0),
+            centre + QPointF(-half * 0.6, half),
+        ]
+    else:
+        points = [
+            centre + QPointF(-half, -half * 0.6),
+            centre + QPointF(half, -half * 0.6),
+            centre + QPointF(0, half * 0.8),
+        ]
+    painter.save()
+    colour = painter.pen().color()
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    painter.drawPolygon(QPolygonF(points))
+    painter.restore()
 
 
 def _small(font: QFont) -> QFont:

@@ -32,6 +32,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
     QUrl,
+    Signal,
     Slot,
 )
 
@@ -40,6 +41,7 @@ from veo_desktop.ui.tasks.cells import TaskCells, TaskRow
 from veo_desktop.ui.tasks.columns import (
     DEPTH_ROLE,
     DETAIL_ROLE,
+    FOLD_ROLE,
     HEADER_TOOLTIPS,
     HEADERS,
     LOCAL_ID_ROLE,
@@ -54,7 +56,7 @@ from veo_desktop.ui.tasks.columns import (
 )
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
 from veo_desktop.ui.tasks.row_order import RowOrder
-from veo_desktop.ui.tasks.takes import Takes
+from veo_desktop.ui.tasks.takes import Takes, folded_text
 from veo_desktop.ui.tasks.tracking import TaskTracker
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -76,6 +78,7 @@ _META = int(META_ROLE)
 _SHORT_STATE = int(SHORT_STATE_ROLE)
 _DEPTH = int(DEPTH_ROLE)
 _TAKE = int(TAKE_ROLE)
+_FOLD = int(FOLD_ROLE)
 _SERVED = frozenset(
     {
         _DISPLAY,
@@ -93,6 +96,7 @@ _SERVED = frozenset(
         _SHORT_STATE,
         _DEPTH,
         _TAKE,
+        _FOLD,
     }
 )
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -109,7 +113,16 @@ class TaskTableModel(QAbstractTableModel):
 
     Hidden tasks (removed or dismissed) are not rows. Feed it with :meth:`set_tasks` once
     and :meth:`upsert` for every change afterwards.
+
+    The takes of a variations run can be folded under the run's first take
+    (:meth:`fold_run`): they stay rows, and the filter proxy leaves them out
+    (:meth:`is_folded_take`).
+
+    Signals:
+        folding_changed: a run was folded or opened (the proxy filters again).
     """
+
+    folding_changed = Signal()
 
     def __init__(
         self,
@@ -129,13 +142,15 @@ class TaskTableModel(QAbstractTableModel):
         self._order = RowOrder(self._places)
         #: Which rows are takes of one variations run ("Take 2/4 · seed 17").
         self._takes = Takes()
+        #: The first takes of the runs folded under them.
+        self._folded: set[str] = set()
         self._cells = TaskCells(
             clock=clock,
             progress=self._tracker.progress,
             places=self._places,
             thumbnails=thumbnails,
             parent_of=self.parent_of,
-            take_of=self._takes.text_of,
+            take_of=self.take_text,
         )
         if thumbnails is not None:
             thumbnails.thumbnail_ready.connect(self.on_thumbnails_thumbnail_ready)
@@ -148,6 +163,7 @@ class TaskTableModel(QAbstractTableModel):
         self._rows = [TaskRow(task) for task in tasks if not task.hidden]
         self._set_lineage([row.task for row in self._rows])
         self._takes.rebuild(row.task for row in self._rows)
+        self._folded &= self._takes.heads()
         self._order.sort(self._rows)
         self._reindex(0)
         self._tracker.reset(row.task for row in self._rows)
@@ -248,6 +264,59 @@ class TaskTableModel(QAbstractTableModel):
                 row = self._row_of.get(local_id)
                 if row is not None:
                     self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
+            heads = self._takes.heads()
+            if not self._folded <= heads:
+                self._folded &= heads
+                self.folding_changed.emit()
+
+    # -- takes -----------------------------------------------------------------------------
+
+    def take_text(self, local_id: str) -> str:
+        """ "Take 2/4 · seed 17"; a folded run's first take also says how many it holds."""
+        text = self._takes.text_of(local_id)
+        if local_id in self._folded:
+            return folded_text(text, self._takes.count_of(local_id))
+        return text
+
+    def fold_state(self, local_id: str) -> int:
+        """0: not a run's first take; 1: the first take of an open run; 2: of a folded one."""
+        if self._takes.head_of(local_id) != local_id:
+            return 0
+        return 2 if local_id in self._folded else 1
+
+    def run_head_of(self, local_id: str) -> str | None:
+        """The first take of the variations run ``local_id`` is a take of (None: none)."""
+        return self._takes.head_of(local_id)
+
+    def is_run_head(self, local_id: str) -> bool:
+        return self._takes.head_of(local_id) == local_id
+
+    def is_folded(self, head_id: str) -> bool:
+        return head_id in self._folded
+
+    @property
+    def has_folds(self) -> bool:
+        """Whether any run is folded (the proxy has rows to leave out)."""
+        return bool(self._folded)
+
+    def fold_run(self, head_id: str, folded: bool) -> None:
+        """Fold the takes of a run under its first take ``head_id``, or show them again."""
+        if self._takes.head_of(head_id) != head_id or (head_id in self._folded) == folded:
+            return
+        if folded:
+            self._folded.add(head_id)
+        else:
+            self._folded.discard(head_id)
+        row = self._row_of.get(head_id)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
+        self.folding_changed.emit()
+
+    def is_folded_take(self, row: int) -> bool:
+        """Whether the task at ``row`` is a take folded under its run's first take."""
+        local_id = self._rows[row].task.local_id
+        head = self._takes.head_of(local_id)
+        return head is not None and head != local_id and head in self._folded
 
     def depth_of(self, local_id: str) -> int:
         """How deep ``local_id`` sits in its lineage (0: not an extend of a task shown)."""
@@ -423,7 +492,9 @@ class TaskTableModel(QAbstractTableModel):
         if role == _DEPTH:
             return self._places.depth_of(row.task.local_id)
         if role == _TAKE:
-            return self._takes.text_of(row.task.local_id)
+            return self.take_text(row.task.local_id)
+        if role == _FOLD:
+            return self.fold_state(row.task.local_id)
         return cells.accessible(row, column)
 
     # -- drag out --------------------------------------------------------------------------

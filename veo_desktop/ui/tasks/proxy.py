@@ -1,4 +1,5 @@
-"""Sorting and filtering of the task list (search by prompt text, state filter)."""
+"""Sorting and filtering of the task list (search by prompt text, state filter, and the
+takes of folded variations runs left out)."""
 
 from __future__ import annotations
 
@@ -76,16 +77,26 @@ class TaskFilterProxy(QSortFilterProxyModel):
     def setSourceModel(self, model: QAbstractItemModel) -> None:
         if not isinstance(model, TaskTableModel):
             raise TypeError("TaskFilterProxy filters a TaskTableModel")
+        if self._model is not None:
+            self._model.folding_changed.disconnect(self.on_model_folding_changed)
         self._model = model
         super().setSourceModel(model)
+        model.folding_changed.connect(self.on_model_folding_changed)
+
+    def on_model_folding_changed(self) -> None:
+        """A variations run was folded or opened: its takes leave or rejoin the rows."""
+        self.beginFilterChange()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(
         self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
     ) -> bool:
         # Called once per row whenever the filter or the order changes: keep it lean.
+        model = self._model
+        if model is not None and model.has_folds and model.is_folded_take(source_row):
+            return False
         if self._everything:
             return True
-        model = self._model
         if model is None:
             return False
         if model.task_at(source_row).state not in self._states:

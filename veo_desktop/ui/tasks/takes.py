@@ -45,14 +45,37 @@ def take_text(number: int, count: int, seed: int | None) -> str:
     return text if seed is None else f"{text} \u00b7 seed {seed}"
 
 
+def folded_text(take: str, count: int) -> str:
+    """The take line of a run's first take while the others are folded under it:
+    "Take 1/4 · seed 17 · 3 more takes"."""
+    more = count - 1
+    return f"{take} \u00b7 {more} more take{'s' if more != 1 else ''}"
+
+
 class Takes:
     """The take text of every task that belongs to a variations run of two or more."""
 
     def __init__(self) -> None:
         self._texts: dict[str, str] = {}
+        #: local id -> (the local id of its run's first take, how many takes the run has).
+        self._runs: dict[str, tuple[str, int]] = {}
 
     def text_of(self, local_id: str) -> str:
         return self._texts.get(local_id, "")
+
+    def head_of(self, local_id: str) -> str | None:
+        """The first take of the run ``local_id`` belongs to (None: not a take)."""
+        run = self._runs.get(local_id)
+        return None if run is None else run[0]
+
+    def count_of(self, local_id: str) -> int:
+        """How many takes the run of ``local_id`` has (0: not a take)."""
+        run = self._runs.get(local_id)
+        return 0 if run is None else run[1]
+
+    def heads(self) -> set[str]:
+        """The first take of every run."""
+        return {head for head, _count in self._runs.values()}
 
     @staticmethod
     def may_change(task: TaskRecord) -> bool:
@@ -67,6 +90,7 @@ class Takes:
             if key is not None:
                 groups.setdefault(key, []).append(task)
         texts: dict[str, str] = {}
+        runs: dict[str, tuple[str, int]] = {}
         for group in groups.values():
             if len(group) < 2:
                 continue
@@ -74,17 +98,25 @@ class Takes:
             run: list[TaskRecord] = []
             for task in group:
                 if run and task.created_at - run[-1].created_at > RUN_GAP:
-                    self._name(run, texts)
+                    self._name(run, texts, runs)
                     run = []
                 run.append(task)
-            self._name(run, texts)
-        old = self._texts
-        self._texts = texts
-        return {i for i in old.keys() | texts.keys() if old.get(i) != texts.get(i)}
+            self._name(run, texts, runs)
+        old, old_runs = self._texts, self._runs
+        self._texts, self._runs = texts, runs
+        return {
+            i
+            for i in old.keys() | texts.keys()
+            if old.get(i) != texts.get(i) or old_runs.get(i) != runs.get(i)
+        }
 
     @staticmethod
-    def _name(run: list[TaskRecord], texts: dict[str, str]) -> None:
+    def _name(
+        run: list[TaskRecord], texts: dict[str, str], runs: dict[str, tuple[str, int]]
+    ) -> None:
         if len(run) < 2:
             return
+        head = run[0].local_id
         for number, task in enumerate(run, start=1):
             texts[task.local_id] = take_text(number, len(run), seed_of(task))
+            runs[task.local_id] = (head, len(run))

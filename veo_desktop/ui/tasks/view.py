@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QEvent, QPoint, QRect, Qt
-from PySide6.QtGui import QDrag, QFontMetrics, QPainter, QPaintEvent, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QDrag,
+    QFontMetrics,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from veo_desktop.ui import style
-from veo_desktop.ui.tasks.columns import HEADERS, Column
-from veo_desktop.ui.tasks.delegate import PADDING, TaskDelegate, row_height, thumbnail_width
+from veo_desktop.ui.tasks.columns import HEADERS, LOCAL_ID_ROLE, Column
+from veo_desktop.ui.tasks.delegate import (
+    PADDING,
+    TaskDelegate,
+    fold_mark_rect,
+    row_height,
+    thumbnail_width,
+)
+from veo_desktop.ui.tasks.model import TaskTableModel
 
 #: Columns given up first when the list is narrow (the prompt and state always stay).
 _COMPACT_ORDER = (Column.ASPECT, Column.MODE, Column.TYPE, Column.PRICE, Column.CREATED)
@@ -294,3 +310,60 @@ class TaskView(QTableView):
         if event.type() == QEvent.Type.FontChange:
             self._apply_metrics()
             self._setup_columns()
+
+    # -- folding the takes of a variations run ---------------------------------------------
+
+    def _source(self) -> TaskTableModel | None:
+        model = self.model()
+        source = getattr(model, "task_model", None)
+        if callable(source):
+            found = source()
+            return found if isinstance(found, TaskTableModel) else None
+        return model if isinstance(model, TaskTableModel) else None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """A click on a run's take line ("▸ Take 1/4 …") folds or opens the run."""
+        if event.button() == Qt.MouseButton.LeftButton:
+            point = event.position().toPoint()
+            index = self.indexAt(point)
+            if index.isValid() and index.column() == Column.PROMPT:
+                mark = fold_mark_rect(self.visualRect(index), index, self.font())
+                local_id = index.data(LOCAL_ID_ROLE)
+                source = self._source()
+                if mark.contains(point) and source is not None and isinstance(local_id, str):
+                    source.fold_run(local_id, not source.is_folded(local_id))
+                    event.accept()
+                    return
+        super().mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Left (or -) folds the current task's variations run, Right (or +) opens it."""
+        key = event.key()
+        fold = key in (Qt.Key.Key_Left, Qt.Key.Key_Minus)
+        if (fold or key in (Qt.Key.Key_Right, Qt.Key.Key_Plus)) and self._fold_current(fold):
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def _fold_current(self, fold: bool) -> bool:
+        local_id = self.currentIndex().data(LOCAL_ID_ROLE)
+        source = self._source()
+        if source is None or not isinstance(local_id, str):
+            return False
+        head = source.run_head_of(local_id)
+        if head is None or source.is_folded(head) == fold:
+            return False
+        source.fold_run(head, fold)
+        if fold and head != local_id:
+            self.select_task(head)
+        return True
+
+    def select_task(self, local_id: str) -> None:
+        """Make ``local_id``'s row the current, selected one (if it is shown)."""
+        model = self.model()
+        for row in range(model.rowCount()):
+            index = model.index(row, Column.PROMPT)
+            if index.data(LOCAL_ID_ROLE) == local_id:
+                self.setCurrentIndex(index)
+                self.selectRow(row)
+                return
