@@ -258,6 +258,11 @@ def test_left_folds_the_current_run_and_right_opens_it(qtbot: Any, tmp_path: Pat
     assert len(ink) > 2
     QTest.keyClick(view, Qt.Key.Key_Right)
     assert len(shown_ids(view)) == 5
+    # The keys Help lists do the same ("+" typed with Shift, as on most keyboards).
+    QTest.keyClick(view, Qt.Key.Key_Minus)
+    assert len(shown_ids(view)) == 2
+    QTest.keyClick(view, Qt.Key.Key_Plus, Qt.KeyboardModifier.ShiftModifier)
+    assert len(shown_ids(view)) == 5
     # Left on a task that is no take moves on as a table does (nothing folds).
     view.select_task(plain.local_id)
     QTest.keyClick(view, Qt.Key.Key_Left)

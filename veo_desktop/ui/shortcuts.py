@@ -83,6 +83,18 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Copy the task id (in the list)",
         (QKeySequence.StandardKey.Copy,),
     ),
+    Shortcut(
+        "fold_run",
+        "Tasks",
+        "Fold the takes of a variations run (in the list; Left too)",
+        ("-",),
+    ),
+    Shortcut(
+        "open_run",
+        "Tasks",
+        "Show the takes of a folded run (in the list; Right too)",
+        ("+",),
+    ),
     Shortcut("play_pause", "Preview", "Play or pause", ("Ctrl+Space",)),
     Shortcut("save_video", "Preview", "Save the video as", (QKeySequence.StandardKey.Save,)),
     Shortcut("preview_play", _FOCUSED_PREVIEW, "Play or pause", ("Space",)),

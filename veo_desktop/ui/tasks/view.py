@@ -7,6 +7,7 @@ from PySide6.QtGui import (
     QDrag,
     QFontMetrics,
     QKeyEvent,
+    QKeySequence,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -16,6 +17,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from veo_desktop.ui import style
+from veo_desktop.ui.shortcuts import shortcut
 from veo_desktop.ui.tasks.columns import HEADERS, LOCAL_ID_ROLE, Column
 from veo_desktop.ui.tasks.delegate import (
     PADDING,
@@ -337,10 +339,14 @@ class TaskView(QTableView):
         super().mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Left (or -) folds the current task's variations run, Right (or +) opens it."""
+        """Left (or the table's "fold_run" key) folds the current task's variations run, Right
+        (or "open_run") opens it."""
         key = event.key()
-        fold = key in (Qt.Key.Key_Left, Qt.Key.Key_Minus)
-        if (fold or key in (Qt.Key.Key_Right, Qt.Key.Key_Plus)) and self._fold_current(fold):
+        # The key alone: "+" is typed with Shift on many keyboards.
+        pressed = QKeySequence(key)
+        fold = key == Qt.Key.Key_Left or pressed in shortcut("fold_run").sequences()
+        opening = key == Qt.Key.Key_Right or pressed in shortcut("open_run").sequences()
+        if (fold or opening) and self._fold_current(fold):
             event.accept()
             return
         super().keyPressEvent(event)
