@@ -127,9 +127,57 @@ def _v3_reject_reason(db: sqlite3.Connection) -> None:
     )
 
 
+def _v4_storyboards(db: sqlite3.Connection) -> None:
+    """Storyboards: named shot lists, their shots in order, and each shot's takes (tasks).
+
+    A shot's ``sending`` column is set (durably) before one of its takes is sent and cleared
+    when the take's task is linked, so a crash between the two is resolved on the next start
+    without sending the shot twice (``veo_desktop.storage.storyboards``)."""
+    db.execute(
+        """
+        CREATE TABLE storyboards (
+            id               TEXT PRIMARY KEY,
+            name             TEXT NOT NULL,
+            crossfade_frames INTEGER NOT NULL DEFAULT 0,
+            letterbox        INTEGER NOT NULL DEFAULT 0,
+            created_at       REAL NOT NULL,
+            updated_at       REAL NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE shots (
+            id            TEXT PRIMARY KEY,
+            storyboard_id TEXT NOT NULL REFERENCES storyboards(id) ON DELETE CASCADE,
+            position      INTEGER NOT NULL,
+            request       TEXT,
+            start         TEXT NOT NULL DEFAULT 'own',
+            chosen        TEXT,
+            trim_in       REAL,
+            trim_out      REAL,
+            sending       TEXT
+        )
+        """
+    )
+    db.execute("CREATE INDEX shots_by_storyboard ON shots(storyboard_id, position)")
+    db.execute(
+        """
+        CREATE TABLE takes (
+            shot_id  TEXT NOT NULL REFERENCES shots(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            local_id TEXT NOT NULL,
+            PRIMARY KEY (shot_id, local_id)
+        )
+        """
+    )
+    db.execute("CREATE INDEX takes_by_task ON takes(local_id)")
+
+
 MIGRATIONS: Sequence[Migration] = (
     _v1_tasks_and_events,
     _v2_recovery_and_downloads,
     _v3_reject_reason,
+    _v4_storyboards,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

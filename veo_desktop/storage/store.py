@@ -43,6 +43,7 @@ from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from veo_desktop.storage.storyboards import StoryboardRows
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,9 @@ class PlannedDownload:
     path: Path
 
 
-class TaskStore:
-    """All tasks, durably. Use :meth:`open`; call :meth:`close` when done.
+class TaskStore(StoryboardRows):
+    """All tasks (and storyboards, :class:`StoryboardRows`), durably. Use :meth:`open`; call
+    :meth:`close` when done.
 
     Not thread-safe: use it from the thread that opened it (the event loop's).
     """
