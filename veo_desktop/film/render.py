@@ -1,0 +1,344 @@
+"""Render a storyboard's shots into one MP4: the film renderer's public face.
+
+:func:`render_film` (blocking, for a worker thread) plans the film
+(:func:`~veo_desktop.film.timeline.plan_film`), writes it by stream copy or by re-encoding
+into a hidden ``.<name>.<token>.part`` file beside ``output``, flushes it to disk, writes the
+sidecar (``<film>.mp4.json``) and only then renames the film into place: a crash, an error or
+a cancel never leaves a half film that looks finished, and cancel or an error removes the part
+file. :func:`render_film_async` runs it in a thread of its own so the event loop (and the
+window) keeps running; progress reaches the loop's thread, and cancelling the awaiting task
+cancels the render.
+
+``metadata`` goes into the MP4's own tags (``movflags=use_metadata_tags``: any key, read back
+by PyAV's ``container.metadata`` and by ffprobe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import glob
+import json
+import os
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Final
+
+import av
+
+from veo_desktop import __version__
+from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
+from veo_desktop.core.sidecar import APP_MARK, sidecar_path
+from veo_desktop.film.encode import write_encoded
+from veo_desktop.film.streamcopy import write_copy
+from veo_desktop.film.timeline import (
+    Clip,
+    FilmCancelled,
+    FilmError,
+    FilmPlan,
+    Method,
+    ShotPlan,
+    plan_film,
+)
+
+__all__ = [
+    "Clip",
+    "FilmCancelled",
+    "FilmError",
+    "FilmPlan",
+    "FilmReport",
+    "ShotPlan",
+    "plan_film",
+    "render_film",
+    "render_film_async",
+]
+
+#: The sidecar's ``kind`` for a film (a downloaded video's sidecar has none).
+SIDECAR_KIND: Final = "film"
+_PART_SUFFIX: Final = ".part"
+_MOVFLAGS: Final = "+faststart+use_metadata_tags"
+#: Progress is reported when it has moved by at least this much.
+_PROGRESS_STEP: Final = 0.005
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class FilmReport:
+    """A finished film.
+
+    Attributes:
+        output: where the film is.
+        sidecar: its sidecar JSON (None when none was asked for).
+        method: ``"copy"`` or ``"encode"``.
+        reason: why that method, in words.
+        width: frame width.
+        height: frame height.
+        fps: frame rate.
+        frames: video frames written.
+        duration_s: the video's duration.
+        audio_duration_s: the audio's duration (None without audio).
+        seconds: how long the render took.
+    """
+
+    output: Path
+    sidecar: Path | None
+    method: Method
+    reason: str
+    width: int
+    height: int
+    fps: Fraction
+    frames: int
+    duration_s: float
+    audio_duration_s: float | None
+    seconds: float
+
+
+def render_film(
+    clips: Sequence[Clip],
+    output: Path,
+    *,
+    crossfade_frames: int = 0,
+    letterbox: bool = False,
+    metadata: Mapping[str, str] | None = None,
+    sidecar: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> FilmReport:
+    """Render ``clips`` into the MP4 ``output`` (blocking: call it from a worker thread).
+
+    Args:
+        clips: the shots in order.
+        output: the film's path (replaced when it exists, only once the new one is complete).
+        crossfade_frames: frames each cut blends over (0: hard cuts).
+        letterbox: fit shots of another shape with black bars instead of refusing them.
+        metadata: tags written into the MP4 itself.
+        sidecar: what the sidecar records as ``storyboard`` (None: no sidecar).
+        progress: called with 0..1 as the film is written (from this thread).
+        cancel: set it to stop; the call then raises :class:`FilmCancelled`.
+
+    Raises:
+        FilmCancelled: ``cancel`` was set; nothing was left behind.
+        FilmError: the film cannot be made or written; the message says why.
+    """
+    started = time.perf_counter()
+    output = Path(output)
+    plan = plan_film(clips, crossfade_frames=crossfade_frames, letterbox=letterbox)
+    folder = output.parent
+    if not folder.is_dir():
+        raise FilmError(f"The folder {folder} does not exist.")
+    _remove_stale_parts(output)
+    part = folder / f".{output.name}.{secrets.token_hex(4)}{_PART_SUFFIX}"
+    tracker = _Tracker(plan.frames, progress, cancel)
+    written_sidecar: Path | None = None
+    try:
+        tracker.check()
+        audio_duration = _write(plan, part, metadata or {}, tracker)
+        tracker.check()
+        _fsync(part)
+        if sidecar is not None:
+            written_sidecar = sidecar_path(output)
+            atomic_write_text(written_sidecar, _sidecar_text(plan, clips, output, sidecar))
+        tracker.check()
+        os.replace(part, output)
+        fsync_dir(folder)
+    except OSError as error:
+        _discard(part, written_sidecar)
+        raise FilmError(_write_problem(error, output)) from None
+    except BaseException:
+        _discard(part, written_sidecar)
+        raise
+    tracker.finish()
+    return FilmReport(
+        output=output,
+        sidecar=written_sidecar,
+        method=plan.method,
+        reason=plan.reason,
+        width=plan.width,
+        height=plan.height,
+        fps=plan.fps,
+        frames=plan.frames,
+        duration_s=plan.duration_s,
+        audio_duration_s=float(audio_duration) if audio_duration is not None else None,
+        seconds=time.perf_counter() - started,
+    )
+
+
+async def render_film_async(
+    clips: Sequence[Clip],
+    output: Path,
+    *,
+    crossfade_frames: int = 0,
+    letterbox: bool = False,
+    metadata: Mapping[str, str] | None = None,
+    sidecar: Mapping[str, Any] | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> FilmReport:
+    """:func:`render_film` in a thread of its own, awaited without blocking the loop.
+
+    ``progress`` is called on the event loop's thread. Cancelling the task that awaits this
+    stops the render, waits until its part file is gone, and re-raises the cancellation.
+    """
+    loop = asyncio.get_running_loop()
+    stop = cancel if cancel is not None else threading.Event()
+    done: asyncio.Future[FilmReport] = loop.create_future()
+
+    def report(fraction: float) -> None:
+        if progress is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(progress, fraction)
+
+    def settle(result: FilmReport | None, error: BaseException | None) -> None:
+        if done.done():
+            return
+        if error is not None:
+            done.set_exception(error)
+        else:
+            assert result is not None
+            done.set_result(result)
+
+    def work() -> None:
+        result: FilmReport | None = None
+        error: BaseException | None = None
+        try:
+            result = render_film(
+                clips,
+                output,
+                crossfade_frames=crossfade_frames,
+                letterbox=letterbox,
+                metadata=metadata,
+                sidecar=sidecar,
+                progress=report,
+                cancel=stop,
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task, which re-raises it
+            error = exc
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, error)
+
+    thread = threading.Thread(target=work, name="film-render", daemon=True)
+    thread.start()
+    try:
+        return await asyncio.shield(done)
+    except asyncio.CancelledError:
+        stop.set()
+        with contextlib.suppress(FilmError):
+            await done
+        raise
+
+
+class _Tracker:
+    """Counts frames written, reports progress in steps, and raises when cancelled."""
+
+    def __init__(self, total: int, progress: Progress | None, cancel: threading.Event | None):
+        self._total = max(1, total)
+        self._progress = progress
+        self._cancel = cancel
+        self._done = 0
+        self._reported = -1.0
+
+    def check(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise FilmCancelled
+
+    def advance(self, frames: int) -> None:
+        self.check()
+        self._done += frames
+        fraction = min(self._done / self._total, 0.99)
+        if self._progress is not None and fraction - self._reported >= _PROGRESS_STEP:
+            self._reported = fraction
+            self._progress(fraction)
+
+    def finish(self) -> None:
+        if self._progress is not None:
+            self._progress(1.0)
+
+
+def _write(
+    plan: FilmPlan, part: Path, metadata: Mapping[str, str], tracker: _Tracker
+) -> Fraction | None:
+    """Write the film into ``part``; the audio's duration (None without audio)."""
+    try:
+        with av.open(str(part), mode="w", format="mp4", options={"movflags": _MOVFLAGS}) as out:
+            for key, value in metadata.items():
+                out.metadata[str(key)] = str(value)
+            if plan.method == "copy":
+                return write_copy(plan, out, tracker.advance)
+            return write_encoded(plan, out, tracker.advance)
+    except av.FFmpegError as error:
+        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
+            raise
+        raise FilmError(f"The film could not be encoded ({error.strerror}).") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _discard(part: Path, written_sidecar: Path | None) -> None:
+    for path in (part, written_sidecar):
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def _remove_stale_parts(output: Path) -> None:
+    """Part files an earlier render of the same film left behind (it crashed)."""
+    for stale in output.parent.glob(f".{glob.escape(output.name)}.*{_PART_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _write_problem(error: OSError, output: Path) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"There is not enough free space in {output.parent} to write the film; "
+            "nothing was saved. Free some space or choose another folder."
+        )
+    reason = error.strerror or type(error).__name__
+    return f"The film could not be written to {output} ({reason}); nothing was saved."
+
+
+def _sidecar_text(
+    plan: FilmPlan, clips: Sequence[Clip], output: Path, storyboard: Mapping[str, Any]
+) -> str:
+    """The film's sidecar: what made it (the storyboard), its shots and its format."""
+    data = {
+        "app": APP_MARK,
+        "app_version": __version__,
+        "kind": SIDECAR_KIND,
+        "file": output.name,
+        "storyboard": dict(storyboard),
+        "shots": [
+            {
+                "label": shot.label,
+                "source": Path(clip.path).name,
+                "start_s": clip.start_s,
+                "end_s": clip.end_s,
+                "first_frame": shot.first_frame,
+                "end_frame": shot.end_frame,
+            }
+            for shot, clip in zip(plan.shots, clips, strict=True)
+        ],
+        "crossfade_frames": plan.crossfade_frames,
+        "letterbox": plan.letterbox,
+        "method": plan.method,
+        "width": plan.width,
+        "height": plan.height,
+        "fps": str(plan.fps),
+        "frames": plan.frames,
+        "duration_s": plan.duration_s,
+        "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
