@@ -7,14 +7,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QColor, QFont, QIcon, QPalette, QPixmap
+from PySide6.QtCore import QSize, QStringListModel, Qt
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QGroupBox,
     QLabel,
     QLineEdit,
+    QListView,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -171,3 +175,65 @@ def test_a_fields_icon_is_not_taken_for_its_text(qtbot: Any) -> None:
     host.show()
     qtbot.waitExposed(host)
     assert [f.widget for f in contrast_failures(host, host.grab())] == ["QLineEdit#search"]
+
+
+class _TwoLineDelegate(QStyledItemDelegate):
+    """Draws each row as a delegate does: a prompt line, and a second line in ``second``."""
+
+    def __init__(self, second: str) -> None:
+        super().__init__()
+        self.second = QColor(second)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Any) -> None:
+        painter.save()
+        painter.fillRect(option.rect, QColor("#FFFFFF"))
+        top = option.rect.adjusted(6, 4, -6, -option.rect.height() // 2)
+        bottom = option.rect.adjusted(6, option.rect.height() // 2, -6, -4)
+        painter.setPen(QColor("#111111"))
+        painter.drawText(top, int(Qt.AlignmentFlag.AlignLeft), str(index.data()))
+        painter.setPen(self.second)
+        painter.drawText(bottom, int(Qt.AlignmentFlag.AlignLeft), "Take 2/4 \u00b7 seed 17")
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        return QSize(200, option.fontMetrics.height() * 2 + 12)
+
+
+@pytest.mark.parametrize(("second", "fails"), [("#F2F2F2", True), ("#595959", False)])
+def test_a_faint_second_line_drawn_by_a_delegate_fails(
+    qtbot: Any, second: str, fails: bool
+) -> None:
+    # The first line is legible either way: each line of a cell is measured on its own.
+    view = QListView()
+    qtbot.addWidget(view)
+    view.setObjectName("rows")
+    view.setModel(QStringListModel(["A lighthouse at dusk", "A harbour at night"]))
+    delegate = _TwoLineDelegate(second)
+    view.setItemDelegate(delegate)
+    view.resize(320, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    picture = view.grab()
+    bands = [m for m in measure(view, picture) if m.text == "A lighthouse at dusk"]
+    assert len(bands) == 2
+    failures = contrast_failures(view, picture)
+    if fails:
+        assert {f.text for f in failures} == {"A lighthouse at dusk", "A harbour at night"}
+        assert all(f.text_colour == "#f2f2f2" for f in failures)
+    else:
+        assert failures == []
+
+
+def test_an_empty_lists_text_is_measured(qtbot: Any) -> None:
+    from veo_desktop.ui.tasks.view import TaskView
+
+    view = TaskView()
+    qtbot.addWidget(view)
+    view.setModel(QStringListModel([]))
+    view.set_empty_text("No videos yet")
+    view.setStyleSheet("QTableView { background: #FFFFFF; }")
+    view.resize(400, 200)
+    view.show()
+    qtbot.waitExposed(view)
+    (measured,) = [m for m in measure(view, view.grab()) if m.text == "No videos yet"]
+    assert measured.ratio >= 4.5

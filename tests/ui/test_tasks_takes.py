@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from tests.fixtures.contrast import assert_legible, measure
 from tests.fixtures.screenshots import save_screenshot
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv, make_record
@@ -235,7 +238,11 @@ def test_a_run_folds_under_its_first_take_by_click_and_opens_again(qtbot: Any) -
     assert len(shown_ids(view)) == 6
 
 
-def test_left_folds_the_current_run_and_right_opens_it(qtbot: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_left_folds_the_current_run_and_right_opens_it(
+    qtbot: Any, tmp_path: Path, themed: Callable[[bool], None], dark: bool
+) -> None:
+    themed(dark)
     _model, view, takes, plain = folded_setup(qtbot)
     third = takes[2].local_id
     view.select_task(third)
@@ -245,7 +252,11 @@ def test_left_folds_the_current_run_and_right_opens_it(qtbot: Any, tmp_path: Pat
     assert sorted(shown_ids(view)) == sorted([takes[0].local_id, plain.local_id])
     assert view.currentIndex().data(LOCAL_ID_ROLE) == takes[0].local_id
     image = view.grab().toImage()
-    save_screenshot(image, tmp_path, "tasks-takes-folded")
+    save_screenshot(image, tmp_path, f"tasks-takes-folded-{'dark' if dark else 'light'}")
+    # The rows the delegate draws are measured line by line, the take line too.
+    rows = [m for m in measure(view, image) if m.widget == "TaskView#taskView"]
+    assert sum(1 for m in rows if m.text.startswith(PROMPT[:30])) >= 2
+    assert_legible(view, image, "folded takes")
     # The triangle is drawn where the take line starts (the row has ink there).
     index = view.currentIndex().siblingAtColumn(Column.PROMPT)
     mark = fold_mark_rect(view.visualRect(index), index, view.font())
