@@ -34,6 +34,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.library.gallery import Gallery, LibraryViews
 from veo_desktop.ui.tasks.actions import TaskActions
 from veo_desktop.ui.tasks.clocks import RunningClocks
 from veo_desktop.ui.tasks.columns import (
@@ -107,6 +108,11 @@ class TaskPanel(QWidget):
             spending_cap=spending_cap,
             clock=clock,
         )
+        #: The gallery beside the table: same model, same selection (so the same actions).
+        self.gallery = Gallery(
+            self.proxy, self.view.selectionModel(), self.thumbnails, self.context_menu, self
+        )
+        self.views = LibraryViews(self.view, self.gallery, self)
 
         self.search = QLineEdit(self)
         self.search.setObjectName("taskSearch")
@@ -154,6 +160,7 @@ class TaskPanel(QWidget):
         second.setSpacing(6)
         second.addWidget(self.toolbar)
         second.addStretch(1)
+        second.addWidget(self.views.switch)
         second.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -164,7 +171,7 @@ class TaskPanel(QWidget):
         self.notices = QVBoxLayout()
         self.notices.setSpacing(4)
         layout.addLayout(self.notices)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.views, 1)
 
         #: Repaints the elapsed time of running tasks on show.
         self.clocks = RunningClocks(self, self.model, self.proxy, self.view)
@@ -174,6 +181,7 @@ class TaskPanel(QWidget):
         self.state_filter.currentIndexChanged.connect(self.on_state_filter_current_index_changed)
         self.view.customContextMenuRequested.connect(self.on_view_custom_context_menu_requested)
         self.view.activated.connect(self.on_view_activated)
+        self.gallery.activated.connect(self.on_view_activated)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self.on_selection_current_row_changed)
         selection.selectionChanged.connect(self.on_selection_selection_changed)
@@ -279,6 +287,7 @@ class TaskPanel(QWidget):
         """Stop the clock, close open questions and the thumbnail worker (if ours)."""
         self.clocks.stop()
         self.task_actions.close()
+        self.gallery.close_strips()
         if self._owns_thumbnails:
             self.thumbnails.close()
 

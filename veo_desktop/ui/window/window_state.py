@@ -1,5 +1,5 @@
-"""What the window remembers between starts: its geometry, the workspace's splitter and the
-task list's columns.
+"""What the window remembers between starts: its geometry, the workspace's splitter, the
+task list's columns and whether it shows the table or the gallery (and how that is grouped).
 
 They live in the settings' ``extra["window"]``: geometry and splitter as base64 text (the
 splitter only once the person has moved it; until then the workspace shares its width by its
@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 WINDOW_STATE_KEY = "window"
 #: Under ``extra["window"]``: the task list's column order and widths.
 COLUMNS_KEY = "task_columns"
+#: Under ``extra["window"]``: table or gallery, and the gallery's grouping.
+VIEWS_KEY = "task_views"
 #: The size of the window at the first start.
 DEFAULT_SIZE = (1280, 800)
 
@@ -52,12 +54,14 @@ class WindowStateKeeper:
         if isinstance(splitter, str):
             workspace.restore_sizes(decode(splitter))
         workspace.task_panel.view.restore_column_state(state.get(COLUMNS_KEY))
+        workspace.task_panel.views.restore_state(state.get(VIEWS_KEY))
 
     def keep_splitter(self, workspace: Workspace) -> None:
         """Remember the splitter sizes the person chose (saved with the geometry), and the
         task list's columns."""
         state = self._state()
         state[COLUMNS_KEY] = workspace.task_panel.view.column_state()
+        state[VIEWS_KEY] = workspace.task_panel.views.state()
         if workspace.user_sized:
             state["splitter"] = encode(workspace.splitter.saveState())
         self._window.settings.extra[WINDOW_STATE_KEY] = state
@@ -71,6 +75,7 @@ class WindowStateKeeper:
             state["splitter"] = encode(workspace.splitter.saveState())
         if workspace is not None:
             state[COLUMNS_KEY] = workspace.task_panel.view.column_state()
+            state[VIEWS_KEY] = workspace.task_panel.views.state()
         window.settings.extra[WINDOW_STATE_KEY] = state
         try:
             window.settings.save(window.paths)

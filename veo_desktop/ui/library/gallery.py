@@ -1,0 +1,254 @@
+"""The gallery beside the task table: the page that holds it, and the Table | Gallery switch.
+
+:class:`Gallery` is the gallery page (a group-by choice, a count, the
+:class:`~veo_desktop.ui.library.gallery_view.GalleryView`). It is given the task list's
+filtered model and the table's selection model, so it shows the same filtered tasks and
+whatever is selected in one view is selected in the other: the task actions, which work on
+the table's selection, work on the gallery's.
+
+:class:`LibraryViews` stacks the table and the gallery and offers the switch between them
+(two buttons and a checkable action); :meth:`LibraryViews.state` and
+:meth:`LibraryViews.restore_state` are what the window remembers between starts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPoint,
+    QSortFilterProxyModel,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui import style
+from veo_desktop.ui.library.gallery_groups import GROUPING_LABELS, Grouping, count_text
+from veo_desktop.ui.library.gallery_view import GalleryView
+from veo_desktop.ui.library.scrub import ScrubStrips
+from veo_desktop.ui.thumbnails import ThumbnailCache
+
+
+class ViewMode(enum.Enum):
+    """Which of the two views the task panel shows (stored by value)."""
+
+    TABLE = "table"
+    GALLERY = "gallery"
+
+
+class Gallery(QWidget):
+    """The gallery page (see the module docstring).
+
+    Args:
+        model: the task list's filtered model (the table's model).
+        selection: the table's selection model (shared).
+        thumbnails: the task list's thumbnail cache.
+        context_menu: makes the task context menu (the table's) for the current task.
+        storyboard_of: the storyboard a task is a shot of (``None``: no grouping by
+            storyboard is offered).
+    """
+
+    #: A tile was activated (double-click, Enter): its index in ``model``.
+    activated = Signal(QModelIndex)
+
+    def __init__(
+        self,
+        model: QAbstractItemModel,
+        selection: QItemSelectionModel,
+        thumbnails: ThumbnailCache,
+        context_menu: Callable[[], QMenu],
+        parent: QWidget | None = None,
+        *,
+        storyboard_of: Callable[[TaskRecord], str | None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("galleryPage")
+        cache = thumbnails.cache_dir
+        self.strips = ScrubStrips(None if cache is None else Path(cache) / "scrub", parent=self)
+        self.view = GalleryView(thumbnails, self.strips, self, storyboard_of=storyboard_of)
+        self.view.setModel(model)
+        own = self.view.selectionModel()
+        self.view.setSelectionModel(selection)
+        own.deleteLater()
+        self._model = model
+        self._context_menu = context_menu
+
+        self.grouping = QComboBox(self)
+        self.grouping.setObjectName("galleryGrouping")
+        self.grouping.setAccessibleName("Group videos")
+        self.grouping.setToolTip("Group the videos by the day they were made or by variations run")
+        for choice, label in GROUPING_LABELS.items():
+            if choice != Grouping.STORYBOARD or storyboard_of is not None:
+                self.grouping.addItem(label, choice.value)
+        self.count_label = QLabel(self)
+        self.count_label.setObjectName("galleryCountLabel")
+        style.follow_hint_color(self.count_label)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self.grouping)
+        bar.addStretch(1)
+        bar.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addLayout(bar)
+        layout.addWidget(self.view, 1)
+
+        self.grouping.currentIndexChanged.connect(self.on_grouping_current_index_changed)
+        self.view.activated.connect(self.activated)
+        self.view.customContextMenuRequested.connect(self.on_view_custom_context_menu_requested)
+        self.view.rebuilt.connect(self.on_view_rebuilt)
+
+    def set_grouping(self, grouping: Grouping) -> None:
+        found = self.grouping.findData(grouping.value)
+        if found >= 0:
+            self.grouping.setCurrentIndex(found)
+
+    def close_strips(self) -> None:
+        """Stop the scrub worker thread (the panel's shutdown)."""
+        self.strips.close()
+
+    @Slot(int)
+    def on_grouping_current_index_changed(self, _index: int) -> None:
+        self.view.set_grouping(Grouping(self.grouping.currentData()))
+
+    @Slot(int)
+    def on_view_rebuilt(self, shown: int) -> None:
+        self.count_label.setText(count_text(shown))
+        filtered = (
+            isinstance(self._model, QSortFilterProxyModel)
+            and self._model.rowCount() < self._model.sourceModel().rowCount()
+        )
+        self.view.empty_text = (
+            "No finished video matches the search and filter"
+            if filtered
+            else "No finished videos yet: each one appears here when it is downloaded"
+        )
+
+    @Slot(QPoint)
+    def on_view_custom_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid():
+            selection = self.view.selectionModel()
+            if selection.isRowSelected(index.row(), QModelIndex()):
+                # Keep a multiple selection; the clicked tile becomes current.
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+            else:
+                self.view.setCurrentIndex(index)
+        self._context_menu().popup(self.view.viewport().mapToGlobal(pos))
+
+
+class LibraryViews(QStackedWidget):
+    """The table and the gallery, one at a time, and the switch between them.
+
+    Args:
+        table: the task table.
+        gallery: the gallery page.
+    """
+
+    #: The person switched views (a :class:`ViewMode`).
+    mode_changed = Signal(object)
+
+    def __init__(self, table: QAbstractItemView, gallery: Gallery, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("taskViews")
+        self.table = table
+        self.gallery = gallery
+        self.addWidget(table)
+        self.addWidget(gallery)
+
+        self.switch = QWidget(parent)
+        self.switch.setObjectName("taskViewSwitch")
+        self.switch.setAccessibleName("Show tasks as")
+        self._buttons = QButtonGroup(self.switch)
+        row = QHBoxLayout(self.switch)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        for mode, text, tip in (
+            (ViewMode.TABLE, "Table", "Show the tasks as a table"),
+            (ViewMode.GALLERY, "Gallery", "Show finished videos as a gallery of thumbnails"),
+        ):
+            button = QToolButton(self.switch)
+            button.setObjectName(f"{mode.value}ViewButton")
+            button.setText(text)
+            button.setToolTip(tip)
+            button.setAccessibleName(tip)
+            button.setCheckable(True)
+            button.setAutoRaise(True)
+            self._buttons.addButton(button, 0 if mode == ViewMode.TABLE else 1)
+            row.addWidget(button)
+        self._buttons.button(0).setChecked(True)
+
+        #: Checked while the gallery shows (the window's View menu, a shortcut).
+        self.gallery_action = QAction("&Gallery", self)
+        self.gallery_action.setObjectName("showGalleryAction")
+        self.gallery_action.setCheckable(True)
+        self.gallery_action.setStatusTip("Show finished videos as a gallery instead of the table")
+
+        self._buttons.idClicked.connect(self.on_buttons_id_clicked)
+        self.gallery_action.toggled.connect(self.on_gallery_action_toggled)
+
+    @property
+    def mode(self) -> ViewMode:
+        return ViewMode.GALLERY if self.currentWidget() is self.gallery else ViewMode.TABLE
+
+    def set_mode(self, mode: ViewMode) -> None:
+        """Show the table or the gallery (the keyboard focus follows, if it was in one)."""
+        if mode == self.mode:
+            return
+        had_focus = self.isAncestorOf(self.focusWidget()) if self.focusWidget() else False
+        shown: QWidget = self.gallery if mode == ViewMode.GALLERY else self.table
+        self.setCurrentWidget(shown)
+        gallery = mode == ViewMode.GALLERY
+        self._buttons.button(1 if gallery else 0).setChecked(True)
+        self.gallery_action.setChecked(gallery)
+        if had_focus:
+            (self.gallery.view if gallery else self.table).setFocus()
+        current = self.table.currentIndex()
+        if gallery and current.isValid():
+            self.gallery.view.scrollTo(current)
+        elif current.isValid():
+            self.table.scrollTo(current)
+        self.mode_changed.emit(mode)
+
+    def state(self) -> dict[str, str]:
+        """What the window remembers: the view shown and the gallery's grouping."""
+        return {"mode": self.mode.value, "grouping": self.gallery.view.grouping.value}
+
+    def restore_state(self, state: object) -> None:
+        """Put back :meth:`state` (anything else, e.g. from an older version, is ignored)."""
+        if not isinstance(state, dict):
+            return
+        grouping = {g.value: g for g in Grouping}.get(str(state.get("grouping")))
+        if grouping is not None:
+            self.gallery.set_grouping(grouping)
+        mode = {m.value: m for m in ViewMode}.get(str(state.get("mode")))
+        if mode is not None:
+            self.set_mode(mode)
+
+    @Slot(int)
+    def on_buttons_id_clicked(self, button: int) -> None:
+        self.set_mode(ViewMode.GALLERY if button == 1 else ViewMode.TABLE)
+
+    @Slot(bool)
+    def on_gallery_action_toggled(self, checked: bool) -> None:
+        self.set_mode(ViewMode.GALLERY if checked else ViewMode.TABLE)

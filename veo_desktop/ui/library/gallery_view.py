@@ -1,0 +1,471 @@
+"""The gallery's item view: finished videos of the task list as a grid under section headers.
+
+:class:`GalleryView` shows the rows of the task list's filtered model (the same model, and the
+same selection model, as the table) that are finished videos, grouped into sections
+(:mod:`~veo_desktop.ui.library.gallery_groups`) and placed by
+:class:`~veo_desktop.ui.library.gallery_layout.GalleryLayout`. It paints only the tiles in
+view, with :class:`~veo_desktop.ui.library.gallery_delegate.GalleryDelegate`; no widget exists
+per tile. Because the selection model is the table's, selecting tiles selects those tasks'
+rows, and every task action follows the gallery exactly as it follows the table.
+
+As the pointer moves over a tile, the tile shows the clip's frame at that horizontal place
+(hover scrub); the strips come from :class:`~veo_desktop.ui.library.scrub.ScrubStrips`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QEvent,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
+from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QWidget
+
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui import style
+from veo_desktop.ui.library.gallery_delegate import (
+    TILE_WIDTH,
+    GalleryDelegate,
+    Scrub,
+    header_height,
+    tile_height,
+)
+from veo_desktop.ui.library.gallery_groups import Grouping, GroupKeys, Section, group
+from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
+from veo_desktop.ui.library.scrub import ScrubStrips
+from veo_desktop.ui.tasks.columns import TASK_ROLE
+from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.thumbnails import ThumbnailCache
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+Action = QAbstractItemView.CursorAction
+Flag = QItemSelectionModel.SelectionFlag
+
+
+def is_video(task: TaskRecord) -> bool:
+    """Whether the gallery shows ``task``: a finished task with its video downloaded."""
+    return task.state == TaskState.SUCCEEDED and bool(task.files)
+
+
+def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]:
+    """The rows of ``model`` (the task list's filter proxy) that are videos, with their tasks.
+
+    Unfiltered, the proxy's rows are the task model's rows (it keeps the source's order and
+    never sorts itself), so no row is mapped; filtered, each row is mapped once.
+    """
+    rows: list[int] = []
+    tasks: list[TaskRecord] = []
+    source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
+    if not isinstance(source, TaskTableModel):
+        for row in range(model.rowCount()):
+            task = model.index(row, 0).data(TASK_ROLE)
+            if isinstance(task, TaskRecord) and is_video(task):
+                rows.append(row)
+                tasks.append(task)
+        return rows, tasks
+    everything = source.tasks()
+    if model is source or model.rowCount() == len(everything):
+        listed: Sequence[TaskRecord] = everything
+    else:
+        assert isinstance(model, QSortFilterProxyModel)
+        listed = [
+            everything[model.mapToSource(model.index(r, 0)).row()] for r in range(model.rowCount())
+        ]
+    for row, task in enumerate(listed):
+        if task.state == TaskState.SUCCEEDED and task.files:
+            rows.append(row)
+            tasks.append(task)
+    return rows, tasks
+
+
+class GalleryView(QAbstractItemView):
+    """Finished videos as tiles under section headers (see the module docstring).
+
+    Args:
+        thumbnails: the task list's thumbnail cache (first frames).
+        strips: the scrub filmstrips.
+        storyboard_of: the title of the storyboard a task is a shot of, if any (grouping by
+            storyboard); ``None`` where no storyboard service is there.
+    """
+
+    #: The shown videos were worked out again (after a change in the list): how many.
+    rebuilt = Signal(int)
+
+    def __init__(
+        self,
+        thumbnails: ThumbnailCache,
+        strips: ScrubStrips,
+        parent: QWidget | None = None,
+        *,
+        storyboard_of: Callable[[TaskRecord], str | None] | None = None,
+    ) -> None:
+        super().__init__(parent)
+        # State first: the setters below call back into the overrides.
+        self._storyboard_of = storyboard_of
+        self._grouping = Grouping.DAY
+        self._keys = GroupKeys()
+        self._dirty = True
+        self._rows: list[int] = []
+        self._tasks: list[TaskRecord] = []
+        self._position_of: dict[int, int] = {}
+        self._sections: list[Section] = []
+        self._layout = GalleryLayout(self._metrics(), [], 0)
+        self.setObjectName("galleryView")
+        self.setAccessibleName("Gallery")
+        self.setAccessibleDescription("Finished videos; point at one to scrub through it")
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setMouseTracking(True)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.tile_delegate = GalleryDelegate(thumbnails, strips, self)
+        self.setItemDelegate(self.tile_delegate)
+        #: Shown when there is no video to show (the panel sets it with the filters).
+        self.empty_text = "No finished videos yet"
+        strips.thumbnail_ready.connect(self.on_strips_thumbnail_ready)
+
+    # -- public ----------------------------------------------------------------------------
+
+    @property
+    def grouping(self) -> Grouping:
+        return self._grouping
+
+    def set_grouping(self, grouping: Grouping) -> None:
+        if grouping != self._grouping:
+            self._grouping = grouping
+            self._invalidate()
+
+    def set_storyboard_of(self, title_of: Callable[[TaskRecord], str | None] | None) -> None:
+        self._storyboard_of = title_of
+        if self._grouping == Grouping.STORYBOARD:
+            self._invalidate()
+
+    def section_titles(self) -> list[str]:
+        self._ensure()
+        return [section.title for section in self._sections]
+
+    def shown_rows(self) -> list[int]:
+        """The model rows shown, in the gallery's order."""
+        self._ensure()
+        return list(self._rows)
+
+    def header_rects(self) -> list[tuple[str, QRect]]:
+        """The section headers in view, with their rectangles in viewport coordinates."""
+        self._ensure()
+        offset = self.verticalOffset()
+        found = []
+        for section, _positions in self._layout.visible(offset, offset + self.viewport().height()):
+            rect = self._layout.header_rect(section).translated(0, -offset)
+            found.append((self._sections[section].title, rect))
+        return found
+
+    # -- building --------------------------------------------------------------------------
+
+    def _metrics(self) -> Metrics:
+        metrics = self.fontMetrics()
+        return Metrics(TILE_WIDTH, tile_height(metrics), header_height(metrics))
+
+    def _invalidate(self) -> None:
+        self._dirty = True
+        self.scheduleDelayedItemsLayout()
+
+    def _ensure(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        model = self.model()
+        rows, tasks = shown_tasks(model) if model is not None else ([], [])
+        sections = group(tasks, self._grouping, self._keys, storyboard_of=self._storyboard_of)
+        order = [position for section in sections for position in section.positions]
+        self._rows = [rows[p] for p in order]
+        self._tasks = [tasks[p] for p in order]
+        self._position_of = {row: n for n, row in enumerate(self._rows)}
+        self._sections = sections
+        self._keys.forget_except({task.local_id for task in tasks})
+        self._relayout()
+        self.rebuilt.emit(len(self._rows))
+
+    def _relayout(self) -> None:
+        counts = [len(section.positions) for section in self._sections]
+        self._layout = GalleryLayout(self._metrics(), counts, self.viewport().width())
+        self.updateGeometries()
+
+    def doItemsLayout(self) -> None:
+        if self.isVisible():
+            self._ensure()
+        super().doItemsLayout()
+
+    def reset(self) -> None:
+        self._dirty = True
+        self.tile_delegate.scrub = None
+        super().reset()
+
+    def rowsInserted(self, parent: AnyIndex, start: int, end: int) -> None:
+        self._invalidate()
+        super().rowsInserted(parent, start, end)
+
+    def rowsAboutToBeRemoved(self, parent: AnyIndex, start: int, end: int) -> None:
+        self._invalidate()
+        self.tile_delegate.scrub = None
+        super().rowsAboutToBeRemoved(parent, start, end)
+
+    def dataChanged(
+        self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()
+    ) -> None:
+        if self._dirty:
+            return
+        first, last = top_left.row(), bottom_right.row()
+        if last - first > 64:
+            self._invalidate()
+            return
+        model = self.model()
+        for row in range(first, last + 1):
+            task = model.index(row, 0).data(TASK_ROLE)
+            position = self._position_of.get(row)
+            if not isinstance(task, TaskRecord) or is_video(task) != (position is not None):
+                self._invalidate()
+                return
+            if position is not None:
+                self._tasks[position] = task
+                self.viewport().update(self._tile_rect(position))
+
+    def updateGeometries(self) -> None:
+        bar = self.verticalScrollBar()
+        page = self.viewport().height()
+        bar.setRange(0, max(0, self._layout.height - page))
+        bar.setPageStep(page)
+        bar.setSingleStep(max(1, self._layout.row_height // 3))
+        super().updateGeometries()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._relayout()
+
+    # -- geometry (QAbstractItemView) ------------------------------------------------------
+
+    def _tile_rect(self, position: int) -> QRect:
+        return self._layout.tile_rect(position).translated(0, -self.verticalOffset())
+
+    def visualRect(self, index: AnyIndex) -> QRect:
+        self._ensure()
+        position = self._position_of.get(index.row()) if index.isValid() else None
+        return QRect() if position is None else self._tile_rect(position)
+
+    def indexAt(self, point: QPoint) -> QModelIndex:
+        self._ensure()
+        position = self._layout.position_at(point.x(), point.y() + self.verticalOffset())
+        model = self.model()
+        if position is None or model is None:
+            return QModelIndex()
+        return model.index(self._rows[position], 0)
+
+    def scrollTo(
+        self,
+        index: AnyIndex,
+        hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
+    ) -> None:
+        self._ensure()
+        position = self._position_of.get(index.row()) if index.isValid() else None
+        if position is None:
+            return
+        rect = self._layout.tile_rect(position)
+        bar, page = self.verticalScrollBar(), self.viewport().height()
+        margin = self._layout.metrics.header_height
+        top = rect.top() - margin
+        if hint == QAbstractItemView.ScrollHint.PositionAtTop:
+            bar.setValue(top)
+        elif hint == QAbstractItemView.ScrollHint.PositionAtCenter:
+            bar.setValue(rect.center().y() - page // 2)
+        elif (
+            hint == QAbstractItemView.ScrollHint.PositionAtBottom
+            or rect.bottom() > bar.value() + page
+        ):
+            bar.setValue(rect.bottom() + self._layout.metrics.spacing - page)
+        elif top < bar.value():
+            bar.setValue(top)
+
+    def horizontalOffset(self) -> int:
+        return 0
+
+    def verticalOffset(self) -> int:
+        return self.verticalScrollBar().value()
+
+    def isIndexHidden(self, index: AnyIndex) -> bool:
+        self._ensure()
+        return index.row() not in self._position_of
+
+    def moveCursor(self, action: Action, modifiers: Qt.KeyboardModifier) -> QModelIndex:
+        self._ensure()
+        count = len(self._rows)
+        model = self.model()
+        if not count or model is None:
+            return QModelIndex()
+        current = self._position_of.get(self.currentIndex().row(), -1)
+        if current < 0:
+            return model.index(self._rows[0], 0)
+        page_rows = max(1, self.viewport().height() // self._layout.row_height)
+        moves: dict[Action, Callable[[], int]] = {
+            Action.MoveLeft: lambda: current - 1,
+            Action.MovePrevious: lambda: current - 1,
+            Action.MoveRight: lambda: current + 1,
+            Action.MoveNext: lambda: current + 1,
+            Action.MoveUp: lambda: self._layout.step(current, -1),
+            Action.MoveDown: lambda: self._layout.step(current, 1),
+            Action.MovePageUp: lambda: self._layout.step(current, -page_rows),
+            Action.MovePageDown: lambda: self._layout.step(current, page_rows),
+            Action.MoveHome: lambda: 0,
+            Action.MoveEnd: lambda: count - 1,
+        }
+        target = moves.get(action, lambda: current)()
+        return model.index(self._rows[min(max(0, target), count - 1)], 0)
+
+    def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
+        """Select the tiles from the first to the last one ``rect`` meets (in order)."""
+        self._ensure()
+        area = rect.normalized().translated(0, self.verticalOffset())
+        positions = self._layout.positions_in(area)
+        selection = self._selection(
+            range(min(positions), max(positions) + 1) if positions else range(0)
+        )
+        self.selectionModel().select(selection, command)
+
+    def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
+        return QRegion(self.viewport().rect())
+
+    def selectAll(self) -> None:
+        """Select every tile (not the tasks the gallery does not show)."""
+        self._ensure()
+        flags = Flag.ClearAndSelect | Flag.Rows
+        self.selectionModel().select(self._selection(range(len(self._rows))), flags)
+
+    def _selection(self, positions: range) -> QItemSelection:
+        """The rows at ``positions`` as few ranges (consecutive rows merged)."""
+        model = self.model()
+        selection = QItemSelection()
+        rows = sorted(self._rows[p] for p in positions)
+        start = 0
+        for n in range(1, len(rows) + 1):
+            if n == len(rows) or rows[n] != rows[n - 1] + 1:
+                selection.select(model.index(rows[start], 0), model.index(rows[n - 1], 0))
+                start = n
+        return selection
+
+    # -- painting --------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._ensure()
+        painter = QPainter(self.viewport())
+        area = event.rect()
+        offset = self.verticalOffset()
+        if not self._rows:
+            self._paint_empty(painter)
+            return
+        model = self.model()
+        selection = self.selectionModel()
+        current = self.currentIndex()
+        scrub = self.tile_delegate.scrub
+        hovered = -1 if scrub is None else scrub.row
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        base_state = option.state
+        font = option.font
+        for section, positions in self._layout.visible(offset + area.top(), offset + area.bottom()):
+            self._paint_header(painter, section, offset)
+            for position in positions:
+                rect = self._tile_rect(position)
+                if not rect.intersects(area):
+                    continue
+                index = model.index(self._rows[position], 0)
+                state = base_state
+                if selection.isSelected(index):
+                    state |= QStyle.StateFlag.State_Selected
+                if index == current and self.hasFocus():
+                    state |= QStyle.StateFlag.State_HasFocus
+                if index.row() == hovered:
+                    state |= QStyle.StateFlag.State_MouseOver
+                option.rect = rect
+                option.state = state
+                option.font = font
+                self.tile_delegate.paint(painter, option, index)
+        painter.end()
+
+    def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
+        rect = self._layout.header_rect(section).translated(0, -offset)
+        palette = self.palette()
+        painter.setPen(palette.color(QPalette.ColorRole.Text))
+        painter.setFont(style.scaled_font(self, 1.0, bold=True))
+        text = self.fontMetrics().elidedText(
+            self._sections[section].title, Qt.TextElideMode.ElideRight, rect.width()
+        )
+        painter.drawText(
+            rect.adjusted(0, 0, 0, -6),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            text,
+        )
+        painter.setFont(self.font())
+        painter.fillRect(
+            QRect(rect.left(), rect.bottom() - 4, rect.width(), 1),
+            palette.color(QPalette.ColorRole.Mid),
+        )
+
+    def _paint_empty(self, painter: QPainter) -> None:
+        painter.setPen(style.hint_color(self))
+        painter.drawText(
+            self.viewport().rect().adjusted(24, 24, -24, -24),
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            self.empty_text,
+        )
+        painter.end()
+
+    # -- hover scrub -----------------------------------------------------------------------
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        super().mouseMoveEvent(event)
+        self._scrub_at(event.position().toPoint())
+
+    def viewportEvent(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Leave:
+            self._set_scrub(None)
+        return super().viewportEvent(event)
+
+    def _scrub_at(self, point: QPoint) -> None:
+        index = self.indexAt(point)
+        if not index.isValid():
+            self._set_scrub(None)
+            return
+        rect = self.visualRect(index)
+        fraction = min(1.0, max(0.0, (point.x() - rect.left()) / max(1, rect.width() - 1)))
+        self._set_scrub(Scrub(index.row(), fraction))
+
+    def _set_scrub(self, scrub: Scrub | None) -> None:
+        old = self.tile_delegate.scrub
+        if old == scrub:
+            return
+        self.tile_delegate.scrub = scrub
+        for changed in (old, scrub):
+            if changed is not None and changed.row in self._position_of:
+                self.viewport().update(self._tile_rect(self._position_of[changed.row]))
+
+    @Slot(str)
+    def on_strips_thumbnail_ready(self, video: str) -> None:
+        scrub = self.tile_delegate.scrub
+        position = None if scrub is None else self._position_of.get(scrub.row)
+        if position is not None and video in self._tasks[position].files[:1]:
+            self.viewport().update(self._tile_rect(position))
