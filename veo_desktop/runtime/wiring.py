@@ -42,9 +42,11 @@ from veo_desktop.hosting import (
     S3Secrets,
     UrlChecker,
     create_provider,
+    provider_for_cli,
 )
 from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, demo_balance, start_demo_simulator
 from veo_desktop.storage.store import StoreError, TaskStore
+from veo_desktop.storyboard.service import StoryboardService
 
 if TYPE_CHECKING:
     from veo_desktop.sim import SimulatorThread
@@ -113,6 +115,17 @@ async def prepare_local_image(path: Path) -> PreparedImage:
     return await run_imaging(prepare_image, path)
 
 
+async def grab_last_frame(video: Path) -> PreparedImage:
+    """A video's last frame made ready to upload, in the imaging thread (Qt loads here)."""
+    from veo_desktop.imaging import prepare_qimage, run_imaging
+    from veo_desktop.imaging.frames import last_frame
+
+    def grab() -> PreparedImage:
+        return prepare_qimage(last_frame(video), name=f"{video.stem}-last-frame.png")
+
+    return await run_imaging(grab)
+
+
 class Runtime:
     """The parts of the app for one API root and one data folder, over one HTTP client.
 
@@ -147,6 +160,8 @@ class Runtime:
         self._store: TaskStore | None = None
         self._engine: TaskEngine | None = None
         self._hosts: list[ImageHost] = []
+        self._frame_host: ImageHost | None = None
+        self._storyboards: StoryboardService | None = None
         self._closed = False
 
     @classmethod
@@ -306,6 +321,32 @@ class Runtime:
             return
         simulator.balance = float(demo_balance(records))
 
+    @property
+    def storyboards(self) -> StoryboardService:
+        """The storyboards of the data folder: one service, made once the engine is open and
+        following it (:meth:`StoryboardService.start`) from the first use after it started."""
+        if self._storyboards is None:
+            self._storyboards = StoryboardService(
+                engine=self.engine,
+                store=self.store,
+                settings=self.settings,
+                frame_url=self.frame_url,
+            )
+        if self.engine.started:
+            self._storyboards.start()
+        return self._storyboards
+
+    async def frame_url(self, video: Path) -> str:
+        """The URL of ``video``'s last frame, uploaded to the image hosting (a continued
+        shot's first frame)."""
+        if self._frame_host is None:
+            provider = await provider_for_cli(
+                self.settings, http=self.http, demo_origin=self.demo_origin
+            )
+            self._frame_host = self.adopt_host(provider)
+        image = await grab_last_frame(video)
+        return (await self._frame_host.upload(image)).url
+
     async def prepare_image(self, path: Path) -> PreparedImage:
         """A local image made ready to upload (see :func:`prepare_local_image`)."""
         return await prepare_local_image(path)
@@ -314,6 +355,8 @@ class Runtime:
 
     async def close_engine(self) -> None:
         """Stop the engine's polls and downloads (the store stays open)."""
+        if self._storyboards is not None:
+            self._storyboards.close()
         if self._engine is not None:
             await self._engine.aclose()
 

@@ -1,0 +1,486 @@
+"""The storyboard service: every storyboard of a data folder, kept in the task store, edited
+by the window and the command line, generated through the engine and rendered into a film.
+
+One per runtime (``Runtime.storyboards``). Every edit makes a new
+:class:`~veo_desktop.records.storyboard.Storyboard` value, saves it whole and tells the
+subscribers (with the storyboard's id). Generating is :mod:`.director`'s job; rendering
+:mod:`.render`'s.
+
+Durability of a take: before a shot's take is sent, the shot is marked (durably) with the
+request's key and the tasks that already had that key; the moment the engine writes the new
+task's row (before its POST leaves) the row is linked to the shot and the mark cleared
+(durably), in the engine's change callback. A crash between the two leaves a mark that
+:meth:`StoryboardService.start` resolves as the batch runner does: a row with that key that
+was not there before is the take (linked, never sent again); no such row means the POST never
+left (the row is committed first), and the mark is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.batch import payload_key
+from veo_desktop.core.clock import SYSTEM_CLOCK, Clock
+from veo_desktop.core.crashpoints import crash_point
+from veo_desktop.core.engine import TaskEngine
+from veo_desktop.core.settings import Settings
+from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, PaidKind, SpendingCap
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.storyboard import (
+    MAX_CROSSFADE_FRAMES,
+    SendMark,
+    Shot,
+    ShotStart,
+    Storyboard,
+    new_id,
+    storyboard_to_json,
+)
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.storage.store import TaskStore
+from veo_desktop.storyboard.files import parse_storyboard
+from veo_desktop.storyboard.planner import Plan, plan, usable_take
+
+if TYPE_CHECKING:
+    from veo_desktop.film.render import FilmReport
+    from veo_desktop.storyboard.director import GenerateResult, OnGenerateProgress
+
+log = logging.getLogger(__name__)
+
+#: Turns a local video into the URL of an image of its last frame that APIXO can fetch
+#: (the runtime grabs the frame and uploads it through the image hosting).
+FrameUrl = Callable[[Path], Awaitable[str]]
+#: Called with a storyboard's id after it changed (or one of its takes did).
+OnBoardChange = Callable[[str], None]
+#: The longest storyboard name.
+NAME_LIMIT = 200
+
+
+class StoryboardError(ValueError):
+    """A storyboard action cannot be done; ``str()`` says why, for a person."""
+
+
+class StoryboardService:
+    """Every storyboard of a data folder (see the module's docstring).
+
+    Args:
+        engine: the task engine (started before :meth:`start`).
+        store: the task store the storyboards live in.
+        settings: the settings in effect (the daily cap).
+        frame_url: makes a continued shot's first frame from its predecessor's video.
+        clock: the time (a fake one in tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        engine: TaskEngine,
+        store: TaskStore,
+        settings: Settings,
+        frame_url: FrameUrl,
+        clock: Clock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.settings = settings
+        self.frame_url = frame_url
+        self.clock = clock or SYSTEM_CLOCK
+        self._boards: dict[str, Storyboard] = {b.id: b for b in store.load_storyboards()}
+        self._listeners: list[OnBoardChange] = []
+        #: Shots whose take is being sent, by the request's key: (board id, shot id).
+        self._sending: dict[str, list[tuple[str, str]]] = {}
+        self._unsubscribe: Callable[[], None] | None = None
+
+    # -- life ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Resolve what a crash left (send marks), pick finished takes, follow the engine."""
+        if self._unsubscribe is not None:
+            return
+        self._reconcile()
+        self._unsubscribe = self.engine.subscribe(self._on_record)
+
+    def close(self) -> None:
+        """Stop following the engine."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+
+    def subscribe(self, on_change: OnBoardChange) -> Callable[[], None]:
+        """Call ``on_change(board_id)`` after a storyboard (or one of its takes) changed."""
+        self._listeners.append(on_change)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(on_change)
+
+        return unsubscribe
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def boards(self) -> list[Storyboard]:
+        """Every storyboard, oldest first."""
+        return sorted(self._boards.values(), key=lambda b: b.created_at)
+
+    def get(self, board_id: str) -> Storyboard:
+        """The storyboard (KeyError if none)."""
+        return self._boards[board_id]
+
+    def record_of(self, local_id: str) -> TaskRecord | None:
+        """A take's task (None when the store does not know it)."""
+        try:
+            return self.engine.get(local_id)
+        except KeyError:
+            return None
+
+    def plan(self, board_id: str) -> Plan:
+        """What generating the storyboard's missing shots would send, and its price."""
+        return plan(
+            self.get(board_id),
+            self.record_of,
+            now=self.clock.time(),
+            records=self.engine.tasks(include_hidden=True),
+        )
+
+    def confirmation(self, planned: Plan) -> Confirmation:
+        """The one money policy's verdict on sending ``planned`` (balance, daily cap)."""
+        cap = SpendingCap.from_settings(self.settings, self.engine, clock=self.clock.time)
+        policy = MoneyPolicy(cap, balance=self.engine.last_balance)
+        return policy.decide(PaidAction(PaidKind.BATCH, planned.total))
+
+    def take_file(self, shot: Shot) -> Path | None:
+        """The video the film uses for ``shot`` (None while it has none)."""
+        record = usable_take(shot, self.record_of)
+        return Path(record.files[0]) if record is not None else None
+
+    # -- storyboards -----------------------------------------------------------------------
+
+    def create(self, name: str) -> Storyboard:
+        """A new, empty storyboard."""
+        now = self.clock.time()
+        board = Storyboard(name=_name(name), created_at=now, updated_at=now)
+        return self._save(board)
+
+    def rename(self, board_id: str, name: str) -> Storyboard:
+        return self._save(self.get(board_id).replace(name=_name(name)))
+
+    def duplicate(self, board_id: str) -> Storyboard:
+        """A copy with the same shots, takes and trims (the takes are shared, not sent)."""
+        board = self.get(board_id)
+        now = self.clock.time()
+        copy = board.replace(
+            id=new_id(),
+            name=_name(f"{board.name} (copy)"),
+            shots=tuple(s.replace(id=new_id(), sending=None) for s in board.shots),
+            created_at=now,
+            updated_at=now,
+        )
+        return self._save(copy)
+
+    def delete(self, board_id: str) -> None:
+        """Remove a storyboard (its tasks and videos stay in Tasks)."""
+        board = self.get(board_id)
+        if any(s.sending is not None for s in board.shots):
+            raise StoryboardError("A take of this storyboard is being sent; wait a moment.")
+        self.store.delete_storyboard(board_id)
+        del self._boards[board_id]
+        self._notify(board_id)
+
+    def set_crossfade(self, board_id: str, frames: int) -> Storyboard:
+        if not 0 <= frames <= MAX_CROSSFADE_FRAMES:
+            raise StoryboardError(f"A crossfade lasts 0 to {MAX_CROSSFADE_FRAMES} frames.")
+        return self._save(self.get(board_id).replace(crossfade_frames=frames))
+
+    def set_letterbox(self, board_id: str, on: bool) -> Storyboard:
+        return self._save(self.get(board_id).replace(letterbox=on))
+
+    # -- shots -----------------------------------------------------------------------------
+
+    def add_shot(
+        self,
+        board_id: str,
+        request: GenerationRequest,
+        *,
+        start: ShotStart = ShotStart.OWN,
+        index: int | None = None,
+    ) -> Shot:
+        """Add an unsent shot with its own settings (at ``index``; default the end)."""
+        shot = Shot(request=request, start=start)
+        self._insert(board_id, shot, index)
+        return shot
+
+    def add_task_shot(self, board_id: str, task_id: str, *, index: int | None = None) -> Shot:
+        """Add a finished task as a shot (its video is the shot's take).
+
+        Raises:
+            StoryboardError: no such task, or it has no video.
+        """
+        record = self.engine.find(task_id.strip()) if task_id.strip() else None
+        if record is None:
+            raise StoryboardError(f"No task {task_id!r} in this data folder.")
+        if record.state is not TaskState.SUCCEEDED:
+            raise StoryboardError(
+                f"Task {record.short_id} has no video ({record.state.value}); choose a "
+                "finished task."
+            )
+        shot = Shot(takes=(record.local_id,), chosen=record.local_id)
+        self._insert(board_id, shot, index)
+        return shot
+
+    def move_shot(self, board_id: str, shot_id: str, new_index: int) -> Storyboard:
+        """Move a shot to ``new_index`` (clamped to the list)."""
+        board = self.get(board_id)
+        shots = list(board.shots)
+        shot = shots.pop(board.index_of(shot_id))
+        shots.insert(max(0, min(new_index, len(shots))), shot)
+        return self._save(board.replace(shots=tuple(shots)))
+
+    def duplicate_shot(self, board_id: str, shot_id: str) -> Shot:
+        """A copy of the shot right after it: the same recipe, start and trim; a shot from a
+        task keeps its take, a shot with its own recipe starts without takes."""
+        board = self.get(board_id)
+        shot = board.shot(shot_id)
+        keep = shot.request is None
+        copy = shot.replace(
+            id=new_id(),
+            takes=shot.takes if keep else (),
+            chosen=shot.chosen if keep else None,
+            sending=None,
+        )
+        self._insert(board_id, copy, board.index_of(shot_id) + 1)
+        return copy
+
+    def remove_shot(self, board_id: str, shot_id: str) -> Storyboard:
+        """Remove a shot (its takes stay in Tasks)."""
+        board = self.get(board_id)
+        if board.shot(shot_id).sending is not None:
+            raise StoryboardError("This shot's take is being sent; wait a moment.")
+        return self._save(board.replace(shots=tuple(s for s in board.shots if s.id != shot_id)))
+
+    def set_request(self, board_id: str, shot_id: str, request: GenerationRequest) -> Storyboard:
+        """Change a shot's own settings (its takes stay; the next one uses these)."""
+        return self._edit(board_id, shot_id, request=request)
+
+    def set_start(self, board_id: str, shot_id: str, start: ShotStart) -> Storyboard:
+        board = self.get(board_id)
+        shot = board.shot(shot_id)
+        if start is not ShotStart.OWN and board.index_of(shot_id) == 0:
+            raise StoryboardError(f"The first shot has no previous shot to {start.value}.")
+        if start is not ShotStart.OWN and shot.request is None:
+            raise StoryboardError("A shot made from a finished task starts as its video does.")
+        return self._edit(board_id, shot_id, start=start)
+
+    def choose_take(self, board_id: str, shot_id: str, local_id: str) -> Storyboard:
+        """Pick the take the film uses (one of the shot's takes)."""
+        if local_id not in self.get(board_id).shot(shot_id).takes:
+            raise StoryboardError("Choose one of the shot's own takes.")
+        return self._edit(board_id, shot_id, chosen=local_id)
+
+    def add_take(self, board_id: str, shot_id: str, local_id: str) -> Storyboard:
+        """Add a task as another take of the shot (e.g. a variation sent from the window)."""
+        if self.record_of(local_id) is None:
+            raise StoryboardError(f"No task {local_id!r} in this data folder.")
+        board = self.get(board_id)
+        return self._save(board.with_shot(board.shot(shot_id).with_take(local_id)))
+
+    def set_trim(self, board_id: str, shot_id: str, trim: tuple[float, float] | None) -> Storyboard:
+        """Set the shot's in and out points (seconds of its chosen take); None: all of it."""
+        if trim is not None:
+            start, end = float(trim[0]), float(trim[1])
+            if not 0 <= start < end:
+                raise StoryboardError("The out point must come after the in point.")
+            trim = (start, end)
+        return self._edit(board_id, shot_id, trim=trim)
+
+    # -- generating and rendering ------------------------------------------------------------
+
+    async def generate_missing(
+        self,
+        board_id: str,
+        *,
+        approved: Decimal,
+        over_cap: bool = False,
+        on_progress: OnGenerateProgress | None = None,
+    ) -> GenerateResult:
+        """Send the missing shots in dependency order and wait for them (see
+        :func:`veo_desktop.storyboard.director.generate_missing`)."""
+        from veo_desktop.storyboard.director import generate_missing
+
+        return await generate_missing(
+            self, board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
+        )
+
+    async def render(
+        self,
+        board_id: str,
+        output: Path,
+        *,
+        on_progress: Callable[[float], None] | None = None,
+    ) -> FilmReport:
+        """Render the chosen takes, trimmed, into one MP4 (see
+        :func:`veo_desktop.storyboard.render.render_board`)."""
+        from veo_desktop.storyboard.render import render_board
+
+        return await render_board(self, board_id, output, on_progress=on_progress)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def export_json(self, board_id: str) -> str:
+        """The storyboard as JSON (the window's export; ``storyboard render`` reads it)."""
+        import json
+
+        return json.dumps(storyboard_to_json(self.get(board_id)), indent=2, ensure_ascii=False)
+
+    def import_json(self, text: str, *, name: str | None = None, source: str = "") -> Storyboard:
+        """Add the storyboard a JSON text describes (new ids; its tasks must be known here).
+
+        Raises:
+            StoryboardFileError: every problem with its shot number; nothing was saved.
+        """
+        board = parse_storyboard(text, self.engine.find, source=source, name=name)
+        return self.adopt(board)
+
+    def adopt(self, board: Storyboard) -> Storyboard:
+        """Save a storyboard read from a file as a new one of this data folder."""
+        now = self.clock.time()
+        return self._save(board.replace(name=_name(board.name), created_at=now, updated_at=now))
+
+    # -- takes being sent (used by the director) ------------------------------------------------
+
+    def mark_sending(self, board_id: str, shot_id: str, key: str) -> None:
+        """Record durably that a take of the shot with request key ``key`` is being sent."""
+        known = tuple(
+            r.local_id
+            for r in self.engine.tasks(include_hidden=True)
+            if payload_key(r.model, r.request) == key
+        )
+        board = self.get(board_id)
+        mark = SendMark(key=key, known=known, at=self.clock.time())
+        self._save(board.with_shot(board.shot(shot_id).replace(sending=mark)), durable=True)
+        self._sending.setdefault(key, []).append((board_id, shot_id))
+        crash_point("storyboard.send_marked")
+
+    def end_sending(self, board_id: str, shot_id: str, key: str, local_id: str | None) -> None:
+        """The send is over: link its task (if the callback has not) and clear the mark."""
+        waiting = self._sending.get(key, [])
+        with contextlib.suppress(ValueError):
+            waiting.remove((board_id, shot_id))
+        if not waiting:
+            self._sending.pop(key, None)
+        board = self._boards.get(board_id)
+        if board is None:
+            return
+        try:
+            shot = board.shot(shot_id)
+        except KeyError:
+            return
+        if local_id is not None:
+            self._link(board_id, shot_id, local_id)
+        elif shot.sending is not None:
+            self._save(board.with_shot(shot.replace(sending=None)), durable=True)
+
+    # -- inside ----------------------------------------------------------------------------
+
+    def _on_record(self, record: TaskRecord) -> None:
+        if record.state is TaskState.SUBMITTING:
+            key = payload_key(record.model, record.request)
+            waiting = self._sending.get(key)
+            if waiting:
+                board_id, shot_id = waiting.pop(0)
+                if not waiting:
+                    self._sending.pop(key, None)
+                crash_point("storyboard.row_seen")
+                self._link(board_id, shot_id, record.local_id)
+                crash_point("storyboard.take_linked")
+            return
+        for board in list(self._boards.values()):
+            for shot in board.shots:
+                if record.local_id in shot.takes:
+                    if shot.chosen is None and record.state is TaskState.SUCCEEDED and record.files:
+                        self._edit(board.id, shot.id, chosen=record.local_id)
+                    else:
+                        self._notify(board.id)
+
+    def _link(self, board_id: str, shot_id: str, local_id: str) -> None:
+        """Link a task to the shot as a take and clear its send mark, durably."""
+        board = self._boards.get(board_id)
+        if board is None:
+            return
+        try:
+            shot = board.shot(shot_id)
+        except KeyError:
+            return
+        if local_id in shot.takes and shot.sending is None:
+            return
+        self._save(board.with_shot(shot.with_take(local_id)), durable=True)
+
+    def _reconcile(self) -> None:
+        """Resolve send marks a crash left; pick the first finished take where none is."""
+        records = self.engine.tasks(include_hidden=True)
+        claimed = {t for b in self._boards.values() for s in b.shots for t in s.takes}
+        for board in list(self._boards.values()):
+            for shot in board.shots:
+                mark = shot.sending
+                if mark is None or not mark.key:
+                    continue
+                known = set(mark.known)
+                found = [
+                    r
+                    for r in records
+                    if r.local_id not in known
+                    and r.local_id not in claimed
+                    and r.resubmit_of is None
+                    and payload_key(r.model, r.request) == mark.key
+                ]
+                current = self.get(board.id)
+                if found:
+                    take = min(found, key=lambda r: r.created_at)
+                    claimed.add(take.local_id)
+                    log.info("storyboard shot %s: found its take %s", shot.id, take.short_id)
+                    self._save(current.with_shot(shot.with_take(take.local_id)), durable=True)
+                else:
+                    # The row is committed before the POST: no row means nothing was sent.
+                    self._save(current.with_shot(shot.replace(sending=None)), durable=True)
+        for board in list(self._boards.values()):
+            for shot in board.shots:
+                if shot.chosen is None and shot.takes:
+                    usable = usable_take(shot, self.record_of)
+                    if usable is not None:
+                        self._edit(board.id, shot.id, chosen=usable.local_id)
+
+    def _insert(self, board_id: str, shot: Shot, index: int | None) -> None:
+        board = self.get(board_id)
+        shots = list(board.shots)
+        shots.insert(len(shots) if index is None else max(0, min(index, len(shots))), shot)
+        self._save(board.replace(shots=tuple(shots)))
+
+    def _edit(self, board_id: str, shot_id: str, **changes: object) -> Storyboard:
+        board = self.get(board_id)
+        shot = board.shot(shot_id)
+        return self._save(board.with_shot(shot.replace(**changes)))
+
+    def _save(self, board: Storyboard, *, durable: bool = False) -> Storyboard:
+        board = board.replace(updated_at=self.clock.time())
+        self.store.save_storyboard(board, durable=durable)
+        self._boards[board.id] = board
+        self._notify(board.id)
+        return board
+
+    def _notify(self, board_id: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(board_id)
+            except Exception:
+                log.exception("a storyboard listener failed")
+
+
+def _name(name: str) -> str:
+    text = " ".join(str(name).split())
+    if not text:
+        raise StoryboardError("Give the storyboard a name.")
+    return text[:NAME_LIMIT]
