@@ -245,6 +245,14 @@ class GalleryView(QAbstractItemView):
                 self._tasks[position] = task
                 self.viewport().update(self._tile_rect(position))
 
+    def currentChanged(self, current: AnyIndex, previous: AnyIndex) -> None:
+        # The table's current cell may be in any column: the tile is the row's.
+        super().currentChanged(current, previous)
+        for index in (current, previous):
+            position = self._position_of.get(index.row()) if index.isValid() else None
+            if position is not None and not self._dirty:
+                self.viewport().update(self._tile_rect(position))
+
     def updateGeometries(self) -> None:
         bar = self.verticalScrollBar()
         page = self.viewport().height()
@@ -265,7 +273,9 @@ class GalleryView(QAbstractItemView):
 
     def visualRect(self, index: AnyIndex) -> QRect:
         self._ensure()
-        position = self._position_of.get(index.row()) if index.isValid() else None
+        # One tile per row: it is column 0's item (the other columns are not shown).
+        shown = index.isValid() and index.column() == 0
+        position = self._position_of.get(index.row()) if shown else None
         return QRect() if position is None else self._tile_rect(position)
 
     def indexAt(self, point: QPoint) -> QModelIndex:
@@ -380,6 +390,7 @@ class GalleryView(QAbstractItemView):
         model = self.model()
         selection = self.selectionModel()
         current = self.currentIndex()
+        current_row = current.row() if current.isValid() else -1
         scrub = self.tile_delegate.scrub
         hovered = -1 if scrub is None else scrub.row
         option = QStyleOptionViewItem()
@@ -396,7 +407,7 @@ class GalleryView(QAbstractItemView):
                 state = base_state
                 if selection.isSelected(index):
                     state |= QStyle.StateFlag.State_Selected
-                if index == current and self.hasFocus():
+                if index.row() == current_row and self.hasFocus():
                     state |= QStyle.StateFlag.State_HasFocus
                 if index.row() == hovered:
                     state |= QStyle.StateFlag.State_MouseOver
