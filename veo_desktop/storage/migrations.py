@@ -174,10 +174,77 @@ def _v4_storyboards(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX takes_by_task ON takes(local_id)")
 
 
+#: The prompt of a ``tasks`` row (``''`` when its request holds none), for the search index.
+_PROMPT_OF = (
+    "CASE WHEN json_valid({row}.request) "
+    "THEN coalesce(json_extract({row}.request, '$.input.prompt'), '') ELSE '' END"
+)
+
+
+def _v5_library(db: sqlite3.Connection) -> None:
+    """The library: a rating, a favourite mark and a personal note per task (``tasks.note``
+    is the engine's status note), tags, saved searches, and an FTS5 index of the prompts
+    (trigram tokens: any part of a word is found) that triggers keep in step, filled here
+    for the rows already there (``veo_desktop.storage.library``)."""
+    db.execute(
+        "ALTER TABLE tasks ADD COLUMN rating INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (rating BETWEEN 0 AND 5)"
+    )
+    db.execute(
+        "ALTER TABLE tasks ADD COLUMN favourite INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (favourite IN (0, 1))"
+    )
+    db.execute("ALTER TABLE tasks ADD COLUMN user_note TEXT")
+    db.execute("CREATE INDEX tasks_by_rating ON tasks(rating) WHERE rating > 0")
+    db.execute("CREATE INDEX tasks_favourites ON tasks(favourite) WHERE favourite = 1")
+    db.execute(
+        """
+        CREATE TABLE task_tags (
+            local_id TEXT NOT NULL REFERENCES tasks(local_id) ON DELETE CASCADE,
+            tag      TEXT NOT NULL,
+            PRIMARY KEY (tag, local_id)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute("CREATE INDEX task_tags_by_task ON task_tags(local_id)")
+    db.execute(
+        "CREATE TABLE saved_searches (name TEXT PRIMARY KEY COLLATE NOCASE, query TEXT NOT NULL, "
+        "created_at REAL NOT NULL)"
+    )
+    # local_id is indexed too, so a trigger finds a task's entry by MATCH, not by a scan.
+    db.execute("CREATE VIRTUAL TABLE task_text USING fts5(local_id, prompt, tokenize='trigram')")
+    db.execute(
+        "INSERT INTO task_text (local_id, prompt) SELECT t.local_id, "
+        + _PROMPT_OF.format(row="t")
+        + " FROM tasks AS t"
+    )
+    forget = (
+        "DELETE FROM task_text WHERE rowid IN (SELECT rowid FROM task_text "
+        "WHERE task_text MATCH 'local_id:\"' || replace(old.local_id, '\"', '\"\"') || '\"' "
+        "AND local_id = old.local_id);"
+    )
+    remember = (
+        "INSERT INTO task_text (local_id, prompt) VALUES (new.local_id, "
+        + _PROMPT_OF.format(row="new")
+        + ");"
+    )
+    db.execute(f"CREATE TRIGGER task_text_insert AFTER INSERT ON tasks BEGIN {remember} END")
+    db.execute(f"CREATE TRIGGER task_text_delete AFTER DELETE ON tasks BEGIN {forget} END")
+    db.execute(
+        "CREATE TRIGGER task_text_update AFTER UPDATE OF local_id, request ON tasks "
+        "WHEN old.local_id IS NOT new.local_id OR "
+        + _PROMPT_OF.format(row="old")
+        + " IS NOT "
+        + _PROMPT_OF.format(row="new")
+        + f" BEGIN {forget} {remember} END"
+    )
+
+
 MIGRATIONS: Sequence[Migration] = (
     _v1_tasks_and_events,
     _v2_recovery_and_downloads,
     _v3_reject_reason,
     _v4_storyboards,
+    _v5_library,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

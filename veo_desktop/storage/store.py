@@ -42,6 +42,7 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
+from veo_desktop.storage.library import LibraryRows
 from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
 from veo_desktop.storage.storyboards import StoryboardRows
 
@@ -151,8 +152,9 @@ class PlannedDownload:
     path: Path
 
 
-class TaskStore(StoryboardRows):
-    """All tasks (and storyboards, :class:`StoryboardRows`), durably. Use :meth:`open`; call
+class TaskStore(StoryboardRows, LibraryRows):
+    """All tasks (and storyboards, :class:`StoryboardRows`; ratings, tags, search:
+    :class:`LibraryRows`), durably. Use :meth:`open`; call
     :meth:`close` when done.
 
     Not thread-safe: use it from the thread that opened it (the event loop's).
@@ -694,6 +696,10 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
             raise
         db.execute("COMMIT")
         log.info("task store %s migrated to schema %d", path, number + 1)
+    if version < SCHEMA_VERSION:
+        # Each migration rewrote the schema's pages into the WAL: fold them into the file
+        # once, so a small disk is not filled by copies of the same pages.
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _dump(value: Any) -> str:

@@ -1,0 +1,259 @@
+"""The library in the task store: ratings, favourites, tags, personal notes, prompt search
+and saved searches (the rows of schema 5).
+
+:class:`LibraryRows` is a part of :class:`~veo_desktop.storage.store.TaskStore` (one of its
+base classes), on the store's own connection and transactions. Prompts are indexed by an
+FTS5 table (``task_text``, trigram tokens) that triggers on ``tasks`` keep in step with every
+insert, prompt change and delete, whoever writes the row. A word of a search matches any
+part of a prompt, in any case (sqlite's ``LIKE``: ASCII letters fold), whatever characters
+it holds: it is passed as a bound ``LIKE`` pattern (its ``%``, ``_`` and ``\\`` escaped),
+never as FTS5 query syntax, so quotes, ``*``, ``NEAR`` or ``-`` are searched for as written.
+
+The personal note is the ``user_note`` column: ``tasks.note`` is the engine's status note.
+Edits of many tasks (:meth:`LibraryRows.edit_labels`) are one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from veo_desktop.api.models import Model
+from veo_desktop.records.library import (
+    KIND_TYPES,
+    NOTE_LIMIT,
+    Kind,
+    LabelChange,
+    Labels,
+    LibraryQuery,
+    SavedSearch,
+    format_query,
+    normalize_tag,
+    parse_query,
+)
+from veo_desktop.safe_text import safe
+
+#: How many ids one ``IN (...)`` of an edit names (sqlite's default limit is 32,766).
+_CHUNK = 500
+#: The longest saved search name kept.
+SEARCH_NAME_LIMIT = 80
+_EXTEND = str(Model.EXTEND)
+
+
+class LibraryRows:
+    """The library methods of the task store (see the module's docstring)."""
+
+    if TYPE_CHECKING:
+        _db: sqlite3.Connection
+
+        def transaction(self, *, durable: bool = False) -> AbstractContextManager[None]: ...
+
+        def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]: ...
+
+    # -- search -------------------------------------------------------------------------------
+
+    def search(self, query: LibraryQuery, *, include_hidden: bool = False) -> list[str]:
+        """The local ids of the tasks ``query`` finds, oldest first."""
+        where, parameters = query_sql(query)
+        if not include_hidden:
+            where.append("t.hidden = 0")
+        sql = "SELECT t.local_id FROM tasks AS t"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return [
+            str(row[0]) for row in self._read(sql + " ORDER BY t.created_at, t.rowid", parameters)
+        ]
+
+    def matches(self, query: LibraryQuery, local_id: str) -> bool:
+        """Whether ``query`` finds the task ``local_id`` (hidden or not)."""
+        where, parameters = query_sql(query)
+        where.append("t.local_id = ?")
+        sql = "SELECT 1 FROM tasks AS t WHERE " + " AND ".join(where)
+        return bool(self._read(sql, [*parameters, local_id]))
+
+    # -- labels -------------------------------------------------------------------------------
+
+    def labels(self, local_ids: Iterable[str] | None = None) -> dict[str, Labels]:
+        """The labels of these tasks (None: of every task that has any), by local id.
+
+        A task without any (no rating, tag or note, not a favourite) is left out.
+        """
+        sql = (
+            "SELECT t.local_id, t.rating, t.favourite, t.user_note, "
+            "(SELECT json_group_array(g.tag) FROM task_tags AS g WHERE g.local_id = t.local_id) "
+            "FROM tasks AS t WHERE (t.rating > 0 OR t.favourite = 1 OR t.user_note IS NOT NULL "
+            "OR EXISTS (SELECT 1 FROM task_tags AS g WHERE g.local_id = t.local_id))"
+        )
+        rows: list[Any] = []
+        if local_ids is None:
+            rows = self._read(sql)
+        else:
+            ids = list(dict.fromkeys(local_ids))
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                rows.extend(self._read(f"{sql} AND t.local_id IN ({marks})", chunk))
+        return {str(row[0]): _labels(row) for row in rows}
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag in use and on how many tasks, most used first."""
+        rows = self._read(
+            "SELECT tag, count(*) FROM task_tags GROUP BY tag ORDER BY count(*) DESC, tag"
+        )
+        return [(str(tag), int(count)) for tag, count in rows]
+
+    def edit_labels(self, local_ids: Sequence[str], change: LabelChange) -> int:
+        """Apply ``change`` to every task of ``local_ids``, in one transaction.
+
+        Returns:
+            how many of the tasks exist (the others are skipped).
+        """
+        ids = list(dict.fromkeys(local_ids))
+        columns: list[str] = []
+        values: list[Any] = []
+        if change.rating is not None:
+            columns.append("rating = ?")
+            values.append(change.rating)
+        if change.favourite is not None:
+            columns.append("favourite = ?")
+            values.append(1 if change.favourite else 0)
+        if change.note is not None:
+            columns.append("user_note = ?")
+            note = safe(change.note, NOTE_LIMIT).strip()
+            values.append(note or None)
+        found = 0
+        with self.transaction():
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ", ".join("?" for _ in chunk)
+                existing = [
+                    str(row[0])
+                    for row in self._db.execute(
+                        f"SELECT local_id FROM tasks WHERE local_id IN ({marks})", chunk
+                    )
+                ]
+                found += len(existing)
+                if columns:
+                    self._db.execute(
+                        f"UPDATE tasks SET {', '.join(columns)} WHERE local_id IN ({marks})",
+                        [*values, *chunk],
+                    )
+                for tag in change.remove_tags:
+                    self._db.execute(
+                        f"DELETE FROM task_tags WHERE tag = ? AND local_id IN ({marks})",
+                        [tag, *chunk],
+                    )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO task_tags (local_id, tag) VALUES (?, ?)",
+                    [(local_id, tag) for local_id in existing for tag in change.add_tags],
+                )
+        return found
+
+    # -- saved searches -------------------------------------------------------------------------
+
+    def saved_searches(self) -> list[SavedSearch]:
+        """The saved searches, by name."""
+        rows = self._read("SELECT name, query FROM saved_searches ORDER BY name COLLATE NOCASE")
+        return [SavedSearch(str(name), parse_query(str(text))) for name, text in rows]
+
+    def save_search(self, name: str, query: LibraryQuery) -> SavedSearch:
+        """Keep ``query`` under ``name`` (replacing a search of that name, in any case).
+
+        Raises:
+            ValueError: the name has no visible character.
+        """
+        cleaned = safe(" ".join(name.split()), SEARCH_NAME_LIMIT)
+        if not cleaned:
+            raise ValueError("A saved search needs a name.")
+        with self.transaction():
+            self._db.execute(
+                "INSERT INTO saved_searches (name, query, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET name = excluded.name, query = excluded.query",
+                (cleaned, format_query(query), time.time()),
+            )
+        return SavedSearch(cleaned, query)
+
+    def delete_search(self, name: str) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM saved_searches WHERE name = ?", (name,))
+
+
+class _Sql:
+    """JSON paths of the request fields the filters read."""
+
+    mode = "coalesce(json_extract(t.request, '$.input.mode'), 'fast')"
+    kind = "json_extract(t.request, '$.input.generationType')"
+    aspect = "json_extract(t.request, '$.input.aspect_ratio')"
+    seed = "json_extract(t.request, '$.input.seed')"
+
+
+def query_sql(query: LibraryQuery) -> tuple[list[str], list[Any]]:
+    """The WHERE terms (on ``tasks AS t``) and their parameters for ``query``."""
+    where: list[str] = []
+    parameters: list[Any] = []
+    if query.words:
+        likes = " AND ".join("x.prompt LIKE ? ESCAPE '\\'" for _ in query.words)
+        where.append(f"t.local_id IN (SELECT x.local_id FROM task_text AS x WHERE {likes})")
+        parameters.extend(f"%{_escape_like(word)}%" for word in query.words)
+    for tag in sorted(query.tags):
+        where.append("t.local_id IN (SELECT local_id FROM task_tags WHERE tag = ?)")
+        parameters.append(tag)
+    if query.min_rating is not None:
+        where.append("t.rating >= ?")
+        parameters.append(query.min_rating)
+    if query.favourite:
+        where.append("t.favourite = 1")
+    _one_of(where, parameters, "t.state", [s.value for s in query.states])
+    _one_of(where, parameters, _Sql.mode, [m.value for m in query.modes])
+    _one_of(where, parameters, _Sql.aspect, [a.value for a in query.aspects])
+    if query.kinds:
+        terms = []
+        types = [str(KIND_TYPES[k]) for k in query.kinds if k != Kind.EXTEND]
+        if types:
+            marks = ", ".join("?" for _ in types)
+            terms.append(f"(t.model != ? AND {_Sql.kind} IN ({marks}))")
+            parameters.extend([_EXTEND, *types])
+        if Kind.EXTEND in query.kinds:
+            terms.append("t.model = ?")
+            parameters.append(_EXTEND)
+        where.append("(" + " OR ".join(terms) + ")")
+    if query.seed is not None:
+        where.append(f"{_Sql.seed} = ?")
+        parameters.append(query.seed)
+    if query.since is not None:
+        where.append("t.created_at >= ?")
+        parameters.append(day_start(query.since))
+    if query.until is not None:
+        where.append("t.created_at < ?")
+        parameters.append(day_start(query.until + dt.timedelta(days=1)))
+    return where, parameters
+
+
+def day_start(day: dt.date) -> float:
+    """Unix time of local midnight starting ``day``."""
+    return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+def _one_of(where: list[str], parameters: list[Any], expression: str, values: list[str]) -> None:
+    if values:
+        where.append(f"{expression} IN ({', '.join('?' for _ in values)})")
+        parameters.extend(values)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _labels(row: Sequence[Any]) -> Labels:
+    tags = json.loads(row[4]) if row[4] else []
+    return Labels(
+        rating=int(row[1]),
+        favourite=bool(row[2]),
+        tags=frozenset(normalize_tag(str(t)) for t in tags),
+        note=None if row[3] is None else str(row[3]),
+    )
