@@ -104,19 +104,36 @@ def show_about(parent: QWidget | None) -> QMessageBox:
 
 
 def shortcuts_text() -> str:
-    """The shortcut table as rich text: one two-column table, a heading row per area."""
+    """The shortcut table as rich text: the areas in two columns side by side (so the list
+    fits a 1024x640 screen), each area a heading row and then one row per shortcut."""
     from html import escape
 
-    rows = []
-    for area in AREAS:
-        rows.append(f"<tr><td colspan='2' style='padding-top:10px'><b>{escape(area)}</b></td></tr>")
+    def area_rows(area: str) -> list[str]:
+        rows = [f"<tr><td colspan='2' style='padding-top:10px'><b>{escape(area)}</b></td></tr>"]
         rows += [
-            f"<tr><td style='padding-right:32px'>{escape(entry.text)}</td>"
-            f"<td><b>{escape(entry.native_text())}</b></td></tr>"
+            f"<tr><td style='padding-right:24px'>{escape(entry.text)}</td>"
+            f"<td style='padding-right:40px'><b>{escape(entry.native_text())}</b></td></tr>"
             for entry in SHORTCUTS
             if entry.area == area
         ]
-    return f"<table cellspacing='2'>{''.join(rows)}</table>"
+        return rows
+
+    blocks = [area_rows(area) for area in AREAS]
+    # The first column takes whole areas, in order, until it holds about half of the rows.
+    half = sum(map(len, blocks)) / 2
+    split, count = len(blocks), 0
+    for number, block in enumerate(blocks):
+        if count and count + len(block) / 2 > half:
+            split = number
+            break
+        count += len(block)
+    columns = [
+        "".join(row for block in part for row in block) for part in (blocks[:split], blocks[split:])
+    ]
+    cells = "".join(
+        f"<td valign='top'><table cellspacing='2'>{column}</table></td>" for column in columns
+    )
+    return f"<table cellspacing='0'><tr>{cells}</tr></table>"
 
 
 def show_shortcuts(parent: QWidget | None) -> QDialog:
