@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.fixtures.core import EngineKit
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop import logs
 from veo_desktop.cli import ExitCode, is_cli_invocation, main
@@ -111,7 +112,8 @@ def test_generate_wait_output_downloads_and_copies_the_video(cli, sim, tmp_path)
     assert record.local_id == local_id and record.state is TaskState.SUCCEEDED
     assert record.request["input"]["seed"] == 5
     expected = httpx.get(sim.tasks[record.apixo_task_id].result_url).content
-    assert out.read_bytes() == expected == Path(record.files[0]).read_bytes()
+    assert expected == Path(record.files[0]).read_bytes()  # the library keeps what was served
+    assert_carries_recipe(out, Path(record.files[0]), record)
     # Not a terminal: one plain line per state change, no status line redrawn in place.
     assert "\r" not in result.err and "\x1b" not in result.err
     assert result.err.splitlines()[-1] == f"{local_id[:8]} succeeded: {record.files[0]}"

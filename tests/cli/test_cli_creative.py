@@ -23,6 +23,7 @@ import pytest
 
 from tests.cli import test_cli
 from tests.cli.test_cli import FAST, stored
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.models import GenerationRequest
@@ -118,7 +119,8 @@ def test_extend_by_local_prefix_waits_downloads_and_copies(cli: Any, sim: Any, t
         "watermark": "North",
     }
     expected = httpx.get(sim.tasks[str(child.apixo_task_id)].result_url).content
-    assert out.read_bytes() == expected
+    assert Path(child.files[0]).read_bytes() == expected
+    assert_carries_recipe(out, Path(child.files[0]), child)
     assert "Extends" in cli("status", child_id).out
 
 

@@ -19,6 +19,7 @@ import pytest
 from tests.cli import test_cli
 from tests.cli.test_cli import FAST, stored
 from tests.cli.test_cli_creative import extend_posts, finished, submit_posts, write
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop import logs
 from veo_desktop.api.client import ApixoClient
@@ -326,7 +327,7 @@ def test_a_permanent_download_failure_ends_wait_and_download_tries_again(
     assert again.lines == [str(out)]
     (record,) = stored(cli.data)
     assert record.state is TaskState.SUCCEEDED
-    assert out.read_bytes() == Path(record.files[0]).read_bytes()
+    assert_carries_recipe(out, Path(record.files[0]), record)
     assert again.err.splitlines()[0] == f"{local_id[:8]} downloading"
     assert sum(submit_posts(sim).values()) == 1  # free: nothing submitted again
 

@@ -23,6 +23,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
     write_image,
 )
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.ui.window.main_window import MainWindow
 
@@ -118,7 +119,7 @@ def test_compose_generate_track_preview_save(
     job = preview.save_to(copy)
     assert job is not None
     qtbot.waitUntil(job.done, timeout=10_000)
-    assert copy.read_bytes() == video.read_bytes()
+    assert_carries_recipe(copy, video, task)
 
     assert window.status.balance_label.text() == "Balance $98.50"
     qtbot.waitUntil(lambda: window.status.spend_item.label.text() == "Today $1.50")

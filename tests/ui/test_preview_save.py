@@ -20,7 +20,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog, QLineEdit, QListView, QMainWindow, QMessageBox, QTreeView
 
 from tests.fixtures.contrast import assert_legible
-from tests.fixtures.mp4 import encoded_clip
+from tests.fixtures.mp4 import encoded_clip, sized_mp4
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.screenshots import check_and_save, save_screenshot
 from tests.ui.tasks_support import make_record
 from veo_desktop.records.task import TaskRecord
@@ -130,7 +131,7 @@ def test_save_as_on_a_fresh_account_saves_in_home_and_says_where(
     target = fresh_home / suggested_name(task)
     bar = window.statusBar()
     qtbot.waitUntil(lambda: bar.currentMessage() == f"Saved to {target}", timeout=10_000)
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
     # Nothing else appeared: no Videos folder, no partial file, nothing in the current folder.
     assert tree(fresh_home) == [target.name]
     assert tree(Path.cwd()) == []
@@ -151,7 +152,7 @@ def test_save_as_starts_in_videos_when_it_exists(
     qtbot.waitUntil(
         lambda: window.statusBar().currentMessage() == f"Saved to {target}", timeout=10_000
     )
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
 
 
 def failure_text(window: QMainWindow, qtbot: Any) -> str:
@@ -226,10 +227,7 @@ def test_a_full_disk_says_so_and_leaves_no_partial_file(
     window: QMainWindow, fresh_home: Path, qtbot: Any, tmp_path: Path
 ) -> None:
     video = tmp_path / "big.mp4"
-    encoded_clip(video, frames=12, width=64, height=36)
-    with video.open("ab") as out:  # a 600 KB "free" box: still a whole, playable MP4
-        padding = 600 * 1024
-        out.write((padding + 8).to_bytes(4, "big") + b"free" + bytes(padding))
+    sized_mp4(video, 600 * 1024, packet_bytes=64 * 1024)  # 600 KB of packets, copied whole
     big = make_record(prompt=PROMPT, files=(str(video),))
     preview = preview_of(window)
     preview.show_task(big)

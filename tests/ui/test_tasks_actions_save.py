@@ -23,6 +23,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     make_window_fixture,
     wait_started,
 )
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
@@ -109,7 +110,7 @@ def test_save_as_from_the_task_list_saves_in_home_and_says_where(
     QTest.keyClick(name, Qt.Key.Key_Return)
     target = fresh_home / suggested_name(task)
     qtbot.waitUntil(lambda: window.status.currentMessage() == f"Saved to {target}", timeout=10_000)
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
     # No Videos folder made, no partial file left, nothing written in the current folder.
     assert not (fresh_home / "Videos").exists()
     assert [p for p in tree(fresh_home) if p.endswith(".part")] == []

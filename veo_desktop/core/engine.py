@@ -408,6 +408,16 @@ class TaskEngine:
 
     # -- the person's actions on a task ------------------------------------------------------
 
+    def add_finished(self, record: TaskRecord) -> TaskRecord:
+        """Add a finished task made elsewhere (an imported video; see ``core.library_import``).
+
+        Raises:
+            ValueError: not a finished task with a video, or already in the list.
+            StoreError: the store cannot be written.
+        """
+        self._book.add_finished(record)
+        return record
+
     def dismiss(self, local_id: str) -> TaskRecord:
         """Hide an uncertain task without sending anything."""
         self._require_started()

@@ -180,6 +180,23 @@ class RecordBook:
             self._records[old.local_id] = old
             self.notify(old)
 
+    def add_finished(self, record: TaskRecord) -> None:
+        """Add a finished task made elsewhere (an imported video) durably, and tell listeners.
+
+        Raises:
+            ValueError: not a ``succeeded`` task with a video, or its id (ours or APIXO's)
+                is already in the book.
+            StoreError: the store cannot be written.
+        """
+        if record.state is not TaskState.SUCCEEDED or not record.files:
+            raise ValueError("Only a finished task with its video can be added.")
+        apixo_id = record.apixo_task_id
+        if record.local_id in self._records or (
+            apixo_id and any(r.apixo_task_id == apixo_id for r in self._records.values())
+        ):
+            raise ValueError("This task is already in the list.")
+        self.insert(record, None)
+
     def set_note(self, local_id: str, note: str | None) -> None:
         if self._records[local_id].note != note:
             self.update(local_id, note=note)

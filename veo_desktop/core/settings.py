@@ -42,6 +42,8 @@ class Settings:
         max_polls_in_flight: how many status requests may run at once.
         daily_spending_cap: a submission that would bring the day's spending past this many
             dollars asks first; None means no cap.
+        embed_recipe: copies of videos that leave the library (Save as, drag out, the command
+            line's ``--output``) carry their recipe in their own metadata.
         extra: keys written by newer versions, kept as they are.
     """
 
@@ -52,6 +54,7 @@ class Settings:
     max_download_bytes: int = DEFAULT_MAX_DOWNLOAD_BYTES
     max_polls_in_flight: int = 8
     daily_spending_cap: Decimal | None = None
+    embed_recipe: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def library(self, paths: AppPaths) -> Path:
@@ -81,6 +84,7 @@ class Settings:
             notifications=self.notifications,
             max_download_bytes=self.max_download_bytes,
             max_polls_in_flight=self.max_polls_in_flight,
+            embed_recipe=self.embed_recipe,
         )
         data[CAP_KEY] = None if cap is None else str(cap)
         return data
@@ -98,6 +102,7 @@ class Settings:
             "notifications",
             "max_download_bytes",
             "max_polls_in_flight",
+            "embed_recipe",
             CAP_KEY,
         }
         settings.extra = {
@@ -121,6 +126,9 @@ class Settings:
         notifications = data.get("notifications")
         if isinstance(notifications, bool):
             settings.notifications = notifications
+        embed_recipe = data.get("embed_recipe")
+        if isinstance(embed_recipe, bool):
+            settings.embed_recipe = embed_recipe
         settings.max_download_bytes = _positive_int(
             data.get("max_download_bytes"), defaults.max_download_bytes
         )

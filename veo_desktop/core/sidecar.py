@@ -8,8 +8,9 @@ Reading: :func:`read_sidecar` is the one reader (the engine adopting a video ren
 before a crash, and restoring). A person drops one of our videos (or its sidecar) on the
 window to make it again or build on it: the sidecar holds the exact request body that was
 sent; :func:`restore` finds it, checks that it is ours, and rebuilds the request. A copy
-saved elsewhere ("Save as...") has no sidecar next to it: then a task in the store whose
-video has the same content is used instead.
+saved elsewhere ("Save as...") has no sidecar next to it: then the recipe embedded in the
+video's own metadata is read (``embedded``: ``veo_desktop.film.recipe.read_recipe``, which
+this layer cannot import), else a task in the store whose video has the same content is used.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,11 +261,18 @@ def request_from_sidecar(data: Mapping[str, Any]) -> AnyRequest:
     return request
 
 
-def restore(path: Path | str, *, tasks: Iterable[TaskRecord] = ()) -> RestoredSettings:
+#: Reads the recipe embedded in a video: None when it has none; ValueError when it is damaged.
+EmbeddedReader = Callable[[Path], Mapping[str, Any] | None]
+
+
+def restore(
+    path: Path | str, *, tasks: Iterable[TaskRecord] = (), embedded: EmbeddedReader | None = None
+) -> RestoredSettings:
     """The settings of a dropped video or sidecar.
 
-    Looks for the sidecar next to the video first; without one, a task among ``tasks``
-    whose video is this file (same path, or same size and content) gives the settings.
+    Looks for the sidecar next to the video first; without one, the recipe embedded in the
+    video (read by ``embedded``), then a task among ``tasks`` whose video is this file (same
+    path, or same size and content) gives the settings.
 
     Raises:
         NotOurFileError: not a video or a Veo Desktop sidecar.
@@ -293,6 +301,19 @@ def restore(path: Path | str, *, tasks: Iterable[TaskRecord] = ()) -> RestoredSe
             local_task_id=_text(data.get("local_task_id")),
             apixo_task_id=_text(data.get("apixo_task_id")),
         )
+    damaged: SidecarError | None = None
+    try:
+        recipe = embedded(path) if embedded is not None else None
+    except ValueError as error:  # a recipe tag that is not ours, or not a readable video
+        recipe, damaged = None, SidecarDamagedError(str(error))
+    if recipe is not None:
+        return RestoredSettings(
+            request=request_from_sidecar(recipe),
+            video=path,
+            sidecar=None,
+            local_task_id=_text(recipe.get("local_task_id")),
+            apixo_task_id=_text(recipe.get("apixo_task_id")),
+        )
     record = find_task_for_video(path, tasks)
     if record is not None:
         return RestoredSettings(
@@ -302,10 +323,13 @@ def restore(path: Path | str, *, tasks: Iterable[TaskRecord] = ()) -> RestoredSe
             local_task_id=record.local_id,
             apixo_task_id=record.apixo_task_id,
         )
+    if damaged is not None:
+        raise damaged
     raise SidecarMissingError(
         f"No settings found for {path.name}: Veo Desktop keeps them in "
-        f"{sidecar_path(path).name} next to each video it downloads, and no task in this "
-        "app's list made this file. Drop the video from the library folder, or its .json file."
+        f"{sidecar_path(path).name} next to each video it downloads and inside each copy it "
+        "saves, and no task in this app's list made this file. Drop the video from the "
+        "library folder, or its .json file."
     )
 
 

@@ -76,10 +76,13 @@ def recipe_for(record: TaskRecord, index: int = 0, video: Path | None = None) ->
     return recipe
 
 
-def recipe_text(recipe: Mapping[str, Any]) -> str:
-    """The recipe as one line of JSON: redacted, no raw control or line-breaking character."""
-    text = json.dumps(_redacted(recipe), ensure_ascii=False, separators=(",", ":"))
-    return re.sub(r"[^\x20-\x7e]", _escape_unsafe, text)
+def recipe_text(recipe: Mapping[str, Any], *, indent: int | None = None) -> str:
+    """The recipe as JSON (one line, or ``indent``-ed for people): redacted, and no raw
+    control or line-breaking character inside its strings (safe to show on a terminal)."""
+    separators = (",", ":") if indent is None else (",", ": ")
+    text = json.dumps(_redacted(recipe), ensure_ascii=False, indent=indent, separators=separators)
+    # JSON escapes newlines inside strings: a raw one is only the indentation's.
+    return re.sub(r"[^\x20-\x7e\n]", _escape_unsafe, text)
 
 
 def recipe_tags(recipe: Mapping[str, Any]) -> dict[str, str]:
@@ -119,11 +122,9 @@ def embed_recipe(
     return dst
 
 
-def export_copy(
-    record: TaskRecord, index: int, src: Path, dst: Path, *, embed: bool = True
-) -> Path:
-    """Copy ``record``'s ``index``-th video ``src`` to ``dst``: with its recipe embedded, or
-    (``embed`` False, or ``src`` not a video FFmpeg can remux) a plain byte copy.
+def export_copy(record: TaskRecord, src: Path, dst: Path, *, embed: bool = True) -> Path:
+    """Copy ``record``'s video ``src`` to ``dst``: with its recipe embedded, or (``embed``
+    False, or ``src`` not a video FFmpeg can remux) a plain byte copy.
 
     Raises:
         OSError: the copy cannot be written.
@@ -133,7 +134,7 @@ def export_copy(
         return dst
     if embed:
         try:
-            return embed_recipe(src, dst, recipe_for(record, index, src))
+            return embed_recipe(src, dst, recipe_for(record, file_index(record, src), src))
         except RecipeError as error:
             log.warning("copying %s without its recipe: %s", src.name, error)
     partial = dst.with_name(f".{dst.name}.part")
@@ -143,6 +144,15 @@ def export_copy(
     finally:
         partial.unlink(missing_ok=True)
     return dst
+
+
+def file_index(record: TaskRecord, video: Path) -> int:
+    """Which of ``record``'s videos ``video`` is (0 when it is none of them)."""
+    wanted = Path(video).resolve()
+    for index, name in enumerate(record.files):
+        if Path(name).resolve() == wanted:
+            return index
+    return 0
 
 
 def read_tags(path: Path) -> dict[str, str]:
@@ -227,7 +237,7 @@ def _remux(src: Path, dst: Path, tags: Mapping[str, str], fmt: str) -> None:
 
 
 def _copy_stream(out: av.container.OutputContainer, template: av.stream.Stream) -> Any:
-    stream = out.add_stream_from_template(template)  # type: ignore[call-overload]
+    stream = out.add_stream_from_template(template)
     for key, value in template.metadata.items():
         stream.metadata[key] = value
     return stream

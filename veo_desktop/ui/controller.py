@@ -64,6 +64,7 @@ from veo_desktop.ui.task_commands import blocked_images_message as blocked_image
 from veo_desktop.ui.task_commands import copy_file as copy_file
 
 if TYPE_CHECKING:
+    from veo_desktop.core.library_import import ImportResult
     from veo_desktop.ui.images import ImageUploader
 
 logger = logging.getLogger(__name__)
@@ -437,6 +438,27 @@ class EngineController(QObject):
         """Hide a task from the list; optionally delete its video (and sidecar)."""
         self._commands.remove(local_id, delete_files=delete_files)
 
-    async def save_copy(self, local_id: str, destination: Path) -> Path | None:
-        """Copy the task's video to ``destination`` (off the GUI thread)."""
-        return await self._commands.save_copy(local_id, destination)
+    async def import_videos(self, folder: Path) -> ImportResult:
+        """Copy the Veo videos of ``folder`` into the library as finished tasks, skipping
+        those already there (``core.library_import``).
+
+        Raises:
+            OSError: the folder cannot be read, or the library cannot be written.
+        """
+        from veo_desktop.core.library_import import import_folder_async
+        from veo_desktop.film.recipe import read_recipe
+
+        engine = self._engine
+        return await import_folder_async(
+            folder,
+            library_dir=engine.library_dir,
+            known=engine.tasks(include_hidden=True),
+            add=engine.add_finished,
+            embedded=read_recipe,
+        )
+
+    async def save_copy(
+        self, local_id: str, destination: Path, *, embed_recipe: bool = True
+    ) -> Path | None:
+        """Copy the task's video to ``destination`` (off the GUI thread), with its recipe."""
+        return await self._commands.save_copy(local_id, destination, embed_recipe=embed_recipe)

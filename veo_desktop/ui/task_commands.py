@@ -134,8 +134,11 @@ class TaskCommands:
         except (*TASK_ERRORS, *LOCAL_ERRORS) as error:
             self._failed("Could not remove the task", str(error))
 
-    async def save_copy(self, local_id: str, destination: Path) -> Path | None:
-        """Copy the task's video to ``destination`` (off the GUI thread)."""
+    async def save_copy(
+        self, local_id: str, destination: Path, *, embed_recipe: bool = True
+    ) -> Path | None:
+        """Copy the task's video to ``destination`` (off the GUI thread), its recipe embedded
+        in the copy's metadata unless ``embed_recipe`` is False."""
         try:
             task = self._engine.get(local_id)
         except KeyError:
@@ -145,7 +148,11 @@ class TaskCommands:
             return None
         source = Path(task.files[0])
         try:
-            return await copy_file(source, destination)
+            from veo_desktop.film.recipe import export_copy
+
+            return await asyncio.to_thread(
+                export_copy, task, source, destination, embed=embed_recipe
+            )
         except OSError as error:
             # In words: which file, which folder, what went wrong (no errno, no ".part").
             self._failed("Could not save the video", save_error_text(source, destination, error))

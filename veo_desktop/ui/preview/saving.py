@@ -1,6 +1,8 @@
 """The preview's "Save as…": a copy of the video on show, wherever the person chooses
 (Ctrl+S anywhere in the window). The copy runs without blocking the window.
 
+The copy carries the task's recipe in its own metadata (``veo_desktop.film.recipe``) unless
+the setting "Embed the recipe in saved videos" is off; the library's file is never changed.
 A copy that worked is confirmed where the window's other confirmations appear, its status
 bar ("Saved to /path/name.mp4"); one that failed says why in words (a message box).
 """
@@ -15,9 +17,9 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QStatusBar, QToolButton, QWidget
 
+from veo_desktop.core.settings import Settings
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
-from veo_desktop.ui.controller import copy_file
 from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.save_dialog import ask_save_path, save_error_text
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -87,12 +89,16 @@ class VideoSaver(QObject):
     def save_to(self, destination: Path) -> asyncio.Task[Path | None] | None:
         """Copy the video on show to ``destination`` (the dialog's answer; tests call it)."""
         source = self._source()
-        if source is None:
+        task = self._task()
+        if source is None or task is None:
             return None
+        embed = embed_recipe_wanted(self._owner)
 
         async def save() -> Path | None:
+            from veo_desktop.film.recipe import export_copy
+
             try:
-                saved = await copy_file(source, destination)
+                saved = await asyncio.to_thread(export_copy, task, source, destination, embed=embed)
             except OSError as error:
                 message = save_error_text(source, destination, error)
                 self.save_failed.emit(message)
@@ -121,3 +127,9 @@ class VideoSaver(QObject):
     def cancel(self) -> None:
         """Cancel copies still running (the window is closing)."""
         self._jobs.cancel_all()
+
+
+def embed_recipe_wanted(widget: QWidget) -> bool:
+    """Whether copies carry their recipe: the setting of the window ``widget`` is in."""
+    settings = getattr(widget.window(), "settings", None)
+    return settings.embed_recipe if isinstance(settings, Settings) else True

@@ -127,7 +127,7 @@ class SettingsDialog(QDialog):
         self.api_key = ApiKeySection(
             key_store=key_store, key_source=key_source, keyring_ok=keyring_ok
         )
-        self.library = LibrarySection(settings.library(paths))
+        self.library = LibrarySection(settings.library(paths), embed_recipe=settings.embed_recipe)
         self.polling = PollingSection(settings.timing, settings.notifications)
         self.spending = SpendingSection(settings.spending_cap())
         self.advanced = AdvancedSection(settings.base_url)
@@ -247,6 +247,7 @@ class SettingsDialog(QDialog):
             base_url=self.advanced.base_url(),
             timing=timing,
             notifications=self.polling.notifications(),
+            embed_recipe=self.library.embed_recipe(),
             daily_spending_cap=cap,
             extra={k: v for k, v in self._settings.extra.items() if k != CAP_KEY},
         )

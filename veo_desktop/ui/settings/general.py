@@ -37,9 +37,12 @@ CAP_HINT = "A video that would bring today's spending past the cap asks first. E
 
 
 class LibrarySection(QGroupBox):
-    """The folder finished videos are saved in (a full path), with a folder chooser."""
+    """The folder finished videos are saved in (a full path), with a folder chooser, and
+    whether copies that leave the library carry their recipe."""
 
-    def __init__(self, folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, folder: Path, parent: QWidget | None = None, *, embed_recipe: bool = True
+    ) -> None:
         super().__init__("Library", parent)
         self._folder_dialog: QFileDialog | None = None
         self.library_edit = QLineEdit(str(folder))
@@ -50,16 +53,30 @@ class LibrarySection(QGroupBox):
         self.library_button.setAccessibleName("Choose library folder")
         self.library_button.setAccessibleDescription("Pick the folder for finished videos")
         self.library_message = MessageLabel(Tone.PROBLEM)
+        self.embed_recipe_check = QCheckBox("Embed the recipe in saved videos")
+        self.embed_recipe_check.setObjectName("embedRecipeCheck")
+        self.embed_recipe_check.setChecked(embed_recipe)
+        self.embed_recipe_check.setAccessibleName("Embed the recipe")
+        recipe_tip = (
+            "Copies saved, dragged out or written by the command line carry the prompt and "
+            "every setting in the video file itself; the library's own files are never changed"
+        )
+        self.embed_recipe_check.setToolTip(recipe_tip)
+        self.embed_recipe_check.setAccessibleDescription(recipe_tip)
         layout = QVBoxLayout(self)
         row = QHBoxLayout()
         row.addWidget(self.library_edit, 1)
         row.addWidget(self.library_button)
         layout.addLayout(row)
         layout.addWidget(self.library_message)
+        layout.addWidget(self.embed_recipe_check)
         self.library_button.clicked.connect(self.on_library_button_clicked)
 
     def folder(self) -> Path:
         return Path(self.library_edit.text().strip()).expanduser()
+
+    def embed_recipe(self) -> bool:
+        return self.embed_recipe_check.isChecked()
 
     def validate(self) -> bool:
         library = self.library_edit.text().strip()

@@ -31,6 +31,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, blocked_images_message
 from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.preview.save_dialog import ask_save_path
+from veo_desktop.ui.preview.saving import embed_recipe_wanted
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks.action_set import EXTEND_REFRESH_MS as EXTEND_REFRESH_MS
 from veo_desktop.ui.tasks.action_set import RETRYABLE as RETRYABLE
@@ -122,9 +123,10 @@ class TaskActions(TaskActionSet):
     def save_to(self, local_id: str, destination: Path) -> asyncio.Task[Path | None]:
         """Copy the task's video to ``destination`` (the dialog's answer; tests call it)."""
         self.dialog = None
+        embed = embed_recipe_wanted(self._host)
 
         async def save() -> Path | None:
-            saved = await self._controller.save_copy(local_id, destination)
+            saved = await self._controller.save_copy(local_id, destination, embed_recipe=embed)
             if saved is not None:
                 self.saved.emit(local_id, saved)
             return saved

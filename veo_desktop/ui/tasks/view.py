@@ -277,7 +277,9 @@ class TaskView(QTableView):
         model = self.model()
         if not indexes or model is None:
             return
-        data = model.mimeData(indexes)
+        from veo_desktop.ui.tasks.recipe_drag import drag_mime
+
+        data = drag_mime(self, model, indexes)  # copies that carry their recipe
         if not data.hasUrls():
             return
         drag = QDrag(self)

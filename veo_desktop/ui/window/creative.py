@@ -220,9 +220,12 @@ class CreativeLinks(QObject):
 
         async def restore() -> RestoredSettings | None:
             from veo_desktop.core import sidecar
+            from veo_desktop.film.recipe import read_recipe
 
             try:
-                restored = await asyncio.to_thread(sidecar.restore, path, tasks=tasks)
+                restored = await asyncio.to_thread(
+                    sidecar.restore, path, tasks=tasks, embedded=read_recipe
+                )
             except (sidecar.SidecarError, OSError) as error:
                 self._message(f"No settings restored: {error}", 20000)
                 return None

@@ -167,6 +167,7 @@ class MainWindow(QMainWindow, WindowMenus):
         from veo_desktop.ui.window.batch_offers import StoppedBatchOffers
         from veo_desktop.ui.window.creative import CreativeLinks
         from veo_desktop.ui.window.drop_restore import DropRestoreFilter
+        from veo_desktop.ui.window.import_flow import ImportFlow
         from veo_desktop.ui.window.pages import WindowPages
         from veo_desktop.ui.window.session_manager import SessionManager
         from veo_desktop.ui.window.settings_flow import SettingsFlow
@@ -193,6 +194,7 @@ class MainWindow(QMainWindow, WindowMenus):
         self.sessions.closing.connect(self.on_sessions_closing)
         self.settings_flow = SettingsFlow(self)
         self.links = CreativeLinks(self)
+        self.import_flow = ImportFlow(self)
         self.templates = TemplateMenu(
             lambda: self.use_template_menu, lambda: self.workspace, self.status.showMessage
         )

@@ -23,6 +23,7 @@ class WindowMenus:
     settings_action: QAction
     quit_action: QAction
     restore_action: QAction
+    import_action: QAction
     undo_action: QAction
     redo_action: QAction
     refresh_balance_action: QAction

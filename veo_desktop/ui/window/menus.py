@@ -135,6 +135,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         shortcut="restore",
     ),
     ActionSpec(
+        "import_action",
+        "importVideosAction",
+        "&Import videos\u2026",
+        None,
+        "Add a folder of Veo videos (with their settings) to the library, skipping duplicates",
+        slot="import_flow.choose_folder",
+    ),
+    ActionSpec(
         "undo_action",
         "undoAction",
         "&Undo",
@@ -212,6 +220,7 @@ MENUS: tuple[MenuSpec, ...] = (
             "new_prompt_action",
             "generate_action",
             "restore_action",
+            "import_action",
             SEPARATOR,
             "settings_action",
             SEPARATOR,

@@ -1,0 +1,371 @@
+"""Import: Veo videos made elsewhere (another machine, an old library) join this library.
+
+A person points at a folder. Every video in it (and its sub-folders) whose settings can be
+found, in the sidecar next to it (:mod:`veo_desktop.core.sidecar`) or in the recipe inside
+the file (``embedded``: ``veo_desktop.film.recipe.read_recipe``, which this layer cannot
+import), becomes a finished task: the video is copied byte for byte into the library under
+the library's own name, a sidecar is written beside it, and a record (state ``succeeded``,
+the request, ids, times and price as recorded) is handed back to be added to the store.
+
+Nothing is imported twice: a video whose APIXO task id or our task id is already known, or
+whose content is the same as a known video's (the same digest), is skipped and reported, as
+are files that are not complete videos and videos without settings.
+
+:func:`prepare_import` does the blocking work (reading, hashing, copying) and returns the
+records; the caller adds them where records are added (``TaskEngine.add_finished`` in the
+window, the store in the command line) and calls :func:`discard` for one it could not add.
+:func:`import_folder` does both for a caller on one thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from veo_desktop.core.mp4check import video_problem
+from veo_desktop.core.sidecar import (
+    VIDEO_SUFFIXES,
+    EmbeddedReader,
+    SidecarError,
+    find_task_for_video,
+    read_sidecar,
+    request_from_sidecar,
+    sidecar_for,
+    sidecar_path,
+    write_sidecar,
+)
+from veo_desktop.core.video_names import unique_path
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.safe_text import printable
+from veo_desktop.storage.store import StoreError
+
+log = logging.getLogger(__name__)
+
+#: At most this many files of a folder are looked at (a mistaken pick of a home folder ends).
+MAX_FILES = 20_000
+_LOCAL_ID = re.compile(r"[0-9a-f]{32}")
+_CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A video that was not imported, and why (one sentence)."""
+
+    path: Path
+    reason: str
+    #: It is already in the library (the same task or the same file).
+    duplicate: bool = False
+
+
+@dataclass
+class ImportResult:
+    """What an import did: the records of the videos imported, and those skipped."""
+
+    folder: Path
+    added: list[TaskRecord] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> list[Skipped]:
+        return [s for s in self.skipped if s.duplicate]
+
+    def summary(self) -> str:
+        """One line: how many were imported and skipped (and why)."""
+        count = len(self.added)
+        text = f"Imported {count} video{'' if count == 1 else 's'} from {self.folder.name}"
+        if not self.skipped:
+            return text + "." if count else f"No Veo videos found in {self.folder.name}."
+        duplicates = len(self.duplicates)
+        others = len(self.skipped) - duplicates
+        parts = []
+        if duplicates:
+            parts.append(f"{duplicates} already in the library")
+        if others:
+            parts.append(f"{others} that could not be imported")
+        return f"{text}; skipped {' and '.join(parts)}."
+
+    def details(self, limit: int = 50) -> list[str]:
+        """One line per skipped video (file name and reason), at most ``limit``."""
+        lines = [f"{printable(s.path.name, 120)}: {s.reason}" for s in self.skipped[:limit]]
+        if len(self.skipped) > limit:
+            lines.append(f"… and {len(self.skipped) - limit} more.")
+        return lines
+
+
+@dataclass
+class _Known:
+    """What the library holds already, to find duplicates (grows as videos are imported)."""
+
+    tasks: list[TaskRecord]
+    apixo_ids: set[str]
+    local_ids: set[str]
+    digests: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, tasks: Iterable[TaskRecord]) -> _Known:
+        records = list(tasks)
+        return cls(
+            tasks=records,
+            apixo_ids={r.apixo_task_id for r in records if r.apixo_task_id},
+            local_ids={r.local_id for r in records},
+        )
+
+
+def import_folder(
+    folder: Path,
+    *,
+    library_dir: Path,
+    known: Iterable[TaskRecord],
+    add: Callable[[TaskRecord], object],
+    embedded: EmbeddedReader | None = None,
+) -> ImportResult:
+    """Import the videos of ``folder``, adding each record with ``add`` (blocking).
+
+    A record ``add`` refuses (StoreError, ValueError) has its copied files removed and is
+    reported skipped.
+
+    Raises:
+        OSError: the folder cannot be read, or the library cannot be written.
+    """
+    result = prepare_import(folder, library_dir=library_dir, known=known, embedded=embedded)
+    return _admit(result, add)
+
+
+async def import_folder_async(
+    folder: Path,
+    *,
+    library_dir: Path,
+    known: Iterable[TaskRecord],
+    add: Callable[[TaskRecord], object],
+    embedded: EmbeddedReader | None = None,
+) -> ImportResult:
+    """:func:`import_folder` for the event loop: the files are read and copied in a worker
+    thread, and ``add`` is called on the loop's thread (where the engine lives).
+
+    Raises:
+        OSError: the folder cannot be read, or the library cannot be written.
+    """
+    known = list(known)
+    result = await asyncio.to_thread(
+        prepare_import, folder, library_dir=library_dir, known=known, embedded=embedded
+    )
+    return _admit(result, add)
+
+
+def _admit(result: ImportResult, add: Callable[[TaskRecord], object]) -> ImportResult:
+    kept: list[TaskRecord] = []
+    for record in result.added:
+        try:
+            add(record)
+        except (StoreError, ValueError) as error:
+            discard(record)
+            reason = f"it could not be added to the task list: {error}"
+            result.skipped.append(Skipped(Path(record.files[0]), reason))
+        else:
+            kept.append(record)
+    result.added = kept
+    return result
+
+
+def prepare_import(
+    folder: Path,
+    *,
+    library_dir: Path,
+    known: Iterable[TaskRecord],
+    embedded: EmbeddedReader | None = None,
+    now: float | None = None,
+) -> ImportResult:
+    """Copy the new videos of ``folder`` into ``library_dir`` and return their records (not
+    added anywhere yet) with the videos skipped (blocking).
+
+    Raises:
+        OSError: the folder cannot be read, or the library cannot be written.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OSError(f"{folder} is not a folder.")
+    library_dir = Path(library_dir)
+    library_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.time() if now is None else now
+    state = _Known.of(known)
+    result = ImportResult(folder=folder)
+    taken: set[str] = set()
+    for video in _videos(folder, library_dir):
+        outcome = _one(video, state, embedded)
+        if isinstance(outcome, Skipped):
+            result.skipped.append(outcome)
+            continue
+        data, digest = outcome
+        record = _record(data, video, state, stamp, folder)
+        target = unique_path(library_dir, record, 0, taken)
+        taken.add(str(target))
+        _copy(video, target)
+        record = record.evolve(files=(str(target),))
+        try:
+            write_sidecar(record, 0, target)
+        except OSError:
+            target.unlink(missing_ok=True)
+            raise
+        result.added.append(record)
+        state.tasks.append(record)
+        state.local_ids.add(record.local_id)
+        if record.apixo_task_id:
+            state.apixo_ids.add(record.apixo_task_id)
+        state.digests.add(digest)
+    return result
+
+
+def discard(record: TaskRecord) -> None:
+    """Remove the files :func:`prepare_import` copied for ``record`` (it was not added)."""
+    for name in record.files:
+        for path in (Path(name), sidecar_path(Path(name))):
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+
+
+def _videos(folder: Path, library_dir: Path) -> Iterator[Path]:
+    """The video files under ``folder`` (not hidden, not partial, not in the library)."""
+    library = library_dir.resolve()
+    seen = 0
+    for root, dirs, files in os.walk(folder):
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and here / d != library)
+        if here.resolve() == library:
+            continue
+        for name in sorted(files):
+            seen += 1
+            if seen > MAX_FILES:
+                log.warning("import: stopped after %d files in %s", MAX_FILES, folder)
+                return
+            path = here / name
+            if not name.startswith(".") and path.suffix.lower() in VIDEO_SUFFIXES:
+                yield path
+
+
+def _one(
+    video: Path, known: _Known, embedded: EmbeddedReader | None
+) -> tuple[Mapping[str, Any], str] | Skipped:
+    """The settings and digest of ``video``, or why it is skipped."""
+    problem = video_problem(video)
+    if problem is not None:
+        return Skipped(video, f"not a complete video ({problem}).")
+    try:
+        data = _settings(video, embedded)
+    except (SidecarError, ValueError) as error:
+        return Skipped(video, str(error))
+    except OSError as error:
+        return Skipped(video, f"it cannot be read ({error.strerror or error}).")
+    if data is None:
+        return Skipped(video, "no settings: no .json next to it and no recipe inside it.")
+    try:
+        request_from_sidecar(data)
+    except SidecarError as error:
+        return Skipped(video, str(error))
+    apixo_id = _text(data.get("apixo_task_id"))
+    local_id = _text(data.get("local_task_id"))
+    if apixo_id is not None and apixo_id in known.apixo_ids:
+        return Skipped(video, "already in the library (the same APIXO task).", duplicate=True)
+    if local_id is not None and local_id in known.local_ids:
+        return Skipped(video, "already in the library (the same task).", duplicate=True)
+    try:
+        digest = _digest(video)
+    except OSError as error:
+        return Skipped(video, f"it cannot be read ({error.strerror or error}).")
+    if digest in known.digests or find_task_for_video(video, known.tasks) is not None:
+        return Skipped(video, "already in the library (the same file).", duplicate=True)
+    return data, digest
+
+
+def _settings(video: Path, embedded: EmbeddedReader | None) -> Mapping[str, Any] | None:
+    side = sidecar_for(video)
+    if side is not None:
+        return read_sidecar(side)
+    return embedded(video) if embedded is not None else None
+
+
+def _record(
+    data: Mapping[str, Any], video: Path, known: _Known, now: float, folder: Path
+) -> TaskRecord:
+    request = request_from_sidecar(data)
+    local_id = _text(data.get("local_task_id"))
+    if local_id is None or not _LOCAL_ID.fullmatch(local_id) or local_id in known.local_ids:
+        local_id = uuid.uuid4().hex
+    parent = _text(data.get("parent_local_task_id"))
+    created = _when(data.get("created_at"))
+    if created is None:
+        created = video.stat().st_mtime
+    url = _text(data.get("result_url"))
+    note = f"Imported from {printable(str(folder), 300)}"
+    return TaskRecord(
+        local_id=local_id,
+        model=str(request.model),
+        request=request.to_payload(),
+        state=TaskState.SUCCEEDED,
+        created_at=created,
+        updated_at=now,
+        apixo_task_id=_text(data.get("apixo_task_id")),
+        parent_id=parent if parent in known.local_ids else None,
+        api_create_time=_int(data.get("api_create_time")),
+        api_complete_time=_int(data.get("api_complete_time")),
+        api_cost_time=_int(data.get("api_cost_time_ms")),
+        result_urls=(url,) if url is not None and url.startswith("https://") else (),
+        price=_price(data.get("price_usd")),
+        history=(StateChange(now, TaskState.SUCCEEDED, note),),
+        results_at=None,
+    )
+
+
+def _copy(source: Path, target: Path) -> None:
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _digest(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value and len(value) <= 200 else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _price(value: object) -> Decimal:
+    try:
+        price = Decimal(str(value)) if isinstance(value, str | int) else Decimal("0")
+    except InvalidOperation:
+        return Decimal("0")
+    return price if price.is_finite() and Decimal("0") <= price < Decimal("1000") else Decimal("0")
+
+
+def _when(value: object) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return None
