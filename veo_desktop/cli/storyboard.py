@@ -1,0 +1,258 @@
+"""``veo-desktop storyboard render FILE.json --output FILM.mp4 [--yes]``: a storyboard file's
+missing shots generated, waited for and downloaded, and the film rendered.
+
+Every shot is checked before anything is sent (a bad file: each problem with its shot
+number, exit 2). The count and total price of the shots still needed are shown; money is
+spent only with ``--yes`` or a yes typed at the terminal, and the daily cap applies as for
+``generate`` (``--over-cap`` passes it). The storyboard is kept in the data folder under an
+id made from the file's content, so running the same command again after a stop (Ctrl-C, a
+crash) sends nothing twice: the takes already sent are followed, not sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from veo_desktop.cli.args import ExitCode
+from veo_desktop.cli.commands import CliError, Context, engine_for, runtime_for
+from veo_desktop.cli.output import clean
+from veo_desktop.core.spending import money
+from veo_desktop.film.render import FilmError, FilmReport
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.storyboard import Storyboard
+from veo_desktop.safe_text import printable
+from veo_desktop.storyboard import (
+    GenerateResult,
+    Plan,
+    ShotStatus,
+    StoryboardError,
+    StoryboardFileError,
+    StoryboardService,
+    read_storyboard_file,
+)
+
+_FAILED = frozenset({TaskState.FAILED, TaskState.EXPIRED, TaskState.LOST})
+
+
+async def storyboard(ctx: Context) -> ExitCode:
+    """Run ``storyboard ACTION``."""
+    return await render(ctx)
+
+
+async def render(ctx: Context) -> ExitCode:
+    """Generate what FILE.json still needs (once agreed to), wait, render the film."""
+    output, source = _paths(ctx)
+    async with engine_for(ctx, resume=True):
+        service = runtime_for(ctx).storyboards
+        board = _board_of_file(ctx, service, source)
+        planned = service.plan(board.id)
+        _tell_plan(ctx, source, planned)
+        if planned.problems:
+            for problem in planned.problems:
+                _tell(ctx, f"{source.name}, {problem}")
+            raise CliError(
+                ExitCode.INVALID, f"{source.name}: some shots cannot be made; nothing was sent."
+            )
+        if planned.count:
+            over_cap = await _agree(ctx, service, planned)
+            result = await _generate(ctx, service, board.id, planned, over_cap=over_cap)
+        else:
+            result = await _generate(ctx, service, board.id, planned, over_cap=False)
+        code = _outcome(ctx, service, result)
+        if code is not ExitCode.OK:
+            return code
+        report = await _render(ctx, service, board.id, output)
+    ctx.say(
+        f"Rendered {report.frames} frames ({report.duration_s:.2f} s, {report.method}) in "
+        f"{report.seconds:.1f} s."
+    )
+    print(printable(str(report.output)), file=ctx.out, flush=True)
+    return ExitCode.OK
+
+
+def _paths(ctx: Context) -> tuple[Path, Path]:
+    """``--output`` (its folder must exist) and FILE.json, before anything is sent."""
+    output = Path(ctx.args.output).expanduser()
+    if not output.parent.is_dir():
+        raise CliError(ExitCode.INVALID, f"--output: the folder {output.parent} does not exist.")
+    return output, Path(ctx.args.file).expanduser()
+
+
+def _board_of_file(ctx: Context, service: StoryboardService, source: Path) -> Storyboard:
+    """The storyboard of ``source``: the one kept from an earlier run of the same file, or
+    the file read, checked and kept under an id made from its content."""
+    try:
+        parsed = read_storyboard_file(source, service.engine.find)
+        text = source.read_text(encoding="utf-8-sig")
+    except StoryboardFileError as error:
+        for problem in error.problems:
+            _tell(ctx, f"{source.name}, {problem}")
+        count = len(error.problems)
+        raise CliError(
+            ExitCode.INVALID,
+            f"{source.name}: {count} problem{'s' if count != 1 else ''}; nothing was sent.",
+        ) from error
+    except OSError as error:
+        raise CliError(
+            ExitCode.INVALID, f"Cannot read {source}: {error.strerror or error}. Nothing was sent."
+        ) from error
+    board_id = "file-" + _content_key(text)
+    with contextlib.suppress(KeyError):
+        return service.get(board_id)
+    shots = tuple(shot.replace(id=f"{board_id}-{n}") for n, shot in enumerate(parsed.shots))
+    return service.adopt(parsed.replace(id=board_id, shots=shots))
+
+
+def _content_key(text: str) -> str:
+    """The same for two files with the same storyboard (spacing and key order aside)."""
+    canonical = json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+def _tell_plan(ctx: Context, source: Path, planned: Plan) -> None:
+    shots = len(planned.shots)
+    ready = sum(1 for s in planned.shots if s.status is ShotStatus.READY)
+    noun = "shot" if shots == 1 else "shots"
+    if planned.count:
+        needed = "shot" if planned.count == 1 else "shots"
+        _tell(
+            ctx,
+            f"{shots} {noun} in {source.name}: {planned.count} {needed} to generate, "
+            f"{money(planned.total)} if APIXO accepts them all ({ready} ready).",
+        )
+    else:
+        _tell(ctx, f"{shots} {noun} in {source.name}: nothing to generate ({ready} ready).")
+    for line in planned.waiting:
+        _tell(ctx, line)
+
+
+async def _agree(ctx: Context, service: StoryboardService, planned: Plan) -> bool:
+    """Whether the person agreed to spend (``--yes`` or a yes at the terminal); returns
+    whether passing the daily cap was agreed to. Refuses (exit 2) otherwise."""
+    args = ctx.args
+    with contextlib.suppress(Exception):
+        await service.engine.balance()
+    decision = service.confirmation(planned)
+    if decision.short_of_balance:
+        raise CliError(ExitCode.INVALID, f"{decision.balance_text} Nothing was sent.")
+    if args.yes:
+        if decision.over_cap and not args.over_cap:
+            raise CliError(
+                ExitCode.INVALID,
+                f"{decision.cap_text} Nothing was sent; add --over-cap to generate anyway, or "
+                "change the cap in the app's Settings.",
+            )
+        return bool(args.over_cap)
+    if not (ctx.interactive and _isatty(sys.stdin)):
+        raise CliError(
+            ExitCode.INVALID,
+            f"Generating {planned.count} shot{'s' if planned.count != 1 else ''} costs "
+            f"{money(planned.total)}: add --yes to agree. Nothing was sent.",
+        )
+    question = decision.question or f"Generate them for {money(planned.total)}?"
+    answer = await asyncio.to_thread(_ask, ctx, f"{question} [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        raise CliError(ExitCode.INVALID, "Not agreed; nothing was sent.")
+    return decision.over_cap
+
+
+def _ask(ctx: Context, question: str) -> str:
+    print(clean(question), end="", file=ctx.err, flush=True)
+    try:
+        return sys.stdin.readline()
+    except (OSError, ValueError):
+        return ""
+
+
+async def _generate(
+    ctx: Context, service: StoryboardService, board_id: str, planned: Plan, *, over_cap: bool
+) -> GenerateResult:
+    show = _line(ctx)
+    try:
+        return await service.generate_missing(
+            board_id,
+            approved=planned.total,
+            over_cap=over_cap,
+            on_progress=(
+                None
+                if show is None
+                else lambda p: show(
+                    f"Shots: {p.sent} of {p.to_send} sent, {p.running} being made, "
+                    f"{p.ready} of {p.shots} ready"
+                )
+            ),
+        )
+    except StoryboardError as error:
+        raise CliError(ExitCode.INVALID, str(error)) from error
+    finally:
+        if show is not None:
+            show(None)
+
+
+def _outcome(ctx: Context, service: StoryboardService, result: GenerateResult) -> ExitCode:
+    """Print the sent takes' ids; say what went wrong; the exit code (as ``generate``'s)."""
+    for local_id in result.sent:
+        print(local_id, file=ctx.out, flush=True)
+    for failure in result.failures:
+        _tell(ctx, failure)
+    if result.ready:
+        return ExitCode.OK
+    statuses = {s.status for s in result.plan.shots}
+    _tell(ctx, "The film was not rendered: not every shot has a video.")
+    if ShotStatus.UNCERTAIN in statuses:
+        return ExitCode.UNCERTAIN
+    records = [service.record_of(i) for i in result.sent]
+    if any(r is not None and r.state in _FAILED for r in records):
+        return ExitCode.FAILED
+    return ExitCode.API
+
+
+async def _render(
+    ctx: Context, service: StoryboardService, board_id: str, output: Path
+) -> FilmReport:
+    show = _line(ctx)
+    try:
+        return await service.render(
+            board_id,
+            output,
+            on_progress=None if show is None else lambda f: show(f"Rendering: {f:.0%}"),
+        )
+    except StoryboardError as error:
+        raise CliError(ExitCode.INVALID, str(error)) from error
+    except FilmError as error:
+        raise CliError(ExitCode.INVALID, f"The film cannot be made: {error}") from error
+    finally:
+        if show is not None:
+            show(None)
+
+
+def _line(ctx: Context) -> Callable[[str | None], None] | None:
+    """A one-line progress display on a terminal (None elsewhere); None clears it."""
+    if not ctx.interactive:
+        return None
+
+    def show(text: str | None) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            ctx.err.write("\r\033[K" + ("" if text is None else clean(text, 200)))
+            ctx.err.flush()
+
+    return show
+
+
+def _tell(ctx: Context, text: str) -> None:
+    """A line for the person on stderr, terminal or not."""
+    print(f"veo-desktop: {clean(text)}", file=ctx.err, flush=True)
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
