@@ -14,7 +14,7 @@ from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.safe_text import printable
 
 PROG = "veo-desktop"
-COMMANDS = ("generate", "extend", "status", "list", "resume", "download", "balance")
+COMMANDS = ("generate", "extend", "status", "list", "tag", "resume", "download", "balance")
 #: Flags that mean "the command line" even without a subcommand.
 CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
@@ -176,6 +176,8 @@ def _common(suppress: bool) -> _Parser:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from veo_desktop.cli.library import add_list_options, add_tag_parser
+
     parser = _Parser(
         prog=PROG,
         description="Make videos with Google's Veo 3.1 through APIXO, from the command line. "
@@ -270,6 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     listing = sub.add_parser("list", parents=shared, help="list the tasks, newest first")
     listing.add_argument("--all", action="store_true", help="include removed and dismissed tasks")
+    add_list_options(listing)
+    add_tag_parser(sub, shared)
 
     sub.add_parser(
         "resume",

@@ -205,8 +205,10 @@ async def _command(ctx: Context) -> ExitCode:
         return await extend(ctx)
     if command == "status":
         return await status(ctx)
-    if command == "list":
-        return list_tasks(ctx)
+    if command in ("list", "tag"):
+        from veo_desktop.cli.library import list_library, tag_task
+
+        return list_library(ctx) if command == "list" else tag_task(ctx)
     if command == "resume":
         return await resume(ctx)
     if command == "download":
