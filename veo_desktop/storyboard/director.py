@@ -37,7 +37,13 @@ from veo_desktop.core.spending import money
 from veo_desktop.hosting.model import HostingError
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.storage.store import StoreError
-from veo_desktop.storyboard.planner import Plan, PlannedShot, ShotStatus, usable_take
+from veo_desktop.storyboard.planner import (
+    Plan,
+    PlannedShot,
+    ShotStatus,
+    latest_take,
+    usable_take,
+)
 from veo_desktop.storyboard.service import StoryboardError, StoryboardService
 
 log = logging.getLogger(__name__)
@@ -291,7 +297,7 @@ class _Run:
             if planned.status is not ShotStatus.RUNNING:
                 continue
             for local_id in board.shots[planned.index].takes:
-                record = self.service.record_of(local_id)
+                record = latest_take(local_id, self.service.record_of)
                 if record is not None and record.is_active:
                     running.append(local_id)
         return running

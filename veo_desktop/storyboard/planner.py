@@ -123,10 +123,23 @@ def usable_take(shot: Shot, record_of: RecordOf) -> TaskRecord | None:
     chosen) the first take that is; None when there is none."""
     candidates = [shot.chosen] if shot.chosen is not None else list(shot.takes)
     for local_id in candidates:
-        record = record_of(local_id) if local_id is not None else None
+        record = latest_take(local_id, record_of) if local_id is not None else None
         if record is not None and _on_disk(record):
             return record
     return None
+
+
+def latest_take(local_id: str, record_of: RecordOf) -> TaskRecord | None:
+    """A take's task, following the person's resubmissions of it to the latest one."""
+    record = record_of(local_id)
+    seen = {local_id}
+    while record is not None and record.resubmitted_as and record.resubmitted_as not in seen:
+        following = record_of(record.resubmitted_as)
+        if following is None:
+            break
+        seen.add(record.resubmitted_as)
+        record = following
+    return record
 
 
 def _on_disk(record: TaskRecord) -> bool:
@@ -179,7 +192,12 @@ def _plan_shot(
     take = usable_take(shot, record_of)
     if take is not None:
         return status(ShotStatus.READY, "Ready.", take=take.local_id)
-    takes = [r for r in (record_of(i) for i in shot.takes) if r is not None]
+    # A dismissed uncertain take was resolved by the person as not sent.
+    takes = [
+        r
+        for r in (latest_take(i, record_of) for i in shot.takes)
+        if r is not None and not (r.state is TaskState.UNCERTAIN and r.hidden)
+    ]
     if shot.sending is not None:
         if not shot.sending.key:
             return status(
