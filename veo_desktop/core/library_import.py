@@ -264,6 +264,9 @@ def _one(
     if problem is not None:
         return Skipped(video, f"not a complete video ({problem}).")
     try:
+        digest = _digest(video)
+        if digest in known.digests or find_task_for_video(video, known.tasks) is not None:
+            return Skipped(video, "already in the library (the same file).", duplicate=True)
         data = _settings(video, embedded)
     except (SidecarError, ValueError) as error:
         return Skipped(video, str(error))
@@ -281,12 +284,6 @@ def _one(
         return Skipped(video, "already in the library (the same APIXO task).", duplicate=True)
     if local_id is not None and local_id in known.local_ids:
         return Skipped(video, "already in the library (the same task).", duplicate=True)
-    try:
-        digest = _digest(video)
-    except OSError as error:
-        return Skipped(video, f"it cannot be read ({error.strerror or error}).")
-    if digest in known.digests or find_task_for_video(video, known.tasks) is not None:
-        return Skipped(video, "already in the library (the same file).", duplicate=True)
     return data, digest
 
 
