@@ -125,7 +125,8 @@ def test_a_word_like_no_command_lists_the_commands(run):
     assert result.out == ""
     assert result.err == (
         "veo-desktop: unknown command 'frobnicate'; the commands are generate, extend, "
-        "status, list, tag, resume, download and balance (see veo-desktop --help)\n"
+        "status, list, tag, resume, download, recipe, import, storyboard and balance "
+        "(see veo-desktop --help)\n"
     )
 
 

@@ -14,7 +14,19 @@ from veo_desktop.core.key_source import API_KEY_ENV
 from veo_desktop.safe_text import printable
 
 PROG = "veo-desktop"
-COMMANDS = ("generate", "extend", "status", "list", "tag", "resume", "download", "balance")
+COMMANDS = (
+    "generate",
+    "extend",
+    "status",
+    "list",
+    "tag",
+    "resume",
+    "download",
+    "recipe",
+    "import",
+    "storyboard",
+    "balance",
+)
 #: Flags that mean "the command line" even without a subcommand.
 CLI_FLAGS = frozenset({"-h", "--help", "--version"})
 #: Global options that take a value (skipped when looking for the subcommand).
@@ -232,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument(
         "--output", metavar="FILE", help="with --wait: also copy the video to FILE (not --batch)"
     )
+    _no_recipe(generate)
     _over_cap(generate)
 
     extend = sub.add_parser(
@@ -259,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", action="store_true", help="follow the task to the end and download the video"
     )
     extend.add_argument("--output", metavar="FILE", help="with --wait: also copy the video to FILE")
+    _no_recipe(extend)
     _over_cap(extend)
 
     status = sub.add_parser(
@@ -296,8 +310,79 @@ def build_parser() -> argparse.ArgumentParser:
         help="a task id of this app (or its first letters) or its APIXO task id",
     )
     download.add_argument("--output", metavar="FILE", help="also copy the video to FILE")
+    _no_recipe(download)
+    recipe = sub.add_parser(
+        "recipe",
+        parents=shared,
+        help="print the recipe (prompt and settings) a video carries, as JSON",
+        description="Print the recipe a video saved by Veo Desktop carries in its own "
+        "metadata (prompt, every request field, model, task ids, seed, times, price) as "
+        "JSON. For a library video without one, the settings of the .json next to it.",
+    )
+    recipe.add_argument("file", metavar="FILE", help="a video (.mp4, .mov, .m4v)")
+    importing = sub.add_parser(
+        "import",
+        parents=shared,
+        help="add the Veo videos of a folder (with sidecars or recipes) to the library",
+        description="Copy every Veo video of FOLDER (and its sub-folders) whose settings "
+        "are known, from the .json next to it or the recipe inside it, into the library "
+        "as a finished task. Videos already in the library (the same APIXO task or the "
+        "same file) are skipped and listed. Nothing is sent to APIXO.",
+    )
+    importing.add_argument("folder", metavar="FOLDER", help="the folder to import from")
+    _storyboard(sub, shared)
     sub.add_parser("balance", parents=shared, help="show the APIXO balance of the key")
     return parser
+
+
+STORYBOARD_HELP = """\
+storyboard files (FILE.json, also what the window's Export writes):
+  {"shots": [SHOT, ...], "crossfade_frames": 0}
+  SHOT is the fields of a batch JSON line ("prompt", "mode", "generationType",
+  "aspect_ratio", "image_urls", "seed", "watermark") or {"task": ID} for a finished task
+  (a local id, its first letters or an APIXO id), with optional "trim": [IN_S, OUT_S] and
+  "start": "continue" (the previous shot's last frame is its first frame) or "extend"
+  (it extends the previous shot's video). Every shot is checked first: a bad file is
+  reported with the shot number and nothing is sent. Running the same command again
+  after a stop sends nothing twice.
+"""
+
+
+def _storyboard(sub: argparse._SubParsersAction[_Parser], shared: list[_Parser]) -> None:
+    storyboard = sub.add_parser(
+        "storyboard",
+        parents=shared,
+        help="generate a storyboard's missing shots and render them into one film",
+        description="Storyboards: shot lists made into one film.",
+    )
+    actions = storyboard.add_subparsers(dest="storyboard_command", metavar="ACTION")
+    actions.required = True
+    render = actions.add_parser(
+        "render",
+        parents=shared,
+        help="generate the shots FILE.json still needs, wait for them and render the film",
+        description="Generate the shots of FILE.json that have no video yet (their count "
+        "and total price are shown first; spends only with --yes or a yes at the terminal; "
+        "the daily cap applies), wait for them, download them and render the film: the "
+        "chosen takes with their trims, cut together into one MP4 that carries the "
+        "storyboard in its metadata and in a .json beside it.",
+        epilog=STORYBOARD_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    render.add_argument("file", metavar="FILE.json", help="the storyboard file")
+    render.add_argument("--output", required=True, metavar="FILM.mp4", help="the film to write")
+    render.add_argument(
+        "--yes", action="store_true", help="generate the missing shots without asking"
+    )
+    _over_cap(render)
+
+
+def _no_recipe(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-recipe",
+        action="store_true",
+        help="copy the video to --output as it is, without its recipe in its metadata",
+    )
 
 
 def _over_cap(parser: argparse.ArgumentParser) -> None:

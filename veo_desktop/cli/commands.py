@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import shutil
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -213,6 +212,14 @@ async def _command(ctx: Context) -> ExitCode:
         return await resume(ctx)
     if command == "download":
         return await download(ctx)
+    if command == "storyboard":
+        from veo_desktop.cli.storyboard import storyboard
+
+        return await storyboard(ctx)
+    if command in ("recipe", "import"):
+        from veo_desktop.cli.recipe import import_videos, show_recipe
+
+        return show_recipe(ctx) if command == "recipe" else import_videos(ctx)
     return await balance(ctx)
 
 
@@ -567,7 +574,8 @@ def report_one(ctx: Context, record: TaskRecord, output: Path | None) -> ExitCod
     if record.state is TaskState.SUCCEEDED:
         files = [Path(f) for f in record.files]
         if output is not None:
-            files = _copy_out(files, output)
+            embed = ctx.settings.embed_recipe and not getattr(ctx.args, "no_recipe", False)
+            files = _copy_out(record, files, output, embed=embed)
         for path in files:
             print(printable(str(path)), file=ctx.out, flush=True)
         if record.note:  # a video that could not be downloaded, the others kept
@@ -600,17 +608,17 @@ def failure_text(record: TaskRecord) -> str:
     return text
 
 
-def _copy_out(files: list[Path], output: Path) -> list[Path]:
+def _copy_out(record: TaskRecord, files: list[Path], output: Path, *, embed: bool) -> list[Path]:
+    """Copy the videos to ``output`` (``-2``, ``-3``… for more), each carrying its recipe
+    in its metadata when ``embed`` (``veo_desktop.film.recipe``)."""
+    from veo_desktop.film.recipe import export_copy
+
     copies: list[Path] = []
     for index, source in enumerate(files):
         target = output if index == 0 else output.with_stem(f"{output.stem}-{index + 1}")
-        partial = target.with_name(f".{target.name}.part")
         try:
-            shutil.copyfile(source, partial)
-            os.replace(partial, target)
+            export_copy(record, source, target, embed=embed)
         except OSError as error:
-            with contextlib.suppress(OSError):
-                partial.unlink()
             raise CliError(
                 ExitCode.LOCAL,
                 f"The video is saved at {source}, but copying it to {target} failed: "
