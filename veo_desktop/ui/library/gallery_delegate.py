@@ -8,12 +8,13 @@ decodes on the GUI thread: a missing picture is asked for and a placeholder pain
 
 from __future__ import annotations
 
-import datetime as dt
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
@@ -29,6 +30,8 @@ TILE_WIDTH = 200
 PICTURE_HEIGHT = TILE_WIDTH * 9 // 16
 #: Room around the texts under the picture.
 TEXT_GAP = 4
+#: How many tiles' texts are kept laid out (a few screens' worth).
+TILE_LINES_KEPT = 2000
 
 
 def tile_height(metrics: QFontMetrics) -> int:
@@ -44,10 +47,10 @@ def details_text(task: TaskRecord, take: str) -> str:
     """ "Take 2/4 · seed 17", or the mode, aspect and time the video was made."""
     if take:
         return take
-    made = dt.datetime.fromtimestamp(task.created_at)
-    aspect = str(task.input.get("aspect_ratio", ""))
-    parts = [task.mode, aspect, f"{made:%H:%M}"]
-    return " \u00b7 ".join(part for part in parts if part)
+    made = time.localtime(task.created_at)
+    aspect = task.input.get("aspect_ratio")
+    when = f"{made.tm_hour:02d}:{made.tm_min:02d}"
+    return f"{task.mode} \u00b7 {aspect} \u00b7 {when}" if aspect else f"{task.mode} \u00b7 {when}"
 
 
 @dataclass
@@ -58,20 +61,62 @@ class Scrub:
     fraction: float
 
 
+@dataclass
+class TilePaint:
+    """What every tile of one paint shares (looked up once per paint, not once per tile)."""
+
+    palette: QPalette
+    font: QFont
+    metrics: QFontMetrics
+    text: QColor
+    selected_text: QColor
+    hint: QColor
+    highlight: QColor
+    hover: QColor
+
+    @classmethod
+    def of(cls, widget: QWidget, font: QFont) -> TilePaint:
+        palette = widget.palette()
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        hover = QColor(highlight)
+        hover.setAlpha(60)
+        return cls(
+            palette,
+            font,
+            QFontMetrics(font),
+            palette.color(QPalette.ColorRole.Text),
+            palette.color(QPalette.ColorRole.HighlightedText),
+            style.hint_color(widget),
+            highlight,
+            hover,
+        )
+
+
+_SELECTED = QStyle.StateFlag.State_Selected
+_HOVERED = QStyle.StateFlag.State_MouseOver
+_FOCUSED = QStyle.StateFlag.State_HasFocus
+_ELIDE = Qt.TextElideMode.ElideRight
+_BLACK = QColor(0, 0, 0)
+
+
 class GalleryDelegate(QStyledItemDelegate):
     """Paints gallery tiles (see the module docstring).
+
+    The view calls :meth:`paint_tile` with what it already knows (the task, its state);
+    :meth:`paint` is the same for any other caller of a delegate.
 
     Args:
         thumbnails: first frames (shared with the task table).
         strips: scrub filmstrips.
     """
 
-    def __init__(self, thumbnails: ThumbnailCache, strips: ScrubStrips, parent: object) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, thumbnails: ThumbnailCache, strips: ScrubStrips, parent: QObject) -> None:
+        super().__init__(parent)
         self.thumbnails = thumbnails
         self.strips = strips
         #: The tile under the pointer and where on it (set by the view).
         self.scrub: Scrub | None = None
+        self._lines: dict[str, tuple[TaskRecord, int, tuple[str, str]]] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return QSize(TILE_WIDTH, tile_height(option.fontMetrics))
@@ -80,43 +125,100 @@ class GalleryDelegate(QStyledItemDelegate):
         task = index.data(TASK_ROLE)
         if not isinstance(task, TaskRecord):
             return
+        widget = option.widget
+        shared = TilePaint.of(widget, option.font) if widget is not None else None
+        if shared is None:
+            return
+        state = option.state
         rect: QRect = option.rect
-        palette: QPalette = option.palette
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        painter.save()
-        try:
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            if selected or hovered:
-                painter.setPen(Qt.PenStyle.NoPen)
-                colour = palette.color(QPalette.ColorRole.Highlight)
-                if not selected:
-                    colour.setAlpha(60)
-                painter.setBrush(colour)
-                painter.drawRoundedRect(QRectF(rect).adjusted(-4, -4, 4, 4), 6, 6)
-            picture = QRect(rect.left(), rect.top(), rect.width(), PICTURE_HEIGHT)
-            self._paint_picture(painter, picture, task, index.row(), palette)
-            self._paint_texts(painter, option, rect, task, index, selected)
-            if option.state & QStyle.StateFlag.State_HasFocus:
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                painter.setPen(palette.color(QPalette.ColorRole.Highlight))
-                painter.drawRoundedRect(QRectF(rect).adjusted(-3.5, -3.5, 3.5, 3.5), 6, 6)
-        finally:
-            painter.restore()
+        lines = self.tile_lines(task, lambda: index.data(TAKE_ROLE), shared.metrics, rect.width())
+        self.paint_tile(
+            painter,
+            rect,
+            task,
+            lines,
+            index.row(),
+            shared,
+            selected=bool(state & _SELECTED),
+            hovered=bool(state & _HOVERED),
+            focused=bool(state & _FOCUSED),
+        )
 
-    def _paint_picture(
-        self, painter: QPainter, box: QRect, task: TaskRecord, row: int, palette: QPalette
+    def paint_tile(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        task: TaskRecord,
+        lines: tuple[str, str],
+        row: int,
+        shared: TilePaint,
+        *,
+        selected: bool,
+        hovered: bool,
+        focused: bool,
     ) -> None:
+        """Paint ``task``'s tile in ``rect`` (``row``: its row, for the scrub)."""
+        if selected or hovered or focused:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(Qt.PenStyle.NoPen)
+            if selected or hovered:
+                painter.setBrush(shared.highlight if selected else shared.hover)
+                painter.drawRoundedRect(QRectF(rect).adjusted(-4, -4, 4, 4), 6, 6)
+            if focused:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.setPen(shared.highlight)
+                painter.drawRoundedRect(QRectF(rect).adjusted(-3.5, -3.5, 3.5, 3.5), 6, 6)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        picture = QRect(rect.left(), rect.top(), rect.width(), PICTURE_HEIGHT)
+        self._paint_picture(painter, picture, task, row)
+        metrics = shared.metrics
+        x = rect.left() + 2
+        # Text drawn at its baseline (no layout pass): about half the cost of a boxed text.
+        baseline = rect.top() + PICTURE_HEIGHT + TEXT_GAP + metrics.ascent()
+        painter.setFont(shared.font)
+        painter.setPen(shared.selected_text if selected else shared.text)
+        painter.drawText(x, baseline, lines[0])
+        painter.setPen(shared.selected_text if selected else shared.hint)
+        painter.drawText(x, baseline + metrics.height(), lines[1])
+
+    def tile_lines(
+        self, task: TaskRecord, take: Callable[[], object], metrics: QFontMetrics, width: int
+    ) -> tuple[str, str]:
+        """The tile's two lines (prompt, details) elided to ``width``; kept for the tiles
+        seen lately, so scrolling back and forth lays no text out again.
+
+        Args:
+            take: the task's take text (asked only when the lines are made).
+        """
+        known = self._lines.get(task.local_id)
+        if known is not None and known[0] is task and known[1] == width:
+            return known[2]
+        room = width - 4
+        # No more than fits in a tile even in narrow letters (eliding costs per letter).
+        prompt = " ".join(task.prompt[: room // 2].split()) or "(no prompt)"
+        taken = take()
+        details = details_text(task, taken if isinstance(taken, str) else "")
+        if len(details) * metrics.averageCharWidth() > room * 0.8:
+            details = metrics.elidedText(details, _ELIDE, room)
+        lines = (metrics.elidedText(prompt, _ELIDE, room), details)
+        if len(self._lines) >= TILE_LINES_KEPT:
+            self._lines.clear()
+        self._lines[task.local_id] = (task, width, lines)
+        return lines
+
+    def forget_lines(self, local_id: str) -> None:
+        """The task's lines must be made again (its take changed, say)."""
+        self._lines.pop(local_id, None)
+
+    def _paint_picture(self, painter: QPainter, box: QRect, task: TaskRecord, row: int) -> None:
         video = task.files[0] if task.files else ""
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0))
-        painter.drawRoundedRect(QRectF(box), 4, 4)
+        painter.fillRect(box, _BLACK)
         scrub = self.scrub if self.scrub is not None and self.scrub.row == row else None
         strip = self.strips.get(video) if scrub is not None and video else None
         if scrub is not None and strip is not None:
             source = strip_frame(strip, scrub.fraction)
             self._draw_fitted(painter, box, strip, source)
-            bar = QRectF(box.left(), box.bottom() - 2, box.width() * scrub.fraction, 3)
+            bar = QRect(box.left(), box.bottom() - 2, round(box.width() * scrub.fraction), 3)
             painter.fillRect(bar, style.accent_color())
             return
         pixmap = self.thumbnails.get(video) if video else None
@@ -132,37 +234,11 @@ class GalleryDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _draw_fitted(painter: QPainter, box: QRect, pixmap: QPixmap, source: QRect) -> None:
-        size = source.size()
-        size.scale(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        if source.width() <= box.width() and source.height() <= box.height():
-            size = source.size()  # never enlarged: a small picture stays sharp
-        target = QRect(0, 0, size.width(), size.height())
-        target.moveCenter(box.center())
-        painter.drawPixmap(target, pixmap, source)
-
-    def _paint_texts(
-        self,
-        painter: QPainter,
-        option: QStyleOptionViewItem,
-        rect: QRect,
-        task: TaskRecord,
-        index: AnyIndex,
-        selected: bool,
-    ) -> None:
-        palette: QPalette = option.palette
-        metrics: QFontMetrics = option.fontMetrics
-        line = metrics.height()
-        top = rect.top() + PICTURE_HEIGHT + TEXT_GAP
-        text_rect = QRect(rect.left() + 2, top, rect.width() - 4, line)
-        prompt = " ".join(task.prompt.split()) or "(no prompt)"
-        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
-        painter.setFont(option.font)
-        painter.setPen(palette.color(role))
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        elide = Qt.TextElideMode.ElideRight
-        painter.drawText(text_rect, align, metrics.elidedText(prompt, elide, text_rect.width()))
-        take = index.data(TAKE_ROLE)
-        details = details_text(task, take if isinstance(take, str) else "")
-        painter.setPen(palette.color(role) if selected else style.hint_color(option.widget))
-        text_rect.translate(0, line)
-        painter.drawText(text_rect, align, metrics.elidedText(details, elide, text_rect.width()))
+        width, height = source.width(), source.height()
+        if width > box.width() or height > box.height():
+            size = source.size()
+            size.scale(box.size(), Qt.AspectRatioMode.KeepAspectRatio)  # never enlarged
+            width, height = size.width(), size.height()
+        x = box.left() + (box.width() - width) // 2
+        y = box.top() + (box.height() - height) // 2
+        painter.drawPixmap(QRect(x, y, width, height), pixmap, source)

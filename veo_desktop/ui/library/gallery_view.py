@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     Slot,
 )
 from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
-from PySide6.QtWidgets import QAbstractItemView, QStyle, QStyleOptionViewItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -40,13 +40,14 @@ from veo_desktop.ui.library.gallery_delegate import (
     TILE_WIDTH,
     GalleryDelegate,
     Scrub,
+    TilePaint,
     header_height,
     tile_height,
 )
 from veo_desktop.ui.library.gallery_groups import Grouping, GroupKeys, Section, group
 from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
 from veo_desktop.ui.library.scrub import ScrubStrips
-from veo_desktop.ui.tasks.columns import TASK_ROLE
+from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -243,6 +244,7 @@ class GalleryView(QAbstractItemView):
                 return
             if position is not None:
                 self._tasks[position] = task
+                self.tile_delegate.forget_lines(task.local_id)
                 self.viewport().update(self._tile_rect(position))
 
     def currentChanged(self, current: AnyIndex, previous: AnyIndex) -> None:
@@ -390,31 +392,38 @@ class GalleryView(QAbstractItemView):
         model = self.model()
         selection = self.selectionModel()
         current = self.currentIndex()
-        current_row = current.row() if current.isValid() else -1
+        current_row = current.row() if current.isValid() and self.hasFocus() else -1
         scrub = self.tile_delegate.scrub
         hovered = -1 if scrub is None else scrub.row
-        option = QStyleOptionViewItem()
-        self.initViewItemOption(option)
-        base_state = option.state
-        font = option.font
+        shared = TilePaint.of(self, self.font())
+        paint_tile = self.tile_delegate.paint_tile
+        tile_lines = self.tile_delegate.tile_lines
+        metrics, width = shared.metrics, self._layout.metrics.tile_width
+        any_selected = selection.hasSelection()
+        root = QModelIndex()
+        rows, tasks = self._rows, self._tasks
         for section, positions in self._layout.visible(offset + area.top(), offset + area.bottom()):
             self._paint_header(painter, section, offset)
             for position in positions:
                 rect = self._tile_rect(position)
                 if not rect.intersects(area):
                     continue
-                index = model.index(self._rows[position], 0)
-                state = base_state
-                if selection.isSelected(index):
-                    state |= QStyle.StateFlag.State_Selected
-                if index.row() == current_row and self.hasFocus():
-                    state |= QStyle.StateFlag.State_HasFocus
-                if index.row() == hovered:
-                    state |= QStyle.StateFlag.State_MouseOver
-                option.rect = rect
-                option.state = state
-                option.font = font
-                self.tile_delegate.paint(painter, option, index)
+                row = rows[position]
+                task = tasks[position]
+                lines = tile_lines(
+                    task, lambda row=row: model.index(row, 0).data(TAKE_ROLE), metrics, width
+                )
+                paint_tile(
+                    painter,
+                    rect,
+                    task,
+                    lines,
+                    row,
+                    shared,
+                    selected=any_selected and selection.isRowSelected(row, root),
+                    hovered=row == hovered,
+                    focused=row == current_row,
+                )
         painter.end()
 
     def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
