@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
@@ -125,10 +126,10 @@ class GalleryDelegate(QStyledItemDelegate):
         task = index.data(TASK_ROLE)
         if not isinstance(task, TaskRecord):
             return
-        widget = option.widget
-        shared = TilePaint.of(widget, option.font) if widget is not None else None
-        if shared is None:
+        widget = cast(QWidget | None, option.widget)  # None when painted outside a view
+        if widget is None:
             return
+        shared = TilePaint.of(widget, option.font)
         state = option.state
         rect: QRect = option.rect
         lines = self.tile_lines(task, lambda: index.data(TAKE_ROLE), shared.metrics, rect.width())

@@ -15,6 +15,7 @@ As the pointer moves over a tile, the tile shows the clip's frame at that horizo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -389,7 +390,6 @@ class GalleryView(QAbstractItemView):
         if not self._rows:
             self._paint_empty(painter)
             return
-        model = self.model()
         selection = self.selectionModel()
         current = self.currentIndex()
         current_row = current.row() if current.isValid() and self.hasFocus() else -1
@@ -410,9 +410,7 @@ class GalleryView(QAbstractItemView):
                     continue
                 row = rows[position]
                 task = tasks[position]
-                lines = tile_lines(
-                    task, lambda row=row: model.index(row, 0).data(TAKE_ROLE), metrics, width
-                )
+                lines = tile_lines(task, partial(self._take_of, row), metrics, width)
                 paint_tile(
                     painter,
                     rect,
@@ -425,6 +423,9 @@ class GalleryView(QAbstractItemView):
                     focused=row == current_row,
                 )
         painter.end()
+
+    def _take_of(self, row: int) -> object:
+        return self.model().index(row, 0).data(TAKE_ROLE)
 
     def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
         rect = self._layout.header_rect(section).translated(0, -offset)
