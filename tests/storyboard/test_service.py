@@ -1,0 +1,94 @@
+"""The storyboard service the window uses, against the simulator: editing a storyboard, the
+plan's order and price, an extended shot sent after its source, export and import, the film.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fixtures.core import EngineKit
+from tests.fixtures.mp4 import decoded_frames
+from veo_desktop.api.models import GenerationRequest, Model
+from veo_desktop.core.settings import Settings
+from veo_desktop.records.storyboard import ShotStart
+from veo_desktop.storyboard import ShotStatus, StoryboardError, StoryboardService
+
+
+async def no_frames(video: Path) -> str:
+    raise AssertionError(f"no shot continues another here ({video})")
+
+
+def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
+    engine_kit: EngineKit, sim: Any, tmp_path: Path
+) -> None:
+    async def scenario() -> None:
+        store = engine_kit.store()
+        engine = engine_kit.engine(store=store)
+        await engine.start()
+        service = StoryboardService(
+            engine=engine, store=store, settings=Settings(), frame_url=no_frames
+        )
+        service.start()
+        changed: list[str] = []
+        service.subscribe(changed.append)
+
+        board = service.create("  Lantern   night ")
+        assert board.name == "Lantern night"
+        first = service.add_shot(board.id, GenerationRequest(prompt="A lantern rises"))
+        second = service.add_shot(
+            board.id, GenerationRequest(prompt="It rises higher", mode="quality")
+        )
+        service.set_start(board.id, second.id, ShotStart.EXTEND)
+        spare = service.duplicate_shot(board.id, first.id)
+        assert [s.id for s in service.get(board.id).shots] == [first.id, spare.id, second.id]
+        service.move_shot(board.id, spare.id, 5)
+        assert [s.id for s in service.get(board.id).shots][-1] == spare.id
+        service.remove_shot(board.id, spare.id)
+        with pytest.raises(StoryboardError, match="first shot has no previous shot"):
+            service.set_start(board.id, first.id, ShotStart.CONTINUE)
+
+        plan = service.plan(board.id)
+        assert [s.status for s in plan.shots] == [ShotStatus.SEND, ShotStatus.SEND_AFTER]
+        assert plan.shots[1].waits_on == 0
+        assert (plan.count, plan.total) == (2, Decimal("1.70"))
+        with pytest.raises(StoryboardError, match=r"more than the \$0.20 agreed"):
+            await service.generate_missing(board.id, approved=Decimal("0.20"))
+        assert not [r for r in sim.requests if r.method == "POST"]
+
+        result = await service.generate_missing(board.id, approved=plan.total)
+
+        assert result.ready and not result.failures
+        source, extension = (engine.get(i) for i in result.sent)
+        assert extension.model == Model.EXTEND
+        assert extension.input["taskId"] == source.apixo_task_id
+        assert extension.parent_id == source.local_id
+        kept = service.get(board.id)
+        assert [s.chosen for s in kept.shots] == [source.local_id, extension.local_id]
+        assert board.id in changed
+        with pytest.raises(StoryboardError, match="own takes"):
+            service.choose_take(board.id, first.id, extension.local_id)
+        service.set_trim(board.id, first.id, (0.25, 0.75))
+
+        copy = service.import_json(service.export_json(board.id), name="ignored")
+        assert copy.id != board.id and copy.name == "Lantern night"
+        assert [(s.takes, s.chosen, s.trim) for s in copy.shots] == [
+            (s.takes, s.chosen, s.trim) for s in service.get(board.id).shots
+        ]
+        assert service.plan(copy.id).ready and service.plan(copy.id).count == 0
+        again = StoryboardService(
+            engine=engine, store=store, settings=Settings(), frame_url=no_frames
+        )
+        assert again.boards() == service.boards()
+        service.delete(copy.id)
+        assert [b.id for b in service.boards()] == [board.id]
+
+        report = await service.render(board.id, tmp_path / "lantern.mp4")
+        takes = [len(decoded_frames(Path(r.files[0]))) for r in (source, extension)]
+        assert report.frames == len(decoded_frames(report.output)) == 12 + takes[1]
+        service.close()
+
+    engine_kit.run(scenario)
