@@ -151,6 +151,7 @@ def test_actions_follow_the_selected_tasks_state(
         "draftToFinalAction",
         "retryAction",
         "resolveAction",
+        "addToStoryboardAction",
         "removeAction",
     ]
     menu.close()

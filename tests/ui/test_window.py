@@ -174,7 +174,7 @@ def test_menus_carry_the_shortcuts(
     assert shortcuts["newPromptAction"] == [QKeySequence(QKeySequence.StandardKey.New).toString()]
     assert shortcuts["settingsAction"]
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Edit", "&View", "&Prompts", "&Task", "&Help"]
+    assert menus == ["&File", "&Edit", "&View", "&Prompts", "&Task", "Story&board", "&Help"]
     window.task_menu.aboutToShow.emit()
     assert [a.objectName() for a in window.task_menu.actions() if a.objectName()]
 

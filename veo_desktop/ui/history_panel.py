@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QAction, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import RecentPrompt, recent_prompts
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
 from veo_desktop.records.task import TaskRecord
@@ -222,10 +223,13 @@ class HistoryPanel(QWidget):
         prompt_chosen: put this prompt (str) into the composer.
         request_chosen: fill the composer with every setting of this request
             (a GenerationRequest or ExtendRequest, from the newest task that used the prompt).
+        storyboard_requested: add this GenerationRequest (the prompt with the settings of
+            the newest task that used it) to the storyboard as a shot, unsent.
     """
 
     prompt_chosen = Signal(str)
     request_chosen = Signal(object)
+    storyboard_requested = Signal(object)
 
     def __init__(
         self,
@@ -296,6 +300,12 @@ class HistoryPanel(QWidget):
         self.new_button.clicked.connect(self.on_new_button_clicked)
         self.edit_button.clicked.connect(self.on_edit_button_clicked)
         self.delete_button.clicked.connect(self.on_delete_button_clicked)
+        self.storyboard_action = QAction("Add to storyboard", self.recent_list)
+        self.storyboard_action.setObjectName("recentStoryboardAction")
+        self.storyboard_action.setToolTip("Add this prompt and its settings as a storyboard shot")
+        self.storyboard_action.triggered.connect(self.add_recent_to_storyboard)
+        self.recent_list.addAction(self.storyboard_action)
+        self.recent_list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         controller.task_changed.connect(self.on_controller_task_changed)
         self._connected = True
         self.refresh()
@@ -436,6 +446,20 @@ class HistoryPanel(QWidget):
             self.prompt_chosen.emit(entry.prompt)
             return
         self.request_chosen.emit(task.request_model)
+
+    @Slot()
+    def add_recent_to_storyboard(self) -> None:
+        """Offer the selected prompt, with the settings it was last used with, as a shot."""
+        entry = self.current_recent()
+        if entry is None:
+            return
+        try:
+            request = self._controller.get(entry.local_id).request_model
+        except KeyError:
+            request = None
+        if not isinstance(request, GenerationRequest):
+            request = GenerationRequest(prompt=entry.prompt)
+        self.storyboard_requested.emit(request)
 
     @Slot(QListWidgetItem)
     def on_recent_list_item_double_clicked(self, item: QListWidgetItem) -> None:

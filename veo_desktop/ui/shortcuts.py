@@ -15,7 +15,7 @@ from PySide6.QtGui import QKeySequence
 Keys = QKeySequence.StandardKey | str
 
 #: The areas, in the order Help lists them.
-AREAS = ("Prompt", "Tasks", "Preview", "Preview (when it has the focus)", "Window")
+AREAS = ("Prompt", "Tasks", "Storyboard", "Preview", "Preview (when it has the focus)", "Window")
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,14 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         "Show the takes of a folded run (in the list; Right too)",
         ("+",),
     ),
+    Shortcut(
+        "move_shot_up", "Storyboard", "Move the shot earlier (in the list)", ("Alt+Shift+Up",)
+    ),
+    Shortcut(
+        "move_shot_down", "Storyboard", "Move the shot later (in the list)", ("Alt+Shift+Down",)
+    ),
+    Shortcut("duplicate_shot", "Storyboard", "Duplicate the shot (in the list)", ("Ctrl+D",)),
+    Shortcut("show_storyboard", "Window", "Show the storyboard", ("Ctrl+3",)),
     Shortcut("play_pause", "Preview", "Play or pause", ("Ctrl+Space",)),
     Shortcut("save_video", "Preview", "Save the video as", (QKeySequence.StandardKey.Save,)),
     Shortcut("preview_play", _FOCUSED_PREVIEW, "Play or pause", ("Space",)),

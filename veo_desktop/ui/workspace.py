@@ -59,6 +59,7 @@ class Workspace(QWidget):
         from veo_desktop.core.batch import journal_dir
         from veo_desktop.core.templates import TemplateStore
         from veo_desktop.ui.compose.panel import ComposePanel
+        from veo_desktop.ui.storyboard.tab import StoryboardTab
         from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice
         from veo_desktop.ui.tasks.panel import TaskPanel
         from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -98,6 +99,15 @@ class Workspace(QWidget):
         self.middle.addTab(self._history_place, "&Prompts")
         self.middle.setTabToolTip(0, "Your videos, newest first; extensions under their source")
         self.middle.setTabToolTip(1, "Recent prompts and saved prompts with blanks to fill in")
+        #: The Storyboard tab, built when first shown or when a shot is added to it.
+        self.storyboard = StoryboardTab(
+            session,
+            self.middle,
+            2,
+            thumbnails=self.thumbnails,
+            spending_cap=spending_cap,
+            request_source=self.compose_panel.current_request,
+        )
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.setChildrenCollapsible(False)
@@ -128,6 +138,10 @@ class Workspace(QWidget):
         self.task_panel.current_task_changed.connect(self.on_task_panel_current_task_changed)
         self.middle.currentChanged.connect(self.on_middle_current_changed)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
+        self.storyboard.current_task_changed.connect(self.on_task_panel_current_task_changed)
+        self.task_panel.task_actions.add_to_storyboard.triggered.connect(
+            lambda: self.storyboard.add_task(self.task_panel.current_task())
+        )
 
     @property
     def preview_panel(self) -> PreviewPanel:
@@ -166,6 +180,7 @@ class Workspace(QWidget):
         self.middle.setTabToolTip(index, tip)
         self.middle.setCurrentIndex(current)
         self._history_place.deleteLater()
+        history.storyboard_requested.connect(self.storyboard.add_request)
         self.history_built.emit(history)
 
     def build_deferred(self) -> None:
@@ -239,6 +254,7 @@ class Workspace(QWidget):
         self.compose_panel.cancel()
         self.id_notice.close_notice()
         self.task_panel.shutdown()
+        self.storyboard.shutdown()
         if self._history is not None:
             self._history.shutdown()
         if self._preview is not None:

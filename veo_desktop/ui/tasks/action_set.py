@@ -125,6 +125,12 @@ class TaskActionSet(QObject):
             "compare",
             "Play the two selected videos side by side, in sync",
         )
+        self.add_to_storyboard = make(
+            "addToStoryboardAction",
+            "Add to storyboard",
+            "film",
+            "Add this video as a shot of the storyboard shown in the Storyboard tab",
+        )
         self.remove.setShortcuts(shortcut("remove_task").sequences())
         self.remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_task_id.setShortcuts(shortcut("copy_task_id").sequences())
@@ -164,6 +170,7 @@ class TaskActionSet(QObject):
             [self.preview, self.save_as, self.show_in_folder, self.compare],
             [self.copy_task_id, self.copy_result_url],
             [self.reuse, self.extend, self.draft_to_final, *again, self.retry, self.resolve],
+            [self.add_to_storyboard],
             [self.remove],
         ]
         for number, group in enumerate(groups):
@@ -181,6 +188,7 @@ class TaskActionSet(QObject):
         self.copy_task_id.setEnabled(task is not None and task.apixo_task_id is not None)
         self.copy_result_url.setEnabled(task is not None and bool(task.result_urls))
         self.reuse.setEnabled(task is not None and not task.is_extend)
+        self.add_to_storyboard.setEnabled(has_video and task is not None and task.is_final)
         self.retry.setEnabled(task is not None and task.state in RETRYABLE)
         self.resolve.setEnabled(task is not None and task.state == TaskState.UNCERTAIN)
         again = can_download_again(task)

@@ -303,6 +303,7 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
 def build_menus(window: MainWindow) -> None:
     """Make :data:`ACTIONS` and :data:`MENUS` on ``window``, then the Help menu."""
     from veo_desktop.ui.help_menu import build_help_menu
+    from veo_desktop.ui.storyboard.menu import StoryboardMenu
     from veo_desktop.ui.window.keyboard import KeyboardActions
 
     actions = {spec.attr: make_action(window, spec) for spec in ACTIONS}
@@ -329,6 +330,9 @@ def build_menus(window: MainWindow) -> None:
                 menu.addMenu(submenu)
             else:
                 menu.addAction(actions[item])
+    storyboard = StoryboardMenu(window, lambda: window.workspace)
+    setattr(window, "storyboard_menu", storyboard)  # noqa: B010  (the window's own attribute)
+    bar.addMenu(storyboard.menu)
     window.keyboard = KeyboardActions(window)
     window.help_menu = build_help_menu(window, window.paths)
     bar.addMenu(window.help_menu)
@@ -346,6 +350,9 @@ def update_actions(window: MainWindow, compose: ComposePanel | None) -> None:
     for attr in SESSION_MENUS:
         menu: QMenu = getattr(window, attr)
         menu.setEnabled(has_session)
+    storyboard = getattr(window, "storyboard_menu", None)
+    if storyboard is not None:
+        storyboard.set_session(has_session)
     if compose is None:
         window.undo_action.setEnabled(False)
         window.redo_action.setEnabled(False)

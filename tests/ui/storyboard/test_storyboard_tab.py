@@ -1,0 +1,223 @@
+"""The Storyboard tab in the real window on the simulator: shots added from the composer and
+from a finished task, reordered by keyboard, a take picked, "Generate missing shots" priced
+and cancelled (nothing sent), then sent; the film rendered with progress, and a render
+cancelled (no film left). Screenshots at both sizes, light and dark, with legible text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
+
+from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
+    make_window_fixture,
+    submits,
+    wait_started,
+)
+from tests.fixtures.screenshots import check_and_save
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.storyboard.generate import GenerateDialog
+from veo_desktop.ui.storyboard.panel import StoryboardPanel
+from veo_desktop.ui.window.main_window import MainWindow
+
+FOX = "A red fox runs through fresh snow"
+LIGHTHOUSE = "A lighthouse at dawn, waves breaking below"
+
+
+def _window(make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any) -> Any:
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_started(qtbot, window)
+    return window
+
+
+def _finished(window: MainWindow, arun: Any, qtbot: Any, prompt: str) -> TaskRecord:
+    session = window.session
+    assert session is not None
+    task = arun(session.controller.submit(GenerationRequest(prompt=prompt)))
+    assert task is not None
+
+    def done() -> None:
+        record = session.controller.get(task.local_id)
+        assert record.state is TaskState.SUCCEEDED and record.files
+
+    qtbot.waitUntil(done, timeout=20_000)
+    return session.controller.get(task.local_id)
+
+
+def _panel(window: MainWindow) -> StoryboardPanel:
+    assert window.workspace is not None
+    return window.workspace.storyboard.panel
+
+
+def _save_as(qtbot: Any, dialog: Any, target: Path) -> None:
+    assert isinstance(dialog, QFileDialog) and dialog.objectName() == "renderFilmDialog"
+    qtbot.waitUntil(dialog.isVisible)
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    assert name is not None
+    name.setText(str(target))
+    qtbot.keyClick(name, Qt.Key.Key_Return)
+
+
+def test_storyboard_journey(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any, arun: Any
+) -> None:
+    window = _window(make_window, sim, tmp_path, qtbot)
+    workspace, session = window.workspace, window.session
+    assert workspace is not None and session is not None
+    fox = _finished(window, arun, qtbot, FOX)
+    sent = len(submits(sim))
+
+    # From the composer: the prompt and its settings become a shot; nothing is sent.
+    workspace.compose_panel.prompt_edit.setPlainText(LIGHTHOUSE)
+    menu = window.storyboard_menu  # type: ignore[attr-defined]
+    menu.add_prompt_action.trigger()
+    panel = _panel(window)
+    assert workspace.middle.currentWidget() is panel
+    assert [c.prompt for c in panel.model.cards] == [LIGHTHOUSE]
+    assert panel.model.cards[0].state == "Not generated"
+    assert panel.picker.combo.currentText() == "My film"
+    assert len(submits(sim)) == sent
+
+    # From a finished task: its context action adds it after the selected shot, ready.
+    workspace.show_tasks()
+    assert workspace.task_panel.select_task(fox.local_id)
+    add = workspace.task_panel.task_actions.add_to_storyboard
+    assert add.isEnabled()
+    add.trigger()
+    assert workspace.middle.currentWidget() is panel
+    cards = panel.model.cards
+    assert [c.prompt for c in cards] == [LIGHTHOUSE, FOX]
+    assert cards[1].state == "Ready" and cards[1].video == Path(fox.files[0])
+    assert panel.shot_list.currentIndex().row() == 1
+
+    # Reorder by keyboard: Alt+Shift+Up moves the selected shot earlier, and it is kept.
+    panel.shot_list.setFocus()
+    qtbot.waitUntil(panel.shot_list.hasFocus)
+    qtbot.keyClick(
+        panel.shot_list,
+        Qt.Key.Key_Up,
+        Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    board = panel.controller.board(panel.picker.current_id)
+    assert board.shots[0].chosen == fox.local_id
+    assert [c.prompt for c in panel.model.cards] == [FOX, LIGHTHOUSE]
+    assert panel.shot_list.currentIndex().row() == 0
+
+    # Generate missing shots: the price of exactly the one unsent shot; Cancel sends nothing.
+    panel.film_bar.generate_button.click()
+    dialog = panel.film_bar.dialog
+    assert isinstance(dialog, GenerateDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    assert dialog.plan.count == 1
+    assert dialog.accept_button.text() == "Generate \u2013 $0.20"
+    assert "Shot 2: $0.20, sent now" in dialog.plan_label.text()
+    assert "Shot 1: ready" in dialog.plan_label.text()
+    assert dialog.total_label.text().startswith("Total: $0.20 for 1 video")
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: panel.film_bar.message.text() == "Nothing was sent.")
+    assert len(submits(sim)) == sent
+
+    # Confirmed, the shot is sent once and its take comes back on the card.
+    panel.film_bar.generate_button.click()
+    dialog = panel.film_bar.dialog
+    assert isinstance(dialog, GenerateDialog)
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.accept_button.click()
+    qtbot.waitUntil(
+        lambda: [c.state for c in panel.model.cards] == ["Ready", "Ready"], timeout=20_000
+    )
+    qtbot.waitUntil(lambda: not panel.film_bar.generating)
+    assert len(submits(sim)) == sent + 1
+    assert submits(sim)[-1].body["input"]["prompt"] == LIGHTHOUSE
+
+    # Pick a take: a second take of shot 2, chosen in the details; the pick is kept.
+    other = _finished(window, arun, qtbot, LIGHTHOUSE)
+    shot = panel.controller.board(board.id).shots[1]
+    session.runtime.storyboards.add_take(board.id, shot.id, other.local_id)
+    panel.select_row(1)
+    qtbot.waitUntil(lambda: panel.details.take_list.count() == 2)
+    panel.details.select_take(other.local_id)
+    assert panel.details.choose_button.isEnabled()
+    panel.details.choose_button.click()
+    assert panel.controller.board(board.id).shots[1].chosen == other.local_id
+    assert panel.model.cards[1].take == "Take 2 of 2"
+    assert panel.details.compare_button.isEnabled() is False
+    panel.details.take_list.selectAll()
+    assert panel.details.compare_button.isEnabled()
+
+    # Render: a save dialog, the progress bar with Cancel while it runs, the film announced.
+    film = tmp_path / "film.mp4"
+    seen: list[bool] = []
+    panel.film_bar.render_flow.progress.connect(
+        lambda _f: seen.append(panel.film_bar.cancel_button.isVisible())
+    )
+    panel.film_bar.render_button.click()
+    _save_as(qtbot, panel.film_bar.render_flow.dialog, film)
+    qtbot.waitUntil(lambda: film.is_file(), timeout=30_000)
+    qtbot.waitUntil(lambda: isinstance(panel.film_bar.render_flow.dialog, QMessageBox))
+    announced = panel.film_bar.render_flow.dialog
+    assert announced is not None and announced.objectName() == "filmRenderedMessage"
+    assert seen and all(seen)
+    assert not panel.film_bar.progress.isVisible()
+    announced.reject()
+
+    # Cancel a render under way: nothing is left of that film.
+    second = tmp_path / "second.mp4"
+    flow = panel.film_bar.render_flow
+    flow.progress.connect(lambda _f: panel.film_bar.cancel_button.click())
+    panel.film_bar.render_button.click()
+    _save_as(qtbot, flow.dialog, second)
+    qtbot.waitUntil(lambda: panel.film_bar.message.text().startswith("Render cancelled"))
+    assert not second.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+SIZES = [(1024, 640), (1600, 1000)]
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_storyboard_screenshots(
+    make_window: Callable[..., MainWindow],
+    themed: Callable[[bool], None],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    arun: Any,
+    dark: bool,
+) -> None:
+    themed(dark)
+    window = _window(make_window, sim, tmp_path, qtbot)
+    workspace = window.workspace
+    assert workspace is not None
+    fox = _finished(window, arun, qtbot, FOX)
+    workspace.storyboard.add_task(fox)
+    panel = _panel(window)
+    panel.add_request(GenerationRequest(prompt=LIGHTHOUSE, aspect_ratio="9:16"))
+    panel.select_row(0)
+    for width, height in SIZES:
+        window.resize(width, height)
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        qtbot.waitUntil(lambda w=width: window.width() == w)
+        tag = f"{width}x{height}-{'dark' if dark else 'light'}"
+        check_and_save(window, tmp_path, f"storyboard-{tag}")
+        assert panel.film_bar.render_button.isVisible()
+        assert panel.shot_list.visualRect(panel.model.index(1)).bottom() > 0
+
+
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home of the test's own: the save dialogs start there."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))

@@ -1,0 +1,228 @@
+"""The storyboard tab's one way to the stored storyboards: a Qt face on the session's
+:class:`~veo_desktop.storyboard.StoryboardService`.
+
+Widgets never touch the service, the store or the engine: they call this controller, which
+passes each change to the service (it saves at once) and turns the service's change
+callbacks into Qt signals. Paid work (generating the missing shots) and the film's render
+run as jobs of the session's :class:`~veo_desktop.ui.controller.EngineController`, so closing
+the window cancels them. A refusal the person can act on (a
+:class:`~veo_desktop.storyboard.StoryboardError`, a film problem) reaches them as a message,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.imaging.worker import run_imaging
+from veo_desktop.records.storyboard import Shot, ShotStart, Storyboard
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.storyboard.cards import cards_for
+from veo_desktop.ui.storyboard.players_timing import probe_clip
+from veo_desktop.ui.storyboard.shot_model import ShotCard
+
+if TYPE_CHECKING:
+    from veo_desktop.film.render import FilmReport
+    from veo_desktop.storyboard import Plan, StoryboardService
+    from veo_desktop.ui.controller import EngineController
+    from veo_desktop.ui.session import Session
+
+#: The name a first storyboard gets when a shot is added before any exists.
+FIRST_NAME = "My film"
+
+
+class StoryboardController(QObject):
+    """Storyboards for the widgets (see the module docstring).
+
+    Args:
+        service: returns the session's storyboard service.
+        engine: the session's engine controller (tasks, jobs, balance, the money policy).
+
+    Signals:
+        board_changed: a storyboard's shots or takes changed (its id).
+        boards_changed: a storyboard was added, renamed or deleted.
+        progress_changed: a take's download moved on (its local id).
+    """
+
+    board_changed = Signal(str)
+    boards_changed = Signal()
+    progress_changed = Signal(str)
+
+    def __init__(
+        self,
+        service: Callable[[], StoryboardService],
+        engine: EngineController,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._get_service = service
+        self.engine = engine
+        self._progress: dict[str, tuple[int, int | None]] = {}
+        self._unsubscribe: Callable[[], None] | None = service().subscribe(self._on_service_change)
+        engine.task_progress.connect(self.on_engine_task_progress)
+
+    @classmethod
+    def for_session(cls, session: Session, parent: QObject | None = None) -> StoryboardController:
+        """The storyboards of ``session``'s runtime (asked for at each use: the service
+        starts following the engine at the first use after the engine started)."""
+        return cls(lambda: session.runtime.storyboards, session.controller, parent)
+
+    @property
+    def _service(self) -> StoryboardService:
+        return self._get_service()
+
+    def close(self) -> None:
+        """Stop listening to the service and the engine (the session closes)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+            self.engine.task_progress.disconnect(self.on_engine_task_progress)
+
+    def _on_service_change(self, board_id: str) -> None:
+        self.board_changed.emit(board_id)
+
+    def on_engine_task_progress(self, local_id: str, done: int, total: int) -> None:
+        self._progress[local_id] = (done, None if total < 0 else total)
+        self.progress_changed.emit(local_id)
+
+    # -- storyboards ----------------------------------------------------------------------
+
+    def boards(self) -> list[Storyboard]:
+        return self._service.boards()
+
+    def board(self, board_id: str) -> Storyboard:
+        return self._service.get(board_id)
+
+    def create(self, name: str) -> Storyboard:
+        board = self._service.create(name)
+        self.boards_changed.emit()
+        return board
+
+    def rename(self, board_id: str, name: str) -> None:
+        self._service.rename(board_id, name)
+        self.boards_changed.emit()
+
+    def duplicate(self, board_id: str) -> Storyboard:
+        board = self._service.duplicate(board_id)
+        self.boards_changed.emit()
+        return board
+
+    def delete(self, board_id: str) -> None:
+        self._service.delete(board_id)
+        self.boards_changed.emit()
+
+    def set_crossfade(self, board_id: str, frames: int) -> None:
+        self._service.set_crossfade(board_id, frames)
+
+    def set_letterbox(self, board_id: str, on: bool) -> None:
+        self._service.set_letterbox(board_id, on)
+
+    def export_json(self, board_id: str) -> str:
+        return self._service.export_json(board_id)
+
+    def import_json(self, text: str, source: str = "") -> Storyboard:
+        board = self._service.import_json(text, source=source)
+        self.boards_changed.emit()
+        return board
+
+    # -- shots ----------------------------------------------------------------------------
+
+    def add_request(
+        self, board_id: str, request: GenerationRequest, *, index: int | None = None
+    ) -> Shot:
+        """Add an unsent shot made from ``request`` (at ``index``; default: the end)."""
+        return self._service.add_shot(board_id, request, index=index)
+
+    def add_task(self, board_id: str, local_id: str, *, index: int | None = None) -> Shot:
+        """Add a shot made from the finished task ``local_id``."""
+        return self._service.add_task_shot(board_id, local_id, index=index)
+
+    def move(self, board_id: str, shot_id: str, index: int) -> None:
+        self._service.move_shot(board_id, shot_id, index)
+
+    def duplicate_shot(self, board_id: str, shot_id: str) -> Shot:
+        return self._service.duplicate_shot(board_id, shot_id)
+
+    def remove_shot(self, board_id: str, shot_id: str) -> None:
+        self._service.remove_shot(board_id, shot_id)
+
+    def set_start(self, board_id: str, shot_id: str, start: ShotStart) -> None:
+        self._service.set_start(board_id, shot_id, start)
+
+    def choose_take(self, board_id: str, shot_id: str, local_id: str) -> None:
+        self._service.choose_take(board_id, shot_id, local_id)
+
+    def set_trim(self, board_id: str, shot_id: str, trim: tuple[float, float] | None) -> None:
+        self._service.set_trim(board_id, shot_id, trim)
+
+    # -- what the widgets show ------------------------------------------------------------
+
+    def task(self, local_id: str) -> TaskRecord | None:
+        try:
+            return self.engine.get(local_id)
+        except KeyError:
+            return None
+
+    def takes(self, shot: Shot) -> list[TaskRecord]:
+        """The shot's takes this computer has, oldest first."""
+        return [task for local_id in shot.takes if (task := self.task(local_id)) is not None]
+
+    def cards(self, board: Storyboard) -> list[ShotCard]:
+        return cards_for(board, self.task, self._progress)
+
+    def takes_in(self, board: Storyboard) -> set[str]:
+        return {local_id for shot in board.shots for local_id in shot.takes}
+
+    # -- paid work and the film -----------------------------------------------------------
+
+    def plan(self, board_id: str) -> Plan:
+        """Exactly what "Generate missing shots" would send now, with each price."""
+        return self._service.plan(board_id)
+
+    def generate(
+        self,
+        board_id: str,
+        *,
+        approved: Decimal,
+        over_cap: bool,
+        on_progress: Callable[[Any], None] | None = None,
+    ) -> asyncio.Task[Any]:
+        """Send the missing shots (approved up to ``approved``) as a job of the session."""
+        return self.engine.run(
+            self._service.generate_missing(
+                board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
+            ),
+            name="Generating the storyboard's missing shots",
+        )
+
+    async def mixed_shapes(self, board_id: str) -> bool:
+        """Whether the chosen takes of ``board_id`` are not all of one shape (aspect ratio),
+        while the storyboard does not letterbox them: the film would be refused."""
+        board = self.board(board_id)
+        if board.letterbox:
+            return False
+        paths = [path for shot in board.shots if (path := self._service.take_file(shot))]
+        ratios = set()
+        for path in paths:
+            try:
+                timing = await run_imaging(probe_clip, path)
+            except (OSError, ValueError):
+                continue
+            ratios.add(round(timing.width / max(1, timing.height), 2))
+        return len(ratios) > 1
+
+    def render(
+        self, board_id: str, output: Path, *, on_progress: Callable[[float], None] | None = None
+    ) -> asyncio.Task[FilmReport]:
+        """Render the film to ``output`` as a job of the session (cancel: cancel the job)."""
+        return self.engine.run(
+            self._service.render(board_id, output, on_progress=on_progress),
+            name="Rendering the storyboard's film",
+        )
