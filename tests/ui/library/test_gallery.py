@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QToolButton
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.storyboard import Shot, Storyboard
 from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.library.gallery_delegate import PICTURE_HEIGHT
 from veo_desktop.ui.library.gallery_groups import Grouping
@@ -88,6 +89,17 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
     assert shown_ids(view) == [second.local_id, first.local_id, lone.local_id]
     headers = [title for title, _rect in view.header_rects()]
     assert headers == titles
+
+    # By storyboard, once the storyboards are known: each video under the board it is a take of.
+    assert panel.gallery.grouping.findData(Grouping.STORYBOARD.value) < 0
+    board = Storyboard(name="Fox film", shots=(Shot(takes=(second.local_id, first.local_id)),))
+    panel.gallery.set_storyboards([board])
+    panel.gallery.set_grouping(Grouping.STORYBOARD)
+    assert view.section_titles() == [
+        "Fox film \u00b7 2 videos",
+        "Not in a storyboard \u00b7 1 video",
+    ]
+    panel.gallery.set_grouping(Grouping.RUN)
 
     # The same filtered set as the table.
     qtbot.keyClicks(panel.search, "lagoon")

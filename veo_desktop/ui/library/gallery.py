@@ -14,7 +14,7 @@ the table's selection, work on the gallery's.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.records.storyboard import Storyboard
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_groups import GROUPING_LABELS, Grouping, count_text
@@ -91,11 +92,13 @@ class Gallery(QWidget):
         own.deleteLater()
         self._model = model
         self._context_menu = context_menu
+        #: A grouping asked for before it could be offered (by storyboard, restored early).
+        self._wanted: Grouping | None = None
 
         self.grouping = QComboBox(self)
         self.grouping.setObjectName("galleryGrouping")
         self.grouping.setAccessibleName("Group videos")
-        self.grouping.setToolTip("Group the videos by the day they were made or by variations run")
+        self.grouping.setToolTip("Group the videos by day, by variations run or by storyboard")
         for choice, label in GROUPING_LABELS.items():
             if choice != Grouping.STORYBOARD or storyboard_of is not None:
                 self.grouping.addItem(label, choice.value)
@@ -119,9 +122,30 @@ class Gallery(QWidget):
         self.view.rebuilt.connect(self.on_view_rebuilt)
 
     def set_grouping(self, grouping: Grouping) -> None:
+        """Group by ``grouping`` (by storyboard: once the storyboards are known)."""
         found = self.grouping.findData(grouping.value)
+        self._wanted = None if found >= 0 else grouping
         if found >= 0:
             self.grouping.setCurrentIndex(found)
+
+    @property
+    def grouping_choice(self) -> Grouping:
+        """The grouping chosen (one waiting for the storyboards to be known, too)."""
+        return self._wanted or self.view.grouping
+
+    def set_storyboards(self, boards: Iterable[Storyboard]) -> None:
+        """Offer grouping by storyboard: each video under the storyboard it is a take of
+        (call again whenever the storyboards change)."""
+        titles: dict[str, str] = {}
+        for board in boards:
+            for shot in board.shots:
+                for local_id in shot.takes:
+                    titles.setdefault(local_id, board.name)
+        self.view.set_storyboard_of(lambda task: titles.get(task.local_id))
+        if self.grouping.findData(Grouping.STORYBOARD.value) < 0:
+            self.grouping.addItem(GROUPING_LABELS[Grouping.STORYBOARD], Grouping.STORYBOARD.value)
+        if self._wanted is not None:
+            self.set_grouping(self._wanted)
 
     def close_strips(self) -> None:
         """Stop the scrub worker thread (the panel's shutdown)."""
@@ -232,7 +256,7 @@ class LibraryViews(QStackedWidget):
 
     def state(self) -> dict[str, str]:
         """What the window remembers: the view shown and the gallery's grouping."""
-        return {"mode": self.mode.value, "grouping": self.gallery.view.grouping.value}
+        return {"mode": self.mode.value, "grouping": self.gallery.grouping_choice.value}
 
     def restore_state(self, state: object) -> None:
         """Put back :meth:`state` (anything else, e.g. from an older version, is ignored)."""

@@ -31,7 +31,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
+from PySide6.QtGui import QDrag, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from veo_desktop.records.lifecycle import TaskState
@@ -454,6 +454,31 @@ class GalleryView(QAbstractItemView):
             self.empty_text,
         )
         painter.end()
+
+    # -- drag out --------------------------------------------------------------------------
+
+    def startDrag(self, supported: Qt.DropAction) -> None:
+        """Drag the selected videos out as files (copies carrying their recipe), as the
+        table does."""
+        self._ensure()
+        indexes = [i for i in self.selectedIndexes() if i.column() == 0]
+        model = self.model()
+        if not indexes or model is None:
+            return
+        from veo_desktop.ui.tasks.recipe_drag import drag_mime
+
+        data = drag_mime(self, model, indexes)
+        if not data.hasUrls():
+            return
+        drag = QDrag(self)
+        drag.setMimeData(data)
+        first = self._position_of.get(indexes[0].row())
+        files = self._tasks[first].files if first is not None else ()
+        thumbnail = self.tile_delegate.thumbnails.get(files[0]) if files else None
+        if thumbnail is not None and not thumbnail.isNull():
+            drag.setPixmap(thumbnail.scaled(160, 90, Qt.AspectRatioMode.KeepAspectRatio))
+            drag.setHotSpot(QPoint(16, 16))
+        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
 
     # -- hover scrub -----------------------------------------------------------------------
 
