@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox
+from PySide6.QtCore import QEvent, QModelIndex, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QMessageBox, QPushButton
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     make_window_fixture,
@@ -41,10 +41,10 @@ def _window(make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qt
     return window
 
 
-def _finished(window: MainWindow, arun: Any, qtbot: Any, prompt: str) -> TaskRecord:
+def _finished(window: MainWindow, arun: Any, qtbot: Any, prompt: str, **fields: Any) -> TaskRecord:
     session = window.session
     assert session is not None
-    task = arun(session.controller.submit(GenerationRequest(prompt=prompt)))
+    task = arun(session.controller.submit(GenerationRequest(prompt=prompt, **fields)))
     assert task is not None
 
     def done() -> None:
@@ -104,15 +104,26 @@ def test_storyboard_journey(
     # Reorder by keyboard: Alt+Shift+Up moves the selected shot earlier, and it is kept.
     panel.shot_list.setFocus()
     qtbot.waitUntil(panel.shot_list.hasFocus)
-    qtbot.keyClick(
-        panel.shot_list,
-        Qt.Key.Key_Up,
-        Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
+    alt_shift = Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(panel.shot_list, Qt.Key.Key_Up, alt_shift)
     board = panel.controller.board(panel.picker.current_id)
     assert board.shots[0].chosen == fox.local_id
     assert [c.prompt for c in panel.model.cards] == [FOX, LIGHTHOUSE]
     assert panel.shot_list.currentIndex().row() == 0
+    # A drop in the list moves the row as the list view's internal drag does (moveRow).
+    assert panel.model.moveRow(QModelIndex(), 0, QModelIndex(), 2)
+    stored = panel.controller.board(board.id).shots
+    assert [s.chosen for s in stored] == [None, fox.local_id]
+    assert panel.shot_list.currentIndex().row() == 1
+    qtbot.keyClick(panel.shot_list, Qt.Key.Key_Up, alt_shift)
+    assert [c.prompt for c in panel.model.cards] == [FOX, LIGHTHOUSE]
+    # Ctrl+D duplicates the selected shot after it; Delete removes it again.
+    panel.select_row(1)
+    qtbot.keyClick(panel.shot_list, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert [c.prompt for c in panel.model.cards] == [FOX, LIGHTHOUSE, LIGHTHOUSE]
+    assert panel.shot_list.currentIndex().row() == 2
+    qtbot.keyClick(panel.shot_list, Qt.Key.Key_Delete)
+    assert [c.prompt for c in panel.model.cards] == [FOX, LIGHTHOUSE]
 
     # Generate missing shots: the price of exactly the one unsent shot; Cancel sends nothing.
     panel.film_bar.generate_button.click()
@@ -172,6 +183,26 @@ def test_storyboard_journey(
     assert not panel.film_bar.progress.isVisible()
     announced.reject()
 
+    # A shot of another shape: the refusal says why and offers to letterbox.
+    portrait = _finished(window, arun, qtbot, "A tall waterfall", aspect_ratio="9:16")
+    panel.select_row(1)
+    workspace.storyboard.add_task(portrait)
+    boxed = tmp_path / "boxed.mp4"
+    panel.film_bar.render_button.click()
+    _save_as(qtbot, panel.film_bar.render_flow.dialog, boxed)
+    qtbot.waitUntil(lambda: isinstance(panel.film_bar.render_flow.dialog, QMessageBox))
+    question = panel.film_bar.render_flow.dialog
+    assert isinstance(question, QMessageBox) and question.objectName() == "letterboxQuestion"
+    assert "aspect" in question.text().lower() and "shot 3" in question.text()
+    assert not boxed.exists()
+    letterbox = question.findChild(QPushButton, "letterboxButton")
+    assert letterbox is not None
+    letterbox.click()
+    qtbot.waitUntil(lambda: boxed.is_file(), timeout=30_000)
+    assert panel.controller.board(board.id).letterbox
+    qtbot.waitUntil(lambda: isinstance(panel.film_bar.render_flow.dialog, QMessageBox))
+    panel.film_bar.render_flow.dialog.reject()
+
     # Cancel a render under way: nothing is left of that film.
     second = tmp_path / "second.mp4"
     flow = panel.film_bar.render_flow
@@ -205,6 +236,8 @@ def test_storyboard_screenshots(
     panel = _panel(window)
     panel.add_request(GenerationRequest(prompt=LIGHTHOUSE, aspect_ratio="9:16"))
     panel.select_row(0)
+    thumbnails = workspace.thumbnails
+    qtbot.waitUntil(lambda: thumbnails.get(fox.files[0]) is not None, timeout=10_000)
     for width, height in SIZES:
         window.resize(width, height)
         QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)

@@ -40,7 +40,7 @@ from veo_desktop.ui.storyboard.film_bar import FilmBar
 from veo_desktop.ui.storyboard.json_files import JsonFiles
 from veo_desktop.ui.storyboard.picker import BoardPicker
 from veo_desktop.ui.storyboard.shot_actions import ShotActions
-from veo_desktop.ui.storyboard.shot_model import SHOT_ID_ROLE, ShotListModel
+from veo_desktop.ui.storyboard.shot_model import ShotListModel
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
@@ -402,10 +402,6 @@ class StoryboardPanel(QWidget):
         box.finished.connect(box.deleteLater)
         box.open()
         return box
-
-    def current_shot_id(self) -> str | None:
-        value = self.shot_list.currentIndex().data(SHOT_ID_ROLE)
-        return value if isinstance(value, str) else None
 
     def shutdown(self) -> None:
         """Stop renders and players, and stop listening (the session closes)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QMenu, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QMenu, QToolButton, QWidget
 
 from veo_desktop.ui.shortcuts import shortcut
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -19,8 +19,6 @@ class ShotActions(QObject):
     def __init__(self, host: QWidget) -> None:
         super().__init__(host)
         self._host = host
-        arrow_up = host.style().standardIcon(QStyle.StandardPixmap.SP_ArrowUp)
-        arrow_down = host.style().standardIcon(QStyle.StandardPixmap.SP_ArrowDown)
         self.add_prompt = self._make(
             "addPromptShotAction",
             "&Add prompt",
@@ -40,11 +38,13 @@ class ShotActions(QObject):
             "Take the shot out of the storyboard (its videos stay in Tasks)",
         )
         self.move_up = self._make(
-            "moveShotUpAction", "Move &up", arrow_up, "Move the shot one place earlier"
+            "moveShotUpAction", "Move &up", QIcon(), "Move the shot one place earlier"
         )
         self.move_down = self._make(
-            "moveShotDownAction", "Move do&wn", arrow_down, "Move the shot one place later"
+            "moveShotDownAction", "Move do&wn", QIcon(), "Move the shot one place later"
         )
+        self.move_up.setIconText("\u2191")
+        self.move_down.setIconText("\u2193")
         for action, name in (
             (self.move_up, "move_shot_up"),
             (self.move_down, "move_shot_down"),
@@ -74,6 +74,9 @@ class ShotActions(QObject):
             button.setAccessibleName(action.text().replace("&", ""))
             if action is self.add_prompt:
                 button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            elif action in (self.move_up, self.move_down):
+                # Text arrows (the actions' icon texts) take the palette's text colour.
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             made.append(button)
         return made
 
