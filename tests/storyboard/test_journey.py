@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import av
+import httpx
+from PySide6.QtGui import QImage
 
 from tests.cli import test_cli
 from tests.cli.test_cli import FAST, stored
@@ -36,6 +38,13 @@ def submits(sim: Any) -> Counter[str]:
         for r in sim.requests
         if r.endpoint == "submit" and isinstance(r.body, dict)
     )
+
+
+def differing(a: QImage, b: QImage) -> int:
+    """How many colour bytes of two same-sized pictures differ clearly (past compression)."""
+    assert a.size() == b.size()
+    one, two = (bytes(i.convertToFormat(QImage.Format.Format_RGB888).constBits()) for i in (a, b))
+    return sum(1 for x, y in zip(one, two, strict=True) if abs(x - y) > 48)
 
 
 def write_board(folder: Path) -> Path:
@@ -78,6 +87,10 @@ def test_three_shots_one_continued_generated_trimmed_and_rendered(
         fps = Fraction(stream.average_rate)
         size = (stream.width, stream.height)
     take_frames = [len(decoded_frames(path)) for path in takes]
+    first_take = decoded_frames(takes[0])
+    sent = QImage.fromData(httpx.get(frame_url).content)
+    # (The simulator's frames differ in their frame counter and moving dot.)
+    assert differing(sent, first_take[-1]) * 10 < differing(sent, first_take[0])
     expected = [
         take_frames[n] if trim is None else round((trim[1] - trim[0]) * fps)
         for n, trim in enumerate(TRIMS)
