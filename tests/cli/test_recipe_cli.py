@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from tests.cli.test_cli import FAST, cli, stored  # noqa: F401  (cli is a fixture)
-from tests.fixtures.recipe import assert_carries_recipe
+from tests.fixtures.recipe import assert_carries_recipe, with_tags
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.cli import ExitCode
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
-from veo_desktop.film.recipe import read_recipe
+from veo_desktop.film.recipe import STORYBOARD_KEY, read_recipe
 
 
 def test_output_recipe_and_import(cli: Any, tmp_path: Path) -> None:  # noqa: F811
@@ -39,6 +39,12 @@ def test_output_recipe_and_import(cli: Any, tmp_path: Path) -> None:  # noqa: F8
     assert beside.code == ExitCode.OK
     assert json.loads(beside.out)["apixo_task_id"] == record.apixo_task_id
     assert "carries no recipe; these are the settings in" in beside.err
+    # A storyboard's film gives the storyboard it carries.
+    board = {"name": "Fox story", "shots": [{"take": record.local_id}]}
+    film = with_tags(video, tmp_path / "film.mp4", {STORYBOARD_KEY: json.dumps(board)})
+    carried = cli("recipe", str(film))
+    assert carried.code == ExitCode.OK and json.loads(carried.out) == board
+    assert "film.mp4 is a storyboard's film" in carried.err
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all")
     refused = cli("recipe", str(junk))

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.core import test_sidecar
 from tests.fixtures.mp4 import encoded_clip
-from tests.fixtures.recipe import assert_carries_recipe, ffprobe_tags, packets
+from tests.fixtures.recipe import assert_carries_recipe, ffprobe_tags, packets, with_tags
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.core.sidecar import SidecarDamagedError, restore, sidecar_path
 from veo_desktop.film.recipe import (
@@ -26,7 +26,6 @@ from veo_desktop.film.recipe import (
     RecipeError,
     embed_recipe,
     export_copy,
-    muxer_options,
     read_recipe,
     read_tags,
     recipe_for,
@@ -129,18 +128,6 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield path
 
 
-def tagged(clip: Path, out: Path, tags: dict[str, str]) -> Path:
-    """A copy of ``clip`` whose container carries ``tags`` (written as any tool would)."""
-    with av.open(str(clip)) as src, av.open(str(out), "w", options=muxer_options()) as dst:
-        dst.metadata.update(tags)
-        stream = dst.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.dts is not None:
-                packet.stream = stream
-                dst.mux(packet)
-    return out
-
-
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -154,7 +141,7 @@ def tagged(clip: Path, out: Path, tags: dict[str, str]) -> Path:
 def test_a_foreign_or_damaged_recipe_is_a_clear_error(
     clip: Path, tmp_path: Path, value: str, message: str
 ) -> None:
-    video = tagged(clip, tmp_path / "odd.mp4", {RECIPE_KEY: value})
+    video = with_tags(clip, tmp_path / "odd.mp4", {RECIPE_KEY: value})
     with pytest.raises(RecipeDamagedError, match=message):
         read_recipe(video)
     with pytest.raises(SidecarDamagedError, match=message):
@@ -200,7 +187,7 @@ _TAG_TEXT = st.text(
 def test_hostile_tags_never_crash_the_reader(
     clip: Path, tmp_path: Path, value: str, other: str
 ) -> None:
-    video = tagged(clip, tmp_path / "hostile.mp4", {RECIPE_KEY: value, "comment": other})
+    video = with_tags(clip, tmp_path / "hostile.mp4", {RECIPE_KEY: value, "comment": other})
     try:
         recipe = read_recipe(video)
     except RecipeDamagedError as error:

@@ -2,10 +2,11 @@
 and videos made elsewhere joining the library.
 
 ``recipe`` prints the recipe a video carries (``veo_desktop.film.recipe``) as JSON on stdout;
-a library video without one gives the settings of the ``.json`` next to it instead (said on
-stderr). ``import`` copies every Veo video of a folder with settings (a sidecar or a recipe
-inside) into the library as a finished task, skipping those already there; it works on the
-store directly, so it needs no API key (a window already open shows them when next opened).
+a storyboard's film gives the storyboard it carries, and a library video without a recipe
+the settings of the ``.json`` next to it (each said on stderr). ``import`` copies every Veo
+video of a folder with settings (a sidecar or a recipe inside) into the library as a
+finished task, skipping those already there; it works on the store directly, so it needs no
+API key (a window already open shows them when next opened).
 """
 
 from __future__ import annotations
@@ -24,13 +25,32 @@ def show_recipe(ctx: Context) -> ExitCode:
     """Print the recipe of ``ctx.args.file`` as JSON."""
     from veo_desktop.cli.commands import CliError
     from veo_desktop.core import sidecar
-    from veo_desktop.film.recipe import RecipeError, read_recipe, recipe_text
+    from veo_desktop.film.recipe import (
+        RECIPE_KEY,
+        STORYBOARD_KEY,
+        RecipeError,
+        parse_recipe,
+        parse_storyboard,
+        read_tags,
+        recipe_text,
+    )
 
     path = Path(ctx.args.file).expanduser()
     if not path.is_file():
         raise CliError(ExitCode.INVALID, f"{clean(str(path))} is not a file.")
     try:
-        recipe = read_recipe(path)
+        tags = read_tags(path)
+        text = tags.get(RECIPE_KEY)
+        recipe = None if text is None else parse_recipe(text, name=path.name)
+        board = tags.get(STORYBOARD_KEY)
+        if recipe is None and board is not None:
+            recipe = parse_storyboard(board, name=path.name)
+            print(
+                f"veo-desktop: {clean(path.name)} is a storyboard's film; this is the "
+                "storyboard it carries.",
+                file=ctx.err,
+                flush=True,
+            )
     except RecipeError as error:
         raise CliError(ExitCode.INVALID, clean(str(error))) from error
     except OSError as error:

@@ -212,6 +212,25 @@ def parse_recipe(text: str, *, name: str = "The video") -> dict[str, Any]:
     return data
 
 
+def parse_storyboard(text: str, *, name: str = "The film") -> dict[str, Any]:
+    """The storyboard a film's :data:`STORYBOARD_KEY` tag carries (a JSON object).
+
+    Raises:
+        RecipeDamagedError: too large or not a JSON object.
+    """
+    if len(text) > RECIPE_MAX_CHARS * 16:
+        raise RecipeDamagedError(f"{name} carries a storyboard too large to be one of ours.")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise RecipeDamagedError(
+            f"{name} carries a damaged storyboard (not valid JSON)."
+        ) from error
+    if not isinstance(data, dict):
+        raise RecipeDamagedError(f"{name} carries a storyboard that Veo Desktop did not write.")
+    return data
+
+
 def _remux(src: Path, dst: Path, tags: Mapping[str, str], fmt: str) -> None:
     import av
 
