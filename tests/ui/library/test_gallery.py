@@ -16,8 +16,8 @@ from tests.ui.tasks_support import EngineEnv
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import Shot, Storyboard
 from veo_desktop.ui.library.gallery import ViewMode
-from veo_desktop.ui.library.gallery_delegate import PICTURE_HEIGHT
 from veo_desktop.ui.library.gallery_groups import Grouping
+from veo_desktop.ui.library.gallery_layout import picture_height
 from veo_desktop.ui.library.gallery_view import GalleryView
 from veo_desktop.ui.tasks.columns import TASK_ROLE
 from veo_desktop.ui.tasks.panel import TaskPanel
@@ -49,7 +49,7 @@ def shown_ids(view: GalleryView) -> list[str]:
 def picture(view: GalleryView, local_id: str) -> QImage:
     """The grabbed pixels of the tile's picture (above the scrub's position bar)."""
     rect = tile(view, local_id)
-    size = QSize(rect.width(), PICTURE_HEIGHT - 4)
+    size = QSize(rect.width(), picture_height(rect.width()) - 4)
     return view.viewport().grab(QRect(rect.topLeft(), size)).toImage()
 
 

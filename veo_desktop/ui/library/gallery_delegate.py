@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
+from veo_desktop.ui.library.gallery_layout import picture_height
 from veo_desktop.ui.library.scrub import ScrubStrips, strip_frame
 from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -26,18 +27,19 @@ from veo_desktop.ui.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-#: A tile's width; its picture is 16:9 inside it.
+#: A tile's width where there is room (its picture is 16:9, as wide as the tile) ...
 TILE_WIDTH = 200
-PICTURE_HEIGHT = TILE_WIDTH * 9 // 16
+#: ... and the narrowest a tile gets before a row holds one fewer.
+MIN_TILE_WIDTH = 150
 #: Room around the texts under the picture.
 TEXT_GAP = 4
 #: How many tiles' texts are kept laid out (a few screens' worth).
 TILE_LINES_KEPT = 2000
 
 
-def tile_height(metrics: QFontMetrics) -> int:
-    """Picture, then two lines of text."""
-    return PICTURE_HEIGHT + TEXT_GAP + 2 * metrics.height() + TEXT_GAP
+def text_height(metrics: QFontMetrics) -> int:
+    """Under the picture: two lines of text."""
+    return TEXT_GAP + 2 * metrics.height() + TEXT_GAP
 
 
 def header_height(metrics: QFontMetrics) -> int:
@@ -120,7 +122,7 @@ class GalleryDelegate(QStyledItemDelegate):
         self._lines: dict[str, tuple[TaskRecord, int, tuple[str, str]]] = {}
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return QSize(TILE_WIDTH, tile_height(option.fontMetrics))
+        return QSize(TILE_WIDTH, picture_height(TILE_WIDTH) + text_height(option.fontMetrics))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
         task = index.data(TASK_ROLE)
@@ -170,12 +172,13 @@ class GalleryDelegate(QStyledItemDelegate):
                 painter.setPen(shared.highlight)
                 painter.drawRoundedRect(QRectF(rect).adjusted(-3.5, -3.5, 3.5, 3.5), 6, 6)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        picture = QRect(rect.left(), rect.top(), rect.width(), PICTURE_HEIGHT)
+        tall = picture_height(rect.width())
+        picture = QRect(rect.left(), rect.top(), rect.width(), tall)
         self._paint_picture(painter, picture, task, row)
         metrics = shared.metrics
         x = rect.left() + 2
         # Text drawn at its baseline (no layout pass): about half the cost of a boxed text.
-        baseline = rect.top() + PICTURE_HEIGHT + TEXT_GAP + metrics.ascent()
+        baseline = rect.top() + tall + TEXT_GAP + metrics.ascent()
         painter.setFont(shared.font)
         painter.setPen(shared.selected_text if selected else shared.text)
         painter.drawText(x, baseline, lines[0])

@@ -44,10 +44,17 @@ NO_STORYBOARD_TITLE = "Not in a storyboard"
 
 @dataclass(frozen=True)
 class Section:
-    """One header and the gallery positions (indexes into the shown items) under it."""
+    """One header (a title and a detail: how many, when) and the gallery positions (indexes
+    into the shown items) under it."""
 
     title: str
+    detail: str
     positions: tuple[int, ...]
+
+    @property
+    def text(self) -> str:
+        """The header as one line: "Today · 3 videos"."""
+        return f"{self.title} \u00b7 {self.detail}"
 
 
 class GroupKeys:
@@ -126,7 +133,7 @@ def group(
     for position, task in enumerate(tasks):
         buckets.setdefault(keys.day(task), []).append(position)
     return [
-        Section(f"{day_title(day, now)} \u00b7 {count_text(len(found))}", tuple(found))
+        Section(day_title(day, now), count_text(len(found)), tuple(found))
         for day, found in sorted(buckets.items(), key=lambda item: -item[0])
     ]
 
@@ -154,12 +161,10 @@ def _by_run(tasks: Sequence[TaskRecord], keys: GroupKeys) -> list[Section]:
             run.append(position)
         _close_run(run, runs, singles, tasks)
     runs.sort(key=lambda item: -item[0])
-    sections = [Section(_run_title(tasks, run), tuple(sorted(run))) for _, run in runs]
+    sections = [Section(*_run_title(tasks, run), tuple(sorted(run))) for _, run in runs]
     if singles:
         singles.sort()
-        sections.append(
-            Section(f"{SINGLES_TITLE} \u00b7 {count_text(len(singles))}", tuple(singles))
-        )
+        sections.append(Section(SINGLES_TITLE, count_text(len(singles)), tuple(singles)))
     return sections
 
 
@@ -175,13 +180,12 @@ def _close_run(
         singles.extend(run)
 
 
-def _run_title(tasks: Sequence[TaskRecord], run: list[int]) -> str:
+def _run_title(tasks: Sequence[TaskRecord], run: list[int]) -> tuple[str, str]:
+    """The run's prompt, and "4 takes · 3 Dec 14:02"."""
     first = tasks[run[0]]
-    prompt = " ".join(first.prompt.split())
-    if len(prompt) > 60:
-        prompt = prompt[:59].rstrip() + "\u2026"
+    prompt = " ".join(first.prompt[:200].split()) or "Variations run"
     when = dt.datetime.fromtimestamp(first.created_at)
-    return f"{prompt or 'Run'} \u00b7 {len(run)} takes \u00b7 {when.day} {when:%b %H:%M}"
+    return prompt, f"{len(run)} takes \u00b7 {when.day} {when:%b %H:%M}"
 
 
 def _by_title(
@@ -199,10 +203,9 @@ def _by_title(
         named.setdefault(title, []).append(position)
         newest[title] = max(newest.get(title, 0.0), task.created_at)
     sections = [
-        Section(f"{title} \u00b7 {count_text(len(found))}", tuple(found))
+        Section(title, count_text(len(found)), tuple(found))
         for title, found in sorted(named.items(), key=lambda item: -newest[item[0]])
     ]
     if singles:
-        title = f"{NO_STORYBOARD_TITLE} \u00b7 {count_text(len(singles))}"
-        sections.append(Section(title, tuple(singles)))
+        sections.append(Section(NO_STORYBOARD_TITLE, count_text(len(singles)), tuple(singles)))
     return sections

@@ -21,13 +21,36 @@ from PySide6.QtCore import QRect
 
 @dataclass(frozen=True)
 class Metrics:
-    """The sizes the layout works with (pixels)."""
+    """The sizes the layout works with (pixels).
+
+    Tiles are as wide as the width allows around ``tile_width``: as many columns as fit at
+    that width, then each tile narrowed to share the row, never below ``min_tile_width`` (one
+    column fewer then); a tile's picture is 16:9 and ``text_height`` goes under it.
+    """
 
     tile_width: int
-    tile_height: int
+    min_tile_width: int
+    text_height: int
     header_height: int
     spacing: int = 12
     margin: int = 12
+
+
+def tile_width_for(metrics: Metrics, width: int) -> tuple[int, int]:
+    """(columns, tile width) for a viewport ``width`` wide."""
+    m = metrics
+    usable = max(m.min_tile_width, width - 2 * m.margin)
+    columns = max(1, -(-(usable + m.spacing) // (m.tile_width + m.spacing)))
+    tile = (usable - (columns - 1) * m.spacing) // columns
+    while columns > 1 and tile < m.min_tile_width:
+        columns -= 1
+        tile = (usable - (columns - 1) * m.spacing) // columns
+    return columns, min(tile, m.tile_width)
+
+
+def picture_height(tile_width: int) -> int:
+    """The height of a tile's 16:9 picture."""
+    return tile_width * 9 // 16
 
 
 @dataclass(frozen=True)
@@ -50,17 +73,10 @@ class GalleryLayout:
     def __init__(self, metrics: Metrics, counts: Sequence[int], width: int) -> None:
         self.metrics = metrics
         m = metrics
-        usable = max(m.tile_width, width - 2 * m.margin)
-        self.columns = max(1, (usable + m.spacing) // (m.tile_width + m.spacing))
-        # The spare width is shared among the gaps, so a row fills the width evenly.
-        spare = usable - self.columns * m.tile_width
-        self.gap = m.spacing if self.columns == 1 else max(m.spacing, spare // (self.columns - 1))
-        if (
-            self.columns > 1
-            and self.gap * (self.columns - 1) + self.columns * m.tile_width > usable
-        ):
-            self.gap = m.spacing
-        self.row_height = m.tile_height + m.spacing
+        self.columns, self.tile_width = tile_width_for(m, width)
+        self.tile_height = picture_height(self.tile_width) + m.text_height
+        self.gap = m.spacing
+        self.row_height = self.tile_height + m.spacing
         self._sections: list[_Placed] = []
         self._tops: list[int] = []
         self._firsts: list[int] = []
@@ -92,9 +108,9 @@ class GalleryLayout:
         index = position - placed.first
         row, column = divmod(index, self.columns)
         m = self.metrics
-        x = m.margin + column * (m.tile_width + self.gap)
+        x = m.margin + column * (self.tile_width + self.gap)
         y = placed.top + m.header_height + row * self.row_height
-        return QRect(x, y, m.tile_width, m.tile_height)
+        return QRect(x, y, self.tile_width, self.tile_height)
 
     def section_of(self, position: int) -> int:
         return max(0, bisect_right(self._firsts, position) - 1)
@@ -130,10 +146,10 @@ class GalleryLayout:
             return None
         placed = self._sections[section]
         row, inside_y = divmod(y - placed.top - m.header_height, self.row_height)
-        column, inside_x = divmod(x - m.margin, m.tile_width + self.gap)
-        if y < placed.top + m.header_height or row >= placed.rows or inside_y >= m.tile_height:
+        column, inside_x = divmod(x - m.margin, self.tile_width + self.gap)
+        if y < placed.top + m.header_height or row >= placed.rows or inside_y >= self.tile_height:
             return None
-        if not 0 <= column < self.columns or inside_x >= m.tile_width:
+        if not 0 <= column < self.columns or inside_x >= self.tile_width:
             return None
         index = row * self.columns + column
         return placed.first + index if index < placed.count else None
@@ -168,5 +184,4 @@ class GalleryLayout:
         return placed.first + index
 
     def _row_width(self) -> int:
-        m = self.metrics
-        return self.columns * m.tile_width + (self.columns - 1) * self.gap
+        return self.columns * self.tile_width + (self.columns - 1) * self.gap

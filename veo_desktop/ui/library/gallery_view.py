@@ -31,19 +31,29 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QDrag, QMouseEvent, QPainter, QPaintEvent, QPalette, QRegion, QResizeEvent
+from PySide6.QtGui import (
+    QDrag,
+    QFontMetrics,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QRegion,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_delegate import (
+    MIN_TILE_WIDTH,
     TILE_WIDTH,
     GalleryDelegate,
     Scrub,
     TilePaint,
     header_height,
-    tile_height,
+    text_height,
 )
 from veo_desktop.ui.library.gallery_groups import Grouping, GroupKeys, Section, group
 from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
@@ -160,7 +170,7 @@ class GalleryView(QAbstractItemView):
 
     def section_titles(self) -> list[str]:
         self._ensure()
-        return [section.title for section in self._sections]
+        return [section.text for section in self._sections]
 
     def shown_rows(self) -> list[int]:
         """The model rows shown, in the gallery's order."""
@@ -174,14 +184,14 @@ class GalleryView(QAbstractItemView):
         found = []
         for section, _positions in self._layout.visible(offset, offset + self.viewport().height()):
             rect = self._layout.header_rect(section).translated(0, -offset)
-            found.append((self._sections[section].title, rect))
+            found.append((self._sections[section].text, rect))
         return found
 
     # -- building --------------------------------------------------------------------------
 
     def _metrics(self) -> Metrics:
         metrics = self.fontMetrics()
-        return Metrics(TILE_WIDTH, tile_height(metrics), header_height(metrics))
+        return Metrics(TILE_WIDTH, MIN_TILE_WIDTH, text_height(metrics), header_height(metrics))
 
     def _invalidate(self) -> None:
         self._dirty = True
@@ -398,7 +408,7 @@ class GalleryView(QAbstractItemView):
         shared = TilePaint.of(self, self.font())
         paint_tile = self.tile_delegate.paint_tile
         tile_lines = self.tile_delegate.tile_lines
-        metrics, width = shared.metrics, self._layout.metrics.tile_width
+        metrics, width = shared.metrics, self._layout.tile_width
         any_selected = selection.hasSelection()
         root = QModelIndex()
         rows, tasks = self._rows, self._tasks
@@ -428,23 +438,26 @@ class GalleryView(QAbstractItemView):
         return self.model().index(row, 0).data(TAKE_ROLE)
 
     def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
+        """The section's title (bold, elided to the room left) and its detail (muted, at the
+        right), over a thin rule."""
         rect = self._layout.header_rect(section).translated(0, -offset)
+        text_box = rect.adjusted(0, 0, 0, -6)
         palette = self.palette()
+        shown = self._sections[section]
+        metrics = self.fontMetrics()
+        detail_width = metrics.horizontalAdvance(shown.detail)
+        bold = style.scaled_font(self, 1.0, bold=True)
+        room = max(0, rect.width() - detail_width - 16)
+        title = QFontMetrics(bold).elidedText(shown.title, Qt.TextElideMode.ElideRight, room)
+        align = Qt.AlignmentFlag.AlignVCenter
+        painter.setFont(bold)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.setFont(style.scaled_font(self, 1.0, bold=True))
-        text = self.fontMetrics().elidedText(
-            self._sections[section].title, Qt.TextElideMode.ElideRight, rect.width()
-        )
-        painter.drawText(
-            rect.adjusted(0, 0, 0, -6),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            text,
-        )
+        painter.drawText(text_box, align | Qt.AlignmentFlag.AlignLeft, title)
         painter.setFont(self.font())
-        painter.fillRect(
-            QRect(rect.left(), rect.bottom() - 4, rect.width(), 1),
-            palette.color(QPalette.ColorRole.Mid),
-        )
+        painter.setPen(style.hint_color(self))
+        painter.drawText(text_box, align | Qt.AlignmentFlag.AlignRight, shown.detail)
+        rule = QRect(rect.left(), rect.bottom() - 4, rect.width(), 1)
+        painter.fillRect(rule, palette.color(QPalette.ColorRole.Mid))
 
     def _paint_empty(self, painter: QPainter) -> None:
         painter.setPen(style.hint_color(self))
