@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import subprocess
 import sys
@@ -137,3 +138,44 @@ def test_killed_at_each_step_of_sending_a_shot_nothing_is_sent_twice(
     assert all(shot.sending is None for shot in kept.shots)
     assert not film.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def run_at_terminal(sim: Any, tmp_path: Path, board: Path, answer: str) -> tuple[int, str]:
+    """The command at a terminal (stdin and stderr a pty) that is answered ``answer``."""
+    main_fd, sub_fd = pty.openpty()
+    env = {**os.environ, "APIXO_API_KEY": SIM_API_KEY, "PYTHONPATH": str(REPO)}
+    env.pop(KILL_POINT_ENV, None)
+    command = [sys.executable, "-m", "veo_desktop", "--data-dir", str(tmp_path / "data")]
+    command += ["--base-url", sim.base_url, "storyboard", "render", str(board)]
+    command += ["--output", str(tmp_path / "f.mp4"), *FAST]
+    process = subprocess.Popen(
+        command, stdin=sub_fd, stdout=subprocess.DEVNULL, stderr=sub_fd, env=env
+    )
+    os.close(sub_fd)
+    os.write(main_fd, answer.encode() + b"\n")
+    chunks = []
+    while True:
+        try:
+            data = os.read(main_fd, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    code = process.wait(timeout=60)
+    os.close(main_fd)
+    return code, b"".join(chunks).decode(errors="replace")
+
+
+def test_at_a_terminal_it_asks_before_spending(sim: Any, tmp_path: Path) -> None:
+    board = board_file(tmp_path, {"prompt": "Asked first: a kite"})
+
+    code, shown = run_at_terminal(sim, tmp_path, board, "n")
+    assert code == ExitCode.INVALID
+    assert "Generate them for $0.20? [y/N]" in shown and "Not agreed; nothing was sent." in shown
+    assert not submits(sim)
+
+    code, shown = run_at_terminal(sim, tmp_path, board, "y")
+    assert code == ExitCode.OK, shown
+    assert submits(sim) == Counter(["Asked first: a kite"])
+    assert (tmp_path / "f.mp4").is_file()
