@@ -179,3 +179,30 @@ def test_at_a_terminal_it_asks_before_spending(sim: Any, tmp_path: Path) -> None
     assert code == ExitCode.OK, shown
     assert submits(sim) == Counter(["Asked first: a kite"])
     assert (tmp_path / "f.mp4").is_file()
+
+
+def test_import_list_and_export_a_storyboard(cli: Any, sim: Any, tmp_path: Path) -> None:
+    board = board_file(tmp_path, *TWO)
+    imported = cli("storyboard", "import", str(board))
+    assert imported.code == ExitCode.OK, imported.err
+    (board_id,) = imported.lines
+
+    listed = cli("storyboard", "list")
+    assert listed.code == ExitCode.OK
+    assert listed.lines == [f"{board_id[:12]}    2 shots  board"]
+
+    out = tmp_path / "out.json"
+    exported = cli("storyboard", "export", board_id[:8], str(out))
+    assert exported.code == ExitCode.OK, exported.err
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [s["prompt"] for s in data["shots"]] == [s["prompt"] for s in TWO]
+    assert data["shots"][1]["start"] == "continue"
+    assert cli("storyboard", "import", str(out)).code == ExitCode.OK
+    assert len(cli("storyboard", "list").lines) == 2
+
+    missing = cli("storyboard", "export", "nope", str(out))
+    assert missing.code == ExitCode.INVALID and "No storyboard 'nope'" in missing.err
+    bad = board_file(tmp_path, {"prompt": "a"}, {"start": "extend"})
+    refused = cli("storyboard", "import", str(bad))
+    assert refused.code == ExitCode.INVALID and "board.json, shot 2, prompt:" in refused.err
+    assert not submits(sim)

@@ -375,6 +375,25 @@ def _storyboard(sub: argparse._SubParsersAction[_Parser], shared: list[_Parser])
         "--yes", action="store_true", help="generate the missing shots without asking"
     )
     _over_cap(render)
+    actions.add_parser("list", parents=shared, help="list the storyboards of the data folder")
+    export = actions.add_parser(
+        "export",
+        parents=shared,
+        help="write a storyboard to FILE.json (the format render reads)",
+        description="Write a storyboard (its shots, takes, trims) to FILE.json.",
+    )
+    export.add_argument("board", metavar="BOARD", help="its id (or first letters) or its name")
+    export.add_argument("output", metavar="FILE.json", help="the file to write")
+    importing = actions.add_parser(
+        "import",
+        parents=shared,
+        help="add the storyboard of FILE.json to the data folder (the window shows it)",
+        description="Check FILE.json and add its storyboard to the data folder; prints its id. "
+        "Nothing is sent.",
+        epilog=STORYBOARD_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    importing.add_argument("file", metavar="FILE.json", help="the storyboard file")
 
 
 def _no_recipe(parser: argparse.ArgumentParser) -> None:

@@ -1,5 +1,6 @@
 """``veo-desktop storyboard render FILE.json --output FILM.mp4 [--yes]``: a storyboard file's
-missing shots generated, waited for and downloaded, and the film rendered.
+missing shots generated, waited for and downloaded, and the film rendered. Also ``storyboard
+list``, ``storyboard export BOARD FILE.json`` and ``storyboard import FILE.json``.
 
 Every shot is checked before anything is sent (a bad file: each problem with its shot
 number, exit 2). The count and total price of the shots still needed are shown; money is
@@ -18,16 +19,18 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import NoReturn, TextIO
 
 from veo_desktop.cli.args import ExitCode
 from veo_desktop.cli.commands import CliError, Context, engine_for, runtime_for
 from veo_desktop.cli.output import clean
+from veo_desktop.core.fsutil import atomic_write_text
 from veo_desktop.core.spending import money
 from veo_desktop.film.render import FilmError, FilmReport
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.storyboard import Storyboard
+from veo_desktop.records.storyboard import Storyboard, storyboard_to_json
 from veo_desktop.safe_text import printable
+from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.storyboard import (
     GenerateResult,
     Plan,
@@ -42,8 +45,86 @@ _FAILED = frozenset({TaskState.FAILED, TaskState.EXPIRED, TaskState.LOST})
 
 
 async def storyboard(ctx: Context) -> ExitCode:
-    """Run ``storyboard ACTION``."""
+    """Run ``storyboard ACTION`` (render, list, export, import)."""
+    action = ctx.args.storyboard_command
+    if action == "list":
+        return list_boards(ctx)
+    if action == "export":
+        return export_board(ctx)
+    if action == "import":
+        return await import_board(ctx)
     return await render(ctx)
+
+
+def _stored_boards(ctx: Context) -> list[Storyboard]:
+    """The storyboards of the data folder, read from the store (works while the window runs)."""
+    path = ctx.paths.store_path
+    if not path.exists():
+        return []
+    try:
+        with TaskStore.open(path) as store:
+            return store.load_storyboards()
+    except StoreError as error:
+        raise CliError(ExitCode.LOCAL, str(error)) from error
+
+
+def list_boards(ctx: Context) -> ExitCode:
+    """Print each storyboard: its id, its number of shots and its name (oldest first)."""
+    boards = _stored_boards(ctx)
+    if not boards:
+        print("No storyboards yet.", file=ctx.err, flush=True)
+    for board in boards:
+        count = len(board.shots)
+        shots = f"{count} shot{'s' if count != 1 else ''}"
+        print(
+            f"{board.id[:12]}  {shots:>9}  {printable(board.name, 120)}", file=ctx.out, flush=True
+        )
+    return ExitCode.OK
+
+
+def export_board(ctx: Context) -> ExitCode:
+    """Write a storyboard (named by id, id prefix or name) to FILE.json."""
+    wanted = str(ctx.args.board).strip()
+    boards = _stored_boards(ctx)
+    matches = [b for b in boards if b.id == wanted] or [
+        b for b in boards if b.name == wanted or (len(wanted) >= 4 and b.id.startswith(wanted))
+    ]
+    if len(matches) != 1:
+        what = "No storyboard" if not matches else f"{len(matches)} storyboards match"
+        raise CliError(
+            ExitCode.INVALID,
+            f"{what} {printable(wanted, 80)!r} in {ctx.paths.data_dir} (see `veo-desktop "
+            "storyboard list`).",
+        )
+    output = Path(ctx.args.output).expanduser()
+    text = json.dumps(storyboard_to_json(matches[0]), indent=2, ensure_ascii=False) + "\n"
+    try:
+        atomic_write_text(output, text)
+    except OSError as error:
+        raise CliError(
+            ExitCode.LOCAL, f"Cannot write {output}: {error.strerror or error}."
+        ) from error
+    print(printable(str(output)), file=ctx.out, flush=True)
+    return ExitCode.OK
+
+
+async def import_board(ctx: Context) -> ExitCode:
+    """Check FILE.json and add its storyboard to the data folder; print its id."""
+    source = _file_arg(ctx)
+    async with engine_for(ctx, resume=False):
+        service = runtime_for(ctx).storyboards
+        try:
+            parsed = read_storyboard_file(source, service.engine.find)
+        except StoryboardFileError as error:
+            _refuse_file(ctx, source, error)
+        except OSError as error:
+            raise CliError(
+                ExitCode.INVALID, f"Cannot read {source}: {error.strerror or error}."
+            ) from error
+        board = service.adopt(parsed)
+    print(board.id, file=ctx.out, flush=True)
+    ctx.say(f"Added storyboard {board.name!r} ({len(board.shots)} shots).")
+    return ExitCode.OK
 
 
 async def render(ctx: Context) -> ExitCode:
@@ -82,7 +163,11 @@ def _paths(ctx: Context) -> tuple[Path, Path]:
     output = Path(ctx.args.output).expanduser()
     if not output.parent.is_dir():
         raise CliError(ExitCode.INVALID, f"--output: the folder {output.parent} does not exist.")
-    return output, Path(ctx.args.file).expanduser()
+    return output, _file_arg(ctx)
+
+
+def _file_arg(ctx: Context) -> Path:
+    return Path(ctx.args.file).expanduser()
 
 
 def _board_of_file(ctx: Context, service: StoryboardService, source: Path) -> Storyboard:
@@ -92,13 +177,7 @@ def _board_of_file(ctx: Context, service: StoryboardService, source: Path) -> St
         parsed = read_storyboard_file(source, service.engine.find)
         text = source.read_text(encoding="utf-8-sig")
     except StoryboardFileError as error:
-        for problem in error.problems:
-            _tell(ctx, f"{source.name}, {problem}")
-        count = len(error.problems)
-        raise CliError(
-            ExitCode.INVALID,
-            f"{source.name}: {count} problem{'s' if count != 1 else ''}; nothing was sent.",
-        ) from error
+        _refuse_file(ctx, source, error)
     except OSError as error:
         raise CliError(
             ExitCode.INVALID, f"Cannot read {source}: {error.strerror or error}. Nothing was sent."
@@ -108,6 +187,17 @@ def _board_of_file(ctx: Context, service: StoryboardService, source: Path) -> St
         return service.get(board_id)
     shots = tuple(shot.replace(id=f"{board_id}-{n}") for n, shot in enumerate(parsed.shots))
     return service.adopt(parsed.replace(id=board_id, shots=shots))
+
+
+def _refuse_file(ctx: Context, source: Path, error: StoryboardFileError) -> NoReturn:
+    """Every problem of the file on stderr, then exit 2."""
+    for problem in error.problems:
+        _tell(ctx, f"{source.name}, {problem}")
+    count = len(error.problems)
+    raise CliError(
+        ExitCode.INVALID,
+        f"{source.name}: {count} problem{'s' if count != 1 else ''}; nothing was sent.",
+    ) from error
 
 
 def _content_key(text: str) -> str:
