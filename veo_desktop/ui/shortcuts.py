@@ -72,6 +72,9 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("extend", "Tasks", "Extend the video", ("Ctrl+Shift+E",)),
     Shortcut("compare", "Tasks", "Compare the two selected videos", ("Ctrl+Shift+K",)),
     Shortcut(
+        "toggle_gallery", "Tasks", "Show the tasks as a table or a gallery", ("Ctrl+Shift+G",)
+    ),
+    Shortcut(
         "remove_task",
         "Tasks",
         "Remove from the list (in the list)",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QAction, QColor, QImage
 from PySide6.QtWidgets import QToolButton
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
@@ -68,8 +68,15 @@ def test_the_gallery_and_its_grouping_are_remembered_after_a_restart(
     assert panel.views.mode == ViewMode.GALLERY
     assert panel.gallery.view.grouping == Grouping.RUN
     assert panel.findChild(QToolButton, "galleryViewButton").isChecked()
-    qtbot.mouseClick(panel.findChild(QToolButton, "tableViewButton"), Qt.MouseButton.LeftButton)
+    # View > Gallery (Ctrl+Shift+G) shows the table again, and is checked as the view is.
+    toggle = again.findChild(QAction, "showGalleryAction")
+    assert toggle is not None and toggle.shortcut().toString() == "Ctrl+Shift+G"
+    toggle.trigger()
     assert panel.views.mode == ViewMode.TABLE and panel.view.isVisible()
+    assert not toggle.isChecked()
+    qtbot.mouseClick(panel.findChild(QToolButton, "galleryViewButton"), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(panel.findChild(QToolButton, "tableViewButton"), Qt.MouseButton.LeftButton)
+    assert panel.views.mode == ViewMode.TABLE
     close_window(again, arun)
 
     third = open_window(make_window, sim, data_dir, qtbot, fast=False)

@@ -7,7 +7,7 @@ whatever is selected in one view is selected in the other: the task actions, whi
 the table's selection, work on the gallery's.
 
 :class:`LibraryViews` stacks the table and the gallery and offers the switch between them
-(two buttons and a checkable action); :meth:`LibraryViews.state` and
+(two buttons; the window's View menu has a toggle too); :meth:`LibraryViews.state` and
 :meth:`LibraryViews.restore_state` are what the window remembers between starts.
 """
 
@@ -26,7 +26,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -222,18 +221,19 @@ class LibraryViews(QStackedWidget):
             row.addWidget(button)
         self._buttons.button(0).setChecked(True)
 
-        #: Checked while the gallery shows (the window's View menu, a shortcut).
-        self.gallery_action = QAction("&Gallery", self)
-        self.gallery_action.setObjectName("showGalleryAction")
-        self.gallery_action.setCheckable(True)
-        self.gallery_action.setStatusTip("Show finished videos as a gallery instead of the table")
-
         self._buttons.idClicked.connect(self.on_buttons_id_clicked)
-        self.gallery_action.toggled.connect(self.on_gallery_action_toggled)
 
     @property
     def mode(self) -> ViewMode:
         return ViewMode.GALLERY if self.currentWidget() is self.gallery else ViewMode.TABLE
+
+    @property
+    def gallery_shown(self) -> bool:
+        return self.mode == ViewMode.GALLERY
+
+    def toggle(self) -> None:
+        """Show the other view."""
+        self.set_mode(ViewMode.TABLE if self.gallery_shown else ViewMode.GALLERY)
 
     def set_mode(self, mode: ViewMode) -> None:
         """Show the table or the gallery (the keyboard focus follows, if it was in one)."""
@@ -244,7 +244,6 @@ class LibraryViews(QStackedWidget):
         self.setCurrentWidget(shown)
         gallery = mode == ViewMode.GALLERY
         self._buttons.button(1 if gallery else 0).setChecked(True)
-        self.gallery_action.setChecked(gallery)
         if had_focus:
             (self.gallery.view if gallery else self.table).setFocus()
         current = self.table.currentIndex()
@@ -272,7 +271,3 @@ class LibraryViews(QStackedWidget):
     @Slot(int)
     def on_buttons_id_clicked(self, button: int) -> None:
         self.set_mode(ViewMode.GALLERY if button == 1 else ViewMode.TABLE)
-
-    @Slot(bool)
-    def on_gallery_action_toggled(self, checked: bool) -> None:
-        self.set_mode(ViewMode.GALLERY if checked else ViewMode.TABLE)

@@ -303,6 +303,7 @@ def make_action(window: QMainWindow, spec: ActionSpec) -> QAction:
 def build_menus(window: MainWindow) -> None:
     """Make :data:`ACTIONS` and :data:`MENUS` on ``window``, then the Help menu."""
     from veo_desktop.ui.help_menu import build_help_menu
+    from veo_desktop.ui.library.gallery_menu import add_gallery_toggle
     from veo_desktop.ui.storyboard.menu import StoryboardMenu
     from veo_desktop.ui.window.keyboard import KeyboardActions
 
@@ -310,8 +311,10 @@ def build_menus(window: MainWindow) -> None:
     for attr, action in actions.items():
         setattr(window, attr, action)
     bar = window.menuBar()
+    view_menu: QMenu | None = None
     for spec in MENUS:
         menu = bar.addMenu(spec.text)
+        view_menu = menu if spec.text == "&View" else view_menu
         if spec.object_name:
             menu.setObjectName(spec.object_name)
         if spec.attr:
@@ -330,6 +333,8 @@ def build_menus(window: MainWindow) -> None:
                 menu.addMenu(submenu)
             else:
                 menu.addAction(actions[item])
+    if view_menu is not None:
+        add_gallery_toggle(window, view_menu)  # View > Gallery (the task list's other view)
     storyboard = StoryboardMenu(window, lambda: window.workspace)
     setattr(window, "storyboard_menu", storyboard)  # noqa: B010  (the window's own attribute)
     bar.addMenu(storyboard.menu)
