@@ -212,3 +212,20 @@ def test_screenshots(
         # The settings are not clipped: both panels are as tall as their text needs.
         for side in (window.left, window.right):
             assert side.settings.height() >= side.settings.sizeHint().height() - 2
+
+
+def test_the_window_opens_inside_the_screen_and_fits_a_laptop(
+    takes: tuple[TaskRecord, TaskRecord], qtbot: Any
+) -> None:
+    # Under X at 1024x640 it opened at 1100x720: the transport and the settings were off-screen.
+    compare = open_compare(*takes)
+    qtbot.addWidget(compare)
+    try:
+        room = compare.screen().availableGeometry()
+        assert compare.width() <= room.width() * 0.9 + 1
+        assert compare.height() <= room.height() * 0.9 + 1
+        # Everything it holds fits a 1024x640 screen less a panel and the title bar.
+        least = compare.minimumSizeHint()
+        assert least.width() <= 1024 - 40 and least.height() <= 640 - 80
+    finally:
+        compare.close()

@@ -13,7 +13,7 @@ import html
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -31,6 +31,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.preview.elided import ElidedLabel
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
+from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
 
@@ -206,7 +207,8 @@ class CompareWindow(QWidget):
             side.player.positionChanged.connect(self.on_player_position_changed)
             side.player.mediaStatusChanged.connect(self.on_player_media_status_changed)
             side.player.errorOccurred.connect(self.on_player_error_occurred)
-        self.resize(1100, 720)
+        # As large as a laptop screen allows (the title bar and the controls stay on it).
+        self.resize(fitted_size(parent, QSize(1100, 720)).expandedTo(self.minimumSizeHint()))
         self.set_tasks(left, right)
 
     def _shortcut(self, key: Qt.Key, slot: object) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QFileDialog, QHeaderView, QSplitter, QTreeView, QW
 
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
+from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.tasks.files import suggested_name
 
 #: The file dialog's size when Qt draws it (its own default, ~630x410, cuts the columns).
@@ -73,11 +74,7 @@ def ask_save_path(
 
 def _size(dialog: QFileDialog, parent: QWidget) -> None:
     """Give Qt's own dialog room for its columns (a native dialog sizes itself)."""
-    screen = parent.screen() if parent is not None else None
-    size = QSize(DIALOG_SIZE)
-    if screen is not None:
-        available = screen.availableGeometry().size()
-        size = size.boundedTo(QSize(available.width() * 9 // 10, available.height() * 9 // 10))
+    size = fitted_size(parent, DIALOG_SIZE)
     dialog.resize(size)
     details = dialog.findChild(QTreeView, "treeView")
     if details is not None:
