@@ -22,6 +22,9 @@ from tests.cli.test_cli_hostile import set_cap
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.cli import ExitCode
 from veo_desktop.core.crashpoints import KILL_POINT_ENV
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import Settings
+from veo_desktop.hosting import HostingConfig, ProviderKind
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
 
@@ -73,6 +76,7 @@ def test_a_bad_file_names_each_bad_shot_and_sends_nothing(
         ("no_yes", "add --yes to agree. Nothing was sent."),
         ("balance", "does not cover $0.40"),
         ("cap", "over your daily cap of $0.30"),
+        ("hosting", "Shot 2 starts from the previous shot's last frame, which must be uploaded"),
     ],
 )
 def test_spending_is_refused_before_anything_is_sent(
@@ -84,6 +88,12 @@ def test_spending_is_refused_before_anything_is_sent(
         sim.balance = 0.30
     if setup == "cap":
         set_cap(cli.data, "0.30")
+    if setup == "hosting":
+        paths = AppPaths.resolve(cli.data)
+        paths.ensure()
+        settings = Settings()
+        HostingConfig(provider=ProviderKind.S3).store_in(settings)  # no bucket, no key
+        settings.save(paths)
     done = render(cli, board, tmp_path, *more, *FAST)
     assert done.code == ExitCode.INVALID, done.err
     assert "2 shots to generate, $0.40" in done.err

@@ -331,21 +331,32 @@ class Runtime:
                 store=self.store,
                 settings=self.settings,
                 frame_url=self.frame_url,
+                frame_check=self.frame_host,
             )
         if self.engine.started:
             self._storyboards.start()
         return self._storyboards
 
-    async def frame_url(self, video: Path) -> str:
-        """The URL of ``video``'s last frame, uploaded to the image hosting (a continued
-        shot's first frame)."""
+    async def frame_host(self) -> ImageHost:
+        """The image host continued shots' first frames go to (the settings' hosting, or
+        the simulator's in demo mode; made once).
+
+        Raises:
+            HostingError: no image hosting is set up (the message says how to).
+        """
         if self._frame_host is None:
             provider = await provider_for_cli(
                 self.settings, http=self.http, demo_origin=self.demo_origin
             )
             self._frame_host = self.adopt_host(provider)
+        return self._frame_host
+
+    async def frame_url(self, video: Path) -> str:
+        """The URL of ``video``'s last frame, uploaded to the image hosting (a continued
+        shot's first frame)."""
+        host = await self.frame_host()
         image = await grab_last_frame(video)
-        return (await self._frame_host.upload(image)).url
+        return (await host.upload(image)).url
 
     async def prepare_image(self, path: Path) -> PreparedImage:
         """A local image made ready to upload (see :func:`prepare_local_image`)."""

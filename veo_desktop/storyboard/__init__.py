@@ -27,6 +27,7 @@ from veo_desktop.storyboard.files import (
 from veo_desktop.storyboard.planner import Plan, PlannedShot, ShotStatus, plan, usable_take
 from veo_desktop.storyboard.render import film_clips, render_board
 from veo_desktop.storyboard.service import (
+    FrameCheck,
     FrameUrl,
     OnBoardChange,
     StoryboardError,
@@ -34,6 +35,7 @@ from veo_desktop.storyboard.service import (
 )
 
 __all__ = [
+    "FrameCheck",
     "FrameUrl",
     "GenerateProgress",
     "GenerateResult",

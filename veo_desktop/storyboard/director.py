@@ -159,6 +159,20 @@ class _Run:
         self.budget = first.total
         if not first.count:
             return
+        board = self.service.get(self.board_id)
+        continued = [
+            s
+            for s in first.shots
+            if s.status.to_send and board.shots[s.index].start is ShotStart.CONTINUE
+        ]
+        if continued and self.service.frame_check is not None:
+            try:
+                await self.service.frame_check()
+            except HostingError as error:
+                raise StoryboardError(
+                    f"Shot {continued[0].index + 1} starts from the previous shot's last frame, "
+                    f"which must be uploaded for APIXO: {error} Nothing was sent."
+                ) from error
         with contextlib.suppress(ApixoError):
             await self.engine.balance()
         decision = self.service.confirmation(first)

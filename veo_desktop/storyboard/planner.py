@@ -247,11 +247,11 @@ def _plan_shot(
             price=price,
             waits_on=waits,
         )
-    return status(
-        ShotStatus.BLOCKED,
-        f"It {verb}s shot {waits + 1}, which cannot be made as it is.",
-        waits_on=waits,
-    )
+    if previous.status is ShotStatus.UNCERTAIN:
+        why = "whose take's submission is uncertain: resolve it in Tasks first"
+    else:
+        why = "which cannot be made as it is"
+    return status(ShotStatus.BLOCKED, f"It {verb}s shot {waits + 1}, {why}.", waits_on=waits)
 
 
 def _extend_problem(

@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 #: Turns a local video into the URL of an image of its last frame that APIXO can fetch
 #: (the runtime grabs the frame and uploads it through the image hosting).
 FrameUrl = Callable[[Path], Awaitable[str]]
+#: Raises (a ``HostingError``) when continued shots' first frames cannot be uploaded.
+FrameCheck = Callable[[], Awaitable[object]]
 #: Called with a storyboard's id after it changed (or one of its takes did).
 OnBoardChange = Callable[[str], None]
 #: The longest storyboard name.
@@ -73,6 +75,8 @@ class StoryboardService:
         store: the task store the storyboards live in.
         settings: the settings in effect (the daily cap).
         frame_url: makes a continued shot's first frame from its predecessor's video.
+        frame_check: raises when ``frame_url`` cannot work (no image hosting); checked before
+            anything is sent for a storyboard with a continued shot to send.
         clock: the time (a fake one in tests).
     """
 
@@ -83,12 +87,14 @@ class StoryboardService:
         store: TaskStore,
         settings: Settings,
         frame_url: FrameUrl,
+        frame_check: FrameCheck | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.settings = settings
         self.frame_url = frame_url
+        self.frame_check = frame_check
         self.clock = clock or SYSTEM_CLOCK
         self._boards: dict[str, Storyboard] = {b.id: b for b in store.load_storyboards()}
         self._listeners: list[OnBoardChange] = []
