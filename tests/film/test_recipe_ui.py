@@ -50,6 +50,12 @@ def test_drag_out_drop_back_setting_and_import(
     assert_carries_recipe(copy, video, task)
     again = [Path(u.toLocalFile()) for u in drag_mime(view, view.model(), indexes).urls()]
     assert again == dragged and video.read_bytes() == library_bytes
+    # The preview's drag out hands out the same copy.
+    preview = window.preview_panel
+    assert preview is not None
+    qtbot.waitUntil(lambda: preview.surface.drag_mime() is not None, timeout=5_000)
+    data = preview.surface.drag_mime()
+    assert data is not None and [Path(u.toLocalFile()) for u in data.urls()] == dragged
 
     # Renamed, without a sidecar, dropped on the window: the settings come back.
     elsewhere = tmp_path / "elsewhere"
@@ -79,6 +85,8 @@ def test_drag_out_drop_back_setting_and_import(
     assert Settings.load(window.paths).embed_recipe is False
     plain = [Path(u.toLocalFile()) for u in drag_mime(view, view.model(), indexes).urls()]
     assert plain == [video]
+    data = preview.surface.drag_mime()
+    assert data is not None and [Path(u.toLocalFile()) for u in data.urls()] == [video]
 
     # File ▸ Import videos…: a folder from another machine joins once.
     handed = tmp_path / "from the laptop"

@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.helpers import write_image
 from tests.fixtures.qt import settle_controller
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.fixtures.s3 import Route
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -127,13 +128,13 @@ def test_spend_today_counts_charged_tasks(engine_env: EngineEnv) -> None:
     assert engine_env.controller.spend_today() == Decimal("1.70")
 
 
-def test_save_copy_copies_the_bytes(engine_env: EngineEnv, tmp_path: Path) -> None:
+def test_save_copy_copies_the_video_with_its_recipe(engine_env: EngineEnv, tmp_path: Path) -> None:
     task = engine_env.finished()
     target = tmp_path / "out" / "copy.mp4"
     target.parent.mkdir()
     saved = engine_env.arun(engine_env.controller.save_copy(task.local_id, target))
     assert saved == target
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
     assert not list(target.parent.glob("*.part"))
 
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtMultimedia import QMediaPlayer
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.records.lifecycle import TaskState
@@ -177,7 +178,7 @@ def test_tab_walks_the_controls_in_the_order_they_read(
     assert [c.objectName() for c in met] == [c.objectName() for c in controls]
 
 
-def test_save_as_copies_the_bytes(
+def test_save_as_copies_the_video_with_its_recipe(
     engine_env: EngineEnv, preview: PreviewPanel, qtbot: Any, tmp_path: Path
 ) -> None:
     task = engine_env.finished()
@@ -191,7 +192,7 @@ def test_save_as_copies_the_bytes(
     job = preview.save_to(target)
     assert job is not None
     qtbot.waitUntil(job.done, timeout=5000)
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
 
 
 def test_the_video_drags_out_as_a_file(engine_env: EngineEnv, preview: PreviewPanel) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QFileDialog, QLabel, QMessageBox, QPushButton
 
 from tests.fixtures.qt import settle_controller
+from tests.fixtures.recipe import assert_carries_recipe
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.api.models import GenerationRequest
@@ -67,7 +68,7 @@ def test_copy_task_id_and_result_url(engine_env: EngineEnv, panel: TaskPanel) ->
     assert task.result_urls[0].startswith("http://127.0.0.1")
 
 
-def test_save_as_asks_where_then_copies_the_bytes(
+def test_save_as_asks_where_then_copies_the_video_with_its_recipe(
     engine_env: EngineEnv, panel: TaskPanel, tmp_path: Path, qtbot: Any
 ) -> None:
     task = engine_env.finished("A red fox in the snow")
@@ -83,7 +84,7 @@ def test_save_as_asks_where_then_copies_the_bytes(
     panel.task_actions.saved.connect(lambda *args: saved.append(args))
     job = panel.task_actions.save_to(task.local_id, target)
     qtbot.waitUntil(job.done, timeout=5000)
-    assert target.read_bytes() == Path(task.files[0]).read_bytes()
+    assert_carries_recipe(target, Path(task.files[0]), task)
     assert saved == [(task.local_id, target)]
 
 

@@ -103,6 +103,7 @@ class PreviewPanel(QWidget):
         self.volume_slider.setAccessibleDescription("Playback volume of the preview")
         self.audio.setVolume(0.8)
         self.saver = VideoSaver(self, task=lambda: self._task, source=lambda: self._source)
+        self.surface.carry = self.saver.carried  # a drag out hands out a copy with the recipe
         self.saver.saved.connect(self.saved)
         self.saver.save_failed.connect(self.save_failed)
         self.save_button = self.saver.save_button

@@ -115,6 +115,13 @@ class VideoSaver(QObject):
 
         return self._jobs.start(save(), name="Saving the previewed video")
 
+    def carried(self, source: Path) -> Path:
+        """The file a drag of ``source`` out of the preview hands out: a cached copy that
+        carries the recipe of the task on show (``ui.tasks.recipe_drag``), or ``source``."""
+        from veo_desktop.ui.tasks.recipe_drag import carried_file
+
+        return carried_file(self._owner, self._task(), source)
+
     def _tell(self, text: str) -> None:
         """Show ``text`` in the window's status bar (where its confirmations appear)."""
         window = self._owner.window()

@@ -8,6 +8,7 @@ keep the video's aspect ratio ourselves for 16:9 and 9:16 alike.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
@@ -72,6 +73,9 @@ class VideoSurface(QWidget):
         self._message = ""
         self._file: Path | None = None
         self._press: QPoint | None = None
+        #: The file a drag hands out for the one on show (a copy carrying its recipe); None:
+        #: the file itself.
+        self.carry: Callable[[Path], Path] | None = None
 
     # -- content ---------------------------------------------------------------------------
 
@@ -204,7 +208,9 @@ class VideoSurface(QWidget):
 
     def drag_mime(self) -> QMimeData | None:
         """The mime data a drag out carries (``None`` without a file)."""
-        return None if self._file is None else file_mime(self._file)
+        if self._file is None:
+            return None
+        return file_mime(self._file if self.carry is None else self.carry(self._file))
 
     def start_drag(self) -> None:
         data = self.drag_mime()

@@ -50,6 +50,15 @@ def drag_mime(
     return data
 
 
+def carried_file(widget: QWidget, task: TaskRecord | None, source: Path) -> Path:
+    """The file a drag of ``source`` (one of ``task``'s videos) out of ``widget`` hands out:
+    its recipe-carrying copy when the window's setting asks for one, else ``source``."""
+    cache = _cache_dir(widget)
+    if task is None or cache is None or not embed_recipe_wanted(widget):
+        return source
+    return recipe_copy(task, source, cache) or source
+
+
 def carried_paths(tasks: Sequence[TaskRecord], cache_dir: Path) -> list[Path]:
     """The files a drag of ``tasks`` hands out: each existing video's recipe-carrying copy
     (the video itself when it cannot be copied)."""
