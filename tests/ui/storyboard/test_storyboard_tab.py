@@ -213,6 +213,26 @@ def test_storyboard_journey(
     assert not second.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
 
+    # From the prompt history: the prompt with its last settings, unsent.
+    history = workspace.history_panel
+    history.refresh_recent()
+    assert history.select_recent("A tall waterfall")
+    history.storyboard_action.trigger()
+    last = panel.model.cards[-1]
+    assert last.prompt == "A tall waterfall" and last.state == "Not generated"
+    request = panel.controller.board(board.id).shots[-1].request
+    assert request is not None and request.aspect_ratio == "9:16"
+
+    # Export as JSON and import it again: a second storyboard with the same shots.
+    exported = tmp_path / "film.storyboard.json"
+    assert panel.files.export_to(board.id, exported)
+    count = len(panel.controller.board(board.id).shots)
+    imported = panel.files.import_from(exported)
+    assert imported is not None and imported.id != board.id
+    assert len(imported.shots) == count
+    assert panel.picker.current_id == imported.id
+    assert panel.model.rowCount() == count
+
 
 SIZES = [(1024, 640), (1600, 1000)]
 

@@ -110,7 +110,7 @@ class ShotCardDelegate(QStyledItemDelegate):
         painter.drawText(QRect(left + number_w, inner.top(), width - number_w, line), _LEFT, first)
         painter.drawText(QRect(left, inner.top() + line, width, line), _LEFT, rest)
         painter.setPen(muted)
-        details = " \u00b7 ".join(part for part in (card.settings, card.start) if part)
+        details = " \u00b7 ".join(part for part in (card.start, card.settings) if part)
         painter.drawText(
             QRect(left, inner.top() + 2 * line, width, line),
             _LEFT,

@@ -24,8 +24,8 @@ TaskLookup = Callable[[str], TaskRecord | None]
 
 #: How each way of starting reads on a card (``{previous}``: the previous shot's number).
 START_TEXTS: dict[ShotStart, str] = {
-    ShotStart.OWN: "Own settings",
-    ShotStart.CONTINUE: "Starts where shot {previous} ends",
+    ShotStart.OWN: "",
+    ShotStart.CONTINUE: "Continues shot {previous}",
     ShotStart.EXTEND: "Extends shot {previous}",
 }
 #: The choices of the shot's "Starts" selector, in order.
@@ -42,7 +42,7 @@ _RUNNING = frozenset(
 
 def start_text(shot: Shot, number: int) -> str:
     if shot.start is not ShotStart.OWN and number == 1:
-        return "Starts from the previous shot, but it is the first"
+        return "No previous shot to start from"
     return START_TEXTS[shot.start].format(previous=number - 1)
 
 

@@ -13,17 +13,19 @@ never a traceback.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
 from veo_desktop.api.models import GenerationRequest
+from veo_desktop.film.timeline import FilmError
 from veo_desktop.imaging.worker import run_imaging
 from veo_desktop.records.storyboard import Shot, ShotStart, Storyboard
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.storyboard import GenerateResult, StoryboardError
 from veo_desktop.ui.storyboard.cards import cards_for
 from veo_desktop.ui.storyboard.players_timing import probe_clip
 from veo_desktop.ui.storyboard.shot_model import ShotCard
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from veo_desktop.storyboard import Plan, StoryboardService
     from veo_desktop.ui.controller import EngineController
     from veo_desktop.ui.session import Session
+
+T = TypeVar("T")
 
 #: The name a first storyboard gets when a shot is added before any exists.
 FIRST_NAME = "My film"
@@ -193,12 +197,14 @@ class StoryboardController(QObject):
         approved: Decimal,
         over_cap: bool,
         on_progress: Callable[[Any], None] | None = None,
-    ) -> asyncio.Task[Any]:
-        """Send the missing shots (approved up to ``approved``) as a job of the session."""
+    ) -> asyncio.Task[GenerateResult | Exception]:
+        """Send the missing shots (approved up to ``approved``) as a job of the session; a
+        refusal (nothing more sent) is the job's result, not its failure."""
+        run = self._service.generate_missing(
+            board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
+        )
         return self.engine.run(
-            self._service.generate_missing(
-                board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
-            ),
+            _refusal_as_result(run, StoryboardError),
             name="Generating the storyboard's missing shots",
         )
 
@@ -220,9 +226,26 @@ class StoryboardController(QObject):
 
     def render(
         self, board_id: str, output: Path, *, on_progress: Callable[[float], None] | None = None
-    ) -> asyncio.Task[FilmReport]:
-        """Render the film to ``output`` as a job of the session (cancel: cancel the job)."""
+    ) -> asyncio.Task[FilmReport | Exception]:
+        """Render the film to ``output`` as a job of the session (cancel: cancel the job); a
+        refusal or a write failure is the job's result, not its failure."""
         return self.engine.run(
-            self._service.render(board_id, output, on_progress=on_progress),
+            _refusal_as_result(
+                self._service.render(board_id, output, on_progress=on_progress),
+                FilmError,
+                StoryboardError,
+                OSError,
+            ),
             name="Rendering the storyboard's film",
         )
+
+
+async def _refusal_as_result(
+    work: Coroutine[Any, Any, T], *refusals: type[Exception]
+) -> T | Exception:
+    """``work``'s result, or the refusal it raised (one of ``refusals``) as the result, so the
+    session's job registry does not report a refusal the tab shows itself as a failure."""
+    try:
+        return await work
+    except refusals as refusal:
+        return refusal

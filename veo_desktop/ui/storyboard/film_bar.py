@@ -69,6 +69,7 @@ class FilmBar(QWidget):
         self._spending_cap = spending_cap
         self._board: Storyboard | None = None
         self._generate_job: asyncio.Task[Any] | None = None
+        self._film_rows: list[int] = []
         #: The dialog open now (tests answer it); None when none is.
         self.dialog: QWidget | None = None
         self.compare_window: CompareWindow | None = None
@@ -203,7 +204,7 @@ class FilmBar(QWidget):
         text += f"{progress.shots} shots ready"
         self.show_message(f"{text}. {progress.message}" if progress.message else text)
 
-    def _on_generate_done(self, job: asyncio.Task[GenerateResult]) -> None:
+    def _on_generate_done(self, job: asyncio.Task[GenerateResult | Exception]) -> None:
         if self._generate_job is job:
             self._generate_job = None
         self._show_running(False)
@@ -215,12 +216,11 @@ class FilmBar(QWidget):
             )
             return
         error = job.exception()
-        if error is not None:
-            if not isinstance(error, StoryboardError):
-                logger.error("Generating the missing shots failed", exc_info=error)
-            self.show_message(f"Nothing more was sent: {error}")
+        result = job.result() if error is None else None
+        if result is None or isinstance(result, Exception):
+            # An unexpected failure is also reported by the session's job registry.
+            self.show_message(f"Nothing more was sent: {result or error}")
             return
-        result = job.result()
         if result.failures:
             self.show_message("Some shots were not made: " + "; ".join(result.failures))
         elif result.ready:
@@ -248,15 +248,18 @@ class FilmBar(QWidget):
         self.show_board(self._board)
 
     def clips(self, board: Storyboard) -> list[tuple[str, float | None, float | None]]:
-        """The chosen takes on disk, with their trims, in film order."""
+        """The chosen takes on disk, with their trims, in film order (and which shot each
+        one is: :attr:`_film_rows`)."""
         clips: list[tuple[str, float | None, float | None]] = []
-        for shot in board.shots:
+        self._film_rows = []
+        for row, shot in enumerate(board.shots):
             task = self._controller.task(shot.chosen) if shot.chosen else None
             path = video_file(task)
             if path is None:
                 continue
             start, end = shot.trim if shot.trim is not None else (None, None)
             clips.append((str(path), start, end))
+            self._film_rows.append(row)
         return clips
 
     def play(self) -> FilmWindow | None:
@@ -277,12 +280,16 @@ class FilmBar(QWidget):
 
         if self.film_window is None:
             self.film_window = FilmWindow(self._owner.window())
-            self.film_window.current_shot_changed.connect(self.current_shot_changed)
+            self.film_window.current_shot_changed.connect(self.on_film_window_shot_changed)
             self.film_window.destroyed.connect(self._on_film_window_destroyed)
         self.film_window.set_film(board.name, clips)
         self.film_window.show()
         self.film_window.raise_()
         return self.film_window
+
+    def on_film_window_shot_changed(self, index: int) -> None:
+        if 0 <= index < len(self._film_rows):
+            self.current_shot_changed.emit(self._film_rows[index])
 
     def _on_film_window_destroyed(self) -> None:
         self.film_window = None
@@ -296,6 +303,9 @@ class FilmBar(QWidget):
         from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
 
         dialog = TrimDialog(path, shot.trim, self._owner.window())
+        if self._board is not None and shot.id in {s.id for s in self._board.shots}:
+            number = self._board.index_of(shot.id) + 1
+            dialog.setWindowTitle(f"Trim shot {number}")
 
         def keep(trim: object) -> None:
             try:

@@ -189,6 +189,10 @@ class StoryboardPanel(QWidget):
         board = self._board
         return board.shots[row] if board is not None and 0 <= row < len(board.shots) else None
 
+    def current_take(self) -> TaskRecord | None:
+        """The selected shot's chosen take (None: no shot, or no take chosen)."""
+        return self._shown_task
+
     def select_row(self, row: int) -> None:
         if 0 <= row < self.model.rowCount():
             self.shot_list.setCurrentIndex(self.model.index(row))

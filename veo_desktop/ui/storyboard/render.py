@@ -63,7 +63,7 @@ class RenderFlow(QObject):
         super().__init__(owner)
         self._controller = controller
         self._owner = owner
-        self._job: asyncio.Task[FilmReport] | None = None
+        self._job: asyncio.Task[FilmReport | Exception] | None = None
         #: The dialog or question open now (tests answer it); None when none is.
         self.dialog: QWidget | None = None
         #: The last film rendered (None until one is).
@@ -101,7 +101,7 @@ class RenderFlow(QObject):
             self.dialog = None
         dialog.deleteLater()
 
-    def start(self, board_id: str, output: Path) -> asyncio.Task[FilmReport] | None:
+    def start(self, board_id: str, output: Path) -> asyncio.Task[FilmReport | Exception] | None:
         """Render ``board_id`` to ``output`` now (one render at a time)."""
         if self.running:
             self.said.emit("A film is being rendered already.")
@@ -118,28 +118,32 @@ class RenderFlow(QObject):
             assert self._job is not None
             self._job.cancel()
 
-    def _on_done(self, job: asyncio.Task[FilmReport], board_id: str, output: Path) -> None:
+    def _on_done(
+        self, job: asyncio.Task[FilmReport | Exception], board_id: str, output: Path
+    ) -> None:
         if self._job is job:
             self._job = None
         if job.cancelled():
             self.said.emit("Render cancelled: no film was written.")
             self.finished.emit(None)
             return
-        error = job.exception()
-        if error is None:
-            self.film = job.result().output
+        failure = job.exception()
+        result: FilmReport | BaseException = job.result() if failure is None else failure
+        if not isinstance(result, BaseException):
+            self.film = result.output
             self.said.emit(f"Film saved as {printable(self.film.name, 200)}.")
             self.finished.emit(self.film)
             self.announce(self.film)
             return
-        if isinstance(error, FilmError):
+        if isinstance(result, FilmError):
             # A refusal may be the renderer's of mixed shapes: offer to letterbox then.
+            refusal = result
             check = self._controller.engine.run(
                 self._controller.mixed_shapes(board_id), name="Checking the shots' shapes"
             )
-            check.add_done_callback(lambda done: self._after_check(done, board_id, output, error))
+            check.add_done_callback(lambda done: self._after_check(done, board_id, output, refusal))
             return
-        self._failed(error)
+        self._failed(result)
 
     def _after_check(
         self, check: asyncio.Task[bool], board_id: str, output: Path, error: FilmError
@@ -155,10 +159,8 @@ class RenderFlow(QObject):
         if isinstance(error, FilmError | StoryboardError | OSError):
             self.said.emit("The film was not rendered.")
             self._tell("The film was not rendered", printable(str(error), 1000))
-        else:
-            logger.error("Rendering the film failed", exc_info=error)
+        else:  # a bug: the session's job registry logs it and tells the person
             self.said.emit("The film was not rendered.")
-            self._tell("The film was not rendered", f"Something went wrong: {error}")
 
     def _tell(self, title: str, text: str) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok)

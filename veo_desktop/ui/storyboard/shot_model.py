@@ -52,7 +52,7 @@ class ShotCard:
         number: its place in the film, from 1.
         prompt: its prompt (the chosen take's, or the recipe's).
         settings: its settings in a line ("Fast · 16:9 · text to video").
-        start: how it starts ("Own settings", "Continues shot 2", "Extends shot 2").
+        start: how it starts ("Continues shot 2", "Extends shot 2"; "" from its own settings).
         state: its state in words ("Not generated", "Generating", "Ready").
         tone: the colour of the state.
         take: the chosen take in words ("Take 2 of 3", "" when it has none).

@@ -117,6 +117,9 @@ class StoryboardTab(QObject):
     def on_tabs_current_changed(self, index: int) -> None:
         if self._panel is None and self._tabs.widget(index) is self._place:
             self.build()
+        elif self._panel is not None and self._tabs.widget(index) is self._panel:
+            # Back on the tab: the preview shows the selected shot's take again.
+            self.current_task_changed.emit(self._panel.current_take())
 
     def show(self) -> None:
         """Bring the tab to the front."""
