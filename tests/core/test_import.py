@@ -14,7 +14,7 @@ import pytest
 from tests.core import test_sidecar
 from tests.fixtures.core import EngineKit
 from tests.fixtures.mp4 import encoded_clip
-from veo_desktop.core.library_import import import_folder, import_folder_async
+from veo_desktop.core.library_import import import_folder, import_folder_async, is_imported
 from veo_desktop.core.sidecar import read_sidecar, restore, sidecar_path
 from veo_desktop.film.recipe import export_copy, read_recipe
 from veo_desktop.records.lifecycle import TaskState
@@ -104,7 +104,7 @@ def test_a_folder_joins_the_library_once(made: Any, folder: Path, tmp_path: Path
         assert record.request_model == original.request_model
         assert record.price == original.price and record.model == original.model
         assert abs(record.created_at - original.created_at) < 1
-        assert record.history[-1].note is not None and "Imported from" in record.history[-1].note
+        assert is_imported(record) and not is_imported(original)
         video = Path(record.files[0])
         assert video.parent == kit.library and video.is_file()
         assert read_sidecar(sidecar_path(video))["apixo_task_id"] == original.apixo_task_id

@@ -55,6 +55,8 @@ from veo_desktop.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
+#: How an imported task's one history entry begins ("Imported from <folder>").
+IMPORTED_NOTE = "Imported from"
 #: At most this many files of a folder are looked at (a mistaken pick of a home folder ends).
 MAX_FILES = 20_000
 _LOCAL_ID = re.compile(r"[0-9a-f]{32}")
@@ -229,6 +231,13 @@ def prepare_import(
     return result
 
 
+def is_imported(record: TaskRecord) -> bool:
+    """Whether ``record`` joined the library by an import (it was made elsewhere, so what it
+    cost was not spent from this app)."""
+    first = record.history[0].note if record.history else None
+    return first is not None and first.startswith(IMPORTED_NOTE + " ")
+
+
 def discard(record: TaskRecord) -> None:
     """Remove the files :func:`prepare_import` copied for ``record`` (it was not added)."""
     for name in record.files:
@@ -306,7 +315,7 @@ def _record(
     if created is None:
         created = video.stat().st_mtime
     url = _text(data.get("result_url"))
-    note = f"Imported from {printable(str(folder), 300)}"
+    note = f"{IMPORTED_NOTE} {printable(str(folder), 300)}"
     return TaskRecord(
         local_id=local_id,
         model=str(request.model),
