@@ -69,6 +69,8 @@ def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
         kept = service.get(board.id)
         assert [s.chosen for s in kept.shots] == [source.local_id, extension.local_id]
         assert board.id in changed
+        assert service.board_of(extension.local_id) == kept
+        assert service.board_of("no such task") is None
         with pytest.raises(StoryboardError, match="own takes"):
             service.choose_take(board.id, first.id, extension.local_id)
         service.set_trim(board.id, first.id, (0.25, 0.75))

@@ -7,7 +7,8 @@ sends the shots in dependency order through the engine, and renders the chosen t
 - :mod:`.service`: :class:`StoryboardService`, every storyboard of a data folder, edited
   and kept in the task store, each take linked durably before its POST;
 - :mod:`.director`: generating the missing shots through the engine, once agreed to;
-- :mod:`.render`: the film, through :mod:`veo_desktop.film.render`.
+- :mod:`.render`: the film, through :mod:`veo_desktop.film.render` (import it from there: it
+  loads PyAV, which the window's start-up does not need).
 """
 
 from veo_desktop.records.storyboard import SendMark, Shot, ShotStart, Storyboard
@@ -25,7 +26,6 @@ from veo_desktop.storyboard.files import (
     read_storyboard_file,
 )
 from veo_desktop.storyboard.planner import Plan, PlannedShot, ShotStatus, plan, usable_take
-from veo_desktop.storyboard.render import film_clips, render_board
 from veo_desktop.storyboard.service import (
     FrameCheck,
     FrameUrl,
@@ -53,11 +53,9 @@ __all__ = [
     "StoryboardFileError",
     "StoryboardService",
     "TaskLookup",
-    "film_clips",
     "generate_missing",
     "parse_storyboard",
     "plan",
     "read_storyboard_file",
-    "render_board",
     "usable_take",
 ]

@@ -101,6 +101,8 @@ class StoryboardService:
         #: Shots whose take is being sent, by the request's key: (board id, shot id).
         self._sending: dict[str, list[tuple[str, str]]] = {}
         self._unsubscribe: Callable[[], None] | None = None
+        #: Which storyboard each take belongs to (rebuilt after a change).
+        self._takes: dict[str, str] | None = None
 
     # -- life ------------------------------------------------------------------------------
 
@@ -136,6 +138,22 @@ class StoryboardService:
     def get(self, board_id: str) -> Storyboard:
         """The storyboard (KeyError if none)."""
         return self._boards[board_id]
+
+    def board_of(self, local_id: str) -> Storyboard | None:
+        """The (oldest) storyboard a task is a take of; None when it is in none. Cheap: a
+        dictionary lookup (the gallery groups by it)."""
+        board_id = self._take_index().get(local_id)
+        return None if board_id is None else self._boards.get(board_id)
+
+    def _take_index(self) -> dict[str, str]:
+        if self._takes is None:
+            index: dict[str, str] = {}
+            for board in self.boards():
+                for shot in board.shots:
+                    for local_id in shot.takes:
+                        index.setdefault(local_id, board.id)
+            self._takes = index
+        return self._takes
 
     def record_of(self, local_id: str) -> TaskRecord | None:
         """A take's task (None when the store does not know it)."""
@@ -195,6 +213,7 @@ class StoryboardService:
             raise StoryboardError("A take of this storyboard is being sent; wait a moment.")
         self.store.delete_storyboard(board_id)
         del self._boards[board_id]
+        self._takes = None
         self._notify(board_id)
 
     def set_crossfade(self, board_id: str, frames: int) -> Storyboard:
@@ -474,6 +493,7 @@ class StoryboardService:
         board = board.replace(updated_at=self.clock.time())
         self.store.save_storyboard(board, durable=durable)
         self._boards[board.id] = board
+        self._takes = None
         self._notify(board.id)
         return board
 
