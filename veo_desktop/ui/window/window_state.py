@@ -12,7 +12,9 @@ import base64
 import logging
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray
+from PySide6.QtCore import QByteArray, QSize
+
+from veo_desktop.ui.screen_fit import fitted_size
 
 if TYPE_CHECKING:
     from veo_desktop.ui.window.main_window import MainWindow
@@ -25,8 +27,10 @@ WINDOW_STATE_KEY = "window"
 COLUMNS_KEY = "task_columns"
 #: Under ``extra["window"]``: table or gallery, and the gallery's grouping.
 VIEWS_KEY = "task_views"
-#: The size of the window at the first start.
+#: The size of the window at the first start (smaller where the screen is: a 1024x640 laptop).
 DEFAULT_SIZE = (1280, 800)
+#: The share of the screen's free area the window takes at most at the first start.
+FIRST_START_SHARE = 0.95
 
 
 class WindowStateKeeper:
@@ -41,11 +45,12 @@ class WindowStateKeeper:
         return dict(state) if isinstance(state, dict) else {}
 
     def restore_geometry(self) -> None:
-        """The saved size and place, else :data:`DEFAULT_SIZE`."""
+        """The saved size and place, else :data:`DEFAULT_SIZE` (as much of it as fits)."""
         geometry = self._state().get("geometry")
         if isinstance(geometry, str) and self._window.restoreGeometry(decode(geometry)):
             return
-        self._window.resize(*DEFAULT_SIZE)
+        wanted = QSize(*DEFAULT_SIZE)
+        self._window.resize(fitted_size(self._window, wanted, share=FIRST_START_SHARE))
 
     def restore_splitter(self, workspace: Workspace) -> None:
         """Put back the splitter sizes and the task list's columns the person chose."""
