@@ -66,6 +66,7 @@ def test_a_folder_joins_the_library_once(made: Any, folder: Path, tmp_path: Path
             embedded=read_recipe,
         )
         assert [r.local_id for r in seen] == [r.local_id for r in once.added]
+        assert engine.spend(0) == 0  # paid elsewhere: not this app's spending, nor its cap's
         twice = await import_folder_async(
             folder,
             library_dir=engine.library_dir,

@@ -26,6 +26,7 @@ from typing import Any
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
+from veo_desktop.core.library_import import is_imported
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
 from veo_desktop.core.timing import PollTiming
@@ -121,12 +122,19 @@ class RecordBook:
         return matches[0] if len(matches) == 1 and len(task_id) >= 4 else None
 
     def charged_since(self, since: float, *, besides: str | None = None) -> Decimal:
-        """What the tasks APIXO accepted since ``since`` cost (``besides``: not that one)."""
+        """What the tasks APIXO accepted since ``since`` cost (``besides``: not that one).
+
+        Tasks imported from elsewhere (``core.library_import``) were not paid from this app:
+        they count neither here nor against the daily cap.
+        """
         return sum(
             (
                 r.price
                 for r in self._records.values()
-                if r.charged and r.created_at >= since and r.local_id != besides
+                if r.charged
+                and r.created_at >= since
+                and r.local_id != besides
+                and not is_imported(r)
             ),
             Decimal("0"),
         )
