@@ -5,10 +5,11 @@ current shot lit, a line where playback is. A click anywhere seeks the film ther
 from __future__ import annotations
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette
+from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from veo_desktop.ui import style
+from veo_desktop.ui.storyboard.trim_range import track_color
 
 
 class ShotStrip(QWidget):
@@ -66,7 +67,7 @@ class ShotStrip(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
         accent = style.accent_color(self)
-        other = QColor(palette.color(QPalette.ColorRole.Mid))
+        other = track_color(self)
         start = 0.0
         for index, length in enumerate(self._lengths):
             left, right = self.x_of(start), self.x_of(start + length)

@@ -18,9 +18,9 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence
+from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from veo_desktop.imaging.worker import run_imaging
 from veo_desktop.ui import style
@@ -93,19 +93,20 @@ class TrimEditor(QWidget):
         self.length_label = QLabel(self)
         self.length_label.setObjectName("trimLength")
         style.follow_hint_color(self.length_label)
-        fields = QHBoxLayout()
-        fields.setSpacing(16)
-        fields.addWidget(self.in_fields)
-        fields.addWidget(self.out_fields)
-        fields.addStretch(1)
-        fields.addWidget(self.length_label)
+        #: In, Out and the length side by side, or one under the other when narrow.
+        self.fields_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.fields_row.setSpacing(16)
+        self.fields_row.addWidget(self.in_fields, 0, Qt.AlignmentFlag.AlignLeft)
+        self.fields_row.addWidget(self.out_fields, 0, Qt.AlignmentFlag.AlignLeft)
+        self.fields_row.addStretch(1)
+        self.fields_row.addWidget(self.length_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.surface, 1)
         layout.addWidget(self.transport)
         layout.addWidget(self.range_bar)
-        layout.addLayout(fields)
+        layout.addLayout(self.fields_row)
 
         for key, slot in (
             (Qt.Key.Key_Space, self.toggle_play),
@@ -256,6 +257,7 @@ class TrimEditor(QWidget):
             f"Keeps {end - start:.3f} s ({kept} of {timing.frames} frames, "
             f"{float(timing.fps):g} fps)"
         )
+        self._fit_fields(self.width())
         if emit and changed:
             self.trim_changed.emit(start, end)
 
@@ -400,6 +402,27 @@ class TrimEditor(QWidget):
         text = f"This clip cannot be played here.\n{message}"
         self.surface.clear(text)
         self.failed.emit(text)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_fields(event.size().width())
+
+    def _fit_fields(self, width: int) -> None:
+        """In, Out and the length in one row when they fit, else one under the other."""
+        row = self.fields_row
+        needed = sum(
+            widget.sizeHint().width()
+            for widget in (self.in_fields, self.out_fields, self.length_label)
+        )
+        needed += 3 * row.spacing()
+        wanted = (
+            QBoxLayout.Direction.LeftToRight
+            if needed <= width
+            else QBoxLayout.Direction.TopToBottom
+        )
+        if row.direction() != wanted:
+            row.setSpacing(16 if wanted == QBoxLayout.Direction.LeftToRight else 4)
+            row.setDirection(wanted)
 
     def hideEvent(self, event: QHideEvent) -> None:
         """Pause while hidden (another tab, a collapsed splitter)."""

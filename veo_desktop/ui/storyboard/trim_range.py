@@ -20,6 +20,19 @@ _GRAB = 8
 _HANDLE_W = 6.0
 
 
+def track_color(widget: QWidget) -> QColor:
+    """The colour of a bar's unlit part: the text colour, faint, over the window colour
+    (visible on light and dark palettes alike, unlike ``QPalette.Mid`` on dark ones)."""
+    palette = widget.palette()
+    text = palette.color(QPalette.ColorRole.WindowText)
+    window = palette.color(QPalette.ColorRole.Window)
+    return QColor(
+        (text.red() + window.red() * 3) // 4,
+        (text.green() + window.green() * 3) // 4,
+        (text.blue() + window.blue() * 3) // 4,
+    )
+
+
 class TrimRangeBar(QWidget):
     """The clip's frames as a bar with the trim lit (see the module docstring)."""
 
@@ -104,7 +117,7 @@ class TrimRangeBar(QWidget):
         track = self._track()
         enabled = self.isEnabled() and self._frames > 0
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(palette.color(QPalette.ColorRole.Mid))
+        painter.setBrush(track_color(self))
         painter.drawRoundedRect(track, 3, 3)
         if enabled:
             accent = style.accent_color(self)
