@@ -111,6 +111,11 @@ def test_three_shots_one_continued_generated_trimmed_and_rendered(
     assert [s.get("prompt") for s in carried["shots"]] == list(PROMPTS)
     assert [s.get("trim") for s in carried["shots"]] == [list(t) if t else None for t in TRIMS]
     assert [s["file"] for s in carried["shots"]] == [p.name for p in takes]
+    assert [s["recipe"]["local_task_id"] for s in carried["shots"]] == [
+        first.local_id,
+        second.local_id,
+        third.local_id,
+    ]
     assert json.loads(film.with_name("fox.mp4.json").read_text(encoding="utf-8"))
 
     again = cli("storyboard", "render", str(board), "--output", str(film), *FAST)

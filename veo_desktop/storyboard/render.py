@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from veo_desktop.film.recipe import STORYBOARD_KEY, recipe_text
+from veo_desktop.film.recipe import STORYBOARD_KEY, recipe_for, recipe_text
 from veo_desktop.film.render import Clip, FilmReport, render_film_async
 from veo_desktop.records.storyboard import recipe
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storyboard.planner import usable_take
 from veo_desktop.storyboard.service import StoryboardError, StoryboardService
 
 
-def film_clips(service: StoryboardService, board_id: str) -> tuple[list[Clip], dict[str, str]]:
-    """The clips of the film (each shot's take, trimmed) and each shot's file name.
+def film_clips(
+    service: StoryboardService, board_id: str
+) -> tuple[list[Clip], dict[str, TaskRecord]]:
+    """The clips of the film (each shot's take, trimmed) and each shot's take, by shot id.
 
     Raises:
         StoryboardError: a shot has no take on disk yet (the message names the shots).
@@ -28,7 +31,7 @@ def film_clips(service: StoryboardService, board_id: str) -> tuple[list[Clip], d
     if not board.shots:
         raise StoryboardError("The storyboard has no shots yet.")
     clips: list[Clip] = []
-    files: dict[str, str] = {}
+    files: dict[str, TaskRecord] = {}
     missing: list[str] = []
     for number, shot in enumerate(board.shots, start=1):
         take = usable_take(shot, service.record_of)
@@ -38,7 +41,7 @@ def film_clips(service: StoryboardService, board_id: str) -> tuple[list[Clip], d
         path = Path(take.files[0])
         start, end = shot.trim if shot.trim is not None else (0.0, None)
         clips.append(Clip(path, start, end, label=f"shot {number}"))
-        files[shot.id] = path.name
+        files[shot.id] = take
     if missing:
         which = "shot " + missing[0] if len(missing) == 1 else "shots " + ", ".join(missing)
         raise StoryboardError(
@@ -63,8 +66,11 @@ async def render_board(
         KeyError: no such storyboard.
     """
     board = service.get(board_id)
-    clips, files = film_clips(service, board_id)
-    carried = recipe(board, files)
+    clips, takes = film_clips(service, board_id)
+    carried = recipe(board, {shot_id: Path(t.files[0]).name for shot_id, t in takes.items()})
+    for shot in carried["shots"]:
+        # Every shot's full recipe: its take's prompt, request, model, ids, seed, price.
+        shot["recipe"] = recipe_for(takes[shot["id"]])
     return await render_film_async(
         clips,
         Path(output),
