@@ -26,6 +26,7 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.storyboard.generate import GenerateDialog
 from veo_desktop.ui.storyboard.panel import StoryboardPanel
+from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
 from veo_desktop.ui.window.main_window import MainWindow
 
 FOX = "A red fox runs through fresh snow"
@@ -166,6 +167,21 @@ def test_storyboard_journey(
     assert panel.details.compare_button.isEnabled() is False
     panel.details.take_list.selectAll()
     assert panel.details.compare_button.isEnabled()
+    panel.details.compare_button.click()
+    compare = panel.film_bar.compare_window
+    assert compare is not None and compare.tasks()[1] is not None
+    compare.close()
+
+    # Trim on the chosen take's own player: OK keeps the in and out points.
+    panel.details.trim_button.click()
+    trim = panel.film_bar.dialog
+    assert isinstance(trim, TrimDialog) and trim.windowTitle() == "Trim shot 2"
+    qtbot.waitUntil(trim.ok_button.isEnabled, timeout=10_000)
+    trim.editor.on_range_bar_in_moved(12)
+    trim.ok_button.click()
+    kept = panel.controller.board(board.id).shots[1].trim
+    assert kept is not None and kept[0] == pytest.approx(0.5)
+    assert panel.details.trim_label.text().startswith("0.50 s to ")
 
     # Render: a save dialog, the progress bar with Cancel while it runs, the film announced.
     film = tmp_path / "film.mp4"
@@ -181,7 +197,13 @@ def test_storyboard_journey(
     assert announced is not None and announced.objectName() == "filmRenderedMessage"
     assert seen and all(seen)
     assert not panel.film_bar.progress.isVisible()
-    announced.reject()
+    play = announced.findChild(QPushButton, "playFilmButton")
+    assert play is not None
+    play.click()
+    player = panel.film_bar.film_window
+    assert player is not None and player.isVisible()
+    qtbot.waitUntil(lambda: player.player.duration_ms > 0, timeout=10_000)
+    player.close()
 
     # A shot of another shape: the refusal says why and offers to letterbox.
     portrait = _finished(window, arun, qtbot, "A tall waterfall", aspect_ratio="9:16")
@@ -232,6 +254,29 @@ def test_storyboard_journey(
     assert len(imported.shots) == count
     assert panel.picker.current_id == imported.id
     assert panel.model.rowCount() == count
+
+    # Several storyboards: new, rename, duplicate, delete (the videos stay in Tasks).
+    picker = panel.picker
+    named = picker.ask_new()
+    named.setTextValue("Second cut")
+    named.accept()
+    assert picker.combo.currentText() == "Second cut" and panel.model.rowCount() == 0
+    assert panel.empty_label.isVisible()
+    renamed = picker.ask_rename()
+    assert renamed is not None
+    renamed.setTextValue("Rough cut")
+    renamed.accept()
+    assert picker.combo.currentText() == "Rough cut"
+    copy = picker.duplicate()
+    assert copy is not None and picker.current_id == copy.id
+    boards = picker.combo.count()
+    question = picker.ask_delete()
+    assert question is not None
+    confirm = question.findChild(QPushButton, "confirmDeleteStoryboardButton")
+    assert confirm is not None
+    confirm.click()
+    assert picker.combo.count() == boards - 1
+    assert len(session.controller.tasks()) >= 3
 
 
 SIZES = [(1024, 640), (1600, 1000)]

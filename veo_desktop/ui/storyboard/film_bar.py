@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -119,6 +120,7 @@ class FilmBar(QWidget):
         self.render_flow.progress.connect(self.on_render_flow_progress)
         self.render_flow.finished.connect(self.on_render_flow_finished)
         self.render_flow.said.connect(self.show_message)
+        self.render_flow.play_requested.connect(self.play_file)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -276,16 +278,29 @@ class FilmBar(QWidget):
             )
         if not clips:
             return None
+        window = self._film_window()
+        window.set_film(board.name, clips)
+        window.show()
+        window.raise_()
+        return window
+
+    def _film_window(self) -> FilmWindow:
         from veo_desktop.ui.storyboard.film_window import FilmWindow
 
         if self.film_window is None:
             self.film_window = FilmWindow(self._owner.window())
             self.film_window.current_shot_changed.connect(self.on_film_window_shot_changed)
             self.film_window.destroyed.connect(self._on_film_window_destroyed)
-        self.film_window.set_film(board.name, clips)
-        self.film_window.show()
-        self.film_window.raise_()
         return self.film_window
+
+    def play_file(self, film: object) -> FilmWindow:
+        """Play a rendered film (one file) in the film window."""
+        self._film_rows = []
+        window = self._film_window()
+        window.set_film(Path(str(film)).name, [(str(film), None, None)])
+        window.show()
+        window.raise_()
+        return window
 
     def on_film_window_shot_changed(self, index: int) -> None:
         if 0 <= index < len(self._film_rows):

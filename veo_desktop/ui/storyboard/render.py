@@ -6,7 +6,7 @@ the storyboard service's render as a job of the session (off the GUI thread: the
 hands the work to the film renderer's thread) and reports its progress. Cancel cancels the
 job: the renderer leaves no half film behind. A film of mixed aspect ratios is refused with
 the renderer's own words and a "Letterbox" choice; a finished film is announced with a way to
-play it and to show it in its folder.
+play it (in the film window) and to show it in its folder.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ import logging
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from veo_desktop.film.render import FilmReport
@@ -49,12 +48,14 @@ class RenderFlow(QObject):
 
     Signals:
         started: the render began (the film's path).
+        play_requested: the person asked to play the rendered film (its path).
         progress: how far it is, 0.0 to 1.0.
         finished: it ended: the film's path, or None (cancelled, refused or failed).
         said: a message for the panel's status line.
     """
 
     started = Signal(object)
+    play_requested = Signal(object)
     progress = Signal(float)
     finished = Signal(object)
     said = Signal(str)
@@ -229,7 +230,7 @@ class RenderFlow(QObject):
         def answered(_result: int) -> None:
             self._closed(box)
             if box.clickedButton() is play:
-                QDesktopServices.openUrl(QUrl.fromLocalFile(str(film)))
+                self.play_requested.emit(film)
             elif box.clickedButton() is folder:
                 reveal_in_file_manager(film)
 
