@@ -30,7 +30,7 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 #: A tile's width where there is room (its picture is 16:9, as wide as the tile) ...
 TILE_WIDTH = 200
 #: ... and the narrowest a tile gets before a row holds one fewer.
-MIN_TILE_WIDTH = 150
+MIN_TILE_WIDTH = 136
 #: Room around the texts under the picture.
 TEXT_GAP = 4
 #: How many tiles' texts are kept laid out (a few screens' worth).

@@ -23,9 +23,9 @@ from PySide6.QtCore import QRect
 class Metrics:
     """The sizes the layout works with (pixels).
 
-    Tiles are as wide as the width allows around ``tile_width``: as many columns as fit at
-    that width, then each tile narrowed to share the row, never below ``min_tile_width`` (one
-    column fewer then); a tile's picture is 16:9 and ``text_height`` goes under it.
+    A row holds the column count nearest to tiles ``tile_width`` wide; tiles share the row
+    but stay between ``min_tile_width`` and ``tile_width`` (see :func:`tile_width_for`); a
+    tile's picture is 16:9 and ``text_height`` goes under it.
     """
 
     tile_width: int
@@ -33,14 +33,16 @@ class Metrics:
     text_height: int
     header_height: int
     spacing: int = 12
-    margin: int = 12
+    margin: int = 10
 
 
 def tile_width_for(metrics: Metrics, width: int) -> tuple[int, int]:
-    """(columns, tile width) for a viewport ``width`` wide."""
+    """(columns, tile width) for a viewport ``width`` wide: the column count nearest to
+    tiles of ``tile_width``, each tile then sharing the row (never wider than ``tile_width``:
+    thumbnails are not enlarged; never narrower than ``min_tile_width``)."""
     m = metrics
     usable = max(m.min_tile_width, width - 2 * m.margin)
-    columns = max(1, -(-(usable + m.spacing) // (m.tile_width + m.spacing)))
+    columns = max(1, round((usable + m.spacing) / (m.tile_width + m.spacing)))
     tile = (usable - (columns - 1) * m.spacing) // columns
     while columns > 1 and tile < m.min_tile_width:
         columns -= 1
@@ -75,7 +77,9 @@ class GalleryLayout:
         m = metrics
         self.columns, self.tile_width = tile_width_for(m, width)
         self.tile_height = picture_height(self.tile_width) + m.text_height
-        self.gap = m.spacing
+        # Where tiles are at their widest, the spare width goes between them.
+        spare = max(0, width - 2 * m.margin - self.columns * self.tile_width)
+        self.gap = max(m.spacing, spare // (self.columns - 1)) if self.columns > 1 else m.spacing
         self.row_height = self.tile_height + m.spacing
         self._sections: list[_Placed] = []
         self._tops: list[int] = []
