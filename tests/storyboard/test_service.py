@@ -4,6 +4,7 @@ plan's order and price, an extended shot sent after its source, export and impor
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from tests.fixtures.core import EngineKit
 from tests.fixtures.mp4 import decoded_frames
 from veo_desktop.api.models import GenerationRequest, Model
 from veo_desktop.core.settings import Settings
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.storyboard import ShotStatus, StoryboardError, StoryboardService
 
@@ -91,6 +93,44 @@ def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
         report = await service.render(board.id, tmp_path / "lantern.mp4")
         takes = [len(decoded_frames(Path(r.files[0]))) for r in (source, extension)]
         assert report.frames == len(decoded_frames(report.output)) == 12 + takes[1]
+        service.close()
+
+    engine_kit.run(scenario)
+
+
+def test_generating_cancelled_mid_way_then_run_again_sends_nothing_twice(
+    engine_kit: EngineKit, sim: Any
+) -> None:
+    async def scenario() -> None:
+        store = engine_kit.store()
+        engine = engine_kit.engine(store=store)
+        await engine.start()
+        service = StoryboardService(
+            engine=engine, store=store, settings=Settings(), frame_url=no_frames
+        )
+        service.start()
+        board = service.create("Kites")
+        service.add_shot(board.id, GenerationRequest(prompt="A kite climbs"))
+        service.add_shot(board.id, GenerationRequest(prompt="It loops"), start=ShotStart.EXTEND)
+        plan = service.plan(board.id)
+        linked = asyncio.Event()
+        service.subscribe(lambda _: linked.set() if service.get(board.id).shots[0].takes else None)
+        run = asyncio.ensure_future(service.generate_missing(board.id, approved=plan.total))
+        await linked.wait()
+        run.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await run
+        (take,) = service.get(board.id).shots[0].takes
+        assert engine.get(take).state is not TaskState.UNCERTAIN  # never cut mid-POST
+        assert service.get(board.id).shots[0].sending is None
+
+        again = service.plan(board.id)
+        assert again.count == 1 and again.total == Decimal("0.20")
+        result = await service.generate_missing(board.id, approved=again.total)
+
+        assert result.ready
+        posts = [r for r in sim.requests if r.method == "POST"]
+        assert len(posts) == 2
         service.close()
 
     engine_kit.run(scenario)
