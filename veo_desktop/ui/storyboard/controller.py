@@ -181,6 +181,11 @@ class StoryboardController(QObject):
     def cards(self, board: Storyboard) -> list[ShotCard]:
         return cards_for(board, self.task, self._progress)
 
+    def title_of(self, task: TaskRecord) -> str | None:
+        """The name of the storyboard ``task`` is a take of (None: it is in none)."""
+        board = self._service.board_of(task.local_id)
+        return board.name if board is not None else None
+
     def takes_in(self, board: Storyboard) -> set[str]:
         return {local_id for shot in board.shots for local_id in shot.takes}
 

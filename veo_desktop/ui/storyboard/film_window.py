@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
+from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.storyboard.sequence import SequencePlayer
 
 #: The window's size when it first opens (it shrinks to fit a small screen).
@@ -45,12 +46,7 @@ class FilmWindow(QWidget):
         layout.addWidget(self.problem)
         self.player.current_shot_changed.connect(self.current_shot_changed)
         self.player.failed.connect(self.on_player_failed)
-        screen = parent.screen() if parent is not None else None
-        size = QSize(WINDOW_SIZE)
-        if screen is not None:
-            room = screen.availableGeometry().size()
-            size = size.boundedTo(QSize(room.width() * 9 // 10, room.height() * 9 // 10))
-        self.resize(size)
+        self.resize(fitted_size(parent, WINDOW_SIZE))
 
     def set_film(self, name: str, clips: Sequence[tuple[str, float | None, float | None]]) -> None:
         """Play ``clips`` (video, in, out; None: the take's start or end) as the film ``name``."""

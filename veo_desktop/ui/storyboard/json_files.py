@@ -14,13 +14,14 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from veo_desktop.records.storyboard import Storyboard
 from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import StoryboardError, StoryboardFileError
 from veo_desktop.ui.preview.save_dialog import DIALOG_SIZE, save_folder
+from veo_desktop.ui.screen_fit import fitted_size
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class JsonFiles(QObject):
         dialog = QFileDialog(self._owner.window(), title, str(folder), _FILTERS)
         dialog.setObjectName(name)
         dialog.setDirectory(str(folder))
-        dialog.resize(QSize(DIALOG_SIZE))
+        dialog.resize(fitted_size(self._owner, DIALOG_SIZE))
         dialog.finished.connect(lambda _r: self._closed(dialog))
         self.dialog = dialog
         return dialog

@@ -16,7 +16,7 @@ import logging
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from veo_desktop.film.render import FilmReport
@@ -24,6 +24,7 @@ from veo_desktop.film.timeline import FilmError
 from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import StoryboardError
 from veo_desktop.ui.preview.save_dialog import DIALOG_SIZE, save_folder
+from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.storyboard.controller import StoryboardController
 from veo_desktop.ui.tasks.files import reveal_in_file_manager
 
@@ -84,7 +85,7 @@ class RenderFlow(QObject):
         dialog.setDefaultSuffix("mp4")
         dialog.setDirectory(str(folder))
         dialog.selectFile(film_name(board_name))
-        dialog.resize(QSize(DIALOG_SIZE))
+        dialog.resize(fitted_size(self._owner, DIALOG_SIZE))
 
         def chosen(name: str) -> None:
             if name:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
 from veo_desktop.ui import style
+from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.storyboard.trim import TrimEditor
 
 #: The window's size on a large screen (it shrinks to fit a small one).
@@ -61,12 +62,7 @@ class TrimDialog(QDialog):
         self.editor.ready.connect(self.on_editor_ready)
         self.editor.failed.connect(self.on_editor_failed)
         self.finished.connect(self.on_finished)
-        screen = parent.screen() if parent is not None else None
-        size = QSize(DIALOG_SIZE)
-        if screen is not None:
-            room = screen.availableGeometry().size()
-            size = size.boundedTo(QSize(room.width() * 9 // 10, room.height() * 9 // 10))
-        self.resize(size)
+        self.resize(fitted_size(parent, DIALOG_SIZE))
         self.editor.set_clip(video, trim)
 
     def on_editor_ready(self) -> None:
