@@ -239,12 +239,16 @@ class _Run:
                 raise error
 
     async def _send(self, planned: PlannedShot) -> None:
-        board = self.service.get(self.board_id)
-        shot = board.shot(planned.shot_id)
+        try:
+            shot = self.service.get(self.board_id).shot(planned.shot_id)
+        except KeyError:
+            return  # removed meanwhile: nothing to send
         number = planned.index + 1
         try:
             request, parent_id = await self._request(planned)
             request = request.validated()
+        except KeyError:
+            return  # the shot or its predecessor was removed meanwhile
         except RequestInvalidError as error:
             self.failures[shot.id] = f"Not sent: {error}"
             return
@@ -254,6 +258,8 @@ class _Run:
         key = payload_key(request.model.value, request.to_payload())
         try:
             self.service.mark_sending(self.board_id, shot.id, key)
+        except KeyError:
+            return  # removed while its first frame was being made
         except StoreError as error:
             self.stopped = f"{error} Nothing more was sent."
             return
