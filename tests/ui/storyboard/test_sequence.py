@@ -168,3 +168,16 @@ def test_no_clips_says_so_and_offers_nothing(qtbot: Any, qloop: Any) -> None:
     assert widget.duration_ms == 0 and widget.current_shot == -1
     widget.play()
     assert not widget.playing
+
+
+def test_a_missing_clip_is_named_and_nothing_plays(
+    qtbot: Any, qloop: Any, clips: dict[str, Path], tmp_path: Path
+) -> None:
+    widget = SequencePlayer()
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.failed, timeout=10_000) as failed:
+        widget.set_clips([(clips["A"], None, None), (tmp_path / "gone.mp4", None, None)])
+    assert failed.args[0].startswith("Shot 2 cannot be played")
+    assert widget.surface.message == failed.args[0]
+    assert widget.duration_ms == 0 and not widget.transport.play_button.isEnabled()
+    widget.shutdown()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from tests.ui.storyboard.players_clips import marked_clip, what_shows
 from veo_desktop.ui.storyboard.players_timing import probe_clip
@@ -123,3 +123,42 @@ def test_playing_the_kept_frames_stops_on_the_out_frame(
     wait_showing(editor, qtbot, 8)
     assert painted and max(painted) == 8, painted
     assert painted[-1] == 8
+
+
+def test_the_range_bar_handles_move_the_points_and_a_click_shows_a_frame(
+    editor: TrimEditor, qtbot: Any, clip30: Path
+) -> None:
+    open_clip(editor, qtbot, clip30, (0.1, 0.3))
+    bar = editor.range_bar
+    emitted: list[tuple[float, float]] = []
+    editor.trim_changed.connect(lambda start, end: emitted.append((start, end)))
+    middle = bar.height() // 2
+    qtbot.mousePress(bar, Qt.MouseButton.LeftButton, pos=QPoint(round(bar.x_of(9)), middle))
+    qtbot.mouseMove(bar, QPoint(round(bar.x_of(20)), middle))
+    qtbot.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(round(bar.x_of(20)), middle))
+    assert emitted[-1] == (0.1, 20 / 30) and bar.trim == (3, 19)
+    wait_showing(editor, qtbot, 19)
+
+    qtbot.mousePress(bar, Qt.MouseButton.LeftButton, pos=QPoint(round(bar.x_of(3)), middle))
+    qtbot.mouseMove(bar, QPoint(round(bar.x_of(25)), middle))
+    qtbot.mouseRelease(bar, Qt.MouseButton.LeftButton, pos=QPoint(round(bar.x_of(25)), middle))
+    # The in point dragged past the out point takes the out point along.
+    assert editor.trim == (25 / 30, 26 / 30)
+
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=QPoint(round(bar.x_of(12.5)), middle))
+    wait_showing(editor, qtbot, 12)
+    assert editor.trim == (25 / 30, 26 / 30)
+
+
+def test_a_file_that_is_no_video_is_reported_not_trimmed(
+    editor: TrimEditor, qtbot: Any, tmp_path: Path
+) -> None:
+    junk = tmp_path / "notes.mp4"
+    junk.write_text("not a video")
+    with qtbot.waitSignal(editor.failed, timeout=10_000) as failed:
+        editor.set_clip(junk)
+    assert "notes.mp4" in failed.args[0]
+    assert editor.surface.message == failed.args[0]
+    assert editor.trim is None and not editor.set_in_button.isEnabled()
+    editor.set_clip(None)
+    assert editor.surface.message == "Choose a take to trim it."

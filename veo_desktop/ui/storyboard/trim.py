@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtMultimedia import QVideoFrame
 from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from veo_desktop.imaging.worker import run_imaging
@@ -29,6 +29,7 @@ from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar
 from veo_desktop.ui.storyboard.players_timing import ClipTiming, probe_clip
 from veo_desktop.ui.storyboard.trim_fields import TrimPointFields
+from veo_desktop.ui.storyboard.trim_playback import TrimPlayback
 from veo_desktop.ui.storyboard.trim_range import TrimRangeBar
 
 logger = logging.getLogger(__name__)
@@ -54,23 +55,15 @@ class TrimEditor(QWidget):
         self._timing: ClipTiming | None = None
         self._in = 0
         self._out = 0
-        self._shown = -1
-        self._wanted: int | None = None
-        self._range_play = False
-        self._pending_ms: int | None = None
         self._awaiting_first_frame = False
         self._jobs = JobRegistry()
 
         self.surface = VideoSurface(self)
         self.surface.setObjectName("trimSurface")
         self.surface.setAccessibleDescription("The shot's video. Click to play or pause.")
-        self.player = QMediaPlayer(self)
-        self.player.setObjectName("trimPlayer")
-        self.audio = QAudioOutput(self)
-        self.audio.setVolume(0.8)
-        self.player.setAudioOutput(self.audio)
-        self._sink = QVideoSink(self)
-        self.player.setVideoSink(self._sink)
+        self.playback = TrimPlayback(self)
+        self.player = self.playback.player
+        self.audio = self.playback.audio
 
         self.transport = TransportBar(
             "trim", seek_description="Where in the clip playback is; drag to seek", parent=self
@@ -126,7 +119,8 @@ class TrimEditor(QWidget):
 
         self.transport.play_clicked.connect(self.toggle_play)
         self.transport.frame_step_requested.connect(self.step_frames)
-        self.transport.seek_requested.connect(self.on_transport_seek_requested)
+        self.transport.seek_requested.connect(self.playback.seek_ms)
+        self.transport.loop_button.toggled.connect(self.on_loop_button_toggled)
         self.surface.clicked.connect(self.toggle_play)
         self.set_in_button.clicked.connect(self.set_in_here)
         self.set_out_button.clicked.connect(self.set_out_here)
@@ -136,10 +130,9 @@ class TrimEditor(QWidget):
         self.range_bar.seek_requested.connect(self.show_frame)
         self.in_fields.frame_chosen.connect(self.on_in_fields_frame_chosen)
         self.out_fields.frame_chosen.connect(self.on_out_fields_frame_chosen)
-        self._sink.videoFrameChanged.connect(self.on_sink_video_frame_changed)
-        self.player.mediaStatusChanged.connect(self.on_player_media_status_changed)
-        self.player.playbackStateChanged.connect(self.on_player_playback_state_changed)
-        self.player.errorOccurred.connect(self.on_player_error_occurred)
+        self.playback.frame_ready.connect(self.on_playback_frame_ready)
+        self.playback.playing_changed.connect(self.transport.show_playing)
+        self.playback.failed.connect(self.on_playback_failed)
         self.set_clip(None)
 
     def _button(self, name: str, text: str, point: str, key: str) -> QPushButton:
@@ -175,18 +168,14 @@ class TrimEditor(QWidget):
     @property
     def shown_frame(self) -> int:
         """The frame on show (-1: none)."""
-        return self._shown
+        return self.playback.shown_frame
 
     def set_clip(self, path: Path | None, trim: tuple[float, float] | None = None) -> None:
         """Trim ``path`` starting from ``trim`` (None: the whole clip); None: no clip."""
         self._jobs.cancel_all()
-        self.player.stop()
-        self.player.setSource(QUrl())
+        self.playback.unload()
         self._path = Path(path) if path is not None else None
         self._timing = None
-        self._shown = -1
-        self._wanted = None
-        self._range_play = False
         self._show_timing(None)
         if self._path is None:
             self.surface.clear(NO_CLIP)
@@ -210,8 +199,7 @@ class TrimEditor(QWidget):
         self._in, self._out = timing.snap_trim(start, end)
         self._show_timing(timing)
         self._awaiting_first_frame = True
-        self._pending_ms = timing.position_ms(self._in)
-        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self.playback.load(path, timing, self._in)
 
     def _show_timing(self, timing: ClipTiming | None) -> None:
         has = timing is not None
@@ -248,6 +236,7 @@ class TrimEditor(QWidget):
         out_frame = min(max(in_frame, out_frame), last)
         changed = (in_frame, out_frame) != (self._in, self._out)
         self._in, self._out = in_frame, out_frame
+        self.playback.kept = (in_frame, out_frame)
         self.range_bar.set_trim(in_frame, out_frame)
         self.in_fields.set_frame(in_frame)
         self.out_fields.set_frame(out_frame)
@@ -262,13 +251,7 @@ class TrimEditor(QWidget):
             self.trim_changed.emit(start, end)
 
     def _current_frame(self) -> int:
-        """The frame on show, or the one a step or seek asked for that is on its way."""
-        if self._wanted is not None:
-            return self._wanted
-        if self._shown >= 0:
-            return self._shown
-        timing = self._timing
-        return timing.frame_at(self.player.position() / 1000) if timing is not None else 0
+        return self.playback.current_frame()
 
     @Slot()
     def set_in_here(self) -> None:
@@ -311,93 +294,37 @@ class TrimEditor(QWidget):
     @Slot(int)
     def show_frame(self, frame: int) -> None:
         """Pause on ``frame``."""
-        if self._timing is None:
-            return
-        self._range_play = False
-        self._wanted = min(max(0, frame), self._timing.frames - 1)
-        self.player.pause()
-        self.player.setPosition(self._timing.position_ms(self._wanted))
+        self.playback.show_frame(frame)
 
     def step_frames(self, count: int) -> None:
         """Pause and move ``count`` frames (negative: back)."""
-        self.show_frame(self._current_frame() + count)
-
-    @Slot(int)
-    def on_transport_seek_requested(self, position_ms: int) -> None:
-        if self._timing is None:
-            return
-        frame = self._timing.frame_at(position_ms / 1000)
-        self._range_play = self._range_play and self._in <= frame <= self._out
-        self._wanted = None if self.playing else frame
-        self.player.setPosition(self._timing.position_ms(frame))
+        self.playback.show_frame(self._current_frame() + count)
 
     @Slot()
     def toggle_play(self) -> None:
         """Play the kept frames from the one on show (from the in point when outside them)."""
-        if self._timing is None:
-            return
-        if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            self.player.pause()
-            return
-        frame = self._current_frame()
-        if not self._in <= frame < self._out:
-            self.player.setPosition(self._timing.position_ms(self._in))
-        self._range_play = True
-        self._wanted = None
-        self.player.play()
+        self.playback.toggle_play()
 
     @property
     def playing(self) -> bool:
-        return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        return self.playback.playing
 
-    @Slot(QVideoFrame)
-    def on_sink_video_frame_changed(self, frame: QVideoFrame) -> None:
-        timing = self._timing
-        if timing is None:
-            return
-        if not frame.isValid():
-            self._reached_out()
-            return
-        index = timing.frame_of_us(frame.startTime())
-        if self._range_play and self.playing and index > self._out:
-            self._reached_out()
-            return
+    @Slot(bool)
+    def on_loop_button_toggled(self, checked: bool) -> None:
+        self.playback.loop = checked
+
+    @Slot(QVideoFrame, int)
+    def on_playback_frame_ready(self, frame: QVideoFrame, index: int) -> None:
         self.surface.on_sink_video_frame_changed(frame)
-        self._shown = min(max(0, index), timing.frames - 1)
-        if self._wanted == self._shown:
-            self._wanted = None
-        self.range_bar.set_playhead(self._shown)
-        self.transport.show_position(round(timing.time_of(self._shown) * 1000))
+        self.range_bar.set_playhead(index)
+        if self._timing is not None:
+            self.transport.show_position(round(self._timing.time_of(index) * 1000))
         if self._awaiting_first_frame:
             self._awaiting_first_frame = False
             self.ready.emit()
 
-    def _reached_out(self) -> None:
-        """Playback passed the out frame: loop the kept frames, or stop on the out frame."""
-        if not self._range_play or self._timing is None:
-            return
-        if self.transport.loop_button.isChecked():
-            self.player.setPosition(self._timing.position_ms(self._in))
-            self.player.play()
-        else:
-            self._range_play = False
-            self.player.pause()
-
-    @Slot(QMediaPlayer.MediaStatus)
-    def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending_ms is not None:
-            position, self._pending_ms = self._pending_ms, None
-            self.player.pause()
-            self.player.setPosition(position)
-
-    @Slot(QMediaPlayer.PlaybackState)
-    def on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
-        self.transport.show_playing(state == QMediaPlayer.PlaybackState.PlayingState)
-
-    @Slot(QMediaPlayer.Error, str)
-    def on_player_error_occurred(self, error: QMediaPlayer.Error, message: str) -> None:
-        if error == QMediaPlayer.Error.NoError:
-            return
+    @Slot(str)
+    def on_playback_failed(self, message: str) -> None:
         logger.warning("the trim editor cannot play %s: %s", self._path, message)
         text = f"This clip cannot be played here.\n{message}"
         self.surface.clear(text)
@@ -426,12 +353,10 @@ class TrimEditor(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:
         """Pause while hidden (another tab, a collapsed splitter)."""
-        if self.playing:
-            self.player.pause()
+        self.playback.pause()
         super().hideEvent(event)
 
     def shutdown(self) -> None:
         """Stop playback and forget the clip (the window is closing)."""
         self._jobs.close()
-        self.player.stop()
-        self.player.setSource(QUrl())
+        self.playback.unload()

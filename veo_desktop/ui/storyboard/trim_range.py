@@ -93,7 +93,7 @@ class TrimRangeBar(QWidget):
     def _track(self) -> QRectF:
         return QRectF(self.rect()).adjusted(_HANDLE_W, 5, -_HANDLE_W, -5)
 
-    def x_of(self, boundary: int) -> float:
+    def x_of(self, boundary: float) -> float:
         """The x of a frame boundary (0 to frames)."""
         track = self._track()
         if self._frames <= 0:
