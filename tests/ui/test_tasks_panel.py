@@ -152,6 +152,7 @@ def test_actions_follow_the_selected_tasks_state(
         "retryAction",
         "resolveAction",
         "addToStoryboardAction",
+        "editLabelsAction",
         "removeAction",
     ]
     menu.close()

@@ -18,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 
 #: The highest rating (stars).
 MAX_RATING = 5
@@ -385,3 +386,94 @@ class SavedSearch:
 
     name: str
     query: LibraryQuery
+
+
+class LibraryStore(Protocol):
+    """Where labels, searches and saved searches live (the task store's
+    :class:`~veo_desktop.storage.library.LibraryRows`); what the layers above hold."""
+
+    def search(self, query: LibraryQuery, *, include_hidden: bool = False) -> list[str]: ...
+
+    def labels(self, local_ids: Iterable[str] | None = None) -> dict[str, Labels]: ...
+
+    def tag_counts(self) -> list[tuple[str, int]]: ...
+
+    def edit_labels(self, local_ids: Sequence[str], change: LabelChange) -> int: ...
+
+    def saved_searches(self) -> list[SavedSearch]: ...
+
+    def save_search(self, name: str, query: LibraryQuery) -> SavedSearch: ...
+
+    def delete_search(self, name: str) -> None: ...
+
+
+#: Tells whether a task (and its prompt, case-folded) passes a query: see :func:`matcher`.
+Matcher = Callable[[TaskRecord, str], bool]
+
+
+def day_start(day: dt.date) -> float:
+    """Unix time of the local midnight that starts ``day``."""
+    return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
+    """What the store's search decides, for one task in memory (the window filters with it
+    row by row): ``matcher(query, labels)(record, record.prompt.casefold())``.
+
+    Only the parts of ``query`` that are set are checked, cheapest first. Words are
+    case-folded fully here (the store's ``LIKE`` folds ASCII letters only).
+    """
+    checks: list[Callable[[TaskRecord, str], bool]] = []
+    if query.states:
+        states = query.states
+        checks.append(lambda t, _p: t.state in states)
+    if query.since is not None:
+        start = day_start(query.since)
+        checks.append(lambda t, _p: t.created_at >= start)
+    if query.until is not None:
+        end = day_start(query.until + dt.timedelta(days=1))
+        checks.append(lambda t, _p: t.created_at < end)
+    if query.modes:
+        modes = {str(m) for m in query.modes}
+        checks.append(lambda t, _p: t.mode in modes)
+    if query.kinds:
+        kinds = query.kinds
+        checks.append(lambda t, _p: kind_of(t) in kinds)
+    if query.aspects:
+        aspects = {str(a) for a in query.aspects}
+        checks.append(lambda t, _p: t.aspect_ratio in aspects)
+    if query.seed is not None:
+        seed = query.seed
+        checks.append(lambda t, _p: t.input.get("seed") == seed)
+    if query.favourite or query.min_rating is not None or query.tags:
+        favourite, least, tags = query.favourite, query.min_rating or 0, query.tags
+        none = Labels()
+
+        def labelled(t: TaskRecord, _p: str) -> bool:
+            got = labels.get(t.local_id, none)
+            return (not favourite or got.favourite) and got.rating >= least and tags <= got.tags
+
+        checks.append(labelled)
+    if query.words:
+        words = tuple(w.casefold() for w in query.words)
+        if len(words) == 1:
+            (word,) = words
+            checks.append(lambda _t, p: word in p)
+        else:
+            checks.append(lambda _t, p: all(w in p for w in words))
+    if not checks:
+        return lambda _t, _p: True
+    if len(checks) == 1:
+        return checks[0]
+    return lambda t, p: all(check(t, p) for check in checks)
+
+
+def kind_of(task: TaskRecord) -> Kind | None:
+    """The ``type:`` a task is (None: a generation type this version does not know)."""
+    if task.is_extend:
+        return Kind.EXTEND
+    value = task.generation_type
+    for kind, generation_type in KIND_TYPES.items():
+        if generation_type is not None and generation_type.value == value:
+            return kind
+    return None

@@ -32,6 +32,7 @@ from veo_desktop.records.library import (
     Labels,
     LibraryQuery,
     SavedSearch,
+    day_start,
     format_query,
     normalize_tag,
     parse_query,
@@ -232,11 +233,6 @@ def query_sql(query: LibraryQuery) -> tuple[list[str], list[Any]]:
         where.append("t.created_at < ?")
         parameters.append(day_start(query.until + dt.timedelta(days=1)))
     return where, parameters
-
-
-def day_start(day: dt.date) -> float:
-    """Unix time of local midnight starting ``day``."""
-    return dt.datetime.combine(day, dt.time()).timestamp()
 
 
 def _one_of(where: list[str], parameters: list[Any], expression: str, values: list[str]) -> None:

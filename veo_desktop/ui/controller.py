@@ -57,6 +57,7 @@ from veo_desktop.ui.batches import BatchHandle
 from veo_desktop.ui.id_watch import IdAtRisk as IdAtRisk
 from veo_desktop.ui.id_watch import IdWatch
 from veo_desktop.ui.jobs import JobRegistry
+from veo_desktop.ui.library.labels import LibraryLabels
 from veo_desktop.ui.task_commands import LOCAL_ERRORS as LOCAL_ERRORS
 from veo_desktop.ui.task_commands import NOTHING_SENT as NOTHING_SENT
 from veo_desktop.ui.task_commands import TaskCommands, image_index
@@ -125,6 +126,8 @@ class EngineController(QObject):
         #: before the POST, and a URL that fails is dropped from its upload cache.
         self.images = images
         self._registry = JobRegistry(on_failure=self._on_job_failed)
+        #: Ratings, favourites, tags, notes and saved searches (the engine's store).
+        self.library = LibraryLabels(getattr(engine, "library", None), self)
         self._ids = IdWatch(engine, self.ids_at_risk_changed.emit)
         self._commands = TaskCommands(
             engine,

@@ -131,6 +131,12 @@ class TaskActionSet(QObject):
             "film",
             "Add this video as a shot of the storyboard shown in the Storyboard tab",
         )
+        self.edit_labels = make(
+            "editLabelsAction",
+            "Rate and tag\u2026",
+            None,
+            "Set the stars, favourite, tags and note of the selected tasks",
+        )
         self.remove.setShortcuts(shortcut("remove_task").sequences())
         self.remove.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.copy_task_id.setShortcuts(shortcut("copy_task_id").sequences())
@@ -170,7 +176,7 @@ class TaskActionSet(QObject):
             [self.preview, self.save_as, self.show_in_folder, self.compare],
             [self.copy_task_id, self.copy_result_url],
             [self.reuse, self.extend, self.draft_to_final, *again, self.retry, self.resolve],
-            [self.add_to_storyboard],
+            [self.add_to_storyboard, self.edit_labels],
             [self.remove],
         ]
         for number, group in enumerate(groups):
@@ -211,6 +217,7 @@ class TaskActionSet(QObject):
     def update_selection(self) -> None:
         """Compare is possible with exactly two finished videos selected."""
         chosen = self._selected()
+        self.edit_labels.setEnabled(bool(chosen))
         videos = [t for t in chosen if t.state == TaskState.SUCCEEDED and video_file(t)]
         ok = len(chosen) == 2 and len(videos) == 2
         self.compare.setEnabled(ok)

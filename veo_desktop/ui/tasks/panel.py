@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMenu,
     QMessageBox,
     QToolBar,
@@ -29,12 +28,15 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.core.spending import SpendingCap
+from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable, safe_block
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.library.gallery import Gallery, LibraryViews
+from veo_desktop.ui.library.search_bar import SearchBar
+from veo_desktop.ui.library.tag_editor import open_label_editor
 from veo_desktop.ui.tasks.actions import TaskActions
 from veo_desktop.ui.tasks.clocks import RunningClocks
 from veo_desktop.ui.tasks.columns import (
@@ -44,7 +46,6 @@ from veo_desktop.ui.tasks.columns import (
     count_text,
     empty_text,
 )
-from veo_desktop.ui.tasks.icons import glyph_icon
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.view import TaskView
@@ -88,6 +89,7 @@ class TaskPanel(QWidget):
         self.setObjectName("taskPanel")
         self.setAccessibleName("Task list")
         self._controller = controller
+        self._library = controller.library
         self._owns_thumbnails = thumbnails is None
         self.thumbnails = (
             thumbnails if thumbnails is not None else ThumbnailCache(None, parent=self)
@@ -114,14 +116,10 @@ class TaskPanel(QWidget):
         )
         self.views = LibraryViews(self.view, self.gallery, self)
 
-        self.search = QLineEdit(self)
-        self.search.setObjectName("taskSearch")
-        self.search.setPlaceholderText("Search prompts")
-        self.search.setClearButtonEnabled(True)
-        self.search.addAction(glyph_icon("search"), QLineEdit.ActionPosition.LeadingPosition)
-        self.search.setAccessibleName("Search tasks")
-        self.search.setAccessibleDescription("Show only tasks whose prompt contains these words")
-        self.search.setToolTip("Show only tasks whose prompt contains these words")
+        #: Prompt search and filters (chips under the search row), saved searches.
+        self.search_bar = SearchBar(controller.library, self)
+        #: The search field (``taskSearch``).
+        self.search = self.search_bar.edit
 
         self.state_filter = QComboBox(self)
         self.state_filter.setObjectName("taskStateFilter")
@@ -154,7 +152,7 @@ class TaskPanel(QWidget):
         top.setSpacing(6)
         top.addWidget(self.title_label)
         top.addSpacing(4)
-        top.addWidget(self.search, 1)
+        top.addWidget(self.search_bar, 1)
         top.addWidget(self.state_filter)
         second = QHBoxLayout()
         second.setSpacing(6)
@@ -166,6 +164,7 @@ class TaskPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(top)
+        layout.addWidget(self.search_bar.chips)
         layout.addLayout(second)
         #: Notices above the list (a batch to resume), newest first.
         self.notices = QVBoxLayout()
@@ -177,7 +176,10 @@ class TaskPanel(QWidget):
         self.clocks = RunningClocks(self, self.model, self.proxy, self.view)
         self.clock_timer = self.clocks.timer
 
-        self.search.textChanged.connect(self.on_search_text_changed)
+        self.search_bar.query_changed.connect(self.on_search_bar_query_changed)
+        controller.library.labels_changed.connect(self.proxy.recheck)
+        self.task_actions.edit_labels.triggered.connect(self.on_actions_edit_labels_triggered)
+        self.proxy.filter_finished.connect(self._on_rows_changed)
         self.state_filter.currentIndexChanged.connect(self.on_state_filter_current_index_changed)
         self.view.customContextMenuRequested.connect(self.on_view_custom_context_menu_requested)
         self.view.activated.connect(self.on_view_activated)
@@ -266,7 +268,7 @@ class TaskPanel(QWidget):
             return False
         index = self.proxy.mapFromSource(source)
         if not index.isValid():
-            self.search.clear()
+            self.search_bar.clear()
             self.state_filter.setCurrentIndex(0)
             index = self.proxy.mapFromSource(source)
         self.view.setCurrentIndex(index)
@@ -330,16 +332,33 @@ class TaskPanel(QWidget):
 
     # -- widgets ---------------------------------------------------------------------------
 
-    @Slot(str)
-    def on_search_text_changed(self, text: str) -> None:
-        self.proxy.set_search_text(text)
-        self._on_rows_changed()
+    @Slot(object)
+    def on_search_bar_query_changed(self, query: LibraryQuery) -> None:
+        self._keeping_selection(lambda: self.proxy.set_query(query, self._library.labels()))
 
     @Slot(int)
     def on_state_filter_current_index_changed(self, _index: int) -> None:
         choice = StateFilter(self.state_filter.currentData())
-        self.proxy.set_state_filter(choice)
+        self._keeping_selection(lambda: self.proxy.set_state_filter(choice))
+
+    def _keeping_selection(self, refilter: Callable[[], None]) -> None:
+        """Filter again; the selected tasks still shown stay selected (the list is reset)."""
+        kept = [task.local_id for task in self.selected_tasks()]
+        current = self._current_id
+        refilter()
+        shown = [i for i in kept if self.proxy.mapFromSource(self.model.index_of(i)).isValid()]
+        if current in shown:
+            shown.remove(current)
+            shown.insert(0, current)
+        if shown:
+            self.select_tasks(shown)
+        elif current is not None:
+            self._set_current(None)
         self._on_rows_changed()
+
+    @Slot()
+    def on_actions_edit_labels_triggered(self) -> None:
+        open_label_editor(self.selected_tasks(), self._library, self)
 
     @Slot(QModelIndex, QModelIndex)
     def on_selection_current_row_changed(
@@ -413,7 +432,8 @@ class TaskPanel(QWidget):
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
-        self.count_label.setText(count_text(total, shown, self.model.active_count()))
+        text = count_text(total, shown, self.model.active_count())
+        self.count_label.setText(text if self.proxy.complete else f"{text} \u00b7 searching\u2026")
 
     def _update_empty_text(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()

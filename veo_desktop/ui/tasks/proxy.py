@@ -1,75 +1,257 @@
-"""Sorting and filtering of the task list (search by prompt text, state filter, and the
-takes of folded variations runs left out)."""
+"""The filtered task list that the table and the gallery both show: an index array over
+the :class:`~veo_desktop.ui.tasks.model.TaskTableModel`, kept in the source's order.
+
+A ``QSortFilterProxyModel`` asks ``filterAcceptsRow`` (a Python call) for every row on
+every keystroke: 85 ms at 10,000 tasks, seconds at 100,000. This proxy instead resets
+itself over a list of source rows (:meth:`TaskFilterProxy.source_rows`) and fills that list
+in slices: the first slice, enough rows to fill a window, is found before the call that
+changed the filter returns (a few milliseconds whatever the number of tasks), the rest in
+slices of :data:`SLICE_SECONDS` on the event loop, appended with ``rowsInserted`` (the
+count and the scroll bar grow while the list stays usable). :attr:`complete` says whether
+the whole list was looked through; :attr:`filter_finished` fires then. A keystroke that only
+narrows the search (more letters, one more word) looks through the rows shown already, not
+every task.
+
+With no filter the proxy maps row to row (no list at all). Source changes (a new task, a
+state change, a sort) move, add or drop only the rows concerned.
+"""
 
 from __future__ import annotations
 
-from typing import cast
+import dataclasses
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QAbstractProxyModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
+    QTimer,
+    Signal,
+    Slot,
 )
 
-from veo_desktop.ui.tasks.columns import FILTER_STATES, SORT_ROLE, StateFilter
+from veo_desktop.records.library import (
+    EMPTY,
+    Labels,
+    LibraryQuery,
+    Matcher,
+    format_query,
+    matcher,
+)
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.tasks.columns import FILTER_STATES, StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 
+AnyIndex = QModelIndex | QPersistentModelIndex
 
-class TaskFilterProxy(QSortFilterProxyModel):
-    """Filters by words and state; sorting is handed to the source model.
+#: How long the first look through the tasks may take before the call returns (seconds).
+FIRST_SLICE_SECONDS = 0.004
+#: Rows the first look wants to find (a tall window shows ~60).
+FIRST_ROWS = 200
+#: How long each later slice may hold the event loop (seconds): well inside a frame.
+SLICE_SECONDS = 0.006
+#: Rows looked at between two looks at the clock.
+_STRIDE = 256
 
-    Every word typed in the search box must appear in the prompt (any case, any order).
-    :meth:`sort` (what a click on a header calls) orders the :class:`TaskTableModel`
-    itself, which sorts 10,000 rows in milliseconds; the proxy keeps the source's order,
-    so filtering never re-sorts through ``data()`` calls.
+
+class TaskFilterProxy(QAbstractProxyModel):
+    """The rows of a :class:`TaskTableModel` that the search and the state filter let
+    through, in the model's order (see the module docstring).
+
+    Feed it :meth:`set_query` (the search bar's :class:`LibraryQuery` and the labels it
+    may ask about) and :meth:`set_state_filter`; :meth:`set_search_text` is the plain
+    words-only search. :meth:`sort` sorts the source model itself.
     """
+
+    #: The whole list was looked through for the current filter.
+    filter_finished = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._words: tuple[str, ...] = ()
-        self._state_filter = StateFilter.ALL
-        self._states = FILTER_STATES[StateFilter.ALL]
-        self._everything = True
         self._model: TaskTableModel | None = None
-        self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
+        self._query: LibraryQuery = EMPTY
+        self._labels: Mapping[str, Labels] = {}
+        self._state_filter = StateFilter.ALL
+        self._match: Matcher | None = None
+        #: Proxy row -> source row (ascending); None: every source row, as it is.
+        self._rows: list[int] | None = None
+        #: What is still to look through: these source rows (None: every one) from _next.
+        self._candidates: Sequence[int] | None = None
+        self._next = 0
+        #: Every candidate was looked at (then changes are applied row by row).
+        self._done = True
+        self._pending_removal: tuple[int, int] | None = None
+        #: Across a source layout change: the persistent indexes and their tasks, and the
+        #: tasks shown (their rows move).
+        self._layout_ids: list[tuple[QModelIndex, str]] = []
+        self._shown_ids: list[str] = []
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.on_timer_timeout)
+
+    # -- what to show ------------------------------------------------------------------------
+
+    @property
+    def query(self) -> LibraryQuery:
+        return self._query
 
     @property
     def search_text(self) -> str:
-        return " ".join(self._words)
+        """The search as typed: its words, then its filters (``fox tag:night``)."""
+        return format_query(self._query)
 
     @property
     def state_filter(self) -> StateFilter:
         return self._state_filter
 
+    @property
+    def complete(self) -> bool:
+        """Whether every task was looked at for the current filter."""
+        return self._rows is None or self._done
+
     def set_search_text(self, text: str) -> None:
-        words = tuple(text.casefold().split())
-        if words == self._words:
-            return
-        self.beginFilterChange()
-        self._words = words
-        self._update_everything()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        """Show the tasks whose prompt holds every word of ``text`` (filters kept)."""
+        self.set_query(dataclasses.replace(self._query, words=tuple(text.split())))
 
     def set_state_filter(self, choice: StateFilter) -> None:
-        if choice == self._state_filter:
+        if choice != self._state_filter:
+            self._state_filter = choice
+            self._refilter(narrower=False)
+
+    def set_query(self, query: LibraryQuery, labels: Mapping[str, Labels] | None = None) -> None:
+        """Show what ``query`` finds (``labels``: ratings, favourites and tags by local id;
+        kept from the last call when not given)."""
+        relabelled = labels is not None and labels is not self._labels
+        if labels is not None:
+            self._labels = labels
+        if query == self._query and not (relabelled and query.has_filters):
             return
-        self.beginFilterChange()
-        self._state_filter = choice
-        self._states = FILTER_STATES[choice]
-        self._update_everything()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        narrower = not relabelled and _narrows(self._query, query)
+        self._query = query
+        self._refilter(narrower=narrower)
 
-    def _update_everything(self) -> None:
-        self._everything = not self._words and self._state_filter == StateFilter.ALL
+    def recheck(self, local_ids: Sequence[str]) -> None:
+        """Look at these tasks again (their labels changed)."""
+        if self._rows is None or self._model is None:
+            return
+        for local_id in local_ids:
+            row = self._model.row_of(local_id)
+            if row is not None:
+                self._recheck_source_row(row)
 
-    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        model = self.sourceModel()
-        if isinstance(model, TaskTableModel):
-            model.sort(column, order)
+    def source_rows(self) -> Sequence[int]:
+        """The source rows shown, in order (the gallery reads this instead of mapping)."""
+        if self._rows is None:
+            return range(0 if self._model is None else self._model.rowCount())
+        return self._rows
+
+    def shown_tasks(self) -> list[TaskRecord]:
+        """The tasks shown, in order."""
+        model = self.task_model()
+        return [model.task_at(row) for row in self.source_rows()]
+
+    # -- the scan ----------------------------------------------------------------------------
+
+    def _build_matcher(self) -> Matcher | None:
+        inner = None if self._query.is_empty else matcher(self._query, self._labels)
+        if self._state_filter == StateFilter.ALL:
+            return inner
+        states = FILTER_STATES[self._state_filter]
+        if inner is None:
+            return lambda task, _prompt: task.state in states
+        return lambda task, prompt: task.state in states and inner(task, prompt)
+
+    def _refilter(self, *, narrower: bool) -> None:
+        model = self._model
+        self._timer.stop()
+        match = self._build_matcher()
+        previous = self._rows if (narrower and self.complete) else None
+        self.beginResetModel()
+        self._match = match
+        if match is None or model is None:
+            self._rows = None
+            self._candidates = None
+        else:
+            self._rows = []
+            self._candidates = list(previous) if previous is not None else None
+            self._next, self._done = 0, False
+            self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+        self.endResetModel()
+        self._after_scan()
+
+    def _candidate_count(self) -> int:
+        if self._candidates is not None:
+            return len(self._candidates)
+        return 0 if self._model is None else self._model.rowCount()
+
+    def _scan(self, budget: float, enough: int | None = None) -> list[int]:
+        """Look through the next candidates for ``budget`` seconds (or until ``enough``
+        rows were found); append what passes to the rows; returns those rows."""
+        model, match, rows = self._model, self._match, self._rows
+        assert model is not None and match is not None and rows is not None
+        task_at, folded_at = model.task_at, model.folded_prompt_at
+        candidates = self._candidates
+        end = self._candidate_count()
+        found: list[int] = []
+        deadline = time.perf_counter() + budget
+        position = self._next
+        while position < end:
+            stop = min(end, position + _STRIDE)
+            if candidates is None:
+                found.extend(r for r in range(position, stop) if match(task_at(r), folded_at(r)))
+            else:
+                found.extend(
+                    r for r in candidates[position:stop] if match(task_at(r), folded_at(r))
+                )
+            position = stop
+            if time.perf_counter() > deadline or (enough is not None and len(found) >= enough):
+                break
+        self._next = position
+        self._done = position >= end
+        return self._extend(found, silently=enough is not None)
+
+    def _extend(self, found: list[int], *, silently: bool) -> list[int]:
+        rows = self._rows
+        assert rows is not None
+        if found:
+            if silently:
+                rows.extend(found)
+            else:
+                first = len(rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)
+                rows.extend(found)
+                self.endInsertRows()
+        return found
+
+    def _after_scan(self) -> None:
+        if self.complete:
+            self._candidates = None
+            self.filter_finished.emit()
+        else:
+            self._timer.start()
+
+    @Slot()
+    def on_timer_timeout(self) -> None:
+        if self._rows is None or self.complete:
+            return
+        self._scan(SLICE_SECONDS)
+        self._after_scan()
+
+    def _restart_if_scanning(self) -> bool:
+        """A structural change while the list is being looked through: start again."""
+        if self._rows is not None and not self.complete:
+            self._refilter(narrower=False)
+            return True
+        return False
+
+    # -- the source --------------------------------------------------------------------------
 
     def task_model(self) -> TaskTableModel:
         return cast(TaskTableModel, self.sourceModel())
@@ -77,29 +259,241 @@ class TaskFilterProxy(QSortFilterProxyModel):
     def setSourceModel(self, model: QAbstractItemModel) -> None:
         if not isinstance(model, TaskTableModel):
             raise TypeError("TaskFilterProxy filters a TaskTableModel")
-        if self._model is not None:
-            self._model.folding_changed.disconnect(self.on_model_folding_changed)
+        self.beginResetModel()
         self._model = model
         super().setSourceModel(model)
-        model.folding_changed.connect(self.on_model_folding_changed)
+        model.modelAboutToBeReset.connect(self.on_source_model_about_to_be_reset)
+        model.modelReset.connect(self.on_source_model_reset)
+        model.layoutAboutToBeChanged.connect(self.on_source_layout_about_to_be_changed)
+        model.layoutChanged.connect(self.on_source_layout_changed)
+        model.rowsAboutToBeInserted.connect(self.on_source_rows_about_to_be_inserted)
+        model.rowsInserted.connect(self.on_source_rows_inserted)
+        model.rowsAboutToBeRemoved.connect(self.on_source_rows_about_to_be_removed)
+        model.rowsRemoved.connect(self.on_source_rows_removed)
+        model.rowsAboutToBeMoved.connect(self.on_source_layout_about_to_be_changed)
+        model.rowsMoved.connect(self.on_source_layout_changed)
+        model.dataChanged.connect(self.on_source_data_changed)
+        model.headerDataChanged.connect(self.headerDataChanged)
+        self.endResetModel()
 
-    def on_model_folding_changed(self) -> None:
-        """A variations run was folded or opened: its takes leave or rejoin the rows."""
-        self.beginFilterChange()
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if self._model is not None:
+            self._model.sort(column, order)
 
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        # Called once per row whenever the filter or the order changes: keep it lean.
+    @Slot()
+    def on_source_model_about_to_be_reset(self) -> None:
+        self._timer.stop()
+        self.beginResetModel()
+
+    @Slot()
+    def on_source_model_reset(self) -> None:
+        if self._match is not None:
+            self._rows, self._candidates, self._next, self._done = [], None, 0, False
+            self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+        self.endResetModel()
+        self._after_scan()
+
+    def on_source_layout_about_to_be_changed(self, *_args: Any) -> None:
+        self.layoutAboutToBeChanged.emit()
         model = self._model
-        if model is not None and model.has_folds and model.is_folded_take(source_row):
-            return False
-        if self._everything:
-            return True
-        if model is None:
-            return False
-        if model.task_at(source_row).state not in self._states:
-            return False
-        prompt = model.folded_prompt_at(source_row)
-        return all(word in prompt for word in self._words)
+        assert model is not None
+        self._layout_ids = [
+            (index, model.task_at(self._to_source_row(index.row())).local_id)
+            for index in self.persistentIndexList()
+            if index.isValid()
+        ]
+        rows = self._rows
+        self._shown_ids = [] if rows is None else [model.task_at(r).local_id for r in rows]
+
+    def on_source_layout_changed(self, *_args: Any) -> None:
+        model = self._model
+        assert model is not None
+        if self._rows is not None:
+            if self.complete:
+                places = (model.row_of(local_id) for local_id in self._shown_ids)
+                self._rows = sorted(r for r in places if r is not None)
+            else:
+                self._rows, self._next, self._candidates, self._done = [], 0, None, False
+                self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+        old = [index for index, _ in self._layout_ids]
+        new = []
+        for index, local_id in self._layout_ids:
+            source = model.row_of(local_id)
+            row = None if source is None else self._from_source_row(source)
+            new.append(QModelIndex() if row is None else self.index(row, index.column()))
+        self.changePersistentIndexList(old, new)
+        self._layout_ids, self._shown_ids = [], []
+        self.layoutChanged.emit()
+        self._after_scan()
+
+    @Slot(QModelIndex, int, int)
+    def on_source_rows_about_to_be_inserted(
+        self, _parent: QModelIndex, first: int, last: int
+    ) -> None:
+        if self._rows is None:
+            self.beginInsertRows(QModelIndex(), first, last)
+
+    @Slot(QModelIndex, int, int)
+    def on_source_rows_inserted(self, _parent: QModelIndex, first: int, last: int) -> None:
+        rows = self._rows
+        if rows is None:
+            self.endInsertRows()
+            return
+        if self._restart_if_scanning():
+            return
+        count = last - first + 1
+        at = bisect_left(rows, first)
+        rows[at:] = [r + count for r in rows[at:]]
+        model, match = self._model, self._match
+        assert model is not None and match is not None
+        added = [
+            r for r in range(first, last + 1) if match(model.task_at(r), model.folded_prompt_at(r))
+        ]
+        if added:
+            self.beginInsertRows(QModelIndex(), at, at + len(added) - 1)
+            rows[at:at] = added
+            self.endInsertRows()
+
+    @Slot(QModelIndex, int, int)
+    def on_source_rows_about_to_be_removed(
+        self, _parent: QModelIndex, first: int, last: int
+    ) -> None:
+        rows = self._rows
+        if rows is None:
+            self.beginRemoveRows(QModelIndex(), first, last)
+            return
+        start, stop = bisect_left(rows, first), bisect_right(rows, last)
+        self._pending_removal = (start, stop)
+        if start < stop:
+            self.beginRemoveRows(QModelIndex(), start, stop - 1)
+
+    @Slot(QModelIndex, int, int)
+    def on_source_rows_removed(self, _parent: QModelIndex, first: int, last: int) -> None:
+        rows = self._rows
+        if rows is None:
+            self.endRemoveRows()
+            return
+        start, stop = self._pending_removal or (0, 0)
+        self._pending_removal = None
+        count = last - first + 1
+        del rows[start:stop]
+        rows[start:] = [r - count for r in rows[start:]]
+        if start < stop:
+            self.endRemoveRows()
+        self._restart_if_scanning()
+
+    @Slot(QModelIndex, QModelIndex, list)
+    def on_source_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex, roles: list[int] | None = None
+    ) -> None:
+        roles = roles or []
+        if self._rows is None:
+            self.dataChanged.emit(
+                self.index(top_left.row(), top_left.column()),
+                self.index(bottom_right.row(), bottom_right.column()),
+                roles,
+            )
+            return
+        for source in range(top_left.row(), bottom_right.row() + 1):
+            row = self._recheck_source_row(source)
+            if row is not None:
+                self.dataChanged.emit(
+                    self.index(row, top_left.column()),
+                    self.index(row, bottom_right.column()),
+                    roles,
+                )
+
+    def _recheck_source_row(self, source: int) -> int | None:
+        """Add or drop one source row after its task changed; its proxy row if shown."""
+        rows, model, match = self._rows, self._model, self._match
+        assert rows is not None and model is not None and match is not None
+        if not self.complete:
+            return self._from_source_row(source)  # the scan decides when it gets there
+        at = bisect_left(rows, source)
+        shown = at < len(rows) and rows[at] == source
+        wanted = match(model.task_at(source), model.folded_prompt_at(source))
+        if wanted and not shown:
+            self.beginInsertRows(QModelIndex(), at, at)
+            rows.insert(at, source)
+            self.endInsertRows()
+        elif shown and not wanted:
+            self.beginRemoveRows(QModelIndex(), at, at)
+            del rows[at]
+            self.endRemoveRows()
+            return None
+        return at if wanted else None
+
+    # -- mapping -----------------------------------------------------------------------------
+
+    def _to_source_row(self, row: int) -> int:
+        return row if self._rows is None else self._rows[row]
+
+    def _from_source_row(self, source: int) -> int | None:
+        rows = self._rows
+        if rows is None:
+            return source
+        at = bisect_left(rows, source)
+        return at if at < len(rows) and rows[at] == source else None
+
+    def mapToSource(self, proxy_index: AnyIndex) -> QModelIndex:
+        model = self._model
+        if model is None or not proxy_index.isValid():
+            return QModelIndex()
+        row = proxy_index.row()
+        if self._rows is not None and row >= len(self._rows):
+            return QModelIndex()
+        return model.index(self._to_source_row(row), proxy_index.column())
+
+    def mapFromSource(self, source_index: AnyIndex) -> QModelIndex:
+        if not source_index.isValid():
+            return QModelIndex()
+        row = self._from_source_row(source_index.row())
+        return QModelIndex() if row is None else self.index(row, source_index.column())
+
+    def index(self, row: int, column: int, parent: AnyIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if (
+            parent.isValid()
+            or not 0 <= row < self.rowCount()
+            or not 0 <= column < self.columnCount()
+        ):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def parent(self, _index: AnyIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
+        return QModelIndex()
+
+    def sibling(self, row: int, column: int, _index: AnyIndex) -> QModelIndex:
+        return self.index(row, column)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        if parent.isValid() or self._model is None:
+            return 0
+        return self._model.rowCount() if self._rows is None else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() or self._model is None else self._model.columnCount()
+
+    def hasChildren(self, parent: AnyIndex = QModelIndex()) -> bool:  # noqa: B008
+        return not parent.isValid() and self.rowCount() > 0
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        model = self._model
+        if model is None or not index.isValid():
+            return None
+        return model.data(model.index(self._to_source_row(index.row()), index.column()), role)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if self._model is None:
+            return None
+        return self._model.headerData(section, orientation, role)
+
+
+def _narrows(old: LibraryQuery, new: LibraryQuery) -> bool:
+    """Whether ``new`` can only find fewer tasks than ``old`` (the same filters, and each
+    old word inside some new word)."""
+    if dataclasses.replace(old, words=()) != dataclasses.replace(new, words=()):
+        return False
+    folded = [w.casefold() for w in new.words]
+    return all(any(w.casefold() in n for n in folded) for w in old.words)
