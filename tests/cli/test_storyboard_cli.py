@@ -216,3 +216,23 @@ def test_import_list_and_export_a_storyboard(cli: Any, sim: Any, tmp_path: Path)
     refused = cli("storyboard", "import", str(bad))
     assert refused.code == ExitCode.INVALID and "board.json, shot 2, prompt:" in refused.err
     assert not submits(sim)
+
+
+def test_a_finished_task_as_a_shot_then_an_extend_of_it(cli: Any, sim: Any, tmp_path: Path) -> None:
+    made = cli("generate", "--prompt", "A kite at dawn", "--wait", *FAST)
+    assert made.code == ExitCode.OK, made.err
+    task = made.lines[0]
+    board = board_file(
+        tmp_path,
+        {"task": task[:8], "trim": [0, 0.5]},
+        {"prompt": "The kite dives", "start": "extend"},
+    )
+
+    done = render(cli, board, tmp_path, "--yes", *FAST)
+
+    assert done.code == ExitCode.OK, done.err
+    assert "2 shots in board.json: 1 shot to generate, $0.20" in done.err
+    assert submits(sim) == Counter(["A kite at dawn"])
+    (extend,) = [r.body for r in sim.requests if r.endpoint == "extend_submit"]
+    assert extend["input"]["prompt"] == "The kite dives"
+    assert (tmp_path / "f.mp4").is_file()

@@ -118,7 +118,7 @@ def comparable(board: Storyboard) -> tuple[object, ...]:
     )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(boards())
 def test_export_then_import_gives_the_same_storyboard(board: Storyboard) -> None:
     text = json.dumps(storyboard_to_json(board))
@@ -161,7 +161,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(st.text(max_size=60), json_values.map(json.dumps)))
 def test_any_text_gives_a_storyboard_or_a_message_never_a_traceback(text: str) -> None:
     try:
