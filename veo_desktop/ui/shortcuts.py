@@ -99,12 +99,14 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         ("+",),
     ),
     Shortcut(
-        "move_shot_up", "Storyboard", "Move the shot earlier (in the list)", ("Alt+Shift+Up",)
+        "add_prompt_to_storyboard",
+        "Storyboard",
+        "Add the prompt as a shot",
+        ("Ctrl+Shift+B",),
     ),
-    Shortcut(
-        "move_shot_down", "Storyboard", "Move the shot later (in the list)", ("Alt+Shift+Down",)
-    ),
-    Shortcut("duplicate_shot", "Storyboard", "Duplicate the shot (in the list)", ("Ctrl+D",)),
+    Shortcut("move_shot_up", "Storyboard", "Move the shot up", ("Alt+Shift+Up",)),
+    Shortcut("move_shot_down", "Storyboard", "Move the shot down", ("Alt+Shift+Down",)),
+    Shortcut("duplicate_shot", "Storyboard", "Duplicate the shot", ("Ctrl+D",)),
     Shortcut("show_storyboard", "Window", "Show the storyboard", ("Ctrl+3",)),
     Shortcut("play_pause", "Preview", "Play or pause", ("Ctrl+Space",)),
     Shortcut("save_video", "Preview", "Save the video as", (QKeySequence.StandardKey.Save,)),

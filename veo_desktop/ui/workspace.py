@@ -139,6 +139,7 @@ class Workspace(QWidget):
         self.middle.currentChanged.connect(self.on_middle_current_changed)
         self.task_panel.reuse_requested.connect(self.compose_panel.load_task)
         self.storyboard.current_task_changed.connect(self.on_task_panel_current_task_changed)
+        self.compose_panel.storyboard_requested.connect(self.storyboard.add_request)
         self.task_panel.task_actions.add_to_storyboard.triggered.connect(
             lambda: self.storyboard.add_task(self.task_panel.current_task())
         )

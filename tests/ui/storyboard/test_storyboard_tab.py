@@ -90,6 +90,12 @@ def test_storyboard_journey(
     assert panel.picker.combo.currentText() == "My film"
     assert len(submits(sim)) == sent
 
+    # Generate's context menu adds the form as it is too (Ctrl+Shift+B is the menu's key).
+    workspace.compose_panel.storyboard_action.trigger()
+    assert [c.prompt for c in panel.model.cards] == [LIGHTHOUSE, LIGHTHOUSE]
+    panel.remove_shot()
+    assert menu.add_prompt_action.shortcut().toString() == "Ctrl+Shift+B"
+
     # From a finished task: its context action adds it after the selected shot, ready.
     workspace.show_tasks()
     assert workspace.task_panel.select_task(fox.local_id)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtGui import QAction, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import QWidget
 
 from veo_desktop.api.models import (
@@ -89,10 +89,13 @@ class ComposePanel(FormDisplay):
         variations_submitted: the takes of a variations batch APIXO accepted (a list of
             TaskRecord), once the batch ended.
         validity_changed: whether Generate can be pressed now.
+        storyboard_requested: add the form's request to the storyboard as a shot, unsent
+            (Generate's context menu; a GenerationRequest).
     """
 
     submitted = Signal(object)
     variations_submitted = Signal(list)
+    storyboard_requested = Signal(object)
 
     def __init__(
         self,
@@ -145,6 +148,13 @@ class ComposePanel(FormDisplay):
         self.swap_button.clicked.connect(self.on_swap_button_clicked)
         self.generate_button.clicked.connect(self.on_generate_button_clicked)
         self.refresh_balance_button.clicked.connect(self.refresh_balance)
+        self.storyboard_action = QAction("Add to storyboard (not sent)", self.generate_button)
+        self.storyboard_action.setObjectName("composeStoryboardAction")
+        self.storyboard_action.triggered.connect(
+            lambda: self.storyboard_requested.emit(self.current_request())
+        )
+        self.generate_button.addAction(self.storyboard_action)
+        self.generate_button.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.generate_shortcuts: list[QShortcut] = []
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             shortcut = QShortcut(QKeySequence(keys), self)

@@ -48,6 +48,7 @@ class StoryboardMenu(QObject):
             "Add the composer's prompt and settings as a shot (nothing is sent)",
             self.add_prompt,
         )
+        self.add_prompt_action.setShortcuts(shortcut("add_prompt_to_storyboard").sequences())
         self.add_task_action = self._add(
             "addTaskToStoryboardAction",
             "Add selected &video to storyboard",
