@@ -142,6 +142,12 @@ def test_the_film_plays_gaplessly_from_each_out_frame_to_the_next_in_frame(
     assert max(cuts) < max(3 * inside, 0.2), (cuts, inside)
     wait_shows(player, qtbot, "C", 11)
 
+    # At the film's end, Play starts it again from the first shot.
+    with qtbot.waitSignal(player.current_shot_changed, timeout=5_000) as changed:
+        player.play()
+    assert changed.args == [0]
+    player.pause()
+
 
 def test_pause_holds_the_frame(player: SequencePlayer, qtbot: Any) -> None:
     with qtbot.waitSignal(player.current_shot_changed, timeout=10_000):
