@@ -47,12 +47,14 @@ def differing(a: QImage, b: QImage) -> int:
     return sum(1 for x, y in zip(one, two, strict=True) if abs(x - y) > 48)
 
 
-def write_board(folder: Path) -> Path:
+def write_board(folder: Path, middle_trim: list[float] | None = None) -> Path:
     shots: list[dict[str, Any]] = [
         {"prompt": PROMPTS[0], "trim": list(TRIMS[0] or ())},
         {"prompt": PROMPTS[1], "start": "continue"},
         {"prompt": PROMPTS[2], "trim": list(TRIMS[2] or ())},
     ]
+    if middle_trim is not None:
+        shots[1]["trim"] = middle_trim
     path = folder / "fox.json"
     path.write_text(json.dumps({"shots": shots, "crossfade_frames": 0}), encoding="utf-8")
     return path
@@ -118,7 +120,10 @@ def test_three_shots_one_continued_generated_trimmed_and_rendered(
     ]
     assert json.loads(film.with_name("fox.mp4.json").read_text(encoding="utf-8"))
 
+    # The same file with the middle shot trimmed too: nothing is generated again.
+    write_board(tmp_path, middle_trim=[0.0, 0.5])
     again = cli("storyboard", "render", str(board), "--output", str(film), *FAST)
     assert again.code == ExitCode.OK, again.err
     assert "nothing to generate (3 ready)" in again.err
     assert submits(sim) == Counter(PROMPTS)
+    assert len(decoded_frames(film)) == 36

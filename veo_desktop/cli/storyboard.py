@@ -6,8 +6,9 @@ Every shot is checked before anything is sent (a bad file: each problem with its
 number, exit 2). The count and total price of the shots still needed are shown; money is
 spent only with ``--yes`` or a yes typed at the terminal, and the daily cap applies as for
 ``generate`` (``--over-cap`` passes it). The storyboard is kept in the data folder under an
-id made from the file's content, so running the same command again after a stop (Ctrl-C, a
-crash) sends nothing twice: the takes already sent are followed, not sent again.
+id made from the file's path, so running the same command again (after a stop, a crash, or
+with trims changed and shots added) sends nothing twice: a shot whose settings did not
+change keeps its takes, and takes already sent are followed, not sent again.
 """
 
 from __future__ import annotations
@@ -171,22 +172,21 @@ def _file_arg(ctx: Context) -> Path:
 
 
 def _board_of_file(ctx: Context, service: StoryboardService, source: Path) -> Storyboard:
-    """The storyboard of ``source``: the one kept from an earlier run of the same file, or
-    the file read, checked and kept under an id made from its content."""
+    """The storyboard of ``source``, read and checked, kept under an id made from the file's
+    path: run again, shots whose settings did not change keep their takes."""
     try:
         parsed = read_storyboard_file(source, service.engine.find)
-        text = source.read_text(encoding="utf-8-sig")
     except StoryboardFileError as error:
         _refuse_file(ctx, source, error)
     except OSError as error:
         raise CliError(
             ExitCode.INVALID, f"Cannot read {source}: {error.strerror or error}. Nothing was sent."
         ) from error
-    board_id = "file-" + _content_key(text)
-    with contextlib.suppress(KeyError):
-        return service.get(board_id)
-    shots = tuple(shot.replace(id=f"{board_id}-{n}") for n, shot in enumerate(parsed.shots))
-    return service.adopt(parsed.replace(id=board_id, shots=shots))
+    key = hashlib.sha256(str(source.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    try:
+        return service.update_from("file-" + key[:32], parsed)
+    except StoryboardError as error:
+        raise CliError(ExitCode.LOCAL, str(error)) from error
 
 
 def _refuse_file(ctx: Context, source: Path, error: StoryboardFileError) -> NoReturn:
@@ -198,12 +198,6 @@ def _refuse_file(ctx: Context, source: Path, error: StoryboardFileError) -> NoRe
         ExitCode.INVALID,
         f"{source.name}: {count} problem{'s' if count != 1 else ''}; nothing was sent.",
     ) from error
-
-
-def _content_key(text: str) -> str:
-    """The same for two files with the same storyboard (spacing and key order aside)."""
-    canonical = json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
 def _tell_plan(ctx: Context, source: Path, planned: Plan) -> None:

@@ -375,6 +375,48 @@ class StoryboardService:
         now = self.clock.time()
         return self._save(board.replace(name=_name(board.name), created_at=now, updated_at=now))
 
+    def update_from(self, board_id: str, read: Storyboard) -> Storyboard:
+        """Keep ``read`` (a storyboard read from a file) as the storyboard ``board_id``.
+
+        When that storyboard exists (the file was used before), each shot whose settings and
+        start are unchanged keeps its takes and chosen take (a shot already generated is not
+        generated again); the file's trims, order, crossfade and name apply.
+        """
+        current = self._boards.get(board_id)
+        if current is None:
+            shots = tuple(shot.replace(id=f"{board_id}-{new_id()[:12]}") for shot in read.shots)
+            return self.adopt(read.replace(id=board_id, shots=shots))
+        unused = list(current.shots)
+        shots_now: list[Shot] = []
+        for shot in read.shots:
+            same = next(
+                (
+                    old
+                    for old in unused
+                    if old.request == shot.request
+                    and old.start is shot.start
+                    and (shot.request is not None or old.chosen == shot.chosen)
+                ),
+                None,
+            )
+            if same is None:
+                shots_now.append(shot.replace(id=f"{board_id}-{new_id()[:12]}"))
+                continue
+            unused.remove(same)
+            takes = (*same.takes, *(t for t in shot.takes if t not in same.takes))
+            chosen = shot.chosen if shot.chosen is not None else same.chosen
+            shots_now.append(same.replace(takes=takes, chosen=chosen, trim=shot.trim))
+        if any(old.sending is not None for old in unused):
+            raise StoryboardError("A take of a removed shot is being sent; wait a moment.")
+        return self._save(
+            current.replace(
+                name=_name(read.name),
+                shots=tuple(shots_now),
+                crossfade_frames=read.crossfade_frames,
+                letterbox=read.letterbox,
+            )
+        )
+
     # -- takes being sent (used by the director) ------------------------------------------------
 
     def mark_sending(self, board_id: str, shot_id: str, key: str) -> None:
