@@ -19,10 +19,10 @@ from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QAbstractProxyModel,
     QItemSelectionModel,
     QModelIndex,
     QPoint,
-    QSortFilterProxyModel,
     Signal,
     Slot,
 )
@@ -157,10 +157,9 @@ class Gallery(QWidget):
     @Slot(int)
     def on_view_rebuilt(self, shown: int) -> None:
         self.count_label.setText(count_text(shown))
-        filtered = (
-            isinstance(self._model, QSortFilterProxyModel)
-            and self._model.rowCount() < self._model.sourceModel().rowCount()
-        )
+        model = self._model
+        source = model.sourceModel() if isinstance(model, QAbstractProxyModel) else model
+        filtered = model.rowCount() < source.rowCount()
         self.view.empty_text = (
             "No finished video matches the search and filter"
             if filtered

@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QRect,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -63,6 +64,8 @@ from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
+#: How often the gallery regroups while the filter is still adding rows (milliseconds).
+SCAN_REGROUP_MS = 150
 Action = QAbstractItemView.CursorAction
 Flag = QItemSelectionModel.SelectionFlag
 
@@ -75,29 +78,33 @@ def is_video(task: TaskRecord) -> bool:
 def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]:
     """The rows of ``model`` (the task list's filter proxy) that are videos, with their tasks.
 
-    Unfiltered, the proxy's rows are the task model's rows (it keeps the source's order and
-    never sorts itself), so no row is mapped; filtered, each row is mapped once.
+    The proxy says which task-model rows it shows (``source_rows()``), so no row is mapped
+    one by one; a ``QSortFilterProxyModel`` that shows every row maps row to row (it keeps
+    the source's order); any other model is asked row by row.
     """
     rows: list[int] = []
     tasks: list[TaskRecord] = []
-    source = model.sourceModel() if isinstance(model, QSortFilterProxyModel) else model
-    if not isinstance(source, TaskTableModel):
+    source_rows = getattr(model, "source_rows", None)
+    task_model = getattr(model, "task_model", None)
+    source = task_model() if callable(task_model) else None
+    listed: Sequence[TaskRecord] | None = None
+    if callable(source_rows) and isinstance(source, TaskTableModel):
+        task_at = source.task_at
+        listed = [task_at(row) for row in source_rows()]
+    elif isinstance(model, QSortFilterProxyModel):
+        source = model.sourceModel()
+        if isinstance(source, TaskTableModel) and model.rowCount() == source.rowCount():
+            listed = source.tasks()
+    if listed is None:
         for row in range(model.rowCount()):
             task = model.index(row, 0).data(TASK_ROLE)
             if isinstance(task, TaskRecord) and is_video(task):
                 rows.append(row)
                 tasks.append(task)
         return rows, tasks
-    everything = source.tasks()
-    if model is source or model.rowCount() == len(everything):
-        listed: Sequence[TaskRecord] = everything
-    else:
-        assert isinstance(model, QSortFilterProxyModel)
-        listed = [
-            everything[model.mapToSource(model.index(r, 0)).row()] for r in range(model.rowCount())
-        ]
+    succeeded = TaskState.SUCCEEDED
     for row, task in enumerate(listed):
-        if task.state == TaskState.SUCCEEDED and task.files:
+        if task.state == succeeded and task.files:
             rows.append(row)
             tasks.append(task)
     return rows, tasks
@@ -135,6 +142,12 @@ class GalleryView(QAbstractItemView):
         self._position_of: dict[int, int] = {}
         self._sections: list[Section] = []
         self._layout = GalleryLayout(self._metrics(), [], 0)
+        self._task_model: TaskTableModel | None = None
+        #: While the filter adds rows slice by slice, the gallery regroups at this pace.
+        self._scan_timer = QTimer(self)
+        self._scan_timer.setSingleShot(True)
+        self._scan_timer.setInterval(SCAN_REGROUP_MS)
+        self._scan_timer.timeout.connect(self._invalidate)
         self.setObjectName("galleryView")
         self.setAccessibleName("Gallery")
         self.setAccessibleDescription("Finished videos; point at one to scrub through it")
@@ -203,6 +216,9 @@ class GalleryView(QAbstractItemView):
         self._dirty = False
         model = self.model()
         rows, tasks = shown_tasks(model) if model is not None else ([], [])
+        task_model = getattr(model, "task_model", None)
+        found = task_model() if callable(task_model) else None
+        self._task_model = found if isinstance(found, TaskTableModel) else None
         sections = group(tasks, self._grouping, self._keys, storyboard_of=self._storyboard_of)
         order = [position for section in sections for position in section.positions]
         self._rows = [rows[p] for p in order]
@@ -229,8 +245,27 @@ class GalleryView(QAbstractItemView):
         super().reset()
 
     def rowsInserted(self, parent: AnyIndex, start: int, end: int) -> None:
-        self._invalidate()
+        model = self.model()
+        scanning = model is not None and getattr(model, "complete", True) is False
+        if scanning and end == model.rowCount() - 1 and not self._dirty:
+            # The filter is still adding rows at the end (rows shown keep their numbers):
+            # regroup now and then, and once it has looked through every task.
+            if not self._scan_timer.isActive():
+                self._scan_timer.start()
+        else:
+            self._invalidate()
         super().rowsInserted(parent, start, end)
+
+    def setModel(self, model: QAbstractItemModel | None) -> None:
+        old = self.model()
+        finished = getattr(old, "filter_finished", None)
+        if finished is not None:
+            finished.disconnect(self._invalidate)
+        super().setModel(model)
+        finished = getattr(model, "filter_finished", None)
+        if finished is not None:
+            finished.connect(self._invalidate)
+        self._invalidate()
 
     def rowsAboutToBeRemoved(self, parent: AnyIndex, start: int, end: int) -> None:
         self._invalidate()
@@ -435,6 +470,12 @@ class GalleryView(QAbstractItemView):
         painter.end()
 
     def _take_of(self, row: int) -> object:
+        """The take text of the task at ``row`` ("Take 2/4 · seed 17"; "" if none)."""
+        position = self._position_of.get(row)
+        source = self._task_model
+        if source is not None and position is not None:
+            # Straight from the task model: no proxy index made for it.
+            return source.index_of(self._tasks[position].local_id).data(TAKE_ROLE)
         return self.model().index(row, 0).data(TAKE_ROLE)
 
     def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
