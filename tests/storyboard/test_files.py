@@ -174,6 +174,14 @@ def test_any_text_gives_a_storyboard_or_a_message_never_a_traceback(text: str) -
 
 
 @pytest.mark.parametrize(
+    "text", ["[" * 100_000, '{"shots": [{"prompt": ' + "[" * 5000 + "]" * 5000 + "}]}", "\ud800"]
+)
+def test_hostile_text_gives_a_message(text: str) -> None:
+    with pytest.raises(StoryboardFileError, match="nothing was sent"):
+        parse_storyboard(text, lookup)
+
+
+@pytest.mark.parametrize(
     ("shots_json", "expected"),
     [
         ([{"prompt": "ok"}, {"prompt": ""}], "shot 2, prompt"),

@@ -120,6 +120,11 @@ def parse_storyboard(
         raise StoryboardFileError(
             [ShotProblem(0, "file", f"Not valid JSON: {error}.")], source=source
         ) from None
+    except RecursionError:
+        raise StoryboardFileError(
+            [ShotProblem(0, "file", "The JSON is nested too deeply to be a storyboard.")],
+            source=source,
+        ) from None
     if isinstance(data, list):
         data = {"shots": data}
     if not isinstance(data, dict):
