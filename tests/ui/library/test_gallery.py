@@ -64,10 +64,14 @@ def tile(view: GalleryView, local_id: str) -> QRect:
 def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_the_table(
     engine_env: EngineEnv, panel: TaskPanel, qtbot: Any
 ) -> None:
-    first = engine_env.finished(FOX, seed=11)
-    second = engine_env.finished(FOX, seed=12)
-    lone = engine_env.finished(LAGOON)
+    # Sent together, finished in any order (the takes one after the other, as a run is sent).
+    first = engine_env.submit(FOX, seed=11)
+    second = engine_env.submit(FOX, seed=12)
+    lone = engine_env.submit(LAGOON)
     failed = engine_env.submit("A storm over the sea #sensitive")
+    first, second, lone = (
+        engine_env.wait_state(t.local_id, TaskState.SUCCEEDED) for t in (first, second, lone)
+    )
     engine_env.wait_state(failed.local_id, TaskState.FAILED)
 
     button = panel.findChild(QToolButton, "galleryViewButton")
@@ -129,8 +133,10 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
 def test_selecting_tiles_drives_the_tables_actions(
     engine_env: EngineEnv, panel: TaskPanel, qtbot: Any
 ) -> None:
-    first = engine_env.finished(FOX, seed=21)
-    second = engine_env.finished(LAGOON)
+    first, second = engine_env.submit(FOX, seed=21), engine_env.submit(LAGOON)
+    first, second = (
+        engine_env.wait_state(t.local_id, TaskState.SUCCEEDED) for t in (first, second)
+    )
     panel.views.set_mode(ViewMode.GALLERY)
     view = panel.gallery.view
     qtbot.waitUntil(lambda: len(shown_ids(view)) == 2)

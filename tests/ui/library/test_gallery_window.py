@@ -32,7 +32,6 @@ from veo_desktop.ui.window.main_window import MainWindow
 PROMPTS = [
     ("A red fox trots through fresh snow at sunrise, steam rising from its breath", 7),
     ("A red fox trots through fresh snow at sunrise, steam rising from its breath", 8),
-    ("Vertical close-up of rain drops sliding down a neon-lit window in Tokyo at night", None),
     ("Aerial shot over a turquoise lagoon, a small boat leaves a white wake", None),
 ]
 
