@@ -103,8 +103,18 @@ def test_in_and_out_are_set_on_the_frame_on_show_and_snapped(
     editor.set_out_button.click()
     assert emitted[-1] == (4 / 30, 5 / 30)
 
+    # O puts the out point on the frame on show.
+    editor.show_frame(27)
+    wait_showing(editor, qtbot, 27)
+    qtbot.keyClick(editor.surface, Qt.Key.Key_O)
+    assert emitted[-1] == (4 / 30, 28 / 30) and not editor.keeps_whole_clip
+
     editor.reset_button.click()
     assert emitted[-1] == (0.0, 1.0) and editor.trim == (0.0, 1.0)
+    assert editor.keeps_whole_clip
+    count = len(emitted)
+    editor.set_clip(clip30, (0.0, 1.0))  # the same clip and trim: nothing reloads
+    assert editor.shown_frame == 27 and len(emitted) == count
     assert editor.length_label.text() == "Keeps 1.000 s (30 of 30 frames, 30 fps)"
 
 

@@ -166,12 +166,29 @@ class TrimEditor(QWidget):
         return self._out
 
     @property
+    def keeps_whole_clip(self) -> bool:
+        """Whether the trim keeps every frame (False without a clip)."""
+        timing = self._timing
+        return timing is not None and (self._in, self._out) == (0, timing.frames - 1)
+
+    @property
     def shown_frame(self) -> int:
         """The frame on show (-1: none)."""
         return self.playback.shown_frame
 
     def set_clip(self, path: Path | None, trim: tuple[float, float] | None = None) -> None:
-        """Trim ``path`` starting from ``trim`` (None: the whole clip); None: no clip."""
+        """Trim ``path`` starting from ``trim`` (None: the whole clip); None: no clip.
+
+        The clip on show with that trim already is left as it is (playing on).
+        """
+        timing = self._timing
+        if (
+            path is not None
+            and timing is not None
+            and Path(path) == self._path
+            and timing.snap_trim(*(trim or (None, None))) == (self._in, self._out)
+        ):
+            return
         self._jobs.cancel_all()
         self.playback.unload()
         self._path = Path(path) if path is not None else None
