@@ -1,10 +1,11 @@
 """What a storyboard still needs: which shots would be sent, in which order, at what price.
 
-:func:`plan` is pure: a storyboard and the task records in, a :class:`Plan` out. A shot is
-*ready* when its chosen take (or, before one is chosen, its first finished take) is a
-downloaded video. A shot with a take being made, or a take whose submission is uncertain,
-is never sent again. A ``continue`` or ``extend`` shot waits for the previous shot's
-chosen take; the price counts it all the same (it will be sent once that take is there).
+:func:`plan` reads a storyboard and the task records (and whether the takes' files are still
+on disk) and returns a :class:`Plan`. A shot is *ready* when its chosen take (or, before one
+is chosen, its first finished take) is a downloaded video still on disk. A shot with a take
+being made, or a take whose submission is uncertain, is never sent again. A ``continue`` or
+``extend`` shot waits for the previous shot's chosen take; the price counts it all the same
+(it will be sent once that take is there).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 
 from veo_desktop.api.models import Model, price_of
 from veo_desktop.core import lineage
@@ -143,7 +145,11 @@ def latest_take(local_id: str, record_of: RecordOf) -> TaskRecord | None:
 
 
 def _on_disk(record: TaskRecord) -> bool:
-    return record.state is TaskState.SUCCEEDED and bool(record.files)
+    return record.state is TaskState.SUCCEEDED and bool(record.files) and _exists(record)
+
+
+def _exists(record: TaskRecord) -> bool:
+    return Path(record.files[0]).is_file()
 
 
 def plan(
@@ -208,6 +214,13 @@ def _plan_shot(
         return status(ShotStatus.RUNNING, "A take is being sent.")
     if any(r.is_active for r in takes):
         return status(ShotStatus.RUNNING, "A take is being made.")
+    gone = [r for r in takes if r.state is TaskState.SUCCEEDED and r.files and not _exists(r)]
+    if gone:
+        return status(
+            ShotStatus.BLOCKED,
+            f"The video of task {gone[0].short_id} is missing ({Path(gone[0].files[0]).name}): "
+            "put it back, or remove that take from the shot.",
+        )
     downloadable = [r for r in takes if redownload_problem(r) is None]
     if downloadable:
         return status(

@@ -313,6 +313,13 @@ class StoryboardService:
         board = self.get(board_id)
         return self._save(board.with_shot(board.shot(shot_id).with_take(local_id)))
 
+    def remove_take(self, board_id: str, shot_id: str, local_id: str) -> Storyboard:
+        """Take a task off the shot's takes (the task stays in Tasks)."""
+        shot = self.get(board_id).shot(shot_id)
+        chosen = None if shot.chosen == local_id else shot.chosen
+        takes = tuple(t for t in shot.takes if t != local_id)
+        return self._edit(board_id, shot_id, takes=takes, chosen=chosen)
+
     def set_trim(self, board_id: str, shot_id: str, trim: tuple[float, float] | None) -> Storyboard:
         """Set the shot's in and out points (seconds of its chosen take); None: all of it."""
         if trim is not None:
