@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -40,13 +40,16 @@ from veo_desktop.ui.storyboard.film_bar import FilmBar
 from veo_desktop.ui.storyboard.json_files import JsonFiles
 from veo_desktop.ui.storyboard.picker import BoardPicker
 from veo_desktop.ui.storyboard.shot_actions import ShotActions
-from veo_desktop.ui.storyboard.shot_model import ShotListModel
+from veo_desktop.ui.storyboard.shot_model import CardTone, ShotListModel
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
     from veo_desktop.ui.thumbnails import ThumbnailCache
 
 logger = logging.getLogger(__name__)
+
+#: How often the cards of running takes update their clocks (ms).
+CLOCK_MS = 1000
 
 EMPTY_TEXT = (
     "No shots yet. Add the composer's prompt with \u201cAdd prompt\u201d, a finished video "
@@ -114,6 +117,10 @@ class StoryboardPanel(QWidget):
         self.details = ShotDetails()
         self.film_bar = FilmBar(controller, self, spending_cap=spending_cap)
         self.files = JsonFiles(controller.export_json, controller.import_json, self)
+        #: Moves the "Generating · Processing 0:12" clocks of running takes on.
+        self._clock = QTimer(self)
+        self._clock.setInterval(CLOCK_MS)
+        self._clock.timeout.connect(self.refresh)
         self._lay_out()
         self._connect()
         if thumbnails is not None:
@@ -214,6 +221,11 @@ class StoryboardPanel(QWidget):
         self.model.set_cards(self.controller.cards(board) if board is not None else [])
         self.film_bar.show_board(board)
         self.empty_label.setVisible(not self.model.rowCount())
+        running = any(card.tone is CardTone.RUNNING for card in self.model.cards)
+        if running and not self._clock.isActive():
+            self._clock.start()
+        elif not running:
+            self._clock.stop()
         if board is not None and board.shots and not self.shot_list.currentIndex().isValid():
             self.select_row(0)
         self._on_current_changed()
@@ -409,5 +421,6 @@ class StoryboardPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop renders and players, and stop listening (the session closes)."""
+        self._clock.stop()
         self.film_bar.shutdown()
         self.controller.close()
