@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -215,8 +215,3 @@ def recipe(board: Storyboard, files: Mapping[str, str] | None = None) -> dict[st
             if name:
                 shot_json["file"] = name
     return data
-
-
-def chosen_takes(shots: Sequence[Shot]) -> list[str | None]:
-    """Each shot's chosen take (None where none is picked), in order."""
-    return [shot.chosen for shot in shots]
