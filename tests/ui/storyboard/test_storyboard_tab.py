@@ -27,6 +27,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.storyboard.generate import GenerateDialog
 from veo_desktop.ui.storyboard.panel import StoryboardPanel
 from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
+from veo_desktop.ui.variations import VariationsDialog
 from veo_desktop.ui.window.main_window import MainWindow
 
 FOX = "A red fox runs through fresh snow"
@@ -159,16 +160,29 @@ def test_storyboard_journey(
     assert len(submits(sim)) == sent + 1
     assert submits(sim)[-1].body["input"]["prompt"] == LIGHTHOUSE
 
-    # Pick a take: a second take of shot 2, chosen in the details; the pick is kept.
-    other = _finished(window, arun, qtbot, LIGHTHOUSE)
-    shot = panel.controller.board(board.id).shots[1]
-    session.runtime.storyboards.add_take(board.id, shot.id, other.local_id)
+    # More takes: variations of shot 2's settings, priced and confirmed in the variations
+    # dialog, come back as takes; one is picked in the details and the pick is kept.
     panel.select_row(1)
-    qtbot.waitUntil(lambda: panel.details.take_list.count() == 2)
-    panel.details.select_take(other.local_id)
+    assert panel.details.more_button.isEnabled()
+    panel.details.more_button.click()
+    variations = panel.film_bar.dialog
+    assert isinstance(variations, VariationsDialog)
+    qtbot.waitUntil(variations.isVisible)
+    variations.set_count(1)
+    confirm = variations.findChild(QPushButton, "confirmVariationsButton")
+    assert confirm is not None and confirm.text().endswith("$0.20")
+    confirm.click()
+    qtbot.waitUntil(lambda: len(submits(sim)) == sent + 2, timeout=10_000)
+    qtbot.waitUntil(lambda: len(panel.controller.board(board.id).shots[1].takes) == 2)
+    other = panel.controller.board(board.id).shots[1].takes[1]
+    qtbot.waitUntil(lambda: "Take 2 \u00b7 seed" in panel.details.take_list.item(1).text())
+    qtbot.waitUntil(
+        lambda: panel.details.take_list.item(1).text().endswith("Succeeded"), timeout=20_000
+    )
+    panel.details.select_take(other)
     assert panel.details.choose_button.isEnabled()
     panel.details.choose_button.click()
-    assert panel.controller.board(board.id).shots[1].chosen == other.local_id
+    assert panel.controller.board(board.id).shots[1].chosen == other
     assert panel.model.cards[1].take == "Take 2 of 2"
     assert panel.details.compare_button.isEnabled() is False
     panel.details.take_list.selectAll()

@@ -48,6 +48,8 @@ class StoryboardController(QObject):
     Args:
         service: returns the session's storyboard service.
         engine: the session's engine controller (tasks, jobs, balance, the money policy).
+        journal_dir: where a run of more takes keeps its journal (so a crash never loses or
+            repeats one); None keeps it in memory.
 
     Signals:
         board_changed: a storyboard's shots or takes changed (its id).
@@ -64,10 +66,14 @@ class StoryboardController(QObject):
         service: Callable[[], StoryboardService],
         engine: EngineController,
         parent: QObject | None = None,
+        *,
+        journal_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self._get_service = service
         self.engine = engine
+        #: Where a run of more takes keeps its journal (None: in memory only).
+        self.journal_dir = journal_dir
         self._progress: dict[str, tuple[int, int | None]] = {}
         self._unsubscribe: Callable[[], None] | None = service().subscribe(self._on_service_change)
         engine.task_progress.connect(self.on_engine_task_progress)
@@ -76,7 +82,14 @@ class StoryboardController(QObject):
     def for_session(cls, session: Session, parent: QObject | None = None) -> StoryboardController:
         """The storyboards of ``session``'s runtime (asked for at each use: the service
         starts following the engine at the first use after the engine started)."""
-        return cls(lambda: session.runtime.storyboards, session.controller, parent)
+        from veo_desktop.core.batch import journal_dir
+
+        return cls(
+            lambda: session.runtime.storyboards,
+            session.controller,
+            parent,
+            journal_dir=journal_dir(session.paths.data_dir),
+        )
 
     @property
     def _service(self) -> StoryboardService:
@@ -165,6 +178,10 @@ class StoryboardController(QObject):
 
     def set_trim(self, board_id: str, shot_id: str, trim: tuple[float, float] | None) -> None:
         self._service.set_trim(board_id, shot_id, trim)
+
+    def add_take(self, board_id: str, shot_id: str, local_id: str) -> None:
+        """Make the task ``local_id`` one more take of the shot."""
+        self._service.add_take(board_id, shot_id, local_id)
 
     # -- what the widgets show ------------------------------------------------------------
 

@@ -58,12 +58,14 @@ class ShotDetails(QWidget):
         take_chosen: the person picked a take (its local id).
         compare_requested: compare these two takes (a list of two TaskRecord).
         trim_requested: open the trim editor on the chosen take.
+        more_takes_requested: make more takes of the shot (variations of its settings).
     """
 
     start_changed = Signal(object)
     take_chosen = Signal(str)
     compare_requested = Signal(list)
     trim_requested = Signal()
+    more_takes_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,6 +96,12 @@ class ShotDetails(QWidget):
         self.compare_button = QPushButton("Co&mpare")
         self.compare_button.setObjectName("compareTakesButton")
         self.compare_button.setToolTip("Select two finished takes to play them side by side")
+        self.more_button = QPushButton("More ta&kes\u2026")
+        self.more_button.setObjectName("moreTakesButton")
+        self.more_button.setToolTip(
+            "Make variations of this shot's settings, each with its own seed (shows the price "
+            "first); they become takes to pick from"
+        )
         self.trim_label = QLabel(trim_text(None))
         self.trim_label.setObjectName("shotTrimLabel")
         self.trim_button = QPushButton("T&rim\u2026")
@@ -111,6 +119,7 @@ class ShotDetails(QWidget):
         take_buttons.addWidget(self.choose_button)
         take_buttons.addWidget(self.compare_button)
         take_buttons.addStretch(1)
+        take_buttons.addWidget(self.more_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(4)
@@ -125,6 +134,7 @@ class ShotDetails(QWidget):
         self.take_list.itemSelectionChanged.connect(self._update_buttons)
         self.compare_button.clicked.connect(self.on_compare_button_clicked)
         self.trim_button.clicked.connect(self.trim_requested)
+        self.more_button.clicked.connect(self.more_takes_requested)
         self.show_shot(None, 0, [])
 
     @property
@@ -186,6 +196,9 @@ class ShotDetails(QWidget):
         self.compare_button.setEnabled(len(chosen) == 2 and len(finished) == 2)
         has_take = shot is not None and shot.chosen is not None
         self.trim_button.setEnabled(has_take)
+        # Variations of a continued or extended shot would lose what it starts from.
+        own = shot is not None and shot.request is not None and shot.start is ShotStart.OWN
+        self.more_button.setEnabled(own)
 
     def on_start_selector_activated(self, _index: int) -> None:
         start = ShotStart(str(self.start_selector.currentData()))

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from veo_desktop.ui.compare import CompareWindow
     from veo_desktop.ui.storyboard.film_window import FilmWindow
     from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
+    from veo_desktop.ui.variations import VariationsDialog
 
 logger = logging.getLogger(__name__)
 
@@ -333,6 +334,42 @@ class FilmBar(QWidget):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def more_takes(self, board_id: str, shot: Shot) -> VariationsDialog | None:
+        """Offer variations of the shot's settings (the variations dialog shows the price and
+        asks); each one APIXO accepts becomes a take of the shot."""
+        if shot.request is None:
+            return None
+        from veo_desktop.ui.variations import open_variations
+
+        cap = self._spending_cap() if self._spending_cap is not None else None
+        dialog = open_variations(
+            self._controller.engine,
+            shot.request,
+            2,
+            journal_dir=self._controller.journal_dir,
+            spending_cap=cap,
+            parent=self._owner.window(),
+        )
+
+        def adopt(records: list[TaskRecord]) -> None:
+            try:
+                for record in records:
+                    self._controller.add_take(board_id, shot.id, record.local_id)
+            except (StoryboardError, KeyError) as error:
+                self.show_message(str(error))
+                return
+            if records:
+                self.show_message(f"{len(records)} more takes sent: pick one when they are done.")
+
+        dialog.submitted.connect(adopt)
+        dialog.destroyed.connect(lambda: self._forget(dialog))
+        self.dialog = dialog
+        return dialog
+
+    def _forget(self, dialog: QWidget) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
 
     def compare(self, takes: list[TaskRecord]) -> CompareWindow | None:
         if len(takes) != 2:

@@ -180,6 +180,7 @@ class StoryboardPanel(QWidget):
         self.details.take_chosen.connect(self.on_details_take_chosen)
         self.details.compare_requested.connect(self.film_bar.compare)
         self.details.trim_requested.connect(self.trim_shot)
+        self.details.more_takes_requested.connect(self.more_takes)
         self.film_bar.said.connect(self.film_bar.show_message)
         self.film_bar.current_shot_changed.connect(self.select_row)
 
@@ -398,6 +399,11 @@ class StoryboardPanel(QWidget):
         """Ask where to write the storyboard shown as JSON, then write it."""
         if self._board is not None:
             self.files.ask_export(self._board.id, self._board.name)
+
+    def more_takes(self) -> None:
+        board, shot = self._board, self.current_shot
+        if board is not None and shot is not None:
+            self.film_bar.more_takes(board.id, shot)
 
     def on_shot_list_context_menu(self, position: QPoint) -> None:
         menu = QMenu(self)
