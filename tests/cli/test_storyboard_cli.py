@@ -236,3 +236,12 @@ def test_a_finished_task_as_a_shot_then_an_extend_of_it(cli: Any, sim: Any, tmp_
     (extend,) = [r.body for r in sim.requests if r.endpoint == "extend_submit"]
     assert extend["input"]["prompt"] == "The kite dives"
     assert (tmp_path / "f.mp4").is_file()
+
+
+def test_a_shot_whose_take_fails_exits_4_naming_it(cli: Any, sim: Any, tmp_path: Path) -> None:
+    board = board_file(tmp_path, {"prompt": "Fine: a kite"}, {"prompt": "Refused #sensitive"})
+    done = render(cli, board, tmp_path, "--yes", *FAST)
+    assert done.code == ExitCode.FAILED, done.err
+    assert "veo-desktop: shot 2: Task " in done.err and " failed: " in done.err
+    assert "The film was not rendered" in done.err
+    assert not (tmp_path / "f.mp4").exists()

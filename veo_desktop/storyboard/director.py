@@ -35,6 +35,7 @@ from veo_desktop.api.models import (
 from veo_desktop.core.batch import payload_key
 from veo_desktop.core.spending import money
 from veo_desktop.hosting.model import HostingError
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.storage.store import StoreError
 from veo_desktop.storyboard.planner import (
@@ -142,6 +143,7 @@ class _Run:
         self.attempted: set[str] = set()
         self.failures: dict[str, str] = {}
         self.sent: list[str] = []
+        self.sent_by_shot: dict[str, str] = {}
         self.stopped: str | None = None
 
     async def check(self, approved: Decimal, *, over_cap: bool) -> None:
@@ -199,6 +201,12 @@ class _Run:
                 break
             await self._wait_any(running)
         final = self._plan()
+        for planned in final.shots:
+            local_id = self.sent_by_shot.get(planned.shot_id)
+            if planned.status is ShotStatus.READY or local_id is None:
+                continue
+            if planned.shot_id not in self.failures:
+                self.failures[planned.shot_id] = _take_outcome(local_id, self.service)
         failures = [
             f"shot {s.index + 1}: {self.failures[s.shot_id]}"
             for s in final.shots
@@ -268,6 +276,7 @@ class _Run:
             record = await self.engine.submit(request, parent_id=parent_id)
             local_id = record.local_id
             self.sent.append(local_id)
+            self.sent_by_shot[shot.id] = local_id
             self._emit(self._plan(), f"Shot {number} sent (task {record.short_id}).")
         except SubmissionUncertainError as error:
             self.failures[shot.id] = f"Uncertain: {error} It is not sent again."
@@ -357,3 +366,15 @@ class _Run:
             self.on_progress(progress)
         except Exception:
             log.exception("a storyboard progress callback failed")
+
+
+def _take_outcome(local_id: str, service: StoryboardService) -> str:
+    """Why a take sent by this run gave the shot no video, in words."""
+    record = latest_take(local_id, service.record_of)
+    if record is None:
+        return "Its take is no longer known."
+    why = record.fail_message or record.fail_code or record.note or ""
+    state = record.state.value
+    if record.state is TaskState.UNCERTAIN:
+        return f"Task {record.short_id} is uncertain: {why} It is not sent again."
+    return f"Task {record.short_id} {state}" + (f": {why}" if why else ".")
