@@ -94,7 +94,7 @@ def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
         takes = [len(decoded_frames(Path(r.files[0]))) for r in (source, extension)]
         assert report.frames == len(decoded_frames(report.output)) == 12 + takes[1]
 
-        Path(extension.files[0]).unlink()
+        await asyncio.to_thread(Path(extension.files[0]).unlink)
         gone = service.plan(board.id).shots[1]
         assert gone.status is ShotStatus.BLOCKED and "is missing" in gone.message
         service.remove_take(board.id, second.id, extension.local_id)
