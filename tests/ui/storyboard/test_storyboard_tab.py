@@ -82,7 +82,7 @@ def test_storyboard_journey(
 
     # From the composer: the prompt and its settings become a shot; nothing is sent.
     workspace.compose_panel.prompt_edit.setPlainText(LIGHTHOUSE)
-    menu = window.storyboard_menu  # type: ignore[attr-defined]
+    menu = window.storyboard_menu
     menu.add_prompt_action.trigger()
     panel = _panel(window)
     assert workspace.middle.currentWidget() is panel
