@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from veo_desktop.ui.history_panel import HistoryPanel
     from veo_desktop.ui.preview.panel import PreviewPanel
     from veo_desktop.ui.session import Session
+    from veo_desktop.ui.spending.view import SpendingView
 
 
 #: The task list shows this many newest tasks with the workspace's first paint (more than a
@@ -107,6 +108,17 @@ class Workspace(QWidget):
             thumbnails=self.thumbnails,
             spending_cap=spending_cap,
             request_source=self.compose_panel.current_request,
+        )
+        # The Spending tab (QtCharts) is built the first time it is shown.
+        self.spending_view: SpendingView | None = None
+        self._spending_place = QWidget(self)
+        self._spending_place.setObjectName("spendingPlaceholder")
+        self._spending_cap = spending_cap
+        self._library_dir = lambda: session.library_dir
+        self.middle.addTab(self._spending_place, "&Spending")
+        self.middle.setTabToolTip(
+            self.middle.indexOf(self._spending_place),
+            "What your videos cost per day and week, and the library's size on disk",
         )
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("mainSplitter")
@@ -199,6 +211,35 @@ class Workspace(QWidget):
     def on_middle_current_changed(self, index: int) -> None:
         if self._history is None and self.middle.widget(index) is self._history_place:
             self.build_history()
+        if self.spending_view is None and self.middle.widget(index) is self._spending_place:
+            self.build_spending()
+
+    def build_spending(self) -> SpendingView:
+        """Build the Spending tab now (once); returns it."""
+        if self.spending_view is not None:
+            return self.spending_view
+        from veo_desktop.ui.spending.view import SpendingView
+
+        view = SpendingView(
+            self._controller,
+            spending_cap=self._spending_cap,
+            library=self._library_dir,
+            thumbnails=self.thumbnails,
+            frames_dir=self._frames_dir,
+        )
+        index = self.middle.indexOf(self._spending_place)
+        current = self.middle.currentIndex()
+        tip = self.middle.tabToolTip(index)
+        self.spending_view = view
+        self.middle.removeTab(index)
+        self.middle.insertTab(index, view, "&Spending")
+        self.middle.setTabToolTip(index, tip)
+        self.middle.setCurrentIndex(current)
+        self._spending_place.deleteLater()
+        return view
+
+    def show_spending(self) -> None:
+        self.middle.setCurrentWidget(self.build_spending())
 
     def build_preview(self) -> None:
         """Build the preview panel now (once; not after :meth:`shutdown`)."""
@@ -258,6 +299,8 @@ class Workspace(QWidget):
         self.storyboard.shutdown()
         if self._history is not None:
             self._history.shutdown()
+        if self.spending_view is not None:
+            self.spending_view.shutdown()
         if self._preview is not None:
             self._preview.shutdown()
         self.thumbnails.close()

@@ -1,0 +1,260 @@
+"""The Spending tab: what the videos cost per day or per week, by mode, with the uncertain
+amounts apart and the daily cap drawn; totals; CSV export; the library's size on disk.
+
+The figures come from this app's records (:mod:`veo_desktop.core.spending_history`), read
+again (coalesced) when a task changes while the tab is shown, and when it is shown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSize, QTimer, Signal
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from veo_desktop.core.spending_history import (
+    Period,
+    PeriodSpend,
+    spend_history,
+    totals,
+    write_csv,
+)
+from veo_desktop.safe_text import printable
+from veo_desktop.ui import style
+from veo_desktop.ui.preview.save_dialog import save_folder
+from veo_desktop.ui.spending.chart import SpendingChart
+from veo_desktop.ui.spending.disk import DiskRow
+
+if TYPE_CHECKING:
+    from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.records.task import TaskRecord
+    from veo_desktop.ui.controller import EngineController
+    from veo_desktop.ui.thumbnails import ThumbnailCache
+
+#: The range picker: (label, days shown, per day or per week).
+RANGES: tuple[tuple[str, int, Period], ...] = (
+    ("Last 14 days", 14, Period.DAY),
+    ("Last 30 days", 30, Period.DAY),
+    ("Last 90 days", 90, Period.DAY),
+    ("Last 12 weeks", 84, Period.WEEK),
+    ("Last 52 weeks", 364, Period.WEEK),
+)
+#: How long changes are gathered before the chart is drawn again.
+REFRESH_MS = 400
+
+
+class SpendingView(QWidget):
+    """Spending per day or week, totals, CSV export, and the library on disk.
+
+    Args:
+        controller: the session's controller.
+        spending_cap: returns the daily cap in effect (None: no cap).
+        library: returns the videos folder (None: the disk row is not shown).
+        thumbnails: the thumbnail cache (measured and trimmed by Clean up).
+        frames_dir: the frames cache.
+        today: the local date now (tests pass a fixed one).
+    """
+
+    #: The CSV was written (its path).
+    exported = Signal(object)
+
+    def __init__(
+        self,
+        controller: EngineController,
+        *,
+        spending_cap: Callable[[], SpendingCap | None] | None = None,
+        library: Callable[[], Path | None] | None = None,
+        thumbnails: ThumbnailCache | None = None,
+        frames_dir: Path | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("spendingView")
+        self._controller = controller
+        self._cap = spending_cap or (lambda: None)
+        self._today = today
+        self.rows: list[PeriodSpend] = []
+        #: The export dialog while it is open (tests answer it).
+        self.dialog: QFileDialog | None = None
+        self.range_combo = QComboBox(self)
+        self.range_combo.setObjectName("spendingRange")
+        self.range_combo.setAccessibleName("Period shown")
+        for label, days, period in RANGES:
+            self.range_combo.addItem(label, (days, period))
+        self.export_button = QPushButton("Export CSV\u2026", self)
+        self.export_button.setObjectName("spendingExportButton")
+        self.export_button.setToolTip("Save one row per day: date, fast, quality, uncertain, total")
+        self.totals_label = QLabel(self)
+        self.totals_label.setObjectName("spendingTotals")
+        self.totals_label.setWordWrap(True)
+        self.chart = SpendingChart(self)
+        self.note_label = QLabel(
+            "From this app's records. Hatched: tasks whose answer was lost or that were being "
+            "sent; they may have been charged (resolve them in the task list).",
+            self,
+        )
+        self.note_label.setObjectName("spendingNote")
+        self.note_label.setWordWrap(True)
+        style.follow_hint_color(self.note_label)
+        self.disk = (
+            DiskRow(
+                controller,
+                library=library,
+                thumbnails=thumbnails,
+                frames_dir=frames_dir,
+                parent=self,
+            )
+            if library is not None
+            else None
+        )
+        top = QHBoxLayout()
+        top.addWidget(self.range_combo)
+        top.addStretch(1)
+        top.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.totals_label)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.note_label)
+        if self.disk is not None:
+            layout.addWidget(self.disk)
+        self._refresh = QTimer(self)
+        self._refresh.setSingleShot(True)
+        self._refresh.setInterval(REFRESH_MS)
+        self._refresh.timeout.connect(self.refresh)
+        self._stale = True
+        self.range_combo.currentIndexChanged.connect(self.on_range_combo_current_index_changed)
+        self.export_button.clicked.connect(self.on_export_button_clicked)
+        controller.task_changed.connect(self.on_controller_task_changed)
+
+    def sizeHint(self) -> QSize:
+        return QSize(480, 420)
+
+    # -- data ------------------------------------------------------------------------------
+
+    @property
+    def period(self) -> Period:
+        return Period(self.range_combo.currentData()[1])
+
+    def span(self) -> tuple[dt.date, dt.date]:
+        """The first and last day shown."""
+        days, _period = self.range_combo.currentData()
+        last = self._today()
+        return last - dt.timedelta(days=days - 1), last
+
+    def refresh(self, records: list[TaskRecord] | None = None) -> None:
+        """Read the records again and redraw (every task, hidden ones too)."""
+        self._refresh.stop()
+        self._stale = False
+        if records is None:
+            records = self._controller.tasks(include_hidden=True)
+        first, last = self.span()
+        self.rows = spend_history(records, first=first, last=last, period=self.period)
+        cap_source = self._cap()
+        cap = cap_source.daily if cap_source is not None else None
+        self.chart.show_rows(self.rows, cap)
+        self.totals_label.setText(self._totals_text(cap))
+
+    def _totals_text(self, cap: Decimal | None) -> str:
+        whole = totals(self.rows)
+        label = self.range_combo.currentText()
+        videos = f"{whole.count} video{'s' if whole.count != 1 else ''}"
+        text = (
+            f"{label}: ${whole.charged:.2f} on {videos} "
+            f"(fast ${whole.fast:.2f}, quality ${whole.quality:.2f})"
+        )
+        if whole.uncertain:
+            text += f", and ${whole.uncertain:.2f} uncertain"
+        days = max(1, (self.span()[1] - self.span()[0]).days + 1)
+        text += f". Average ${whole.charged / days:.2f} a day"
+        if cap is not None:
+            over = sum(1 for row in self._daily() if row.total > cap)
+            text += f"; daily cap ${cap:.2f}, passed on {over} day{'s' if over != 1 else ''}"
+        return text + "."
+
+    def _daily(self) -> list[PeriodSpend]:
+        """The days shown, one row each (the CSV's rows, whatever the chart groups by)."""
+        if self.period is Period.DAY:
+            return self.rows
+        first, last = self.span()
+        records = self._controller.tasks(include_hidden=True)
+        return spend_history(records, first=first, last=last, period=Period.DAY)
+
+    def on_range_combo_current_index_changed(self, _index: int) -> None:
+        self.refresh()
+
+    def on_controller_task_changed(self, _task: object) -> None:
+        self._stale = True
+        if self.isVisible() and not self._refresh.isActive():
+            self._refresh.start()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+        if self.disk is not None:
+            self.disk.measure()
+
+    # -- export ----------------------------------------------------------------------------
+
+    def on_export_button_clicked(self) -> None:
+        first, last = self.span()
+        folder = save_folder()
+        dialog = QFileDialog(self, "Export spending", str(folder), "CSV file (*.csv)")
+        dialog.setObjectName("spendingExportDialog")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.selectFile(f"veo-spending-{first.isoformat()}-to-{last.isoformat()}.csv")
+        dialog.resize(QSize(820, 520))
+
+        def chosen(name: str) -> None:
+            if name:
+                path = Path(name)
+                self.export_to(path if path.is_absolute() else folder / path)
+
+        def finished(_result: int) -> None:
+            if self.dialog is dialog:
+                self.dialog = None
+            dialog.deleteLater()
+
+        dialog.fileSelected.connect(chosen)
+        dialog.finished.connect(finished)
+        self.dialog = dialog
+        dialog.open()
+
+    def export_to(self, path: Path) -> Path | None:
+        """Write the days shown as CSV to ``path`` (the dialog's answer; tests call it)."""
+        if self._stale:
+            self.refresh()
+        try:
+            written = write_csv(self._daily(), path)
+        except OSError as error:
+            reason = printable(error.strerror or type(error).__name__, 200)
+            self._controller.action_failed.emit(
+                "Not exported",
+                f"The spending was not saved as \u201c{printable(path.name, 200)}\u201d in "
+                f"{printable(str(path.parent), 500)}: {reason}.",
+            )
+            return None
+        self.exported.emit(written)
+        return written
+
+    def shutdown(self) -> None:
+        """Stop listening (the session closes)."""
+        self._refresh.stop()
+        self._controller.task_changed.disconnect(self.on_controller_task_changed)
