@@ -245,3 +245,21 @@ def test_a_shot_whose_take_fails_exits_4_naming_it(cli: Any, sim: Any, tmp_path:
     assert "veo-desktop: shot 2: Task " in done.err and " failed: " in done.err
     assert "The film was not rendered" in done.err
     assert not (tmp_path / "f.mp4").exists()
+
+
+def test_mixed_aspect_ratios_are_refused_or_letterboxed(cli: Any, sim: Any, tmp_path: Path) -> None:
+    board = board_file(
+        tmp_path,
+        {"prompt": "Wide: a harbour", "aspect_ratio": "16:9"},
+        {"prompt": "Tall: a mast", "aspect_ratio": "9:16"},
+    )
+    refused = render(cli, board, tmp_path, "--yes", *FAST)
+    assert refused.code == ExitCode.INVALID
+    assert "The film cannot be made:" in refused.err and "Add --letterbox" in refused.err
+    assert not (tmp_path / "f.mp4").exists()
+
+    boxed = render(cli, board, tmp_path, "--letterbox", *FAST)
+    assert boxed.code == ExitCode.OK, boxed.err
+    assert "nothing to generate (2 ready)" in boxed.err
+    assert sum(submits(sim).values()) == 2
+    assert (tmp_path / "f.mp4").is_file()

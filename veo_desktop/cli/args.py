@@ -374,6 +374,12 @@ def _storyboard(sub: argparse._SubParsersAction[_Parser], shared: list[_Parser])
     render.add_argument(
         "--yes", action="store_true", help="generate the missing shots without asking"
     )
+    render.add_argument(
+        "--letterbox",
+        action="store_true",
+        help="fit shots of another aspect ratio into the first shot's frame with black bars "
+        "(without it, such a film is refused)",
+    )
     _over_cap(render)
     actions.add_parser("list", parents=shared, help="list the storyboards of the data folder")
     export = actions.add_parser(

@@ -40,6 +40,7 @@ from veo_desktop.storyboard import (
     StoryboardFileError,
     StoryboardService,
     read_storyboard_file,
+    usable_take,
 )
 
 _FAILED = frozenset({TaskState.FAILED, TaskState.EXPIRED, TaskState.LOST})
@@ -134,6 +135,8 @@ async def render(ctx: Context) -> ExitCode:
     async with engine_for(ctx, resume=True):
         service = runtime_for(ctx).storyboards
         board = _board_of_file(ctx, service, source)
+        if ctx.args.letterbox and not board.letterbox:
+            board = service.set_letterbox(board.id, True)
         planned = service.plan(board.id)
         _tell_plan(ctx, source, planned)
         if planned.problems:
@@ -311,10 +314,21 @@ async def _render(
     except StoryboardError as error:
         raise CliError(ExitCode.INVALID, str(error)) from error
     except FilmError as error:
-        raise CliError(ExitCode.INVALID, f"The film cannot be made: {error}") from error
+        hint = (
+            " Add --letterbox to fit them in one frame." if _mixed_shapes(service, board_id) else ""
+        )
+        raise CliError(ExitCode.INVALID, f"The film cannot be made: {error}{hint}") from error
     finally:
         if show is not None:
             show(None)
+
+
+def _mixed_shapes(service: StoryboardService, board_id: str) -> bool:
+    """Whether the chosen takes were asked for in different aspect ratios (not letterboxed)."""
+    board = service.get(board_id)
+    takes = [usable_take(shot, service.record_of) for shot in board.shots]
+    shapes = {t.aspect_ratio for t in takes if t is not None and t.aspect_ratio != "auto"}
+    return not board.letterbox and len(shapes) > 1
 
 
 def _line(ctx: Context) -> Callable[[str | None], None] | None:
