@@ -15,7 +15,5 @@ def fitted_size(near: QWidget | None, wanted: QSize, share: float = SHARE) -> QS
     from PySide6.QtGui import QGuiApplication
 
     screen = near.screen() if near is not None else QGuiApplication.primaryScreen()
-    if screen is None:
-        return QSize(wanted)
     room = screen.availableGeometry().size()
     return QSize(wanted).boundedTo(QSize(int(room.width() * share), int(room.height() * share)))
