@@ -275,8 +275,20 @@ def test_storyboard_journey(
     assert panel.picker.current_id == imported.id
     assert panel.model.rowCount() == count
 
-    # Several storyboards: new, rename, duplicate, delete (the videos stay in Tasks).
+    # How the film is cut: the crossfade and the letterbox, from the storyboards menu.
     picker = panel.picker
+    picker.select(board.id)
+    picker.on_menu_about_to_show()
+    assert picker.letterbox_action.isChecked()
+    fade = picker.ask_crossfade()
+    assert fade is not None
+    fade.setIntValue(6)
+    fade.accept()
+    assert panel.controller.board(board.id).crossfade_frames == 6
+    picker.letterbox_action.setChecked(False)
+    assert not panel.controller.board(board.id).letterbox
+
+    # Several storyboards: new, rename, duplicate, delete (the videos stay in Tasks).
     named = picker.ask_new()
     named.setTextValue("Second cut")
     named.accept()

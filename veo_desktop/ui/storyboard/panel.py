@@ -90,7 +90,6 @@ class StoryboardPanel(QWidget):
         self._board: Storyboard | None = None
         self._shown_task: TaskRecord | None = None
         self.picker = BoardPicker(controller, self)
-        self.actions_ = ShotActions(self)
         self.model = ShotListModel(self)
         self.shot_list = QListView()
         self.shot_list.setObjectName("shotList")
@@ -99,6 +98,7 @@ class StoryboardPanel(QWidget):
             "The film's shots in order. Alt+Shift+Up and Down move the selected shot."
         )
         self.shot_list.setModel(self.model)
+        self.actions_ = ShotActions(self, self.shot_list)
         self.shot_list.setItemDelegate(ShotCardDelegate(thumbnails, self.shot_list))
         self.shot_list.setUniformItemSizes(True)
         self.shot_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.records.storyboard import Storyboard
+from veo_desktop.records.storyboard import MAX_CROSSFADE_FRAMES, Storyboard
 from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import StoryboardError
 from veo_desktop.ui.storyboard.controller import StoryboardController
@@ -69,6 +69,14 @@ class BoardPicker(QWidget):
         self.duplicate_action = self._action("duplicateStoryboardAction", "&Duplicate")
         self.delete_action = self._action("deleteStoryboardAction", "De&lete\u2026")
         self.menu.addSeparator()
+        self.crossfade_action = self._action(
+            "crossfadeStoryboardAction", "&Crossfade between shots\u2026"
+        )
+        self.letterbox_action = self._action(
+            "letterboxStoryboardAction", "Letter&box shots of other shapes"
+        )
+        self.letterbox_action.setCheckable(True)
+        self.menu.addSeparator()
         self.export_action = self._action("exportStoryboardAction", "&Export as JSON\u2026")
         self.import_action = self._action("importStoryboardAction", "&Import JSON\u2026")
         self.menu_button = QToolButton()
@@ -88,6 +96,9 @@ class BoardPicker(QWidget):
         self.rename_action.triggered.connect(self.ask_rename)
         self.duplicate_action.triggered.connect(self.duplicate)
         self.delete_action.triggered.connect(self.ask_delete)
+        self.crossfade_action.triggered.connect(self.ask_crossfade)
+        self.letterbox_action.toggled.connect(self.on_letterbox_action_toggled)
+        self.menu.aboutToShow.connect(self.on_menu_about_to_show)
         self.export_action.triggered.connect(self.export_requested)
         self.import_action.triggered.connect(self.import_requested)
         self.combo.currentIndexChanged.connect(self.on_combo_current_index_changed)
@@ -120,7 +131,13 @@ class BoardPicker(QWidget):
         finally:
             self.combo.blockSignals(False)
         has = bool(boards)
-        for action in (self.rename_action, self.duplicate_action, self.delete_action):
+        for action in (
+            self.rename_action,
+            self.duplicate_action,
+            self.delete_action,
+            self.crossfade_action,
+            self.letterbox_action,
+        ):
             action.setEnabled(has)
         self.export_action.setEnabled(has)
         self.board_chosen.emit(self.current_id)
@@ -132,6 +149,57 @@ class BoardPicker(QWidget):
 
     def on_combo_current_index_changed(self, _index: int) -> None:
         self.board_chosen.emit(self.current_id)
+
+    # -- how the film is cut --------------------------------------------------------------
+
+    def _board(self) -> Storyboard | None:
+        try:
+            return self._controller.board(self.current_id) if self.current_id else None
+        except KeyError:
+            return None
+
+    def on_menu_about_to_show(self) -> None:
+        board = self._board()
+        self.letterbox_action.blockSignals(True)
+        self.letterbox_action.setChecked(board is not None and board.letterbox)
+        self.letterbox_action.blockSignals(False)
+        frames = board.crossfade_frames if board is not None else 0
+        tail = f" ({frames} frames)" if frames else ""
+        self.crossfade_action.setText(f"&Crossfade between shots{tail}\u2026")
+
+    def on_letterbox_action_toggled(self, on: bool) -> None:
+        if self.current_id:
+            try:
+                self._controller.set_letterbox(self.current_id, on)
+            except (StoryboardError, KeyError) as error:
+                self.problem.emit("The storyboard was not changed", str(error))
+
+    def ask_crossfade(self) -> QInputDialog | None:
+        """Ask how many frames each cut crossfades (0: hard cuts)."""
+        board = self._board()
+        if board is None:
+            return None
+        board_id = board.id
+        dialog = QInputDialog(self.window())
+        dialog.setObjectName("crossfadeDialog")
+        dialog.setWindowTitle("Crossfade between shots")
+        dialog.setLabelText("Frames of crossfade at each cut (0: hard cuts):")
+        dialog.setInputMode(QInputDialog.InputMode.IntInput)
+        dialog.setIntRange(0, MAX_CROSSFADE_FRAMES)
+        dialog.setIntValue(board.crossfade_frames)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def chosen(frames: int) -> None:
+            try:
+                self._controller.set_crossfade(board_id, frames)
+            except (StoryboardError, KeyError) as error:
+                self.problem.emit("The crossfade was not changed", str(error))
+
+        dialog.intValueSelected.connect(chosen)
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
 
     # -- new, rename, duplicate, delete ---------------------------------------------------
 

@@ -14,11 +14,16 @@ from veo_desktop.ui.tasks.icons import glyph_icon
 
 
 class ShotActions(QObject):
-    """The shot actions of one storyboard panel (``host``: where their keys work)."""
+    """The shot actions of one storyboard panel.
 
-    def __init__(self, host: QWidget) -> None:
+    Args:
+        host: the panel (the actions' parent).
+        keys_on: the widget their keys work in (the shot list: Delete in a text field or
+            the take list must not remove a shot).
+    """
+
+    def __init__(self, host: QWidget, keys_on: QWidget) -> None:
         super().__init__(host)
-        self._host = host
         self.add_prompt = self._make(
             "addPromptShotAction",
             "&Add prompt",
@@ -54,7 +59,7 @@ class ShotActions(QObject):
         self.remove.setShortcuts(shortcut("remove_task").sequences())
         for action in (self.move_up, self.move_down, self.duplicate, self.remove):
             action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            host.addAction(action)
+            keys_on.addAction(action)
 
     def _make(self, name: str, text: str, icon: QIcon, tip: str) -> QAction:
         action = QAction(icon, text, self)
