@@ -56,6 +56,9 @@ FIRST_SLICE_SECONDS = 0.004
 FIRST_ROWS = 200
 #: How long each later slice may hold the event loop (seconds): well inside a frame.
 SLICE_SECONDS = 0.006
+#: How often rows found by the slices are shown (seconds): each showing repaints the view,
+#: which costs more than a slice, so slices run back to back in between.
+FLUSH_SECONDS = 0.1
 #: Rows looked at between two looks at the clock.
 _STRIDE = 256
 
@@ -86,6 +89,9 @@ class TaskFilterProxy(QAbstractProxyModel):
         self._next = 0
         #: Every candidate was looked at (then changes are applied row by row).
         self._done = True
+        #: Rows found by the slices since the last flush, and when that was.
+        self._found: list[int] = []
+        self._flushed_at = 0.0
         self._pending_removal: tuple[int, int] | None = None
         #: Across a source layout change: the persistent indexes and their tasks, and the
         #: tasks shown (their rows move).
@@ -114,7 +120,7 @@ class TaskFilterProxy(QAbstractProxyModel):
     @property
     def complete(self) -> bool:
         """Whether every task was looked at for the current filter."""
-        return self._rows is None or self._done
+        return self._rows is None or (self._done and not self._found)
 
     def set_search_text(self, text: str) -> None:
         """Show the tasks whose prompt holds every word of ``text`` (filters kept)."""
@@ -176,15 +182,19 @@ class TaskFilterProxy(QAbstractProxyModel):
         self.beginResetModel()
         self._match = match
         if match is None or model is None:
-            self._rows = None
-            self._candidates = None
+            self._rows, self._candidates, self._found = None, None, []
         else:
-            self._rows = []
-            self._candidates = list(previous) if previous is not None else None
-            self._next, self._done = 0, False
-            self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+            self._start_scan(None if previous is None else list(previous))
         self.endResetModel()
         self._after_scan()
+
+    def _start_scan(self, candidates: list[int] | None) -> None:
+        """Look through ``candidates`` (None: every task) again; the first screenful now.
+        Call between a begin and an end of a reset or layout change."""
+        self._rows, self._candidates, self._found = [], candidates, []
+        self._next, self._done = 0, False
+        self._rows.extend(self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS))
+        self._flushed_at = time.perf_counter()
 
     def _candidate_count(self) -> int:
         if self._candidates is not None:
@@ -215,20 +225,18 @@ class TaskFilterProxy(QAbstractProxyModel):
                 break
         self._next = position
         self._done = position >= end
-        return self._extend(found, silently=enough is not None)
-
-    def _extend(self, found: list[int], *, silently: bool) -> list[int]:
-        rows = self._rows
-        assert rows is not None
-        if found:
-            if silently:
-                rows.extend(found)
-            else:
-                first = len(rows)
-                self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)
-                rows.extend(found)
-                self.endInsertRows()
         return found
+
+    def _flush(self) -> None:
+        """Show the rows found since the last flush (one ``rowsInserted``)."""
+        rows, found = self._rows, self._found
+        assert rows is not None
+        self._found, self._flushed_at = [], time.perf_counter()
+        if found:
+            first = len(rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(found) - 1)
+            rows.extend(found)
+            self.endInsertRows()
 
     def _after_scan(self) -> None:
         if self.complete:
@@ -241,7 +249,9 @@ class TaskFilterProxy(QAbstractProxyModel):
     def on_timer_timeout(self) -> None:
         if self._rows is None or self.complete:
             return
-        self._scan(SLICE_SECONDS)
+        self._found.extend(self._scan(SLICE_SECONDS))
+        if self._done or time.perf_counter() - self._flushed_at > FLUSH_SECONDS:
+            self._flush()
         self._after_scan()
 
     def _restart_if_scanning(self) -> bool:
@@ -288,8 +298,7 @@ class TaskFilterProxy(QAbstractProxyModel):
     @Slot()
     def on_source_model_reset(self) -> None:
         if self._match is not None:
-            self._rows, self._candidates, self._next, self._done = [], None, 0, False
-            self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+            self._start_scan(None)
         self.endResetModel()
         self._after_scan()
 
@@ -313,8 +322,7 @@ class TaskFilterProxy(QAbstractProxyModel):
                 places = (model.row_of(local_id) for local_id in self._shown_ids)
                 self._rows = sorted(r for r in places if r is not None)
             else:
-                self._rows, self._next, self._candidates, self._done = [], 0, None, False
-                self._scan(FIRST_SLICE_SECONDS, FIRST_ROWS)
+                self._start_scan(None)
         old = [index for index, _ in self._layout_ids]
         new = []
         for index, local_id in self._layout_ids:
@@ -477,10 +485,11 @@ class TaskFilterProxy(QAbstractProxyModel):
         return not parent.isValid() and self.rowCount() > 0
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        model = self._model
-        if model is None or not index.isValid():
+        # Called ~10 times per visible cell per paint: as few Python calls as possible.
+        model, rows, row = self._model, self._rows, index.row()
+        if model is None or row < 0:
             return None
-        return model.data(model.index(self._to_source_row(index.row()), index.column()), role)
+        return model.data(model.index(row if rows is None else rows[row], index.column()), role)
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
