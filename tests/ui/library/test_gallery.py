@@ -3,7 +3,7 @@ table, and driving the table's actions with its selection."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -14,12 +14,11 @@ from PySide6.QtWidgets import QToolButton
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.storyboard import Shot, Storyboard
 from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.library.gallery_groups import Grouping
 from veo_desktop.ui.library.gallery_layout import picture_height
 from veo_desktop.ui.library.gallery_view import GalleryView
-from veo_desktop.ui.tasks.columns import TASK_ROLE
+from veo_desktop.ui.tasks.columns import TASK_ROLE, Column
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -96,13 +95,22 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
 
     # By storyboard, once the storyboards are known: each video under the board it is a take of.
     assert panel.gallery.grouping.findData(Grouping.STORYBOARD.value) < 0
-    board = Storyboard(name="Fox film", shots=(Shot(takes=(second.local_id, first.local_id)),))
-    panel.gallery.set_storyboards([board])
+    boards = {first.local_id: "Fox film", second.local_id: "Fox film"}
+    listeners: list[Callable[[str], None]] = []
+
+    def subscribe(listener: Callable[[str], None]) -> Callable[[], None]:
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    panel.gallery.follow_storyboards(lambda task: boards.get(task.local_id), subscribe)
     panel.gallery.set_grouping(Grouping.STORYBOARD)
     assert view.section_titles() == [
         "Fox film \u00b7 2 videos",
         "Not in a storyboard \u00b7 1 video",
     ]
+    boards[lone.local_id] = "Lagoon"  # a board changed: the sections follow
+    listeners[0]("board-id")
+    qtbot.waitUntil(lambda: view.section_titles()[0] == "Lagoon \u00b7 1 video")
     panel.gallery.set_grouping(Grouping.RUN)
 
     # The same filtered set as the table.
@@ -175,6 +183,13 @@ def test_selecting_tiles_drives_the_tables_actions(
     view.setFocus()
     view.selectAll()
     assert {t.local_id for t in panel.selected_tasks()} == {first.local_id, second.local_id}
+
+    # Sorting the table (the model's layout changes) orders the tiles of a day the same way.
+    assert shown_ids(view) == [second.local_id, first.local_id]  # newest first
+    panel.view.sortByColumn(Column.PROMPT, Qt.SortOrder.AscendingOrder)
+    assert shown_ids(view) == [first.local_id, second.local_id]  # "A red fox" < "Aerial"
+    panel.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
+    assert shown_ids(view) == [second.local_id, first.local_id]
 
     # Enter on the current tile previews it, as in the table.
     previewed: list[Any] = []

@@ -14,7 +14,7 @@ the table's selection, work on the gallery's.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.records.storyboard import Storyboard
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_groups import GROUPING_LABELS, Grouping, count_text
@@ -93,6 +92,7 @@ class Gallery(QWidget):
         self._context_menu = context_menu
         #: A grouping asked for before it could be offered (by storyboard, restored early).
         self._wanted: Grouping | None = None
+        self._unsubscribe: Callable[[], None] | None = None
 
         self.grouping = QComboBox(self)
         self.grouping.setObjectName("galleryGrouping")
@@ -132,22 +132,40 @@ class Gallery(QWidget):
         """The grouping chosen (one waiting for the storyboards to be known, too)."""
         return self._wanted or self.view.grouping
 
-    def set_storyboards(self, boards: Iterable[Storyboard]) -> None:
-        """Offer grouping by storyboard: each video under the storyboard it is a take of
-        (call again whenever the storyboards change)."""
-        titles: dict[str, str] = {}
-        for board in boards:
-            for shot in board.shots:
-                for local_id in shot.takes:
-                    titles.setdefault(local_id, board.name)
-        self.view.set_storyboard_of(lambda task: titles.get(task.local_id))
+    def follow_storyboards(
+        self,
+        title_of: Callable[[TaskRecord], str | None],
+        subscribe: Callable[[Callable[[str], None]], Callable[[], None]] | None = None,
+    ) -> None:
+        """Offer grouping by storyboard: each video under the storyboard it is a take of.
+
+        Args:
+            title_of: the name of the storyboard a task is a take of (``None``: none); a
+                cheap look-up (the storyboard service's ``board_of``).
+            subscribe: the storyboard service's ``subscribe`` (called back with a board id
+                on every change): the sections follow the storyboards.
+        """
+        self.view.set_storyboard_of(title_of)
         if self.grouping.findData(Grouping.STORYBOARD.value) < 0:
             self.grouping.addItem(GROUPING_LABELS[Grouping.STORYBOARD], Grouping.STORYBOARD.value)
         if self._wanted is not None:
             self.set_grouping(self._wanted)
+        self._unfollow()
+        if subscribe is not None:
+            self._unsubscribe = subscribe(self.on_storyboards_changed)
+
+    def on_storyboards_changed(self, _board_id: str) -> None:
+        self.view.storyboards_changed()
+
+    def _unfollow(self) -> None:
+        unsubscribe, self._unsubscribe = self._unsubscribe, None
+        if unsubscribe is not None:
+            unsubscribe()
 
     def close_strips(self) -> None:
-        """Stop the scrub worker thread (the panel's shutdown)."""
+        """Stop the scrub worker thread and stop following the storyboards (the panel's
+        shutdown)."""
+        self._unfollow()
         self.strips.close()
 
     @Slot(int)

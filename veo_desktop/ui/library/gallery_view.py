@@ -181,6 +181,11 @@ class GalleryView(QAbstractItemView):
         if self._grouping == Grouping.STORYBOARD:
             self._invalidate()
 
+    def storyboards_changed(self) -> None:
+        """A storyboard changed: its sections are worked out again (when grouped by them)."""
+        if self._grouping == Grouping.STORYBOARD:
+            self._invalidate()
+
     def section_titles(self) -> list[str]:
         self._ensure()
         return [section.text for section in self._sections]
@@ -235,6 +240,9 @@ class GalleryView(QAbstractItemView):
         self.updateGeometries()
 
     def doItemsLayout(self) -> None:
+        # Called for a delayed layout, and for the model's layoutChanged / rowsMoved (a sort,
+        # a task moving): rows may have new numbers, so the tiles are worked out again.
+        self._dirty = True
         if self.isVisible():
             self._ensure()
         super().doItemsLayout()
