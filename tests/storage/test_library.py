@@ -22,6 +22,7 @@ from veo_desktop.records.library import (
     LibraryQuery,
     QueryError,
     format_query,
+    matcher,
     parse_query,
 )
 from veo_desktop.records.lifecycle import TaskState
@@ -140,7 +141,13 @@ SEARCH_ALPHABET = [*"abcfoxAFOXNEAR*\"()-+^:{}%_\\' .,;!", "\u65e5", "\u00e9"]
 def test_any_search_text_finds_what_a_plain_substring_search_finds(
     store: TaskStore, text: str
 ) -> None:
-    assert store.search(parse_query(text)) == oracle(store, text)
+    query = parse_query(text)
+    assert store.search(query) == oracle(store, text)
+    # The window filters in memory with records.library.matcher: the same answer.
+    match = matcher(query, store.labels())
+    assert [r.local_id for r in store.load_all() if match(r, r.prompt.casefold())] == (
+        store.search(query)
+    )
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=QUIET)
@@ -152,7 +159,8 @@ def test_no_text_makes_the_search_raise(store: TaskStore, text: str) -> None:
 
 
 def test_every_filter_narrows_the_search(store: TaskStore) -> None:
-    ids = [r.local_id for r in store.load_all()]
+    records = store.load_all()
+    ids = [r.local_id for r in records]
     assert store.search(parse_query("seed:3")) == [ids[3]]
     assert store.search(parse_query("mode:fast")) == ids[1::2]
     assert store.search(parse_query("mode:quality fox")) == [ids[0]]
@@ -160,6 +168,12 @@ def test_every_filter_narrows_the_search(store: TaskStore) -> None:
     assert store.search(parse_query("type:extend")) == []
     day = dt.datetime.fromtimestamp(1_700_000_000.0 + 2 * 86_400).date()
     assert store.search(parse_query(f"from:{day} to:{day + dt.timedelta(days=1)}")) == ids[2:4]
+    for text in ("seed:3", "mode:fast fox", "type:text aspect:16:9", f"from:{day}", "type:extend"):
+        query = parse_query(text)
+        match = matcher(query, {})
+        assert [r.local_id for r in records if match(r, r.prompt.casefold())] == store.search(
+            query
+        ), text
 
 
 def test_labels_of_three_tasks_change_in_one_edit(tmp_path: Path) -> None:
