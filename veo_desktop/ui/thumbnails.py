@@ -7,6 +7,10 @@ so a replaced video gets a new picture) and kept in a small in-memory LRU of pix
 GUI thread never decodes, scales or reads a file: :meth:`ThumbnailCache.get` answers from
 memory or schedules the work and returns ``None``; :attr:`thumbnail_ready` says when to
 paint again.
+
+The PNG files stay within a byte cap (:data:`DEFAULT_MAX_BYTES`): each use of a file marks
+it recently used (its modification time), and once the folder passes the cap the least
+recently used files are deleted until it is under :data:`TRIM_TO` of the cap again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 
@@ -32,6 +37,10 @@ DEFAULT_SIZE = QSize(192, 108)
 MAX_QUEUED = 96
 #: The worker thread ends after this long without work.
 IDLE_EXIT_S = 5.0
+#: The thumbnail folder's cap (a thumbnail is some 20-60 KB: a few thousand videos).
+DEFAULT_MAX_BYTES = 150_000_000
+#: Trimming stops once the folder is under this share of the cap (not at every new file).
+TRIM_TO = 0.8
 
 
 class ThumbnailCache(QObject):
@@ -42,6 +51,7 @@ class ThumbnailCache(QObject):
             memory only.
         size: the box thumbnails are scaled to fit.
         memory_items: how many pixmaps stay in memory (least recently used go first).
+        max_bytes: the most the PNG files may take on disk (least recently used go first).
     """
 
     #: A thumbnail for this video path is now available from :meth:`get`.
@@ -54,10 +64,15 @@ class ThumbnailCache(QObject):
         *,
         size: QSize = DEFAULT_SIZE,
         memory_items: int = 300,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._cache_dir = cache_dir
+        self.max_bytes = max_bytes
+        self._disk_bytes: int | None = None  # measured on first need, then kept up
+        self._disk_lock = threading.RLock()
+        self._last_use = 0
         self._size = QSize(size)
         self._memory_items = memory_items
         self._pixmaps: OrderedDict[str, QPixmap] = OrderedDict()
@@ -154,6 +169,7 @@ class ThumbnailCache(QObject):
         if cached is not None and cached.exists():
             image = QImage(str(cached))
             if not image.isNull():
+                self._touch(cached)  # used now: the last to be trimmed
                 return image
         try:
             image = first_frame(path, self._size)
@@ -177,12 +193,87 @@ class ThumbnailCache(QObject):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             if image.save(str(partial), "PNG"):  # type: ignore[call-overload]
+                size = partial.stat().st_size
                 os.replace(partial, target)
+                self._touch(target)
+                self._grew(size)
         except OSError as error:
             logger.info("Could not cache a thumbnail in %s: %s", target.parent, error)
         finally:
             with contextlib.suppress(OSError):
                 partial.unlink(missing_ok=True)
+
+    def disk_bytes(self) -> int:
+        """What the thumbnail files take on disk now (reads the folder the first time)."""
+        with self._disk_lock:
+            if self._disk_bytes is None:
+                self._disk_bytes = sum(size for _p, size, _t in self._files())
+            return self._disk_bytes
+
+    def trim(self, max_bytes: int | None = None) -> int:
+        """Delete the least recently used thumbnail files until they take at most
+        ``max_bytes`` (default: :data:`TRIM_TO` of the cap); returns the bytes freed.
+
+        Reads and deletes files: call it off the GUI thread (the worker calls it by itself
+        when the cap is passed).
+        """
+        limit = int(self.max_bytes * TRIM_TO) if max_bytes is None else max_bytes
+        with self._disk_lock:
+            files = sorted(self._files(), key=lambda item: item[2])
+            total = sum(size for _p, size, _t in files)
+            freed = 0
+            for path, size, _used in files:
+                if total - freed <= limit:
+                    break
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    pass
+                except OSError as error:
+                    logger.info("Could not delete the thumbnail %s: %s", path.name, error)
+                    continue
+                freed += size
+            self._disk_bytes = total - freed
+        return freed
+
+    def _files(self) -> list[tuple[Path, int, int]]:
+        """Every thumbnail file: path, size, last use (nanoseconds)."""
+        if self._cache_dir is None:
+            return []
+        found = []
+        try:
+            entries = list(os.scandir(self._cache_dir))
+        except OSError:
+            return []
+        for entry in entries:
+            if not entry.name.endswith(".png"):
+                continue
+            try:
+                stat = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            found.append((Path(entry.path), stat.st_size, stat.st_mtime_ns))
+        return found
+
+    def _touch(self, path: Path) -> None:
+        """Mark ``path`` used now (its modification time, strictly later than the last
+        one marked, so that files used in one clock tick keep their order)."""
+        with self._disk_lock:
+            self._last_use = max(time.time_ns(), self._last_use + 1)
+            stamp = self._last_use
+        with contextlib.suppress(OSError):
+            os.utime(path, ns=(stamp, stamp))
+
+    def _grew(self, size: int) -> None:
+        """A thumbnail of ``size`` bytes was written: trim once the cap is passed."""
+        with self._disk_lock:
+            if self._disk_bytes is None:
+                self._disk_bytes = sum(size for _p, size, _t in self._files())
+            else:
+                self._disk_bytes += size
+            over = self._disk_bytes > self.max_bytes
+        if over:
+            self.trim()
 
     @Slot(str, object)
     def _on_worker_decoded(self, video: str, image: object) -> None:
