@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
+from veo_desktop.core.library_import import IMPORTED_NOTE, is_imported
 from veo_desktop.core.spending import spend_between
 from veo_desktop.core.spending_history import (
     CSV_HEADER,
@@ -48,6 +49,7 @@ def at(day: int, hour: int, minute: int = 0) -> float:
 
 def record(when: float, state: TaskState, *, mode: str = "fast", **changes: Any) -> TaskRecord:
     extend = changes.pop("extend", False)
+    note = f"{IMPORTED_NOTE} /media/old-laptop" if changes.pop("imported", False) else None
     request = (
         ExtendRequest(task_id="task_source", prompt="more", mode=mode)
         if extend
@@ -63,7 +65,7 @@ def record(when: float, state: TaskState, *, mode: str = "fast", **changes: Any)
         updated_at=when,
         apixo_task_id=uuid.uuid4().hex if charged else None,
         price=request.price,
-        history=(StateChange(when, state),),
+        history=(StateChange(when, state, note),),
         **changes,
     )
 
@@ -82,6 +84,7 @@ def store(tmp_path: Path) -> Iterator[TaskStore]:
             record(at(29, 1), TaskState.SUCCEEDED, extend=True),  # before the clocks change
             record(at(29, 23, 30), TaskState.SUBMITTING),  # being sent: may be charged
             record(at(30, 0, 30), TaskState.SUCCEEDED, mode="quality"),  # Monday, week 14
+            record(at(28, 9), TaskState.SUCCEEDED, imported=True),  # made elsewhere: not spent
         ):
             opened.insert(row)
         yield opened
@@ -105,7 +108,8 @@ def test_days_are_local_calendar_days_with_every_day_listed(store: TaskStore) ->
     for row in rows:
         since = dt.datetime.combine(row.start, dt.time()).timestamp()
         until = dt.datetime.combine(row.end, dt.time()).timestamp()
-        spend = spend_between(store.load_all(), since, until)
+        mine = [r for r in store.load_all() if not is_imported(r)]
+        spend = spend_between(mine, since, until)
         assert (spend.charged, spend.maybe, spend.count) == (
             row.charged,
             row.uncertain,

@@ -5,7 +5,7 @@ The Spending view charts it and exports it as CSV. Like the status bar's figures
 tasks): a task APIXO accepted cost its price and is counted under its mode (``fast`` or
 ``quality``, extends too); a task whose answer was lost, or that is being sent, may have
 cost it and is counted apart as ``uncertain``, whatever its mode. Hidden tasks (removed,
-dismissed) count: they were paid for.
+dismissed) count: they were paid for. Imported videos do not: they were made elsewhere.
 
 Days are local calendar days (a task belongs to the day its submission was made, in the
 computer's time zone); weeks are ISO weeks, Monday to Sunday, named by their Monday.
@@ -23,6 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from veo_desktop.api.models import Mode
+from veo_desktop.core.library_import import is_imported
 from veo_desktop.core.spending import ZERO
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -150,6 +151,8 @@ def spend_history(
             column = 2
         else:
             continue  # refused before APIXO took it: it cost nothing
+        if is_imported(record):
+            continue  # made elsewhere: not spent from this app
         start = period_start(local_day(record.created_at), period)
         figures = sums.get(start)
         if figures is None:
