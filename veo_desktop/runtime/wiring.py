@@ -323,8 +323,8 @@ class Runtime:
 
     @property
     def storyboards(self) -> StoryboardService:
-        """The storyboards of the data folder: one service, made once the engine is open and
-        following it (:meth:`StoryboardService.start`) from the first use after it started."""
+        """The storyboards of the data folder: one service, made once the engine is open; it
+        follows the engine, and resolves what a crash left once the engine has started."""
         if self._storyboards is None:
             self._storyboards = StoryboardService(
                 engine=self.engine,

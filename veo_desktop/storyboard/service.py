@@ -100,18 +100,21 @@ class StoryboardService:
         self._listeners: list[OnBoardChange] = []
         #: Shots whose take is being sent, by the request's key: (board id, shot id).
         self._sending: dict[str, list[tuple[str, str]]] = {}
-        self._unsubscribe: Callable[[], None] | None = None
+        #: The service follows the engine from the start (a take finishing, a row to link).
+        self._unsubscribe: Callable[[], None] | None = engine.subscribe(self._on_record)
+        self._started = False
         #: Which storyboard each take belongs to (rebuilt after a change).
         self._takes: dict[str, str] | None = None
 
     # -- life ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Resolve what a crash left (send marks), pick finished takes, follow the engine."""
-        if self._unsubscribe is not None:
+        """Resolve what a crash left (send marks) and pick finished takes, once the engine
+        has started (before, this does nothing; reading the boards or a plan calls it)."""
+        if self._started or not self.engine.started:
             return
+        self._started = True
         self._reconcile()
-        self._unsubscribe = self.engine.subscribe(self._on_record)
 
     def close(self) -> None:
         """Stop following the engine."""
@@ -133,6 +136,7 @@ class StoryboardService:
 
     def boards(self) -> list[Storyboard]:
         """Every storyboard, oldest first."""
+        self.start()
         return sorted(self._boards.values(), key=lambda b: b.created_at)
 
     def get(self, board_id: str) -> Storyboard:
@@ -164,6 +168,7 @@ class StoryboardService:
 
     def plan(self, board_id: str) -> Plan:
         """What generating the storyboard's missing shots would send, and its price."""
+        self.start()
         return plan(
             self.get(board_id),
             self.record_of,
