@@ -165,6 +165,10 @@ def _demux(path: Path, media: Sequence[tuple[int, int]]) -> str | None:
     for index, stream in enumerate(streams):
         if stream.frames and counts[index] != stream.frames:
             return f"stream {index} has {counts[index]:,} of its {stream.frames:,} packets"
+        if not counts[index]:
+            # A track whose index was cut off (a moov cut short in the sound's track) keeps
+            # its header but lists nothing: the video plays, its sound is gone.
+            return f"stream {index} holds no packets"
     if not any(counts.values()):
         return "it holds no packets"
     return None

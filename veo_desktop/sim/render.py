@@ -1,4 +1,6 @@
-"""The render worker: paints clip frames with Qt and encodes them to H.264 with PyAV.
+"""The render worker: paints clip frames with Qt and encodes them to H.264 with PyAV, with a
+stereo AAC soundtrack (a tone whose pitch comes from the task id, beeping once a second), as
+Veo 3.1 clips carry sound.
 
 Run as ``python -m veo_desktop.sim.render``; it speaks the JSON-lines protocol described in
 :mod:`veo_desktop.sim.renderer` and owns its own offscreen QGuiApplication. This is the only
@@ -37,6 +39,10 @@ _PROMPT_MAX_CHARS = 240
 _SANS = "DejaVu Sans"
 _MONO = "DejaVu Sans Mono"
 _ENCODER_OPTIONS = {"preset": "ultrafast", "crf": "28"}
+AUDIO_RATE = 48_000
+AUDIO_LAYOUT = "stereo"
+_AUDIO_BIT_RATE = 64_000
+_AUDIO_FRAME = 1024
 
 
 def render_clip(job: RenderJob) -> None:
@@ -51,6 +57,7 @@ def render_clip(job: RenderJob) -> None:
             stream.height = job.height
             stream.pix_fmt = "yuv420p"
             stream.options = dict(_ENCODER_OPTIONS)
+            sound = _Sound(job, frames / job.fps, out)
             for index in range(frames):
                 image = _paint_frame(background, job, index, frames)
                 frame = av.VideoFrame.from_bytes(
@@ -58,12 +65,52 @@ def render_clip(job: RenderJob) -> None:
                 )
                 for packet in stream.encode(frame):
                     out.mux(packet)
+                sound.encode((index + 1) / job.fps)
             for packet in stream.encode():
                 out.mux(packet)
+            sound.encode(None)
         os.replace(partial, job.path)
     finally:
         if os.path.exists(partial):
             os.remove(partial)
+
+
+class _Sound:
+    """The clip's sound: a sine tone whose pitch comes from the task id (220-880 Hz), beeping
+    at twice the pitch once a second, encoded to AAC in step with the video."""
+
+    def __init__(self, job: RenderJob, seconds: float, out: av.container.OutputContainer):
+        digest = hashlib.sha256(job.task_id.encode()).digest()
+        pitch = 220 + int.from_bytes(digest[2:4], "big") % 661
+        graph = av.filter.Graph()
+        source = graph.add(
+            "sine",
+            f"frequency={pitch}:beep_factor=2:sample_rate={AUDIO_RATE}"
+            f":samples_per_frame={_AUDIO_FRAME}:duration={seconds:.6f}",
+        )
+        convert = graph.add("aformat", f"sample_fmts=fltp:channel_layouts={AUDIO_LAYOUT}")
+        sink = graph.add("abuffersink")
+        source.link_to(convert)
+        convert.link_to(sink)
+        graph.configure()
+        self._graph = graph
+        self._out = out
+        self._stream = out.add_stream("aac", rate=AUDIO_RATE, layout=AUDIO_LAYOUT)
+        self._stream.bit_rate = _AUDIO_BIT_RATE
+        self._samples = 0
+
+    def encode(self, until: float | None) -> None:
+        """Encode the sound up to ``until`` seconds; None: all of it, and flush."""
+        while until is None or self._samples < until * AUDIO_RATE:
+            try:
+                frame = self._graph.pull()
+            except (av.BlockingIOError, av.EOFError):
+                break
+            assert isinstance(frame, av.AudioFrame)
+            self._samples += frame.samples
+            self._out.mux(self._stream.encode(frame))
+        if until is None:
+            self._out.mux(self._stream.encode(None))
 
 
 def _palette(task_id: str) -> tuple[QColor, QColor, QColor]:
