@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from tests.fixtures.screenshots import check_and_save
 from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY, make_record
@@ -22,7 +23,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.library.labels import LibraryLabels
-from veo_desktop.ui.library.tag_editor import LabelEditor
+from veo_desktop.ui.library.tag_editor import LabelEditor, open_label_editor
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, TASK_ROLE, Column, StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.panel import TaskPanel
@@ -144,6 +145,17 @@ def test_type_see_chips_remove_one_and_rate_three_tasks(scene: Scene, qtbot: Any
     # A label edit that makes a task match shows it without typing anything.
     scene.library.edit([scene.records[1].local_id], KEEPER)
     assert scene.shown() == scene.ids(0, 1, 2, 5)
+
+    bar.saved.aboutToShow.emit()
+    delete = next(a.menu() for a in bar.saved.actions() if a.text() == "Delete")
+    next(a for a in delete.actions() if a.text() == "Keepers").trigger()
+    assert scene.store.saved_searches() == []
+
+    # Without a store, the editor says why instead of opening.
+    assert open_label_editor(panel.selected_tasks(), LibraryLabels(None), panel) is None
+    box = panel.findChild(QMessageBox)
+    assert box is not None and "cannot be saved" in box.text()
+    box.close()
 
 
 def test_filters_combine_with_the_state_filter_and_keep_the_selection(
