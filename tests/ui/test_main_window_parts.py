@@ -177,7 +177,7 @@ def test_the_window_remembers_its_geometry_and_the_splitter_the_person_moved(
     sizes = workspace.splitter.sizes()
     close_window(window, arun)
     saved = Settings.load(AppPaths.resolve(data)).extra[WINDOW_STATE_KEY]
-    assert set(saved) == {"geometry", "splitter", "task_columns"}
+    assert set(saved) == {"geometry", "splitter", "task_columns", "task_views"}
 
     # fast=False: keep the settings file the first window saved.
     again = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=data, fast=False)
