@@ -99,6 +99,19 @@ def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
         assert gone.status is ShotStatus.BLOCKED and "is missing" in gone.message
         service.remove_take(board.id, second.id, extension.local_id)
         assert service.plan(board.id).shots[1].status is ShotStatus.SEND
+
+        posts = len([r for r in sim.requests if r.method == "POST"])
+        with pytest.raises(StoryboardError, match="more than the"):
+            await service.generate_takes(board.id, first.id, 2, approved=Decimal("0.20"))
+        sent, problems = await service.generate_takes(
+            board.id, first.id, 2, approved=Decimal("0.40")
+        )
+        assert len(sent) == 2 and not problems
+        assert len([r for r in sim.requests if r.method == "POST"]) == posts + 2
+        now = service.get(board.id).shots[0]
+        assert now.takes[-2:] == sent and now.chosen == source.local_id
+        assert len({engine.get(i).input.get("seed") for i in sent}) == 2
+        await asyncio.gather(*(engine.wait(i) for i in sent))
         service.close()
 
     engine_kit.run(scenario)

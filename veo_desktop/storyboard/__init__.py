@@ -7,6 +7,7 @@ sends the shots in dependency order through the engine, and renders the chosen t
 - :mod:`.service`: :class:`StoryboardService`, every storyboard of a data folder, edited
   and kept in the task store, each take linked durably before its POST;
 - :mod:`.director`: generating the missing shots through the engine, once agreed to;
+- :mod:`.takes`: more takes (variations) of one shot;
 - :mod:`.render`: the film, through :mod:`veo_desktop.film.render` (import it from there: it
   loads PyAV, which the window's start-up does not need).
 """

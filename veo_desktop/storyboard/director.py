@@ -292,32 +292,7 @@ class _Run:
             self.service.end_sending(self.board_id, shot.id, key, local_id)
 
     async def _request(self, planned: PlannedShot) -> tuple[AnyRequest, str | None]:
-        """The request a shot is sent with, its predecessor's take filled in."""
-        board = self.service.get(self.board_id)
-        shot = board.shot(planned.shot_id)
-        own = shot.request
-        if own is None:
-            raise ValueError("the shot has no settings of its own")
-        if shot.start is ShotStart.OWN or planned.waits_on is None:
-            return own, None
-        source = usable_take(board.shots[planned.waits_on], self.service.record_of)
-        if source is None:
-            raise ValueError(f"shot {planned.waits_on + 1} has no video yet")
-        if shot.start is ShotStart.EXTEND:
-            extend = ExtendRequest(
-                task_id=str(source.apixo_task_id or ""),
-                prompt=own.prompt,
-                mode=own.mode,
-                seed=own.seed,
-                watermark=own.watermark,
-                provider=own.provider,
-            )
-            return extend, source.local_id
-        url = await self.service.frame_url(Path(source.files[0]))
-        continued = own.replace(
-            generation_type=GenerationType.FRAMES, image_urls=(url, *own.image_urls)
-        )
-        return continued, None
+        return await shot_request(self.service, self.board_id, planned.shot_id)
 
     def _running_takes(self, current: Plan) -> list[str]:
         board = self.service.get(self.board_id)
@@ -366,6 +341,45 @@ class _Run:
             self.on_progress(progress)
         except Exception:
             log.exception("a storyboard progress callback failed")
+
+
+async def shot_request(
+    service: StoryboardService, board_id: str, shot_id: str
+) -> tuple[AnyRequest, str | None]:
+    """The request a shot's next take is sent with, its predecessor's take filled in (the
+    last frame uploaded for a continued shot; the source's APIXO id for an extend), and the
+    local id of the task it extends.
+
+    Raises:
+        ValueError: the shot has no settings of its own, or its predecessor has no video.
+        KeyError: no such storyboard or shot.
+        HostingError, OSError: the last frame could not be made or uploaded.
+    """
+    board = service.get(board_id)
+    index = board.index_of(shot_id)
+    shot = board.shots[index]
+    own = shot.request
+    if own is None:
+        raise ValueError("the shot has no settings of its own")
+    if shot.start is ShotStart.OWN or index == 0:
+        return own, None
+    source = usable_take(board.shots[index - 1], service.record_of)
+    if source is None:
+        raise ValueError(f"shot {index} has no video yet")
+    if shot.start is ShotStart.EXTEND:
+        extend = ExtendRequest(
+            task_id=str(source.apixo_task_id or ""),
+            prompt=own.prompt,
+            mode=own.mode,
+            seed=own.seed,
+            watermark=own.watermark,
+            provider=own.provider,
+        )
+        return extend, source.local_id
+    url = await service.frame_url(Path(source.files[0]))
+    return own.replace(
+        generation_type=GenerationType.FRAMES, image_urls=(url, *own.image_urls)
+    ), None
 
 
 def _take_outcome(local_id: str, service: StoryboardService) -> str:

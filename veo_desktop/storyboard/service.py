@@ -178,9 +178,13 @@ class StoryboardService:
 
     def confirmation(self, planned: Plan) -> Confirmation:
         """The one money policy's verdict on sending ``planned`` (balance, daily cap)."""
+        return self.confirmation_for(planned.total)
+
+    def confirmation_for(self, total: Decimal) -> Confirmation:
+        """The one money policy's verdict on spending ``total`` on this storyboard's takes."""
         cap = SpendingCap.from_settings(self.settings, self.engine, clock=self.clock.time)
         policy = MoneyPolicy(cap, balance=self.engine.last_balance)
-        return policy.decide(PaidAction(PaidKind.BATCH, planned.total))
+        return policy.decide(PaidAction(PaidKind.BATCH, total))
 
     def take_file(self, shot: Shot) -> Path | None:
         """The video the film uses for ``shot`` (None while it has none)."""
@@ -350,6 +354,23 @@ class StoryboardService:
 
         return await generate_missing(
             self, board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
+        )
+
+    async def generate_takes(
+        self,
+        board_id: str,
+        shot_id: str,
+        count: int,
+        *,
+        approved: Decimal,
+        over_cap: bool = False,
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Send ``count`` more takes (variations) of a shot; returns (sent local ids,
+        problems). See :func:`veo_desktop.storyboard.takes.generate_takes`."""
+        from veo_desktop.storyboard.takes import generate_takes
+
+        return await generate_takes(
+            self, board_id, shot_id, count, approved=approved, over_cap=over_cap
         )
 
     async def render(
