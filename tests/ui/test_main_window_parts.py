@@ -130,7 +130,7 @@ def test_every_action_in_the_table_is_on_the_window_with_its_name_tip_and_menu(
         assert action in window.actions()  # shortcuts work with the menu bar hidden
         assert spec.object_name in in_menus, spec.object_name
     titles = [action.text() for action in window.menuBar().actions()]
-    assert titles == [*(menu.text for menu in menus.MENUS), "&Help"]
+    assert titles == [*(menu.text for menu in menus.MENUS), "Story&board", "&Help"]
     assert window.generate_action.shortcuts()[1].toString() == "Ctrl+Enter"
     # Without a session only what needs none is enabled.
     for spec in menus.ACTIONS:
