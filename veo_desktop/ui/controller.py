@@ -109,6 +109,9 @@ class EngineController(QObject):
     submit_failed = Signal(str, str)
     #: An action on an existing task failed: a short title and a message to show.
     action_failed = Signal(str, str)
+    #: What an action did, in a sentence for the status bar ("Removed 3 tasks and freed
+    #: 41 MB.").
+    action_done = Signal(str)
     #: The accepted tasks whose APIXO id is not safely in the store changed (a tuple of
     #: :class:`IdAtRisk`; empty once the store holds every id again).
     ids_at_risk_changed = Signal(object)

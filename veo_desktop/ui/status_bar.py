@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from veo_desktop.ui.controller import EngineController
 
 
+#: How long what an action did stays in the status bar.
+ACTION_MESSAGE_MS = 10_000
+
+
 class _Dot(QWidget):
     """A small filled circle: green when the API answers, red when not, grey unknown."""
 
@@ -114,6 +118,7 @@ class StatusBar(QStatusBar):
         controller.task_changed.connect(self.on_controller_task_changed)
         controller.balance_changed.connect(self.on_controller_balance_changed)
         controller.api_health_changed.connect(self.on_controller_api_health_changed)
+        controller.action_done.connect(self.on_controller_action_done)
         # One read of every task (hidden ones count for the spend) serves both figures: at
         # 10,000 tasks each read sorts them all, before the workspace can be used.
         records = controller.tasks(include_hidden=True)
@@ -133,6 +138,7 @@ class StatusBar(QStatusBar):
             controller.task_changed.disconnect(self.on_controller_task_changed)
             controller.balance_changed.disconnect(self.on_controller_balance_changed)
             controller.api_health_changed.disconnect(self.on_controller_api_health_changed)
+            controller.action_done.disconnect(self.on_controller_action_done)
         self._spend_timer.stop()
         self._midnight.stop()
         self._active.clear()
@@ -176,6 +182,9 @@ class StatusBar(QStatusBar):
                 style.ok_color(self) if reachable else style.problem_color(self)
             )
             self.api_item.dot.update()
+
+    def on_controller_action_done(self, text: str) -> None:
+        self.showMessage(text, ACTION_MESSAGE_MS)
 
     def on_spend_timer_timeout(self) -> None:
         self._show_spend()

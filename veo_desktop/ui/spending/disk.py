@@ -207,6 +207,7 @@ class DiskRow(QWidget):
         freed = carry_out(plan, lambda local_id: controller.remove(local_id, delete_files=False))
         self.result_label.setText(freed.text())
         self.cleaned.emit(freed)
+        controller.action_done.emit(freed.text())
         thumbnails = self._thumbnails
         if thumbnails is not None:
 

@@ -32,6 +32,7 @@ from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController, blocked_im
 from veo_desktop.ui.money import PaymentQuestion, pay
 from veo_desktop.ui.preview.save_dialog import ask_save_path
 from veo_desktop.ui.preview.saving import embed_recipe_wanted
+from veo_desktop.ui.spending.removal import RemovalChoice
 from veo_desktop.ui.tasks import dialogs
 from veo_desktop.ui.tasks.action_set import EXTEND_REFRESH_MS as EXTEND_REFRESH_MS
 from veo_desktop.ui.tasks.action_set import RETRYABLE as RETRYABLE
@@ -202,18 +203,20 @@ class TaskActions(TaskActionSet):
         return self._controller.redownload(task.local_id)
 
     def on_remove_triggered(self) -> None:
+        """Ask (saying what it frees), remove the selected finished tasks, say what it freed."""
         task = self._current()
         if task is None or not task.is_final:
             return
-        video = video_file(task)
-        box = dialogs.remove_dialog(self._host, task, video)
-        local_id = task.local_id
+        chosen = [t for t in self._selected() if t.is_final] or [task]
+        if task not in chosen:
+            chosen = [task]
+        box = dialogs.remove_dialog(self._host, task, video_file(task))
+        everything = self._controller.tasks(include_hidden=True)
+        choice = RemovalChoice(box, chosen, everything, video_file(task))
 
         def answered(_result: int) -> None:
-            if box.buttonRole(box.clickedButton()) != QMessageBox.ButtonRole.DestructiveRole:
-                return
-            check = box.checkBox()
-            self._controller.remove(local_id, delete_files=check is not None and check.isChecked())
+            if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.DestructiveRole:
+                choice.carry_out(self._controller)
 
         self._ask(box, answered)
 
