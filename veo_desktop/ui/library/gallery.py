@@ -23,9 +23,13 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QPoint,
+    QRectF,
+    QSize,
+    Qt,
     Signal,
     Slot,
 )
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -197,6 +201,25 @@ class Gallery(QWidget):
         self._context_menu().popup(self.view.viewport().mapToGlobal(pos))
 
 
+def view_icon(mode: ViewMode, colour: QColor) -> QIcon:
+    """The switch's pictures: rows of a table, or a grid of tiles (drawn, in ``colour``)."""
+    pixmap = QPixmap(36, 36)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(colour)
+    if mode == ViewMode.TABLE:
+        for top in (3.0, 8.0, 13.0):
+            painter.drawRoundedRect(QRectF(2, top, 14, 2.5), 1, 1)
+    else:
+        for x, y in ((2.0, 2.0), (10.0, 2.0), (2.0, 10.0), (10.0, 10.0)):
+            painter.drawRoundedRect(QRectF(x, y, 6, 6), 1.2, 1.2)
+    painter.end()
+    return QIcon(pixmap)
+
+
 class LibraryViews(QStackedWidget):
     """The table and the gallery, one at a time, and the switch between them.
 
@@ -230,6 +253,10 @@ class LibraryViews(QStackedWidget):
             button = QToolButton(self.switch)
             button.setObjectName(f"{mode.value}ViewButton")
             button.setText(text)
+            # Icons only: the toolbar row is narrow beside the composer at 1024 px.
+            button.setIcon(view_icon(mode, button.palette().color(QPalette.ColorRole.ButtonText)))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            button.setIconSize(QSize(18, 18))
             button.setToolTip(tip)
             button.setAccessibleName(tip)
             button.setCheckable(True)
