@@ -23,18 +23,19 @@ from tests.film.clips import (
     sim_clips,
     video_packets,
 )
-from veo_desktop.core.mp4check import video_problem
+from veo_desktop.core.mp4check import video_problem, walk_boxes
+from veo_desktop.film.recipe import STORYBOARD_KEY
 from veo_desktop.film.render import (
     Clip,
     FilmCancelled,
     FilmError,
+    MixedAspectError,
     plan_film,
     render_film,
     render_film_async,
 )
 
 FRAME = 1 / FPS
-STORYBOARD_TAG = "veo_desktop.storyboard"
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +80,7 @@ def test_same_clips_are_stream_copied_packet_for_packet_with_sound_and_metadata(
     report = render_film(
         clips,
         film,
-        metadata={STORYBOARD_TAG: json.dumps(storyboard)},
+        metadata={STORYBOARD_KEY: json.dumps(storyboard)},
         sidecar=storyboard,
     )
     assert report.method == "copy"
@@ -88,8 +89,9 @@ def test_same_clips_are_stream_copied_packet_for_packet_with_sound_and_metadata(
     assert_in_sync(film, 72)
     decoded = decode_film(film)
     assert (decoded.width, decoded.height) == (320, 180)
-    assert json.loads(decoded.metadata[STORYBOARD_TAG]) == storyboard
+    assert json.loads(decoded.metadata[STORYBOARD_KEY]) == storyboard
     assert video_problem(film) is None
+    assert [box.kind for box in walk_boxes(film)][:2] == [b"ftyp", b"moov"], "index first"
     sidecar = json.loads((tmp_path / "film.mp4.json").read_text())
     assert sidecar["app"] == "Veo Desktop"
     assert sidecar["kind"] == "film"
@@ -105,7 +107,7 @@ def test_same_clips_are_stream_copied_packet_for_packet_with_sound_and_metadata(
             text=True,
         )
         tags = json.loads(probed.stdout)["format"]["tags"]
-        assert json.loads(tags[STORYBOARD_TAG]) == storyboard
+        assert json.loads(tags[STORYBOARD_KEY]) == storyboard
 
 
 def test_cuts_on_keyframes_are_copied_frame_accurately(
@@ -172,7 +174,7 @@ def test_mixed_aspect_ratios_are_refused_by_name_or_letterboxed(
     sims: list[Path], tmp_path: Path
 ) -> None:
     clips = [Clip(sims[0]), Clip(sims[3]), Clip(sims[1])]
-    with pytest.raises(FilmError) as refused:
+    with pytest.raises(MixedAspectError) as refused:
         plan_film(clips)
     message = str(refused.value)
     assert message.startswith("Mixed aspect ratios: shot 2 is 9:16 (180x320)")

@@ -347,18 +347,23 @@ class _AudioOut:
         self._encode_queue(final=next_start is None)
 
     def _encode_queue(self, *, final: bool) -> None:
-        while len(self._queue[0]) >= _AAC_FRAME or (final and len(self._queue[0]) > 0):
-            count = min(_AAC_FRAME, len(self._queue[0]))
+        """Encode the queued samples in AAC frames (the rest, if ``final``)."""
+        available = len(self._queue[0])
+        taken = 0
+        while available - taken >= _AAC_FRAME or (final and available > taken):
+            count = min(_AAC_FRAME, available - taken)
             frame = av.AudioFrame(format="fltp", layout=self.layout, samples=count)
             for plane, queue in zip(frame.planes, self._queue, strict=True):
-                plane.update(queue[:count].tobytes())
-                del queue[:count]
+                plane.update(queue[taken : taken + count].tobytes())
+            taken += count
             frame.sample_rate = self.rate
             frame.pts = self._written
             frame.time_base = Fraction(1, self.rate)
             self._written += count
             for packet in self._stream.encode(frame):
                 self._out.mux(packet)
+        for queue in self._queue:
+            del queue[:taken]
 
     def finish(self) -> Fraction:
         """Flush the encoder; the audio's duration in seconds."""

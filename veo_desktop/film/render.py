@@ -9,6 +9,8 @@ file. :func:`render_film_async` runs it in a thread of its own so the event loop
 window) keeps running; progress reaches the loop's thread, and cancelling the awaiting task
 cancels the render.
 
+PyAV loads with the first render, not with this module (the window imports it at start-up).
+
 ``metadata`` goes into the MP4's own tags (``movflags=use_metadata_tags``: any key, read back
 by PyAV's ``container.metadata`` and by ffprobe).
 """
@@ -22,6 +24,7 @@ import glob
 import json
 import os
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -30,19 +33,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Final
 
-import av
-
 from veo_desktop import __version__
 from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
 from veo_desktop.core.sidecar import APP_MARK, sidecar_path
-from veo_desktop.film.encode import write_encoded
-from veo_desktop.film.streamcopy import write_copy
 from veo_desktop.film.timeline import (
     Clip,
     FilmCancelled,
     FilmError,
     FilmPlan,
     Method,
+    MixedAspectError,
     ShotPlan,
     plan_film,
 )
@@ -53,6 +53,7 @@ __all__ = [
     "FilmError",
     "FilmPlan",
     "FilmReport",
+    "MixedAspectError",
     "ShotPlan",
     "plan_film",
     "render_film",
@@ -62,9 +63,15 @@ __all__ = [
 #: The sidecar's ``kind`` for a film (a downloaded video's sidecar has none).
 SIDECAR_KIND: Final = "film"
 _PART_SUFFIX: Final = ".part"
-_MOVFLAGS: Final = "+faststart+use_metadata_tags"
+_MOVFLAGS: Final = "+use_metadata_tags"
+#: Bytes of index (moov) reserved per packet: sample size, chunk offset, time, composition
+#: offset, sync and dependency entries take at most 33 together.
+_INDEX_BYTES_PER_PACKET: Final = 48
+_INDEX_BASE_BYTES: Final = 64 * 1024
 #: Progress is reported when it has moved by at least this much.
 _PROGRESS_STEP: Final = 0.005
+#: How much lower than the loop's the render thread's priority is (Linux nice steps).
+_NICENESS: Final = 10
 
 Progress = Callable[[float], None]
 
@@ -207,6 +214,7 @@ async def render_film_async(
     def work() -> None:
         result: FilmReport | None = None
         error: BaseException | None = None
+        _yield_to_the_loop()
         try:
             result = render_film(
                 clips,
@@ -232,6 +240,17 @@ async def render_film_async(
         with contextlib.suppress(FilmError):
             await done
         raise
+
+
+def _yield_to_the_loop() -> None:
+    """Lower this (worker) thread's scheduling priority, where the OS allows it per thread
+    (Linux; the encoder's threads, started from it, inherit it): on a busy machine the event
+    loop's thread then wins the CPU whenever it wakes, and the window never stutters."""
+    if sys.platform != "linux":
+        return
+    with contextlib.suppress(OSError):
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + _NICENESS)
 
 
 class _Tracker:
@@ -265,8 +284,14 @@ def _write(
     plan: FilmPlan, part: Path, metadata: Mapping[str, str], tracker: _Tracker
 ) -> Fraction | None:
     """Write the film into ``part``; the audio's duration (None without audio)."""
+    import av  # here, not at import: the window's start-up needs no PyAV
+
+    from veo_desktop.film.encode import write_encoded
+    from veo_desktop.film.streamcopy import write_copy
+
     try:
-        with av.open(str(part), mode="w", format="mp4", options={"movflags": _MOVFLAGS}) as out:
+        options = {"movflags": _MOVFLAGS, "moov_size": str(_index_room(plan, metadata))}
+        with av.open(str(part), mode="w", format="mp4", options=options) as out:
             for key, value in metadata.items():
                 out.metadata[str(key)] = str(value)
             if plan.method == "copy":
@@ -276,6 +301,21 @@ def _write(
         if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EIO):
             raise
         raise FilmError(f"The film could not be encoded ({error.strerror}).") from None
+
+
+def _index_room(plan: FilmPlan, metadata: Mapping[str, str]) -> int:
+    """Bytes to reserve for the index at the start of the file.
+
+    The index (``moov``) goes first, so a player or a browser can start before the whole
+    file is read. The muxer's ``faststart`` would rewrite the whole file at the end while
+    holding Python's lock (the event loop would stall); a generous reservation lets it
+    write the index in place instead.
+    """
+    rate = max((s.audio.sample_rate for s in plan.sources if s.audio is not None), default=0)
+    audio_packets = plan.duration_s * rate / 1024 + 2 * len(plan.shots)
+    packets = plan.frames + int(audio_packets) + 16 * len(plan.shots)
+    tags = sum(len(str(key).encode()) + len(str(value).encode()) for key, value in metadata.items())
+    return _INDEX_BASE_BYTES + _INDEX_BYTES_PER_PACKET * packets + 2 * tags
 
 
 def _fsync(path: Path) -> None:

@@ -8,7 +8,7 @@ format, and every cut falls where a decoder can start and stop) or by **re-encod
 unreadable clip, a trim outside the clip, shots of another shape) are a :class:`FilmError`
 naming the shots.
 
-Blocking (it reads every clip): call it off the event loop.
+Blocking (it reads every clip): call it off the event loop. PyAV loads with the first plan.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Final, Literal
 
-import av
-
 #: The film method: the clips' packets written as they are, or decoded and encoded again.
 Method = Literal["copy", "encode"]
 
@@ -30,6 +28,10 @@ _ASPECT_TOLERANCE: Final = 0.02
 
 class FilmError(Exception):
     """The film cannot be made; ``str()`` says why in a sentence for a person."""
+
+
+class MixedAspectError(FilmError):
+    """Shots of another shape than the film's, and letterboxing was not asked for."""
 
 
 class FilmCancelled(FilmError):
@@ -235,6 +237,8 @@ def probe(path: Path, label: str) -> Source:
     Raises:
         FilmError: the file is missing, unreadable, or has no video frames.
     """
+    import av  # here, not at import: the window's start-up needs no PyAV
+
     name = f"{label} ({Path(path).name})"
     try:
         with av.open(str(path)) as container:
@@ -358,7 +362,7 @@ def _check_shapes(sources: Sequence[Source], labels: Sequence[str], *, letterbox
         names = _join([label for label, _ in odd])
         shapes = _join(sorted({_shape(source.width, source.height) for _, source in odd}))
         verb = "is" if len(odd) == 1 else "are"
-        raise FilmError(
+        raise MixedAspectError(
             f"Mixed aspect ratios: {names} {verb} {shapes} but the film is "
             f"{_shape(first.width, first.height)} like {labels[0]}. Letterbox them to fit "
             "with black bars, or use takes of one shape."
