@@ -191,9 +191,14 @@ def test_selecting_tiles_drives_the_tables_actions(
     panel.view.sortByColumn(Column.CREATED, Qt.SortOrder.DescendingOrder)
     assert shown_ids(view) == [second.local_id, first.local_id]
 
-    # Enter on the current tile previews it, as in the table.
+    # The arrow keys move through the tiles; Enter previews the current one, as in the table.
     previewed: list[Any] = []
     panel.current_task_changed.connect(previewed.append)
     view.setCurrentIndex(view.model().index(view.shown_rows()[0], 0))
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    current = panel.current_task()
+    assert current is not None and current.local_id == shown_ids(view)[1]
+    assert [t.local_id for t in panel.selected_tasks()] == [shown_ids(view)[1]]
+    qtbot.keyClick(view, Qt.Key.Key_Left)
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert previewed and previewed[-1].local_id == shown_ids(view)[0]
