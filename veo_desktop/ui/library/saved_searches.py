@@ -1,5 +1,6 @@
-"""Saved searches: the search bar's "Saved" menu (pick one, save the current search under
-a name, delete one), kept in the task store through :class:`LibraryLabels`."""
+"""Saved searches: the "Saved searches" menu inside the search bar's Filters menu (pick one,
+save the current search under a name, delete one), kept in the task store through
+:class:`LibraryLabels`."""
 
 from __future__ import annotations
 

@@ -48,7 +48,8 @@ CREATED_CHOICES = (("Today", 0), ("Last 7 days", 6), ("Last 30 days", 29))
 
 
 class SearchBar(QWidget):
-    """Search field, Filters and Saved searches buttons; :attr:`chips` goes below it.
+    """Search field and the Filters button (its menu also holds the saved searches);
+    :attr:`chips` goes below it.
 
     Args:
         library: labels and saved searches (tags offered in the menu come from it).
@@ -83,13 +84,13 @@ class SearchBar(QWidget):
         self.filter_menu.setObjectName("filterMenu")
         self.filter_menu.aboutToShow.connect(self.on_filter_menu_about_to_show)
         self.filter_button = _menu_button(self, "filterButton", "Filters", self.filter_menu)
-        self.filter_button.setToolTip("Add a filter: rating, tags, state, mode, type, date")
+        self.filter_button.setToolTip(
+            "Add a filter (rating, tags, state, mode, type, date) or use a saved search"
+        )
 
         self.saved = SavedSearchesMenu(library, self.current_query, self)
         self.saved.chosen.connect(self.set_query)
         self.saved.failed.connect(self._show_problem)
-        self.saved_button = _menu_button(self, "savedSearchesButton", "Saved", self.saved)
-        self.saved_button.setToolTip("Saved searches: pick one, save this one, delete one")
 
         #: The chips (the panel places them under its search row).
         self.chips = ChipRow(parent)
@@ -100,7 +101,6 @@ class SearchBar(QWidget):
         row.setSpacing(4)
         row.addWidget(self.edit, 1)
         row.addWidget(self.filter_button)
-        row.addWidget(self.saved_button)
 
         self.edit.textChanged.connect(self.on_edit_text_changed)
         self.edit.returnPressed.connect(self.on_edit_return_pressed)
@@ -178,6 +178,8 @@ class SearchBar(QWidget):
         menu = self.filter_menu
         menu.clear()
         filters = self._filters
+        menu.addMenu(self.saved)
+        menu.addSeparator()
         self._toggle(menu, "\u2605 Favourites", "is", "favourite", filters.favourite)
         rating = menu.addMenu("Rating")
         for stars in range(MAX_RATING, 0, -1):
