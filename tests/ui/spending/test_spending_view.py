@@ -100,6 +100,9 @@ def test_the_chart_shows_the_records_per_day_and_per_week(scene: Scene, qtbot: A
     assert chart.uncertain.brush().style() == Qt.BrushStyle.BDiagPattern  # hatched apart
     assert chart.cap_value() == 3.0 and chart.cap_line.name() == "Daily cap $3.00"
     assert chart.y_axis.max() >= max(float(row.total) for row in expected)
+    labels = [text for text in chart.x_axis.categories() if text.strip()]
+    first = expected[chart.x_axis.categories().index(labels[0])].start
+    assert labels[0] == f"{first:%b} {first.day}" and len(labels) >= 4  # the month comes first
     total = sum(row.charged for row in expected)
     assert view.totals_label.text().startswith(f"Last 14 days: ${total:.2f} on ")
 
@@ -109,7 +112,7 @@ def test_the_chart_shows_the_records_per_day_and_per_week(scene: Scene, qtbot: A
     )
     assert view.rows == weekly and all(row.period is Period.WEEK for row in weekly)
     assert values(chart.quality) == [float(row.quality) for row in weekly]
-    assert chart.cap_value() == 21.0 and chart.cap_line.name() == "Daily cap $3.00, 7 days"
+    assert chart.cap_value() == 21.0 and chart.cap_line.name() == "Cap $21.00/week"
     assert view.totals_label.text().startswith("Last 12 weeks: $")
 
 

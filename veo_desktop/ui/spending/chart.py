@@ -30,7 +30,7 @@ from veo_desktop.ui import style
 #: The legend's names of the three series.
 FAST_NAME = "Fast"
 QUALITY_NAME = "Quality"
-UNCERTAIN_NAME = "Uncertain (may have been charged)"
+UNCERTAIN_NAME = "Uncertain"
 #: Room one axis label needs, in pixels (labels in between are left blank).
 LABEL_PX = 52
 #: Quality's bars (fast ones take the theme's accent colour).
@@ -40,7 +40,7 @@ _QUALITY = ("#8e24aa", "#d7aefb")
 def cap_name(cap: Decimal, period: Period) -> str:
     """The cap line's name in the legend."""
     if period is Period.WEEK:
-        return f"Daily cap ${cap:.2f}, 7 days"
+        return f"Cap ${cap * 7:.2f}/week"  # seven days at the daily cap
     return f"Daily cap ${cap:.2f}"
 
 
@@ -71,6 +71,7 @@ class SpendingChart(QChartView):
         chart.setMargins(QMargins(4, 4, 4, 4))
         chart.setBackgroundRoundness(0)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+        chart.legend().setShowToolTips(True)
         self.fast = QBarSet(FAST_NAME)
         self.quality = QBarSet(QUALITY_NAME)
         self.uncertain = QBarSet(UNCERTAIN_NAME)
@@ -81,6 +82,7 @@ class SpendingChart(QChartView):
         self.cap_line = QLineSeries()
         self.cap_line.setName("Daily cap")
         self.x_axis = QBarCategoryAxis()
+        self.x_axis.setTruncateLabels(False)  # a label may spread over its blank neighbours
         self.y_axis = QValueAxis()
         self.y_axis.setLabelFormat("$%.2f")
         self.y_axis.setMin(0)
@@ -135,16 +137,21 @@ class SpendingChart(QChartView):
     def _label_axis(self) -> None:
         """Every period a category; labels only as often as they fit (the rest blank)."""
         rows = self.rows
-        width = max(1.0, self.chart_.plotArea().width() or self.width() * 0.85)
+        # The plot area of the last layout may be stale (a resize): the view's width, less
+        # the value axis' labels, is what the bars will share.
+        width = max(1.0, self.viewport().width() - 80.0)
         step = max(1, math.ceil(len(rows) * LABEL_PX / width))
+        # Labels spread over their blank neighbours: with gaps, none sits on an edge (QtCharts
+        # leaves out a label that does not fit inside the axis).
+        edge = step // 2
         labels = []
         shown: PeriodSpend | None = None
         for index, row in enumerate(rows):
-            if index % step == 0:
+            if step == 1 or (edge <= index < len(rows) - edge and (index - edge) % step == 0):
                 labels.append(category_label(row, shown))
                 shown = row
             else:
-                labels.append(" " * index)  # blank, and unique as categories must be
+                labels.append(" " * (index + 1))  # blank, and unique as categories must be
         self.x_axis.clear()
         self.x_axis.append(labels)
 

@@ -140,13 +140,11 @@ class DiskRow(QWidget):
         extra = wider.bytes - plain.bytes
         check: QCheckBox | None = None
         if extra > 0:
-            count = len(
-                {p.with_suffix("") for p, _ in wider.files}
-                - {p.with_suffix("") for p, _ in plain.files}
-            )
+            planned = {path for path, _ in plain.files}
+            count = sum(1 for p, _ in wider.files if p.suffix == ".mp4" and p not in planned)
             check = QCheckBox(
                 f"Also delete the videos of tasks removed from the list earlier "
-                f"({size_text(extra)}, {count} file{'s' if count != 1 else ''})",
+                f"({count} video{'s' if count != 1 else ''}, {size_text(extra)})",
                 box,
             )
             check.setObjectName("removedVideosCheck")

@@ -103,8 +103,8 @@ class SpendingView(QWidget):
         self.totals_label.setWordWrap(True)
         self.chart = SpendingChart(self)
         self.note_label = QLabel(
-            "From this app's records. Hatched: tasks whose answer was lost or that were being "
-            "sent; they may have been charged (resolve them in the task list).",
+            "Uncertain (hatched): tasks whose answer was lost or that were being sent; they "
+            "may have been charged (resolve them in the task list). From this app's records.",
             self,
         )
         self.note_label.setObjectName("spendingNote")
