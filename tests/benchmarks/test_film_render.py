@@ -25,7 +25,7 @@ import shutil
 import statistics
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import av
@@ -98,23 +98,34 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-async def worst_stall(clips: list[Clip], out: Path) -> float:
-    """The longest an event loop waited beyond its 5 ms tick while ``clips`` rendered."""
-    stall = 0.0
+async def stalls_during(work: Callable[[], Awaitable[object]]) -> list[float]:
+    """How late each 5 ms tick of the event loop came while ``work`` ran, sorted."""
+    late: list[float] = []
 
     async def ticker() -> None:
-        nonlocal stall
         while True:
             started = time.perf_counter()
             await asyncio.sleep(TICK)
-            stall = max(stall, time.perf_counter() - started - TICK)
+            late.append(time.perf_counter() - started - TICK)
 
     tick = asyncio.create_task(ticker())
     await asyncio.sleep(0.05)
-    stall = 0.0
-    await render_film_async(clips, out, progress=lambda _: None)
+    late.clear()
+    await work()
     tick.cancel()
-    return stall
+    return sorted(late)
+
+
+def stall_line(label: str, late: list[float]) -> str:
+    p99 = late[min(len(late) - 1, int(len(late) * 0.99))]
+    return (
+        f"  {label:34s} worst {late[-1] * 1000:6.1f} ms  p99 {p99 * 1000:5.1f} ms  "
+        f"({len(late)} ticks)"
+    )
+
+
+def print_nothing(_: float) -> None:
+    """A progress callback (the window's progress bar stands for it)."""
 
 
 def test_film_render_against_ffmpeg(tmp_path: Path) -> None:
@@ -171,8 +182,15 @@ def test_film_render_against_ffmpeg(tmp_path: Path) -> None:
     assert encode_report.audio_duration_s is not None
     assert abs(encode_report.audio_duration_s - encode_report.duration_s) < ONE_FRAME
 
-    copy_stall = asyncio.run(worst_stall(copy_clips, tmp_path / "stall-copy.mp4"))
-    encode_stall = asyncio.run(worst_stall(encode_clips, tmp_path / "stall-encode.mp4"))
+    stall_copy = tmp_path / "stall-copy.mp4"
+    stall_encode = tmp_path / "stall-encode.mp4"
+    copy_stalls = asyncio.run(stalls_during(lambda: render_film_async(copy_clips, stall_copy)))
+    encode_started = time.perf_counter()
+    encode_stalls = asyncio.run(
+        stalls_during(lambda: render_film_async(encode_clips, stall_encode, progress=print_nothing))
+    )
+    encode_seconds = time.perf_counter() - encode_started
+    idle_stalls = asyncio.run(stalls_during(lambda: asyncio.sleep(encode_seconds)))
 
     med = statistics.median
     print()
@@ -192,5 +210,7 @@ def test_film_render_against_ffmpeg(tmp_path: Path) -> None:
         print(f"  ratio re-encode ours / ffmpeg      {encode_ratio:7.2f} (goal <= 1.2)")
     else:
         print("  re-encode baseline skipped: no ffmpeg binary")
-    print(f"  worst event-loop stall, copy       {copy_stall * 1000:7.1f} ms (goal < 16 ms)")
-    print(f"  worst event-loop stall, re-encode  {encode_stall * 1000:7.1f} ms (goal < 16 ms)")
+    print("Event loop ticking every 5 ms (goal: worst stall < 16 ms); idle = nothing rendering")
+    print(stall_line("during the stream copy", copy_stalls))
+    print(stall_line("during the re-encode", encode_stalls))
+    print(stall_line("idle, as long as the re-encode", idle_stalls))

@@ -45,12 +45,13 @@ def index_clip(
     size: tuple[int, int] = (160, 90),
     gop: int = 12,
     tone: int | None = 440,
+    fps: int = FPS,
 ) -> Path:
     """A clip whose frame ``i`` is flat grey at ``LEVEL_BASE + LEVEL_STEP * i``, a keyframe
     every ``gop`` frames, and a sine tone (None: no audio track)."""
     width, height = size
     with av.open(str(path), "w", format="mp4") as out:
-        video = out.add_stream("libx264", rate=FPS)
+        video = out.add_stream("libx264", rate=fps)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.options = {
             "preset": "ultrafast",
@@ -65,7 +66,7 @@ def index_clip(
             levels = (LEVEL_BASE + LEVEL_STEP * index, 128, 128)
             for plane, level in zip(frame.planes, levels, strict=True):
                 plane.update(bytes([level]) * plane.buffer_size)
-            frame.pts, frame.time_base = index, Fraction(1, FPS)
+            frame.pts, frame.time_base = index, Fraction(1, fps)
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
         if audio is not None:
@@ -74,7 +75,7 @@ def index_clip(
                 graph.add(
                     "sine",
                     f"frequency={tone}:sample_rate=48000:samples_per_frame=1024"
-                    f":duration={frames / FPS}",
+                    f":duration={frames / fps}",
                 ),
                 graph.add("aformat", "sample_fmts=fltp:channel_layouts=stereo"),
                 graph.add("abuffersink"),

@@ -149,6 +149,22 @@ def test_cuts_between_keyframes_are_re_encoded_frame_accurately_with_sound_in_sy
     assert_in_sync(tmp_path / "film.mp4", 74)
 
 
+def test_a_clip_at_another_frame_rate_keeps_its_duration(
+    indexed: dict[str, Path], tmp_path: Path
+) -> None:
+    fast = index_clip(tmp_path / "fast.mp4", frames=30, fps=30, gop=30)
+    report = render_film([Clip(indexed["a"], 0, 0.5), Clip(fast)], tmp_path / "film.mp4")
+    assert report.method == "encode"
+    assert "runs at 30 fps, the film at 24" in report.reason
+    film = decode_film(tmp_path / "film.mp4")
+    # one second at 30 fps becomes 24 film frames showing source frames 0, 1, 2, 3, 5, ...
+    shown = [int(i * 30 / 24) for i in range(24)]
+    assert film.centre == pytest.approx(
+        [level_of(i) for i in range(12)] + [level_of(i) for i in shown], abs=2
+    )
+    assert_in_sync(tmp_path / "film.mp4", 36)
+
+
 def test_a_crossfade_blends_frames_and_shortens_the_film(
     indexed: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -221,6 +237,7 @@ def test_cancel_leaves_nothing_and_keeps_the_previous_film(
 ) -> None:
     film = tmp_path / "film.mp4"
     film.write_bytes(b"the previous film")
+    (tmp_path / ".film.mp4.0badc0de.part").write_bytes(b"left by a crash")
     cancel = threading.Event()
     seen: list[float] = []
 
