@@ -73,6 +73,15 @@ class GroupKeys:
         self._days[task.local_id] = (task, day)
         return day
 
+    def days(self, tasks: Sequence[TaskRecord]) -> list[int]:
+        """:meth:`day` of each task (one pass, for 100,000 tasks at a time)."""
+        known = self._days
+        found = []
+        for task in tasks:
+            entry = known.get(task.local_id)
+            found.append(entry[1] if entry is not None and entry[0] is task else self.day(task))
+        return found
+
     def run(self, task: TaskRecord) -> str | None:
         """What every take of ``task``'s run shares (``None``: it cannot be a take)."""
         known = self._runs.get(task.local_id)
@@ -130,8 +139,12 @@ def group(
         return _by_title(tasks, storyboard_of or (lambda _task: None))
     now = dt.date.today().toordinal() if today is None else today
     buckets: dict[int, list[int]] = {}
-    for position, task in enumerate(tasks):
-        buckets.setdefault(keys.day(task), []).append(position)
+    for position, day in enumerate(keys.days(tasks)):
+        found = buckets.get(day)
+        if found is None:
+            buckets[day] = [position]
+        else:
+            found.append(position)
     return [
         Section(day_title(day, now), count_text(len(found)), tuple(found))
         for day, found in sorted(buckets.items(), key=lambda item: -item[0])

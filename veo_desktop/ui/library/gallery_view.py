@@ -89,8 +89,10 @@ def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]
     source = task_model() if callable(task_model) else None
     listed: Sequence[TaskRecord] | None = None
     if callable(source_rows) and isinstance(source, TaskTableModel):
-        task_at = source.task_at
-        listed = [task_at(row) for row in source_rows()]
+        everything = source.tasks()
+        shown = source_rows()
+        every_row = isinstance(shown, range) and len(shown) == len(everything)
+        listed = everything if every_row else [everything[row] for row in shown]
     elif isinstance(model, QSortFilterProxyModel):
         source = model.sourceModel()
         if isinstance(source, TaskTableModel) and model.rowCount() == source.rowCount():
@@ -103,11 +105,8 @@ def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]
                 tasks.append(task)
         return rows, tasks
     succeeded = TaskState.SUCCEEDED
-    for row, task in enumerate(listed):
-        if task.state == succeeded and task.files:
-            rows.append(row)
-            tasks.append(task)
-    return rows, tasks
+    rows = [row for row, task in enumerate(listed) if task.state is succeeded and task.files]
+    return rows, [listed[row] for row in rows]
 
 
 class GalleryView(QAbstractItemView):
