@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QMessageBox, QPushButton, QToolButton
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
@@ -202,3 +202,15 @@ def test_selecting_tiles_drives_the_tables_actions(
     qtbot.keyClick(view, Qt.Key.Key_Left)
     qtbot.keyClick(view, Qt.Key.Key_Return)
     assert previewed and previewed[-1].local_id == shown_ids(view)[0]
+
+    # Remove acts on every selected tile (the table's Remove, asked once).
+    view.selectAll()
+    actions.remove.trigger()
+    box = actions.dialog
+    assert isinstance(box, QMessageBox)
+    button = box.findChild(QPushButton, "confirmRemoveButton")
+    assert button is not None
+    button.click()
+    qtbot.waitUntil(lambda: shown_ids(view) == [])
+    assert engine_env.controller.tasks() == []
+    assert view.empty_text.startswith("No finished videos yet")
