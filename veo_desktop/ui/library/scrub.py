@@ -31,6 +31,9 @@ logger = logging.getLogger(__name__)
 STRIP_FRAMES = 10
 #: How many strips stay in memory (~0.8 MB each at the default size).
 MEMORY_STRIPS = 24
+#: The most the strips' PNG files may take on disk (a strip is some 100-400 KB); the least
+#: recently used go first, as with thumbnails.
+DISK_BYTES = 100_000_000
 
 
 def frame_strip(video: Path, box: QSize, count: int = STRIP_FRAMES) -> QImage:
@@ -90,6 +93,10 @@ class ScrubStrips(ThumbnailCache):
         cache_dir: where strips are kept as PNG between runs (``None``: memory only).
         size: the box each frame is fitted to.
         memory_items: how many strips stay in memory.
+        max_bytes: the most the strip files may take on disk.
+
+    Only :meth:`_load` differs from the thumbnail cache (the picture made is a strip); keep
+    it in step with :meth:`ThumbnailCache._load`.
     """
 
     def __init__(
@@ -98,9 +105,12 @@ class ScrubStrips(ThumbnailCache):
         *,
         size: QSize = DEFAULT_SIZE,
         memory_items: int = MEMORY_STRIPS,
+        max_bytes: int = DISK_BYTES,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(cache_dir, size=size, memory_items=memory_items, parent=parent)
+        super().__init__(
+            cache_dir, size=size, memory_items=memory_items, max_bytes=max_bytes, parent=parent
+        )
 
     def _load(self, video: str) -> QImage | None:
         path = Path(video)
@@ -112,6 +122,7 @@ class ScrubStrips(ThumbnailCache):
         if cached is not None and cached.exists():
             image = QImage(str(cached))
             if not image.isNull():
+                self._touch(cached)  # used now: the last to be trimmed
                 return image
         try:
             image = frame_strip(path, self._size)
