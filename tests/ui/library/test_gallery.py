@@ -13,11 +13,13 @@ from PySide6.QtWidgets import QMessageBox, QPushButton, QToolButton
 
 from tests.ui import tasks_support
 from tests.ui.tasks_support import EngineEnv
+from veo_desktop.records.library import LabelChange
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.library.gallery_groups import Grouping
 from veo_desktop.ui.library.gallery_layout import picture_height
 from veo_desktop.ui.library.gallery_view import GalleryView
+from veo_desktop.ui.library.labels import LibraryLabels
 from veo_desktop.ui.tasks.columns import TASK_ROLE, Column
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -31,7 +33,10 @@ LAGOON = "Aerial shot over a turquoise lagoon"
 @pytest.fixture
 def panel(engine_env: EngineEnv, qtbot: Any) -> Iterator[TaskPanel]:
     thumbnails = ThumbnailCache(engine_env.cache / "thumbnails")
-    widget = TaskPanel(engine_env.controller, thumbnails=thumbnails)
+    controller = engine_env.controller
+    if not controller.library.available:  # an engine that does not offer its store yet
+        controller.library = LibraryLabels(engine_env.store, controller)
+    widget = TaskPanel(controller, thumbnails=thumbnails)
     qtbot.addWidget(widget)
     widget.resize(1000, 640)
     widget.show()
@@ -50,6 +55,18 @@ def picture(view: GalleryView, local_id: str) -> QImage:
     rect = tile(view, local_id)
     size = QSize(rect.width(), picture_height(rect.width()) - 4)
     return view.viewport().grab(QRect(rect.topLeft(), size)).toImage()
+
+
+def tile_text(view: GalleryView, local_id: str) -> str:
+    """The details line the tile of ``local_id`` paints (as last laid out)."""
+    view.viewport().repaint()
+    model = view.model()
+    row = next(
+        r for r in view.shown_rows() if model.index(r, 0).data(TASK_ROLE).local_id == local_id
+    )
+    task = model.index(row, 0).data(TASK_ROLE)
+    width = tile(view, local_id).width()
+    return view.tile_delegate.tile_lines(task, lambda: "", view.fontMetrics(), width)[1]
 
 
 def tile(view: GalleryView, local_id: str) -> QRect:
@@ -183,6 +200,12 @@ def test_selecting_tiles_drives_the_tables_actions(
     view.setFocus()
     view.selectAll()
     assert {t.local_id for t in panel.selected_tasks()} == {first.local_id, second.local_id}
+
+    # "Rate and tag" for both selected: their tiles show the stars and the heart.
+    engine_env.controller.library.edit(
+        [first.local_id, second.local_id], LabelChange(rating=4, favourite=True)
+    )
+    qtbot.waitUntil(lambda: tile_text(view, second.local_id).startswith("\u26054 \u2665 \u00b7 "))
 
     # Sorting the table (the model's layout changes) orders the tiles of a day the same way.
     assert shown_ids(view) == [second.local_id, first.local_id]  # newest first

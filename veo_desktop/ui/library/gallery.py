@@ -47,6 +47,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_groups import GROUPING_LABELS, Grouping, count_text
 from veo_desktop.ui.library.gallery_view import GalleryView
+from veo_desktop.ui.library.labels import LibraryLabels
 from veo_desktop.ui.library.scrub import ScrubStrips
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -68,6 +69,7 @@ class Gallery(QWidget):
         context_menu: makes the task context menu (the table's) for the current task.
         storyboard_of: the storyboard a task is a shot of (``None``: no grouping by
             storyboard is offered).
+        labels: the library's labels (a tile shows the rating and favourite).
     """
 
     #: A tile was activated (double-click, Enter): its index in ``model``.
@@ -82,6 +84,7 @@ class Gallery(QWidget):
         parent: QWidget | None = None,
         *,
         storyboard_of: Callable[[TaskRecord], str | None] | None = None,
+        labels: LibraryLabels | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("galleryPage")
@@ -123,6 +126,9 @@ class Gallery(QWidget):
         self.view.activated.connect(self.activated)
         self.view.customContextMenuRequested.connect(self.on_view_custom_context_menu_requested)
         self.view.rebuilt.connect(self.on_view_rebuilt)
+        if labels is not None and labels.available:
+            self.view.tile_delegate.labels_of = labels.labels_of
+            labels.labels_changed.connect(self.view.labels_changed)
 
     def set_grouping(self, grouping: Grouping) -> None:
         """Group by ``grouping`` (by storyboard: once the storyboards are known)."""

@@ -17,6 +17,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, Q
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from veo_desktop.records.library import Labels
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_layout import picture_height
@@ -46,14 +47,25 @@ def header_height(metrics: QFontMetrics) -> int:
     return metrics.height() + 16
 
 
-def details_text(task: TaskRecord, take: str) -> str:
-    """ "Take 2/4 · seed 17", or the mode, aspect and time the video was made."""
+def details_text(task: TaskRecord, take: str, labels: Labels | None = None) -> str:
+    """ "★4 ♥ · Take 2/4 · seed 17", or the mode, aspect and time the video was made (the
+    person's rating and favourite first, when given)."""
     if take:
-        return take
-    made = time.localtime(task.created_at)
-    aspect = task.input.get("aspect_ratio")
-    when = f"{made.tm_hour:02d}:{made.tm_min:02d}"
-    return f"{task.mode} \u00b7 {aspect} \u00b7 {when}" if aspect else f"{task.mode} \u00b7 {when}"
+        text = take
+    else:
+        made = time.localtime(task.created_at)
+        aspect = task.input.get("aspect_ratio")
+        when = f"{made.tm_hour:02d}:{made.tm_min:02d}"
+        text = (
+            f"{task.mode} \u00b7 {aspect} \u00b7 {when}" if aspect else f"{task.mode} \u00b7 {when}"
+        )
+    if labels is None or not (labels.rating or labels.favourite):
+        return text
+    marks = [
+        f"\u2605{labels.rating}" if labels.rating else "",
+        "\u2665" if labels.favourite else "",
+    ]
+    return f"{' '.join(m for m in marks if m)} \u00b7 {text}"
 
 
 @dataclass
@@ -120,6 +132,8 @@ class GalleryDelegate(QStyledItemDelegate):
         #: The tile under the pointer and where on it (set by the view).
         self.scrub: Scrub | None = None
         self._lines: dict[str, tuple[TaskRecord, int, tuple[str, str]]] = {}
+        #: The person's labels of a task (rating, favourite), when the library is open.
+        self.labels_of: Callable[[str], Labels] | None = None
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         return QSize(TILE_WIDTH, picture_height(TILE_WIDTH) + text_height(option.fontMetrics))
@@ -201,7 +215,8 @@ class GalleryDelegate(QStyledItemDelegate):
         # No more than fits in a tile even in narrow letters (eliding costs per letter).
         prompt = " ".join(task.prompt[: room // 2].split()) or "(no prompt)"
         taken = take()
-        details = details_text(task, taken if isinstance(taken, str) else "")
+        labels = self.labels_of(task.local_id) if self.labels_of is not None else None
+        details = details_text(task, taken if isinstance(taken, str) else "", labels)
         if len(details) * metrics.averageCharWidth() > room * 0.8:
             details = metrics.elidedText(details, _ELIDE, room)
         lines = (metrics.elidedText(prompt, _ELIDE, room), details)

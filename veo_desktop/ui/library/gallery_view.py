@@ -180,6 +180,14 @@ class GalleryView(QAbstractItemView):
         if self._grouping == Grouping.STORYBOARD:
             self._invalidate()
 
+    def labels_changed(self, local_ids: object) -> None:
+        """These tasks' labels changed (ratings on their tiles): their texts are made again."""
+        if isinstance(local_ids, tuple | list | set | frozenset):
+            for local_id in local_ids:
+                if isinstance(local_id, str):
+                    self.tile_delegate.forget_lines(local_id)
+        self.viewport().update()
+
     def storyboards_changed(self) -> None:
         """A storyboard changed: its sections are worked out again (when grouped by them)."""
         if self._grouping == Grouping.STORYBOARD:

@@ -112,7 +112,12 @@ class TaskPanel(QWidget):
         )
         #: The gallery beside the table: same model, same selection (so the same actions).
         self.gallery = Gallery(
-            self.proxy, self.view.selectionModel(), self.thumbnails, self.context_menu, self
+            self.proxy,
+            self.view.selectionModel(),
+            self.thumbnails,
+            self.context_menu,
+            self,
+            labels=controller.library,
         )
         self.views = LibraryViews(self.view, self.gallery, self)
 
