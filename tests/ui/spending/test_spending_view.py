@@ -122,6 +122,15 @@ def test_csv_export_writes_one_row_per_day(scene: Scene, tmp_path: Path, qtbot: 
     path = view.export_to(tmp_path / "spending.csv")
     assert path is not None
     assert path.read_text(encoding="utf-8") == csv_text(view.rows)
+    view.export_button.click()  # the Save dialog suggests a name; choosing a file writes it
+    dialog = view.dialog
+    assert dialog is not None and dialog.objectName() == "spendingExportDialog"
+    first, last = view.span()
+    assert dialog.selectedFiles()[0].endswith(f"veo-spending-{first}-to-{last}.csv")
+    with qtbot.waitSignal(view.exported) as exported:
+        dialog.fileSelected.emit(str(tmp_path / "chosen.csv"))
+    assert exported.args[0].read_text(encoding="utf-8") == csv_text(view.rows)
+    dialog.reject()
     view.range_combo.setCurrentIndex(3)
     weeks = view.export_to(tmp_path / "weeks.csv")
     assert weeks is not None
