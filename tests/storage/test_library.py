@@ -24,6 +24,7 @@ from veo_desktop.records.library import (
     format_query,
     matcher,
     parse_query,
+    query_problem,
 )
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -231,6 +232,11 @@ def test_bad_labels_and_filters_say_what_would_do() -> None:
     with pytest.raises(QueryError, match="visible character"):
         LabelChange(add_tags=frozenset({"\t"}))
     assert parse_query("rating:9 mode:slow").words == ("rating:9", "mode:slow")
+    assert query_problem("fox mode:slow ") == (
+        "mode: takes one of fast, quality. \u201cmode:slow\u201d is searched for as text."
+    )
+    assert query_problem("fox mode:slo") is None  # still being typed
+    assert query_problem("fox mode:fast tag:x ") is None
     assert LibraryQuery().with_filter("tag", "Cats").tags == {"cats"}
     with pytest.raises(QueryError, match="YYYY-MM-DD"):
         LibraryQuery().with_filter("from", "yesterday")

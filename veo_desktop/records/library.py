@@ -259,6 +259,20 @@ def parse_query(text: str) -> LibraryQuery:
     return dataclasses.replace(query, words=tuple(words))
 
 
+def query_problem(text: str) -> str | None:
+    """What is wrong with the first finished filter of ``text`` that means nothing
+    (``rating:9 ``), or None. A filter still being typed (the text's end) is not judged."""
+    for match in _TOKEN.finditer(text):
+        key = match.group("key")
+        if key is None or key.lower() not in KEYS or match.end() == len(text):
+            continue
+        quoted = match.group("quoted")
+        problem = filter_problem(key.lower(), quoted if quoted is not None else match.group("bare"))
+        if problem is not None:
+            return f"{problem} “{match.group(0)}” is searched for as text."
+    return None
+
+
 def format_query(query: LibraryQuery) -> str:
     """The text that :func:`parse_query` reads back as ``query``: words, then filters."""
     parts = [_quote(word) for word in query.words]

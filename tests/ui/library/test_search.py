@@ -98,6 +98,15 @@ def test_type_see_chips_remove_one_and_rate_three_tasks(scene: Scene, qtbot: Any
     assert scene.shown() == scene.ids(0, 1, 2, 5)
     assert scene.chips() == []
 
+    qtbot.keyClicks(panel.search, " rating:9 ")
+    problem = bar.chips.problem
+    assert problem.isVisible()
+    assert problem.text().startswith("rating: takes a number of stars from 1 to 5.")
+    assert scene.shown() == []  # "rating:9" is searched for as text
+    for _ in range(len("rating:9 ")):
+        qtbot.keyClick(panel.search, Qt.Key.Key_Backspace)
+    assert not problem.isVisible()
+
     qtbot.keyClicks(panel.search, " mode:fast ")
     assert scene.chips() == ["Fast  \u2715"]
     assert panel.search.text() == "fox "

@@ -8,7 +8,7 @@ and says which one the person removed (:attr:`ChipRow.chip_removed`); it holds n
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtWidgets import QLayout, QLayoutItem, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QLayout, QLayoutItem, QSizePolicy, QToolButton, QWidget
 
 from veo_desktop.records.library import Chip
 
@@ -95,6 +95,12 @@ class ChipRow(QWidget):
         self.setSizePolicy(policy)
         self._chips: tuple[Chip, ...] = ()
         self._buttons: list[QToolButton] = []
+        #: Says why a typed filter is not one (``rating:9``); after the chips.
+        self.problem = QLabel(self)
+        self.problem.setObjectName("searchProblem")
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        self._layout.addWidget(self.problem)
         self.hide()
 
     @property
@@ -126,5 +132,13 @@ class ChipRow(QWidget):
             self._layout.addWidget(button)
             self._buttons.append(button)
             button.show()
-        self.setVisible(bool(chips))
+        self._layout.addWidget(self.problem)  # the problem goes last
+        self.setVisible(bool(chips) or not self.problem.isHidden())
+        self.updateGeometry()
+
+    def set_problem(self, text: str | None) -> None:
+        """Show (or with None hide) why a typed filter is not one."""
+        self.problem.setText(text or "")
+        self.problem.setVisible(text is not None)
+        self.setVisible(bool(self._chips) or text is not None)
         self.updateGeometry()

@@ -33,6 +33,7 @@ from veo_desktop.records.library import (
     Kind,
     LibraryQuery,
     parse_query,
+    query_problem,
 )
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.library.chips import ChipRow
@@ -138,6 +139,7 @@ class SearchBar(QWidget):
         typed = parse_query(self.edit.text())
         query = self._filters.merge(typed)
         self.chips.set_chips(self._filters.chips())
+        self.chips.set_problem(query_problem(self.edit.text()))
         if query != self._query:
             self._query = query
             self.query_changed.emit(query)
