@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QToolTip, QVBoxLayout, QWidget
 
 from tests.fixtures.contrast import MIN_RATIO, ratio
 from tests.fixtures.screenshots import check_and_save
@@ -105,6 +105,13 @@ def test_the_chart_shows_the_records_per_day_and_per_week(scene: Scene, qtbot: A
     assert labels[0] == f"{first:%b} {first.day}" and len(labels) >= 4  # the month comes first
     total = sum(row.charged for row in expected)
     assert view.totals_label.text().startswith(f"Last 14 days: ${total:.2f} on ")
+
+    last = expected[-1]
+    chart.on_bars_hovered(True, len(expected) - 1, chart.fast)  # the pointer over today's bar
+    assert QToolTip.text().startswith(
+        f"{last.start:%a %b} {last.start.day}: ${last.charged:.2f} on {last.count} video"
+    )
+    chart.on_bars_hovered(False, len(expected) - 1, chart.fast)
 
     view.range_combo.setCurrentIndex(3)  # the last 12 weeks
     weekly = spend_history(

@@ -156,15 +156,13 @@ class SpendingChart(QChartView):
         self.x_axis.append(labels)
 
     def on_bars_hovered(self, status: bool, index: int, _bar_set: QBarSet) -> None:
+        """The figures of the period under the pointer, as a tool tip."""
         if not status or not 0 <= index < len(self.rows):
             QToolTip.hideText()
             return
         row = self.rows[index]
-        when = (
-            f"Week of {row.start:%b} {row.start.day}"
-            if row.period is Period.WEEK
-            else (f"{row.start:%a %b} {row.start.day}")
-        )
+        day = f"{row.start:%b} {row.start.day}"
+        when = f"Week of {day}" if row.period is Period.WEEK else f"{row.start:%a} {day}"
         text = (
             f"{when}: ${row.charged:.2f} on {row.count} video{'s' if row.count != 1 else ''} "
             f"(fast ${row.fast:.2f}, quality ${row.quality:.2f})"
