@@ -49,6 +49,7 @@ class Scene:
     store: TaskStore
     records: list[TaskRecord]
     library: LibraryLabels
+    controller: EngineController
 
     def shown(self) -> list[str]:
         proxy = self.panel.proxy
@@ -83,7 +84,7 @@ def scene(sim: Any, tmp_path: Path, arun: Callable[..., Any], qtbot: Any) -> Ite
     qtbot.addWidget(panel)
     panel.resize(900, 560)
     panel.show()
-    yield Scene(panel, store, records, controller.library)
+    yield Scene(panel, store, records, controller.library, controller)
     panel.shutdown()
     thumbnails.close()
     arun(controller.aclose())
@@ -123,7 +124,9 @@ def test_type_see_chips_remove_one_and_rate_three_tasks(scene: Scene, qtbot: Any
     editor.favourite.setChecked(True)
     qtbot.keyClicks(editor.add_tags, "Keeper, snow ")
     editor.note.setPlainText("for the reel")
-    editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    with qtbot.waitSignal(scene.controller.action_done) as said:
+        editor.buttons.button(editor.buttons.StandardButton.Save).click()
+    assert said.args == ["Saved the stars, tags and note of 3 tasks."]
     qtbot.waitUntil(lambda: not editor.isVisible())
     labels = Labels(4, True, frozenset({"keeper", "snow"}), "for the reel")
     assert scene.store.labels() == dict.fromkeys(scene.ids(0, 2, 5), labels)

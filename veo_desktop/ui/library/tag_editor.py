@@ -7,7 +7,7 @@ Only what the person touches changes: with three tasks rated differently, the ra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -200,10 +200,14 @@ class LabelEditor(QDialog):
 
 
 def open_label_editor(
-    tasks: Sequence[TaskRecord], library: LibraryLabels, parent: QWidget
+    tasks: Sequence[TaskRecord],
+    library: LibraryLabels,
+    parent: QWidget,
+    done: Callable[[str], None] | None = None,
 ) -> LabelEditor | None:
     """Open the editor for ``tasks`` (window-modal); None when nothing is selected or the
-    library cannot be written (then a message says why)."""
+    library cannot be written (then a message says why). ``done`` hears a sentence of what
+    was saved (the status bar shows it)."""
     if not tasks:
         return None
     if not library.available:
@@ -212,8 +216,19 @@ def open_label_editor(
         box.open()
         return None
     editor = LabelEditor(tasks, library, parent)
+    if done is not None:
+        editor.saved.connect(lambda ids: done(saved_text(len(ids))))
     editor.open()
     return editor
 
 
 NO_STORE_TEXT = "Ratings and tags cannot be saved: the task store is not open."
+
+
+def saved_text(count: int) -> str:
+    """What the status bar says after a save."""
+    return (
+        "Saved the stars, tags and note of 1 task."
+        if count == 1
+        else (f"Saved the stars, tags and note of {count} tasks.")
+    )

@@ -363,7 +363,8 @@ class TaskPanel(QWidget):
 
     @Slot()
     def on_actions_edit_labels_triggered(self) -> None:
-        open_label_editor(self.selected_tasks(), self._library, self)
+        done = self._controller.action_done.emit
+        open_label_editor(self.selected_tasks(), self._library, self, done)
 
     @Slot(QModelIndex, QModelIndex)
     def on_selection_current_row_changed(
