@@ -82,12 +82,15 @@ def oracle(store: TaskStore, text: str) -> list[str]:
     ]
 
 
-def test_a_version_4_file_keeps_every_row_and_its_prompts_are_searchable(tmp_path: Path) -> None:
-    path = tmp_path / "v4.sqlite3"
+@pytest.mark.parametrize("version", [3, 4])
+def test_an_older_file_keeps_every_row_and_its_prompts_are_searchable(
+    tmp_path: Path, version: int
+) -> None:
+    path = tmp_path / f"v{version}.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)
-    for migration in MIGRATIONS[:4]:
+    for migration in MIGRATIONS[:version]:
         migration(db)
-    db.execute("PRAGMA user_version = 4")
+    db.execute(f"PRAGMA user_version = {version}")
     rows = [record(f"old prompt number {n}", n) for n in range(30)]
     with TaskStore.open(tmp_path / "scratch.sqlite3") as scratch:
         for r in rows:
