@@ -57,6 +57,9 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def assert_in_sync(film_path: Path, frames: int) -> None:
+    """The film has exactly ``frames`` frames, sound as long as its video, and passes the
+    download check (every box whole, every packet demuxed)."""
+    assert video_problem(film_path) is None
     film = decode_film(film_path)
     assert film.frames == frames
     assert film.video_seconds == pytest.approx(frames / FPS, abs=FRAME)
