@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from veo_desktop.records.library import Labels
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
+from veo_desktop.ui.library.gallery_groups import Section
 from veo_desktop.ui.library.gallery_layout import picture_height
-from veo_desktop.ui.library.scrub import ScrubStrips, strip_frame
+from veo_desktop.ui.library.scrub import HoverScrub, ScrubStrips, strip_frame
 from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.icons import glyph_icon
 from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -69,14 +70,6 @@ def details_text(task: TaskRecord, take: str, labels: Labels | None = None) -> s
 
 
 @dataclass
-class Scrub:
-    """The tile being scrubbed: its row in the view's model and where the pointer is (0..1)."""
-
-    row: int
-    fraction: float
-
-
-@dataclass
 class TilePaint:
     """What every tile of one paint shares (looked up once per paint, not once per tile)."""
 
@@ -114,6 +107,33 @@ _ELIDE = Qt.TextElideMode.ElideRight
 _BLACK = QColor(0, 0, 0)
 
 
+def paint_header(painter: QPainter, rect: QRect, section: Section, widget: QWidget) -> None:
+    """A section's title (bold, elided to the room left) and its detail (muted, at the
+    right), over a thin rule."""
+    text_box = rect.adjusted(0, 0, 0, -6)
+    palette = widget.palette()
+    metrics = widget.fontMetrics()
+    bold = style.scaled_font(widget, 1.0, bold=True)
+    room = max(0, rect.width() - metrics.horizontalAdvance(section.detail) - 16)
+    title = QFontMetrics(bold).elidedText(section.title, _ELIDE, room)
+    painter.setFont(bold)
+    painter.setPen(palette.color(QPalette.ColorRole.Text))
+    painter.drawText(text_box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, title)
+    painter.setFont(widget.font())
+    painter.setPen(style.hint_color(widget))
+    right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+    painter.drawText(text_box, right, section.detail)
+    rule = QRect(rect.left(), rect.bottom() - 4, rect.width(), 1)
+    painter.fillRect(rule, palette.color(QPalette.ColorRole.Mid))
+
+
+def paint_empty(painter: QPainter, rect: QRect, text: str, widget: QWidget) -> None:
+    """Why there is no tile, in the middle of ``rect``."""
+    painter.setPen(style.hint_color(widget))
+    flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+    painter.drawText(rect.adjusted(24, 24, -24, -24), flags, text)
+
+
 class GalleryDelegate(QStyledItemDelegate):
     """Paints gallery tiles (see the module docstring).
 
@@ -123,14 +143,17 @@ class GalleryDelegate(QStyledItemDelegate):
     Args:
         thumbnails: first frames (shared with the task table).
         strips: scrub filmstrips.
+        hover: where the pointer scrubs.
     """
 
-    def __init__(self, thumbnails: ThumbnailCache, strips: ScrubStrips, parent: QObject) -> None:
+    def __init__(
+        self, thumbnails: ThumbnailCache, strips: ScrubStrips, hover: HoverScrub, parent: QObject
+    ) -> None:
         super().__init__(parent)
         self.thumbnails = thumbnails
         self.strips = strips
-        #: The tile under the pointer and where on it (set by the view).
-        self.scrub: Scrub | None = None
+        #: The tile under the pointer and where on it (the view moves it).
+        self.hover = hover
         self._lines: dict[str, tuple[TaskRecord, int, tuple[str, str]]] = {}
         #: The person's labels of a task (rating, favourite), when the library is open.
         self.labels_of: Callable[[str], Labels] | None = None
@@ -232,7 +255,8 @@ class GalleryDelegate(QStyledItemDelegate):
     def _paint_picture(self, painter: QPainter, box: QRect, task: TaskRecord, row: int) -> None:
         video = task.files[0] if task.files else ""
         painter.fillRect(box, _BLACK)
-        scrub = self.scrub if self.scrub is not None and self.scrub.row == row else None
+        scrub = self.hover.current
+        scrub = scrub if scrub is not None and scrub.row == row else None
         strip = self.strips.get(video) if scrub is not None and video else None
         if scrub is not None and strip is not None:
             source = strip_frame(strip, scrub.fraction)

@@ -26,7 +26,6 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
-    QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
@@ -34,33 +33,31 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QDrag,
-    QFontMetrics,
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPalette,
+    QPixmap,
     QRegion,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_delegate import (
     MIN_TILE_WIDTH,
     TILE_WIDTH,
     GalleryDelegate,
-    Scrub,
     TilePaint,
     header_height,
+    paint_empty,
+    paint_header,
     text_height,
 )
-from veo_desktop.ui.library.gallery_groups import Grouping, GroupKeys, Section, group
+from veo_desktop.ui.library.gallery_groups import Grouping
+from veo_desktop.ui.library.gallery_items import GalleryItems, is_video
 from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
-from veo_desktop.ui.library.scrub import ScrubStrips
-from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
-from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.library.scrub import HoverScrub, ScrubStrips
+from veo_desktop.ui.tasks.columns import TASK_ROLE
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -70,43 +67,23 @@ Action = QAbstractItemView.CursorAction
 Flag = QItemSelectionModel.SelectionFlag
 
 
-def is_video(task: TaskRecord) -> bool:
-    """Whether the gallery shows ``task``: a finished task with its video downloaded."""
-    return task.state == TaskState.SUCCEEDED and bool(task.files)
+def drag_out(view: QAbstractItemView, indexes: list[QModelIndex], picture: QPixmap | None) -> None:
+    """Drag the videos of ``indexes`` out of ``view`` (recipe-carrying copies, like the
+    table's drag), showing ``picture``."""
+    model = view.model()
+    if not indexes or model is None:
+        return
+    from veo_desktop.ui.tasks.recipe_drag import drag_mime
 
-
-def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]:
-    """The rows of ``model`` (the task list's filter proxy) that are videos, with their tasks.
-
-    The proxy says which task-model rows it shows (``source_rows()``), so no row is mapped
-    one by one; a ``QSortFilterProxyModel`` that shows every row maps row to row (it keeps
-    the source's order); any other model is asked row by row.
-    """
-    rows: list[int] = []
-    tasks: list[TaskRecord] = []
-    source_rows = getattr(model, "source_rows", None)
-    task_model = getattr(model, "task_model", None)
-    source = task_model() if callable(task_model) else None
-    listed: Sequence[TaskRecord] | None = None
-    if callable(source_rows) and isinstance(source, TaskTableModel):
-        everything = source.tasks()
-        shown = source_rows()
-        every_row = isinstance(shown, range) and len(shown) == len(everything)
-        listed = everything if every_row else [everything[row] for row in shown]
-    elif isinstance(model, QSortFilterProxyModel):
-        source = model.sourceModel()
-        if isinstance(source, TaskTableModel) and model.rowCount() == source.rowCount():
-            listed = source.tasks()
-    if listed is None:
-        for row in range(model.rowCount()):
-            task = model.index(row, 0).data(TASK_ROLE)
-            if isinstance(task, TaskRecord) and is_video(task):
-                rows.append(row)
-                tasks.append(task)
-        return rows, tasks
-    succeeded = TaskState.SUCCEEDED
-    rows = [row for row, task in enumerate(listed) if task.state is succeeded and task.files]
-    return rows, [listed[row] for row in rows]
+    data = drag_mime(view, model, indexes)
+    if not data.hasUrls():
+        return
+    drag = QDrag(view)
+    drag.setMimeData(data)
+    if picture is not None and not picture.isNull():
+        drag.setPixmap(picture.scaled(160, 90, Qt.AspectRatioMode.KeepAspectRatio))
+        drag.setHotSpot(QPoint(16, 16))
+    drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
 
 
 class GalleryView(QAbstractItemView):
@@ -132,16 +109,9 @@ class GalleryView(QAbstractItemView):
     ) -> None:
         super().__init__(parent)
         # State first: the setters below call back into the overrides.
-        self._storyboard_of = storyboard_of
-        self._grouping = Grouping.DAY
-        self._keys = GroupKeys()
+        self._items = GalleryItems(storyboard_of)
         self._dirty = True
-        self._rows: list[int] = []
-        self._tasks: list[TaskRecord] = []
-        self._position_of: dict[int, int] = {}
-        self._sections: list[Section] = []
         self._layout = GalleryLayout(self._metrics(), [], 0)
-        self._task_model: TaskTableModel | None = None
         #: While the filter adds rows slice by slice, the gallery regroups at this pace.
         self._scan_timer = QTimer(self)
         self._scan_timer.setSingleShot(True)
@@ -158,7 +128,9 @@ class GalleryView(QAbstractItemView):
         self.setMouseTracking(True)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.tile_delegate = GalleryDelegate(thumbnails, strips, self)
+        #: The tile under the pointer and where on it.
+        self.hover = HoverScrub(self)
+        self.tile_delegate = GalleryDelegate(thumbnails, strips, self.hover, self)
         self.setItemDelegate(self.tile_delegate)
         #: Shown when there is no video to show (the panel sets it with the filters).
         self.empty_text = "No finished videos yet"
@@ -168,16 +140,16 @@ class GalleryView(QAbstractItemView):
 
     @property
     def grouping(self) -> Grouping:
-        return self._grouping
+        return self._items.grouping
 
     def set_grouping(self, grouping: Grouping) -> None:
-        if grouping != self._grouping:
-            self._grouping = grouping
+        if grouping != self._items.grouping:
+            self._items.grouping = grouping
             self._invalidate()
 
     def set_storyboard_of(self, title_of: Callable[[TaskRecord], str | None] | None) -> None:
-        self._storyboard_of = title_of
-        if self._grouping == Grouping.STORYBOARD:
+        self._items.storyboard_of = title_of
+        if self._items.grouping == Grouping.STORYBOARD:
             self._invalidate()
 
     def labels_changed(self, local_ids: object) -> None:
@@ -190,17 +162,17 @@ class GalleryView(QAbstractItemView):
 
     def storyboards_changed(self) -> None:
         """A storyboard changed: its sections are worked out again (when grouped by them)."""
-        if self._grouping == Grouping.STORYBOARD:
+        if self._items.grouping == Grouping.STORYBOARD:
             self._invalidate()
 
     def section_titles(self) -> list[str]:
         self._ensure()
-        return [section.text for section in self._sections]
+        return [section.text for section in self._items.sections]
 
     def shown_rows(self) -> list[int]:
         """The model rows shown, in the gallery's order."""
         self._ensure()
-        return list(self._rows)
+        return list(self._items.rows)
 
     def header_rects(self) -> list[tuple[str, QRect]]:
         """The section headers in view, with their rectangles in viewport coordinates."""
@@ -209,7 +181,7 @@ class GalleryView(QAbstractItemView):
         found = []
         for section, _positions in self._layout.visible(offset, offset + self.viewport().height()):
             rect = self._layout.header_rect(section).translated(0, -offset)
-            found.append((self._sections[section].text, rect))
+            found.append((self._items.sections[section].text, rect))
         return found
 
     # -- building --------------------------------------------------------------------------
@@ -226,24 +198,12 @@ class GalleryView(QAbstractItemView):
         if not self._dirty:
             return
         self._dirty = False
-        model = self.model()
-        rows, tasks = shown_tasks(model) if model is not None else ([], [])
-        task_model = getattr(model, "task_model", None)
-        found = task_model() if callable(task_model) else None
-        self._task_model = found if isinstance(found, TaskTableModel) else None
-        sections = group(tasks, self._grouping, self._keys, storyboard_of=self._storyboard_of)
-        order = [position for section in sections for position in section.positions]
-        self._rows = [rows[p] for p in order]
-        self._tasks = [tasks[p] for p in order]
-        self._position_of = {row: n for n, row in enumerate(self._rows)}
-        self._sections = sections
-        self._keys.forget_except({task.local_id for task in tasks})
+        self._items.rebuild(self.model())
         self._relayout()
-        self.rebuilt.emit(len(self._rows))
+        self.rebuilt.emit(len(self._items.rows))
 
     def _relayout(self) -> None:
-        counts = [len(section.positions) for section in self._sections]
-        self._layout = GalleryLayout(self._metrics(), counts, self.viewport().width())
+        self._layout = GalleryLayout(self._metrics(), self._items.counts(), self.viewport().width())
         self.updateGeometries()
 
     def doItemsLayout(self) -> None:
@@ -256,7 +216,7 @@ class GalleryView(QAbstractItemView):
 
     def reset(self) -> None:
         self._dirty = True
-        self.tile_delegate.scrub = None
+        self.hover.forget()  # rows change: the whole view repaints
         super().reset()
 
     def rowsInserted(self, parent: AnyIndex, start: int, end: int) -> None:
@@ -284,7 +244,7 @@ class GalleryView(QAbstractItemView):
 
     def rowsAboutToBeRemoved(self, parent: AnyIndex, start: int, end: int) -> None:
         self._invalidate()
-        self.tile_delegate.scrub = None
+        self.hover.forget()  # rows change: the whole view repaints
         super().rowsAboutToBeRemoved(parent, start, end)
 
     def dataChanged(
@@ -299,12 +259,12 @@ class GalleryView(QAbstractItemView):
         model = self.model()
         for row in range(first, last + 1):
             task = model.index(row, 0).data(TASK_ROLE)
-            position = self._position_of.get(row)
+            position = self._items.position_of.get(row)
             if not isinstance(task, TaskRecord) or is_video(task) != (position is not None):
                 self._invalidate()
                 return
             if position is not None:
-                self._tasks[position] = task
+                self._items.tasks[position] = task
                 self.tile_delegate.forget_lines(task.local_id)
                 self.viewport().update(self._tile_rect(position))
 
@@ -312,7 +272,7 @@ class GalleryView(QAbstractItemView):
         # The table's current cell may be in any column: the tile is the row's.
         super().currentChanged(current, previous)
         for index in (current, previous):
-            position = self._position_of.get(index.row()) if index.isValid() else None
+            position = self._items.position_of.get(index.row()) if index.isValid() else None
             if position is not None and not self._dirty:
                 self.viewport().update(self._tile_rect(position))
 
@@ -338,7 +298,7 @@ class GalleryView(QAbstractItemView):
         self._ensure()
         # One tile per row: it is column 0's item (the other columns are not shown).
         shown = index.isValid() and index.column() == 0
-        position = self._position_of.get(index.row()) if shown else None
+        position = self._items.position_of.get(index.row()) if shown else None
         return QRect() if position is None else self._tile_rect(position)
 
     def indexAt(self, point: QPoint) -> QModelIndex:
@@ -347,7 +307,7 @@ class GalleryView(QAbstractItemView):
         model = self.model()
         if position is None or model is None:
             return QModelIndex()
-        return model.index(self._rows[position], 0)
+        return model.index(self._items.rows[position], 0)
 
     def scrollTo(
         self,
@@ -355,7 +315,7 @@ class GalleryView(QAbstractItemView):
         hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
     ) -> None:
         self._ensure()
-        position = self._position_of.get(index.row()) if index.isValid() else None
+        position = self._items.position_of.get(index.row()) if index.isValid() else None
         if position is None:
             return
         rect = self._layout.tile_rect(position)
@@ -382,17 +342,17 @@ class GalleryView(QAbstractItemView):
 
     def isIndexHidden(self, index: AnyIndex) -> bool:
         self._ensure()
-        return index.row() not in self._position_of
+        return index.row() not in self._items.position_of
 
     def moveCursor(self, action: Action, modifiers: Qt.KeyboardModifier) -> QModelIndex:
         self._ensure()
-        count = len(self._rows)
+        count = len(self._items.rows)
         model = self.model()
         if not count or model is None:
             return QModelIndex()
-        current = self._position_of.get(self.currentIndex().row(), -1)
+        current = self._items.position_of.get(self.currentIndex().row(), -1)
         if current < 0:
-            return model.index(self._rows[0], 0)
+            return model.index(self._items.rows[0], 0)
         page_rows = max(1, self.viewport().height() // self._layout.row_height)
         moves: dict[Action, Callable[[], int]] = {
             Action.MoveLeft: lambda: current - 1,
@@ -407,15 +367,15 @@ class GalleryView(QAbstractItemView):
             Action.MoveEnd: lambda: count - 1,
         }
         target = moves.get(action, lambda: current)()
-        return model.index(self._rows[min(max(0, target), count - 1)], 0)
+        return model.index(self._items.rows[min(max(0, target), count - 1)], 0)
 
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
         """Select the tiles from the first to the last one ``rect`` meets (in order)."""
         self._ensure()
         area = rect.normalized().translated(0, self.verticalOffset())
         positions = self._layout.positions_in(area)
-        selection = self._selection(
-            range(min(positions), max(positions) + 1) if positions else range(0)
+        selection = self._items.selection(
+            self.model(), range(min(positions), max(positions) + 1) if positions else range(0)
         )
         self.selectionModel().select(selection, command)
 
@@ -426,19 +386,9 @@ class GalleryView(QAbstractItemView):
         """Select every tile (not the tasks the gallery does not show)."""
         self._ensure()
         flags = Flag.ClearAndSelect | Flag.Rows
-        self.selectionModel().select(self._selection(range(len(self._rows))), flags)
-
-    def _selection(self, positions: range) -> QItemSelection:
-        """The rows at ``positions`` as few ranges (consecutive rows merged)."""
-        model = self.model()
-        selection = QItemSelection()
-        rows = sorted(self._rows[p] for p in positions)
-        start = 0
-        for n in range(1, len(rows) + 1):
-            if n == len(rows) or rows[n] != rows[n - 1] + 1:
-                selection.select(model.index(rows[start], 0), model.index(rows[n - 1], 0))
-                start = n
-        return selection
+        self.selectionModel().select(
+            self._items.selection(self.model(), range(len(self._items.rows))), flags
+        )
 
     # -- painting --------------------------------------------------------------------------
 
@@ -447,30 +397,33 @@ class GalleryView(QAbstractItemView):
         painter = QPainter(self.viewport())
         area = event.rect()
         offset = self.verticalOffset()
-        if not self._rows:
-            self._paint_empty(painter)
+        if not self._items.rows:
+            paint_empty(painter, self.viewport().rect(), self.empty_text, self)
+            painter.end()
             return
         selection = self.selectionModel()
         current = self.currentIndex()
         current_row = current.row() if current.isValid() and self.hasFocus() else -1
-        scrub = self.tile_delegate.scrub
+        scrub = self.hover.current
         hovered = -1 if scrub is None else scrub.row
         shared = TilePaint.of(self, self.font())
         paint_tile = self.tile_delegate.paint_tile
         tile_lines = self.tile_delegate.tile_lines
+        model, take_of = self.model(), self._items.take_of
         metrics, width = shared.metrics, self._layout.tile_width
         any_selected = selection.hasSelection()
         root = QModelIndex()
-        rows, tasks = self._rows, self._tasks
+        rows, tasks = self._items.rows, self._items.tasks
         for section, positions in self._layout.visible(offset + area.top(), offset + area.bottom()):
-            self._paint_header(painter, section, offset)
+            header = self._layout.header_rect(section).translated(0, -offset)
+            paint_header(painter, header, self._items.sections[section], self)
             for position in positions:
                 rect = self._tile_rect(position)
                 if not rect.intersects(area):
                     continue
                 row = rows[position]
                 task = tasks[position]
-                lines = tile_lines(task, partial(self._take_of, row), metrics, width)
+                lines = tile_lines(task, partial(take_of, model, row), metrics, width)
                 paint_tile(
                     painter,
                     rect,
@@ -484,46 +437,6 @@ class GalleryView(QAbstractItemView):
                 )
         painter.end()
 
-    def _take_of(self, row: int) -> object:
-        """The take text of the task at ``row`` ("Take 2/4 · seed 17"; "" if none)."""
-        position = self._position_of.get(row)
-        source = self._task_model
-        if source is not None and position is not None:
-            # Straight from the task model: no proxy index made for it.
-            return source.index_of(self._tasks[position].local_id).data(TAKE_ROLE)
-        return self.model().index(row, 0).data(TAKE_ROLE)
-
-    def _paint_header(self, painter: QPainter, section: int, offset: int) -> None:
-        """The section's title (bold, elided to the room left) and its detail (muted, at the
-        right), over a thin rule."""
-        rect = self._layout.header_rect(section).translated(0, -offset)
-        text_box = rect.adjusted(0, 0, 0, -6)
-        palette = self.palette()
-        shown = self._sections[section]
-        metrics = self.fontMetrics()
-        detail_width = metrics.horizontalAdvance(shown.detail)
-        bold = style.scaled_font(self, 1.0, bold=True)
-        room = max(0, rect.width() - detail_width - 16)
-        title = QFontMetrics(bold).elidedText(shown.title, Qt.TextElideMode.ElideRight, room)
-        align = Qt.AlignmentFlag.AlignVCenter
-        painter.setFont(bold)
-        painter.setPen(palette.color(QPalette.ColorRole.Text))
-        painter.drawText(text_box, align | Qt.AlignmentFlag.AlignLeft, title)
-        painter.setFont(self.font())
-        painter.setPen(style.hint_color(self))
-        painter.drawText(text_box, align | Qt.AlignmentFlag.AlignRight, shown.detail)
-        rule = QRect(rect.left(), rect.bottom() - 4, rect.width(), 1)
-        painter.fillRect(rule, palette.color(QPalette.ColorRole.Mid))
-
-    def _paint_empty(self, painter: QPainter) -> None:
-        painter.setPen(style.hint_color(self))
-        painter.drawText(
-            self.viewport().rect().adjusted(24, 24, -24, -24),
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            self.empty_text,
-        )
-        painter.end()
-
     # -- drag out --------------------------------------------------------------------------
 
     def startDrag(self, supported: Qt.DropAction) -> None:
@@ -531,56 +444,24 @@ class GalleryView(QAbstractItemView):
         table does."""
         self._ensure()
         indexes = [i for i in self.selectedIndexes() if i.column() == 0]
-        model = self.model()
-        if not indexes or model is None:
-            return
-        from veo_desktop.ui.tasks.recipe_drag import drag_mime
-
-        data = drag_mime(self, model, indexes)
-        if not data.hasUrls():
-            return
-        drag = QDrag(self)
-        drag.setMimeData(data)
-        first = self._position_of.get(indexes[0].row())
-        files = self._tasks[first].files if first is not None else ()
-        thumbnail = self.tile_delegate.thumbnails.get(files[0]) if files else None
-        if thumbnail is not None and not thumbnail.isNull():
-            drag.setPixmap(thumbnail.scaled(160, 90, Qt.AspectRatioMode.KeepAspectRatio))
-            drag.setHotSpot(QPoint(16, 16))
-        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
+        first = self._items.position_of.get(indexes[0].row()) if indexes else None
+        files = self._items.tasks[first].files if first is not None else ()
+        drag_out(self, indexes, self.tile_delegate.thumbnails.get(files[0]) if files else None)
 
     # -- hover scrub -----------------------------------------------------------------------
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         super().mouseMoveEvent(event)
-        self._scrub_at(event.position().toPoint())
+        self.hover.move(event.position().toPoint())
 
     def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Leave:
-            self._set_scrub(None)
+            self.hover.set(None)
         return super().viewportEvent(event)
-
-    def _scrub_at(self, point: QPoint) -> None:
-        index = self.indexAt(point)
-        if not index.isValid():
-            self._set_scrub(None)
-            return
-        rect = self.visualRect(index)
-        fraction = min(1.0, max(0.0, (point.x() - rect.left()) / max(1, rect.width() - 1)))
-        self._set_scrub(Scrub(index.row(), fraction))
-
-    def _set_scrub(self, scrub: Scrub | None) -> None:
-        old = self.tile_delegate.scrub
-        if old == scrub:
-            return
-        self.tile_delegate.scrub = scrub
-        for changed in (old, scrub):
-            if changed is not None and changed.row in self._position_of:
-                self.viewport().update(self._tile_rect(self._position_of[changed.row]))
 
     @Slot(str)
     def on_strips_thumbnail_ready(self, video: str) -> None:
-        scrub = self.tile_delegate.scrub
-        position = None if scrub is None else self._position_of.get(scrub.row)
-        if position is not None and video in self._tasks[position].files[:1]:
+        scrub = self.hover.current
+        position = None if scrub is None else self._items.position_of.get(scrub.row)
+        if position is not None and video in self._items.tasks[position].files[:1]:
             self.viewport().update(self._tile_rect(position))

@@ -13,11 +13,13 @@ in-memory LRU and the same PNG files on disk between runs.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QPoint, QRect, QSize
 from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView
 
 from veo_desktop.imaging.frames import decode_still, fit_size, rgb_image
 from veo_desktop.ui.thumbnails import DEFAULT_SIZE, ThumbnailCache
@@ -81,6 +83,51 @@ def strip_frame(strip: QPixmap, fraction: float, count: int = STRIP_FRAMES) -> Q
     width = strip.width() // max(1, count)
     number = min(count - 1, max(0, int(fraction * count)))
     return QRect(number * width, 0, width, strip.height())
+
+
+@dataclass(frozen=True)
+class Scrub:
+    """The tile being scrubbed: its row in the view's model and where the pointer is (0..1)."""
+
+    row: int
+    fraction: float
+
+
+class HoverScrub:
+    """Which tile of ``view`` the pointer scrubs, and where: told where the pointer moves, it
+    repaints the tiles concerned (the delegate paints the frame under the pointer)."""
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        self._view = view
+        #: The tile scrubbed now (``None``: the pointer is over no tile).
+        self.current: Scrub | None = None
+
+    def move(self, point: QPoint) -> None:
+        """The pointer is at ``point`` (viewport coordinates)."""
+        view = self._view
+        index = view.indexAt(point)
+        if not index.isValid():
+            self.set(None)
+            return
+        rect = view.visualRect(index)
+        fraction = (point.x() - rect.left()) / max(1, rect.width() - 1)
+        self.set(Scrub(index.row(), min(1.0, max(0.0, fraction))))
+
+    def forget(self) -> None:
+        """No tile is scrubbed (the rows are changing; nothing is asked of the view)."""
+        self.current = None
+
+    def set(self, scrub: Scrub | None) -> None:
+        old, self.current = self.current, scrub
+        if old == scrub:
+            return
+        view = self._view
+        model = view.model()
+        for changed in (old, scrub):
+            if changed is not None and model is not None:
+                rect = view.visualRect(model.index(changed.row, 0))
+                if rect.isValid():
+                    view.viewport().update(rect)
 
 
 class ScrubStrips(ThumbnailCache):
