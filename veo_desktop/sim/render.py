@@ -43,6 +43,7 @@ AUDIO_RATE = 48_000
 AUDIO_LAYOUT = "stereo"
 _AUDIO_BIT_RATE = 64_000
 _AUDIO_FRAME = 1024
+_AUDIO_VOLUME = "0.4"
 
 
 def render_clip(job: RenderJob) -> None:
@@ -88,9 +89,11 @@ class _Sound:
             f"frequency={pitch}:beep_factor=2:sample_rate={AUDIO_RATE}"
             f":samples_per_frame={_AUDIO_FRAME}:duration={seconds:.6f}",
         )
+        soften = graph.add("volume", _AUDIO_VOLUME)  # a soft tone: the demo plays it aloud
         convert = graph.add("aformat", f"sample_fmts=fltp:channel_layouts={AUDIO_LAYOUT}")
         sink = graph.add("abuffersink")
-        source.link_to(convert)
+        source.link_to(soften)
+        soften.link_to(convert)
         convert.link_to(sink)
         graph.configure()
         self._graph = graph
