@@ -60,3 +60,23 @@ def test_the_cache_keeps_within_its_cap_least_recently_used_first(
     finally:
         cache.close()
     assert 0 < TRIM_TO < 1
+
+
+def test_thumbnails_of_videos_gone_are_deleted(tmp_path: Path, qtbot: Any) -> None:
+    kept, gone = tmp_path / "kept.mp4", tmp_path / "gone.mp4"
+    encoded_clip(kept, frames=1)
+    encoded_clip(gone, frames=1, width=48)
+    folder = tmp_path / "thumbnails"
+    cache = ThumbnailCache(folder)
+    try:
+        make_thumbnail(cache, kept, qtbot)
+        (kept_png,) = pngs(folder)
+        make_thumbnail(cache, gone, qtbot)
+        (gone_png,) = pngs(folder) - {kept_png}
+        size = gone_png.stat().st_size
+        gone.unlink()
+        assert cache.drop_orphans([kept, gone]) == size
+        assert pngs(folder) == {kept_png}
+        assert cache.disk_bytes() == kept_png.stat().st_size
+    finally:
+        cache.close()

@@ -22,6 +22,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
@@ -234,6 +235,38 @@ class ThumbnailCache(QObject):
                     continue
                 freed += size
             self._disk_bytes = total - freed
+        return freed
+
+    def drop_orphans(self, videos: Iterable[Path | str]) -> int:
+        """Delete the thumbnail files of no video in ``videos`` (every video the library
+        still has: deleted and replaced ones leave theirs behind); returns the bytes freed.
+
+        Reads every video's size and time and deletes files: call it off the GUI thread.
+        """
+        wanted = set()
+        for video in videos:
+            path = Path(video)
+            try:
+                cached = self._cached_file(path, path.stat())
+            except OSError:
+                continue
+            if cached is not None:
+                wanted.add(cached.name)
+        freed = 0
+        with self._disk_lock:
+            for path, size, _used in self._files():
+                if path.name in wanted:
+                    continue
+                try:
+                    path.unlink()
+                except FileNotFoundError:
+                    continue
+                except OSError as error:
+                    logger.info("Could not delete the thumbnail %s: %s", path.name, error)
+                    continue
+                freed += size
+            if self._disk_bytes is not None:
+                self._disk_bytes = max(0, self._disk_bytes - freed)
         return freed
 
     def _files(self) -> list[tuple[Path, int, int]]:

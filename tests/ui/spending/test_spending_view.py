@@ -163,6 +163,15 @@ def test_clean_up_says_what_it_frees_then_frees_it(scene: Scene, qtbot: Any) -> 
     qtbot.waitUntil(measuring.done)
     assert disk.use is not None and disk.use.videos == folder_size(scene.folder)
     assert disk.size_label.text() == disk.use.text()
+    # A thumbnail of a kept video, and one of a video long gone.
+    thumbnails = scene.view.disk._thumbnails
+    assert thumbnails is not None and thumbnails.cache_dir is not None
+    kept_video = scene.library.kept.files[0]
+    with qtbot.waitSignal(thumbnails.thumbnail_ready):
+        thumbnails.get(kept_video)
+    (kept_png,) = thumbnails.cache_dir.glob("*.png")
+    orphan = thumbnails.cache_dir / ("0" * 32 + ".png")
+    orphan.write_bytes(b"\x89PNG" + b"\0" * 2000)
     plain, wider = disk.plans()
     disk.clean_button.click()
     box = disk.dialog
@@ -174,11 +183,17 @@ def test_clean_up_says_what_it_frees_then_frees_it(scene: Scene, qtbot: Any) -> 
     assert box.text() == wider.question()
     check.setChecked(False)
     kept = [Path(name) for name in scene.library.kept.files]
-    with qtbot.waitSignal(disk.cleaned) as signal:
+    done: list[Any] = []
+    disk.cleaned.connect(done.append)
+    with qtbot.waitSignal(disk.thumbnails_cleaned) as tidied:
         next(b for b in box.buttons() if b.objectName() == "confirmCleanUpButton").click()
-    freed = signal.args[0]
+    (freed,) = done
+    assert tidied.args == [2004]
+    assert not orphan.exists() and kept_png.exists()
     assert freed.bytes == plain.bytes and freed.tasks == 1
-    assert disk.result_label.text() == f"Removed 1 task and freed {size_text(plain.bytes)}."
+    assert disk.result_label.text() == (
+        f"Removed 1 task and freed {size_text(plain.bytes)}. Old thumbnails: 2.0 KB deleted."
+    )
     assert all(path.exists() for path in kept)
     assert scene.controller.get(scene.library.old_failed.local_id).hidden
     qtbot.waitUntil(lambda: folder_size(scene.folder) == disk.use.videos if disk.use else False)

@@ -51,6 +51,8 @@ class DiskRow(QWidget):
     measured = Signal(object)
     #: A clean up was done (a :class:`Freed`).
     cleaned = Signal(object)
+    #: The thumbnails of videos gone, and those past the cap, were deleted (bytes freed).
+    thumbnails_cleaned = Signal(int)
 
     def __init__(
         self,
@@ -169,8 +171,9 @@ class DiskRow(QWidget):
             check.toggled.connect(say)
         box.setInformativeText(
             f"Failed tasks older than {CLEANUP_AGE_DAYS} days leave the list, and the files "
-            "they and dismissed tasks left are deleted. Spending history keeps every task. "
-            "Videos of tasks in the list are never touched."
+            "they and dismissed tasks left are deleted, with the thumbnails of videos no "
+            "longer there. Spending history keeps every task. Videos of tasks in the list "
+            "are never touched."
         )
         go = box.addButton("Clean up", QMessageBox.ButtonRole.DestructiveRole)
         go.setObjectName("confirmCleanUpButton")
@@ -207,14 +210,25 @@ class DiskRow(QWidget):
         self.cleaned.emit(freed)
         controller.action_done.emit(freed.text())
         thumbnails = self._thumbnails
-        if thumbnails is not None:
-
-            async def trim() -> None:
-                await asyncio.to_thread(thumbnails.trim)
-                if shiboken6.isValid(self):
-                    self.measure()
-
-            controller.run(trim(), name="Trimming the thumbnails")
-        else:
+        if thumbnails is None:
             self.measure()
+            return freed
+        videos = [name for task in controller.tasks(include_hidden=True) for name in task.files]
+
+        async def tidy() -> int:
+            def work() -> int:
+                assert thumbnails is not None
+                return thumbnails.drop_orphans(videos) + thumbnails.trim()
+
+            dropped = await asyncio.to_thread(work)
+            if shiboken6.isValid(self):
+                if dropped:
+                    self.result_label.setText(
+                        f"{freed.text()} Old thumbnails: {size_text(dropped)} deleted."
+                    )
+                self.thumbnails_cleaned.emit(dropped)
+                self.measure()
+            return dropped
+
+        controller.run(tidy(), name="Cleaning the thumbnails")
         return freed
