@@ -438,6 +438,9 @@ def _cut_problem(source: Source, shot: ShotPlan) -> str | None:
         )
         if source.audio_end() < end - frame / 2:
             return "has less audio than video"
+        audio_start = min(p.pts for p in source.audio_packets) * (source.audio_time_base or 1)
+        if audio_start > start + frame / 2:
+            return "has its sound start after its picture"
     return None
 
 
