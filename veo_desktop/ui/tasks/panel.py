@@ -36,6 +36,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.library.gallery import Gallery, LibraryViews
 from veo_desktop.ui.library.search_bar import SearchBar
+from veo_desktop.ui.library.selection import refilter_keeping
 from veo_desktop.ui.library.tag_editor import open_label_editor
 from veo_desktop.ui.tasks.actions import TaskActions
 from veo_desktop.ui.tasks.clocks import RunningClocks
@@ -348,13 +349,8 @@ class TaskPanel(QWidget):
 
     def _keeping_selection(self, refilter: Callable[[], None]) -> None:
         """Filter again; the selected tasks still shown stay selected (the list is reset)."""
-        kept = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
-        refilter()
-        shown = [i for i in kept if self.proxy.mapFromSource(self.model.index_of(i)).isValid()]
-        if current in shown:
-            shown.remove(current)
-            shown.insert(0, current)
+        shown = refilter_keeping(self.view, self.proxy, current, refilter)
         if shown:
             self.select_tasks(shown)
         elif current is not None:
