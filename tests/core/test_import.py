@@ -14,11 +14,11 @@ import pytest
 from tests.core import test_sidecar
 from tests.fixtures.core import EngineKit
 from tests.fixtures.mp4 import encoded_clip
-from veo_desktop.core.library_import import import_folder, import_folder_async, is_imported
+from veo_desktop.core.library_import import import_folder, import_folder_async
 from veo_desktop.core.sidecar import read_sidecar, restore, sidecar_path
 from veo_desktop.film.recipe import export_copy, read_recipe
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import TaskRecord
+from veo_desktop.records.task import TaskRecord, is_imported
 from veo_desktop.storage.store import TaskStore
 
 REQUEST = test_sidecar.REQUEST

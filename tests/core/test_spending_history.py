@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
-from veo_desktop.core.library_import import IMPORTED_NOTE, is_imported
 from veo_desktop.core.spending import spend_between
 from veo_desktop.core.spending_history import (
     CSV_HEADER,
@@ -28,7 +27,7 @@ from veo_desktop.core.spending_history import (
     write_csv,
 )
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord, is_imported
 from veo_desktop.storage.store import TaskStore
 
 
@@ -159,3 +158,14 @@ def test_csv_has_one_row_per_day(store: TaskStore, tmp_path: Path) -> None:
     assert tuple(parsed[0]) == CSV_HEADER and len(parsed) == 4
     assert not list(tmp_path.glob("*.part"))
     assert PeriodSpend(dt.date(2026, 3, 1), Period.WEEK).end == dt.date(2026, 3, 8)
+
+
+def test_the_status_bar_and_the_cap_leave_imported_videos_out_as_the_chart_does() -> None:
+    """An imported video was paid for elsewhere: today's spend and the daily cap (both
+    ``spend_between``) must agree with the chart, which leaves it out."""
+    from veo_desktop.core.spending import spend_between
+
+    mine = record(at(10, 9), TaskState.SUCCEEDED, mode="quality")
+    imported = record(at(10, 10), TaskState.SUCCEEDED, mode="quality", imported=True)
+    spend = spend_between([mine, imported], at(10, 0), at(11, 0))
+    assert spend.charged == mine.price and spend.count == 1

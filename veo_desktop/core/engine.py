@@ -68,6 +68,7 @@ from veo_desktop.core.poller import Poller
 from veo_desktop.core.record_book import OnChange, RecordBook
 from veo_desktop.core.submitter import RECOVERED_NOTE, Submitter
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.library import LibraryStore
 from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
@@ -246,6 +247,11 @@ class TaskEngine:
     def timing(self) -> PollTiming:
         """The poll cadence."""
         return self._policy.timing
+
+    @property
+    def library(self) -> LibraryStore:
+        """Ratings, favourites, tags, notes, search and saved searches in this engine's store."""
+        return self._store
 
     @property
     def library_dir(self) -> Path:

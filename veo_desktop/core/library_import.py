@@ -49,14 +49,13 @@ from veo_desktop.core.sidecar import (
 )
 from veo_desktop.core.video_names import unique_path
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.storage.store import StoreError
 
 log = logging.getLogger(__name__)
 
 #: How an imported task's one history entry begins ("Imported from <folder>").
-IMPORTED_NOTE = "Imported from"
 #: At most this many files of a folder are looked at (a mistaken pick of a home folder ends).
 MAX_FILES = 20_000
 _LOCAL_ID = re.compile(r"[0-9a-f]{32}")
@@ -229,13 +228,6 @@ def prepare_import(
             state.apixo_ids.add(record.apixo_task_id)
         state.digests.add(digest)
     return result
-
-
-def is_imported(record: TaskRecord) -> bool:
-    """Whether ``record`` joined the library by an import (it was made elsewhere, so what it
-    cost was not spent from this app)."""
-    first = record.history[0].note if record.history else None
-    return first is not None and first.startswith(IMPORTED_NOTE + " ")
 
 
 def discard(record: TaskRecord) -> None:

@@ -26,12 +26,11 @@ from typing import Any
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
-from veo_desktop.core.library_import import is_imported
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.records.task import StateChange, TaskRecord, is_imported
 from veo_desktop.storage.store import StoreError, TaskStore
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import Any
 from veo_desktop.core.history import TaskSource, records_of
 from veo_desktop.core.settings import CAP_KEY, Settings, parse_cap
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import TaskRecord
+from veo_desktop.records.task import TaskRecord, is_imported
 
 __all__ = [
     "ALWAYS_ASK",
@@ -88,11 +88,14 @@ def day_start(now: float) -> float:
 
 
 def spend_between(records: Iterable[TaskRecord], since: float, until: float | None = None) -> Spend:
-    """What tasks created in ``[since, until)`` cost (hidden ones too)."""
+    """What tasks created in ``[since, until)`` cost (hidden ones too; imported ones were
+    paid elsewhere and are left out)."""
     charged = maybe = ZERO
     count = 0
     for record in records:
         if record.created_at < since or (until is not None and record.created_at >= until):
+            continue
+        if is_imported(record):
             continue
         if record.charged:
             charged += record.price
@@ -248,6 +251,7 @@ class PaidKind(StrEnum):
     DRAFT_TO_FINAL = "draft_to_final"
     EXTEND = "extend"
     BATCH = "batch"
+    STORYBOARD = "storyboard"
 
 
 #: Kinds that always ask (their trigger does not show the price being paid).
@@ -264,6 +268,7 @@ _VERBS: dict[PaidKind, tuple[str, str]] = {
     PaidKind.DRAFT_TO_FINAL: ("Make final", "Make final anyway"),
     PaidKind.EXTEND: ("Extend", "Extend anyway"),
     PaidKind.BATCH: ("Send the rest", "Send anyway"),
+    PaidKind.STORYBOARD: ("Generate the shots", "Generate anyway"),
 }
 #: The title and question of kinds that always ask (``{price}``: the total).
 _ASKED: dict[PaidKind, tuple[str, str]] = {

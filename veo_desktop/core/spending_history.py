@@ -24,10 +24,9 @@ from enum import StrEnum
 from pathlib import Path
 
 from veo_desktop.api.models import Mode
-from veo_desktop.core.library_import import is_imported
 from veo_desktop.core.spending import ZERO
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import TaskRecord
+from veo_desktop.records.task import TaskRecord, is_imported
 
 __all__ = [
     "CSV_HEADER",

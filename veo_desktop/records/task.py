@@ -117,3 +117,15 @@ class TaskRecord:
     def evolve(self, **changes: Any) -> TaskRecord:
         """A copy with ``changes`` applied."""
         return dataclasses.replace(self, **changes)
+
+
+#: How the first history note of a task that joined the library by an import starts
+#: ("Imported from /media/old-laptop").
+IMPORTED_NOTE = "Imported from"
+
+
+def is_imported(record: TaskRecord) -> bool:
+    """Whether ``record`` joined the library by an import (it was made elsewhere, so what it
+    cost was not spent from this app: spending totals and the daily cap leave it out)."""
+    first = record.history[0].note if record.history else None
+    return first is not None and first.startswith(IMPORTED_NOTE + " ")

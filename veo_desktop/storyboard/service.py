@@ -184,7 +184,7 @@ class StoryboardService:
         """The one money policy's verdict on spending ``total`` on this storyboard's takes."""
         cap = SpendingCap.from_settings(self.settings, self.engine, clock=self.clock.time)
         policy = MoneyPolicy(cap, balance=self.engine.last_balance)
-        return policy.decide(PaidAction(PaidKind.BATCH, total))
+        return policy.decide(PaidAction(PaidKind.STORYBOARD, total))
 
     def take_file(self, shot: Shot) -> Path | None:
         """The video the film uses for ``shot`` (None while it has none)."""
