@@ -4,6 +4,8 @@ frame's grey level telling which frame it is, and what a rendered film holds, de
 from __future__ import annotations
 
 import asyncio
+import math
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -140,6 +142,21 @@ def decode_film(path: Path) -> Film:
             centre=centre,
             edge=edge,
         )
+
+
+def loudness_per_frame(path: Path) -> list[float]:
+    """The RMS of the first audio channel over each video frame's time (1/24 s)."""
+    samples = array("f")
+    with av.open(str(path)) as container:
+        rate = container.streams.audio[0].codec_context.sample_rate
+        for frame in container.decode(audio=0):
+            sound = frame.reformat(format="fltp") if frame.format.name != "fltp" else frame
+            samples.frombytes(bytes(sound.planes[0])[: sound.samples * 4])
+    step = rate // FPS
+    return [
+        math.sqrt(sum(value * value for value in samples[at : at + step]) / step)
+        for at in range(0, len(samples) - step + 1, step)
+    ]
 
 
 def video_packets(path: Path) -> list[bytes]:

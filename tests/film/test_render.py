@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import shutil
+import statistics
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ from tests.film.clips import (
     decode_film,
     index_clip,
     level_of,
+    loudness_per_frame,
     sim_clips,
     video_packets,
 )
@@ -187,6 +190,22 @@ def test_a_crossfade_blends_frames_and_shortens_the_film(
     expected += [level_of(i) for i in range(fade, 48)]
     assert film.centre == pytest.approx(expected, abs=2)
     assert_in_sync(tmp_path / "film.mp4", 90)
+
+
+def test_a_crossfade_fades_the_sound_too(indexed: dict[str, Path], tmp_path: Path) -> None:
+    """Into a silent shot: the tone fades out over the crossfade's 12 frames, then silence."""
+    render_film(
+        [Clip(indexed["a"]), Clip(indexed["silent"])], tmp_path / "film.mp4", crossfade_frames=12
+    )
+    loudness = loudness_per_frame(tmp_path / "film.mp4")
+    assert len(loudness) == 48 + 48 - 12
+    full = statistics.median(loudness[4:32])
+    fade = loudness[36:48]
+    assert all(abs(level - full) < 0.1 * full for level in loudness[4:32])
+    assert all(later < earlier for earlier, later in itertools.pairwise(fade))
+    for index, level in enumerate(fade):  # the outgoing tone's weight falls linearly
+        assert level == pytest.approx(full * (1 - (index + 0.5) / 12), abs=0.1 * full)
+    assert max(loudness[50:]) < 0.02 * full
 
 
 def test_mixed_aspect_ratios_are_refused_by_name_or_letterboxed(
