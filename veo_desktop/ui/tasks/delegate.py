@@ -284,7 +284,7 @@ def _fold_mark_width(metrics: QFontMetrics) -> int:
 
 def _paint_fold_mark(painter: QPainter, line: QRect, metrics: QFontMetrics, folded: bool) -> None:
     """A small solid triangle at the start of ``line``: pointing right (folded) or down."""
-    side = max(6.0, metrics.height() * 0.45)
+    side = max(7.0, metrics.height() * 0.6)
     centre = QRectF(line.left(), line.top(), metrics.height(), line.height()).center()
     half = side / 2
     if folded:
