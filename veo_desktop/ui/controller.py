@@ -130,7 +130,7 @@ class EngineController(QObject):
         self.images = images
         self._registry = JobRegistry(on_failure=self._on_job_failed)
         #: Ratings, favourites, tags, notes and saved searches (the engine's store).
-        self.library = LibraryLabels(getattr(engine, "library", None), self)
+        self.library = LibraryLabels(engine.library, self)
         self._ids = IdWatch(engine, self.ids_at_risk_changed.emit)
         self._commands = TaskCommands(
             engine,

@@ -77,8 +77,7 @@ def scene(sim: Any, tmp_path: Path, arun: Callable[..., Any], qtbot: Any) -> Ite
     )
     arun(engine.start(resume=False))
     controller = EngineController(engine)
-    if not controller.library.available:  # an engine that does not offer its store yet
-        controller.library = LibraryLabels(store, controller)
+    assert controller.library.available
     thumbnails = ThumbnailCache(tmp_path / "thumbnails")
     panel = TaskPanel(controller, thumbnails=thumbnails)
     qtbot.addWidget(panel)
