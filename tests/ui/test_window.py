@@ -294,6 +294,7 @@ def test_the_creative_actions_are_in_the_menus(
     shortcuts = {a.objectName(): a.shortcut().toString() for a in window.actions()}
     assert shortcuts["showTasksAction"] == "Ctrl+1"
     assert shortcuts["showHistoryAction"] == "Ctrl+2"
+    assert shortcuts["showSpendingAction"] == "Ctrl+4"
     assert (
         shortcuts["restoreSettingsAction"] == QKeySequence(QKeySequence.StandardKey.Open).toString()
     )
@@ -316,6 +317,10 @@ def test_the_creative_actions_are_in_the_menus(
     assert [workspace.middle.tabText(i) for i in range(2)] == ["&Tasks", "&Prompts"]
     window.show_history_action.trigger()
     assert workspace.middle.currentWidget() is window.history_panel
+    # View ▸ Spending builds the Spending tab (on first show) and brings it forward.
+    window.show_spending_action.trigger()
+    assert workspace.middle.currentWidget() is workspace.spending_view
+    assert workspace.middle.tabText(workspace.middle.currentIndex()) == "&Spending"
     window.show_tasks_action.trigger()
     assert workspace.middle.currentWidget() is window.task_panel
     preview = window.preview_panel

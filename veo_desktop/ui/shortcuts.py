@@ -117,6 +117,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut("preview_mute", _FOCUSED_PREVIEW, "Sound on or off", ("M",)),
     Shortcut("show_tasks", "Window", "Show the task list", ("Ctrl+1",)),
     Shortcut("show_history", "Window", "Show the prompt history", ("Ctrl+2",)),
+    Shortcut("show_spending", "Window", "Show spending and disk use", ("Ctrl+4",)),
     Shortcut(
         "refresh_balance",
         "Window",

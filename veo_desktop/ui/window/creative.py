@@ -148,6 +148,11 @@ class CreativeLinks(QObject):
             workspace.show_history()
             workspace.history_panel.search.setFocus()
 
+    def show_spending(self) -> None:
+        workspace = self._window.workspace
+        if workspace is not None:
+            workspace.show_spending()
+
     def fill_task_menu(self) -> None:
         """The Task menu: the selected task's actions, then the preview's "use this frame"."""
         window = self._window

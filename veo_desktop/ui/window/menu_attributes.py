@@ -30,6 +30,7 @@ class WindowMenus:
     focus_prompt_action: QAction
     show_tasks_action: QAction
     show_history_action: QAction
+    show_spending_action: QAction
     save_template_action: QAction
     manage_templates_action: QAction
     prompts_menu: QMenu

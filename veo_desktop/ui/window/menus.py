@@ -196,6 +196,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         shortcut="show_history",
     ),
     ActionSpec(
+        "show_spending_action",
+        "showSpendingAction",
+        "&Spending",
+        None,
+        "Show what you spent per day and per week, and the library's size on disk",
+        slot="links.show_spending",
+        shortcut="show_spending",
+    ),
+    ActionSpec(
         "save_template_action",
         "saveTemplateAction",
         "&Save prompt as template\u2026",
@@ -236,6 +245,7 @@ MENUS: tuple[MenuSpec, ...] = (
             SEPARATOR,
             "show_tasks_action",
             "show_history_action",
+            "show_spending_action",
         ),
     ),
     MenuSpec(
