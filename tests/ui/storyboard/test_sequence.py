@@ -187,3 +187,21 @@ def test_a_missing_clip_is_named_and_nothing_plays(
     assert widget.surface.message == failed.args[0]
     assert widget.duration_ms == 0 and not widget.transport.play_button.isEnabled()
     widget.shutdown()
+
+
+def test_opening_and_closing_films_over_and_over_never_hangs(
+    qtbot: Any, qloop: Any, clips: dict[str, Path]
+) -> None:
+    """Players called from Python with the GIL held deadlocked about one stop() in twenty
+    (players_deck.py); every call is queued now. Twenty rounds of load, seek, play, close."""
+    for _round in range(20):
+        widget = SequencePlayer()
+        widget.mute_button.setChecked(True)
+        qtbot.addWidget(widget)
+        with qtbot.waitSignal(widget.ready, timeout=10_000):
+            widget.set_clips([(clips["A"], 0.25, 0.5), (clips["C"], None, None)])
+        widget.seek(400)
+        widget.play()
+        qtbot.waitUntil(lambda w=widget: w.current_shot == 1, timeout=10_000)
+        widget.shutdown()
+        widget.deleteLater()

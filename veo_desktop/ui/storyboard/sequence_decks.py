@@ -13,106 +13,15 @@ Each deck paints into its own ``QVideoSink``; only the playing deck's frames rea
 
 from __future__ import annotations
 
-from pathlib import Path
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtMultimedia import QVideoFrame
 
-from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
-
-from veo_desktop.ui.storyboard.sequence_timeline import FilmShot, FilmTimeline
+from veo_desktop.ui.storyboard.players_deck import Deck
+from veo_desktop.ui.storyboard.sequence_timeline import FilmTimeline
 
 #: A shot further into its clip than this (frames per second times this) goes back to its own
 #: start on "Previous shot" rather than to the shot before.
 RESTART_SECONDS = 1.0
-
-
-class Deck(QObject):
-    """One player with its sink and audio, and the shot frame it was asked to show."""
-
-    #: The player reached the end of its file.
-    ended = Signal()
-
-    def __init__(self, name: str, parent: QObject) -> None:
-        super().__init__(parent)
-        self.player = QMediaPlayer(self)
-        self.player.setObjectName(f"sequencePlayer{name}")
-        self.sink = QVideoSink(self)
-        self.audio = QAudioOutput(self)
-        self.player.setVideoSink(self.sink)
-        self.player.setAudioOutput(self.audio)
-        self.path: Path | None = None
-        self.shot: int | None = None
-        self.cued: int | None = None
-        self._pending: int | None = None
-        self._play_when_loaded = False
-        self.player.mediaStatusChanged.connect(self.on_player_media_status_changed)
-
-    def cue(self, shot: FilmShot, frame: int, *, play: bool) -> None:
-        """Show ``shot``'s ``frame`` (loading its file first if need be), then play or pause."""
-        if self.shows(shot, frame) is not None:
-            # Already paused on that frame, decoded: no seek (it would decode it again).
-            self.cued = frame
-            self.set_playing(play)
-            return
-        position = shot.timing.position_ms(frame)
-        self.shot, self.cued = shot.index, frame
-        status = self.player.mediaStatus()
-        if shot.path != self.path or status in (
-            QMediaPlayer.MediaStatus.NoMedia,
-            QMediaPlayer.MediaStatus.InvalidMedia,
-            QMediaPlayer.MediaStatus.LoadingMedia,
-        ):
-            if shot.path != self.path:
-                self.path = shot.path
-                # Stopped first, before anything is pending: stopping reports the old file
-                # as loaded, which must not be taken for the new one.
-                self._pending = None
-                self.player.stop()
-                self._pending, self._play_when_loaded = position, play
-                self.player.setSource(QUrl.fromLocalFile(str(shot.path)))
-            else:
-                self._pending, self._play_when_loaded = position, play
-            return
-        self._pending = None
-        self._go(position, play)
-
-    def _go(self, position: int, play: bool) -> None:
-        if play:
-            self.player.setPosition(position)
-            self.player.play()
-        else:
-            self.player.pause()
-            self.player.setPosition(position)
-
-    def set_playing(self, play: bool) -> None:
-        """Play or pause where the deck is (after loading, if it is still loading)."""
-        if self._pending is not None:
-            self._play_when_loaded = play
-        elif play:
-            self.player.play()
-        elif self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            # Not when stopped at the file's end: pausing a stopped player rewinds it.
-            self.player.pause()
-
-    def shows(self, shot: FilmShot, frame: int) -> QVideoFrame | None:
-        """The deck's decoded frame when it is ``shot``'s ``frame``, else None."""
-        if self.shot != shot.index or self._pending is not None:
-            return None
-        current = self.sink.videoFrame()
-        if not current.isValid() or shot.timing.frame_of_us(current.startTime()) != frame:
-            return None
-        return current
-
-    def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending is not None:
-            position, self._pending = self._pending, None
-            self._go(position, self._play_when_loaded)
-        elif status == QMediaPlayer.MediaStatus.EndOfMedia:
-            self.ended.emit()
-
-    def unload(self) -> None:
-        self.player.stop()
-        self.player.setSource(QUrl())
-        self.path = self.shot = self.cued = self._pending = None
 
 
 class SequenceDecks(QObject):
@@ -131,7 +40,7 @@ class SequenceDecks(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.decks = (Deck("A", self), Deck("B", self))
+        self.decks = (Deck("sequencePlayerA", self), Deck("sequencePlayerB", self))
         self._active = 0
         self._timeline = FilmTimeline(())
         self._current = -1
@@ -145,9 +54,7 @@ class SequenceDecks(QObject):
                 lambda frame, d=deck: self.on_deck_video_frame_changed(d, frame)
             )
             deck.ended.connect(lambda d=deck: self.on_deck_ended(d))
-            deck.player.errorOccurred.connect(
-                lambda error, message, d=deck: self.on_deck_error_occurred(d, error, message)
-            )
+            deck.failed.connect(self.failed)
 
     @property
     def active(self) -> Deck:
@@ -177,7 +84,7 @@ class SequenceDecks(QObject):
 
     def set_muted(self, muted: bool) -> None:
         for deck in self.decks:
-            deck.audio.setMuted(muted)
+            deck.set_muted(muted)
 
     def set_timeline(self, timeline: FilmTimeline, shot: int = 0) -> None:
         """Play ``timeline`` from now on, paused on ``shot``'s in frame."""
@@ -311,12 +218,6 @@ class SequenceDecks(QObject):
         if deck is self.active and self._playing:
             self._out_reached()
 
-    def on_deck_error_occurred(self, deck: Deck, error: QMediaPlayer.Error, message: str) -> None:
-        if error != QMediaPlayer.Error.NoError:
-            self.failed.emit(
-                f"{deck.path.name if deck.path else 'A shot'} cannot be played: {message}"
-            )
-
     def _show(self, frame: QVideoFrame, index: int) -> None:
         self._shown = (self._current, index)
         if self._wanted == self._shown:
@@ -330,6 +231,10 @@ class SequenceDecks(QObject):
         following = self._timeline.next_index(self._current, loop=self.loop)
         if following is None:
             self.active.set_playing(False)
+            last = self._timeline.shots[self._current]
+            if self._shown != (self._current, last.out_frame):
+                # The last frame came too late to be shown (a busy machine): show it now.
+                self.cue(self._current, last.out_frame, play=False)
             self._ended = True
             self._set_playing(False)
             return

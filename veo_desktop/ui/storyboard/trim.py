@@ -343,9 +343,8 @@ class TrimEditor(QWidget):
     @Slot(str)
     def on_playback_failed(self, message: str) -> None:
         logger.warning("the trim editor cannot play %s: %s", self._path, message)
-        text = f"This clip cannot be played here.\n{message}"
-        self.surface.clear(text)
-        self.failed.emit(text)
+        self.surface.clear(message)
+        self.failed.emit(message)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

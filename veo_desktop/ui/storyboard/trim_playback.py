@@ -1,19 +1,21 @@
-"""The trim editor's player: one clip on a QMediaPlayer, moved a frame at a time, and played
-over the kept frames only.
+"""The trim editor's player: one clip on a :class:`~veo_desktop.ui.storyboard.players_deck.
+Deck`, moved a frame at a time, and played over the kept frames only.
 
-Frames go through the playback's own ``QVideoSink`` so that, while the kept frames play, the
-first frame past the out point is never shown: playback stops on the out frame (or, looping,
-goes back to the in frame). Paused, any frame of the clip can be shown, to choose new points.
+Frames go through the deck's own ``QVideoSink`` so that, while the kept frames play, the first
+frame past the out point is never shown: playback stops on the out frame (or, looping, goes
+back to the in frame). Paused, any frame of the clip can be shown, to choose new points.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtMultimedia import QVideoFrame
 
+from veo_desktop.ui.storyboard.players_deck import Deck
 from veo_desktop.ui.storyboard.players_timing import ClipTiming
+from veo_desktop.ui.storyboard.sequence_timeline import FilmShot
 
 
 class TrimPlayback(QObject):
@@ -23,19 +25,16 @@ class TrimPlayback(QObject):
     frame_ready = Signal(QVideoFrame, int)
     #: Playback started (True) or stopped (False).
     playing_changed = Signal(bool)
-    #: The clip cannot be played (Qt's message).
+    #: The clip cannot be played (a message).
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.player = QMediaPlayer(self)
-        self.player.setObjectName("trimPlayer")
-        self.audio = QAudioOutput(self)
+        self.deck = Deck("trimPlayer", self)
+        self.player = self.deck.player
+        self.audio = self.deck.audio
         self.audio.setVolume(0.8)
-        self.player.setAudioOutput(self.audio)
-        self._sink = QVideoSink(self)
-        self.player.setVideoSink(self._sink)
-        self.timing: ClipTiming | None = None
+        self._clip: FilmShot | None = None
         #: The kept frames (inclusive), which playback stays inside.
         self.kept = (0, 0)
         #: Whether playback goes back to the in frame after the out frame.
@@ -43,26 +42,28 @@ class TrimPlayback(QObject):
         self._shown = -1
         self._wanted: int | None = None
         self._range_play = False
-        self._pending_ms: int | None = None
-        self._sink.videoFrameChanged.connect(self.on_sink_video_frame_changed)
-        self.player.mediaStatusChanged.connect(self.on_player_media_status_changed)
-        self.player.playbackStateChanged.connect(self.on_player_playback_state_changed)
-        self.player.errorOccurred.connect(self.on_player_error_occurred)
+        self._playing = False
+        self.deck.sink.videoFrameChanged.connect(self.on_sink_video_frame_changed)
+        self.deck.ended.connect(self.on_deck_ended)
+        self.deck.failed.connect(self.failed)
+
+    @property
+    def timing(self) -> ClipTiming | None:
+        return self._clip.timing if self._clip is not None else None
 
     def load(self, path: Path, timing: ClipTiming, frame: int) -> None:
         """Open ``path`` and pause on ``frame``."""
         self.unload()
-        self.timing = timing
-        self._pending_ms = timing.position_ms(frame)
-        self.player.setSource(QUrl.fromLocalFile(str(path)))
+        self._clip = FilmShot(0, timing, 0, timing.frames - 1, 0.0)
+        self._cue(frame, play=False)
 
     def unload(self) -> None:
-        self.player.stop()
-        self.player.setSource(QUrl())
-        self.timing = None
+        self.deck.unload()
+        self._clip = None
         self._shown = -1
-        self._wanted = self._pending_ms = None
+        self._wanted = None
         self._range_play = False
+        self._set_playing(False)
 
     @property
     def shown_frame(self) -> int:
@@ -71,61 +72,67 @@ class TrimPlayback(QObject):
 
     @property
     def playing(self) -> bool:
-        return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+        return self._playing
 
     def current_frame(self) -> int:
         """The frame on show, or the one a step or seek asked for that is on its way."""
         if self._wanted is not None:
             return self._wanted
-        if self._shown >= 0:
-            return self._shown
-        timing = self.timing
-        return timing.frame_at(self.player.position() / 1000) if timing is not None else 0
+        return max(0, self._shown)
+
+    def _cue(self, frame: int, *, play: bool) -> None:
+        clip = self._clip
+        if clip is None:
+            return
+        frame = min(max(0, frame), clip.out_frame)
+        self._wanted = None if play else frame
+        self.deck.cue(clip, frame, play=play)
+        self._set_playing(play)
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            self.playing_changed.emit(playing)
 
     def show_frame(self, frame: int) -> None:
         """Pause on ``frame``."""
-        if self.timing is None:
-            return
         self._range_play = False
-        self._wanted = min(max(0, frame), self.timing.frames - 1)
-        self.player.pause()
-        self.player.setPosition(self.timing.position_ms(self._wanted))
+        self._cue(frame, play=False)
 
     def seek_ms(self, position_ms: int) -> None:
         """Show the frame at ``position_ms``, playing on if playing."""
-        if self.timing is None:
+        timing = self.timing
+        if timing is None:
             return
-        frame = self.timing.frame_at(position_ms / 1000)
+        frame = timing.frame_at(position_ms / 1000)
         first, last = self.kept
         self._range_play = self._range_play and first <= frame <= last
-        self._wanted = None if self.playing else frame
-        self.player.setPosition(self.timing.position_ms(frame))
+        self._cue(frame, play=self._playing)
 
     def toggle_play(self) -> None:
         """Play the kept frames from the one on show (from the in frame when outside them)."""
-        if self.timing is None:
+        if self._clip is None:
             return
-        if self.playing:
-            self.player.pause()
+        if self._playing:
+            self.pause()
             return
         first, last = self.kept
-        if not first <= self.current_frame() < last:
-            self.player.setPosition(self.timing.position_ms(first))
+        frame = self.current_frame()
         self._range_play = True
-        self._wanted = None
-        self.player.play()
+        self._cue(frame if first <= frame < last else first, play=True)
 
     def pause(self) -> None:
-        if self.playing:
-            self.player.pause()
+        if self._playing:
+            self.deck.set_playing(False)
+            self._set_playing(False)
 
     @Slot(QVideoFrame)
     def on_sink_video_frame_changed(self, frame: QVideoFrame) -> None:
         timing = self.timing
-        if timing is None or not frame.isValid():
+        if timing is None or not frame.isValid() or not self.deck.loaded:
             return
         index = timing.frame_of_us(frame.startTime())
-        if self._range_play and self.playing and index > self.kept[1]:
+        if self._range_play and self._playing and index > self.kept[1]:
             self._reached_out()
             return
         self._shown = min(max(0, index), timing.frames - 1)
@@ -133,33 +140,25 @@ class TrimPlayback(QObject):
             self._wanted = None
         self.frame_ready.emit(frame, self._shown)
 
+    @Slot()
+    def on_deck_ended(self) -> None:
+        """The file ended (the out frame is the clip's last)."""
+        if self._playing:
+            self._reached_out()
+            if self._playing and not self.loop:
+                self._set_playing(False)
+
     def _reached_out(self) -> None:
         """Playback passed the out frame: loop the kept frames, or stop on the out frame."""
-        if not self._range_play or self.timing is None:
+        if not self._range_play:
+            self._set_playing(False)
             return
+        first, last = self.kept
         if self.loop:
-            self.player.setPosition(self.timing.position_ms(self.kept[0]))
-            self.player.play()
-        else:
+            self._cue(first, play=True)
+        elif self._shown == last:
             self._range_play = False
-            # Not when stopped at the file's end: pausing a stopped player rewinds it.
             self.pause()
-
-    @Slot(QMediaPlayer.MediaStatus)
-    def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
-        if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending_ms is not None:
-            position, self._pending_ms = self._pending_ms, None
-            self.player.pause()
-            self.player.setPosition(position)
-        elif status == QMediaPlayer.MediaStatus.EndOfMedia:
-            # The out frame is the clip's last: its end is the file's.
-            self._reached_out()
-
-    @Slot(QMediaPlayer.PlaybackState)
-    def on_player_playback_state_changed(self, state: QMediaPlayer.PlaybackState) -> None:
-        self.playing_changed.emit(state == QMediaPlayer.PlaybackState.PlayingState)
-
-    @Slot(QMediaPlayer.Error, str)
-    def on_player_error_occurred(self, error: QMediaPlayer.Error, message: str) -> None:
-        if error != QMediaPlayer.Error.NoError:
-            self.failed.emit(message)
+        else:
+            # The out frame came too late to be shown (a busy machine): stop on it anyway.
+            self.show_frame(last)
