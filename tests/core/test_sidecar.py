@@ -11,6 +11,8 @@ import pytest
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.sidecar import (
+    APP_MARK,
+    FILM_KIND,
     NotOurFileError,
     SidecarDamagedError,
     SidecarError,
@@ -159,3 +161,19 @@ def test_a_damaged_sidecar_says_so(made: Any, tmp_path: Path) -> None:
             request_from_sidecar(broken)
     # Without the exact body, the recorded parameters still give the request back.
     assert request_from_sidecar({**data, "request": None}) == REQUEST
+
+
+def test_a_films_sidecar_says_it_is_a_film_not_one_video(tmp_path: Path) -> None:
+    """A rendered storyboard film has a sidecar of its own kind: dropping the film (or that
+    file) says what it is instead of "unknown model"."""
+    film = tmp_path / "harbour-film.mp4"
+    film.write_bytes(b"\x00\x00\x00\x18ftypisom")
+    side = tmp_path / "harbour-film.mp4.json"
+    side.write_text(
+        json.dumps({"app": APP_MARK, "kind": FILM_KIND, "file": film.name, "storyboard": {}}),
+        encoding="utf-8",
+    )
+    for dropped in (film, side):
+        with pytest.raises(NotOurFileError, match="is a film made from a storyboard") as caught:
+            restore(dropped)
+        assert "harbour-film.mp4.json lists every shot's settings" in str(caught.value)

@@ -94,6 +94,10 @@ class RestoredSettings:
         return f"Restored the settings of {name}."
 
 
+#: The ``kind`` of a film's sidecar (``veo_desktop.film.render`` writes it); a video's has none.
+FILM_KIND = "film"
+
+
 def sidecar_path(path: Path) -> Path:
     """Where the sidecar of the video ``path`` is (``<video>.json``)."""
     return path.with_name(path.name + SIDECAR_SUFFIX)
@@ -293,6 +297,12 @@ def restore(
     side = path if is_json else sidecar_for(path)
     if side is not None:
         data = read_sidecar(side)
+        if data.get("kind") == FILM_KIND:
+            raise NotOurFileError(
+                f"{path.name} is a film made from a storyboard, not a single "
+                f"video, so it has no one prompt to restore; {side.name} lists every shot's "
+                "settings."
+            )
         video = path if not is_json else _video_next_to(side, data)
         return RestoredSettings(
             request=request_from_sidecar(data),

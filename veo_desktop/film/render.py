@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from veo_desktop import __version__
 from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
-from veo_desktop.core.sidecar import APP_MARK, sidecar_path
+from veo_desktop.core.sidecar import APP_MARK, FILM_KIND, sidecar_path
 from veo_desktop.film.timeline import (
     Clip,
     FilmCancelled,
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 #: The sidecar's ``kind`` for a film (a downloaded video's sidecar has none).
-SIDECAR_KIND: Final = "film"
+SIDECAR_KIND: Final = FILM_KIND
 _PART_SUFFIX: Final = ".part"
 _MOVFLAGS: Final = "+use_metadata_tags"
 #: Bytes of index (moov) reserved per packet: sample size, chunk offset, time, composition
