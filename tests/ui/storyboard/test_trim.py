@@ -172,3 +172,20 @@ def test_a_file_that_is_no_video_is_reported_not_trimmed(
     assert editor.trim is None and not editor.set_in_button.isEnabled()
     editor.set_clip(None)
     assert editor.surface.message == "Choose a take to trim it."
+
+
+def test_with_loop_on_the_kept_frames_play_round_and_round(
+    editor: TrimEditor, qtbot: Any, clip30: Path
+) -> None:
+    open_clip(editor, qtbot, clip30, (0.1, 0.2))
+    assert (editor.in_frame, editor.out_frame) == (3, 5)
+    painted: list[int] = []
+    editor.playback.frame_ready.connect(lambda _frame, index: painted.append(index))
+    qtbot.keyClick(editor.surface, Qt.Key.Key_L)
+    assert editor.transport.loop_button.isChecked()
+    qtbot.keyClick(editor.surface, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: painted.count(3) >= 2 and 5 in painted, timeout=10_000)
+    assert editor.playing
+    editor.toggle_play()
+    assert not editor.playing
+    assert set(painted) <= {3, 4, 5}, painted
