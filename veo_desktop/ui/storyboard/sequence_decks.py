@@ -205,12 +205,12 @@ class SequenceDecks(QObject):
         if deck is not self.active or not 0 <= self._current < len(self._timeline):
             return
         shot = self._timeline.shots[self._current]
-        if not frame.isValid():
-            return
+        if not frame.isValid() or deck.shot != shot.index or not deck.loaded:
+            return  # not a frame of this shot's file yet (the one before, still arriving)
         index = shot.timing.frame_of_us(frame.startTime())
         if self._playing and index > shot.out_frame:
             self._out_reached()
-        elif shot.contains(index) and deck.shot == shot.index:
+        elif shot.contains(index):
             self._show(frame, index)
 
     def on_deck_ended(self, deck: Deck) -> None:
