@@ -13,7 +13,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tests.fixtures.screenshots import check_and_save
+from tests.fixtures.contrast import assert_legible
+from tests.fixtures.screenshots import check_and_save, save_screenshot
 from tests.ui.tasks_support import FAST_TIMING, QUICK_RETRY, SIM_KEY, make_record
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.core.engine import TaskEngine
@@ -24,7 +25,7 @@ from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.library.labels import LibraryLabels
 from veo_desktop.ui.library.tag_editor import LabelEditor, open_label_editor
-from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, TASK_ROLE, Column, StateFilter
+from veo_desktop.ui.tasks.columns import LABELS_ROLE, LOCAL_ID_ROLE, TASK_ROLE, Column, StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
@@ -240,3 +241,49 @@ def test_a_long_list_fills_in_slices_and_follows_changes(qtbot: Any, qtmodeltest
     rows = list(proxy.source_rows())
     assert rows == sorted(rows) and len(rows) == 300
     qtmodeltester.check(proxy, force_py=True)
+
+
+def test_rows_show_stars_favourite_and_tags_and_follow_edits(
+    scene: Scene, qtbot: Any, tmp_path: Path
+) -> None:
+    panel, model, view = scene.panel, scene.panel.model, scene.panel.view
+    first, other = scene.records[0].local_id, scene.records[1].local_id
+    assert model.index_of(first, Column.PROMPT).data(LABELS_ROLE) == ""
+    panel.resize(1400, 500)
+    panel.show()
+    qtbot.waitExposed(panel)
+
+    def lower_band(local_id: str) -> list[int]:
+        """The pixels of the lower part of the row's prompt cell, as painted now."""
+        image = view.viewport().grab().toImage()
+        row = next(
+            r
+            for r in range(view.model().rowCount())
+            if view.model().index(r, Column.PROMPT).data(LOCAL_ID_ROLE) == local_id
+        )
+        top, height = view.rowViewportPosition(row), view.rowHeight(row)
+        left = view.columnViewportPosition(Column.PROMPT)
+        return [
+            image.pixel(x, y)
+            for y in range(top + int(height * 0.62), top + int(height * 0.95))
+            for x in range(left + 8, left + 200)
+        ]
+
+    before = lower_band(first)
+    changed: list[int] = []
+    model.dataChanged.connect(lambda top, *_: changed.append(top.row()))
+    tags = frozenset({"snow", "b", "c", "d"})
+    scene.library.edit([first], LabelChange(rating=4, favourite=True, add_tags=tags))
+    # The row repaints at once, with its labels on the line under the prompt.
+    assert model.row_of(first) in changed
+    shown = model.index_of(first, Column.PROMPT)
+    assert shown.data(LABELS_ROLE) == "\u2605\u2605\u2605\u2605 \u2665 #b #c #d +1"
+    spoken = str(shown.data(Qt.ItemDataRole.AccessibleTextRole))
+    assert spoken.endswith("Rated 4 of 5, favourite, tagged b, c, d, snow")
+    assert model.index_of(other, Column.PROMPT).data(LABELS_ROLE) == ""
+    qtbot.waitUntil(lambda: lower_band(first) != before)
+    save_screenshot(view.grab(), tmp_path, "labelled-rows")
+    assert_legible(view, view.grab(), "labelled rows")
+    scene.library.edit([first], LabelChange(rating=0, favourite=False, remove_tags=tags))
+    assert model.index_of(first, Column.PROMPT).data(LABELS_ROLE) == ""
+    qtbot.waitUntil(lambda: lower_band(first) == before)

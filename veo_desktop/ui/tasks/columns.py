@@ -31,6 +31,8 @@ DEPTH_ROLE = Qt.ItemDataRole.UserRole + 9
 TAKE_ROLE = Qt.ItemDataRole.UserRole + 10
 #: A variations run's first take: 1 when its run is open, 2 when folded under it; else 0.
 FOLD_ROLE = Qt.ItemDataRole.UserRole + 11
+#: What the person said about the task, short: "★★★★ ♥ #night #harbour" (empty: nothing).
+LABELS_ROLE = Qt.ItemDataRole.UserRole + 12
 
 #: What starts the prompt of an extend in the list.
 EXTEND_MARK = "\u21b3 "

@@ -22,6 +22,7 @@ from veo_desktop.ui.tasks.columns import (
     DEPTH_ROLE,
     DETAIL_ROLE,
     FOLD_ROLE,
+    LABELS_ROLE,
     META_ROLE,
     PROGRESS_ROLE,
     SHORT_STATE_ROLE,
@@ -148,7 +149,9 @@ class TaskDelegate(QStyledItemDelegate):
         painter.setFont(font)
         area = _prompt_area(rect, index)
         take = str(index.data(TAKE_ROLE) or "")
-        if not compact and not take:
+        labels = str(index.data(LABELS_ROLE) or "")
+        second = " \u00b7 ".join(part for part in (take, labels) if part)
+        if not compact and not second:
             _draw_wrapped(painter, area, text, font, ROW_LINES)
             return
         # The prompt on one line; below it the take of a variations run and, in a narrow
@@ -164,7 +167,9 @@ class TaskDelegate(QStyledItemDelegate):
         painter.setPen(
             palette.color(QPalette.ColorRole.HighlightedText) if selected else style.hint_color()
         )
-        meta = str(index.data(META_ROLE) or "") if compact else take
+        meta = str(index.data(META_ROLE) or "") if compact else second
+        if compact and labels:
+            meta = f"{labels} \u00b7 {meta}" if meta else labels
         line.translate(0, metrics.height() + metrics.leading())
         fold = index.data(FOLD_ROLE)
         if fold in (1, 2):

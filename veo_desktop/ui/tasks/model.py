@@ -36,6 +36,7 @@ from PySide6.QtCore import (
     Slot,
 )
 
+from veo_desktop.records.library import Labels
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks.cells import TaskCells, TaskRow
 from veo_desktop.ui.tasks.columns import (
@@ -44,6 +45,7 @@ from veo_desktop.ui.tasks.columns import (
     FOLD_ROLE,
     HEADER_TOOLTIPS,
     HEADERS,
+    LABELS_ROLE,
     LOCAL_ID_ROLE,
     META_ROLE,
     PROGRESS_ROLE,
@@ -56,7 +58,7 @@ from veo_desktop.ui.tasks.columns import (
 )
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
 from veo_desktop.ui.tasks.row_order import RowOrder
-from veo_desktop.ui.tasks.takes import Takes, folded_text
+from veo_desktop.ui.tasks.takes import Takes, folded_text, label_text, spoken_labels
 from veo_desktop.ui.tasks.tracking import TaskTracker
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -79,6 +81,7 @@ _SHORT_STATE = int(SHORT_STATE_ROLE)
 _DEPTH = int(DEPTH_ROLE)
 _TAKE = int(TAKE_ROLE)
 _FOLD = int(FOLD_ROLE)
+_LABELS = int(LABELS_ROLE)
 _SERVED = frozenset(
     {
         _DISPLAY,
@@ -97,10 +100,13 @@ _SERVED = frozenset(
         _DEPTH,
         _TAKE,
         _FOLD,
+        _LABELS,
     }
 )
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _THUMBNAIL = int(Column.THUMBNAIL)
+_PROMPT = int(Column.PROMPT)
+_NO_LABELS = Labels()
 _COLUMNS = len(Column)
 
 
@@ -144,6 +150,8 @@ class TaskTableModel(QAbstractTableModel):
         self._takes = Takes()
         #: The first takes of the runs folded under them.
         self._folded: set[str] = set()
+        #: What the person said about a task (stars, favourite, tags); see :meth:`set_labels`.
+        self._labels_of: Callable[[str], Labels] | None = None
         self._cells = TaskCells(
             clock=clock,
             progress=self._tracker.progress,
@@ -268,6 +276,25 @@ class TaskTableModel(QAbstractTableModel):
             if not self._folded <= heads:
                 self._folded &= heads
                 self.folding_changed.emit()
+
+    # -- labels ----------------------------------------------------------------------------
+
+    def set_labels(self, labels_of: Callable[[str], Labels]) -> None:
+        """Show each task's stars, favourite mark and tags (``labels_of(local_id)``)."""
+        self._labels_of = labels_of
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, _COLUMNS - 1))
+
+    def on_labels_changed(self, local_ids: Iterable[str]) -> None:
+        """These tasks' labels changed: repaint their rows."""
+        for local_id in local_ids:
+            row = self._row_of.get(local_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
+
+    def label_text(self, local_id: str) -> str:
+        """ "★★★★ ♥ #night #harbour" for the task (empty when nothing was said)."""
+        return "" if self._labels_of is None else label_text(self._labels_of(local_id))
 
     # -- takes -----------------------------------------------------------------------------
 
@@ -495,7 +522,14 @@ class TaskTableModel(QAbstractTableModel):
             return self.take_text(row.task.local_id)
         if role == _FOLD:
             return self.fold_state(row.task.local_id)
-        return cells.accessible(row, column)
+        if role == _LABELS:
+            return self.label_text(row.task.local_id)
+        spoken = cells.accessible(row, column)
+        if column == _PROMPT and self._labels_of is not None:
+            said = self._labels_of(row.task.local_id)
+            if said != _NO_LABELS:
+                spoken = f"{spoken}. {spoken_labels(said)}"
+        return spoken
 
     # -- drag out --------------------------------------------------------------------------
 

@@ -184,6 +184,9 @@ class TaskPanel(QWidget):
 
         self.search_bar.query_changed.connect(self.on_search_bar_query_changed)
         controller.library.labels_changed.connect(self.proxy.recheck)
+        # Stars, favourite and tags on each row, repainted when they change.
+        self.model.set_labels(controller.library.labels_of)
+        controller.library.labels_changed.connect(self.model.on_labels_changed)
         self.task_actions.edit_labels.triggered.connect(self.on_actions_edit_labels_triggered)
         self.proxy.filter_finished.connect(self._on_rows_changed)
         self.state_filter.currentIndexChanged.connect(self.on_state_filter_current_index_changed)

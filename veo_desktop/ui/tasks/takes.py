@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from veo_desktop.records.library import Labels
 from veo_desktop.records.task import TaskRecord
 
 #: Takes of one run are sent one after another; a longer pause starts a new run.
@@ -43,6 +44,36 @@ def take_text(number: int, count: int, seed: int | None) -> str:
     """ "Take 2/4 · seed 17" (the seed left out when unknown)."""
     text = f"Take {number}/{count}"
     return text if seed is None else f"{text} \u00b7 seed {seed}"
+
+
+#: At most this many tags are named on a row ("+2" says how many more).
+ROW_TAGS = 3
+
+
+def label_text(labels: Labels) -> str:
+    """What the person said about a task, short enough for its row: "★★★★ ♥ #night"."""
+    parts = []
+    if labels.rating:
+        parts.append("\u2605" * labels.rating)
+    if labels.favourite:
+        parts.append("\u2665")
+    tags = sorted(labels.tags)
+    parts += [f"#{tag}" for tag in tags[:ROW_TAGS]]
+    if len(tags) > ROW_TAGS:
+        parts.append(f"+{len(tags) - ROW_TAGS}")
+    return " ".join(parts)
+
+
+def spoken_labels(labels: Labels) -> str:
+    """The same for a screen reader: "Rated 4 of 5, favourite, tagged night, harbour"."""
+    parts = []
+    if labels.rating:
+        parts.append(f"Rated {labels.rating} of 5")
+    if labels.favourite:
+        parts.append("favourite")
+    if labels.tags:
+        parts.append("tagged " + ", ".join(sorted(labels.tags)))
+    return ", ".join(parts)
 
 
 def folded_text(take: str, count: int) -> str:
