@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.ui.storyboard.players_clips import marked_clip, same_mark, what_shows
 from veo_desktop.ui.storyboard.sequence import SequencePlayer
@@ -205,3 +206,21 @@ def test_opening_and_closing_films_over_and_over_never_hangs(
         qtbot.waitUntil(lambda w=widget: w.current_shot == 1, timeout=10_000)
         widget.shutdown()
         widget.deleteLater()
+
+
+def test_with_loop_on_the_film_goes_from_its_last_frame_to_its_first(
+    player: SequencePlayer, qtbot: Any
+) -> None:
+    player.seek(1000)
+    wait_shows(player, qtbot, "C", 10)
+    qtbot.keyClick(player.surface, Qt.Key.Key_L)
+    assert player.decks.loop
+    positions: list[int] = []
+    player.position_changed.connect(positions.append)
+    with qtbot.waitSignal(player.current_shot_changed, timeout=10_000) as changed:
+        player.play()
+    assert changed.args == [0]
+    qtbot.waitUntil(lambda: 0 in positions, timeout=10_000)
+    player.pause()
+    # C's last frame, then the film's first frame (A's in frame, preloaded): nothing between.
+    assert positions[: positions.index(0) + 1][-2:] == [1050 - round(1000 / 24), 0]

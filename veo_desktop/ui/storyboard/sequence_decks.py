@@ -8,7 +8,8 @@ first kept frame of the next with no black and no pause. The decks then swap rol
 just freed loads the shot after.
 
 Each deck paints into its own ``QVideoSink``; only the playing deck's frames reach the owner
-(:attr:`SequenceDecks.frame_ready`), and only frames inside the shot's trim.
+(:attr:`SequenceDecks.frame_ready`), and only frames inside the shot's trim. The decks are
+:class:`~veo_desktop.ui.storyboard.players_deck.Deck` (every player call queued; see there why).
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from PySide6.QtMultimedia import QVideoFrame
 from veo_desktop.ui.storyboard.players_deck import Deck
 from veo_desktop.ui.storyboard.sequence_timeline import FilmTimeline
 
-#: A shot further into its clip than this (frames per second times this) goes back to its own
-#: start on "Previous shot" rather than to the shot before.
+#: "Previous shot" more than this far (seconds) into a shot goes back to that shot's own
+#: start rather than to the shot before.
 RESTART_SECONDS = 1.0
 
 
@@ -48,7 +49,7 @@ class SequenceDecks(QObject):
         self._wanted: tuple[int, int] | None = None
         self._playing = False
         self._ended = False
-        self.loop = False
+        self._loop = False
         for deck in self.decks:
             deck.sink.videoFrameChanged.connect(
                 lambda frame, d=deck: self.on_deck_video_frame_changed(d, frame)
@@ -123,12 +124,26 @@ class SequenceDecks(QObject):
             return
         self._current = index
         self.shot_changed.emit(index)
-        following = self._timeline.next_index(index, loop=self.loop)
-        if following is None:
+        self._preload()
+
+    def _preload(self) -> None:
+        """Have the waiting deck hold the next shot, paused on its in frame."""
+        following = self._timeline.next_index(self._current, loop=self._loop)
+        if self._current < 0 or following is None:
             return
         standby, shot = self.standby, self._timeline.shots[following]
         if standby.shot != following or standby.cued != shot.in_frame:
             standby.cue(shot, shot.in_frame, play=False)
+
+    @property
+    def loop(self) -> bool:
+        """Whether the film starts again after its last shot."""
+        return self._loop
+
+    @loop.setter
+    def loop(self, loop: bool) -> None:
+        self._loop = loop
+        self._preload()
 
     def seek(self, film_ms: int) -> None:
         """Show the frame at ``film_ms`` (keeps playing if it was)."""
@@ -185,7 +200,7 @@ class SequenceDecks(QObject):
             return
         index, frame = here
         shot = self._timeline.shots[index]
-        if frame >= shot.out_frame and self._timeline.next_index(index, loop=self.loop) is None:
+        if frame >= shot.out_frame and self._timeline.next_index(index, loop=self._loop) is None:
             self.cue(0, self._timeline.shots[0].in_frame, play=True)
             return
         self._wanted = None
@@ -228,7 +243,7 @@ class SequenceDecks(QObject):
 
     def _out_reached(self) -> None:
         """The playing shot is over: hand over to the waiting deck, or stop at the film's end."""
-        following = self._timeline.next_index(self._current, loop=self.loop)
+        following = self._timeline.next_index(self._current, loop=self._loop)
         if following is None:
             self.active.set_playing(False)
             last = self._timeline.shots[self._current]
