@@ -184,7 +184,7 @@ def test_a_missing_clip_is_named_and_nothing_plays(
     qtbot.addWidget(widget)
     with qtbot.waitSignal(widget.failed, timeout=10_000) as failed:
         widget.set_clips([(clips["A"], None, None), (tmp_path / "gone.mp4", None, None)])
-    assert failed.args[0].startswith("Shot 2 cannot be played")
+    assert failed.args[0] == f"Shot 2 cannot be played: gone.mp4 is missing (it was at {tmp_path})."
     assert widget.surface.message == failed.args[0]
     assert widget.duration_ms == 0 and not widget.transport.play_button.isEnabled()
     widget.shutdown()

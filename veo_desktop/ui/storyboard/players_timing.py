@@ -115,7 +115,7 @@ def probe_clip(path: Path) -> ClipTiming:
             fps = Fraction(rate)
             frames = int(stream.frames or 0)
             if frames <= 0:
-                frames = sum(1 for _ in container.demux(stream) if _.size)
+                frames = sum(1 for packet in container.demux(stream) if packet.size)
             if frames <= 0:
                 raise ValueError(f"{path.name} has no video frames")
             return ClipTiming(
@@ -126,4 +126,14 @@ def probe_clip(path: Path) -> ClipTiming:
                 height=int(stream.codec_context.height),
             )
     except av.FFmpegError as error:
-        raise ValueError(f"{path.name} cannot be read as a video: {error}") from error
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ValueError(f"{path.name} cannot be read as a video ({reason})") from error
+
+
+def clip_problem(path: Path, error: OSError | ValueError) -> str:
+    """What went wrong opening ``path``, in words (no errno, no traceback)."""
+    if isinstance(error, FileNotFoundError):
+        return f"{path.name} is missing (it was at {path.parent})."
+    if isinstance(error, OSError):
+        return f"{path.name} cannot be read: {error.strerror or error}."
+    return f"{error}."

@@ -28,7 +28,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, tool_button
-from veo_desktop.ui.storyboard.players_timing import ClipTiming, probe_clip
+from veo_desktop.ui.storyboard.players_timing import ClipTiming, clip_problem, probe_clip
 from veo_desktop.ui.storyboard.sequence_decks import SequenceDecks
 from veo_desktop.ui.storyboard.sequence_strip import ShotStrip
 from veo_desktop.ui.storyboard.sequence_timeline import FilmTimeline
@@ -169,7 +169,7 @@ class SequencePlayer(QWidget):
                 timing = await self._timing(path)
             except (OSError, ValueError) as error:
                 logger.warning("cannot play shot %d (%s): %s", number, path, error)
-                message = f"Shot {number} cannot be played: {error}"
+                message = f"Shot {number} cannot be played: {clip_problem(path, error)}"
                 self.surface.clear(message)
                 self.failed.emit(message)
                 return

@@ -27,7 +27,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar
-from veo_desktop.ui.storyboard.players_timing import ClipTiming, probe_clip
+from veo_desktop.ui.storyboard.players_timing import ClipTiming, clip_problem, probe_clip
 from veo_desktop.ui.storyboard.trim_fields import TrimPointFields
 from veo_desktop.ui.storyboard.trim_playback import TrimPlayback
 from veo_desktop.ui.storyboard.trim_range import TrimRangeBar
@@ -205,7 +205,7 @@ class TrimEditor(QWidget):
             timing = await run_imaging(probe_clip, path)
         except (OSError, ValueError) as error:
             logger.warning("cannot trim %s: %s", path, error)
-            message = f"This clip cannot be trimmed: {error}"
+            message = f"This clip cannot be trimmed: {clip_problem(path, error)}"
             self.surface.clear(message)
             self.failed.emit(message)
             return
