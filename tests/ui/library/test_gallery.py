@@ -111,7 +111,11 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
     assert headers == titles
 
     # By storyboard, once the storyboards are known: each video under the board it is a take of.
+    # Asked for before (a grouping restored at start-up), it waits for them.
     assert panel.gallery.grouping.findData(Grouping.STORYBOARD.value) < 0
+    panel.gallery.set_grouping(Grouping.STORYBOARD)
+    assert view.grouping == Grouping.RUN
+    assert panel.views.state()["grouping"] == "storyboard"
     boards = {first.local_id: "Fox film", second.local_id: "Fox film"}
     listeners: list[Callable[[str], None]] = []
 
@@ -120,7 +124,7 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
         return lambda: listeners.remove(listener)
 
     panel.gallery.follow_storyboards(lambda task: boards.get(task.local_id), subscribe)
-    panel.gallery.set_grouping(Grouping.STORYBOARD)
+    assert view.grouping == Grouping.STORYBOARD
     assert view.section_titles() == [
         "Fox film \u00b7 2 videos",
         "Not in a storyboard \u00b7 1 video",

@@ -59,6 +59,7 @@ def test_the_gallery_and_its_grouping_are_remembered_after_a_restart(
     assert panel.views.mode == ViewMode.TABLE, "the table shows at the first start"
     qtbot.mouseClick(panel.findChild(QToolButton, "galleryViewButton"), Qt.MouseButton.LeftButton)
     panel.gallery.set_grouping(Grouping.RUN)
+    assert panel.views.state() == {"mode": "gallery", "grouping": "run"}
     close_window(window, arun)
 
     again = open_window(make_window, sim, data_dir, qtbot, fast=False)

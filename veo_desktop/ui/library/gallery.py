@@ -180,6 +180,7 @@ class Gallery(QWidget):
 
     @Slot(int)
     def on_grouping_current_index_changed(self, _index: int) -> None:
+        self._wanted = None  # chosen now: a grouping waiting for the storyboards is dropped
         self.view.set_grouping(Grouping(self.grouping.currentData()))
 
     @Slot(int)
