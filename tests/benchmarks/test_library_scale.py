@@ -1,0 +1,201 @@
+"""A library of 100,000 tasks: loading the store, the window's start and its memory, each
+against a bare baseline measured in the same run (issue 16, "Measured at 100,000 tasks").
+
+- loading: ``TaskStore.open`` + ``load_all`` against a bare sqlite fetch of the same rows
+  (``SELECT * FROM tasks`` into tuples; and with ``task_events``, the history it also
+  reads); goal <= 2x;
+- start: ``veo-desktop`` (a fresh offscreen process, as in ``test_gui_startup.py``) against
+  a bare PySide6 QMainWindow: first paint goal <= 2x, workspace usable goal <= 4x;
+- memory: the window's resident size once the session has started (every task listed),
+  against the bare window's at its first paint; goal <= the bare window's + 120 MB.
+
+The store is a real sqlite file made by the app's own :class:`TaskStore` (its migrations,
+so the schema is the real one), filled with one ``executemany`` of the store's own rows.
+Nothing is asserted about time; the figures are printed beside the goals.
+
+Run with ``pytest -m benchmark -s tests/benchmarks/test_library_scale.py``.
+"""
+
+from __future__ import annotations
+
+import compileall
+import gc
+import sqlite3
+import statistics
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks.test_gui_startup import APP, BARE, ROOT, _start
+from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.sim import SimulatorThread
+from veo_desktop.storage import store as store_module
+from veo_desktop.storage.store import TaskStore
+
+pytestmark = pytest.mark.benchmark
+
+TASKS = 100_000
+#: Loads timed (each), and starts of each program (after one that warms the file cache).
+LOADS = 5
+STARTS = 3
+LOAD_GOAL = 2.0
+PAINT_GOAL = 2.0
+USABLE_GOAL = 4.0
+MEMORY_GOAL_MB = 120.0
+
+
+def fill(path: Path, count: int = TASKS) -> None:
+    """A store of ``count`` finished tasks (one in seven failed), three history entries
+    each, written with the store's own row layout in two ``executemany`` calls."""
+    TaskStore.open(path).close()  # the schema, by the app's migrations
+    body = GenerationRequest(prompt="", mode="quality", seed=1).to_payload()
+    now = time.time() - count * 60
+    tasks: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    for index in range(count):
+        created = now + index * 60
+        final = TaskState.SUCCEEDED if index % 7 else TaskState.FAILED
+        local_id = uuid.uuid4().hex
+        record = TaskRecord(
+            local_id=local_id,
+            model="veo-3-1",
+            request=dict(
+                body, input=dict(body["input"], prompt=f"A lighthouse in a storm, shot {index}")
+            ),
+            state=final,
+            created_at=created,
+            updated_at=created + 90,
+            apixo_task_id=f"task_{index}",
+            api_create_time=int(created * 1000),
+            api_complete_time=int(created * 1000) + 90_000,
+            api_cost_time=90_000,
+            fail_code="500" if final is TaskState.FAILED else None,
+            fail_message="The generation failed." if final is TaskState.FAILED else None,
+            result_urls=(f"https://r2.apixo.ai/{local_id}.mp4",) if index % 7 else (),
+            files=(f"/home/me/Videos/Veo Desktop/shot-{index}.mp4",) if index % 7 else (),
+            price=Decimal("0.40"),
+            history=(
+                StateChange(created, TaskState.SUBMITTING),
+                StateChange(created + 1, TaskState.PENDING),
+                StateChange(created + 90, final),
+            ),
+        )
+        tasks.append(store_module._values(record))
+        events.extend(store_module._events(local_id, record.history))
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(store_module._INSERT, tasks)
+        db.executemany(
+            "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)", events
+        )
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
+def bare_tasks(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("SELECT * FROM tasks").fetchall()
+    db.close()
+
+
+def bare_tasks_and_events(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("SELECT * FROM tasks").fetchall()
+    db.execute("SELECT * FROM task_events").fetchall()
+    db.close()
+
+
+def ours(path: Path) -> None:
+    store = TaskStore.open(path)
+    try:
+        assert len(store.load_all()) == TASKS
+    finally:
+        store.close()
+
+
+def _timed(fn, path: Path) -> float:  # type: ignore[no-untyped-def]
+    gc.collect()
+    started = time.perf_counter()
+    fn(path)
+    return time.perf_counter() - started
+
+
+def _goal(ratio: float, most: float) -> str:
+    return f"(goal <= {most:g}x: {'met' if ratio <= most else 'NOT met'})"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose store holds :data:`TASKS` tasks."""
+    root = tmp_path_factory.mktemp("library")
+    fill(AppPaths.resolve(root).ensure().store_path)
+    return root
+
+
+def test_loading_a_hundred_thousand_tasks(library: Path) -> None:
+    path = AppPaths.resolve(library).store_path
+    ours(path)  # warms the page cache for all three
+    times: dict[str, list[float]] = {"tasks": [], "events": [], "ours": []}
+    for _ in range(LOADS):  # in turns, so a busy moment hits all of them alike
+        times["tasks"].append(_timed(bare_tasks, path))
+        times["events"].append(_timed(bare_tasks_and_events, path))
+        times["ours"].append(_timed(ours, path))
+    tasks, events, loaded = (statistics.median(times[k]) for k in ("tasks", "events", "ours"))
+    print(
+        f"\nloading {TASKS:,} tasks (3 history entries each), median of {LOADS}:"
+        f"\n  bare SELECT * FROM tasks (baseline)      {tasks * 1000:7.0f} ms   1.00x"
+        f"\n  bare tasks + task_events                 {events * 1000:7.0f} ms"
+        f"   {events / tasks:4.2f}x"
+        f"\n  TaskStore.open + load_all (records)      {loaded * 1000:7.0f} ms"
+        f"   {loaded / tasks:4.2f}x {_goal(loaded / tasks, LOAD_GOAL)}"
+        f"\n    against tasks + task_events            {loaded / events:14.2f}x"
+        f" {_goal(loaded / events, LOAD_GOAL)}"
+    )
+
+
+def test_window_start_and_memory_at_a_hundred_thousand_tasks(
+    library: Path, sim: SimulatorThread
+) -> None:
+    # As test_gui_startup.py: time the installed app's bytecode, not its compiling.
+    assert compileall.compile_dir(ROOT / "veo_desktop", quiet=1)
+    programs = {"bare": (BARE,), "full": (APP, str(library), sim.base_url)}
+    paint: dict[str, list[float]] = {name: [] for name in programs}
+    usable: list[float] = []
+    last: dict[str, dict[str, float]] = {}
+    for round_ in range(STARTS + 1):
+        for name, (code, *args) in programs.items():
+            elapsed, last[name] = _start(code, *args)
+            if round_:  # the first round warms the OS file cache
+                paint[name].append(elapsed)
+                if "usable_s" in last[name]:
+                    usable.append(last[name]["usable_s"])
+    bare, full = statistics.median(paint["bare"]), statistics.median(paint["full"])
+    ready = last["full"]
+    assert ready["rows"] == TASKS
+    usable_s = statistics.median(usable)
+    bare_mb = last["bare"]["rss_mb"]
+    grown = ready["ready_rss_mb"] - bare_mb
+    print(
+        f"\ncold start with {TASKS:,} tasks (median of {STARTS}), from launch;"
+        " ratios to the bare window's first paint:"
+        f"\n  bare QMainWindow, first paint   {bare * 1000:7.0f} ms   1.00x"
+        f"\n  first paint of the window       {full * 1000:7.0f} ms   {full / bare:5.2f}x"
+        f" {_goal(full / bare, PAINT_GOAL)}"
+        f"\n  workspace usable                {usable_s * 1000:7.0f} ms   {usable_s / bare:5.2f}x"
+        f" {_goal(usable_s / bare, USABLE_GOAL)}"
+        f"\n  session started (all listed)    {ready['ready_s'] * 1000:7.0f} ms"
+        " (from the interpreter's start)"
+        f"\nmemory (RSS):"
+        f"\n  bare QMainWindow                {bare_mb:7.1f} MB"
+        f"\n  window at first paint           {ready['rss_mb']:7.1f} MB"
+        f"\n  window, {TASKS:,} tasks listed  {ready['ready_rss_mb']:7.1f} MB"
+        f"   bare + {grown:.1f} MB"
+        f" (goal <= bare + {MEMORY_GOAL_MB:g} MB: "
+        f"{'met' if grown <= MEMORY_GOAL_MB else 'NOT met'})"
+    )

@@ -1,0 +1,134 @@
+"""Loading the whole store (``TaskStore.load_all``): the same records as reading each one,
+whatever the rows hold, as one snapshot, and with the garbage collector as it was."""
+
+from __future__ import annotations
+
+import gc
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.storage.test_store import make_record
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.reject import RejectReason
+from veo_desktop.records.task import StateChange, TaskRecord
+from veo_desktop.storage.store import TaskStore
+
+
+def varied_records() -> list[TaskRecord]:
+    """Records whose lists and texts take every decoding path: empty, one item, several,
+    quotes, backslashes, non-ASCII, notes in the history, none at all."""
+    first = make_record('Crème brûlée \u2014 \U0001f98a "quoted" and a \\ backslash')
+    at = first.created_at
+    return [
+        first,
+        make_record(
+            "two results",
+            state=TaskState.SUCCEEDED,
+            created_at=at + 1,
+            apixo_task_id="task_two",
+            result_urls=("https://r2.apixo.ai/a.mp4", "https://r2.apixo.ai/b.mp4"),
+            files=("/home/me/Vidéos/a.mp4", "/home/me/Vidéos/b.mp4"),
+            results_at=at + 3,
+            history=(
+                StateChange(at + 1, TaskState.SUBMITTING),
+                StateChange(at + 2, TaskState.PENDING, "accepted"),
+                StateChange(at + 3, TaskState.SUCCEEDED),
+            ),
+        ),
+        make_record(
+            "odd names",
+            created_at=at + 2,
+            files=('/tmp/a "quoted" name.mp4', "C:\\Videos\\b.mp4", "", 'x","y'),
+            result_urls=("",),
+            note='a note, with a dash \u2014 and "quotes"',
+            balance_before=Decimal("12.34"),
+        ),
+        make_record(
+            "refused",
+            state=TaskState.REJECTED,
+            created_at=at + 3,
+            fail_code="422",
+            fail_message="The prompt was refused.",
+            reject_reason=RejectReason.REFUSED,
+            hidden=True,
+        ),
+        make_record("no history", created_at=at + 4, history=()),
+    ]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with TaskStore.open(tmp_path / "tasks.sqlite3") as opened:
+        yield opened
+
+
+def test_load_all_gives_what_each_read_gives_oldest_first(store: TaskStore) -> None:
+    records = varied_records()
+    for record in reversed(records):
+        store.insert(record)
+    loaded = store.load_all()
+    assert loaded == records
+    assert loaded == [store.get(r.local_id) for r in records]
+    assert [r.history for r in loaded] == [r.history for r in records]
+
+
+def test_lists_written_by_other_json_writers_load_the_same(store: TaskStore) -> None:
+    """Rows with padded JSON (an older version, another tool) decode as before."""
+    record = varied_records()[1]
+    store.insert(record)
+    db = sqlite3.connect(store.path)
+    with db:
+        db.execute(
+            "UPDATE tasks SET result_urls = ?, files = ?, request = ? WHERE local_id = ?",
+            (
+                '[ "https://r2.apixo.ai/a.mp4", "https://r2.apixo.ai/b.mp4" ]',
+                '["/home/me/Vid\\u00e9os/a.mp4",  "/home/me/Vidéos/b.mp4"]',
+                " " + store._db.execute("SELECT request FROM tasks").fetchone()[0] + "\n",
+                record.local_id,
+            ),
+        )
+    db.close()
+    assert store.load_all() == [record]
+
+
+def test_a_broken_row_still_fails_loudly(store: TaskStore) -> None:
+    store.insert(varied_records()[0])
+    store._db.execute('UPDATE tasks SET files = \'["a" "b"]\'')
+    with pytest.raises(ValueError):
+        store.load_all()
+
+
+def test_load_all_inside_a_write_and_the_collector_left_as_it_was(store: TaskStore) -> None:
+    records = varied_records()
+    for record in records:
+        store.insert(record)
+    assert gc.isenabled()
+    with store.transaction():
+        store.update(records[0].evolve(note="changed in this transaction"))
+        assert store.load_all()[0].note == "changed in this transaction"
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        changed = records[0].evolve(note="changed in this transaction")
+        assert store.load_all() == [changed, *records[1:]]
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_load_all_sees_one_commit_and_leaves_no_read_open(store: TaskStore) -> None:
+    records = varied_records()
+    for record in records:
+        store.insert(record)
+    store.load_all()
+    # No read transaction is left open: another connection can still checkpoint fully.
+    other = sqlite3.connect(store.path)
+    other.execute("DELETE FROM tasks WHERE local_id = ?", (records[0].local_id,))
+    other.commit()
+    busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    other.close()
+    assert busy == 0
+    assert store.load_all() == records[1:]
