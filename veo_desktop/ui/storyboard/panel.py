@@ -286,6 +286,9 @@ class StoryboardPanel(QWidget):
 
     def add_request(self, request: GenerationRequest) -> Shot | None:
         """Add an unsent shot made from ``request`` after the selected shot."""
+        if not request.prompt.strip():
+            self.tell("The shot was not added", "Write a prompt in the composer first.")
+            return None
         board = self._target_board()
         if board is None:
             return None
@@ -321,11 +324,7 @@ class StoryboardPanel(QWidget):
         """Add the composer's prompt and settings as a shot (nothing is sent)."""
         if self.request_source is None:
             return None
-        request = self.request_source()
-        if not request.prompt.strip():
-            self.tell("The shot was not added", "Write a prompt in the composer first.")
-            return None
-        return self.add_request(request)
+        return self.add_request(self.request_source())
 
     # -- changing shots -------------------------------------------------------------------
 
