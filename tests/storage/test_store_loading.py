@@ -94,9 +94,10 @@ def test_lists_written_by_other_json_writers_load_the_same(store: TaskStore) -> 
     assert store.load_all() == [record]
 
 
-def test_a_broken_row_still_fails_loudly(store: TaskStore) -> None:
+@pytest.mark.parametrize("files", ['["a" "b"]', '["]', '["a",]', '["a\x01"]', '["a"]x'])
+def test_a_broken_row_still_fails_loudly(store: TaskStore, files: str) -> None:
     store.insert(varied_records()[0])
-    store._db.execute('UPDATE tasks SET files = \'["a" "b"]\'')
+    store._db.execute("UPDATE tasks SET files = ?", (files,))
     with pytest.raises(ValueError):
         store.load_all()
 

@@ -826,12 +826,22 @@ def _json(text: str) -> Any:
 
 
 def _list(text: str) -> tuple[Any, ...]:
-    """A stored list of strings (result URLs, files) as a tuple. Without a backslash, a
-    JSON string holds no quote, so a compact list splits on its quotes exactly."""
+    """A stored list of strings (result URLs, files) as a tuple, as ``json.loads`` reads it.
+    Without a backslash, a JSON string holds no quote, so a compact list splits on its
+    quotes exactly; anything else (padding, escapes, other values) goes to the decoder."""
     if text == "[]":
         return ()
-    if "\\" not in text and text.startswith('["') and text.endswith('"]'):
-        items = text[2:-2].split('","')
+    if (
+        len(text) > 3
+        and text[:2] == '["'
+        and text[-2:] == '"]'
+        and "\\" not in text
+        and text.isprintable()  # a control character is an error for json.loads
+    ):
+        inner = text[2:-2]
+        if '"' not in inner:
+            return (inner,)
+        items = inner.split('","')
         if text.count('"') == 2 * len(items):
             return tuple(items)
     return tuple(_json(text))
