@@ -133,3 +133,27 @@ def test_load_all_sees_one_commit_and_leaves_no_read_open(store: TaskStore) -> N
     other.close()
     assert busy == 0
     assert store.load_all() == records[1:]
+
+
+@pytest.mark.parametrize("request_text", ['{"input":{"prompt":"a"}},{"input":{}}', '{"input":'])
+def test_a_malformed_request_fails_as_before_and_shifts_no_neighbour(
+    store: TaskStore, request_text: str
+) -> None:
+    records = varied_records()
+    for record in records:
+        store.insert(record)
+    store._db.execute(
+        "UPDATE tasks SET request = ? WHERE local_id = ?", (request_text, records[2].local_id)
+    )
+    with pytest.raises(ValueError):
+        store.load_all()
+
+
+def test_the_requests_share_their_keys(store: TaskStore) -> None:
+    """One string per key for the whole library, not one per task (memory at 100,000)."""
+    for record in varied_records():
+        store.insert(record)
+    first, second = store.load_all()[:2]
+    assert first.prompt != second.prompt
+    pairs = zip(first.input, second.input, strict=True)
+    assert all(a is b for a, b in pairs if a == b)
