@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from json.scanner import make_scanner
 from pathlib import Path
+from sys import intern
 from typing import Any
 
 from veo_desktop.records.lifecycle import TaskState
@@ -807,6 +808,20 @@ def _values(r: TaskRecord) -> tuple[Any, ...]:
     )
 
 
+#: The prices read so far, by their text: a library has a few prices, so its records share
+#: their Decimals (immutable) rather than hold one each.
+_PRICES: dict[str, Decimal] = {}
+
+
+def _price(text: str) -> Decimal:
+    price = _PRICES.get(text)
+    if price is None:
+        price = _decimal(text) or Decimal("0")
+        if len(_PRICES) < 1000:
+            _PRICES[text] = price
+    return price
+
+
 def _decimal(value: str | None) -> Decimal | None:
     if value is None:
         return None
@@ -919,7 +934,7 @@ def _build(row: Sequence[Any], history: tuple[StateChange, ...], request: Any) -
     ) = row[:_WIDTH]
     return TaskRecord(
         local_id,
-        model,
+        intern(model),
         request,
         _STATES[state],
         float(created_at),
@@ -933,7 +948,7 @@ def _build(row: Sequence[Any], history: tuple[StateChange, ...], request: Any) -
         fail_message,
         _list(result_urls),
         _list(files),
-        _decimal(price) or Decimal("0"),
+        _price(price),
         note,
         bool(hidden),
         history,
