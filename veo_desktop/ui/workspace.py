@@ -82,6 +82,8 @@ class Workspace(QWidget):
         )
         self.templates = TemplateStore.in_config_dir(session.paths.config_dir)
         self._controller = session.controller
+        self._runtime = session.runtime
+        self._following_storyboards = False
         self._history: HistoryPanel | None = None
         self._history_place = QWidget(self)
         self._history_place.setObjectName("historyPlaceholder")
@@ -198,10 +200,25 @@ class Workspace(QWidget):
 
     def build_deferred(self) -> None:
         """List the older tasks and build the panels that wait for the first paint (the
-        preview, the history)."""
+        preview, the history), and let the gallery group by storyboard."""
         self.fill_tasks()
         self.build_preview()
         self.build_history()
+        self.follow_storyboards()
+
+    def follow_storyboards(self) -> None:
+        """Offer the gallery's "By storyboard" grouping, following the storyboards (once,
+        after the first paint: it opens the storyboard service; not after :meth:`shutdown`)."""
+        if self._following_storyboards or self._shut_down:
+            return
+        self._following_storyboards = True
+        service = self._runtime.storyboards
+
+        def board_name(task: TaskRecord) -> str | None:
+            board = service.board_of(task.local_id)
+            return None if board is None else board.name
+
+        self.task_panel.gallery.follow_storyboards(board_name, service.subscribe)
 
     def fill_tasks(self) -> None:
         """List the tasks older than the first page (once; not after :meth:`shutdown`)."""
@@ -271,6 +288,7 @@ class Workspace(QWidget):
             QTimer.singleShot(0, self, self.fill_tasks)
             QTimer.singleShot(0, self, self.build_preview)
             QTimer.singleShot(0, self, self.build_history)
+            QTimer.singleShot(0, self, self.follow_storyboards)
 
     def show_tasks(self) -> None:
         self.middle.setCurrentWidget(self.task_panel)

@@ -81,6 +81,11 @@ def test_the_gallery_and_its_grouping_are_remembered_after_a_restart(
 
     third = open_window(make_window, sim, data_dir, qtbot, fast=False)
     assert third.task_panel is not None and third.task_panel.views.mode == ViewMode.TABLE
+    # The window lets the gallery group by storyboard once its first paint is done.
+    grouping = third.task_panel.gallery.grouping
+    qtbot.waitUntil(lambda: grouping.findData(Grouping.STORYBOARD.value) >= 0)
+    third.task_panel.gallery.set_grouping(Grouping.STORYBOARD)
+    assert third.task_panel.gallery.view.grouping == Grouping.STORYBOARD
 
 
 def painted_text_failures(view: GalleryView, image: QImage) -> list[str]:
