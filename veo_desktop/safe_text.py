@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 from urllib.parse import quote
 
 ELLIPSIS: Final = "\u2026"
@@ -152,6 +153,18 @@ def redact(text: str) -> str:
 
 
 # -- both ------------------------------------------------------------------------------------
+
+
+def redact_all(value: Any) -> Any:
+    """``value`` (JSON-like: strings, mappings, lists) with every string and key redacted,
+    so no secret reaches a file written from it (sidecars, recipes)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {redact(str(key)): redact_all(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_all(item) for item in value]
+    return value
 
 
 def safe(text: str, limit: int | None = None) -> str:

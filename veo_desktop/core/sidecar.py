@@ -31,7 +31,7 @@ from veo_desktop import __version__
 from veo_desktop.api.models import AnyRequest, GenerationRequest, Model, request_from_payload
 from veo_desktop.core.fsutil import atomic_write_text
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.safe_text import is_printable, redact
+from veo_desktop.safe_text import is_printable, redact_all
 
 log = logging.getLogger(__name__)
 
@@ -138,18 +138,8 @@ def sidecar_text(record: TaskRecord, index: int, video: Path) -> str:
     C0 controls itself; DEL, C1 controls and the characters that reorder or break lines
     are written as ``\\uXXXX`` escapes too, so showing the file cannot drive a terminal.
     """
-    text = json.dumps(_redacted(sidecar(record, index, video)), indent=2, ensure_ascii=False)
+    text = json.dumps(redact_all(sidecar(record, index, video)), indent=2, ensure_ascii=False)
     return re.sub(r"[^\x00-\x7e]", _json_escape_unsafe, text) + "\n"
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {redact(str(key)): _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def _json_escape_unsafe(match: re.Match[str]) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from veo_desktop.core.sidecar import APP_MARK, sidecar
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.safe_text import is_printable, redact
+from veo_desktop.safe_text import is_printable, redact_all
 
 if TYPE_CHECKING:
     import av
@@ -80,7 +80,7 @@ def recipe_text(recipe: Mapping[str, Any], *, indent: int | None = None) -> str:
     """The recipe as JSON (one line, or ``indent``-ed for people): redacted, and no raw
     control or line-breaking character inside its strings (safe to show on a terminal)."""
     separators = (",", ":") if indent is None else (",", ": ")
-    text = json.dumps(_redacted(recipe), ensure_ascii=False, indent=indent, separators=separators)
+    text = json.dumps(redact_all(recipe), ensure_ascii=False, indent=indent, separators=separators)
     # JSON escapes newlines inside strings: a raw one is only the indentation's.
     return re.sub(r"[^\x20-\x7e\n]", _escape_unsafe, text)
 
@@ -264,16 +264,6 @@ def _copy_stream(out: av.container.OutputContainer, template: av.stream.Stream) 
 
 def _format_for(path: Path) -> str:
     return "mov" if path.suffix.lower() == ".mov" else "mp4"
-
-
-def _redacted(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {redact(str(key)): _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
 
 
 def _escape_unsafe(match: re.Match[str]) -> str:

@@ -46,7 +46,7 @@ from veo_desktop.film.timeline import (
     ShotPlan,
     plan_film,
 )
-from veo_desktop.safe_text import redact
+from veo_desktop.safe_text import redact_all
 
 __all__ = [
     "Clip",
@@ -360,7 +360,7 @@ def _sidecar_text(
         "app_version": __version__,
         "kind": SIDECAR_KIND,
         "file": output.name,
-        "storyboard": _redacted(storyboard),
+        "storyboard": redact_all(storyboard),
         "shots": [
             {
                 "label": shot.label,
@@ -383,14 +383,3 @@ def _sidecar_text(
         "rendered_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
     return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
-
-
-def _redacted(value: Any) -> Any:
-    """``value`` with every string redacted (no secret reaches a sidecar)."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {redact(str(key)): _redacted(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redacted(item) for item in value]
-    return value
