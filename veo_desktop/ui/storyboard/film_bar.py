@@ -32,6 +32,7 @@ from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import GenerateProgress, GenerateResult, StoryboardError
 from veo_desktop.ui import style
 from veo_desktop.ui.storyboard.controller import StoryboardController
+from veo_desktop.ui.storyboard.dialog_owner import DialogOwner
 from veo_desktop.ui.storyboard.generate import GenerateDialog
 from veo_desktop.ui.storyboard.render import RenderFlow
 from veo_desktop.ui.tasks.files import video_file
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class FilmBar(QWidget):
+class FilmBar(DialogOwner, QWidget):
     """The film's actions and the progress of the one running (see the module docstring).
 
     Signals:
@@ -178,15 +179,7 @@ class FilmBar(QWidget):
         dialog = GenerateDialog(self._controller.engine, plan, cap, self._owner.window())
         dialog.confirmed.connect(lambda total, over: self._start_generate(board.id, total, over))
         dialog.declined.connect(lambda: self.show_message("Nothing was sent."))
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+        return self._show(dialog)
 
     def _start_generate(self, board_id: str, approved: Decimal, over_cap: bool) -> None:
         job = self._controller.generate(
@@ -330,10 +323,7 @@ class FilmBar(QWidget):
                 self.show_message(str(error))
 
         dialog.trim_chosen.connect(keep)
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
+        return self._show(dialog)
 
     def more_takes(self, board_id: str, shot: Shot) -> VariationsDialog | None:
         """Offer variations of the shot's settings (the variations dialog shows the price and

@@ -28,12 +28,13 @@ from veo_desktop.records.storyboard import MAX_CROSSFADE_FRAMES, Storyboard
 from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import StoryboardError
 from veo_desktop.ui.storyboard.controller import StoryboardController
+from veo_desktop.ui.storyboard.dialog_owner import DialogOwner
 
 #: The longest storyboard name kept.
 NAME_LIMIT = 120
 
 
-class BoardPicker(QWidget):
+class BoardPicker(DialogOwner, QWidget):
     """A combo box of the storyboards and a menu of what can be done with them.
 
     Signals:
@@ -196,10 +197,7 @@ class BoardPicker(QWidget):
                 self.problem.emit("The crossfade was not changed", str(error))
 
         dialog.intValueSelected.connect(chosen)
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
+        return self._show(dialog)
 
     # -- new, rename, duplicate, delete ---------------------------------------------------
 
@@ -214,15 +212,7 @@ class BoardPicker(QWidget):
         dialog.setTextEchoMode(QLineEdit.EchoMode.Normal)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.textValueSelected.connect(on_name)
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+        return self._show(dialog)
 
     def ask_new(self) -> QInputDialog:
         """Ask for a name, then make a new, empty storyboard and show it."""

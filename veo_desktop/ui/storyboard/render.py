@@ -26,6 +26,7 @@ from veo_desktop.storyboard import StoryboardError
 from veo_desktop.ui.preview.save_dialog import DIALOG_SIZE, save_folder
 from veo_desktop.ui.screen_fit import fitted_size
 from veo_desktop.ui.storyboard.controller import StoryboardController
+from veo_desktop.ui.storyboard.dialog_owner import DialogOwner
 from veo_desktop.ui.tasks.files import reveal_in_file_manager
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ def film_name(board_name: str) -> str:
     return f"{stem or 'film'}.mp4"
 
 
-class RenderFlow(QObject):
+class RenderFlow(DialogOwner, QObject):
     """Renders one storyboard to one file (see the module docstring).
 
     Args:
@@ -93,15 +94,7 @@ class RenderFlow(QObject):
                 self.start(board_id, path if path.is_absolute() else folder / path)
 
         dialog.fileSelected.connect(chosen)
-        dialog.finished.connect(lambda _r: self._closed(dialog))
-        self.dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _closed(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
-        dialog.deleteLater()
+        return self._show(dialog)
 
     def start(self, board_id: str, output: Path) -> asyncio.Task[FilmReport | Exception] | None:
         """Render ``board_id`` to ``output`` now (one render at a time)."""
