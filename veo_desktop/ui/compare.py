@@ -3,7 +3,8 @@
 One transport bar drives both players: play, pause, seek and frame steps apply to both.
 The longer video is the clock; the other follows it (re-synced when it drifts) and holds
 its last frame once it has ended. Settings that differ between the two are shown in bold,
-so a person sees at once what changed between takes.
+so a person sees at once what changed between takes. The players are driven through
+:mod:`veo_desktop.ui.media_calls` (made straight from Python, calls could deadlock them).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import html
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
-from veo_desktop.ui import style
+from veo_desktop.ui import media_calls, style
 from veo_desktop.ui.preview.elided import ElidedLabel
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
@@ -97,6 +98,7 @@ class _Side:
         self.player.setAudioOutput(self.audio)
         self.player.setVideoSink(self.surface.sink)
         self.player.setLoops(QMediaPlayer.Loops.Once)
+        media_calls.settle_overrides(self.player, self.audio, self.surface.sink)
         self.title = ElidedLabel(owner)
         self.title.setObjectName(f"compare{side.title()}Title")
         self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
@@ -116,13 +118,13 @@ class _Side:
         if video is not None and video == self.source:
             return  # the same file: keep its frame (a reload would show nothing until played)
         self.source = video
-        self.player.stop()
+        media_calls.stop(self.player)
         self.surface.clear(
             "" if video is not None else "The video file of this task is not on this computer."
         )
-        self.player.setSource(QUrl.fromLocalFile(str(video)) if video is not None else QUrl())
+        media_calls.set_source(self.player, video)
         if video is not None:
-            self.player.pause()  # decodes and shows the first frame
+            media_calls.pause(self.player)  # decodes and shows the first frame
 
     def duration(self) -> int:
         return max(0, self.player.duration())
@@ -131,8 +133,7 @@ class _Side:
         return self.player.mediaStatus() == QMediaPlayer.MediaStatus.EndOfMedia
 
     def shutdown(self) -> None:
-        self.player.stop()
-        self.player.setSource(QUrl())
+        media_calls.release(self.player)
         self.source = None
 
 
@@ -300,14 +301,14 @@ class CompareWindow(QWidget):
         at = clock.position()
         for side in self._sides:
             if side.duration() <= 0 or at < side.duration():
-                side.player.play()
+                media_calls.play(side.player)
         self._show_state()
 
     def pause(self) -> None:
         self._playing = False
         for side in self._sides:
             if side.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-                side.player.pause()
+                media_calls.pause(side.player)
         self._show_state()
 
     def seek(self, position_ms: int) -> None:
@@ -317,7 +318,7 @@ class CompareWindow(QWidget):
         if self._playing:
             for side in self._sides:
                 if side.duration() <= 0 or position_ms < side.duration():
-                    side.player.play()
+                    media_calls.play(side.player)
         self.transport.show_position(position_ms)
 
     def _set_positions(self, position_ms: int) -> None:
@@ -328,10 +329,10 @@ class CompareWindow(QWidget):
                 QMediaPlayer.PlaybackState.StoppedState
             ):
                 # A stopped player shows nothing new until it plays; pause keeps the frame.
-                side.player.setPosition(target)
-                side.player.pause()
+                media_calls.set_position(side.player, target)
+                media_calls.pause(side.player)
             else:
-                side.player.setPosition(target)
+                media_calls.set_position(side.player, target)
 
     def frame_rate(self) -> float:
         return frame_rate(self.clock())
@@ -354,7 +355,7 @@ class CompareWindow(QWidget):
     def on_audio_selector_current_index_changed(self, _index: int) -> None:
         wanted = str(self.audio_selector.currentData() or "")
         for side in self._sides:
-            side.audio.setMuted(side.side != wanted)
+            media_calls.set_muted(side.audio, side.side != wanted)
 
     @Slot("qlonglong")
     def on_player_duration_changed(self, _duration: int) -> None:
@@ -375,7 +376,7 @@ class CompareWindow(QWidget):
             if position >= side.duration() > 0:
                 continue
             if abs(follower.position() - position) > DRIFT_MS:
-                follower.setPosition(position)
+                media_calls.set_position(follower, position)
 
     @Slot(QMediaPlayer.MediaStatus)
     def on_player_media_status_changed(self, status: QMediaPlayer.MediaStatus) -> None:
@@ -384,7 +385,7 @@ class CompareWindow(QWidget):
         if self._playing and self.transport.loop_button.isChecked():
             self._set_positions(0)
             for side in self._sides:
-                side.player.play()
+                media_calls.play(side.player)
             return
         self._playing = False
         self._show_state()

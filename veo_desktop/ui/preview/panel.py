@@ -6,7 +6,9 @@ one frame, L toggles looping, M mutes. Ctrl+S saves a copy anywhere in the windo
 
 The panel shows the task and drives the player; "Use frame" is
 :class:`~veo_desktop.ui.preview.stills.FrameGrabber` and "Save as…" is
-:class:`~veo_desktop.ui.preview.saving.VideoSaver`.
+:class:`~veo_desktop.ui.preview.saving.VideoSaver`. Every call that opens, plays, pauses,
+seeks or stops the video goes through :mod:`veo_desktop.ui.media_calls` (made straight from
+Python, such calls could deadlock with the player's audio thread).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
@@ -31,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui import style
+from veo_desktop.ui import media_calls, style
 from veo_desktop.ui.preview.elided import ElidedLabel
 from veo_desktop.ui.preview.saving import VideoSaver
 from veo_desktop.ui.preview.stills import FrameGrabber
@@ -80,6 +82,7 @@ class PreviewPanel(QWidget):
         self.player.setAudioOutput(self.audio)
         self.player.setVideoSink(self.surface.sink)
         self.player.setLoops(QMediaPlayer.Loops.Infinite)
+        media_calls.settle_overrides(self.player, self.audio, self.surface.sink)
 
         self.title = ElidedLabel(self)
         self.title.setObjectName("previewTitle")
@@ -148,7 +151,7 @@ class PreviewPanel(QWidget):
 
         self.transport.play_clicked.connect(self.toggle_play)
         self.transport.frame_step_requested.connect(self.step_frames)
-        self.transport.seek_requested.connect(self.player.setPosition)
+        self.transport.seek_requested.connect(self.on_transport_seek_requested)
         self.transport.loop_button.toggled.connect(self.on_loop_button_toggled)
         self.mute_button.toggled.connect(self.on_mute_button_toggled)
         self.volume_slider.valueChanged.connect(self.on_volume_slider_value_changed)
@@ -189,7 +192,7 @@ class PreviewPanel(QWidget):
         elif video != self._source:
             self._load(video)
         elif self.player.playbackState() != QMediaPlayer.PlaybackState.PlayingState:
-            self.player.play()
+            media_calls.play(self.player)
         self._describe()
         has_video = video is not None
         self.transport.set_controls_enabled(has_video)
@@ -200,13 +203,12 @@ class PreviewPanel(QWidget):
     def _load(self, video: Path) -> None:
         self._source = video
         self.surface.clear()
-        self.player.setSource(QUrl.fromLocalFile(str(video)))
-        self.player.play()
+        media_calls.set_source(self.player, video)
+        media_calls.play(self.player)
 
     def _unload(self, message: str) -> None:
         if self._source is not None:
-            self.player.stop()
-            self.player.setSource(QUrl())
+            media_calls.release(self.player)
             self._source = None
         self.surface.clear(message)
         self.transport.reset()
@@ -263,9 +265,9 @@ class PreviewPanel(QWidget):
         if self._source is None:
             return
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            self.player.pause()
+            media_calls.pause(self.player)
         else:
-            self.player.play()
+            media_calls.play(self.player)
 
     def frame_rate(self) -> float:
         return frame_rate(self.player)
@@ -274,14 +276,20 @@ class PreviewPanel(QWidget):
         """Pause and move ``count`` frames (negative: back)."""
         if self._source is None:
             return
-        self.player.pause()
+        media_calls.pause(self.player)
         fps = self.frame_rate()
         shown = self.surface.frame_time_us
         if shown >= 0:
             index = round(shown * fps / 1_000_000)
         else:
             index = int(self.player.position() * fps / 1000)
-        self.player.setPosition(frame_step_position(index, count, self.player.duration(), fps))
+        media_calls.set_position(
+            self.player, frame_step_position(index, count, self.player.duration(), fps)
+        )
+
+    @Slot(int)
+    def on_transport_seek_requested(self, position_ms: int) -> None:
+        media_calls.set_position(self.player, position_ms)
 
     @Slot(bool)
     def on_loop_button_toggled(self, checked: bool) -> None:
@@ -289,13 +297,13 @@ class PreviewPanel(QWidget):
 
     @Slot(bool)
     def on_mute_button_toggled(self, checked: bool) -> None:
-        self.audio.setMuted(checked)
+        media_calls.set_muted(self.audio, checked)
         self.mute_button.setIcon(glyph_icon("muted" if checked else "volume"))
         self.mute_button.setToolTip("Unmute (M)" if checked else "Mute (M)")
 
     @Slot(int)
     def on_volume_slider_value_changed(self, value: int) -> None:
-        self.audio.setVolume(value / 100)
+        media_calls.set_volume(self.audio, value / 100)
         if value and self.mute_button.isChecked():
             self.mute_button.setChecked(False)
 
@@ -354,7 +362,7 @@ class PreviewPanel(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         """Pause while hidden (a collapsed splitter, a minimised window)."""
         if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
-            self.player.pause()
+            media_calls.pause(self.player)
         super().hideEvent(event)
 
     # -- saving and stills ------------------------------------------------------------------
@@ -369,8 +377,7 @@ class PreviewPanel(QWidget):
 
     def shutdown(self) -> None:
         """Stop playback and cancel copies still running (the window is closing)."""
-        self.player.stop()
-        self.player.setSource(QUrl())
+        media_calls.release(self.player)
         self._source = None
         self.saver.cancel()
         self.stills.cancel()

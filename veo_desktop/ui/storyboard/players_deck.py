@@ -20,18 +20,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import (
-    Q_ARG,
-    QGenericArgumentHolder,
-    QMetaObject,
-    QObject,
-    Qt,
-    QUrl,
-    Signal,
-    Slot,
-)
+from PySide6.QtCore import Q_ARG, QGenericArgumentHolder, QObject, QUrl, Signal, Slot
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 
+from veo_desktop.ui import media_calls
 from veo_desktop.ui.storyboard.sequence_timeline import FilmShot
 
 #: Statuses that say the file asked for is open.
@@ -63,6 +55,7 @@ class Deck(QObject):
         self.audio = QAudioOutput(self)
         self.player.setVideoSink(self.sink)
         self.player.setAudioOutput(self.audio)
+        media_calls.settle_overrides(self.player, self.audio, self.sink)
         #: The file asked for.
         self.path: Path | None = None
         #: The shot (index) and frame last asked for.
@@ -79,7 +72,7 @@ class Deck(QObject):
     # -- queued calls --------------------------------------------------------------------------
 
     def _call(self, method: str, *args: QGenericArgumentHolder) -> None:
-        QMetaObject.invokeMethod(self.player, method, Qt.ConnectionType.QueuedConnection, *args)
+        media_calls.post(self.player, method, *args)
 
     def _go(self, position: int, play: bool) -> None:
         if play:
@@ -142,9 +135,7 @@ class Deck(QObject):
 
     def set_muted(self, muted: bool) -> None:
         """Mute or unmute (queued too: the audio thread holds the output's locks)."""
-        QMetaObject.invokeMethod(
-            self.audio, "setMuted", Qt.ConnectionType.QueuedConnection, Q_ARG(bool, muted)
-        )
+        media_calls.post(self.audio, "setMuted", Q_ARG(bool, muted))
 
     def shows(self, shot: FilmShot, frame: int) -> QVideoFrame | None:
         """The deck's decoded frame when it is ``shot``'s ``frame``, else None."""
