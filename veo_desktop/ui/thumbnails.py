@@ -173,13 +173,24 @@ class ThumbnailCache(QObject):
                 self._touch(cached)  # used now: the last to be trimmed
                 return image
         try:
-            image = first_frame(path, self._size)
+            image = self._decode(path, self._size)
         except (OSError, ValueError) as error:
-            logger.info("No thumbnail for %s: %s", path.name, error)
+            logger.info("No %s for %s: %s", self.WHAT, path.name, error)
             return None
         if cached is not None:
             self._store(image, cached)
         return image
+
+    #: What one picture of this cache is called in the log.
+    WHAT = "thumbnail"
+
+    def _decode(self, path: Path, size: QSize) -> QImage:
+        """The picture of ``path`` this cache keeps (the first frame; a subclass may differ).
+
+        Raises:
+            OSError, ValueError: the video cannot be read.
+        """
+        return first_frame(path, size)
 
     def _cached_file(self, path: Path, stat: os.stat_result) -> Path | None:
         if self._cache_dir is None:

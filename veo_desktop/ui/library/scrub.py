@@ -12,7 +12,6 @@ in-memory LRU and the same PNG files on disk between runs.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,6 @@ from veo_desktop.ui.thumbnails import DEFAULT_SIZE, ThumbnailCache
 if TYPE_CHECKING:
     import av
 
-logger = logging.getLogger(__name__)
 
 #: How many frames a strip holds (the scrub's resolution across a tile).
 STRIP_FRAMES = 10
@@ -159,26 +157,10 @@ class ScrubStrips(ThumbnailCache):
             cache_dir, size=size, memory_items=memory_items, max_bytes=max_bytes, parent=parent
         )
 
-    def _load(self, video: str) -> QImage | None:
-        path = Path(video)
-        try:
-            stat = path.stat()
-        except OSError:
-            return None
-        cached = self._cached_file(path, stat)
-        if cached is not None and cached.exists():
-            image = QImage(str(cached))
-            if not image.isNull():
-                self._touch(cached)  # used now: the last to be trimmed
-                return image
-        try:
-            image = frame_strip(path, self._size)
-        except (OSError, ValueError) as error:
-            logger.info("No scrub strip for %s: %s", path.name, error)
-            return None
-        if cached is not None:
-            self._store(image, cached)
-        return image
+    WHAT = "scrub strip"
+
+    def _decode(self, path: Path, size: QSize) -> QImage:
+        return frame_strip(path, size)
 
 
 def _seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:
