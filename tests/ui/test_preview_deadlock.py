@@ -3,7 +3,7 @@
 ``QMediaPlayer.stop()`` (and ``setSource()``, which stops first) called from Python with the
 GIL held could deadlock with the player's audio thread, which waits for the GIL while it holds
 a lock ``stop()`` needs (see :mod:`veo_desktop.ui.media_calls`). Before the fix this loop hung
-in three runs out of three, after 2, 13 and 2 rounds: each round makes a fresh preview and a
+in four runs out of five, after 2, 13, 2 and 20 rounds: each round makes a fresh preview and a
 fresh compare window, whose audio outputs are the ones at risk. It runs in a child process, so
 that a deadlock fails the test at its timeout instead of hanging the run; the child also checks
 that closing lets go of the files (no descriptor of the clips stays open).
@@ -21,7 +21,7 @@ import pytest
 from tests.ui.storyboard.players_clips import marked_clip
 
 ROOT = Path(__file__).resolve().parents[2]
-ROUNDS = 25
+ROUNDS = 30
 
 CHILD = """
 import os, sys, time
