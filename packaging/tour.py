@@ -8,11 +8,13 @@ sees: title bars, placement, a screen that may be too small)::
 
 It opens the demo window in a throwaway data folder and home, sends two demo tasks, then
 opens in turn: Settings, Keyboard shortcuts, About, Save as, Restore settings from a video,
-Save prompt, Extend, Compare and the Variations confirmation. For each it saves a PNG of the
-screen and records whether the window lies inside the screen and, when the test fixtures
-are importable, every text reading below WCAG AA, measured on the screen's pixels
-(``tests/fixtures/contrast.py``). The report is ``report-<size>-<theme>.json``; the exit
-status is 1 when a window falls outside the screen or a text is illegible.
+Save prompt, Extend, Compare, Rate and tag, Import videos, the Storyboard tab with Generate
+missing shots, Trim and the film player, the Spending tab, and the Variations confirmation.
+For each it saves a PNG of the screen and records whether the window lies inside the screen
+and, when the test fixtures are importable, every text reading below WCAG AA, measured on
+the screen's pixels (``tests/fixtures/contrast.py``). The report is
+``report-<size>-<theme>.json``; the exit status is 1 when a window falls outside the screen
+or a text is illegible.
 """
 
 from __future__ import annotations
@@ -166,6 +168,24 @@ async def walk(app: QApplication, tour: Tour, work: Path, *, dark: bool) -> None
         await open_and_shoot(tour, "extend", action("extendAction").trigger)
         tasks.view.selectAll()
         await open_and_shoot(tour, "compare", action("compareAction").trigger)
+        tasks.view.selectAll()
+        await open_and_shoot(tour, "rate-and-tag", action("editLabelsAction").trigger)
+        await open_and_shoot(tour, "import-videos", action("importVideosAction").trigger)
+        # The storyboard: two finished tasks as shots, then Generate missing and Trim.
+        tasks.view.selectAll()
+        action("addTaskToStoryboardAction").trigger()
+        action("showStoryboardAction").trigger()
+        await asyncio.sleep(1.0)  # the shot cards' thumbnails
+        await tour.shoot("storyboard", window, whole_window=True)
+        await open_and_shoot(tour, "generate-shots", action("generateShotsAction").trigger)
+        trim = window.findChild(QWidget, "trimShotButton")
+        if trim is not None and trim.isEnabled():
+            await open_and_shoot(tour, "trim", trim.click)  # type: ignore[attr-defined]
+        await open_and_shoot(tour, "film", action("playFilmAction").trigger)
+        action("showSpendingAction").trigger()
+        await asyncio.sleep(0.5)  # the chart's first paint
+        await tour.shoot("spending", window, whole_window=True)
+        action("showTasksAction").trigger()
         compose.prompt_edit.setPlainText("A kite over the dunes")
         spin = compose.findChild(QSpinBox, "variationsSpin")
         if spin is None:
