@@ -3,6 +3,7 @@ triggers, search with every filter, labels edited for many tasks at once, saved 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import time
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.records.library import (
+    KEYS,
     LabelChange,
     Labels,
     LibraryQuery,
@@ -160,6 +162,61 @@ def test_no_text_makes_the_search_raise(store: TaskStore, text: str) -> None:
     query = parse_query(text)
     store.search(query)
     assert parse_query(format_query(query)) == query
+
+
+#: Values that look like numbers or days to ``str.isdigit`` or a person but not to ``int``
+#: or the calendar: superscripts, other scripts' digits, the first and last days there are.
+ODD_VALUES = ["\u00b2", "1\u00b2", "\u0663", "\uff15", "0001-01-01", "9999-12-31", "1969-12-31"]
+FILTER_TEXT = st.lists(
+    st.tuples(
+        st.sampled_from(["", *KEYS, "Rating", "x"]),
+        st.one_of(
+            st.sampled_from(ODD_VALUES),
+            st.dates().map(dt.date.isoformat),
+            st.text(
+                alphabet=st.sampled_from([*'0123456789-:" ab', "\u00b2", "\u0663", "\uff15"]),
+                max_size=8,
+            ),
+            st.text(max_size=6),
+        ),
+        st.sampled_from([" ", "", "\t"]),
+    ),
+    max_size=4,
+).map(lambda parts: "".join(f"{k}:{v}{end}" if k else f"{v}{end}" for k, v, end in parts))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=QUIET)
+@given(FILTER_TEXT)
+def test_no_typed_filter_raises_anything_but_a_query_error(store: TaskStore, text: str) -> None:
+    # What the search field does on every keystroke, and ``veo-desktop list --search``.
+    query = parse_query(text)
+    assert query_problem(text) is None or "searched for as text" in str(query_problem(text))
+    match = matcher(query, store.labels())
+    found = [r.local_id for r in store.load_all() if match(r, r.prompt.casefold())]
+    assert found == store.search(query)
+    for key in KEYS:
+        for value in text.split(":"):
+            with contextlib.suppress(QueryError):
+                LibraryQuery().with_filter(key, value)
+
+
+def test_odd_numbers_and_far_days_are_query_problems(store: TaskStore) -> None:
+    assert parse_query("rating:\u00b2 seed:\u00b2").words == ("rating:\u00b2", "seed:\u00b2")
+    assert "stars from 1 to 5" in str(query_problem("rating:\u00b2 "))
+    assert "whole number" in str(query_problem("seed:\u00b2 "))
+    for text in ("to:9999-12-31 ", "from:0001-01-01 ", "from:1969-12-31 "):
+        assert "takes a day from 1971-01-01 to 9998-12-31" in str(query_problem(text)), text
+    # A query built in code with such a day (not typed) still searches without raising.
+    records = store.load_all()
+    ids = [r.local_id for r in records]
+    for query, expected in (
+        (LibraryQuery(since=dt.date.min, until=dt.date.max), ids),
+        (LibraryQuery(since=dt.date.max), []),
+        (LibraryQuery(until=dt.date.min), []),
+    ):
+        match = matcher(query, {})
+        assert [r.local_id for r in records if match(r, r.prompt.casefold())] == expected
+        assert store.search(query) == expected
 
 
 def test_every_filter_narrows_the_search(store: TaskStore) -> None:

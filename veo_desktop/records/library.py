@@ -58,6 +58,11 @@ KIND_LABELS: Mapping[Kind, str] = {
     Kind.EXTEND: "Extends",
 }
 
+#: The first and last day ``from:`` and ``to:`` take (a local midnight outside them has
+#: no Unix time on some systems, and the day after the last must still exist).
+FIRST_DAY = dt.date(1971, 1, 1)
+LAST_DAY = dt.date(9998, 12, 31)
+
 #: The filter keys in the order chips show them.
 KEYS = ("is", "tag", "rating", "state", "mode", "type", "aspect", "seed", "from", "to")
 
@@ -298,7 +303,7 @@ def _filter(key: str, value: str) -> LibraryQuery:
     if key == "tag":
         return LibraryQuery(tags=frozenset({normalize_tag(value)}))
     if key == "rating":
-        if not value.isdigit() or not 1 <= int(value) <= MAX_RATING:
+        if not _is_number(value) or not 1 <= int(value) <= MAX_RATING:
             raise QueryError(f"rating: takes a number of stars from 1 to {MAX_RATING}.")
         return LibraryQuery(min_rating=int(value))
     if key == "state":
@@ -310,7 +315,7 @@ def _filter(key: str, value: str) -> LibraryQuery:
     if key == "aspect":
         return LibraryQuery(aspects=frozenset({_member(AspectRatio, value, key)}))
     if key == "seed":
-        if not value.isdigit() or len(value) > 10:
+        if not _is_number(value) or len(value) > 10:
             raise QueryError("seed: takes a whole number (seed:17).")
         return LibraryQuery(seed=int(value))
     if key in ("from", "to"):
@@ -318,8 +323,17 @@ def _filter(key: str, value: str) -> LibraryQuery:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise QueryError(f"{key}: takes a day as YYYY-MM-DD ({key}:2026-01-31).") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise QueryError(
+                f"{key}: takes a day from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}."
+            )
         return LibraryQuery(since=day) if key == "from" else LibraryQuery(until=day)
     raise QueryError(f"{key}: is not a filter; the filters are {', '.join(KEYS)}.")
+
+
+def _is_number(value: str) -> bool:
+    """``value`` is ASCII digits only (``str.isdigit`` also passes "²", which ``int`` refuses)."""
+    return value.isascii() and value.isdigit()
 
 
 def _member(kind: type[E], value: str, key: str) -> E:
@@ -426,8 +440,16 @@ Matcher = Callable[[TaskRecord, str], bool]
 
 
 def day_start(day: dt.date) -> float:
-    """Unix time of the local midnight that starts ``day``."""
+    """Unix time of the local midnight that starts ``day`` (a day outside
+    :data:`FIRST_DAY`..:data:`LAST_DAY` counts as the nearest of them)."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
     return dt.datetime.combine(day, dt.time()).timestamp()
+
+
+def day_end(day: dt.date) -> float:
+    """Unix time of the local midnight that ends ``day`` (see :func:`day_start`)."""
+    day = min(max(day, FIRST_DAY), LAST_DAY)
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp()
 
 
 def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
@@ -445,7 +467,7 @@ def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
         start = day_start(query.since)
         checks.append(lambda t, _p: t.created_at >= start)
     if query.until is not None:
-        end = day_start(query.until + dt.timedelta(days=1))
+        end = day_end(query.until)
         checks.append(lambda t, _p: t.created_at < end)
     if query.modes:
         modes = {str(m) for m in query.modes}

@@ -15,7 +15,6 @@ Edits of many tasks (:meth:`LibraryRows.edit_labels`) are one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 import time
@@ -32,6 +31,7 @@ from veo_desktop.records.library import (
     Labels,
     LibraryQuery,
     SavedSearch,
+    day_end,
     day_start,
     format_query,
     normalize_tag,
@@ -231,7 +231,7 @@ def query_sql(query: LibraryQuery) -> tuple[list[str], list[Any]]:
         parameters.append(day_start(query.since))
     if query.until is not None:
         where.append("t.created_at < ?")
-        parameters.append(day_start(query.until + dt.timedelta(days=1)))
+        parameters.append(day_end(query.until))
     return where, parameters
 
 
