@@ -67,13 +67,18 @@ def carried_paths(tasks: Sequence[TaskRecord], cache_dir: Path) -> list[Path]:
         for name in task.files:
             source = Path(name)
             if source.is_file():
-                paths.append(recipe_copy(task, source, cache_dir) or source)
+                paths.append(recipe_copy(task, source, cache_dir, prune=False) or source)
+    # Pruned once, after the whole drag: none of this drag's copies is deleted.
+    _prune(cache_dir / DRAG_FOLDER, keep=KEEP, spare={path.parent for path in paths})
     return paths
 
 
-def recipe_copy(task: TaskRecord, source: Path, cache_dir: Path) -> Path | None:
+def recipe_copy(
+    task: TaskRecord, source: Path, cache_dir: Path, *, prune: bool = True
+) -> Path | None:
     """The cached copy of ``source`` carrying ``task``'s recipe (made if missing); None when
-    it cannot be made."""
+    it cannot be made. With ``prune``, older copies past :data:`KEEP` are deleted (never
+    this one)."""
     from veo_desktop.film.recipe import RecipeError, embed_recipe, file_index, recipe_for
 
     root = cache_dir / DRAG_FOLDER
@@ -90,11 +95,13 @@ def recipe_copy(task: TaskRecord, source: Path, cache_dir: Path) -> Path | None:
     except (OSError, RecipeError) as error:
         log.warning("dragging %s without its recipe: %s", source.name, error)
         return None
-    _prune(root, keep=KEEP)
+    if prune:
+        _prune(root, keep=KEEP, spare={folder})
     return target
 
 
-def _prune(root: Path, *, keep: int) -> None:
+def _prune(root: Path, *, keep: int, spare: set[Path]) -> None:
+    """Delete the least recently used copies past ``keep``, never one in ``spare``."""
     try:
         folders = sorted(
             (p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True
@@ -102,7 +109,8 @@ def _prune(root: Path, *, keep: int) -> None:
     except OSError:
         return
     for stale in folders[keep:]:
-        shutil.rmtree(stale, ignore_errors=True)
+        if stale not in spare:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 def _tasks(model: QAbstractItemModel, indexes: Sequence[QModelIndex]) -> list[TaskRecord]:
