@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -334,3 +335,97 @@ def test_a_full_disk_leaves_no_half_film_and_says_so(sims: list[Path], tmp_path:
             f"There is not enough free space in {folder} to write the film; nothing was saved."
         )
         assert leftovers(folder) == []
+
+
+OLD_FILM = b"the previous film"
+OLD_SIDECAR = '{"app": "Veo Desktop", "kind": "film", "storyboard": {"name": "old"}}'
+
+
+def _visible(folder: Path) -> tuple[bytes | None, str | None]:
+    """The film and its sidecar as a reader sees them (None where absent)."""
+    film, side = folder / "film.mp4", folder / "film.mp4.json"
+    return (
+        film.read_bytes() if film.exists() else None,
+        side.read_text() if side.exists() else None,
+    )
+
+
+def test_a_re_render_never_leaves_a_sidecar_beside_another_film(
+    sims: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over an existing film and sidecar: if putting the film in place fails, both old files
+    stay; at every rename (where a crash could stop it) any sidecar shown describes the film
+    shown; and a sidecar that fails after the film is in place leaves the film alone."""
+    film = tmp_path / "film.mp4"
+    clips = [Clip(sims[0])]
+    real_replace = os.replace
+    states: list[tuple[bytes | None, str | None]] = []
+    failing: list[Path] = []
+
+    def replace(src: str | os.PathLike[str], dst: str | os.PathLike[str]) -> None:
+        if Path(dst).parent == tmp_path:  # where the process could die: the state on disk
+            states.append(_visible(tmp_path))
+        if Path(dst) in failing:
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+    def consistent(state: tuple[bytes | None, str | None]) -> bool:
+        shown, side = state
+        if side is None:
+            return shown is not None
+        if side == OLD_SIDECAR:
+            return shown == OLD_FILM
+        return shown not in (None, OLD_FILM) and json.loads(side)["storyboard"] == {"new": 1}
+
+    film.write_bytes(OLD_FILM)
+    (tmp_path / "film.mp4.json").write_text(OLD_SIDECAR)
+    failing[:] = [film]
+    with pytest.raises(FilmError) as error:
+        render_film(clips, film, sidecar={"new": 1})
+    assert str(error.value).endswith("(Permission denied); nothing was saved.")
+    assert _visible(tmp_path) == (OLD_FILM, OLD_SIDECAR)
+    assert leftovers(tmp_path) == ["film.mp4", "film.mp4.json"]
+    assert all(map(consistent, states)), states
+
+    states.clear()
+    failing.clear()
+    report = render_film(clips, film, sidecar={"new": 1})
+    states.append(_visible(tmp_path))
+    assert report.sidecar == tmp_path / "film.mp4.json"
+    assert all(map(consistent, states)), states
+    assert states[0] == (OLD_FILM, OLD_SIDECAR) and states[-1][1] != OLD_SIDECAR
+    assert leftovers(tmp_path) == ["film.mp4", "film.mp4.json"]
+
+    film.write_bytes(OLD_FILM)
+    (tmp_path / "film.mp4.json").write_text(OLD_SIDECAR)
+    failing[:] = [tmp_path / "film.mp4.json"]
+    with pytest.raises(FilmError) as error:
+        render_film(clips, film, sidecar={"new": 1})
+    assert str(error.value).startswith(f"The film was saved as {film}, but its sidecar could")
+    assert _visible(tmp_path)[0] not in (None, OLD_FILM)
+    assert leftovers(tmp_path) == ["film.mp4"]
+
+
+def test_the_film_is_never_saved_over_one_of_its_clips(sims: list[Path], tmp_path: Path) -> None:
+    takes = [shutil.copy(path, tmp_path / f"take{n}.mp4") for n, path in enumerate(sims[:2], 1)]
+    clips = [Clip(Path(take)) for take in takes]
+    (tmp_path / "take2.mp4.json").write_text("the take's sidecar")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "linked.mp4").hardlink_to(tmp_path / "take2.mp4")
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()}
+    for output in (
+        tmp_path / "take2.mp4",
+        tmp_path / "sub" / ".." / "take2.mp4",
+        tmp_path / "linked.mp4",
+    ):
+        with pytest.raises(FilmError) as error:
+            render_film(clips, output, sidecar={})
+        assert str(error.value) == (
+            f"The film cannot be saved over shot 2's video ({tmp_path / 'take2.mp4'}); "
+            "choose another name."
+        )
+    with pytest.raises(FilmError, match=r"^The film cannot be saved over shot 2's sidecar"):
+        render_film(clips, tmp_path / "take2.mp4.json")
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir() if path.is_file()} == before

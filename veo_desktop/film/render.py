@@ -2,10 +2,24 @@
 
 :func:`render_film` (blocking, for a worker thread) plans the film
 (:func:`~veo_desktop.film.timeline.plan_film`), writes it by stream copy or by re-encoding
-into a hidden ``.<name>.<token>.part`` file beside ``output``, flushes it to disk, writes the
-sidecar (``<film>.mp4.json``) and only then renames the film into place: a crash, an error or
-a cancel never leaves a half film that looks finished, and cancel or an error removes the part
-file. :func:`render_film_async` runs it in a thread of its own so the event loop (and the
+into a hidden ``.<name>.<token>.part`` file beside ``output``, and its sidecar
+(``<film>.mp4.json``) into a hidden part of its own, flushes both to disk, and only then puts
+them in place. A film is never saved over one of its own clips (or a clip's sidecar).
+
+Putting them in place is three renames, in this order, so that whatever single step fails
+or wherever the process dies, a sidecar beside a film always describes that film:
+
+1. the old film's sidecar (if any) is moved aside to a hidden part;
+2. the new film replaces the old one;
+3. the new sidecar takes its place, and the old one moved aside is deleted.
+
+An error (or a cancel, which is only heard before step 1) before step 2 leaves the old
+film with its old sidecar (step 1 is undone) and removes the part files; a crash between
+steps 1 and 2 leaves the old film without a sidecar; a crash or an error between steps 2
+and 3 leaves the new film without one (an error then says the film was saved but its
+sidecar was not). Part files a crash leaves are removed by the next render to that path.
+
+:func:`render_film_async` runs it in a thread of its own so the event loop (and the
 window) keeps running; progress reaches the loop's thread, and cancelling the awaiting task
 cancels the render.
 
@@ -34,7 +48,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from veo_desktop import __version__
-from veo_desktop.core.fsutil import atomic_write_text, fsync_dir
+from veo_desktop.core.fsutil import fsync_dir
 from veo_desktop.core.sidecar import APP_MARK, FILM_KIND, sidecar_path
 from veo_desktop.film.timeline import (
     Clip,
@@ -127,7 +141,8 @@ def render_film(
         crossfade_frames: frames each cut blends over (0: hard cuts).
         letterbox: fit shots of another shape with black bars instead of refusing them.
         metadata: tags written into the MP4 itself.
-        sidecar: what the sidecar records as ``storyboard`` (None: no sidecar).
+        sidecar: what the sidecar records as ``storyboard`` (None: no sidecar; a sidecar
+            the old film at ``output`` had is removed either way).
         progress: called with 0..1 as the film is written (from this thread).
         cancel: set it to stop; the call then raises :class:`FilmCancelled`.
 
@@ -137,35 +152,36 @@ def render_film(
     """
     started = time.perf_counter()
     output = Path(output)
+    _refuse_clip_paths(clips, output)
     plan = plan_film(clips, crossfade_frames=crossfade_frames, letterbox=letterbox)
     folder = output.parent
     if not folder.is_dir():
         raise FilmError(f"The folder {folder} does not exist.")
     _remove_stale_parts(output)
-    part = folder / f".{output.name}.{secrets.token_hex(4)}{_PART_SUFFIX}"
+    token = secrets.token_hex(4)
+    part = _part(output, token)
+    side = sidecar_path(output)
+    side_part = _part(side, token) if sidecar is not None else None
     tracker = _Tracker(plan.frames, progress, cancel)
-    written_sidecar: Path | None = None
     try:
         tracker.check()
         audio_duration = _write(plan, part, metadata or {}, tracker)
         tracker.check()
         _fsync(part)
-        if sidecar is not None:
-            written_sidecar = sidecar_path(output)
-            atomic_write_text(written_sidecar, _sidecar_text(plan, clips, output, sidecar))
+        if side_part is not None:
+            _write_synced(side_part, _sidecar_text(plan, clips, output, sidecar or {}))
         tracker.check()
-        os.replace(part, output)
-        fsync_dir(folder)
+        _put_in_place(part, output, side_part, side, _part(side, f"{token}.old"))
     except OSError as error:
-        _discard(part, written_sidecar)
+        _discard(part, side_part)
         raise FilmError(_write_problem(error, output)) from None
     except BaseException:
-        _discard(part, written_sidecar)
+        _discard(part, side_part)
         raise
     tracker.finish()
     return FilmReport(
         output=output,
-        sidecar=written_sidecar,
+        sidecar=side if side_part is not None else None,
         method=plan.method,
         reason=plan.reason,
         width=plan.width,
@@ -327,11 +343,82 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def _discard(part: Path, written_sidecar: Path | None) -> None:
-    for path in (part, written_sidecar):
+def _write_synced(path: Path, text: str) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _part(path: Path, token: str) -> Path:
+    """The hidden part file ``path`` is written to (``_remove_stale_parts`` finds it)."""
+    return path.with_name(f".{path.name}.{token}{_PART_SUFFIX}")
+
+
+def _put_in_place(
+    part: Path, output: Path, side_part: Path | None, side: Path, aside: Path
+) -> None:
+    """Rename the film, then its sidecar, into place, in the module docstring's order.
+
+    Raises:
+        OSError: the film could not be put in place; the old film and its sidecar are as
+            they were.
+        FilmError: the film is in place but its sidecar could not be.
+    """
+    try:
+        os.replace(side, aside)
+        moved_aside = True
+    except FileNotFoundError:
+        moved_aside = False
+    try:
+        os.replace(part, output)
+    except BaseException:
+        if moved_aside:
+            with contextlib.suppress(OSError):
+                os.replace(aside, side)
+        raise
+    try:
+        if side_part is not None:
+            os.replace(side_part, side)
+        fsync_dir(output.parent)
+    except OSError as error:
+        raise FilmError(
+            f"The film was saved as {output}, but its sidecar could not be written "
+            f"({error.strerror or type(error).__name__})."
+        ) from None
+    finally:
+        if moved_aside:
+            with contextlib.suppress(OSError):
+                aside.unlink()
+
+
+def _discard(part: Path, side_part: Path | None) -> None:
+    """Remove the part files (never a file in place: the old film's sidecar is kept)."""
+    for path in (part, side_part):
         if path is not None:
             with contextlib.suppress(OSError):
                 path.unlink(missing_ok=True)
+
+
+def _refuse_clip_paths(clips: Sequence[Clip], output: Path) -> None:
+    """Refuse an ``output`` that is one of the clips (or a clip's sidecar)."""
+    target = output.resolve()
+    for number, clip in enumerate(clips, 1):
+        label = clip.label or f"shot {number}"
+        video = Path(clip.path)
+        for path, what in ((video, "video"), (sidecar_path(video), "sidecar")):
+            if path.resolve() == target or _same_file(path, output):
+                raise FilmError(
+                    f"The film cannot be saved over {label}'s {what} ({path}); choose another name."
+                )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether both exist and are one file (a hard link, another spelling of the path)."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
 
 
 def _remove_stale_parts(output: Path) -> None:
