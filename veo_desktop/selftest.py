@@ -214,9 +214,9 @@ def _check_video(state: SelfTest) -> str:
 
 
 async def _play(video: Path) -> str:
-    from PySide6.QtCore import QUrl
     from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
+    from veo_desktop.ui import media_calls
     from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_logs
 
     quiet_ffmpeg_logs()  # no FFmpeg "Input #0" block on the self-test's terminal
@@ -225,6 +225,8 @@ async def _play(video: Path) -> str:
     frames = 0
     player = QMediaPlayer()
     sink = QVideoSink()
+    # Calls into the player run without the GIL (ui/media_calls.py: its threads may need it).
+    media_calls.settle_overrides(player, sink)
 
     def on_frame(frame: QVideoFrame) -> None:
         nonlocal frames
@@ -241,14 +243,14 @@ async def _play(video: Path) -> str:
     sink.videoFrameChanged.connect(on_frame)
     player.errorOccurred.connect(on_error)
     player.setVideoSink(sink)
-    player.setSource(QUrl.fromLocalFile(str(video)))
-    player.play()
+    media_calls.set_source(player, video)
+    media_calls.play(player)
     try:
         width, height = await asyncio.wait_for(first, FRAME_TIMEOUT)
     except TimeoutError:
         raise SelfTestError(f"no video frame within {FRAME_TIMEOUT:.0f} s") from None
     finally:
-        player.stop()
+        media_calls.release(player)
         sink.videoFrameChanged.disconnect(on_frame)
         player.errorOccurred.disconnect(on_error)
         player.deleteLater()
