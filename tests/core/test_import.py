@@ -4,6 +4,7 @@ held by the real engine and sqlite store, twice without duplicates."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from tests.core import test_sidecar
 from tests.fixtures.core import EngineKit
 from tests.fixtures.mp4 import encoded_clip
+from veo_desktop.core import library_import
 from veo_desktop.core.library_import import import_folder, import_folder_async
 from veo_desktop.core.sidecar import read_sidecar, restore, sidecar_path
 from veo_desktop.film.recipe import export_copy, read_recipe
@@ -160,3 +162,25 @@ def test_the_record_book_refuses_a_second_copy(made: Any, tmp_path: Path) -> Non
         kit.run(scenario)
     finally:
         kit.close_stores()
+
+
+@pytest.mark.parametrize("failing", ["_copy", "write_sidecar"])
+def test_a_disk_that_fills_part_way_leaves_nothing_in_the_library(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    real = getattr(library_import, failing)
+    calls: list[object] = []
+
+    def fills(*args: Any) -> None:
+        calls.append(args)
+        if len(calls) == 2:  # the first video is in; the disk is full for the second
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(*args)
+
+    monkeypatch.setattr(library_import, failing, fills)
+    library = tmp_path / "videos"
+    added: list[TaskRecord] = []
+    with pytest.raises(OSError, match="No space left"):
+        import_folder(folder, library_dir=library, known=(), add=added.append, embedded=read_recipe)
+    assert len(calls) == 2 and added == []
+    assert [p for p in library.rglob("*")] == []  # no copy, sidecar or partial file stays

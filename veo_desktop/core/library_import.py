@@ -169,13 +169,17 @@ async def import_folder_async(
 
 def _admit(result: ImportResult, add: Callable[[TaskRecord], object]) -> ImportResult:
     kept: list[TaskRecord] = []
-    for record in result.added:
+    for number, record in enumerate(result.added):
         try:
             add(record)
         except (StoreError, ValueError) as error:
             discard(record)
             reason = f"it could not be added to the task list: {error}"
             result.skipped.append(Skipped(Path(record.files[0]), reason))
+        except BaseException:
+            for left in result.added[number:]:  # not added: no file of theirs stays behind
+                discard(left)
+            raise
         else:
             kept.append(record)
     result.added = kept
@@ -194,16 +198,35 @@ def prepare_import(
     added anywhere yet) with the videos skipped (blocking).
 
     Raises:
-        OSError: the folder cannot be read, or the library cannot be written.
+        OSError: the folder cannot be read, or the library cannot be written (the library
+            then holds none of this run's copies: each is removed before this is raised).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise OSError(f"{folder} is not a folder.")
     library_dir = Path(library_dir)
     library_dir.mkdir(parents=True, exist_ok=True)
-    stamp = time.time() if now is None else now
-    state = _Known.of(known)
     result = ImportResult(folder=folder)
+    try:
+        _prepare(result, library_dir, _Known.of(known), embedded, now)
+    except BaseException:
+        for record in result.added:
+            discard(record)
+        raise
+    return result
+
+
+def _prepare(
+    result: ImportResult,
+    library_dir: Path,
+    state: _Known,
+    embedded: EmbeddedReader | None,
+    now: float | None,
+) -> None:
+    """:func:`prepare_import`'s loop: each new video is copied and its record added to
+    ``result`` at once (so a failure part-way knows what to remove)."""
+    folder = result.folder
+    stamp = time.time() if now is None else now
     taken: set[str] = set()
     for video in _videos(folder, library_dir):
         outcome = _one(video, state, embedded)
@@ -219,7 +242,7 @@ def prepare_import(
         try:
             write_sidecar(record, 0, target)
         except OSError:
-            target.unlink(missing_ok=True)
+            discard(record)
             raise
         result.added.append(record)
         state.tasks.append(record)
@@ -227,7 +250,6 @@ def prepare_import(
         if record.apixo_task_id:
             state.apixo_ids.add(record.apixo_task_id)
         state.digests.add(digest)
-    return result
 
 
 def discard(record: TaskRecord) -> None:
