@@ -104,6 +104,9 @@ def test_drag_out_drop_back_setting_and_import(
     flow.dialog.reject()
     job = flow.import_from(handed)
     assert job is not None
+    assert flow.import_from(handed) is None  # one import at a time: no duplicates
+    busy = flow.result_box
+    assert busy is not None and busy.text().startswith("An import is already running.")
     qtbot.waitUntil(job.done, timeout=10_000)
     box = flow.result_box
     assert isinstance(box, QMessageBox) and box.objectName() == "importResultBox"

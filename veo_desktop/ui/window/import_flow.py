@@ -35,6 +35,8 @@ class ImportFlow(QObject):
         self._window = window
         self.dialog: QFileDialog | None = None
         self.result_box: QMessageBox | None = None
+        #: The import under way (one at a time: two would both see the same known tasks).
+        self.running: asyncio.Task[Any] | None = None
 
     def choose_folder(self) -> None:
         """Ask for the folder to import from (a non-blocking folder dialog)."""
@@ -56,10 +58,17 @@ class ImportFlow(QObject):
         self.dialog = None
 
     def import_from(self, folder: Path) -> asyncio.Task[Any] | None:
-        """Import the videos of ``folder`` (the dialog's answer; tests call it)."""
+        """Import the videos of ``folder`` (the dialog's answer; tests call it). While an
+        import runs, another is not started: a box says so and None is returned."""
         window = self._window
         session = window.session
         if session is None:
+            return None
+        if self.running is not None and not self.running.done():
+            self.show_result(
+                "Import already running",
+                "An import is already running. Wait for it to finish, then import again.",
+            )
             return None
         window.status.showMessage(f"Importing videos from {printable(folder.name, 80)}…")
 
@@ -75,7 +84,8 @@ class ImportFlow(QObject):
                 self.report(result)
             return result
 
-        return window.run(run(), "Importing videos")
+        self.running = window.run(run(), "Importing videos")
+        return self.running
 
     def report(self, result: ImportResult) -> None:
         """Say what an import did: the status bar, and a box listing what was skipped."""
@@ -86,6 +96,8 @@ class ImportFlow(QObject):
 
     def show_result(self, title: str, text: str, lines: list[str] | None = None) -> None:
         if self.result_box is not None:
+            # Its (later) deletion must not forget the box made now.
+            self.result_box.destroyed.disconnect(self.on_box_destroyed)
             self.result_box.close()
         icon = QMessageBox.Icon.Information if not lines else QMessageBox.Icon.Warning
         box = QMessageBox(icon, title, text, parent=self._window)
