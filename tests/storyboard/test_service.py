@@ -17,6 +17,7 @@ from veo_desktop.api.models import GenerationRequest, Model
 from veo_desktop.core.settings import Settings
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
+from veo_desktop.safe_text import forget_secrets, register_secret
 from veo_desktop.storyboard import ShotStatus, StoryboardError, StoryboardService
 
 
@@ -153,3 +154,24 @@ def test_generating_cancelled_mid_way_then_run_again_sends_nothing_twice(
         service.close()
 
     engine_kit.run(scenario)
+
+
+def test_a_secret_in_a_prompt_never_reaches_an_exported_file(
+    engine_kit: EngineKit, tmp_path: Path
+) -> None:
+    secret = "sk-live-storyboard-0123456789abcdef"
+    register_secret(secret)
+    try:
+        store = engine_kit.store()
+        service = StoryboardService(
+            engine=engine_kit.engine(store=store),
+            store=store,
+            settings=Settings(),
+            frame_url=no_frames,
+        )
+        board = service.create("Leaky")
+        service.add_shot(board.id, GenerationRequest(prompt=f"A key {secret} on a desk"))
+        text = service.export_json(board.id)
+        assert secret not in text and "A key" in text
+    finally:
+        forget_secrets()

@@ -30,7 +30,7 @@ from veo_desktop.core.spending import money
 from veo_desktop.film.render import FilmError, FilmReport
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import Storyboard, storyboard_to_json
-from veo_desktop.safe_text import printable
+from veo_desktop.safe_text import printable, redact_all
 from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.storyboard import (
     GenerateResult,
@@ -99,7 +99,8 @@ def export_board(ctx: Context) -> ExitCode:
             "storyboard list`).",
         )
     output = Path(ctx.args.output).expanduser()
-    text = json.dumps(storyboard_to_json(matches[0]), indent=2, ensure_ascii=False) + "\n"
+    data = redact_all(storyboard_to_json(matches[0]))
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     try:
         atomic_write_text(output, text)
     except OSError as error:

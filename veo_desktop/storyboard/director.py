@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +37,7 @@ from veo_desktop.core.spending import money
 from veo_desktop.hosting.model import HostingError
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import StoreError
 from veo_desktop.storyboard.planner import (
     Plan,
@@ -138,6 +139,8 @@ class _Run:
         self.board_id = board_id
         self.on_progress = on_progress
         self.first = service.plan(board_id)
+        #: The shots the person was asked about: a run sends no other.
+        self.confirmed = {s.shot_id for s in self.first.shots if s.status.to_send}
         self.budget = Decimal("0")
         self.spent = Decimal("0")
         self.attempted: set[str] = set()
@@ -145,6 +148,8 @@ class _Run:
         self.sent: list[str] = []
         self.sent_by_shot: dict[str, str] = {}
         self.stopped: str | None = None
+        #: The run was cancelled: a shot not yet sent is not sent.
+        self.cancelled = False
 
     async def check(self, approved: Decimal, *, over_cap: bool) -> None:
         first = self.first
@@ -190,6 +195,7 @@ class _Run:
                 s
                 for s in current.shots
                 if s.status is ShotStatus.SEND
+                and s.shot_id in self.confirmed
                 and s.shot_id not in self.attempted
                 and self.stopped is None
             ]
@@ -238,8 +244,13 @@ class _Run:
         try:
             await asyncio.wait(jobs)
         except asyncio.CancelledError:
-            # Submissions in flight are never cut off mid-POST.
-            await asyncio.gather(*jobs, return_exceptions=True)
+            # Shots not yet sent stop; submissions in flight are never cut off mid-POST,
+            # however often the run is cancelled (closing the window cancels it repeatedly).
+            self.cancelled = True
+            every = asyncio.gather(*jobs, return_exceptions=True)
+            while not every.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(every)
             raise
         for job in jobs:
             error = job.exception()
@@ -264,6 +275,8 @@ class _Run:
             self.failures[shot.id] = f"Not sent: its first frame could not be made ({error})."
             return
         key = payload_key(request.model.value, request.to_payload())
+        if self.cancelled:
+            return  # cancelled while its first frame was being made: not sent
         try:
             self.service.mark_sending(self.board_id, shot.id, key)
         except KeyError:
@@ -273,7 +286,7 @@ class _Run:
             return
         local_id: str | None = None
         try:
-            record = await self.engine.submit(request, parent_id=parent_id)
+            record = await self._uncut(self.engine.submit(request, parent_id=parent_id))
             local_id = record.local_id
             self.sent.append(local_id)
             self.sent_by_shot[shot.id] = local_id
@@ -290,6 +303,18 @@ class _Run:
             self.stopped = f"{error} Nothing more was sent."
         finally:
             self.service.end_sending(self.board_id, shot.id, key, local_id)
+
+    async def _uncut(self, submission: Awaitable[TaskRecord]) -> TaskRecord:
+        """``submission``'s record, never cut mid-POST (the task would be uncertain): a
+        cancel waits for APIXO's answer, so the take is linked, and the run stops after."""
+        sending = asyncio.ensure_future(submission)
+        while True:
+            try:
+                return await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                if sending.cancelled():
+                    raise
+                self.cancelled = True
 
     async def _request(self, planned: PlannedShot) -> tuple[AnyRequest, str | None]:
         return await shot_request(self.service, self.board_id, planned.shot_id)

@@ -42,6 +42,7 @@ from veo_desktop.records.storyboard import (
     storyboard_to_json,
 )
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.safe_text import redact_all
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.storyboard.files import parse_storyboard
 from veo_desktop.storyboard.planner import Plan, plan, usable_take
@@ -389,10 +390,12 @@ class StoryboardService:
     # -- files -----------------------------------------------------------------------------
 
     def export_json(self, board_id: str) -> str:
-        """The storyboard as JSON (the window's export; ``storyboard render`` reads it)."""
+        """The storyboard as JSON (the window's export; ``storyboard render`` reads it), with
+        every secret redacted (a key pasted into a prompt never reaches the file)."""
         import json
 
-        return json.dumps(storyboard_to_json(self.get(board_id)), indent=2, ensure_ascii=False)
+        data = redact_all(storyboard_to_json(self.get(board_id)))
+        return json.dumps(data, indent=2, ensure_ascii=False)
 
     def import_json(self, text: str, *, name: str | None = None, source: str = "") -> Storyboard:
         """Add the storyboard a JSON text describes (new ids; its tasks must be known here).

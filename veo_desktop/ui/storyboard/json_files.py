@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from veo_desktop.core.fsutil import atomic_write_text
 from veo_desktop.records.storyboard import Storyboard
 from veo_desktop.safe_text import printable
 from veo_desktop.storyboard import StoryboardError, StoryboardFileError
@@ -97,9 +98,7 @@ class JsonFiles(QObject):
         """Write the storyboard's JSON to ``path`` (through a temporary file)."""
         try:
             text = self._export_text(board_id)
-            part = path.with_name(f".{path.name}.part")
-            part.write_text(text + "\n", encoding="utf-8")
-            part.replace(path)
+            atomic_write_text(path, text + "\n")
         except (StoryboardError, KeyError) as error:
             self.problem.emit("The storyboard was not exported", str(error))
             return False
