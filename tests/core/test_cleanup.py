@@ -107,3 +107,13 @@ def test_a_file_a_staying_task_names_is_never_planned(tmp_path: Path) -> None:
     plan = cleanup_plan([library.kept, twin], now=time.time())
     assert plan.tasks == (twin.local_id,) and plan.files == ()
     assert folder_size(tmp_path / "missing") == 0 and folder_size(None) == 0
+
+
+def test_the_tasks_clean_up_is_told_to_keep_stay_with_their_files(tmp_path: Path) -> None:
+    library = library_records(tmp_path / "videos", dt.date.today())
+    # A storyboard's take removed from the list earlier, and an old failed one it keeps too.
+    keep = {library.removed.local_id, library.old_failed.local_id}
+    plan = cleanup_plan(library.records, now=time.time(), removed_videos=True, keep=keep)
+    assert plan.tasks == () and plan.files == ()
+    wider = cleanup_plan(library.records, now=time.time(), removed_videos=True)
+    assert Path(library.removed.files[0]) in {path for path, _size in wider.files}

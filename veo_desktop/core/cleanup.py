@@ -202,26 +202,32 @@ def cleanup_plan(
     now: float,
     age_days: float = CLEANUP_AGE_DAYS,
     removed_videos: bool = False,
+    keep: Iterable[str] = (),
 ) -> FreePlan:
     """What Clean up would do with ``records`` (every task, hidden ones too).
 
     Failed tasks created more than ``age_days`` before ``now`` leave the list with their
     files; dismissed tasks (hidden, uncertain) lose theirs. With ``removed_videos``, the
     videos of tasks removed earlier (hidden) with their files kept go too. A task still in
-    the list otherwise, and every file it names, stays.
+    the list otherwise, and every file it names, stays; so do the tasks of ``keep`` (local
+    ids, such as the storyboards' takes, hidden or not) and every file they name.
     """
     everything = list(records)
+    kept = set(keep)
     old = now - age_days * _DAY
     chosen = [
         record
         for record in everything
-        if (record.state in FAILED_STATES and record.created_at < old)
-        or (record.hidden and record.state is TaskState.UNCERTAIN)
-        or (removed_videos and record.hidden and record.is_final)
+        if record.local_id not in kept
+        and (
+            (record.state in FAILED_STATES and record.created_at < old)
+            or (record.hidden and record.state is TaskState.UNCERTAIN)
+            or (removed_videos and record.hidden and record.is_final)
+        )
     ]
     picked = {record.local_id for record in chosen}
-    keep = [record for record in everything if record.local_id not in picked]
-    plan = _plan(chosen, keep, files=True)
+    staying = [record for record in everything if record.local_id not in picked]
+    plan = _plan(chosen, staying, files=True)
     # Hidden tasks are out of the list already: only their files go.
     leaving = tuple(record.local_id for record in chosen if not record.hidden)
     return FreePlan(leaving, plan.files, len(leaving))

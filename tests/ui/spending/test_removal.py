@@ -3,6 +3,7 @@ bar's message), on real simulated videos in a real store."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from tests.ui import tasks_support
-from tests.ui.tasks_support import EngineEnv
+from tests.ui.tasks_support import EngineEnv, make_record
 from veo_desktop.core.cleanup import size_text, task_files
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.ui.status_bar import StatusBar
@@ -80,3 +81,34 @@ def test_remove_says_what_it_frees_before_and_after(
     assert said.args == ["Removed 1 task; no files were deleted."]
     assert video.exists()
     status.detach()
+
+
+def test_remove_with_its_videos_keeps_a_file_a_kept_task_names(
+    engine_env: EngineEnv, panel: TaskPanel, qtbot: Any
+) -> None:
+    kept = engine_env.finished("A lighthouse in the fog")
+    shared = Path(kept.files[0])
+    kept_files = task_files(kept)  # the video and its sidecar
+    own = shared.with_name("own-copy.mp4")
+    shutil.copyfile(shared, own)
+    sharing = engine_env.engine.add_finished(
+        make_record(7, files=(str(shared), str(own)), local_id="sharing-task")
+    )
+    qtbot.waitUntil(lambda: panel.model.get(sharing.local_id) is not None, timeout=5_000)
+    panel.select_tasks([sharing.local_id])
+    panel.task_actions.remove.trigger()
+    box = panel.task_actions.dialog
+    assert isinstance(box, QMessageBox)
+    check = box.checkBox()
+    size = own.stat().st_size
+    assert check is not None and check.text() == f"Also delete its videos ({size_text(size)})"
+    check.setChecked(True)
+    assert box.text() == f"Remove 1 task and {size_text(size)} of videos?"
+    with qtbot.waitSignal(engine_env.controller.action_done) as said:
+        next(
+            b for b in box.findChildren(QPushButton) if b.objectName() == "confirmRemoveButton"
+        ).click()
+    assert said.args == [f"Removed 1 task and freed {size_text(size)}."]
+    assert not own.exists()
+    assert shared in kept_files and all(path.exists() for path in kept_files)
+    assert engine_env.controller.get(sharing.local_id).hidden

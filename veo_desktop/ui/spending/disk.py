@@ -5,7 +5,8 @@ The measuring reads folders, so it runs off the GUI thread (a controller job); t
 (:func:`veo_desktop.core.cleanup.cleanup_plan`) looks only at the few tasks Clean up
 would touch. Removing goes through the controller's ``remove`` (the task leaves the list;
 spending history keeps it); the files are deleted by :func:`~veo_desktop.core.cleanup.carry_out`,
-exactly those the question named.
+exactly those the question named. A storyboard's takes (also those removed from the list)
+and their videos are never touched.
 """
 
 from __future__ import annotations
@@ -25,15 +26,25 @@ from veo_desktop.core.cleanup import (
     DiskUse,
     Freed,
     FreePlan,
-    carry_out,
     cleanup_plan,
     disk_use,
     size_text,
 )
+from veo_desktop.ui.spending.removal import remove_plan
 
 if TYPE_CHECKING:
+    from veo_desktop.storyboard.service import StoryboardService
     from veo_desktop.ui.controller import EngineController
     from veo_desktop.ui.thumbnails import ThumbnailCache
+
+
+def storyboard_takes(service: StoryboardService | None) -> set[str]:
+    """The local ids of every take of every storyboard's shots (Clean up keeps them)."""
+    if service is None:
+        return set()
+    return {
+        local_id for board in service.boards() for shot in board.shots for local_id in shot.takes
+    }
 
 
 class DiskRow(QWidget):
@@ -45,6 +56,8 @@ class DiskRow(QWidget):
         thumbnails: the thumbnail cache (its folder is measured and trimmed).
         frames_dir: the frames cache.
         clock: unix time (how old a failed task is).
+        storyboards: the session's storyboards (every take of every shot is kept, also a
+            take removed from the list); by default the window's session's.
     """
 
     #: The size was measured again (a :class:`DiskUse`).
@@ -62,6 +75,7 @@ class DiskRow(QWidget):
         thumbnails: ThumbnailCache | None = None,
         frames_dir: Path | None = None,
         clock: Callable[[], float] = time.time,
+        storyboards: Callable[[], StoryboardService | None] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -71,6 +85,7 @@ class DiskRow(QWidget):
         self._thumbnails = thumbnails
         self._frames_dir = frames_dir
         self._clock = clock
+        self._storyboards = storyboards or self._window_storyboards
         self.use: DiskUse | None = None
         #: The question being asked (tests answer it); None when none is open.
         self.dialog: QMessageBox | None = None
@@ -128,10 +143,16 @@ class DiskRow(QWidget):
         """(what Clean up does, what it does when removed tasks' videos go too)."""
         records = self._controller.tasks(include_hidden=True)
         now = self._clock()
+        takes = storyboard_takes(self._storyboards())
         return (
-            cleanup_plan(records, now=now),
-            cleanup_plan(records, now=now, removed_videos=True),
+            cleanup_plan(records, now=now, keep=takes),
+            cleanup_plan(records, now=now, removed_videos=True, keep=takes),
         )
+
+    def _window_storyboards(self) -> StoryboardService | None:
+        session = getattr(self.window(), "session", None)
+        runtime = getattr(session, "runtime", None)
+        return getattr(runtime, "storyboards", None) if runtime is not None else None
 
     def on_clean_button_clicked(self) -> None:
         plain, wider = self.plans()
@@ -205,7 +226,7 @@ class DiskRow(QWidget):
         """Carry out ``plan`` (the answer to the question; tests call it), say what it freed
         and measure again."""
         controller = self._controller
-        freed = carry_out(plan, lambda local_id: controller.remove(local_id, delete_files=False))
+        freed = remove_plan(controller, plan)
         self.result_label.setText(freed.text())
         self.cleaned.emit(freed)
         controller.action_done.emit(freed.text())

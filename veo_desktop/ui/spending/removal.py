@@ -9,12 +9,13 @@ tasks through the controller (the engine's remove) and says what really left the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from PySide6.QtWidgets import QCheckBox, QMessageBox
 
-from veo_desktop.core.cleanup import Freed, FreePlan, removal_plan, size_text
+from veo_desktop.core.cleanup import Freed, FreePlan, carry_out, removal_plan, size_text
 from veo_desktop.records.task import TaskRecord
 
 if TYPE_CHECKING:
@@ -52,10 +53,12 @@ class RemovalChoice:
         self._check = check
         if check is not None:
             size = size_text(self.with_files.bytes)
-            if len(chosen) == 1 and video is not None:
+            deleted = {path for path, _size in self.with_files.files}
+            if len(chosen) == 1 and video is not None and video in deleted:
                 check.setText(f"Also delete the video file ({video.name}, {size})")
             else:
-                check.setText(f"Also delete their videos ({size})")
+                its = "its" if len(chosen) == 1 else "their"
+                check.setText(f"Also delete {its} videos ({size})")
             check.toggled.connect(self.on_check_toggled)
         self.on_check_toggled()
 
@@ -73,11 +76,23 @@ class RemovalChoice:
 
     def carry_out(self, controller: EngineController) -> Freed:
         """Remove the tasks, then say what was removed and freed (``action_done``)."""
-        plan, deleting = self.plan, self.delete_files
-        for local_id in plan.tasks:
-            controller.remove(local_id, delete_files=deleting)
-        gone = sum(size for path, size in plan.files if not path.exists())
-        removed = sum(1 for local_id in plan.tasks if controller.get(local_id).hidden)
-        freed = Freed(removed, gone)
+        freed = remove_plan(controller, self.plan)
         controller.action_done.emit(freed.text())
         return freed
+
+
+def remove_plan(controller: EngineController, plan: FreePlan) -> Freed:
+    """Take ``plan``'s tasks out of the list (their files kept: the engine's remove would
+    delete every file of a task, also one a kept task names), then delete exactly the
+    plan's files. Counts only the tasks that really left the list (the controller reports
+    a task it could not remove itself)."""
+    freed = carry_out(plan, lambda local_id: controller.remove(local_id, delete_files=False))
+    removed = sum(1 for local_id in plan.tasks if _hidden(controller, local_id))
+    return replace(freed, tasks=removed)
+
+
+def _hidden(controller: EngineController, local_id: str) -> bool:
+    try:
+        return controller.get(local_id).hidden
+    except KeyError:
+        return False
