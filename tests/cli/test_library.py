@@ -111,6 +111,8 @@ def test_nothing_found_and_bad_input_say_so_in_one_line(library) -> None:
     assert library("list", "--search", "volcano", "--json").out == "[]\n"
     for args, wanted in [
         (("list", "--rating", "0"), "--rating takes a number of stars from 1 to 5"),
+        # A superscript digit is a digit to str.isdigit(), not to int().
+        (("list", "--rating", "\u00b2"), "--rating takes a number of stars from 1 to 5"),
         (("tag", "apixo_0", "  "), "A tag needs at least one visible character"),
         (("tag", "nosuchtask", "x"), "No task 'nosuchtask'"),
     ]:

@@ -87,11 +87,12 @@ def _tag(text: str) -> str:
 
 
 def _rating(text: str) -> int:
-    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_RATING:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= MAX_RATING:
         raise argparse.ArgumentTypeError(
             f"--rating takes a number of stars from 1 to {MAX_RATING}, not {printable(text, 40)!r}"
         )
-    return int(text)
+    return int(digits)
 
 
 def query_of(args: argparse.Namespace) -> LibraryQuery:
