@@ -351,3 +351,32 @@ def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+
+
+def test_a_store_that_cannot_be_written_is_said_in_words_not_a_crash(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    monkeypatch: Any,
+) -> None:
+    from veo_desktop.core.errors import StoreFullError
+
+    window = _window(make_window, sim, tmp_path, qtbot)
+    panel = _panel(window)
+    session = window.session
+    assert session is not None
+    store = session.runtime.store
+
+    def full(*_args: Any, **_kwargs: Any) -> None:
+        raise StoreFullError("Disk full: free some space in the data folder; nothing was lost.")
+
+    # The disk fills: the next write of a storyboard fails in the store itself.
+    monkeypatch.setattr(store, "save_storyboard", full)
+    assert panel.add_request(GenerationRequest(prompt=FOX)) is None
+    # The person is told why, in words, in the tab's own message box.
+    box = window.findChild(QMessageBox, "storyboardProblem")
+    assert box is not None
+    qtbot.waitUntil(box.isVisible)
+    assert "could not be saved" in box.text() and "Disk full" in box.text()
+    box.close()

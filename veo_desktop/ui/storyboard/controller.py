@@ -13,14 +13,16 @@ never a traceback.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Coroutine
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from PySide6.QtCore import QObject, Signal
 
 from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core.errors import StoreError
 from veo_desktop.film.timeline import FilmError
 from veo_desktop.imaging.worker import run_imaging
 from veo_desktop.records.storyboard import Shot, ShotStart, Storyboard
@@ -40,6 +42,23 @@ T = TypeVar("T")
 
 #: The name a first storyboard gets when a shot is added before any exists.
 FIRST_NAME = "My film"
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _saved(method: _F) -> _F:
+    """``method`` with a store that cannot be written (disk full, locked, read-only) told as
+    a :class:`StoryboardError` (what the tab shows in words) instead of a crash."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except StoreError as error:
+            raise StoryboardError(f"The storyboard could not be saved: {error}") from error
+
+    return cast(_F, wrapper)
 
 
 class StoryboardController(QObject):
@@ -117,33 +136,40 @@ class StoryboardController(QObject):
     def board(self, board_id: str) -> Storyboard:
         return self._service.get(board_id)
 
+    @_saved
     def create(self, name: str) -> Storyboard:
         board = self._service.create(name)
         self.boards_changed.emit()
         return board
 
+    @_saved
     def rename(self, board_id: str, name: str) -> None:
         self._service.rename(board_id, name)
         self.boards_changed.emit()
 
+    @_saved
     def duplicate(self, board_id: str) -> Storyboard:
         board = self._service.duplicate(board_id)
         self.boards_changed.emit()
         return board
 
+    @_saved
     def delete(self, board_id: str) -> None:
         self._service.delete(board_id)
         self.boards_changed.emit()
 
+    @_saved
     def set_crossfade(self, board_id: str, frames: int) -> None:
         self._service.set_crossfade(board_id, frames)
 
+    @_saved
     def set_letterbox(self, board_id: str, on: bool) -> None:
         self._service.set_letterbox(board_id, on)
 
     def export_json(self, board_id: str) -> str:
         return self._service.export_json(board_id)
 
+    @_saved
     def import_json(self, text: str, source: str = "") -> Storyboard:
         board = self._service.import_json(text, source=source)
         self.boards_changed.emit()
@@ -151,34 +177,43 @@ class StoryboardController(QObject):
 
     # -- shots ----------------------------------------------------------------------------
 
+    @_saved
     def add_request(
         self, board_id: str, request: GenerationRequest, *, index: int | None = None
     ) -> Shot:
         """Add an unsent shot made from ``request`` (at ``index``; default: the end)."""
         return self._service.add_shot(board_id, request, index=index)
 
+    @_saved
     def add_task(self, board_id: str, local_id: str, *, index: int | None = None) -> Shot:
         """Add a shot made from the finished task ``local_id``."""
         return self._service.add_task_shot(board_id, local_id, index=index)
 
+    @_saved
     def move(self, board_id: str, shot_id: str, index: int) -> None:
         self._service.move_shot(board_id, shot_id, index)
 
+    @_saved
     def duplicate_shot(self, board_id: str, shot_id: str) -> Shot:
         return self._service.duplicate_shot(board_id, shot_id)
 
+    @_saved
     def remove_shot(self, board_id: str, shot_id: str) -> None:
         self._service.remove_shot(board_id, shot_id)
 
+    @_saved
     def set_start(self, board_id: str, shot_id: str, start: ShotStart) -> None:
         self._service.set_start(board_id, shot_id, start)
 
+    @_saved
     def choose_take(self, board_id: str, shot_id: str, local_id: str) -> None:
         self._service.choose_take(board_id, shot_id, local_id)
 
+    @_saved
     def set_trim(self, board_id: str, shot_id: str, trim: tuple[float, float] | None) -> None:
         self._service.set_trim(board_id, shot_id, trim)
 
+    @_saved
     def add_take(self, board_id: str, shot_id: str, local_id: str) -> None:
         """Make the task ``local_id`` one more take of the shot."""
         self._service.add_take(board_id, shot_id, local_id)
