@@ -18,6 +18,7 @@ left (the row is committed first), and the mark is dropped.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -457,11 +458,8 @@ class StoryboardService:
 
     def mark_sending(self, board_id: str, shot_id: str, key: str) -> None:
         """Record durably that a take of the shot with request key ``key`` is being sent."""
-        known = tuple(
-            r.local_id
-            for r in self.engine.tasks(include_hidden=True)
-            if payload_key(r.model, r.request) == key
-        )
+        has_key = _key_test(key)
+        known = tuple(r.local_id for r in self.engine.tasks(include_hidden=True) if has_key(r))
         board = self.get(board_id)
         mark = SendMark(key=key, known=known, at=self.clock.time())
         self._save(board.with_shot(board.shot(shot_id).replace(sending=mark)), durable=True)
@@ -532,13 +530,14 @@ class StoryboardService:
                 if mark is None or not mark.key:
                     continue
                 known = set(mark.known)
+                has_key = _key_test(mark.key)
                 found = [
                     r
                     for r in records
                     if r.local_id not in known
                     and r.local_id not in claimed
                     and r.resubmit_of is None
-                    and payload_key(r.model, r.request) == mark.key
+                    and has_key(r)
                 ]
                 current = self.get(board.id)
                 if found:
@@ -588,3 +587,31 @@ def _name(name: str) -> str:
     if not text:
         raise StoryboardError("Give the storyboard a name.")
     return text[:NAME_LIMIT]
+
+
+def _has_key(record: TaskRecord, key: str) -> bool:
+    """Whether ``record``'s request has the payload key ``key`` (see :func:`_key_test`)."""
+    return _key_test(key)(record)
+
+
+def _key_test(key: str) -> Callable[[TaskRecord], bool]:
+    """A test of whether a record's request has the payload key ``key``: cheap checks first
+    (the model, then the prompt read from the key once), so that a library of 100,000 tasks
+    is not serialised whole for every shot sent; a record that passes them is compared
+    exactly."""
+    model, _, body = key.partition("\n")
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    inputs = data.get("input") if isinstance(data, dict) else None
+    prompt = inputs.get("prompt") if isinstance(inputs, dict) else None
+
+    def test(record: TaskRecord) -> bool:
+        if record.model != model:
+            return False
+        if prompt is not None and record.input.get("prompt") != prompt:
+            return False
+        return payload_key(record.model, record.request) == key
+
+    return test
