@@ -12,20 +12,12 @@ from typing import Any
 import pytest
 
 from tests.fixtures.core import EngineKit, wait_until
+from tests.storyboard.support import posts, started_service
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.settings import Settings
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.sim.faults import Fault
-from veo_desktop.storyboard import ShotStatus, StoryboardService
-
-
-async def no_frames(video: Path) -> str:
-    raise AssertionError(f"no shot continues another here ({video})")
-
-
-def posts(sim: Any) -> list[Any]:
-    return [r for r in sim.requests if r.method == "POST"]
+from veo_desktop.storyboard import ShotStatus
 
 
 def test_cancelled_again_and_again_while_a_shot_is_posted_the_post_completes(
@@ -34,13 +26,7 @@ def test_cancelled_again_and_again_while_a_shot_is_posted_the_post_completes(
     sim.add_fault(Fault(endpoint="submit", kind="delay", delay=0.5))
 
     async def scenario() -> None:
-        store = engine_kit.store()
-        engine = engine_kit.engine(store=store)
-        await engine.start()
-        service = StoryboardService(
-            engine=engine, store=store, settings=Settings(), frame_url=no_frames
-        )
-        service.start()
+        engine, service = await started_service(engine_kit)
         board = service.create("Closing")
         service.add_shot(board.id, GenerationRequest(prompt="A door closes"))
         plan = service.plan(board.id)
@@ -75,13 +61,7 @@ def test_cancelled_while_a_continued_shots_frame_uploads_it_is_not_sent(
         return "https://images.example/frame.png"
 
     async def scenario() -> None:
-        store = engine_kit.store()
-        engine = engine_kit.engine(store=store)
-        await engine.start()
-        service = StoryboardService(
-            engine=engine, store=store, settings=Settings(), frame_url=slow_frame
-        )
-        service.start()
+        _engine, service = await started_service(engine_kit, frame_url=slow_frame)
         board = service.create("Relay")
         service.add_shot(board.id, GenerationRequest(prompt="A runner starts"))
         service.add_shot(
@@ -110,13 +90,7 @@ def test_a_shot_running_when_agreed_that_fails_is_not_sent_again_by_the_run(
     engine_kit: EngineKit, sim: Any
 ) -> None:
     async def scenario() -> None:
-        store = engine_kit.store()
-        engine = engine_kit.engine(store=store)
-        await engine.start()
-        service = StoryboardService(
-            engine=engine, store=store, settings=Settings(), frame_url=no_frames
-        )
-        service.start()
+        engine, service = await started_service(engine_kit)
         board = service.create("Fireworks")
         first = service.add_shot(board.id, GenerationRequest(prompt="A rocket #sensitive"))
         service.add_shot(

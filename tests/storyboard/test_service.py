@@ -13,16 +13,13 @@ import pytest
 
 from tests.fixtures.core import EngineKit
 from tests.fixtures.mp4 import decoded_frames
+from tests.storyboard.support import no_frames, started_service
 from veo_desktop.api.models import GenerationRequest, Model
 from veo_desktop.core.settings import Settings
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.safe_text import forget_secrets, register_secret
 from veo_desktop.storyboard import ShotStatus, StoryboardError, StoryboardService
-
-
-async def no_frames(video: Path) -> str:
-    raise AssertionError(f"no shot continues another here ({video})")
 
 
 def test_a_storyboard_edited_generated_with_an_extend_exported_and_rendered(
@@ -122,13 +119,7 @@ def test_generating_cancelled_mid_way_then_run_again_sends_nothing_twice(
     engine_kit: EngineKit, sim: Any
 ) -> None:
     async def scenario() -> None:
-        store = engine_kit.store()
-        engine = engine_kit.engine(store=store)
-        await engine.start()
-        service = StoryboardService(
-            engine=engine, store=store, settings=Settings(), frame_url=no_frames
-        )
-        service.start()
+        engine, service = await started_service(engine_kit)
         board = service.create("Kites")
         service.add_shot(board.id, GenerationRequest(prompt="A kite climbs"))
         service.add_shot(board.id, GenerationRequest(prompt="It loops"), start=ShotStart.EXTEND)
