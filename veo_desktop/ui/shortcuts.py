@@ -8,9 +8,12 @@ in the table too; a test holds the preview's actions to them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
 Keys = QKeySequence.StandardKey | str
 
@@ -141,3 +144,14 @@ _BY_NAME = {shortcut.name: shortcut for shortcut in SHORTCUTS}
 def shortcut(name: str) -> Shortcut:
     """The table's entry called ``name``."""
     return _BY_NAME[name]
+
+
+def add_focused_key(owner: QWidget, key: Qt.Key, slot: Callable[[], object]) -> QAction:
+    """An action of ``owner`` that runs ``slot`` on ``key`` while the focus is in ``owner``
+    (a player's own keys: Space, the arrows, ``,`` and ``.``...)."""
+    action = QAction(owner)
+    action.setShortcut(QKeySequence(key))
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    action.triggered.connect(slot)
+    owner.addAction(action)
+    return action

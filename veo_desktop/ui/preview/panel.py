@@ -17,10 +17,11 @@ import asyncio
 import html
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QHideEvent, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
     QLabel,
@@ -44,6 +45,7 @@ from veo_desktop.ui.preview.transport import (
     frame_step_position,
     tool_button,
 )
+from veo_desktop.ui.shortcuts import add_focused_key
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
@@ -163,13 +165,8 @@ class PreviewPanel(QWidget):
         self.player.errorOccurred.connect(self.on_player_error_occurred)
         self.show_task(None)
 
-    def _shortcut(self, key: Qt.Key, slot: object) -> QAction:
-        action = QAction(self)
-        action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
+    def _shortcut(self, key: Qt.Key, slot: Callable[[], object]) -> QAction:
+        return add_focused_key(self, key, slot)
 
     # -- the task --------------------------------------------------------------------------
 

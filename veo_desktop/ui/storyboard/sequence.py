@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence
+from PySide6.QtGui import QHideEvent
 from PySide6.QtMultimedia import QVideoFrame
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -28,6 +28,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, tool_button
+from veo_desktop.ui.shortcuts import add_focused_key
 from veo_desktop.ui.storyboard.players_timing import ClipTiming, clip_problem, probe_clip
 from veo_desktop.ui.storyboard.sequence_decks import SequenceDecks
 from veo_desktop.ui.storyboard.sequence_strip import ShotStrip
@@ -109,11 +110,7 @@ class SequencePlayer(QWidget):
             (Qt.Key.Key_L, self.transport.loop_button.toggle),
             (Qt.Key.Key_M, self.mute_button.toggle),
         ):
-            action = QAction(self)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
+            add_focused_key(self, key, slot)
 
         self.transport.play_clicked.connect(self.toggle_play)
         self.transport.frame_step_requested.connect(self.step_frames)

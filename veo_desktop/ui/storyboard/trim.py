@@ -18,7 +18,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QAction, QHideEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QHideEvent, QResizeEvent
 from PySide6.QtMultimedia import QVideoFrame
 from PySide6.QtWidgets import QBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -27,6 +27,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.jobs import JobRegistry
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar
+from veo_desktop.ui.shortcuts import add_focused_key
 from veo_desktop.ui.storyboard.players_timing import ClipTiming, clip_problem, probe_clip
 from veo_desktop.ui.storyboard.trim_fields import TrimPointFields
 from veo_desktop.ui.storyboard.trim_playback import TrimPlayback
@@ -111,11 +112,7 @@ class TrimEditor(QWidget):
             (Qt.Key.Key_Right, lambda: self.step_frames(1)),
             (Qt.Key.Key_L, self.transport.loop_button.toggle),
         ):
-            action = QAction(self)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            self.addAction(action)
+            add_focused_key(self, key, slot)
 
         self.transport.play_clicked.connect(self.toggle_play)
         self.transport.frame_step_requested.connect(self.step_frames)
