@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QEvent, QPoint, QRect, Qt
+from PySide6.QtCore import QAbstractItemModel, QAbstractProxyModel, QEvent, QPoint, QRect, Qt
 from PySide6.QtGui import (
     QDrag,
     QFontMetrics,
@@ -368,10 +368,13 @@ class TaskView(QTableView):
 
     def select_task(self, local_id: str) -> None:
         """Make ``local_id``'s row the current, selected one (if it is shown)."""
+        source = self._source()
+        if source is None:
+            return
+        index = source.index_of(local_id, Column.PROMPT)
         model = self.model()
-        for row in range(model.rowCount()):
-            index = model.index(row, Column.PROMPT)
-            if index.data(LOCAL_ID_ROLE) == local_id:
-                self.setCurrentIndex(index)
-                self.selectRow(row)
-                return
+        if isinstance(model, QAbstractProxyModel):
+            index = model.mapFromSource(index)
+        if index.isValid():
+            self.setCurrentIndex(index)
+            self.selectRow(index.row())
