@@ -43,7 +43,8 @@ def test_drag_out_drop_back_setting_and_import(
     view = panel.view
     indexes = [i for i in view.selectedIndexes() if i.column() == Column.THUMBNAIL]
     started = time.perf_counter()
-    dragged = [Path(u.toLocalFile()) for u in drag_mime(view, view.model(), indexes).urls()]
+    mime = drag_mime(view, view.model(), indexes, held=lambda: True)
+    dragged = [Path(u.toLocalFile()) for u in mime.urls()]
     assert time.perf_counter() - started < 1.0  # the drag starts at once
     (copy,) = dragged
     assert copy.parent.parent == window.paths.cache_dir / DRAG_FOLDER and copy.name == video.name

@@ -115,9 +115,10 @@ class VideoSaver(QObject):
 
         return self._jobs.start(save(), name="Saving the previewed video")
 
-    def carried(self, source: Path) -> Path:
+    def carried(self, source: Path) -> Path | None:
         """The file a drag of ``source`` out of the preview hands out: a cached copy that
-        carries the recipe of the task on show (``ui.tasks.recipe_drag``), or ``source``."""
+        carries the recipe of the task on show (``ui.tasks.recipe_drag``), or ``source``;
+        None: no drag (its copy was not ready in time)."""
         from veo_desktop.ui.tasks.recipe_drag import carried_file
 
         return carried_file(self._owner, self._task(), source)

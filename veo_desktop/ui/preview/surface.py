@@ -75,7 +75,7 @@ class VideoSurface(QWidget):
         self._press: QPoint | None = None
         #: The file a drag hands out for the one on show (a copy carrying its recipe); None:
         #: the file itself.
-        self.carry: Callable[[Path], Path] | None = None
+        self.carry: Callable[[Path], Path | None] | None = None
 
     # -- content ---------------------------------------------------------------------------
 
@@ -210,7 +210,8 @@ class VideoSurface(QWidget):
         """The mime data a drag out carries (``None`` without a file)."""
         if self._file is None:
             return None
-        return file_mime(self._file if self.carry is None else self.carry(self._file))
+        carried = self._file if self.carry is None else self.carry(self._file)
+        return None if carried is None else file_mime(carried)
 
     def start_drag(self) -> None:
         data = self.drag_mime()

@@ -49,6 +49,7 @@ from veo_desktop.ui.tasks.columns import (
 )
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
+from veo_desktop.ui.tasks.recipe_drag import follow_current
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -195,6 +196,7 @@ class TaskPanel(QWidget):
         self.gallery.activated.connect(self.on_view_activated)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self.on_selection_current_row_changed)
+        follow_current(self.view)  # recipe-carrying copies made ahead of a drag out
         selection.selectionChanged.connect(self.on_selection_selection_changed)
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved):
             signal.connect(self._on_rows_changed)
@@ -231,11 +233,12 @@ class TaskPanel(QWidget):
         return tasks
 
     def fill_rest(self) -> None:
-        """List the tasks older than the first page (once; see ``first_page``), keeping the
-        selection."""
+        """List the tasks older than the first page (once the engine holds every task; see
+        ``first_page``), keeping the selection."""
         if not self._rest_pending:
             return
-        self._rest_pending = False
+        # A large library's older tasks may still be loading: these are listed again then.
+        self._rest_pending = not self._controller.tasks_complete
         selected = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
         if current in selected:
