@@ -117,6 +117,9 @@ class TaskEngine:
         download_http: the client for downloads; one is created (and closed) if None.
         max_download_bytes: the size limit of one video.
         rng: jitter source in [0, 1).
+        recent_first: load the tasks a window needs first, and the rest in a thread that
+            :meth:`start` waits for (see :class:`RecordBook`); until then :meth:`tasks`
+            holds those (``tasks_complete`` says whether it holds all).
     """
 
     def __init__(
@@ -131,6 +134,7 @@ class TaskEngine:
         download_http: httpx.AsyncClient | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         rng: Callable[[], float] = random.random,
+        recent_first: bool = False,
     ) -> None:
         self._client = client
         self._store = store
@@ -139,7 +143,11 @@ class TaskEngine:
         self._policy = PollPolicy(timing or PollTiming(), rng)
         self._lock = FileLock(store.path.with_name(store.path.name + ".lock"))
         self._book = RecordBook(
-            store, clock=self._clock, timing=self.timing, activity=self._activity
+            store,
+            clock=self._clock,
+            timing=self.timing,
+            activity=self._activity,
+            recent_first=recent_first,
         )
         self._downloads = DownloadManager(
             book=self._book,
@@ -183,20 +191,32 @@ class TaskEngine:
 
         ``submitting`` rows left by a crash become ``uncertain``: never re-POSTed.
 
+        With ``recent_first``, the older tasks are read first (in a thread): once started,
+        the engine holds every task.
+
         Raises:
             EngineBusyError: another window or command line works on this data folder.
+            StoreError: the store cannot be read.
         """
         if self._closed:
             raise RuntimeError("This engine was closed; create a new one.")
         if self._started:
             return
+        if not self._lock.held:
+            try:
+                self._lock.acquire()
+            except LockBusyError:
+                raise EngineBusyError(
+                    "Another Veo Desktop (the window or a command line) is working on "
+                    f"{self._store.path.parent}. Close it or wait for it to finish."
+                ) from None
         try:
-            self._lock.acquire()
-        except LockBusyError:
-            raise EngineBusyError(
-                "Another Veo Desktop (the window or a command line) is working on "
-                f"{self._store.path.parent}. Close it or wait for it to finish."
-            ) from None
+            await self._book.load_rest()  # shared by a start called meanwhile
+        except BaseException:
+            self._lock.release()
+            raise
+        if not self._startable():  # a start called meanwhile did the rest, or a close
+            return
         self._started = True
         self._book.reserve_journal()
         self._book.reload_if_changed()
@@ -209,6 +229,9 @@ class TaskEngine:
                 self._book.commit(record.evolve(state=TaskState.UNCERTAIN, note=RECOVERED_NOTE))
         if resume:
             self._resume()
+
+    def _startable(self) -> bool:
+        return not (self._started or self._closed)
 
     def _resume(self) -> None:
         self._running = self._poller.running = self._downloads.running = True
@@ -296,8 +319,22 @@ class TaskEngine:
         return self._book.store_problem
 
     def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
-        """Every task, oldest first."""
+        """Every task, oldest first (before :meth:`start` with ``recent_first``: the ones
+        loaded first; see :attr:`tasks_complete`)."""
         return self._book.tasks(include_hidden=include_hidden)
+
+    @property
+    def tasks_complete(self) -> bool:
+        """Whether :meth:`tasks` holds every task (always, once started)."""
+        return self._book.complete
+
+    async def load_all_tasks(self) -> None:
+        """Load every task now if the engine started with the recent ones only.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        await self._book.load_rest()
 
     def get(self, local_id: str) -> TaskRecord:
         """The task with this local id.

@@ -10,6 +10,11 @@ accepted-ids journal beside the store (:mod:`veo_desktop.core.journal`), so a st
 cannot be written then loses nothing; the next start restores the id from the journal
 (:meth:`RecordBook.replay_journal`), and :meth:`RecordBook.id_safety` says where an id is.
 
+A window does not wait for a large library to load: its book may start with the tasks it
+needs first (``recent_first``: the unfinished ones, the last two days', the newest
+thousand) and read the rest in a thread (:meth:`RecordBook.load_rest`, which the engine
+awaits before it starts). Until then a task asked for by id is read from the store.
+
 All methods run on the event loop's thread; callbacks are called on it too.
 """
 
@@ -44,6 +49,10 @@ JOURNAL_NOTE = (
     "APIXO accepted this task, but its id could not be saved at the time; it was kept in "
     "the accepted-ids journal and restored."
 )
+#: A window's first load (``recent_first``): tasks created this long ago or later (two days:
+#: today's, in any time zone, which the daily cap counts), and at least this many newest.
+RECENT_SECONDS = 2 * 24 * 3600
+RECENT_NEWEST = 1000
 #: The states a journaled id may be given back to.
 _RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})
 
@@ -56,10 +65,18 @@ class RecordBook:
         clock: the time of each change; the sleep between store retries.
         timing: spaces the store retries (``interval_max`` doubling up to ``slow_interval``).
         activity: counts a store retry as work in progress.
+        recent_first: load only the tasks a window needs first; :meth:`load_rest` reads
+            the others (see the module's docstring).
     """
 
     def __init__(
-        self, store: TaskStore, *, clock: Clock, timing: PollTiming, activity: Activity
+        self,
+        store: TaskStore,
+        *,
+        clock: Clock,
+        timing: PollTiming,
+        activity: Activity,
+        recent_first: bool = False,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -67,7 +84,18 @@ class RecordBook:
         self._activity = activity
         # Read before loading: a commit that lands in between changes it (see reload).
         self._loaded_version = store.data_version()
-        self._records: dict[str, TaskRecord] = {r.local_id: r for r in store.load_all()}
+        #: Tasks created since this (unix seconds) were all loaded (0: every task was).
+        self._recent_since = 0.0
+        if recent_first:
+            self._recent_since = clock.time() - RECENT_SECONDS
+            loaded = store.load_recent(since=self._recent_since, newest=RECENT_NEWEST)
+        else:
+            loaded = store.load_all()
+        self._records: dict[str, TaskRecord] = {r.local_id: r for r in loaded}
+        #: Whether every task of the store is in :attr:`_records` (see :meth:`load_rest`).
+        self._complete = not recent_first or len(loaded) == store.count()
+        self._rest: asyncio.Task[None] | None = None
+        self._reader: TaskStore | None = None
         self._unsaved_events: dict[str, list[StateChange]] = {}
         #: Records changed in memory whose latest version the store could not take.
         self._dirty: set[str] = set()
@@ -85,13 +113,75 @@ class RecordBook:
     def __len__(self) -> int:
         return len(self._records)
 
+    # -- loading ----------------------------------------------------------------------------
+
+    @property
+    def complete(self) -> bool:
+        """Whether every task is loaded (else :meth:`records` and :meth:`tasks` hold the
+        ones a window needs first; see :meth:`load_rest`)."""
+        return self._complete
+
+    async def load_rest(self) -> None:
+        """Load every task the first load left out, once (callers share one load).
+
+        The store is read in a thread on a read-only connection of its own; the loop stays
+        free. Tasks the book already holds (loaded first, read by id, or changed since) are
+        kept as they are. Closing the book stops the read.
+
+        Raises:
+            StoreError: the store cannot be read (nothing changed; call again to retry).
+        """
+        if self._complete:
+            return
+        rest = self._rest
+        if rest is None or (rest.done() and (rest.cancelled() or rest.exception() is not None)):
+            rest = self._rest = asyncio.get_running_loop().create_task(
+                self._read_rest(), name="task-load"
+            )
+        await asyncio.shield(rest)
+
+    async def _read_rest(self) -> None:
+        path = self._store.path
+
+        def read() -> list[TaskRecord]:
+            reader = self._reader = TaskStore.open_reader(path)
+            try:
+                return [] if self._closed else reader.load_all()
+            finally:
+                self._reader = None
+                reader.close()
+
+        with self._activity.busy():
+            records = await asyncio.to_thread(read)
+        if self._closed:
+            return
+        known = self._records
+        for record in records:
+            if record.local_id not in known:
+                known[record.local_id] = record
+        self._complete = True
+        log.info("all %d tasks loaded", len(known))
+
+    def _fetch(self, local_id: str) -> TaskRecord | None:
+        """A task not loaded yet (see :meth:`load_rest`), read from the store and kept."""
+        if self._complete:
+            return None
+        try:
+            record = self._store.get(local_id)
+        except StoreError as error:
+            log.warning("task %s could not be read: %s", local_id, error)
+            return None
+        if record is not None:
+            self._records[local_id] = record
+        return record
+
     def __contains__(self, local_id: object) -> bool:
-        return local_id in self._records
+        return isinstance(local_id, str) and self.lookup(local_id) is not None
 
     # -- reading --------------------------------------------------------------------------
 
     def records(self) -> list[TaskRecord]:
-        """Every record, in no particular order."""
+        """Every record loaded (every one once :attr:`complete`), in no particular order."""
         return list(self._records.values())
 
     def get(self, local_id: str) -> TaskRecord:
@@ -100,13 +190,16 @@ class RecordBook:
         Raises:
             KeyError: no such task.
         """
-        return self._records[local_id]
+        record = self._records.get(local_id) or self._fetch(local_id)
+        if record is None:
+            raise KeyError(local_id)
+        return record
 
     def lookup(self, local_id: str) -> TaskRecord | None:
-        return self._records.get(local_id)
+        return self._records.get(local_id) or self._fetch(local_id)
 
     def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
-        """Every task, oldest first."""
+        """Every task loaded (every one once :attr:`complete`), oldest first."""
         records = sorted(self._records.values(), key=lambda r: r.created_at)
         return records if include_hidden else [r for r in records if not r.hidden]
 
@@ -117,19 +210,41 @@ class RecordBook:
         for record in self._records.values():
             if record.apixo_task_id == task_id:
                 return record
+        if not self._complete:
+            return self._find_stored(task_id)
         matches = [r for r in self._records.values() if r.local_id.startswith(task_id.lower())]
         return matches[0] if len(matches) == 1 and len(task_id) >= 4 else None
+
+    def _find_stored(self, task_id: str) -> TaskRecord | None:
+        """:meth:`find` in the store, for a book still loading."""
+        try:
+            record = self._store.find_by_apixo_id(task_id)
+            wide = record is None and len(task_id) >= 4
+            ids = self._store.ids_starting(task_id) if wide else []
+        except StoreError as error:
+            log.warning("task %s could not be looked up: %s", task_id, error)
+            return None
+        if record is not None:
+            return self._records.setdefault(record.local_id, record)
+        return self.lookup(ids[0]) if len(ids) == 1 else None
 
     def charged_since(self, since: float, *, besides: str | None = None) -> Decimal:
         """What the tasks APIXO accepted since ``since`` cost (``besides``: not that one).
 
         Tasks imported from elsewhere (``core.library_import``) were not paid from this app:
         they count neither here nor against the daily cap.
+
+        Raises:
+            StoreError: the book is still loading and the store cannot be read.
         """
+        records = self._records
+        if since < self._recent_since and not self._complete:
+            # Older than the first load: the store's tasks, with the book's changes on top.
+            records = {r.local_id: r for r in self._store.load_since(since)} | records
         return sum(
             (
                 r.price
-                for r in self._records.values()
+                for r in records.values()
                 if r.charged
                 and r.created_at >= since
                 and r.local_id != besides
@@ -198,18 +313,22 @@ class RecordBook:
         if record.state is not TaskState.SUCCEEDED or not record.files:
             raise ValueError("Only a finished task with its video can be added.")
         apixo_id = record.apixo_task_id
-        if record.local_id in self._records or (
-            apixo_id and any(r.apixo_task_id == apixo_id for r in self._records.values())
-        ):
+        if self.lookup(record.local_id) is not None or (apixo_id and self._knows(apixo_id)):
             raise ValueError("This task is already in the list.")
         self.insert(record, None)
 
+    def _knows(self, apixo_id: str) -> bool:
+        """Whether a task of the book (or the store, while it loads) has this APIXO id."""
+        if any(r.apixo_task_id == apixo_id for r in self._records.values()):
+            return True
+        return not self._complete and self._store.find_by_apixo_id(apixo_id) is not None
+
     def set_note(self, local_id: str, note: str | None) -> None:
-        if self._records[local_id].note != note:
+        if self.get(local_id).note != note:
             self.update(local_id, note=note)
 
     def update(self, local_id: str, *, durable: bool = False, **changes: Any) -> TaskRecord:
-        return self.commit(self._records[local_id].evolve(**changes), durable=durable)
+        return self.commit(self.get(local_id).evolve(**changes), durable=durable)
 
     def commit(self, record: TaskRecord, *, durable: bool = False) -> TaskRecord:
         """Write ``record`` (appending a history entry if its state changed), then notify.
@@ -219,7 +338,7 @@ class RecordBook:
         record in memory (``store_problem`` says why) and is retried: with the next commit
         that works, and on a timer spaced by the poll timing.
         """
-        old = self._records[record.local_id]
+        old = self.get(record.local_id)
         now = self._clock.time()
         pending = self._unsaved_events.pop(record.local_id, [])
         record = record.evolve(updated_at=now)
@@ -392,8 +511,14 @@ class RecordBook:
                 self._save_unsaved()
 
     async def aclose(self) -> None:
-        """Stop retrying; one last try to save everything; say loudly what is not saved."""
+        """Stop loading and retrying; one last try to save everything; say loudly what is
+        not saved."""
         self._closed = True
+        if self._rest is not None and not self._rest.done():
+            reader = self._reader
+            if reader is not None:
+                reader.interrupt()
+            await cancel_and_wait([self._rest], "task load")
         if self._store_retry is not None:
             await cancel_and_wait([self._store_retry], "store retry")
             self._store_retry = None

@@ -261,9 +261,12 @@ class Runtime:
             self._store = TaskStore.open(self.paths.store_path)
         return self._store
 
-    def open_engine(self, *, timing: PollTiming | None = None) -> TaskEngine:
+    def open_engine(
+        self, *, timing: PollTiming | None = None, recent_first: bool = False
+    ) -> TaskEngine:
         """The engine (not started) on the store, polling with the client, downloading over
-        the shared HTTP client. Needs :meth:`connect` first.
+        the shared HTTP client. Needs :meth:`connect` first. ``recent_first``: see
+        :class:`TaskEngine` (a window's session: it shows before a large library loads).
 
         Raises:
             StoreError, OSError: the task store cannot be opened.
@@ -279,6 +282,7 @@ class Runtime:
                 max_polls_in_flight=self.settings.max_polls_in_flight,
                 max_download_bytes=self.settings.max_download_bytes,
                 download_http=self.http,
+                recent_first=recent_first,
             )
         return self._engine
 
@@ -453,8 +457,10 @@ def open_runtime(
     base_url: str,
     api_key: str,
     simulator: SimulatorThread | None = None,
+    recent_first: bool = False,
 ) -> Runtime:
-    """A runtime with every part open (client, store, engine not yet started).
+    """A runtime with every part open (client, store, engine not yet started);
+    ``recent_first``: see :class:`TaskEngine`.
 
     Raises:
         ValueError: the base URL or the key is not usable.
@@ -464,7 +470,7 @@ def open_runtime(
     runtime = Runtime(paths=paths, settings=settings, base_url=base_url, simulator=simulator)
     try:
         runtime.connect(api_key)
-        runtime.open_engine()
+        runtime.open_engine(recent_first=recent_first)
     except BaseException:
         runtime.close_soon()
         raise

@@ -219,6 +219,30 @@ class TaskStore(StoryboardRows, LibraryRows):
             raise
         return cls(db, path)
 
+    @classmethod
+    def open_reader(cls, path: Path) -> TaskStore:
+        """A read-only connection to a store that :meth:`open` brought up to date, for a
+        thread of its own (the record book's background load): it never writes, migrates or
+        checkpoints. :meth:`interrupt` stops what it reads from another thread.
+
+        Raises:
+            StoreError: the file cannot be read (see :meth:`open`).
+        """
+        path = Path(path)
+        try:
+            db = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
+            )
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        except sqlite3.Error as error:
+            raise _sqlite_error(path, error) from error
+        return cls(db, path)
+
+    def interrupt(self) -> None:
+        """Stop the query under way (from any thread): it fails with a :class:`StoreError`."""
+        with contextlib.suppress(sqlite3.Error):
+            self._db.interrupt()
+
     def _sync_wal(self) -> None:
         """fsync the write-ahead log, which holds every commit made so far."""
         wal = self.path.with_name(self.path.name + "-wal")
@@ -406,6 +430,35 @@ class TaskStore(StoryboardRows, LibraryRows):
     def get(self, local_id: str) -> TaskRecord | None:
         rows = self._read(_SELECT + " WHERE t.local_id = ?", (local_id,))
         return _record(rows[0]) if rows else None
+
+    def load_recent(self, *, since: float, newest: int) -> list[TaskRecord]:
+        """The tasks a window needs first, oldest first: every unfinished one, every one
+        created since ``since`` (unix seconds), and the ``newest`` newest; with their
+        histories. :meth:`load_all` reads the rest (``RecordBook.load_rest``)."""
+        active = [state.value for state in TaskState if state.is_active]
+        marks = ", ".join("?" for _ in active)
+        rows = self._read(
+            _SELECT + f" WHERE t.state IN ({marks}) OR t.created_at >= ? OR t.rowid IN"
+            " (SELECT rowid FROM tasks ORDER BY created_at DESC LIMIT ?)"
+            " ORDER BY t.created_at, t.rowid",
+            (*active, since, newest),
+        )
+        return [_record(row) for row in rows]
+
+    def load_since(self, since: float) -> list[TaskRecord]:
+        """Every task created since ``since`` (unix seconds), oldest first."""
+        rows = self._read(
+            _SELECT + " WHERE t.created_at >= ? ORDER BY t.created_at, t.rowid", (since,)
+        )
+        return [_record(row) for row in rows]
+
+    def ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to ``limit`` local ids that start with ``prefix`` (local ids are lower case)."""
+        rows = self._read(
+            "SELECT local_id FROM tasks WHERE substr(local_id, 1, ?) = ? LIMIT ?",
+            (len(prefix), prefix.lower(), limit),
+        )
+        return [str(row[0]) for row in rows]
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM tasks")[0][0])

@@ -169,6 +169,31 @@ class EngineController(QObject):
         """The tasks the engine holds (hidden ones, removed or dismissed, on request)."""
         return self._engine.tasks(include_hidden=include_hidden)
 
+    @property
+    def tasks_complete(self) -> bool:
+        """Whether :meth:`tasks` holds every task: a large library's older tasks are read
+        after the window shows, until the session has started."""
+        return self._engine.tasks_complete
+
+    async def all_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
+        """:meth:`tasks`, once every task is loaded (for what must see them all)."""
+        await self._engine.load_all_tasks()
+        return self.tasks(include_hidden=include_hidden)
+
+    def when_all_loaded(self, then: Callable[[], object], *, name: str) -> None:
+        """Call ``then`` now if every task is loaded, else once they are (saying so in the
+        status bar): for actions that must see every task (remove, clean up)."""
+        if self.tasks_complete:
+            then()
+            return
+        self.action_done.emit("Reading the rest of your library first…")
+
+        async def wait() -> None:
+            await self._engine.load_all_tasks()
+            then()
+
+        self.run(wait(), name=name)
+
     def get(self, local_id: str) -> TaskRecord:
         """The task ``local_id`` (``KeyError`` when there is none)."""
         return self._engine.get(local_id)
@@ -458,7 +483,7 @@ class EngineController(QObject):
         return await import_folder_async(
             folder,
             library_dir=engine.library_dir,
-            known=engine.tasks(include_hidden=True),
+            known=await self.all_tasks(include_hidden=True),
             add=engine.add_finished,
             embedded=read_recipe,
         )

@@ -224,7 +224,8 @@ def open_session(
     simulator: SimulatorThread | None = None,
     secrets: S3Secrets | None = None,
 ) -> Session:
-    """Build a session (nothing runs until :meth:`Session.start`).
+    """Build a session (nothing runs until :meth:`Session.start`). Its engine loads the
+    tasks a window shows first, and the rest when the session starts (``recent_first``).
 
     Args:
         paths: the data, cache and config folders.
@@ -239,7 +240,12 @@ def open_session(
         StoreError, OSError: the task store cannot be opened.
     """
     runtime = open_runtime(
-        paths=paths, settings=settings, base_url=base_url, api_key=api_key, simulator=simulator
+        paths=paths,
+        settings=settings,
+        base_url=base_url,
+        api_key=api_key,
+        simulator=simulator,
+        recent_first=True,
     )
     return _session(runtime, secrets)
 

@@ -200,7 +200,15 @@ class Workspace(QWidget):
 
     def build_deferred(self) -> None:
         """List the older tasks and build the panels that wait for the first paint (the
-        preview, the history), and let the gallery group by storyboard."""
+        preview, the history), and let the gallery group by storyboard.
+
+        Called once the session has started: by then every task is loaded (a large
+        library's older ones after the window showed), so the panels opened before read
+        them again."""
+        if self._history is not None:
+            self._history.refresh_recent()
+        if self.spending_view is not None:
+            self.spending_view.on_controller_task_changed(None)
         self.fill_tasks()
         self.build_preview()
         self.build_history()

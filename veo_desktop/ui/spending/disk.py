@@ -155,6 +155,9 @@ class DiskRow(QWidget):
         return getattr(runtime, "storyboards", None) if runtime is not None else None
 
     def on_clean_button_clicked(self) -> None:
+        if not self._controller.tasks_complete:  # the plan must see every task
+            self._controller.when_all_loaded(self.on_clean_button_clicked, name="Cleaning up")
+            return
         plain, wider = self.plans()
         box = QMessageBox(self)
         box.setObjectName("cleanUpDialog")

@@ -207,6 +207,9 @@ class TaskActions(TaskActionSet):
         task = self._current()
         if task is None or not task.is_final:
             return
+        if not self._controller.tasks_complete:  # a file another task names is kept
+            self._controller.when_all_loaded(self.on_remove_triggered, name="Removing tasks")
+            return
         chosen = [t for t in self._selected() if t.is_final] or [task]
         if task not in chosen:
             chosen = [task]

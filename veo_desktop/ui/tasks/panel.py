@@ -237,8 +237,7 @@ class TaskPanel(QWidget):
         ``first_page``), keeping the selection."""
         if not self._rest_pending:
             return
-        # A large library's older tasks may still be loading: these are listed again then.
-        self._rest_pending = not self._controller.tasks_complete
+        self._rest_pending = False
         selected = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
         if current in selected:
@@ -246,6 +245,8 @@ class TaskPanel(QWidget):
             selected.insert(0, current)
         self.model.set_tasks(self._controller.tasks())
         self.select_tasks(selected)
+        # A large library's older tasks may still be loading: the next call lists them.
+        self._rest_pending = not self._controller.tasks_complete
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""

@@ -221,11 +221,13 @@ class CreativeLinks(QObject):
         session = window.session
         if session is None:
             return None
-        tasks = session.controller.tasks(include_hidden=True)
+        controller = session.controller
 
         async def restore() -> RestoredSettings | None:
             from veo_desktop.core import sidecar
             from veo_desktop.film.recipe import read_recipe
+
+            tasks = await controller.all_tasks(include_hidden=True)
 
             try:
                 restored = await asyncio.to_thread(

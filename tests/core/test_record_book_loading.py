@@ -1,0 +1,212 @@
+"""A window's record book starts with the tasks it needs first and reads the rest in a thread
+(``recent_first``): a real sqlite store of a few thousand tasks, most of them old."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.core import FAST_TIMING, FakeClock
+from veo_desktop.core.clock import Activity
+from veo_desktop.core.record_book import RECENT_NEWEST, RECENT_SECONDS, RecordBook
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
+from veo_desktop.storage import store as store_module
+from veo_desktop.storage.store import TaskStore
+
+#: Old finished tasks, one a minute, ending three days before the clock's now.
+OLD = 3000
+#: Tasks of the last day, one an hour.
+RECENT = 20
+
+
+def task(at: float, state: TaskState, index: int, **changes: object) -> TaskRecord:
+    return TaskRecord(
+        local_id=uuid.uuid4().hex,
+        model="veo-3-1",
+        request={"request_type": "async", "input": {"prompt": f"shot {index}", "mode": "fast"}},
+        state=state,
+        created_at=at,
+        updated_at=at + 90,
+        apixo_task_id=f"task_{index}",
+        price=Decimal("0.20"),
+        history=(StateChange(at, TaskState.SUBMITTING), StateChange(at + 90, state)),
+        **changes,  # type: ignore[arg-type]
+    )
+
+
+class Library:
+    """A store at ``path`` with :data:`OLD` old tasks (the oldest still polling), then
+    :data:`RECENT` of the last day."""
+
+    def __init__(self, path: Path, now: float) -> None:
+        self.path = path
+        TaskStore.open(path).close()
+        old_end = now - 3 * 24 * 3600
+        self.old = [task(old_end - (OLD - i) * 60, TaskState.SUCCEEDED, i) for i in range(OLD)]
+        self.old[0] = self.old[0].evolve(state=TaskState.PENDING)  # still polled
+        self.recent = [
+            task(now - (RECENT - i) * 3600, TaskState.SUCCEEDED, OLD + i) for i in range(RECENT)
+        ]
+        db = sqlite3.connect(path)
+        with db:
+            records = self.old + self.recent
+            db.executemany(store_module._INSERT, [store_module._values(r) for r in records])
+            db.executemany(
+                "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)",
+                [e for r in records for e in store_module._events(r.local_id, r.history)],
+            )
+        db.close()
+
+    @property
+    def everything(self) -> list[TaskRecord]:
+        return self.old + self.recent
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def library(tmp_path: Path, clock: FakeClock) -> Library:
+    return Library(tmp_path / "tasks.sqlite3", clock.now)
+
+
+def recent_book(store: TaskStore, clock: FakeClock) -> RecordBook:
+    return RecordBook(
+        store, clock=clock, timing=FAST_TIMING, activity=Activity(), recent_first=True
+    )
+
+
+def ids(records: list[TaskRecord]) -> set[str]:
+    return {r.local_id for r in records}
+
+
+def test_the_first_load_holds_what_a_window_needs_and_the_rest_follows(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    assert not book.complete
+    first = ids(book.tasks(include_hidden=True))
+    newest = ids(library.everything[-RECENT_NEWEST:])
+    polled = library.old[0].local_id
+    # the unfinished one, the last two days', the newest thousand; not the other old ones
+    assert first == newest | {polled}
+    assert len(first) < len(library.everything) / 2
+
+    asyncio.run(book.load_rest())
+    assert book.complete
+    assert ids(book.tasks(include_hidden=True)) == ids(library.everything)
+    assert book.get(library.old[5].local_id) == library.old[5]
+    store.close()
+
+
+def test_a_task_asked_for_before_the_rest_is_read_from_the_store(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    old = library.old[7]
+    assert old.local_id not in ids(book.tasks(include_hidden=True))
+    assert book.get(old.local_id) == old
+    assert book.lookup(old.local_id) == old
+    assert old.local_id in book
+    assert book.find(old.apixo_task_id or "") == old
+    prefix = library.old[8].local_id[:10]
+    assert book.find(prefix) == library.old[8]
+    with pytest.raises(KeyError):
+        book.get("f" * 32)
+    assert book.lookup("f" * 32) is None
+    store.close()
+
+
+def test_a_change_made_before_the_rest_is_read_is_kept(library, clock):
+    """The thread read the store before the change was committed (its own snapshot):
+    what the book changed meanwhile is not overwritten by the older copy."""
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    old = library.old[11]
+
+    async def scenario() -> None:
+        loading = asyncio.ensure_future(book.load_rest())
+        book.set_note(old.local_id, "changed while loading")
+        await loading
+
+    asyncio.run(scenario())
+    assert book.complete
+    assert book.get(old.local_id).note == "changed while loading"
+    stored = store.get(old.local_id)
+    assert stored is not None and stored.note == "changed while loading"
+    store.close()
+
+
+def test_what_was_charged_counts_the_tasks_not_loaded_yet(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    week = clock.now - 7 * 24 * 3600
+    expected = sum((r.price for r in library.everything if r.created_at >= week), Decimal("0"))
+    assert clock.now - week > RECENT_SECONDS  # older than the first load
+    assert book.charged_since(week) == expected
+    asyncio.run(book.load_rest())
+    assert book.charged_since(week) == expected
+    store.close()
+
+
+def test_an_import_of_a_task_not_loaded_yet_is_refused_as_a_duplicate(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    old = library.old[20]
+    again = old.evolve(
+        local_id=uuid.uuid4().hex,
+        history=(StateChange(clock.now, TaskState.SUCCEEDED, f"{IMPORTED_NOTE} /media/x"),),
+        files=("/tmp/x.mp4",),
+    )
+    with pytest.raises(ValueError, match="already in the list"):
+        book.add_finished(again)
+    assert store.count() == len(library.everything)
+    store.close()
+
+
+def test_closing_while_the_rest_loads_stops_it_and_loses_nothing(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+
+    async def scenario() -> None:
+        loading = asyncio.ensure_future(book.load_rest())
+        await asyncio.sleep(0)  # the thread has been asked for
+        await book.aclose()
+        with pytest.raises(asyncio.CancelledError):
+            await loading
+
+    asyncio.run(scenario())
+    assert not book.complete
+    assert store.count() == len(library.everything)
+    store.close()
+
+
+def test_a_small_library_is_whole_at_once(tmp_path, clock):
+    store = TaskStore.open(tmp_path / "tasks.sqlite3")
+    store.insert(task(clock.now - 30 * 24 * 3600, TaskState.SUCCEEDED, 1))
+    book = recent_book(store, clock)
+    assert book.complete  # nothing left to read: no thread at all
+    assert len(book.tasks()) == 1
+    store.close()
+
+
+def test_a_store_that_cannot_be_read_fails_the_load_and_a_retry_works(library, clock):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    away = library.path.rename(library.path.with_name("elsewhere.sqlite3"))  # an unplugged disk
+    try:
+        with pytest.raises(store_module.StoreError):
+            asyncio.run(book.load_rest())
+        assert not book.complete
+    finally:
+        away.rename(library.path)
+    asyncio.run(book.load_rest())
+    assert book.complete
+    assert len(book.tasks()) == len(library.everything)
+    store.close()

@@ -1,0 +1,109 @@
+"""A window with a large library shows its workspace before the older tasks are read.
+
+The real window opens a session with a key against the simulator, on a real store of a few
+thousand tasks, most of them older than the first load (``RecordBook``'s ``recent_first``):
+the workspace lists the newest tasks at once, every task once the session has started, and
+an action that must see every task waits for them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.test_record_book_loading import Library
+from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
+from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.storage.store import TaskStore
+from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE
+from veo_desktop.ui.window.main_window import MainWindow
+from veo_desktop.ui.workspace import FIRST_PAGE
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Holds the background read of the older tasks until set (the read itself is real)."""
+    opened = threading.Event()
+    real = TaskStore.open_reader.__func__  # type: ignore[attr-defined]
+
+    def open_reader(cls: type[TaskStore], path: Path) -> TaskStore:
+        opened.wait(timeout=30)
+        return real(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(TaskStore, "open_reader", classmethod(open_reader))
+    yield opened
+    opened.set()
+
+
+def open_large(
+    make_window: Callable[..., MainWindow], sim: Any, data: Path
+) -> tuple[Library, MainWindow]:
+    """A window opened with a key on a library of 3,020 tasks, most of them old."""
+    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    return library, window
+
+
+def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    session = window.session
+    assert session is not None and window.task_panel is not None
+    qtbot.waitUntil(lambda: window.workspace is not None and window.workspace.isVisible())
+    # The workspace is up while the older tasks are still being read.
+    assert not session.controller.tasks_complete
+    listed = window.task_panel.model.rowCount()
+    assert FIRST_PAGE <= listed < len(library.everything)
+    top = window.task_panel.proxy.index(0, 0).data(LOCAL_ID_ROLE)
+    assert top == library.recent[-1].local_id  # the newest first
+    assert not session.engine.started
+
+    gate.set()
+    wait_started(qtbot, window)
+    assert session.controller.tasks_complete
+    qtbot.waitUntil(
+        lambda: (
+            window.task_panel is not None
+            and window.task_panel.model.rowCount() == len(library.everything)
+        )
+    )
+
+
+def test_an_action_that_must_see_every_task_waits_for_them(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    session = window.session
+    assert session is not None
+    controller = session.controller
+    said: list[str] = []
+    controller.action_done.connect(said.append)
+    seen: list[int] = []
+    controller.when_all_loaded(
+        lambda: seen.append(len(controller.tasks(include_hidden=True))), name="test"
+    )
+    assert seen == []
+    assert said == ["Reading the rest of your library first…"]
+    gate.set()
+    qtbot.waitUntil(lambda: seen != [])
+    assert seen == [len(library.everything)]
+    controller.when_all_loaded(lambda: seen.append(-1), name="test")  # now: at once
+    assert seen == [len(library.everything), -1]
+    wait_started(qtbot, window)
