@@ -61,6 +61,35 @@ class SendMark:
 
 
 @dataclass(frozen=True)
+class StoredProblem:
+    """Why a stored shot cannot be used as it is: a newer rule rejects its settings, a newer
+    version wrote a value this one does not know, or the stored text is damaged. The shot is
+    kept, blocked (nothing is sent for it), until the person edits or removes it; the stored
+    texts are written back as they were read, so nothing a newer version wrote is lost.
+
+    Attributes:
+        field: what is wrong: ``"settings"`` (the request) or ``"start"``.
+        message: the specific problem, in words.
+        request: the stored request text, as read (None: it was not the problem).
+        start: the stored start text, as read (None: it was not the problem).
+    """
+
+    field: str
+    message: str
+    request: str | None = None
+    start: str | None = None
+
+    @property
+    def text(self) -> str:
+        """``the stored settings are no longer valid: ... Edit the shot to fix it.``"""
+        verb = "are" if self.field == "settings" else "is"
+        message = self.message.strip().rstrip(".")
+        return (
+            f"the stored {self.field} {verb} no longer valid: {message}. Edit the shot to fix it."
+        )
+
+
+@dataclass(frozen=True)
 class Shot:
     """One shot of a storyboard.
 
@@ -76,6 +105,7 @@ class Shot:
             first take that succeeds is picked when none is).
         trim: (in, out) in seconds of the chosen take; None uses the whole take.
         sending: set while a take is being sent (see :class:`SendMark`).
+        problem: set when its stored fields cannot be used (see :class:`StoredProblem`).
     """
 
     id: str = field(default_factory=new_id)
@@ -85,6 +115,7 @@ class Shot:
     chosen: str | None = None
     trim: tuple[float, float] | None = None
     sending: SendMark | None = None
+    problem: StoredProblem | None = None
 
     def replace(self, **changes: Any) -> Shot:
         return dataclasses.replace(self, **changes)

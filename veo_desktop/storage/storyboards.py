@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
-from veo_desktop.api.models import GenerationRequest
-from veo_desktop.records.storyboard import SendMark, Shot, ShotStart, Storyboard
-from veo_desktop.safe_text import safe
+from veo_desktop.api.models import ExtendRequest, GenerationRequest, GenerationType
+from veo_desktop.records.storyboard import SendMark, Shot, ShotStart, StoredProblem, Storyboard
+from veo_desktop.safe_text import printable, safe
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,10 @@ class StoryboardRows:
                 id=str(board_id),
                 name=str(name),
                 shots=tuple(shots.get(str(board_id), ())),
-                crossfade_frames=int(crossfade),
+                crossfade_frames=int(_number(crossfade)),
                 letterbox=bool(letterbox),
-                created_at=float(created_at),
-                updated_at=float(updated_at),
+                created_at=_number(created_at),
+                updated_at=_number(updated_at),
             )
             for board_id, name, crossfade, letterbox, created_at, updated_at in boards
         ]
@@ -117,6 +117,12 @@ class StoryboardRows:
 
 def _shot_values(board_id: str, position: int, shot: Shot) -> tuple[Any, ...]:
     request = None if shot.request is None else _dump(shot.request.to_payload())
+    start = shot.start.value
+    problem = shot.problem
+    if problem is not None:
+        # Written back as read: what a newer version wrote is not lost by an edit elsewhere.
+        request = problem.request if problem.request is not None else request
+        start = problem.start if problem.start is not None else start
     trim_in, trim_out = shot.trim if shot.trim is not None else (None, None)
     sending = None
     if shot.sending is not None:
@@ -127,7 +133,7 @@ def _shot_values(board_id: str, position: int, shot: Shot) -> tuple[Any, ...]:
         board_id,
         position,
         request,
-        shot.start.value,
+        start,
         shot.chosen,
         trim_in,
         trim_out,
@@ -136,17 +142,99 @@ def _shot_values(board_id: str, position: int, shot: Shot) -> tuple[Any, ...]:
 
 
 def _shot(row: Sequence[Any], takes: tuple[str, ...]) -> Shot:
-    shot_id, _, request, start, chosen, trim_in, trim_out, sending = row
+    """A stored shot. Fields that cannot be used (damaged, unknown, refused by a newer rule)
+    make it a shot with a :class:`StoredProblem` (blocked until edited), never an error that
+    would keep every storyboard from opening."""
+    shot_id, _, request_text, start_text, chosen, trim_in, trim_out, sending = row
+    problem: StoredProblem | None = None
+    start = _STARTS.get(str(start_text))
+    if start is None:
+        start = ShotStart.OWN
+        shown = printable(str(start_text), 40)
+        problem = StoredProblem(
+            "start", f"{shown!r} is not a way to start a shot", start=str(start_text)
+        )
+    request: GenerationRequest | None = None
+    if request_text is not None:
+        request, message = _request(request_text, start)
+        if message is not None:
+            problem = StoredProblem(
+                "settings",
+                message,
+                str(request_text),
+                None if problem is None else problem.start,
+            )
+    if problem is not None:
+        log.warning("storyboard shot %s: %s", shot_id, problem.text)
     return Shot(
         id=str(shot_id),
-        request=None if request is None else GenerationRequest.from_payload(json.loads(request)),
-        # A start a newer version wrote and this one does not know: the shot's own.
-        start=_STARTS.get(str(start), ShotStart.OWN),
+        request=request,
+        start=start,
         takes=takes,
         chosen=None if chosen is None else str(chosen),
-        trim=None if trim_in is None or trim_out is None else (float(trim_in), float(trim_out)),
+        trim=_trim(shot_id, trim_in, trim_out),
         sending=_mark(sending),
+        problem=problem,
     )
+
+
+#: Where a continued shot's first frame will be (its own images follow it) when its stored
+#: settings are checked: the real one is uploaded when the take is sent.
+_FRAME_STAND_IN = "https://example.com/previous-shot-last-frame.png"
+
+
+def _request(text: Any, start: ShotStart) -> tuple[GenerationRequest | None, str | None]:
+    """A stored request and what is wrong with it (None when it can be sent as it is).
+
+    It is checked as its shot sends it: a continued shot with its predecessor's last frame
+    first, an extended one by the fields an extend uses.
+    """
+    try:
+        body = json.loads(str(text))
+        if not isinstance(body, dict) or not isinstance(body.get("input") or {}, dict):
+            return None, "they are not a request this version can read"
+        request = GenerationRequest.from_payload(body)
+    except (ValueError, TypeError) as error:
+        return None, f"they cannot be read ({printable(str(error), 200)})"
+    try:
+        if start is ShotStart.EXTEND:
+            ExtendRequest(
+                task_id="stand-in",
+                prompt=request.prompt,
+                mode=request.mode,
+                seed=request.seed,
+                watermark=request.watermark,
+                provider=request.provider,
+            ).validated()
+        elif start is ShotStart.CONTINUE:
+            request.replace(
+                generation_type=GenerationType.FRAMES,
+                image_urls=(_FRAME_STAND_IN, *request.image_urls),
+            ).validated()
+        else:
+            request.validated()
+    except (ValueError, TypeError) as error:
+        return request, printable(str(error), 600)
+    return request, None
+
+
+def _trim(shot_id: object, start: Any, end: Any) -> tuple[float, float] | None:
+    if start is None or end is None:
+        return None
+    try:
+        return float(start), float(end)
+    except (TypeError, ValueError):
+        log.warning("storyboard shot %s: its trim cannot be read; the whole take is used", shot_id)
+        return None
+
+
+def _number(value: Any) -> float:
+    """A stored number; 0 for one that cannot be read (a damaged row opens all the same)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 0.0
+    return number if number == number else 0.0  # NaN
 
 
 def _mark(text: str | None) -> SendMark | None:

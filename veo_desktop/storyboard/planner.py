@@ -2,7 +2,9 @@
 
 :func:`plan` reads a storyboard and the task records (and whether the takes' files are still
 on disk) and returns a :class:`Plan`. A shot is *ready* when its chosen take (or, before one
-is chosen, its first finished take) is a downloaded video still on disk. A shot with a take
+is chosen, its first finished take) is a downloaded video still on disk. A shot whose stored
+fields cannot be used (a :class:`~veo_desktop.records.storyboard.StoredProblem`) is
+*blocked*, with the reason, until it is edited. A shot with a take
 being made, or a take whose submission is uncertain, is never sent again. A ``continue`` or
 ``extend`` shot waits for the previous shot's chosen take; the price counts it all the same
 (it will be sent once that take is there).
@@ -195,6 +197,10 @@ def _plan_shot(
     ) -> PlannedShot:
         return PlannedShot(index, shot.id, kind, price, waits_on, message, take)
 
+    if shot.problem is not None:
+        # Stored fields this version cannot use: nothing is sent for it, nor is it in a film,
+        # until the person edits or removes it.
+        return status(ShotStatus.BLOCKED, shot.problem.text)
     take = usable_take(shot, record_of)
     if take is not None:
         return status(ShotStatus.READY, "Ready.", take=take.local_id)

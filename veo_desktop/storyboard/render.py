@@ -25,11 +25,19 @@ def film_clips(
     """The clips of the film (each shot's take, trimmed) and each shot's take, by shot id.
 
     Raises:
-        StoryboardError: a shot has no take on disk yet (the message names the shots).
+        StoryboardError: a shot has no take on disk yet, or its stored fields cannot be used
+            (the message names the shots).
     """
     board = service.get(board_id)
     if not board.shots:
         raise StoryboardError("The storyboard has no shots yet.")
+    blocked = [
+        f"shot {number}: {shot.problem.text}"
+        for number, shot in enumerate(board.shots, start=1)
+        if shot.problem is not None
+    ]
+    if blocked:
+        raise StoryboardError("The film was not made: " + " ".join(blocked))
     clips: list[Clip] = []
     files: dict[str, TaskRecord] = {}
     missing: list[str] = []

@@ -299,8 +299,12 @@ class StoryboardService:
         return self._save(board.replace(shots=tuple(s for s in board.shots if s.id != shot_id)))
 
     def set_request(self, board_id: str, shot_id: str, request: GenerationRequest) -> Storyboard:
-        """Change a shot's own settings (its takes stay; the next one uses these)."""
-        return self._edit(board_id, shot_id, request=request)
+        """Change a shot's own settings (its takes stay; the next one uses these). Stored
+        settings that could not be used are replaced: the shot is no longer blocked by them."""
+        problem = self.get(board_id).shot(shot_id).problem
+        if problem is not None and problem.field == "settings":
+            problem = None
+        return self._edit(board_id, shot_id, request=request, problem=problem)
 
     def set_start(self, board_id: str, shot_id: str, start: ShotStart) -> Storyboard:
         board = self.get(board_id)
@@ -309,7 +313,10 @@ class StoryboardService:
             raise StoryboardError(f"The first shot has no previous shot to {start.value}.")
         if start is not ShotStart.OWN and shot.request is None:
             raise StoryboardError("A shot made from a finished task starts as its video does.")
-        return self._edit(board_id, shot_id, start=start)
+        problem = shot.problem
+        if problem is not None and problem.field == "start":
+            problem = None
+        return self._edit(board_id, shot_id, start=start, problem=problem)
 
     def choose_take(self, board_id: str, shot_id: str, local_id: str) -> Storyboard:
         """Pick the take the film uses (one of the shot's takes)."""

@@ -49,7 +49,11 @@ async def generate_takes(
     """
     if not MIN_VARIATIONS <= count <= MAX_VARIATIONS:
         raise StoryboardError(f"Choose {MIN_VARIATIONS} to {MAX_VARIATIONS} takes.")
-    shot = service.get(board_id).shot(shot_id)
+    board = service.get(board_id)
+    shot = board.shot(shot_id)
+    if shot.problem is not None:
+        number = board.index_of(shot_id) + 1
+        raise StoryboardError(f"Shot {number}: {shot.problem.text} Nothing was sent.")
     if shot.request is None:
         raise StoryboardError("A shot made from a finished task has no settings to make takes of.")
     total = shot.request.price * count

@@ -75,6 +75,8 @@ def _state(
     latest: TaskRecord | None,
     progress: tuple[int, int | None] | None,
 ) -> tuple[str, CardTone]:
+    if shot.problem is not None:
+        return f"Blocked: {shot.problem.text}", CardTone.PROBLEM
     if latest is not None and latest.state in _RUNNING and latest is not chosen:
         line = fmt.short_state_line(latest, time.time(), progress)
         return f"Generating \u00b7 {line}", CardTone.RUNNING

@@ -202,6 +202,11 @@ class StoryboardController(QObject):
         self._service.remove_shot(board_id, shot_id)
 
     @_saved
+    def set_request(self, board_id: str, shot_id: str, request: GenerationRequest) -> None:
+        """Give the shot these settings (a blocked shot's stored ones are replaced)."""
+        self._service.set_request(board_id, shot_id, request)
+
+    @_saved
     def set_start(self, board_id: str, shot_id: str, start: ShotStart) -> None:
         self._service.set_start(board_id, shot_id, start)
 

@@ -75,6 +75,12 @@ class ShotDetails(QWidget):
         self.heading = QLabel("No shot selected")
         self.heading.setObjectName("shotHeading")
         self.heading.setFont(style.scaled_font(self.heading, 1.0, bold=True))
+        #: Why the shot is blocked (stored fields this version cannot use); hidden otherwise.
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("shotProblem")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.problem_label.hide()
         self.start_selector = QComboBox()
         self.start_selector.setObjectName("shotStartSelector")
         self.start_selector.setAccessibleName("How the shot starts")
@@ -124,6 +130,7 @@ class ShotDetails(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.setSpacing(4)
         layout.addWidget(self.heading)
+        layout.addWidget(self.problem_label)
         layout.addLayout(form)
         layout.addWidget(self.take_list)
         layout.addLayout(take_buttons)
@@ -150,6 +157,11 @@ class ShotDetails(QWidget):
         enabled = shot is not None
         for widget in (self.start_selector, self.take_list, self.trim_button):
             widget.setEnabled(enabled)
+        problem = shot.problem if shot is not None else None
+        self.problem_label.setText(f"Blocked: {problem.text}" if problem is not None else "")
+        self.problem_label.setVisible(problem is not None)
+        if problem is not None:
+            style.set_text_color(self.problem_label, style.problem_color(self))
         if shot is None:
             self.heading.setText("No shot selected")
             self.trim_label.setText("")
@@ -197,7 +209,12 @@ class ShotDetails(QWidget):
         has_take = shot is not None and shot.chosen is not None
         self.trim_button.setEnabled(has_take)
         # Variations of a continued or extended shot would lose what it starts from.
-        own = shot is not None and shot.request is not None and shot.start is ShotStart.OWN
+        own = (
+            shot is not None
+            and shot.request is not None
+            and shot.start is ShotStart.OWN
+            and shot.problem is None
+        )
         self.more_button.setEnabled(own)
 
     def on_start_selector_activated(self, _index: int) -> None:

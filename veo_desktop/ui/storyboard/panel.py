@@ -172,6 +172,7 @@ class StoryboardPanel(QWidget):
         self.shot_list.selectionModel().currentChanged.connect(self._on_current_changed)
         self.shot_list.customContextMenuRequested.connect(self.on_shot_list_context_menu)
         self.actions_.add_prompt.triggered.connect(self.add_prompt)
+        self.actions_.use_composer.triggered.connect(self.use_composer_settings)
         self.actions_.duplicate.triggered.connect(self.duplicate_shot)
         self.actions_.remove.triggered.connect(self.remove_shot)
         self.actions_.move_up.triggered.connect(lambda: self.move_shot(-1))
@@ -373,6 +374,21 @@ class StoryboardPanel(QWidget):
         self._change("The shot was not removed", self.controller.remove_shot)
         self.refresh()
         self.select_row(min(row, self.model.rowCount() - 1))
+
+    def use_composer_settings(self) -> None:
+        """Give the selected shot the composer's prompt and settings (nothing is sent); how
+        a shot whose stored settings can no longer be used is fixed."""
+        if self.request_source is None or self.current_shot is None:
+            return
+        request = self.request_source()
+        if not request.prompt.strip():
+            self.tell("The shot was not changed", "Write a prompt in the composer first.")
+            return
+        self._change(
+            "The shot was not changed",
+            lambda board, shot: self.controller.set_request(board, shot, request),
+        )
+        self.refresh()
 
     def on_details_start_changed(self, start: ShotStart) -> None:
         self._change(

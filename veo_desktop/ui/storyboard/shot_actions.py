@@ -1,6 +1,7 @@
-"""The storyboard list's shot actions: add the composer's prompt, duplicate, remove, move up
-and down; their keys (from :mod:`veo_desktop.ui.shortcuts`), their buttons and the list's
-context menu. What each one does is the panel's; here they are made and enabled.
+"""The storyboard list's shot actions: add the composer's prompt, use the composer's settings
+for a shot, duplicate, remove, move up and down; their keys (from
+:mod:`veo_desktop.ui.shortcuts`), their buttons and the list's context menu. What each one
+does is the panel's; here they are made and enabled.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class ShotActions(QObject):
             "&Duplicate shot",
             glyph_icon("copy"),
             "Add a copy of the shot after it (its settings, no takes)",
+        )
+        self.use_composer = self._make(
+            "useComposerSettingsAction",
+            "Use the &composer's settings",
+            QIcon(),
+            "Replace the shot's prompt and settings with the composer's (its takes stay; "
+            "nothing is sent)",
         )
         self.remove = self._make(
             "removeShotAction",
@@ -86,7 +94,14 @@ class ShotActions(QObject):
         return made
 
     def fill_menu(self, menu: QMenu) -> None:
-        for action in (self.move_up, self.move_down, None, self.duplicate, self.remove):
+        for action in (
+            self.move_up,
+            self.move_down,
+            None,
+            self.use_composer,
+            self.duplicate,
+            self.remove,
+        ):
             if action is None:
                 menu.addSeparator()
             else:
@@ -97,6 +112,7 @@ class ShotActions(QObject):
         has = 0 <= row < count
         self.add_prompt.setEnabled(can_add)
         self.duplicate.setEnabled(has)
+        self.use_composer.setEnabled(has and can_add)
         self.remove.setEnabled(has)
         self.move_up.setEnabled(has and row > 0)
         self.move_down.setEnabled(has and row < count - 1)

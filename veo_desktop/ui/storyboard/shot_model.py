@@ -136,7 +136,9 @@ class ShotListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return card.accessible_text
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(p for p in (card.prompt, card.settings, card.start, card.take) if p)
+            problem = card.state if card.tone is CardTone.PROBLEM else ""
+            parts = (card.prompt, card.settings, card.start, card.take, problem)
+            return "\n".join(p for p in parts if p)
         if role == CARD_ROLE:
             return card
         if role == SHOT_ID_ROLE:
