@@ -95,7 +95,7 @@ def test_the_first_load_holds_what_a_window_needs_and_the_rest_follows(library, 
     first = ids(book.tasks(include_hidden=True))
     newest = ids(library.everything[-RECENT_NEWEST:])
     polled = library.old[0].local_id
-    # the unfinished one, the last two days', the newest thousand; not the other old ones
+    # the unfinished one, today's, the newest thousand; not the other old ones
     assert first == newest | {polled}
     assert len(first) < len(library.everything) / 2
 

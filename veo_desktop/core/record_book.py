@@ -11,7 +11,7 @@ cannot be written then loses nothing; the next start restores the id from the jo
 (:meth:`RecordBook.replay_journal`), and :meth:`RecordBook.id_safety` says where an id is.
 
 A window does not wait for a large library to load: its book may start with the tasks it
-needs first (``recent_first``: the unfinished ones, the last two days', the newest
+needs first (``recent_first``: the unfinished ones, the last day's, the newest
 thousand) and read the rest in a thread (:meth:`RecordBook.load_rest`, which the engine
 awaits before it starts). Until then a task asked for by id is read from the store.
 
@@ -49,9 +49,10 @@ JOURNAL_NOTE = (
     "APIXO accepted this task, but its id could not be saved at the time; it was kept in "
     "the accepted-ids journal and restored."
 )
-#: A window's first load (``recent_first``): tasks created this long ago or later (two days:
-#: today's, in any time zone, which the daily cap counts), and at least this many newest.
-RECENT_SECONDS = 2 * 24 * 3600
+#: A window's first load (``recent_first``): tasks created this long ago or later (today's,
+#: which the status bar's spend and the daily cap count: local midnight is at most 25 hours
+#: ago, across a change of summer time), and at least this many newest.
+RECENT_SECONDS = 26 * 3600
 RECENT_NEWEST = 1000
 #: The states a journaled id may be given back to.
 _RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})

@@ -437,13 +437,29 @@ class TaskStore(StoryboardRows, LibraryRows):
         histories. :meth:`load_all` reads the rest (``RecordBook.load_rest``)."""
         active = [state.value for state in TaskState if state.is_active]
         marks = ", ".join("?" for _ in active)
-        rows = self._read(
-            _SELECT + f" WHERE t.state IN ({marks}) OR t.created_at >= ? OR t.rowid IN"
-            " (SELECT rowid FROM tasks ORDER BY created_at DESC LIMIT ?)"
-            " ORDER BY t.created_at, t.rowid",
-            (*active, since, newest),
+        chosen = (
+            f"SELECT local_id FROM tasks WHERE state IN ({marks}) OR created_at >= ?"
+            " UNION SELECT local_id FROM"
+            " (SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT ?)"
         )
-        return [_record(row) for row in rows]
+        with _collector_paused(), self._snapshot():
+            ids = json.dumps([row[0] for row in self._read(chosen, (*active, since, newest))])
+            try:
+                histories = _histories(
+                    self._db.execute(
+                        "SELECT local_id, at, state, note FROM task_events"
+                        " WHERE local_id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                        (ids,),
+                    )
+                )
+            except sqlite3.Error as error:
+                raise self._failure(error) from error
+            rows = self._read(
+                "SELECT " + ", ".join(_COLUMNS) + " FROM tasks"
+                " WHERE local_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid",
+                (ids,),
+            )
+            return [_build(row, histories.get(row[0], ()), _json(row[2])) for row in rows]
 
     def load_since(self, since: float) -> list[TaskRecord]:
         """Every task created since ``since`` (unix seconds), oldest first."""
