@@ -9,7 +9,12 @@ the request, ids, times and price as recorded) is handed back to be added to the
 
 Nothing is imported twice: a video whose APIXO task id or our task id is already known, or
 whose content is the same as a known video's (the same digest), is skipped and reported, as
-are files that are not complete videos and videos without settings.
+are files that are not complete videos and videos without settings. The known tasks are
+indexed once per import (:class:`_Known`), never searched per video: by their ids (sets), and
+by the size of their files, each stat-ed at most once and only when a video needs it (one
+without an APIXO id: against every known file; one with a new APIXO id: against the files
+of known tasks that have none, the only ones its id cannot tell apart), its digest then
+compared with those of the known files of the same size (each read at most once).
 
 :func:`prepare_import` does the blocking work (reading, hashing, copying) and returns the
 records; the caller adds them where records are added (``TaskEngine.add_finished`` in the
@@ -40,7 +45,6 @@ from veo_desktop.core.sidecar import (
     VIDEO_SUFFIXES,
     EmbeddedReader,
     SidecarError,
-    find_task_for_video,
     read_sidecar,
     request_from_sidecar,
     sidecar_for,
@@ -107,6 +111,53 @@ class ImportResult:
         return lines
 
 
+Stat = Callable[[Path], os.stat_result]
+
+
+class _Facts:
+    """The sizes and digests of known files, each stat-ed and read at most once."""
+
+    def __init__(self, stat: Stat) -> None:
+        self._stat = stat
+        self._sizes: dict[Path, int | None] = {}
+        self._digests: dict[Path, str | None] = {}
+
+    def size(self, path: Path) -> int | None:
+        if path not in self._sizes:
+            try:
+                self._sizes[path] = self._stat(path).st_size
+            except OSError:
+                self._sizes[path] = None
+        return self._sizes[path]
+
+    def digest(self, path: Path) -> str | None:
+        if path not in self._digests:
+            try:
+                self._digests[path] = _digest(path)
+            except OSError:
+                self._digests[path] = None
+        return self._digests[path]
+
+
+class _Contents:
+    """Some known files by size, to find a byte-identical copy (indexed when first asked)."""
+
+    def __init__(self, files: list[Path], facts: _Facts) -> None:
+        self._files = files
+        self._facts = facts
+        self._by_size: dict[int, list[Path]] | None = None
+
+    def holds(self, size: int, digest: str) -> bool:
+        """Whether one of the files has ``size`` bytes and the content of ``digest``."""
+        if self._by_size is None:
+            self._by_size = {}
+            for path in self._files:
+                known = self._facts.size(path)
+                if known is not None:
+                    self._by_size.setdefault(known, []).append(path)
+        return any(self._facts.digest(path) == digest for path in self._by_size.get(size, ()))
+
+
 @dataclass
 class _Known:
     """What the library holds already, to find duplicates (grows as videos are imported)."""
@@ -114,15 +165,24 @@ class _Known:
     tasks: list[TaskRecord]
     apixo_ids: set[str]
     local_ids: set[str]
+    #: The files of every known task.
+    every_file: _Contents
+    #: The files of known tasks without an APIXO id (a video's ids cannot tell those apart).
+    anonymous_files: _Contents
+    #: The digests of the videos this import took.
     digests: set[str] = field(default_factory=set)
 
     @classmethod
-    def of(cls, tasks: Iterable[TaskRecord]) -> _Known:
+    def of(cls, tasks: Iterable[TaskRecord], stat: Stat = os.stat) -> _Known:
         records = list(tasks)
+        files = [(r, Path(name)) for r in records for name in r.files]
+        facts = _Facts(stat)
         return cls(
             tasks=records,
             apixo_ids={r.apixo_task_id for r in records if r.apixo_task_id},
             local_ids={r.local_id for r in records},
+            every_file=_Contents([path for _, path in files], facts),
+            anonymous_files=_Contents([path for r, path in files if not r.apixo_task_id], facts),
         )
 
 
@@ -133,16 +193,19 @@ def import_folder(
     known: Iterable[TaskRecord],
     add: Callable[[TaskRecord], object],
     embedded: EmbeddedReader | None = None,
+    stat: Stat = os.stat,
 ) -> ImportResult:
     """Import the videos of ``folder``, adding each record with ``add`` (blocking).
 
     A record ``add`` refuses (StoreError, ValueError) has its copied files removed and is
-    reported skipped.
+    reported skipped. ``stat`` is how the known tasks' files are stat-ed (tests count it).
 
     Raises:
         OSError: the folder cannot be read, or the library cannot be written.
     """
-    result = prepare_import(folder, library_dir=library_dir, known=known, embedded=embedded)
+    result = prepare_import(
+        folder, library_dir=library_dir, known=known, embedded=embedded, stat=stat
+    )
     return _admit(result, add)
 
 
@@ -193,6 +256,7 @@ def prepare_import(
     known: Iterable[TaskRecord],
     embedded: EmbeddedReader | None = None,
     now: float | None = None,
+    stat: Stat = os.stat,
 ) -> ImportResult:
     """Copy the new videos of ``folder`` into ``library_dir`` and return their records (not
     added anywhere yet) with the videos skipped (blocking).
@@ -208,7 +272,7 @@ def prepare_import(
     library_dir.mkdir(parents=True, exist_ok=True)
     result = ImportResult(folder=folder)
     try:
-        _prepare(result, library_dir, _Known.of(known), embedded, now)
+        _prepare(result, library_dir, _Known.of(known, stat), embedded, now)
     except BaseException:
         for record in result.added:
             discard(record)
@@ -287,26 +351,40 @@ def _one(
     if problem is not None:
         return Skipped(video, f"not a complete video ({problem}).")
     try:
+        size = video.stat().st_size
         digest = _digest(video)
-        if digest in known.digests or find_task_for_video(video, known.tasks) is not None:
-            return Skipped(video, "already in the library (the same file).", duplicate=True)
-        data = _settings(video, embedded)
-    except (SidecarError, ValueError) as error:
-        return Skipped(video, str(error))
     except OSError as error:
         return Skipped(video, f"it cannot be read ({error.strerror or error}).")
+    same_file = Skipped(video, "already in the library (the same file).", duplicate=True)
+    if digest in known.digests:
+        return same_file
+    unreadable: Skipped | None = None
+    try:
+        data = _settings(video, embedded)
+    except (SidecarError, ValueError) as error:
+        data, unreadable = None, Skipped(video, str(error))
+    except OSError as error:
+        data, unreadable = None, Skipped(video, f"it cannot be read ({error.strerror or error}).")
+    apixo_id = None if data is None else _text(data.get("apixo_task_id"))
+    local_id = None if data is None else _text(data.get("local_task_id"))
+    if apixo_id is not None and apixo_id in known.apixo_ids:
+        return Skipped(video, "already in the library (the same APIXO task).", duplicate=True)
+    if local_id is not None and local_id in known.local_ids:
+        return Skipped(video, "already in the library (the same task).", duplicate=True)
+    # Its ids are new (or it has none): the same bytes may still be a known task's file.
+    # An APIXO id names one task everywhere, so a video with a new one can only be the
+    # file of a known task that has none; our ids are per machine and vouch for nothing.
+    files = known.every_file if apixo_id is None else known.anonymous_files
+    if files.holds(size, digest):
+        return same_file
+    if unreadable is not None:
+        return unreadable
     if data is None:
         return Skipped(video, "no settings: no .json next to it and no recipe inside it.")
     try:
         request_from_sidecar(data)
     except SidecarError as error:
         return Skipped(video, str(error))
-    apixo_id = _text(data.get("apixo_task_id"))
-    local_id = _text(data.get("local_task_id"))
-    if apixo_id is not None and apixo_id in known.apixo_ids:
-        return Skipped(video, "already in the library (the same APIXO task).", duplicate=True)
-    if local_id is not None and local_id in known.local_ids:
-        return Skipped(video, "already in the library (the same task).", duplicate=True)
     return data, digest
 
 
