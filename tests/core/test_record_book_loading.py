@@ -210,3 +210,24 @@ def test_a_store_that_cannot_be_read_fails_the_load_and_a_retry_works(library, c
     assert book.complete
     assert len(book.tasks()) == len(library.everything)
     store.close()
+
+
+def test_the_unfinished_index_covers_every_state_that_is_not_final():
+    """The first load finds unfinished tasks by an index over a fixed list of states: a
+    state added later must be added there too (a new migration), or the window would show
+    such a task only once the rest is loaded."""
+    from veo_desktop.storage.migrations import UNFINISHED_STATES
+
+    assert set(UNFINISHED_STATES) == {s.value for s in TaskState if not s.is_final}
+
+
+def test_the_first_load_uses_indexes_only(library, clock):
+    store = TaskStore.open(library.path)
+    plan = " ".join(
+        str(row[-1])
+        for row in store._db.execute(
+            "EXPLAIN QUERY PLAN SELECT local_id FROM tasks WHERE " + store_module.UNFINISHED_SQL
+        )
+    )
+    assert "USING INDEX tasks_unfinished" in plan
+    store.close()

@@ -46,7 +46,7 @@ from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.library import LibraryRows
-from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION
+from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION, UNFINISHED_SQL
 from veo_desktop.storage.storyboards import StoryboardRows
 
 log = logging.getLogger(__name__)
@@ -432,18 +432,18 @@ class TaskStore(StoryboardRows, LibraryRows):
         return _record(rows[0]) if rows else None
 
     def load_recent(self, *, since: float, newest: int) -> list[TaskRecord]:
-        """The tasks a window needs first, oldest first: every unfinished one, every one
-        created since ``since`` (unix seconds), and the ``newest`` newest; with their
-        histories. :meth:`load_all` reads the rest (``RecordBook.load_rest``)."""
-        active = [state.value for state in TaskState if state.is_active]
-        marks = ", ".join("?" for _ in active)
+        """The tasks a window needs first, oldest first: every unfinished one (under way,
+        or uncertain), every one created since ``since`` (unix seconds), and the ``newest``
+        newest; with their histories. :meth:`load_all` reads the rest
+        (``RecordBook.load_rest``). Each part is found by an index."""
         chosen = (
-            f"SELECT local_id FROM tasks WHERE state IN ({marks}) OR created_at >= ?"
+            f"SELECT local_id FROM tasks WHERE {UNFINISHED_SQL}"
+            " UNION SELECT local_id FROM tasks WHERE created_at >= ?"
             " UNION SELECT local_id FROM"
             " (SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT ?)"
         )
         with _collector_paused(), self._snapshot():
-            ids = json.dumps([row[0] for row in self._read(chosen, (*active, since, newest))])
+            ids = json.dumps([row[0] for row in self._read(chosen, (since, newest))])
             try:
                 histories = _histories(
                     self._db.execute(
