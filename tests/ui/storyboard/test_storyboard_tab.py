@@ -26,8 +26,8 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.storyboard.generate import GenerateDialog
 from veo_desktop.ui.storyboard.panel import StoryboardPanel
+from veo_desktop.ui.storyboard.takes_dialog import MoreTakesDialog
 from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
-from veo_desktop.ui.variations import VariationsDialog
 from veo_desktop.ui.window.main_window import MainWindow
 
 FOX = "A red fox runs through fresh snow"
@@ -160,16 +160,16 @@ def test_storyboard_journey(
     assert len(submits(sim)) == sent + 1
     assert submits(sim)[-1].body["input"]["prompt"] == LIGHTHOUSE
 
-    # More takes: variations of shot 2's settings, priced and confirmed in the variations
-    # dialog, come back as takes; one is picked in the details and the pick is kept.
+    # More takes: takes of shot 2's settings, priced and confirmed in their dialog, come
+    # back as takes; one is picked in the details and the pick is kept.
     panel.select_row(1)
     assert panel.details.more_button.isEnabled()
     panel.details.more_button.click()
-    variations = panel.film_bar.dialog
-    assert isinstance(variations, VariationsDialog)
-    qtbot.waitUntil(variations.isVisible)
-    variations.set_count(1)
-    confirm = variations.findChild(QPushButton, "confirmVariationsButton")
+    more = panel.film_bar.dialog
+    assert isinstance(more, MoreTakesDialog)
+    qtbot.waitUntil(more.isVisible)
+    more.set_count(1)
+    confirm = more.findChild(QPushButton, "confirmMoreTakesButton")
     assert confirm is not None and confirm.text().endswith("$0.20")
     confirm.click()
     qtbot.waitUntil(lambda: len(submits(sim)) == sent + 2, timeout=10_000)

@@ -67,8 +67,6 @@ class StoryboardController(QObject):
     Args:
         service: returns the session's storyboard service.
         engine: the session's engine controller (tasks, jobs, balance, the money policy).
-        journal_dir: where a run of more takes keeps its journal (so a crash never loses or
-            repeats one); None keeps it in memory.
 
     Signals:
         board_changed: a storyboard's shots or takes changed (its id).
@@ -85,14 +83,10 @@ class StoryboardController(QObject):
         service: Callable[[], StoryboardService],
         engine: EngineController,
         parent: QObject | None = None,
-        *,
-        journal_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self._get_service = service
         self.engine = engine
-        #: Where a run of more takes keeps its journal (None: in memory only).
-        self.journal_dir = journal_dir
         self._progress: dict[str, tuple[int, int | None]] = {}
         self._unsubscribe: Callable[[], None] | None = service().subscribe(self._on_service_change)
         engine.task_progress.connect(self.on_engine_task_progress)
@@ -101,14 +95,7 @@ class StoryboardController(QObject):
     def for_session(cls, session: Session, parent: QObject | None = None) -> StoryboardController:
         """The storyboards of ``session``'s runtime (asked for at each use: the service
         starts following the engine at the first use after the engine started)."""
-        from veo_desktop.core.batch import journal_dir
-
-        return cls(
-            lambda: session.runtime.storyboards,
-            session.controller,
-            parent,
-            journal_dir=journal_dir(session.paths.data_dir),
-        )
+        return cls(lambda: session.runtime.storyboards, session.controller, parent)
 
     @property
     def _service(self) -> StoryboardService:
@@ -268,6 +255,27 @@ class StoryboardController(QObject):
         return self.engine.run(
             _refusal_as_result(run, StoryboardError),
             name="Generating the storyboard's missing shots",
+        )
+
+    def more_takes(
+        self,
+        board_id: str,
+        shot_id: str,
+        count: int,
+        *,
+        approved: Decimal,
+        over_cap: bool,
+    ) -> asyncio.Task[tuple[tuple[str, ...], tuple[str, ...]] | Exception]:
+        """Send ``count`` more takes of a shot (approved up to ``approved``) as a job of the
+        session, through the service's durable way (each take marked on the shot before its
+        POST, linked the moment its row exists): the job's result is (the takes sent, what
+        went wrong), or the refusal (nothing sent)."""
+        run = self._service.generate_takes(
+            board_id, shot_id, count, approved=approved, over_cap=over_cap
+        )
+        return self.engine.run(
+            _refusal_as_result(run, StoryboardError, StoreError, KeyError),
+            name="Sending more takes of a shot",
         )
 
     async def mixed_shapes(self, board_id: str) -> bool:

@@ -2,7 +2,8 @@
 progress of what runs (a bar, a Cancel button, a line of words).
 
 It also opens the storyboard's windows: the generate confirmation
-(:class:`~veo_desktop.ui.storyboard.generate.GenerateDialog`), the render
+(:class:`~veo_desktop.ui.storyboard.generate.GenerateDialog`), the more-takes confirmation
+(:class:`~veo_desktop.ui.storyboard.takes_dialog.MoreTakesDialog`), the render
 (:class:`~veo_desktop.ui.storyboard.render.RenderFlow`), the trim editor, the sequence player
 and the comparison of two takes (:mod:`veo_desktop.ui.compare`).
 """
@@ -35,6 +36,7 @@ from veo_desktop.ui.storyboard.controller import StoryboardController
 from veo_desktop.ui.storyboard.dialog_owner import DialogOwner
 from veo_desktop.ui.storyboard.generate import GenerateDialog
 from veo_desktop.ui.storyboard.render import RenderFlow
+from veo_desktop.ui.storyboard.takes_dialog import MoreTakesDialog
 from veo_desktop.ui.tasks.files import video_file
 
 if TYPE_CHECKING:
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
     from veo_desktop.ui.compare import CompareWindow
     from veo_desktop.ui.storyboard.film_window import FilmWindow
     from veo_desktop.ui.storyboard.trim_dialog import TrimDialog
-    from veo_desktop.ui.variations import VariationsDialog
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ class FilmBar(DialogOwner, QWidget):
         self._spending_cap = spending_cap
         self._board: Storyboard | None = None
         self._generate_job: asyncio.Task[Any] | None = None
+        self._takes_job: asyncio.Task[Any] | None = None
         self._film_rows: list[int] = []
         #: The dialog open now (tests answer it); None when none is.
         self.dialog: QWidget | None = None
@@ -325,41 +327,58 @@ class FilmBar(DialogOwner, QWidget):
         dialog.trim_chosen.connect(keep)
         return self._show(dialog)
 
-    def more_takes(self, board_id: str, shot: Shot) -> VariationsDialog | None:
-        """Offer variations of the shot's settings (the variations dialog shows the price and
-        asks); each one APIXO accepts becomes a take of the shot."""
-        if shot.request is None:
+    def more_takes(self, board_id: str, shot: Shot) -> MoreTakesDialog | None:
+        """Ask how many more takes of the shot to make, with their price (the one money
+        policy's question); once confirmed, send them the storyboard's durable way: each
+        take is on the shot before its POST leaves, so a crash neither repeats nor loses one."""
+        board = self._board
+        if shot.request is None or shot.problem is not None or self.sending_takes:
             return None
-        from veo_desktop.ui.variations import open_variations
-
+        number = board.index_of(shot.id) + 1 if board is not None and board.id == board_id else 1
         cap = self._spending_cap() if self._spending_cap is not None else None
-        dialog = open_variations(
-            self._controller.engine,
-            shot.request,
-            2,
-            journal_dir=self._controller.journal_dir,
-            spending_cap=cap,
-            parent=self._owner.window(),
+        dialog = MoreTakesDialog(
+            self._controller.engine, shot.request, number, 2, cap, self._owner.window()
         )
+        dialog.confirmed.connect(
+            lambda count, total, over: self._send_takes(board_id, shot.id, count, total, over)
+        )
+        dialog.declined.connect(lambda: self.show_message("Nothing was sent."))
+        return self._show(dialog)
 
-        def adopt(records: list[TaskRecord]) -> None:
-            try:
-                for record in records:
-                    self._controller.add_take(board_id, shot.id, record.local_id)
-            except (StoryboardError, KeyError) as error:
-                self.show_message(str(error))
-                return
-            if records:
-                self.show_message(f"{len(records)} more takes sent: pick one when they are done.")
+    @property
+    def sending_takes(self) -> bool:
+        return self._takes_job is not None and not self._takes_job.done()
 
-        dialog.submitted.connect(adopt)
-        dialog.destroyed.connect(lambda: self._forget(dialog))
-        self.dialog = dialog
-        return dialog
+    def _send_takes(
+        self, board_id: str, shot_id: str, count: int, approved: Decimal, over_cap: bool
+    ) -> None:
+        job = self._controller.more_takes(
+            board_id, shot_id, count, approved=approved, over_cap=over_cap
+        )
+        self._takes_job = job
+        job.add_done_callback(self._on_takes_done)
+        takes = "take" if count == 1 else "takes"
+        self.show_message(f"Sending {count} more {takes}\u2026")
 
-    def _forget(self, dialog: QWidget) -> None:
-        if self.dialog is dialog:
-            self.dialog = None
+    def _on_takes_done(
+        self, job: asyncio.Task[tuple[tuple[str, ...], tuple[str, ...]] | Exception]
+    ) -> None:
+        if self._takes_job is job:
+            self._takes_job = None
+        if job.cancelled():
+            self.show_message("Stopped. What was sent goes on in Tasks and is on the shot.")
+            return
+        error = job.exception()
+        result = job.result() if error is None else None
+        if result is None or isinstance(result, Exception):
+            # An unexpected failure is also reported by the session's job registry.
+            self.show_message(f"No take was sent: {result or error}")
+            return
+        sent, problems = result
+        text = f"{len(sent)} more takes sent: pick one when they are done." if sent else ""
+        if problems:
+            text = " ".join(p for p in (text, "; ".join(problems)) if p)
+        self.show_message(text or "No take was sent.")
 
     def compare(self, takes: list[TaskRecord]) -> CompareWindow | None:
         if len(takes) != 2:
