@@ -69,6 +69,7 @@ def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
     assert FIRST_PAGE <= listed < len(library.everything)
     top = window.task_panel.proxy.index(0, 0).data(LOCAL_ID_ROLE)
     assert top == library.recent[-1].local_id  # the newest first
+    assert window.task_panel.count_label.text().endswith("\u00b7 loading older tasks\u2026")
     assert not session.engine.started
 
     gate.set()
@@ -80,6 +81,8 @@ def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
             and window.task_panel.model.rowCount() == len(library.everything)
         )
     )
+    assert window.task_panel.count_label.text().startswith("3,020 tasks")
+    assert "loading" not in window.task_panel.count_label.text()
 
 
 def test_an_action_that_must_see_every_task_waits_for_them(

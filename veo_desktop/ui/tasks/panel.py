@@ -442,7 +442,11 @@ class TaskPanel(QWidget):
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         text = count_text(total, shown, self.model.active_count())
-        self.count_label.setText(text if self.proxy.complete else f"{text} \u00b7 searching\u2026")
+        if self._rest_pending:  # a large library's older tasks are not listed yet
+            text += " \u00b7 loading older tasks\u2026"
+        elif not self.proxy.complete:
+            text += " \u00b7 searching\u2026"
+        self.count_label.setText(text)
 
     def _update_empty_text(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
