@@ -9,6 +9,12 @@ part of a prompt, in any case (sqlite's ``LIKE``: ASCII letters fold), whatever 
 it holds: it is passed as a bound ``LIKE`` pattern (its ``%``, ``_`` and ``\\`` escaped),
 never as FTS5 query syntax, so quotes, ``*``, ``NEAR`` or ``-`` are searched for as written.
 
+Where this Python's sqlite has no FTS5 (or no trigram tokenizer, before sqlite 3.34), some
+Linux distributions' builds, schema 5 makes ``task_text`` a plain table instead
+(:func:`plain_prompt_index`), kept in step by the same triggers and searched by the same
+``LIKE``, by a scan of every prompt: slower, and said in words (:data:`NO_FTS5_TEXT`) in
+the log when the table is made and at a store's first search, never a traceback.
+
 The personal note is the ``user_note`` column: ``tasks.note`` is the engine's status note.
 Edits of many tasks (:meth:`LibraryRows.edit_labels`) are one transaction.
 """
@@ -16,6 +22,7 @@ Edits of many tasks (:meth:`LibraryRows.edit_labels`) are one transaction.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -39,6 +46,13 @@ from veo_desktop.records.library import (
 )
 from veo_desktop.safe_text import safe
 
+log = logging.getLogger(__name__)
+
+#: What the log says when the prompt index is a plain table (made so, or first searched).
+NO_FTS5_TEXT = (
+    "This Python's sqlite has no full-text search (FTS5 with trigram tokens); "
+    "searching prompts falls back to a slower scan of every prompt."
+)
 #: How many ids one ``IN (...)`` of an edit names (sqlite's default limit is 32,766).
 _CHUNK = 500
 #: The longest saved search name kept.
@@ -56,10 +70,17 @@ class LibraryRows:
 
         def _read(self, sql: str, parameters: Sequence[Any] = ()) -> list[Any]: ...
 
+    #: Whether the prompt index is FTS5 (looked up once); whether the scan was told.
+    _fts5: bool | None = None
+    _said_no_fts5 = False
+
     # -- search -------------------------------------------------------------------------------
 
     def search(self, query: LibraryQuery, *, include_hidden: bool = False) -> list[str]:
         """The local ids of the tasks ``query`` finds, oldest first."""
+        if query.words and not self.full_text_search() and not self._said_no_fts5:
+            self._said_no_fts5 = True
+            log.warning(NO_FTS5_TEXT)
         where, parameters = query_sql(query)
         if not include_hidden:
             where.append("t.hidden = 0")
@@ -69,6 +90,13 @@ class LibraryRows:
         return [
             str(row[0]) for row in self._read(sql + " ORDER BY t.created_at, t.rowid", parameters)
         ]
+
+    def full_text_search(self) -> bool:
+        """Whether the prompts are indexed by FTS5 (else searched by a scan)."""
+        if self._fts5 is None:
+            rows = self._read("SELECT sql FROM sqlite_master WHERE name = 'task_text'")
+            self._fts5 = bool(rows) and "fts5" in str(rows[0][0]).lower()
+        return self._fts5
 
     def matches(self, query: LibraryQuery, local_id: str) -> bool:
         """Whether ``query`` finds the task ``local_id`` (hidden or not)."""
@@ -182,6 +210,46 @@ class LibraryRows:
     def delete_search(self, name: str) -> None:
         with self.transaction():
             self._db.execute("DELETE FROM saved_searches WHERE name = ?", (name,))
+
+
+def full_text_search_available(db: sqlite3.Connection) -> bool:
+    """Whether this sqlite can make the FTS5 prompt index (trigram tokens: sqlite 3.34+)."""
+    try:
+        db.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x, tokenize='trigram')")
+        db.execute("DROP TABLE temp.fts5_probe")
+    except sqlite3.DatabaseError as error:
+        log.info("no FTS5 prompt index: %s", error)
+        return False
+    return True
+
+
+def plain_prompt_index(db: sqlite3.Connection, prompt_of: str) -> None:
+    """Schema 5's ``task_text`` where sqlite has no FTS5: a plain table of the same columns,
+    filled and kept in step by triggers like the FTS5 one (``prompt_of``: the prompt of a
+    ``{row}`` of ``tasks``, as SQL)."""
+    log.warning(NO_FTS5_TEXT)
+    db.execute("CREATE TABLE task_text (local_id TEXT PRIMARY KEY, prompt TEXT NOT NULL)")
+    db.execute(
+        "INSERT INTO task_text (local_id, prompt) SELECT t.local_id, "
+        + prompt_of.format(row="t")
+        + " FROM tasks AS t"
+    )
+    forget = "DELETE FROM task_text WHERE local_id = old.local_id;"
+    remember = (
+        "INSERT OR REPLACE INTO task_text (local_id, prompt) VALUES (new.local_id, "
+        + prompt_of.format(row="new")
+        + ");"
+    )
+    db.execute(f"CREATE TRIGGER task_text_insert AFTER INSERT ON tasks BEGIN {remember} END")
+    db.execute(f"CREATE TRIGGER task_text_delete AFTER DELETE ON tasks BEGIN {forget} END")
+    db.execute(
+        "CREATE TRIGGER task_text_update AFTER UPDATE OF local_id, request ON tasks "
+        "WHEN old.local_id IS NOT new.local_id OR "
+        + prompt_of.format(row="old")
+        + " IS NOT "
+        + prompt_of.format(row="new")
+        + f" BEGIN {forget} {remember} END"
+    )
 
 
 class _Sql:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 
+from veo_desktop.storage.library import full_text_search_available, plain_prompt_index
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -211,6 +213,9 @@ def _v5_library(db: sqlite3.Connection) -> None:
         "CREATE TABLE saved_searches (name TEXT PRIMARY KEY COLLATE NOCASE, query TEXT NOT NULL, "
         "created_at REAL NOT NULL)"
     )
+    if not full_text_search_available(db):  # some Python builds' sqlite: a slower scan
+        plain_prompt_index(db, _PROMPT_OF)
+        return
     # local_id is indexed too, so a trigger finds a task's entry by MATCH, not by a scan.
     db.execute("CREATE VIRTUAL TABLE task_text USING fts5(local_id, prompt, tokenize='trigram')")
     db.execute(
