@@ -332,7 +332,10 @@ class FilmBar(DialogOwner, QWidget):
         policy's question); once confirmed, send them the storyboard's durable way: each
         take is on the shot before its POST leaves, so a crash neither repeats nor loses one."""
         board = self._board
-        if shot.request is None or shot.problem is not None or self.sending_takes:
+        if shot.request is None or shot.problem is not None:
+            return None
+        if self.sending_takes:
+            self.show_message("More takes are being sent; wait a moment.")
             return None
         number = board.index_of(shot.id) + 1 if board is not None and board.id == board_id else 1
         cap = self._spending_cap() if self._spending_cap is not None else None
@@ -370,6 +373,12 @@ class FilmBar(DialogOwner, QWidget):
             return
         error = job.exception()
         result = job.result() if error is None else None
+        if isinstance(result, KeyError):
+            self.show_message("The shot is no longer in the storyboard; no take was sent.")
+            return
+        if isinstance(result, StoryboardError):
+            self.show_message(str(result))  # its words say that nothing was sent
+            return
         if result is None or isinstance(result, Exception):
             # An unexpected failure is also reported by the session's job registry.
             self.show_message(f"No take was sent: {result or error}")
