@@ -69,7 +69,11 @@ def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
     assert FIRST_PAGE <= listed < len(library.everything)
     top = window.task_panel.proxy.index(0, 0).data(LOCAL_ID_ROLE)
     assert top == library.recent[-1].local_id  # the newest first
-    assert window.task_panel.count_label.text().endswith("\u00b7 loading older tasks\u2026")
+    loading = "\u00b7 loading older tasks\u2026"
+    assert window.task_panel.count_label.text().endswith(loading)
+    window.task_panel.fill_rest()  # as the workspace does after its first paint
+    assert window.task_panel.model.rowCount() < len(library.everything)
+    assert window.task_panel.count_label.text().endswith(loading)
     assert not session.engine.started
 
     gate.set()

@@ -247,6 +247,7 @@ class TaskPanel(QWidget):
         self.select_tasks(selected)
         # A large library's older tasks may still be loading: the next call lists them.
         self._rest_pending = not self._controller.tasks_complete
+        self._update_count()
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
