@@ -181,8 +181,7 @@ def test_a_drag_that_waited_after_the_button_was_let_go_does_not_start(
     tmp_path: Path, qtbot: Any
 ) -> None:
     paths = library(tmp_path)
-    video = paths.library_dir / "clip.mp4"
-    encoded_clip(video, frames=2, width=32, height=32)
+    video = long_clip(paths)  # not copied before the drag asks: it waits
     _window, view, model = window_with(qtbot, paths, [make_record(1, files=(str(video),))])
     assert not drag_mime(view, model, [model.index(0, 0)], held=lambda: False).hasUrls()
 
