@@ -321,7 +321,7 @@ def test_a_key_in_the_environment_leaves_the_keyring_unread(
         arun(read_key(no_keyring))
 
 
-def test_start_up_pauses_the_garbage_collector_until_the_workspace_is_usable(
+def test_start_up_pauses_the_garbage_collector_until_the_session_has_started(
     make_window: Callable[..., MainWindow],
     sim: Any,
     tmp_path: Path,
@@ -338,8 +338,9 @@ def test_start_up_pauses_the_garbage_collector_until_the_workspace_is_usable(
     window = make_window(base_url=sim.base_url, api_key=None, data_dir=tmp_path / "data")
     window.show()
     seen: dict[str, bool] = {}
-    # Connected before _run connects resume_gc, so this sees the collector still paused.
+    # Connected before _run connects resume_gc, so these see the collector still paused.
     window.workspace_usable.connect(lambda _s: seen.setdefault("usable", gc.isenabled()))
+    window.session_started.connect(lambda _s: seen.setdefault("started", gc.isenabled()))
     window.session_started.connect(lambda _s: window.close())
     try:
         app_loop.pause_gc_for_startup()
@@ -348,5 +349,5 @@ def test_start_up_pauses_the_garbage_collector_until_the_workspace_is_usable(
     finally:
         gc.enable()
         gc.unfreeze()  # _run froze the start-up heap, as veo-desktop does
-    assert seen == {"paused": False, "usable": False}
-    assert gc.isenabled()  # on again once the workspace was usable
+    assert seen == {"paused": False, "usable": False, "started": False}
+    assert gc.isenabled()  # on again once the session has started

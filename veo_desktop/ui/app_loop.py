@@ -86,9 +86,9 @@ class _SignalWaker:
         self._writer.close()
 
 
-#: The longest start-up keeps the garbage collector paused (for a workspace that never
-#: shows, e.g. when the store cannot open).
-STARTUP_GC_PAUSE_S = 5.0
+#: The longest start-up keeps the garbage collector paused (for a session that never
+#: starts, e.g. when the store cannot open; 100,000 tasks load in about 4 s).
+STARTUP_GC_PAUSE_S = 15.0
 
 
 def pause_gc_for_startup() -> None:
@@ -97,8 +97,11 @@ def pause_gc_for_startup() -> None:
 
     Its passes over those objects cost about a tenth of the time from the window's first
     paint to a usable workspace (measured with tests/benchmarks/test_gui_startup.py).
-    :func:`resume_gc` turns it back on: when the workspace is usable, the session has
-    started, the window closes, or after :data:`STARTUP_GC_PAUSE_S`, whichever is first.
+    :func:`resume_gc` turns it back on: when the session has started (after
+    :func:`freeze_startup_heap`), the window closes, or after :data:`STARTUP_GC_PAUSE_S`,
+    whichever is first. Not at the workspace's first paint: a large library's older tasks
+    are still loading then (``RecordBook.load_rest``), and the collector's first full pass
+    over them, once on, held the GIL (and the window) for 200 ms at 100,000 tasks.
     """
     gc.disable()
 
@@ -159,9 +162,9 @@ async def _run(window: MainWindow, *, demo: bool, restore: list[Path] | None = N
     if window.closing:  # closed while it painted
         on_closed()
 
-    window.workspace_usable.connect(resume_gc)
-    window.session_started.connect(resume_gc)
+    # Frozen first, then on: the collector never walks what start-up built.
     window.session_started.connect(freeze_startup_heap)
+    window.session_started.connect(resume_gc)
     gc_deadline = asyncio.get_running_loop().call_later(STARTUP_GC_PAUSE_S, resume_gc)
     waker = _SignalWaker(window.close)
     try:
