@@ -1,9 +1,12 @@
 """How the gallery groups its videos into sections: by day, by variations run, by storyboard.
 
-Grouping is plain Python over the tasks the gallery shows (no Qt): :func:`group` takes the
-shown items in the list's order and returns :class:`Section` s, each a title and the
-positions of its items. Within a section the list's order is kept; sections are ordered
-newest first (by the newest video in each).
+Grouping is plain Python over the tasks the gallery shows (no Qt): by the day a video was
+made, by variations run (tasks equal but for the seed, each sent within
+:data:`~veo_desktop.ui.tasks.takes.RUN_GAP` of the one before; videos in no run go under
+:data:`SINGLES_TITLE`, last), or by the storyboard it is a shot of. Within a section the
+list's order is kept; sections are ordered newest first (by the newest video in each).
+:class:`~veo_desktop.ui.library.gallery_items.GalleryItems` does the grouping, whole or one
+video at a time; this module holds the names, titles and per-task keys.
 
 What is expensive per task (the day a task was made, its run key) is computed once per
 task record and kept in a :class:`GroupKeys` cache, so regrouping 100,000 videos after a
@@ -14,11 +17,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui.tasks.takes import RUN_GAP, run_key
+from veo_desktop.ui.tasks.takes import run_key
 
 
 class Grouping(enum.Enum):
@@ -113,112 +116,9 @@ def count_text(count: int) -> str:
     return "1 video" if count == 1 else f"{count:,} videos"
 
 
-def group(
-    tasks: Sequence[TaskRecord],
-    grouping: Grouping,
-    keys: GroupKeys,
-    *,
-    today: int | None = None,
-    storyboard_of: Callable[[TaskRecord], str | None] | None = None,
-) -> list[Section]:
-    """The sections of ``tasks`` (shown in this order) for ``grouping``.
-
-    Args:
-        tasks: the videos the gallery shows, in the list's order.
-        grouping: what a section is.
-        keys: the per-task key cache (kept by the gallery between calls).
-        today: the local day to call "Today" (tests pass one); default: now.
-        storyboard_of: the title of the storyboard a task is a shot of (``None``: none);
-            without it, grouping by storyboard puts every video under one section.
-    """
-    if not tasks:
-        return []
-    if grouping == Grouping.RUN:
-        return _by_run(tasks, keys)
-    if grouping == Grouping.STORYBOARD:
-        return _by_title(tasks, storyboard_of or (lambda _task: None))
-    now = dt.date.today().toordinal() if today is None else today
-    buckets: dict[int, list[int]] = {}
-    for position, day in enumerate(keys.days(tasks)):
-        found = buckets.get(day)
-        if found is None:
-            buckets[day] = [position]
-        else:
-            found.append(position)
-    return [
-        Section(day_title(day, now), count_text(len(found)), tuple(found))
-        for day, found in sorted(buckets.items(), key=lambda item: -item[0])
-    ]
-
-
-def _by_run(tasks: Sequence[TaskRecord], keys: GroupKeys) -> list[Section]:
-    """One section per variations run (tasks equal but for the seed, sent within
-    :data:`RUN_GAP` of each other, as :class:`~veo_desktop.ui.tasks.takes.Takes` finds them);
-    videos in no run of two or more go under :data:`SINGLES_TITLE`, last."""
-    by_key: dict[str, list[int]] = {}
-    singles: list[int] = []
-    for position, task in enumerate(tasks):
-        key = keys.run(task)
-        if key is None:
-            singles.append(position)
-        else:
-            by_key.setdefault(key, []).append(position)
-    runs: list[tuple[float, list[int]]] = []
-    for found in by_key.values():
-        found.sort(key=lambda p: tasks[p].created_at)
-        run: list[int] = []
-        for position in found:
-            if run and tasks[position].created_at - tasks[run[-1]].created_at > RUN_GAP:
-                _close_run(run, runs, singles, tasks)
-                run = []
-            run.append(position)
-        _close_run(run, runs, singles, tasks)
-    runs.sort(key=lambda item: -item[0])
-    sections = [Section(*_run_title(tasks, run), tuple(sorted(run))) for _, run in runs]
-    if singles:
-        singles.sort()
-        sections.append(Section(SINGLES_TITLE, count_text(len(singles)), tuple(singles)))
-    return sections
-
-
-def _close_run(
-    run: list[int],
-    runs: list[tuple[float, list[int]]],
-    singles: list[int],
-    tasks: Sequence[TaskRecord],
-) -> None:
-    if len(run) >= 2:
-        runs.append((max(tasks[p].created_at for p in run), run))
-    else:
-        singles.extend(run)
-
-
-def _run_title(tasks: Sequence[TaskRecord], run: list[int]) -> tuple[str, str]:
-    """The run's prompt, and "4 takes · 3 Dec 14:02"."""
-    first = tasks[run[0]]
+def run_title(run: Sequence[TaskRecord]) -> tuple[str, str]:
+    """A run's title (its prompt) and when its first take was sent ("3 Dec 14:02")."""
+    first = min(run, key=lambda task: task.created_at)
     prompt = " ".join(first.prompt[:200].split()) or "Variations run"
     when = dt.datetime.fromtimestamp(first.created_at)
-    return prompt, f"{len(run)} takes \u00b7 {when.day} {when:%b %H:%M}"
-
-
-def _by_title(
-    tasks: Sequence[TaskRecord],
-    title_of: Callable[[TaskRecord], str | None],
-) -> list[Section]:
-    named: dict[str, list[int]] = {}
-    newest: dict[str, float] = {}
-    singles: list[int] = []
-    for position, task in enumerate(tasks):
-        title = title_of(task)
-        if title is None:
-            singles.append(position)
-            continue
-        named.setdefault(title, []).append(position)
-        newest[title] = max(newest.get(title, 0.0), task.created_at)
-    sections = [
-        Section(title, count_text(len(found)), tuple(found))
-        for title, found in sorted(named.items(), key=lambda item: -newest[item[0]])
-    ]
-    if singles:
-        sections.append(Section(NO_STORYBOARD_TITLE, count_text(len(singles)), tuple(singles)))
-    return sections
+    return prompt, f"{when.day} {when:%b %H:%M}"

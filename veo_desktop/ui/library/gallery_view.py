@@ -8,6 +8,12 @@ view, with :class:`~veo_desktop.ui.library.gallery_delegate.GalleryDelegate`; no
 per tile. Because the selection model is the table's, selecting tiles selects those tasks'
 rows, and every task action follows the gallery exactly as it follows the table.
 
+A filter, sort or grouping change regroups every video; a task that finishes, arrives or
+leaves (the model's one-row ``dataChanged``, ``rowsInserted``, ``rowsAboutToBeRemoved``)
+moves only its own tile and its section's header (:meth:`GalleryItems.add
+<veo_desktop.ui.library.gallery_items.GalleryItems.add>`), and the view repaints from that
+section down. The selection and persistent indexes belong to the model, which keeps them.
+
 As the pointer moves over a tile, the tile shows the clip's frame at that horizontal place
 (hover scrub); the strips come from :class:`~veo_desktop.ui.library.scrub.ScrubStrips`.
 """
@@ -57,12 +63,13 @@ from veo_desktop.ui.library.gallery_groups import Grouping
 from veo_desktop.ui.library.gallery_items import GalleryItems, is_video
 from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
 from veo_desktop.ui.library.scrub import HoverScrub, ScrubStrips
-from veo_desktop.ui.tasks.columns import TASK_ROLE
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: How often the gallery regroups while the filter is still adding rows (milliseconds).
 SCAN_REGROUP_MS = 150
+#: Row changes up to this many at once move tiles one by one; more regroup everything.
+INCREMENTAL_ROWS = 64
 Action = QAbstractItemView.CursorAction
 Flag = QItemSelectionModel.SelectionFlag
 
@@ -172,7 +179,7 @@ class GalleryView(QAbstractItemView):
     def shown_rows(self) -> list[int]:
         """The model rows shown, in the gallery's order."""
         self._ensure()
-        return list(self._items.rows)
+        return self._items.rows_at(range(self._items.count))
 
     def header_rects(self) -> list[tuple[str, QRect]]:
         """The section headers in view, with their rectangles in viewport coordinates."""
@@ -181,7 +188,7 @@ class GalleryView(QAbstractItemView):
         found = []
         for section, _positions in self._layout.visible(offset, offset + self.viewport().height()):
             rect = self._layout.header_rect(section).translated(0, -offset)
-            found.append((self._items.sections[section].text, rect))
+            found.append((self._items.section(section).text, rect))
         return found
 
     # -- building --------------------------------------------------------------------------
@@ -199,8 +206,27 @@ class GalleryView(QAbstractItemView):
             return
         self._dirty = False
         self._items.rebuild(self.model())
+        self._items.changed_from = None
         self._relayout()
-        self.rebuilt.emit(len(self._items.rows))
+        self.rebuilt.emit(self._items.count)
+
+    def _moved_tiles(self) -> None:
+        """Tiles were added or dropped in place: the layout follows the sections' sizes, and
+        the view repaints from the first section changed down (nothing when it is below)."""
+        self._relayout()
+        first, self._items.changed_from = self._items.changed_from, None
+        viewport = self.viewport()
+        if first is None or not self._layout.sections:
+            viewport.update()
+        else:
+            section = self._layout.section_of(min(first, max(0, self._layout.count - 1)))
+            top = self._layout.header_rect(section).top() - self.verticalOffset()
+            if top < viewport.height():
+                viewport.update(QRect(0, max(0, top), viewport.width(), viewport.height()))
+        self.rebuilt.emit(self._items.count)
+
+    def _can_move_tiles(self, start: int, end: int) -> bool:
+        return not self._dirty and self._items.incremental and end - start < INCREMENTAL_ROWS
 
     def _relayout(self) -> None:
         self._layout = GalleryLayout(self._metrics(), self._items.counts(), self.viewport().width())
@@ -227,6 +253,16 @@ class GalleryView(QAbstractItemView):
             # regroup now and then, and once it has looked through every task.
             if not self._scan_timer.isActive():
                 self._scan_timer.start()
+        elif self._can_move_tiles(start, end):
+            # A task arrived (or a filter let one in): a video goes straight to its tile.
+            self.hover.forget()  # rows after it changed numbers
+            items = self._items
+            added = [task for task in map(items.task_at_row, range(start, end + 1)) if task]
+            videos = [task for task in added if is_video(task)]
+            for task in videos:
+                items.add(task)
+            if videos:
+                self._moved_tiles()
         else:
             self._invalidate()
         super().rowsInserted(parent, start, end)
@@ -243,8 +279,17 @@ class GalleryView(QAbstractItemView):
         self._invalidate()
 
     def rowsAboutToBeRemoved(self, parent: AnyIndex, start: int, end: int) -> None:
-        self._invalidate()
         self.hover.forget()  # rows change: the whole view repaints
+        if self._can_move_tiles(start, end):
+            items = self._items
+            leaving = [task for task in map(items.task_at_row, range(start, end + 1)) if task]
+            shown = [task for task in leaving if items.is_shown(task.local_id)]
+            for task in shown:
+                items.drop(task.local_id)
+            if shown:
+                self._moved_tiles()
+        else:
+            self._invalidate()
         super().rowsAboutToBeRemoved(parent, start, end)
 
     def dataChanged(
@@ -253,27 +298,44 @@ class GalleryView(QAbstractItemView):
         if self._dirty:
             return
         first, last = top_left.row(), bottom_right.row()
-        if last - first > 64:
+        if last - first >= INCREMENTAL_ROWS:
             self._invalidate()
             return
-        model = self.model()
+        items, moved = self._items, False
         for row in range(first, last + 1):
-            task = model.index(row, 0).data(TASK_ROLE)
-            position = self._items.position_of.get(row)
-            if not isinstance(task, TaskRecord) or is_video(task) != (position is not None):
+            task = items.task_at_row(row)
+            if task is None:
+                continue
+            shown, wanted = items.is_shown(task.local_id), is_video(task)
+            if not shown and not wanted:
+                continue
+            if not items.incremental and (shown != wanted or not items.keeps_place(task)):
                 self._invalidate()
                 return
-            if position is not None:
-                self._items.tasks[position] = task
-                self.tile_delegate.forget_lines(task.local_id)
-                self.viewport().update(self._tile_rect(position))
+            self.tile_delegate.forget_lines(task.local_id)
+            if not wanted:
+                items.drop(task.local_id)  # no longer a finished video (removed, redone)
+                moved = True
+            elif not shown:
+                items.add(task)  # a task finished: its video goes straight to its tile
+                moved = True
+            elif not items.replace(task):
+                moved = True  # its section changed: it went to its new place
+            elif not moved:
+                position = items.position_of(row)
+                if position is not None:
+                    self.viewport().update(self._tile_rect(position))
+        if moved:
+            self._moved_tiles()
 
     def currentChanged(self, current: AnyIndex, previous: AnyIndex) -> None:
         # The table's current cell may be in any column: the tile is the row's.
         super().currentChanged(current, previous)
         for index in (current, previous):
-            position = self._items.position_of.get(index.row()) if index.isValid() else None
-            if position is not None and not self._dirty:
+            if not index.isValid() or self._dirty:
+                continue
+            position = self._items.position_of(index.row())
+            if position is not None:
                 self.viewport().update(self._tile_rect(position))
 
     def updateGeometries(self) -> None:
@@ -298,7 +360,7 @@ class GalleryView(QAbstractItemView):
         self._ensure()
         # One tile per row: it is column 0's item (the other columns are not shown).
         shown = index.isValid() and index.column() == 0
-        position = self._items.position_of.get(index.row()) if shown else None
+        position = self._items.position_of(index.row()) if shown else None
         return QRect() if position is None else self._tile_rect(position)
 
     def indexAt(self, point: QPoint) -> QModelIndex:
@@ -307,7 +369,7 @@ class GalleryView(QAbstractItemView):
         model = self.model()
         if position is None or model is None:
             return QModelIndex()
-        return model.index(self._items.rows[position], 0)
+        return model.index(self._items.row_at(position), 0)
 
     def scrollTo(
         self,
@@ -315,7 +377,7 @@ class GalleryView(QAbstractItemView):
         hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
     ) -> None:
         self._ensure()
-        position = self._items.position_of.get(index.row()) if index.isValid() else None
+        position = self._items.position_of(index.row()) if index.isValid() else None
         if position is None:
             return
         rect = self._layout.tile_rect(position)
@@ -342,17 +404,20 @@ class GalleryView(QAbstractItemView):
 
     def isIndexHidden(self, index: AnyIndex) -> bool:
         self._ensure()
-        return index.row() not in self._items.position_of
+        task = self._items.task_at_row(index.row())
+        return task is None or not self._items.is_shown(task.local_id)
 
     def moveCursor(self, action: Action, modifiers: Qt.KeyboardModifier) -> QModelIndex:
         self._ensure()
-        count = len(self._items.rows)
+        items = self._items
+        count = items.count
         model = self.model()
         if not count or model is None:
             return QModelIndex()
-        current = self._items.position_of.get(self.currentIndex().row(), -1)
+        position = items.position_of(self.currentIndex().row())
+        current = -1 if position is None else position
         if current < 0:
-            return model.index(self._items.rows[0], 0)
+            return model.index(items.row_at(0), 0)
         page_rows = max(1, self.viewport().height() // self._layout.row_height)
         moves: dict[Action, Callable[[], int]] = {
             Action.MoveLeft: lambda: current - 1,
@@ -367,7 +432,7 @@ class GalleryView(QAbstractItemView):
             Action.MoveEnd: lambda: count - 1,
         }
         target = moves.get(action, lambda: current)()
-        return model.index(self._items.rows[min(max(0, target), count - 1)], 0)
+        return model.index(items.row_at(min(max(0, target), count - 1)), 0)
 
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
         """Select the tiles from the first to the last one ``rect`` meets (in order)."""
@@ -387,7 +452,7 @@ class GalleryView(QAbstractItemView):
         self._ensure()
         flags = Flag.ClearAndSelect | Flag.Rows
         self.selectionModel().select(
-            self._items.selection(self.model(), range(len(self._items.rows))), flags
+            self._items.selection(self.model(), range(self._items.count)), flags
         )
 
     # -- painting --------------------------------------------------------------------------
@@ -397,7 +462,7 @@ class GalleryView(QAbstractItemView):
         painter = QPainter(self.viewport())
         area = event.rect()
         offset = self.verticalOffset()
-        if not self._items.rows:
+        if not self._items.count:
             paint_empty(painter, self.viewport().rect(), self.empty_text, self)
             painter.end()
             return
@@ -413,17 +478,17 @@ class GalleryView(QAbstractItemView):
         metrics, width = shared.metrics, self._layout.tile_width
         any_selected = selection.hasSelection()
         root = QModelIndex()
-        rows, tasks = self._items.rows, self._items.tasks
+        row_at, tasks = self._items.row_at, self._items.tasks
         for section, positions in self._layout.visible(offset + area.top(), offset + area.bottom()):
             header = self._layout.header_rect(section).translated(0, -offset)
-            paint_header(painter, header, self._items.sections[section], self)
+            paint_header(painter, header, self._items.section(section), self)
             for position in positions:
                 rect = self._tile_rect(position)
                 if not rect.intersects(area):
                     continue
-                row = rows[position]
+                row = row_at(position)
                 task = tasks[position]
-                lines = tile_lines(task, partial(take_of, model, row), metrics, width)
+                lines = tile_lines(task, partial(take_of, model, row, task), metrics, width)
                 paint_tile(
                     painter,
                     rect,
@@ -444,7 +509,7 @@ class GalleryView(QAbstractItemView):
         table does."""
         self._ensure()
         indexes = [i for i in self.selectedIndexes() if i.column() == 0]
-        first = self._items.position_of.get(indexes[0].row()) if indexes else None
+        first = self._items.position_of(indexes[0].row()) if indexes else None
         files = self._items.tasks[first].files if first is not None else ()
         drag_out(self, indexes, self.tile_delegate.thumbnails.get(files[0]) if files else None)
 
@@ -462,6 +527,6 @@ class GalleryView(QAbstractItemView):
     @Slot(str)
     def on_strips_thumbnail_ready(self, video: str) -> None:
         scrub = self.hover.current
-        position = None if scrub is None else self._items.position_of.get(scrub.row)
+        position = None if scrub is None else self._items.position_of(scrub.row)
         if position is not None and video in self._items.tasks[position].files[:1]:
             self.viewport().update(self._tile_rect(position))
