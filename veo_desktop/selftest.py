@@ -217,13 +217,14 @@ async def _play(video: Path) -> str:
     from PySide6.QtMultimedia import QMediaPlayer, QVideoFrame, QVideoSink
 
     from veo_desktop.ui import media_calls
-    from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_logs
+    from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_errors, quiet_ffmpeg_logs
 
     quiet_ffmpeg_logs()  # no FFmpeg "Input #0" block on the self-test's terminal
     loop = asyncio.get_running_loop()
     first: asyncio.Future[tuple[int, int]] = loop.create_future()
     frames = 0
     player = QMediaPlayer()
+    quiet_ffmpeg_errors()
     sink = QVideoSink()
     # Calls into the player run without the GIL (ui/media_calls.py: its threads may need it).
     media_calls.settle_overrides(player, sink)

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from tests.fixtures.mp4 import encoded_clip
+from tests.imaging.test_ffmpeg_log import FFMPEG_MARKS, cut_clip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,6 +22,7 @@ PLAY_IN_THE_PREVIEW = textwrap.dedent(
     """
     import sys
     from PySide6.QtCore import QTimer
+    from PySide6.QtMultimedia import QMediaPlayer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
@@ -33,8 +35,13 @@ PLAY_IN_THE_PREVIEW = textwrap.dedent(
     panel.show()
     panel.show_task(make_record(prompt="A lighthouse at dusk", files=(sys.argv[1],)))
 
+    damaged = len(sys.argv) > 2  # then: played until FFmpeg met the damage
+    fine = QMediaPlayer.Error.NoError
+
     def check() -> None:
-        if panel.surface.frames_received > 3:
+        if panel.surface.frames_received > (0 if damaged else 3) and (
+            not damaged or panel.player.error() != fine
+        ):
             print(f"frames {panel.surface.frames_received}", flush=True)
             panel.shutdown()
             app.quit()
@@ -47,14 +54,14 @@ PLAY_IN_THE_PREVIEW = textwrap.dedent(
 )
 
 
-def play(video: Path, tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def play(video: Path, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     script = tmp_path / "play_in_the_preview.py"
     script.write_text(PLAY_IN_THE_PREVIEW)
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("QT_LOGGING")}
     child_env.pop("QT_FFMPEG_DEBUG", None)
     child_env.update(QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT), **env)
     return subprocess.run(
-        [sys.executable, str(script), str(video)],
+        [sys.executable, str(script), str(video), *args],
         cwd=ROOT,
         env=child_env,
         capture_output=True,
@@ -77,3 +84,19 @@ def test_a_preview_prints_no_ffmpeg_input_block(tmp_path: Path) -> None:
     loud = play(video, tmp_path, QT_LOGGING_RULES="qt.multimedia.ffmpeg*.info=true")
     assert loud.returncode == 0, loud.stderr
     assert f"Input #0, mov,mp4,m4a,3gp,3g2,mj2, from '{video}'" in loud.stderr
+
+
+def test_a_damaged_clip_prints_no_ffmpeg_error_lines(tmp_path: Path) -> None:
+    """A clip cut short plays what it can; FFmpeg's "[h264 @ 0x…] Invalid NAL unit size"
+    lines (Qt's own FFmpeg, its default log) no longer reach the terminal."""
+    video = tmp_path / "cut.mp4"
+    cut_clip(video)
+    done = play(video, tmp_path, "damaged")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("frames "), done.stderr  # it played up to the damage
+    printed = [line for line in done.stderr.splitlines() if any(m in line for m in FFMPEG_MARKS)]
+    assert printed == []
+    # QT_FFMPEG_DEBUG (Qt's own switch for FFmpeg's messages) still shows them.
+    loud = play(video, tmp_path, "damaged", QT_FFMPEG_DEBUG="1")
+    assert loud.returncode == 0, loud.stderr
+    assert "NAL unit" in loud.stderr or "partial file" in loud.stderr

@@ -30,6 +30,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import media_calls, style
 from veo_desktop.ui.preview.elided import ElidedLabel
+from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_errors
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import TransportBar, frame_rate, frame_step_position
 from veo_desktop.ui.screen_fit import fitted_size
@@ -92,6 +93,7 @@ class _Side:
         self.surface.setAccessibleName(f"{side.title()} video")
         self.surface.setAccessibleDescription(f"The {side} take")
         self.player = QMediaPlayer(owner)
+        quiet_ffmpeg_errors()  # Qt's FFmpeg is loaded now
         self.player.setObjectName(f"compare{side.title()}Player")
         self.audio = QAudioOutput(owner)
         self.audio.setObjectName(f"compare{side.title()}Audio")

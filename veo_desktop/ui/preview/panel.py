@@ -36,6 +36,7 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import media_calls, style
 from veo_desktop.ui.preview.elided import ElidedLabel
+from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_errors
 from veo_desktop.ui.preview.saving import VideoSaver
 from veo_desktop.ui.preview.stills import FrameGrabber
 from veo_desktop.ui.preview.surface import VideoSurface
@@ -78,6 +79,7 @@ class PreviewPanel(QWidget):
 
         self.surface = VideoSurface(self)
         self.player = QMediaPlayer(self)
+        quiet_ffmpeg_errors()  # Qt's FFmpeg is loaded now
         self.player.setObjectName("previewPlayer")
         self.audio = QAudioOutput(self)
         self.audio.setObjectName("previewAudio")

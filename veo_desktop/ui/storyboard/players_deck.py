@@ -24,6 +24,7 @@ from PySide6.QtCore import Q_ARG, QGenericArgumentHolder, QObject, QUrl, Signal,
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 
 from veo_desktop.ui import media_calls
+from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_errors
 from veo_desktop.ui.storyboard.sequence_timeline import FilmShot
 
 #: Statuses that say the file asked for is open.
@@ -50,6 +51,7 @@ class Deck(QObject):
     def __init__(self, name: str, parent: QObject) -> None:
         super().__init__(parent)
         self.player = QMediaPlayer(self)
+        quiet_ffmpeg_errors()  # Qt's FFmpeg is loaded now
         self.player.setObjectName(name)
         self.sink = QVideoSink(self)
         self.audio = QAudioOutput(self)
