@@ -178,6 +178,8 @@ class TaskEngine:
             on_accepted=self._on_accepted,
         )
         self._started = False
+        #: The one start under way (see :meth:`start`).
+        self._starting: asyncio.Task[None] | None = None
         self._running = False
         self._closed = False
 
@@ -192,34 +194,77 @@ class TaskEngine:
         ``submitting`` rows left by a crash become ``uncertain``: never re-POSTed.
 
         With ``recent_first``, the older tasks are read first (in a thread): once started,
-        the engine holds every task.
+        the engine holds every task. Callers meanwhile share that one start (the first
+        caller's ``resume``); one of them cancelled does not stop it.
 
         Raises:
             EngineBusyError: another window or command line works on this data folder.
             StoreError: the store cannot be read.
+            RuntimeError: the engine was closed (before or while it started).
+        """
+        await asyncio.shield(self.begin_start(resume=resume))
+
+    def begin_start(self, *, resume: bool = True) -> asyncio.Future[None]:
+        """Start as :meth:`start` does, without waiting: from now on :meth:`wait_started`
+        (and a submit) waits for this start. Returns what to await for it.
+
+        Raises:
+            RuntimeError: the engine was closed.
         """
         if self._closed:
             raise RuntimeError("This engine was closed; create a new one.")
+        starting = self._starting
+        if self._started:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        if starting is None or starting.done():
+            starting = self._starting = asyncio.get_running_loop().create_task(
+                self._start(resume=resume), name="engine-start"
+            )
+        return starting
+
+    async def wait_started(self) -> None:
+        """Wait for :meth:`start` (called by the session) to finish: actions taken while a
+        large library still loads go ahead once it has.
+
+        Raises:
+            RuntimeError: the engine is not starting, or was closed.
+            EngineBusyError, StoreError: the start failed (as :meth:`start` says).
+        """
+        if self._closed:
+            raise RuntimeError("This engine was closed.")
         if self._started:
             return
-        if not self._lock.held:
-            try:
-                self._lock.acquire()
-            except LockBusyError:
-                raise EngineBusyError(
-                    "Another Veo Desktop (the window or a command line) is working on "
-                    f"{self._store.path.parent}. Close it or wait for it to finish."
-                ) from None
+        starting = self._starting
+        if starting is None:
+            raise RuntimeError("Start the engine first (await engine.start()).")
+        await asyncio.shield(starting)
+
+    async def _start(self, *, resume: bool) -> None:
         try:
-            await self._book.load_rest()  # shared by a start called meanwhile
+            self._lock.acquire()
+        except LockBusyError:
+            raise EngineBusyError(
+                "Another Veo Desktop (the window or a command line) is working on "
+                f"{self._store.path.parent}. Close it or wait for it to finish."
+            ) from None
+        try:
+            await self._book.load_rest()
+            self._book.reserve_journal()
+            await self._book.reload_if_changed()
+        except asyncio.CancelledError:
+            self._lock.release()
+            if self._closed:
+                raise RuntimeError("This engine was closed while it started.") from None
+            raise
         except BaseException:
             self._lock.release()
             raise
-        if not self._startable():  # a start called meanwhile did the rest, or a close
-            return
+        if self._closed:
+            self._lock.release()
+            raise RuntimeError("This engine was closed while it started.")
         self._started = True
-        self._book.reserve_journal()
-        self._book.reload_if_changed()
         self._book.replay_journal()
         for record in self._book.records():
             if record.state is TaskState.SUBMITTING or (
@@ -229,9 +274,6 @@ class TaskEngine:
                 self._book.commit(record.evolve(state=TaskState.UNCERTAIN, note=RECOVERED_NOTE))
         if resume:
             self._resume()
-
-    def _startable(self) -> bool:
-        return not (self._started or self._closed)
 
     def _resume(self) -> None:
         self._running = self._poller.running = self._downloads.running = True
@@ -252,7 +294,12 @@ class TaskEngine:
         try:
             await self._poller.aclose()
             await self._downloads.aclose()
-            await self._book.aclose()
+            # Only the engine holding the data folder's lock writes the journal and store.
+            await self._book.aclose(owner=self._lock.held)
+            if self._starting is not None:
+                await asyncio.wait([self._starting])  # it ends once the load is stopped
+                if not self._starting.cancelled():
+                    self._starting.exception()  # retrieved: the start's callers were told
             await self._downloads.close_http()
         finally:
             self._lock.release()
@@ -419,7 +466,7 @@ class TaskEngine:
             StoreError: the store cannot be written; nothing was sent.
         """
         request = request.validated()
-        self._require_started()
+        await self.wait_started()  # a window's start may still be loading tasks
         return await self._submitter.submit(request, parent_id=parent_id)
 
     async def resubmit(self, local_id: str) -> TaskRecord:
@@ -432,7 +479,7 @@ class TaskEngine:
         if old.state not in RESUBMITTABLE:
             raise TaskBusyError(f"A {old.state.value} task cannot be resubmitted.")
         request = old.request_model.validated()
-        self._require_started()
+        await self.wait_started()  # a window's start may still be loading tasks
         return await self._submitter.submit(request, parent_id=old.parent_id, resubmit_of=old)
 
     async def check_uncertain(self, local_id: str) -> str:
@@ -441,7 +488,7 @@ class TaskEngine:
         APIXO lists no tasks, so the balance is the evidence: it is compared with the
         balance read just before the POST, minus what this app's other tasks cost since.
         """
-        self._require_started()
+        await self.wait_started()  # a window's start may still be loading tasks
         record = self.get(local_id)
         if record.state is not TaskState.UNCERTAIN:
             raise TaskBusyError("Only an uncertain task can be checked.")
@@ -495,7 +542,7 @@ class TaskEngine:
 
     async def refresh(self, local_id: str) -> TaskRecord:
         """Poll one task now (a "check now"); returns the record afterwards."""
-        self._require_started()
+        await self.wait_started()  # a window's start may still be loading tasks
         await self._poller.refresh(local_id)
         return self.get(local_id)
 

@@ -134,6 +134,8 @@ class RecordBook:
         """
         if self._complete:
             return
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
         rest = self._rest
         if rest is None or (rest.done() and (rest.cancelled() or rest.exception() is not None)):
             rest = self._rest = asyncio.get_running_loop().create_task(
@@ -142,12 +144,28 @@ class RecordBook:
         await asyncio.shield(rest)
 
     async def _read_rest(self) -> None:
+        records = await self._read_everything()
+        known = self._records
+        for record in records:
+            if record.local_id not in known:
+                known[record.local_id] = record
+        self._complete = True
+        log.info("all %d tasks loaded", len(known))
+
+    async def _read_everything(self) -> list[TaskRecord]:
+        """Every task of the store, read in a thread on a read-only connection of its own
+        (the loop stays free); closing the book stops the read.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
         path = self._store.path
 
         def read() -> list[TaskRecord]:
             reader = self._reader = TaskStore.open_reader(path)
             try:
-                return [] if self._closed else reader.load_all()
+                return [] if self._closed else reader.load_all(stop=lambda: self._closed)
             finally:
                 self._reader = None
                 reader.close()
@@ -155,13 +173,8 @@ class RecordBook:
         with self._activity.busy():
             records = await asyncio.to_thread(read)
         if self._closed:
-            return
-        known = self._records
-        for record in records:
-            if record.local_id not in known:
-                known[record.local_id] = record
-        self._complete = True
-        log.info("all %d tasks loaded", len(known))
+            raise RuntimeError("This task list was closed.")
+        return records
 
     def _fetch(self, local_id: str) -> TaskRecord | None:
         """A task not loaded yet (see :meth:`load_rest`), read from the store and kept."""
@@ -270,16 +283,20 @@ class RecordBook:
 
     # -- changing -------------------------------------------------------------------------
 
-    def reload_if_changed(self) -> None:
+    async def reload_if_changed(self) -> None:
         """Load the store again if another process (the command line) wrote to it since.
 
-        Otherwise the records loaded at construction are current: 10,000 tasks take ~0.3 s
-        to load.
+        Otherwise the records loaded at construction are current. The store is read in a
+        thread, as :meth:`load_rest` does (100,000 tasks take seconds).
+
+        Raises:
+            StoreError: the store cannot be read (the records stay as they were).
         """
         if self._store.data_version() == self._loaded_version:
             return
+        records = await self._read_everything()
         before = self._records
-        self._records = {r.local_id: r for r in self._store.load_all()}
+        self._records = {r.local_id: r for r in records}
         for record in self._records.values():
             if before.get(record.local_id) != record:
                 self.notify(record)
@@ -511,9 +528,11 @@ class RecordBook:
             with self._activity.busy():
                 self._save_unsaved()
 
-    async def aclose(self) -> None:
+    async def aclose(self, *, owner: bool = True) -> None:
         """Stop loading and retrying; one last try to save everything; say loudly what is
-        not saved."""
+        not saved. ``owner``: whether this book's engine held the data folder's lock; if
+        not, another program may be writing, and neither the store nor the journal is
+        touched."""
         self._closed = True
         if self._rest is not None and not self._rest.done():
             reader = self._reader
@@ -523,6 +542,8 @@ class RecordBook:
         if self._store_retry is not None:
             await cancel_and_wait([self._store_retry], "store retry")
             self._store_retry = None
+        if not owner:
+            return
         self._save_unsaved()
         self._prune_journal()
         for local_id, safety in self._id_risk.items():

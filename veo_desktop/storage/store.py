@@ -33,7 +33,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from json.scanner import make_scanner
@@ -379,8 +379,9 @@ class TaskStore(StoryboardRows, LibraryRows):
         except sqlite3.Error as error:
             raise self._failure(error) from error
 
-    def load_all(self) -> list[TaskRecord]:
-        """Every task with its history, oldest first.
+    def load_all(self, *, stop: Callable[[], bool] | None = None) -> list[TaskRecord]:
+        """Every task with its history, oldest first (``stop``: asked between slices of
+        rows; when it says True, the load ends with a :class:`StoreError`).
 
         Two queries in one read transaction (both see the same commit): the histories,
         grouped by task, then the tasks, built :data:`_DECODE_SLICE` rows at a time.
@@ -397,6 +398,8 @@ class TaskStore(StoryboardRows, LibraryRows):
                 well_formed = not self._db.execute(_MALFORMED).fetchone()[0]
                 cursor = self._db.execute(_TASKS)
                 while rows := cursor.fetchmany(_DECODE_SLICE):
+                    if stop is not None and stop():
+                        raise StoreError("The tasks' load was stopped.", self.path)
                     requests = _requests(rows, well_formed=well_formed)
                     records += [
                         _build(row, histories.pop(row[0], ()), request)

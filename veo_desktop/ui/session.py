@@ -156,8 +156,13 @@ class Session:
         Raises:
             EngineBusyError: another Veo Desktop works on the same data folder.
         """
-        await self.configure_hosting(self.hosting)
-        await self.engine.start()
+        # At once: a submit meanwhile waits for it. A large library's older tasks are read
+        # while image hosting is set up.
+        starting = self.engine.begin_start()
+        try:
+            await self.configure_hosting(self.hosting)
+        finally:
+            await asyncio.shield(starting)
         self.controller.show_journal_orphans()
         await self.controller.refresh_balance()
 

@@ -1,0 +1,172 @@
+"""The engine's start while a window's large library loads (``recent_first``): one start
+shared by its callers, a close during the load, and an engine that never held the data
+folder's lock. Real sqlite stores; the background read is held at a gate (the read itself is
+real); nothing is sent (the client points nowhere and ``resume`` is off)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.core.test_record_book_loading import Library
+from veo_desktop.api.client import ApixoClient
+from veo_desktop.core.engine import EngineBusyError, TaskEngine
+from veo_desktop.core.journal import AcceptedId, AcceptedJournal
+from veo_desktop.core.lockfile import FileLock, LockBusyError
+from veo_desktop.storage.store import TaskStore
+
+
+class Gate:
+    """Holds the background read of the older tasks: ``asked`` is set once it wants to
+    start, and it goes on once ``opened`` is set."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.opened = threading.Event()
+
+    async def wait_asked(self) -> None:
+        assert await asyncio.to_thread(self.asked.wait, 30)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    held = Gate()
+    real = TaskStore.open_reader.__func__  # type: ignore[attr-defined]
+
+    def open_reader(cls: type[TaskStore], path: Path) -> TaskStore:
+        held.asked.set()
+        held.opened.wait(timeout=30)
+        return real(cls, path)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(TaskStore, "open_reader", classmethod(open_reader))
+    yield held
+    held.opened.set()
+
+
+class Kit:
+    def __init__(self, root: Path) -> None:
+        root.mkdir(parents=True, exist_ok=True)
+        self.library = Library(root / "tasks.sqlite3", time.time())
+        self.store = TaskStore.open(self.library.path)
+        self.client = ApixoClient("k" * 32, base_url="http://127.0.0.1:9/api/v1")
+        self.engine = TaskEngine(
+            client=self.client,
+            store=self.store,
+            library_dir=root / "videos",
+            recent_first=True,
+        )
+
+    def lock_is_free(self) -> bool:
+        other = FileLock(self.store.path.with_name(self.store.path.name + ".lock"))
+        try:
+            other.acquire()
+        except LockBusyError:
+            return False
+        other.release()
+        return True
+
+    async def aclose(self) -> None:
+        await self.engine.aclose()
+        await self.client.aclose()
+        self.store.close()
+
+
+def test_starts_called_together_share_one_and_a_cancelled_caller_does_not_stop_it(
+    tmp_path: Path, gate: Gate
+) -> None:
+    kit = Kit(tmp_path)
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(kit.engine.start(resume=False))
+        await gate.wait_asked()
+        second = asyncio.ensure_future(kit.engine.start(resume=False))
+        first.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await first
+        gate.opened.set()
+        await second
+        assert kit.engine.started and kit.engine.tasks_complete
+        assert not kit.lock_is_free()  # the data folder is this engine's
+        assert len(kit.engine.tasks()) == len(kit.library.everything)
+        await kit.aclose()
+        assert kit.lock_is_free()
+
+    asyncio.run(scenario())
+
+
+def test_closing_while_the_tasks_load_tells_the_start_it_was_closed(
+    tmp_path: Path, gate: Gate
+) -> None:
+    kit = Kit(tmp_path)
+
+    async def scenario() -> None:
+        start = asyncio.ensure_future(kit.engine.start(resume=False))
+        await gate.wait_asked()
+        closing = asyncio.ensure_future(kit.engine.aclose())
+        gate.opened.set()
+        await closing
+        with pytest.raises(RuntimeError, match="closed"):
+            await start
+        assert not kit.engine.started
+        assert kit.lock_is_free()
+        with pytest.raises(RuntimeError, match="closed"):
+            await kit.engine.load_all_tasks()
+        await kit.client.aclose()
+        kit.store.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_submit_during_the_load_waits_for_the_start_then_goes(tmp_path: Path, gate: Gate) -> None:
+    """A submit while the window's start still loads tasks is not refused (it waits), and
+    the window's start cancelled by its caller goes on for it."""
+    from veo_desktop.api.models import GenerationRequest
+
+    kit = Kit(tmp_path)
+
+    async def scenario() -> None:
+        start = asyncio.ensure_future(kit.engine.start(resume=False))
+        await gate.wait_asked()
+        submit = asyncio.ensure_future(kit.engine.submit(GenerationRequest(prompt="a fox")))
+        await asyncio.sleep(0)
+        assert not submit.done()  # waiting, not refused
+        start.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await start
+        gate.opened.set()
+        await kit.engine.wait_started()
+        assert kit.engine.started and not submit.done()
+        submit.cancel()  # it is sending now; nothing here answers
+        await asyncio.gather(submit, return_exceptions=True)
+        await kit.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_an_engine_that_never_held_the_lock_leaves_the_journal_alone(tmp_path: Path) -> None:
+    """Another program (the command line) holds the data folder and may be appending to
+    the accepted-ids journal: an engine that found it busy must not rewrite it on close."""
+    kit = Kit(tmp_path)
+    journal = AcceptedJournal.beside(kit.store.path)
+    stored = kit.library.recent[0]
+    assert stored.apixo_task_id is not None
+    journal.append(AcceptedId(stored.local_id, stored.apixo_task_id, stored.model, 1.0))
+    before = journal.path.read_bytes()
+    holder = FileLock(kit.store.path.with_name(kit.store.path.name + ".lock"))
+    holder.acquire()
+
+    async def scenario() -> None:
+        with pytest.raises(EngineBusyError):
+            await kit.engine.start(resume=False)
+        await kit.aclose()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        holder.release()
+    assert journal.path.read_bytes() == before  # an owner would prune the stored id
