@@ -8,6 +8,7 @@ an action that must see every task waits for them.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 from tests.core.test_record_book_loading import Library
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
 from tests.fixtures.sim import SIM_API_KEY
+from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE
@@ -114,3 +116,87 @@ def test_an_action_that_must_see_every_task_waits_for_them(
     controller.when_all_loaded(lambda: seen.append(-1), name="test")  # now: at once
     assert seen == [len(library.everything), -1]
     wait_started(qtbot, window)
+
+
+def test_a_library_that_cannot_be_read_says_so_and_offers_to_try_again(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    """The older tasks cannot be read (the disk went away): the window says so, with
+    "Try again", instead of keeping a workspace whose tasks are never polled."""
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    away = library.path.rename(library.path.with_name("elsewhere.sqlite3"))
+    gate.set()
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.message_page)
+    assert window.message_page.title.text() == "The workspace could not open"
+    assert window.message_page.button.text() == "Try again"
+    assert window.session is None
+    away.rename(library.path)
+    window.message_page.button.click()
+    wait_started(qtbot, window)
+    qtbot.waitUntil(
+        lambda: (
+            window.task_panel is not None
+            and window.task_panel.model.rowCount() == len(library.everything)
+        )
+    )
+
+
+def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    """What the first load read fits the first page once removed tasks are left out: the
+    older tasks are listed all the same once loaded."""
+    data = tmp_path / "data"
+    path = AppPaths.resolve(data).ensure().store_path
+    library = Library(path, time.time())
+    db = sqlite3.connect(path)
+    with db:
+        db.execute(
+            "UPDATE tasks SET hidden = 1 WHERE local_id IN "
+            "(SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT 950)"
+        )
+    db.close()
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    gate.set()
+    wait_started(qtbot, window)
+    shown = len(library.everything) - 950
+    qtbot.waitUntil(
+        lambda: window.task_panel is not None and window.task_panel.model.rowCount() == shown
+    )
+    assert window.task_panel is not None
+    assert "loading" not in window.task_panel.count_label.text()
+
+
+def test_generate_while_the_library_loads_waits_and_sends_once(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    session = window.session
+    assert session is not None
+    controller = session.controller
+    failures: list[tuple[str, str]] = []
+    controller.submit_failed.connect(lambda field, text: failures.append((field, text)))
+    job = controller.run(controller.submit(GenerationRequest(prompt="A fox at dawn")), name="t")
+    qtbot.waitUntil(lambda: not session.controller.tasks_complete)
+    assert not job.done()  # it waits for the tasks, it is not refused
+    assert sim.created_task_ids == []
+    gate.set()
+    qtbot.waitUntil(job.done, timeout=20_000)
+    task = job.result()
+    assert task is not None and failures == []
+    assert sim.created_task_ids == [task.apixo_task_id]
+    assert len(controller.tasks(include_hidden=True)) == len(library.everything) + 1

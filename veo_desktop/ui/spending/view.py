@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import shiboken6
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -213,6 +214,9 @@ class SpendingView(QWidget):
     # -- export ----------------------------------------------------------------------------
 
     def on_export_button_clicked(self) -> None:
+        if not self._controller.tasks_complete:  # the file must count every task
+            self._controller.when_all_loaded(self._export_when_loaded, name="Exporting spending")
+            return
         first, last = self.span()
         folder = save_folder()
         dialog = QFileDialog(self, "Export spending", str(folder), "CSV file (*.csv)")
@@ -236,6 +240,10 @@ class SpendingView(QWidget):
         dialog.finished.connect(finished)
         self.dialog = dialog
         dialog.open()
+
+    def _export_when_loaded(self) -> None:
+        if shiboken6.isValid(self):
+            self.on_export_button_clicked()
 
     def export_to(self, path: Path) -> Path | None:
         """Write the days shown as CSV to ``path`` (the dialog's answer; tests call it)."""

@@ -10,6 +10,7 @@ daily spending cap. Nothing paid is sent without that explicit choice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -90,6 +91,8 @@ class TaskActions(TaskActionSet):
         #: The compare window opened last (while it is open).
         self.compare_window: CompareWindow | None = None
         self._submitting: set[str] = set()
+        #: A Remove waits for a large library's older tasks to load (one at a time).
+        self._removal_waits = False
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
 
@@ -207,12 +210,28 @@ class TaskActions(TaskActionSet):
         task = self._current()
         if task is None or not task.is_final:
             return
-        if not self._controller.tasks_complete:  # a file another task names is kept
-            self._controller.when_all_loaded(self.on_remove_triggered, name="Removing tasks")
-            return
         chosen = [t for t in self._selected() if t.is_final] or [task]
         if task not in chosen:
             chosen = [task]
+        if self._controller.tasks_complete:
+            self._ask_remove(task, chosen)
+        elif not self._removal_waits:  # a file another task names must be seen, and kept
+            self._removal_waits = True
+            ids = [task.local_id, *(t.local_id for t in chosen if t is not task)]
+
+            def loaded() -> None:  # the tasks chosen at the click, as they are now
+                self._removal_waits = False
+                found = []
+                for local_id in ids:
+                    with contextlib.suppress(KeyError):
+                        found.append(self._controller.get(local_id))
+                if found and found[0].local_id == ids[0] and found[0].is_final:
+                    self._ask_remove(found[0], [t for t in found if t.is_final])
+
+            self._controller.when_all_loaded(loaded, name="Removing tasks")
+
+    def _ask_remove(self, task: TaskRecord, chosen: list[TaskRecord]) -> None:
+        """The Remove question for ``chosen`` (``task``: the current one, among them)."""
         box = dialogs.remove_dialog(self._host, task, video_file(task))
         everything = self._controller.tasks(include_hidden=True)
         choice = RemovalChoice(box, chosen, everything, video_file(task))

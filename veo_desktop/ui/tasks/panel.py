@@ -211,7 +211,11 @@ class TaskPanel(QWidget):
 
         tasks = controller.tasks()  # oldest first
         #: Whether older tasks than the first page are still to be listed (:meth:`fill_rest`).
-        self._rest_pending = first_page is not None and len(tasks) > first_page
+        #: (Also while a large library's older tasks are still loading: even when what is
+        #: loaded so far fits the first page, hidden tasks among it.)
+        self._rest_pending = (
+            first_page is not None and len(tasks) > first_page
+        ) or not controller.tasks_complete
         self.model.set_tasks(tasks[-first_page:] if first_page and self._rest_pending else tasks)
         self.task_actions.update(None)
         self._on_rows_changed()

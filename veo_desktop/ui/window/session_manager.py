@@ -154,6 +154,7 @@ class SessionManager(QObject):
 
     async def _start(self, session: Session) -> None:
         from veo_desktop.core.engine import EngineBusyError
+        from veo_desktop.core.errors import StoreError
 
         try:
             await session.start()
@@ -162,6 +163,15 @@ class SessionManager(QObject):
                 return
             await self.close_session()
             self.failed.emit("Veo Desktop is already open", str(error), True)
+            return
+        except (StoreError, OSError) as error:
+            # The tasks could not be read (a large library's older ones are read here):
+            # a session that cannot start would poll and download nothing.
+            if self.session is not session:
+                return
+            log.warning("could not start the session: %s", error)
+            await self.close_session()
+            self.failed.emit("The workspace could not open", str(error), True)
             return
         if self.session is session:
             log.info("session started (%s)", "demo" if session.demo else session.base_url)
