@@ -82,7 +82,9 @@ def test_a_drag_before_its_copy_is_ready_keeps_the_event_loop_running(
     paths = library(tmp_path)
     video = long_clip(paths)
     task = make_record(1, files=(str(video),))
-    _window, view, model = window_with(qtbot, paths, [task])
+    window, view, model = window_with(qtbot, paths, [task])
+    # However busy the machine, the copy is waited for (the limit has its own test).
+    DragCopies(paths.cache_dir, window, wait_limit=600.0)
     drag_folder = paths.cache_dir / DRAG_FOLDER
     # Ticks of a timer while the drag is being prepared, and whether one came while the
     # worker had the copy half-written (its partial file there).
