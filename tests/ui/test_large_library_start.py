@@ -54,6 +54,16 @@ def open_large(
     return library, window
 
 
+def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
+    """Wait until the window's task list lists ``count`` tasks."""
+
+    def listed() -> None:
+        assert window.task_panel is not None
+        assert window.task_panel.model.rowCount() == count
+
+    qtbot.waitUntil(listed)
+
+
 def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
     make_window: Callable[..., MainWindow],
     sim: Any,
@@ -81,12 +91,7 @@ def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
     gate.set()
     wait_started(qtbot, window)
     assert session.controller.tasks_complete
-    qtbot.waitUntil(
-        lambda: (
-            window.task_panel is not None
-            and window.task_panel.model.rowCount() == len(library.everything)
-        )
-    )
+    wait_listed(qtbot, window, len(library.everything))
     assert window.task_panel.count_label.text().startswith("3,020 tasks")
     assert "loading" not in window.task_panel.count_label.text()
 
@@ -137,12 +142,7 @@ def test_a_library_that_cannot_be_read_says_so_and_offers_to_try_again(
     away.rename(library.path)
     window.message_page.button.click()
     wait_started(qtbot, window)
-    qtbot.waitUntil(
-        lambda: (
-            window.task_panel is not None
-            and window.task_panel.model.rowCount() == len(library.everything)
-        )
-    )
+    wait_listed(qtbot, window, len(library.everything))
 
 
 def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
@@ -170,9 +170,7 @@ def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
     gate.set()
     wait_started(qtbot, window)
     shown = len(library.everything) - 950
-    qtbot.waitUntil(
-        lambda: window.task_panel is not None and window.task_panel.model.rowCount() == shown
-    )
+    wait_listed(qtbot, window, shown)
     assert window.task_panel is not None
     assert "loading" not in window.task_panel.count_label.text()
 

@@ -229,17 +229,24 @@ def plain_prompt_index(db: sqlite3.Connection, prompt_of: str) -> None:
     ``{row}`` of ``tasks``, as SQL)."""
     log.warning(NO_FTS5_TEXT)
     db.execute("CREATE TABLE task_text (local_id TEXT PRIMARY KEY, prompt TEXT NOT NULL)")
+    fill_prompt_index(
+        db,
+        prompt_of,
+        forget="DELETE FROM task_text WHERE local_id = old.local_id;",
+        insert="INSERT OR REPLACE INTO task_text",
+    )
+
+
+def fill_prompt_index(db: sqlite3.Connection, prompt_of: str, *, forget: str, insert: str) -> None:
+    """Fill a new ``task_text`` with every task's prompt and make the triggers that keep it
+    in step with ``tasks`` (FTS5 or plain: ``forget`` deletes ``old``'s entry, ``insert``
+    starts the statement that adds ``new``'s; ``prompt_of`` as for :func:`plain_prompt_index`)."""
     db.execute(
         "INSERT INTO task_text (local_id, prompt) SELECT t.local_id, "
         + prompt_of.format(row="t")
         + " FROM tasks AS t"
     )
-    forget = "DELETE FROM task_text WHERE local_id = old.local_id;"
-    remember = (
-        "INSERT OR REPLACE INTO task_text (local_id, prompt) VALUES (new.local_id, "
-        + prompt_of.format(row="new")
-        + ");"
-    )
+    remember = f"{insert} (local_id, prompt) VALUES (new.local_id, {prompt_of.format(row='new')});"
     db.execute(f"CREATE TRIGGER task_text_insert AFTER INSERT ON tasks BEGIN {remember} END")
     db.execute(f"CREATE TRIGGER task_text_delete AFTER DELETE ON tasks BEGIN {forget} END")
     db.execute(

@@ -10,7 +10,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 
-from veo_desktop.storage.library import full_text_search_available, plain_prompt_index
+from veo_desktop.storage.library import (
+    fill_prompt_index,
+    full_text_search_available,
+    plain_prompt_index,
+)
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -218,30 +222,15 @@ def _v5_library(db: sqlite3.Connection) -> None:
         return
     # local_id is indexed too, so a trigger finds a task's entry by MATCH, not by a scan.
     db.execute("CREATE VIRTUAL TABLE task_text USING fts5(local_id, prompt, tokenize='trigram')")
-    db.execute(
-        "INSERT INTO task_text (local_id, prompt) SELECT t.local_id, "
-        + _PROMPT_OF.format(row="t")
-        + " FROM tasks AS t"
-    )
-    forget = (
-        "DELETE FROM task_text WHERE rowid IN (SELECT rowid FROM task_text "
-        "WHERE task_text MATCH 'local_id:\"' || replace(old.local_id, '\"', '\"\"') || '\"' "
-        "AND local_id = old.local_id);"
-    )
-    remember = (
-        "INSERT INTO task_text (local_id, prompt) VALUES (new.local_id, "
-        + _PROMPT_OF.format(row="new")
-        + ");"
-    )
-    db.execute(f"CREATE TRIGGER task_text_insert AFTER INSERT ON tasks BEGIN {remember} END")
-    db.execute(f"CREATE TRIGGER task_text_delete AFTER DELETE ON tasks BEGIN {forget} END")
-    db.execute(
-        "CREATE TRIGGER task_text_update AFTER UPDATE OF local_id, request ON tasks "
-        "WHEN old.local_id IS NOT new.local_id OR "
-        + _PROMPT_OF.format(row="old")
-        + " IS NOT "
-        + _PROMPT_OF.format(row="new")
-        + f" BEGIN {forget} {remember} END"
+    fill_prompt_index(
+        db,
+        _PROMPT_OF,
+        forget=(
+            "DELETE FROM task_text WHERE rowid IN (SELECT rowid FROM task_text "
+            "WHERE task_text MATCH 'local_id:\"' || replace(old.local_id, '\"', '\"\"') || '\"' "
+            "AND local_id = old.local_id);"
+        ),
+        insert="INSERT INTO task_text",
     )
 
 
