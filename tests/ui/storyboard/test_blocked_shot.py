@@ -9,11 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
     make_window_fixture,
     submits,
     wait_started,
 )
+from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
@@ -28,9 +31,16 @@ ULTRA = (
 )
 
 
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_a_shot_whose_stored_settings_no_longer_pass_shows_as_blocked_and_can_be_fixed(
-    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    themed: Callable[[bool], None],
+    dark: bool,
 ) -> None:
+    themed(dark)
     data = tmp_path / "data"
     paths = AppPaths.resolve(data).ensure()
     fox, hare = (Shot(request=GenerationRequest(prompt=p)) for p in ("A fox", "A hare"))
@@ -69,6 +79,9 @@ def test_a_shot_whose_stored_settings_no_longer_pass_shows_as_blocked_and_can_be
     assert details.problem_label.isVisible()
     assert details.problem_label.text() == f"Blocked: {reason}"
     assert not details.more_button.isEnabled()
+    check_and_save(
+        workspace, tmp_path, f"storyboard-blocked-shot-{'dark' if dark else 'light'}"
+    )  # legible, looked at
     assert "Generate missing" in panel.film_bar.generate_button.text()
 
     # The composer's settings replace the stored ones: the shot is no longer blocked.

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 
 from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture)
@@ -17,6 +18,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     submits,
     wait_started,
 )
+from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.sim.faults import Fault
@@ -37,9 +39,16 @@ def _stored_takes(store_path: Path, shot_id: str) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_more_takes_are_asked_then_sent_the_durable_way_and_land_on_the_shot(
-    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    themed: Callable[[bool], None],
+    dark: bool,
 ) -> None:
+    themed(dark)
     window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
     window.resize(1280, 800)
     window.show()
@@ -63,6 +72,11 @@ def test_more_takes_are_asked_then_sent_the_durable_way_and_land_on_the_shot(
     assert dialog.heading.text() == "Make 2 more takes of shot 1?"
     assert dialog.cost_label.text() == "2 x $0.20 = $0.40"
     assert dialog.accept_button.text() == "Submit 2 \u2013 $0.40"
+    qtbot.waitUntil(lambda: dialog.balance_label.text().startswith("Balance: $"))
+    assert dialog.balance_label.text().endswith(" after.")
+    check_and_save(
+        dialog, tmp_path, f"storyboard-more-takes-{'dark' if dark else 'light'}"
+    )  # legible, looked at
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: panel.film_bar.message.text() == "Nothing was sent.")
     assert submits(sim) == []

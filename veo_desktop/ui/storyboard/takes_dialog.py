@@ -161,8 +161,8 @@ class MoreTakesDialog(QDialog):
             self.cap_label.show()
         else:
             self.cap_label.hide()
-        self.balance_label.setText(confirmation.balance_text or "")
-        self.balance_label.setVisible(bool(confirmation.balance_text))
+        # Unknown until APIXO answers (it is asked as the session starts): said, not hidden.
+        self.balance_label.setText(confirmation.balance_text or "Balance: asking APIXO\u2026")
         short = confirmation.short_of_balance
         if short:
             style.set_text_color(self.balance_label, style.problem_color(self))
