@@ -198,3 +198,44 @@ def test_generate_while_the_library_loads_waits_and_sends_once(
     assert task is not None and failures == []
     assert sim.created_task_ids == [task.apixo_task_id]
     assert len(controller.tasks(include_hidden=True)) == len(library.everything) + 1
+
+
+def test_signing_out_while_the_library_loads_tells_of_no_failure(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    _library, window = open_large(make_window, sim, tmp_path / "data")
+    failed: list[tuple[str, str]] = []
+    window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
+    first = window.session
+    assert first is not None
+    qtbot.waitUntil(lambda: not first.engine.started and first.engine.tasks_complete is False)
+    closing = window.run(window.close_session(), "Signing out")
+    gate.set()
+    qtbot.waitUntil(closing.done, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.sessions.jobs)  # the start's job has ended too
+    assert failed == []
+    assert window.stack.currentWidget() is not window.message_page
+
+
+def test_opening_another_session_while_the_library_loads_tells_of_no_failure(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+) -> None:
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    failed: list[tuple[str, str]] = []
+    window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
+    first = window.session
+    window.open_with_key(SIM_API_KEY, source=window.key_source)  # the key again: a switch
+    gate.set()
+    qtbot.waitUntil(lambda: window.session is not None and window.session is not first)
+    wait_started(qtbot, window)
+    wait_listed(qtbot, window, len(library.everything))
+    qtbot.waitUntil(lambda: not window.sessions.jobs)  # the first start's job ended too
+    assert failed == []

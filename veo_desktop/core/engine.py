@@ -242,6 +242,8 @@ class TaskEngine:
         await asyncio.shield(starting)
 
     async def _start(self, *, resume: bool) -> None:
+        if self._closed:
+            raise RuntimeError("This engine was closed while it started.")
         try:
             self._lock.acquire()
         except LockBusyError:
@@ -254,15 +256,15 @@ class TaskEngine:
             self._book.reserve_journal()
             await self._book.reload_if_changed()
         except asyncio.CancelledError:
-            self._lock.release()
-            if self._closed:
+            if self._closed:  # aclose releases the lock, after its last writes
                 raise RuntimeError("This engine was closed while it started.") from None
+            self._lock.release()
             raise
         except BaseException:
-            self._lock.release()
+            if not self._closed:
+                self._lock.release()
             raise
         if self._closed:
-            self._lock.release()
             raise RuntimeError("This engine was closed while it started.")
         self._started = True
         self._book.replay_journal()

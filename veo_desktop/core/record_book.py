@@ -96,6 +96,8 @@ class RecordBook:
         #: Whether every task of the store is in :attr:`_records` (see :meth:`load_rest`).
         self._complete = not recent_first or len(loaded) == store.count()
         self._rest: asyncio.Task[None] | None = None
+        #: The tasks changed while :meth:`reload_if_changed` reads (None: it does not).
+        self._changed_meanwhile: set[str] | None = None
         self._reader: TaskStore | None = None
         self._unsaved_events: dict[str, list[StateChange]] = {}
         #: Records changed in memory whose latest version the store could not take.
@@ -275,6 +277,8 @@ class RecordBook:
         return lambda: remove_listener(self._subscribers, on_change)
 
     def notify(self, record: TaskRecord) -> None:
+        if self._changed_meanwhile is not None:
+            self._changed_meanwhile.add(record.local_id)
         for callback in list(self._subscribers):
             try:
                 callback(record)
@@ -294,9 +298,16 @@ class RecordBook:
         """
         if self._store.data_version() == self._loaded_version:
             return
-        records = await self._read_everything()
+        self._changed_meanwhile = set()
+        try:
+            records = await self._read_everything()
+        finally:
+            changed, self._changed_meanwhile = self._changed_meanwhile, None
         before = self._records
-        self._records = {r.local_id: r for r in records}
+        # What changed here while the thread read (an import, say) is newer than its copy.
+        self._records = {r.local_id: r for r in records} | {
+            local_id: before[local_id] for local_id in changed if local_id in before
+        }
         for record in self._records.values():
             if before.get(record.local_id) != record:
                 self.notify(record)

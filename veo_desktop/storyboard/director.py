@@ -275,6 +275,9 @@ class _Run:
             self.failures[shot.id] = f"Not sent: its first frame could not be made ({error})."
             return
         key = payload_key(request.model.value, request.to_payload())
+        # A window's start may still be loading tasks: wait here, where a Stop still stops
+        # (once marked, a submission is never cut).
+        await self.engine.wait_started()
         if self.cancelled:
             return  # cancelled while its first frame was being made: not sent
         try:

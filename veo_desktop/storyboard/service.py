@@ -531,11 +531,12 @@ class StoryboardService:
         """Resolve send marks a crash left; pick the first finished take where none is."""
         records = self.engine.tasks(include_hidden=True)
         claimed = {t for b in self._boards.values() for s in b.shots for t in s.takes}
+        live = {place for places in self._sending.values() for place in places}
         for board in list(self._boards.values()):
             for shot in board.shots:
                 mark = shot.sending
-                if mark is None or not mark.key:
-                    continue
+                if mark is None or not mark.key or (board.id, shot.id) in live:
+                    continue  # none, or one being sent now (its row may not exist yet)
                 known = set(mark.known)
                 has_key = _key_test(mark.key)
                 found = [

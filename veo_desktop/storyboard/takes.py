@@ -83,6 +83,7 @@ async def generate_takes(
     failures: list[str] = []
     for number, request in enumerate(requests, start=1):
         key = payload_key(request.model.value, request.to_payload())
+        await service.engine.wait_started()  # a window's start may still be loading tasks
         try:
             service.mark_sending(board_id, shot_id, key)
         except (KeyError, StoreError) as error:

@@ -161,8 +161,10 @@ class Session:
         starting = self.engine.begin_start()
         try:
             await self.configure_hosting(self.hosting)
-        finally:
-            await asyncio.shield(starting)
+        except BaseException:  # a close (cancel) need not wait for the tasks to load
+            starting.add_done_callback(_retrieved)
+            raise
+        await asyncio.shield(starting)
         self.controller.show_journal_orphans()
         await self.controller.refresh_balance()
 
@@ -218,6 +220,12 @@ class Session:
             finally:
                 await self.runtime.aclose()
                 log.info("session closed (%s)", "demo" if self.demo else self.base_url)
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    """Mark a start nobody awaits any more as looked at (its error was told elsewhere)."""
+    if not future.cancelled():
+        future.exception()
 
 
 def open_session(

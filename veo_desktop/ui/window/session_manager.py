@@ -158,21 +158,21 @@ class SessionManager(QObject):
 
         try:
             await session.start()
-        except EngineBusyError as error:
-            if self.session is not session:
+        except Exception as error:
+            if self.session is not session or session.closed:
+                return  # closed meanwhile (a sign-out, another key): nothing to tell
+            if isinstance(error, EngineBusyError):
+                await self.close_session()
+                self.failed.emit("Veo Desktop is already open", str(error), True)
                 return
-            await self.close_session()
-            self.failed.emit("Veo Desktop is already open", str(error), True)
-            return
-        except (StoreError, OSError) as error:
-            # The tasks could not be read (a large library's older ones are read here):
-            # a session that cannot start would poll and download nothing.
-            if self.session is not session:
+            if isinstance(error, StoreError | OSError):
+                # The tasks could not be read (a large library's older ones are read
+                # here): a session that cannot start would poll and download nothing.
+                log.warning("could not start the session: %s", error)
+                await self.close_session()
+                self.failed.emit("The workspace could not open", str(error), True)
                 return
-            log.warning("could not start the session: %s", error)
-            await self.close_session()
-            self.failed.emit("The workspace could not open", str(error), True)
-            return
+            raise
         if self.session is session:
             log.info("session started (%s)", "demo" if session.demo else session.base_url)
             self.started.emit(session)
