@@ -94,9 +94,11 @@ _SELECT = (
 )
 #: The tasks without their histories, which :meth:`TaskStore.load_all` reads in one more
 #: query (:data:`_HISTORIES`) rather than as a JSON text built per row.
-_TASKS = "SELECT " + ", ".join(_COLUMNS) + " FROM tasks ORDER BY created_at, rowid"
-_HISTORIES = "SELECT local_id, at, state, note FROM task_events ORDER BY id"
-_MALFORMED = "SELECT count(*) FROM tasks WHERE NOT json_valid(request)"
+_TASKS = "SELECT " + ", ".join(_COLUMNS) + " FROM tasks WHERE {} ORDER BY created_at, rowid"
+_HISTORIES = "SELECT local_id, at, state, note FROM task_events WHERE {} ORDER BY id"
+_MALFORMED = "SELECT count(*) FROM tasks WHERE ({}) AND NOT json_valid(request)"
+#: Tasks among a JSON list of local ids (the parameter), for :meth:`TaskStore.load_recent`.
+_AMONG = "local_id IN (SELECT value FROM json_each(?))"
 #: Rows built per pass when the store loads (see :meth:`TaskStore.load_all`).
 _DECODE_SLICE = 2000
 _INSERT = f"INSERT INTO tasks ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -391,12 +393,21 @@ class TaskStore(StoryboardRows, LibraryRows):
         The cyclic garbage collector waits meanwhile: records hold no cycles, and its
         passes over the growing heap took a third of the time at 100,000 tasks.
         """
+        return self._load("1", (), stop=stop)
+
+    def _load(
+        self, where: str, parameters: Sequence[Any], *, stop: Callable[[], bool] | None = None
+    ) -> list[TaskRecord]:
+        """The tasks ``where`` (an SQL condition on ``local_id`` and the task's columns, with
+        its ``parameters``) says, with their histories, as :meth:`load_all` reads them."""
         records: list[TaskRecord] = []
         with _collector_paused(), self._snapshot():
             try:
-                histories = _histories(self._db.execute(_HISTORIES))
-                well_formed = not self._db.execute(_MALFORMED).fetchone()[0]
-                cursor = self._db.execute(_TASKS)
+                histories = _histories(self._db.execute(_HISTORIES.format(where), parameters))
+                well_formed = not self._db.execute(_MALFORMED.format(where), parameters).fetchone()[
+                    0
+                ]
+                cursor = self._db.execute(_TASKS.format(where), parameters)
                 while rows := cursor.fetchmany(_DECODE_SLICE):
                     if stop is not None and stop():
                         raise StoreError("The tasks' load was stopped.", self.path)
@@ -440,24 +451,8 @@ class TaskStore(StoryboardRows, LibraryRows):
             " UNION SELECT local_id FROM"
             " (SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT ?)"
         )
-        with _collector_paused(), self._snapshot():
-            ids = json.dumps([row[0] for row in self._read(chosen, (since, newest))])
-            try:
-                histories = _histories(
-                    self._db.execute(
-                        "SELECT local_id, at, state, note FROM task_events"
-                        " WHERE local_id IN (SELECT value FROM json_each(?)) ORDER BY id",
-                        (ids,),
-                    )
-                )
-            except sqlite3.Error as error:
-                raise self._failure(error) from error
-            rows = self._read(
-                "SELECT " + ", ".join(_COLUMNS) + " FROM tasks"
-                " WHERE local_id IN (SELECT value FROM json_each(?)) ORDER BY created_at, rowid",
-                (ids,),
-            )
-            return [_build(row, histories.get(row[0], ()), _json(row[2])) for row in rows]
+        ids = json.dumps([row[0] for row in self._read(chosen, (since, newest))])
+        return self._load(_AMONG, (ids,))
 
     def load_since(self, since: float) -> list[TaskRecord]:
         """Every task created since ``since`` (unix seconds), oldest first."""
