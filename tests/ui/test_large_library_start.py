@@ -113,6 +113,7 @@ def test_an_action_that_must_see_every_task_waits_for_them(
     controller.when_all_loaded(
         lambda: seen.append(len(controller.tasks(include_hidden=True))), name="test"
     )
+    controller.when_all_loaded(lambda: seen.append(-2), name="test")  # a second click
     assert seen == []
     assert said == ["Reading the rest of your library first…"]
     gate.set()

@@ -129,6 +129,8 @@ class EngineController(QObject):
         #: before the POST, and a URL that fails is dropped from its upload cache.
         self.images = images
         self._registry = JobRegistry(on_failure=self._on_job_failed)
+        #: The actions waiting for every task to load (see :meth:`when_all_loaded`).
+        self._waiting_for_tasks: set[str] = set()
         #: Ratings, favourites, tags, notes and saved searches (the engine's store).
         self.library = LibraryLabels(engine.library, self)
         self._ids = IdWatch(engine, self.ids_at_risk_changed.emit)
@@ -182,14 +184,22 @@ class EngineController(QObject):
 
     def when_all_loaded(self, then: Callable[[], object], *, name: str) -> None:
         """Call ``then`` now if every task is loaded, else once they are (saying so in the
-        status bar): for actions that must see every task (remove, clean up)."""
+        status bar): for actions that must see every task (remove, clean up). While one
+        ``name`` waits, asking again under it does nothing (one question, however many
+        clicks)."""
         if self.tasks_complete:
             then()
             return
+        if name in self._waiting_for_tasks:
+            return
+        self._waiting_for_tasks.add(name)
         self.action_done.emit("Reading the rest of your library first…")
 
         async def wait() -> None:
-            await self._engine.load_all_tasks()
+            try:
+                await self._engine.load_all_tasks()
+            finally:
+                self._waiting_for_tasks.discard(name)
             then()
 
         self.run(wait(), name=name)

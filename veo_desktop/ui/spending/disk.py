@@ -85,8 +85,6 @@ class DiskRow(QWidget):
         self._thumbnails = thumbnails
         self._frames_dir = frames_dir
         self._clock = clock
-        #: A Clean up waits for a large library's older tasks to load (one at a time).
-        self._clean_waits = False
         self._storyboards = storyboards or self._window_storyboards
         self.use: DiskUse | None = None
         #: The question being asked (tests answer it); None when none is open.
@@ -157,15 +155,12 @@ class DiskRow(QWidget):
         return getattr(runtime, "storyboards", None) if runtime is not None else None
 
     def _clean_when_loaded(self) -> None:
-        self._clean_waits = False
         if shiboken6.isValid(self):
             self.on_clean_button_clicked()
 
     def on_clean_button_clicked(self) -> None:
         if not self._controller.tasks_complete:  # the plan must see every task
-            if not self._clean_waits:  # one question, however many clicks
-                self._clean_waits = True
-                self._controller.when_all_loaded(self._clean_when_loaded, name="Cleaning up")
+            self._controller.when_all_loaded(self._clean_when_loaded, name="Cleaning up")
             return
         plain, wider = self.plans()
         box = QMessageBox(self)

@@ -139,8 +139,6 @@ class SpendingView(QWidget):
         self._refresh.setInterval(REFRESH_MS)
         self._refresh.timeout.connect(self.refresh)
         self._stale = True
-        #: An export waits for a large library's older tasks to load (one at a time).
-        self._export_waits = False
         self.range_combo.currentIndexChanged.connect(self.on_range_combo_current_index_changed)
         self.export_button.clicked.connect(self.on_export_button_clicked)
         controller.task_changed.connect(self.on_controller_task_changed)
@@ -217,11 +215,7 @@ class SpendingView(QWidget):
 
     def on_export_button_clicked(self) -> None:
         if not self._controller.tasks_complete:  # the file must count every task
-            if not self._export_waits:  # one dialog, however many clicks
-                self._export_waits = True
-                self._controller.when_all_loaded(
-                    self._export_when_loaded, name="Exporting spending"
-                )
+            self._controller.when_all_loaded(self._export_when_loaded, name="Exporting spending")
             return
         first, last = self.span()
         folder = save_folder()
@@ -248,7 +242,6 @@ class SpendingView(QWidget):
         dialog.open()
 
     def _export_when_loaded(self) -> None:
-        self._export_waits = False
         if shiboken6.isValid(self):
             self.on_export_button_clicked()
 

@@ -91,8 +91,6 @@ class TaskActions(TaskActionSet):
         #: The compare window opened last (while it is open).
         self.compare_window: CompareWindow | None = None
         self._submitting: set[str] = set()
-        #: A Remove waits for a large library's older tasks to load (one at a time).
-        self._removal_waits = False
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
 
@@ -215,12 +213,10 @@ class TaskActions(TaskActionSet):
             chosen = [task]
         if self._controller.tasks_complete:
             self._ask_remove(task, chosen)
-        elif not self._removal_waits:  # a file another task names must be seen, and kept
-            self._removal_waits = True
+        else:  # a file another task names must be seen, and kept
             ids = [task.local_id, *(t.local_id for t in chosen if t is not task)]
 
             def loaded() -> None:  # the tasks chosen at the click, as they are now
-                self._removal_waits = False
                 found = []
                 for local_id in ids:
                     with contextlib.suppress(KeyError):
