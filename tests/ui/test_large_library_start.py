@@ -54,6 +54,15 @@ def open_large(
     return library, window
 
 
+@pytest.fixture
+def large(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, gate: threading.Event
+) -> tuple[Library, MainWindow]:
+    """A window opened with a key on a library of 3,020 tasks whose older ones are held
+    at the gate."""
+    return open_large(make_window, sim, tmp_path / "data")
+
+
 def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
     """Wait until the window's task list lists ``count`` tasks."""
 
@@ -65,13 +74,9 @@ def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
 
 
 def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    library, window = open_large(make_window, sim, tmp_path / "data")
+    library, window = large
     session = window.session
     assert session is not None and window.task_panel is not None
     qtbot.waitUntil(lambda: window.workspace is not None and window.workspace.isVisible())
@@ -97,13 +102,9 @@ def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
 
 
 def test_an_action_that_must_see_every_task_waits_for_them(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    library, window = open_large(make_window, sim, tmp_path / "data")
+    library, window = large
     session = window.session
     assert session is not None
     controller = session.controller
@@ -125,15 +126,11 @@ def test_an_action_that_must_see_every_task_waits_for_them(
 
 
 def test_a_library_that_cannot_be_read_says_so_and_offers_to_try_again(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     """The older tasks cannot be read (the disk went away): the window says so, with
     "Try again", instead of keeping a workspace whose tasks are never polled."""
-    library, window = open_large(make_window, sim, tmp_path / "data")
+    library, window = large
     away = library.path.rename(library.path.with_name("elsewhere.sqlite3"))
     gate.set()
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.message_page)
@@ -177,13 +174,9 @@ def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
 
 
 def test_generate_while_the_library_loads_waits_and_sends_once(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], sim: Any, qtbot: Any, gate: threading.Event
 ) -> None:
-    library, window = open_large(make_window, sim, tmp_path / "data")
+    library, window = large
     session = window.session
     assert session is not None
     controller = session.controller
@@ -202,13 +195,9 @@ def test_generate_while_the_library_loads_waits_and_sends_once(
 
 
 def test_signing_out_while_the_library_loads_tells_of_no_failure(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    _library, window = open_large(make_window, sim, tmp_path / "data")
+    _library, window = large
     failed: list[tuple[str, str]] = []
     window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
     first = window.session
@@ -223,13 +212,9 @@ def test_signing_out_while_the_library_loads_tells_of_no_failure(
 
 
 def test_opening_another_session_while_the_library_loads_tells_of_no_failure(
-    make_window: Callable[..., MainWindow],
-    sim: Any,
-    tmp_path: Path,
-    qtbot: Any,
-    gate: threading.Event,
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    library, window = open_large(make_window, sim, tmp_path / "data")
+    library, window = large
     failed: list[tuple[str, str]] = []
     window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
     first = window.session
