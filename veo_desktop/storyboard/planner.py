@@ -273,6 +273,35 @@ def _plan_shot(
     return status(ShotStatus.BLOCKED, f"It {verb}s shot {waits + 1}, {why}.", waits_on=waits)
 
 
+def start_problem(
+    board: Storyboard,
+    planned: Plan,
+    index: int,
+    record_of: RecordOf,
+    *,
+    now: float,
+    records: Iterable[TaskRecord] = (),
+) -> str | None:
+    """Why a take of shot ``index`` cannot be sent now for how it starts (a continued or
+    extended shot needs the video the film uses for the shot before, and an extend needs it
+    extendable); None when it can, or when the shot starts from its own settings.
+
+    Unlike the plan's status, this holds for a shot that already has a take (more takes).
+    """
+    shot = board.shots[index]
+    if shot.start is ShotStart.OWN:
+        return None
+    verb = shot.start.value
+    if index == 0:
+        return f"The first shot has no previous shot to {verb}."
+    previous = planned.shots[index - 1]
+    if previous.status is not ShotStatus.READY or previous.take is None:
+        return f"It {verb}s shot {index}, which has no video yet: generate that shot first."
+    if shot.start is ShotStart.EXTEND:
+        return _extend_problem(board, previous, record_of, now=now, records=list(records))
+    return None
+
+
 def _extend_problem(
     board: Storyboard,
     previous: PlannedShot,

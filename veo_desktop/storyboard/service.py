@@ -365,6 +365,13 @@ class StoryboardService:
             self, board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
         )
 
+    def takes_problem(self, board_id: str, shot_id: str) -> str | None:
+        """Why no take of the shot can be sent now, else None (see
+        :func:`veo_desktop.storyboard.takes.takes_problem`)."""
+        from veo_desktop.storyboard.takes import takes_problem
+
+        return takes_problem(self, board_id, shot_id)
+
     async def generate_takes(
         self,
         board_id: str,

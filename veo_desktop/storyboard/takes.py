@@ -23,9 +23,39 @@ from veo_desktop.api.models import AnyRequest, ExtendRequest, RequestInvalidErro
 from veo_desktop.core.batch import MAX_VARIATIONS, MIN_VARIATIONS, payload_key, variation_requests
 from veo_desktop.core.spending import money
 from veo_desktop.hosting.model import HostingError
+from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.storage.store import StoreError
 from veo_desktop.storyboard.director import shot_request
+from veo_desktop.storyboard.planner import start_problem
 from veo_desktop.storyboard.service import StoryboardError, StoryboardService
+
+
+def takes_problem(service: StoryboardService, board_id: str, shot_id: str) -> str | None:
+    """Why no take of the shot can be sent now (asked before its price is), else None: the
+    shot is blocked, has no settings of its own, or cannot start as it says (a continued or
+    extended shot whose previous shot has no video yet, an extend APIXO would refuse).
+
+    Raises:
+        KeyError: no such storyboard or shot.
+    """
+    board = service.get(board_id)
+    index = board.index_of(shot_id)
+    shot = board.shots[index]
+    if shot.problem is not None:
+        return f"Shot {index + 1}: {shot.problem.text}"
+    if shot.request is None:
+        return "A shot made from a finished task has no settings to make takes of."
+    if shot.start is ShotStart.OWN:
+        return None
+    problem = start_problem(
+        board,
+        service.plan(board_id),
+        index,
+        service.record_of,
+        now=service.clock.time(),
+        records=service.engine.tasks(include_hidden=True),
+    )
+    return f"Shot {index + 1}: {problem}" if problem is not None else None
 
 
 async def generate_takes(
@@ -43,19 +73,17 @@ async def generate_takes(
         The local ids of the takes sent, and what went wrong (empty when all were sent).
 
     Raises:
-        StoryboardError: nothing was sent, and why (no settings of its own, the shot before
-            has no video yet, more than ``approved``, the balance is short, past the cap).
+        StoryboardError: nothing was sent, and why (see :func:`takes_problem`; more than
+            ``approved``, the balance is short, past the cap).
         KeyError: no such storyboard or shot.
     """
     if not MIN_VARIATIONS <= count <= MAX_VARIATIONS:
         raise StoryboardError(f"Choose {MIN_VARIATIONS} to {MAX_VARIATIONS} takes.")
-    board = service.get(board_id)
-    shot = board.shot(shot_id)
-    if shot.problem is not None:
-        number = board.index_of(shot_id) + 1
-        raise StoryboardError(f"Shot {number}: {shot.problem.text} Nothing was sent.")
-    if shot.request is None:
-        raise StoryboardError("A shot made from a finished task has no settings to make takes of.")
+    problem = takes_problem(service, board_id, shot_id)
+    if problem is not None:
+        raise StoryboardError(f"{problem} Nothing was sent.")
+    shot = service.get(board_id).shot(shot_id)
+    assert shot.request is not None  # takes_problem says so otherwise
     total = shot.request.price * count
     if total > approved:
         raise StoryboardError(
@@ -63,9 +91,11 @@ async def generate_takes(
             "nothing was sent."
         )
     try:
+        # The same source for every take: the take the film uses for the shot before (its
+        # last frame for a continued shot, its task for an extend).
         base, parent_id = await shot_request(service, board_id, shot_id)
         variations: list[AnyRequest] = []
-        if isinstance(base, ExtendRequest):
+        if isinstance(base, ExtendRequest):  # one call per request type (the type checker)
             variations.extend(variation_requests(base, count))
         else:
             variations.extend(variation_requests(base, count))

@@ -257,6 +257,11 @@ class StoryboardController(QObject):
             name="Generating the storyboard's missing shots",
         )
 
+    def takes_problem(self, board_id: str, shot_id: str) -> str | None:
+        """Why "More takes…" of the shot would send nothing now (asked before its price),
+        else None."""
+        return self._service.takes_problem(board_id, shot_id)
+
     def more_takes(
         self,
         board_id: str,

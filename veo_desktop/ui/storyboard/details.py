@@ -208,14 +208,11 @@ class ShotDetails(QWidget):
         self.compare_button.setEnabled(len(chosen) == 2 and len(finished) == 2)
         has_take = shot is not None and shot.chosen is not None
         self.trim_button.setEnabled(has_take)
-        # Variations of a continued or extended shot would lose what it starts from.
-        own = (
-            shot is not None
-            and shot.request is not None
-            and shot.start is ShotStart.OWN
-            and shot.problem is None
+        # A continued or extended shot's takes start from the shot before's take (the film
+        # bar says so, before any price, when that shot has no video yet).
+        self.more_button.setEnabled(
+            shot is not None and shot.request is not None and shot.problem is None
         )
-        self.more_button.setEnabled(own)
 
     def on_start_selector_activated(self, _index: int) -> None:
         start = ShotStart(str(self.start_selector.currentData()))

@@ -337,10 +337,23 @@ class FilmBar(DialogOwner, QWidget):
         if self.sending_takes:
             self.show_message("More takes are being sent; wait a moment.")
             return None
+        try:
+            problem = self._controller.takes_problem(board_id, shot.id)
+        except KeyError:
+            problem = "The shot is no longer in the storyboard."
+        if problem is not None:
+            self.show_message(f"{problem} Nothing was sent.")
+            return None
         number = board.index_of(shot.id) + 1 if board is not None and board.id == board_id else 1
         cap = self._spending_cap() if self._spending_cap is not None else None
         dialog = MoreTakesDialog(
-            self._controller.engine, shot.request, number, 2, cap, self._owner.window()
+            self._controller.engine,
+            shot.request,
+            number,
+            2,
+            cap,
+            self._owner.window(),
+            start=shot.start,
         )
         dialog.confirmed.connect(
             lambda count, total, over: self._send_takes(board_id, shot.id, count, total, over)

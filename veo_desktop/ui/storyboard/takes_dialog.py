@@ -31,9 +31,27 @@ from PySide6.QtWidgets import (
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.batch import MAX_VARIATIONS, MIN_VARIATIONS
 from veo_desktop.core.spending import Confirmation, PaidAction, PaidKind, SpendingCap, money
+from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
+
+
+def _hint(start: ShotStart, number: int) -> str:
+    """What each take is made from, and that each is paid."""
+    if start is ShotStart.CONTINUE:
+        made = (
+            f"Each take starts from the last frame of shot {number - 1}'s chosen take, with "
+            "the shot's settings and a seed of its own"
+        )
+    elif start is ShotStart.EXTEND:
+        made = (
+            f"Each take extends shot {number - 1}'s chosen take, with the shot's prompt and "
+            "a seed of its own"
+        )
+    else:
+        made = "Each take is the shot's settings with a seed of its own"
+    return f"{made}; APIXO charges each one when it accepts it."
 
 
 class MoreTakesDialog(QDialog):
@@ -45,6 +63,8 @@ class MoreTakesDialog(QDialog):
         number: the shot's number in the film (1-based).
         count: how many takes to offer first (1-8; the person can change it).
         cap: the daily spending cap in effect (None: none).
+        start: how the shot starts (a continued or extended shot's takes all start from the
+            take the film uses for the shot before; the dialog says which).
 
     Signals:
         confirmed: send them (the number of takes, the approved total ``Decimal``, whether
@@ -63,6 +83,8 @@ class MoreTakesDialog(QDialog):
         count: int,
         cap: SpendingCap | None,
         parent: QWidget | None = None,
+        *,
+        start: ShotStart = ShotStart.OWN,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("moreTakesDialog")
@@ -93,10 +115,8 @@ class MoreTakesDialog(QDialog):
         self.cap_label = QLabel()
         self.cap_label.setObjectName("moreTakesCap")
         self.cap_label.setWordWrap(True)
-        hint = QLabel(
-            "Each take is the shot's settings with a seed of its own; APIXO charges each one "
-            "when it accepts it."
-        )
+        hint = QLabel(_hint(start, number))
+        hint.setObjectName("moreTakesHint")
         hint.setWordWrap(True)
         style.follow_hint_color(hint)
         form = QFormLayout()
