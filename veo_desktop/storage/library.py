@@ -13,7 +13,9 @@ Where this Python's sqlite has no FTS5 (or no trigram tokenizer, before sqlite 3
 Linux distributions' builds, schema 5 makes ``task_text`` a plain table instead
 (:func:`plain_prompt_index`), kept in step by the same triggers and searched by the same
 ``LIKE``, by a scan of every prompt: slower, and said in words (:data:`NO_FTS5_TEXT`) in
-the log when the table is made and at a store's first search, never a traceback.
+the log when the table is made and at a store's first search, never a traceback. A library
+whose FTS5 index was made elsewhere gets the plain table in its place when such a Python
+opens it (:func:`replace_unusable_index`), rebuilt from the tasks' prompts.
 
 The personal note is the ``user_note`` column: ``tasks.note`` is the engine's status note.
 Edits of many tasks (:meth:`LibraryRows.edit_labels`) are one transaction.
@@ -235,6 +237,73 @@ def plain_prompt_index(db: sqlite3.Connection, prompt_of: str) -> None:
         forget="DELETE FROM task_text WHERE local_id = old.local_id;",
         insert="INSERT OR REPLACE INTO task_text",
     )
+
+
+#: The shadow tables FTS5 keeps beside ``task_text`` (ordinary tables to sqlite).
+_FTS5_SHADOWS = ("data", "idx", "content", "docsize", "config")
+
+
+def replace_unusable_index(db: sqlite3.Connection, prompt_of: str) -> bool:
+    """Make an FTS5 ``task_text`` that this sqlite cannot use (a library made where sqlite
+    has FTS5, opened where it has not) a plain table, as :func:`plain_prompt_index` makes it.
+
+    Without the module sqlite can neither search nor drop the FTS5 table, and every insert
+    into ``tasks`` fails in its trigger. The index holds nothing of its own (every prompt is
+    in ``tasks``), so it is rebuilt from the tasks: its triggers are dropped, its schema row
+    deleted (``writable_schema``: the one way to remove a table whose module is missing),
+    its shadow tables dropped, and the plain table filled, in one transaction; nothing else
+    is touched. Said in the log in words. A failure (a read-only file) is logged and the
+    store stays as it was. Call it outside a transaction.
+
+    Returns:
+        Whether the index was replaced.
+    """
+    sql = _index_sql(db)
+    if sql is None or "fts5" not in sql.lower() or full_text_search_available(db):
+        return False
+    file = next((str(row[2]) for row in db.execute("PRAGMA database_list") if row[1] == "main"), "")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        sql = _index_sql(db)  # another program may have replaced it while we waited
+        if sql is None or "fts5" not in sql.lower():
+            db.execute("ROLLBACK")
+            return False
+        for trigger in ("task_text_insert", "task_text_delete", "task_text_update"):
+            db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        version = int(db.execute("PRAGMA schema_version").fetchone()[0])
+        db.execute("PRAGMA writable_schema = ON")
+        try:
+            db.execute("DELETE FROM sqlite_master WHERE type = 'table' AND name = 'task_text'")
+        finally:
+            db.execute("PRAGMA writable_schema = OFF")
+        db.execute(f"PRAGMA schema_version = {version + 1}")  # this and every connection reread it
+        for shadow in _FTS5_SHADOWS:
+            db.execute(f"DROP TABLE IF EXISTS task_text_{shadow}")
+        log.warning(
+            "The prompt index of %s was made with full-text search (FTS5), which this "
+            "Python's sqlite lacks: it is rebuilt as a plain table from the tasks' prompts "
+            "(no task, label or storyboard changes).",
+            file or "the task store",
+        )
+        plain_prompt_index(db, prompt_of)
+    except sqlite3.Error as error:
+        db.execute("ROLLBACK")
+        log.warning(
+            "The prompt index of %s (FTS5, which this Python's sqlite lacks) could not be "
+            "rebuilt: %s. Searching prompts and adding tasks fail until it is.",
+            file or "the task store",
+            error,
+        )
+        return False
+    db.execute("COMMIT")
+    return True
+
+
+def _index_sql(db: sqlite3.Connection) -> str | None:
+    row = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'task_text'"
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def fill_prompt_index(db: sqlite3.Connection, prompt_of: str, *, forget: str, insert: str) -> None:

@@ -14,6 +14,7 @@ from veo_desktop.storage.library import (
     fill_prompt_index,
     full_text_search_available,
     plain_prompt_index,
+    replace_unusable_index,
 )
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -232,6 +233,13 @@ def _v5_library(db: sqlite3.Connection) -> None:
         ),
         insert="INSERT INTO task_text",
     )
+
+
+def usable_prompt_index(db: sqlite3.Connection) -> bool:
+    """After the migrations, at every open: an FTS5 prompt index this Python's sqlite cannot
+    use (the library was made where sqlite has FTS5) becomes schema 5's plain table
+    (:func:`veo_desktop.storage.library.replace_unusable_index`); whether it did."""
+    return replace_unusable_index(db, _PROMPT_OF)
 
 
 #: The states of tasks still under way or waiting for the person (``uncertain``), which

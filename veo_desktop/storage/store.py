@@ -46,7 +46,12 @@ from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
 from veo_desktop.storage.library import LibraryRows
-from veo_desktop.storage.migrations import MIGRATIONS, SCHEMA_VERSION, UNFINISHED_SQL
+from veo_desktop.storage.migrations import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    UNFINISHED_SQL,
+    usable_prompt_index,
+)
 from veo_desktop.storage.storyboards import StoryboardRows
 
 log = logging.getLogger(__name__)
@@ -213,6 +218,7 @@ class TaskStore(StoryboardRows, LibraryRows):
             db.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_soon
             db.execute("PRAGMA foreign_keys = ON")
             _migrate(db, path)
+            usable_prompt_index(db)  # a library made where sqlite has FTS5, opened where not
         except sqlite3.Error as error:
             if db is not None:
                 db.close()
