@@ -6,8 +6,10 @@ against a bare baseline measured in the same run (issue 16, "Measured at 100,000
   reads); goal <= 2x;
 - start: ``veo-desktop`` (a fresh offscreen process, as in ``test_gui_startup.py``) against
   a bare PySide6 QMainWindow: first paint goal <= 2x, workspace usable goal <= 4x;
-- memory: the window's resident size once the session has started (every task listed),
-  against the bare window's at its first paint; goal <= the bare window's + 120 MB.
+- memory: the window's resident size once the session has started (a large library starts
+  with its newest tasks: the others are read when asked for), and once its list has been
+  scrolled to the end (every task read and listed), against the bare window's at its first
+  paint; goal <= the bare window's + 120 MB.
 
 The store is a real sqlite file made by the app's own :class:`TaskStore` (its migrations,
 so the schema is the real one), filled with one ``executemany`` of the store's own rows.
@@ -183,12 +185,33 @@ def test_loading_a_hundred_thousand_tasks(library: Path) -> None:
     )
 
 
+#: The app as ``APP`` runs it, and once its session has started, its task list scrolled to the
+#: end (the older tasks are read, then listed): a last line with that moment and the memory.
+_STARTED = """        window.close()
+
+    window.session_started.connect(on_started)"""
+_SCROLLED = f"""        panel = window.task_panel
+
+        def listed():
+            if panel.model.rowCount() == {TASKS}:
+                print(json.dumps({{"all_s": time.perf_counter() - started,
+                                  "all_rss_mb": rss_mb()}}), flush=True)
+                window.close()
+
+        panel.model.modelReset.connect(listed)
+        panel.view.scrollToBottom()
+
+    window.session_started.connect(on_started)"""
+assert _STARTED in APP
+LIBRARY_APP = APP.replace(_STARTED, _SCROLLED)
+
+
 def test_window_start_and_memory_at_a_hundred_thousand_tasks(
     library: Path, sim: SimulatorThread
 ) -> None:
     # As test_gui_startup.py: time the installed app's bytecode, not its compiling.
     assert compileall.compile_dir(ROOT / "veo_desktop", quiet=1)
-    programs = {"bare": (BARE,), "full": (APP, str(library), sim.base_url)}
+    programs = {"bare": (BARE,), "full": (LIBRARY_APP, str(library), sim.base_url)}
     paint: dict[str, list[float]] = {name: [] for name in programs}
     usable: list[float] = []
     last: dict[str, dict[str, float]] = {}
@@ -201,10 +224,11 @@ def test_window_start_and_memory_at_a_hundred_thousand_tasks(
                     usable.append(last[name]["usable_s"])
     bare, full = statistics.median(paint["bare"]), statistics.median(paint["full"])
     ready = last["full"]
-    assert ready["rows"] == TASKS
+    assert 0 < ready["rows"] < TASKS  # the newest, at the start
     usable_s = statistics.median(usable)
     bare_mb = last["bare"]["rss_mb"]
     grown = ready["ready_rss_mb"] - bare_mb
+    grown_all = ready["all_rss_mb"] - bare_mb
     print(
         f"\ncold start with {TASKS:,} tasks (median of {STARTS}), from launch;"
         " ratios to the bare window's first paint:"
@@ -213,13 +237,21 @@ def test_window_start_and_memory_at_a_hundred_thousand_tasks(
         f" {_goal(full / bare, PAINT_GOAL)}"
         f"\n  workspace usable                {usable_s * 1000:7.0f} ms   {usable_s / bare:5.2f}x"
         f" {_goal(usable_s / bare, USABLE_GOAL)}"
-        f"\n  session started (all listed)    {ready['ready_s'] * 1000:7.0f} ms"
+        f"\n  session started ({ready['rows']:,.0f} newest listed)"
+        f" {ready['ready_s'] * 1000:7.0f} ms"
         " (from the interpreter's start)"
+        f"\n  scrolled to the end: all {TASKS:,} read and listed {ready['all_s'] * 1000:7.0f} ms"
         f"\nmemory (RSS):"
         f"\n  bare QMainWindow                {bare_mb:7.1f} MB"
         f"\n  window at first paint           {ready['rss_mb']:7.1f} MB"
-        f"\n  window, {TASKS:,} tasks listed  {ready['ready_rss_mb']:7.1f} MB"
-        f"   bare + {grown:.1f} MB"
-        f" (goal <= bare + {MEMORY_GOAL_MB:g} MB: "
-        f"{'met' if grown <= MEMORY_GOAL_MB else 'NOT met'})"
+        f"\n  window, session started        {ready['ready_rss_mb']:7.1f} MB"
+        f"   bare + {grown:.1f} MB {_memory_goal(grown)}"
+        f"\n  window, all {TASKS:,} listed  {ready['all_rss_mb']:7.1f} MB"
+        f"   bare + {grown_all:.1f} MB {_memory_goal(grown_all)}"
+    )
+
+
+def _memory_goal(grown: float) -> str:
+    return (
+        f"(goal <= bare + {MEMORY_GOAL_MB:g} MB: {'met' if grown <= MEMORY_GOAL_MB else 'NOT met'})"
     )

@@ -1,11 +1,13 @@
-"""The engine's start while a window's large library loads (``recent_first``): one start
-shared by its callers, a close during the load, and an engine that never held the data
-folder's lock. Real sqlite stores; the background read is held at a gate (the read itself is
-real); nothing is sent (the client points nowhere and ``resume`` is off)."""
+"""The engine's start on a window's large library (``recent_first``): it reads no older task,
+one start is shared by its callers, a close ends a load of the older tasks, and an engine
+that never held the data folder's lock leaves the journal alone. Real sqlite stores; the
+background reads are held at a gate (the reads themselves are real); nothing is sent (the
+client points nowhere and ``resume`` is off)."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -76,10 +78,44 @@ class Kit:
         self.store.close()
 
 
+def test_the_start_reads_no_older_task_and_tasks_reads_them_all_when_asked(
+    tmp_path: Path, gate: Gate
+) -> None:
+    """The engine starts on the tasks loaded first (the three-day-old task still polled is
+    among them); what must see every task (``tasks``) reads the rest there and then."""
+    kit = Kit(tmp_path)
+
+    async def scenario() -> None:
+        await kit.engine.start(resume=False)
+        assert kit.engine.started and not kit.engine.tasks_complete
+        assert not gate.asked.is_set()  # nothing was read in the background
+        loaded = {t.local_id for t in kit.engine.loaded_tasks()}
+        assert kit.library.old[0].local_id in loaded  # still polled: the engine's work
+        assert kit.library.old[1].local_id not in loaded
+        assert len(kit.engine.tasks()) == len(kit.library.everything)
+        assert kit.engine.tasks_complete
+        await kit.aclose()
+
+    asyncio.run(scenario())
+
+
+def write_meanwhile(kit: Kit) -> None:
+    """Another program (the command line) writes to the store after the engine loaded it:
+    the start reads the tasks again, in a thread (held at the gate)."""
+    db = sqlite3.connect(kit.library.path)
+    with db:
+        db.execute(
+            "UPDATE tasks SET note = 'from the CLI' WHERE local_id = ?",
+            (kit.library.recent[0].local_id,),
+        )
+    db.close()
+
+
 def test_starts_called_together_share_one_and_a_cancelled_caller_does_not_stop_it(
     tmp_path: Path, gate: Gate
 ) -> None:
     kit = Kit(tmp_path)
+    write_meanwhile(kit)
 
     async def scenario() -> None:
         first = asyncio.ensure_future(kit.engine.start(resume=False))
@@ -90,29 +126,30 @@ def test_starts_called_together_share_one_and_a_cancelled_caller_does_not_stop_i
             await first
         gate.opened.set()
         await second
-        assert kit.engine.started and kit.engine.tasks_complete
+        assert kit.engine.started and not kit.engine.tasks_complete
         assert not kit.lock_is_free()  # the data folder is this engine's
-        assert len(kit.engine.tasks()) == len(kit.library.everything)
+        assert kit.engine.get(kit.library.recent[0].local_id).note == "from the CLI"
         await kit.aclose()
         assert kit.lock_is_free()
 
     asyncio.run(scenario())
 
 
-def test_closing_while_the_tasks_load_tells_the_start_it_was_closed(
+def test_closing_while_older_tasks_load_ends_the_load_and_frees_the_folder(
     tmp_path: Path, gate: Gate
 ) -> None:
     kit = Kit(tmp_path)
 
     async def scenario() -> None:
-        start = asyncio.ensure_future(kit.engine.start(resume=False))
+        await kit.engine.start(resume=False)
+        loading = asyncio.ensure_future(kit.engine.load_all_tasks())
         await gate.wait_asked()
         closing = asyncio.ensure_future(kit.engine.aclose())
         gate.opened.set()
         await closing
         with pytest.raises(RuntimeError, match="closed"):
-            await start
-        assert not kit.engine.started
+            await loading
+        assert not kit.engine.tasks_complete
         assert kit.lock_is_free()
         with pytest.raises(RuntimeError, match="closed"):
             await kit.engine.load_all_tasks()
@@ -122,12 +159,13 @@ def test_closing_while_the_tasks_load_tells_the_start_it_was_closed(
     asyncio.run(scenario())
 
 
-def test_a_submit_during_the_load_waits_for_the_start_then_goes(tmp_path: Path, gate: Gate) -> None:
-    """A submit while the window's start still loads tasks is not refused (it waits), and
-    the window's start cancelled by its caller goes on for it."""
+def test_a_submit_during_the_start_waits_for_it_then_goes(tmp_path: Path, gate: Gate) -> None:
+    """A submit while the window's start still reads (another program wrote meanwhile) is
+    not refused (it waits), and the start cancelled by its caller goes on for it."""
     from veo_desktop.api.models import GenerationRequest
 
     kit = Kit(tmp_path)
+    write_meanwhile(kit)
 
     async def scenario() -> None:
         start = asyncio.ensure_future(kit.engine.start(resume=False))

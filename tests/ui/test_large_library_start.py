@@ -1,9 +1,10 @@
-"""A window with a large library shows its workspace before the older tasks are read.
+"""A window with a large library starts with its newest tasks and reads the others on demand.
 
 The real window opens a session with a key against the simulator, on a real store of a few
 thousand tasks, most of them older than the first load (``RecordBook``'s ``recent_first``):
-the workspace lists the newest tasks at once, every task once the session has started, and
-an action that must see every task waits for them.
+the session starts on the tasks loaded first (every unfinished one is among them); the older
+ones are read in a thread (held at a gate here) when the list is scrolled to its end, a search
+or filter is set, or an action that must see every task asks, and are then listed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE
 from veo_desktop.ui.window.main_window import MainWindow
@@ -73,38 +75,68 @@ def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
     qtbot.waitUntil(listed)
 
 
-def test_the_workspace_lists_the_newest_tasks_first_and_every_task_once_started(
-    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
-) -> None:
-    library, window = large
+def count_text(window: MainWindow) -> str:
+    assert window.task_panel is not None
+    return window.task_panel.count_label.text()
+
+
+def started_on_the_newest(qtbot: Any, window: MainWindow, library: Library) -> None:
+    """The session has started while the older tasks were never read (the gate is shut)."""
+    wait_started(qtbot, window)
     session = window.session
     assert session is not None and window.task_panel is not None
-    qtbot.waitUntil(lambda: window.workspace is not None and window.workspace.isVisible())
-    # The workspace is up while the older tasks are still being read.
     assert not session.controller.tasks_complete
     listed = window.task_panel.model.rowCount()
     assert FIRST_PAGE <= listed < len(library.everything)
-    top = window.task_panel.proxy.index(0, 0).data(LOCAL_ID_ROLE)
-    assert top == library.recent[-1].local_id  # the newest first
-    loading = "\u00b7 loading older tasks\u2026"
-    assert window.task_panel.count_label.text().endswith(loading)
-    window.task_panel.fill_rest()  # as the workspace does after its first paint
-    assert window.task_panel.model.rowCount() < len(library.everything)
-    assert window.task_panel.count_label.text().endswith(loading)
-    assert not session.engine.started
+    assert window.task_panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == library.recent[-1].local_id
+    # The task still polled, three days old, is loaded: the engine polls it.
+    assert session.controller.get(library.old[0].local_id).state is TaskState.PENDING
+    assert count_text(window).endswith("\u00b7 older ones as you scroll")
 
+
+def test_the_session_starts_on_the_newest_tasks_and_lists_the_rest_at_the_end_of_the_list(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.view.setCurrentIndex(panel.proxy.index(2, 0))
+    chosen = panel.current_task()
+    assert chosen is not None
+    panel.view.scrollToBottom()  # the view asks its model for more
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading older tasks\u2026"))
     gate.set()
-    wait_started(qtbot, window)
-    assert session.controller.tasks_complete
     wait_listed(qtbot, window, len(library.everything))
-    assert window.task_panel.count_label.text().startswith("3,020 tasks")
-    assert "loading" not in window.task_panel.count_label.text()
+    assert count_text(window) == "3,020 tasks"
+    current = panel.current_task()
+    assert current is not None and current.local_id == chosen.local_id  # kept
+
+
+def test_a_search_lists_the_older_tasks_that_match(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.set_search_text("shot 1717")
+    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
+    gate.set()
+
+    def found() -> None:
+        assert panel.proxy.rowCount() == 1
+        assert panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == library.old[1717].local_id
+
+    qtbot.waitUntil(found)
+    assert count_text(window) == "1 of 3,020"
 
 
 def test_an_action_that_must_see_every_task_waits_for_them(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     library, window = large
+    wait_started(qtbot, window)
     session = window.session
     assert session is not None
     controller = session.controller
@@ -116,42 +148,51 @@ def test_an_action_that_must_see_every_task_waits_for_them(
     )
     controller.when_all_loaded(lambda: seen.append(-2), name="test")  # a second click
     assert seen == []
-    assert said == ["Reading the rest of your library first…"]
+    assert said == ["Reading the rest of your library first\u2026"]
     gate.set()
     qtbot.waitUntil(lambda: seen != [])
     assert seen == [len(library.everything)]
     controller.when_all_loaded(lambda: seen.append(-1), name="test")  # now: at once
     assert seen == [len(library.everything), -1]
-    wait_started(qtbot, window)
+    wait_listed(qtbot, window, len(library.everything))  # the list follows
 
 
-def test_a_library_that_cannot_be_read_says_so_and_offers_to_try_again(
+def test_older_tasks_that_cannot_be_read_are_reported_and_asked_for_again(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    """The older tasks cannot be read (the disk went away): the window says so, with
-    "Try again", instead of keeping a workspace whose tasks are never polled."""
+    """The older tasks cannot be read (the disk went away): the failure is reported, the
+    workspace (whose engine has started, so its tasks are polled) stays, and scrolling to
+    the end again reads them once the disk is back."""
     library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session = window.session
+    panel = window.task_panel
+    assert session is not None and panel is not None
+    failed: list[tuple[str, str]] = []
+    session.controller.action_failed.connect(lambda title, text: failed.append((title, text)))
     away = library.path.rename(library.path.with_name("elsewhere.sqlite3"))
+    panel.view.scrollToBottom()
+    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
     gate.set()
-    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.message_page)
-    assert window.message_page.title.text() == "The workspace could not open"
-    assert window.message_page.button.text() == "Try again"
-    assert window.session is None
+    qtbot.waitUntil(lambda: failed != [])
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 older ones as you scroll"))
+    assert "Traceback" not in repr(failed)
+    assert window.session is session and session.engine.started
     away.rename(library.path)
-    window.message_page.button.click()
-    wait_started(qtbot, window)
+    panel.view.scrollToTop()
+    panel.view.scrollToBottom()
     wait_listed(qtbot, window, len(library.everything))
 
 
-def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
+def test_every_task_is_listed_when_the_newest_are_mostly_hidden(
     make_window: Callable[..., MainWindow],
     sim: Any,
     tmp_path: Path,
     qtbot: Any,
     gate: threading.Event,
 ) -> None:
-    """What the first load read fits the first page once removed tasks are left out: the
-    older tasks are listed all the same once loaded."""
+    """What the first load read does not fill the list once removed tasks are left out: the
+    list asks for the older tasks by itself, and lists them once loaded."""
     data = tmp_path / "data"
     path = AppPaths.resolve(data).ensure().store_path
     library = Library(path, time.time())
@@ -159,69 +200,71 @@ def test_every_task_is_listed_even_when_the_newest_are_mostly_hidden(
     with db:
         db.execute(
             "UPDATE tasks SET hidden = 1 WHERE local_id IN "
-            "(SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT 950)"
+            "(SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT 995)"
         )
     db.close()
     window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
     window.show()
     window.open_with_key(SIM_API_KEY, source=window.key_source)
-    gate.set()
     wait_started(qtbot, window)
-    shown = len(library.everything) - 950
+    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
+    gate.set()
+    shown = len(library.everything) - 995
     wait_listed(qtbot, window, shown)
-    assert window.task_panel is not None
-    assert "loading" not in window.task_panel.count_label.text()
+    assert count_text(window) == f"{shown:,} tasks"
 
 
-def test_generate_while_the_library_loads_waits_and_sends_once(
+def test_generate_at_once_in_a_large_library_sends_once(
     large: tuple[Library, MainWindow], sim: Any, qtbot: Any, gate: threading.Event
 ) -> None:
-    library, window = large
+    """A submit needs no older task: it goes at once, while the older ones are never read."""
+    _library, window = large
     session = window.session
     assert session is not None
     controller = session.controller
     failures: list[tuple[str, str]] = []
     controller.submit_failed.connect(lambda field, text: failures.append((field, text)))
     job = controller.run(controller.submit(GenerationRequest(prompt="A fox at dawn")), name="t")
-    qtbot.waitUntil(lambda: not session.controller.tasks_complete)
-    assert not job.done()  # it waits for the tasks, it is not refused
-    assert sim.created_task_ids == []
-    gate.set()
     qtbot.waitUntil(job.done, timeout=20_000)
     task = job.result()
     assert task is not None and failures == []
     assert sim.created_task_ids == [task.apixo_task_id]
-    assert len(controller.tasks(include_hidden=True)) == len(library.everything) + 1
+    assert not controller.tasks_complete  # the gate is still shut
+    assert task.local_id in {t.local_id for t in controller.tasks()}
 
 
-def test_signing_out_while_the_library_loads_tells_of_no_failure(
+def test_signing_out_while_older_tasks_load_tells_of_no_failure(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
-    _library, window = large
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
     failed: list[tuple[str, str]] = []
     window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
-    first = window.session
-    assert first is not None
-    qtbot.waitUntil(lambda: not first.engine.started and first.engine.tasks_complete is False)
+    assert window.task_panel is not None
+    window.task_panel.view.scrollToBottom()
+    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
     closing = window.run(window.close_session(), "Signing out")
     gate.set()
     qtbot.waitUntil(closing.done, timeout=20_000)
-    qtbot.waitUntil(lambda: not window.sessions.jobs)  # the start's job has ended too
+    qtbot.waitUntil(lambda: not window.sessions.jobs)
     assert failed == []
     assert window.stack.currentWidget() is not window.message_page
 
 
-def test_opening_another_session_while_the_library_loads_tells_of_no_failure(
+def test_opening_another_session_while_older_tasks_load_tells_of_no_failure(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     library, window = large
+    started_on_the_newest(qtbot, window, library)
     failed: list[tuple[str, str]] = []
     window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
     first = window.session
+    assert window.task_panel is not None
+    window.task_panel.view.scrollToBottom()
+    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
     window.open_with_key(SIM_API_KEY, source=window.key_source)  # the key again: a switch
     gate.set()
     qtbot.waitUntil(lambda: window.session is not None and window.session is not first)
-    wait_started(qtbot, window)
-    wait_listed(qtbot, window, len(library.everything))
-    qtbot.waitUntil(lambda: not window.sessions.jobs)  # the first start's job ended too
+    started_on_the_newest(qtbot, window, library)
+    qtbot.waitUntil(lambda: not window.sessions.jobs)
     assert failed == []

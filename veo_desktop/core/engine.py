@@ -117,9 +117,11 @@ class TaskEngine:
         download_http: the client for downloads; one is created (and closed) if None.
         max_download_bytes: the size limit of one video.
         rng: jitter source in [0, 1).
-        recent_first: load the tasks a window needs first, and the rest in a thread that
-            :meth:`start` waits for (see :class:`RecordBook`); until then :meth:`tasks`
-            holds those (``tasks_complete`` says whether it holds all).
+        recent_first: load only the tasks a window needs first (every unfinished one, the
+            last day's, the newest thousand; see :class:`RecordBook`), which is all the
+            engine's own work needs; the rest is read when asked for
+            (:meth:`load_all_tasks`, or :meth:`tasks`). :meth:`loaded_tasks` lists what is
+            loaded (``tasks_complete`` says whether that is every task).
     """
 
     def __init__(
@@ -193,9 +195,10 @@ class TaskEngine:
 
         ``submitting`` rows left by a crash become ``uncertain``: never re-POSTed.
 
-        With ``recent_first``, the older tasks are read first (in a thread): once started,
-        the engine holds every task. Callers meanwhile share that one start (the first
-        caller's ``resume``); one of them cancelled does not stop it.
+        With ``recent_first``, the start does not wait for the older tasks: every task the
+        engine works on (unfinished ones) is among those loaded first. Callers of a start
+        under way share it (the first caller's ``resume``); one of them cancelled does not
+        stop it.
 
         Raises:
             EngineBusyError: another window or command line works on this data folder.
@@ -252,7 +255,6 @@ class TaskEngine:
                 f"{self._store.path.parent}. Close it or wait for it to finish."
             ) from None
         try:
-            await self._book.load_rest()
             self._book.reserve_journal()
             await self._book.reload_if_changed()
         except asyncio.CancelledError:
@@ -368,13 +370,29 @@ class TaskEngine:
         return self._book.store_problem
 
     def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
-        """Every task, oldest first (before :meth:`start` with ``recent_first``: the ones
-        loaded first; see :attr:`tasks_complete`)."""
+        """Every task, oldest first.
+
+        With ``recent_first``, a library not loaded whole is read first, here and now (on
+        this thread: seconds for 100,000 tasks): what must see every task (a crash's send
+        marks, a batch's journal) never decides on a part. A window lists
+        :meth:`loaded_tasks` and awaits :meth:`load_all_tasks` (a thread) instead.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        if not self._book.complete:
+            self._book.load_rest_now()
+        return self._book.tasks(include_hidden=include_hidden)
+
+    def loaded_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
+        """The tasks loaded so far, oldest first: every one once :attr:`tasks_complete`;
+        before, with ``recent_first``, every unfinished task and the newest (see
+        :class:`RecordBook`)."""
         return self._book.tasks(include_hidden=include_hidden)
 
     @property
     def tasks_complete(self) -> bool:
-        """Whether :meth:`tasks` holds every task (always, once started)."""
+        """Whether every task is loaded (without ``recent_first``: always)."""
         return self._book.complete
 
     async def load_all_tasks(self) -> None:

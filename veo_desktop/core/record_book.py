@@ -143,10 +143,39 @@ class RecordBook:
             rest = self._rest = asyncio.get_running_loop().create_task(
                 self._read_rest(), name="task-load"
             )
-        await asyncio.shield(rest)
+        try:
+            await asyncio.shield(rest)
+        except asyncio.CancelledError:
+            this = asyncio.current_task()
+            if rest.cancelled() and this is not None and not this.cancelling():
+                # The book closed (which cancelled the load), not this caller.
+                raise RuntimeError("This task list was closed.") from None
+            raise
+
+    def load_rest_now(self) -> None:
+        """:meth:`load_rest`, here and now on this thread (for what must see every task and
+        cannot wait: seconds for 100,000 tasks).
+
+        Raises:
+            StoreError: the store cannot be read (nothing changed).
+        """
+        if self._complete:
+            return
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+        log.info("reading every task now (%d loaded)", len(self._records))
+        self._merge_rest(self._store.load_all())
 
     async def _read_rest(self) -> None:
-        records = await self._read_everything()
+        self._merge_rest(
+            await self._read_in_thread(lambda reader: reader.load_all(stop=lambda: self._closed))
+        )
+
+    def _merge_rest(self, records: list[TaskRecord]) -> None:
+        """Add every task of a whole load the book does not hold yet (what it holds, loaded
+        first, read by id or changed since, is as new or newer)."""
+        if self._complete:
+            return
         known = self._records
         for record in records:
             if record.local_id not in known:
@@ -154,9 +183,11 @@ class RecordBook:
         self._complete = True
         log.info("all %d tasks loaded", len(known))
 
-    async def _read_everything(self) -> list[TaskRecord]:
-        """Every task of the store, read in a thread on a read-only connection of its own
-        (the loop stays free); closing the book stops the read.
+    async def _read_in_thread(
+        self, load: Callable[[TaskStore], list[TaskRecord]]
+    ) -> list[TaskRecord]:
+        """``load(reader)`` in a thread, on a read-only connection of its own to the store
+        (the loop stays free); closing the book stops the read (``interrupt``).
 
         Raises:
             StoreError: the store cannot be read.
@@ -167,7 +198,7 @@ class RecordBook:
         def read() -> list[TaskRecord]:
             reader = self._reader = TaskStore.open_reader(path)
             try:
-                return [] if self._closed else reader.load_all(stop=lambda: self._closed)
+                return [] if self._closed else load(reader)
             finally:
                 self._reader = None
                 reader.close()
@@ -300,14 +331,26 @@ class RecordBook:
             return
         self._changed_meanwhile = set()
         try:
-            records = await self._read_everything()
+            whole = self._complete
+            held = list(self._records)
+            records = await self._read_in_thread(
+                (lambda reader: reader.load_all(stop=lambda: self._closed))
+                if whole
+                # A first load again, with every task the book holds besides.
+                else lambda reader: reader.load_recent(
+                    since=self._recent_since, newest=RECENT_NEWEST, besides=held
+                )
+            )
         finally:
             changed, self._changed_meanwhile = self._changed_meanwhile, None
         before = self._records
-        # What changed here while the thread read (an import, say) is newer than its copy.
-        self._records = {r.local_id: r for r in records} | {
-            local_id: before[local_id] for local_id in changed if local_id in before
-        }
+        # A part read keeps what else the book holds (the rest, if it loaded meanwhile);
+        # what changed here while the thread read (an import, say) is newer than its copy.
+        self._records = (
+            ({} if whole else before)
+            | {r.local_id: r for r in records}
+            | {local_id: before[local_id] for local_id in changed if local_id in before}
+        )
         for record in self._records.values():
             if before.get(record.local_id) != record:
                 self.notify(record)

@@ -446,19 +446,22 @@ class TaskStore(StoryboardRows, LibraryRows):
         rows = self._read(_SELECT + " WHERE t.local_id = ?", (local_id,))
         return _record(rows[0]) if rows else None
 
-    def load_recent(self, *, since: float, newest: int) -> list[TaskRecord]:
+    def load_recent(
+        self, *, since: float, newest: int, besides: Sequence[str] = ()
+    ) -> list[TaskRecord]:
         """The tasks a window needs first, oldest first: every unfinished one (under way,
-        or uncertain), every one created since ``since`` (unix seconds), and the ``newest``
-        newest; with their histories. :meth:`load_all` reads the rest
-        (``RecordBook.load_rest``). Each part is found by an index."""
+        or uncertain), every one created since ``since`` (unix seconds), the ``newest``
+        newest, and those of ``besides`` (local ids); with their histories. :meth:`load_all`
+        reads the rest (``RecordBook.load_rest``). Each part is found by an index."""
         chosen = (
             f"SELECT local_id FROM tasks WHERE {UNFINISHED_SQL}"
             " UNION SELECT local_id FROM tasks WHERE created_at >= ?"
             " UNION SELECT local_id FROM"
             " (SELECT local_id FROM tasks ORDER BY created_at DESC LIMIT ?)"
         )
-        ids = json.dumps([row[0] for row in self._read(chosen, (since, newest))])
-        return self._load(_AMONG, (ids,))
+        ids = {row[0] for row in self._read(chosen, (since, newest))}
+        ids.update(besides)
+        return self._load(_AMONG, (json.dumps(sorted(ids)),))
 
     def load_since(self, since: float) -> list[TaskRecord]:
         """Every task created since ``since`` (unix seconds), oldest first."""

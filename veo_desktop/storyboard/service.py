@@ -175,7 +175,9 @@ class StoryboardService:
             self.get(board_id),
             self.record_of,
             now=self.clock.time(),
-            records=self.engine.tasks(include_hidden=True),
+            # The loaded tasks hold every extend that can still end a window early: those
+            # made in the last day at least (a video is extendable for a day).
+            records=self.engine.loaded_tasks(include_hidden=True),
         )
 
     def confirmation(self, planned: Plan) -> Confirmation:
@@ -361,6 +363,7 @@ class StoryboardService:
         :func:`veo_desktop.storyboard.director.generate_missing`)."""
         from veo_desktop.storyboard.director import generate_missing
 
+        await self.engine.load_all_tasks()  # (in a thread) for the send marks' known takes
         return await generate_missing(
             self, board_id, approved=approved, over_cap=over_cap, on_progress=on_progress
         )
@@ -385,6 +388,7 @@ class StoryboardService:
         problems). See :func:`veo_desktop.storyboard.takes.generate_takes`."""
         from veo_desktop.storyboard.takes import generate_takes
 
+        await self.engine.load_all_tasks()  # (in a thread) for the send marks' known takes
         return await generate_takes(
             self, board_id, shot_id, count, approved=approved, over_cap=over_cap
         )
@@ -536,7 +540,8 @@ class StoryboardService:
 
     def _reconcile(self) -> None:
         """Resolve send marks a crash left; pick the first finished take where none is."""
-        records = self.engine.tasks(include_hidden=True)
+        # Every task, read only when a crash left a mark: a take may be days old.
+        records: list[TaskRecord] | None = None
         claimed = {t for b in self._boards.values() for s in b.shots for t in s.takes}
         live = {place for places in self._sending.values() for place in places}
         for board in list(self._boards.values()):
@@ -546,6 +551,8 @@ class StoryboardService:
                     continue  # none, or one being sent now (its row may not exist yet)
                 known = set(mark.known)
                 has_key = _key_test(mark.key)
+                if records is None:
+                    records = self.engine.tasks(include_hidden=True)
                 found = [
                     r
                     for r in records

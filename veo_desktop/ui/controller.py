@@ -112,6 +112,8 @@ class EngineController(QObject):
     #: What an action did, in a sentence for the status bar ("Removed 3 tasks and freed
     #: 41 MB.").
     action_done = Signal(str)
+    #: Every task of a large library is loaded now (see :meth:`tasks`).
+    all_tasks_loaded = Signal()
     #: The accepted tasks whose APIXO id is not safely in the store changed (a tuple of
     #: :class:`IdAtRisk`; empty once the store holds every id again).
     ids_at_risk_changed = Signal(object)
@@ -168,36 +170,56 @@ class EngineController(QObject):
     # -- queries ---------------------------------------------------------------------------
 
     def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
-        """The tasks the engine holds (hidden ones, removed or dismissed, on request)."""
-        return self._engine.tasks(include_hidden=include_hidden)
+        """The tasks loaded (hidden ones, removed or dismissed, on request): a window's
+        large library starts with every unfinished task and the newest, and reads the rest
+        when something asks (:meth:`all_tasks`, :meth:`when_all_loaded`)."""
+        return self._engine.loaded_tasks(include_hidden=include_hidden)
 
     @property
     def tasks_complete(self) -> bool:
-        """Whether :meth:`tasks` holds every task: a large library's older tasks are read
-        after the window shows, until the session has started."""
+        """Whether :meth:`tasks` holds every task (see :meth:`tasks`)."""
         return self._engine.tasks_complete
 
     async def all_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
         """:meth:`tasks`, once every task is loaded (for what must see them all)."""
-        await self._engine.load_all_tasks()
+        await self._load_all()
         return self.tasks(include_hidden=include_hidden)
 
-    def when_all_loaded(self, then: Callable[[], object], *, name: str) -> None:
-        """Call ``then`` now if every task is loaded, else once they are (saying so in the
-        status bar): for actions that must see every task (remove, clean up). While one
-        ``name`` waits, asking again under it does nothing (one question, however many
-        clicks)."""
+    async def _load_all(self) -> None:
+        if self.tasks_complete:
+            return
+        await self._engine.load_all_tasks()
+        self.all_tasks_loaded.emit()
+
+    def when_all_loaded(
+        self,
+        then: Callable[[], object],
+        *,
+        name: str,
+        message: str | None = "Reading the rest of your library first…",
+        failed: Callable[[], object] | None = None,
+    ) -> None:
+        """Call ``then`` now if every task is loaded, else once they are (saying
+        ``message`` in the status bar; None: nothing): for what must see every task
+        (remove, clean up, a search). While one ``name`` waits, asking again under it does
+        nothing (one question, however many clicks). ``failed`` is called if the tasks
+        cannot be read (the failure is reported as any job's)."""
         if self.tasks_complete:
             then()
             return
         if name in self._waiting_for_tasks:
             return
         self._waiting_for_tasks.add(name)
-        self.action_done.emit("Reading the rest of your library first…")
+        if message is not None:
+            self.action_done.emit(message)
 
         async def wait() -> None:
             try:
-                await self._engine.load_all_tasks()
+                await self._load_all()
+            except BaseException:
+                if failed is not None:
+                    failed()
+                raise
             finally:
                 self._waiting_for_tasks.discard(name)
             then()

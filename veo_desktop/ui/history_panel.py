@@ -12,6 +12,7 @@ import logging
 import time
 from typing import Any, TypeVar
 
+import shiboken6
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -326,10 +327,18 @@ class HistoryPanel(QWidget):
         self.refresh_recent()
         self.refresh_saved()
 
+    def _refresh_when_loaded(self) -> None:
+        if shiboken6.isValid(self):
+            self.refresh_recent()
+
     @Slot()
     def refresh_recent(self) -> None:
         """Reload the recent prompts from the store (keeping the selected one selected)."""
         selected = self.current_recent()
+        if not self._controller.tasks_complete:  # a large library's older prompts too
+            self._controller.when_all_loaded(
+                self._refresh_when_loaded, name="Listing prompts", message=None
+            )
         records = self._controller.tasks(include_hidden=True)
         self._seen = {record.local_id for record in records}
         found = recent_prompts(records, self.query(), RECENT_LIMIT)

@@ -180,6 +180,9 @@ class BatchRunner:
         self._ran = True
         unsubscribe = self._engine.subscribe(self._on_record)
         try:
+            # The journal is matched with every task (a window's large library reads its
+            # older ones in a thread here, rather than on the loop in _reconcile).
+            await self._engine.load_all_tasks()
             self._reconcile()
             self._emit()
             await self._dispatch()

@@ -162,6 +162,11 @@ class SpendingView(QWidget):
         """Read the records again and redraw (every task, hidden ones too)."""
         self._refresh.stop()
         self._stale = False
+        partial = records is None and not self._controller.tasks_complete
+        if partial:  # a large library's older tasks: counted once they are read
+            self._controller.when_all_loaded(
+                self._refresh_when_loaded, name="Counting spending", message=None
+            )
         if records is None:
             records = self._controller.tasks(include_hidden=True)
         first, last = self.span()
@@ -169,7 +174,14 @@ class SpendingView(QWidget):
         cap_source = self._cap()
         cap = cap_source.daily if cap_source is not None else None
         self.chart.show_rows(self.rows, cap)
-        self.totals_label.setText(self._totals_text(cap))
+        text = self._totals_text(cap)
+        if partial:
+            text = "Reading your older tasks\u2026 So far: " + text
+        self.totals_label.setText(text)
+
+    def _refresh_when_loaded(self) -> None:
+        if shiboken6.isValid(self):
+            self.refresh()
 
     def _totals_text(self, cap: Decimal | None) -> str:
         whole = totals(self.rows)

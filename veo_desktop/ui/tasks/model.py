@@ -162,8 +162,16 @@ class TaskTableModel(QAbstractTableModel):
         )
         if thumbnails is not None:
             thumbnails.thumbnail_ready.connect(self.on_thumbnails_thumbnail_ready)
+        #: Lists older tasks than the rows hold (see :meth:`set_more`).
+        self._more: Callable[[], None] | None = None
 
     # -- feeding ---------------------------------------------------------------------------
+
+    def set_more(self, more: Callable[[], None] | None) -> None:
+        """``more()`` has older tasks listed than the rows hold (a large library's, read on
+        demand); a view asks for them (``fetchMore``) when it is scrolled to its end or
+        its rows do not fill it. None: the rows hold every task."""
+        self._more = more
 
     def set_tasks(self, tasks: Iterable[TaskRecord]) -> None:
         """Replace every row (used once, when the list is first filled)."""
@@ -463,6 +471,13 @@ class TaskTableModel(QAbstractTableModel):
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else _COLUMNS
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:
+        return self._more is not None and not parent.isValid()
+
+    def fetchMore(self, parent: AnyIndex) -> None:
+        if self._more is not None and not parent.isValid():
+            self._more()
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole

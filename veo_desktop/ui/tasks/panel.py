@@ -210,13 +210,15 @@ class TaskPanel(QWidget):
         controller.action_failed.connect(self.on_controller_action_failed)
 
         tasks = controller.tasks()  # oldest first
-        #: Whether older tasks than the first page are still to be listed (:meth:`fill_rest`).
-        #: (Also while a large library's older tasks are still loading: even when what is
-        #: loaded so far fits the first page, hidden tasks among it.)
-        self._rest_pending = (
-            first_page is not None and len(tasks) > first_page
-        ) or not controller.tasks_complete
-        self.model.set_tasks(tasks[-first_page:] if first_page and self._rest_pending else tasks)
+        #: Whether only the newest ``first_page`` tasks loaded are listed (:meth:`fill_rest`).
+        self._page_cut = first_page is not None and len(tasks) > first_page
+        #: Whether every task of the library is listed: a large library's older tasks are
+        #: read when the person scrolls to the end, searches or filters (:meth:`list_older`).
+        self._listed_all = controller.tasks_complete
+        self._listing_older = False
+        self.model.set_tasks(tasks[-first_page:] if first_page and self._page_cut else tasks)
+        self.model.set_more(None if self._listed_all else self.list_older)
+        controller.all_tasks_loaded.connect(self.fill_rest)
         self.task_actions.update(None)
         self._on_rows_changed()
 
@@ -237,21 +239,41 @@ class TaskPanel(QWidget):
         return tasks
 
     def fill_rest(self) -> None:
-        """List the tasks older than the first page (once the engine holds every task; see
-        ``first_page``), keeping the selection."""
-        if not self._rest_pending:
+        """List every task loaded, keeping the selection: the ones older than the first
+        page (see ``first_page``), and a large library's older tasks once they are loaded
+        (see :meth:`list_older`). Nothing to do when they are listed already."""
+        complete = self._controller.tasks_complete
+        if not self._page_cut and (self._listed_all or not complete):
             return
-        self._rest_pending = False
+        self._page_cut = False
+        self._listed_all = complete
+        self._listing_older = False
         selected = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
         if current in selected:
             selected.remove(current)
             selected.insert(0, current)
         self.model.set_tasks(self._controller.tasks())
+        self.model.set_more(None if complete else self.list_older)
         self.select_tasks(selected)
-        # A large library's older tasks may still be loading: the next call lists them.
-        self._rest_pending = not self._controller.tasks_complete
         self._update_count()
+
+    def list_older(self) -> None:
+        """Read a large library's older tasks (in a thread) and list them: asked when the
+        list or the gallery is scrolled to its end, or a search or filter is set (which
+        must look at every task). Once; the count line says so meanwhile."""
+        if self._listed_all or self._listing_older:
+            return
+        self._listing_older = True
+        self._update_count()
+
+        def failed() -> None:
+            self._listing_older = False
+            self._update_count()
+
+        self._controller.when_all_loaded(
+            self.fill_rest, name="Listing older tasks", message=None, failed=failed
+        )
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
@@ -353,11 +375,15 @@ class TaskPanel(QWidget):
     @Slot(object)
     def on_search_bar_query_changed(self, query: LibraryQuery) -> None:
         self._keeping_selection(lambda: self.proxy.set_query(query, self._library.labels()))
+        if not query.is_empty:  # (properties) a search looks at every task
+            self.list_older()
 
     @Slot(int)
     def on_state_filter_current_index_changed(self, _index: int) -> None:
         choice = StateFilter(self.state_filter.currentData())
         self._keeping_selection(lambda: self.proxy.set_state_filter(choice))
+        if choice is not StateFilter.ALL:
+            self.list_older()
 
     def _keeping_selection(self, refilter: Callable[[], None]) -> None:
         """Filter again; the selected tasks still shown stay selected (the list is reset)."""
@@ -447,8 +473,10 @@ class TaskPanel(QWidget):
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         text = count_text(total, shown, self.model.active_count())
-        if self._rest_pending:  # a large library's older tasks are not listed yet
+        if self._listing_older:
             text += " \u00b7 loading older tasks\u2026"
+        elif not self._listed_all:  # a large library's newest tasks only
+            text += " \u00b7 older ones as you scroll"
         elif not self.proxy.complete:
             text += " \u00b7 searching\u2026"
         self.count_label.setText(text)
