@@ -8,7 +8,8 @@ first kept frame of the next with no black and no pause. The decks then swap rol
 just freed loads the shot after.
 
 Each deck paints into its own ``QVideoSink``; only the playing deck's frames reach the owner
-(:attr:`SequenceDecks.frame_ready`), and only frames inside the shot's trim. The decks are
+(:attr:`SequenceDecks.frame_ready`), and only frames inside the shot's trim; paused on a
+frame asked for, only that frame. The decks are
 :class:`~veo_desktop.ui.storyboard.players_deck.Deck` (every player call queued; see there why).
 """
 
@@ -47,6 +48,10 @@ class SequenceDecks(QObject):
         self._current = -1
         self._shown: tuple[int, int] | None = None
         self._wanted: tuple[int, int] | None = None
+        #: The frame a paused cue asked for (shot, frame): while paused there, the active
+        #: deck's other frames are not shown (see on_deck_video_frame_changed); None: playing.
+        self._held: tuple[int, int] | None = None
+        self._asked_again = False
         self._playing = False
         self._ended = False
         self._loop = False
@@ -94,7 +99,7 @@ class SequenceDecks(QObject):
             deck.unload()
         self._timeline = timeline
         self._current = -1
-        self._shown = self._wanted = None
+        self._shown = self._wanted = self._held = None
         self._ended = False
         if timeline.shots:
             shot = min(max(0, shot), len(timeline) - 1)
@@ -108,6 +113,7 @@ class SequenceDecks(QObject):
         frame = min(max(shot.in_frame, frame), shot.out_frame)
         self._ended = False
         self._wanted = None if play else (index, frame)
+        self._held, self._asked_again = self._wanted, False
         if index != self._current and self.standby.shot == index:
             self._active = 1 - self._active
         if index != self._current:
@@ -203,7 +209,7 @@ class SequenceDecks(QObject):
         if frame >= shot.out_frame and self._timeline.next_index(index, loop=self._loop) is None:
             self.cue(0, self._timeline.shots[0].in_frame, play=True)
             return
-        self._wanted = None
+        self._wanted = self._held = None
         self.active.set_playing(True)
         self._set_playing(True)
 
@@ -223,8 +229,16 @@ class SequenceDecks(QObject):
         if not frame.isValid() or deck.shot != shot.index or not deck.loaded:
             return  # not a frame of this shot's file yet (the one before, still arriving)
         index = shot.timing.frame_of_us(frame.startTime())
+        held = self._held
         if self._playing and index > shot.out_frame:
             self._out_reached()
+        elif not self._playing and held is not None and held != (self._current, index):
+            # Paused on a frame asked for, the player sometimes decodes the one after it too
+            # (two seeks in quick succession just after its file loaded): not shown; the
+            # frame asked for is asked for again, once.
+            if held[0] == self._current and not self._asked_again:
+                self._asked_again = True
+                deck.cue(shot, held[1], play=False)
         elif shot.contains(index):
             self._show(frame, index)
 
