@@ -6,7 +6,8 @@ controller, QtMultimedia, video decoding) load with it, after the window's first
 The preview (QtMultimedia, a media player) and the prompt history (a hidden tab that reads
 every task's prompt) are built just after the workspace's own first paint, so that the
 prompt and the task list are there to use sooner; placeholders hold their places until
-then, and asking for either panel builds it at once. Likewise the task list shows the
+then (the preview's looks and measures as the empty preview: nothing moves when the panel
+takes its place), and asking for either panel builds it at once. Likewise the task list shows the
 newest tasks first (:data:`FIRST_PAGE`) and the older ones right after that paint.
 """
 
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 #: The task list shows this many newest tasks with the workspace's first paint (more than a
 #: screen holds), and the older ones right after it.
 FIRST_PAGE = 300
+#: The preview's margins (left, top, right, bottom), its placeholder's alike.
+PREVIEW_MARGINS = (8, 8, 10, 6)
 
 
 class Workspace(QWidget):
@@ -60,6 +63,7 @@ class Workspace(QWidget):
         from veo_desktop.core.batch import journal_dir
         from veo_desktop.core.templates import TemplateStore
         from veo_desktop.ui.compose.panel import ComposePanel
+        from veo_desktop.ui.preview.controls import PreviewPlaceholder
         from veo_desktop.ui.storyboard.tab import StoryboardTab
         from veo_desktop.ui.tasks.id_notice import UnsavedIdNotice
         from veo_desktop.ui.tasks.panel import TaskPanel
@@ -90,8 +94,10 @@ class Workspace(QWidget):
         self._frames_dir = session.paths.cache_dir / "frames"
         self._preview: PreviewPanel | None = None
         self._shown_task: TaskRecord | None = None
-        self._preview_place = QWidget(self)
-        self._preview_place.setObjectName("previewPlaceholder")
+        # Looks and measures as the preview panel with nothing loaded (without loading
+        # QtMultimedia): the columns stay put when the panel takes its place.
+        self._preview_place = PreviewPlaceholder(self)
+        self._preview_place.setContentsMargins(*PREVIEW_MARGINS)
         # The task list and the prompt history share the middle column, as tabs.
         self.task_panel.title_label.hide()
         self.middle = QTabWidget(self)
@@ -273,10 +279,12 @@ class Workspace(QWidget):
         from veo_desktop.ui.preview.panel import PreviewPanel
 
         preview = PreviewPanel(frames_dir=self._frames_dir)
-        preview.setContentsMargins(8, 8, 10, 6)
+        preview.setContentsMargins(*PREVIEW_MARGINS)
         index = self.splitter.indexOf(self._preview_place)
+        sizes = self.splitter.sizes()
         self.splitter.replaceWidget(index, preview)
         self.splitter.setStretchFactor(index, 2)
+        self.splitter.setSizes(sizes)
         self._preview_place.deleteLater()
         self._preview = preview
         if self._shown_task is not None:
@@ -287,6 +295,8 @@ class Workspace(QWidget):
         self._shown_task = task
         if self._preview is not None:
             self._preview.show_task(task)
+        else:
+            self._preview_place.show_task(task)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)

@@ -24,18 +24,23 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QHideEvent, QResizeEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtWidgets import (
-    QLabel,
-    QSizePolicy,
-    QSlider,
-    QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
-from veo_desktop.ui import media_calls, style
-from veo_desktop.ui.preview.elided import ElidedLabel
+from veo_desktop.ui import media_calls
+from veo_desktop.ui.preview.controls import (
+    NO_SELECTION,
+    SEEK_DESCRIPTION,
+    describe,
+    details_label,
+    fit_text_buttons,
+    lay_out,
+    message_for,
+    title_label,
+    volume_slider,
+)
 from veo_desktop.ui.preview.media_logs import quiet_ffmpeg_errors
 from veo_desktop.ui.preview.saving import VideoSaver
 from veo_desktop.ui.preview.stills import FrameGrabber
@@ -53,7 +58,7 @@ from veo_desktop.ui.tasks.icons import glyph_icon
 
 logger = logging.getLogger(__name__)
 
-NO_SELECTION = "Select a finished task to preview its video."
+__all__ = ["NO_SELECTION", "PreviewPanel"]
 
 
 class PreviewPanel(QWidget):
@@ -88,26 +93,14 @@ class PreviewPanel(QWidget):
         self.player.setLoops(QMediaPlayer.Loops.Infinite)
         media_calls.settle_overrides(self.player, self.audio, self.surface.sink)
 
-        self.title = ElidedLabel(self)
-        self.title.setObjectName("previewTitle")
-        self.title.setFont(style.scaled_font(self.title, 1.0, bold=True))
-        self.details = QLabel(self)
-        self.details.setObjectName("previewDetails")
-        self.details.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        style.follow_hint_color(self.details)
+        # The look is shared with the placeholder that holds the panel's place until it is
+        # built (:mod:`.controls`): the same widgets, so the same sizes.
+        self.title = title_label(self)
+        self.details = details_label(self)
 
-        self.transport = TransportBar(
-            "preview", seek_description="Where in the video playback is; drag to seek", parent=self
-        )
+        self.transport = TransportBar("preview", seek_description=SEEK_DESCRIPTION, parent=self)
         self.mute_button = tool_button("previewMuteButton", "volume", "Mute (M)", checkable=True)
-        self.volume_slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.volume_slider.setObjectName("previewVolumeSlider")
-        self.volume_slider.setRange(0, 100)
-        self.volume_slider.setValue(80)
-        self.volume_slider.setFixedWidth(80)
-        self.volume_slider.setToolTip("Volume")
-        self.volume_slider.setAccessibleName("Volume")
-        self.volume_slider.setAccessibleDescription("Playback volume of the preview")
+        self.volume_slider = volume_slider(self)
         self.audio.setVolume(0.8)
         self.saver = VideoSaver(self, task=lambda: self._task, source=lambda: self._source)
         self.surface.carry = self.saver.carried  # a drag out hands out a copy with the recipe
@@ -138,20 +131,11 @@ class PreviewPanel(QWidget):
         self._shortcut(Qt.Key.Key_L, self.transport.loop_button.toggle)
         self._shortcut(Qt.Key.Key_M, self.mute_button.toggle)
 
-        header = QVBoxLayout()
-        header.setSpacing(1)
-        header.addWidget(self.title)
-        header.addWidget(self.details)
         self.transport.add_control(self.mute_button)
         self.transport.add_control(self.volume_slider)
         self.transport.add_control(self.frame_button, space_before=8)
         self.transport.add_control(self.save_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addLayout(header)
-        layout.addWidget(self.surface, 1)
-        layout.addWidget(self.transport)
+        lay_out(self, self.title, self.details, self.surface, self.transport)
 
         self.transport.play_clicked.connect(self.toggle_play)
         self.transport.frame_step_requested.connect(self.step_frames)
@@ -231,7 +215,7 @@ class PreviewPanel(QWidget):
         if task is None:
             self.details.setText("")
             return
-        parts = [fmt.kind_label(task), fmt.mode_label(task), fmt.aspect_label(task)]
+        parts = describe(task)
         frame = self.surface.frame_image
         if self._source is not None and frame is not None:
             parts.append(f"{frame.width()}\u00d7{frame.height()}")
@@ -242,20 +226,7 @@ class PreviewPanel(QWidget):
 
     @staticmethod
     def _message_for(task: TaskRecord | None) -> str:
-        if task is None:
-            return NO_SELECTION
-        if task.state == TaskState.SUCCEEDED:
-            where = task.files[0] if task.files else "the library"
-            return f"The video file is missing.\nIt was saved as {where}."
-        if task.is_active:
-            label = fmt.STATE_LABELS.get(task.state, str(task.state)).lower()
-            return (
-                f"This video is not ready yet ({label}).\n"
-                "It plays here as soon as it has been downloaded."
-            )
-        detail = fmt.detail_line(task)
-        label = fmt.STATE_LABELS.get(task.state, str(task.state))
-        return f"No video: the task is {label.lower()}.\n{detail}" if detail else label
+        return message_for(task)
 
     # -- playback --------------------------------------------------------------------------
 
@@ -331,32 +302,7 @@ class PreviewPanel(QWidget):
         self._fit_buttons(event.size().width())
 
     def _fit_buttons(self, width: int) -> None:
-        """ "Use frame" and "Save as..." show their words when there is room, else only
-        their icons (their tooltips and accessible names still say what they do)."""
-        texts = (self.frame_button, self.save_button)
-        row = self.transport.buttons_row
-        needed = 0
-        for index in range(row.count()):
-            item = row.itemAt(index)
-            widget = item.widget() if item is not None else None
-            if widget in texts:
-                assert isinstance(widget, QToolButton)
-                metrics = widget.fontMetrics()
-                arrow = 14 if widget.menu() is not None else 0
-                needed += metrics.horizontalAdvance(widget.text()) + 18 + 16 + arrow
-            elif widget is not None:
-                needed += widget.sizeHint().width()
-            elif item is not None:
-                needed += item.sizeHint().width()
-            needed += row.spacing()
-        wanted = (
-            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
-            if needed <= width
-            else Qt.ToolButtonStyle.ToolButtonIconOnly
-        )
-        for button in texts:
-            if button.toolButtonStyle() != wanted:
-                button.setToolButtonStyle(wanted)
+        fit_text_buttons(self.transport.buttons_row, (self.frame_button, self.save_button), width)
 
     def hideEvent(self, event: QHideEvent) -> None:
         """Pause while hidden (a collapsed splitter, a minimised window)."""

@@ -13,14 +13,15 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStatusBar, QToolButton, QWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStatusBar, QWidget
 
 from veo_desktop.core.settings import Settings
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.ui.jobs import JobRegistry
+from veo_desktop.ui.preview.controls import save_button
 from veo_desktop.ui.preview.save_dialog import ask_save_path, save_error_text
 from veo_desktop.ui.tasks.icons import glyph_icon
 
@@ -55,15 +56,7 @@ class VideoSaver(QObject):
         self._source = source
         self._jobs = JobRegistry()
 
-        self.save_button = QToolButton(owner)
-        self.save_button.setObjectName("previewSaveButton")
-        self.save_button.setIcon(glyph_icon("save"))
-        self.save_button.setIconSize(QSize(18, 18))
-        self.save_button.setText("Save as\u2026")
-        self.save_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.save_button.setToolTip("Save a copy of the video (Ctrl+S)")
-        self.save_button.setAccessibleName("Save as")
-        self.save_button.setAccessibleDescription("Save a copy of the video somewhere else")
+        self.save_button = save_button(owner)
 
         self.save_action = QAction(glyph_icon("save"), "Save video as\u2026", owner)
         self.save_action.setObjectName("previewSaveAction")

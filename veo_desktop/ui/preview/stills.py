@@ -13,14 +13,15 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QImage
 from PySide6.QtMultimedia import QMediaPlayer
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from veo_desktop.imaging.frames import last_frame
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.jobs import JobRegistry
+from veo_desktop.ui.preview.controls import frame_button
 from veo_desktop.ui.preview.frames import save_png
 from veo_desktop.ui.preview.surface import VideoSurface
 from veo_desktop.ui.preview.transport import frame_rate
@@ -91,20 +92,9 @@ class FrameGrabber(QObject):
         self.frame_menu.setObjectName("previewFrameMenu")
         self.frame_menu.addAction(self.use_first_frame_action)
         self.frame_menu.addAction(self.use_last_frame_action)
-        self.frame_button = QToolButton(owner)
-        self.frame_button.setObjectName("previewFrameButton")
-        self.frame_button.setIcon(glyph_icon("frame"))
-        self.frame_button.setIconSize(QSize(18, 18))
-        self.frame_button.setText("Use frame")
-        self.frame_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.frame_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.frame_button.setMenu(self.frame_menu)
+        self.frame_button = frame_button(owner, self.frame_menu)
         self.frame_button.setToolTip(
             f"Use this frame as the first or last frame of a new video. {FRAME_TIP}"
-        )
-        self.frame_button.setAccessibleName("Use frame")
-        self.frame_button.setAccessibleDescription(
-            "Put this frame into the composer's first or last frame slot"
         )
 
     def set_enabled(self, enabled: bool) -> None:

@@ -13,9 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import (
-    QColor,
     QDrag,
-    QIcon,
     QImage,
     QMouseEvent,
     QPainter,
@@ -23,10 +21,15 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtMultimedia import QVideoFrame, QVideoSink
-from PySide6.QtWidgets import QApplication, QSizePolicy, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
+from veo_desktop.ui.preview.controls import (
+    SURFACE_COLOR,
+    SURFACE_SIZE_HINT,
+    paint_message,
+    shape_surface,
+)
 from veo_desktop.ui.tasks.files import file_mime
-from veo_desktop.ui.tasks.icons import glyph_icon
 
 
 def letterbox(frame: QSize, area: QRectF) -> QRectF:
@@ -62,8 +65,7 @@ class VideoSurface(QWidget):
             "The selected video. Click to play or pause; drag it to a folder to copy it."
         )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(160, 120)
+        shape_surface(self)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.sink = QVideoSink(self)
         self.sink.videoFrameChanged.connect(self.on_sink_video_frame_changed)
@@ -139,46 +141,20 @@ class VideoSurface(QWidget):
         return letterbox(self._image.size(), QRectF(self.rect()))
 
     def sizeHint(self) -> QSize:
-        return QSize(480, 270)
+        return SURFACE_SIZE_HINT
 
     # -- painting --------------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(12, 12, 13))
+        painter.fillRect(self.rect(), SURFACE_COLOR)
         target = self.video_rect()
         if self._image is not None and not target.isEmpty():
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.drawImage(target, self._image)
         elif self._message:
-            self._paint_message(painter)
+            paint_message(self, painter, self._message)
         painter.end()
-
-    def _paint_message(self, painter: QPainter) -> None:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        area = QRectF(self.rect()).adjusted(24, 24, -24, -24)
-        icon_side = 36 if area.height() > 140 else 0
-        text_rect = area.adjusted(0, icon_side + 8 if icon_side else 0, 0, 0)
-        metrics = painter.fontMetrics()
-        flags = int(Qt.AlignmentFlag.AlignHCenter | Qt.TextFlag.TextWordWrap)
-        bounds = metrics.boundingRect(text_rect.toRect(), flags, self._message)
-        block = (icon_side + 8 if icon_side else 0) + bounds.height()
-        top = area.top() + max(0.0, (area.height() - block) / 2)
-        # Light grey on the black surface, whatever the palette.
-        color = QColor(190, 192, 196)
-        if icon_side:
-            icon_rect = QRectF(0, 0, icon_side, icon_side)
-            icon_rect.moveCenter(QPointF(area.center().x(), top + icon_side / 2))
-            painter.setOpacity(0.55)
-            glyph_icon("film").paint(
-                painter, icon_rect.toRect(), Qt.AlignmentFlag.AlignCenter, QIcon.Mode.Selected
-            )
-            painter.setOpacity(1.0)
-            top += icon_side + 8
-        painter.setPen(color)
-        painter.drawText(
-            QRectF(area.left(), top, area.width(), bounds.height() + 4), flags, self._message
-        )
 
     # -- mouse -----------------------------------------------------------------------------
 

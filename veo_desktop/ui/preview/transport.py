@@ -4,14 +4,16 @@ room at the right end of the buttons for the owner's own (volume, "Use frame", s
 
 The bar drives no player itself. It says what the person asked for (its signals
 ``play_clicked``, ``frame_step_requested`` and ``seek_requested``) and shows what its owner
-tells it (``show_playing``, ``show_position``, ``show_duration``).
+tells it (``show_playing``, ``show_position``, ``show_duration``). It needs no QtMultimedia
+(the preview's placeholder shows one before the player loads).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtMultimedia import QMediaMetaData, QMediaPlayer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,12 +29,17 @@ from veo_desktop.ui import style
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.icons import glyph_icon
 
+if TYPE_CHECKING:
+    from PySide6.QtMultimedia import QMediaPlayer
+
 #: Frame rate assumed when the file does not say (Veo 3.1 renders 24 fps).
 DEFAULT_FPS = 24.0
 
 
 def frame_rate(player: QMediaPlayer) -> float:
     """The frame rate of the player's video, or :data:`DEFAULT_FPS` when it does not say."""
+    from PySide6.QtMultimedia import QMediaMetaData
+
     rate = player.metaData().value(QMediaMetaData.Key.VideoFrameRate)
     try:
         value = float(rate)
