@@ -27,7 +27,7 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.records.library import LabelChange, LibraryQuery, parse_query
 from veo_desktop.records.storyboard import Shot, Storyboard
 from veo_desktop.storage.library import NO_FTS5_TEXT
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.storage.store import StoreBusyError, TaskStore
 
 _connect = sqlite3.connect
 WORDS = ["fox", "FOX", '"fox" runs', "100%", "ocean_wave", "café", "back\\slash", "*", "zzz"]
@@ -133,3 +133,28 @@ def test_a_library_made_with_fts5_opens_without_it_and_keeps_everything(
         assert not back.full_text_search()
         assert back.search(parse_query("cub")) == [added.local_id]
         assert back.search(LibraryQuery()) == [r.local_id for r in (changed, *rows[1:7], added)]
+
+
+def test_an_index_that_cannot_be_rebuilt_now_is_left_as_it_was_and_rebuilt_at_the_next_open(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "tasks.sqlite3"
+    first = record("a red fox", 1)
+    with TaskStore.open(path) as made:
+        made.insert(first, durable=False)
+    writer = _connect(path, isolation_level=None)
+    with without_fts5_module():
+        writer.execute("BEGIN IMMEDIATE")  # another program writing: no lock to be had
+        try:
+            with pytest.raises(StoreBusyError, match="in use by another program"):
+                TaskStore.open(path, busy_timeout=0.05)
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        assert any("fts5" in sql.lower() for sql in _schema(path) if sql)
+        assert not any(r.exc_info for r in caplog.records)
+        with TaskStore.open(path) as store:
+            assert not store.full_text_search()
+            assert store.load_all() == [first]
+            store.insert(record("a fox cub", 2), durable=False)
+            assert len(store.search(parse_query("fox"))) == 2

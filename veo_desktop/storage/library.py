@@ -252,11 +252,14 @@ def replace_unusable_index(db: sqlite3.Connection, prompt_of: str) -> bool:
     in ``tasks``), so it is rebuilt from the tasks: its triggers are dropped, its schema row
     deleted (``writable_schema``: the one way to remove a table whose module is missing),
     its shadow tables dropped, and the plain table filled, in one transaction; nothing else
-    is touched. Said in the log in words. A failure (a read-only file) is logged and the
-    store stays as it was. Call it outside a transaction.
+    is touched. Said in the log in words. Call it outside a transaction.
 
     Returns:
         Whether the index was replaced.
+
+    Raises:
+        sqlite3.Error: it could not be (another program holds the lock, the disk is full):
+            nothing was changed; the store's open says why in words.
     """
     sql = _index_sql(db)
     if sql is None or "fts5" not in sql.lower() or full_text_search_available(db):
@@ -279,23 +282,17 @@ def replace_unusable_index(db: sqlite3.Connection, prompt_of: str) -> bool:
         db.execute(f"PRAGMA schema_version = {version + 1}")  # this and every connection reread it
         for shadow in _FTS5_SHADOWS:
             db.execute(f"DROP TABLE IF EXISTS task_text_{shadow}")
-        log.warning(
-            "The prompt index of %s was made with full-text search (FTS5), which this "
-            "Python's sqlite lacks: it is rebuilt as a plain table from the tasks' prompts "
-            "(no task, label or storyboard changes).",
-            file or "the task store",
-        )
         plain_prompt_index(db, prompt_of)
-    except sqlite3.Error as error:
+    except BaseException:
         db.execute("ROLLBACK")
-        log.warning(
-            "The prompt index of %s (FTS5, which this Python's sqlite lacks) could not be "
-            "rebuilt: %s. Searching prompts and adding tasks fail until it is.",
-            file or "the task store",
-            error,
-        )
-        return False
+        raise
     db.execute("COMMIT")
+    log.warning(
+        "The prompt index of %s was made with full-text search (FTS5), which this "
+        "Python's sqlite lacks: it was rebuilt as a plain table from the tasks' prompts "
+        "(no task, label or storyboard changed).",
+        file or "the task store",
+    )
     return True
 
 
