@@ -53,7 +53,7 @@ def takes_problem(service: StoryboardService, board_id: str, shot_id: str) -> st
         index,
         service.record_of,
         now=service.clock.time(),
-        records=service.engine.tasks(include_hidden=True),
+        records=service.engine.loaded_tasks(include_hidden=True),  # as plan() reads them
     )
     return f"Shot {index + 1}: {problem}" if problem is not None else None
 
