@@ -9,9 +9,9 @@ persistent indexes stay on their tasks.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import random
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -36,7 +36,9 @@ from veo_desktop.ui.thumbnails import ThumbnailCache
 
 Flag = QItemSelectionModel.SelectionFlag
 DAY = 86_400.0
-NOW = time.time()
+#: Noon today: the videos of "an hour ago" are today's at any hour the suite runs (with the
+#: real now, they were yesterday's between midnight and one o'clock).
+NOW = dt.datetime.combine(dt.date.today(), dt.time(12)).timestamp()
 
 
 def video(number: int, created: float, **changes: Any) -> TaskRecord:
