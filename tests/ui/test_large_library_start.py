@@ -25,7 +25,7 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
-from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE
+from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.workspace import FIRST_PAGE
 
@@ -108,28 +108,76 @@ def test_the_session_starts_on_the_newest_tasks_and_lists_the_rest_at_the_end_of
     qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading older tasks\u2026"))
     gate.set()
     wait_listed(qtbot, window, len(library.everything))
-    assert count_text(window) == "3,020 tasks"
+    assert count_text(window).startswith("3,020 tasks")
+    assert "older" not in count_text(window)
     current = panel.current_task()
     assert current is not None and current.local_id == chosen.local_id  # kept
 
 
-def test_a_search_lists_the_older_tasks_that_match(
+def test_a_window_left_alone_reads_no_older_task(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> None:
+    """Nothing the window builds on its own (the list, the gallery, the Prompts and Spending
+    tabs not looked at, the count) reads the older tasks: with no gate, once everything
+    has settled, they are still unread and the count says how many there are."""
+    library, window = open_large(make_window, sim, tmp_path / "data")
+    wait_started(qtbot, window)
+    session = window.session
+    assert session is not None and window.workspace is not None
+    assert window.workspace.history_panel is not None  # built, not shown
+    qtbot.waitUntil(lambda: session.controller.quiescent, timeout=20_000)
+    qtbot.waitUntil(lambda: " of 3,020" in count_text(window), timeout=5000)
+    assert not session.controller.tasks_complete
+    assert len(session.controller.tasks()) < len(library.everything)
+
+
+def test_a_search_reads_and_lists_only_the_older_tasks_that_match(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     library, window = large
     started_on_the_newest(qtbot, window, library)
-    panel = window.task_panel
-    assert panel is not None
+    session, panel = window.session, window.task_panel
+    assert session is not None and panel is not None
+    loaded = len(session.controller.tasks())
     panel.set_search_text("shot 1717")
-    qtbot.waitUntil(lambda: "loading older tasks" in count_text(window))
+    qtbot.waitUntil(lambda: "searching older tasks" in count_text(window))
     gate.set()
 
     def found() -> None:
         assert panel.proxy.rowCount() == 1
         assert panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == library.old[1717].local_id
+        assert count_text(window) == "1 of 3,020"  # every task counted, one read
 
     qtbot.waitUntil(found)
-    assert count_text(window) == "1 of 3,020"
+    assert not session.controller.tasks_complete
+    assert len(session.controller.tasks()) == loaded + 1
+    panel.search_bar.clear()
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 older ones as you scroll"))
+    assert count_text(window).startswith(f"{loaded + 1:,} of 3,020")
+
+
+def test_a_state_filter_reads_the_older_tasks_in_that_state(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """The "Failed" filter finds an old failed task that was never loaded."""
+    library, window = large
+    failed = library.old[40]
+    db = sqlite3.connect(library.path)
+    with db:  # (before the window loads anything: the session is still opening)
+        db.execute("UPDATE tasks SET state = 'failed' WHERE local_id = ?", (failed.local_id,))
+    db.close()
+    gate.set()  # (the start reads again: the store changed since the window loaded it)
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.set_state_filter(StateFilter.FAILED)
+
+    def found() -> None:
+        assert panel.proxy.rowCount() == 1
+        assert panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == failed.local_id
+
+    qtbot.waitUntil(found)
+    assert window.session is not None and not window.session.controller.tasks_complete
 
 
 def test_an_action_that_must_see_every_task_waits_for_them(
@@ -211,7 +259,8 @@ def test_every_task_is_listed_when_the_newest_are_mostly_hidden(
     gate.set()
     shown = len(library.everything) - 995
     wait_listed(qtbot, window, shown)
-    assert count_text(window) == f"{shown:,} tasks"
+    assert count_text(window).startswith(f"{shown:,} tasks")
+    assert "older" not in count_text(window)
 
 
 def test_generate_at_once_in_a_large_library_sends_once(

@@ -68,7 +68,7 @@ from veo_desktop.core.poller import Poller
 from veo_desktop.core.record_book import OnChange, RecordBook
 from veo_desktop.core.submitter import RECOVERED_NOTE, Submitter
 from veo_desktop.core.timing import PollTiming
-from veo_desktop.records.library import LibraryStore
+from veo_desktop.records.library import LibraryQuery, LibraryStore
 from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
@@ -402,6 +402,24 @@ class TaskEngine:
             StoreError: the store cannot be read.
         """
         await self._book.load_rest()
+
+    async def count_listed(self) -> int:
+        """How many tasks a list shows (not hidden), loaded or not (see
+        :meth:`RecordBook.count_listed`).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return await self._book.count_listed()
+
+    async def load_matching(self, query: LibraryQuery) -> int:
+        """Load the tasks the store's search finds for ``query`` (see
+        :meth:`RecordBook.load_matching`); returns how many were not loaded before.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return await self._book.load_matching(query)
 
     def get(self, local_id: str) -> TaskRecord:
         """The task with this local id.

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
@@ -34,6 +34,7 @@ from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal,
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
 from veo_desktop.core.timing import PollTiming
+from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord, is_imported
 from veo_desktop.storage.store import StoreError, TaskStore
@@ -41,6 +42,7 @@ from veo_desktop.storage.store import StoreError, TaskStore
 log = logging.getLogger(__name__)
 
 OnChange = Callable[[TaskRecord], None]
+_Read = TypeVar("_Read")
 
 #: The journal is pruned of stored ids once its entries pass half its reserved room (and
 #: at start and close): not after every submission, which would cost a third fsync each.
@@ -152,6 +154,41 @@ class RecordBook:
                 raise RuntimeError("This task list was closed.") from None
             raise
 
+    async def load_matching(self, query: LibraryQuery) -> int:
+        """Load every task the store's search finds for ``query`` (hidden ones left out),
+        read in a thread as :meth:`load_rest` does: a window's search or filter over a
+        library not loaded whole. Returns how many were not loaded before (what the book
+        holds already is kept as it is).
+
+        Raises:
+            StoreError: the store cannot be read (nothing changed).
+            RuntimeError: the book was closed.
+        """
+        if self._complete:
+            return 0
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+        found = await self._read_in_thread(lambda reader: reader.load_among(reader.search(query)))
+        known = self._records
+        added = 0
+        for record in found:
+            if record.local_id not in known:
+                known[record.local_id] = record
+                added += 1
+        return added
+
+    async def count_listed(self) -> int:
+        """How many tasks a list shows (every one not hidden), loaded or not: counted in a
+        thread while the book is not :attr:`complete`.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
+        if self._complete:
+            return sum(1 for record in self._records.values() if not record.hidden)
+        return await self._read_in_thread(lambda reader: reader.count(hidden=False))
+
     def load_rest_now(self) -> None:
         """:meth:`load_rest`, here and now on this thread (for what must see every task and
         cannot wait: seconds for 100,000 tasks).
@@ -183,9 +220,7 @@ class RecordBook:
         self._complete = True
         log.info("all %d tasks loaded", len(known))
 
-    async def _read_in_thread(
-        self, load: Callable[[TaskStore], list[TaskRecord]]
-    ) -> list[TaskRecord]:
+    async def _read_in_thread(self, load: Callable[[TaskStore], _Read]) -> _Read:
         """``load(reader)`` in a thread, on a read-only connection of its own to the store
         (the loop stays free); closing the book stops the read (``interrupt``).
 
@@ -195,19 +230,26 @@ class RecordBook:
         """
         path = self._store.path
 
-        def read() -> list[TaskRecord]:
+        def read() -> _Read:
             reader = self._reader = TaskStore.open_reader(path)
             try:
-                return [] if self._closed else load(reader)
+                if self._closed:
+                    raise StoreError("The task list was closed.", path)
+                return load(reader)
             finally:
                 self._reader = None
                 reader.close()
 
-        with self._activity.busy():
-            records = await asyncio.to_thread(read)
+        try:
+            with self._activity.busy():
+                read_now = await asyncio.to_thread(read)
+        except StoreError:
+            if self._closed:  # (stopped, or never begun)
+                raise RuntimeError("This task list was closed.") from None
+            raise
         if self._closed:
             raise RuntimeError("This task list was closed.")
-        return records
+        return read_now
 
     def _fetch(self, local_id: str) -> TaskRecord | None:
         """A task not loaded yet (see :meth:`load_rest`), read from the store and kept."""

@@ -461,7 +461,12 @@ class TaskStore(StoryboardRows, LibraryRows):
         )
         ids = {row[0] for row in self._read(chosen, (since, newest))}
         ids.update(besides)
-        return self._load(_AMONG, (json.dumps(sorted(ids)),))
+        return self.load_among(sorted(ids))
+
+    def load_among(self, local_ids: Sequence[str]) -> list[TaskRecord]:
+        """The tasks with these local ids (those there are), oldest first, with their
+        histories."""
+        return self._load(_AMONG, (json.dumps(list(local_ids)),))
 
     def load_since(self, since: float) -> list[TaskRecord]:
         """Every task created since ``since`` (unix seconds), oldest first."""
@@ -478,8 +483,11 @@ class TaskStore(StoryboardRows, LibraryRows):
         )
         return [str(row[0]) for row in rows]
 
-    def count(self) -> int:
-        return int(self._read("SELECT count(*) FROM tasks")[0][0])
+    def count(self, *, hidden: bool | None = None) -> int:
+        """How many tasks there are (``hidden``: only those hidden, or not hidden)."""
+        if hidden is None:
+            return int(self._read("SELECT count(*) FROM tasks")[0][0])
+        return int(self._read("SELECT count(*) FROM tasks WHERE hidden = ?", (int(hidden),))[0][0])
 
     def find_by_apixo_id(self, apixo_task_id: str) -> TaskRecord | None:
         rows = self._read(

@@ -51,6 +51,7 @@ from veo_desktop.core.batch import (
 from veo_desktop.core.engine import ApiHealth, ApiState, TaskEngine
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
+from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.ui.batches import BatchHandle
@@ -184,6 +185,15 @@ class EngineController(QObject):
         """:meth:`tasks`, once every task is loaded (for what must see them all)."""
         await self._load_all()
         return self.tasks(include_hidden=include_hidden)
+
+    async def count_listed(self) -> int:
+        """How many tasks the list shows once every task is loaded (counted in a thread)."""
+        return await self._engine.count_listed()
+
+    async def load_matching(self, query: LibraryQuery) -> int:
+        """Load the tasks the store's search finds for ``query`` (a search or filter over
+        a large library, in a thread); returns how many were not loaded before."""
+        return await self._engine.load_matching(query)
 
     async def _load_all(self) -> None:
         if self.tasks_complete:

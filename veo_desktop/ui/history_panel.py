@@ -23,7 +23,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QAction, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QAction, QFontMetrics, QPainter, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -327,6 +327,11 @@ class HistoryPanel(QWidget):
         self.refresh_recent()
         self.refresh_saved()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._controller.tasks_complete:
+            self.refresh_recent()
+
     def _refresh_when_loaded(self) -> None:
         if shiboken6.isValid(self):
             self.refresh_recent()
@@ -335,7 +340,8 @@ class HistoryPanel(QWidget):
     def refresh_recent(self) -> None:
         """Reload the recent prompts from the store (keeping the selected one selected)."""
         selected = self.current_recent()
-        if not self._controller.tasks_complete:  # a large library's older prompts too
+        if not self._controller.tasks_complete and self.isVisible():
+            # A large library's older prompts too, read once the tab is looked at.
             self._controller.when_all_loaded(
                 self._refresh_when_loaded, name="Listing prompts", message=None
             )

@@ -163,10 +163,12 @@ class SpendingView(QWidget):
         self._refresh.stop()
         self._stale = False
         partial = records is None and not self._controller.tasks_complete
-        if partial:  # a large library's older tasks: counted once they are read
+        if partial and self.isVisible():  # a large library's older tasks: read, then counted
             self._controller.when_all_loaded(
                 self._refresh_when_loaded, name="Counting spending", message=None
             )
+        elif partial:
+            self._stale = True  # (the next show reads them)
         if records is None:
             records = self._controller.tasks(include_hidden=True)
         first, last = self.span()

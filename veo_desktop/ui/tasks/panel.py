@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionModel,
@@ -42,6 +44,7 @@ from veo_desktop.ui.tasks.actions import TaskActions
 from veo_desktop.ui.tasks.clocks import RunningClocks
 from veo_desktop.ui.tasks.columns import (
     FILTER_LABELS,
+    FILTER_STATES,
     Column,
     StateFilter,
     count_text,
@@ -216,11 +219,18 @@ class TaskPanel(QWidget):
         #: read when the person scrolls to the end, searches or filters (:meth:`list_older`).
         self._listed_all = controller.tasks_complete
         self._listing_older = False
+        #: The search and filter whose older matches are to be read (see _search_older).
+        self._older_query: LibraryQuery | None = None
+        self._searching_older = False
+        #: How many tasks the list would show besides its rows (not loaded; None: not
+        #: counted yet), for the count line.
+        self._unlisted: int | None = None
         self.model.set_tasks(tasks[-first_page:] if first_page and self._page_cut else tasks)
         self.model.set_more(None if self._listed_all else self.list_older)
         controller.all_tasks_loaded.connect(self.fill_rest)
         self.task_actions.update(None)
         self._on_rows_changed()
+        self._count_unlisted()
 
     # -- public ----------------------------------------------------------------------------
 
@@ -248,15 +258,41 @@ class TaskPanel(QWidget):
         self._page_cut = False
         self._listed_all = complete
         self._listing_older = False
+        self._relist()
+
+    def _relist(self) -> None:
+        """List every task loaded, keeping the selection."""
         selected = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
         if current in selected:
             selected.remove(current)
             selected.insert(0, current)
+        self._page_cut = False
         self.model.set_tasks(self._controller.tasks())
-        self.model.set_more(None if complete else self.list_older)
+        self._offer_more()
         self.select_tasks(selected)
         self._update_count()
+        self._count_unlisted()
+
+    def _count_unlisted(self) -> None:
+        """Count (in a thread) the tasks a large library's list does not hold yet."""
+        if self._listed_all:
+            self._unlisted = 0
+            return
+
+        async def count() -> None:
+            total = await self._controller.count_listed()
+            if shiboken6.isValid(self):
+                self._unlisted = max(0, total - len(self._controller.tasks()))
+                self._update_count()
+
+        self._controller.run(count(), name="Counting tasks")
+
+    def _offer_more(self) -> None:
+        """Let the views ask for the older tasks (scrolled to the end, or not filled) when
+        there are some and no search or filter is set (its matches are read instead)."""
+        more = self._listed_all or self._older_query is not None
+        self.model.set_more(None if more else self.list_older)
 
     def list_older(self) -> None:
         """Read a large library's older tasks (in a thread) and list them: asked when the
@@ -374,16 +410,54 @@ class TaskPanel(QWidget):
 
     @Slot(object)
     def on_search_bar_query_changed(self, query: LibraryQuery) -> None:
+        self._search_older(query, self.proxy.state_filter)
         self._keeping_selection(lambda: self.proxy.set_query(query, self._library.labels()))
-        if not query.is_empty:  # (properties) a search looks at every task
-            self.list_older()
+        self._start_older_search()
 
     @Slot(int)
     def on_state_filter_current_index_changed(self, _index: int) -> None:
         choice = StateFilter(self.state_filter.currentData())
+        self._search_older(self.proxy.query, choice)
         self._keeping_selection(lambda: self.proxy.set_state_filter(choice))
+        self._start_older_search()
+
+    def _search_older(self, query: LibraryQuery, choice: StateFilter) -> None:
+        """Before a search or filter over a large library not loaded whole is applied: its
+        matches among the older tasks are what is to be read (not every older task, which
+        a view left with few rows would ask for)."""
+        if self._listed_all:
+            return
         if choice is not StateFilter.ALL:
-            self.list_older()
+            chosen = FILTER_STATES[choice]
+            states = query.states & chosen if query.states else chosen
+            query = dataclasses.replace(query, states=states)
+        self._older_query = None if query.is_empty else query
+        self._offer_more()
+
+    def _start_older_search(self) -> None:
+        """Find the matches of the search or filter among the older tasks by the store's
+        search, read them (in a thread), then list them; the other older tasks stay unread.
+        The latest query wins: one search runs at a time."""
+        if self._listed_all or self._older_query is None or self._searching_older:
+            return
+        self._searching_older = True
+        self._update_count()
+
+        async def search() -> None:
+            added = 0
+            try:
+                while (asked := self._older_query) is not None:
+                    added += await self._controller.load_matching(asked)
+                    if self._older_query is asked:
+                        break
+            finally:
+                self._searching_older = False
+                if shiboken6.isValid(self):
+                    if added:
+                        self._relist()
+                    self._update_count()
+
+        self._controller.run(search(), name="Searching older tasks")
 
     def _keeping_selection(self, refilter: Callable[[], None]) -> None:
         """Filter again; the selected tasks still shown stay selected (the list is reset)."""
@@ -472,10 +546,14 @@ class TaskPanel(QWidget):
 
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
+        if not self._listed_all and self._unlisted:
+            total += self._unlisted  # (a large library's older tasks, not loaded)
         text = count_text(total, shown, self.model.active_count())
         if self._listing_older:
             text += " \u00b7 loading older tasks\u2026"
-        elif not self._listed_all:  # a large library's newest tasks only
+        elif self._searching_older:
+            text += " \u00b7 searching older tasks\u2026"
+        elif not self._listed_all and self._older_query is None:  # the newest tasks only
             text += " \u00b7 older ones as you scroll"
         elif not self.proxy.complete:
             text += " \u00b7 searching\u2026"
