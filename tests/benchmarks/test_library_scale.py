@@ -238,13 +238,21 @@ _STARTED = """        window.close()
 
     window.session_started.connect(on_started)"""
 _SCROLLED = f"""        panel = window.task_panel
+        pages = []
 
         def listed():
+            pages.append(panel.model.rowCount())
+            if len(pages) == 1:
+                print(json.dumps({{"page_s": time.perf_counter() - started,
+                                  "page_rss_mb": rss_mb()}}), flush=True)
             if panel.model.rowCount() == {TASKS}:
                 print(json.dumps({{"all_s": time.perf_counter() - started,
-                                  "all_rss_mb": rss_mb()}}), flush=True)
+                                  "pages": len(pages), "all_rss_mb": rss_mb()}}), flush=True)
                 window.close()
+            else:  # the person scrolls on
+                QTimer.singleShot(0, panel.view.scrollToBottom)
 
+        from PySide6.QtCore import QTimer
         panel.model.modelReset.connect(listed)
         panel.view.scrollToBottom()
 
@@ -287,12 +295,17 @@ def test_window_start_and_memory_at_a_hundred_thousand_tasks(
         f"\n  session started ({ready['rows']:,.0f} newest listed)"
         f" {ready['ready_s'] * 1000:7.0f} ms"
         " (from the interpreter's start)"
-        f"\n  scrolled to the end: all {TASKS:,} read and listed {ready['all_s'] * 1000:7.0f} ms"
+        f"\n  scrolled to its end: a page of older tasks listed {ready['page_s'] * 1000:7.0f} ms"
+        f"\n  scrolled on: all {TASKS:,} read and listed"
+        f" ({ready['pages']:.0f} pages) {ready['all_s'] * 1000:7.0f} ms"
         f"\nmemory (RSS):"
         f"\n  bare QMainWindow                {bare_mb:7.1f} MB"
         f"\n  window at first paint           {ready['rss_mb']:7.1f} MB"
         f"\n  window, session started        {ready['ready_rss_mb']:7.1f} MB"
         f"   bare + {grown:.1f} MB {_memory_goal(grown)}"
+        f"\n  window, a page of older tasks listed {ready['page_rss_mb']:7.1f} MB"
+        f"   bare + {ready['page_rss_mb'] - bare_mb:.1f} MB"
+        f" {_memory_goal(ready['page_rss_mb'] - bare_mb)}"
         f"\n  window, all {TASKS:,} listed  {ready['all_rss_mb']:7.1f} MB"
         f"   bare + {grown_all:.1f} MB {_memory_goal(grown_all)}"
     )

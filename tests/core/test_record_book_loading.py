@@ -231,3 +231,43 @@ def test_the_first_load_uses_indexes_only(library, clock):
     )
     assert "USING INDEX tasks_unfinished" in plan
     store.close()
+
+
+@pytest.mark.parametrize("page", [1, 7, 333, 5000])
+def test_pages_of_older_tasks_cover_every_task_once_even_across_equal_moments(
+    tmp_path: Path, clock: FakeClock, page: int
+) -> None:
+    """Pages read newest first (``load_older``) add only older tasks, never skip one, and
+    leave the book complete after the last. Runs of tasks made at one moment (an import)
+    sit on the first load's edge (the thousandth newest) and on page edges."""
+    path = tmp_path / "tasks.sqlite3"
+    TaskStore.open(path).close()
+    old_end = clock.now - 3 * 24 * 3600
+    moments = [old_end - i * 60 for i in range(1500)]
+    moments[995:1010] = [moments[995]] * 15  # the thousandth newest among fifteen alike
+    moments[1200:1260] = [moments[1200]] * 60
+    records = [task(at, TaskState.SUCCEEDED, i) for i, at in enumerate(moments)]
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(store_module._INSERT, [store_module._values(r) for r in records])
+    db.close()
+    store = TaskStore.open(path)
+    book = recent_book(store, clock)
+    held = ids(book.tasks(include_hidden=True))
+    assert len(held) == RECENT_NEWEST
+
+    async def read_pages() -> None:
+        while not book.complete:
+            before = min(r.created_at for r in book.tasks(include_hidden=True))
+            added = await book.load_older(page)
+            now_held = ids(book.tasks(include_hidden=True))
+            assert len(now_held) == len(held) + added
+            new = [r for r in book.tasks(include_hidden=True) if r.local_id not in held]
+            assert all(r.created_at <= before for r in new)  # only older ones (or alike)
+            assert added >= min(page, len(records) - len(held)) - 15  # (an edge's alike)
+            held.update(now_held)
+
+    asyncio.run(read_pages())
+    assert ids(book.tasks(include_hidden=True)) == ids(records)
+    asyncio.run(book.aclose())
+    store.close()

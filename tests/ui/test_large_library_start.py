@@ -25,6 +25,7 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
+from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.workspace import FIRST_PAGE
@@ -94,20 +95,36 @@ def started_on_the_newest(qtbot: Any, window: MainWindow, library: Library) -> N
     assert count_text(window).endswith("\u00b7 older ones as you scroll")
 
 
-def test_the_session_starts_on_the_newest_tasks_and_lists_the_rest_at_the_end_of_the_list(
-    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+def test_the_session_starts_on_the_newest_tasks_and_lists_older_pages_at_the_end_of_the_list(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
     library, window = large
     started_on_the_newest(qtbot, window, library)
-    panel = window.task_panel
-    assert panel is not None
+    session, panel = window.session, window.task_panel
+    assert session is not None and panel is not None
     panel.view.setCurrentIndex(panel.proxy.index(2, 0))
     chosen = panel.current_task()
     assert chosen is not None
+    first = panel.model.rowCount()
     panel.view.scrollToBottom()  # the view asks its model for more
     qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading older tasks\u2026"))
     gate.set()
-    wait_listed(qtbot, window, len(library.everything))
+    qtbot.waitUntil(lambda: panel.model.rowCount() > first)
+    # One page: the next thousand older ones (the first may be the oldest listed already).
+    assert first + 999 <= panel.model.rowCount() <= first + 1000
+    assert not session.controller.tasks_complete
+    bar = panel.view.verticalScrollBar()
+    assert 0 < bar.value() < bar.maximum()  # where it was: the new rows are below
+    listed = [panel.model.rowCount()]
+    while not session.controller.tasks_complete:
+        panel.view.scrollToBottom()
+        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1])
+        listed.append(panel.model.rowCount())
+    assert listed[-1] == len(library.everything)
     assert count_text(window).startswith("3,020 tasks")
     assert "older" not in count_text(window)
     current = panel.current_task()

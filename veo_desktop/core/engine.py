@@ -403,6 +403,15 @@ class TaskEngine:
         """
         await self._book.load_rest()
 
+    async def load_older(self, count: int) -> int:
+        """Load a page more of the older tasks, newest first (see
+        :meth:`RecordBook.load_older`); returns how many were not loaded before.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return await self._book.load_older(count)
+
     async def count_listed(self) -> int:
         """How many tasks a list shows (not hidden), loaded or not (see
         :meth:`RecordBook.count_listed`).

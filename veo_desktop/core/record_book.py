@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -97,6 +98,9 @@ class RecordBook:
         self._records: dict[str, TaskRecord] = {r.local_id: r for r in loaded}
         #: Whether every task of the store is in :attr:`_records` (see :meth:`load_rest`).
         self._complete = not recent_first or len(loaded) == store.count()
+        #: Every task created at or after this (unix seconds) is loaded (the newest ones,
+        #: as a list read newest first shows them; see :meth:`load_older`).
+        self._floor = _floor(loaded, self._recent_since) if recent_first else 0.0
         self._rest: asyncio.Task[None] | None = None
         #: The tasks changed while :meth:`reload_if_changed` reads (None: it does not).
         self._changed_meanwhile: set[str] | None = None
@@ -175,6 +179,35 @@ class RecordBook:
             if record.local_id not in known:
                 known[record.local_id] = record
                 added += 1
+        return added
+
+    async def load_older(self, count: int) -> int:
+        """Load the ``count`` newest tasks older than every task of the newest loaded
+        (a page more of a list read newest first), read in a thread as :meth:`load_rest`
+        does; the last page leaves the book :attr:`complete`. Returns how many were not
+        loaded before.
+
+        Raises:
+            StoreError: the store cannot be read (nothing changed).
+            RuntimeError: the book was closed.
+        """
+        if self._complete:
+            return 0
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+        before = self._floor
+        page = await self._read_in_thread(lambda reader: reader.load_older(before, count))
+        known = self._records
+        added = 0
+        for record in page:
+            if record.local_id not in known:
+                known[record.local_id] = record
+                added += 1
+        if before == self._floor:  # (not moved by another page meanwhile)
+            self._floor = min((r.created_at for r in page), default=-math.inf)
+        if len(page) < count and not self._complete:
+            self._complete = True
+            log.info("all %d tasks loaded", len(known))
         return added
 
     async def count_listed(self) -> int:
@@ -732,6 +765,17 @@ class RecordBook:
                 ),
                 durable=True,
             )
+
+
+def _floor(loaded: list[TaskRecord], since: float) -> float:
+    """The moment from which a first load (``TaskStore.load_recent``) holds every task:
+    ``since``, or earlier if the newest :data:`RECENT_NEWEST` go further back. (Its
+    unfinished tasks older than that are not counted: a page may hold them again.)"""
+    created = sorted((r.created_at for r in loaded), reverse=True)
+    if len(created) < RECENT_NEWEST:
+        return min(since, created[-1]) if created else since
+    # Just after the newest's oldest moment: others of that moment may have been left out.
+    return min(since, math.nextafter(created[RECENT_NEWEST - 1], math.inf))
 
 
 def remove_listener(items: list[Any], item: Any) -> None:

@@ -28,6 +28,7 @@ import errno
 import gc
 import json
 import logging
+import math
 import os
 import shutil
 import sqlite3
@@ -104,6 +105,8 @@ _HISTORIES = "SELECT local_id, at, state, note FROM task_events WHERE {} ORDER B
 _MALFORMED = "SELECT count(*) FROM tasks WHERE ({}) AND NOT json_valid(request)"
 #: Tasks among a JSON list of local ids (the parameter), for :meth:`TaskStore.load_recent`.
 _AMONG = "local_id IN (SELECT value FROM json_each(?))"
+#: Tasks created in [since, before) (the parameters), for :meth:`TaskStore.load_older`.
+_PAGE = "local_id IN (SELECT local_id FROM tasks WHERE created_at >= ? AND created_at < ?)"
 #: Rows built per pass when the store loads (see :meth:`TaskStore.load_all`).
 _DECODE_SLICE = 2000
 _INSERT = f"INSERT INTO tasks ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -462,6 +465,19 @@ class TaskStore(StoryboardRows, LibraryRows):
         ids = {row[0] for row in self._read(chosen, (since, newest))}
         ids.update(besides)
         return self.load_among(sorted(ids))
+
+    def load_older(self, before: float, count: int) -> list[TaskRecord]:
+        """The ``count`` newest tasks created before ``before`` (unix seconds), with every
+        other one created at the moment of the oldest of them (a page of a list read
+        newest first ends between two moments), oldest first, with their histories. Fewer
+        than ``count``: there are no others before ``before``."""
+        rows = self._read(
+            "SELECT created_at FROM tasks WHERE created_at < ?"
+            " ORDER BY created_at DESC LIMIT 1 OFFSET ?",
+            (before, count - 1),
+        )
+        since = float(rows[0][0]) if rows else -math.inf
+        return self._load(_PAGE, (since, before))
 
     def load_among(self, local_ids: Sequence[str]) -> list[TaskRecord]:
         """The tasks with these local ids (those there are), oldest first, with their

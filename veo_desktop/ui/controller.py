@@ -186,6 +186,14 @@ class EngineController(QObject):
         await self._load_all()
         return self.tasks(include_hidden=include_hidden)
 
+    async def load_older(self, count: int) -> int:
+        """Load the ``count`` newest tasks older than those loaded (in a thread); returns
+        how many were not loaded before (the last page leaves :attr:`tasks_complete`)."""
+        added = await self._engine.load_older(count)
+        if self.tasks_complete:
+            self.all_tasks_loaded.emit()
+        return added
+
     async def count_listed(self) -> int:
         """How many tasks the list shows once every task is loaded (counted in a thread)."""
         return await self._engine.count_listed()

@@ -56,6 +56,9 @@ from veo_desktop.ui.tasks.recipe_drag import follow_current
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
+#: How many older tasks a large library's list reads at a time (see TaskPanel.list_older).
+OLDER_PAGE = 5000
+
 
 class TaskPanel(QWidget):
     """Search box, state filter (active/finished/failed), toolbar, ``taskView``, context menu.
@@ -261,16 +264,21 @@ class TaskPanel(QWidget):
         self._relist()
 
     def _relist(self) -> None:
-        """List every task loaded, keeping the selection."""
+        """List every task loaded, keeping the selection and where the views are scrolled
+        to (older tasks come below: what was in view stays)."""
         selected = [task.local_id for task in self.selected_tasks()]
         current = self._current_id
         if current in selected:
             selected.remove(current)
             selected.insert(0, current)
+        bars = [self.view.verticalScrollBar(), self.gallery.view.verticalScrollBar()]
+        scrolled = [bar.value() for bar in bars]
         self._page_cut = False
         self.model.set_tasks(self._controller.tasks())
         self._offer_more()
         self.select_tasks(selected)
+        for bar, value in zip(bars, scrolled, strict=True):
+            bar.setValue(value)
         self._update_count()
         self._count_unlisted()
 
@@ -295,21 +303,27 @@ class TaskPanel(QWidget):
         self.model.set_more(None if more else self.list_older)
 
     def list_older(self) -> None:
-        """Read a large library's older tasks (in a thread) and list them: asked when the
-        list or the gallery is scrolled to its end, or a search or filter is set (which
-        must look at every task). Once; the count line says so meanwhile."""
+        """Read a page more of a large library's older tasks (in a thread) and list them:
+        asked when the list or the gallery is scrolled to its end, or its rows do not fill
+        it. One page at a time; the count line says so meanwhile."""
         if self._listed_all or self._listing_older:
             return
         self._listing_older = True
         self._update_count()
 
-        def failed() -> None:
-            self._listing_older = False
-            self._update_count()
+        async def more() -> None:
+            try:
+                added = await self._controller.load_older(OLDER_PAGE)
+            finally:
+                self._listing_older = False
+                if shiboken6.isValid(self):
+                    self._update_count()
+            if shiboken6.isValid(self) and not self._listed_all:
+                self._listed_all = self._controller.tasks_complete
+                if added or self._listed_all:
+                    self._relist()
 
-        self._controller.when_all_loaded(
-            self.fill_rest, name="Listing older tasks", message=None, failed=failed
-        )
+        self._controller.run(more(), name="Listing older tasks")
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
