@@ -57,6 +57,7 @@ def test_the_first_page_lists_the_newest_tasks_and_fill_rest_all_of_them(
     newest_first = [task.local_id for task in reversed(five)]
     panel = make_panel(first_page=2)
     assert listed(panel) == newest_first[:2]
+    assert panel.count_label.text().startswith("5 tasks")  # and what waits below the page
     panel.fill_rest()
     assert listed(panel) == newest_first
     assert panel.count_label.text() == make_panel().count_label.text()

@@ -218,6 +218,8 @@ class TaskPanel(QWidget):
         tasks = controller.tasks()  # oldest first
         #: Whether only the newest ``first_page`` tasks loaded are listed (:meth:`fill_rest`).
         self._page_cut = first_page is not None and len(tasks) > first_page
+        #: How many loaded tasks wait below the first page (counted meanwhile).
+        self._cut_rest = len(tasks) - first_page if first_page and self._page_cut else 0
         #: Whether every task of the library is listed: a large library's older tasks are
         #: read when the person scrolls to the end, searches or filters (:meth:`list_older`).
         self._listed_all = controller.tasks_complete
@@ -559,7 +561,11 @@ class TaskPanel(QWidget):
         self._update_empty_text()
 
     def _update_count(self) -> None:
-        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        listed, shown = self.model.rowCount(), self.proxy.rowCount()
+        below = self._cut_rest if self._page_cut else 0  # (listed after the first paint)
+        if shown == listed:
+            shown += below
+        total = listed + below
         if not self._listed_all and self._unlisted:
             total += self._unlisted  # (a large library's older tasks, not loaded)
         text = count_text(total, shown, self.model.active_count())
