@@ -275,8 +275,11 @@ class TaskPanel(QWidget):
             selected.insert(0, current)
         bars = [self.view.verticalScrollBar(), self.gallery.view.verticalScrollBar()]
         scrolled = [bar.value() for bar in bars]
+        before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
         self._page_cut = False
         self.model.set_tasks(self._controller.tasks())
+        if self._unlisted is not None:  # (the newly listed were unlisted: recounted below)
+            self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
         self._offer_more()
         self.select_tasks(selected)
         for bar, value in zip(bars, scrolled, strict=True):
@@ -569,15 +572,19 @@ class TaskPanel(QWidget):
         if not self._listed_all and self._unlisted:
             total += self._unlisted  # (a large library's older tasks, not loaded)
         text = count_text(total, shown, self.model.active_count())
+        tip = ""
+        if not self._listed_all:  # a large library: the newest tasks, and what was asked
+            tip = (
+                f"The newest {listed + below:,} of your {total:,} tasks are read so far; "
+                "older ones are read as you scroll to the end of the list, search or filter."
+            )
         if self._listing_older:
-            text += " \u00b7 loading older tasks\u2026"
-        elif self._searching_older:
-            text += " \u00b7 searching older tasks\u2026"
-        elif not self._listed_all and self._older_query is None:  # the newest tasks only
-            text += " \u00b7 older ones as you scroll"
-        elif not self.proxy.complete:
+            text += " \u00b7 loading\u2026"
+        elif self._searching_older or not self.proxy.complete:
             text += " \u00b7 searching\u2026"
+        # (the words are short: the line shares its row with the view buttons)
         self.count_label.setText(text)
+        self.count_label.setToolTip(tip)
 
     def _update_empty_text(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
