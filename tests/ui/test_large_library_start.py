@@ -334,3 +334,21 @@ def test_opening_another_session_while_older_tasks_load_tells_of_no_failure(
     started_on_the_newest(qtbot, window, library)
     qtbot.waitUntil(lambda: not window.sessions.jobs)
     assert failed == []
+
+
+def test_selecting_an_older_task_not_read_yet_reads_and_lists_it(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """A storyboard's take or a compare may name a task of three days ago: the list shows
+    and selects it (read by id), without reading the other older tasks."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session, panel = window.session, window.task_panel
+    assert session is not None and panel is not None
+    wanted = library.old[1234]
+    assert panel.model.index_of(wanted.local_id).isValid() is False
+    assert panel.select_task(wanted.local_id)
+    current = panel.current_task()
+    assert current is not None and current.local_id == wanted.local_id
+    assert not session.controller.tasks_complete
+    assert not panel.select_task("f" * 32)

@@ -356,9 +356,19 @@ class TaskPanel(QWidget):
         widget.show()
 
     def select_task(self, local_id: str) -> bool:
-        """Select (and scroll to) a task; clears the filters if they hide it."""
+        """Select (and scroll to) a task; clears the filters if they hide it. A large
+        library's older task not listed yet is read (it is then listed with the others)."""
         self.fill_rest()
         source = self.model.index_of(local_id)
+        if not source.isValid() and not self._listed_all:
+            try:
+                older = self._controller.get(local_id)  # (read from the store, and kept)
+            except KeyError:
+                return False
+            if older.hidden:
+                return False
+            self._relist()
+            source = self.model.index_of(local_id)
         if not source.isValid():
             return False
         index = self.proxy.mapFromSource(source)
