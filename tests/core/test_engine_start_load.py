@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from veo_desktop.api.client import ApixoClient
 from veo_desktop.core.engine import EngineBusyError, TaskEngine
 from veo_desktop.core.journal import AcceptedId, AcceptedJournal
 from veo_desktop.core.lockfile import FileLock, LockBusyError
+from veo_desktop.core.spending import SpendingCap, spend_this_session, spend_today
 from veo_desktop.storage.store import TaskStore
 
 
@@ -208,3 +210,46 @@ def test_an_engine_that_never_held_the_lock_leaves_the_journal_alone(tmp_path: P
     finally:
         holder.release()
     assert journal.path.read_bytes() == before  # an owner would prune the stored id
+
+
+def test_todays_spend_and_the_cap_check_read_no_older_task(tmp_path: Path) -> None:
+    """The daily cap (asked before every paid action) and Settings' "spent today" count
+    today's tasks, which the first load holds: a large library is not read for them, and
+    the sums are those of the whole library."""
+    kit = Kit(tmp_path)
+
+    async def scenario() -> None:
+        await kit.engine.start(resume=False)
+        cap = SpendingCap(Decimal("50"), kit.engine)
+        spent = cap.spent_today()
+        cap.check(Decimal("0.40"))
+        session = spend_this_session(kit.engine, time.time() - 5 * 24 * 3600)
+        assert not kit.engine.tasks_complete
+        everything = kit.engine.tasks()  # (now read whole)
+        assert spent == spend_today(everything)
+        assert session == spend_this_session(everything, time.time() - 5 * 24 * 3600)
+        assert session.count > len(kit.library.recent)  # older ones too, read for it
+        await kit.aclose()
+
+    asyncio.run(scenario())
+
+
+def test_a_journal_entry_of_a_task_older_than_the_first_load_is_not_an_orphan(
+    tmp_path: Path,
+) -> None:
+    """The accepted-ids journal names a stored task of three days ago: it is found (read by
+    id), not reported as a paid id no task takes, and pruned on close."""
+    kit = Kit(tmp_path)
+    stored = kit.library.old[5]
+    assert stored.apixo_task_id is not None
+    journal = AcceptedJournal.beside(kit.store.path)
+    journal.append(AcceptedId(stored.local_id, stored.apixo_task_id, stored.model, 1.0))
+
+    async def scenario() -> None:
+        await kit.engine.start(resume=False)
+        assert kit.engine.journal_orphans == ()
+        assert not kit.engine.tasks_complete
+        await kit.aclose()
+
+    asyncio.run(scenario())
+    assert AcceptedJournal.beside(kit.library.path).entries() == []

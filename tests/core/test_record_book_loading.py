@@ -14,6 +14,7 @@ import pytest
 from tests.fixtures.core import FAST_TIMING, FakeClock
 from veo_desktop.core.clock import Activity
 from veo_desktop.core.record_book import RECENT_NEWEST, RECENT_SECONDS, RecordBook
+from veo_desktop.records.library import matcher, parse_query
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
 from veo_desktop.storage import store as store_module
@@ -270,4 +271,38 @@ def test_pages_of_older_tasks_cover_every_task_once_even_across_equal_moments(
     asyncio.run(read_pages())
     assert ids(book.tasks(include_hidden=True)) == ids(records)
     asyncio.run(book.aclose())
+    store.close()
+
+
+def test_a_search_with_letters_beyond_ascii_finds_every_task_the_list_would_show(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    """The store's search folds ASCII letters only ("über" misses "Über"); the list folds
+    every letter: such a search reads every task, so nothing it would show is left unread."""
+    path = tmp_path / "tasks.sqlite3"
+    library = Library(path, clock.now)
+    prompts = ["\u00dcber den Wolken", "Stra\u00dfe bei Nacht", "\u00c9T\u00c9 \u00e0 Paris"]
+    older = [
+        task(clock.now - 10 * 24 * 3600 - i, TaskState.SUCCEEDED, 90_000 + i).evolve(
+            request={"request_type": "async", "input": {"prompt": prompt, "mode": "fast"}}
+        )
+        for i, prompt in enumerate(prompts)
+    ]
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(store_module._INSERT, [store_module._values(r) for r in older])
+    db.close()
+    store = TaskStore.open(path)
+    book = recent_book(store, clock)
+    for text in ("\u00fcber", "stra\u00dfe", "\u00e9t\u00e9"):
+        query = parse_query(text)
+        shows = matcher(query, {})
+        wanted = {r.local_id for r in older if shows(r, r.prompt.casefold())}
+        assert wanted
+        asyncio.run(book.load_matching(query))
+        assert wanted <= ids(book.tasks())
+    ascii_only = recent_book(store, clock)
+    asyncio.run(ascii_only.load_matching(parse_query("shot 1717")))
+    assert library.old[1717].local_id in ids(ascii_only.tasks())
+    assert not ascii_only.complete  # an ASCII search reads its matches only
     store.close()

@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QPoint
 
-from tests.core.test_record_book_loading import Library
+from tests.core.test_record_book_loading import Library, task
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.storage import store as store_module
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
@@ -352,3 +354,46 @@ def test_selecting_an_older_task_not_read_yet_reads_and_lists_it(
     assert current is not None and current.local_id == wanted.local_id
     assert not session.controller.tasks_complete
     assert not panel.select_task("f" * 32)
+
+
+def test_a_page_of_older_tasks_keeps_the_top_row_with_a_run_folded(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a variations run folded the filter lists the rows in slices after a page: the
+    view still comes back to the row that was at its top, not to the first slice's end."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    data = tmp_path / "data"
+    now = time.time()
+    library = Library(AppPaths.resolve(data).ensure().store_path, now)
+    run = [
+        task(now - 1800 + i, TaskState.SUCCEEDED, 9000 + i).evolve(
+            request={"request_type": "async", "input": {"prompt": "run", "seed": 10 + i}}
+        )
+        for i in range(2)
+    ]
+    db = sqlite3.connect(library.path)
+    with db:
+        db.executemany(store_module._INSERT, [store_module._values(r) for r in run])
+    db.close()
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    wait_started(qtbot, window)
+    panel = window.task_panel
+    assert panel is not None
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 900)
+    panel.model.fold_run(run[0].local_id, True)
+    assert panel.model.has_folds
+    qtbot.waitUntil(lambda: panel.proxy.complete)
+    first = panel.model.rowCount()
+    panel.view.scrollToBottom()
+    top = panel.view.indexAt(QPoint(2, 2)).data(LOCAL_ID_ROLE)
+    assert panel.model.row_of(top) > 700
+    gate.set()
+    qtbot.waitUntil(lambda: panel.model.rowCount() > first and panel.proxy.complete)
+    qtbot.waitUntil(lambda: panel.view.indexAt(QPoint(2, 2)).data(LOCAL_ID_ROLE) == top)

@@ -384,6 +384,15 @@ class TaskEngine:
             self._book.load_rest_now()
         return self._book.tasks(include_hidden=include_hidden)
 
+    def tasks_since(self, since: float) -> list[TaskRecord]:
+        """Every task created since ``since`` (hidden ones too), maybe with older ones,
+        without reading a large library whole (see :meth:`RecordBook.tasks_since`).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return self._book.tasks_since(since)
+
     def loaded_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
         """The tasks loaded so far, oldest first: every one once :attr:`tasks_complete`;
         before, with ``recent_first``, every unfinished task and the newest (see

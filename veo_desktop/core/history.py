@@ -21,8 +21,22 @@ class _HasLoadAll(Protocol):
     def load_all(self) -> list[TaskRecord]: ...
 
 
+@runtime_checkable
+class _HasTasksSince(Protocol):
+    def tasks_since(self, since: float) -> list[TaskRecord]: ...
+
+
 #: A :class:`TaskEngine`, a :class:`TaskStore`, or the records themselves.
 TaskSource = _HasTasks | _HasLoadAll | Iterable[TaskRecord]
+
+
+def records_since(source: TaskSource, since: float) -> list[TaskRecord]:
+    """The tasks of ``source`` created since ``since`` (unix seconds; hidden ones too, and
+    maybe older ones besides): an engine reads only those (a window's large library is
+    not read whole for today's spend)."""
+    if isinstance(source, _HasTasksSince):
+        return source.tasks_since(since)
+    return records_of(source)
 
 
 def records_of(source: TaskSource) -> list[TaskRecord]:

@@ -104,7 +104,8 @@ class RecordBook:
         self._rest: asyncio.Task[None] | None = None
         #: The tasks changed while :meth:`reload_if_changed` reads (None: it does not).
         self._changed_meanwhile: set[str] | None = None
-        self._reader: TaskStore | None = None
+        #: The read-only connections of the reads in threads now (closing interrupts them).
+        self._readers: set[TaskStore] = set()
         self._unsaved_events: dict[str, list[StateChange]] = {}
         #: Records changed in memory whose latest version the store could not take.
         self._dirty: set[str] = set()
@@ -172,6 +173,12 @@ class RecordBook:
             return 0
         if self._closed:
             raise RuntimeError("This task list was closed.")
+        if not all(word.isascii() for word in query.words):
+            # The store's LIKE folds ASCII letters only, a list every letter ("Über" for
+            # "über"): only every task holds all that the list would show.
+            held = len(self._records)
+            await self.load_rest()
+            return len(self._records) - held
         found = await self._read_in_thread(lambda reader: reader.load_among(reader.search(query)))
         known = self._records
         added = 0
@@ -264,13 +271,14 @@ class RecordBook:
         path = self._store.path
 
         def read() -> _Read:
-            reader = self._reader = TaskStore.open_reader(path)
+            reader = TaskStore.open_reader(path)
+            self._readers.add(reader)
             try:
                 if self._closed:
                     raise StoreError("The task list was closed.", path)
                 return load(reader)
             finally:
-                self._reader = None
+                self._readers.discard(reader)
                 reader.close()
 
         try:
@@ -350,6 +358,20 @@ class RecordBook:
             return self._records.setdefault(record.local_id, record)
         return self.lookup(ids[0]) if len(ids) == 1 else None
 
+    def tasks_since(self, since: float) -> list[TaskRecord]:
+        """Every task created since ``since`` (unix seconds; hidden ones too), maybe with
+        older ones: the loaded ones, and while the book is not :attr:`complete` the store's
+        of before the first load with the book's changes on top.
+
+        Raises:
+            StoreError: the book is still loading and the store cannot be read.
+        """
+        records = self._records
+        if since < self._recent_since and not self._complete:
+            # Older than the first load: the store's tasks, with the book's changes on top.
+            records = {r.local_id: r for r in self._store.load_since(since)} | records
+        return list(records.values())
+
     def charged_since(self, since: float, *, besides: str | None = None) -> Decimal:
         """What the tasks APIXO accepted since ``since`` cost (``besides``: not that one).
 
@@ -359,14 +381,10 @@ class RecordBook:
         Raises:
             StoreError: the book is still loading and the store cannot be read.
         """
-        records = self._records
-        if since < self._recent_since and not self._complete:
-            # Older than the first load: the store's tasks, with the book's changes on top.
-            records = {r.local_id: r for r in self._store.load_since(since)} | records
         return sum(
             (
                 r.price
-                for r in records.values()
+                for r in self.tasks_since(since)
                 if r.charged
                 and r.created_at >= since
                 and r.local_id != besides
@@ -580,7 +598,7 @@ class RecordBook:
         self._journal.retain(self._journal_keeps)
 
     def _journal_keeps(self, entry: AcceptedId) -> bool:
-        record = self._records.get(entry.local_id)
+        record = self.lookup(entry.local_id)  # (a row older than a first load: read)
         stored = (
             record is not None
             and record.apixo_task_id == entry.apixo_task_id
@@ -663,10 +681,9 @@ class RecordBook:
         not, another program may be writing, and neither the store nor the journal is
         touched."""
         self._closed = True
+        for reader in list(self._readers):  # (a page, a search, a count, the rest)
+            reader.interrupt()
         if self._rest is not None and not self._rest.done():
-            reader = self._reader
-            if reader is not None:
-                reader.interrupt()
             await cancel_and_wait([self._rest], "task load")
         if self._store_retry is not None:
             await cancel_and_wait([self._store_retry], "store retry")
@@ -710,7 +727,7 @@ class RecordBook:
         )
 
     def _restorable(self, entry: AcceptedId) -> bool:
-        record = self._records.get(entry.local_id)
+        record = self.lookup(entry.local_id)
         return (
             record is not None
             and record.apixo_task_id in (None, entry.apixo_task_id)
@@ -720,7 +737,7 @@ class RecordBook:
     def _restore_ids(self, entries: Iterable[AcceptedId]) -> None:
         """Apply the journal's entries to the rows they belong to."""
         for entry in entries:
-            record = self._records.get(entry.local_id)
+            record = self.lookup(entry.local_id)
             if record is None:
                 log.critical(
                     "APIXO accepted task %s (%s, local id %s) but the store has no row for "

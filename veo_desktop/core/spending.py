@@ -24,7 +24,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from veo_desktop.core.history import TaskSource, records_of
+from veo_desktop.core.history import TaskSource, records_since
 from veo_desktop.core.settings import CAP_KEY, Settings, parse_cap
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord, is_imported
@@ -108,12 +108,13 @@ def spend_between(records: Iterable[TaskRecord], since: float, until: float | No
 def spend_today(source: TaskSource, *, now: float | None = None) -> Spend:
     """What was spent since local midnight (``now`` defaults to the clock)."""
     moment = time.time() if now is None else now
-    return spend_between(records_of(source), day_start(moment))
+    since = day_start(moment)
+    return spend_between(records_since(source, since), since)
 
 
 def spend_this_session(source: TaskSource, session_start: float) -> Spend:
     """What was spent since ``session_start`` (when the window or command started)."""
-    return spend_between(records_of(source), session_start)
+    return spend_between(records_since(source, session_start), session_start)
 
 
 def cap_from_settings(settings: Settings | Mapping[str, Any]) -> Decimal | None:

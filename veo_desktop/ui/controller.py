@@ -201,7 +201,10 @@ class EngineController(QObject):
     async def load_matching(self, query: LibraryQuery) -> int:
         """Load the tasks the store's search finds for ``query`` (a search or filter over
         a large library, in a thread); returns how many were not loaded before."""
-        return await self._engine.load_matching(query)
+        added = await self._engine.load_matching(query)
+        if self.tasks_complete:  # (a search the store cannot answer reads every task)
+            self.all_tasks_loaded.emit()
+        return added
 
     async def _load_all(self) -> None:
         if self.tasks_complete:

@@ -273,8 +273,7 @@ class TaskPanel(QWidget):
         if current in selected:
             selected.remove(current)
             selected.insert(0, current)
-        bars = [self.view.verticalScrollBar(), self.gallery.view.verticalScrollBar()]
-        scrolled = [bar.value() for bar in bars]
+        scrolled = [view.verticalScrollBar().value() for view in (self.view, self.gallery.view)]
         before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
         self._page_cut = False
         self.model.set_tasks(self._controller.tasks())
@@ -282,8 +281,16 @@ class TaskPanel(QWidget):
             self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
         self._offer_more()
         self.select_tasks(selected)
-        for bar, value in zip(bars, scrolled, strict=True):
-            bar.setValue(value)
+
+        def scroll_back() -> None:
+            for view, value in zip((self.view, self.gallery.view), scrolled, strict=True):
+                if view.isVisible():
+                    view.doItemsLayout()  # (the scroll bar's range follows the rows now)
+                view.verticalScrollBar().setValue(value)
+
+        scroll_back()
+        if not self.proxy.complete:  # (folded runs: the filter lists the rows in slices)
+            self.proxy.filter_finished.connect(scroll_back, Qt.ConnectionType.SingleShotConnection)
         self._update_count()
         self._count_unlisted()
 
