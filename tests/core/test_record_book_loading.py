@@ -41,6 +41,19 @@ def task(at: float, state: TaskState, index: int, **changes: object) -> TaskReco
     )
 
 
+def insert_rows(path: Path, records: list[TaskRecord]) -> None:
+    """Write ``records`` (with their histories) into the store at ``path``, in the store's
+    own row layout, as another program (or an older version) left them."""
+    db = sqlite3.connect(path)
+    with db:
+        db.executemany(store_module._INSERT, [store_module._values(r) for r in records])
+        db.executemany(
+            "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)",
+            [e for r in records for e in store_module._events(r.local_id, r.history)],
+        )
+    db.close()
+
+
 class Library:
     """A store at ``path`` with :data:`OLD` old tasks (the oldest still polling), then
     :data:`RECENT` of the last day."""
@@ -54,15 +67,7 @@ class Library:
         self.recent = [
             task(now - (RECENT - i) * 3600, TaskState.SUCCEEDED, OLD + i) for i in range(RECENT)
         ]
-        db = sqlite3.connect(path)
-        with db:
-            records = self.old + self.recent
-            db.executemany(store_module._INSERT, [store_module._values(r) for r in records])
-            db.executemany(
-                "INSERT INTO task_events (local_id, at, state, note) VALUES (?, ?, ?, ?)",
-                [e for r in records for e in store_module._events(r.local_id, r.history)],
-            )
-        db.close()
+        insert_rows(path, self.old + self.recent)
 
     @property
     def everything(self) -> list[TaskRecord]:
@@ -248,10 +253,7 @@ def test_pages_of_older_tasks_cover_every_task_once_even_across_equal_moments(
     moments[995:1010] = [moments[995]] * 15  # the thousandth newest among fifteen alike
     moments[1200:1260] = [moments[1200]] * 60
     records = [task(at, TaskState.SUCCEEDED, i) for i, at in enumerate(moments)]
-    db = sqlite3.connect(path)
-    with db:
-        db.executemany(store_module._INSERT, [store_module._values(r) for r in records])
-    db.close()
+    insert_rows(path, records)
     store = TaskStore.open(path)
     book = recent_book(store, clock)
     held = ids(book.tasks(include_hidden=True))
@@ -288,10 +290,7 @@ def test_a_search_with_letters_beyond_ascii_finds_every_task_the_list_would_show
         )
         for i, prompt in enumerate(prompts)
     ]
-    db = sqlite3.connect(path)
-    with db:
-        db.executemany(store_module._INSERT, [store_module._values(r) for r in older])
-    db.close()
+    insert_rows(path, older)
     store = TaskStore.open(path)
     book = recent_book(store, clock)
     for text in ("\u00fcber", "stra\u00dfe", "\u00e9t\u00e9"):

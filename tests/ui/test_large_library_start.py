@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint
 
-from tests.core.test_record_book_loading import Library, task
+from tests.core.test_record_book_loading import Library, insert_rows, task
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.storage import store as store_module
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
@@ -376,10 +375,7 @@ def test_a_page_of_older_tasks_keeps_the_top_row_with_a_run_folded(
         )
         for i in range(2)
     ]
-    db = sqlite3.connect(library.path)
-    with db:
-        db.executemany(store_module._INSERT, [store_module._values(r) for r in run])
-    db.close()
+    insert_rows(library.path, run)
     window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
     window.show()
     window.open_with_key(SIM_API_KEY, source=window.key_source)

@@ -180,13 +180,7 @@ class RecordBook:
             await self.load_rest()
             return len(self._records) - held
         found = await self._read_in_thread(lambda reader: reader.load_among(reader.search(query)))
-        known = self._records
-        added = 0
-        for record in found:
-            if record.local_id not in known:
-                known[record.local_id] = record
-                added += 1
-        return added
+        return self._add_unknown(found)
 
     async def load_older(self, count: int) -> int:
         """Load the ``count`` newest tasks older than every task of the newest loaded
@@ -204,17 +198,12 @@ class RecordBook:
             raise RuntimeError("This task list was closed.")
         before = self._floor
         page = await self._read_in_thread(lambda reader: reader.load_older(before, count))
-        known = self._records
-        added = 0
-        for record in page:
-            if record.local_id not in known:
-                known[record.local_id] = record
-                added += 1
+        added = self._add_unknown(page)
         if before == self._floor:  # (not moved by another page meanwhile)
             self._floor = min((r.created_at for r in page), default=-math.inf)
         if len(page) < count and not self._complete:
             self._complete = True
-            log.info("all %d tasks loaded", len(known))
+            log.info("all %d tasks loaded", len(self._records))
         return added
 
     async def count_listed(self) -> int:
@@ -253,12 +242,20 @@ class RecordBook:
         first, read by id or changed since, is as new or newer)."""
         if self._complete:
             return
+        self._add_unknown(records)
+        self._complete = True
+        log.info("all %d tasks loaded", len(self._records))
+
+    def _add_unknown(self, records: list[TaskRecord]) -> int:
+        """Add the records of a read the book does not hold (what it holds, loaded before,
+        read by id or changed since, is as new or newer); returns how many."""
         known = self._records
+        added = 0
         for record in records:
             if record.local_id not in known:
                 known[record.local_id] = record
-        self._complete = True
-        log.info("all %d tasks loaded", len(known))
+                added += 1
+        return added
 
     async def _read_in_thread(self, load: Callable[[TaskStore], _Read]) -> _Read:
         """``load(reader)`` in a thread, on a read-only connection of its own to the store
