@@ -22,13 +22,31 @@ from tests.fixtures.screenshots import check_and_save
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.sim.faults import Fault
+from veo_desktop.ui.session import Session
+from veo_desktop.ui.storyboard.panel import StoryboardPanel
 from veo_desktop.ui.storyboard.takes_dialog import MoreTakesDialog
 from veo_desktop.ui.window.main_window import MainWindow
 
 FOX = "A red fox runs through fresh snow"
 
 
-def _stored_takes(store_path: Path, shot_id: str) -> list[str]:
+def open_storyboard(
+    make_window: Callable[..., MainWindow], sim: Any, tmp_path: Path, qtbot: Any
+) -> tuple[Session, StoryboardPanel]:
+    """A window with a key on the simulator, started, its Storyboard tab shown: its session
+    and the tab's panel."""
+    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    wait_started(qtbot, window)
+    workspace, session = window.workspace, window.session
+    assert workspace is not None and session is not None
+    workspace.storyboard.show()
+    return session, workspace.storyboard.panel
+
+
+def stored_takes(store_path: Path, shot_id: str) -> list[str]:
     db = sqlite3.connect(store_path)
     try:
         rows = db.execute(
@@ -49,15 +67,7 @@ def test_more_takes_are_asked_then_sent_the_durable_way_and_land_on_the_shot(
     dark: bool,
 ) -> None:
     themed(dark)
-    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    wait_started(qtbot, window)
-    workspace, session = window.workspace, window.session
-    assert workspace is not None and session is not None
-    workspace.storyboard.show()
-    panel = workspace.storyboard.panel
+    session, panel = open_storyboard(make_window, sim, tmp_path, qtbot)
     shot = panel.add_request(GenerationRequest(prompt=FOX))
     assert shot is not None
     board_id = panel.picker.current_id
@@ -90,7 +100,7 @@ def test_more_takes_are_asked_then_sent_the_durable_way_and_land_on_the_shot(
     dialog.set_count(2)
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(submits(sim)) == 1, timeout=10_000)
-    held = _stored_takes(store_path, shot.id)
+    held = stored_takes(store_path, shot.id)
     assert len(held) == 1, "the first take is on the shot before APIXO answers its POST"
 
     def both_on_the_shot() -> None:
@@ -106,6 +116,6 @@ def test_more_takes_are_asked_then_sent_the_durable_way_and_land_on_the_shot(
     assert {r.body["input"]["prompt"] for r in sent} == {FOX}
     assert len({r.body["input"]["seed"] for r in sent}) == 2
     takes = panel.controller.board(board_id).shot(shot.id).takes
-    assert _stored_takes(store_path, shot.id) == list(takes)
+    assert stored_takes(store_path, shot.id) == list(takes)
     qtbot.waitUntil(lambda: panel.details.take_list.count() == 2)
     qtbot.waitUntil(lambda: "Take 2 \u00b7 seed" in panel.details.take_list.item(1).text())

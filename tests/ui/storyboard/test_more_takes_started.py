@@ -6,7 +6,6 @@ take (its last frame, or its task for an extend), one POST each."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from tests.e2e.helpers import (  # noqa: F401  (make_window_fixture is a fixture
     wait_started,
 )
 from tests.fixtures.screenshots import check_and_save
-from tests.fixtures.sim import SIM_API_KEY
+from tests.ui.storyboard.test_more_takes import open_storyboard, stored_takes
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.records.storyboard import ShotStart
 from veo_desktop.sim.faults import Fault
@@ -29,17 +28,6 @@ from veo_desktop.ui.window.main_window import MainWindow
 
 FOX = "A red fox runs through fresh snow"
 LEAP = "The fox leaps over a frozen stream"
-
-
-def _stored_takes(store_path: Path, shot_id: str) -> list[str]:
-    db = sqlite3.connect(store_path)
-    try:
-        rows = db.execute(
-            "SELECT local_id FROM takes WHERE shot_id = ? ORDER BY position", (shot_id,)
-        ).fetchall()
-    finally:
-        db.close()
-    return [str(row[0]) for row in rows]
 
 
 def _posts(sim: Any) -> list[Any]:
@@ -61,15 +49,7 @@ def test_more_takes_of_a_continued_or_extended_shot_start_from_the_shot_before(
     dark: bool,
 ) -> None:
     themed(dark)
-    window = make_window(base_url=sim.base_url, api_key=SIM_API_KEY, data_dir=tmp_path / "data")
-    window.resize(1280, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    wait_started(qtbot, window)
-    workspace, session = window.workspace, window.session
-    assert workspace is not None and session is not None
-    workspace.storyboard.show()
-    panel = workspace.storyboard.panel
+    session, panel = open_storyboard(make_window, sim, tmp_path, qtbot)
     first = panel.add_request(GenerationRequest(prompt=FOX))
     assert first is not None
     board_id = panel.picker.current_id
@@ -139,7 +119,7 @@ def test_more_takes_of_a_continued_or_extended_shot_start_from_the_shot_before(
     # Confirmed: APIXO holds each POST; meanwhile its take is already on the shot.
     dialog.accept_button.click()
     qtbot.waitUntil(lambda: len(_posts(sim)) == 3, timeout=10_000)
-    held = _stored_takes(store_path, second.id)
+    held = stored_takes(store_path, second.id)
     assert len(held) == 2, "the first new take is on the shot before APIXO answers its POST"
     qtbot.waitUntil(
         lambda: panel.film_bar.message.text() == "2 more takes sent: pick one when they are done.",
@@ -158,7 +138,7 @@ def test_more_takes_of_a_continued_or_extended_shot_start_from_the_shot_before(
     else:
         assert {r.body["input"]["taskId"] for r in sent} == {source.apixo_task_id}
     takes = panel.controller.board(board_id).shot(second.id).takes
-    assert len(takes) == 3 and _stored_takes(store_path, second.id) == list(takes)
+    assert len(takes) == 3 and stored_takes(store_path, second.id) == list(takes)
     parent = source.local_id if start is ShotStart.EXTEND else None
     for take in takes[1:]:
         record = panel.controller.task(take)
