@@ -592,7 +592,7 @@ class TaskPanel(QWidget):
         tip = ""
         if not self._listed_all:  # a large library: the newest tasks, and what was asked
             tip = (
-                f"The newest {listed + below:,} of your {total:,} tasks are read so far; "
+                f"{listed + below:,} of your {total:,} tasks are read so far, the newest; "
                 "older ones are read as you scroll to the end of the list, search or filter."
             )
         if self._listing_older:
