@@ -26,6 +26,7 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
+from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
@@ -393,3 +394,23 @@ def test_a_page_of_older_tasks_keeps_the_top_row_with_a_run_folded(
     gate.set()
     qtbot.waitUntil(lambda: panel.model.rowCount() > first and panel.proxy.complete)
     qtbot.waitUntil(lambda: panel.view.indexAt(QPoint(2, 2)).data(LOCAL_ID_ROLE) == top)
+
+
+def test_a_gallery_without_enough_videos_to_scroll_reads_older_pages(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The newest tasks hold no video (none downloaded here): the gallery, empty, has no
+    end to scroll to, so it asks for the older pages by itself until it has looked at all."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.views.set_mode(ViewMode.GALLERY)
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+    gate.set()
+    wait_listed(qtbot, window, len(library.everything))
+    assert window.session is not None and window.session.controller.tasks_complete

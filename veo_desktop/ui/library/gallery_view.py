@@ -345,6 +345,19 @@ class GalleryView(QAbstractItemView):
         bar.setPageStep(page)
         bar.setSingleStep(max(1, self._layout.row_height // 3))
         super().updateGeometries()
+        if bar.maximum() == 0 and self.isVisible():
+            # Too few videos to scroll to an end: ask for more now (a large library's
+            # older tasks), as a list not filled does; once, after this layout.
+            QTimer.singleShot(0, self, self._fetch_more)
+
+    def _fetch_more(self) -> None:
+        model, root = self.model(), self.rootIndex()
+        if (
+            model is not None
+            and self.verticalScrollBar().maximum() == 0
+            and model.canFetchMore(root)
+        ):
+            model.fetchMore(root)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
