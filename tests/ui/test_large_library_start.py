@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Qt
 
 from tests.core.test_record_book_loading import Library, insert_rows, task
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
@@ -28,7 +28,7 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.tasks import panel as panel_module
-from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, StateFilter
+from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.workspace import FIRST_PAGE
 
@@ -414,3 +414,20 @@ def test_a_gallery_without_enough_videos_to_scroll_reads_older_pages(
     gate.set()
     wait_listed(qtbot, window, len(library.everything))
     assert window.session is not None and window.session.controller.tasks_complete
+
+
+def test_sorting_by_another_column_reads_every_task(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """Sorted oldest first (or by another column), the top of the list must be the top of
+    every task, not of the newest read so far: they are read, then listed in that order."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.view.sortByColumn(Column.CREATED, Qt.SortOrder.AscendingOrder)
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+    gate.set()
+    wait_listed(qtbot, window, len(library.everything))
+    oldest = min(library.everything, key=lambda r: r.created_at)
+    qtbot.waitUntil(lambda: panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == oldest.local_id)

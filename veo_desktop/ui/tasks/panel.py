@@ -233,6 +233,8 @@ class TaskPanel(QWidget):
         self.model.set_tasks(tasks[-first_page:] if first_page and self._page_cut else tasks)
         self.model.set_more(None if self._listed_all else self.list_older)
         controller.all_tasks_loaded.connect(self.fill_rest)
+        header = self.view.horizontalHeader()
+        header.sortIndicatorChanged.connect(self.on_header_sort_indicator_changed)
         self.task_actions.update(None)
         self._on_rows_changed()
         self._count_unlisted()
@@ -456,6 +458,24 @@ class TaskPanel(QWidget):
         self._search_older(self.proxy.query, choice)
         self._keeping_selection(lambda: self.proxy.set_state_filter(choice))
         self._start_older_search()
+
+    @Slot(int, Qt.SortOrder)
+    def on_header_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
+        """Sorted by anything but the newest first, a large library's list must hold every
+        task (its top would be the top of the tasks read so far): they are read, then
+        listed."""
+        newest_first = column == Column.CREATED and order == Qt.SortOrder.DescendingOrder
+        if not newest_first and not self._listed_all:
+            self._listing_older = True
+            self._update_count()
+
+            def failed() -> None:
+                self._listing_older = False
+                self._update_count()
+
+            self._controller.when_all_loaded(
+                self.fill_rest, name="Sorting every task", message=None, failed=failed
+            )
 
     def _search_older(self, query: LibraryQuery, choice: StateFilter) -> None:
         """Before a search or filter over a large library not loaded whole is applied: its
