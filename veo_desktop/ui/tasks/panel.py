@@ -258,7 +258,10 @@ class TaskPanel(QWidget):
     def fill_rest(self) -> None:
         """List every task loaded, keeping the selection: the ones older than the first
         page (see ``first_page``), and a large library's older tasks once they are loaded
-        (see :meth:`list_older`). Nothing to do when they are listed already."""
+        (see :meth:`list_older`). Nothing to do when they are listed already (or when the
+        panel was closed while they were read)."""
+        if not shiboken6.isValid(self):
+            return
         complete = self._controller.tasks_complete
         if not self._page_cut and (self._listed_all or not complete):
             return
@@ -470,8 +473,9 @@ class TaskPanel(QWidget):
             self._update_count()
 
             def failed() -> None:
-                self._listing_older = False
-                self._update_count()
+                if shiboken6.isValid(self):  # (not a panel closed meanwhile)
+                    self._listing_older = False
+                    self._update_count()
 
             self._controller.when_all_loaded(
                 self.fill_rest, name="Sorting every task", message=None, failed=failed
