@@ -141,10 +141,8 @@ class RecordBook:
         Raises:
             StoreError: the store cannot be read (nothing changed; call again to retry).
         """
-        if self._complete:
+        if not self._more_to_read():
             return
-        if self._closed:
-            raise RuntimeError("This task list was closed.")
         rest = self._rest
         if rest is None or (rest.done() and (rest.cancelled() or rest.exception() is not None)):
             rest = self._rest = asyncio.get_running_loop().create_task(
@@ -159,6 +157,18 @@ class RecordBook:
                 raise RuntimeError("This task list was closed.") from None
             raise
 
+    def _more_to_read(self) -> bool:
+        """Whether the store holds tasks the book does not (False once :attr:`complete`).
+
+        Raises:
+            RuntimeError: the book was closed.
+        """
+        if self._complete:
+            return False
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+        return True
+
     async def load_matching(self, query: LibraryQuery) -> int:
         """Load every task the store's search finds for ``query`` (hidden ones left out),
         read in a thread as :meth:`load_rest` does: a window's search or filter over a
@@ -169,10 +179,8 @@ class RecordBook:
             StoreError: the store cannot be read (nothing changed).
             RuntimeError: the book was closed.
         """
-        if self._complete:
+        if not self._more_to_read():
             return 0
-        if self._closed:
-            raise RuntimeError("This task list was closed.")
         if not all(word.isascii() for word in query.words):
             # The store's LIKE folds ASCII letters only, a list every letter ("Über" for
             # "über"): only every task holds all that the list would show.
@@ -192,10 +200,8 @@ class RecordBook:
             StoreError: the store cannot be read (nothing changed).
             RuntimeError: the book was closed.
         """
-        if self._complete:
+        if not self._more_to_read():
             return 0
-        if self._closed:
-            raise RuntimeError("This task list was closed.")
         before = self._floor
         page = await self._read_in_thread(lambda reader: reader.load_older(before, count))
         added = self._add_unknown(page)
@@ -225,10 +231,8 @@ class RecordBook:
         Raises:
             StoreError: the store cannot be read (nothing changed).
         """
-        if self._complete:
+        if not self._more_to_read():
             return
-        if self._closed:
-            raise RuntimeError("This task list was closed.")
         log.info("reading every task now (%d loaded)", len(self._records))
         self._merge_rest(self._store.load_all())
 
