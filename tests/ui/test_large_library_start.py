@@ -98,6 +98,25 @@ def started_on_the_newest(qtbot: Any, window: MainWindow, library: Library) -> N
     assert "as you scroll" in window.task_panel.count_label.toolTip()
 
 
+def scroll_to_the_end(qtbot: Any, window: MainWindow) -> None:
+    """Scroll the task list to its end; the older tasks' read has begun (held at the gate)."""
+    assert window.task_panel is not None
+    window.task_panel.view.scrollToBottom()  # the view asks its model for more
+    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+
+
+def session_failures_while_older_tasks_load(
+    qtbot: Any, window: MainWindow, library: Library
+) -> list[tuple[str, str]]:
+    """The session started, the older tasks' read held at the gate: what the window's
+    sessions report as failed from now on."""
+    started_on_the_newest(qtbot, window, library)
+    failed: list[tuple[str, str]] = []
+    window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
+    scroll_to_the_end(qtbot, window)
+    return failed
+
+
 def test_the_session_starts_on_the_newest_tasks_and_lists_older_pages_at_the_end_of_the_list(
     large: tuple[Library, MainWindow],
     qtbot: Any,
@@ -113,8 +132,7 @@ def test_the_session_starts_on_the_newest_tasks_and_lists_older_pages_at_the_end
     chosen = panel.current_task()
     assert chosen is not None
     first = panel.model.rowCount()
-    panel.view.scrollToBottom()  # the view asks its model for more
-    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+    scroll_to_the_end(qtbot, window)
     gate.set()
     qtbot.waitUntil(lambda: panel.model.rowCount() > first)
     # One page: the next thousand older ones (the first may be the oldest listed already).
@@ -238,8 +256,7 @@ def test_older_tasks_that_cannot_be_read_are_reported_and_asked_for_again(
     failed: list[tuple[str, str]] = []
     session.controller.action_failed.connect(lambda title, text: failed.append((title, text)))
     away = library.path.rename(library.path.with_name("elsewhere.sqlite3"))
-    panel.view.scrollToBottom()
-    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+    scroll_to_the_end(qtbot, window)
     gate.set()
     qtbot.waitUntil(lambda: failed != [])
     qtbot.waitUntil(lambda: not count_text(window).endswith("\u2026"))  # not loading now
@@ -305,12 +322,7 @@ def test_signing_out_while_older_tasks_load_tells_of_no_failure(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     library, window = large
-    started_on_the_newest(qtbot, window, library)
-    failed: list[tuple[str, str]] = []
-    window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
-    assert window.task_panel is not None
-    window.task_panel.view.scrollToBottom()
-    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
+    failed = session_failures_while_older_tasks_load(qtbot, window, library)
     closing = window.run(window.close_session(), "Signing out")
     gate.set()
     qtbot.waitUntil(closing.done, timeout=20_000)
@@ -323,13 +335,8 @@ def test_opening_another_session_while_older_tasks_load_tells_of_no_failure(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:
     library, window = large
-    started_on_the_newest(qtbot, window, library)
-    failed: list[tuple[str, str]] = []
-    window.sessions.job_failed.connect(lambda what, text: failed.append((what, text)))
+    failed = session_failures_while_older_tasks_load(qtbot, window, library)
     first = window.session
-    assert window.task_panel is not None
-    window.task_panel.view.scrollToBottom()
-    qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
     window.open_with_key(SIM_API_KEY, source=window.key_source)  # the key again: a switch
     gate.set()
     qtbot.waitUntil(lambda: window.session is not None and window.session is not first)
