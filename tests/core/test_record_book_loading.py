@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sqlite3
+import threading
 import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.fixtures.core import FAST_TIMING, FakeClock
+from veo_desktop.core import record_book as record_book_module
 from veo_desktop.core.clock import Activity
 from veo_desktop.core.record_book import RECENT_NEWEST, RECENT_SECONDS, RecordBook
 from veo_desktop.records.library import matcher, parse_query
@@ -304,4 +308,74 @@ def test_a_search_with_letters_beyond_ascii_finds_every_task_the_list_would_show
     asyncio.run(ascii_only.load_matching(parse_query("shot 1717")))
     assert library.old[1717].local_id in ids(ascii_only.tasks())
     assert not ascii_only.complete  # an ASCII search reads its matches only
+    store.close()
+
+
+def test_a_fold_sees_each_task_of_its_range_once_and_keeps_none(library, clock, monkeypatch):
+    """A fold over a range older than the first load reads the store a page at a time (pages
+    that end between tasks created at the same moment among them), sees every task of the
+    range exactly once, and leaves the book as it was."""
+    monkeypatch.setattr(record_book_module, "FOLD_PAGE", 97)
+    tied_at = library.old[1500].created_at
+    tied = [task(tied_at, TaskState.SUCCEEDED, 9000 + i) for i in range(150)]
+    insert_rows(library.path, tied)
+    everything = library.everything + tied
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    held = len(book)
+    polled = library.old[0]
+    book.set_note(polled.local_id, "changed in the book")  # held: the book's version counts
+
+    def noted(tasks: Iterator[TaskRecord]) -> list[tuple[str, str | None]]:
+        return sorted((r.local_id, r.note) for r in tasks)
+
+    def expected(since: float, until: float) -> list[tuple[str, str | None]]:
+        return sorted(
+            (r.local_id, "changed in the book" if r is polled else r.note)
+            for r in everything
+            if since <= r.created_at < until
+        )
+
+    since, until = library.old[300].created_at, library.old[2900].created_at
+    assert not book.holds_since(since)
+    assert asyncio.run(book.fold(noted, since, until)) == expected(since, until)
+    assert asyncio.run(book.fold(noted, -math.inf)) == expected(-math.inf, math.inf)
+    assert asyncio.run(book.fold(noted, tied_at, tied_at + 1)) == expected(tied_at, tied_at + 1)
+    assert len(book) == held and not book.complete  # nothing was kept
+    store.close()
+
+
+def test_a_fold_over_the_tasks_held_runs_here_and_reads_nothing(library, clock, monkeypatch):
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    monkeypatch.setattr(TaskStore, "open_reader", None)  # (a read would fail)
+    since = book.held_from
+    assert library.old[0].created_at < since < library.recent[0].created_at
+    assert book.holds_since(since) and not book.holds_since(since - 1)
+    counted = asyncio.run(book.fold(lambda tasks: sum(1 for _ in tasks), since))
+    assert counted == sum(1 for r in library.everything if r.created_at >= since)
+    monkeypatch.undo()
+    asyncio.run(book.load_rest())
+    assert book.held_from == -math.inf
+    store.close()
+
+
+def test_a_fold_stops_when_the_book_closes(library, clock, monkeypatch):
+    monkeypatch.setattr(record_book_module, "FOLD_PAGE", 50)
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    started = threading.Event()
+
+    def slow(tasks: Iterator[TaskRecord]) -> int:
+        started.set()
+        return sum(1 for _ in tasks)
+
+    async def scenario() -> None:
+        folding = asyncio.ensure_future(book.fold(slow, -math.inf))
+        await asyncio.to_thread(started.wait, 10)
+        await book.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await folding
+
+    asyncio.run(scenario())
     store.close()

@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 
@@ -94,6 +96,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 
 class EngineBusyError(RuntimeError):
@@ -392,6 +395,28 @@ class TaskEngine:
             StoreError: the store cannot be read.
         """
         return self._book.tasks_since(since)
+
+    async def fold_tasks(
+        self,
+        fold: Callable[[Iterator[TaskRecord]], _T],
+        since: float,
+        until: float = math.inf,
+    ) -> _T:
+        """``fold(tasks)`` over every task created from ``since`` to before ``until``
+        (hidden ones too), without loading a large library whole (see
+        :meth:`RecordBook.fold`).
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the engine was closed.
+        """
+        return await self._book.fold(fold, since, until)
+
+    @property
+    def held_from(self) -> float:
+        """:meth:`loaded_tasks` holds every task created at or after this (unix seconds;
+        minus infinity once :attr:`tasks_complete`)."""
+        return self._book.held_from
 
     def loaded_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
         """The tasks loaded so far, oldest first: every one once :attr:`tasks_complete`;

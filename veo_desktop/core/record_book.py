@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +57,8 @@ JOURNAL_NOTE = (
 #: ago, across a change of summer time), and at least this many newest.
 RECENT_SECONDS = 26 * 3600
 RECENT_NEWEST = 1000
+#: How many tasks :meth:`RecordBook.fold` reads from the store at a time.
+FOLD_PAGE = 5000
 #: The states a journaled id may be given back to.
 _RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})
 
@@ -223,6 +225,55 @@ class RecordBook:
         if self._complete:
             return sum(1 for record in self._records.values() if not record.hidden)
         return await self._read_in_thread(lambda reader: reader.count(hidden=False))
+
+    def holds_since(self, since: float) -> bool:
+        """Whether the book holds every task created since ``since`` (unix seconds)."""
+        return since >= self.held_from
+
+    @property
+    def held_from(self) -> float:
+        """The book holds every task created at or after this (unix seconds; minus infinity
+        once :attr:`complete`), and maybe some older ones."""
+        return -math.inf if self._complete else self._floor
+
+    async def fold(
+        self,
+        fold: Callable[[Iterator[TaskRecord]], _Read],
+        since: float,
+        until: float = math.inf,
+    ) -> _Read:
+        """``fold(tasks)`` over every task created from ``since`` to before ``until`` (unix
+        seconds; hidden ones too, in no particular order), without keeping them: the
+        book's version of each task it holds, the store's of the others. When the book
+        does not hold them all (:meth:`holds_since`), ``fold`` runs in a thread, on the
+        store's tasks read :data:`FOLD_PAGE` at a time, newest first (a chart of a year of
+        a large library neither loads nor keeps the year's tasks); else here.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
+        held = {
+            r.local_id: r for r in self._records.values() if since <= r.created_at < until
+        }  # (the loop's; the thread reads this copy)
+        if self.holds_since(since):
+            return fold(iter(held.values()))
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+
+        def tasks(reader: TaskStore) -> Iterator[TaskRecord]:
+            yield from held.values()
+            before = until
+            while True:
+                if self._closed:
+                    raise StoreError("The task list was closed.", reader.path)
+                page = reader.load_older(before, FOLD_PAGE)  # (oldest first)
+                yield from (r for r in page if r.created_at >= since and r.local_id not in held)
+                if len(page) < FOLD_PAGE or page[0].created_at < since:
+                    return
+                before = page[0].created_at
+
+        return await self._read_in_thread(lambda reader: fold(tasks(reader)))
 
     def load_rest_now(self) -> None:
         """:meth:`load_rest`, here and now on this thread (for what must see every task and

@@ -24,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import math
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -205,6 +206,23 @@ class EngineController(QObject):
         if self.tasks_complete:  # (a search the store cannot answer reads every task)
             self.all_tasks_loaded.emit()
         return added
+
+    async def fold_tasks(
+        self,
+        fold: Callable[[Iterator[TaskRecord]], T],
+        since: float = -math.inf,
+        until: float = math.inf,
+    ) -> T:
+        """``fold(tasks)`` over every task created from ``since`` to before ``until`` (hidden
+        ones too), without loading a large library whole: its older tasks are read and
+        folded in a thread, a page at a time, and not kept (see :meth:`RecordBook.fold`)."""
+        return await self._engine.fold_tasks(fold, since, until)
+
+    @property
+    def held_from(self) -> float:
+        """:meth:`tasks` holds every task created at or after this (unix seconds; minus
+        infinity once :attr:`tasks_complete`), and maybe some older ones."""
+        return self._engine.held_from
 
     async def _load_all(self) -> None:
         if self.tasks_complete:
