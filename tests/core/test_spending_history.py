@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
 from veo_desktop.core.spending import spend_between
@@ -22,6 +24,8 @@ from veo_desktop.core.spending_history import (
     Period,
     PeriodSpend,
     csv_text,
+    range_start,
+    spend_figures,
     spend_history,
     totals,
     write_csv,
@@ -169,3 +173,44 @@ def test_the_status_bar_and_the_cap_leave_imported_videos_out_as_the_chart_does(
     imported = record(at(10, 10), TaskState.SUCCEEDED, mode="quality", imported=True)
     spend = spend_between([mine, imported], at(10, 0), at(11, 0))
     assert spend.charged == mine.price and spend.count == 1
+
+
+_STATES = [TaskState.SUCCEEDED, TaskState.FAILED, TaskState.UNCERTAIN, TaskState.REJECTED]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    tasks=st.lists(
+        st.tuples(
+            st.integers(1, 31),
+            st.integers(0, 23),
+            st.sampled_from(_STATES),
+            st.sampled_from(["fast", "quality"]),
+        ),
+        max_size=40,
+    ),
+    first=st.integers(1, 31),
+    days=st.integers(0, 30),
+)
+def test_figures_in_one_pass_are_the_day_and_week_histories(
+    tasks: list[tuple[int, int, TaskState, str]], first: int, days: int
+) -> None:
+    """Whatever the tasks and range (across the change to summer time), one pass over an
+    iterator gives the weeks' rows and the days' rows each history gives on its own."""
+    records = [record(at(day, hour), state, mode=mode) for day, hour, state, mode in tasks]
+    start = dt.date(2026, 3, first)
+    last = min(start + dt.timedelta(days=days), dt.date(2026, 3, 31))
+    for period in Period:
+        figures = spend_figures(iter(records), first=start, last=last, period=period)
+        assert figures.rows == spend_history(records, first=start, last=last, period=period)
+        assert figures.days == spend_history(records, first=start, last=last)
+        split = [r for r in records if r.created_at < at(15, 12)]
+        rest = [r for r in records if r.created_at >= at(15, 12)]
+        parts = spend_figures(split, first=start, last=last, period=period).add(
+            spend_figures(rest, first=start, last=last, period=period)
+        )
+        assert parts == figures
+        counted = [r for r in records if r.created_at >= range_start(start, period)]
+        assert spend_figures(counted, first=start, last=last, period=period) == figures

@@ -32,10 +32,14 @@ __all__ = [
     "CSV_HEADER",
     "Period",
     "PeriodSpend",
+    "SpendFigures",
+    "by_week",
     "csv_text",
     "local_day",
     "period_start",
     "periods",
+    "range_start",
+    "spend_figures",
     "spend_history",
     "totals",
     "write_csv",
@@ -177,6 +181,58 @@ def spend_history(
         PeriodSpend(start, period, *sums[index], *counts[index])  # type: ignore[arg-type]
         for index, start in enumerate(starts)
     ]
+
+
+def by_week(days: Sequence[PeriodSpend]) -> list[PeriodSpend]:
+    """Day rows summed into the weeks that hold them, oldest first."""
+    weeks: dict[dt.date, PeriodSpend] = {}
+    for day in days:
+        monday = period_start(day.start, Period.WEEK)
+        week = weeks.get(monday) or PeriodSpend(monday, Period.WEEK)
+        weeks[monday] = week.add(day)
+    return list(weeks.values())
+
+
+@dataclass(frozen=True)
+class SpendFigures:
+    """What a range of days cost, as a chart shows it and as its CSV lists it.
+
+    Attributes:
+        rows: every period (day or week) holding a day of the range, oldest first.
+        days: every day of the range, oldest first.
+    """
+
+    rows: list[PeriodSpend]
+    days: list[PeriodSpend]
+
+    def add(self, other: SpendFigures) -> SpendFigures:
+        """These figures plus ``other``'s, counted over the same range (other tasks)."""
+        return SpendFigures(
+            [mine.add(theirs) for mine, theirs in zip(self.rows, other.rows, strict=True)],
+            [mine.add(theirs) for mine, theirs in zip(self.days, other.days, strict=True)],
+        )
+
+
+def range_start(first: dt.date, period: Period) -> float:
+    """The moment (unix seconds) the first period shown for ``first`` begins: the tasks a
+    :func:`spend_figures` counts were created at or after it."""
+    return dt.datetime.combine(period_start(first, period), dt.time()).timestamp()
+
+
+def spend_figures(
+    records: Iterable[TaskRecord],
+    *,
+    first: dt.date,
+    last: dt.date,
+    period: Period = Period.DAY,
+) -> SpendFigures:
+    """:func:`spend_history` of the periods from ``first`` to ``last``, and of their days from
+    ``first`` to ``last``, in one pass over ``records`` (an iterator will do)."""
+    start = period_start(first, period)
+    end = last if period is Period.DAY else period_start(last, period) + dt.timedelta(days=6)
+    every_day = spend_history(records, first=start, last=end, period=Period.DAY)
+    days = [day for day in every_day if first <= day.start <= last]
+    return SpendFigures(every_day if period is Period.DAY else by_week(every_day), days)
 
 
 def totals(rows: Sequence[PeriodSpend]) -> PeriodSpend:

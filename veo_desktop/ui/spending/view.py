@@ -8,7 +8,9 @@ again (coalesced) when a task changes while the tab is shown, and when it is sho
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,7 +31,9 @@ from PySide6.QtWidgets import (
 from veo_desktop.core.spending_history import (
     Period,
     PeriodSpend,
-    spend_history,
+    SpendFigures,
+    range_start,
+    spend_figures,
     totals,
     write_csv,
 )
@@ -55,6 +59,22 @@ RANGES: tuple[tuple[str, int, Period], ...] = (
 )
 #: How long changes are gathered before the chart is drawn again.
 REFRESH_MS = 400
+
+
+@dataclass
+class _Older:
+    """A large library's tasks older than those loaded, counted for one range.
+
+    Attributes:
+        key: the range (first day, last day, period).
+        floor: the tasks counted were created before this (unix seconds); the window holds
+            every task created since.
+        figures: what they cost (None while they are counted).
+    """
+
+    key: tuple[dt.date, dt.date, Period]
+    floor: float
+    figures: SpendFigures | None = None
 
 
 class SpendingView(QWidget):
@@ -89,6 +109,13 @@ class SpendingView(QWidget):
         self._cap = spending_cap or (lambda: None)
         self._today = today
         self.rows: list[PeriodSpend] = []
+        #: The figures shown: :attr:`rows` and the days they hold (the CSV's rows).
+        self.figures = SpendFigures([], [])
+        #: Whether :attr:`figures` count every task (else those loaded, "so far").
+        self.complete = True
+        #: A large library's older tasks, counted for the range shown (see :meth:`refresh`).
+        self._older: _Older | None = None
+        self._export_when_counted = False
         #: The export dialog while it is open (tests answer it).
         self.dialog: QFileDialog | None = None
         self.range_combo = QComboBox(self)
@@ -158,32 +185,73 @@ class SpendingView(QWidget):
         last = self._today()
         return last - dt.timedelta(days=days - 1), last
 
-    def refresh(self, records: list[TaskRecord] | None = None) -> None:
-        """Read the records again and redraw (every task, hidden ones too)."""
+    def refresh(self) -> None:
+        """Count the range shown again and redraw (every task, hidden ones too).
+
+        The tasks loaded are counted here and now. A large library's older tasks are counted
+        once per range, in a thread (read a page at a time and not kept), and again only
+        when one of them changes; until then the figures are those of the tasks loaded,
+        shown as "so far".
+        """
         self._refresh.stop()
         self._stale = False
-        partial = records is None and not self._controller.tasks_complete
-        if partial and self.isVisible():  # a large library's older tasks: read, then counted
-            self._controller.when_all_loaded(
-                self._refresh_when_loaded, name="Counting spending", message=None
-            )
-        elif partial:
-            self._stale = True  # (the next show reads them)
-        if records is None:
-            records = self._controller.tasks(include_hidden=True)
         first, last = self.span()
-        self.rows = spend_history(records, first=first, last=last, period=self.period)
+        period = self.period
+        since = range_start(first, period)
+        count = functools.partial(spend_figures, first=first, last=last, period=period)
+        older = self._older
+        if older is not None and older.key != (first, last, period):
+            older = self._older = None
+        floor = self._controller.held_from if older is None else older.floor
+        tasks = self._controller.tasks(include_hidden=True)
+        newer = count(t for t in tasks if t.created_at >= max(since, floor))
+        if since >= floor:
+            self._show(newer, complete=True)
+        elif older is not None and older.figures is not None:
+            self._show(older.figures.add(newer), complete=True)
+        else:
+            self._show(newer, complete=False)
+            if not self.isVisible():
+                self._stale = True  # (counted when shown)
+            elif older is None:
+                older = self._older = _Older((first, last, period), floor)
+                self._controller.run(
+                    self._count_older(older, count, since), name="Counting spending"
+                )
+
+    async def _count_older(
+        self, older: _Older, count: Callable[[Iterator[TaskRecord]], SpendFigures], since: float
+    ) -> None:
+        """Count the tasks created from ``since`` to before ``older.floor`` (in a thread),
+        then redraw."""
+        try:
+            figures = await self._controller.fold_tasks(count, since, older.floor)
+        except BaseException:
+            if shiboken6.isValid(self) and self._older is older:
+                self._older = None  # (asked again at the next refresh)
+            raise
+        if shiboken6.isValid(self) and self._older is older:
+            older.figures = figures
+            self.refresh()
+
+    def _show(self, figures: SpendFigures, *, complete: bool) -> None:
+        self.figures = figures
+        self.rows = figures.rows
+        self.complete = complete
         cap_source = self._cap()
         cap = cap_source.daily if cap_source is not None else None
         self.chart.show_rows(self.rows, cap)
         text = self._totals_text(cap)
-        if partial:
-            text = "Reading your older tasks\u2026 So far: " + text
+        if not complete:
+            text = "Counting your older tasks\u2026 So far: " + text
         self.totals_label.setText(text)
+        if complete and self._export_when_counted:
+            self._export_when_counted = False
+            QTimer.singleShot(0, self, self._export_when_counted_now)
 
-    def _refresh_when_loaded(self) -> None:
-        if shiboken6.isValid(self):
-            self.refresh()
+    def _export_when_counted_now(self) -> None:
+        if self.complete:
+            self.on_export_button_clicked()
 
     def _totals_text(self, cap: Decimal | None) -> str:
         whole = totals(self.rows)
@@ -198,22 +266,18 @@ class SpendingView(QWidget):
         days = max(1, (self.span()[1] - self.span()[0]).days + 1)
         text += f". Average ${whole.charged / days:.2f} a day"
         if cap is not None:
-            over = sum(1 for row in self._daily() if row.total > cap)
+            over = sum(1 for row in self.figures.days if row.total > cap)
             text += f"; daily cap ${cap:.2f}, passed on {over} day{'s' if over != 1 else ''}"
         return text + "."
-
-    def _daily(self) -> list[PeriodSpend]:
-        """The days shown, one row each (the CSV's rows, whatever the chart groups by)."""
-        if self.period is Period.DAY:
-            return self.rows
-        first, last = self.span()
-        records = self._controller.tasks(include_hidden=True)
-        return spend_history(records, first=first, last=last, period=Period.DAY)
 
     def on_range_combo_current_index_changed(self, _index: int) -> None:
         self.refresh()
 
-    def on_controller_task_changed(self, _task: object) -> None:
+    def on_controller_task_changed(self, task: TaskRecord | None) -> None:
+        """``task`` changed (None: any may have): count again, soon if the tab is shown."""
+        older = self._older
+        if older is not None and (task is None or task.created_at < older.floor):
+            self._older = None  # (an older task changed: they are counted again)
         self._stale = True
         if self.isVisible() and not self._refresh.isActive():
             self._refresh.start()
@@ -228,8 +292,10 @@ class SpendingView(QWidget):
     # -- export ----------------------------------------------------------------------------
 
     def on_export_button_clicked(self) -> None:
-        if not self._controller.tasks_complete:  # the file must count every task
-            self._controller.when_all_loaded(self._export_when_loaded, name="Exporting spending")
+        if self._stale:
+            self.refresh()
+        if not self.complete:  # the file must count every task: once they are counted
+            self._export_when_counted = True
             return
         first, last = self.span()
         folder = save_folder()
@@ -255,16 +321,19 @@ class SpendingView(QWidget):
         self.dialog = dialog
         dialog.open()
 
-    def _export_when_loaded(self) -> None:
-        if shiboken6.isValid(self):
-            self.on_export_button_clicked()
-
     def export_to(self, path: Path) -> Path | None:
         """Write the days shown as CSV to ``path`` (the dialog's answer; tests call it)."""
         if self._stale:
             self.refresh()
+        if not self.complete:
+            self._controller.action_failed.emit(
+                "Not exported",
+                "Your older tasks' spending is still being counted; export it again once "
+                "the figures no longer say \u201cso far\u201d.",
+            )
+            return None
         try:
-            written = write_csv(self._daily(), path)
+            written = write_csv(self.figures.days, path)
         except OSError as error:
             reason = printable(error.strerror or type(error).__name__, 200)
             self._controller.action_failed.emit(
