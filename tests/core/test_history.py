@@ -6,9 +6,12 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tests.fixtures.core import EngineKit
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.history import recent_prompts, records_of
+from veo_desktop.core.history import PromptIndex, recent_prompts, records_of
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
@@ -103,3 +106,22 @@ def test_ten_thousand_tasks(tmp_path: Path) -> None:
         assert found[0].prompt == "Prompt number 79 of a long history"
     finally:
         store.close()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    prompts=st.lists(st.sampled_from(["Fox", "fox ", "Rain  on glass", "rain on glass", "Dusk"])),
+    split=st.integers(0, 20),
+    query=st.sampled_from(["", "fox", "RAIN", "on g", "nothing"]),
+    limit=st.integers(0, 3),
+)
+def test_a_large_librarys_older_prompts_counted_apart_join_the_newer_ones(
+    prompts: list[str], split: int, query: str, limit: int
+) -> None:
+    """The Prompts tab counts a large library's older tasks apart (in a thread) and the
+    loaded ones each time: together they list what one count of every task lists, with
+    the uses of a prompt in both parts added up."""
+    records = [record(prompt, NOW + index) for index, prompt in enumerate(prompts)]
+    older = PromptIndex(reversed(records[:split]))  # (a fold's order: any)
+    newer = PromptIndex(records[split:])
+    assert newer.search(query, limit, older=older) == recent_prompts(records, query, limit)

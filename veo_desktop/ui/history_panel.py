@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import time
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import shiboken6
@@ -42,9 +44,9 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.history import RecentPrompt, recent_prompts
+from veo_desktop.core.history import PromptIndex, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
-from veo_desktop.records.task import TaskRecord
+from veo_desktop.records.task import TaskRecord, is_imported
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
@@ -57,6 +59,20 @@ RECENT_LIMIT = 200
 REFRESH_DELAY_MS = 300
 #: The item's second line (when it was used, how often; or a template's blanks).
 META_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+@dataclass
+class _Older:
+    """A large library's prompts older than the tasks loaded.
+
+    Attributes:
+        floor: they are those of the tasks created before this (unix seconds); the window
+            holds every task created since.
+        index: the prompts (None while they are counted).
+    """
+
+    floor: float
+    index: PromptIndex | None = None
 
 
 def when_text(moment: float, now: float) -> str:
@@ -246,7 +262,10 @@ class HistoryPanel(QWidget):
         self._templates = templates
         #: The dialog or question open now (tests answer it); None when none is.
         self.dialog: QWidget | None = None
+        #: The tasks listed (since :attr:`_older`'s floor) when the list was last read.
         self._seen: set[str] = set()
+        #: A large library's prompts older than the tasks loaded (see :meth:`refresh_recent`).
+        self._older: _Older | None = None
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -329,25 +348,29 @@ class HistoryPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._controller.tasks_complete:
-            self.refresh_recent()
-
-    def _refresh_when_loaded(self) -> None:
-        if shiboken6.isValid(self):
+        if self._older is None and self._controller.held_from > -math.inf:
             self.refresh_recent()
 
     @Slot()
     def refresh_recent(self) -> None:
-        """Reload the recent prompts from the store (keeping the selected one selected)."""
+        """Read the recent prompts again (keeping the selected one selected).
+
+        The prompts of the tasks loaded are counted here and now. A large library's older
+        prompts are counted once, in a thread (its tasks read a page at a time and not
+        kept), when the tab is first looked at; until then the list holds the newer ones.
+        """
         selected = self.current_recent()
-        if not self._controller.tasks_complete and self.isVisible():
-            # A large library's older prompts too, read once the tab is looked at.
-            self._controller.when_all_loaded(
-                self._refresh_when_loaded, name="Listing prompts", message=None
-            )
-        records = self._controller.tasks(include_hidden=True)
-        self._seen = {record.local_id for record in records}
-        found = recent_prompts(records, self.query(), RECENT_LIMIT)
+        older = self._older
+        floor = self._controller.held_from if older is None else older.floor
+        newer = [t for t in self._controller.tasks(include_hidden=True) if t.created_at >= floor]
+        self._seen = {task.local_id for task in newer}
+        index = PromptIndex(newer)  # (oldest first)
+        if older is None and floor > -math.inf and self.isVisible():
+            older = self._older = _Older(floor)
+            self._controller.run(self._count_older(older), name="Listing prompts")
+        found = index.search(
+            self.query(), RECENT_LIMIT, older=None if older is None else older.index
+        )
         now = time.time()
         self.recent_list.clear()
         for entry in found:
@@ -582,14 +605,34 @@ class HistoryPanel(QWidget):
     def on_search_text_changed(self, _text: str) -> None:
         self.refresh()
 
+    async def _count_older(self, older: _Older) -> None:
+        """Count the prompts of the tasks created before ``older.floor`` (in a thread), then
+        list them."""
+        try:
+            index = await self._controller.fold_tasks(PromptIndex, until=older.floor)
+        except BaseException:
+            if shiboken6.isValid(self) and self._older is older:
+                self._older = None  # (asked again at the next look)
+            raise
+        if shiboken6.isValid(self) and self._older is older:
+            older.index = index
+            self.refresh_recent()
+
     @Slot(object)
-    def on_controller_task_changed(self, task: object) -> None:
-        """A new task may bring a new prompt; state changes of known tasks do not."""
-        local_id = getattr(task, "local_id", None)
-        if local_id in self._seen:
+    def on_controller_task_changed(self, task: TaskRecord | None) -> None:
+        """A new task may bring a new prompt; state changes of known tasks do not. (None:
+        any task may have changed.)"""
+        older = self._older
+        if task is None:
+            self._older = None
+        elif older is not None and task.created_at < older.floor:
+            if not is_imported(task):
+                return  # (a change of an older task changes no prompt)
+            self._older = None  # an import brought older tasks: every prompt is counted again
+        elif task.local_id in self._seen:
             return
-        if local_id is not None:
-            self._seen.add(local_id)
+        else:
+            self._seen.add(task.local_id)
         if not self._timer.isActive():
             self._timer.start()
 
