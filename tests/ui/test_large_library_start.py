@@ -13,6 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -438,3 +439,57 @@ def test_sorting_by_another_column_reads_every_task(
     wait_listed(qtbot, window, len(library.everything))
     oldest = min(library.everything, key=lambda r: r.created_at)
     qtbot.waitUntil(lambda: panel.proxy.index(0, 0).data(LOCAL_ID_ROLE) == oldest.local_id)
+
+
+def test_the_spending_tab_counts_the_older_tasks_without_keeping_them(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event, tmp_path: Path
+) -> None:
+    """The Spending tab of a large library shows the loaded tasks' figures "so far", then
+    every task's (the older ones counted in a thread, a page at a time), and the window
+    still holds only the tasks it loaded; its CSV counts every task too."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session, workspace = window.session, window.workspace
+    assert session is not None and workspace is not None
+    loaded = len(session.controller.tasks(include_hidden=True))
+    workspace.show_spending()
+    view = workspace.spending_view
+    assert view is not None
+    qtbot.waitUntil(lambda: view.totals_label.text().startswith("Counting your older tasks"))
+    assert not view.complete
+    assert view.export_to(tmp_path / "early.csv") is None  # not a part as if it were all
+    gate.set()
+    every = f"${Decimal('0.20') * len(library.everything):.2f} on {len(library.everything)} videos"
+    qtbot.waitUntil(lambda: every in view.totals_label.text())
+    assert view.complete and "so far" not in view.totals_label.text().lower()
+    assert not session.controller.tasks_complete
+    assert len(session.controller.tasks(include_hidden=True)) == loaded  # none kept
+    written = view.export_to(tmp_path / "spending.csv")
+    assert written is not None
+    rows = written.read_text(encoding="utf-8").splitlines()[1:]
+    assert sum(Decimal(row.split(",")[-1]) for row in rows) == Decimal("0.20") * len(
+        library.everything
+    )
+
+
+def test_the_prompts_tab_finds_an_older_prompt_without_keeping_its_task(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session, workspace = window.session, window.workspace
+    assert session is not None and workspace is not None
+    loaded = len(session.controller.tasks(include_hidden=True))
+    prompts = workspace.history_panel
+    workspace.middle.setCurrentWidget(prompts)
+    prompts.set_query("shot 1717")  # an old task's, not loaded
+    assert prompts.recent_items() == []
+    gate.set()
+    qtbot.waitUntil(lambda: [p.prompt for p in prompts.recent_items()] == ["shot 1717"])
+    assert prompts.recent_items()[0].local_id == library.old[1717].local_id
+    prompts.set_query("")
+    newest = [p.prompt for p in prompts.recent_items()[:2]]
+    assert newest == [library.recent[-1].prompt, library.recent[-2].prompt]
+    assert len(prompts.recent_items()) == 200  # (RECENT_LIMIT) of 3,020
+    assert not session.controller.tasks_complete
+    assert len(session.controller.tasks(include_hidden=True)) == loaded  # none kept
