@@ -108,20 +108,32 @@ def test_ten_thousand_tasks(tmp_path: Path) -> None:
         store.close()
 
 
-@settings(max_examples=80, deadline=None)
+_WORDS = ["Fox", "fox ", "Rain  on glass", "rain on glass", "Dusk", "Über\nsee", "über see"]
+
+
+@settings(max_examples=150, deadline=None)
 @given(
-    prompts=st.lists(st.sampled_from(["Fox", "fox ", "Rain  on glass", "rain on glass", "Dusk"])),
+    prompts=st.lists(st.sampled_from(_WORDS) | st.text(max_size=8)),
     split=st.integers(0, 20),
-    query=st.sampled_from(["", "fox", "RAIN", "on g", "nothing"]),
+    query=st.sampled_from(["", "fox", "RAIN", "on g", "ÜBER  SEE", "nothing"])
+    | st.text(max_size=3),
     limit=st.integers(0, 3),
+    hex_ids=st.booleans(),
 )
 def test_a_large_librarys_older_prompts_counted_apart_join_the_newer_ones(
-    prompts: list[str], split: int, query: str, limit: int
+    prompts: list[str], split: int, query: str, limit: int, hex_ids: bool
 ) -> None:
-    """The Prompts tab counts a large library's older tasks apart (in a thread) and the
-    loaded ones each time: together they list what one count of every task lists, with
-    the uses of a prompt in both parts added up."""
-    records = [record(prompt, NOW + index) for index, prompt in enumerate(prompts)]
-    older = PromptIndex(reversed(records[:split]))  # (a fold's order: any)
+    """The Prompts tab counts a large library's older tasks apart (in a thread, packed in a
+    table) and the loaded ones each time: together they list what one count of every task
+    lists, with the uses of a prompt in both parts added up."""
+    made = [record("x", NOW + index) for index in range(len(prompts))]
+    records = [
+        r.evolve(
+            request={"input": {"prompt": prompt, "mode": "fast"}},
+            local_id=r.local_id if hex_ids else f"Task-{index}",
+        )
+        for index, (r, prompt) in enumerate(zip(made, prompts, strict=True))
+    ]
+    older = PromptIndex(reversed(records[:split])).packed()  # (a fold's order: any)
     newer = PromptIndex(records[split:])
     assert newer.search(query, limit, older=older) == recent_prompts(records, query, limit)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
-from collections.abc import Iterable
+import itertools
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -109,28 +112,127 @@ class PromptIndex:
             )
 
     def search(
-        self, query: str = "", limit: int = DEFAULT_LIMIT, *, older: PromptIndex | None = None
+        self, query: str = "", limit: int = DEFAULT_LIMIT, *, older: PromptTable | None = None
     ) -> list[RecentPrompt]:
         """The prompts whose text contains ``query`` (case and runs of spaces do not matter;
         empty: all), newest first, at most ``limit`` (0 or less: all).
 
-        ``older``: the index of the tasks created before every task of this one (a large
-        library's, counted apart); its prompts join these, their uses added up.
+        ``older``: the prompts of the tasks created before every task of this index (a
+        large library's, counted apart); they join these, the uses of one in both added up.
         """
         wanted = _normal(query)
         mine = {k: e for k, e in self._entries.items() if wanted in k}
         found = list(mine.values())
         if older is not None:
             for index, entry in enumerate(found):
-                before = older._entries.get(_normal(entry.prompt))
-                if before is not None:
+                uses = older.uses_of(_normal(entry.prompt))
+                if uses:
                     found[index] = RecentPrompt(
-                        entry.prompt, entry.last_used, entry.uses + before.uses, entry.local_id
+                        entry.prompt, entry.last_used, entry.uses + uses, entry.local_id
                     )
-            found[:0] = [e for k, e in older._entries.items() if wanted in k and k not in mine]
+            more = (i for i in older.newest(wanted) if older.key(i) not in mine)
+            found[:0] = [older.entry(i) for i in itertools.islice(more, limit or None)]
         if limit > 0:
             return heapq.nlargest(limit, found, key=_last_used)
         return sorted(found, key=_last_used, reverse=True)
+
+    def packed(self) -> PromptTable:
+        """These prompts packed to be kept (see :class:`PromptTable`)."""
+        return PromptTable(self._entries)
+
+
+class PromptTable:
+    """The prompts of a :class:`PromptIndex`, packed to be kept (a large library's older
+    prompts, 100,000 in a few MB): their normal forms in one string, searched at C speed,
+    their texts in another, times, uses and local ids in flat arrays.
+
+    Args:
+        entries: the prompts by normal form (:class:`PromptIndex`'s).
+    """
+
+    __slots__ = (
+        "_hashes",
+        "_ids",
+        "_key_starts",
+        "_keys",
+        "_last_used",
+        "_places",
+        "_starts",
+        "_texts",
+        "_uses",
+    )
+
+    def __init__(self, entries: dict[str, RecentPrompt]) -> None:
+        chosen = sorted(entries.items(), key=lambda item: item[1].last_used)  # oldest first
+        #: Every normal form, each followed by a newline (which none holds).
+        self._keys = "".join(f"{key}\n" for key, _entry in chosen)
+        self._key_starts = array(
+            "q", itertools.accumulate((len(k) + 1 for k, _ in chosen), initial=0)
+        )
+        self._texts = "".join(entry.prompt for _key, entry in chosen)
+        self._starts = array(
+            "q", itertools.accumulate((len(e.prompt) for _, e in chosen), initial=0)
+        )
+        self._last_used = array("d", (entry.last_used for _key, entry in chosen))
+        self._uses = array("q", (entry.uses for _key, entry in chosen))
+        ids = [entry.local_id for _key, entry in chosen]
+        #: The local ids, 16 bytes each when every one is a uuid's 32 hex digits.
+        self._ids: bytes | list[str] = (
+            b"".join(bytes.fromhex(i) for i in ids) if all(map(_is_hex_id, ids)) else ids
+        )
+        # The normal forms' hashes, sorted, and where each is (a lookup by bisection).
+        by_hash = sorted((hash(key), place) for place, (key, _entry) in enumerate(chosen))
+        self._hashes = array("q", (h for h, _place in by_hash))
+        self._places = array("q", (place for _h, place in by_hash))
+
+    def __len__(self) -> int:
+        return len(self._last_used)
+
+    def key(self, place: int) -> str:
+        """The normal form of the prompt at ``place`` (0: the oldest)."""
+        return self._keys[self._key_starts[place] : self._key_starts[place + 1] - 1]
+
+    def entry(self, place: int) -> RecentPrompt:
+        """The prompt at ``place`` (0: the oldest)."""
+        ids = self._ids
+        local_id = ids[place] if isinstance(ids, list) else ids[16 * place : 16 * place + 16].hex()
+        return RecentPrompt(
+            self._texts[self._starts[place] : self._starts[place + 1]],
+            self._last_used[place],
+            self._uses[place],
+            local_id,
+        )
+
+    def uses_of(self, key: str) -> int:
+        """How many tasks used the prompt whose normal form is ``key`` (0: none)."""
+        wanted = hash(key)
+        at = bisect.bisect_left(self._hashes, wanted)
+        while at < len(self._hashes) and self._hashes[at] == wanted:
+            place = self._places[at]
+            if self.key(place) == key:
+                return self._uses[place]
+            at += 1
+        return 0
+
+    def newest(self, wanted: str) -> Iterator[int]:
+        """The places of the prompts whose normal form contains ``wanted`` (a normal form;
+        empty: every one), newest first."""
+        if not wanted:
+            yield from range(len(self) - 1, -1, -1)
+            return
+        keys, starts = self._keys, self._key_starts
+        end = len(keys)
+        while (found := keys.rfind(wanted, 0, end)) >= 0:
+            place = bisect.bisect_right(starts, found) - 1
+            yield place
+            end = starts[place]  # (the next match ends before this prompt)
+
+
+def _is_hex_id(local_id: str) -> bool:
+    return len(local_id) == 32 and local_id == local_id.lower() and _HEX.issuperset(local_id)
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 def _last_used(entry: RecentPrompt) -> float:

@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -44,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.history import PromptIndex, RecentPrompt
+from veo_desktop.core.history import PromptIndex, PromptTable, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
 from veo_desktop.records.task import TaskRecord, is_imported
 from veo_desktop.ui import style
@@ -72,7 +73,11 @@ class _Older:
     """
 
     floor: float
-    index: PromptIndex | None = None
+    index: PromptTable | None = None
+
+
+def _packed_prompts(tasks: Iterator[TaskRecord]) -> PromptTable:
+    return PromptIndex(tasks).packed()
 
 
 def when_text(moment: float, now: float) -> str:
@@ -609,7 +614,7 @@ class HistoryPanel(QWidget):
         """Count the prompts of the tasks created before ``older.floor`` (in a thread), then
         list them."""
         try:
-            index = await self._controller.fold_tasks(PromptIndex, until=older.floor)
+            index = await self._controller.fold_tasks(_packed_prompts, until=older.floor)
         except BaseException:
             if shiboken6.isValid(self) and self._older is older:
                 self._older = None  # (asked again at the next look)
