@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.core import FAST_TIMING, FakeClock
-from veo_desktop.core import record_book as record_book_module
 from veo_desktop.core.clock import Activity
 from veo_desktop.core.record_book import RECENT_NEWEST, RECENT_SECONDS, RecordBook
 from veo_desktop.records.library import matcher, parse_query
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
 from veo_desktop.storage import store as store_module
 from veo_desktop.storage.store import TaskStore
@@ -311,11 +311,10 @@ def test_a_search_with_letters_beyond_ascii_finds_every_task_the_list_would_show
     store.close()
 
 
-def test_a_fold_sees_each_task_of_its_range_once_and_keeps_none(library, clock, monkeypatch):
-    """A fold over a range older than the first load reads the store a page at a time (pages
-    that end between tasks created at the same moment among them), sees every task of the
-    range exactly once, and leaves the book as it was."""
-    monkeypatch.setattr(record_book_module, "FOLD_PAGE", 97)
+def test_a_fold_sees_each_task_of_its_range_once_and_keeps_none(library, clock):
+    """A fold over a range older than the first load reads the store's tasks of that range
+    (with tasks created at one moment at its edges), sees each exactly once, as the book
+    holds it when it does, and leaves the book as it was."""
     tied_at = library.old[1500].created_at
     tied = [task(tied_at, TaskState.SUCCEEDED, 9000 + i) for i in range(150)]
     insert_rows(library.path, tied)
@@ -323,26 +322,55 @@ def test_a_fold_sees_each_task_of_its_range_once_and_keeps_none(library, clock, 
     store = TaskStore.open(library.path)
     book = recent_book(store, clock)
     held = len(book)
-    polled = library.old[0]
-    book.set_note(polled.local_id, "changed in the book")  # held: the book's version counts
+    polled = library.old[0]  # (held: it is polled)
+    db = sqlite3.connect(library.path)
+    with db:  # another program changed it: the book's version is the one counted
+        db.execute("UPDATE tasks SET price = '9.99' WHERE local_id = ?", (polled.local_id,))
+    db.close()
 
-    def noted(tasks: Iterator[TaskRecord]) -> list[tuple[str, str | None]]:
-        return sorted((r.local_id, r.note) for r in tasks)
+    def priced(tasks: Iterator[TaskSummary]) -> list[tuple[str, Decimal]]:
+        return sorted((t.local_id, t.price) for t in tasks)
 
-    def expected(since: float, until: float) -> list[tuple[str, str | None]]:
-        return sorted(
-            (r.local_id, "changed in the book" if r is polled else r.note)
-            for r in everything
-            if since <= r.created_at < until
-        )
+    def expected(since: float, until: float) -> list[tuple[str, Decimal]]:
+        return sorted((r.local_id, r.price) for r in everything if since <= r.created_at < until)
 
     since, until = library.old[300].created_at, library.old[2900].created_at
     assert not book.holds_since(since)
-    assert asyncio.run(book.fold(noted, since, until)) == expected(since, until)
-    assert asyncio.run(book.fold(noted, -math.inf)) == expected(-math.inf, math.inf)
-    assert asyncio.run(book.fold(noted, tied_at, tied_at + 1)) == expected(tied_at, tied_at + 1)
+    assert asyncio.run(book.fold(priced, since, until)) == expected(since, until)
+    assert asyncio.run(book.fold(priced, -math.inf)) == expected(-math.inf, math.inf)
+    assert asyncio.run(book.fold(priced, tied_at, tied_at + 1)) == expected(tied_at, tied_at + 1)
+    assert asyncio.run(book.fold(priced, tied_at + 1, tied_at + 2)) == []
     assert len(book) == held and not book.complete  # nothing was kept
     store.close()
+
+
+def test_a_summary_read_from_the_columns_is_the_whole_records(tmp_path, clock):
+    """What the store reads for counting, from its columns, says what the whole record
+    says: prompt, mode, price, state, charged, imported; a request whose input is not a
+    mapping gives an empty prompt and the fast mode, as the record does."""
+    path = tmp_path / "tasks.sqlite3"
+    TaskStore.open(path).close()
+    made = [
+        task(clock.now - 10, TaskState.SUCCEEDED, 1),
+        task(clock.now - 9, TaskState.UNCERTAIN, 2).evolve(apixo_task_id=None),
+        task(clock.now - 8, TaskState.FAILED, 3).evolve(
+            price=Decimal("1.50"),
+            request={"request_type": "async", "input": {"prompt": 'Ü\n"q"', "mode": "quality"}},
+        ),
+        task(clock.now - 7, TaskState.SUCCEEDED, 4).evolve(
+            history=(StateChange(clock.now - 7, TaskState.SUCCEEDED, f"{IMPORTED_NOTE} /media/x"),)
+        ),
+        task(clock.now - 6, TaskState.SUCCEEDED, 5).evolve(request={"input": "not a mapping"}),
+    ]
+    insert_rows(path, made)
+    with TaskStore.open(path) as store:
+        read = {s.local_id: s for s in store.summaries(-math.inf)}
+        wholes = {r.local_id: TaskSummary.of(r) for r in store.load_all()}
+    assert read == wholes
+    assert read[made[3].local_id].imported and not read[made[0].local_id].imported
+    assert read[made[2].local_id].prompt == 'Ü\n"q"' and read[made[2].local_id].mode == "quality"
+    assert read[made[4].local_id].prompt == "" and read[made[4].local_id].mode == "fast"
+    assert not read[made[1].local_id].charged
 
 
 def test_a_fold_over_the_tasks_held_runs_here_and_reads_nothing(library, clock, monkeypatch):
@@ -360,13 +388,12 @@ def test_a_fold_over_the_tasks_held_runs_here_and_reads_nothing(library, clock, 
     store.close()
 
 
-def test_a_fold_stops_when_the_book_closes(library, clock, monkeypatch):
-    monkeypatch.setattr(record_book_module, "FOLD_PAGE", 50)
+def test_a_fold_stops_when_the_book_closes(library, clock):
     store = TaskStore.open(library.path)
     book = recent_book(store, clock)
     started = threading.Event()
 
-    def slow(tasks: Iterator[TaskRecord]) -> int:
+    def slow(tasks: Iterator[TaskSummary]) -> int:
         started.set()
         return sum(1 for _ in tasks)
 

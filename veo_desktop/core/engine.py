@@ -72,6 +72,7 @@ from veo_desktop.core.submitter import RECOVERED_NOTE, Submitter
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.library import LibraryQuery, LibraryStore
 from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 
@@ -398,7 +399,7 @@ class TaskEngine:
 
     async def fold_tasks(
         self,
-        fold: Callable[[Iterator[TaskRecord]], _T],
+        fold: Callable[[Iterator[TaskSummary]], _T],
         since: float,
         until: float = math.inf,
     ) -> _T:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord
 
 DEFAULT_LIMIT = 50
@@ -84,7 +85,7 @@ class PromptIndex:
 
     __slots__ = ("_entries",)
 
-    def __init__(self, records: Iterable[TaskRecord] = ()) -> None:
+    def __init__(self, records: Iterable[TaskRecord | TaskSummary] = ()) -> None:
         #: By the prompt's normal form, in the order of their newest use (see :meth:`add`).
         self._entries: dict[str, RecentPrompt] = {}
         for record in records:
@@ -93,7 +94,7 @@ class PromptIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, record: TaskRecord) -> None:
+    def add(self, record: TaskRecord | TaskSummary) -> None:
         """Count ``record``'s prompt (a blank one is not a prompt)."""
         prompt = record.prompt
         if not prompt.strip():

@@ -37,6 +37,7 @@ from veo_desktop.core.scheduler import cancel_and_wait
 from veo_desktop.core.timing import PollTiming
 from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import StateChange, TaskRecord, is_imported
 from veo_desktop.storage.store import StoreError, TaskStore
 
@@ -57,8 +58,6 @@ JOURNAL_NOTE = (
 #: ago, across a change of summer time), and at least this many newest.
 RECENT_SECONDS = 26 * 3600
 RECENT_NEWEST = 1000
-#: How many tasks :meth:`RecordBook.fold` reads from the store at a time.
-FOLD_PAGE = 5000
 #: The states a journaled id may be given back to.
 _RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})
 
@@ -238,40 +237,35 @@ class RecordBook:
 
     async def fold(
         self,
-        fold: Callable[[Iterator[TaskRecord]], _Read],
+        fold: Callable[[Iterator[TaskSummary]], _Read],
         since: float,
         until: float = math.inf,
     ) -> _Read:
         """``fold(tasks)`` over every task created from ``since`` to before ``until`` (unix
-        seconds; hidden ones too, in no particular order), without keeping them: the
-        book's version of each task it holds, the store's of the others. When the book
-        does not hold them all (:meth:`holds_since`), ``fold`` runs in a thread, on the
-        store's tasks read :data:`FOLD_PAGE` at a time, newest first (a chart of a year of
-        a large library neither loads nor keeps the year's tasks); else here.
+        seconds; hidden ones too, in no particular order), as counting needs them
+        (:class:`TaskSummary`), without keeping them: the book's version of each task it
+        holds, the store's of the others. When the book does not hold them all
+        (:meth:`holds_since`), ``fold`` runs in a thread, on the store's tasks read from
+        their columns a slice at a time (a chart of a year of a large library neither
+        loads nor keeps the year's tasks); else here.
 
         Raises:
             StoreError: the store cannot be read.
             RuntimeError: the book was closed.
         """
         held = {
-            r.local_id: r for r in self._records.values() if since <= r.created_at < until
+            r.local_id: TaskSummary.of(r)
+            for r in self._records.values()
+            if since <= r.created_at < until
         }  # (the loop's; the thread reads this copy)
         if self.holds_since(since):
             return fold(iter(held.values()))
         if self._closed:
             raise RuntimeError("This task list was closed.")
 
-        def tasks(reader: TaskStore) -> Iterator[TaskRecord]:
+        def tasks(reader: TaskStore) -> Iterator[TaskSummary]:
             yield from held.values()
-            before = until
-            while True:
-                if self._closed:
-                    raise StoreError("The task list was closed.", reader.path)
-                page = reader.load_older(before, FOLD_PAGE)  # (oldest first)
-                yield from (r for r in page if r.created_at >= since and r.local_id not in held)
-                if len(page) < FOLD_PAGE or page[0].created_at < since:
-                    return
-                before = page[0].created_at
+            yield from (s for s in reader.summaries(since, until) if s.local_id not in held)
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from veo_desktop.api.models import Mode
 from veo_desktop.core.spending import ZERO
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord, is_imported
 
 __all__ = [
@@ -128,17 +129,26 @@ def periods(first: dt.date, last: dt.date, period: Period) -> list[dt.date]:
     return starts
 
 
-def _mode(record: TaskRecord) -> str:
+#: A whole record, or what counting needs of one.
+Counted = TaskRecord | TaskSummary
+
+
+def _mode(record: Counted) -> str:
     """``record.mode``, read straight from a stored request (a plain dict) when it is one:
     the property's checks are most of the time at 100,000 tasks."""
-    data = record.request.get("input")
-    if type(data) is dict:
-        return str(data.get("mode", Mode.FAST))
+    if type(record) is TaskRecord:
+        data = record.request.get("input")
+        if type(data) is dict:
+            return str(data.get("mode", Mode.FAST))
     return record.mode
 
 
+def _imported(record: Counted) -> bool:
+    return record.imported if isinstance(record, TaskSummary) else is_imported(record)
+
+
 def spend_history(
-    records: Iterable[TaskRecord],
+    records: Iterable[Counted],
     *,
     first: dt.date,
     last: dt.date,
@@ -172,7 +182,7 @@ def spend_history(
             column = 2
         else:
             continue  # refused before APIXO took it: it cost nothing
-        if is_imported(record):
+        if _imported(record):
             continue  # made elsewhere: not spent from this app
         index = bisect.bisect_right(edges, moment) - 1
         sums[index][column] += record.price
@@ -220,7 +230,7 @@ def range_start(first: dt.date, period: Period) -> float:
 
 
 def spend_figures(
-    records: Iterable[TaskRecord],
+    records: Iterable[Counted],
     *,
     first: dt.date,
     last: dt.date,

@@ -53,6 +53,7 @@ from veo_desktop.core.engine import ApiHealth, ApiState, TaskEngine
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
 from veo_desktop.records.library import LibraryQuery
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.ui.batches import BatchHandle
@@ -209,7 +210,7 @@ class EngineController(QObject):
 
     async def fold_tasks(
         self,
-        fold: Callable[[Iterator[TaskRecord]], T],
+        fold: Callable[[Iterator[TaskSummary]], T],
         since: float = -math.inf,
         until: float = math.inf,
     ) -> T:

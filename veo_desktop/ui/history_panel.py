@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import PromptIndex, PromptTable, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord, is_imported
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
@@ -76,7 +77,7 @@ class _Older:
     index: PromptTable | None = None
 
 
-def _packed_prompts(tasks: Iterator[TaskRecord]) -> PromptTable:
+def _packed_prompts(tasks: Iterator[TaskSummary]) -> PromptTable:
     return PromptIndex(tasks).packed()
 
 

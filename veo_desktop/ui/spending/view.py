@@ -45,6 +45,7 @@ from veo_desktop.ui.spending.disk import DiskRow
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
+    from veo_desktop.records.summary import TaskSummary
     from veo_desktop.records.task import TaskRecord
     from veo_desktop.ui.controller import EngineController
     from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -220,7 +221,10 @@ class SpendingView(QWidget):
                 )
 
     async def _count_older(
-        self, older: _Older, count: Callable[[Iterator[TaskRecord]], SpendFigures], since: float
+        self,
+        older: _Older,
+        count: Callable[[Iterator[TaskSummary]], SpendFigures],
+        since: float,
     ) -> None:
         """Count the tasks created from ``since`` to before ``older.floor`` (in a thread),
         then redraw."""
