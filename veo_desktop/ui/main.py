@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,7 +116,7 @@ def skip_httpx_command_line() -> None:
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None: "not there"
 
 
-def check_pyside_use_cheaply() -> None:
+def check_pyside_use_cheaply(answers: PysideUseAnswers | None = None) -> None:
     """Make PySide6's import hook answer "does this module use PySide6?" without inspect.
 
     Once PySide6 is imported, every ``import`` statement runs its ``__feature__`` hook,
@@ -124,25 +126,124 @@ def check_pyside_use_cheaply() -> None:
     file line by line (detecting its encoding, keeping every line in memory), about 0.2 ms
     a module, 50-75 ms for the ~330 modules between the window's first paint and a usable
     workspace (tests/benchmarks/test_gui_startup.py). :func:`module_mentions_pyside`
-    gives the same answer from the file's bytes in a third of that. Only ``veo-desktop``'s
-    own window process does this; without the hook (another PySide6) nothing changes.
+    gives the same answer from the file's bytes in a third of that, and ``answers`` (the
+    answers of earlier starts, see :class:`PysideUseAnswers`) without reading the file
+    at all. Only ``veo-desktop``'s own window process does this; without the hook
+    (another PySide6) nothing changes.
     """
     feature = sys.modules.get("PySide6.support.feature")
     if feature is not None and callable(getattr(feature, "_mod_uses_pyside", None)):
-        feature._mod_uses_pyside = module_mentions_pyside  # type: ignore[attr-defined]
+        check = module_mentions_pyside if answers is None else answers.mentions_pyside
+        feature._mod_uses_pyside = check  # type: ignore[attr-defined]
 
 
 def module_mentions_pyside(module: ModuleType) -> bool:
     """Whether ``module``'s source file contains "PySide6" (False without a ``.py`` file),
     as ``"PySide6" in inspect.getsource(module)`` tells for a module loaded from source."""
+    origin = _source_of(module)
+    return origin is not None and _file_mentions_pyside(origin)
+
+
+def _source_of(module: ModuleType) -> str | None:
     origin = getattr(getattr(module, "__spec__", None), "origin", None)
-    if not isinstance(origin, str) or not origin.endswith(".py"):
-        return False
+    return origin if isinstance(origin, str) and origin.endswith(".py") else None
+
+
+def _file_mentions_pyside(origin: str) -> bool:
     try:
         with open(origin, "rb") as source:
             return b"PySide6" in source.read()
     except OSError:
         return False
+
+
+class PysideUseAnswers:
+    """:func:`module_mentions_pyside`'s answers, kept from one start to the next.
+
+    Reading each module's file for the word "PySide6" still cost about 10 ms of the time
+    from the window's first paint to a usable workspace (~360 files); a ``stat`` of each
+    costs a quarter of that. An answer is reused only while the file has the same size and
+    modification time (nanoseconds) as when it was read; any other file is read as before.
+    The answers live in one small JSON file in the cache folder, written when the window
+    closes (only when something new was read); a missing, unreadable or foreign file just
+    means every module is read this time. Safe to call from any thread (PySide6's hook runs
+    on whichever imports).
+
+    Args:
+        path: the JSON file (``None``: keep nothing between starts).
+    """
+
+    #: The file's format; another is ignored (and replaced when the window closes).
+    VERSION = 1
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        #: origin -> (mtime_ns, size, mentions "PySide6")
+        self._known: dict[str, tuple[int, int, bool]] = {}
+        self._changed = False
+        if path is not None:
+            self._known = _read_answers(path, self.VERSION)
+
+    def mentions_pyside(self, module: ModuleType) -> bool:
+        """As :func:`module_mentions_pyside`, reading the file only when its answer is not
+        known for the file as it is now."""
+        origin = _source_of(module)
+        if origin is None:
+            return False
+        try:
+            found = os.stat(origin)
+        except OSError:
+            return False
+        known = self._known.get(origin)
+        if known is not None and known[0] == found.st_mtime_ns and known[1] == found.st_size:
+            return known[2]
+        answer = _file_mentions_pyside(origin)
+        self._known[origin] = (found.st_mtime_ns, found.st_size, answer)
+        self._changed = True
+        return answer
+
+    def save(self) -> None:
+        """Write the answers for the next start (when something new was read)."""
+        if self.path is None or not self._changed:
+            return
+        from veo_desktop.core.fsutil import atomic_write_text
+
+        known = dict(self._known)  # (a thread may be importing meanwhile)
+        text = json.dumps({"version": self.VERSION, "files": known}, separators=(",", ":"))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.path, text)
+        except OSError as error:
+            log.info("could not keep the PySide6 use answers: %s", error)
+            return
+        self._changed = False
+
+
+def _read_answers(path: Path, version: int) -> dict[str, tuple[int, int, bool]]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != version:
+        return {}
+    files = data.get("files")
+    if not isinstance(files, dict):
+        return {}
+    known: dict[str, tuple[int, int, bool]] = {}
+    for origin, entry in files.items():
+        if (
+            isinstance(entry, list)
+            and len(entry) == 3
+            and type(entry[0]) is int
+            and type(entry[1]) is int
+            and type(entry[2]) is bool
+        ):
+            known[origin] = (entry[0], entry[1], entry[2])
+    return known
+
+
+#: Where :class:`PysideUseAnswers` keeps its answers, in the cache folder.
+PYSIDE_USE_FILE = "pyside-use.json"
 
 
 def run_gui(args: Sequence[str]) -> int:
@@ -155,6 +256,7 @@ def run_gui(args: Sequence[str]) -> int:
     """
     check_pyside_use_cheaply()
     options = parse_args(args)
+    answers = remember_pyside_use(options.data_dir)
     skip_httpx_command_line()
     # The collector stays paused from here until the workspace is usable (app_loop resumes it
     # then, or after a few seconds): its passes over start-up's long-lived objects cost ~70 ms
@@ -180,7 +282,20 @@ def run_gui(args: Sequence[str]) -> int:
     window.build_chrome()
     from veo_desktop.ui.app_loop import run_window
 
-    return run_window(app, window, options)
+    try:
+        return run_window(app, window, options)
+    finally:
+        answers.save()
+
+
+def remember_pyside_use(data_dir: Path | None) -> PysideUseAnswers:
+    """Answer PySide6's "does this module use PySide6?" from the answers of earlier starts
+    (in the cache folder of ``data_dir``'s app folders; see :class:`PysideUseAnswers`)."""
+    from veo_desktop.core.paths import AppPaths
+
+    answers = PysideUseAnswers(AppPaths.resolve(data_dir).cache_dir / PYSIDE_USE_FILE)
+    check_pyside_use_cheaply(answers)
+    return answers
 
 
 def handed_to_running_window(options: argparse.Namespace) -> bool:
