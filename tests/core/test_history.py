@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit
 from veo_desktop.api.models import GenerationRequest
-from veo_desktop.core.history import PromptIndex, recent_prompts, records_of
+from veo_desktop.core.history import (
+    PromptIndex,
+    PromptTable,
+    normal_prompt,
+    recent_prompts,
+    records_of,
+)
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
@@ -137,3 +143,21 @@ def test_a_large_librarys_older_prompts_counted_apart_join_the_newer_ones(
     older = PromptIndex(reversed(records[:split])).packed()  # (a fold's order: any)
     newer = PromptIndex(records[split:])
     assert newer.search(query, limit, older=older) == recent_prompts(records, query, limit)
+
+
+def test_the_stores_distinct_prompts_are_what_the_records_say(task_store: TaskStore) -> None:
+    """The store counts a large library's older prompts itself (grouped by sqlite, by the
+    same normal form): the packed table lists what counting the records lists, and stops
+    before the moment it is given."""
+    prompts = ["A red fox", "a  RED fox", "Rain", "   ", "Über see", "über  SEE", "Rain", "x"]
+    for index, prompt in enumerate(prompts):
+        made = record("placeholder", NOW + index, hidden=index == 2)
+        task_store.insert(made.evolve(request={"input": {"prompt": prompt, "mode": "fast"}}))
+    table = PromptTable(task_store.distinct_prompts(normal_prompt))
+    for query in ("", "fox", "über", "RAIN", "none"):
+        assert PromptIndex().search(query, 0, older=table) == recent_prompts(task_store, query, 0)
+    assert len(table) == 4
+    before = PromptTable(task_store.distinct_prompts(normal_prompt, until=NOW + 2))
+    assert [(p.prompt, p.uses) for p in PromptIndex().search("", 0, older=before)] == [
+        ("a  RED fox", 2)
+    ]

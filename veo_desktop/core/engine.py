@@ -57,6 +57,7 @@ from veo_desktop.core.download_manager import (
 )
 from veo_desktop.core.downloads import DEFAULT_MAX_BYTES
 from veo_desktop.core.health import ApiHealth, ApiState, OnHealth
+from veo_desktop.core.history import PromptTable
 from veo_desktop.core.journal import AcceptedId, IdSafety
 from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.poll_policy import (
@@ -412,6 +413,16 @@ class TaskEngine:
             RuntimeError: the engine was closed.
         """
         return await self._book.fold(fold, since, until)
+
+    async def prompts_before(self, until: float) -> PromptTable:
+        """Every distinct prompt of the tasks created before ``until`` (see
+        :meth:`RecordBook.prompts_before`).
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the engine was closed.
+        """
+        return await self._book.prompts_before(until)
 
     @property
     def held_from(self) -> float:

@@ -70,8 +70,9 @@ class RecentPrompt:
     local_id: str
 
 
-def _normal(text: str) -> str:
-    """Prompts that differ only in spacing or case are the same prompt."""
+def normal_prompt(text: str) -> str:
+    """A prompt's normal form: prompts that differ only in spacing or case are the same
+    prompt."""
     return " ".join(text.split()).casefold()
 
 
@@ -99,7 +100,7 @@ class PromptIndex:
         prompt = record.prompt
         if not prompt.strip():
             return
-        key = _normal(prompt)
+        key = normal_prompt(prompt)
         entries = self._entries
         known = entries.get(key)
         if known is None:
@@ -121,12 +122,12 @@ class PromptIndex:
         ``older``: the prompts of the tasks created before every task of this index (a
         large library's, counted apart); they join these, the uses of one in both added up.
         """
-        wanted = _normal(query)
+        wanted = normal_prompt(query)
         mine = {k: e for k, e in self._entries.items() if wanted in k}
         found = list(mine.values())
         if older is not None:
             for index, entry in enumerate(found):
-                uses = older.uses_of(_normal(entry.prompt))
+                uses = older.uses_of(normal_prompt(entry.prompt))
                 if uses:
                     found[index] = RecentPrompt(
                         entry.prompt, entry.last_used, entry.uses + uses, entry.local_id
@@ -139,16 +140,25 @@ class PromptIndex:
 
     def packed(self) -> PromptTable:
         """These prompts packed to be kept (see :class:`PromptTable`)."""
-        return PromptTable(self._entries)
+        chosen = sorted(self._entries.items(), key=lambda item: item[1].last_used)
+        return PromptTable((k, e.prompt, e.last_used, e.uses, e.local_id) for k, e in chosen)
+
+
+#: A distinct prompt as :class:`PromptTable` takes it: its normal form, its text as last
+#: used, when it was last used, how many tasks used it, the newest one's local id.
+PromptRow = tuple[str, str, float, int, str]
+#: How many prompts :class:`PromptTable` joins into a string at a time while it packs.
+_CHUNK = 4096
 
 
 class PromptTable:
-    """The prompts of a :class:`PromptIndex`, packed to be kept (a large library's older
-    prompts, 100,000 in a few MB): their normal forms in one string, searched at C speed,
-    their texts in another, times, uses and local ids in flat arrays.
+    """Distinct prompts packed to be kept (a large library's older prompts: 100,000 in about
+    11 MB): their normal forms in one string, searched at C speed, their texts in another,
+    times, uses and local ids in flat arrays.
 
     Args:
-        entries: the prompts by normal form (:class:`PromptIndex`'s).
+        rows: the prompts, oldest last use first (an iterator will do: it is packed as it
+            comes, a few thousand at a time).
     """
 
     __slots__ = (
@@ -163,28 +173,44 @@ class PromptTable:
         "_uses",
     )
 
-    def __init__(self, entries: dict[str, RecentPrompt]) -> None:
-        chosen = sorted(entries.items(), key=lambda item: item[1].last_used)  # oldest first
-        #: Every normal form, each followed by a newline (which none holds).
-        self._keys = "".join(f"{key}\n" for key, _entry in chosen)
-        self._key_starts = array(
-            "q", itertools.accumulate((len(k) + 1 for k, _ in chosen), initial=0)
-        )
-        self._texts = "".join(entry.prompt for _key, entry in chosen)
-        self._starts = array(
-            "q", itertools.accumulate((len(e.prompt) for _, e in chosen), initial=0)
-        )
-        self._last_used = array("d", (entry.last_used for _key, entry in chosen))
-        self._uses = array("q", (entry.uses for _key, entry in chosen))
-        ids = [entry.local_id for _key, entry in chosen]
-        #: The local ids, 16 bytes each when every one is a uuid's 32 hex digits.
-        self._ids: bytes | list[str] = (
-            b"".join(bytes.fromhex(i) for i in ids) if all(map(_is_hex_id, ids)) else ids
-        )
+    def __init__(self, rows: Iterable[PromptRow]) -> None:
+        keys: list[str] = []
+        texts: list[str] = []
+        key_chunks: list[str] = []
+        text_chunks: list[str] = []
+        self._key_starts = array("q", [0])
+        self._starts = array("q", [0])
+        self._last_used = array("d")
+        self._uses = array("q")
+        hashes = array("q")
+        #: The local ids, 16 bytes each while every one is a uuid's 32 hex digits.
+        self._ids: bytearray | list[str] = bytearray()
+        for key, text, last_used, uses, local_id in rows:
+            keys.append(f"{key}\n")  # (no normal form holds a newline)
+            texts.append(text)
+            self._key_starts.append(self._key_starts[-1] + len(key) + 1)
+            self._starts.append(self._starts[-1] + len(text))
+            self._last_used.append(last_used)
+            self._uses.append(uses)
+            hashes.append(hash(key))
+            if isinstance(self._ids, bytearray) and _is_hex_id(local_id):
+                self._ids += bytes.fromhex(local_id)
+            else:
+                if isinstance(self._ids, bytearray):  # (from now on, as they are)
+                    packed = self._ids
+                    self._ids = [packed[i : i + 16].hex() for i in range(0, len(packed), 16)]
+                self._ids.append(local_id)
+            if len(keys) == _CHUNK:
+                key_chunks.append("".join(keys))
+                text_chunks.append("".join(texts))
+                keys.clear()
+                texts.clear()
+        self._keys = "".join(key_chunks) + "".join(keys)
+        self._texts = "".join(text_chunks) + "".join(texts)
         # The normal forms' hashes, sorted, and where each is (a lookup by bisection).
-        by_hash = sorted((hash(key), place) for place, (key, _entry) in enumerate(chosen))
-        self._hashes = array("q", (h for h, _place in by_hash))
-        self._places = array("q", (place for _h, place in by_hash))
+        order = sorted(range(len(hashes)), key=hashes.__getitem__)
+        self._hashes = array("q", (hashes[place] for place in order))
+        self._places = array("q", order)
 
     def __len__(self) -> int:
         return len(self._last_used)

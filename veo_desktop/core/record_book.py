@@ -31,6 +31,8 @@ from typing import Any, TypeVar
 
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
+from veo_desktop.core.heap import release_free_heap
+from veo_desktop.core.history import PromptTable, normal_prompt
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
@@ -223,7 +225,7 @@ class RecordBook:
         """
         if self._complete:
             return sum(1 for record in self._records.values() if not record.hidden)
-        return await self._read_in_thread(lambda reader: reader.count(hidden=False))
+        return await self._read_in_thread(lambda reader: reader.count(hidden=False), large=False)
 
     def holds_since(self, since: float) -> bool:
         """Whether the book holds every task created since ``since`` (unix seconds)."""
@@ -269,6 +271,14 @@ class RecordBook:
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
 
+    async def prompts_before(self, until: float) -> PromptTable:
+        """Every distinct prompt of the tasks created before ``until`` (unix seconds; hidden
+        ones too), counted by the store in a thread and packed there (a large library's
+        older prompts: their tasks are not loaded)."""
+        return await self._read_in_thread(
+            lambda reader: PromptTable(reader.distinct_prompts(normal_prompt, until))
+        )
+
     def load_rest_now(self) -> None:
         """:meth:`load_rest`, here and now on this thread (for what must see every task and
         cannot wait: seconds for 100,000 tasks).
@@ -306,9 +316,13 @@ class RecordBook:
                 added += 1
         return added
 
-    async def _read_in_thread(self, load: Callable[[TaskStore], _Read]) -> _Read:
+    async def _read_in_thread(
+        self, load: Callable[[TaskStore], _Read], *, large: bool = True
+    ) -> _Read:
         """``load(reader)`` in a thread, on a read-only connection of its own to the store
-        (the loop stays free); closing the book stops the read (``interrupt``).
+        (the loop stays free); closing the book stops the read (``interrupt``). After a
+        ``large`` read (rows, not a count) the C heap's free memory goes back to the system
+        (:func:`~veo_desktop.core.heap.release_free_heap`).
 
         Raises:
             StoreError: the store cannot be read.
@@ -326,6 +340,8 @@ class RecordBook:
             finally:
                 self._readers.discard(reader)
                 reader.close()
+                if large:
+                    release_free_heap()
 
         try:
             with self._activity.busy():

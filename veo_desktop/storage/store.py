@@ -109,6 +109,15 @@ _AMONG = "local_id IN (SELECT value FROM json_each(?))"
 _PAGE = "local_id IN (SELECT local_id FROM tasks WHERE created_at >= ? AND created_at < ?)"
 #: Rows built per pass when the store loads (see :meth:`TaskStore.load_all`).
 _DECODE_SLICE = 2000
+#: :meth:`TaskStore.distinct_prompts`: the newest use of each normal form (sqlite takes the
+#: bare columns of a group from the row of its one ``max``).
+_DISTINCT_PROMPTS = (
+    "SELECT k, prompt, max(created_at) AS last_used, count(*), local_id FROM"
+    " (SELECT veo_normal(p) AS k, p AS prompt, created_at, local_id FROM"
+    "  (SELECT CASE WHEN json_valid(request) THEN json_extract(request, '$.input.prompt') END"
+    "   AS p, created_at, local_id FROM tasks WHERE created_at < ?))"
+    " WHERE k != '' GROUP BY k ORDER BY last_used"
+)
 #: What :meth:`TaskStore.summaries` reads of each task: its columns, two fields of its
 #: request (sqlite reads them), the first note of its history.
 _SUMMARIES = (
@@ -518,6 +527,32 @@ class TaskStore(StoryboardRows, LibraryRows):
                         "" if prompt is None else str(prompt),
                         note is not None and note.startswith(imported),
                     )
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+
+    def distinct_prompts(
+        self, normal: Callable[[str], str], until: float = math.inf
+    ) -> Iterator[tuple[str, str, float, int, str]]:
+        """Every distinct prompt of the tasks created before ``until`` (unix seconds; hidden
+        ones too), grouped by sqlite: its normal form (``normal(prompt)``; prompts with the
+        same one are one prompt, an empty one is none), its text as last used, when it was
+        last used, how many tasks used it, the local id of the newest; oldest last use
+        first, :data:`_DECODE_SLICE` rows at a time. Read it through before the store
+        closes.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        self._db.create_function(
+            "veo_normal",
+            1,
+            lambda text: normal("" if text is None else str(text)),
+            deterministic=True,
+        )
+        try:
+            cursor = self._db.execute(_DISTINCT_PROMPTS, (until,))
+            while rows := cursor.fetchmany(_DECODE_SLICE):
+                yield from rows
         except sqlite3.Error as error:
             raise self._failure(error) from error
 

@@ -50,6 +50,7 @@ from veo_desktop.core.batch import (
     unsent_indexes,
 )
 from veo_desktop.core.engine import ApiHealth, ApiState, TaskEngine
+from veo_desktop.core.history import PromptTable
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
 from veo_desktop.records.library import LibraryQuery
@@ -218,6 +219,11 @@ class EngineController(QObject):
         ones too), without loading a large library whole: its older tasks are read and
         folded in a thread, a page at a time, and not kept (see :meth:`RecordBook.fold`)."""
         return await self._engine.fold_tasks(fold, since, until)
+
+    async def prompts_before(self, until: float) -> PromptTable:
+        """Every distinct prompt of the tasks created before ``until``, counted in a thread
+        without loading them (a large library's older prompts)."""
+        return await self._engine.prompts_before(until)
 
     @property
     def held_from(self) -> float:

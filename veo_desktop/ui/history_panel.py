@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 import math
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,7 +46,6 @@ from PySide6.QtWidgets import (
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import PromptIndex, PromptTable, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
-from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord, is_imported
 from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
@@ -75,10 +73,6 @@ class _Older:
 
     floor: float
     index: PromptTable | None = None
-
-
-def _packed_prompts(tasks: Iterator[TaskSummary]) -> PromptTable:
-    return PromptIndex(tasks).packed()
 
 
 def when_text(moment: float, now: float) -> str:
@@ -352,6 +346,15 @@ class HistoryPanel(QWidget):
         self.refresh_recent()
         self.refresh_saved()
 
+    @property
+    def counted(self) -> bool:
+        """Whether the list counts every task's prompt (else those loaded, until a large
+        library's older ones are counted)."""
+        older = self._older
+        if older is None:
+            return self._controller.held_from == -math.inf
+        return older.index is not None
+
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._older is None and self._controller.held_from > -math.inf:
@@ -615,7 +618,7 @@ class HistoryPanel(QWidget):
         """Count the prompts of the tasks created before ``older.floor`` (in a thread), then
         list them."""
         try:
-            index = await self._controller.fold_tasks(_packed_prompts, until=older.floor)
+            index = await self._controller.prompts_before(older.floor)
         except BaseException:
             if shiboken6.isValid(self) and self._older is older:
                 self._older = None  # (asked again at the next look)
