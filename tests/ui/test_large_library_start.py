@@ -459,7 +459,8 @@ def test_the_spending_tab_counts_the_older_tasks_without_keeping_them(
     assert not view.complete
     assert view.export_to(tmp_path / "early.csv") is None  # not a part as if it were all
     gate.set()
-    every = f"${Decimal('0.20') * len(library.everything):.2f} on {len(library.everything)} videos"
+    count = len(library.everything)
+    every = f"${Decimal('0.20') * count:,.2f} on {count:,} videos"  # ($604.00 on 3,020)
     qtbot.waitUntil(lambda: every in view.totals_label.text())
     assert view.complete and "so far" not in view.totals_label.text().lower()
     assert not session.controller.tasks_complete
@@ -484,6 +485,7 @@ def test_the_prompts_tab_finds_an_older_prompt_without_keeping_its_task(
     workspace.middle.setCurrentWidget(prompts)
     prompts.set_query("shot 1717")  # an old task's, not loaded
     assert prompts.recent_items() == []
+    assert prompts.recent_empty.text() == "Looking through your older prompts\u2026"
     gate.set()
     qtbot.waitUntil(lambda: [p.prompt for p in prompts.recent_items()] == ["shot 1717"])
     assert prompts.recent_items()[0].local_id == library.old[1717].local_id

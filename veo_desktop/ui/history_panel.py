@@ -393,15 +393,15 @@ class HistoryPanel(QWidget):
                 self.recent_list.setCurrentItem(item)
         if found and self.recent_list.currentItem() is None:
             self.recent_list.setCurrentRow(0)
-        self.recent_empty.setText(
-            ""
-            if found
-            else (
-                "No prompt matches the search."
-                if self.query()
-                else "Prompts you generate appear here."
-            )
-        )
+        if found:
+            empty = ""
+        elif not self.counted:
+            empty = "Looking through your older prompts\u2026"
+        elif self.query():
+            empty = "No prompt matches the search."
+        else:
+            empty = "Prompts you generate appear here."
+        self.recent_empty.setText(empty)
         self.recent_empty.setVisible(not found)
         self.tabs.setTabText(0, f"&Recent ({len(found)})" if found else "&Recent")
         self._update_buttons()

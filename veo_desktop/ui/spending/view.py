@@ -260,18 +260,18 @@ class SpendingView(QWidget):
     def _totals_text(self, cap: Decimal | None) -> str:
         whole = totals(self.rows)
         label = self.range_combo.currentText()
-        videos = f"{whole.count} video{'s' if whole.count != 1 else ''}"
+        videos = f"{whole.count:,} video{'s' if whole.count != 1 else ''}"
         text = (
-            f"{label}: ${whole.charged:.2f} on {videos} "
-            f"(fast ${whole.fast:.2f}, quality ${whole.quality:.2f})"
+            f"{label}: ${whole.charged:,.2f} on {videos} "
+            f"(fast ${whole.fast:,.2f}, quality ${whole.quality:,.2f})"
         )
         if whole.uncertain:
-            text += f", and ${whole.uncertain:.2f} uncertain"
+            text += f", and ${whole.uncertain:,.2f} uncertain"
         days = max(1, (self.span()[1] - self.span()[0]).days + 1)
-        text += f". Average ${whole.charged / days:.2f} a day"
+        text += f". Average ${whole.charged / days:,.2f} a day"
         if cap is not None:
             over = sum(1 for row in self.figures.days if row.total > cap)
-            text += f"; daily cap ${cap:.2f}, passed on {over} day{'s' if over != 1 else ''}"
+            text += f"; daily cap ${cap:,.2f}, passed on {over} day{'s' if over != 1 else ''}"
         return text + "."
 
     def on_range_combo_current_index_changed(self, _index: int) -> None:
