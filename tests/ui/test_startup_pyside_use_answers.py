@@ -81,10 +81,34 @@ def test_a_damaged_or_foreign_answers_file_is_ignored_and_replaced(tmp_path: Pat
         assert json.loads(kept.read_text())["files"][str(source)][2] is True
 
 
+def test_answers_of_files_no_longer_imported_are_dropped(tmp_path: Path) -> None:
+    source = tmp_path / "plain.py"
+    source.write_text("ANSWER = 42\n")
+    kept = tmp_path / PYSIDE_USE_FILE
+    gone = {str(tmp_path / f"old_{n}.py"): [1, 2, False] for n in range(5)}
+    kept.write_text(json.dumps({"version": PysideUseAnswers.VERSION, "files": gone}))
+    answers = PysideUseAnswers(kept)
+    assert answers.mentions_pyside(module_at(source)) is False
+    answers.save()
+    assert list(json.loads(kept.read_text())["files"]) == [str(source)]
+
+
 def test_nothing_new_read_leaves_the_file_alone(tmp_path: Path) -> None:
+    source = tmp_path / "plain.py"
+    source.write_text("ANSWER = 42\n")
     kept = tmp_path / PYSIDE_USE_FILE
     PysideUseAnswers(kept).save()
     assert not kept.exists()
+    first = PysideUseAnswers(kept)
+    first.mentions_pyside(module_at(source))
+    first.save()
+    written = kept.stat().st_mtime_ns
+    kept.write_text(kept.read_text() + " ")  # (marks the file as this test's)
+    again = PysideUseAnswers(kept)
+    assert again.mentions_pyside(module_at(source)) is False
+    again.save()
+    assert kept.read_text().endswith(" ")  # not written again
+    assert written <= kept.stat().st_mtime_ns
     PysideUseAnswers(None).save()  # keeping nothing: nothing to write
 
 

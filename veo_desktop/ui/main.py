@@ -165,9 +165,10 @@ class PysideUseAnswers:
     costs a quarter of that. An answer is reused only while the file has the same size and
     modification time (nanoseconds) as when it was read; any other file is read as before.
     The answers live in one small JSON file in the cache folder, written when the window
-    closes (only when something new was read); a missing, unreadable or foreign file just
-    means every module is read this time. Safe to call from any thread (PySide6's hook runs
-    on whichever imports).
+    closes (only when something new was read, or most kept answers went unused: the file
+    keeps the answers this start used, so it does not grow with files long gone); a
+    missing, unreadable or foreign file just means every module is read this time. Safe
+    to call from any thread (PySide6's hook runs on whichever imports).
 
     Args:
         path: the JSON file (``None``: keep nothing between starts).
@@ -180,6 +181,8 @@ class PysideUseAnswers:
         self.path = path
         #: origin -> (mtime_ns, size, mentions "PySide6")
         self._known: dict[str, tuple[int, int, bool]] = {}
+        #: The files asked about in this process.
+        self._used: set[str] = set()
         self._changed = False
         if path is not None:
             self._known = _read_answers(path, self.VERSION)
@@ -194,6 +197,7 @@ class PysideUseAnswers:
             found = os.stat(origin)
         except OSError:
             return False
+        self._used.add(origin)
         known = self._known.get(origin)
         if known is not None and known[0] == found.st_mtime_ns and known[1] == found.st_size:
             return known[2]
@@ -203,12 +207,15 @@ class PysideUseAnswers:
         return answer
 
     def save(self) -> None:
-        """Write the answers for the next start (when something new was read)."""
-        if self.path is None or not self._changed:
+        """Write the answers this start used, for the next start (see the class)."""
+        used = set(self._used)  # (a thread may be importing meanwhile)
+        stale = len(self._known) > 2 * len(used)
+        if self.path is None or not (self._changed or stale):
             return
         from veo_desktop.core.fsutil import atomic_write_text
 
-        known = dict(self._known)  # (a thread may be importing meanwhile)
+        kept = list(self._known.items())  # (one step: a thread may add to it meanwhile)
+        known = {origin: answer for origin, answer in kept if origin in used}
         text = json.dumps({"version": self.VERSION, "files": known}, separators=(",", ":"))
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
