@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.storage.test_store import make_record
 from veo_desktop.records.lifecycle import TaskState
@@ -94,12 +96,20 @@ def test_lists_written_by_other_json_writers_load_the_same(store: TaskStore) -> 
     assert store.load_all() == [record]
 
 
-@pytest.mark.parametrize("files", ['["a" "b"]', '["]', '["a",]', '["a\x01"]', '["a"]x'])
-def test_a_broken_row_still_fails_loudly(store: TaskStore, files: str) -> None:
-    store.insert(varied_records()[0])
+@pytest.mark.parametrize(
+    "files", ['["a" "b"]', '["]', '["a",]', '["a\x01"]', '["a"]x', '{"a": 1}', "7", b"[]"]
+)
+def test_a_damaged_list_is_read_as_none_not_as_a_guess(
+    store: TaskStore, files: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stored list that ``json.loads`` would refuse (or that is no list) is not guessed
+    at by the fast path: it is read as empty, said in the log, and the task loads."""
+    record = varied_records()[0]
+    store.insert(record)
     store._db.execute("UPDATE tasks SET files = ?", (files,))
-    with pytest.raises(ValueError):
-        store.load_all()
+    assert store.load_all() == [record.evolve(files=())]
+    assert store.get(record.local_id) == record.evolve(files=())
+    assert "damaged" in caplog.text
 
 
 def test_load_all_inside_a_write_and_the_collector_left_as_it_was(store: TaskStore) -> None:
@@ -135,18 +145,29 @@ def test_load_all_sees_one_commit_and_leaves_no_read_open(store: TaskStore) -> N
     assert store.load_all() == records[1:]
 
 
-@pytest.mark.parametrize("request_text", ['{"input":{"prompt":"a"}},{"input":{}}', '{"input":'])
-def test_a_malformed_request_fails_as_before_and_shifts_no_neighbour(
-    store: TaskStore, request_text: str
+@pytest.mark.parametrize(
+    "request_text",
+    ['{"input":{"prompt":"a"}},{"input":{}}', '{"input":', "[1, 2]", "null", b"{}"],
+)
+def test_a_damaged_request_loads_its_task_without_settings_and_shifts_no_neighbour(
+    store: TaskStore, request_text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A stored request that is no JSON object (a bad write, another program) does not stop
+    the library from loading: that task loads without its settings (its ids, state, price
+    and files intact: nothing paid for is lost, its video is still polled or listed), its
+    neighbours exactly as they were, and the log names it."""
     records = varied_records()
     for record in records:
         store.insert(record)
     store._db.execute(
         "UPDATE tasks SET request = ? WHERE local_id = ?", (request_text, records[2].local_id)
     )
-    with pytest.raises(ValueError):
-        store.load_all()
+    damaged = records[2].evolve(request={})
+    expected = [*records[:2], damaged, *records[3:]]
+    assert store.load_all() == expected
+    assert store.get(records[2].local_id) == damaged
+    assert damaged.prompt == "" and damaged.apixo_task_id == records[2].apixo_task_id
+    assert records[2].local_id in caplog.text
 
 
 def test_the_requests_share_their_keys(store: TaskStore) -> None:
@@ -157,3 +178,57 @@ def test_the_requests_share_their_keys(store: TaskStore) -> None:
     assert first.prompt != second.prompt
     pairs = zip(first.input, second.input, strict=True)
     assert all(a is b for a, b in pairs if a == b)
+
+
+_ANY_VALUE = (
+    st.text(max_size=40)
+    | st.binary(max_size=8)
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.sampled_from(['{"input": {"prompt": 5}}', '{"input": []}', "[]", '["x", 1]'])
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=_ANY_VALUE, urls=_ANY_VALUE, files=_ANY_VALUE, note=_ANY_VALUE | st.none())
+def test_whatever_a_row_holds_every_task_loads(
+    tmp_path_factory: pytest.TempPathFactory,
+    request: object,
+    urls: object,
+    files: object,
+    note: object,
+) -> None:
+    """Whatever another program left in one row's request, lists and history note, the
+    library loads (whole, by id, and as the window's first load), every other task exactly
+    as it was, that one with its ids, state and price."""
+    path = tmp_path_factory.mktemp("any") / "tasks.sqlite3"
+    records = varied_records()
+    with TaskStore.open(path) as store:
+        for record in records:
+            store.insert(record)
+        hit = records[1]
+        store._db.execute(
+            "UPDATE tasks SET request = ?, result_urls = ?, files = ? WHERE local_id = ?",
+            (request, urls, files, hit.local_id),
+        )
+        store._db.execute(
+            "UPDATE task_events SET note = ? WHERE local_id = ?", (note, hit.local_id)
+        )
+        for loaded in (
+            store.load_all(),
+            store.load_recent(since=0.0, newest=len(records)),
+            [store.get(r.local_id) for r in records],
+        ):
+            by_id = {r.local_id: r for r in loaded if r is not None}
+            assert [by_id[r.local_id] for r in records if r is not hit] == [
+                r for r in records if r is not hit
+            ]
+            read = by_id[hit.local_id]
+            assert (read.apixo_task_id, read.state, read.price) == (
+                hit.apixo_task_id,
+                hit.state,
+                hit.price,
+            )
+            assert isinstance(read.prompt, str) and isinstance(read.mode, str)
+            assert all(n is None or isinstance(n, str) for n in (c.note for c in read.history))

@@ -91,17 +91,20 @@ _COLUMNS = (
     "resubmitted_as",
     "reject_reason",
 )
+#: A history entry's note, when it is text (another type, left by another program, is none).
+_NOTE = "CASE WHEN typeof(note) = 'text' THEN note END"
 _SELECT = (
     "SELECT "
     + ", ".join(f"t.{c}" for c in _COLUMNS)
     + ", (SELECT json_group_array(json_array(printf('%!.17g', e.at), e.state, e.note)) FROM "
-    "(SELECT at, state, note FROM task_events WHERE local_id = t.local_id ORDER BY id) AS e)"
+    f"(SELECT at, state, {_NOTE} AS note FROM task_events WHERE local_id = t.local_id"
+    " ORDER BY id) AS e)"
     " FROM tasks AS t"
 )
 #: The tasks without their histories, which :meth:`TaskStore.load_all` reads in one more
 #: query (:data:`_HISTORIES`) rather than as a JSON text built per row.
 _TASKS = "SELECT " + ", ".join(_COLUMNS) + " FROM tasks WHERE {} ORDER BY created_at, rowid"
-_HISTORIES = "SELECT local_id, at, state, note FROM task_events WHERE {} ORDER BY id"
+_HISTORIES = f"SELECT local_id, at, state, {_NOTE} FROM task_events WHERE {{}} ORDER BY id"
 _MALFORMED = "SELECT count(*) FROM tasks WHERE ({}) AND NOT json_valid(request)"
 #: Tasks among a JSON list of local ids (the parameter), for :meth:`TaskStore.load_recent`.
 _AMONG = "local_id IN (SELECT value FROM json_each(?))"
@@ -124,7 +127,7 @@ _SUMMARIES = (
     "SELECT t.local_id, t.created_at, t.state, t.price, t.apixo_task_id IS NOT NULL,"
     " CASE WHEN json_valid(t.request) THEN json_extract(t.request, '$.input.mode') END,"
     " CASE WHEN json_valid(t.request) THEN json_extract(t.request, '$.input.prompt') END,"
-    " (SELECT e.note FROM task_events e WHERE e.local_id = t.local_id ORDER BY e.id LIMIT 1)"
+    f" (SELECT {_NOTE} FROM task_events WHERE local_id = t.local_id ORDER BY id LIMIT 1)"
     " FROM tasks t WHERE t.created_at >= ? AND t.created_at < ?"
 )
 _INSERT = f"INSERT INTO tasks ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
@@ -1058,13 +1061,38 @@ def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
     texts = [row[2] for row in rows]
     requests: list[Any] = []
     if texts and well_formed:
-        joined = _scan("[" + ",".join(texts) + "]", 0)[0]
+        try:
+            joined = _scan("[" + ",".join(texts) + "]", 0)[0]
+        except TypeError:  # (a BLOB sqlite reads as JSON: one by one)
+            joined = []
         if len(joined) == len(texts):
             requests = joined
     if len(requests) != len(texts):
-        requests = [_json(text) for text in texts]
+        requests = [_json_or_none(text) for text in texts]
+    for index, request in enumerate(requests):
+        if type(request) is not dict:
+            requests[index] = _damaged_request(rows[index][0])
     _share_choices(requests)
     return requests
+
+
+def _json_or_none(text: object) -> Any:
+    """:func:`_json` of ``text``; None for a text that is not JSON, or no text at all."""
+    try:
+        return _json(text)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None
+
+
+def _damaged_request(local_id: object) -> dict[str, Any]:
+    """The request of a task whose stored one is damaged (not a JSON object: a bad write,
+    another program): an empty one. The task is still loaded, its ids, state, price and
+    files intact (nothing paid for is lost), without its settings."""
+    log.warning(
+        "task %s: its stored settings are damaged; it is loaded without them",
+        safe(str(local_id), 64),
+    )
+    return {}
 
 
 def _share_choices(requests: list[Any]) -> None:
@@ -1101,6 +1129,8 @@ def _list(text: str) -> tuple[Any, ...]:
     quotes exactly; anything else (padding, escapes, other values) goes to the decoder."""
     if text == "[]":
         return ()
+    if type(text) is not str:
+        return _damaged_list()
     if (
         len(text) > 3
         and text[:2] == '["'
@@ -1114,7 +1144,14 @@ def _list(text: str) -> tuple[Any, ...]:
         items = inner.split('","')
         if text.count('"') == 2 * len(items):
             return tuple(items)
-    return tuple(_json(text))
+    value = _json_or_none(text)
+    return tuple(value) if type(value) is list else _damaged_list()
+
+
+def _damaged_list() -> tuple[Any, ...]:
+    """A task's stored list (result URLs, files) that is damaged, as no list at all."""
+    log.warning("a task's stored list of result URLs or files is damaged; read as empty")
+    return ()
 
 
 class _NewChange:
@@ -1170,7 +1207,9 @@ def _record(row: Sequence[Any]) -> TaskRecord:
     """Build a record from a row of :data:`_SELECT` (its history as JSON, last)."""
     events = row[-1]
     history = tuple([_change(at, s, n) for at, s, n in _json(events)] if events else ())
-    request = _json(row[2])
+    request = _json_or_none(row[2])
+    if type(request) is not dict:
+        request = _damaged_request(row[0])
     _share_choices([request])
     return _build(row, history, request)
 
