@@ -10,6 +10,8 @@
   redaction itself lives in :mod:`veo_desktop.safe_text` (re-exported here).
 - :func:`install_qt_message_handler` sends Qt's own messages (``qWarning`` and friends) into
   Python logging under ``qt.*`` loggers; the GUI calls it once its QApplication exists.
+- :func:`quiet_ffmpeg` keeps the FFmpeg inside PyAV from printing (every use of PyAV calls it
+  first).
 
 Nothing here imports Qt unless the Qt handler is installed, so the command line stays light.
 """
@@ -316,3 +318,29 @@ def uninstall_qt_message_handler() -> None:
 
     previous: Callable[..., None] | None = _qt_previous.pop()
     qInstallMessageHandler(previous)
+
+
+#: FFmpeg's ``AV_LOG_QUIET``: it prints nothing.
+_AV_LOG_QUIET: Final = -8
+_ffmpeg_quiet = False
+
+
+def quiet_ffmpeg() -> None:
+    """Keep the FFmpeg inside PyAV from printing anything; only the first call acts.
+
+    PyAV could hand FFmpeg's messages to Python logging (``av.logging.set_level``), but its
+    callback takes the GIL from FFmpeg's own threads: a codec thread that logs while the
+    thread driving the codec holds the GIL (closing it, joining its threads) waits for it
+    forever, and so does every Python thread (PyAV issue 751; a cancelled film render hung
+    that way on a busy machine). So PyAV's callback stays off, as PyAV starts, and FFmpeg's
+    own level is quiet: nothing reaches the terminal, and what fails still raises PyAV's
+    error, with FFmpeg's reason in it.
+    """
+    global _ffmpeg_quiet
+    if _ffmpeg_quiet:
+        return
+    import av.logging  # (PyAV, ~50 ms: imported by whoever decodes first)
+
+    av.logging.set_level(None)
+    av.logging.set_libav_level(_AV_LOG_QUIET)
+    _ffmpeg_quiet = True

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from veo_desktop.logs import quiet_ffmpeg
+
 #: More top-level boxes than this is not a video but a way to keep the check busy (a plain
 #: mp4 has four or five; a fragmented one two per fragment: 100,000 is hours of 1 s ones).
 MAX_BOXES: Final = 100_000
@@ -145,6 +147,7 @@ def _demux(path: Path, media: Sequence[tuple[int, int]]) -> str | None:
     """What is wrong with the packets of ``path``, or None; PyAV's own errors propagate."""
     import av  # here, not at import: PyAV takes 0.1-0.25 s to load and start-up needs none
 
+    quiet_ffmpeg()
     starts = [low for low, _ in media]
     with av.open(str(path), format="mp4") as container:
         streams = list(container.streams)

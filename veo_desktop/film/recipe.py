@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from veo_desktop.core.sidecar import APP_MARK, sidecar
+from veo_desktop.logs import quiet_ffmpeg
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import is_printable, redact_all
 
@@ -164,6 +165,7 @@ def read_tags(path: Path) -> dict[str, str]:
     """
     import av
 
+    quiet_ffmpeg()
     path = Path(path)
     if not path.is_file():
         raise OSError(f"{path} is not a file.")
@@ -234,6 +236,7 @@ def parse_storyboard(text: str, *, name: str = "The film") -> dict[str, Any]:
 def _remux(src: Path, dst: Path, tags: Mapping[str, str], fmt: str) -> None:
     import av
 
+    quiet_ffmpeg()
     try:
         with av.open(str(src), metadata_errors="replace") as source:
             streams = [s for s in source.streams if s.type in _COPIED_KINDS]

@@ -60,6 +60,7 @@ from veo_desktop.film.timeline import (
     ShotPlan,
     plan_film,
 )
+from veo_desktop.logs import quiet_ffmpeg
 from veo_desktop.safe_text import redact_all
 
 __all__ = [
@@ -305,6 +306,8 @@ def _write(
 
     from veo_desktop.film.encode import write_encoded
     from veo_desktop.film.streamcopy import write_copy
+
+    quiet_ffmpeg()
 
     try:
         options = {"movflags": _MOVFLAGS, "moov_size": str(_index_room(plan, metadata))}

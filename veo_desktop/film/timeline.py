@@ -19,6 +19,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Final, Literal
 
+from veo_desktop.logs import quiet_ffmpeg
+
 #: The film method: the clips' packets written as they are, or decoded and encoded again.
 Method = Literal["copy", "encode"]
 
@@ -239,6 +241,7 @@ def probe(path: Path, label: str) -> Source:
     """
     import av  # here, not at import: the window's start-up needs no PyAV
 
+    quiet_ffmpeg()
     name = f"{label} ({Path(path).name})"
     try:
         with av.open(str(path)) as container:

@@ -11,15 +11,12 @@ Every function blocks (decoding): call it off the GUI thread (the thumbnail work
 
 PyAV (~50 ms to import) loads with the first decode, on that thread, not with this module:
 the task list imports it to show the window's workspace, which needs no video decoded.
-:func:`route_ffmpeg_log`, called with that import, sends FFmpeg's own messages (a damaged clip's
-"Invalid NAL unit size", "partial file") to the app's log, once per process, instead of
-the person's terminal.
+:func:`veo_desktop.logs.quiet_ffmpeg`, called with that import, keeps FFmpeg's own messages
+(a damaged clip's "Invalid NAL unit size", "partial file") off the person's terminal.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -28,16 +25,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
 
+from veo_desktop.logs import quiet_ffmpeg
+
 if TYPE_CHECKING:
     import av
-
-#: Where FFmpeg's messages go: an FFmpeg warning at DEBUG, an error at WARNING.
-ffmpeg_logger = logging.getLogger("veo_desktop.ffmpeg")
-#: Nothing of FFmpeg's is printed by Python's last-resort handler where logging is not set up.
-ffmpeg_logger.addHandler(logging.NullHandler())
-
-_av_lock = threading.Lock()
-_av_logging_routed = False
 
 #: How far before the end the decoder starts looking for the last frame (seconds); it seeks
 #: to the key frame before this point and decodes forward.
@@ -73,40 +64,6 @@ def last_frame(video: Path) -> QImage:
     return decode_still(video, _last, lambda width, height: (width, height))
 
 
-class _FFmpegRelay(logging.Handler):
-    """Passes PyAV's ``libav.*`` records to :data:`ffmpeg_logger`, one level lower: a clip
-    that does not decode is already told by the caller's ``ValueError``."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        level = logging.WARNING if record.levelno >= logging.ERROR else logging.DEBUG
-        if ffmpeg_logger.isEnabledFor(level):
-            source = record.name.removeprefix("libav").lstrip(".") or "ffmpeg"
-            ffmpeg_logger.log(level, "%s: %s", source, record.getMessage())
-
-
-def route_ffmpeg_log() -> None:
-    """Route FFmpeg's log (inside PyAV) into Python logging; only the first call acts.
-
-    FFmpeg's warnings and errors go through PyAV's logging integration
-    (``av.logging.set_level``) to :data:`ffmpeg_logger`; info and debug messages are
-    dropped inside FFmpeg, before they cost a Python call. FFmpeg never writes to stderr
-    itself, whatever the process's logging setup.
-    """
-    global _av_logging_routed
-    if _av_logging_routed:
-        return
-    import av.logging
-
-    with _av_lock:
-        if not _av_logging_routed:
-            libav = logging.getLogger("libav")
-            libav.addHandler(_FFmpegRelay())
-            libav.propagate = False
-            libav.setLevel(logging.WARNING)
-            av.logging.set_level(av.logging.WARNING)
-            _av_logging_routed = True
-
-
 def decode_still(video: Path, pick: FramePicker, size: StillSize) -> QImage:
     """The frame ``pick`` chooses from ``video``'s first video stream, as RGB at ``size``.
 
@@ -116,7 +73,7 @@ def decode_still(video: Path, pick: FramePicker, size: StillSize) -> QImage:
     """
     import av
 
-    route_ffmpeg_log()
+    quiet_ffmpeg()
     try:
         with av.open(str(video)) as container:
             if not container.streams.video:

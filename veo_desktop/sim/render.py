@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QPen,
 )
 
+from veo_desktop.logs import quiet_ffmpeg
 from veo_desktop.sim.renderer import RenderJob
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ _AUDIO_VOLUME = "0.4"
 
 def render_clip(job: RenderJob) -> None:
     """Render ``job`` to ``job.path`` (via a temporary file, so the path appears complete)."""
+    quiet_ffmpeg()
     frames = max(1, round(job.seconds * job.fps))
     background = _paint_background(job)
     partial = f"{job.path}.part"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from veo_desktop.logs import quiet_ffmpeg
+
 #: Half a microsecond in seconds: times this close to a frame boundary count as on it.
 _EPSILON = 5e-7
 
@@ -104,6 +106,7 @@ def probe_clip(path: Path) -> ClipTiming:
     """
     import av
 
+    quiet_ffmpeg()
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
