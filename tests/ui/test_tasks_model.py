@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QModelIndex, Qt
 
 from tests.ui.tasks_support import make_record
@@ -381,3 +383,46 @@ def test_sorting_keeps_the_selection_on_the_same_task() -> None:
     model.sort(Column.PRICE, Qt.SortOrder.AscendingOrder)
     assert model.task_at(kept.row()).local_id == records[7].local_id
     assert kept.column() == Column.PROMPT
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["add", "change", "hide", "sort"]),
+        st.integers(0, 40),  # which task (none for "add": a new one)
+        st.integers(0, 30),  # its moment, or the column sorted by
+        st.booleans(),  # descending, for "sort"
+    ),
+    max_size=40,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=_STEPS)
+def test_every_row_is_found_where_it_is_whatever_came_and_went(
+    qapp: Any, steps: list[tuple[str, int, int, bool]]
+) -> None:
+    """The model finds each task's row in O(1), counted from the bottom (a new task at the
+    top moves no other); after any run of new, changed, hidden tasks and sorts, the row it
+    gives for each task is the row that shows it."""
+    model = TaskTableModel()
+    tasks = {i: make_record(i, created_at=1000.0 + i) for i in range(10)}
+    model.set_tasks(tasks.values())
+    for step, (action, which, moment, descending) in enumerate(steps):
+        if action == "add":
+            tasks[100 + step] = make_record(100 + step, created_at=1000.0 + moment)
+            model.upsert(tasks[100 + step])
+        elif action == "sort":
+            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            model.sort(moment % model.columnCount(), order)
+        elif tasks:
+            number = sorted(tasks)[which % len(tasks)]
+            if action == "hide":
+                model.upsert(tasks.pop(number).evolve(hidden=True))
+            else:
+                tasks[number] = tasks[number].evolve(created_at=1000.0 + moment, note=str(moment))
+                model.upsert(tasks[number])
+        shown = [model.task_at(row).local_id for row in range(model.rowCount())]
+        assert sorted(shown) == sorted(t.local_id for t in tasks.values())
+        assert [model.row_of(local_id) for local_id in shown] == list(range(len(shown)))

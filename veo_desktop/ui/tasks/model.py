@@ -57,6 +57,7 @@ from veo_desktop.ui.tasks.columns import (
     Column,
 )
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
+from veo_desktop.ui.tasks.row_index import RowIndex
 from veo_desktop.ui.tasks.row_order import RowOrder
 from veo_desktop.ui.tasks.takes import Takes, folded_text, label_text, spoken_labels
 from veo_desktop.ui.tasks.tracking import TaskTracker
@@ -107,6 +108,12 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _THUMBNAIL = int(Column.THUMBNAIL)
 _PROMPT = int(Column.PROMPT)
 _NO_LABELS = Labels()
+
+
+def _row_key(row: TaskRow) -> str:
+    return row.task.local_id
+
+
 _COLUMNS = len(Column)
 
 
@@ -139,7 +146,8 @@ class TaskTableModel(QAbstractTableModel):
     ) -> None:
         super().__init__(parent)
         self._rows: list[TaskRow] = []
-        self._row_of: dict[str, int] = {}
+        #: Each task's row (kept from the bottom: a new task at the top moves no other).
+        self._row_of: RowIndex[TaskRow] = RowIndex(_row_key)
         #: Running clocks, active tasks, download progress, video owners.
         self._tracker = TaskTracker()
         self._thumbnails = thumbnails
@@ -181,7 +189,7 @@ class TaskTableModel(QAbstractTableModel):
         self._takes.rebuild(row.task for row in self._rows)
         self._folded &= self._takes.heads()
         self._order.sort(self._rows)
-        self._reindex(0)
+        self._row_of.rebuild(self._rows)
         self._tracker.reset(row.task for row in self._rows)
         self.endResetModel()
 
@@ -209,7 +217,7 @@ class TaskTableModel(QAbstractTableModel):
             row = self._order.position_for(self._rows, self._order.key(fresh))
             self.beginInsertRows(QModelIndex(), row, row)
             self._rows.insert(row, fresh)
-            self._reindex(row)
+            self._row_of.inserted(self._rows, row)
             self._track(task, None)
             self.endInsertRows()
             if adopts:
@@ -247,7 +255,7 @@ class TaskTableModel(QAbstractTableModel):
         persistent = self.persistentIndexList()
         ids = [self._rows[index.row()].task.local_id for index in persistent]
         self._order.sort(self._rows)
-        self._reindex(0)
+        self._row_of.rebuild(self._rows)
         self.changePersistentIndexList(
             persistent,
             [self.index(self._row_of[i], p.column()) for i, p in zip(ids, persistent, strict=True)],
@@ -373,18 +381,9 @@ class TaskTableModel(QAbstractTableModel):
         self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), destination)
         del self._rows[row]
         self._rows.insert(target, moving)
-        self._reindex(min(row, target), max(row, target) + 1)
+        self._row_of.moved(self._rows, min(row, target), max(row, target) + 1)
         self.endMoveRows()
         return target
-
-    def _reindex(self, first: int, last: int | None = None) -> None:
-        rows = self._rows
-        end = len(rows) if last is None else last
-        if first == 0 and end == len(rows):
-            self._row_of = {row.task.local_id: i for i, row in enumerate(rows)}
-            return
-        for number in range(first, end):
-            self._row_of[rows[number].task.local_id] = number
 
     def set_progress(self, local_id: str, done: int, total: int | None) -> None:
         """Record download progress; repaints the state cell of that row only."""
@@ -412,8 +411,7 @@ class TaskTableModel(QAbstractTableModel):
         self.beginRemoveRows(QModelIndex(), row, row)
         removed = self._rows.pop(row)
         local_id = removed.task.local_id
-        del self._row_of[local_id]
-        self._reindex(row)
+        self._row_of.removed(self._rows, row, local_id)
         self._tracker.forget(removed.task)
         self._places.forget(local_id)
         self.endRemoveRows()
