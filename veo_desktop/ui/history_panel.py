@@ -365,8 +365,8 @@ class HistoryPanel(QWidget):
         """Read the recent prompts again (keeping the selected one selected).
 
         The prompts of the tasks loaded are counted here and now. A large library's older
-        prompts are counted once, in a thread (its tasks read a page at a time and not
-        kept), when the tab is first looked at; until then the list holds the newer ones.
+        prompts are counted once, in a thread (grouped by the store, their tasks not
+        loaded), when the tab is first looked at; until then the list holds the newer ones.
         """
         selected = self.current_recent()
         older = self._older

@@ -190,7 +190,7 @@ class SpendingView(QWidget):
         """Count the range shown again and redraw (every task, hidden ones too).
 
         The tasks loaded are counted here and now. A large library's older tasks are counted
-        once per range, in a thread (read a page at a time and not kept), and again only
+        once per range, in a thread (from the store's columns, not loaded), and again only
         when one of them changes; until then the figures are those of the tasks loaded,
         shown as "so far".
         """
