@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
 import uuid
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit
@@ -14,11 +17,13 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import (
     PromptIndex,
     PromptTable,
+    RecentPrompt,
     normal_prompt,
     recent_prompts,
     records_of,
 )
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 
@@ -123,7 +128,7 @@ _WORDS = ["Fox", "fox ", "Rain  on glass", "rain on glass", "Dusk", "Über\nsee"
     split=st.integers(0, 20),
     query=st.sampled_from(["", "fox", "RAIN", "on g", "ÜBER  SEE", "nothing"])
     | st.text(max_size=3),
-    limit=st.integers(0, 3),
+    limit=st.integers(-1, 3),
     hex_ids=st.booleans(),
 )
 def test_a_large_librarys_older_prompts_counted_apart_join_the_newer_ones(
@@ -161,3 +166,47 @@ def test_the_stores_distinct_prompts_are_what_the_records_say(task_store: TaskSt
     assert [(p.prompt, p.uses) for p in PromptIndex().search("", 0, older=before)] == [
         ("a  RED fox", 2)
     ]
+
+
+_PROMPT_VALUES = (
+    st.sampled_from(["Fox", " fox", "Rain on glass", "\ud83d lone", "\ud83d LONE", "", "  "])
+    | st.integers(-5, 5)
+    | st.text(max_size=6)
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    prompts=st.lists(st.tuples(_PROMPT_VALUES, st.integers(0, 6)), max_size=25),
+    until=st.integers(0, 7),
+)
+def test_the_stores_grouping_and_summaries_agree_with_the_records_whatever_the_prompts(
+    tmp_path_factory: pytest.TempPathFactory, prompts: list[tuple[object, int]], until: int
+) -> None:
+    """Whatever the prompts (numbers, lone surrogates, case and spacing variants, the same
+    moment twice), what sqlite groups and reads from the columns says what the records say:
+    each prompt's uses and last use, and each task's prompt."""
+    path = tmp_path_factory.mktemp("prompts") / "tasks.sqlite3"
+    with TaskStore.open(path) as store:
+        for prompt, moment in prompts:
+            made = record("x", NOW + moment)
+            store.insert(made)
+            # As another program may write it (the app refuses a lone surrogate):
+            text = json.dumps({"input": {"prompt": prompt, "mode": "fast"}}, ensure_ascii=True)
+            store._db.execute(
+                "UPDATE tasks SET request = ? WHERE local_id = ?", (text, made.local_id)
+            )
+        records = [r for r in store.load_all() if r.created_at < NOW + until]
+        table = PromptTable(store.distinct_prompts(normal_prompt, until=NOW + until))
+        grouped = PromptIndex().search("", 0, older=table)
+        summaries = {s.local_id: s for s in store.summaries(-math.inf)}
+        wholes = {r.local_id: TaskSummary.of(r) for r in store.load_all()}
+    expected = recent_prompts(records, "", 0)
+
+    def counted(found: list[RecentPrompt]) -> set[tuple[str, int, float]]:
+        return {(normal_prompt(p.prompt), p.uses, p.last_used) for p in found}
+
+    assert counted(grouped) == counted(expected)
+    assert summaries == wholes

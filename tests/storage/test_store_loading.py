@@ -110,6 +110,9 @@ def test_a_damaged_list_is_read_as_none_not_as_a_guess(
     assert store.load_all() == [record.evolve(files=())]
     assert store.get(record.local_id) == record.evolve(files=())
     assert "damaged" in caplog.text
+    store.update(record.evolve(files=(), note="seen"))  # (the stored text is kept)
+    kept = "[]" if files == b"[]" else files  # (a BLOB that sqlite reads as [] is [])
+    assert store._db.execute("SELECT files FROM tasks").fetchone() == (kept,)
 
 
 def test_load_all_inside_a_write_and_the_collector_left_as_it_was(store: TaskStore) -> None:
@@ -168,6 +171,14 @@ def test_a_damaged_request_loads_its_task_without_settings_and_shifts_no_neighbo
     assert store.get(records[2].local_id) == damaged
     assert damaged.prompt == "" and damaged.apixo_task_id == records[2].apixo_task_id
     assert records[2].local_id in caplog.text
+    # A change of that task (a poll, a note) keeps the stored text: someone may recover it.
+    store.update(damaged.evolve(note="seen", hidden=True))
+    stored = store._db.execute(
+        "SELECT request, note FROM tasks WHERE local_id = ?", (records[2].local_id,)
+    ).fetchone()
+    assert stored == ("{}" if request_text == b"{}" else request_text, "seen")
+    store.update(records[3].evolve(request={}))  # (a whole request set empty is written)
+    assert store.get(records[3].local_id) == records[3].evolve(request={})
 
 
 def test_the_requests_share_their_keys(store: TaskStore) -> None:
@@ -232,3 +243,26 @@ def test_whatever_a_row_holds_every_task_loads(
             )
             assert isinstance(read.prompt, str) and isinstance(read.mode, str)
             assert all(n is None or isinstance(n, str) for n in (c.note for c in read.history))
+
+
+def test_a_request_nested_deeper_than_python_reads_and_a_price_in_bytes_still_load(
+    store: TaskStore,
+) -> None:
+    """Two more things another program may leave: JSON nested deeper than Python's decoder
+    goes (sqlite finds it well formed), and a price stored as bytes."""
+    records = varied_records()
+    for record in records:
+        store.insert(record)
+    deep = '{"input": ' * 3000 + "{}" + "}" * 3000
+    store._db.execute(
+        "UPDATE tasks SET request = ? WHERE local_id = ?", (deep, records[1].local_id)
+    )
+    store._db.execute(
+        "UPDATE tasks SET price = CAST('1.50' AS BLOB) WHERE local_id = ?",
+        (records[2].local_id,),
+    )
+    loaded = {r.local_id: r for r in store.load_all()}
+    assert loaded[records[1].local_id] == records[1].evolve(request={})
+    assert loaded[records[2].local_id].price == Decimal("1.50")
+    assert store.get(records[1].local_id) == records[1].evolve(request={})
+    assert {r.local_id for r in loaded.values()} == {r.local_id for r in records}

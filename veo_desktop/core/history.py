@@ -133,7 +133,9 @@ class PromptIndex:
                         entry.prompt, entry.last_used, entry.uses + uses, entry.local_id
                     )
             more = (i for i in older.newest(wanted) if older.key(i) not in mine)
-            found[:0] = [older.entry(i) for i in itertools.islice(more, limit or None)]
+            found[:0] = [
+                older.entry(i) for i in itertools.islice(more, limit if limit > 0 else None)
+            ]
         if limit > 0:
             return heapq.nlargest(limit, found, key=_last_used)
         return sorted(found, key=_last_used, reverse=True)

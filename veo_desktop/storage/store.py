@@ -114,24 +114,50 @@ _PAGE = "local_id IN (SELECT local_id FROM tasks WHERE created_at >= ? AND creat
 _DECODE_SLICE = 2000
 #: :meth:`TaskStore.distinct_prompts`: the newest use of each normal form (sqlite takes the
 #: bare columns of a group from the row of its one ``max``).
+#: A field of a task's request input, as bytes (sqlite's JSON reader keeps what Python's does,
+#: a lone surrogate too, which is no UTF-8 text: :func:`_field_text` reads them).
+_FIELD = "CAST(CASE WHEN json_valid(request) THEN json_extract(request, '$.input.{}') END AS BLOB)"
 _DISTINCT_PROMPTS = (
     "SELECT k, prompt, max(created_at) AS last_used, count(*), local_id FROM"
     " (SELECT veo_normal(p) AS k, p AS prompt, created_at, local_id FROM"
-    "  (SELECT CASE WHEN json_valid(request) THEN json_extract(request, '$.input.prompt') END"
-    "   AS p, created_at, local_id FROM tasks WHERE created_at < ?))"
-    " WHERE k != '' GROUP BY k ORDER BY last_used"
+    f"  (SELECT {_FIELD.format('prompt')} AS p, created_at, local_id"
+    "   FROM tasks WHERE created_at < ?))"
+    " WHERE length(k) > 0 GROUP BY k ORDER BY last_used"
 )
 #: What :meth:`TaskStore.summaries` reads of each task: its columns, two fields of its
 #: request (sqlite reads them), the first note of its history.
 _SUMMARIES = (
     "SELECT t.local_id, t.created_at, t.state, t.price, t.apixo_task_id IS NOT NULL,"
-    " CASE WHEN json_valid(t.request) THEN json_extract(t.request, '$.input.mode') END,"
-    " CASE WHEN json_valid(t.request) THEN json_extract(t.request, '$.input.prompt') END,"
+    f" {_FIELD.format('mode')}, {_FIELD.format('prompt')},"
     f" (SELECT {_NOTE} FROM task_events WHERE local_id = t.local_id ORDER BY id LIMIT 1)"
     " FROM tasks t WHERE t.created_at >= ? AND t.created_at < ?"
 )
 _INSERT = f"INSERT INTO tasks ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
-_UPDATE = "UPDATE tasks SET " + ", ".join(f"{c} = ?" for c in _COLUMNS[1:]) + " WHERE local_id = ?"
+#: What a damaged column (see :func:`_damaged_request`) was read as: an update that brings
+#: back just that keeps the stored text (a prompt someone may still recover), not this.
+_KEEP_DAMAGED = {
+    "request": ("{}", "object"),
+    "result_urls": ("[]", "array"),
+    "files": ("[]", "array"),
+}
+
+
+def _set(column: str) -> str:
+    """``column = ?N`` of :data:`_UPDATE` (N: its place in :data:`_COLUMNS`, whose values
+    an update binds); for a column that may be damaged, the stored text is kept when the
+    record holds what a damaged one is read as."""
+    value = f"?{_COLUMNS.index(column) + 1}"
+    if column not in _KEEP_DAMAGED:
+        return f"{column} = {value}"
+    empty, kind = _KEEP_DAMAGED[column]
+    return (  # (a CASE tries its tests in order: json_type never sees a malformed text)
+        f"{column} = CASE WHEN {value} != '{empty}' THEN {value}"
+        f" WHEN NOT json_valid({column}) THEN {column}"
+        f" WHEN json_type({column}) != '{kind}' THEN {column} ELSE {value} END"
+    )
+
+
+_UPDATE = "UPDATE tasks SET " + ", ".join(_set(c) for c in _COLUMNS[1:]) + " WHERE local_id = ?1"
 
 
 class StoreError(RuntimeError):
@@ -526,8 +552,8 @@ class TaskStore(StoryboardRows, LibraryRows):
                         states[state],
                         _price(price),
                         bool(charged),
-                        "fast" if mode is None else str(mode),
-                        "" if prompt is None else str(prompt),
+                        "fast" if mode is None else _field_text(mode),
+                        _field_text(prompt),
                         note is not None and note.startswith(imported),
                     )
         except sqlite3.Error as error:
@@ -549,13 +575,15 @@ class TaskStore(StoryboardRows, LibraryRows):
         self._db.create_function(
             "veo_normal",
             1,
-            lambda text: normal("" if text is None else str(text)),
+            # (bytes: a normal form may hold a lone surrogate, which is no UTF-8 text)
+            lambda field: normal(_field_text(field)).encode("utf-8", "surrogatepass"),
             deterministic=True,
         )
         try:
             cursor = self._db.execute(_DISTINCT_PROMPTS, (until,))
             while rows := cursor.fetchmany(_DECODE_SLICE):
-                yield from rows
+                for key, prompt, last_used, uses, local_id in rows:
+                    yield _field_text(key), _field_text(prompt), last_used, uses, local_id
         except sqlite3.Error as error:
             raise self._failure(error) from error
 
@@ -612,7 +640,7 @@ class TaskStore(StoryboardRows, LibraryRows):
         """
         values = _values(record)
         with self.transaction(durable=durable):
-            cursor = self._db.execute(_UPDATE, (*values[1:], record.local_id))
+            cursor = self._db.execute(_UPDATE, values)
             if cursor.rowcount != 1:
                 raise KeyError(record.local_id)
             if new_events:
@@ -992,12 +1020,14 @@ def _price(text: str) -> Decimal:
     return price
 
 
-def _decimal(value: str | None) -> Decimal | None:
+def _decimal(value: str | bytes | None) -> Decimal | None:
     if value is None:
         return None
+    if isinstance(value, bytes):  # (left by another program)
+        value = value.decode("ascii", "replace")
     try:
         return Decimal(value)
-    except InvalidOperation:
+    except (InvalidOperation, TypeError, ValueError):
         return None
 
 
@@ -1063,8 +1093,8 @@ def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
     if texts and well_formed:
         try:
             joined = _scan("[" + ",".join(texts) + "]", 0)[0]
-        except TypeError:  # (a BLOB sqlite reads as JSON: one by one)
-            joined = []
+        except (TypeError, RecursionError):  # (a BLOB sqlite reads as JSON, or nested
+            joined = []  # deeper than Python reads: one by one)
         if len(joined) == len(texts):
             requests = joined
     if len(requests) != len(texts):
@@ -1076,11 +1106,22 @@ def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
     return requests
 
 
+def _field_text(field: bytes | None) -> str:
+    """A request field read by :data:`_FIELD` as Python reads it: its text (a lone surrogate
+    kept as Python's JSON decoder keeps it; anything else undecodable replaced)."""
+    if field is None:
+        return ""
+    try:
+        return field.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return field.decode("utf-8", "replace")
+
+
 def _json_or_none(text: object) -> Any:
     """:func:`_json` of ``text``; None for a text that is not JSON, or no text at all."""
     try:
         return _json(text)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
 
 
