@@ -9,6 +9,7 @@ or filter is set, or an action that must see every task asks, and are then liste
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import threading
 import time
@@ -26,8 +27,9 @@ from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.ui.library.gallery import ViewMode
+from veo_desktop.ui.spending.view import SpendingView
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
@@ -495,3 +497,77 @@ def test_the_prompts_tab_finds_an_older_prompt_without_keeping_its_task(
     assert len(prompts.recent_items()) == 200  # (RECENT_LIMIT) of 3,020
     assert not session.controller.tasks_complete
     assert len(session.controller.tasks(include_hidden=True)) == loaded  # none kept
+
+
+def show_spending(window: MainWindow) -> SpendingView:
+    assert window.workspace is not None
+    window.workspace.show_spending()
+    view = window.workspace.spending_view
+    assert view is not None
+    return view
+
+
+def test_older_tasks_changed_while_spending_counts_start_one_more_count_not_one_each(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Three older tasks removed while the Spending tab counts (held at the gate): when that
+    count ends, one more runs (for the changes), not three, and its figures are shown."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    counts: list[float] = []
+    real = TaskStore.summaries
+
+    def summaries(store: TaskStore, since: float, until: float = math.inf) -> Any:
+        counts.append(until)
+        return real(store, since, until)
+
+    monkeypatch.setattr(TaskStore, "summaries", summaries)
+    view = show_spending(window)
+    session = window.session
+    assert session is not None
+    for old in library.old[100:103]:  # (each taken in by a refresh of its own)
+        session.controller.remove(old.local_id, delete_files=False)
+        assert view._refresh.isActive()
+        qtbot.waitUntil(lambda: not view._refresh.isActive())
+    gate.set()
+    count = len(library.everything)
+    every = f"${Decimal('0.20') * count:,.2f} on {count:,} videos"  # (removed ones were paid)
+    qtbot.waitUntil(lambda: every in view.totals_label.text() and view.complete)
+    qtbot.waitUntil(lambda: session.controller.quiescent)
+    assert len(counts) == 2
+
+
+def test_a_spending_count_that_fails_says_why_and_counts_again_when_looked_at_again(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session, workspace = window.session, window.workspace
+    assert session is not None and workspace is not None
+    failures: list[tuple[str, str]] = []
+    session.controller.action_failed.connect(lambda title, text: failures.append((title, text)))
+
+    def unreadable(store: TaskStore, since: float, until: float = math.inf) -> Any:
+        raise StoreError("The disk went away.", store.path)
+
+    with monkeypatch.context() as broken:
+        broken.setattr(TaskStore, "summaries", unreadable)
+        gate.set()
+        view = show_spending(window)
+        qtbot.waitUntil(lambda: "could not be counted" in view.totals_label.text())
+        assert "The disk went away." in view.totals_label.text()
+        assert failures == []  # (said where the figures are, not in a dialog)
+        view.export_button.click()  # (counts again, fails again: nothing is exported)
+        qtbot.waitUntil(lambda: failures != [])
+        assert failures[0][0] == "Not exported" and view.dialog is None
+    workspace.middle.setCurrentIndex(0)  # looked away, and back: counted again
+    workspace.middle.setCurrentWidget(view)
+    count = len(library.everything)
+    qtbot.waitUntil(lambda: f"on {count:,} videos" in view.totals_label.text() and view.complete)
+    assert view.dialog is None  # (the export asked before failed: no dialog pops up now)

@@ -7,6 +7,7 @@ again (coalesced) when a task changes while the tab is shown, and when it is sho
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator
@@ -37,11 +38,12 @@ from veo_desktop.core.spending_history import (
     totals,
     write_csv,
 )
-from veo_desktop.safe_text import printable
+from veo_desktop.safe_text import printable, safe
 from veo_desktop.ui import style
 from veo_desktop.ui.preview.save_dialog import save_folder
 from veo_desktop.ui.spending.chart import SpendingChart
 from veo_desktop.ui.spending.disk import DiskRow
+from veo_desktop.ui.task_commands import LOCAL_ERRORS
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
@@ -70,12 +72,14 @@ class _Older:
         key: the range (first day, last day, period).
         floor: the tasks counted were created before this (unix seconds); the window holds
             every task created since.
-        figures: what they cost (None while they are counted).
+        figures: what they cost (None while they are counted, or when they could not be).
     """
 
     key: tuple[dt.date, dt.date, Period]
     floor: float
     figures: SpendFigures | None = None
+    #: Why they could not be counted (None: they were, or are being counted).
+    failed: str | None = None
 
 
 class SpendingView(QWidget):
@@ -116,6 +120,9 @@ class SpendingView(QWidget):
         self.complete = True
         #: A large library's older tasks, counted for the range shown (see :meth:`refresh`).
         self._older: _Older | None = None
+        #: Whether a count of the older tasks runs, and whether another was asked for since.
+        self._counting = False
+        self._count_again = False
         self._export_when_counted = False
         #: The export dialog while it is open (tests answer it).
         self.dialog: QFileDialog | None = None
@@ -192,7 +199,9 @@ class SpendingView(QWidget):
         The tasks loaded are counted here and now. A large library's older tasks are counted
         once per range, in a thread (from the store's columns, not loaded), and again only
         when one of them changes; until then the figures are those of the tasks loaded,
-        shown as "so far".
+        shown as "so far". One count runs at a time: asked again meanwhile, the next one
+        starts when it ends. A count that fails says why in the totals (counted again when
+        the tab is shown again or the range changes).
         """
         self._refresh.stop()
         self._stale = False
@@ -211,11 +220,14 @@ class SpendingView(QWidget):
         elif older is not None and older.figures is not None:
             self._show(older.figures.add(newer), complete=True)
         else:
-            self._show(newer, complete=False)
+            self._show(newer, complete=False, failed=None if older is None else older.failed)
             if not self.isVisible():
                 self._stale = True  # (counted when shown)
+            elif older is None and self._counting:
+                self._count_again = True  # (once the count under way ends)
             elif older is None:
                 older = self._older = _Older((first, last, period), floor)
+                self._counting = True
                 self._controller.run(
                     self._count_older(older, count, since), name="Counting spending"
                 )
@@ -227,18 +239,36 @@ class SpendingView(QWidget):
         since: float,
     ) -> None:
         """Count the tasks created from ``since`` to before ``older.floor`` (in a thread),
-        then redraw."""
+        then redraw (or start the count asked for meanwhile)."""
         try:
-            figures = await self._controller.fold_tasks(count, since, older.floor)
-        except BaseException:
-            if shiboken6.isValid(self) and self._older is older:
-                self._older = None  # (asked again at the next refresh)
+            older.figures = await self._controller.fold_tasks(count, since, older.floor)
+        except asyncio.CancelledError:  # (the session closes)
+            self._counting = False
             raise
-        if shiboken6.isValid(self) and self._older is older:
-            older.figures = figures
+        except (*LOCAL_ERRORS, RuntimeError) as error:  # (the store, or the window closed)
+            older.failed = safe(str(error), 300)
+        except Exception as error:
+            older.failed = type(error).__name__
+            if shiboken6.isValid(self):
+                self._counted(older)
+            raise  # (reported as any job's failure)
+        if shiboken6.isValid(self):
+            self._counted(older)
+
+    def _counted(self, older: _Older) -> None:
+        self._counting = False
+        if older.failed is not None and self._export_when_counted:
+            self._export_when_counted = False
+            self._controller.action_failed.emit(
+                "Not exported",
+                f"Your older tasks could not be counted, so the spending was not exported: "
+                f"{older.failed}",
+            )
+        if self._older is older or self._count_again:
+            self._count_again = False
             self.refresh()
 
-    def _show(self, figures: SpendFigures, *, complete: bool) -> None:
+    def _show(self, figures: SpendFigures, *, complete: bool, failed: str | None = None) -> None:
         self.figures = figures
         self.rows = figures.rows
         self.complete = complete
@@ -246,7 +276,9 @@ class SpendingView(QWidget):
         cap = cap_source.daily if cap_source is not None else None
         self.chart.show_rows(self.rows, cap)
         text = self._totals_text(cap)
-        if not complete:
+        if failed is not None:
+            text = f"Your older tasks could not be counted ({failed}). Loaded tasks only: {text}"
+        elif not complete:
             text = "Counting your older tasks\u2026 So far: " + text
         self.totals_label.setText(text)
         if complete and self._export_when_counted:
@@ -254,7 +286,7 @@ class SpendingView(QWidget):
             QTimer.singleShot(0, self, self._export_when_counted_now)
 
     def _export_when_counted_now(self) -> None:
-        if self.complete:
+        if self.complete and self.isVisible():
             self.on_export_button_clicked()
 
     def _totals_text(self, cap: Decimal | None) -> str:
@@ -288,6 +320,9 @@ class SpendingView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._older is not None and self._older.failed is not None:
+            self._older = None  # (counted again)
+            self._stale = True
         if self._stale:
             self.refresh()
         if self.disk is not None:
@@ -299,6 +334,9 @@ class SpendingView(QWidget):
         if self._stale:
             self.refresh()
         if not self.complete:  # the file must count every task: once they are counted
+            if self._older is not None and self._older.failed is not None:
+                self._older = None  # (a count that failed is tried again)
+                self.refresh()
             self._export_when_counted = True
             return
         first, last = self.span()
