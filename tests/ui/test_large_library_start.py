@@ -571,3 +571,37 @@ def test_a_spending_count_that_fails_says_why_and_counts_again_when_looked_at_ag
     count = len(library.everything)
     qtbot.waitUntil(lambda: f"on {count:,} videos" in view.totals_label.text() and view.complete)
     assert view.dialog is None  # (the export asked before failed: no dialog pops up now)
+
+
+def test_older_prompts_that_cannot_be_read_say_why_once_and_are_read_when_looked_at_again(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session, workspace = window.session, window.workspace
+    assert session is not None and workspace is not None
+    failures: list[tuple[str, str]] = []
+    session.controller.action_failed.connect(lambda title, text: failures.append((title, text)))
+    reads: list[float] = []
+
+    def unreadable(store: TaskStore, normal: Any, until: float = math.inf) -> Any:
+        reads.append(until)
+        raise StoreError("The disk went away.", store.path)
+
+    prompts = workspace.history_panel
+    with monkeypatch.context() as broken:
+        broken.setattr(TaskStore, "distinct_prompts", unreadable)
+        gate.set()
+        workspace.middle.setCurrentWidget(prompts)
+        for typed in ("s", "sh", "shot 1717"):  # (each key lists again; none reads again)
+            prompts.set_query(typed)
+        said = "Your older prompts could not be read (The disk went away.)."
+        qtbot.waitUntil(lambda: prompts.recent_empty.text() == said)
+        prompts.set_query("shot 1717 ")
+        assert prompts.recent_empty.text() == said and len(reads) == 1 and failures == []
+    workspace.middle.setCurrentIndex(0)  # looked away, and back: read again
+    workspace.middle.setCurrentWidget(prompts)
+    qtbot.waitUntil(lambda: [p.prompt for p in prompts.recent_items()] == ["shot 1717"])

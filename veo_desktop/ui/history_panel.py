@@ -7,6 +7,7 @@ first. The recent list follows the task list (refreshed shortly after tasks chan
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import math
@@ -47,8 +48,9 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import PromptIndex, PromptTable, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
 from veo_desktop.records.task import TaskRecord, is_imported
+from veo_desktop.safe_text import safe
 from veo_desktop.ui import style
-from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
 
 logger = logging.getLogger(__name__)
@@ -73,6 +75,8 @@ class _Older:
 
     floor: float
     index: PromptTable | None = None
+    #: Why they could not be read (None: they were, or are being read).
+    failed: str | None = None
 
 
 def when_text(moment: float, now: float) -> str:
@@ -266,6 +270,9 @@ class HistoryPanel(QWidget):
         self._seen: set[str] = set()
         #: A large library's prompts older than the tasks loaded (see :meth:`refresh_recent`).
         self._older: _Older | None = None
+        #: Whether they are being read, and whether a read was asked for again since.
+        self._counting = False
+        self._count_again = False
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -357,6 +364,8 @@ class HistoryPanel(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if self._older is not None and self._older.failed is not None:
+            self._older = None  # (read again)
         if self._older is None and self._controller.held_from > -math.inf:
             self.refresh_recent()
 
@@ -375,8 +384,12 @@ class HistoryPanel(QWidget):
         self._seen = {task.local_id for task in newer}
         index = PromptIndex(newer)  # (oldest first)
         if older is None and floor > -math.inf and self.isVisible():
-            older = self._older = _Older(floor)
-            self._controller.run(self._count_older(older), name="Listing prompts")
+            if self._counting:
+                self._count_again = True  # (once the read under way ends)
+            else:
+                older = self._older = _Older(floor)
+                self._counting = True
+                self._controller.run(self._count_older(older), name="Listing prompts")
         found = index.search(
             self.query(), RECENT_LIMIT, older=None if older is None else older.index
         )
@@ -395,6 +408,8 @@ class HistoryPanel(QWidget):
             self.recent_list.setCurrentRow(0)
         if found:
             empty = ""
+        elif older is not None and older.failed is not None:
+            empty = f"Your older prompts could not be read ({older.failed})."
         elif not self.counted:
             empty = "Looking through your older prompts\u2026"
         elif self.query():
@@ -616,15 +631,26 @@ class HistoryPanel(QWidget):
 
     async def _count_older(self, older: _Older) -> None:
         """Count the prompts of the tasks created before ``older.floor`` (in a thread), then
-        list them."""
+        list them (or start the read asked for meanwhile)."""
         try:
-            index = await self._controller.prompts_before(older.floor)
-        except BaseException:
-            if shiboken6.isValid(self) and self._older is older:
-                self._older = None  # (asked again at the next look)
+            older.index = await self._controller.prompts_before(older.floor)
+        except asyncio.CancelledError:  # (the session closes)
+            self._counting = False
             raise
-        if shiboken6.isValid(self) and self._older is older:
-            older.index = index
+        except (*LOCAL_ERRORS, RuntimeError) as error:  # (the store, or the window closed)
+            older.failed = safe(str(error), 300)
+        except Exception as error:
+            older.failed = type(error).__name__
+            if shiboken6.isValid(self):
+                self._counted(older)
+            raise  # (reported as any job's failure)
+        if shiboken6.isValid(self):
+            self._counted(older)
+
+    def _counted(self, older: _Older) -> None:
+        self._counting = False
+        if self._older is older or self._count_again:
+            self._count_again = False
             self.refresh_recent()
 
     @Slot(object)
