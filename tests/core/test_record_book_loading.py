@@ -22,7 +22,7 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
 from veo_desktop.storage import store as store_module
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.storage.store import StoreError, TaskStore
 
 #: Old finished tasks, one a minute, ending three days before the clock's now.
 OLD = 3000
@@ -389,20 +389,33 @@ def test_a_fold_over_the_tasks_held_runs_here_and_reads_nothing(library, clock, 
 
 
 def test_a_fold_stops_when_the_book_closes(library, clock):
+    """A fold under way when the book closes reads no further: what folds the tasks is
+    stopped (an error from the tasks it reads), and its caller hears the book closed."""
     store = TaskStore.open(library.path)
     book = recent_book(store, clock)
-    started = threading.Event()
+    started, closed = threading.Event(), threading.Event()
+    seen: list[object] = []
 
     def slow(tasks: Iterator[TaskSummary]) -> int:
         started.set()
-        return sum(1 for _ in tasks)
+        closed.wait(10)  # (the book closes while the fold is under way)
+        try:
+            for task in tasks:
+                seen.append(task)
+        except StoreError as error:
+            seen.append(error)
+            raise
+        return len(seen)
 
     async def scenario() -> None:
         folding = asyncio.ensure_future(book.fold(slow, -math.inf))
         await asyncio.to_thread(started.wait, 10)
         await book.aclose()
+        closed.set()
         with pytest.raises(RuntimeError, match="closed"):
             await folding
 
     asyncio.run(scenario())
+    assert isinstance(seen[-1], StoreError)  # stopped while reading
+    assert len(seen) < len(library.everything)  # (not read through)
     store.close()

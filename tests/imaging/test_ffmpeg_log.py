@@ -32,6 +32,8 @@ DECODE_A_DAMAGED_CLIP = textwrap.dedent(
 
     if sys.argv[2] != "-":
         setup_logging(Path(sys.argv[2]))
+    import av.logging
+    av.logging.set_level(av.logging.WARNING)  # (as another library may: the app turns it off)
     app = QApplication([])
     from veo_desktop.imaging.frames import last_frame
     from veo_desktop.ui.library.scrub import ScrubStrips
@@ -59,7 +61,6 @@ DECODE_A_DAMAGED_CLIP = textwrap.dedent(
         print("last frame made")
     except ValueError:
         print("last frame refused")
-    import av.logging
     print("pyav log callback", av.logging.get_level())
     """
 )

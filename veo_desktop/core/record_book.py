@@ -267,7 +267,11 @@ class RecordBook:
 
         def tasks(reader: TaskStore) -> Iterator[TaskSummary]:
             yield from held.values()
-            yield from (s for s in reader.summaries(since, until) if s.local_id not in held)
+            for summary in reader.summaries(since, until):
+                if self._closed:  # (a fold between two of the store's statements)
+                    raise StoreError("The task list was closed.", reader.path)
+                if summary.local_id not in held:
+                    yield summary
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
 
