@@ -7,7 +7,6 @@ first. The recent list follows the task list (refreshed shortly after tasks chan
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 import math
@@ -15,7 +14,6 @@ import time
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import shiboken6
 from PySide6.QtCore import (
     QModelIndex,
     QPersistentModelIndex,
@@ -48,9 +46,9 @@ from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core.history import PromptIndex, PromptTable, RecentPrompt
 from veo_desktop.core.templates import Template, TemplateStore, TemplateSyntaxError, escape
 from veo_desktop.records.task import TaskRecord, is_imported
-from veo_desktop.safe_text import safe
 from veo_desktop.ui import style
-from veo_desktop.ui.controller import LOCAL_ERRORS, EngineController
+from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.library.older_count import OlderCount
 from veo_desktop.ui.template_dialog import TemplateEditorDialog, TemplateFillDialog
 
 logger = logging.getLogger(__name__)
@@ -270,9 +268,7 @@ class HistoryPanel(QWidget):
         self._seen: set[str] = set()
         #: A large library's prompts older than the tasks loaded (see :meth:`refresh_recent`).
         self._older: _Older | None = None
-        #: Whether they are being read, and whether a read was asked for again since.
-        self._counting = False
-        self._count_again = False
+        self._counts: OlderCount[PromptTable] = OlderCount(self, controller, name="Listing prompts")
 
         self.search = QLineEdit()
         self.search.setObjectName("historySearch")
@@ -384,12 +380,12 @@ class HistoryPanel(QWidget):
         self._seen = {task.local_id for task in newer}
         index = PromptIndex(newer)  # (oldest first)
         if older is None and floor > -math.inf and self.isVisible():
-            if self._counting:
-                self._count_again = True  # (once the read under way ends)
-            else:
-                older = self._older = _Older(floor)
-                self._counting = True
-                self._controller.run(self._count_older(older), name="Listing prompts")
+            counting = _Older(floor)
+            if self._counts.start(
+                lambda: self._controller.prompts_before(floor),
+                lambda index, failed, again: self._counted(counting, index, failed, again),
+            ):
+                older = self._older = counting
         found = index.search(
             self.query(), RECENT_LIMIT, older=None if older is None else older.index
         )
@@ -629,28 +625,12 @@ class HistoryPanel(QWidget):
     def on_search_text_changed(self, _text: str) -> None:
         self.refresh()
 
-    async def _count_older(self, older: _Older) -> None:
-        """Count the prompts of the tasks created before ``older.floor`` (in a thread), then
-        list them (or start the read asked for meanwhile)."""
-        try:
-            older.index = await self._controller.prompts_before(older.floor)
-        except asyncio.CancelledError:  # (the session closes)
-            self._counting = False
-            raise
-        except (*LOCAL_ERRORS, RuntimeError) as error:  # (the store, or the window closed)
-            older.failed = safe(str(error), 300)
-        except Exception as error:
-            older.failed = type(error).__name__
-            if shiboken6.isValid(self):
-                self._counted(older)
-            raise  # (reported as any job's failure)
-        if shiboken6.isValid(self):
-            self._counted(older)
-
-    def _counted(self, older: _Older) -> None:
-        self._counting = False
-        if self._older is older or self._count_again:
-            self._count_again = False
+    def _counted(
+        self, older: _Older, index: PromptTable | None, failed: str | None, again: bool
+    ) -> None:
+        """The read of ``older`` ended: list again (or read again, if asked meanwhile)."""
+        older.index, older.failed = index, failed
+        if self._older is older or again:
             self.refresh_recent()
 
     @Slot(object)

@@ -7,16 +7,14 @@ again (coalesced) when a task changes while the tab is shown, and when it is sho
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import shiboken6
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -38,16 +36,15 @@ from veo_desktop.core.spending_history import (
     totals,
     write_csv,
 )
-from veo_desktop.safe_text import printable, safe
+from veo_desktop.safe_text import printable
 from veo_desktop.ui import style
+from veo_desktop.ui.library.older_count import OlderCount
 from veo_desktop.ui.preview.save_dialog import save_folder
 from veo_desktop.ui.spending.chart import SpendingChart
 from veo_desktop.ui.spending.disk import DiskRow
-from veo_desktop.ui.task_commands import LOCAL_ERRORS
 
 if TYPE_CHECKING:
     from veo_desktop.core.spending import SpendingCap
-    from veo_desktop.records.summary import TaskSummary
     from veo_desktop.records.task import TaskRecord
     from veo_desktop.ui.controller import EngineController
     from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -120,9 +117,9 @@ class SpendingView(QWidget):
         self.complete = True
         #: A large library's older tasks, counted for the range shown (see :meth:`refresh`).
         self._older: _Older | None = None
-        #: Whether a count of the older tasks runs, and whether another was asked for since.
-        self._counting = False
-        self._count_again = False
+        self._counts: OlderCount[SpendFigures] = OlderCount(
+            self, controller, name="Counting spending"
+        )
         self._export_when_counted = False
         #: The export dialog while it is open (tests answer it).
         self.dialog: QFileDialog | None = None
@@ -223,49 +220,27 @@ class SpendingView(QWidget):
             self._show(newer, complete=False, failed=None if older is None else older.failed)
             if not self.isVisible():
                 self._stale = True  # (counted when shown)
-            elif older is None and self._counting:
-                self._count_again = True  # (once the count under way ends)
             elif older is None:
-                older = self._older = _Older((first, last, period), floor)
-                self._counting = True
-                self._controller.run(
-                    self._count_older(older, count, since), name="Counting spending"
-                )
+                counting = _Older((first, last, period), floor)
+                if self._counts.start(
+                    lambda: self._controller.fold_tasks(count, since, floor),
+                    lambda figures, failed, again: self._counted(counting, figures, failed, again),
+                ):
+                    self._older = counting
 
-    async def _count_older(
-        self,
-        older: _Older,
-        count: Callable[[Iterator[TaskSummary]], SpendFigures],
-        since: float,
+    def _counted(
+        self, older: _Older, figures: SpendFigures | None, failed: str | None, again: bool
     ) -> None:
-        """Count the tasks created from ``since`` to before ``older.floor`` (in a thread),
-        then redraw (or start the count asked for meanwhile)."""
-        try:
-            older.figures = await self._controller.fold_tasks(count, since, older.floor)
-        except asyncio.CancelledError:  # (the session closes)
-            self._counting = False
-            raise
-        except (*LOCAL_ERRORS, RuntimeError) as error:  # (the store, or the window closed)
-            older.failed = safe(str(error), 300)
-        except Exception as error:
-            older.failed = type(error).__name__
-            if shiboken6.isValid(self):
-                self._counted(older)
-            raise  # (reported as any job's failure)
-        if shiboken6.isValid(self):
-            self._counted(older)
-
-    def _counted(self, older: _Older) -> None:
-        self._counting = False
-        if older.failed is not None and self._export_when_counted:
+        """The count of ``older`` ended: redraw (or count again, if asked meanwhile)."""
+        older.figures, older.failed = figures, failed
+        if failed is not None and self._export_when_counted:
             self._export_when_counted = False
             self._controller.action_failed.emit(
                 "Not exported",
                 f"Your older tasks could not be counted, so the spending was not exported: "
-                f"{older.failed}",
+                f"{failed}",
             )
-        if self._older is older or self._count_again:
-            self._count_again = False
+        if self._older is older or again:
             self.refresh()
 
     def _show(self, figures: SpendFigures, *, complete: bool, failed: str | None = None) -> None:
