@@ -33,7 +33,7 @@ from veo_desktop.ui.spending.view import SpendingView
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
 from veo_desktop.ui.window.main_window import MainWindow
-from veo_desktop.ui.workspace import FIRST_PAGE
+from veo_desktop.ui.workspace import FIRST_PAGE, Workspace
 
 
 @pytest.fixture
@@ -499,6 +499,19 @@ def test_the_prompts_tab_finds_an_older_prompt_without_keeping_its_task(
     assert len(session.controller.tasks(include_hidden=True)) == loaded  # none kept
 
 
+def started_with_failures_heard(
+    qtbot: Any, window: MainWindow, library: Library
+) -> tuple[Workspace, list[tuple[str, str]]]:
+    """The session started on the newest tasks; its workspace, and the failures its
+    controller tells from now on (title, text)."""
+    started_on_the_newest(qtbot, window, library)
+    session, workspace = window.session, window.workspace
+    assert session is not None and workspace is not None
+    failures: list[tuple[str, str]] = []
+    session.controller.action_failed.connect(lambda title, text: failures.append((title, text)))
+    return workspace, failures
+
+
 def show_spending(window: MainWindow) -> SpendingView:
     assert window.workspace is not None
     window.workspace.show_spending()
@@ -547,11 +560,7 @@ def test_a_spending_count_that_fails_says_why_and_counts_again_when_looked_at_ag
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     library, window = large
-    started_on_the_newest(qtbot, window, library)
-    session, workspace = window.session, window.workspace
-    assert session is not None and workspace is not None
-    failures: list[tuple[str, str]] = []
-    session.controller.action_failed.connect(lambda title, text: failures.append((title, text)))
+    workspace, failures = started_with_failures_heard(qtbot, window, library)
 
     def unreadable(store: TaskStore, since: float, until: float = math.inf) -> Any:
         raise StoreError("The disk went away.", store.path)
@@ -580,11 +589,7 @@ def test_older_prompts_that_cannot_be_read_say_why_once_and_are_read_when_looked
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     library, window = large
-    started_on_the_newest(qtbot, window, library)
-    session, workspace = window.session, window.workspace
-    assert session is not None and workspace is not None
-    failures: list[tuple[str, str]] = []
-    session.controller.action_failed.connect(lambda title, text: failures.append((title, text)))
+    workspace, failures = started_with_failures_heard(qtbot, window, library)
     reads: list[float] = []
 
     def unreadable(store: TaskStore, normal: Any, until: float = math.inf) -> Any:

@@ -1139,29 +1139,26 @@ def _damaged_request(local_id: object) -> dict[str, Any]:
 def _share_choices(requests: list[Any]) -> None:
     """Replace, in the freshly decoded ``requests`` (no one else holds them yet), each
     string of :data:`_REQUEST_CHOICES` and :data:`_INPUT_CHOICES` by its shared copy."""
-    shared = _SHARED
     for request in requests:
         if type(request) is not dict:
             continue
-        for key in _REQUEST_CHOICES:
-            value = request.get(key)
-            if type(value) is str:
-                found = shared.get(value)
-                if found is not None:
-                    request[key] = found
-                else:
-                    _shared(value)
+        _share_values(request, _REQUEST_CHOICES)
         data = request.get("input")
-        if type(data) is not dict:
-            continue
-        for key in _INPUT_CHOICES:
-            value = data.get(key)
-            if type(value) is str:
-                found = shared.get(value)
-                if found is not None:
-                    data[key] = found
-                else:
-                    _shared(value)
+        if type(data) is dict:
+            _share_values(data, _INPUT_CHOICES)
+
+
+def _share_values(values: dict[str, Any], keys: Sequence[str]) -> None:
+    """Replace each string of ``values`` under ``keys`` by its shared copy."""
+    shared = _SHARED
+    for key in keys:
+        value = values.get(key)
+        if type(value) is str:
+            found = shared.get(value)
+            if found is not None:
+                values[key] = found
+            else:
+                _shared(value)
 
 
 def _list(text: str) -> tuple[Any, ...]:
