@@ -603,7 +603,7 @@ def test_older_prompts_that_cannot_be_read_say_why_once_and_are_read_when_looked
         workspace.middle.setCurrentWidget(prompts)
         for typed in ("s", "sh", "shot 1717"):  # (each key lists again; none reads again)
             prompts.set_query(typed)
-        said = "Your older prompts could not be read (The disk went away.)."
+        said = "Your older prompts could not be read: The disk went away."
         qtbot.waitUntil(lambda: prompts.recent_empty.text() == said)
         prompts.set_query("shot 1717 ")
         assert prompts.recent_empty.text() == said and len(reads) == 1 and failures == []

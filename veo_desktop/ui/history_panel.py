@@ -405,7 +405,7 @@ class HistoryPanel(QWidget):
         if found:
             empty = ""
         elif older is not None and older.failed is not None:
-            empty = f"Your older prompts could not be read ({older.failed})."
+            empty = f"Your older prompts could not be read: {older.failed}"
         elif not self.counted:
             empty = "Looking through your older prompts\u2026"
         elif self.query():

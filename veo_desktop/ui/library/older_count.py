@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from veo_desktop.ui.controller import EngineController
 
 _Counted = TypeVar("_Counted")
-#: What a count gives its tab: the count (None when it failed), why it failed (None when it
-#: did not), and whether another count was asked for while it ran.
+#: What a count gives its tab: the count (None when it failed), why it failed (a sentence;
+#: None when it did not), and whether another count was asked for while it ran.
 Done = Callable[[_Counted | None, str | None, bool], None]
 
 
@@ -74,6 +74,9 @@ class OlderCount(Generic[_Counted]):
             self._end(done, counted, None)
 
     def _end(self, done: Done[_Counted], counted: _Counted | None, failed: str | None) -> None:
+        if failed is not None:
+            failed = failed.strip() or "unknown error"
+            failed += "" if failed.endswith((".", "!", "?")) else "."  # (said as a sentence)
         self._running = False
         again, self._again = self._again, False
         if shiboken6.isValid(self._owner):

@@ -237,7 +237,7 @@ class SpendingView(QWidget):
             self._export_when_counted = False
             self._controller.action_failed.emit(
                 "Not exported",
-                f"Your older tasks could not be counted, so the spending was not exported: "
+                f"Your older tasks could not be counted, so the spending was not exported. "
                 f"{failed}",
             )
         if self._older is older or again:
@@ -252,7 +252,7 @@ class SpendingView(QWidget):
         self.chart.show_rows(self.rows, cap)
         text = self._totals_text(cap)
         if failed is not None:
-            text = f"Your older tasks could not be counted ({failed}). Loaded tasks only: {text}"
+            text = f"Your older tasks could not be counted: {failed} Loaded tasks only: {text}"
         elif not complete:
             text = "Counting your older tasks\u2026 So far: " + text
         self.totals_label.setText(text)
