@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures.core import EngineKit
@@ -169,19 +169,23 @@ def test_the_stores_distinct_prompts_are_what_the_records_say(task_store: TaskSt
 
 
 _PROMPT_VALUES = (
-    st.sampled_from(["Fox", " fox", "Rain on glass", "\ud83d lone", "\ud83d LONE", "", "  "])
+    st.sampled_from(
+        ["Fox", " fox", "Rain on glass", "\ud83d lone", "\ud83d LONE", "", "  ", "a\x00b"]
+    )
     | st.integers(-5, 5)
     | st.text(max_size=6)
 )
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     prompts=st.lists(st.tuples(_PROMPT_VALUES, st.integers(0, 6)), max_size=25),
     until=st.integers(0, 7),
 )
+@example(prompts=[("\x00", 0)], until=1)  # (sqlite's JSON reader cuts a text at a NUL)
+@example(prompts=[("\ud83d lone", 0), ("\ud83d  LONE", 0), (5, 1)], until=7)
 def test_the_stores_grouping_and_summaries_agree_with_the_records_whatever_the_prompts(
     tmp_path_factory: pytest.TempPathFactory, prompts: list[tuple[object, int]], until: int
 ) -> None:

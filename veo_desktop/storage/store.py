@@ -112,15 +112,18 @@ _AMONG = "local_id IN (SELECT value FROM json_each(?))"
 _PAGE = "local_id IN (SELECT local_id FROM tasks WHERE created_at >= ? AND created_at < ?)"
 #: Rows built per pass when the store loads (see :meth:`TaskStore.load_all`).
 _DECODE_SLICE = 2000
+#: A field of a task's request input, as bytes (sqlite's JSON reader keeps what Python's does,
+#: a lone surrogate too, which is no UTF-8 text: :func:`_input_text` reads them).
+_FIELD = "CAST(CASE WHEN json_valid(request) THEN json_extract(request, '$.input.{}') END AS BLOB)"
+#: The whole request of a task whose request holds a NUL (sqlite's JSON reader cuts a text
+#: short at one: :func:`_input_text` reads those whole); NULL for the others.
+_WHOLE = "CASE WHEN instr(request, '\\u0000') THEN request END"
 #: :meth:`TaskStore.distinct_prompts`: the newest use of each normal form (sqlite takes the
 #: bare columns of a group from the row of its one ``max``).
-#: A field of a task's request input, as bytes (sqlite's JSON reader keeps what Python's does,
-#: a lone surrogate too, which is no UTF-8 text: :func:`_field_text` reads them).
-_FIELD = "CAST(CASE WHEN json_valid(request) THEN json_extract(request, '$.input.{}') END AS BLOB)"
 _DISTINCT_PROMPTS = (
     "SELECT k, prompt, max(created_at) AS last_used, count(*), local_id FROM"
     " (SELECT veo_normal(p) AS k, p AS prompt, created_at, local_id FROM"
-    f"  (SELECT {_FIELD.format('prompt')} AS p, created_at, local_id"
+    f"  (SELECT veo_prompt({_FIELD.format('prompt')}, {_WHOLE}) AS p, created_at, local_id"
     "   FROM tasks WHERE created_at < ?))"
     " WHERE length(k) > 0 GROUP BY k ORDER BY last_used"
 )
@@ -128,7 +131,7 @@ _DISTINCT_PROMPTS = (
 #: request (sqlite reads them), the first note of its history.
 _SUMMARIES = (
     "SELECT t.local_id, t.created_at, t.state, t.price, t.apixo_task_id IS NOT NULL,"
-    f" {_FIELD.format('mode')}, {_FIELD.format('prompt')},"
+    f" {_FIELD.format('mode')}, {_FIELD.format('prompt')}, {_WHOLE},"
     f" (SELECT {_NOTE} FROM task_events WHERE local_id = t.local_id ORDER BY id LIMIT 1)"
     " FROM tasks t WHERE t.created_at >= ? AND t.created_at < ?"
 )
@@ -545,15 +548,15 @@ class TaskStore(StoryboardRows, LibraryRows):
         try:
             cursor = self._db.execute(_SUMMARIES, (since, until))
             while rows := cursor.fetchmany(_DECODE_SLICE):
-                for local_id, created_at, state, price, charged, mode, prompt, note in rows:
+                for local_id, created_at, state, price, charged, mode, prompt, whole, note in rows:
                     yield TaskSummary(
                         local_id,
                         float(created_at),
                         states[state],
                         _price(price),
                         bool(charged),
-                        "fast" if mode is None else _field_text(mode),
-                        _field_text(prompt),
+                        _input_text(mode, whole, "mode", "fast"),
+                        _input_text(prompt, whole, "prompt", ""),
                         note is not None and note.startswith(imported),
                     )
         except sqlite3.Error as error:
@@ -572,11 +575,19 @@ class TaskStore(StoryboardRows, LibraryRows):
         Raises:
             StoreError: the store cannot be read.
         """
+        # (bytes: a prompt may hold a lone surrogate, which is no UTF-8 text)
+        self._db.create_function(
+            "veo_prompt",
+            2,
+            lambda field, whole: _input_text(field, whole, "prompt", "").encode(
+                "utf-8", "surrogatepass"
+            ),
+            deterministic=True,
+        )
         self._db.create_function(
             "veo_normal",
             1,
-            # (bytes: a normal form may hold a lone surrogate, which is no UTF-8 text)
-            lambda field: normal(_field_text(field)).encode("utf-8", "surrogatepass"),
+            lambda prompt: normal(_field_text(prompt)).encode("utf-8", "surrogatepass"),
             deterministic=True,
         )
         try:
@@ -1104,6 +1115,17 @@ def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
             requests[index] = _damaged_request(rows[index][0])
     _share_choices(requests)
     return requests
+
+
+def _input_text(field: bytes | None, whole: str | bytes | None, name: str, default: str) -> str:
+    """A field of a request's input, as a record reads it: from sqlite's reading of it
+    (``field``, :data:`_FIELD`), or from the ``whole`` request when sqlite's reading is cut
+    short (:data:`_WHOLE`); ``default`` when there is none."""
+    if whole is not None:
+        request = _json_or_none(whole)
+        data = request.get("input") if type(request) is dict else None
+        return str(data.get(name, default)) if type(data) is dict else default
+    return default if field is None else _field_text(field)
 
 
 def _field_text(field: bytes | None) -> str:
