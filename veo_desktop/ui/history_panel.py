@@ -383,7 +383,7 @@ class HistoryPanel(QWidget):
             counting = _Older(floor)
             if self._counts.start(
                 lambda: self._controller.prompts_before(floor),
-                lambda index, failed, again: self._counted(counting, index, failed, again),
+                lambda table, failed, again: self._counted(counting, table, failed, again),
             ):
                 older = self._older = counting
         found = index.search(

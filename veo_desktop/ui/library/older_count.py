@@ -45,10 +45,6 @@ class OlderCount(Generic[_Counted]):
         self._running = False
         self._again = False
 
-    @property
-    def running(self) -> bool:
-        return self._running
-
     def start(self, count: Callable[[], Awaitable[_Counted]], done: Done[_Counted]) -> bool:
         """Run ``count()`` and tell ``done`` its outcome; False (nothing started) while a
         count runs: the one under way then tells ``done`` another was asked for."""
