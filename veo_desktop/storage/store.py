@@ -1238,7 +1238,7 @@ def _change(at: Any, state: str, note: Any) -> StateChange:
     change: Any = _new(_NewChange)
     change.at = float(at)
     change.state = _STATES[state]
-    change.note = note if note is None or type(note) is not str else _shared(note)
+    change.note = None if note is None else _shared(note)  # (text: see _NOTE)
     change.__class__ = StateChange
     return cast(StateChange, change)
 
@@ -1253,7 +1253,7 @@ def _histories(rows: Iterable[Sequence[Any]]) -> dict[str, tuple[StateChange, ..
         change: Any = new(_NewChange)
         change.at = float(at)
         change.state = states[state]
-        change.note = note if note is None or type(note) is not str else _shared(note)
+        change.note = None if note is None else _shared(note)  # (text: see _NOTE)
         change.__class__ = StateChange
         entries = grouped.get(local_id)
         if entries is None:
@@ -1267,10 +1267,7 @@ def _record(row: Sequence[Any]) -> TaskRecord:
     """Build a record from a row of :data:`_SELECT` (its history as JSON, last)."""
     events = row[-1]
     history = tuple([_change(at, s, n) for at, s, n in _json(events)] if events else ())
-    request = _json_or_none(row[2])
-    if type(request) is not dict:
-        request = _damaged_request(row[0])
-    _share_choices([request])
+    (request,) = _requests((row,), well_formed=False)
     return _build(row, history, request)
 
 
