@@ -92,9 +92,6 @@ class PromptIndex:
         for record in records:
             self.add(record)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
     def add(self, record: TaskRecord | TaskSummary) -> None:
         """Count ``record``'s prompt (a blank one is not a prompt)."""
         prompt = record.prompt

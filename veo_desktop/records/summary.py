@@ -1,8 +1,8 @@
 """What counting a task's cost and prompt needs of it, without the rest of its record.
 
-A large library's older tasks are counted (the Spending chart, the Prompts list) from these,
-read straight from the store's columns a page at a time: a fraction of a record's decoding
-and memory, and nothing of them is kept.
+A large library's older tasks are counted for the Spending chart from these, read straight
+from the store's columns a slice at a time: a fraction of a record's decoding and memory,
+and nothing of them is kept.
 """
 
 from __future__ import annotations

@@ -216,8 +216,8 @@ class EngineController(QObject):
         until: float = math.inf,
     ) -> T:
         """``fold(tasks)`` over every task created from ``since`` to before ``until`` (hidden
-        ones too), without loading a large library whole: its older tasks are read and
-        folded in a thread, a page at a time, and not kept (see :meth:`RecordBook.fold`)."""
+        ones too), without loading a large library whole: its older tasks are read from the
+        store's columns and folded in a thread, and not kept (see :meth:`RecordBook.fold`)."""
         return await self._engine.fold_tasks(fold, since, until)
 
     async def prompts_before(self, until: float) -> PromptTable:

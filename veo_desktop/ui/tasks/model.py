@@ -108,13 +108,11 @@ _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _THUMBNAIL = int(Column.THUMBNAIL)
 _PROMPT = int(Column.PROMPT)
 _NO_LABELS = Labels()
+_COLUMNS = len(Column)
 
 
 def _row_key(row: TaskRow) -> str:
     return row.task.local_id
-
-
-_COLUMNS = len(Column)
 
 
 class TaskTableModel(QAbstractTableModel):

@@ -29,9 +29,6 @@ class RowIndex(Generic[_Row]):
         self._from_end: dict[str, int] = {}
         self._count = 0
 
-    def __contains__(self, key: object) -> bool:
-        return key in self._from_end
-
     def __getitem__(self, key: str) -> int:
         return self._count - 1 - self._from_end[key]
 
