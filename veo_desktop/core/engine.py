@@ -38,7 +38,7 @@ import random
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 
@@ -57,7 +57,6 @@ from veo_desktop.core.download_manager import (
 )
 from veo_desktop.core.downloads import DEFAULT_MAX_BYTES
 from veo_desktop.core.health import ApiHealth, ApiState, OnHealth
-from veo_desktop.core.history import PromptTable
 from veo_desktop.core.journal import AcceptedId, IdSafety
 from veo_desktop.core.lockfile import FileLock, LockBusyError
 from veo_desktop.core.poll_policy import (
@@ -76,6 +75,9 @@ from veo_desktop.records.lifecycle import RESUBMITTABLE, TaskState
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
+
+if TYPE_CHECKING:
+    from veo_desktop.core.history import PromptTable
 
 __all__ = [
     "DAMAGED_DOWNLOAD_TRIES",

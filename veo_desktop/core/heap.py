@@ -8,7 +8,6 @@ another system) this does nothing.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import sys
 from collections.abc import Callable
@@ -19,6 +18,8 @@ def malloc_trim() -> Callable[[int], int] | None:
     """glibc's ``malloc_trim`` (None without one: not Linux, or a C library without it)."""
     if not sys.platform.startswith("linux"):
         return None
+    import ctypes  # (here: the first large read asks, not the window's start)
+
     try:
         trim = ctypes.CDLL(None).malloc_trim  # (the process's own C library)
     except (OSError, AttributeError):

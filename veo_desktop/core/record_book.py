@@ -27,12 +27,11 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
 from veo_desktop.core.heap import release_free_heap
-from veo_desktop.core.history import PromptTable, normal_prompt
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
@@ -42,6 +41,9 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import StateChange, TaskRecord, is_imported
 from veo_desktop.storage.store import StoreError, TaskStore
+
+if TYPE_CHECKING:
+    from veo_desktop.core.history import PromptTable
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +281,8 @@ class RecordBook:
         """Every distinct prompt of the tasks created before ``until`` (unix seconds; hidden
         ones too), counted by the store in a thread and packed there (a large library's
         older prompts: their tasks are not loaded)."""
+        from veo_desktop.core.history import PromptTable, normal_prompt  # (not at start)
+
         return await self._read_in_thread(
             lambda reader: PromptTable(reader.distinct_prompts(normal_prompt, until))
         )

@@ -50,7 +50,6 @@ from veo_desktop.core.batch import (
     unsent_indexes,
 )
 from veo_desktop.core.engine import ApiHealth, ApiState, TaskEngine
-from veo_desktop.core.history import PromptTable
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.spending import Confirmation, MoneyPolicy, PaidAction, SpendingCap
 from veo_desktop.records.library import LibraryQuery
@@ -69,6 +68,7 @@ from veo_desktop.ui.task_commands import blocked_images_message as blocked_image
 from veo_desktop.ui.task_commands import copy_file as copy_file
 
 if TYPE_CHECKING:
+    from veo_desktop.core.history import PromptTable
     from veo_desktop.core.library_import import ImportResult
     from veo_desktop.ui.images import ImageUploader
 
