@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.core import FAST_TIMING, FakeClock
+from veo_desktop.core import record_book as record_book_module
 from veo_desktop.core.clock import Activity
 from veo_desktop.core.record_book import RECENT_NEWEST, RECENT_SECONDS, RecordBook
 from veo_desktop.records.library import matcher, parse_query
@@ -385,6 +386,28 @@ def test_a_fold_over_the_tasks_held_runs_here_and_reads_nothing(library, clock, 
     monkeypatch.undo()
     asyncio.run(book.load_rest())
     assert book.held_from == -math.inf
+    store.close()
+
+
+def test_a_fold_over_many_tasks_held_runs_in_a_thread_and_reads_nothing(
+    library, clock, monkeypatch
+):
+    """A book holding more tasks than a fold may take on the loop folds them in a thread
+    (a year of a large library read whole), from what it holds: the store is not read."""
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    asyncio.run(book.load_rest())
+    monkeypatch.setattr(record_book_module, "FOLD_HERE_MOST", 100)
+    monkeypatch.setattr(TaskStore, "open_reader", None)  # (a read would fail)
+    threads: list[threading.Thread] = []
+
+    def counted(tasks: Iterator[TaskSummary]) -> int:
+        threads.append(threading.current_thread())
+        return sum(1 for _ in tasks)
+
+    since = library.old[1000].created_at
+    assert asyncio.run(book.fold(counted, since)) == len(library.everything) - 1000
+    assert threads and threads[0] is not threading.main_thread()
     store.close()
 
 

@@ -25,10 +25,12 @@ from tests.core.test_record_book_loading import Library, insert_rows, task
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
+from veo_desktop.core import record_book as record_book_module
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.ui.library.gallery import ViewMode
+from veo_desktop.ui.spending import view as spending_view_module
 from veo_desktop.ui.spending.view import SpendingView
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
@@ -580,6 +582,73 @@ def test_a_spending_count_that_fails_says_why_and_counts_again_when_looked_at_ag
     count = len(library.everything)
     qtbot.waitUntil(lambda: f"on {count:,} videos" in view.totals_label.text() and view.complete)
     assert view.dialog is None  # (the export asked before failed: no dialog pops up now)
+
+
+def test_a_window_holding_every_task_counts_only_the_last_days_at_each_change(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A window holding many tasks (every one, here) counts only the last two days' on its
+    own thread at each change (not the whole library, every 400 ms while tasks change),
+    the older ones once, in a thread. When an older one changes they are counted again
+    there, and the totals stay up meanwhile instead of dropping to "so far"."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    session = window.session
+    assert session is not None
+    controller = session.controller
+    gate.set()
+    controller.when_all_loaded(lambda: None, name="Reading every task", message=None)
+    qtbot.waitUntil(lambda: controller.tasks_complete)
+    # (the old task still polled ends first: APIXO no longer knows it, it is lost)
+    qtbot.waitUntil(lambda: controller.get(library.old[0].local_id).is_final, timeout=30_000)
+    monkeypatch.setattr(spending_view_module, "COUNTED_HERE_MOST", 100)
+    monkeypatch.setattr(record_book_module, "FOLD_HERE_MOST", 100)
+    here: list[int] = []  # how many tasks each count on the window's thread saw
+    away: list[int] = []  # (and in a thread)
+    entered, held = threading.Event(), threading.Event()
+    held.set()
+    real = spending_view_module.spend_figures
+
+    def counting(records: Any, **how: Any) -> Any:
+        records = list(records)
+        if threading.current_thread() is threading.main_thread():
+            here.append(len(records))
+        else:
+            entered.set()
+            held.wait(30)
+            away.append(len(records))
+        return real(records, **how)
+
+    monkeypatch.setattr(spending_view_module, "spend_figures", counting)
+    view = show_spending(window)
+    view.range_combo.setCurrentIndex(len(spending_view_module.RANGES) - 1)  # (52 weeks)
+    count = len(library.everything)
+    every = f"${Decimal('0.20') * count:,.2f} on {count:,} videos"  # ($604.00 on 3,020)
+    qtbot.waitUntil(lambda: every in view.totals_label.text() and view.complete)
+    days = len(library.recent)  # (the last 20 hours'; the others are 3 days old or more)
+    assert here and max(here) <= days
+    assert away and max(away) >= count - days
+    counted_away = len(away)
+
+    here.clear()  # a task of today changes: counted here, the older ones are not
+    controller.remove(library.recent[-1].local_id, delete_files=False)
+    qtbot.waitUntil(lambda: here != [] and controller.quiescent)
+    assert max(here) <= days and len(away) == counted_away
+    assert every in view.totals_label.text() and view.complete  # (a removed one was paid)
+
+    held.clear()  # an older task changes: they are counted again, held in the thread
+    entered.clear()
+    controller.remove(library.old[5].local_id, delete_files=False)
+    qtbot.waitUntil(entered.is_set)
+    qtbot.waitUntil(lambda: not view._refresh.isActive())
+    assert every in view.totals_label.text() and "so far" not in view.totals_label.text()
+    assert not view.complete  # (an export waits for the new count)
+    held.set()
+    qtbot.waitUntil(lambda: view.complete and len(away) == counted_away + 1)
+    assert every in view.totals_label.text()
 
 
 def test_older_prompts_that_cannot_be_read_say_why_once_and_are_read_when_looked_at_again(

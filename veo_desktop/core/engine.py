@@ -432,6 +432,16 @@ class TaskEngine:
         minus infinity once :attr:`tasks_complete`)."""
         return self._book.held_from
 
+    def loaded_since(self, since: float) -> list[TaskRecord]:
+        """The loaded tasks created at or after ``since`` (hidden ones too), in no
+        particular order (see :meth:`RecordBook.loaded_since`)."""
+        return self._book.loaded_since(since)
+
+    @property
+    def loaded_count(self) -> int:
+        """How many tasks are loaded (hidden ones too)."""
+        return len(self._book)
+
     def loaded_tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
         """The tasks loaded so far, oldest first: every one once :attr:`tasks_complete`;
         before, with ``recent_first``, every unfinished task and the newest (see

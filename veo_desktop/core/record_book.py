@@ -62,6 +62,9 @@ JOURNAL_NOTE = (
 #: ago, across a change of summer time), and at least this many newest.
 RECENT_SECONDS = 26 * 3600
 RECENT_NEWEST = 1000
+#: A fold (:meth:`RecordBook.fold`) over a book holding at most this many tasks runs on the
+#: loop (a few milliseconds); over more, in a thread.
+FOLD_HERE_MOST = 5000
 #: The states a journaled id may be given back to.
 _RESTORABLE = frozenset({TaskState.SUBMITTING, TaskState.UNCERTAIN, *POLLABLE})
 
@@ -248,31 +251,40 @@ class RecordBook:
         """``fold(tasks)`` over every task created from ``since`` to before ``until`` (unix
         seconds; hidden ones too, in no particular order), as counting needs them
         (:class:`TaskSummary`), without keeping them: the book's version of each task it
-        holds, the store's of the others. When the book does not hold them all
-        (:meth:`holds_since`), ``fold`` runs in a thread, on the store's tasks read from
-        their columns a slice at a time (a chart of a year of a large library neither
-        loads nor keeps the year's tasks); else here.
+        holds, the store's of the others (read from their columns a slice at a time: a
+        chart of a year of a large library neither loads nor keeps the year's tasks).
+
+        ``fold`` runs in a thread, unless the book holds every task of the range and they
+        are few (:data:`FOLD_HERE_MOST`): a year of a library read whole is seconds of the
+        loop's time otherwise.
 
         Raises:
             StoreError: the store cannot be read.
             RuntimeError: the book was closed.
         """
-        held = {
-            r.local_id: TaskSummary.of(r)
-            for r in self._records.values()
-            if since <= r.created_at < until
-        }  # (the loop's; the thread reads this copy)
-        if self.holds_since(since):
-            return fold(iter(held.values()))
         if self._closed:
             raise RuntimeError("This task list was closed.")
+        loaded = list(self._records.values())  # (the loop's; the thread reads this copy)
+
+        def held() -> dict[str, TaskSummary]:
+            return {r.local_id: TaskSummary.of(r) for r in loaded if since <= r.created_at < until}
+
+        if self.holds_since(since):
+            if len(loaded) <= FOLD_HERE_MOST:
+                return fold(iter(held().values()))
+            with self._activity.busy():
+                counted = await asyncio.to_thread(lambda: fold(iter(held().values())))
+            if self._closed:
+                raise RuntimeError("This task list was closed.")
+            return counted
 
         def tasks(reader: TaskStore) -> Iterator[TaskSummary]:
-            yield from held.values()
+            mine = held()
+            yield from mine.values()
             for summary in reader.summaries(since, until):
                 if self._closed:  # (a fold between two of the store's statements)
                     raise StoreError("The task list was closed.", reader.path)
-                if summary.local_id not in held:
+                if summary.local_id not in mine:
                     yield summary
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
@@ -427,6 +439,12 @@ class RecordBook:
         if record is not None:
             return self._records.setdefault(record.local_id, record)
         return self.lookup(ids[0]) if len(ids) == 1 else None
+
+    def loaded_since(self, since: float) -> list[TaskRecord]:
+        """The loaded tasks created at or after ``since`` (unix seconds; hidden ones too), in
+        no particular order: every one from :attr:`held_from` on (what a view counts on
+        each change, without sorting the whole library as :meth:`tasks` does)."""
+        return [r for r in self._records.values() if r.created_at >= since]
 
     def tasks_since(self, since: float) -> list[TaskRecord]:
         """Every task created since ``since`` (unix seconds; hidden ones too), maybe with

@@ -231,6 +231,16 @@ class EngineController(QObject):
         infinity once :attr:`tasks_complete`), and maybe some older ones."""
         return self._engine.held_from
 
+    def loaded_since(self, since: float) -> list[TaskRecord]:
+        """The loaded tasks created at or after ``since`` (hidden ones too), in no
+        particular order: every one from :attr:`held_from` on."""
+        return self._engine.loaded_since(since)
+
+    @property
+    def loaded_count(self) -> int:
+        """How many tasks :meth:`tasks` holds (hidden ones too)."""
+        return self._engine.loaded_count
+
     async def _load_all(self) -> None:
         if self.tasks_complete:
             return

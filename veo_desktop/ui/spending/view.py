@@ -59,6 +59,10 @@ RANGES: tuple[tuple[str, int, Period], ...] = (
 )
 #: How long changes are gathered before the chart is drawn again.
 REFRESH_MS = 400
+#: A window holding more tasks than this counts, at each change, only those of the last
+#: :data:`RECENT_DAYS` days (what changes); the older ones once per range, in a thread.
+COUNTED_HERE_MOST = 5000
+RECENT_DAYS = 2
 
 
 @dataclass
@@ -77,6 +81,11 @@ class _Older:
     figures: SpendFigures | None = None
     #: Why they could not be counted (None: they were, or are being counted).
     failed: str | None = None
+    #: The figures of the count this one replaces (one of these tasks changed), shown
+    #: meanwhile: the totals stay up instead of dropping to "so far".
+    before: SpendFigures | None = None
+    #: Whether their count has begun (one runs at a time: it may wait for another's end).
+    started: bool = False
 
 
 class SpendingView(QWidget):
@@ -193,40 +202,60 @@ class SpendingView(QWidget):
     def refresh(self) -> None:
         """Count the range shown again and redraw (every task, hidden ones too).
 
-        The tasks loaded are counted here and now. A large library's older tasks are counted
-        once per range, in a thread (from the store's columns, not loaded), and again only
-        when one of them changes; until then the figures are those of the tasks loaded,
-        shown as "so far". One count runs at a time: asked again meanwhile, the next one
-        starts when it ends. A count that fails says why in the totals (counted again when
-        the tab is shown again or the range changes).
+        The tasks created since a floor are counted here and now: those the window holds
+        past its older ones, and, in a window holding many, only the last
+        :data:`RECENT_DAYS` days' (what changes). The older ones are counted once per
+        range, in a thread (a large library's from the store's columns, not loaded), and
+        again only when one of them changes; until then the figures are the newer ones,
+        shown as "so far" (or the last count's, while one of its tasks is counted again).
+        One count runs at a time: asked again meanwhile, the next one starts when it ends.
+        A count that fails says why in the totals (counted again when the tab is shown
+        again or the range changes).
         """
         self._refresh.stop()
         self._stale = False
         first, last = self.span()
         period = self.period
+        key = (first, last, period)
         since = range_start(first, period)
         count = functools.partial(spend_figures, first=first, last=last, period=period)
         older = self._older
-        if older is not None and older.key != (first, last, period):
+        if older is not None and older.key != key:
             older = self._older = None
-        floor = self._controller.held_from if older is None else older.floor
-        tasks = self._controller.tasks(include_hidden=True)
-        newer = count(t for t in tasks if t.created_at >= max(since, floor))
+        floor = self._floor() if older is None else older.floor
+        newer = count(self._controller.loaded_since(max(since, floor)))
         if since >= floor:
+            self._older = None
             self._show(newer, complete=True)
-        elif older is not None and older.figures is not None:
+            return
+        if older is None:
+            older = self._older = _Older(key, floor)
+        if older.figures is not None:
             self._show(older.figures.add(newer), complete=True)
+            return
+        if older.before is not None and older.failed is None:
+            self._show(older.before.add(newer), complete=False, counting=False)
         else:
-            self._show(newer, complete=False, failed=None if older is None else older.failed)
-            if not self.isVisible():
-                self._stale = True  # (counted when shown)
-            elif older is None:
-                counting = _Older((first, last, period), floor)
-                if self._counts.start(
-                    lambda: self._controller.fold_tasks(count, since, floor),
-                    lambda figures, failed, again: self._counted(counting, figures, failed, again),
-                ):
-                    self._older = counting
+            self._show(newer, complete=False, failed=older.failed)
+        if older.started or older.failed is not None:
+            return
+        if not self.isVisible():
+            self._stale = True  # (counted when shown)
+            return
+        counting = older
+        counting.started = self._counts.start(
+            lambda: self._controller.fold_tasks(count, since, floor),
+            lambda figures, failed, again: self._counted(counting, figures, failed, again),
+        )
+
+    def _floor(self) -> float:
+        """Where a new count splits the tasks: those created since are counted at each
+        refresh, the older ones once (see :meth:`refresh`)."""
+        floor = self._controller.held_from
+        if self._controller.loaded_count > COUNTED_HERE_MOST:
+            recent = self._today() - dt.timedelta(days=RECENT_DAYS - 1)
+            floor = max(floor, dt.datetime.combine(recent, dt.time()).timestamp())
+        return floor
 
     def _counted(
         self, older: _Older, figures: SpendFigures | None, failed: str | None, again: bool
@@ -243,7 +272,17 @@ class SpendingView(QWidget):
         if self._older is older or again:
             self.refresh()
 
-    def _show(self, figures: SpendFigures, *, complete: bool, failed: str | None = None) -> None:
+    def _show(
+        self,
+        figures: SpendFigures,
+        *,
+        complete: bool,
+        failed: str | None = None,
+        counting: bool = True,
+    ) -> None:
+        """Draw ``figures``; not ``complete``, the totals say they are "so far" (unless
+        they are the last count's, not ``counting`` any more) or why the older tasks could
+        not be counted (``failed``)."""
         self.figures = figures
         self.rows = figures.rows
         self.complete = complete
@@ -253,7 +292,7 @@ class SpendingView(QWidget):
         text = self._totals_text(cap)
         if failed is not None:
             text = f"Your older tasks could not be counted: {failed} Loaded tasks only: {text}"
-        elif not complete:
+        elif not complete and counting:
             text = "Counting your older tasks\u2026 So far: " + text
         self.totals_label.setText(text)
         if complete and self._export_when_counted:
@@ -288,7 +327,10 @@ class SpendingView(QWidget):
         """``task`` changed (None: any may have): count again, soon if the tab is shown."""
         older = self._older
         if older is not None and (task is None or task.created_at < older.floor):
-            self._older = None  # (an older task changed: they are counted again)
+            # An older task changed: they are counted again, their last figures shown
+            # meanwhile.
+            before = older.figures or older.before
+            self._older = None if before is None else _Older(older.key, older.floor, before=before)
         self._stale = True
         if self.isVisible() and not self._refresh.isActive():
             self._refresh.start()
