@@ -457,7 +457,9 @@ def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
     row by row): ``matcher(query, labels)(record, record.prompt.casefold())``.
 
     Only the parts of ``query`` that are set are checked, cheapest first. Words are
-    case-folded fully here (the store's ``LIKE`` folds ASCII letters only).
+    case-folded fully, as the store folds a word with letters beyond ASCII. (A word of ASCII
+    letters the store finds by ``LIKE``, which folds ASCII only: it does not find "ss" in
+    "Straße", whose "ß" folds to "ss" here.)
     """
     checks: list[Callable[[TaskRecord, str], bool]] = []
     if query.states:

@@ -5,9 +5,11 @@ and saved searches (the rows of schema 5).
 base classes), on the store's own connection and transactions. Prompts are indexed by an
 FTS5 table (``task_text``, trigram tokens) that triggers on ``tasks`` keep in step with every
 insert, prompt change and delete, whoever writes the row. A word of a search matches any
-part of a prompt, in any case (sqlite's ``LIKE``: ASCII letters fold), whatever characters
-it holds: it is passed as a bound ``LIKE`` pattern (its ``%``, ``_`` and ``\\`` escaped),
-never as FTS5 query syntax, so quotes, ``*``, ``NEAR`` or ``-`` are searched for as written.
+part of a prompt, in any case, whatever characters it holds: it is passed as a bound
+``LIKE`` pattern (its ``%``, ``_`` and ``\\`` escaped), never as FTS5 query syntax, so
+quotes, ``*``, ``NEAR`` or ``-`` are searched for as written. sqlite's ``LIKE`` folds ASCII
+letters only, so a word with letters beyond ASCII is looked for in every prompt case-folded
+by Python (:func:`folded_has`, a scan: "über" finds "Über").
 
 Where this Python's sqlite has no FTS5 (or no trigram tokenizer, before sqlite 3.34), some
 Linux distributions' builds, schema 5 makes ``task_text`` a plain table instead
@@ -339,9 +341,17 @@ def query_sql(query: LibraryQuery) -> tuple[list[str], list[Any]]:
     where: list[str] = []
     parameters: list[Any] = []
     if query.words:
-        likes = " AND ".join("x.prompt LIKE ? ESCAPE '\\'" for _ in query.words)
-        where.append(f"t.local_id IN (SELECT x.local_id FROM task_text AS x WHERE {likes})")
-        parameters.extend(f"%{_escape_like(word)}%" for word in query.words)
+        terms = []
+        for word in query.words:
+            if word.isascii():
+                terms.append("x.prompt LIKE ? ESCAPE '\\'")
+                parameters.append(f"%{_escape_like(word)}%")
+            else:
+                terms.append(f"{FOLDED_HAS}(CAST(x.prompt AS BLOB), ?)")
+                parameters.append(word.casefold())
+        where.append(
+            f"t.local_id IN (SELECT x.local_id FROM task_text AS x WHERE {' AND '.join(terms)})"
+        )
     for tag in sorted(query.tags):
         where.append("t.local_id IN (SELECT local_id FROM task_tags WHERE tag = ?)")
         parameters.append(tag)
@@ -380,6 +390,24 @@ def _one_of(where: list[str], parameters: list[Any], expression: str, values: li
     if values:
         where.append(f"{expression} IN ({', '.join('?' for _ in values)})")
         parameters.extend(values)
+
+
+#: The SQL function a search word with letters beyond ASCII is found by (sqlite's ``LIKE``
+#: folds ASCII letters only: "über" must find "Über"); every connection of the store has it.
+FOLDED_HAS = "veo_folded_has"
+
+
+def folded_has(prompt: bytes | None, word: str) -> bool:
+    """Whether ``word`` (case-folded) is in ``prompt`` (its UTF-8, as sqlite holds it)
+    case-folded, as the window's search decides (:func:`~veo_desktop.records.library.matcher`).
+    A lone surrogate, which is no UTF-8, is read as Python's JSON decoder keeps it."""
+    if prompt is None:
+        return False
+    try:
+        text = prompt.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        text = prompt.decode("utf-8", "replace")
+    return word in text.casefold()
 
 
 def _escape_like(text: str) -> str:

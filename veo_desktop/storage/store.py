@@ -46,7 +46,7 @@ from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import IMPORTED_NOTE, StateChange, TaskRecord
 from veo_desktop.safe_text import printable, safe
-from veo_desktop.storage.library import LibraryRows
+from veo_desktop.storage.library import FOLDED_HAS, LibraryRows, folded_has
 from veo_desktop.storage.migrations import (
     MIGRATIONS,
     SCHEMA_VERSION,
@@ -232,6 +232,7 @@ class TaskStore(StoryboardRows, LibraryRows):
 
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self._db = db
+        db.create_function(FOLDED_HAS, 2, folded_has, deterministic=True)
         self.path = path
         self._depth = 0
         self._durable = False
