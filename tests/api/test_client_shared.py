@@ -1,6 +1,6 @@
 """ApixoClient over a shared ``httpx.AsyncClient`` (the runtime's): the key goes with each
 request, closing the APIXO client leaves the shared one open, and APIXO still sees at most
-``LIMITS.max_connections`` requests at once."""
+``MAX_CONNECTIONS`` requests at once."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from veo_desktop.api import (
     GenerationRequest,
     RetryPolicy,
 )
-from veo_desktop.api.client import LIMITS, USER_AGENT
+from veo_desktop.api.client import MAX_CONNECTIONS, USER_AGENT
 from veo_desktop.sim import SimulatorThread
 
 KEY = "test-key-123"
@@ -144,7 +144,7 @@ class HeldAnswers:
 
 
 def test_a_shared_client_still_sends_at_most_the_apixo_limit_at_once() -> None:
-    limit = LIMITS.max_connections
+    limit = MAX_CONNECTIONS
     assert limit is not None
 
     async def scenario() -> HeldAnswers:
@@ -169,7 +169,7 @@ def test_a_shared_client_still_sends_at_most_the_apixo_limit_at_once() -> None:
 
 
 def test_a_submission_that_never_gets_a_turn_is_not_sent_and_not_uncertain() -> None:
-    limit = LIMITS.max_connections
+    limit = MAX_CONNECTIONS
     assert limit is not None
 
     async def scenario() -> tuple[BaseException, list[str]]:

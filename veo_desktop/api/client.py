@@ -10,6 +10,10 @@ Every failure leaves :meth:`ApixoClient._send` as a typed :class:`ApixoError`: a
 larger than :data:`~veo_desktop.api.responses.MAX_ANSWER_BYTES` is refused while it is read,
 a read (status, balance) has a total deadline on top of httpx's per-chunk timeouts, and no
 text APIXO sends back can carry the client's own key into an error or a log line.
+
+httpx (with httpcore, h11 and anyio, ~40 ms to import) loads with the first request, not
+with this module: the window lists its tasks before it asks APIXO anything. The HTTP client
+itself is made then too (:class:`SharedHttp`).
 """
 
 from __future__ import annotations
@@ -19,15 +23,14 @@ import contextlib
 import json as jsonlib
 import logging
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from enum import Enum
-from functools import partial
-from typing import Any, TypeVar
+from functools import cached_property, partial
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from urllib.parse import quote
-
-import httpx
 
 from veo_desktop import __version__
 from veo_desktop.api.errors import (
@@ -58,17 +61,34 @@ from veo_desktop.api.urls import DEFAULT_BASE_URL, normalize_base_url
 from veo_desktop.logs import REDACTED
 from veo_desktop.safe_text import safe
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"veo-desktop/{__version__}"
+
+
+class Timeouts(NamedTuple):
+    """httpx's four timeouts in seconds (None: no limit), as a plain value: httpx takes this
+    tuple wherever it takes a timeout (its own order), and naming it does not load httpx."""
+
+    connect: float | None
+    read: float | None
+    write: float | None
+    pool: float | None
+
+
 #: ``pool`` is the wait for one of our own connections (nothing sent yet): a batch may queue
-#: dozens of submissions behind :data:`LIMITS`, so it is generous.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=120.0)
+#: dozens of submissions behind :data:`MAX_CONNECTIONS`, so it is generous.
+DEFAULT_TIMEOUT = Timeouts(connect=10.0, read=30.0, write=30.0, pool=120.0)
 #: One host, so a few connections are plenty (browsers open six). httpcore checks every
 #: pooled connection's socket on each request and each response (a system call apiece):
 #: httpx's default pool (100, keeping 20 alive) cost a quarter of the event loop's time
 #: with 500 tasks polled, and stalled it (tests/benchmarks/test_gui_runtime.py).
-LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
+MAX_CONNECTIONS = 16
+#: Idle connections kept open to APIXO (see :data:`MAX_CONNECTIONS`).
+MAX_KEEPALIVE_CONNECTIONS = 8
 #: The longest a status or balance request may take from start to the body's last byte.
 #: httpx's read timeout bounds the wait for *each* chunk, so a body trickling one byte
 #: every 2 s would never end without it; 45 s leaves room for the 30 s read timeout.
@@ -82,6 +102,86 @@ SUBMIT_DEADLINE = 45.0
 _SUBMIT_NOT_TAKEN = frozenset({429, 503})
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+def limits() -> httpx.Limits:
+    """The connection pool of a client of the APIXO client's own (see
+    :data:`MAX_CONNECTIONS`)."""
+    import httpx
+
+    return httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
+    )
+
+
+class SharedHttp:
+    """One ``httpx.AsyncClient``, made (and httpx imported) when a part first asks for it.
+
+    The runtime's parts (the APIXO client, downloads, URL checks, uploads, thumbnails) are
+    built when a session opens, before the window lists its tasks; they ask for the client
+    (:meth:`get`) only when they send a request. It is made once, under a lock (a part may
+    ask from a worker thread). :meth:`aclose` closes it if it was made; asked for after
+    that, it raises as a closed client's requests do.
+
+    Args:
+        make: builds the client; called at most once.
+    """
+
+    def __init__(self, make: Callable[[], httpx.AsyncClient]) -> None:
+        self._make = make
+        self._client: httpx.AsyncClient | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @classmethod
+    def of(cls, client: httpx.AsyncClient) -> SharedHttp:
+        """A holder of a client made already (its owner closes it)."""
+        shared = cls(lambda: client)
+        shared._client = client
+        return shared
+
+    def __repr__(self) -> str:
+        state = "closed" if self.is_closed else "made" if self.made else "not made yet"
+        return f"SharedHttp({state})"
+
+    @property
+    def made(self) -> bool:
+        """Whether the client exists (a request was sent, or it was asked for)."""
+        return self._client is not None
+
+    @property
+    def is_closed(self) -> bool:
+        client = self._client
+        return self._closed or (client is not None and client.is_closed)
+
+    def get(self) -> httpx.AsyncClient:
+        """The client, made now if this is the first time.
+
+        Raises:
+            RuntimeError: closed before the client was ever made.
+        """
+        client = self._client
+        if client is not None:
+            return client
+        with self._lock:
+            if self._client is None:
+                if self._closed:
+                    raise RuntimeError("Cannot send a request, as the client has been closed.")
+                self._client = self._make()
+            return self._client
+
+    async def aclose(self) -> None:
+        """Close the client if it was made; it is not made any more after this."""
+        with self._lock:
+            self._closed = True
+            client = self._client
+        if client is not None:
+            await client.aclose()
+
+
+def shared_http(http: httpx.AsyncClient | SharedHttp) -> SharedHttp:
+    """``http`` as a :class:`SharedHttp` (a client made already is wrapped, not copied)."""
+    return http if isinstance(http, SharedHttp) else SharedHttp.of(http)
 
 
 class _Verdict(Enum):
@@ -134,11 +234,12 @@ class ApixoClient:
         submit_deadline: seconds a submission's answer body may take after its headers
             (a cut answer makes the submission uncertain).
         transport: an httpx transport (tests); default is httpx's own. Not with ``http``.
-        http: a shared client (the runtime's, also used for downloads and images); it is
-            not closed by :meth:`aclose`. Its default headers must not carry secrets: the
-            key, timeouts and headers go with each request, and at most
-            :data:`LIMITS` ``max_connections`` requests to APIXO run at once, as with a
-            client of its own.
+        http: a shared client (the runtime's, also used for downloads and images), or its
+            :class:`SharedHttp` holder (made with the first request); it is not closed by
+            :meth:`aclose`. Its default headers must not carry secrets: the key, timeouts
+            and headers go with each request, and at most :data:`MAX_CONNECTIONS` requests
+            to APIXO run at once, as with a client of its own. Without it the client makes
+            its own with its first request.
         sleep: awaited between attempts (tests pass a fake).
         rng: jitter source in [0, 1).
     """
@@ -148,13 +249,13 @@ class ApixoClient:
         api_key: str,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | Timeouts | float = DEFAULT_TIMEOUT,
         read_retry: RetryPolicy | None = None,
         submit_retry: RetryPolicy | None = None,
         read_deadline: float = READ_DEADLINE,
         submit_deadline: float = SUBMIT_DEADLINE,
         transport: httpx.AsyncBaseTransport | None = None,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | SharedHttp | None = None,
         sleep: Sleep = asyncio.sleep,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -168,23 +269,33 @@ class ApixoClient:
         self._submit_deadline = submit_deadline
         self._sleep = sleep
         self._rng = rng
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeout_setting = timeout
         self._closed = False
-        #: Bounds the requests in flight on a shared client, as LIMITS bounds an own one.
+        #: Bounds the requests in flight on a shared client, as MAX_CONNECTIONS bounds an
+        #: own one.
         self._gate: asyncio.Semaphore | None = None
         self._owns_http = http is None
         if http is None:
-            self._http = httpx.AsyncClient(
-                timeout=self._timeout,
-                limits=LIMITS,
-                transport=transport,
-                follow_redirects=False,
-            )
+            self._http = SharedHttp(partial(self._own_http, transport))
         else:
             if transport is not None:
                 raise ValueError("pass either a transport or a shared http client, not both")
-            self._http = http
-            self._gate = asyncio.Semaphore(LIMITS.max_connections or 16)
+            self._http = shared_http(http)
+            self._gate = asyncio.Semaphore(MAX_CONNECTIONS)
+
+    def _own_http(self, transport: httpx.AsyncBaseTransport | None) -> httpx.AsyncClient:
+        import httpx
+
+        return httpx.AsyncClient(
+            timeout=self._timeout, limits=limits(), transport=transport, follow_redirects=False
+        )
+
+    @cached_property
+    def _timeout(self) -> httpx.Timeout:
+        """The timeouts as httpx takes them, built with the first request."""
+        import httpx
+
+        return httpx.Timeout(self._timeout_setting)
 
     def __repr__(self) -> str:
         return f"ApixoClient(base_url={self.base_url!r})"
@@ -345,8 +456,11 @@ class ApixoClient:
         A GET has :attr:`_read_deadline` in all; a POST's body has :attr:`_submit_deadline`
         from the moment its headers arrive. Nothing but an :class:`ApixoError` leaves.
         """
+        import httpx
+
+        http = self._http.get()
         try:
-            request = self._http.build_request(
+            request = http.build_request(
                 method,
                 self.base_url + path + query,
                 json=json,
@@ -371,7 +485,7 @@ class ApixoClient:
                 if gate is not None:
                     await self._enter(gate, request)
                 try:
-                    response = await self._http.send(request, stream=True, follow_redirects=False)
+                    response = await http.send(request, stream=True, follow_redirects=False)
                     try:
                         if posting:
                             scope.reschedule(asyncio.get_running_loop().time() + deadline)
@@ -488,6 +602,8 @@ def _submit_verdict(error: ApixoError) -> _Verdict:
 
 def _transport_error(exc: httpx.TransportError, *, sent: bool) -> ApixoError:
     """Map an httpx failure to our errors; the message names the cause, never headers."""
+    import httpx
+
     host = exc.request.url.host if _has_request(exc) else "APIXO"
     if isinstance(exc, httpx.TimeoutException):
         if sent:

@@ -20,11 +20,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from veo_desktop import __version__
+from veo_desktop.api.client import SharedHttp, shared_http
 from veo_desktop.api.responses import MAX_RESULT_URLS
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core import downloads, sidecar, video_names
@@ -45,6 +44,9 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import safe
 from veo_desktop.storage.store import PlannedDownload, StoreError, TaskStore
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,8 @@ class DownloadManager:
         timing: spaces the retries; ``result_lifetime`` ends them.
         clock: time and sleep.
         activity: counts a download pass as work in progress.
-        http: the client for downloads; one is created (and closed) if None.
+        http: the client for downloads, or the holder that makes it with the first
+            download; if None, one is created with the first download (and closed).
         max_bytes: the size limit of one video.
         rng: jitter source in [0, 1).
     """
@@ -97,7 +100,7 @@ class DownloadManager:
         timing: PollTiming,
         clock: Clock,
         activity: Activity,
-        http: httpx.AsyncClient | None,
+        http: httpx.AsyncClient | SharedHttp | None,
         max_bytes: int,
         rng: Callable[[], float],
     ) -> None:
@@ -109,11 +112,7 @@ class DownloadManager:
         self._activity = activity
         self._rng = rng
         self._owns_http = http is None
-        self._http = http or httpx.AsyncClient(
-            timeout=DOWNLOAD_TIMEOUT,
-            follow_redirects=False,
-            headers={"User-Agent": f"veo-desktop/{__version__}"},
-        )
+        self._http = SharedHttp(_own_http) if http is None else shared_http(http)
         self._downloader = Downloader(self._http, max_bytes=max_bytes)
         self._tries: dict[str, _Tries] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -167,7 +166,8 @@ class DownloadManager:
         self._tasks.clear()
 
     async def close_http(self) -> None:
-        """Close the download client if this manager made it."""
+        """Close the download client if this manager made it (nothing if no download
+        ever made it)."""
         if self._owns_http:
             try:
                 async with asyncio.timeout(STOP_WAIT):
@@ -419,6 +419,17 @@ class DownloadManager:
                 callback(local_id, done, total)
             except Exception:
                 log.exception("a progress subscriber failed")
+
+
+def _own_http() -> httpx.AsyncClient:
+    """The download client of a manager given none (made with its first download)."""
+    import httpx
+
+    return httpx.AsyncClient(
+        timeout=DOWNLOAD_TIMEOUT,
+        follow_redirects=False,
+        headers={"User-Agent": f"veo-desktop/{__version__}"},
+    )
 
 
 def redownload_problem(record: TaskRecord) -> str | None:

@@ -10,6 +10,9 @@ A file counts only once :func:`verify_video` passed it (every MP4 box whole, eve
 demuxed: :mod:`veo_desktop.core.mp4check`), resumed or not. Each :class:`DownloadError` says
 whether trying the same URL again can help (``permanent``: a 404, a web page, a compressed
 or too large body, a redirect loop).
+
+httpx and httpcore load with the first download, not with this module (the window lists
+its tasks before anything downloads).
 """
 
 from __future__ import annotations
@@ -24,17 +27,18 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-import httpcore
-import httpx
-
+from veo_desktop.api.client import SharedHttp, Timeouts, shared_http
 from veo_desktop.api.urls import url_problem
 from veo_desktop.core import mp4check
 from veo_desktop.core.crashpoints import crash_point
 from veo_desktop.core.fsutil import fsync_dir
 from veo_desktop.safe_text import safe
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +47,7 @@ MAX_REDIRECTS = 5
 PROGRESS_SECONDS = 0.1
 #: Start writing a download to disk after every this many bytes (see _start_write_back).
 WRITE_BACK_BYTES = 8 * 1024 * 1024
-DOWNLOAD_TIMEOUT = httpx.Timeout(connect=15.0, read=60.0, write=30.0, pool=15.0)
+DOWNLOAD_TIMEOUT = Timeouts(connect=15.0, read=60.0, write=30.0, pool=15.0)
 #: httpcore reads at most 64 KiB per event-loop turn by default; with 256 KiB a 200 MB
 #: download costs a quarter less CPU and keeps up with ``curl`` (measured in
 #: tests/benchmarks/test_core_download.py). It is a public class attribute of httpcore,
@@ -239,7 +243,8 @@ class Downloader:
     """Fetches one URL into a ``.part`` file, resuming what is already there.
 
     Args:
-        http: the client used for downloads (never the API client: no key is sent).
+        http: the client used for downloads (never the API client: no key is sent), or
+            the holder that makes it with the first download.
         max_bytes: a video larger than this is refused.
         stall_seconds: the window in which at least ``stall_bytes`` must arrive, else the
             download is cut (a :class:`DownloadNetworkError`, resumed later). None:
@@ -249,17 +254,16 @@ class Downloader:
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
+        http: httpx.AsyncClient | SharedHttp,
         *,
         max_bytes: int = DEFAULT_MAX_BYTES,
         stall_seconds: float | None = None,
         stall_bytes: int | None = None,
     ) -> None:
-        self._http = http
+        self._http = shared_http(http)
         self.max_bytes = max_bytes
         self.stall_seconds = STALL_SECONDS if stall_seconds is None else stall_seconds
         self.stall_bytes = STALL_BYTES if stall_bytes is None else stall_bytes
-        _raise_read_size()
 
     async def fetch(self, url: str, part: Path, progress: Progress | None = None) -> FetchResult:
         """Download ``url`` into ``part``, verified and fsynced; the caller renames it.
@@ -279,6 +283,8 @@ class Downloader:
         raise DownloadCorruptError("The server would not send the video from its start.")
 
     async def _attempt(self, url: str, part: Path, progress: Progress | None) -> FetchResult | None:
+        import httpx
+
         offset = _size(part)
         headers = {"Accept-Encoding": "identity"}
         if offset:
@@ -323,9 +329,11 @@ class Downloader:
     @contextlib.asynccontextmanager
     async def _open(self, url: str, headers: dict[str, str]) -> AsyncIterator[httpx.Response]:
         """GET ``url``, following redirects only to URLs we would download from."""
+        _raise_read_size()
+        http = self._http.get()
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            async with self._http.stream(
+            async with http.stream(
                 "GET", current, headers=headers, follow_redirects=False, timeout=DOWNLOAD_TIMEOUT
             ) as response:
                 if response.is_redirect and "location" in response.headers:
@@ -492,6 +500,8 @@ def _check_body(response: httpx.Response) -> None:
 
 
 def _raise_read_size() -> None:
+    import httpcore
+
     connection = httpcore.AsyncHTTP11Connection
     current = getattr(connection, "READ_NUM_BYTES", None)
     if isinstance(current, int) and current < READ_BYTES:

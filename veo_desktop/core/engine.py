@@ -40,8 +40,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import httpx
-
 from veo_desktop.api.client import ApixoClient
 from veo_desktop.api.errors import ApixoError
 from veo_desktop.api.models import ExtendRequest, GenerationRequest
@@ -77,6 +75,9 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 
 if TYPE_CHECKING:
+    import httpx
+
+    from veo_desktop.api.client import SharedHttp
     from veo_desktop.core.history import PromptTable
 
 __all__ = [
@@ -140,7 +141,7 @@ class TaskEngine:
         timing: PollTiming | None = None,
         clock: Clock | None = None,
         max_polls_in_flight: int = 8,
-        download_http: httpx.AsyncClient | None = None,
+        download_http: httpx.AsyncClient | SharedHttp | None = None,
         max_download_bytes: int = DEFAULT_MAX_BYTES,
         rng: Callable[[], float] = random.random,
         recent_first: bool = False,
