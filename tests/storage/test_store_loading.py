@@ -4,7 +4,9 @@ whatever the rows hold, as one snapshot, and with the garbage collector as it wa
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from tests.storage.test_store import make_record
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
-from veo_desktop.storage.store import TaskStore
+from veo_desktop.storage.store import TaskStore, last_part
 
 
 def varied_records() -> list[TaskRecord]:
@@ -266,3 +268,55 @@ def test_a_request_nested_deeper_than_python_reads_and_a_price_in_bytes_still_lo
     assert loaded[records[2].local_id].price == Decimal("1.50")
     assert store.get(records[1].local_id) == records[1].evolve(request={})
     assert {r.local_id for r in loaded.values()} == {r.local_id for r in records}
+
+
+FILE_NAME = st.text(
+    alphabet=st.sampled_from([*"ab .-_\"'\\/:%", "\u00e9", "\u65e5", "\U0001f98a", "\n", "\t"]),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    listed=st.lists(st.lists(FILE_NAME, max_size=3), min_size=1, max_size=6),
+    escaped=st.booleans(),
+    data=st.data(),
+)
+def test_the_tasks_naming_a_file_are_every_task_listing_one_of_its_last_part(
+    tmp_path: Path, listed: list[list[str]], escaped: bool, data: st.DataObject
+) -> None:
+    """What Remove reads of a library not loaded whole: the tasks whose files hold a name
+    with the same last part as one asked about, however the names are spelled (quotes,
+    backslashes, letters beyond ASCII, stored escaped by another writer or not), whether
+    sqlite looks them up (a few) or every task's files are read (many); a damaged list
+    names nothing."""
+    names = [name for files in listed for name in files]
+    some = st.sampled_from(names) | FILE_NAME if names else FILE_NAME
+    asked = data.draw(st.lists(some, max_size=12), label="asked")
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "tasks.sqlite3"  # (one per example)
+    records = [
+        make_record(f"take {n}", created_at=1_700_000_000.0 + n, files=tuple(files))
+        for n, files in enumerate(listed)
+    ]
+    with TaskStore.open(path) as store:
+        for record in records:
+            store.insert(record, durable=False)
+        if escaped:  # (another writer's JSON: every letter beyond ASCII escaped)
+            with store.transaction():
+                for record in records:
+                    store._db.execute(
+                        "UPDATE tasks SET files = ? WHERE local_id = ?",
+                        (json.dumps(list(record.files)), record.local_id),
+                    )
+        damaged = make_record("damaged", created_at=1_600_000_000.0, files=("x",))
+        store.insert(damaged, durable=False)
+        with store.transaction():
+            store._db.execute(
+                "UPDATE tasks SET files = ? WHERE local_id = ?",
+                ('["' + "".join(asked)[:20], damaged.local_id),
+            )
+        parts = {last_part(name) for name in asked}
+        wanted = [r.local_id for r in records if any(last_part(n) in parts for n in r.files)]
+        assert store.naming(parts) == wanted

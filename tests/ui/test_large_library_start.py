@@ -9,6 +9,7 @@ or filter is set, or an action that must see every task asks, and are then liste
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 import threading
@@ -20,12 +21,14 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from tests.core.test_record_book_loading import Library, insert_rows, task
 from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import record_book as record_book_module
+from veo_desktop.core.cleanup import size_text
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import StoreError, TaskStore
@@ -245,6 +248,60 @@ def test_an_action_that_must_see_every_task_waits_for_them(
     controller.when_all_loaded(lambda: seen.append(-1), name="test")  # now: at once
     assert seen == [len(library.everything), -1]
     wait_listed(qtbot, window, len(library.everything))  # the list follows
+
+
+def test_remove_keeps_a_file_an_older_task_names_without_reading_every_task(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    gate: threading.Event,
+    qtbot: Any,
+) -> None:
+    """Remove with its videos, in a large library not loaded whole: a file an older task
+    (not loaded) also names is found in the store and kept, the task's own file goes, and
+    the older tasks are not all read for it (before, Remove read every task first)."""
+    data = tmp_path / "data"
+    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    shared, own = videos / "shared take.mp4", videos / "own take.mp4"
+    shared.write_bytes(b"\0" * 5000)
+    own.write_bytes(b"\0" * 3000)
+    removed, older = library.recent[-1], library.old[1234]
+    db = sqlite3.connect(library.path)
+    with db:
+        for record, files in ((removed, [shared, own]), (older, [shared])):
+            names = json.dumps([str(f) for f in files], ensure_ascii=False)
+            db.execute("UPDATE tasks SET files = ? WHERE local_id = ?", (names, record.local_id))
+    db.close()
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    started_on_the_newest(qtbot, window, library)
+    session, panel = window.session, window.task_panel
+    assert session is not None and panel is not None
+    controller = session.controller
+    loaded = len(controller.tasks(include_hidden=True))
+    assert older.local_id not in {t.local_id for t in controller.tasks(include_hidden=True)}
+    panel.select_tasks([removed.local_id])
+    panel.task_actions.remove.trigger()
+    panel.task_actions.remove.trigger()  # (a second click: one question)
+    assert panel.task_actions.dialog is None  # (the store is read first, held at the gate)
+    gate.set()
+    qtbot.waitUntil(lambda: isinstance(panel.task_actions.dialog, QMessageBox))
+    box = panel.task_actions.dialog
+    assert isinstance(box, QMessageBox)
+    check = box.checkBox()
+    assert check is not None and check.text() == f"Also delete its videos ({size_text(3000)})"
+    check.setChecked(True)
+    with qtbot.waitSignal(controller.action_done) as said:
+        next(
+            b for b in box.findChildren(QPushButton) if b.objectName() == "confirmRemoveButton"
+        ).click()
+    assert said.args == [f"Removed 1 task and freed {size_text(3000)}."]
+    assert shared.exists() and not own.exists()
+    assert not controller.tasks_complete
+    assert len(controller.tasks(include_hidden=True)) == loaded
 
 
 def test_older_tasks_that_cannot_be_read_are_reported_and_asked_for_again(

@@ -35,7 +35,7 @@ import asyncio
 import logging
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -432,6 +432,15 @@ class TaskEngine:
         """:meth:`loaded_tasks` holds every task created at or after this (unix seconds;
         minus infinity once :attr:`tasks_complete`)."""
         return self._book.held_from
+
+    async def tasks_naming(self, names: Iterable[str]) -> list[TaskRecord]:
+        """Every task that may name one of the files ``names``, loaded or not (see
+        :meth:`RecordBook.naming`).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return await self._book.naming(names)
 
     def loaded_since(self, since: float) -> list[TaskRecord]:
         """The loaded tasks created at or after ``since`` (hidden ones too), in no

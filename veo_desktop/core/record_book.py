@@ -40,7 +40,7 @@ from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import StateChange, TaskRecord, is_imported
-from veo_desktop.storage.store import StoreError, TaskStore
+from veo_desktop.storage.store import StoreError, TaskStore, last_part
 
 if TYPE_CHECKING:
     from veo_desktop.core.history import PromptTable
@@ -282,6 +282,25 @@ class RecordBook:
                     yield summary
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
+
+    async def naming(self, names: Iterable[str]) -> list[TaskRecord]:
+        """Every task (hidden ones too) that may name one of the files ``names``: each that
+        lists a file of the same last part, loaded or not (the book's version of those it
+        holds; the others read in a thread and not kept). What a removal must see of a
+        library not loaded whole: a file another task names stays.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
+        parts = {last_part(name) for name in names}
+        stored: list[TaskRecord] = []
+        if parts and self._more_to_read():
+            stored = await self._read_in_thread(
+                lambda reader: reader.load_among(reader.naming(parts)), large=False
+            )
+        held = [r for r in self._records.values() if any(last_part(n) in parts for n in r.files)]
+        return held + [r for r in stored if r.local_id not in self._records]
 
     async def prompts_before(self, until: float) -> PromptTable:
         """Every distinct prompt of the tasks created before ``until`` (unix seconds; hidden

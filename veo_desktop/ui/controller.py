@@ -25,7 +25,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -230,6 +230,11 @@ class EngineController(QObject):
         """:meth:`tasks` holds every task created at or after this (unix seconds; minus
         infinity once :attr:`tasks_complete`), and maybe some older ones."""
         return self._engine.held_from
+
+    async def tasks_naming(self, names: Iterable[str]) -> list[TaskRecord]:
+        """Every task (hidden ones too) that may name one of the files ``names``, loaded or
+        not (read in a thread, not kept): what a removal must see of a large library."""
+        return await self._engine.tasks_naming(names)
 
     def loaded_since(self, since: float) -> list[TaskRecord]:
         """The loaded tasks created at or after ``since`` (hidden ones too), in no

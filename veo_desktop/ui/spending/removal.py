@@ -29,7 +29,8 @@ class RemovalChoice:
         box: the question (its "Also delete" check box is added when there are files and
             it has none).
         chosen: the tasks to remove.
-        everything: every task (a file another task names is never counted or deleted).
+        others: the tasks that may name the same files (every task will do): a file
+            another task names is never counted or deleted.
         video: the current task's video (named in the check box when one task is removed).
     """
 
@@ -37,12 +38,12 @@ class RemovalChoice:
         self,
         box: QMessageBox,
         chosen: Sequence[TaskRecord],
-        everything: Sequence[TaskRecord],
+        others: Sequence[TaskRecord],
         video: Path | None,
     ) -> None:
         self._box = box
-        self.with_files = removal_plan(chosen, everything, delete_files=True)
-        self.without = removal_plan(chosen, everything, delete_files=False)
+        self.with_files = removal_plan(chosen, others, delete_files=True)
+        self.without = removal_plan(chosen, others, delete_files=False)
         # None when the question has no check box (PySide's stubs say otherwise).
         check = cast("QCheckBox | None", box.checkBox())
         if check is None and self.with_files.files:

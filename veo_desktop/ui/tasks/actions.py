@@ -91,6 +91,8 @@ class TaskActions(TaskActionSet):
         #: The compare window opened last (while it is open).
         self.compare_window: CompareWindow | None = None
         self._submitting: set[str] = set()
+        #: Whether Remove is reading which tasks name the chosen tasks' files.
+        self._finding_others = False
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
 
@@ -212,25 +214,44 @@ class TaskActions(TaskActionSet):
         if task not in chosen:
             chosen = [task]
         if self._controller.tasks_complete:
-            self._ask_remove(task, chosen)
-        else:  # a file another task names must be seen, and kept
+            self._ask_remove(task, chosen, self._controller.tasks(include_hidden=True))
+        elif not self._finding_others:  # (one look at a time, however many clicks)
+            self._finding_others = True
             ids = [task.local_id, *(t.local_id for t in chosen if t is not task)]
+            self._controller.run(self._find_others_then_ask(ids), name="Removing tasks")
 
-            def loaded() -> None:  # the tasks chosen at the click, as they are now
+    async def _find_others_then_ask(self, ids: list[str]) -> None:
+        """In a library not loaded whole, a file another task names must be seen, and kept:
+        the tasks that may name the chosen tasks' files are read (not every task), then the
+        question is asked about the tasks chosen at the click, as they are now."""
+        others: list[TaskRecord] = []
+        try:
+            asked: set[str] = set()
+            while True:
                 found = []
                 for local_id in ids:
                     with contextlib.suppress(KeyError):
                         found.append(self._controller.get(local_id))
-                if found and found[0].local_id == ids[0] and found[0].is_final:
-                    self._ask_remove(found[0], [t for t in found if t.is_final])
+                names = {name for t in found for name in t.files}
+                if names <= asked:  # (a task given a file meanwhile is looked up too)
+                    break
+                others = await self._controller.tasks_naming(names)
+                asked = names
+        finally:
+            self._finding_others = False
+        if not shiboken6.isValid(self._host):
+            return
+        if found and found[0].local_id == ids[0] and found[0].is_final:
+            chosen = [t for t in found if t.is_final]
+            self._ask_remove(found[0], chosen, others)
 
-            self._controller.when_all_loaded(loaded, name="Removing tasks")
-
-    def _ask_remove(self, task: TaskRecord, chosen: list[TaskRecord]) -> None:
-        """The Remove question for ``chosen`` (``task``: the current one, among them)."""
+    def _ask_remove(
+        self, task: TaskRecord, chosen: list[TaskRecord], others: list[TaskRecord]
+    ) -> None:
+        """The Remove question for ``chosen`` (``task``: the current one, among them);
+        ``others``: the tasks that may name their files (every task will do)."""
         box = dialogs.remove_dialog(self._host, task, video_file(task))
-        everything = self._controller.tasks(include_hidden=True)
-        choice = RemovalChoice(box, chosen, everything, video_file(task))
+        choice = RemovalChoice(box, chosen, others, video_file(task))
 
         def answered(_result: int) -> None:
             if box.buttonRole(box.clickedButton()) == QMessageBox.ButtonRole.DestructiveRole:
