@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import sqlite3
 import threading
 import time
@@ -24,12 +25,14 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from tests.core.test_record_book_loading import Library, insert_rows, task
-from tests.e2e.helpers import make_window_fixture, wait_started  # noqa: F401 (a fixture)
+from tests.e2e.helpers import drop, make_window_fixture, wait_started  # noqa: F401 (a fixture)
+from tests.fixtures.mp4 import encoded_clip
 from tests.fixtures.sim import SIM_API_KEY
 from veo_desktop.api.models import GenerationRequest
 from veo_desktop.core import record_book as record_book_module
 from veo_desktop.core.cleanup import size_text
 from veo_desktop.core.paths import AppPaths
+from veo_desktop.film.recipe import embed_recipe, recipe_for
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.ui.library.gallery import ViewMode
@@ -302,6 +305,53 @@ def test_remove_keeps_a_file_an_older_task_names_without_reading_every_task(
     assert shared.exists() and not own.exists()
     assert not controller.tasks_complete
     assert len(controller.tasks(include_hidden=True)) == loaded
+
+
+def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a_recipe(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    gate: threading.Event,
+    qtbot: Any,
+) -> None:
+    """A video carrying its recipe, dropped on the window of a large library, restores its
+    settings at once (before, every drop read every task first). One without a recipe or a
+    sidecar, a copy of an older task's video, still finds that task once every task is
+    read."""
+    data = tmp_path / "data"
+    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    plain = clips / "plain.mp4"
+    encoded_clip(plain, frames=3)
+    known = library.old[1000]
+    kept = clips / "kept.mp4"  # (the older task's video; the drop is a renamed copy)
+    shutil.copyfile(plain, kept)
+    db = sqlite3.connect(library.path)
+    with db:
+        db.execute(
+            "UPDATE tasks SET files = ? WHERE local_id = ?",
+            (json.dumps([str(kept)]), known.local_id),
+        )
+    db.close()
+    carrying = clips / "carrying.mp4"
+    embed_recipe(plain, carrying, recipe_for(library.old[1717], video=Path("shot.mp4")))
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    started_on_the_newest(qtbot, window, library)
+    session, compose = window.session, window.compose_panel
+    assert session is not None and compose is not None
+
+    assert drop(window, urls=[str(carrying)])  # (the older tasks' read stays held)
+    qtbot.waitUntil(lambda: compose.prompt_edit.toPlainText() == library.old[1717].prompt)
+    assert not session.controller.tasks_complete
+
+    copy = shutil.copy(plain, clips / "renamed copy.mp4")
+    assert drop(window, urls=[str(copy)])
+    gate.set()
+    qtbot.waitUntil(lambda: compose.prompt_edit.toPlainText() == known.prompt)
+    assert session.controller.tasks_complete
 
 
 def test_older_tasks_that_cannot_be_read_are_reported_and_asked_for_again(

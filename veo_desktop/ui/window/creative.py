@@ -227,12 +227,21 @@ class CreativeLinks(QObject):
             from veo_desktop.core import sidecar
             from veo_desktop.film.recipe import read_recipe
 
-            tasks = await controller.all_tasks(include_hidden=True)
-
+            # The tasks are asked only for a video without a sidecar or a recipe (a large
+            # library not loaded whole is read whole for it, not for every drop).
+            tasks = controller.tasks(include_hidden=True) if controller.tasks_complete else None
             try:
-                restored = await asyncio.to_thread(
-                    sidecar.restore, path, tasks=tasks, embedded=read_recipe
-                )
+                try:
+                    restored = await asyncio.to_thread(
+                        sidecar.restore, path, tasks=tasks or (), embedded=read_recipe
+                    )
+                except sidecar.SidecarMissingError:
+                    if tasks is not None:
+                        raise
+                    tasks = await controller.all_tasks(include_hidden=True)
+                    restored = await asyncio.to_thread(
+                        sidecar.restore, path, tasks=tasks, embedded=read_recipe
+                    )
             except (sidecar.SidecarError, OSError) as error:
                 self._message(f"No settings restored: {error}", 20000)
                 return None
