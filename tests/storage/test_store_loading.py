@@ -320,3 +320,28 @@ def test_the_tasks_naming_a_file_are_every_task_listing_one_of_its_last_part(
         parts = {last_part(name) for name in asked}
         wanted = [r.local_id for r in records if any(last_part(n) in parts for n in r.files)]
         assert store.naming(parts) == wanted
+
+
+def test_clean_ups_candidates_and_every_file_name_come_from_the_columns(tmp_path: Path) -> None:
+    """What Clean up reads of a library not loaded whole: the tasks in the states asked
+    about or hidden (oldest first), and every file name a task lists (a damaged list
+    names none)."""
+    at = 1_700_000_000.0
+    made = [
+        make_record("failed", state=TaskState.FAILED, created_at=at, files=("/v/a.mp4",)),
+        make_record("kept", state=TaskState.SUCCEEDED, created_at=at + 1, files=("/v/b.mp4",)),
+        make_record("removed", state=TaskState.SUCCEEDED, created_at=at + 2, hidden=True),
+        make_record("lost", state=TaskState.LOST, created_at=at + 3, files=('/v/"c".mp4',)),
+        make_record("damaged", state=TaskState.SUCCEEDED, created_at=at + 4, files=("x",)),
+    ]
+    with TaskStore.open(tmp_path / "tasks.sqlite3") as store:
+        for record in made:
+            store.insert(record, durable=False)
+        with store.transaction():
+            store._db.execute(
+                "UPDATE tasks SET files = '[\"/v/cut' WHERE local_id = ?", (made[4].local_id,)
+            )
+        states = ["failed", "lost"]
+        assert store.ids_in_states_or_hidden(states) == [made[i].local_id for i in (0, 2, 3)]
+        assert store.ids_in_states_or_hidden([]) == [made[2].local_id]
+        assert store.file_names() == {"/v/a.mp4", "/v/b.mp4", '/v/"c".mp4'}

@@ -354,6 +354,72 @@ def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a
     assert session.controller.tasks_complete
 
 
+def test_clean_up_reads_the_tasks_it_may_choose_and_those_naming_their_files_only(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    gate: threading.Event,
+    qtbot: Any,
+) -> None:
+    """Clean up in a large library not loaded whole: an older failed task leaves with its
+    own video, a dismissed one's video goes, a video a task in the list also names stays,
+    and the older tasks are not all read for it (before, Clean up read every task first)."""
+    data = tmp_path / "data"
+    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
+    videos = tmp_path / "videos"
+    videos.mkdir()
+    own, shared, dismissed_video = videos / "own.mp4", videos / "shared.mp4", videos / "d.mp4"
+    for path, size in ((own, 4000), (shared, 6000), (dismissed_video, 2000)):
+        path.write_bytes(b"\0" * size)
+    failed, dismissed, sharing = library.old[10], library.old[20], library.old[30]
+    db = sqlite3.connect(library.path)
+    with db:
+        for record, files, change in (
+            (failed, [own, shared], "state = 'failed', created_at = created_at - 864000"),
+            (dismissed, [dismissed_video], "state = 'uncertain', hidden = 1"),
+            (sharing, [shared], "state = 'succeeded'"),
+        ):
+            db.execute(
+                f"UPDATE tasks SET files = ?, {change} WHERE local_id = ?",
+                (json.dumps([str(f) for f in files]), record.local_id),
+            )
+    db.close()
+    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
+    window.show()
+    window.open_with_key(SIM_API_KEY, source=window.key_source)
+    started_on_the_newest(qtbot, window, library)
+    session = window.session
+    assert session is not None
+    controller = session.controller
+    loaded = len(controller.tasks(include_hidden=True))
+    disk = show_spending(window).disk
+    assert disk is not None
+    disk.clean_button.click()
+    disk.clean_button.click()  # (a second click: one question)
+    assert disk.dialog is None  # (the store is read first, held at the gate)
+    gate.set()
+    qtbot.waitUntil(lambda: disk.dialog is not None)
+    box = disk.dialog
+    assert box is not None
+    assert box.text() == f"Remove 1 task and {size_text(6000)} of videos?"  # (own + d)
+    thumbnails = disk._thumbnails
+    assert thumbnails is not None and thumbnails.cache_dir is not None
+    orphan = thumbnails.cache_dir / ("0" * 32 + ".png")  # (a thumbnail of no video)
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"\x89PNG" + b"\0" * 2000)
+    done: list[Any] = []
+    disk.cleaned.connect(done.append)
+    with qtbot.waitSignal(disk.thumbnails_cleaned):
+        next(b for b in box.buttons() if b.objectName() == "confirmCleanUpButton").click()
+    (freed,) = done
+    assert freed.tasks == 1 and freed.bytes == 6000
+    assert not orphan.exists()  # (every video's name read from the store, not loaded)
+    assert shared.exists() and not own.exists() and not dismissed_video.exists()
+    assert controller.get(failed.local_id).hidden
+    assert not controller.tasks_complete
+    assert len(controller.tasks(include_hidden=True)) <= loaded + 3
+
+
 def test_older_tasks_that_cannot_be_read_are_reported_and_asked_for_again(
     large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
 ) -> None:

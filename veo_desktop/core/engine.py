@@ -442,6 +442,28 @@ class TaskEngine:
         """
         return await self._book.naming(names)
 
+    async def cleanup_tasks(self) -> list[TaskRecord]:
+        """Every task Clean up must see (:func:`~veo_desktop.core.cleanup.cleanup_plan`),
+        loaded or not: the failed and hidden ones, which it may choose, and every task that
+        may name one of their files, which keep them. The others are not read.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        from veo_desktop.core.cleanup import FAILED_STATES  # (on a click, not at start)
+
+        chosen = await self._book.in_states_or_hidden(FAILED_STATES)
+        naming = await self._book.naming(name for task in chosen for name in task.files)
+        return list({task.local_id: task for task in [*chosen, *naming]}.values())
+
+    async def file_names(self) -> set[str]:
+        """Every file name a task lists (hidden ones too), loaded or not.
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        return await self._book.file_names()
+
     def loaded_since(self, since: float) -> list[TaskRecord]:
         """The loaded tasks created at or after ``since`` (hidden ones too), in no
         particular order (see :meth:`RecordBook.loaded_since`)."""

@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -301,6 +301,38 @@ class RecordBook:
             )
         held = [r for r in self._records.values() if any(last_part(n) in parts for n in r.files)]
         return held + [r for r in stored if r.local_id not in self._records]
+
+    async def in_states_or_hidden(self, states: Collection[TaskState]) -> list[TaskRecord]:
+        """Every task in one of ``states``, or hidden, loaded or not (the book's version of
+        those it holds; the others read in a thread and not kept): what Clean up may choose
+        in a library not loaded whole.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
+        values = [state.value for state in states]
+        stored: list[TaskRecord] = []
+        if self._more_to_read():
+            stored = await self._read_in_thread(
+                lambda reader: reader.load_among(reader.ids_in_states_or_hidden(values))
+            )
+        held = [r for r in self._records.values() if r.state in states or r.hidden]
+        return held + [r for r in stored if r.local_id not in self._records]
+
+    async def file_names(self) -> set[str]:
+        """Every file name a task lists (hidden ones too), loaded or not: the store's read in
+        a thread, with the book's on top.
+
+        Raises:
+            StoreError: the store cannot be read.
+            RuntimeError: the book was closed.
+        """
+        names: set[str] = set()
+        if self._more_to_read():
+            names = await self._read_in_thread(lambda reader: reader.file_names())
+        names.update(name for record in self._records.values() for name in record.files)
+        return names
 
     async def prompts_before(self, until: float) -> PromptTable:
         """Every distinct prompt of the tasks created before ``until`` (unix seconds; hidden

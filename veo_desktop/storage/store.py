@@ -642,6 +642,39 @@ class TaskStore(StoryboardRows, LibraryRows):
             raise self._failure(error) from error
         return found
 
+    def ids_in_states_or_hidden(self, states: Collection[str]) -> list[str]:
+        """The local ids of the tasks in one of ``states`` (their values), or hidden, oldest
+        first: those Clean up may choose (see :func:`veo_desktop.core.cleanup.cleanup_plan`).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        marks = ", ".join("?" for _ in states) or "NULL"
+        rows = self._read(
+            f"SELECT local_id FROM tasks WHERE state IN ({marks}) OR hidden = 1 "
+            "ORDER BY created_at, rowid",
+            list(states),
+        )
+        return [str(row[0]) for row in rows]
+
+    def file_names(self) -> set[str]:
+        """Every file name a task lists (hidden ones too; a damaged list names none).
+
+        Raises:
+            StoreError: the store cannot be read.
+        """
+        names: set[str] = set()
+        try:
+            cursor = self._db.execute("SELECT files FROM tasks WHERE files != '[]'")
+            while rows := cursor.fetchmany(_DECODE_SLICE):
+                for (files,) in rows:
+                    listed = _json_or_none(files)
+                    if isinstance(listed, list):
+                        names.update(name for name in listed if isinstance(name, str))
+        except sqlite3.Error as error:
+            raise self._failure(error) from error
+        return names
+
     def ids_starting(self, prefix: str, limit: int = 2) -> list[str]:
         """Up to ``limit`` local ids that start with ``prefix`` (local ids are lower case)."""
         rows = self._read(

@@ -236,6 +236,15 @@ class EngineController(QObject):
         not (read in a thread, not kept): what a removal must see of a large library."""
         return await self._engine.tasks_naming(names)
 
+    async def cleanup_tasks(self) -> list[TaskRecord]:
+        """Every task Clean up must see, loaded or not (read in a thread, not kept; see
+        :meth:`TaskEngine.cleanup_tasks`)."""
+        return await self._engine.cleanup_tasks()
+
+    async def file_names(self) -> set[str]:
+        """Every file name a task lists (hidden ones too), loaded or not."""
+        return await self._engine.file_names()
+
     def loaded_since(self, since: float) -> list[TaskRecord]:
         """The loaded tasks created at or after ``since`` (hidden ones too), in no
         particular order: every one from :attr:`held_from` on."""

@@ -33,6 +33,7 @@ from veo_desktop.core.cleanup import (
 from veo_desktop.ui.spending.removal import remove_plan
 
 if TYPE_CHECKING:
+    from veo_desktop.records.task import TaskRecord
     from veo_desktop.storyboard.service import StoryboardService
     from veo_desktop.ui.controller import EngineController
     from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -90,6 +91,8 @@ class DiskRow(QWidget):
         #: The question being asked (tests answer it); None when none is open.
         self.dialog: QMessageBox | None = None
         self._measuring: asyncio.Task[DiskUse] | None = None
+        #: Whether Clean up is reading the tasks it must see.
+        self._finding = False
         self.size_label = QLabel("Library: measuring\u2026", self)
         self.size_label.setObjectName("librarySizeLabel")
         self.size_label.setAccessibleName("Library size on disk")
@@ -139,9 +142,12 @@ class DiskRow(QWidget):
 
     # -- clean up --------------------------------------------------------------------------
 
-    def plans(self) -> tuple[FreePlan, FreePlan]:
-        """(what Clean up does, what it does when removed tasks' videos go too)."""
-        records = self._controller.tasks(include_hidden=True)
+    def plans(self, records: list[TaskRecord] | None = None) -> tuple[FreePlan, FreePlan]:
+        """(what Clean up does, what it does when removed tasks' videos go too), over
+        ``records`` (what :meth:`EngineController.cleanup_tasks` reads; None: every task
+        loaded)."""
+        if records is None:
+            records = self._controller.tasks(include_hidden=True)
         now = self._clock()
         takes = storyboard_takes(self._storyboards())
         return (
@@ -154,15 +160,25 @@ class DiskRow(QWidget):
         runtime = getattr(session, "runtime", None)
         return getattr(runtime, "storyboards", None) if runtime is not None else None
 
-    def _clean_when_loaded(self) -> None:
-        if shiboken6.isValid(self):
-            self.on_clean_button_clicked()
-
     def on_clean_button_clicked(self) -> None:
-        if not self._controller.tasks_complete:  # the plan must see every task
-            self._controller.when_all_loaded(self._clean_when_loaded, name="Cleaning up")
-            return
-        plain, wider = self.plans()
+        """Ask what Clean up frees (then free it). In a library not loaded whole, the tasks
+        it must see are read first (not every task; one read however many clicks)."""
+        if self._controller.tasks_complete:
+            self._ask_clean(*self.plans())
+        elif not self._finding:
+            self._finding = True
+            self._controller.run(self._find_then_ask(), name="Cleaning up")
+
+    async def _find_then_ask(self) -> None:
+        try:
+            records = await self._controller.cleanup_tasks()
+        finally:
+            self._finding = False
+        if shiboken6.isValid(self):
+            self._ask_clean(*self.plans(records))
+
+    def _ask_clean(self, plain: FreePlan, wider: FreePlan) -> None:
+        """The Clean up question: ``plain`` plan, or ``wider`` with removed tasks' videos."""
         box = QMessageBox(self)
         box.setObjectName("cleanUpDialog")
         box.setWindowTitle("Clean up the library")
@@ -241,12 +257,16 @@ class DiskRow(QWidget):
         if thumbnails is None:
             self.measure()
             return freed
-        videos = [name for task in controller.tasks(include_hidden=True) for name in task.files]
+        complete = controller.tasks_complete  # (else the store's names are read)
+        tasks = controller.tasks(include_hidden=True) if complete else []
+        videos = [name for task in tasks for name in task.files]
 
         async def tidy() -> int:
+            names = videos if complete else await controller.file_names()
+
             def work() -> int:
                 assert thumbnails is not None
-                return thumbnails.drop_orphans(videos) + thumbnails.trim()
+                return thumbnails.drop_orphans(names) + thumbnails.trim()
 
             dropped = await asyncio.to_thread(work)
             if shiboken6.isValid(self):
