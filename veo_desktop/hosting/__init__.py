@@ -18,53 +18,104 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from veo_desktop.hosting.cache import HostedImageCache, ImageHost
-from veo_desktop.hosting.checker import UrlChecker
-from veo_desktop.hosting.config import (
-    ConfigProblem,
-    HostingConfig,
-    ProviderKind,
-    S3Secrets,
-    secret_from_env,
-)
-from veo_desktop.hosting.inputs import (
-    ImageInputsError,
-    ImageUrlProblem,
-    InputProblem,
-    check_before_submit,
-    describe_slot,
-    ensure_images_reachable,
-    resolve_image_inputs,
-    submit_blocked_error,
-)
-from veo_desktop.hosting.model import (
-    MAX_IMAGE_BYTES,
-    HostedImage,
-    HostingError,
-    HostingNotConfiguredError,
-    HostingProvider,
-    ImageError,
-    PreparedImage,
-    ProgressCallback,
-    UploadCancelledError,
-    UrlCheck,
-    describe_size,
-)
-from veo_desktop.hosting.providers import (
-    DemoProvider,
-    HostingUnavailable,
-    UrlOnlyProvider,
-    create_provider,
-    provider_for_cli,
-)
 from veo_desktop.lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from veo_desktop.hosting.cache import HostedImageCache, ImageHost
+    from veo_desktop.hosting.checker import UrlChecker
+    from veo_desktop.hosting.config import (
+        ConfigProblem,
+        HostingConfig,
+        ProviderKind,
+        S3Secrets,
+        secret_from_env,
+    )
+    from veo_desktop.hosting.inputs import (
+        ImageInputsError,
+        ImageUrlProblem,
+        InputProblem,
+        check_before_submit,
+        describe_slot,
+        ensure_images_reachable,
+        resolve_image_inputs,
+        submit_blocked_error,
+    )
+    from veo_desktop.hosting.model import (
+        MAX_IMAGE_BYTES,
+        HostedImage,
+        HostingError,
+        HostingNotConfiguredError,
+        HostingProvider,
+        ImageError,
+        PreparedImage,
+        ProgressCallback,
+        UploadCancelledError,
+        UrlCheck,
+        describe_size,
+    )
+    from veo_desktop.hosting.providers import (
+        DemoProvider,
+        HostingUnavailable,
+        UrlOnlyProvider,
+        create_provider,
+        provider_for_cli,
+    )
     from veo_desktop.hosting.s3 import S3Provider
 
+_HOMES = {
+    **dict.fromkeys(("HostedImageCache", "ImageHost"), "cache"),
+    "UrlChecker": "checker",
+    **dict.fromkeys(
+        ("ConfigProblem", "HostingConfig", "ProviderKind", "S3Secrets", "secret_from_env"),
+        "config",
+    ),
+    **dict.fromkeys(
+        (
+            "ImageInputsError",
+            "ImageUrlProblem",
+            "InputProblem",
+            "check_before_submit",
+            "describe_slot",
+            "ensure_images_reachable",
+            "resolve_image_inputs",
+            "submit_blocked_error",
+        ),
+        "inputs",
+    ),
+    **dict.fromkeys(
+        (
+            "MAX_IMAGE_BYTES",
+            "HostedImage",
+            "HostingError",
+            "HostingNotConfiguredError",
+            "HostingProvider",
+            "ImageError",
+            "PreparedImage",
+            "ProgressCallback",
+            "UploadCancelledError",
+            "UrlCheck",
+            "describe_size",
+        ),
+        "model",
+    ),
+    **dict.fromkeys(
+        (
+            "DemoProvider",
+            "HostingUnavailable",
+            "UrlOnlyProvider",
+            "create_provider",
+            "provider_for_cli",
+        ),
+        "providers",
+    ),
+    # S3Provider pulls in boto3 (~170 ms).
+    "S3Provider": "s3",
+}
 
-# S3Provider pulls in boto3 (~170 ms): imported when first asked for, not at start-up.
-__getattr__ = lazy_exports(__name__, {"S3Provider": "veo_desktop.hosting.s3"})
+# Every name loads with its module when first asked for: the composer needs
+# ``describe_size`` before the window lists its tasks, the uploads, checks and settings
+# (and httpx, the keyring, boto3) only later.
+__getattr__ = lazy_exports(__name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()})
 
 
 __all__ = [

@@ -14,13 +14,15 @@ import socket
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urljoin, urlsplit
 
-import httpx
-
+from veo_desktop.api.client import SharedHttp, shared_http
 from veo_desktop.api.urls import is_loopback_host, url_problem
 from veo_desktop.hosting.model import MAX_IMAGE_BYTES, UrlCheck, describe_limit, describe_size
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +82,9 @@ class UrlChecker:
     """Checks that image URLs are https, reachable, JPEG/PNG/WebP and within 10 MB.
 
     Args:
-        http: an HTTP client to use (not closed here). Never pass a client carrying the API
-            key in its default headers: image hosts are third parties. By default the
-            checker makes its own.
+        http: an HTTP client to use (not closed here), or the holder that makes it with the
+            first check. Never pass a client carrying the API key in its default headers:
+            image hosts are third parties. By default the checker makes its own.
         timeout: seconds one check may take in all (connect, redirects, answer).
         max_bytes: the largest image accepted.
         allow_loopback_http: accept ``http://`` on this computer (the simulator, tests).
@@ -90,13 +92,15 @@ class UrlChecker:
 
     def __init__(
         self,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | SharedHttp | None = None,
         *,
         timeout: float = DEFAULT_TIMEOUT,
         max_bytes: int = MAX_IMAGE_BYTES,
         allow_loopback_http: bool = True,
     ) -> None:
-        self._http = http
+        self._shared = None if http is None else shared_http(http)
+        #: The checker's own client (made with its first check when none was passed).
+        self._http: httpx.AsyncClient | None = None
         self._owns_http = http is None
         self._timeout = timeout
         self._max_bytes = max_bytes
@@ -124,7 +128,11 @@ class UrlChecker:
             self._http = None
 
     async def _client(self) -> httpx.AsyncClient:
+        if self._shared is not None:
+            return self._shared.get()
         if self._http is None:
+            import httpx
+
             # Building the TLS context reads the CA bundle (~0.1 s): not on the loop's thread.
             made = await asyncio.to_thread(httpx.AsyncClient, headers={"User-Agent": USER_AGENT})
             return self._keep(made)
@@ -169,6 +177,8 @@ class UrlChecker:
 
     async def _fetch_headers(self, method: str, url: str) -> _Answer:
         """Send ``method`` (following redirects to https only); read no body."""
+        import httpx
+
         headers = {"Range": "bytes=0-0"} if method == "GET" else {}
         http = await self._client()
         current = url
@@ -279,6 +289,8 @@ def _type_message(content_type: str | None) -> str:
 
 
 def _network_message(error: httpx.HTTPError, url: str) -> str:
+    import httpx
+
     host = _host(url)
     cause: BaseException | None = error
     while cause is not None:

@@ -15,11 +15,10 @@ import logging
 import os
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 from urllib.parse import urlsplit
 
-import httpx
-
+from veo_desktop.api.client import SharedHttp, shared_http
 from veo_desktop.api.urls import is_loopback_host, url_problem
 from veo_desktop.core.settings import Settings
 from veo_desktop.hosting._cancel import run_cancellable
@@ -37,6 +36,9 @@ from veo_desktop.hosting.model import (
     PreparedImage,
     ProgressCallback,
 )
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +114,19 @@ class DemoProvider:
     Args:
         origin: the simulator's ``http://HOST:PORT`` (an API base URL ending in
             ``/api/v1`` is accepted too). Only this computer's addresses are allowed.
-        http: the client to upload with (not closed here); by default its own.
+        http: the client to upload with (not closed here), or the holder that makes it with
+            the first upload; by default its own.
         timeout: seconds for one upload.
     """
 
     url_lifetime: float | None = None
 
     def __init__(
-        self, origin: str, *, http: httpx.AsyncClient | None = None, timeout: float = 30.0
+        self,
+        origin: str,
+        *,
+        http: httpx.AsyncClient | SharedHttp | None = None,
+        timeout: float = 30.0,
     ) -> None:
         origin = origin.rstrip("/").removesuffix("/api/v1")
         problem = url_problem(origin, what="The demo server address")
@@ -128,7 +135,9 @@ class DemoProvider:
         if not is_loopback_host(urlsplit(origin).hostname):
             raise HostingError("Demo hosting only works with the simulator on this computer.")
         self._origin = origin
-        self._http = http
+        self._shared = None if http is None else shared_http(http)
+        #: The provider's own client (made with its first upload when none was passed).
+        self._http: httpx.AsyncClient | None = None
         self._owns_http = http is None
         self._timeout = timeout
 
@@ -144,7 +153,11 @@ class DemoProvider:
         return self._origin
 
     async def _client(self) -> httpx.AsyncClient:
+        if self._shared is not None:
+            return self._shared.get()
         if self._http is None:
+            import httpx
+
             return self._keep(await asyncio.to_thread(httpx.AsyncClient))
         return self._http
 
@@ -161,6 +174,8 @@ class DemoProvider:
         cancel: asyncio.Event | None = None,
     ) -> HostedImage:
         """POST the image's bytes to ``/sim/upload``; the simulator answers its URL."""
+        import httpx
+
         total = image.size
 
         async def body() -> AsyncIterator[bytes]:
@@ -211,6 +226,8 @@ class DemoProvider:
         return url
 
     async def test_connection(self) -> str:
+        import httpx
+
         try:
             http = await self._client()
             response = await http.get(f"{self._origin}/sim/health", timeout=5.0)
@@ -244,7 +261,7 @@ async def create_provider(
     *,
     secrets: S3Secrets | None = None,
     secret: str | None = None,
-    http: httpx.AsyncClient | None = None,
+    http: httpx.AsyncClient | SharedHttp | None = None,
     demo_origin: str | None = None,
 ) -> HostingProvider:
     """The provider ``config`` chooses.
@@ -253,7 +270,8 @@ async def create_provider(
         config: the hosting settings.
         secrets: where S3 secrets are kept (default: the system keyring).
         secret: the S3 secret to use instead of the stored one.
-        http: a client for the demo upload and S3's connection test (not closed).
+        http: a client for the demo upload and S3's connection test (not closed), or the
+            holder that makes it with the first request.
         demo_origin: the simulator's origin, for the demo provider.
 
     Raises:
@@ -293,7 +311,7 @@ async def provider_for_cli(
     *,
     env: Mapping[str, str] | None = None,
     secrets: S3Secrets | None = None,
-    http: httpx.AsyncClient | None = None,
+    http: httpx.AsyncClient | SharedHttp | None = None,
     demo_origin: str | None = None,
 ) -> HostingProvider:
     """The provider for ``veo-desktop generate --image``.

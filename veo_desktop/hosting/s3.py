@@ -38,6 +38,7 @@ from botocore.exceptions import (
     SSLError,
 )
 
+from veo_desktop.api.client import SharedHttp, shared_http
 from veo_desktop.hosting._cancel import run_cancellable
 from veo_desktop.hosting.checker import format_seconds
 from veo_desktop.hosting.config import HostingConfig, ProviderKind
@@ -78,7 +79,8 @@ class S3Provider:
         config: the S3 settings (``config.provider`` must be S3).
         secret: the secret access key (from the keyring or ``AWS_SECRET_ACCESS_KEY``).
         http: a client for fetching the probe object in :meth:`test_connection` (not
-            closed here); by default the provider makes its own.
+            closed here), or the holder that makes it then; by default the provider makes
+            its own.
         clock: Unix time, for link expiry.
         connect_timeout: seconds to connect to the storage server.
         read_timeout: seconds to wait for one answer.
@@ -90,7 +92,7 @@ class S3Provider:
         config: HostingConfig,
         secret: str,
         *,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | SharedHttp | None = None,
         clock: Callable[[], float] = time.time,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -108,7 +110,10 @@ class S3Provider:
             )
         self._config = config
         self._secret = secret.strip()
-        self._http = http
+        self._shared = None if http is None else shared_http(http)
+        #: The provider's own client (made for the first connection test when none was
+        #: passed).
+        self._http: httpx.AsyncClient | None = None
         self._owns_http = http is None
         self._clock = clock
         self._connect_timeout = connect_timeout
@@ -287,10 +292,14 @@ class S3Provider:
         """Fetch the probe through ``url``; the problem in words, or an empty string."""
         cfg = self._config
         what = "the public address" if cfg.public_base_url else "the presigned link"
-        if self._http is None:
-            self._http = await asyncio.to_thread(httpx.AsyncClient)
+        if self._shared is not None:
+            http = self._shared.get()
+        else:
+            if self._http is None:
+                self._http = await asyncio.to_thread(httpx.AsyncClient)
+            http = self._http
         try:
-            response = await self._http.get(url, timeout=self._read_timeout)
+            response = await http.get(url, timeout=self._read_timeout)
         except httpx.HTTPError as error:
             log.info("probe fetch failed: %s", type(error).__name__)
             host = urlsplit(url).hostname or url

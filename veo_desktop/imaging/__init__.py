@@ -14,28 +14,60 @@ Public API::
     )
     from veo_desktop.imaging.frames import first_frame, last_frame  # stills out of a video
 
-``frames`` is not loaded here: it imports PyAV, which the start-up path does not need.
+Every name loads with its module when first asked for: the composer needs ``ImageError``
+and the crop shapes before the window lists its tasks, the preparation (QImageReader and
+writers) and the imaging thread only with the first image. ``frames`` is not exported here:
+it imports PyAV.
 """
 
 from __future__ import annotations
 
-from veo_desktop.hosting.model import MAX_IMAGE_BYTES, ImageError, PreparedImage
-from veo_desktop.imaging.crop import (
-    CropRect,
-    aspect_ratio,
-    constrain_crop,
-    default_crop,
-    matches_aspect,
-)
-from veo_desktop.imaging.prepare import (
-    LoadedImage,
-    crop_image,
-    load_image,
-    prepare_image,
-    prepare_image_data,
-    prepare_qimage,
-)
-from veo_desktop.imaging.worker import imaging_executor, run_imaging, shutdown_imaging
+from typing import TYPE_CHECKING
+
+from veo_desktop.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from veo_desktop.hosting.model import MAX_IMAGE_BYTES, ImageError, PreparedImage
+    from veo_desktop.imaging.crop import (
+        CropRect,
+        aspect_ratio,
+        constrain_crop,
+        default_crop,
+        matches_aspect,
+    )
+    from veo_desktop.imaging.prepare import (
+        LoadedImage,
+        crop_image,
+        load_image,
+        prepare_image,
+        prepare_image_data,
+        prepare_qimage,
+    )
+    from veo_desktop.imaging.worker import imaging_executor, run_imaging, shutdown_imaging
+
+_HOMES = {
+    **dict.fromkeys(
+        ("MAX_IMAGE_BYTES", "ImageError", "PreparedImage"), "veo_desktop.hosting.model"
+    ),
+    **dict.fromkeys(
+        ("CropRect", "aspect_ratio", "constrain_crop", "default_crop", "matches_aspect"),
+        f"{__name__}.crop",
+    ),
+    **dict.fromkeys(
+        (
+            "LoadedImage",
+            "crop_image",
+            "load_image",
+            "prepare_image",
+            "prepare_image_data",
+            "prepare_qimage",
+        ),
+        f"{__name__}.prepare",
+    ),
+    **dict.fromkeys(("imaging_executor", "run_imaging", "shutdown_imaging"), f"{__name__}.worker"),
+}
+
+__getattr__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "MAX_IMAGE_BYTES",
