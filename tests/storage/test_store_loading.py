@@ -204,17 +204,25 @@ _ANY_VALUE = (
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(request=_ANY_VALUE, urls=_ANY_VALUE, files=_ANY_VALUE, note=_ANY_VALUE | st.none())
+@given(
+    request=_ANY_VALUE,
+    urls=_ANY_VALUE,
+    files=_ANY_VALUE,
+    note=_ANY_VALUE | st.none(),
+    texts=st.tuples(*(_ANY_VALUE | st.none() for _ in range(3))),
+)
 def test_whatever_a_row_holds_every_task_loads(
     tmp_path_factory: pytest.TempPathFactory,
     request: object,
     urls: object,
     files: object,
     note: object,
+    texts: tuple[object, object, object],
 ) -> None:
-    """Whatever another program left in one row's request, lists and history note, the
-    library loads (whole, by id, and as the window's first load), every other task exactly
-    as it was, that one with its ids, state and price."""
+    """Whatever another program left in one row's request, lists, failure texts, notes and
+    history note, the library loads (whole, by id, and as the window's first load), every
+    other task exactly as it was, that one with its ids, state and price, and every text of
+    it text (or none)."""
     path = tmp_path_factory.mktemp("any") / "tasks.sqlite3"
     records = varied_records()
     with TaskStore.open(path) as store:
@@ -227,6 +235,10 @@ def test_whatever_a_row_holds_every_task_loads(
         )
         store._db.execute(
             "UPDATE task_events SET note = ? WHERE local_id = ?", (note, hit.local_id)
+        )
+        store._db.execute(
+            "UPDATE tasks SET fail_code = ?, fail_message = ?, note = ? WHERE local_id = ?",
+            (*texts, hit.local_id),
         )
         for loaded in (
             store.load_all(),
@@ -245,6 +257,8 @@ def test_whatever_a_row_holds_every_task_loads(
             )
             assert isinstance(read.prompt, str) and isinstance(read.mode, str)
             assert all(n is None or isinstance(n, str) for n in (c.note for c in read.history))
+            for text in (read.fail_code, read.fail_message, read.note):
+                assert text is None or isinstance(text, str)
 
 
 def test_a_request_nested_deeper_than_python_reads_and_a_price_in_bytes_still_load(

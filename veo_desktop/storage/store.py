@@ -1160,13 +1160,25 @@ _INPUT_CHOICES = ("mode", "generationType", "aspect_ratio", "watermark")
 
 
 def _shared(text: str) -> str:
-    """``text``, or an equal string read before (see :data:`_SHARED`)."""
+    """``text``, or an equal string read before (see :data:`_SHARED`). A column that holds
+    no text (bytes or a number, left by another program) is read as text
+    (:func:`_column_text`)."""
     found = _SHARED.get(text)
     if found is not None:
         return found
-    if len(_SHARED) < _SHARED_MOST and type(text) is str and len(text) <= _SHARED_LONGEST:
+    if type(text) is not str:
+        return _column_text(text)
+    if len(_SHARED) < _SHARED_MOST and len(text) <= _SHARED_LONGEST:
         _SHARED[text] = text
     return text
+
+
+def _column_text(value: object) -> str:
+    """A text column's value that is not text, as text: bytes decoded as UTF-8 (as
+    :func:`_field_text` reads them), a number written out."""
+    if isinstance(value, bytes):
+        return _field_text(value)
+    return str(value)
 
 
 def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
@@ -1404,7 +1416,7 @@ def _build(row: Sequence[Any], history: tuple[StateChange, ...], request: Any) -
     record.result_urls = _list(result_urls)
     record.files = _list(files)
     record.price = _price(price)
-    record.note = note
+    record.note = note if note is None or type(note) is str else _column_text(note)
     record.hidden = bool(hidden)
     record.history = history
     record.balance_before = _decimal(balance_before)
