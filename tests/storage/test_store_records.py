@@ -145,10 +145,10 @@ def test_every_read_gives_each_field_as_saved(path: Path) -> None:
             assert_same_fields(loaded_or_none, saved)
 
 
-def test_values_of_another_type_load_as_they_were_stored(path: Path) -> None:
+def test_values_of_another_type_load_as_text(path: Path) -> None:
     """Columns holding what this app never writes (bytes as the failure code and message)
-    come back as stored, not turned into text; a history note that is no text is read as
-    none (what reads notes reads text), by a whole load and by ``get`` alike."""
+    come back as text (what shows or formats them reads text; undecodable bytes replaced);
+    a history note that is no text is read as none, by a whole load and by ``get`` alike."""
     record = make_record("odd columns", state=TaskState.FAILED)
     _saved(path, [record])
     db = sqlite3.connect(path)
@@ -163,7 +163,7 @@ def test_values_of_another_type_load_as_they_were_stored(path: Path) -> None:
     assert loaded.history[0].note is None and got.history[0].note is None
     for each in (loaded, got):
         stored: tuple[object, object] = (each.fail_code, each.fail_message)
-        assert stored == (b"50", b"\x00\xff")
+        assert stored == ("50", "\x00\ufffd")
 
 
 def test_loaded_records_are_immutable(path: Path) -> None:
