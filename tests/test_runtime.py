@@ -7,6 +7,7 @@ upload to the simulator's image endpoint and a real URL check of the uploaded im
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -148,6 +149,7 @@ def test_a_failing_engine_close_still_closes_the_store_and_the_http_client(
     async def scenario() -> Runtime:
         runtime = runtime_on(sim, tmp_path / "data")
         await runtime.engine.start()
+        await runtime.client.balance()  # the shared client is made with a first request
         real_close = runtime.engine.aclose
 
         async def broken() -> None:
@@ -217,6 +219,68 @@ def test_parts_are_refused_before_they_are_opened_and_after_closing(tmp_path: Pa
             runtime.connect("a-key")
 
     asyncio.run(scenario())
+
+
+def test_a_runtime_closed_before_any_request_never_made_an_http_client(
+    sim: SimulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = count_http_clients(monkeypatch)
+
+    async def scenario() -> Runtime:
+        runtime = runtime_on(sim, tmp_path / "data")
+        await runtime.engine.start()  # no tasks: nothing to poll or download
+        await runtime.aclose()
+        return runtime
+
+    runtime = asyncio.run(scenario())
+    assert made == []
+    assert runtime.closed and runtime.shared_http.is_closed
+    with pytest.raises(RuntimeError, match="closed"):
+        runtime.http  # noqa: B018 - not made now that the runtime is closed
+
+
+OPEN_THEN_ASK = """
+import asyncio, json, sys
+from pathlib import Path
+from veo_desktop.core.paths import AppPaths
+from veo_desktop.core.settings import Settings
+from veo_desktop.runtime import open_runtime
+
+LATER = ("httpx", "httpcore", "veo_desktop.storyboard", "veo_desktop.hosting.providers",
+         "veo_desktop.hosting.checker", "veo_desktop.hosting.config")
+paths = AppPaths.resolve(Path(sys.argv[1]))
+runtime = open_runtime(paths=paths, settings=Settings(), base_url=sys.argv[2], api_key=sys.argv[3])
+runtime.engine.loaded_tasks()
+opened = [name for name in LATER if name in sys.modules]
+
+async def ask():
+    try:
+        return str(await runtime.client.balance()), runtime.storyboards.boards()
+    finally:
+        await runtime.aclose()
+
+balance, boards = asyncio.run(ask())
+print(json.dumps({"opened": opened, "balance": balance, "boards": len(boards),
+                  "asked": [name for name in LATER if name in sys.modules]}))
+"""
+
+
+def test_an_open_runtime_loads_httpx_with_its_first_request_and_storyboards_when_used(
+    sim: SimulatorThread, tmp_path: Path
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_THEN_ASK, str(tmp_path / "data"), sim.base_url, SIM_API_KEY],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout)
+    assert answer["opened"] == []
+    assert Decimal(answer["balance"]) > 0
+    assert answer["boards"] == 0
+    assert {"httpx", "httpcore", "veo_desktop.storyboard"} <= set(answer["asked"])
 
 
 def test_the_runtime_and_the_command_line_load_without_qt_or_the_simulator() -> None:

@@ -41,6 +41,7 @@ from veo_desktop.core.paths import AppPaths
 from veo_desktop.hosting import (
     DemoProvider,
     HostingConfig,
+    HostingUnavailable,
     ImageHost,
     ProviderKind,
     S3Provider,
@@ -52,7 +53,6 @@ from veo_desktop.imaging import worker as imaging_worker
 from veo_desktop.ui.compose.image_slot import ImageSlot, SlotState, describe_shape
 from veo_desktop.ui.compose.panel import ComposePanel
 from veo_desktop.ui.crop_dialog import CropDialog
-from veo_desktop.ui.images import HostingUnavailable
 from veo_desktop.ui.session import Session, open_session
 from veo_desktop.ui.settings.dialog import SettingsDialog
 from veo_desktop.ui.window.main_window import MainWindow

@@ -4,6 +4,7 @@ No Qt here: the command line and the window's session both build on it. Public A
 
     from veo_desktop.runtime import (
         Runtime, open_runtime, open_demo_runtime,  # the parts over one httpx.AsyncClient
+                                        # (made with the first request)
         open_http,                      # that client's settings
         prepare_local_image,            # the imaging layer's preparation, for hosting
         effective_hosting, image_provider, origin_of, simulator_origin,
@@ -18,7 +19,6 @@ the app import the simulator).
 from __future__ import annotations
 
 from veo_desktop.runtime.wiring import (
-    HTTP_LIMITS,
     HTTP_TIMEOUT,
     Runtime,
     effective_hosting,
@@ -32,7 +32,6 @@ from veo_desktop.runtime.wiring import (
 )
 
 __all__ = [
-    "HTTP_LIMITS",
     "HTTP_TIMEOUT",
     "Runtime",
     "effective_hosting",

@@ -9,6 +9,11 @@ store); the window's session opens them all with :func:`open_runtime`.
 :meth:`Runtime.aclose` closes them in order: the engine (its polls and downloads stop),
 the image hosts, the store, then the APIXO client and the shared HTTP client, and in demo
 mode the simulator last.
+
+What no part needs before a window lists its tasks loads later: the shared HTTP client (and
+httpx) is made with the first request (:class:`~veo_desktop.api.client.SharedHttp`), the URL
+checker and the upload cache when first used, image hosting when it is set up, and the
+storyboards (:attr:`Runtime.storyboards`) when first opened.
 """
 
 from __future__ import annotations
@@ -16,40 +21,36 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
-
 from veo_desktop import __version__, tls
-from veo_desktop.api.client import ApixoClient
-from veo_desktop.api.retry import RetryPolicy
+from veo_desktop.api.client import ApixoClient, SharedHttp, Timeouts
 from veo_desktop.api.urls import is_loopback_host
 from veo_desktop.core.engine import TaskEngine
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.core.settings import Settings
 from veo_desktop.core.timing import PollTiming
-from veo_desktop.hosting import (
-    HostedImageCache,
-    HostingConfig,
-    HostingError,
-    HostingProvider,
-    HostingUnavailable,
-    ImageHost,
-    PreparedImage,
-    ProviderKind,
-    S3Secrets,
-    UrlChecker,
-    create_provider,
-    provider_for_cli,
-)
 from veo_desktop.runtime.demo import DEMO_KEY, DEMO_TIMING, demo_balance, start_demo_simulator
 from veo_desktop.storage.store import StoreError, TaskStore
-from veo_desktop.storyboard.service import StoryboardService
 
 if TYPE_CHECKING:
+    import httpx
+
+    from veo_desktop.api.retry import RetryPolicy
+    from veo_desktop.hosting import (
+        HostedImageCache,
+        HostingConfig,
+        HostingProvider,
+        ImageHost,
+        PreparedImage,
+        S3Secrets,
+        UrlChecker,
+    )
     from veo_desktop.sim import SimulatorThread
+    from veo_desktop.storyboard.service import StoryboardService
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,20 @@ _closing: set[asyncio.Task[None]] = set()
 USER_AGENT = f"veo-desktop/{__version__}"
 #: The shared client's defaults, for requests that bring no timeout of their own (each
 #: part passes its own: APIXO calls, downloads, URL checks, uploads, thumbnails).
-HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=30.0, write=30.0, pool=10.0)
+HTTP_TIMEOUT = Timeouts(connect=10.0, read=30.0, write=30.0, pool=10.0)
 #: Downloads are not bounded in number (httpx's default of 100 connections, as their own
-#: client had); APIXO calls are held to :data:`veo_desktop.api.client.LIMITS` by the APIXO
-#: client itself. Idle connections are few: httpcore checks each one's socket on every
-#: request (tests/benchmarks/test_core_load.py).
-HTTP_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=8)
+#: client had); APIXO calls are held to :data:`veo_desktop.api.client.MAX_CONNECTIONS` by
+#: the APIXO client itself.
+HTTP_MAX_CONNECTIONS = 100
+#: Idle connections are few: httpcore checks each one's socket on every request
+#: (tests/benchmarks/test_core_load.py).
+HTTP_MAX_KEEPALIVE_CONNECTIONS = 8
 
 
 def open_http(
     *,
     trust_env: bool = True,
-    timeout: httpx.Timeout = HTTP_TIMEOUT,
+    timeout: httpx.Timeout | Timeouts = HTTP_TIMEOUT,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The one HTTP client of a runtime: no secrets in its defaults, no redirects followed
@@ -78,11 +81,16 @@ def open_http(
     Its TLS context is the one the window prepared off the GUI thread
     (:func:`veo_desktop.tls.prepare`) when there is one, else httpx's own default.
     """
+    import httpx
+
     prepared = tls.take(trust_env=trust_env)
     return httpx.AsyncClient(
         verify=True if prepared is None else prepared,
         timeout=timeout,
-        limits=HTTP_LIMITS,
+        limits=httpx.Limits(
+            max_connections=HTTP_MAX_CONNECTIONS,
+            max_keepalive_connections=HTTP_MAX_KEEPALIVE_CONNECTIONS,
+        ),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
         trust_env=trust_env,
@@ -103,6 +111,8 @@ def simulator_origin(base_url: str) -> str | None:
 
 def effective_hosting(config: HostingConfig, demo_origin: str | None) -> HostingConfig:
     """The hosting a session uses: S3 when chosen, else the simulator's when there is one."""
+    from veo_desktop.hosting.config import ProviderKind
+
     if demo_origin is not None and config.provider is not ProviderKind.S3:
         return config.replace(provider=ProviderKind.DEMO)
     return config
@@ -136,6 +146,9 @@ class Runtime:
         simulator: demo mode's embedded simulator (stopped by :meth:`aclose`).
         timeout: the shared client's default timeouts.
         transport: an httpx transport for the shared client (tests).
+
+    The shared client is made with the first request (or the first read of :attr:`http`);
+    a runtime closed before that never makes one.
     """
 
     def __init__(
@@ -145,7 +158,7 @@ class Runtime:
         settings: Settings,
         base_url: str,
         simulator: SimulatorThread | None = None,
-        timeout: httpx.Timeout = HTTP_TIMEOUT,
+        timeout: httpx.Timeout | Timeouts = HTTP_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.paths = paths
@@ -153,9 +166,11 @@ class Runtime:
         self.base_url = base_url
         self.simulator = simulator
         #: Proxies from the environment are for the internet, not a simulator on loopback.
-        self.http = open_http(trust_env=simulator is None, timeout=timeout, transport=transport)
-        self.checker = UrlChecker(self.http)
-        self.image_cache = HostedImageCache.in_cache_dir(paths)
+        self._http = SharedHttp(
+            partial(open_http, trust_env=simulator is None, timeout=timeout, transport=transport)
+        )
+        self._checker: UrlChecker | None = None
+        self._image_cache: HostedImageCache | None = None
         self._client: ApixoClient | None = None
         self._store: TaskStore | None = None
         self._engine: TaskEngine | None = None
@@ -213,6 +228,34 @@ class Runtime:
     # -- the parts, opened once ------------------------------------------------------------
 
     @property
+    def http(self) -> httpx.AsyncClient:
+        """The shared HTTP client (made now if no part has made it yet)."""
+        return self._http.get()
+
+    @property
+    def shared_http(self) -> SharedHttp:
+        """The shared HTTP client's holder, for parts that make it with their first request."""
+        return self._http
+
+    @property
+    def checker(self) -> UrlChecker:
+        """The URL checker over the shared client (made once, when first used)."""
+        if self._checker is None:
+            from veo_desktop.hosting.checker import UrlChecker
+
+            self._checker = UrlChecker(self._http)
+        return self._checker
+
+    @property
+    def image_cache(self) -> HostedImageCache:
+        """What was uploaded already, in the cache folder (read when first used)."""
+        if self._image_cache is None:
+            from veo_desktop.hosting.cache import HostedImageCache
+
+            self._image_cache = HostedImageCache.in_cache_dir(self.paths)
+        return self._image_cache
+
+    @property
     def client(self) -> ApixoClient:
         if self._client is None:
             raise RuntimeError("the APIXO client is not open (Runtime.connect)")
@@ -245,7 +288,7 @@ class Runtime:
         if self._client is None:
             key = DEMO_KEY if self.is_demo else api_key
             self._client = ApixoClient(
-                key, base_url=self.base_url, http=self.http, read_retry=read_retry
+                key, base_url=self.base_url, http=self._http, read_retry=read_retry
             )
             self.base_url = self._client.base_url
         return self._client
@@ -281,7 +324,7 @@ class Runtime:
                 timing=timing or self.timing,
                 max_polls_in_flight=self.settings.max_polls_in_flight,
                 max_download_bytes=self.settings.max_download_bytes,
-                download_http=self.http,
+                download_http=self._http,
                 recent_first=recent_first,
             )
         return self._engine
@@ -292,12 +335,14 @@ class Runtime:
         """The image host for ``config``; hosting that cannot work refuses uploads with the
         reason (see :func:`image_provider`). Closed by :meth:`aclose` unless closed before."""
         provider = await image_provider(
-            config, secrets=secrets, http=self.http, demo_origin=self.demo_origin
+            config, secrets=secrets, http=self._http, demo_origin=self.demo_origin
         )
         return self.adopt_host(provider)
 
     def adopt_host(self, provider: HostingProvider) -> ImageHost:
         """An image host for ``provider`` with the runtime's cache and checker."""
+        from veo_desktop.hosting.cache import ImageHost
+
         host = ImageHost(provider, self.image_cache, checker=self.checker)
         self._hosts.append(host)
         return host
@@ -328,8 +373,11 @@ class Runtime:
     @property
     def storyboards(self) -> StoryboardService:
         """The storyboards of the data folder: one service, made once the engine is open; it
-        follows the engine, and resolves what a crash left once the engine has started."""
+        follows the engine, and resolves what a crash left once the engine has started.
+        The storyboard modules load then, not with the runtime."""
         if self._storyboards is None:
+            from veo_desktop.storyboard.service import StoryboardService
+
             self._storyboards = StoryboardService(
                 engine=self.engine,
                 store=self.store,
@@ -349,8 +397,10 @@ class Runtime:
             HostingError: no image hosting is set up (the message says how to).
         """
         if self._frame_host is None:
+            from veo_desktop.hosting.providers import provider_for_cli
+
             provider = await provider_for_cli(
-                self.settings, http=self.http, demo_origin=self.demo_origin
+                self.settings, http=self._http, demo_origin=self.demo_origin
             )
             self._frame_host = self.adopt_host(provider)
         return self._frame_host
@@ -394,8 +444,9 @@ class Runtime:
                     try:
                         if self._client is not None:
                             await self._client.aclose()
-                        await self.checker.aclose()
-                        await self.http.aclose()
+                        if self._checker is not None:
+                            await self._checker.aclose()
+                        await self._http.aclose()
                     finally:
                         if self.simulator is not None:
                             await asyncio.to_thread(self.simulator.stop)
@@ -434,7 +485,7 @@ async def image_provider(
     config: HostingConfig,
     *,
     secrets: S3Secrets | None,
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient | SharedHttp,
     demo_origin: str | None,
 ) -> HostingProvider:
     """The provider for ``config`` (S3 when chosen, the simulator's on loopback, else none).
@@ -442,6 +493,9 @@ async def image_provider(
     Never raises for a bad configuration (a missing secret, a locked keyring, demo hosting
     outside demo mode): :class:`HostingUnavailable` carries the reason to whoever uploads.
     """
+    from veo_desktop.hosting.model import HostingError
+    from veo_desktop.hosting.providers import HostingUnavailable, create_provider
+
     effective = effective_hosting(config, demo_origin)
     try:
         return await create_provider(effective, secrets=secrets, http=http, demo_origin=demo_origin)

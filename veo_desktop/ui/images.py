@@ -13,6 +13,9 @@ APIXO has no upload endpoint: it fetches every input image from a public URL.
 The session builds the uploader with its URL checker and hands it an image host once the
 hosting settings are read (:meth:`ImageUploader.set_host`); work started before that waits
 for it. A host replaced by new settings is closed once its uploads have ended.
+
+The composer imports this module before the window lists its tasks; the image preparation
+(:mod:`veo_desktop.imaging`), the hosting providers and httpx load with the first image.
 """
 
 from __future__ import annotations
@@ -21,31 +24,32 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-import httpx
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader
 
-from veo_desktop.hosting import (
+from veo_desktop.api.client import SharedHttp, shared_http
+from veo_desktop.hosting.model import (
     MAX_IMAGE_BYTES,
     HostedImage,
     HostingError,
-    HostingUnavailable,
     ImageError,
-    ImageHost,
     PreparedImage,
     ProgressCallback,
     UploadCancelledError,
-    UrlChecker,
-    UrlOnlyProvider,
     describe_size,
 )
-from veo_desktop.imaging import crop_image, prepare_image, prepare_qimage, run_imaging
-from veo_desktop.imaging.crop import CropRect
+
+if TYPE_CHECKING:
+    import httpx
+
+    from veo_desktop.hosting import ImageHost, UrlChecker
+    from veo_desktop.imaging.crop import CropRect
 
 log = logging.getLogger(__name__)
 
@@ -168,11 +172,15 @@ def _preview_of(prepared: PreparedImage, name: str) -> ImagePreview:
 def _prepare_file(
     path: Path, aspect: str | None, crop: CropRect | None
 ) -> tuple[PreparedImage, ImagePreview]:
+    from veo_desktop.imaging.prepare import crop_image, prepare_image
+
     prepared = prepare_image(path) if aspect is None else crop_image(path, aspect, crop)
     return prepared, _preview_of(prepared, path.name)
 
 
 def _prepare_pixels(image: QImage, name: str) -> tuple[PreparedImage, ImagePreview]:
+    from veo_desktop.imaging.prepare import prepare_qimage
+
     prepared = prepare_qimage(image, name=name)
     return prepared, _preview_of(prepared, name)
 
@@ -186,22 +194,24 @@ class ImageUploader:
     """Turns what a person gives an image slot into a URL APIXO can fetch.
 
     Args:
-        checker: checks URLs the way APIXO fetches them (closed by :meth:`aclose`).
-        http: a client for fetching thumbnails of URL images (not closed here).
+        checker: checks URLs the way APIXO fetches them (closed by :meth:`aclose`), or what
+            makes it when it is first needed.
+        http: a client for fetching thumbnails of URL images (not closed here), or the
+            holder that makes it with the first thumbnail.
         host: where local images go; None until :meth:`set_host` (work waits for it).
         timeout: seconds for fetching a thumbnail.
     """
 
     def __init__(
         self,
-        checker: UrlChecker,
+        checker: UrlChecker | Callable[[], UrlChecker],
         *,
-        http: httpx.AsyncClient | None = None,
+        http: httpx.AsyncClient | SharedHttp | None = None,
         host: ImageHost | None = None,
         timeout: float = 30.0,
     ) -> None:
         self._checker = checker
-        self._http = http
+        self._http = None if http is None else shared_http(http)
         self._timeout = timeout
         self._host: ImageHost | None = None
         self._last_host: ImageHost | None = None
@@ -217,7 +227,10 @@ class ImageUploader:
 
     @property
     def checker(self) -> UrlChecker:
-        return self._checker
+        checker = self._checker
+        if callable(checker):
+            checker = self._checker = checker()
+        return checker
 
     @property
     def host(self) -> ImageHost | None:
@@ -228,9 +241,11 @@ class ImageUploader:
     def can_upload(self) -> bool:
         """Whether local files can become URLs (image hosting is set up and usable)."""
         host = self._host
-        return host is not None and not isinstance(
-            host.provider, UrlOnlyProvider | HostingUnavailable
-        )
+        if host is None:
+            return False
+        from veo_desktop.hosting.providers import HostingUnavailable, UrlOnlyProvider
+
+        return not isinstance(host.provider, UrlOnlyProvider | HostingUnavailable)
 
     def expect_host(self) -> None:
         """New hosting settings are on their way: new work waits for :meth:`set_host`."""
@@ -298,7 +313,9 @@ class ImageUploader:
                 self._close_later(host)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
-        await self._checker.aclose()
+        checker = self._checker
+        if not callable(checker):  # a checker never made has nothing to close
+            await checker.aclose()
 
     async def forget(self, url: str) -> None:
         """Drop ``url`` from the upload cache (it failed its check before a submit)."""
@@ -329,6 +346,8 @@ class ImageUploader:
         Raises:
             ImageInputError: not an image, no hosting, or the upload failed.
         """
+        from veo_desktop.imaging.worker import run_imaging
+
         try:
             prepared, preview = await run_imaging(_prepare_file, path, aspect, crop)
         except ImageError as error:
@@ -351,6 +370,8 @@ class ImageUploader:
         cancel: asyncio.Event | None = None,
     ) -> SlotImage:
         """Encode pasted pixels (PNG, or JPEG for a large photo) and upload them."""
+        from veo_desktop.imaging.worker import run_imaging
+
         try:
             prepared, preview = await run_imaging(_prepare_pixels, image, name)
         except ImageError as error:
@@ -367,7 +388,7 @@ class ImageUploader:
             ImageInputError: not https, unreachable, not a JPEG/PNG/WebP, or too large.
         """
         url = url.strip()
-        check = await self._checker.check(url)
+        check = await self.checker.check(url)
         if not check.ok:
             raise ImageInputError(check.message)
         thumbnail, width, height = await self._fetch_thumbnail(url)
@@ -400,10 +421,14 @@ class ImageUploader:
         """A small copy of the image at ``url`` for the slot (best effort, never raises)."""
         if self._http is None:
             return QImage(), None, None
+        import httpx
+
+        from veo_desktop.imaging.worker import run_imaging
+
         chunks: list[bytes] = []
         received = 0
         try:
-            async with self._http.stream(
+            async with self._http.get().stream(
                 "GET", url, follow_redirects=True, timeout=self._timeout
             ) as response:
                 if response.status_code != httpx.codes.OK:

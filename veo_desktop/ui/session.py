@@ -15,6 +15,10 @@ Which image hosting a session uses (as the command line decides it, see
   endpoint;
 - otherwise none: local files are refused with a message pointing to Settings, and only
   image URLs can be used.
+
+A session opens before the window lists its tasks, so it loads only what that needs: the
+hosting settings and providers, the URL checker, the imaging thread and httpx load when the
+session starts or an image is first used.
 """
 
 from __future__ import annotations
@@ -25,20 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
-from veo_desktop.api.client import ApixoClient
-from veo_desktop.core.engine import TaskEngine
-from veo_desktop.core.paths import AppPaths
-from veo_desktop.core.settings import Settings
-from veo_desktop.hosting import (
-    HostedImageCache,
-    HostingConfig,
-    ImageHost,
-    S3Secrets,
-    UrlChecker,
-)
-from veo_desktop.imaging import shutdown_imaging
 from veo_desktop.runtime import (
     HTTP_TIMEOUT,
     Runtime,
@@ -53,6 +43,13 @@ from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.images import ImageUploader
 
 if TYPE_CHECKING:
+    import httpx
+
+    from veo_desktop.api.client import ApixoClient
+    from veo_desktop.core.engine import TaskEngine
+    from veo_desktop.core.paths import AppPaths
+    from veo_desktop.core.settings import Settings
+    from veo_desktop.hosting import HostedImageCache, HostingConfig, S3Secrets, UrlChecker
     from veo_desktop.runtime.demo import SimulatorThread
 
 log = logging.getLogger(__name__)
@@ -78,22 +75,48 @@ def app_s3_secrets() -> S3Secrets:
     """The app's one S3 secret store (a secret kept for the session only lives here)."""
     global _app_secrets
     if _app_secrets is None:
+        from veo_desktop.hosting.config import S3Secrets
+
         _app_secrets = S3Secrets()
     return _app_secrets
 
 
 @dataclass(eq=False)
 class Session:
-    """Everything one API connection needs; built by :func:`open_session`, closed by aclose."""
+    """Everything one API connection needs; built by :func:`open_session`, closed by aclose.
+
+    Its S3 secret store (default: :func:`app_s3_secrets`) and its image hosting settings
+    (default: the settings') are read when first asked for.
+    """
 
     runtime: Runtime
     controller: EngineController
     uploader: ImageUploader
-    secrets: S3Secrets
-    hosting: HostingConfig
+    _secrets: S3Secrets | None = None
+    _hosting: HostingConfig | None = None
     _closed: bool = False
     _hosting_job: asyncio.Task[None] | None = None
     _hosting_generation: int = 0
+
+    @property
+    def secrets(self) -> S3Secrets:
+        """Where S3 secrets are kept."""
+        if self._secrets is None:
+            self._secrets = app_s3_secrets()
+        return self._secrets
+
+    @secrets.setter
+    def secrets(self, secrets: S3Secrets) -> None:
+        self._secrets = secrets
+
+    @property
+    def hosting(self) -> HostingConfig:
+        """The image hosting in use (the settings' until :meth:`configure_hosting`)."""
+        if self._hosting is None:
+            from veo_desktop.hosting.config import HostingConfig
+
+            self._hosting = HostingConfig.from_settings(self.settings)
+        return self._hosting
 
     # -- the runtime's parts, as the window and the tests name them ----------------------------
 
@@ -175,12 +198,17 @@ class Session:
         """
         if self._closed:
             return
+        from veo_desktop.hosting.cache import ImageHost
+
         self._hosting_generation += 1
         generation = self._hosting_generation
-        self.hosting = config
+        self._hosting = config
         self.uploader.expect_host()
         provider = await image_provider(
-            config, secrets=self.secrets, http=self.http, demo_origin=self.demo_origin
+            config,
+            secrets=self.secrets,
+            http=self.runtime.shared_http,
+            demo_origin=self.demo_origin,
         )
         host = ImageHost(provider, self.image_cache, checker=self.checker)
         if self._closed or generation != self._hosting_generation:
@@ -203,6 +231,8 @@ class Session:
     async def aclose(self) -> None:
         """Cancel work, then close in order: the engine, the image hosts, the store, the HTTP
         client, the simulator (:meth:`Runtime.aclose`)."""
+        from veo_desktop.imaging.worker import shutdown_imaging
+
         if self._closed:
             return
         self._closed = True
@@ -280,12 +310,6 @@ def open_demo_session(
 
 
 def _session(runtime: Runtime, secrets: S3Secrets | None) -> Session:
-    uploader = ImageUploader(runtime.checker, http=runtime.http)
+    uploader = ImageUploader(lambda: runtime.checker, http=runtime.shared_http)
     controller = EngineController(runtime.engine, images=uploader)
-    return Session(
-        runtime=runtime,
-        controller=controller,
-        uploader=uploader,
-        secrets=secrets if secrets is not None else app_s3_secrets(),
-        hosting=HostingConfig.from_settings(runtime.settings),
-    )
+    return Session(runtime=runtime, controller=controller, uploader=uploader, _secrets=secrets)
