@@ -174,6 +174,12 @@ _PROMPT_VALUES = (
     )
     | st.integers(-5, 5)
     | st.text(max_size=6)
+    # (JSON no program of ours writes as a prompt: true, null, a float, a list, an object)
+    | st.booleans()
+    | st.none()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.lists(st.integers(0, 3), max_size=2)
+    | st.dictionaries(st.sampled_from(["a", "b"]), st.integers(0, 3), max_size=2)
 )
 
 
@@ -186,6 +192,7 @@ _PROMPT_VALUES = (
 )
 @example(prompts=[("\x00", 0)], until=1)  # (sqlite's JSON reader cuts a text at a NUL)
 @example(prompts=[("\ud83d lone", 0), ("\ud83d  LONE", 0), (5, 1)], until=7)
+@example(prompts=[(True, 0), (None, 1), (1e20, 2), ([1], 3)], until=7)
 def test_the_stores_grouping_and_summaries_agree_with_the_records_whatever_the_prompts(
     tmp_path_factory: pytest.TempPathFactory, prompts: list[tuple[object, int]], until: int
 ) -> None:

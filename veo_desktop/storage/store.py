@@ -118,23 +118,34 @@ _DECODE_SLICE = 2000
 #: A field of a task's request input, as bytes (sqlite's JSON reader keeps what Python's does,
 #: a lone surrogate too, which is no UTF-8 text: :func:`_input_text` reads them).
 _FIELD = "CAST(CASE WHEN json_valid(request) THEN json_extract(request, '$.input.{}') END AS BLOB)"
-#: The whole request of a task whose request holds a NUL (sqlite's JSON reader cuts a text
-#: short at one: :func:`_input_text` reads those whole); NULL for the others.
-_WHOLE = "CASE WHEN instr(request, '\\u0000') THEN request END"
+
+
+def _whole(*fields: str) -> str:
+    """SQL for the whole request of a task whose input ``fields`` sqlite would not read as
+    Python does, for :func:`_input_text` to read: one holding a NUL (sqlite's JSON reader
+    cuts a text short at one), or where one of them is no text (JSON ``true`` is 1 to
+    sqlite, "True" to Python; a float is written another way); NULL for the others."""
+    other = " OR ".join(f"json_type(request, '$.input.{f}') <> 'text'" for f in fields)
+    return (
+        "CASE WHEN instr(request, '\\u0000') THEN request"
+        f" WHEN json_valid(request) AND ({other}) THEN request END"
+    )
+
+
 #: :meth:`TaskStore.distinct_prompts`: the newest use of each normal form (sqlite takes the
 #: bare columns of a group from the row of its one ``max``).
 _DISTINCT_PROMPTS = (
     "SELECT k, prompt, max(created_at) AS last_used, count(*), local_id FROM"
     " (SELECT veo_normal(p) AS k, p AS prompt, created_at, local_id FROM"
-    f"  (SELECT veo_prompt({_FIELD.format('prompt')}, {_WHOLE}) AS p, created_at, local_id"
-    "   FROM tasks WHERE created_at < ?))"
+    f"  (SELECT veo_prompt({_FIELD.format('prompt')}, {_whole('prompt')}) AS p,"
+    "   created_at, local_id FROM tasks WHERE created_at < ?))"
     " WHERE length(k) > 0 GROUP BY k ORDER BY last_used"
 )
 #: What :meth:`TaskStore.summaries` reads of each task: its columns, two fields of its
 #: request (sqlite reads them), the first note of its history.
 _SUMMARIES = (
     "SELECT t.local_id, t.created_at, t.state, t.price, t.apixo_task_id IS NOT NULL,"
-    f" {_FIELD.format('mode')}, {_FIELD.format('prompt')}, {_WHOLE},"
+    f" {_FIELD.format('mode')}, {_FIELD.format('prompt')}, {_whole('mode', 'prompt')},"
     f" (SELECT {_NOTE} FROM task_events WHERE local_id = t.local_id ORDER BY id LIMIT 1)"
     " FROM tasks t WHERE t.created_at >= ? AND t.created_at < ?"
 )
@@ -1208,7 +1219,7 @@ def _requests(rows: Sequence[Sequence[Any]], *, well_formed: bool) -> list[Any]:
 def _input_text(field: bytes | None, whole: str | bytes | None, name: str, default: str) -> str:
     """A field of a request's input, as a record reads it: from sqlite's reading of it
     (``field``, :data:`_FIELD`), or from the ``whole`` request when sqlite's reading is cut
-    short (:data:`_WHOLE`); ``default`` when there is none."""
+    short (:func:`_whole`); ``default`` when there is none."""
     if whole is not None:
         request = _json_or_none(whole)
         data = request.get("input") if type(request) is dict else None
