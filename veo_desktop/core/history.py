@@ -137,11 +137,6 @@ class PromptIndex:
             return heapq.nlargest(limit, found, key=_last_used)
         return sorted(found, key=_last_used, reverse=True)
 
-    def packed(self) -> PromptTable:
-        """These prompts packed to be kept (see :class:`PromptTable`)."""
-        chosen = sorted(self._entries.items(), key=lambda item: item[1].last_used)
-        return PromptTable((k, e.prompt, e.last_used, e.uses, e.local_id) for k, e in chosen)
-
 
 #: A distinct prompt as :class:`PromptTable` takes it: its normal form, its text as last
 #: used, when it was last used, how many tasks used it, the newest one's local id.
