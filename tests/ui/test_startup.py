@@ -132,8 +132,10 @@ LATER_THAN_USABLE = {
     "veo_desktop.hosting.cache": "the upload cache: read with the first upload or check",
     "veo_desktop.hosting.checker": "the URL checker: made with the first image URL",
     "veo_desktop.hosting.inputs": "the image inputs' checks: with the first submission",
-    # (veo_desktop.imaging is not listed: the crop dialog, which the composer imports,
-    # and the task list's video stills import its modules when they load)
+    "veo_desktop.imaging.prepare": "the image preparation: loads with the first image",
+    "veo_desktop.imaging.worker": "the imaging thread: starts with the first image",
+    # (veo_desktop.imaging itself loads: the crop dialog's rectangles and the gallery's
+    # video stills use two small modules of it)
 }
 
 

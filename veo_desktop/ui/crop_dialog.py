@@ -43,15 +43,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.imaging import (
+from veo_desktop.imaging.crop import (
+    MIN_CROP_SIDE,
     CropRect,
     aspect_ratio,
     constrain_crop,
     default_crop,
-    load_image,
-    run_imaging,
 )
-from veo_desktop.imaging.crop import MIN_CROP_SIDE
 from veo_desktop.ui import style
 
 log = logging.getLogger(__name__)
@@ -525,6 +523,9 @@ async def ask_crop(
     Raises:
         ImageError: the file is not an image (say so on the slot).
     """
+    # (the image code loads with the first image, not with the composer)
+    from veo_desktop.imaging import load_image, run_imaging
+
     loaded = await run_imaging(load_image, path, max_side=DISPLAY_MAX_SIDE)
     dialog = CropDialog(
         loaded.image,
