@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tests.fixtures.core import EngineKit
+from tests.storage.test_store import make_record
 from tests.ui.spending.seed import library_records
 from veo_desktop.core.cleanup import (
     DiskUse,
@@ -22,6 +23,7 @@ from veo_desktop.core.cleanup import (
 )
 from veo_desktop.core.sidecar import sidecar_path
 from veo_desktop.core.spending import spend_between
+from veo_desktop.records.lifecycle import TaskState
 
 
 def test_sizes_read_for_people() -> None:
@@ -117,3 +119,32 @@ def test_the_tasks_clean_up_is_told_to_keep_stay_with_their_files(tmp_path: Path
     assert plan.tasks == () and plan.files == ()
     wider = cleanup_plan(library.records, now=time.time(), removed_videos=True)
     assert Path(library.removed.files[0]) in {path for path, _size in wider.files}
+
+
+def test_a_task_that_cannot_be_removed_keeps_its_files(tmp_path: Path) -> None:
+    """The plan is made when the question is asked; a task that cannot leave the list when
+    it is carried out (it became active again meanwhile) keeps its video and sidecar, and
+    the other tasks' files still go."""
+    staying, leaving = tmp_path / "staying.mp4", tmp_path / "leaving.mp4"
+    for video in (staying, leaving):
+        video.write_bytes(b"v" * 1000)
+        sidecar_path(video).write_text("{}", encoding="utf-8")
+    busy = make_record("busy", state=TaskState.SUCCEEDED, files=(str(staying),))
+    done = make_record("done", state=TaskState.SUCCEEDED, files=(str(leaving),))
+    plan = removal_plan([busy, done], [], delete_files=True)
+    assert {path for path, _size in plan.files} == {
+        staying,
+        sidecar_path(staying),
+        leaving,
+        sidecar_path(leaving),
+    }
+
+    def remove(local_id: str) -> None:
+        if local_id == busy.local_id:
+            raise ValueError("This task is still running.")
+
+    freed = carry_out(plan, remove)
+    assert staying.exists() and sidecar_path(staying).exists()
+    assert not leaving.exists() and not sidecar_path(leaving).exists()
+    assert freed.tasks == 1 and freed.bytes == 1002
+    assert freed.failures == ("This task is still running.",)

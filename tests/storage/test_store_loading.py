@@ -18,7 +18,7 @@ from tests.storage.test_store import make_record
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.reject import RejectReason
 from veo_desktop.records.task import StateChange, TaskRecord
-from veo_desktop.storage.store import TaskStore, last_part
+from veo_desktop.storage.store import TaskStore, file_key
 
 
 def varied_records() -> list[TaskRecord]:
@@ -298,7 +298,7 @@ FILE_NAME = st.text(
     escaped=st.booleans(),
     data=st.data(),
 )
-def test_the_tasks_naming_a_file_are_every_task_listing_one_of_its_last_part(
+def test_the_tasks_naming_a_file_are_every_task_listing_one_of_its_key(
     tmp_path: Path, listed: list[list[str]], escaped: bool, data: st.DataObject
 ) -> None:
     """What Remove reads of a library not loaded whole: the tasks whose files hold a name
@@ -331,8 +331,8 @@ def test_the_tasks_naming_a_file_are_every_task_listing_one_of_its_last_part(
                 "UPDATE tasks SET files = ? WHERE local_id = ?",
                 ('["' + "".join(asked)[:20], damaged.local_id),
             )
-        parts = {last_part(name) for name in asked}
-        wanted = [r.local_id for r in records if any(last_part(n) in parts for n in r.files)]
+        parts = {file_key(name) for name in asked}
+        wanted = [r.local_id for r in records if any(file_key(n) in parts for n in r.files)]
         assert store.naming(parts) == wanted
 
 

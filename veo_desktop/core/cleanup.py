@@ -16,6 +16,7 @@ a task staying in the list names is never deleted.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from veo_desktop.core.sidecar import sidecar_path
 from veo_desktop.core.video_names import part_path
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.storage.store import file_key
 
 __all__ = [
     "CLEANUP_AGE_DAYS",
@@ -143,11 +145,14 @@ class FreePlan:
         tasks: the local ids of the tasks to remove.
         files: each file to delete and its size.
         shown: how many of ``tasks`` are in the list now (the others are hidden already).
+        owners: the local id of the task each of ``files`` goes with (in their order): a
+            file of a task that could not be removed stays (see :func:`carry_out`).
     """
 
     tasks: tuple[str, ...] = ()
     files: tuple[tuple[Path, int], ...] = ()
     shown: int = 0
+    owners: tuple[str, ...] = ()
 
     @property
     def bytes(self) -> int:
@@ -174,16 +179,37 @@ def _kind(files: Iterable[tuple[Path, int]]) -> str:
 def _plan(tasks: Sequence[TaskRecord], keep: Iterable[TaskRecord], *, files: bool) -> FreePlan:
     protected = {str(Path(name)) for record in keep for name in record.files}
     chosen: dict[Path, int] = {}
+    owners: dict[Path, str] = {}
     if files:
         for record in tasks:
             for path in task_files(record):
                 if str(path) not in protected and str(path.with_suffix("")) not in protected:
                     chosen[path] = _size(path)
+                    owners.setdefault(path, record.local_id)
     return FreePlan(
         tuple(record.local_id for record in tasks),
         tuple(chosen.items()),
         sum(1 for record in tasks if not record.hidden),
+        tuple(owners[path] for path in chosen),
     )
+
+
+def keys_kept_by(names: Iterable[object]) -> set[str]:
+    """What another task must list to keep a file of ``names`` (videos of the tasks to
+    remove): the :func:`~veo_desktop.storage.store.file_key` of each file :func:`_plan`
+    counts (a video, its sidecar, its partial download) and of that file with its last
+    suffix dropped, which :func:`_plan` also keeps. A library not loaded whole reads the
+    tasks listing one of these (``EngineController.tasks_naming``), not every task."""
+    keys: set[str] = set()
+    for name in names:
+        if not isinstance(name, str):  # (another program's list may hold anything)
+            continue
+        video = Path(name)
+        for path in (video, sidecar_path(video), part_path(video)):
+            keys.add(file_key(str(path)))
+            with contextlib.suppress(ValueError):  # (a name with no last part)
+                keys.add(file_key(str(path.with_suffix(""))))
+    return keys
 
 
 def removal_plan(
@@ -230,7 +256,7 @@ def cleanup_plan(
     plan = _plan(chosen, staying, files=True)
     # Hidden tasks are out of the list already: only their files go.
     leaving = tuple(record.local_id for record in chosen if not record.hidden)
-    return FreePlan(leaving, plan.files, len(leaving))
+    return FreePlan(leaving, plan.files, len(leaving), plan.owners)
 
 
 @dataclass(frozen=True)
@@ -261,7 +287,9 @@ class Freed:
 
 def carry_out(plan: FreePlan, remove: Callable[[str], None]) -> Freed:
     """Take each task of ``plan`` out of the list with ``remove(local_id)`` (the engine's
-    remove, keeping the files), then delete exactly the plan's files.
+    remove, keeping the files), then delete exactly the plan's files, but those of a task
+    that could not be removed (it stays in the list, with its video: one that became
+    active again meanwhile, say).
 
     Args:
         plan: what was asked and agreed to.
@@ -270,14 +298,19 @@ def carry_out(plan: FreePlan, remove: Callable[[str], None]) -> Freed:
     """
     failures: list[str] = []
     removed = 0
+    staying: set[str] = set()
     for local_id in plan.tasks:
         try:
             remove(local_id)
         except (OSError, ValueError, KeyError) as error:
             failures.append(str(error))
+            staying.add(local_id)
         else:
             removed += 1
-    for path, _size_before in plan.files:
+    owners = plan.owners or ("",) * len(plan.files)
+    for (path, _size_before), owner in zip(plan.files, owners, strict=True):
+        if owner in staying:
+            continue
         try:
             path.unlink(missing_ok=True)
         except OSError as error:

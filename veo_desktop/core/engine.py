@@ -440,7 +440,9 @@ class TaskEngine:
         Raises:
             StoreError: the store cannot be read.
         """
-        return await self._book.naming(names)
+        from veo_desktop.core.cleanup import keys_kept_by  # (on a click, not at start)
+
+        return await self._book.naming(keys_kept_by(names))
 
     async def cleanup_tasks(self) -> list[TaskRecord]:
         """Every task Clean up must see (:func:`~veo_desktop.core.cleanup.cleanup_plan`),
@@ -450,10 +452,10 @@ class TaskEngine:
         Raises:
             StoreError: the store cannot be read.
         """
-        from veo_desktop.core.cleanup import FAILED_STATES  # (on a click, not at start)
+        from veo_desktop.core.cleanup import FAILED_STATES, keys_kept_by  # (on a click)
 
         chosen = await self._book.in_states_or_hidden(FAILED_STATES)
-        naming = await self._book.naming(name for task in chosen for name in task.files)
+        naming = await self._book.naming(keys_kept_by(n for t in chosen for n in t.files))
         return list({task.local_id: task for task in [*chosen, *naming]}.values())
 
     async def file_names(self) -> set[str]:

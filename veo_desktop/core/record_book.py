@@ -40,7 +40,7 @@ from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.summary import TaskSummary
 from veo_desktop.records.task import StateChange, TaskRecord, is_imported
-from veo_desktop.storage.store import StoreError, TaskStore, last_part
+from veo_desktop.storage.store import StoreError, TaskStore, file_key
 
 if TYPE_CHECKING:
     from veo_desktop.core.history import PromptTable
@@ -283,23 +283,23 @@ class RecordBook:
 
         return await self._read_in_thread(lambda reader: fold(tasks(reader)))
 
-    async def naming(self, names: Iterable[str]) -> list[TaskRecord]:
-        """Every task (hidden ones too) that may name one of the files ``names``: each that
-        lists a file of the same last part, loaded or not (the book's version of those it
-        holds; the others read in a thread and not kept). What a removal must see of a
-        library not loaded whole: a file another task names stays.
+    async def naming(self, keys: Collection[str]) -> list[TaskRecord]:
+        """Every task (hidden ones too) that lists a file whose
+        :func:`~veo_desktop.storage.store.file_key` is one of ``keys``, loaded or not (the
+        book's version of those it holds; the others read in a thread and not kept). What
+        a removal must see of a library not loaded whole: a file another task names stays
+        (:func:`veo_desktop.core.cleanup.keys_kept_by`).
 
         Raises:
             StoreError: the store cannot be read.
             RuntimeError: the book was closed.
         """
-        parts = {last_part(name) for name in names}
         stored: list[TaskRecord] = []
-        if parts and self._more_to_read():
+        if keys and self._more_to_read():
             stored = await self._read_in_thread(
-                lambda reader: reader.load_among(reader.naming(parts)), large=False
+                lambda reader: reader.load_among(reader.naming(keys)), large=False
             )
-        held = [r for r in self._records.values() if any(last_part(n) in parts for n in r.files)]
+        held = [r for r in self._records.values() if _lists_one_of(r, keys)]
         return held + [r for r in stored if r.local_id not in self._records]
 
     async def in_states_or_hidden(self, states: Collection[TaskState]) -> list[TaskRecord]:
@@ -331,7 +331,12 @@ class RecordBook:
         names: set[str] = set()
         if self._more_to_read():
             names = await self._read_in_thread(lambda reader: reader.file_names())
-        names.update(name for record in self._records.values() for name in record.files)
+        names.update(
+            name
+            for record in self._records.values()
+            for name in record.files
+            if isinstance(name, str)  # (another program's list may hold anything)
+        )
         return names
 
     async def prompts_before(self, until: float) -> PromptTable:
@@ -932,3 +937,8 @@ def remove_listener(items: list[Any], item: Any) -> None:
     """Take ``item`` off a listener list (no error when it is not there)."""
     with contextlib.suppress(ValueError):
         items.remove(item)
+
+
+def _lists_one_of(record: TaskRecord, keys: Collection[str]) -> bool:
+    """Whether ``record`` lists a file whose :func:`file_key` is one of ``keys``."""
+    return any(isinstance(name, str) and file_key(name) in keys for name in record.files)

@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from json.scanner import make_scanner
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, cast
 
 from veo_desktop.records.lifecycle import TaskState
@@ -57,8 +57,8 @@ from veo_desktop.storage.storyboards import StoryboardRows
 
 log = logging.getLogger(__name__)
 
-#: :meth:`TaskStore.naming` has sqlite look for this many file names at most (one ``instr``
-#: each: 35 ms for one at 100,000 tasks); more are looked for in every task's files (~0.4 s).
+#: :meth:`TaskStore.naming` has sqlite look for this many file keys at most (two ``instr``
+#: each: ~50 ms for one at 100,000 tasks); more are looked for in every task's files.
 _NAMING_LOOKED_UP_MOST = 8
 #: Checkpoint the WAL into the main file, in a background thread, after this many commits.
 CHECKPOINT_EVERY = 200
@@ -620,33 +620,39 @@ class TaskStore(StoryboardRows, LibraryRows):
         )
         return [_record(row) for row in rows]
 
-    def naming(self, parts: Collection[str]) -> list[str]:
+    def naming(self, keys: Collection[str]) -> list[str]:
         """The local ids of the tasks (hidden ones too) that list a file whose
-        :func:`last_part` is one of ``parts``, oldest first: those that may name the same
-        files (what a removal must keep). A few parts are looked for by sqlite first; more,
-        in every task's files.
+        :func:`file_key` is one of ``keys``, oldest first: those that may name the same
+        files (what a removal must keep). For a few keys sqlite first narrows the rows to
+        those holding one of them as the JSON spells it, or any ``\\u`` escape (another
+        writer may spell a letter that way); more are looked for in every task's files.
 
         Raises:
             StoreError: the store cannot be read.
         """
-        if not parts:
+        if not keys:
             return []
         sql = "SELECT local_id, files FROM tasks WHERE files != '[]'"
-        keys: list[str] = []
-        if len(parts) <= _NAMING_LOOKED_UP_MOST:
-            # (as the JSON of the column holds them: escaped, with letters beyond ASCII or not)
-            keys = sorted(
-                {json.dumps(p, ensure_ascii=a)[1:-1] for p in parts for a in (False, True)}
+        spelled: list[str] = []
+        if len(keys) <= _NAMING_LOOKED_UP_MOST:
+            spelled = sorted(
+                {
+                    text
+                    for key in keys
+                    for ascii_only in (False, True)
+                    if _bindable(text := json.dumps(key, ensure_ascii=ascii_only)[1:-1])
+                }
             )
-            sql += " AND (" + " OR ".join("instr(files, ?) > 0" for _ in keys) + ")"
+            looks = ["instr(files, '\\u') > 0", *("instr(files, ?) > 0" for _ in spelled)]
+            sql += " AND (" + " OR ".join(looks) + ")"
         found = []
         try:
-            cursor = self._db.execute(sql + " ORDER BY created_at, rowid", keys)
+            cursor = self._db.execute(sql + " ORDER BY created_at, rowid", spelled)
             while rows := cursor.fetchmany(_DECODE_SLICE):
                 for local_id, files in rows:
                     listed = _json_or_none(files)
                     if isinstance(listed, list) and any(
-                        isinstance(name, str) and last_part(name) in parts for name in listed
+                        isinstance(name, str) and file_key(name) in keys for name in listed
                     ):
                         found.append(str(local_id))
         except sqlite3.Error as error:
@@ -1140,10 +1146,23 @@ _decode = json.JSONDecoder().decode
 _scan = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
 
-def last_part(name: str) -> str:
-    """A file name's last part, after its last slash or backslash: the same on every
-    system, for :meth:`TaskStore.naming` and what it is asked."""
-    return name.rpartition("/")[2].rpartition("\\")[2]
+def file_key(name: str) -> str:
+    """The last part of the file ``name`` as ``Path`` tidies it (a trailing slash, a ``.``
+    dropped), after its last slash or backslash on every system: what
+    :meth:`TaskStore.naming` compares (always a part of ``name``: an empty name's is
+    empty, not ``Path``'s ".")."""
+    if not name:
+        return ""
+    return str(PurePath(name)).rpartition("/")[2].rpartition("\\")[2]
+
+
+def _bindable(text: str) -> bool:
+    """Whether sqlite can take ``text`` as a parameter (a lone surrogate is no UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _json(text: str) -> Any:
