@@ -42,6 +42,7 @@ PROMPTS = [
     "",
     "sunset over the city, slow motion",
     "FOX and fox and Fox",
+    "\u00dcber die Stra\u00dfe",
 ]
 
 
@@ -75,17 +76,22 @@ def ascii_fold(text: str) -> str:
     return "".join(ch.lower() if "A" <= ch <= "Z" else ch for ch in text)
 
 
-def found_in(word: str, prompt: str) -> bool:
-    """A word of ASCII letters is found as sqlite's LIKE finds it; one with others as
-    Python's case folding finds it ("über" in "Über")."""
-    if word.isascii():
+def found_in(word: str, prompt: str, *, folded: bool) -> bool:
+    """Words of ASCII letters only are found as sqlite's LIKE finds them; with one word of
+    other letters, every word as Python's case folding finds it ("über" in "Über")."""
+    if not folded:
         return ascii_fold(word) in ascii_fold(prompt)
     return word.casefold() in prompt.casefold()
 
 
 def oracle(store: TaskStore, text: str) -> list[str]:
     words = parse_query(text).words
-    return [r.local_id for r in store.load_all() if all(found_in(w, r.prompt) for w in words)]
+    folded = not all(word.isascii() for word in words)
+    return [
+        r.local_id
+        for r in store.load_all()
+        if all(found_in(w, r.prompt, folded=folded) for w in words)
+    ]
 
 
 @pytest.mark.parametrize("version", [3, 4])

@@ -342,8 +342,11 @@ def query_sql(query: LibraryQuery) -> tuple[list[str], list[Any]]:
     parameters: list[Any] = []
     if query.words:
         terms = []
+        # (with one word beyond ASCII every prompt is read anyway: every word is then
+        # folded as the list folds it, "strasse" finding "Straße" beside "über")
+        folded = not all(word.isascii() for word in query.words)
         for word in query.words:
-            if word.isascii():
+            if not folded:
                 terms.append("x.prompt LIKE ? ESCAPE '\\'")
                 parameters.append(f"%{_escape_like(word)}%")
             else:
