@@ -34,6 +34,7 @@ from veo_desktop.core.cleanup import size_text
 from veo_desktop.core.paths import AppPaths
 from veo_desktop.film.recipe import embed_recipe, recipe_for
 from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import StoreError, TaskStore
 from veo_desktop.ui.library.gallery import ViewMode
 from veo_desktop.ui.spending import view as spending_view_module
@@ -60,10 +61,19 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
 
 
 def open_large(
-    make_window: Callable[..., MainWindow], sim: Any, data: Path
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    data: Path,
+    edit: Callable[[Library, sqlite3.Connection], object] | None = None,
 ) -> tuple[Library, MainWindow]:
-    """A window opened with a key on a library of 3,020 tasks, most of them old."""
+    """A window opened with a key on a library of 3,020 tasks, most of them old (their
+    rows changed by ``edit`` first, as another program would)."""
     library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
+    if edit is not None:
+        db = sqlite3.connect(library.path)
+        with db:
+            edit(library, db)
+        db.close()
     window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
     window.show()
     window.open_with_key(SIM_API_KEY, source=window.key_source)
@@ -77,6 +87,16 @@ def large(
     """A window opened with a key on a library of 3,020 tasks whose older ones are held
     at the gate."""
     return open_large(make_window, sim, tmp_path / "data")
+
+
+def name_files(
+    db: sqlite3.Connection, record: TaskRecord, files: list[Path], change: str = ""
+) -> None:
+    """Make the row of ``record`` list ``files`` (and ``change`` more columns: SQL)."""
+    db.execute(
+        f"UPDATE tasks SET files = ?{', ' + change if change else ''} WHERE local_id = ?",
+        (json.dumps([str(f) for f in files], ensure_ascii=False), record.local_id),
+    )
 
 
 def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
@@ -263,30 +283,27 @@ def test_remove_keeps_a_file_an_older_task_names_without_reading_every_task(
     """Remove with its videos, in a large library not loaded whole: a file an older task
     (not loaded) also names is found in the store and kept, the task's own file goes, and
     the older tasks are not all read for it (before, Remove read every task first)."""
-    data = tmp_path / "data"
-    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
     videos = tmp_path / "videos"
     videos.mkdir()
     shared, own = videos / "shared take.mp4", videos / "own take.mp4"
     shared.write_bytes(b"\0" * 5000)
     own.write_bytes(b"\0" * 3000)
+
+    def edit(library: Library, db: sqlite3.Connection) -> None:
+        name_files(db, library.recent[-1], [shared, own])
+        name_files(db, library.old[1234], [shared])
+
+    library, window = open_large(make_window, sim, tmp_path / "data", edit)
     removed, older = library.recent[-1], library.old[1234]
-    db = sqlite3.connect(library.path)
-    with db:
-        for record, files in ((removed, [shared, own]), (older, [shared])):
-            names = json.dumps([str(f) for f in files], ensure_ascii=False)
-            db.execute("UPDATE tasks SET files = ? WHERE local_id = ?", (names, record.local_id))
-    db.close()
-    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
-    window.show()
-    window.open_with_key(SIM_API_KEY, source=window.key_source)
     started_on_the_newest(qtbot, window, library)
     session, panel = window.session, window.task_panel
     assert session is not None and panel is not None
     controller = session.controller
     loaded = len(controller.tasks(include_hidden=True))
     assert older.local_id not in {t.local_id for t in controller.tasks(include_hidden=True)}
-    panel.select_tasks([removed.local_id])
+    panel.select_tasks([library.recent[-2].local_id])
+    panel.task_actions.remove.trigger()
+    panel.select_tasks([removed.local_id])  # (another task chosen while the store is read)
     panel.task_actions.remove.trigger()
     panel.task_actions.remove.trigger()  # (a second click: one question)
     assert panel.task_actions.dialog is None  # (the store is read first, held at the gate)
@@ -318,27 +335,18 @@ def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a
     settings at once (before, every drop read every task first). One without a recipe or a
     sidecar, a copy of an older task's video, still finds that task once every task is
     read."""
-    data = tmp_path / "data"
-    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
     clips = tmp_path / "clips"
     clips.mkdir()
     plain = clips / "plain.mp4"
     encoded_clip(plain, frames=3)
-    known = library.old[1000]
-    kept = clips / "kept.mp4"  # (the older task's video; the drop is a renamed copy)
+    kept = clips / "kept.mp4"  # (an older task's video; the drop is a renamed copy)
     shutil.copyfile(plain, kept)
-    db = sqlite3.connect(library.path)
-    with db:
-        db.execute(
-            "UPDATE tasks SET files = ? WHERE local_id = ?",
-            (json.dumps([str(kept)]), known.local_id),
-        )
-    db.close()
+    library, window = open_large(
+        make_window, sim, tmp_path / "data", lambda lib, db: name_files(db, lib.old[1000], [kept])
+    )
+    known = library.old[1000]
     carrying = clips / "carrying.mp4"
     embed_recipe(plain, carrying, recipe_for(library.old[1717], video=Path("shot.mp4")))
-    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
-    window.show()
-    window.open_with_key(SIM_API_KEY, source=window.key_source)
     started_on_the_newest(qtbot, window, library)
     session, compose = window.session, window.compose_panel
     assert session is not None and compose is not None
@@ -354,6 +362,32 @@ def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a
     assert session.controller.tasks_complete
 
 
+def test_a_dropped_file_that_cannot_be_read_as_a_video_is_found_among_every_task(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
+    gate: threading.Event,
+    qtbot: Any,
+) -> None:
+    """A dropped ``.mp4`` that FFmpeg cannot read (so no recipe), in a large library not
+    loaded whole: an older task whose video is the same file's content still gives its
+    settings, once every task is read."""
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    kept = clips / "kept.mp4"
+    kept.write_bytes(b"not a video, but an older task's file" * 50)
+    library, window = open_large(
+        make_window, sim, tmp_path / "data", lambda lib, db: name_files(db, lib.old[900], [kept])
+    )
+    started_on_the_newest(qtbot, window, library)
+    session, compose = window.session, window.compose_panel
+    assert session is not None and compose is not None
+    assert drop(window, urls=[str(shutil.copy(kept, clips / "renamed.mp4"))])
+    gate.set()
+    qtbot.waitUntil(lambda: compose.prompt_edit.toPlainText() == library.old[900].prompt)
+    assert session.controller.tasks_complete
+
+
 def test_clean_up_reads_the_tasks_it_may_choose_and_those_naming_their_files_only(
     make_window: Callable[..., MainWindow],
     sim: Any,
@@ -364,29 +398,20 @@ def test_clean_up_reads_the_tasks_it_may_choose_and_those_naming_their_files_onl
     """Clean up in a large library not loaded whole: an older failed task leaves with its
     own video, a dismissed one's video goes, a video a task in the list also names stays,
     and the older tasks are not all read for it (before, Clean up read every task first)."""
-    data = tmp_path / "data"
-    library = Library(AppPaths.resolve(data).ensure().store_path, time.time())
     videos = tmp_path / "videos"
     videos.mkdir()
     own, shared, dismissed_video = videos / "own.mp4", videos / "shared.mp4", videos / "d.mp4"
     for path, size in ((own, 4000), (shared, 6000), (dismissed_video, 2000)):
         path.write_bytes(b"\0" * size)
-    failed, dismissed, sharing = library.old[10], library.old[20], library.old[30]
-    db = sqlite3.connect(library.path)
-    with db:
-        for record, files, change in (
-            (failed, [own, shared], "state = 'failed', created_at = created_at - 864000"),
-            (dismissed, [dismissed_video], "state = 'uncertain', hidden = 1"),
-            (sharing, [shared], "state = 'succeeded'"),
-        ):
-            db.execute(
-                f"UPDATE tasks SET files = ?, {change} WHERE local_id = ?",
-                (json.dumps([str(f) for f in files]), record.local_id),
-            )
-    db.close()
-    window = make_window(base_url=sim.base_url, api_key=None, data_dir=data)
-    window.show()
-    window.open_with_key(SIM_API_KEY, source=window.key_source)
+
+    def edit(library: Library, db: sqlite3.Connection) -> None:
+        ten_days = "state = 'failed', created_at = created_at - 864000"
+        name_files(db, library.old[10], [own, shared], ten_days)
+        name_files(db, library.old[20], [dismissed_video], "state = 'uncertain', hidden = 1")
+        name_files(db, library.old[30], [shared])
+
+    library, window = open_large(make_window, sim, tmp_path / "data", edit)
+    failed = library.old[10]
     started_on_the_newest(qtbot, window, library)
     session = window.session
     assert session is not None
@@ -822,6 +847,11 @@ def test_a_window_holding_every_task_counts_only_the_last_days_at_each_change(
     held.set()
     qtbot.waitUntil(lambda: view.complete and len(away) == counted_away + 1)
     assert every in view.totals_label.text()
+
+    # A task from before the range changes (Clean up hides a years-old one): no count.
+    view.on_controller_task_changed(library.old[7].evolve(created_at=1.0, hidden=True))
+    qtbot.waitUntil(lambda: not view._refresh.isActive() and controller.quiescent)
+    assert view.complete and len(away) == counted_away + 1
 
 
 def test_older_prompts_that_cannot_be_read_say_why_once_and_are_read_when_looked_at_again(

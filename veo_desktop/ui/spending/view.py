@@ -67,16 +67,18 @@ RECENT_DAYS = 2
 
 @dataclass
 class _Older:
-    """A large library's tasks older than those loaded, counted for one range.
+    """The tasks of a range counted once, apart from those counted at each refresh.
 
     Attributes:
         key: the range (first day, last day, period).
-        floor: the tasks counted were created before this (unix seconds); the window holds
-            every task created since.
+        since: the tasks counted were created at or after this (unix seconds: the range's
+            first moment) ...
+        floor: ... and before this; those created since are counted at each refresh.
         figures: what they cost (None while they are counted, or when they could not be).
     """
 
     key: tuple[dt.date, dt.date, Period]
+    since: float
     floor: float
     figures: SpendFigures | None = None
     #: Why they could not be counted (None: they were, or are being counted).
@@ -229,7 +231,7 @@ class SpendingView(QWidget):
             self._show(newer, complete=True)
             return
         if older is None:
-            older = self._older = _Older(key, floor)
+            older = self._older = _Older(key, since, floor)
         if older.figures is not None:
             self._show(older.figures.add(newer), complete=True)
             return
@@ -326,11 +328,15 @@ class SpendingView(QWidget):
     def on_controller_task_changed(self, task: TaskRecord | None) -> None:
         """``task`` changed (None: any may have): count again, soon if the tab is shown."""
         older = self._older
-        if older is not None and (task is None or task.created_at < older.floor):
-            # An older task changed: they are counted again, their last figures shown
-            # meanwhile.
+        if older is not None and (task is None or older.since <= task.created_at < older.floor):
+            # One of the tasks counted once changed: they are counted again, their last
+            # figures shown meanwhile.
             before = older.figures or older.before
-            self._older = None if before is None else _Older(older.key, older.floor, before=before)
+            self._older = (
+                None
+                if before is None
+                else _Older(older.key, older.since, older.floor, before=before)
+            )
         self._stale = True
         if self.isVisible() and not self._refresh.isActive():
             self._refresh.start()

@@ -91,8 +91,10 @@ class TaskActions(TaskActionSet):
         #: The compare window opened last (while it is open).
         self.compare_window: CompareWindow | None = None
         self._submitting: set[str] = set()
-        #: Whether Remove is reading which tasks name the chosen tasks' files.
+        #: Whether Remove is reading which tasks name the chosen tasks' files, and for
+        #: which tasks the question is to be asked (the current one first).
         self._finding_others = False
+        self._remove_wanted: list[str] = []
         #: Shows a file in the file manager (replaceable where none can run).
         self.reveal: Callable[[Path], bool] = reveal_in_file_manager
 
@@ -215,28 +217,30 @@ class TaskActions(TaskActionSet):
             chosen = [task]
         if self._controller.tasks_complete:
             self._ask_remove(task, chosen, self._controller.tasks(include_hidden=True))
-        elif not self._finding_others:  # (one look at a time, however many clicks)
-            self._finding_others = True
-            ids = [task.local_id, *(t.local_id for t in chosen if t is not task)]
-            self._controller.run(self._find_others_then_ask(ids), name="Removing tasks")
+        else:  # (one look at a time: a click meanwhile changes what it asks about)
+            self._remove_wanted = [task.local_id, *(t.local_id for t in chosen if t is not task)]
+            if not self._finding_others:
+                self._finding_others = True
+                self._controller.run(self._find_others_then_ask(), name="Removing tasks")
 
-    async def _find_others_then_ask(self, ids: list[str]) -> None:
+    async def _find_others_then_ask(self) -> None:
         """In a library not loaded whole, a file another task names must be seen, and kept:
         the tasks that may name the chosen tasks' files are read (not every task), then the
-        question is asked about the tasks chosen at the click, as they are now."""
+        question is asked about the tasks chosen at the last click, as they are now."""
         others: list[TaskRecord] = []
         try:
-            asked: set[str] = set()
+            asked: tuple[list[str], set[str]] | None = None
             while True:
+                ids = self._remove_wanted
                 found = []
                 for local_id in ids:
                     with contextlib.suppress(KeyError):
                         found.append(self._controller.get(local_id))
-                names = {name for t in found for name in t.files}
-                if names <= asked:  # (a task given a file meanwhile is looked up too)
-                    break
+                names = {name for t in found for name in t.files if isinstance(name, str)}
+                if asked is not None and asked[0] == ids and names <= asked[1]:
+                    break  # (else another click, or a task given a file meanwhile)
                 others = await self._controller.tasks_naming(names)
-                asked = names
+                asked = (ids, names)
         finally:
             self._finding_others = False
         if not shiboken6.isValid(self._host):

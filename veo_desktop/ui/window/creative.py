@@ -227,15 +227,15 @@ class CreativeLinks(QObject):
             from veo_desktop.core import sidecar
             from veo_desktop.film.recipe import read_recipe
 
-            # The tasks are asked only for a video without a sidecar or a recipe (a large
-            # library not loaded whole is read whole for it, not for every drop).
+            # The tasks are asked only for a video without a sidecar or a readable recipe
+            # (a large library not loaded whole is read whole for it, not for every drop).
             tasks = controller.tasks(include_hidden=True) if controller.tasks_complete else None
             try:
                 try:
                     restored = await asyncio.to_thread(
                         sidecar.restore, path, tasks=tasks or (), embedded=read_recipe
                     )
-                except sidecar.SidecarMissingError:
+                except (sidecar.SidecarMissingError, sidecar.SidecarDamagedError):
                     if tasks is not None:
                         raise
                     tasks = await controller.all_tasks(include_hidden=True)
