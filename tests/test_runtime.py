@@ -15,10 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.fixtures.core import FAST_TIMING
+from tests.fixtures.core import FAST_TIMING, count_http_clients
 from tests.fixtures.sim import SIM_API_KEY, SimFactory
 from tests.hosting.test_s3 import png_image
 from veo_desktop.api.models import GenerationRequest
@@ -29,19 +28,6 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.runtime import Runtime, open_demo_runtime, open_runtime
 from veo_desktop.runtime.demo import DEMO_TIMING, start_demo_simulator
 from veo_desktop.sim import SimulatorThread
-
-
-def count_http_clients(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
-    """Every ``httpx.AsyncClient`` built from now on, in order."""
-    made: list[httpx.AsyncClient] = []
-    original = httpx.AsyncClient.__init__
-
-    def counting(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
-        made.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting)
-    return made
 
 
 def runtime_on(sim: SimulatorThread, root: Path, **kwargs: Any) -> Runtime:

@@ -9,28 +9,15 @@ from __future__ import annotations
 import asyncio
 import threading
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.fixtures.core import count_http_clients
 from veo_desktop.api.client import ApixoClient, SharedHttp, Timeouts
 
 KEY = "test-key-123"
 BASE = "https://api.apixo.ai/api/v1"
-
-
-def count_http_clients(monkeypatch: pytest.MonkeyPatch) -> list[httpx.AsyncClient]:
-    """Every ``httpx.AsyncClient`` built from now on, in order."""
-    made: list[httpx.AsyncClient] = []
-    original = httpx.AsyncClient.__init__
-
-    def counting(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
-        made.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting)
-    return made
 
 
 def balance_answer(request: httpx.Request) -> httpx.Response:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.e2e import helpers
+from tests.fixtures.core import count_http_clients
 from tests.fixtures.s3 import MemoryKeyring
 from tests.fixtures.sim import SIM_API_KEY
 from tests.hosting.test_s3 import png_image
@@ -31,14 +31,7 @@ def test_a_session_polls_downloads_checks_uploads_and_fetches_thumbnails_over_on
     qloop: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    made: list[httpx.AsyncClient] = []
-    original = httpx.AsyncClient.__init__
-
-    def counting(self: httpx.AsyncClient, *args: Any, **kwargs: Any) -> None:
-        made.append(self)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(httpx.AsyncClient, "__init__", counting)
+    made = count_http_clients(monkeypatch)
 
     session = open_session(
         paths=AppPaths.resolve(tmp_path / "data"),
