@@ -47,11 +47,12 @@ NAME = st.text(
 ).filter(lambda name: name.strip(".") != "")  # (not "." or "..")
 
 #: How another task may name a file near the chosen video (as ``removal_plan`` compares
-#: names: the same file, with a trailing slash, without its suffix, its sidecar, another
+#: names: the same file, with a trailing slash or "/.", without its suffix, its sidecar, another
 #: folder's file of the same name, or a file of its own).
 VARIANTS: dict[str, Callable[[Path, Path], str]] = {
     "same": lambda video, _other: str(video),
     "trailing slash": lambda video, _other: str(video) + "/",
+    "trailing dot": lambda video, _other: str(video) + "/.",
     "doubled slash": lambda video, _other: str(video.parent) + "//" + video.name,
     "no suffix": lambda video, _other: str(video.with_suffix("")),
     "sidecar": lambda video, _other: str(sidecar_path(video)),

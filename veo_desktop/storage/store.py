@@ -634,11 +634,13 @@ class TaskStore(StoryboardRows, LibraryRows):
             return []
         sql = "SELECT local_id, files FROM tasks WHERE files != '[]'"
         spelled: list[str] = []
-        if len(keys) <= _NAMING_LOOKED_UP_MOST:
+        # (a key holding another, "clip.mp4" and "clip", is found where that one is)
+        shortest = [k for k in keys if not any(o != k and o in k for o in keys)]
+        if len(shortest) <= _NAMING_LOOKED_UP_MOST:
             spelled = sorted(
                 {
                     text
-                    for key in keys
+                    for key in shortest
                     for ascii_only in (False, True)
                     if _bindable(text := json.dumps(key, ensure_ascii=ascii_only)[1:-1])
                 }
@@ -1151,6 +1153,9 @@ def file_key(name: str) -> str:
     dropped), after its last slash or backslash on every system: what
     :meth:`TaskStore.naming` compares (always a part of ``name``: an empty name's is
     empty, not ``Path``'s ".")."""
+    last = name.rpartition("/")[2].rpartition("\\")[2]
+    if last and last != ".":  # (what ``Path`` leaves as it is: most names, quickly)
+        return last
     if not name:
         return ""
     return str(PurePath(name)).rpartition("/")[2].rpartition("\\")[2]
