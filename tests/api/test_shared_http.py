@@ -15,6 +15,7 @@ import pytest
 
 from tests.fixtures.core import count_http_clients
 from veo_desktop.api.client import ApixoClient, SharedHttp, Timeouts
+from veo_desktop.api.errors import ApixoConnectionError
 
 KEY = "test-key-123"
 BASE = "https://api.apixo.ai/api/v1"
@@ -138,3 +139,35 @@ def test_threads_asking_at_once_get_one_client() -> None:
     assert len(got) == askers and all(client is got[0] for client in got)
     asyncio.run(shared.aclose())
     assert got[0].is_closed
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("HTTPS_PROXY", "htp://someone:hunter2@proxy.example:8080", "ValueError"),
+        ("SSL_CERT_FILE", "/no/such/folder/certificates.pem", "No such file or directory"),
+    ],
+    ids=["proxy", "certificates"],
+)
+def test_a_client_that_cannot_be_made_is_a_connection_error_that_sent_nothing(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    """A proxy or certificate setting httpx cannot use fails each request as a connection
+    error that sent nothing, saying what to check (the proxy's password not repeated), not
+    as a raw ValueError or OSError out of the client."""
+    monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("SSL_CERT_DIR", "")
+
+    async def scenario() -> ApixoConnectionError:
+        client = ApixoClient(KEY, base_url=BASE)
+        try:
+            with pytest.raises(ApixoConnectionError) as caught:
+                await client.balance()
+            return caught.value
+        finally:
+            await client.aclose()
+
+    error = asyncio.run(scenario())
+    assert error.sent is False and error.transient
+    assert said in str(error) and "SSL_CERT_FILE" in str(error)
+    assert "hunter2" not in str(error) and KEY not in str(error)

@@ -458,7 +458,10 @@ class ApixoClient:
         """
         import httpx
 
-        http = self._http.get()
+        try:
+            http = self._http.get()
+        except (ValueError, OSError, ImportError) as exc:
+            raise _setup_error(exc) from None
         try:
             request = http.build_request(
                 method,
@@ -598,6 +601,21 @@ def _submit_verdict(error: ApixoError) -> _Verdict:
             # follow, a 1xx): the request was read and may have created the task.
             return _Verdict.UNCERTAIN
     return _Verdict.RAISE
+
+
+def _setup_error(exc: Exception) -> ApixoConnectionError:
+    """httpx could not make its client: a proxy or certificate setting of this computer it
+    cannot use (``HTTPS_PROXY``, ``SSL_CERT_FILE``). Nothing was sent. A file's error names
+    the file; any other says only its kind (a proxy URL may hold a password)."""
+    why = type(exc).__name__
+    if isinstance(exc, OSError):
+        why = exc.strerror or str(exc).strip() or why
+        why += f": {exc.filename}" if exc.filename else ""
+    return ApixoConnectionError(
+        f"Could not set up the connection to APIXO ({safe(why, 200)}). Check this "
+        "computer's proxy and certificate settings (HTTPS_PROXY, HTTP_PROXY, SSL_CERT_FILE).",
+        sent=False,
+    )
 
 
 def _transport_error(exc: httpx.TransportError, *, sent: bool) -> ApixoError:
