@@ -95,7 +95,10 @@ _HOMES = {
 }
 
 
-__getattr__ = lazy_exports(__name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()})
+if not TYPE_CHECKING:  # (mypy reads the imports above: a name not there is an error)
+    __getattr__ = lazy_exports(
+        __name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()}
+    )
 
 
 __all__ = [

@@ -23,4 +23,5 @@ __all__ = [
 ]
 
 
-__getattr__ = lazy_exports(__name__, {"main": "veo_desktop.cli.commands"})
+if not TYPE_CHECKING:  # (mypy reads the imports above: a name not there is an error)
+    __getattr__ = lazy_exports(__name__, {"main": "veo_desktop.cli.commands"})

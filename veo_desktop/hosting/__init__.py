@@ -115,7 +115,10 @@ _HOMES = {
 # Every name loads with its module when first asked for: the composer needs
 # ``describe_size`` before the window lists its tasks, the uploads, checks and settings
 # (and httpx, the keyring, boto3) only later.
-__getattr__ = lazy_exports(__name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()})
+if not TYPE_CHECKING:  # (mypy reads the imports above: a name not there is an error)
+    __getattr__ = lazy_exports(
+        __name__, {name: f"{__name__}.{home}" for name, home in _HOMES.items()}
+    )
 
 
 __all__ = [

@@ -67,7 +67,8 @@ _HOMES = {
     **dict.fromkeys(("imaging_executor", "run_imaging", "shutdown_imaging"), f"{__name__}.worker"),
 }
 
-__getattr__ = lazy_exports(__name__, _HOMES)
+if not TYPE_CHECKING:  # (mypy reads the imports above: a name not there is an error)
+    __getattr__ = lazy_exports(__name__, _HOMES)
 
 __all__ = [
     "MAX_IMAGE_BYTES",

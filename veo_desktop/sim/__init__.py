@@ -48,4 +48,5 @@ _HOMES = {
 }
 
 
-__getattr__ = lazy_exports(__name__, _HOMES)
+if not TYPE_CHECKING:  # (mypy reads the imports above: a name not there is an error)
+    __getattr__ = lazy_exports(__name__, _HOMES)
