@@ -171,3 +171,14 @@ def test_a_client_that_cannot_be_made_is_a_connection_error_that_sent_nothing(
     assert error.sent is False and error.transient
     assert said in str(error) and "SSL_CERT_FILE" in str(error)
     assert "hunter2" not in str(error) and KEY not in str(error)
+
+
+def test_a_refused_holder_makes_no_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A runtime whose opening failed where no loop runs refuses its holder: nothing asks
+    for a client that no one would close."""
+    made = count_http_clients(monkeypatch)
+    holder = SharedHttp(lambda: httpx.AsyncClient())
+    assert holder.refuse() is None
+    with pytest.raises(RuntimeError, match="closed"):
+        holder.get()
+    assert made == [] and holder.is_closed

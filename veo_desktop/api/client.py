@@ -172,11 +172,16 @@ class SharedHttp:
 
     async def aclose(self) -> None:
         """Close the client if it was made; it is not made any more after this."""
-        with self._lock:
-            self._closed = True
-            client = self._client
+        client = self.refuse()
         if client is not None:
             await client.aclose()
+
+    def refuse(self) -> httpx.AsyncClient | None:
+        """Make no client from now on (without a loop to close one: a runtime whose opening
+        failed half-way); returns the one made already, which its caller closes."""
+        with self._lock:
+            self._closed = True
+            return self._client
 
 
 def shared_http(http: httpx.AsyncClient | SharedHttp) -> SharedHttp:

@@ -471,6 +471,7 @@ class Runtime:
 
     def _close_without_loop(self) -> None:
         self._closed = True
+        self._http.refuse()  # (no client made after this; none is made before a request)
         if self._store is not None:
             self._store.close()
         if self.simulator is not None:
