@@ -634,9 +634,11 @@ class TaskStore(StoryboardRows, LibraryRows):
             return []
         sql = "SELECT local_id, files FROM tasks WHERE files != '[]'"
         spelled: list[str] = []
-        # (a key holding another, "clip.mp4" and "clip", is found where that one is)
-        shortest = [k for k in keys if not any(o != k and o in k for o in keys)]
-        if len(shortest) <= _NAMING_LOOKED_UP_MOST:
+        # (a key holding another, "clip.mp4" and "clip", is found where that one is; a
+        # removal of many files, Clean up's say, reads every row without comparing them)
+        few = len(keys) <= 4 * _NAMING_LOOKED_UP_MOST
+        shortest = [k for k in keys if not any(o != k and o in k for o in keys)] if few else []
+        if few and len(shortest) <= _NAMING_LOOKED_UP_MOST:
             spelled = sorted(
                 {
                     text
