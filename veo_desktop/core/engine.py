@@ -455,7 +455,9 @@ class TaskEngine:
         from veo_desktop.core.cleanup import FAILED_STATES, keys_kept_by  # (on a click)
 
         chosen = await self._book.in_states_or_hidden(FAILED_STATES)
-        naming = await self._book.naming(keys_kept_by(n for t in chosen for n in t.files))
+        names = [name for task in chosen for name in task.files]
+        keys = await asyncio.to_thread(keys_kept_by, names)  # (thousands of paths: ~0.3 s)
+        naming = await self._book.naming(keys)
         return list({task.local_id: task for task in [*chosen, *naming]}.values())
 
     async def file_names(self) -> set[str]:
