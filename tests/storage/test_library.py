@@ -238,6 +238,18 @@ def test_odd_numbers_and_far_days_are_query_problems(store: TaskStore) -> None:
         assert store.search(query) == expected
 
 
+def test_a_search_with_a_word_beyond_ascii_folds_every_word_as_the_list_does(
+    store: TaskStore,
+) -> None:
+    """With one word beyond ASCII the prompts are read by Python anyway: "strasse" then
+    finds "Straße" ("ß" folds to "ss"), as the list's search does, where sqlite's LIKE,
+    which folds ASCII letters only, would not."""
+    street = next(r for r in store.load_all() if "Stra\u00dfe" in r.prompt)
+    assert store.search(parse_query("\u00fcber strasse")) == [street.local_id]
+    assert store.search(parse_query("STRASSE \u00dcBER")) == [street.local_id]
+    assert store.search(parse_query("strasse")) == []  # (ASCII only: LIKE, the index)
+
+
 def test_every_filter_narrows_the_search(store: TaskStore) -> None:
     records = store.load_all()
     ids = [r.local_id for r in records]
