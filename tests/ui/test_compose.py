@@ -289,7 +289,7 @@ def test_unreachable_host_is_reported(panel: ComposePanel, qtbot: Any) -> None:
 def test_local_files_need_hosting_outside_the_simulator(
     qtbot: Any, tmp_path: Path, qloop: Any
 ) -> None:
-    uploader = ImageUploader(UrlChecker(), host=ImageHost(UrlOnlyProvider()))
+    uploader = ImageUploader(UrlChecker, host=ImageHost(UrlOnlyProvider()))
     assert not uploader.can_upload
     slot = ImageSlot("First frame", uploader)
     qtbot.addWidget(slot)

@@ -104,16 +104,6 @@ _SUBMIT_NOT_TAKEN = frozenset({429, 503})
 Sleep = Callable[[float], Awaitable[None]]
 
 
-def limits() -> httpx.Limits:
-    """The connection pool of a client of the APIXO client's own (see
-    :data:`MAX_CONNECTIONS`)."""
-    import httpx
-
-    return httpx.Limits(
-        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS
-    )
-
-
 class SharedHttp:
     """One ``httpx.AsyncClient``, made (and httpx imported) when a part first asks for it.
 
@@ -292,7 +282,13 @@ class ApixoClient:
         import httpx
 
         return httpx.AsyncClient(
-            timeout=self._timeout, limits=limits(), transport=transport, follow_redirects=False
+            timeout=self._timeout,
+            limits=httpx.Limits(
+                max_connections=MAX_CONNECTIONS,
+                max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+            ),
+            transport=transport,
+            follow_redirects=False,
         )
 
     @cached_property

@@ -194,8 +194,8 @@ class ImageUploader:
     """Turns what a person gives an image slot into a URL APIXO can fetch.
 
     Args:
-        checker: checks URLs the way APIXO fetches them (closed by :meth:`aclose`), or what
-            makes it when it is first needed.
+        checker: makes the URL checker (checks URLs the way APIXO fetches them; closed by
+            :meth:`aclose`) when it is first needed: ``UrlChecker`` itself will do.
         http: a client for fetching thumbnails of URL images (not closed here), or the
             holder that makes it with the first thumbnail.
         host: where local images go; None until :meth:`set_host` (work waits for it).
@@ -204,13 +204,14 @@ class ImageUploader:
 
     def __init__(
         self,
-        checker: UrlChecker | Callable[[], UrlChecker],
+        checker: Callable[[], UrlChecker],
         *,
         http: httpx.AsyncClient | SharedHttp | None = None,
         host: ImageHost | None = None,
         timeout: float = 30.0,
     ) -> None:
-        self._checker = checker
+        self._make_checker = checker
+        self._checker: UrlChecker | None = None
         self._http = None if http is None else shared_http(http)
         self._timeout = timeout
         self._host: ImageHost | None = None
@@ -227,10 +228,9 @@ class ImageUploader:
 
     @property
     def checker(self) -> UrlChecker:
-        checker = self._checker
-        if callable(checker):
-            checker = self._checker = checker()
-        return checker
+        if self._checker is None:
+            self._checker = self._make_checker()
+        return self._checker
 
     @property
     def host(self) -> ImageHost | None:
@@ -313,9 +313,8 @@ class ImageUploader:
                 self._close_later(host)
         if self._closing:
             await asyncio.gather(*self._closing, return_exceptions=True)
-        checker = self._checker
-        if not callable(checker):  # a checker never made has nothing to close
-            await checker.aclose()
+        if self._checker is not None:  # (one never made has nothing to close)
+            await self._checker.aclose()
 
     async def forget(self, url: str) -> None:
         """Drop ``url`` from the upload cache (it failed its check before a submit)."""
