@@ -172,11 +172,20 @@ def test_the_session_starts_on_the_newest_tasks_and_lists_older_pages_at_the_end
     bar = panel.view.verticalScrollBar()
     assert 0 < bar.value() < bar.maximum()  # where it was: the new rows are below
     listed = [panel.model.rowCount()]
-    while not session.controller.tasks_complete:
+    while not panel.listed_whole:
         panel.view.scrollToBottom()
-        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1])
+        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
         listed.append(panel.model.rowCount())
     assert listed[-1] == len(library.everything)
+    # The older pages are listed, not loaded: their rows keep a few facts, and a row shown
+    # reads its task from the store (the oldest, at the end of the list).
+    assert not session.controller.tasks_complete
+    assert len(session.controller.tasks()) < 1100
+    assert panel.model.shelved_count > 1900
+    oldest = min(library.everything, key=lambda t: t.created_at)
+    last = panel.proxy.index(panel.proxy.rowCount() - 1, int(Column.PROMPT))
+    assert last.data(LOCAL_ID_ROLE) == oldest.local_id
+    assert last.data() == " ".join(oldest.prompt.split())
     assert count_text(window).startswith("3,020 tasks")
     assert window.task_panel is not None and window.task_panel.count_label.toolTip() == ""
     current = panel.current_task()
@@ -623,7 +632,42 @@ def test_a_gallery_without_enough_videos_to_scroll_reads_older_pages(
     qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
     gate.set()
     wait_listed(qtbot, window, len(library.everything))
-    assert window.session is not None and window.session.controller.tasks_complete
+    # The gallery draws its tiles from records: the pages it listed are loaded, not shelved.
+    assert panel.listed_whole and panel.model.shelved_count == 0
+    assert window.session is not None
+    assert len(window.session.controller.tasks()) == len(library.everything)
+
+
+def test_the_gallery_shown_over_shelved_rows_reads_every_task(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The table scrolled to its end lists the older pages shelved; the gallery, which
+    draws its tiles from records, then has every task read (in a thread) and listed whole,
+    the rows and the selection as they were."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    gate.set()
+    listed = [panel.model.rowCount()]
+    while not panel.listed_whole:
+        panel.view.scrollToBottom()
+        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
+        listed.append(panel.model.rowCount())
+    assert panel.model.shelved_count > 1900
+    oldest = panel.proxy.index(panel.proxy.rowCount() - 1, 0)
+    panel.view.setCurrentIndex(oldest)
+    chosen = oldest.data(LOCAL_ID_ROLE)
+    panel.views.set_mode(ViewMode.GALLERY)
+    qtbot.waitUntil(lambda: panel.model.shelved_count == 0)
+    assert session.controller.tasks_complete
+    assert panel.model.rowCount() == len(library.everything)
+    current = panel.current_task()
+    assert current is not None and current.local_id == chosen
 
 
 def test_sorting_by_another_column_reads_every_task(

@@ -10,6 +10,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks.cells import TaskRow
 from veo_desktop.ui.tasks.columns import Column, StateFilter, count_text, empty_text
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
+from veo_desktop.ui.tasks.row_index import id_key
 from veo_desktop.ui.tasks.row_order import RowOrder
 from veo_desktop.ui.tasks.tracking import TaskTracker
 
@@ -40,8 +41,9 @@ def test_extends_are_placed_under_their_source_and_a_missing_source_adopts_them(
     changed = places.rebuild([source, child, grandchild, other])
     assert changed == {child.local_id, grandchild.local_id}
     assert places.depth_of(child.local_id) == 1 and places.depth_of(grandchild.local_id) == 2
-    assert places.place_of(grandchild) == (100.0, source.local_id, 2)
-    assert places.place_of(other) == (200.0, other.local_id, 0)
+    # (the root's id as the list keeps it: a uuid's 16 bytes)
+    assert places.place_of(TaskRow(grandchild)) == (100.0, id_key(source.local_id), 2)
+    assert places.place_of(TaskRow(other)) == (200.0, id_key(other.local_id), 0)
     assert places.parent_id_of(grandchild.local_id) == child.local_id
     assert places.has_children(source.local_id) and not places.has_children(other.local_id)
 
@@ -95,8 +97,12 @@ def test_the_tracker_follows_clocks_activity_progress_and_videos() -> None:
         "/videos/c.mp4": done.local_id,
     }
 
-    tracker.forget(redone)
+    tracker.forget(redone.local_id, "/videos/c.mp4")
     assert tracker.video_owner == {"/videos/b.mp4": running.local_id}
+    tracker.forget(done.local_id, "/videos/b.mp4")  # (another task's video: kept)
+    assert tracker.video_owner == {"/videos/b.mp4": running.local_id}
+    tracker.own(redone)  # (a shelved row read to be shown)
+    assert tracker.video_owner["/videos/c.mp4"] == redone.local_id
 
 
 def test_the_count_line_and_the_empty_list_text() -> None:

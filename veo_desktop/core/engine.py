@@ -35,7 +35,7 @@ import asyncio
 import logging
 import math
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -497,14 +497,17 @@ class TaskEngine:
         """
         await self._book.load_rest()
 
-    async def load_older(self, count: int) -> int:
-        """Load a page more of the older tasks, newest first (see
-        :meth:`RecordBook.load_older`); returns how many were not loaded before.
+    async def read_older(
+        self, before: float, count: int, shelve: Callable[[TaskRecord], _T | None]
+    ) -> tuple[list[_T], list[TaskRecord]]:
+        """A page of the tasks created before ``before``, read in a thread and not kept:
+        what ``shelve`` makes of each, and whole those it makes nothing of (see
+        :meth:`RecordBook.read_older`).
 
         Raises:
             StoreError: the store cannot be read.
         """
-        return await self._book.load_older(count)
+        return await self._book.read_older(before, count, shelve)
 
     async def count_listed(self) -> int:
         """How many tasks a list shows (not hidden), loaded or not (see
@@ -535,6 +538,24 @@ class TaskEngine:
     def find(self, task_id: str) -> TaskRecord | None:
         """A task by local id, a unique local-id prefix, or APIXO's task id."""
         return self._book.find(task_id)
+
+    def holds(self, local_id: str) -> bool:
+        """Whether the task ``local_id`` is loaded (nothing is read)."""
+        return self._book.holds(local_id)
+
+    def keep(self, task: TaskRecord) -> None:
+        """Load ``task`` (read from the store by the caller) unless a version of it is."""
+        self._book.keep(task)
+
+    def peek_many(self, local_ids: Sequence[str]) -> dict[str, TaskRecord]:
+        """The tasks with these local ids (those there are), the ones not loaded read from
+        the store in one go and not kept (see :meth:`RecordBook.peek_many`)."""
+        return self._book.peek_many(local_ids)
+
+    def peek(self, local_id: str) -> TaskRecord | None:
+        """The task with this local id, read from the store if not loaded (and then not
+        kept: see :meth:`RecordBook.peek`)."""
+        return self._book.peek(local_id)
 
     async def wait(self, local_id: str) -> TaskRecord:
         """Wait until the task is final or uncertain, and return it."""

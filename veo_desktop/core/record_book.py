@@ -107,7 +107,8 @@ class RecordBook:
         #: Whether every task of the store is in :attr:`_records` (see :meth:`load_rest`).
         self._complete = not recent_first or len(loaded) == store.count()
         #: Every task created at or after this (unix seconds) is loaded (the newest ones,
-        #: as a list read newest first shows them; see :meth:`load_older`).
+        #: as a list read newest first shows them; the older it reads with
+        #: :meth:`read_older`).
         self._floor = _floor(loaded, self._recent_since) if recent_first else 0.0
         self._rest: asyncio.Task[None] | None = None
         #: The tasks changed while :meth:`reload_if_changed` reads (None: it does not).
@@ -192,27 +193,29 @@ class RecordBook:
         found = await self._read_in_thread(lambda reader: reader.load_among(reader.search(query)))
         return self._add_unknown(found)
 
-    async def load_older(self, count: int) -> int:
-        """Load the ``count`` newest tasks older than every task of the newest loaded
-        (a page more of a list read newest first), read in a thread as :meth:`load_rest`
-        does; the last page leaves the book :attr:`complete`. Returns how many were not
-        loaded before.
+    async def read_older(
+        self, before: float, count: int, shelve: Callable[[TaskRecord], _Read | None]
+    ) -> tuple[list[_Read], list[TaskRecord]]:
+        """The ``count`` newest tasks created before ``before`` (unix seconds), with every
+        other one created at the moment of the oldest of them (a page of a list read newest
+        first; fewer than ``count``: the last), read in a thread as :meth:`load_rest`
+        reads: what ``shelve`` makes of each (given a task without its history; see
+        :meth:`TaskStore.load_older_each`), and whole the tasks it makes nothing of. The
+        book keeps none of them: a window's list keeps what it shows of a large library's
+        older tasks (``ui.tasks.shelved``).
 
         Raises:
             StoreError: the store cannot be read (nothing changed).
             RuntimeError: the book was closed.
         """
-        if not self._more_to_read():
-            return 0
-        before = self._floor
-        page = await self._read_in_thread(lambda reader: reader.load_older(before, count))
-        added = self._add_unknown(page)
-        if before == self._floor:  # (not moved by another page meanwhile)
-            self._floor = min((r.created_at for r in page), default=-math.inf)
-        if len(page) < count and not self._complete:
-            self._complete = True
-            log.info("all %d tasks loaded", len(self._records))
-        return added
+        if self._closed:
+            raise RuntimeError("This task list was closed.")
+
+        def read(reader: TaskStore) -> tuple[list[_Read], list[TaskRecord]]:
+            made, whole = reader.load_older_each(before, count, shelve)
+            return made, reader.load_among(whole)
+
+        return await self._read_in_thread(read)
 
     async def count_listed(self) -> int:
         """How many tasks a list shows (every one not hidden), loaded or not: counted in a
@@ -459,6 +462,38 @@ class RecordBook:
 
     def lookup(self, local_id: str) -> TaskRecord | None:
         return self._records.get(local_id) or self._fetch(local_id)
+
+    def holds(self, local_id: str) -> bool:
+        """Whether the task ``local_id`` is loaded (nothing is read)."""
+        return local_id in self._records
+
+    def keep(self, record: TaskRecord) -> None:
+        """Load ``record`` (read from the store by the caller) unless a version of it is."""
+        self._add_unknown([record])
+
+    def peek_many(self, local_ids: Collection[str]) -> dict[str, TaskRecord]:
+        """The tasks with these local ids (those there are), the ones not loaded read from
+        the store in one query, and not kept (a list's selection of rows)."""
+        found = {i: r for i in local_ids if (r := self._records.get(i)) is not None}
+        unread = [i for i in local_ids if i not in found]
+        if unread and not self._complete:
+            try:
+                found.update((r.local_id, r) for r in self._store.load_among(unread))
+            except StoreError as error:
+                log.warning("%d tasks could not be read: %s", len(unread), error)
+        return found
+
+    def peek(self, local_id: str) -> TaskRecord | None:
+        """The task with this local id: a task not loaded is read from the store, and not
+        kept (a list shows it)."""
+        record = self._records.get(local_id)
+        if record is not None or self._complete:
+            return record
+        try:
+            return self._store.get(local_id)
+        except StoreError as error:
+            log.warning("task %s could not be read: %s", local_id, error)
+            return None
 
     def tasks(self, *, include_hidden: bool = False) -> list[TaskRecord]:
         """Every task loaded (every one once :attr:`complete`), oldest first."""

@@ -25,7 +25,6 @@ from typing import Protocol, TypeVar
 
 from veo_desktop.api.models import AspectRatio, GenerationType, Mode
 from veo_desktop.records.lifecycle import TaskState
-from veo_desktop.records.task import TaskRecord
 
 #: The highest rating (stars).
 MAX_RATING = 5
@@ -436,7 +435,29 @@ class LibraryStore(Protocol):
 
 
 #: Tells whether a task (and its prompt, case-folded) passes a query: see :func:`matcher`.
-Matcher = Callable[[TaskRecord, str], bool]
+class TaskFacts(Protocol):
+    """What a search or filter looks at in a task: a :class:`TaskRecord`, or a row of the
+    window's list that keeps only these (``ui.tasks.shelved.ShelvedRow``)."""
+
+    @property
+    def local_id(self) -> str: ...
+    @property
+    def state(self) -> TaskState: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def aspect_ratio(self) -> str | None: ...
+    @property
+    def generation_type(self) -> str | None: ...
+    @property
+    def is_extend(self) -> bool: ...
+    @property
+    def seed(self) -> object: ...
+
+
+Matcher = Callable[[TaskFacts, str], bool]
 
 
 def day_start(day: dt.date) -> float:
@@ -461,7 +482,7 @@ def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
     letters the store finds by ``LIKE``, which folds ASCII only: it does not find "ss" in
     "Straße", whose "ß" folds to "ss" here.)
     """
-    checks: list[Callable[[TaskRecord, str], bool]] = []
+    checks: list[Matcher] = []
     if query.states:
         states = query.states
         checks.append(lambda t, _p: t.state in states)
@@ -482,12 +503,12 @@ def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
         checks.append(lambda t, _p: t.aspect_ratio in aspects)
     if query.seed is not None:
         seed = query.seed
-        checks.append(lambda t, _p: t.input.get("seed") == seed)
+        checks.append(lambda t, _p: t.seed == seed)
     if query.favourite or query.min_rating is not None or query.tags:
         favourite, least, tags = query.favourite, query.min_rating or 0, query.tags
         none = Labels()
 
-        def labelled(t: TaskRecord, _p: str) -> bool:
+        def labelled(t: TaskFacts, _p: str) -> bool:
             got = labels.get(t.local_id, none)
             return (not favourite or got.favourite) and got.rating >= least and tags <= got.tags
 
@@ -506,7 +527,7 @@ def matcher(query: LibraryQuery, labels: Mapping[str, Labels]) -> Matcher:
     return lambda t, p: all(check(t, p) for check in checks)
 
 
-def kind_of(task: TaskRecord) -> Kind | None:
+def kind_of(task: TaskFacts) -> Kind | None:
     """The ``type:`` a task is (None: a generation type this version does not know)."""
     if task.is_extend:
         return Kind.EXTEND

@@ -77,6 +77,11 @@ class TaskRecord:
         return str(self.input.get("prompt", ""))
 
     @property
+    def seed(self) -> object:
+        """The seed the request asked for, as written (None: none)."""
+        return self.input.get("seed")
+
+    @property
     def mode(self) -> str:
         return str(self.input.get("mode", "fast"))
 

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from json.scanner import make_scanner
 from pathlib import Path, PurePath
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.reject import RejectReason
@@ -106,6 +106,8 @@ _SELECT = (
 )
 #: The tasks without their histories, which :meth:`TaskStore.load_all` reads in one more
 #: query (:data:`_HISTORIES`) rather than as a JSON text built per row.
+#: What :meth:`TaskStore.load_older_each` makes of each task.
+_Made = TypeVar("_Made")
 _TASKS = "SELECT " + ", ".join(_COLUMNS) + " FROM tasks WHERE {} ORDER BY created_at, rowid"
 _HISTORIES = f"SELECT local_id, at, state, {_NOTE} FROM task_events WHERE {{}} ORDER BY id"
 _MALFORMED = "SELECT count(*) FROM tasks WHERE ({}) AND NOT json_valid(request)"
@@ -536,13 +538,41 @@ class TaskStore(StoryboardRows, LibraryRows):
         other one created at the moment of the oldest of them (a page of a list read
         newest first ends between two moments), oldest first, with their histories. Fewer
         than ``count``: there are no others before ``before``."""
+        return self._load(_PAGE, (self._page_start(before, count), before))
+
+    def _page_start(self, before: float, count: int) -> float:
+        """When the oldest of the ``count`` newest tasks created before ``before`` was."""
         rows = self._read(
             "SELECT created_at FROM tasks WHERE created_at < ?"
             " ORDER BY created_at DESC LIMIT 1 OFFSET ?",
             (before, count - 1),
         )
-        since = float(rows[0][0]) if rows else -math.inf
-        return self._load(_PAGE, (since, before))
+        return float(rows[0][0]) if rows else -math.inf
+
+    def load_older_each(
+        self, before: float, count: int, convert: Callable[[TaskRecord], _Made | None]
+    ) -> tuple[list[_Made], list[str]]:
+        """:meth:`load_older`'s page, each task passed to ``convert`` as it is decoded
+        (without its history) and only what ``convert`` makes kept: a page read into a few
+        facts a task without holding its records all at once (each one's memory is reused
+        by the next instead of being left scattered among what is kept). Returns what was
+        made, oldest first, and the local ids of the tasks ``convert`` made nothing of
+        (:meth:`load_among` reads them whole)."""
+        since = self._page_start(before, count)
+        made: list[_Made] = []
+        left: list[str] = []
+        with _collector_paused(), self._snapshot():
+            try:
+                for row in self._db.execute(_TASKS.format(_PAGE), (since, before)):
+                    (request,) = _requests((row,), well_formed=False)
+                    one = convert(_build(row, (), request))
+                    if one is None:
+                        left.append(row[0])
+                    else:
+                        made.append(one)
+            except sqlite3.Error as error:
+                raise self._failure(error) from error
+        return made, left
 
     def load_among(self, local_ids: Sequence[str]) -> list[TaskRecord]:
         """The tasks with these local ids (those there are), oldest first, with their

@@ -189,13 +189,14 @@ class EngineController(QObject):
         await self._load_all()
         return self.tasks(include_hidden=include_hidden)
 
-    async def load_older(self, count: int) -> int:
-        """Load the ``count`` newest tasks older than those loaded (in a thread); returns
-        how many were not loaded before (the last page leaves :attr:`tasks_complete`)."""
-        added = await self._engine.load_older(count)
-        if self.tasks_complete:
-            self.all_tasks_loaded.emit()
-        return added
+    async def read_older(
+        self, before: float, count: int, shelve: Callable[[TaskRecord], T | None]
+    ) -> tuple[list[T], list[TaskRecord]]:
+        """The ``count`` newest tasks created before ``before`` (and every other one created
+        at the moment of the oldest; fewer: the last page), read in a thread and not
+        loaded: what ``shelve`` makes of each (a task without its history), and whole the
+        ones it makes nothing of (a large library's list shows its older tasks so)."""
+        return await self._engine.read_older(before, count, shelve)
 
     async def count_listed(self) -> int:
         """How many tasks the list shows once every task is loaded (counted in a thread)."""
@@ -299,6 +300,31 @@ class EngineController(QObject):
     def get(self, local_id: str) -> TaskRecord:
         """The task ``local_id`` (``KeyError`` when there is none)."""
         return self._engine.get(local_id)
+
+    def holds(self, local_id: str) -> bool:
+        """Whether the task ``local_id`` is loaded (nothing is read)."""
+        return self._engine.holds(local_id)
+
+    def keep(self, task: TaskRecord) -> None:
+        """Load ``task``, read from the store by the caller, unless a version of it is."""
+        self._engine.keep(task)
+
+    def peek(self, local_id: str) -> TaskRecord | None:
+        """The task ``local_id`` (None: there is none), read from the store if it is not
+        loaded, and then not kept (to show a row of the list)."""
+        return self._engine.peek(local_id)
+
+    def peek_many(self, local_ids: Sequence[str]) -> dict[str, TaskRecord]:
+        """The tasks with these local ids (those there are), the ones not loaded read from
+        the store in one go and not kept (a selection of the list's rows)."""
+        return self._engine.peek_many(local_ids)
+
+    def lookup(self, local_id: str) -> TaskRecord | None:
+        """The task ``local_id`` (None: there is none), read and kept if not loaded."""
+        try:
+            return self._engine.get(local_id)
+        except KeyError:
+            return None
 
     def find(self, apixo_task_id: str) -> TaskRecord | None:
         """The task APIXO knows as ``apixo_task_id``, if this computer has it."""

@@ -68,18 +68,19 @@ def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]
     source_rows = getattr(model, "source_rows", None)
     task_model = getattr(model, "task_model", None)
     source = task_model() if callable(task_model) else None
-    listed: Sequence[TaskRecord] | None = None
+    # (a shelved row's task, None here, is no tile: see TaskPanel's gallery)
+    listed: Sequence[TaskRecord | None] | None = None
     if callable(source_rows) and isinstance(source, TaskTableModel):
-        everything = source.tasks()
+        everything = source.full_tasks()
         shown = source_rows()
         every_row = isinstance(shown, range) and len(shown) == len(everything)
         listed = everything if every_row else [everything[row] for row in shown]
     elif isinstance(model, QSortFilterProxyModel):
         source = model.sourceModel()
         if isinstance(source, TaskTableModel) and model.rowCount() == source.rowCount():
-            listed = source.tasks()
+            listed = source.full_tasks()
     elif isinstance(model, TaskTableModel):
-        listed = model.tasks()
+        listed = model.full_tasks()
     if listed is None:
         for row in range(model.rowCount()):
             task = model.index(row, 0).data(TASK_ROLE)
@@ -88,8 +89,13 @@ def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]
                 tasks.append(task)
         return rows, tasks
     succeeded = TaskState.SUCCEEDED
-    rows = [row for row, task in enumerate(listed) if task.state is succeeded and task.files]
-    return rows, [listed[row] for row in rows]
+    rows = []
+    tasks = []
+    for row, task in enumerate(listed):
+        if task is not None and task.state is succeeded and task.files:
+            rows.append(row)
+            tasks.append(task)
+    return rows, tasks
 
 
 @dataclass

@@ -38,6 +38,8 @@ class TaskActionSet(QObject):
         host: the widget shortcuts live on (and the actions' parent).
         current: returns the task the actions apply to (``None`` when nothing is selected).
         selected: returns every selected task (Compare needs exactly two finished ones).
+        selected_count: how many tasks are selected (asked first: the tasks are read only
+            when Compare may be possible; a large library's rows may need reading).
         clock: unix time (how long a video stays extendable); tests pass a fake.
     """
 
@@ -48,6 +50,7 @@ class TaskActionSet(QObject):
         current: Callable[[], TaskRecord | None],
         *,
         selected: Callable[[], list[TaskRecord]] | None = None,
+        selected_count: Callable[[], int] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(host)
@@ -55,6 +58,7 @@ class TaskActionSet(QObject):
         self._host = host
         self._current = current
         self._selected = selected or (lambda: [t for t in (current(),) if t is not None])
+        self._selected_count = selected_count or (lambda: len(self._selected()))
         self._clock = clock
 
         def make(name: str, text: str, icon: str | None, tip: str) -> QAction:
@@ -216,14 +220,15 @@ class TaskActionSet(QObject):
 
     def update_selection(self) -> None:
         """Compare is possible with exactly two finished videos selected."""
-        chosen = self._selected()
-        self.edit_labels.setEnabled(bool(chosen))
+        count = self._selected_count()
+        self.edit_labels.setEnabled(count > 0)
+        chosen = self._selected() if count == 2 else []
         videos = [t for t in chosen if t.state == TaskState.SUCCEEDED and video_file(t)]
         ok = len(chosen) == 2 and len(videos) == 2
         self.compare.setEnabled(ok)
         if ok:
             tip = "Play the two selected videos side by side, in sync"
-        elif len(chosen) == 2:
+        elif count == 2:
             tip = "Both selected tasks need a finished, downloaded video to compare"
         else:
             tip = "Select two finished videos (Ctrl+click) to compare them"

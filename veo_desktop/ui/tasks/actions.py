@@ -77,10 +77,18 @@ class TaskActions(TaskActionSet):
         current: Callable[[], TaskRecord | None],
         *,
         selected: Callable[[], list[TaskRecord]] | None = None,
+        selected_count: Callable[[], int] | None = None,
         spending_cap: Callable[[], SpendingCap | None] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        super().__init__(controller, host, current, selected=selected, clock=clock)
+        super().__init__(
+            controller,
+            host,
+            current,
+            selected=selected,
+            selected_count=selected_count,
+            clock=clock,
+        )
         self._spending_cap = spending_cap or (lambda: None)
         #: The question being asked (tests answer it); ``None`` when none is open.
         self.dialog: QDialog | None = None

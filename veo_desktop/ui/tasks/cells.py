@@ -13,10 +13,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.columns import EXTEND_MARK, STATE_ORDER, Column
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
+from veo_desktop.ui.tasks.row_index import IdKey, id_key
 from veo_desktop.ui.tasks.tracking import Progress
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -30,16 +32,58 @@ class TaskRow:
     displayed, so the texts are computed lazily.
     """
 
-    __slots__ = ("_folded", "_texts", "task")
+    __slots__ = ("_folded", "_key", "_texts", "task")
 
     def __init__(self, task: TaskRecord) -> None:
         self.task = task
         self._texts: tuple[str, str, str, str, str] | None = None
         self._folded: str | None = None
+        self._key: IdKey | None = None
+
+    @property
+    def id_key(self) -> IdKey:
+        """The local id as the list's index keeps it."""
+        if self._key is None:
+            self._key = id_key(self.task.local_id)
+        return self._key
 
     @property
     def prompt(self) -> str:
         return self.texts[0]
+
+    # What the list orders by, as a ShelvedRow says it too.
+
+    @property
+    def local_id(self) -> str:
+        return self.task.local_id
+
+    @property
+    def created_at(self) -> float:
+        return self.task.created_at
+
+    @property
+    def state(self) -> TaskState:
+        return self.task.state
+
+    @property
+    def price(self) -> Decimal:
+        return self.task.price
+
+    @property
+    def has_files(self) -> bool:
+        return bool(self.task.files)
+
+    @property
+    def kind_text(self) -> str:
+        return fmt.kind_label(self.task)
+
+    @property
+    def mode_text(self) -> str:
+        return fmt.mode_label(self.task)
+
+    @property
+    def aspect_text(self) -> str:
+        return fmt.aspect_label(self.task)
 
     @property
     def folded_prompt(self) -> str:
@@ -62,16 +106,17 @@ class TaskRow:
         return self._texts
 
 
-#: What each column sorts by: times and prices as numbers, words case-folded.
-SORT_VALUES: dict[int, Callable[[TaskRow], Any]] = {
-    Column.THUMBNAIL: lambda row: 1 if row.task.files else 0,
+#: What each column sorts by: times and prices as numbers, words case-folded. A row is a
+#: :class:`TaskRow` or a ``ShelvedRow`` (both say these).
+SORT_VALUES: dict[int, Callable[[Any], Any]] = {
+    Column.THUMBNAIL: lambda row: 1 if row.has_files else 0,
     Column.PROMPT: lambda row: row.folded_prompt,
-    Column.TYPE: lambda row: fmt.kind_label(row.task),
-    Column.MODE: lambda row: fmt.mode_label(row.task),
-    Column.ASPECT: lambda row: fmt.aspect_label(row.task),
-    Column.STATE: lambda row: STATE_ORDER.get(row.task.state, 99),
-    Column.PRICE: lambda row: row.task.price,
-    Column.CREATED: lambda row: row.task.created_at,
+    Column.TYPE: lambda row: row.kind_text,
+    Column.MODE: lambda row: row.mode_text,
+    Column.ASPECT: lambda row: row.aspect_text,
+    Column.STATE: lambda row: STATE_ORDER.get(row.state, 99),
+    Column.PRICE: lambda row: row.price,
+    Column.CREATED: lambda row: row.created_at,
 }
 
 
@@ -119,7 +164,7 @@ class TaskCells:
         return None
 
     @staticmethod
-    def sort_key(row: TaskRow, column: int) -> Any:
+    def sort_key(row: Any, column: int) -> Any:
         value = SORT_VALUES[column](row)
         return float(value) if isinstance(value, Decimal) else value
 

@@ -9,12 +9,27 @@ only extends and the tasks they name take part, so a list of plain generations c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Protocol
 
 from veo_desktop.core.lineage import Lineage, source_task_id
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.ui.tasks.row_index import IdKey, id_key
 
-#: (root's created_at, root's local id, place in the root's tree): what orders a lineage.
-Place = tuple[float, str, int]
+
+class Dated(Protocol):
+    """A list's row: what its place by creation is worked out from."""
+
+    @property
+    def local_id(self) -> str: ...
+    @property
+    def id_key(self) -> IdKey: ...
+    @property
+    def created_at(self) -> float: ...
+
+
+#: (root's created_at, root's local id as the list keeps it (``row_index.id_key``), place in
+#: the root's tree): what orders a lineage.
+Place = tuple[float, IdKey, int]
 
 
 class LineagePlaces:
@@ -28,9 +43,15 @@ class LineagePlaces:
         #: Local ids and APIXO ids that extends without a source here point to.
         self._orphan_refs: set[str] = set()
 
-    def place_of(self, task: TaskRecord) -> Place:
-        """Where ``task`` sorts by creation: its root's time and id, then its place."""
-        return self._places.get(task.local_id, (task.created_at, task.local_id, 0))
+    def place_of(self, row: Dated) -> Place:
+        """Where ``row`` (a list's row) sorts by creation: its root's time and id (as the
+        list keeps it), then its place."""
+        return self._places.get(row.local_id) or (row.created_at, row.id_key, 0)
+
+    @property
+    def orphan_refs(self) -> frozenset[str]:
+        """The local ids and APIXO ids of the sources extends name that are not known here."""
+        return frozenset(self._orphan_refs)
 
     def depth_of(self, local_id: str) -> int:
         return self.depth.get(local_id, 0)
@@ -92,7 +113,7 @@ class LineagePlaces:
                 for place, node in enumerate(root.walk()):
                     if place:
                         local_id = node.record.local_id
-                        places[local_id] = (record.created_at, record.local_id, place)
+                        places[local_id] = (record.created_at, id_key(record.local_id), place)
                         depths[local_id] = node.depth
         old = self.depth
         changed = {i for i in old.keys() | depths.keys() if old.get(i, 0) != depths.get(i, 0)}

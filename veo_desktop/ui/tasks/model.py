@@ -20,7 +20,8 @@ active tasks and download progress.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,8 @@ from PySide6.QtCore import (
     Slot,
 )
 
-from veo_desktop.records.library import Labels
+from veo_desktop.core.lineage import source_task_id
+from veo_desktop.records.library import Labels, TaskFacts
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks.cells import TaskCells, TaskRow
 from veo_desktop.ui.tasks.columns import (
@@ -57,8 +59,9 @@ from veo_desktop.ui.tasks.columns import (
     Column,
 )
 from veo_desktop.ui.tasks.lineage_places import LineagePlaces
-from veo_desktop.ui.tasks.row_index import RowIndex
+from veo_desktop.ui.tasks.row_index import IdKey, RowIndex, id_key
 from veo_desktop.ui.tasks.row_order import RowOrder
+from veo_desktop.ui.tasks.shelved import ListRow, ShelvedRow
 from veo_desktop.ui.tasks.takes import Takes, folded_text, label_text, spoken_labels
 from veo_desktop.ui.tasks.tracking import TaskTracker
 from veo_desktop.ui.thumbnails import ThumbnailCache
@@ -104,15 +107,22 @@ _SERVED = frozenset(
         _LABELS,
     }
 )
+#: The roles a shelved row answers without reading its record.
+_BY_ID = frozenset({_LOCAL_ID, _STATE, _SORT, _ALIGNMENT, _DEPTH, _TAKE, _FOLD, _LABELS})
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _THUMBNAIL = int(Column.THUMBNAIL)
 _PROMPT = int(Column.PROMPT)
 _NO_LABELS = Labels()
 _COLUMNS = len(Column)
+#: Shelved rows whose records (and texts) are kept after being read to be shown: a tall
+#: window shows ~60 rows, and each paint asks every visible cell again.
+SHOWN_KEPT = 256
+
+Read = Callable[[str], TaskRecord | None]
 
 
-def _row_key(row: TaskRow) -> str:
-    return row.task.local_id
+def _row_key(row: ListRow) -> IdKey:
+    return row.id_key
 
 
 class TaskTableModel(QAbstractTableModel):
@@ -124,6 +134,11 @@ class TaskTableModel(QAbstractTableModel):
 
     Hidden tasks (removed or dismissed) are not rows. Feed it with :meth:`set_tasks` once
     and :meth:`upsert` for every change afterwards.
+
+    A large library's older pages are listed as shelved rows (``set_tasks(...,
+    shelved=...)``; see :mod:`~veo_desktop.ui.tasks.shelved`): their records are read
+    (:meth:`set_reader`) when they are shown or asked for, and the last
+    :data:`SHOWN_KEPT` kept.
 
     The takes of a variations run can be folded under the run's first take
     (:meth:`fold_run`): they stay rows, and the filter proxy leaves them out
@@ -143,9 +158,21 @@ class TaskTableModel(QAbstractTableModel):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(parent)
-        self._rows: list[TaskRow] = []
+        self._rows: list[ListRow] = []
         #: Each task's row (kept from the bottom: a new task at the top moves no other).
-        self._row_of: RowIndex[TaskRow] = RowIndex(_row_key)
+        self._row_of: RowIndex[ListRow] = RowIndex(_row_key)
+        #: How many rows are shelved.
+        self._shelved = 0
+        #: Tasks listed shelved that became full rows because extends name them.
+        self._warmed: set[str] = set()
+        #: The last shelved rows shown, as full rows (their records read from the store).
+        self._shown: OrderedDict[str, TaskRow] = OrderedDict()
+        #: Reads a shelved row's record to show it (kept nowhere else); reads and keeps a
+        #: task an extend names (its row gets its record); finds one by APIXO's id.
+        self._peek: Read | None = None
+        self._peek_many: Callable[[Sequence[str]], Mapping[str, TaskRecord]] | None = None
+        self._get: Read | None = None
+        self._find: Read | None = None
         #: Running clocks, active tasks, download progress, video owners.
         self._tracker = TaskTracker()
         self._thumbnails = thumbnails
@@ -179,27 +206,103 @@ class TaskTableModel(QAbstractTableModel):
         its rows do not fill it. None: the rows hold every task."""
         self._more = more
 
-    def set_tasks(self, tasks: Iterable[TaskRecord]) -> None:
-        """Replace every row (used once, when the list is first filled)."""
+    def set_reader(
+        self,
+        *,
+        peek: Read,
+        peek_many: Callable[[Sequence[str]], Mapping[str, TaskRecord]],
+        get: Read,
+        find: Read,
+    ) -> None:
+        """How shelved rows' records are read: ``peek(local_id)`` to show one (not kept),
+        ``peek_many(local_ids)`` for a selection (in one go, not kept), ``get(local_id)``
+        for one an extend names (kept: its row becomes a full one), and
+        ``find(apixo_task_id)`` for one an extend names by APIXO's id."""
+        self._peek, self._peek_many, self._get, self._find = peek, peek_many, get, find
+
+    def set_tasks(self, tasks: Iterable[TaskRecord], shelved: Iterable[ShelvedRow] = ()) -> None:
+        """Replace every full row with ``tasks``; the shelved rows stay, with ``shelved``
+        added (any of them ``tasks`` holds, or the list has, is left out)."""
         self.beginResetModel()
-        self._rows = [TaskRow(task) for task in tasks if not task.hidden]
-        self._set_lineage([row.task for row in self._rows])
-        self._takes.rebuild(row.task for row in self._rows)
+        hot = [TaskRow(task) for task in tasks if not task.hidden]
+        ids = {row.id_key for row in hot}
+        # The tasks extends name, read for them, stay full rows (``tasks`` may lack them).
+        for row in self._rows:
+            if isinstance(row, TaskRow) and row.local_id in self._warmed and row.id_key not in ids:
+                hot.append(row)
+                ids.add(row.id_key)
+        self._warmed &= {row.local_id for row in hot}
+        listed = self._row_of
+        shelf = [r for r in self._rows if isinstance(r, ShelvedRow) and r.id_key not in ids]
+        shelf += [r for r in shelved if r.id_key not in ids and r.id_key not in listed]
+        del ids
+        self._rows = []
+        self._set_lineage([row.task for row in hot])
+        warmed = self._warm(shelf, self._places.orphan_refs)
+        if warmed:
+            hot.extend(TaskRow(task) for task in warmed)
+            self._warmed.update(task.local_id for task in warmed)
+            self._set_lineage([row.task for row in hot])
+            left = {id_key(task.local_id) for task in warmed}
+            shelf = [row for row in shelf if row.id_key not in left]
+        self._shelved = len(shelf)
+        self._shown.clear()
+        self._takes.rebuild((row.task for row in hot), shelf)
         self._folded &= self._takes.heads()
+        self._tracker.reset(row.task for row in hot)
+        self._rows = [*hot, *shelf]
+        del shelf
         self._order.sort(self._rows)
         self._row_of.rebuild(self._rows)
-        self._tracker.reset(row.task for row in self._rows)
         self.endResetModel()
+
+    def _warm(self, shelf: list[ShelvedRow], refs: frozenset[str]) -> list[TaskRecord]:
+        """The records of the tasks of ``shelf`` extends name by ``refs`` (local ids, or
+        APIXO's ids), read and kept (see :meth:`set_reader`)."""
+        if not shelf or not refs or self._get is None:
+            return []
+        keys = {id_key(ref) for ref in refs}
+        wanted = {row.id_key for row in shelf if row.id_key in keys}
+        if self._find is not None:
+            for ref in refs:
+                if id_key(ref) not in wanted:  # (APIXO's id, or a task not listed)
+                    found = self._find(ref)
+                    if found is not None:
+                        wanted.add(id_key(found.local_id))
+        return [
+            task
+            for task in (self._get(row.local_id) for row in shelf if row.id_key in wanted)
+            if task is not None
+        ]
+
+    @property
+    def orphan_refs(self) -> frozenset[str]:
+        """The local ids and APIXO ids of tasks extends listed name but the list lacks."""
+        return self._places.orphan_refs
+
+    @property
+    def shelved_count(self) -> int:
+        """How many rows are shelved (see :meth:`set_tasks`)."""
+        return self._shelved
+
+    def _hot_tasks(self) -> list[TaskRecord]:
+        return [row.task for row in self._rows if isinstance(row, TaskRow)]
+
+    def _shelved_rows(self) -> Iterable[ShelvedRow]:
+        if not self._shelved:
+            return ()
+        return [row for row in self._rows if isinstance(row, ShelvedRow)]
 
     def upsert(self, task: TaskRecord) -> None:
         """Add a new task, update a known one (its row only), or drop a hidden one."""
         row = self._row_of.get(task.local_id)
+        self._shown.pop(task.local_id, None)
         if task.hidden:
             if row is not None:
                 relinked = self._places.has_children(task.local_id)
                 self._remove_row(row)
                 if relinked:
-                    self._relink([r.task for r in self._rows])
+                    self._relink(self._hot_tasks())
                 self._retake(task)
             return
         fresh = TaskRow(task)
@@ -209,7 +312,9 @@ class TaskTableModel(QAbstractTableModel):
             # missing source of some (then they move under it).
             adopts = self._places.adopts(task)
             if relink:
-                changed = self._set_lineage([*(r.task for r in self._rows), task])
+                if task.is_extend and self._shelved:
+                    self._warm_sources(task)
+                changed = self._set_lineage([*self._hot_tasks(), task])
             else:
                 self._places.add_root(task)
             row = self._order.position_for(self._rows, self._order.key(fresh))
@@ -224,10 +329,34 @@ class TaskTableModel(QAbstractTableModel):
             return
         old = self._rows[row]
         self._rows[row] = fresh
-        self._track(task, old.task)
+        if isinstance(old, ShelvedRow):
+            self._shelved -= 1
+            self._track(task, None)
+        else:
+            self._track(task, old.task)
         if self._order.key(old) != self._order.key(fresh):
             row = self._reposition(row)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+
+    def _warm_sources(self, extend: TaskRecord) -> None:
+        """A new extend of a shelved task: that row gets its record (its extends sit under
+        it), in place."""
+        shelf: dict[IdKey, ShelvedRow] = {}
+        for ref in (extend.parent_id, source_task_id(extend)):
+            row = None if not ref else self._row_of.get(ref)
+            if row is None and ref and self._find is not None:  # (named by APIXO's id)
+                found = self._find(ref)
+                row = None if found is None else self._row_of.get(found.local_id)
+            shelved = None if row is None else self._rows[row]
+            if isinstance(shelved, ShelvedRow):
+                shelf[shelved.id_key] = shelved  # (both refs may name it)
+        for task in self._warm(list(shelf.values()), frozenset(r.local_id for r in shelf.values())):
+            row = self._row_of[task.local_id]
+            if isinstance(self._rows[row], ShelvedRow):
+                self._warmed.add(task.local_id)
+                self._rows[row] = TaskRow(task)
+                self._shelved -= 1
+                self._track(task, None)
 
     # -- order -----------------------------------------------------------------------------
 
@@ -251,7 +380,7 @@ class TaskTableModel(QAbstractTableModel):
         """Put every row in its place for the current order (keeping persistent indexes)."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
-        ids = [self._rows[index.row()].task.local_id for index in persistent]
+        ids = [self._rows[index.row()].local_id for index in persistent]
         self._order.sort(self._rows)
         self._row_of.rebuild(self._rows)
         self.changePersistentIndexList(
@@ -282,7 +411,7 @@ class TaskTableModel(QAbstractTableModel):
     def _retake(self, task: TaskRecord) -> None:
         """A row came or went: renumber the takes of variations runs, repaint the changed."""
         if self._takes.may_change(task):
-            for local_id in self._takes.rebuild(row.task for row in self._rows):
+            for local_id in self._takes.rebuild(self._hot_tasks(), self._shelved_rows()):
                 row = self._row_of.get(local_id)
                 if row is not None:
                     self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
@@ -355,7 +484,7 @@ class TaskTableModel(QAbstractTableModel):
 
     def is_folded_take(self, row: int) -> bool:
         """Whether the task at ``row`` is a take folded under its run's first take."""
-        local_id = self._rows[row].task.local_id
+        local_id = self._rows[row].local_id
         head = self._takes.head_of(local_id)
         return head is not None and head != local_id and head in self._folded
 
@@ -408,9 +537,14 @@ class TaskTableModel(QAbstractTableModel):
     def _remove_row(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
         removed = self._rows.pop(row)
-        local_id = removed.task.local_id
+        local_id = removed.local_id
         self._row_of.removed(self._rows, row, local_id)
-        self._tracker.forget(removed.task)
+        video = None
+        if isinstance(removed, ShelvedRow):
+            self._shelved -= 1
+        elif removed.task.files:
+            video = removed.task.files[0]
+        self._tracker.forget(local_id, video)
         self._places.forget(local_id)
         self.endRemoveRows()
 
@@ -425,11 +559,58 @@ class TaskTableModel(QAbstractTableModel):
     # -- lookups ---------------------------------------------------------------------------
 
     def task_at(self, row: int) -> TaskRecord:
-        return self._rows[row].task
+        """The task of ``row`` (a shelved row's is read from the store)."""
+        found = self._rows[row]
+        return found.task if isinstance(found, TaskRow) else self._shown_row(found).task
+
+    def tasks_at(self, rows: Sequence[int]) -> list[TaskRecord]:
+        """The tasks of ``rows`` (valid rows), in that order: the shelved ones not shown
+        lately are read from the store in one go (see :meth:`set_reader`)."""
+        found = [self._rows[row] for row in rows]
+        unread = [
+            row.local_id
+            for row in found
+            if isinstance(row, ShelvedRow) and row.local_id not in self._shown
+        ]
+        read = self._peek_many(unread) if unread and self._peek_many is not None else {}
+        tasks = []
+        for row in found:
+            if isinstance(row, TaskRow):
+                tasks.append(row.task)
+                continue
+            task = read.get(row.local_id)
+            tasks.append(self._shown_row(row).task if task is None else task)
+        return tasks
+
+    def facts_at(self, row: int) -> TaskFacts:
+        """What a search looks at in ``row``'s task (nothing read for a shelved row)."""
+        found = self._rows[row]
+        return found.task if isinstance(found, TaskRow) else found
+
+    def local_id_at(self, row: int) -> str:
+        return self._rows[row].local_id
 
     def folded_prompt_at(self, row: int) -> str:
         """The prompt of ``row``, case-folded, for searching."""
         return self._rows[row].folded_prompt
+
+    def _shown_row(self, row: ListRow) -> TaskRow:
+        """``row`` as a full row: a shelved one's record read (and kept among the last
+        :data:`SHOWN_KEPT`)."""
+        if isinstance(row, TaskRow):
+            return row
+        shown = self._shown.get(row.local_id)
+        if shown is not None:
+            self._shown.move_to_end(row.local_id)
+            return shown
+        task = None if self._peek is None else self._peek(row.local_id)
+        if task is None or task.hidden:
+            task = row.stand_in()
+        self._tracker.own(task)
+        shown = self._shown[row.local_id] = TaskRow(task)
+        if len(self._shown) > SHOWN_KEPT:
+            self._shown.popitem(last=False)
+        return shown
 
     def row_of(self, local_id: str) -> int | None:
         return self._row_of.get(local_id)
@@ -440,10 +621,15 @@ class TaskTableModel(QAbstractTableModel):
 
     def get(self, local_id: str) -> TaskRecord | None:
         row = self._row_of.get(local_id)
-        return None if row is None else self._rows[row].task
+        return None if row is None else self.task_at(row)
 
     def tasks(self) -> list[TaskRecord]:
-        return [row.task for row in self._rows]
+        """Every row's task (the shelved ones' read from the store, one by one)."""
+        return [self.task_at(row) for row in range(len(self._rows))]
+
+    def full_tasks(self) -> list[TaskRecord | None]:
+        """Every row's task, None for a shelved row (nothing read)."""
+        return [row.task if isinstance(row, TaskRow) else None for row in self._rows]
 
     def progress(self, local_id: str) -> tuple[int, int | None] | None:
         return self._tracker.progress.get(local_id)
@@ -491,7 +677,7 @@ class TaskTableModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self._rows[index.row()].task.files:
+        if self._rows[index.row()].has_files:
             flags |= Qt.ItemFlag.ItemIsDragEnabled
         return flags
 
@@ -501,6 +687,10 @@ class TaskTableModel(QAbstractTableModel):
         if role not in _SERVED or not index.isValid():
             return None
         row = self._rows[index.row()]
+        if not isinstance(row, TaskRow):
+            if role in _BY_ID:  # (answered without reading the shelved row's record)
+                return self._by_id(row, role, index.column())
+            row = self._shown_row(row)
         column = index.column()
         cells = self._cells
         if role == _DISPLAY:
@@ -542,6 +732,25 @@ class TaskTableModel(QAbstractTableModel):
                 spoken = f"{spoken}. {spoken_labels(said)}"
         return spoken
 
+    def _by_id(self, row: ShelvedRow, role: int, column: int) -> Any:
+        """What a shelved row says for a role of :data:`_BY_ID`."""
+        if role == _LOCAL_ID:
+            return row.local_id
+        if role == _STATE:
+            return row.state.value
+        if role == _SORT:
+            return self._cells.sort_key(row, column)
+        if role == _ALIGNMENT:
+            return _LEFT
+        if role == _DEPTH:
+            return 0  # (never in a lineage)
+        local_id = row.local_id
+        if role == _TAKE:
+            return self.take_text(local_id)
+        if role == _FOLD:
+            return self.fold_state(local_id)
+        return self.label_text(local_id)
+
     # -- drag out --------------------------------------------------------------------------
 
     def mimeTypes(self) -> list[str]:
@@ -557,7 +766,7 @@ class TaskTableModel(QAbstractTableModel):
             seen.add(index.row())
             urls.extend(
                 QUrl.fromLocalFile(str(Path(f)))
-                for f in self._rows[index.row()].task.files
+                for f in self.task_at(index.row()).files
                 if Path(f).exists()
             )
         data = QMimeData()

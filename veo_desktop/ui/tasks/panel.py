@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import shiboken6
 from PySide6.QtCore import (
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from veo_desktop.core.heap import release_free_heap
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
@@ -53,6 +55,7 @@ from veo_desktop.ui.tasks.columns import (
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.recipe_drag import follow_current
+from veo_desktop.ui.tasks.shelved import ShelvedRow, shelve
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -105,6 +108,12 @@ class TaskPanel(QWidget):
         self._current_id: str | None = None
 
         self.model = TaskTableModel(self, thumbnails=self.thumbnails, clock=clock)
+        self.model.set_reader(
+            peek=controller.peek,
+            peek_many=controller.peek_many,
+            get=controller.lookup,
+            find=controller.find,
+        )
         self.proxy = TaskFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.view = TaskView(self)
@@ -115,6 +124,7 @@ class TaskPanel(QWidget):
             self,
             self.current_task,
             selected=self.selected_tasks,
+            selected_count=self.selected_count,
             spending_cap=spending_cap,
             clock=clock,
         )
@@ -128,6 +138,7 @@ class TaskPanel(QWidget):
             labels=controller.library,
         )
         self.views = LibraryViews(self.view, self.gallery, self)
+        self.views.mode_changed.connect(self.on_views_mode_changed)
 
         #: Prompt search and filters (chips under the search row), saved searches.
         self.search_bar = SearchBar(controller.library, self)
@@ -224,6 +235,8 @@ class TaskPanel(QWidget):
         #: read when the person scrolls to the end, searches or filters (:meth:`list_older`).
         self._listed_all = controller.tasks_complete
         self._listing_older = False
+        #: Every task created at or after this is listed (the older pages read go on below).
+        self._listed_from = controller.held_from
         #: The search and filter whose older matches are to be read (see _search_older).
         self._older_query: LibraryQuery | None = None
         self._searching_older = False
@@ -247,13 +260,26 @@ class TaskPanel(QWidget):
 
     def selected_tasks(self) -> list[TaskRecord]:
         """Every selected task, in the list's order (the current one among them)."""
+        return self.model.tasks_at(self._selected_source_rows())
+
+    def selected_count(self) -> int:
+        """How many tasks are selected (none is read)."""
+        return len(self.view.selectionModel().selectedRows())
+
+    def _selected_ids(self) -> list[str]:
+        """The selected tasks' local ids, in the list's order (none is read)."""
+        return [self.model.local_id_at(row) for row in self._selected_source_rows()]
+
+    def _selected_source_rows(self) -> list[int]:
         rows = sorted(index.row() for index in self.view.selectionModel().selectedRows())
-        tasks = []
-        for row in rows:
-            task = self._index_task(self.proxy.index(row, 0))
-            if task is not None:
-                tasks.append(task)
-        return tasks
+        to_source = self.proxy.mapToSource
+        return [to_source(self.proxy.index(row, 0)).row() for row in rows]
+
+    @property
+    def listed_whole(self) -> bool:
+        """Whether every task of the library is listed (a large library's older ones once
+        the list was scrolled to its end: as shelved rows, not loaded)."""
+        return self._listed_all
 
     def fill_rest(self) -> None:
         """List every task loaded, keeping the selection: the ones older than the first
@@ -263,17 +289,18 @@ class TaskPanel(QWidget):
         if not shiboken6.isValid(self):
             return
         complete = self._controller.tasks_complete
-        if not self._page_cut and (self._listed_all or not complete):
+        shelved = complete and self.model.shelved_count  # (now all read: listed whole)
+        if not self._page_cut and not shelved and (self._listed_all or not complete):
             return
         self._page_cut = False
-        self._listed_all = complete
+        self._listed_all = self._listed_all or complete
         self._listing_older = False
         self._relist()
 
-    def _relist(self) -> None:
+    def _relist(self, shelved: Sequence[ShelvedRow] = ()) -> None:
         """List every task loaded, keeping the selection and where the views are scrolled
         to (older tasks come below: what was in view stays)."""
-        selected = [task.local_id for task in self.selected_tasks()]
+        selected = self._selected_ids()
         current = self._current_id
         if current in selected:
             selected.remove(current)
@@ -281,7 +308,7 @@ class TaskPanel(QWidget):
         scrolled = [view.verticalScrollBar().value() for view in (self.view, self.gallery.view)]
         before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
         self._page_cut = False
-        self.model.set_tasks(self._controller.tasks())
+        self.model.set_tasks(self._controller.tasks(), shelved)
         if self._unlisted is not None:  # (the newly listed were unlisted: recounted below)
             self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
         self._offer_more()
@@ -308,7 +335,8 @@ class TaskPanel(QWidget):
         async def count() -> None:
             total = await self._controller.count_listed()
             if shiboken6.isValid(self):
-                self._unlisted = max(0, total - len(self._controller.tasks()))
+                listed = len(self._controller.tasks()) + self.model.shelved_count
+                self._unlisted = max(0, total - listed)
                 self._update_count()
 
         self._controller.run(count(), name="Counting tasks")
@@ -320,27 +348,54 @@ class TaskPanel(QWidget):
         self.model.set_more(None if more else self.list_older)
 
     def list_older(self) -> None:
-        """Read a page more of a large library's older tasks (in a thread) and list them:
+        """Read a page more of a large library's older tasks (in a thread) and list them
+        below, as shelved rows (their records are not kept; see ``ui.tasks.shelved``):
         asked when the list or the gallery is scrolled to its end, or its rows do not fill
         it. One page at a time; the count line says so meanwhile."""
         if self._listed_all or self._listing_older:
             return
         self._listing_older = True
         self._update_count()
+        before = self._listed_from
+        # (the gallery draws its tiles from records: shown, it has the pages read whole)
+        rows = _keep_whole if self.views.gallery_shown else shelve
 
         async def more() -> None:
             try:
-                added = await self._controller.load_older(OLDER_PAGE)
+                shelved, whole = await self._controller.read_older(before, OLDER_PAGE, rows)
             finally:
                 self._listing_older = False
                 if shiboken6.isValid(self):
                     self._update_count()
-            if shiboken6.isValid(self) and not self._listed_all:
-                self._listed_all = self._controller.tasks_complete
-                if added or self._listed_all:
-                    self._relist()
+            if not shiboken6.isValid(self) or self._listed_all or before != self._listed_from:
+                return  # (closed, listed whole, or a page listed meanwhile)
+            times = [row.created_at for row in shelved] + [task.created_at for task in whole]
+            self._listed_from = min(times, default=-math.inf)
+            self._listed_all = len(times) < OLDER_PAGE
+            for task in whole:  # (not finished, an extend, hidden: as the first load's)
+                self._controller.keep(task)
+            self._relist(shelved)
+            release_free_heap()  # (what relisting freed: the old rows' index, the sort keys)
 
         self._controller.run(more(), name="Listing older tasks")
+
+    @Slot(object)
+    def on_views_mode_changed(self, _mode: object) -> None:
+        """The gallery shown over shelved rows: it draws its tiles from records, so every
+        task is read (in a thread, as a sort by another column reads them), then listed."""
+        if not self.views.gallery_shown or not self.model.shelved_count:
+            return
+        self._listing_older = True
+        self._update_count()
+
+        def failed() -> None:
+            if shiboken6.isValid(self):
+                self._listing_older = False
+                self._update_count()
+
+        self._controller.when_all_loaded(
+            self.fill_rest, name="Reading every task", message=None, failed=failed
+        )
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
@@ -639,3 +694,8 @@ class TaskPanel(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.clocks.update()
+
+
+def _keep_whole(_task: TaskRecord) -> None:
+    """Shelve no task of a page (each is read whole)."""
+    return

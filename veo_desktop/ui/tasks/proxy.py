@@ -42,6 +42,7 @@ from veo_desktop.records.library import (
     Labels,
     LibraryQuery,
     Matcher,
+    TaskFacts,
     format_query,
     matcher,
 )
@@ -208,7 +209,7 @@ class TaskFilterProxy(QAbstractProxyModel):
         rows were found); append what passes to the rows; returns those rows."""
         model, match, rows = self._model, self._match, self._rows
         assert model is not None and match is not None and rows is not None
-        task_at, folded_at = model.task_at, model.folded_prompt_at
+        task_at, folded_at = model.facts_at, model.folded_prompt_at
         if model.has_folds:
             folded_take, inner = model.is_folded_take, match
 
@@ -321,12 +322,12 @@ class TaskFilterProxy(QAbstractProxyModel):
         model = self._model
         assert model is not None
         self._layout_ids = [
-            (index, model.task_at(self._to_source_row(index.row())).local_id)
+            (index, model.local_id_at(self._to_source_row(index.row())))
             for index in self.persistentIndexList()
             if index.isValid()
         ]
         rows = self._rows
-        self._shown_ids = [] if rows is None else [model.task_at(r).local_id for r in rows]
+        self._shown_ids = [] if rows is None else [model.local_id_at(r) for r in rows]
 
     def on_source_layout_changed(self, *_args: Any) -> None:
         model = self._model
@@ -448,7 +449,7 @@ class TaskFilterProxy(QAbstractProxyModel):
         assert model is not None and match is not None
         if model.has_folds and model.is_folded_take(source):
             return False
-        return match(model.task_at(source), model.folded_prompt_at(source))
+        return match(model.facts_at(source), model.folded_prompt_at(source))
 
     def on_model_folding_changed(self) -> None:
         """A variations run was folded or opened: its takes leave or rejoin the rows (row
@@ -552,7 +553,7 @@ class TaskFilterProxy(QAbstractProxyModel):
         return self._model.headerData(section, orientation, role)
 
 
-def _everything(_task: TaskRecord, _prompt: str) -> bool:
+def _everything(_task: TaskFacts, _prompt: str) -> bool:
     return True
 
 

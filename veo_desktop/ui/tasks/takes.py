@@ -10,8 +10,9 @@ task alone in its run is not a take and says nothing.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from veo_desktop.records.library import Labels
 from veo_desktop.records.task import TaskRecord
@@ -20,9 +21,25 @@ from veo_desktop.records.task import TaskRecord
 RUN_GAP = 600.0
 
 
-def seed_of(task: TaskRecord) -> int | None:
+class Take(Protocol):
+    """A take as a run is numbered from: a task's record, or a list's shelved row."""
+
+    @property
+    def local_id(self) -> str: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def seed(self) -> object: ...
+
+
+class ShelvedTake(Take, Protocol):
+    @property
+    def run(self) -> int | None: ...
+
+
+def seed_of(task: Take) -> int | None:
     """The seed the task was asked for (None when it had none)."""
-    seed = task.input.get("seed")
+    seed = task.seed
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
@@ -90,6 +107,8 @@ class Takes:
         self._texts: dict[str, str] = {}
         #: local id -> (the local id of its run's first take, how many takes the run has).
         self._runs: dict[str, tuple[str, int]] = {}
+        #: local id -> (its request, its run key hashed), while shelved rows are grouped.
+        self._keys: dict[str, tuple[object, int | None]] = {}
 
     def text_of(self, local_id: str) -> str:
         return self._texts.get(local_id, "")
@@ -113,36 +132,24 @@ class Takes:
         """Whether adding or removing ``task`` can change any take (it has a seed)."""
         return not task.is_extend and seed_of(task) is not None
 
-    def rebuild(self, tasks: Iterable[TaskRecord]) -> set[str]:
-        """Find the runs among ``tasks``; returns the ids whose take text changed.
+    def rebuild(self, tasks: Iterable[TaskRecord], shelved: Iterable[ShelvedTake] = ()) -> set[str]:
+        """Find the runs among ``tasks`` and ``shelved`` (rows that keep their run key
+        hashed); returns the ids whose take text changed.
 
         Takes share their model and prompt, so only tasks that share them with another
         task are compared by :func:`run_key` (which writes the request out): at 100,000
-        tasks with few repeated prompts, 60 ms instead of 1.2 s.
+        tasks with few repeated prompts, 60 ms instead of 1.2 s. With shelved rows, every
+        task with a seed is (its key is kept until its request changes).
         """
-        alike: dict[tuple[str, object], list[TaskRecord]] = {}
-        for task in tasks:
-            data = task.request.get("input")
-            if not isinstance(data, dict) and not isinstance(data, Mapping):
-                continue
-            seed = data.get("seed")
-            if isinstance(seed, int) and not isinstance(seed, bool) and not task.is_extend:
-                alike.setdefault((task.model, data.get("prompt")), []).append(task)
-        groups: dict[str, list[TaskRecord]] = {}
-        for same in alike.values():
-            if len(same) < 2:
-                continue
-            for task in same:
-                key = run_key(task)
-                if key is not None:
-                    groups.setdefault(key, []).append(task)
+        shelved = [row for row in shelved if row.run is not None]
+        groups = self._groups(tasks) if not shelved else self._hashed_groups(tasks, shelved)
         texts: dict[str, str] = {}
         runs: dict[str, tuple[str, int]] = {}
-        for group in groups.values():
+        for group in groups:
             if len(group) < 2:
                 continue
             group.sort(key=lambda t: (t.created_at, t.local_id))
-            run: list[TaskRecord] = []
+            run: list[Take] = []
             for task in group:
                 if run and task.created_at - run[-1].created_at > RUN_GAP:
                     self._name(run, texts, runs)
@@ -157,10 +164,58 @@ class Takes:
             if old.get(i) != texts.get(i) or old_runs.get(i) != runs.get(i)
         }
 
+    def _hashed_groups(
+        self, tasks: Iterable[TaskRecord], shelved: list[ShelvedTake]
+    ) -> Iterable[list[Take]]:
+        keys: dict[str, tuple[object, int | None]] = {}
+        known = self._keys
+        full: list[tuple[int, TaskRecord]] = []
+        for task in tasks:
+            if not self.may_change(task):
+                continue
+            kept = known.get(task.local_id)
+            if kept is None or kept[0] is not task.request:
+                key = run_key(task)
+                kept = (task.request, None if key is None else hash(key))
+            keys[task.local_id] = kept
+            if kept[1] is not None:
+                full.append((kept[1], task))
+        self._keys = keys
+        # Counted first (no list a row: at 100,000 rows with few takes, megabytes).
+        counts = Counter(row.run for row in shelved)
+        counts.update(run for run, _task in full)
+        groups: dict[int, list[Take]] = {}
+        for row in shelved:
+            run = row.run
+            if run is not None and counts[run] > 1:
+                groups.setdefault(run, []).append(row)
+        for run, task in full:
+            if counts[run] > 1:
+                groups.setdefault(run, []).append(task)
+        return groups.values()
+
+    def _groups(self, tasks: Iterable[TaskRecord]) -> Iterable[list[Take]]:
+        self._keys = {}
+        alike: dict[tuple[str, object], list[TaskRecord]] = {}
+        for task in tasks:
+            data = task.request.get("input")
+            if not isinstance(data, dict) and not isinstance(data, Mapping):
+                continue
+            seed = data.get("seed")
+            if isinstance(seed, int) and not isinstance(seed, bool) and not task.is_extend:
+                alike.setdefault((task.model, data.get("prompt")), []).append(task)
+        groups: dict[str, list[Take]] = {}
+        for same in alike.values():
+            if len(same) < 2:
+                continue
+            for task in same:
+                key = run_key(task)
+                if key is not None:
+                    groups.setdefault(key, []).append(task)
+        return groups.values()
+
     @staticmethod
-    def _name(
-        run: list[TaskRecord], texts: dict[str, str], runs: dict[str, tuple[str, int]]
-    ) -> None:
+    def _name(run: list[Take], texts: dict[str, str], runs: dict[str, tuple[str, int]]) -> None:
         if len(run) < 2:
             return
         head = run[0].local_id

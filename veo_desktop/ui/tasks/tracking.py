@@ -55,14 +55,18 @@ class TaskTracker:
             self.video_owner[task.files[0]] = task.local_id
         return dropped
 
-    def forget(self, task: TaskRecord) -> None:
-        """A task left the list."""
-        local_id = task.local_id
+    def forget(self, local_id: str, video: str | None) -> None:
+        """A task left the list (``video``: its first video, if any)."""
         self.progress.pop(local_id, None)
         self.ticking.discard(local_id)
         self.active.discard(local_id)
+        if video is not None and self.video_owner.get(video) == local_id:
+            del self.video_owner[video]
+
+    def own(self, task: TaskRecord) -> None:
+        """A shelved row's task was read to be shown: its thumbnail, once made, repaints it."""
         if task.files:
-            self.video_owner.pop(task.files[0], None)
+            self.video_owner.setdefault(task.files[0], task.local_id)
 
     def set_progress(self, local_id: str, done: int, total: int | None) -> None:
         self.progress[local_id] = (done, total if total is not None and total >= 0 else None)

@@ -1,0 +1,286 @@
+"""A large library's older pages are listed as shelved rows (a few facts, the record read
+from the store when shown): the list must show exactly what it shows with every record
+held. By hypothesis, over any tasks: the same rows in the same order by every column, the
+same texts in every cell, the same extends under the same sources, the same takes, and the
+same rows for any search or filter."""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import Qt
+
+from tests.ui.tasks_support import make_record
+from veo_desktop.api.models import ExtendRequest, Model
+from veo_desktop.records.library import Labels, LibraryQuery
+from veo_desktop.records.lifecycle import TaskState
+from veo_desktop.records.task import TaskRecord
+from veo_desktop.storage.store import TaskStore
+from veo_desktop.ui.tasks.columns import (
+    DEPTH_ROLE,
+    DETAIL_ROLE,
+    FOLD_ROLE,
+    LOCAL_ID_ROLE,
+    META_ROLE,
+    TAKE_ROLE,
+    Column,
+)
+from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.tasks.proxy import TaskFilterProxy
+from veo_desktop.ui.tasks.shelved import ShelvedRow, can_shelve
+
+NOW = 1_800_000_000.0
+_ROLES = (
+    int(Qt.ItemDataRole.DisplayRole),
+    int(Qt.ItemDataRole.ToolTipRole),
+    int(Qt.ItemDataRole.AccessibleTextRole),
+    DETAIL_ROLE,
+    META_ROLE,
+    DEPTH_ROLE,
+    TAKE_ROLE,
+    FOLD_ROLE,
+)
+
+_task = st.fixed_dictionaries(
+    {
+        "prompt": st.sampled_from(["A fox at dawn", "a fox at dawn", "Straße bei Nacht", "x"]),
+        "mode": st.sampled_from(["fast", "quality"]),
+        "seed": st.one_of(
+            st.none(), st.integers(0, 3), st.integers(2**40, 2**40 + 2), st.just("2"), st.just(True)
+        ),
+        "at": st.sampled_from([0.0, 60.0, 120.0, 120.0, 5000.0]),
+        "state": st.sampled_from(
+            [TaskState.SUCCEEDED, TaskState.SUCCEEDED, TaskState.FAILED, TaskState.PENDING]
+        ),
+        "extends": st.one_of(st.none(), st.integers(0, 40)),
+        "named": st.sampled_from(["uuid", "uuid", "uuid", "short", "fifteen"]),
+        "hot": st.booleans(),
+    }
+)
+
+
+def _records(specs: list[dict[str, Any]]) -> list[TaskRecord]:
+    records: list[TaskRecord] = []
+    for number, spec in enumerate(specs):
+        local_id = {
+            "uuid": uuid.uuid4().hex,
+            "short": f"t{number}",
+            "fifteen": f"{number:015d}",
+        }[spec["named"]]
+        created = NOW - 10_000 + spec["at"] + number % 3
+        source = (
+            None
+            if spec["extends"] is None or not records
+            else records[spec["extends"] % len(records)]
+        )
+        if source is not None and not source.is_extend:
+            record = make_record(
+                number,
+                local_id=local_id,
+                created_at=created,
+                state=spec["state"],
+                parent_id=source.local_id if number % 2 else None,  # (else by APIXO's id)
+                model=Model.EXTEND,
+                request=ExtendRequest(
+                    task_id=str(source.apixo_task_id), prompt="More"
+                ).to_payload(),
+            )
+        else:
+            record = make_record(
+                number,
+                local_id=local_id,
+                created_at=created,
+                state=spec["state"],
+                prompt=spec["prompt"],
+                mode=spec["mode"],
+            )
+            if spec["seed"] is not None:
+                request = dict(record.request)
+                request["input"] = dict(record.input, seed=spec["seed"])
+                record = record.evolve(request=request)
+        if spec["state"] is TaskState.SUCCEEDED:
+            record = record.evolve(files=(f"/videos/{number}.mp4",))
+        records.append(record)
+    return records
+
+
+def _model(store: TaskStore) -> TaskTableModel:
+    model = TaskTableModel(clock=lambda: NOW)
+    model.set_reader(
+        peek=store.get,
+        peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
+        get=store.get,
+        find=store.find_by_apixo_id,
+    )
+    return model
+
+
+def _seen(proxy: TaskFilterProxy) -> list[tuple[Any, ...]]:
+    """Every row as a person sees it: its id and what every cell says."""
+    while not proxy.complete:  # (the filter looks through the rows in slices)
+        proxy.on_timer_timeout()
+    return [
+        tuple(
+            proxy.index(row, column).data(role)
+            for column in range(len(Column))
+            for role in (LOCAL_ID_ROLE, *_ROLES)
+        )
+        for row in range(proxy.rowCount())
+    ]
+
+
+_QUERIES = [
+    LibraryQuery(),
+    LibraryQuery(words=("fox",)),
+    LibraryQuery(words=("strasse",)),
+    LibraryQuery(words=("stra\u00dfe", "nacht")),
+    LibraryQuery(states=frozenset({TaskState.FAILED})),
+    LibraryQuery(seed=2),
+    LibraryQuery(seed=2**40 + 1),
+]
+
+
+#: What happens to listed tasks afterwards: (what, which task): one is renamed (its note and
+#: files change), removed, or extended anew (by its local id, or by APIXO's id only).
+_changes = st.lists(
+    st.tuples(st.sampled_from(["change", "remove", "extend", "extend by id"]), st.integers(0, 40)),
+    max_size=4,
+)
+
+
+def _changed(records: list[TaskRecord], what: str, which: int) -> TaskRecord:
+    task = records[which % len(records)]
+    if what == "change":
+        return task.evolve(note="Kept for the trailer", files=("/videos/kept.mp4",))
+    if what == "remove":
+        return task.evolve(hidden=True)
+    return make_record(
+        1000 + len(records),  # (a number, and an APIXO id, of its own)
+        created_at=NOW,
+        parent_id=task.local_id if what == "extend" else None,
+        model=Model.EXTEND,
+        request=ExtendRequest(task_id=str(task.apixo_task_id), prompt="Again").to_payload(),
+    )
+
+
+@pytest.mark.usefixtures("qapp")
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_task, min_size=1, max_size=24),
+    st.sampled_from(list(Column)),
+    st.booleans(),
+    _changes,
+)
+def test_shelved_rows_show_what_full_rows_show(
+    specs: list[dict[str, Any]],
+    column: Column,
+    descending: bool,
+    changes: list[tuple[str, int]],
+) -> None:
+    records = _records(specs)
+    with tempfile.TemporaryDirectory() as folder:
+        store = TaskStore.open(Path(folder) / "tasks.sqlite3")
+        try:
+            for record in records:
+                store.insert(record)
+            full, shelved = _model(store), _model(store)
+            full.set_tasks(records)
+            # The window's split: what it holds whole, and pages of the rest shelved.
+            held = [r for r, s in zip(records, specs, strict=True) if s["hot"] or not can_shelve(r)]
+            pairs = [(r, ShelvedRow.of(r)) for r in records if r not in held]
+            held += [r for r, row in pairs if row is None]
+            rows = [row for _r, row in pairs if row is not None]
+            # Two pages, as scrolling lists them: the first page's rows stay shelved.
+            shelved.set_tasks(held, rows[: len(rows) // 2])
+            shelved.set_tasks(held, rows[len(rows) // 2 :])
+            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            views = []
+            for model in (full, shelved):
+                model.sort(int(column), order)
+                proxy = TaskFilterProxy()
+                proxy.setSourceModel(model)
+                views.append(proxy)
+            for query in _QUERIES:
+                for proxy in views:
+                    proxy.set_query(query, {})
+                assert _seen(views[1]) == _seen(views[0]), query
+            for proxy in views:
+                proxy.set_query(LibraryQuery(), {})
+            for what, which in changes:  # (as the engine reports them: the model upserts)
+                task = _changed(records, what, which)
+                if any(r.local_id == task.local_id for r in records):
+                    store.update(task)
+                else:
+                    store.insert(task)
+                records.append(task)
+                for model in (full, shelved):
+                    model.upsert(task)
+                assert _seen(views[1]) == _seen(views[0]), (what, which)
+        finally:
+            store.close()
+
+
+def test_a_shelved_rows_record_is_read_when_shown_and_a_selection_in_one_go(
+    qapp: Any, tmp_path: Path
+) -> None:
+    """A search, a filter and a sort by any column read no record; showing a row reads its
+    own; a selection of many reads them in one query."""
+    store = TaskStore.open(tmp_path / "tasks.sqlite3")
+    records = [make_record(n, created_at=NOW - n, prompt=f"shot {n}") for n in range(300)]
+    for record in records:
+        store.insert(record)
+    reads: list[int] = []
+    model = TaskTableModel(clock=lambda: NOW)
+
+    def peek(local_id: str) -> TaskRecord | None:
+        reads.append(1)
+        return store.get(local_id)
+
+    def peek_many(ids: Any) -> dict[str, TaskRecord]:
+        reads.append(len(ids))
+        return {r.local_id: r for r in store.load_among(ids)}
+
+    model.set_reader(peek=peek, peek_many=peek_many, get=store.get, find=store.find_by_apixo_id)
+    rows = [ShelvedRow.of(r) for r in records]
+    model.set_tasks([], [row for row in rows if row is not None])
+    assert model.shelved_count == 300
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.set_query(LibraryQuery(words=("shot 29",)), {})
+    assert _ids(proxy) == [records[29].local_id] + [records[n].local_id for n in range(290, 300)]
+    model.sort(int(Column.PROMPT), Qt.SortOrder.AscendingOrder)
+    model.sort(int(Column.PRICE), Qt.SortOrder.DescendingOrder)
+    assert reads == []
+    assert proxy.index(0, int(Column.PROMPT)).data() == "shot 29"
+    assert reads == [1]
+    picked = model.tasks_at(range(0, 300, 2))
+    assert [t.local_id for t in picked] == [model.local_id_at(r) for r in range(0, 300, 2)]
+    assert reads == [1, 150]  # (the row shown was read again: it is kept among the last)
+    store.close()
+
+
+def _ids(proxy: TaskFilterProxy) -> list[str]:
+    while not proxy.complete:
+        proxy.on_timer_timeout()
+    return [proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(proxy.rowCount())]
+
+
+def test_labels_filter_shelved_rows_as_full_ones(qapp: Any, tmp_path: Path) -> None:
+    store = TaskStore.open(tmp_path / "tasks.sqlite3")
+    records = [make_record(n, created_at=NOW - n) for n in range(5)]
+    for record in records:
+        store.insert(record)
+    model = _model(store)
+    model.set_tasks(records[:2], [row for r in records[2:] if (row := ShelvedRow.of(r))])
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    starred = {records[1].local_id: Labels(rating=4), records[3].local_id: Labels(rating=5)}
+    proxy.set_query(LibraryQuery(min_rating=4), starred)
+    assert sorted(_ids(proxy)) == sorted([records[1].local_id, records[3].local_id])
+    store.close()
