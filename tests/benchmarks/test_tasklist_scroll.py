@@ -9,6 +9,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,9 +18,11 @@ from PySide6.QtCore import QCoreApplication, Qt
 from tests.ui.tasks_support import make_record
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
+from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks.columns import StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
+from veo_desktop.ui.tasks.shelved import ShelvedRow
 from veo_desktop.ui.tasks.view import TaskView
 
 pytestmark = pytest.mark.benchmark
@@ -138,6 +141,55 @@ class Bench:
             self.view.sortByColumn(7, Qt.SortOrder.DescendingOrder)
 
         return timed(run)
+
+
+class ShelvedBench(Bench):
+    """``count`` tasks in a real store, listed as a large library scrolled to its end lists
+    them: the newest thousand's records held, the rest shelved (each read when shown)."""
+
+    def __init__(self, count: int, qtbot: Any, folder: Path) -> None:
+        super().__init__(count, qtbot)
+        self.store = TaskStore.open(folder / "tasks.sqlite3")
+        with self.store.transaction():
+            for task in self.tasks:
+                self.store.insert(task, durable=False)
+        self.model.set_reader(
+            peek=self.store.get,
+            peek_many=lambda ids: {t.local_id: t for t in self.store.load_among(ids)},
+            get=self.store.get,
+            find=self.store.find_by_apixo_id,
+        )
+
+    def load(self) -> float:
+        def run() -> None:
+            shelved = [ShelvedRow.of(t) for t in self.tasks[:-1000]]
+            self.model.set_tasks(self.tasks[-1000:], [r for r in shelved if r is not None])
+            self.view.viewport().repaint()
+
+        return timed(run)
+
+
+def test_a_hundred_thousand_shelved_tasks_scroll_like_ten(qtbot: Any, tmp_path: Path) -> None:
+    """Scrolling over shelved rows reads each newly shown row's record from the store."""
+    small = Bench(10, qtbot)
+    large = ShelvedBench(100_000, qtbot, tmp_path)
+    load_small, load_large = small.load(), large.load()
+    small.scroll_pages(20)  # warm-up (fonts, glyph caches)
+    page_small = statistics.median(small.scroll_pages(200))
+    pages = large.scroll_pages(200)
+    print("\n\ntask list: 10 tasks (baseline) vs 100,000 (1,000 records held, the rest shelved)")
+    print(f"{'':32} {'10 tasks':>12} {'100,000 tasks':>14} {'ratio':>8}")
+    for name, a, b in [
+        ("load + first paint", load_small, load_large),
+        ("scroll one page (median)", page_small, statistics.median(pages)),
+        ("search by prompt words", median_of(small.search), median_of(large.search)),
+        ("state filter", median_of(small.filter_state), median_of(large.filter_state)),
+        ("sort by price, back by date", median_of(small.sort), median_of(large.sort)),
+    ]:
+        print(f"{name:32} {a * 1000:10.2f} ms {b * 1000:12.2f} ms {b / a:7.2f}x")
+    print(f"{'worst scrolled page':32} {'':12} {max(pages) * 1000:12.2f} ms")
+    print(f"{'frame budget at 60 Hz':32} {'':12} {16.7:12.2f} ms")
+    large.store.close()
 
 
 def test_ten_thousand_tasks_scroll_like_ten(qtbot: Any) -> None:
