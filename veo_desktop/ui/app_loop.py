@@ -27,6 +27,7 @@ from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from veo_desktop import logs
+from veo_desktop.core import heap
 from veo_desktop.core.key_source import API_KEY_ENV, KeySource
 
 if TYPE_CHECKING:
@@ -107,8 +108,10 @@ def pause_gc_for_startup() -> None:
 
 
 def resume_gc(_arg: object = None) -> None:
-    """Turn the garbage collector back on (after :func:`pause_gc_for_startup`)."""
+    """Turn the garbage collector back on (after :func:`pause_gc_for_startup`), and end the
+    start-up's mapping of large blocks (``heap.map_large_blocks_while_starting``)."""
     gc.enable()
+    heap.started()
 
 
 def freeze_startup_heap(_session: object = None) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from veo_desktop import __version__
-from veo_desktop.core.heap import map_large_blocks
+from veo_desktop.core import heap
 from veo_desktop.core.paths import APP_NAME
 from veo_desktop.resources import DESKTOP_FILE_ID
 from veo_desktop.ui import style
@@ -270,8 +270,8 @@ def run_gui(args: Sequence[str]) -> int:
     # then, or after a few seconds): its passes over start-up's long-lived objects cost ~70 ms
     # of a 920 ms start (interleaved runs, tests/benchmarks/test_gui_startup.py).
     gc.disable()
-    # The large tables a large library's list builds and drops go back to the system.
-    map_large_blocks()
+    # Until the session has started (app_loop.resume_gc), like the collector's pause.
+    heap.map_large_blocks_while_starting()
     app = make_application()
     if handed_to_running_window(options):
         gc.enable()
