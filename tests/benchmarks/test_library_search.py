@@ -141,7 +141,7 @@ def test_each_keystroke_and_filter_change_at_100k_tasks(
             peek=store.get,
             peek_many=lambda ids: {t.local_id: t for t in store.load_among(ids)},
             get=store.get,
-            find=store.find_by_apixo_id,
+            find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
         )
         shelved = [ShelvedRow.of(t) for t in tasks[:-1000]]
         model.set_tasks(tasks[-1000:], [row for row in shelved if row is not None])

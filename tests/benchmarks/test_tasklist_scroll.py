@@ -157,7 +157,7 @@ class ShelvedBench(Bench):
             peek=self.store.get,
             peek_many=lambda ids: {t.local_id: t for t in self.store.load_among(ids)},
             get=self.store.get,
-            find=self.store.find_by_apixo_id,
+            find_id=lambda ref: getattr(self.store.find_by_apixo_id(ref), "local_id", None),
         )
 
     def load(self) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox, QPushButton
+from PySide6.QtWidgets import QDialog, QLabel, QMessageBox, QPushButton
 
 from tests.core.test_record_book_loading import Library, insert_rows, task
 from tests.e2e.helpers import drop, make_window_fixture, wait_started  # noqa: F401 (a fixture)
@@ -668,6 +668,92 @@ def test_the_gallery_shown_over_shelved_rows_reads_every_task(
     assert panel.model.rowCount() == len(library.everything)
     current = panel.current_task()
     assert current is not None and current.local_id == chosen
+
+
+def test_the_gallery_shown_while_a_page_is_read_has_every_task_read(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page asked for by the table lands shelved after the gallery was shown: the
+    gallery would leave its videos out, so every task is read and listed whole."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    scroll_to_the_end(qtbot, window)  # (the table's page read, held at the gate)
+    panel.views.set_mode(ViewMode.GALLERY)
+    gate.set()
+    qtbot.waitUntil(lambda: session.controller.tasks_complete)
+    wait_listed(qtbot, window, len(library.everything))
+    assert panel.model.shelved_count == 0
+
+
+def test_a_search_reads_only_the_matches_not_listed_yet(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page of older tasks listed (shelved), a search finds its matches among the listed
+    rows by their facts, and reads from the store only the matches older than the list."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    first = panel.model.rowCount()
+    scroll_to_the_end(qtbot, window)
+    gate.set()
+    qtbot.waitUntil(lambda: panel.model.rowCount() > first)
+    listed = library.old[1500]  # (shelved: in the page listed)
+    older = library.old[150]  # (older than every task listed)
+    assert panel.model.row_of(listed.local_id) is not None
+    assert panel.model.row_of(older.local_id) is None
+    panel.set_search_text("shot 150")
+    qtbot.waitUntil(lambda: session.controller.holds(older.local_id))
+    qtbot.waitUntil(lambda: panel.proxy.complete and not panel._searching_older)
+    shown = {panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(panel.proxy.rowCount())}
+    assert {listed.local_id, older.local_id} <= shown
+    assert not session.controller.holds(listed.local_id)  # (found by its facts, not read)
+
+
+def test_rating_a_selection_of_shelved_rows_reads_none_of_them(
+    large: tuple[Library, MainWindow],
+    qtbot: Any,
+    gate: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rate and tag over every row (most of them shelved) opens at once, for all of them,
+    without reading their tasks (it needs their ids)."""
+    monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    gate.set()
+    listed = [panel.model.rowCount()]
+    while not panel.listed_whole:
+        panel.view.scrollToBottom()
+        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
+        listed.append(panel.model.rowCount())
+    reads: list[int] = []
+    real = TaskStore.load_among
+
+    def load_among(store: TaskStore, local_ids: Any) -> list[TaskRecord]:
+        reads.append(len(local_ids))
+        return real(store, local_ids)
+
+    monkeypatch.setattr(TaskStore, "load_among", load_among)
+    panel.view.selectAll()
+    panel.task_actions.edit_labels.trigger()
+    editor = panel.findChild(QDialog, "labelEditor")
+    assert editor is not None
+    assert editor.findChild(QLabel).text().startswith(f"{len(library.everything):,} tasks")
+    assert reads == []
+    editor.close()
 
 
 def test_sorting_by_another_column_reads_every_task(

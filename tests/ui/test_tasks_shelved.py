@@ -33,7 +33,7 @@ from veo_desktop.ui.tasks.columns import (
 )
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
-from veo_desktop.ui.tasks.shelved import ShelvedRow, can_shelve
+from veo_desktop.ui.tasks.shelved import UNREAD_NOTE, ShelvedRow, can_shelve
 
 NOW = 1_800_000_000.0
 _ROLES = (
@@ -116,7 +116,7 @@ def _model(store: TaskStore) -> TaskTableModel:
         peek=store.get,
         peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
         get=store.get,
-        find=store.find_by_apixo_id,
+        find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
     )
     return model
 
@@ -246,7 +246,7 @@ def test_a_shelved_rows_record_is_read_when_shown_and_a_selection_in_one_go(
         reads.append(len(ids))
         return {r.local_id: r for r in store.load_among(ids)}
 
-    model.set_reader(peek=peek, peek_many=peek_many, get=store.get, find=store.find_by_apixo_id)
+    model.set_reader(peek=peek, peek_many=peek_many, get=store.get, find_id=lambda ref: None)
     rows = [ShelvedRow.of(r) for r in records]
     model.set_tasks([], [row for row in rows if row is not None])
     assert model.shelved_count == 300
@@ -283,4 +283,56 @@ def test_labels_filter_shelved_rows_as_full_ones(qapp: Any, tmp_path: Path) -> N
     starred = {records[1].local_id: Labels(rating=4), records[3].local_id: Labels(rating=5)}
     proxy.set_query(LibraryQuery(min_rating=4), starred)
     assert sorted(_ids(proxy)) == sorted([records[1].local_id, records[3].local_id])
+    store.close()
+
+
+def test_a_shelved_task_removed_meanwhile_or_unreadable_is_not_shown_as_it_was(
+    qapp: Any, qtbot: Any, tmp_path: Path
+) -> None:
+    """A page read while one of its tasks was removed does not bring it back; a row whose
+    task another program removed goes when it is shown; one that cannot be read says so."""
+    store = TaskStore.open(tmp_path / "tasks.sqlite3")
+    records = [make_record(n, created_at=NOW - n, prompt=f"Shot {n}") for n in range(4)]
+    for record in records:
+        store.insert(record)
+    model = _model(store)
+    removed = records[1].evolve(hidden=True)  # (the window holds its removed version)
+    rows = [row for r in records if (row := ShelvedRow.of(r))]
+    model.set_tasks([records[0], removed], rows)
+    listed = [model.local_id_at(row) for row in range(model.rowCount())]
+    assert listed == [records[0].local_id, records[2].local_id, records[3].local_id]
+
+    store.update(records[2].evolve(hidden=True))  # (another program)
+    store._db.execute("DELETE FROM tasks WHERE local_id = ?", (records[3].local_id,))
+    proxy = TaskFilterProxy()
+    proxy.setSourceModel(model)
+    assert proxy.index(2, int(Column.STATE)).data(DETAIL_ROLE) == UNREAD_NOTE
+    proxy.index(1, int(Column.PROMPT)).data()  # (shown: read, found removed)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    assert model.row_of(records[2].local_id) is None
+    store.close()
+
+
+def test_an_extends_source_is_looked_up_once_by_apixos_id(qapp: Any, tmp_path: Path) -> None:
+    store = TaskStore.open(tmp_path / "tasks.sqlite3")
+    source = make_record(1, created_at=NOW - 100)
+    extend = make_record(
+        2,
+        created_at=NOW,
+        model=Model.EXTEND,
+        request=ExtendRequest(task_id="apixo-gone", prompt="More").to_payload(),
+    )
+    for record in (source, extend):
+        store.insert(record)
+    asked: list[str] = []
+    model = TaskTableModel(clock=lambda: NOW)
+    model.set_reader(
+        peek=store.get,
+        peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
+        get=store.get,
+        find_id=lambda ref: asked.append(ref) or None,
+    )
+    for _ in range(3):  # (three pages listed)
+        model.set_tasks([extend], [row for row in [ShelvedRow.of(source)] if row])
+    assert asked == ["apixo-gone"]
     store.close()

@@ -518,14 +518,15 @@ class TaskEngine:
         """
         return await self._book.count_listed()
 
-    async def load_matching(self, query: LibraryQuery) -> int:
-        """Load the tasks the store's search finds for ``query`` (see
-        :meth:`RecordBook.load_matching`); returns how many were not loaded before.
+    async def load_matching(self, query: LibraryQuery, before: float = math.inf) -> int:
+        """Load the tasks the store's search finds for ``query`` among those created before
+        ``before`` (see :meth:`RecordBook.load_matching`); returns how many were not loaded
+        before.
 
         Raises:
             StoreError: the store cannot be read.
         """
-        return await self._book.load_matching(query)
+        return await self._book.load_matching(query, before)
 
     def get(self, local_id: str) -> TaskRecord:
         """The task with this local id.
@@ -538,6 +539,11 @@ class TaskEngine:
     def find(self, task_id: str) -> TaskRecord | None:
         """A task by local id, a unique local-id prefix, or APIXO's task id."""
         return self._book.find(task_id)
+
+    def find_id(self, apixo_task_id: str) -> str | None:
+        """The local id of the task APIXO knows as ``apixo_task_id``, if this computer has
+        it (read, not kept: see :meth:`RecordBook.find_id`)."""
+        return self._book.find_id(apixo_task_id)
 
     def holds(self, local_id: str) -> bool:
         """Whether the task ``local_id`` is loaded (nothing is read)."""

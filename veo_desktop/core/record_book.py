@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from veo_desktop.api.retry import Backoff
 from veo_desktop.core.clock import Activity, Clock
-from veo_desktop.core.heap import release_free_heap
+from veo_desktop.core.heap import large_blocks_mapped, release_free_heap
 from veo_desktop.core.journal import RESERVE_BYTES, AcceptedId, AcceptedJournal, IdSafety
 from veo_desktop.core.poll_policy import POLLABLE
 from veo_desktop.core.scheduler import cancel_and_wait
@@ -178,7 +178,7 @@ class RecordBook:
             raise RuntimeError("This task list was closed.")
         return True
 
-    async def load_matching(self, query: LibraryQuery) -> int:
+    async def load_matching(self, query: LibraryQuery, before: float = math.inf) -> int:
         """Load every task the store's search finds for ``query`` (hidden ones left out),
         read in a thread as :meth:`load_rest` does: a window's search or filter over a
         library not loaded whole. Returns how many were not loaded before (what the book
@@ -190,7 +190,9 @@ class RecordBook:
         """
         if not self._more_to_read():
             return 0
-        found = await self._read_in_thread(lambda reader: reader.load_among(reader.search(query)))
+        found = await self._read_in_thread(
+            lambda reader: reader.load_among(reader.search(query, before=before))
+        )
         return self._add_unknown(found)
 
     async def read_older(
@@ -212,8 +214,9 @@ class RecordBook:
             raise RuntimeError("This task list was closed.")
 
         def read(reader: TaskStore) -> tuple[list[_Read], list[TaskRecord]]:
-            made, whole = reader.load_older_each(before, count, shelve)
-            return made, reader.load_among(whole)
+            with large_blocks_mapped():  # (the page's rows: freed once listed)
+                made, whole = reader.load_older_each(before, count, shelve)
+                return made, reader.load_among(whole)
 
         return await self._read_in_thread(read)
 
@@ -511,6 +514,21 @@ class RecordBook:
             return self._find_stored(task_id)
         matches = [r for r in self._records.values() if r.local_id.startswith(task_id.lower())]
         return matches[0] if len(matches) == 1 and len(task_id) >= 4 else None
+
+    def find_id(self, apixo_task_id: str) -> str | None:
+        """The local id of the task APIXO knows as ``apixo_task_id`` (None: none), read from
+        the store if it is not loaded, and not kept (a list's extend names its source so)."""
+        for record in self._records.values():
+            if record.apixo_task_id == apixo_task_id:
+                return record.local_id
+        if self._complete:
+            return None
+        try:
+            stored = self._store.find_by_apixo_id(apixo_task_id)
+        except StoreError as error:
+            log.warning("task %s could not be looked up: %s", apixo_task_id, error)
+            return None
+        return None if stored is None else stored.local_id
 
     def _find_stored(self, task_id: str) -> TaskRecord | None:
         """:meth:`find` in the store, for a book still loading."""

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -80,14 +81,20 @@ class LibraryRows:
 
     # -- search -------------------------------------------------------------------------------
 
-    def search(self, query: LibraryQuery, *, include_hidden: bool = False) -> list[str]:
-        """The local ids of the tasks ``query`` finds, oldest first."""
+    def search(
+        self, query: LibraryQuery, *, include_hidden: bool = False, before: float = math.inf
+    ) -> list[str]:
+        """The local ids of the tasks ``query`` finds (created before ``before``, unix
+        seconds), oldest first."""
         if query.words and not self.full_text_search() and not self._said_no_fts5:
             self._said_no_fts5 = True
             log.warning(NO_FTS5_TEXT)
         where, parameters = query_sql(query)
         if not include_hidden:
             where.append("t.hidden = 0")
+        if before != math.inf:
+            where.append("t.created_at < ?")
+            parameters = [*parameters, before]
         sql = "SELECT t.local_id FROM tasks AS t"
         if where:
             sql += " WHERE " + " AND ".join(where)

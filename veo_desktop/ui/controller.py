@@ -202,10 +202,11 @@ class EngineController(QObject):
         """How many tasks the list shows once every task is loaded (counted in a thread)."""
         return await self._engine.count_listed()
 
-    async def load_matching(self, query: LibraryQuery) -> int:
-        """Load the tasks the store's search finds for ``query`` (a search or filter over
-        a large library, in a thread); returns how many were not loaded before."""
-        added = await self._engine.load_matching(query)
+    async def load_matching(self, query: LibraryQuery, before: float = math.inf) -> int:
+        """Load the tasks the store's search finds for ``query`` among those created before
+        ``before`` (a search or filter over a large library's tasks not listed yet, in a
+        thread); returns how many were not loaded before."""
+        added = await self._engine.load_matching(query, before)
         if self.tasks_complete:  # (a search the store cannot answer reads every task)
             self.all_tasks_loaded.emit()
         return added
@@ -300,6 +301,11 @@ class EngineController(QObject):
     def get(self, local_id: str) -> TaskRecord:
         """The task ``local_id`` (``KeyError`` when there is none)."""
         return self._engine.get(local_id)
+
+    def find_id(self, apixo_task_id: str) -> str | None:
+        """The local id of the task APIXO knows as ``apixo_task_id``, if this computer has
+        it (read from the store if it is not loaded, and not kept)."""
+        return self._engine.find_id(apixo_task_id)
 
     def holds(self, local_id: str) -> bool:
         """Whether the task ``local_id`` is loaded (nothing is read)."""

@@ -164,7 +164,8 @@ def test_type_see_chips_remove_one_and_rate_three_tasks(scene: Scene, qtbot: Any
     assert scene.store.saved_searches() == []
 
     # Without a store, the editor says why instead of opening.
-    assert open_label_editor(panel.selected_tasks(), LibraryLabels(None), panel) is None
+    ids = [task.local_id for task in panel.selected_tasks()]
+    assert open_label_editor(ids, LibraryLabels(None), panel) is None
     box = panel.findChild(QMessageBox)
     assert box is not None and "cannot be saved" in box.text()
     box.close()

@@ -34,7 +34,6 @@ from veo_desktop.records.library import (
     QueryError,
     normalize_tag,
 )
-from veo_desktop.records.task import TaskRecord
 from veo_desktop.safe_text import printable
 from veo_desktop.ui.library.labels import LibraryError, LibraryLabels
 
@@ -52,22 +51,27 @@ class LabelEditor(QDialog):
     saved = Signal(object)
 
     def __init__(
-        self, tasks: Sequence[TaskRecord], library: LibraryLabels, parent: QWidget | None = None
+        self,
+        local_ids: Sequence[str],
+        library: LibraryLabels,
+        parent: QWidget | None = None,
+        *,
+        prompt: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("labelEditor")
         self.setWindowTitle("Rate and tag")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._ids = [task.local_id for task in tasks]
+        self._ids = list(local_ids)
         self._library = library
         current = [library.labels_of(local_id) for local_id in self._ids]
         self._current = current
         self._note_touched = False
 
-        if len(tasks) == 1:
-            heading = f"\u201c{printable(tasks[0].prompt, 80)}\u201d"
+        if len(self._ids) == 1:
+            heading = f"\u201c{printable(prompt or '', 80)}\u201d"
         else:
-            heading = f"{len(tasks)} tasks: what you set here applies to each of them."
+            heading = f"{len(self._ids):,} tasks: what you set here applies to each of them."
         title = QLabel(heading, self)
         title.setWordWrap(True)
 
@@ -200,22 +204,25 @@ class LabelEditor(QDialog):
 
 
 def open_label_editor(
-    tasks: Sequence[TaskRecord],
+    local_ids: Sequence[str],
     library: LibraryLabels,
     parent: QWidget,
     done: Callable[[str], None] | None = None,
+    *,
+    prompt: str | None = None,
 ) -> LabelEditor | None:
-    """Open the editor for ``tasks`` (window-modal); None when nothing is selected or the
-    library cannot be written (then a message says why). ``done`` hears a sentence of what
-    was saved (the status bar shows it)."""
-    if not tasks:
+    """Open the editor for the tasks ``local_ids`` (window-modal; ``prompt``: the one task's,
+    as its heading); None when nothing is selected or the library cannot be written (then a
+    message says why). ``done`` hears a sentence of what was saved (the status bar shows
+    it). No task is read: a selection of a large library's rows may be of thousands."""
+    if not local_ids:
         return None
     if not library.available:
         box = QMessageBox(QMessageBox.Icon.Warning, "Rate and tag", NO_STORE_TEXT, parent=parent)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return None
-    editor = LabelEditor(tasks, library, parent)
+    editor = LabelEditor(local_ids, library, parent, prompt=prompt)
     if done is not None:
         editor.saved.connect(lambda ids: done(saved_text(len(ids))))
     editor.open()

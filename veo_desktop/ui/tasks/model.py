@@ -32,6 +32,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     QUrl,
     Signal,
     Slot,
@@ -172,7 +173,9 @@ class TaskTableModel(QAbstractTableModel):
         self._peek: Read | None = None
         self._peek_many: Callable[[Sequence[str]], Mapping[str, TaskRecord]] | None = None
         self._get: Read | None = None
-        self._find: Read | None = None
+        self._find: Callable[[str], str | None] | None = None
+        #: What :attr:`_find` answered, by name (an extend's source is looked up once).
+        self._found: dict[str, str | None] = {}
         #: Running clocks, active tasks, download progress, video owners.
         self._tracker = TaskTracker()
         self._thumbnails = thumbnails
@@ -212,20 +215,25 @@ class TaskTableModel(QAbstractTableModel):
         peek: Read,
         peek_many: Callable[[Sequence[str]], Mapping[str, TaskRecord]],
         get: Read,
-        find: Read,
+        find_id: Callable[[str], str | None],
     ) -> None:
         """How shelved rows' records are read: ``peek(local_id)`` to show one (not kept),
         ``peek_many(local_ids)`` for a selection (in one go, not kept), ``get(local_id)``
         for one an extend names (kept: its row becomes a full one), and
-        ``find(apixo_task_id)`` for one an extend names by APIXO's id."""
-        self._peek, self._peek_many, self._get, self._find = peek, peek_many, get, find
+        ``find_id(apixo_task_id)`` for the local id of one an extend names by APIXO's id
+        (asked once a name: the answers are kept)."""
+        self._peek, self._peek_many, self._get, self._find = peek, peek_many, get, find_id
+        self._found.clear()
 
     def set_tasks(self, tasks: Iterable[TaskRecord], shelved: Iterable[ShelvedRow] = ()) -> None:
-        """Replace every full row with ``tasks``; the shelved rows stay, with ``shelved``
-        added (any of them ``tasks`` holds, or the list has, is left out)."""
+        """Replace every full row with ``tasks`` (hidden ones are not listed); the shelved
+        rows stay, with ``shelved`` added (any of them ``tasks`` holds, hidden or not, or
+        the list has, is left out)."""
         self.beginResetModel()
+        tasks = list(tasks)
         hot = [TaskRow(task) for task in tasks if not task.hidden]
-        ids = {row.id_key for row in hot}
+        # (a hidden task: a shelved row of it, listed before it was removed, goes too)
+        ids = {id_key(task.local_id) for task in tasks}
         # The tasks extends name, read for them, stay full rows (``tasks`` may lack them).
         for row in self._rows:
             if isinstance(row, TaskRow) and row.local_id in self._warmed and row.id_key not in ids:
@@ -263,17 +271,23 @@ class TaskTableModel(QAbstractTableModel):
             return []
         keys = {id_key(ref) for ref in refs}
         wanted = {row.id_key for row in shelf if row.id_key in keys}
-        if self._find is not None:
-            for ref in refs:
-                if id_key(ref) not in wanted:  # (APIXO's id, or a task not listed)
-                    found = self._find(ref)
-                    if found is not None:
-                        wanted.add(id_key(found.local_id))
+        for ref in refs:
+            if id_key(ref) not in wanted:  # (APIXO's id, or a task not listed)
+                found = self._find_id(ref)
+                if found is not None:
+                    wanted.add(id_key(found))
         return [
             task
             for task in (self._get(row.local_id) for row in shelf if row.id_key in wanted)
             if task is not None
         ]
+
+    def _find_id(self, apixo_task_id: str) -> str | None:
+        """The local id of the task named ``apixo_task_id`` (asked once: see set_reader)."""
+        if apixo_task_id not in self._found:
+            found = None if self._find is None else self._find(apixo_task_id)
+            self._found[apixo_task_id] = found
+        return self._found[apixo_task_id]
 
     @property
     def orphan_refs(self) -> frozenset[str]:
@@ -344,9 +358,9 @@ class TaskTableModel(QAbstractTableModel):
         shelf: dict[IdKey, ShelvedRow] = {}
         for ref in (extend.parent_id, source_task_id(extend)):
             row = None if not ref else self._row_of.get(ref)
-            if row is None and ref and self._find is not None:  # (named by APIXO's id)
-                found = self._find(ref)
-                row = None if found is None else self._row_of.get(found.local_id)
+            if row is None and ref:  # (named by APIXO's id)
+                found = self._find_id(ref)
+                row = None if found is None else self._row_of.get(found)
             shelved = None if row is None else self._rows[row]
             if isinstance(shelved, ShelvedRow):
                 shelf[shelved.id_key] = shelved  # (both refs may name it)
@@ -604,8 +618,11 @@ class TaskTableModel(QAbstractTableModel):
             self._shown.move_to_end(row.local_id)
             return shown
         task = None if self._peek is None else self._peek(row.local_id)
-        if task is None or task.hidden:
-            task = row.stand_in()
+        if task is None:  # (the store failed, or another program removed it: asked again)
+            return TaskRow(row.stand_in())
+        if task.hidden:  # (removed meanwhile, by another program: the row goes)
+            QTimer.singleShot(0, self, lambda: self.upsert(task))
+            return TaskRow(task)
         self._tracker.own(task)
         shown = self._shown[row.local_id] = TaskRow(task)
         if len(self._shown) > SHOWN_KEPT:

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.core.heap import release_free_heap
+from veo_desktop.core.heap import large_blocks_mapped
 from veo_desktop.core.spending import SpendingCap
 from veo_desktop.records.library import LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
@@ -112,7 +112,7 @@ class TaskPanel(QWidget):
             peek=controller.peek,
             peek_many=controller.peek_many,
             get=controller.lookup,
-            find=controller.find,
+            find_id=controller.find_id,
         )
         self.proxy = TaskFilterProxy(self)
         self.proxy.setSourceModel(self.model)
@@ -308,7 +308,7 @@ class TaskPanel(QWidget):
         scrolled = [view.verticalScrollBar().value() for view in (self.view, self.gallery.view)]
         before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
         self._page_cut = False
-        self.model.set_tasks(self._controller.tasks(), shelved)
+        self.model.set_tasks(self._controller.tasks(include_hidden=True), shelved)
         if self._unlisted is not None:  # (the newly listed were unlisted: recounted below)
             self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
         self._offer_more()
@@ -374,8 +374,9 @@ class TaskPanel(QWidget):
             self._listed_all = len(times) < OLDER_PAGE
             for task in whole:  # (not finished, an extend, hidden: as the first load's)
                 self._controller.keep(task)
-            self._relist(shelved)
-            release_free_heap()  # (what relisting freed: the old rows' index, the sort keys)
+            with large_blocks_mapped():  # (the old rows' index, the sort keys: freed)
+                self._relist(shelved)
+            self.on_views_mode_changed(None)  # (the gallery shown meanwhile: read them all)
 
         self._controller.run(more(), name="Listing older tasks")
 
@@ -562,7 +563,8 @@ class TaskPanel(QWidget):
             added = 0
             try:
                 while (asked := self._older_query) is not None:
-                    added += await self._controller.load_matching(asked)
+                    # (what is listed, shelved or not, the list's own filter finds)
+                    added += await self._controller.load_matching(asked, self._listed_from)
                     if self._older_query is asked:
                         break
             finally:
@@ -587,7 +589,10 @@ class TaskPanel(QWidget):
     @Slot()
     def on_actions_edit_labels_triggered(self) -> None:
         done = self._controller.action_done.emit
-        open_label_editor(self.selected_tasks(), self._library, self, done)
+        chosen = self._selected_ids()  # (none read: a selection may be of thousands)
+        one = self.model.get(chosen[0]) if len(chosen) == 1 else None
+        prompt = None if one is None else one.prompt
+        open_label_editor(chosen, self._library, self, done, prompt=prompt)
 
     @Slot(QModelIndex, QModelIndex)
     def on_selection_current_row_changed(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from veo_desktop.api.models import Model
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.tasks import format as fmt
@@ -26,6 +27,8 @@ from veo_desktop.ui.tasks.takes import run_key
 #: text): a few hundred combinations among any number of rows, each kept once.
 _Look = tuple[TaskState, str, str | None, str | None, Decimal, bool, str, str, str, str]
 _LOOKS: dict[_Look, _Look] = {}
+#: The note of a row whose task could not be read (see :meth:`ShelvedRow.stand_in`).
+UNREAD_NOTE = "This task could not be read from your library just now."
 
 
 def can_shelve(task: TaskRecord) -> bool:
@@ -136,16 +139,17 @@ class ShelvedRow:
         return self._look[8]
 
     def stand_in(self) -> TaskRecord:
-        """A record saying what the row knows, for a task the store no longer has (another
-        program removed it): shown until the list is filled again."""
+        """A record saying what the row knows, for a task that could not be read (the store
+        failed, or another program removed it): shown, saying so, until it can be."""
         return TaskRecord(
             local_id=self.local_id,
-            model="",
+            model=Model.VEO,
             request={"input": {"prompt": self.folded_prompt, "mode": self.mode}},
             state=self.state,
             created_at=self.created_at,
             updated_at=self.created_at,
             price=self.price,
+            note=UNREAD_NOTE,
         )
 
 
