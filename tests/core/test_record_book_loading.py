@@ -449,3 +449,36 @@ def test_a_fold_stops_when_the_book_closes(library, clock):
     assert isinstance(seen[-1], StoreError)  # stopped while reading
     assert len(seen) < len(library.everything)  # (not read through)
     store.close()
+
+
+def test_an_apixo_id_no_task_has_is_asked_of_the_store_once_but_a_failure_again(
+    library, clock, monkeypatch
+):
+    """``find_id`` (a list's extend naming its source): the local id of a stored task not
+    loaded (not kept); an id no task has is asked of the store once; a failed read again."""
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    older = library.old[5]
+    assert not book.holds(older.local_id)
+    asked: list[str] = []
+    real = TaskStore.find_by_apixo_id
+    failing = [True]
+
+    def find_by_apixo_id(self: TaskStore, apixo_task_id: str) -> TaskRecord | None:
+        asked.append(apixo_task_id)
+        if apixo_task_id == "task_failing" and failing[0]:
+            raise StoreError("the disk is gone", self.path)
+        return real(self, apixo_task_id)
+
+    monkeypatch.setattr(TaskStore, "find_by_apixo_id", find_by_apixo_id)
+    assert book.find_id(str(older.apixo_task_id)) == older.local_id
+    assert not book.holds(older.local_id)
+    assert book.find_id("task_gone") is None
+    assert book.find_id("task_gone") is None
+    assert book.find_id("task_failing") is None
+    failing[0] = False
+    assert book.find_id("task_failing") is None
+    assert asked.count("task_gone") == 1
+    assert asked.count("task_failing") == 2
+    asyncio.run(book.aclose())
+    store.close()

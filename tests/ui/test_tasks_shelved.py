@@ -33,7 +33,7 @@ from veo_desktop.ui.tasks.columns import (
 )
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
-from veo_desktop.ui.tasks.shelved import UNREAD_NOTE, ShelvedRow, can_shelve
+from veo_desktop.ui.tasks.shelved import UNREAD_NOTE, ShelvedRow, can_shelve, is_stand_in
 
 NOW = 1_800_000_000.0
 _ROLES = (
@@ -304,35 +304,64 @@ def test_a_shelved_task_removed_meanwhile_or_unreadable_is_not_shown_as_it_was(
 
     store.update(records[2].evolve(hidden=True))  # (another program)
     store._db.execute("DELETE FROM tasks WHERE local_id = ?", (records[3].local_id,))
+    reads: list[str] = []
+    model.set_reader(
+        peek=lambda local_id: reads.append(local_id) or store.get(local_id),
+        peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
+        get=store.get,
+        find_id=lambda _ref: None,
+    )
     proxy = TaskFilterProxy()
     proxy.setSourceModel(model)
-    assert proxy.index(2, int(Column.STATE)).data(DETAIL_ROLE) == UNREAD_NOTE
+    for _ in range(3):  # (painted again and again: read once, until the list is filled)
+        assert proxy.index(2, int(Column.STATE)).data(DETAIL_ROLE) == UNREAD_NOTE
+    assert reads == [records[3].local_id]
+    assert is_stand_in(model.task_at(2))
     proxy.index(1, int(Column.PROMPT)).data()  # (shown: read, found removed)
+    proxy.index(1, int(Column.STATE)).data()
     qtbot.waitUntil(lambda: model.rowCount() == 2)
     assert model.row_of(records[2].local_id) is None
     store.close()
 
 
-def test_an_extends_source_is_looked_up_once_by_apixos_id(qapp: Any, tmp_path: Path) -> None:
+def test_an_extends_source_found_by_apixos_id_is_looked_up_once(qapp: Any, tmp_path: Path) -> None:
     store = TaskStore.open(tmp_path / "tasks.sqlite3")
     source = make_record(1, created_at=NOW - 100)
     extend = make_record(
         2,
         created_at=NOW,
         model=Model.EXTEND,
+        request=ExtendRequest(task_id=str(source.apixo_task_id), prompt="More").to_payload(),
+    )
+    gone = make_record(
+        3,
+        created_at=NOW,
+        model=Model.EXTEND,
         request=ExtendRequest(task_id="apixo-gone", prompt="More").to_payload(),
     )
-    for record in (source, extend):
+    other = make_record(4, created_at=NOW - 200)
+    for record in (source, extend, gone, other):
         store.insert(record)
     asked: list[str] = []
+
+    def find_id(ref: str) -> str | None:
+        asked.append(ref)
+        found = store.find_by_apixo_id(ref)
+        return None if found is None else found.local_id
+
     model = TaskTableModel(clock=lambda: NOW)
     model.set_reader(
         peek=store.get,
         peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
         get=store.get,
-        find_id=lambda ref: asked.append(ref) or None,
+        find_id=find_id,
     )
+    rows = [row for row in (ShelvedRow.of(source), ShelvedRow.of(other)) if row]
     for _ in range(3):  # (three pages listed)
-        model.set_tasks([extend], [row for row in [ShelvedRow.of(source)] if row])
-    assert asked == ["apixo-gone"]
+        model.set_tasks([extend, gone], rows)
+    assert model.shelved_count == 1  # (the source, warmed: its extend sits under it)
+    assert model.row_of(extend.local_id) == model.row_of(source.local_id) + 1  # (under it)
+    # What was found is kept; what was not, the reader keeps (RecordBook.find_id).
+    assert asked.count(str(source.apixo_task_id)) == 1
+    assert asked.count("apixo-gone") == 3
     store.close()

@@ -51,11 +51,12 @@ def release_free_heap() -> None:
         libc.malloc_trim(0)
 
 
-#: What glibc's own thresholds grow to (its maximum for mapping a block on its own on 64-bit
-#: systems, and twice that for trimming): where a video's frames (8 MB each at 1080p) are
-#: reused from the heap instead of mapped, filled with zeros and unmapped at every frame.
-_MMAP_MOST = 32 * 1024 * 1024
-_TRIM_MOST = 2 * _MMAP_MOST
+#: The thresholds after :func:`large_blocks_mapped` (glibc's own stop moving once one is
+#: set): a video's frames (8 MB each at 1080p) come from the heap and are reused, not
+#: mapped, zeroed and unmapped at every frame; more than this much free at the heap's top
+#: goes back to the system.
+_MMAP_AFTER = 16 * 1024 * 1024
+_TRIM_AFTER = 16 * 1024 * 1024
 
 
 #: How many :func:`large_blocks_mapped` are open (in any thread), under its lock.
@@ -67,7 +68,8 @@ _mapped_lock = threading.Lock()
 def large_blocks_mapped() -> Iterator[None]:
     """Inside, have the C library map every block of :data:`LARGE_BLOCK` bytes or more on
     its own (so it goes back to the system when freed); once the last one open in any
-    thread closes, trim the heap and set the thresholds where glibc's own would have grown.
+    thread closes, trim the heap and set the thresholds for a video's frames (see
+    :data:`_MMAP_AFTER`).
 
     glibc raises its threshold each time a large block is freed: the large tables a large
     library's list reads and builds at each page (the page's rows, its row index, their
@@ -94,8 +96,8 @@ def large_blocks_mapped() -> Iterator[None]:
             _mapped -= 1
             if _mapped == 0:
                 libc.malloc_trim(0)
-                libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_MOST)
-                libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_MOST)
+                libc.mallopt(_M_MMAP_THRESHOLD, _MMAP_AFTER)
+                libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_AFTER)
 
 
 #: The start-up's :func:`large_blocks_mapped` (see :func:`map_large_blocks_while_starting`).

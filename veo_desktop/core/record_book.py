@@ -111,6 +111,9 @@ class RecordBook:
         #: :meth:`read_older`).
         self._floor = _floor(loaded, self._recent_since) if recent_first else 0.0
         self._rest: asyncio.Task[None] | None = None
+        #: APIXO ids no task of the store has (:meth:`find_id`; a task added later is
+        #: loaded, and found among the loaded first).
+        self._not_stored: set[str] = set()
         #: The tasks changed while :meth:`reload_if_changed` reads (None: it does not).
         self._changed_meanwhile: set[str] | None = None
         #: The read-only connections of the reads in threads now (closing interrupts them).
@@ -521,14 +524,17 @@ class RecordBook:
         for record in self._records.values():
             if record.apixo_task_id == apixo_task_id:
                 return record.local_id
-        if self._complete:
+        if self._complete or apixo_task_id in self._not_stored:
             return None
         try:
             stored = self._store.find_by_apixo_id(apixo_task_id)
-        except StoreError as error:
+        except StoreError as error:  # (asked again next time)
             log.warning("task %s could not be looked up: %s", apixo_task_id, error)
             return None
-        return None if stored is None else stored.local_id
+        if stored is None:
+            self._not_stored.add(apixo_task_id)
+            return None
+        return stored.local_id
 
     def _find_stored(self, task_id: str) -> TaskRecord | None:
         """:meth:`find` in the store, for a book still loading."""

@@ -275,6 +275,7 @@ def run_gui(args: Sequence[str]) -> int:
     app = make_application()
     if handed_to_running_window(options):
         gc.enable()
+        heap.started()
         return 0
     app.setQuitOnLastWindowClosed(False)
     window = build_main_window(

@@ -23,6 +23,7 @@ from veo_desktop.ui.shortcuts import shortcut
 from veo_desktop.ui.tasks import format as fmt
 from veo_desktop.ui.tasks.files import video_file
 from veo_desktop.ui.tasks.icons import glyph_icon
+from veo_desktop.ui.tasks.shelved import is_stand_in
 
 #: States a failed task can be retried from (uncertain ones go through "Resolve").
 RETRYABLE = frozenset({TaskState.FAILED, TaskState.REJECTED, TaskState.EXPIRED, TaskState.LOST})
@@ -190,7 +191,10 @@ class TaskActionSet(QObject):
                 menu.addAction(action)
 
     def update(self, task: TaskRecord | None) -> None:
-        """Enable what makes sense for ``task`` and say the price where one is paid."""
+        """Enable what makes sense for ``task`` and say the price where one is paid (nothing
+        for a row whose task could not be read)."""
+        if is_stand_in(task):
+            task = None
         has_video = video_file(task) is not None
         self.preview.setEnabled(has_video)
         self.save_as.setEnabled(has_video)

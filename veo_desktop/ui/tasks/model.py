@@ -174,8 +174,10 @@ class TaskTableModel(QAbstractTableModel):
         self._peek_many: Callable[[Sequence[str]], Mapping[str, TaskRecord]] | None = None
         self._get: Read | None = None
         self._find: Callable[[str], str | None] | None = None
-        #: What :attr:`_find` answered, by name (an extend's source is looked up once).
-        self._found: dict[str, str | None] = {}
+        #: What :attr:`_find` found, by name (an extend's source is looked up once).
+        self._found: dict[str, str] = {}
+        #: Shelved rows whose task was found removed, its row's removal scheduled.
+        self._going: set[str] = set()
         #: Running clocks, active tasks, download progress, video owners.
         self._tracker = TaskTracker()
         self._thumbnails = thumbnails
@@ -221,7 +223,7 @@ class TaskTableModel(QAbstractTableModel):
         ``peek_many(local_ids)`` for a selection (in one go, not kept), ``get(local_id)``
         for one an extend names (kept: its row becomes a full one), and
         ``find_id(apixo_task_id)`` for the local id of one an extend names by APIXO's id
-        (asked once a name: the answers are kept)."""
+        (what it finds is kept; it keeps what it does not find, but for a failed read)."""
         self._peek, self._peek_many, self._get, self._find = peek, peek_many, get, find_id
         self._found.clear()
 
@@ -255,6 +257,7 @@ class TaskTableModel(QAbstractTableModel):
             shelf = [row for row in shelf if row.id_key not in left]
         self._shelved = len(shelf)
         self._shown.clear()
+        self._going.clear()
         self._takes.rebuild((row.task for row in hot), shelf)
         self._folded &= self._takes.heads()
         self._tracker.reset(row.task for row in hot)
@@ -283,11 +286,14 @@ class TaskTableModel(QAbstractTableModel):
         ]
 
     def _find_id(self, apixo_task_id: str) -> str | None:
-        """The local id of the task named ``apixo_task_id`` (asked once: see set_reader)."""
-        if apixo_task_id not in self._found:
-            found = None if self._find is None else self._find(apixo_task_id)
-            self._found[apixo_task_id] = found
-        return self._found[apixo_task_id]
+        """The local id of the task named ``apixo_task_id`` (what is found is kept: see
+        set_reader; the reader keeps what it did not find)."""
+        found = self._found.get(apixo_task_id)
+        if found is None and self._find is not None:
+            found = self._find(apixo_task_id)
+            if found is not None:
+                self._found[apixo_task_id] = found
+        return found
 
     @property
     def orphan_refs(self) -> frozenset[str]:
@@ -618,12 +624,15 @@ class TaskTableModel(QAbstractTableModel):
             self._shown.move_to_end(row.local_id)
             return shown
         task = None if self._peek is None else self._peek(row.local_id)
-        if task is None:  # (the store failed, or another program removed it: asked again)
-            return TaskRow(row.stand_in())
-        if task.hidden:  # (removed meanwhile, by another program: the row goes)
-            QTimer.singleShot(0, self, lambda: self.upsert(task))
+        if task is None:  # (the store failed: the row says so until the list is filled again)
+            task = row.stand_in()
+        elif task.hidden:  # (removed meanwhile, by another program: the row goes)
+            if task.local_id not in self._going:
+                self._going.add(task.local_id)
+                QTimer.singleShot(0, self, lambda: self.upsert(task))
             return TaskRow(task)
-        self._tracker.own(task)
+        else:
+            self._tracker.own(task)
         shown = self._shown[row.local_id] = TaskRow(task)
         if len(self._shown) > SHOWN_KEPT:
             self._shown.popitem(last=False)

@@ -140,7 +140,8 @@ class ShelvedRow:
 
     def stand_in(self) -> TaskRecord:
         """A record saying what the row knows, for a task that could not be read (the store
-        failed, or another program removed it): shown, saying so, until it can be."""
+        failed): shown, saying so, until the list is filled again; no action takes it
+        (:func:`is_stand_in`)."""
         return TaskRecord(
             local_id=self.local_id,
             model=Model.VEO,
@@ -155,6 +156,12 @@ class ShelvedRow:
 
 #: A row of the task list: a task's record (and its texts), or its facts.
 ListRow = TaskRow | ShelvedRow
+
+
+def is_stand_in(task: TaskRecord | None) -> bool:
+    """Whether ``task`` is a shelved row's :meth:`~ShelvedRow.stand_in` (no action takes it:
+    its prompt is case-folded, its settings unknown)."""
+    return task is not None and task.note == UNREAD_NOTE and not task.request.get("request_type")
 
 
 def shelve(task: TaskRecord) -> ShelvedRow | None:
