@@ -24,6 +24,7 @@ from veo_desktop.records.task import TaskRecord
 from veo_desktop.sim.faults import Fault
 from veo_desktop.ui.tasks.dialogs import ResolveDialog
 from veo_desktop.ui.tasks.panel import TaskPanel
+from veo_desktop.ui.tasks.shelved import ShelvedRow
 
 engine_env = tasks_support.engine_env
 
@@ -108,6 +109,23 @@ def test_reuse_settings_hands_the_task_to_the_composer(
     assert [t.local_id for t in wanted] == [task.local_id]
     request = wanted[0].request_model
     assert (request.prompt, request.mode, request.aspect_ratio) == ("Reuse me", "quality", "9:16")
+
+
+def test_no_action_takes_a_row_whose_task_could_not_be_read(
+    engine_env: EngineEnv, panel: TaskPanel
+) -> None:
+    """A shelved row whose task the store failed to read shows a stand-in (its prompt
+    case-folded, its settings unknown): Reuse, Retry, Extend and the rest stay off."""
+    task = engine_env.finished("Reuse me", mode="quality", aspect_ratio="9:16")
+    row = ShelvedRow.of(task)
+    assert row is not None
+    stand_in = row.stand_in()
+    panel.task_actions.update(task)
+    assert panel.task_actions.reuse.isEnabled()
+    panel.task_actions.update(stand_in)
+    actions = panel.task_actions
+    for action in (actions.reuse, actions.retry, actions.extend, actions.remove, actions.preview):
+        assert not action.isEnabled(), action.objectName()
 
 
 def test_preview_action_and_double_click_show_the_task(
