@@ -482,3 +482,27 @@ def test_an_apixo_id_no_task_has_is_asked_of_the_store_once_but_a_failure_again(
     assert asked.count("task_failing") == 2
     asyncio.run(book.aclose())
     store.close()
+
+
+def test_a_page_with_a_damaged_row_lists_it_without_its_settings(library, clock):
+    """A row another program damaged (its request no JSON, its files no list) is made into
+    a shelved row like the others, not a failed page: it loads as the store loads it."""
+    db = sqlite3.connect(library.path)
+    with db:
+        damaged = library.old[1500]
+        db.execute(
+            "UPDATE tasks SET request = ?, files = ? WHERE local_id = ?",
+            ('{"input": [', "not a list", damaged.local_id),
+        )
+    db.close()
+    store = TaskStore.open(library.path)
+    book = recent_book(store, clock)
+    made, whole = asyncio.run(
+        book.read_older(book.held_from, 5000, lambda t: (t.local_id, t.prompt, t.state))
+    )
+    assert whole == []
+    facts = {local_id: (prompt, state) for local_id, prompt, state in made}
+    assert facts[damaged.local_id] == ("", TaskState.SUCCEEDED)
+    assert facts[library.old[1501].local_id] == ("shot 1501", TaskState.SUCCEEDED)
+    asyncio.run(book.aclose())
+    store.close()

@@ -434,7 +434,6 @@ class LibraryStore(Protocol):
     def delete_search(self, name: str) -> None: ...
 
 
-#: Tells whether a task (and its prompt, case-folded) passes a query: see :func:`matcher`.
 class TaskFacts(Protocol):
     """What a search or filter looks at in a task: a :class:`TaskRecord`, or a row of the
     window's list that keeps only these (``ui.tasks.shelved.ShelvedRow``)."""
@@ -457,6 +456,7 @@ class TaskFacts(Protocol):
     def seed(self) -> object: ...
 
 
+#: Tells whether a task (and its prompt, case-folded) passes a query: see :func:`matcher`.
 Matcher = Callable[[TaskFacts, str], bool]
 
 

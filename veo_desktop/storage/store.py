@@ -104,16 +104,16 @@ _SELECT = (
     " ORDER BY id) AS e)"
     " FROM tasks AS t"
 )
-#: The tasks without their histories, which :meth:`TaskStore.load_all` reads in one more
-#: query (:data:`_HISTORIES`) rather than as a JSON text built per row.
 #: What :meth:`TaskStore.load_older_each` makes of each task.
 _Made = TypeVar("_Made")
+#: The tasks without their histories, which :meth:`TaskStore.load_all` reads in one more
+#: query (:data:`_HISTORIES`) rather than as a JSON text built per row.
 _TASKS = "SELECT " + ", ".join(_COLUMNS) + " FROM tasks WHERE {} ORDER BY created_at, rowid"
 _HISTORIES = f"SELECT local_id, at, state, {_NOTE} FROM task_events WHERE {{}} ORDER BY id"
 _MALFORMED = "SELECT count(*) FROM tasks WHERE ({}) AND NOT json_valid(request)"
 #: Tasks among a JSON list of local ids (the parameter), for :meth:`TaskStore.load_recent`.
 _AMONG = "local_id IN (SELECT value FROM json_each(?))"
-#: Tasks created in [since, before) (the parameters), for :meth:`TaskStore.load_older`.
+#: Tasks created in [since, before) (the parameters), for :meth:`TaskStore.load_older_each`.
 _PAGE = "local_id IN (SELECT local_id FROM tasks WHERE created_at >= ? AND created_at < ?)"
 #: Rows built per pass when the store loads (see :meth:`TaskStore.load_all`).
 _DECODE_SLICE = 2000
@@ -533,13 +533,6 @@ class TaskStore(StoryboardRows, LibraryRows):
         ids.update(besides)
         return self.load_among(sorted(ids))
 
-    def load_older(self, before: float, count: int) -> list[TaskRecord]:
-        """The ``count`` newest tasks created before ``before`` (unix seconds), with every
-        other one created at the moment of the oldest of them (a page of a list read
-        newest first ends between two moments), oldest first, with their histories. Fewer
-        than ``count``: there are no others before ``before``."""
-        return self._load(_PAGE, (self._page_start(before, count), before))
-
     def _page_start(self, before: float, count: int) -> float:
         """When the oldest of the ``count`` newest tasks created before ``before`` was."""
         rows = self._read(
@@ -552,12 +545,15 @@ class TaskStore(StoryboardRows, LibraryRows):
     def load_older_each(
         self, before: float, count: int, convert: Callable[[TaskRecord], _Made | None]
     ) -> tuple[list[_Made], list[str]]:
-        """:meth:`load_older`'s page, each task passed to ``convert`` as it is decoded
-        (without its history) and only what ``convert`` makes kept: a page read into a few
-        facts a task without holding its records all at once (each one's memory is reused
-        by the next instead of being left scattered among what is kept). Returns what was
-        made, oldest first, and the local ids of the tasks ``convert`` made nothing of
-        (:meth:`load_among` reads them whole)."""
+        """The ``count`` newest tasks created before ``before`` (unix seconds), with every
+        other one created at the moment of the oldest of them (a page of a list read newest
+        first ends between two moments; fewer than ``count``: there are no others before
+        ``before``), oldest first, each passed to ``convert`` as it is decoded (without its
+        history) and only what ``convert`` makes kept: a page read into a few facts a task
+        without holding its records all at once (each one's memory is reused by the next
+        instead of being left scattered among what is kept). Returns what was made, oldest
+        first, and the local ids of the tasks ``convert`` made nothing of (:meth:`load_among`
+        reads them whole)."""
         since = self._page_start(before, count)
         made: list[_Made] = []
         left: list[str] = []

@@ -3,9 +3,9 @@
 Scrolled to its end, a list of 100,000 tasks would hold 100,000 records (about 1.5 KB each
 with their requests, histories and file names): the older pages are listed as
 :class:`ShelvedRow` instead, which keeps what the list orders, filters and groups takes by
-(about 0.4 KB). The record itself is read from the store when the row is shown or acted
-on (``TaskTableModel`` keeps the last few), and the row becomes a full one when its task
-changes.
+(about 0.35 KB with its place in the list's index). The record itself is read from the
+store when the row is shown or acted on (``TaskTableModel`` keeps the last few), and the
+row becomes a full one when its task changes.
 
 Only finished tasks that nothing in the list links to are shelved: an extend, or a task an
 extend names, keeps its record (their places in the list are worked out from them).
