@@ -221,7 +221,8 @@ class RecordBook:
                 made, whole = reader.load_older_each(before, count, shelve)
                 return made, reader.load_among(whole)
 
-        return await self._read_in_thread(read)
+        # (not ``large``: the last mapping scope to close trims the heap)
+        return await self._read_in_thread(read, large=False)
 
     async def count_listed(self) -> int:
         """How many tasks a list shows (every one not hidden), loaded or not: counted in a

@@ -384,19 +384,20 @@ class TaskPanel(QWidget):
     def on_views_mode_changed(self, _mode: object) -> None:
         """The gallery shown over shelved rows: it draws its tiles from records, so every
         task is read (in a thread, as a sort by another column reads them), then listed."""
-        if not self.views.gallery_shown or not self.model.shelved_count:
-            return
+        if self.views.gallery_shown and self.model.shelved_count:
+            self._list_every_task("Reading every task")
+
+    def _list_every_task(self, name: str) -> None:
+        """Read every task (in a thread, the count line saying so), then list them all."""
         self._listing_older = True
         self._update_count()
 
         def failed() -> None:
-            if shiboken6.isValid(self):
+            if shiboken6.isValid(self):  # (not a panel closed meanwhile)
                 self._listing_older = False
                 self._update_count()
 
-        self._controller.when_all_loaded(
-            self.fill_rest, name="Reading every task", message=None, failed=failed
-        )
+        self._controller.when_all_loaded(self.fill_rest, name=name, message=None, failed=failed)
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
@@ -525,17 +526,7 @@ class TaskPanel(QWidget):
         listed."""
         newest_first = column == Column.CREATED and order == Qt.SortOrder.DescendingOrder
         if not newest_first and not self._listed_all:
-            self._listing_older = True
-            self._update_count()
-
-            def failed() -> None:
-                if shiboken6.isValid(self):  # (not a panel closed meanwhile)
-                    self._listing_older = False
-                    self._update_count()
-
-            self._controller.when_all_loaded(
-                self.fill_rest, name="Sorting every task", message=None, failed=failed
-            )
+            self._list_every_task("Sorting every task")
 
     def _search_older(self, query: LibraryQuery, choice: StateFilter) -> None:
         """Before a search or filter over a large library not loaded whole is applied: its
