@@ -41,6 +41,7 @@ from veo_desktop.ui.spending import view as spending_view_module
 from veo_desktop.ui.spending.view import SpendingView
 from veo_desktop.ui.tasks import panel as panel_module
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE, Column, StateFilter
+from veo_desktop.ui.tasks.panel import TaskPanel
 from veo_desktop.ui.window.main_window import MainWindow
 from veo_desktop.ui.workspace import FIRST_PAGE, Workspace
 
@@ -109,6 +110,15 @@ def wait_listed(qtbot: Any, window: MainWindow, count: int) -> None:
     qtbot.waitUntil(listed)
 
 
+def list_every_page(qtbot: Any, panel: TaskPanel) -> None:
+    """Scroll the task list to its end until every older page is listed (read at the gate)."""
+    listed = [panel.model.rowCount()]
+    while not panel.listed_whole:
+        panel.view.scrollToBottom()
+        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
+        listed.append(panel.model.rowCount())
+
+
 def count_text(window: MainWindow) -> str:
     assert window.task_panel is not None
     return window.task_panel.count_label.text()
@@ -171,12 +181,8 @@ def test_the_session_starts_on_the_newest_tasks_and_lists_older_pages_at_the_end
     assert not session.controller.tasks_complete
     bar = panel.view.verticalScrollBar()
     assert 0 < bar.value() < bar.maximum()  # where it was: the new rows are below
-    listed = [panel.model.rowCount()]
-    while not panel.listed_whole:
-        panel.view.scrollToBottom()
-        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
-        listed.append(panel.model.rowCount())
-    assert listed[-1] == len(library.everything)
+    list_every_page(qtbot, panel)
+    assert panel.model.rowCount() == len(library.everything)
     # The older pages are listed, not loaded: their rows keep a few facts, and a row shown
     # reads its task from the store (the oldest, at the end of the list).
     assert not session.controller.tasks_complete
@@ -653,11 +659,7 @@ def test_the_gallery_shown_over_shelved_rows_reads_every_task(
     panel, session = window.task_panel, window.session
     assert panel is not None and session is not None
     gate.set()
-    listed = [panel.model.rowCount()]
-    while not panel.listed_whole:
-        panel.view.scrollToBottom()
-        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
-        listed.append(panel.model.rowCount())
+    list_every_page(qtbot, panel)
     assert panel.model.shelved_count > 1900
     oldest = panel.proxy.index(panel.proxy.rowCount() - 1, 0)
     panel.view.setCurrentIndex(oldest)
@@ -734,11 +736,7 @@ def test_rating_a_selection_of_shelved_rows_reads_none_of_them(
     panel = window.task_panel
     assert panel is not None
     gate.set()
-    listed = [panel.model.rowCount()]
-    while not panel.listed_whole:
-        panel.view.scrollToBottom()
-        qtbot.waitUntil(lambda: panel.model.rowCount() > listed[-1] or panel.listed_whole)
-        listed.append(panel.model.rowCount())
+    list_every_page(qtbot, panel)
     reads: list[int] = []
     real = TaskStore.load_among
 
