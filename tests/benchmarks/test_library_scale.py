@@ -275,8 +275,8 @@ _SCROLLED = f"""        panel = window.task_panel
     window.session_started.connect(on_started)"""
 assert _STARTED in APP
 LIBRARY_APP = APP.replace(_STARTED, _SCROLLED)
-#: The same, scrolled in the gallery (shown first): it reads its pages whole (its tiles are
-#: drawn and grouped from records), so its memory is printed apart.
+#: The same, scrolled in the gallery (shown first): its tiles group the rows by their facts
+#: and read the records of the tiles in view, so its memory is the table's and its own.
 GALLERY_APP = LIBRARY_APP.replace(
     """        panel.model.modelReset.connect(reset)
         panel.view.scrollToBottom()""",
@@ -378,7 +378,7 @@ def test_window_start_and_memory_at_a_hundred_thousand_tasks(
         f"   bare + {ready['peak_rss_mb'] - bare_mb:.1f} MB"
         f"\n  window, all {TASKS:,} listed in the gallery {gallery['all_rss_mb']:7.1f} MB"
         f"   bare + {gallery['all_rss_mb'] - bare_mb:.1f} MB"
-        f" {_memory_goal(gallery['all_rss_mb'] - bare_mb)} (its tiles hold records)"
+        f" {_memory_goal(gallery['all_rss_mb'] - bare_mb)}"
     )
 
 

@@ -628,7 +628,8 @@ def test_a_gallery_without_enough_videos_to_scroll_reads_older_pages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The newest tasks hold no video (none downloaded here): the gallery, empty, has no
-    end to scroll to, so it asks for the older pages by itself until it has looked at all."""
+    end to scroll to, so it asks for the older pages by itself until it has looked at all;
+    it lists them shelved, as the table does."""
     monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
     library, window = large
     started_on_the_newest(qtbot, window, library)
@@ -638,59 +639,128 @@ def test_a_gallery_without_enough_videos_to_scroll_reads_older_pages(
     qtbot.waitUntil(lambda: count_text(window).endswith("\u00b7 loading\u2026"))
     gate.set()
     wait_listed(qtbot, window, len(library.everything))
-    # The gallery draws its tiles from records: the pages it listed are loaded, not shelved.
-    assert panel.listed_whole and panel.model.shelved_count == 0
+    assert panel.listed_whole and panel.model.shelved_count > 1900
     assert window.session is not None
-    assert len(window.session.controller.tasks()) == len(library.everything)
+    assert len(window.session.controller.tasks()) < 1100
+    assert panel.gallery.count_label.text() == "0 videos"
 
 
-def test_the_gallery_shown_over_shelved_rows_reads_every_task(
-    large: tuple[Library, MainWindow],
+def with_videos(library: Library, db: sqlite3.Connection) -> None:
+    """Every fourth old task has a video (the newest have none)."""
+    for record in library.old[4::4]:
+        name_files(db, record, [Path(f"/videos/{record.prompt}.mp4")])
+
+
+def tile_prompts(panel: TaskPanel) -> dict[str, str]:
+    """The prompt line of every tile in view, by task, as painted."""
+    view = panel.gallery.view
+    view.viewport().repaint()
+    lines, area = view.tile_delegate._lines, view.viewport().rect()
+    found = {}
+    for row in view.shown_rows():
+        index = panel.proxy.index(row, 0)
+        local_id = index.data(LOCAL_ID_ROLE)
+        if local_id in lines and area.intersects(view.visualRect(index)):
+            found[local_id] = lines[local_id][2][0]
+    return found
+
+
+def count_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many tasks each read of the store reads, from now on."""
+    reads: list[int] = []
+    among, one = TaskStore.load_among, TaskStore.get
+
+    def load_among(store: TaskStore, local_ids: Any) -> list[TaskRecord]:
+        reads.append(len(local_ids))
+        return among(store, local_ids)
+
+    def get(store: TaskStore, local_id: str) -> TaskRecord | None:
+        reads.append(1)
+        return one(store, local_id)
+
+    monkeypatch.setattr(TaskStore, "load_among", load_among)
+    monkeypatch.setattr(TaskStore, "get", get)
+    return reads
+
+
+def test_the_gallery_over_shelved_rows_reads_only_the_tiles_in_view(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
     qtbot: Any,
     gate: threading.Event,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The table scrolled to its end lists the older pages shelved; the gallery, which
-    draws its tiles from records, then has every task read (in a thread) and listed whole,
-    the rows and the selection as they were."""
+    """The table scrolled to its end lists the older pages shelved; the gallery shown then
+    groups their videos by their facts (nothing read, nothing listed again) and reads the
+    records of the tiles in view only, one query a paint; the task chosen stays chosen."""
     monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
-    library, window = large
+    library, window = open_large(make_window, sim, tmp_path / "data", with_videos)
     started_on_the_newest(qtbot, window, library)
     panel, session = window.task_panel, window.session
     assert panel is not None and session is not None
     gate.set()
     list_every_page(qtbot, panel)
-    assert panel.model.shelved_count > 1900
-    oldest = panel.proxy.index(panel.proxy.rowCount() - 1, 0)
-    panel.view.setCurrentIndex(oldest)
-    chosen = oldest.data(LOCAL_ID_ROLE)
+    shelved = panel.model.shelved_count
+    assert shelved > 1900
+    oldest = library.old[4]  # (the oldest video)
+    panel.select_task(oldest.local_id)
+    reads = count_reads(monkeypatch)
+    reset = []
+    panel.model.modelReset.connect(lambda: reset.append(True))
     panel.views.set_mode(ViewMode.GALLERY)
-    qtbot.waitUntil(lambda: panel.model.shelved_count == 0)
-    assert session.controller.tasks_complete
-    assert panel.model.rowCount() == len(library.everything)
-    current = panel.current_task()
-    assert current is not None and current.local_id == chosen
+    view = panel.gallery.view
+    view.viewport().repaint()
+    videos = len(library.old[4::4])
+    assert panel.gallery.count_label.text() == f"{videos:,} videos"
+    assert panel.model.shelved_count == shelved and not reset
+    assert len(session.controller.tasks()) < 1100
+    # In view: the oldest video (the current task), read with the tiles around it.
+    qtbot.waitUntil(lambda: oldest.local_id in tile_prompts(panel))
+    assert tile_prompts(panel)[oldest.local_id] == oldest.prompt
+    assert panel.current_task() is not None
+    assert panel.current_task().local_id == oldest.local_id
+    in_view = len(tile_prompts(panel))
+    assert 0 < sum(reads) <= 2 * in_view + 2, (reads, in_view)
+    # Scrolled to a video in the middle of the shelved rows: the tiles around it, read in
+    # one query.
+    del reads[:]
+    middle = library.old[1200]
+    assert panel.model.row_of(middle.local_id) is not None
+    view.scrollTo(panel.proxy.mapFromSource(panel.model.index_of(middle.local_id)))
+    prompts = tile_prompts(panel)
+    assert prompts[middle.local_id] == middle.prompt
+    assert len(reads) == 1 and reads[0] <= len(prompts), (reads, len(prompts))
 
 
-def test_the_gallery_shown_while_a_page_is_read_has_every_task_read(
-    large: tuple[Library, MainWindow],
+def test_the_gallery_shows_a_page_read_meanwhile_as_shelved_rows(
+    make_window: Callable[..., MainWindow],
+    sim: Any,
+    tmp_path: Path,
     qtbot: Any,
     gate: threading.Event,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A page asked for by the table lands shelved after the gallery was shown: the
-    gallery would leave its videos out, so every task is read and listed whole."""
+    """A page asked for by the table lands, shelved, after the gallery was shown: its
+    videos join the gallery's tiles in place."""
     monkeypatch.setattr(panel_module, "OLDER_PAGE", 1000)
-    library, window = large
+    library, window = open_large(make_window, sim, tmp_path / "data", with_videos)
     started_on_the_newest(qtbot, window, library)
-    panel, session = window.task_panel, window.session
-    assert panel is not None and session is not None
+    panel = window.task_panel
+    assert panel is not None
+    listed = {panel.model.local_id_at(row) for row in range(panel.model.rowCount())}
+    before = sum(1 for task in library.old[4::4] if task.local_id in listed)
     scroll_to_the_end(qtbot, window)  # (the table's page read, held at the gate)
     panel.views.set_mode(ViewMode.GALLERY)
+    assert panel.gallery.count_label.text() == f"{before:,} videos"
+    first = panel.model.rowCount()
     gate.set()
-    qtbot.waitUntil(lambda: session.controller.tasks_complete)
-    wait_listed(qtbot, window, len(library.everything))
-    assert panel.model.shelved_count == 0
+    qtbot.waitUntil(lambda: panel.model.rowCount() > first)
+    assert panel.model.shelved_count > 0
+    listed = {panel.model.local_id_at(row) for row in range(panel.model.rowCount())}
+    now = sum(1 for task in library.old[4::4] if task.local_id in listed)
+    assert now > before
+    qtbot.waitUntil(lambda: panel.gallery.count_label.text() == f"{now:,} videos")
 
 
 def test_a_search_reads_only_the_matches_not_listed_yet(

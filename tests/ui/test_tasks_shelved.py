@@ -2,7 +2,8 @@
 from the store when shown): the list must show exactly what it shows with every record
 held. By hypothesis, over any tasks: the same rows in the same order by every column, the
 same texts in every cell, the same extends under the same sources, the same takes, and the
-same rows for any search or filter."""
+same rows for any search or filter; and the gallery over them shows the same videos in the
+same order under the same headers, grouped any way, before and after the tasks change."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from veo_desktop.records.library import Labels, LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
+from veo_desktop.ui.library.gallery_groups import Grouping
+from veo_desktop.ui.library.gallery_view import GalleryView
+from veo_desktop.ui.library.scrub import ScrubStrips
 from veo_desktop.ui.tasks.columns import (
     DEPTH_ROLE,
     DETAIL_ROLE,
@@ -34,6 +38,7 @@ from veo_desktop.ui.tasks.columns import (
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
 from veo_desktop.ui.tasks.shelved import UNREAD_NOTE, ShelvedRow, can_shelve, is_stand_in
+from veo_desktop.ui.thumbnails import ThumbnailCache
 
 NOW = 1_800_000_000.0
 _ROLES = (
@@ -61,6 +66,21 @@ _task = st.fixed_dictionaries(
         "extends": st.one_of(st.none(), st.integers(0, 40)),
         "named": st.sampled_from(["uuid", "uuid", "uuid", "short", "fifteen"]),
         "hot": st.booleans(),
+    }
+)
+
+#: Tasks as a gallery groups them: mostly videos, takes of a few runs (equal prompts and
+#: modes, seeds, sent minutes apart), over two days.
+_video = st.fixed_dictionaries(
+    {
+        "prompt": st.sampled_from(["A fox at dawn", "Rain on glass"]),
+        "mode": st.just("fast"),
+        "seed": st.one_of(st.integers(0, 2), st.integers(0, 2), st.none()),
+        "at": st.sampled_from([0.0, 300.0, 600.0, 900.0, 2000.0, 90_000.0]),
+        "state": st.sampled_from([TaskState.SUCCEEDED] * 4 + [TaskState.FAILED]),
+        "extends": st.none(),
+        "named": st.sampled_from(["uuid", "uuid", "short"]),
+        "hot": st.sampled_from([False, False, False, True]),
     }
 )
 
@@ -135,6 +155,25 @@ def _seen(proxy: TaskFilterProxy) -> list[tuple[Any, ...]]:
     ]
 
 
+def _board(local_id: str) -> str | None:
+    """A storyboard for some tasks (grouping by storyboard)."""
+    return None if ord(local_id[-1]) % 3 == 0 else f"Board {ord(local_id[-1]) % 2}"
+
+
+def _gallery(proxy: TaskFilterProxy) -> GalleryView:
+    """A gallery over ``proxy`` (not shown: it is worked out when asked)."""
+    view = GalleryView(ThumbnailCache(None), ScrubStrips(None), storyboard_of=_board)
+    view.setModel(proxy)
+    return view
+
+
+def _tiles(view: GalleryView) -> tuple[list[Any], list[str]]:
+    """What the gallery shows: its videos in order and its section headers."""
+    model = view.model()
+    titles = view.section_titles()
+    return [model.index(row, 0).data(LOCAL_ID_ROLE) for row in view.shown_rows()], titles
+
+
 _QUERIES = [
     LibraryQuery(),
     LibraryQuery(words=("fox",)),
@@ -147,9 +186,13 @@ _QUERIES = [
 
 
 #: What happens to listed tasks afterwards: (what, which task): one is renamed (its note and
-#: files change), removed, or extended anew (by its local id, or by APIXO's id only).
+#: files change), removed, extended anew (by its local id, or by APIXO's id only), or
+#: taken again (a new take of its request, sent a minute later: a run forms or grows).
 _changes = st.lists(
-    st.tuples(st.sampled_from(["change", "remove", "extend", "extend by id"]), st.integers(0, 40)),
+    st.tuples(
+        st.sampled_from(["change", "remove", "extend", "extend by id", "take"]),
+        st.integers(0, 40),
+    ),
     max_size=4,
 )
 
@@ -160,6 +203,15 @@ def _changed(records: list[TaskRecord], what: str, which: int) -> TaskRecord:
         return task.evolve(note="Kept for the trailer", files=("/videos/kept.mp4",))
     if what == "remove":
         return task.evolve(hidden=True)
+    if what == "take":
+        request = dict(task.request)
+        request["input"] = dict(task.input, seed=which + 100)
+        return make_record(
+            1000 + len(records),
+            created_at=task.created_at + 60,
+            request=request,
+            files=(f"/videos/{1000 + len(records)}.mp4",),
+        )
     return make_record(
         1000 + len(records),  # (a number, and an APIXO id, of its own)
         created_at=NOW,
@@ -176,16 +228,52 @@ def _changed(records: list[TaskRecord], what: str, which: int) -> TaskRecord:
     st.sampled_from(list(Column)),
     st.booleans(),
     _changes,
+    st.sampled_from(list(Grouping)),
 )
 def test_shelved_rows_show_what_full_rows_show(
     specs: list[dict[str, Any]],
     column: Column,
     descending: bool,
     changes: list[tuple[str, int]],
+    grouping: Grouping,
 ) -> None:
-    records = _records(specs)
+    _compare(_records(specs), specs, column, descending, changes, grouping)
+
+
+@pytest.mark.usefixtures("qapp")
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_video, min_size=2, max_size=24),
+    st.sampled_from([Column.CREATED, Column.PROMPT]),
+    st.booleans(),
+    _changes,
+    st.sampled_from(list(Grouping)),
+)
+def test_a_gallery_over_shelved_rows_shows_what_one_over_records_shows(
+    specs: list[dict[str, Any]],
+    column: Column,
+    descending: bool,
+    changes: list[tuple[str, int]],
+    grouping: Grouping,
+) -> None:
+    """Videos most of them takes of a few runs, over two days: grouped by day, by run
+    (the runs' keys as shelved rows keep them, hashed) and by storyboard alike."""
+    _compare(_records(specs), specs, column, descending, changes, grouping)
+
+
+def _compare(
+    records: list[TaskRecord],
+    specs: list[dict[str, Any]],
+    column: Column,
+    descending: bool,
+    changes: list[tuple[str, int]],
+    grouping: Grouping,
+) -> None:
+    """The list and the gallery over ``records`` every one held, and over them split as
+    the window splits them, show the same for every query and after every change."""
     with tempfile.TemporaryDirectory() as folder:
         store = TaskStore.open(Path(folder) / "tasks.sqlite3")
+        galleries: list[GalleryView] = []
         try:
             for record in records:
                 store.insert(record)
@@ -206,12 +294,17 @@ def test_shelved_rows_show_what_full_rows_show(
                 proxy = TaskFilterProxy()
                 proxy.setSourceModel(model)
                 views.append(proxy)
+            galleries += [_gallery(proxy) for proxy in views]
+            for gallery in galleries:
+                gallery.set_grouping(grouping)
             for query in _QUERIES:
                 for proxy in views:
                     proxy.set_query(query, {})
                 assert _seen(views[1]) == _seen(views[0]), query
+                assert _tiles(galleries[1]) == _tiles(galleries[0]), query
             for proxy in views:
                 proxy.set_query(LibraryQuery(), {})
+            _tiles(galleries[0]), _tiles(galleries[1])  # (laid out: changes move tiles in place)
             for what, which in changes:  # (as the engine reports them: the model upserts)
                 task = _changed(records, what, which)
                 if any(r.local_id == task.local_id for r in records):
@@ -222,7 +315,17 @@ def test_shelved_rows_show_what_full_rows_show(
                 for model in (full, shelved):
                     model.upsert(task)
                 assert _seen(views[1]) == _seen(views[0]), (what, which)
+                assert _tiles(galleries[1]) == _tiles(galleries[0]), (what, which)
+            # Moved in place, as worked out from scratch.
+            for gallery in galleries:
+                moved = _tiles(gallery)
+                gallery.set_grouping(Grouping.DAY if grouping != Grouping.DAY else Grouping.RUN)
+                gallery.set_grouping(grouping)
+                assert _tiles(gallery) == moved
         finally:
+            for gallery in galleries:
+                gallery.tile_delegate.strips.close()
+                gallery.tile_delegate.thumbnails.close()
             store.close()
 
 
@@ -230,7 +333,7 @@ def test_a_shelved_rows_record_is_read_when_shown_and_a_selection_in_one_go(
     qapp: Any, tmp_path: Path
 ) -> None:
     """A search, a filter and a sort by any column read no record; showing a row reads its
-    own; a selection of many reads them in one query."""
+    own; a selection of many reads them in one query; many shown at once are kept."""
     store = TaskStore.open(tmp_path / "tasks.sqlite3")
     records = [make_record(n, created_at=NOW - n, prompt=f"shot {n}") for n in range(300)]
     for record in records:
@@ -262,6 +365,13 @@ def test_a_shelved_rows_record_is_read_when_shown_and_a_selection_in_one_go(
     picked = model.tasks_at(range(0, 300, 2))
     assert [t.local_id for t in picked] == [model.local_id_at(r) for r in range(0, 300, 2)]
     assert reads == [1, 150]  # (the row shown was read again: it is kept among the last)
+    # Shown many at once (a tall gallery's 300 tiles, more than SHOWN_KEPT): read in one
+    # query, and kept for the next paint.
+    del reads[:]
+    for _paint in range(3):
+        shown = model.tasks_at(range(300), shown=True)
+    assert [t.local_id for t in shown] == [model.local_id_at(r) for r in range(300)]
+    assert len(reads) == 1 and reads[0] <= 300
     store.close()
 
 

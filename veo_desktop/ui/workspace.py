@@ -228,8 +228,8 @@ class Workspace(QWidget):
         self._following_storyboards = True
         service = self._runtime.storyboards
 
-        def board_name(task: TaskRecord) -> str | None:
-            board = service.board_of(task.local_id)
+        def board_name(local_id: str) -> str | None:
+            board = service.board_of(local_id)
             return None if board is None else board.name
 
         self.task_panel.gallery.follow_storyboards(board_name, service.subscribe)

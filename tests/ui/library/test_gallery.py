@@ -123,7 +123,7 @@ def test_the_gallery_shows_finished_videos_grouped_scrubbed_and_filtered_like_th
         listeners.append(listener)
         return lambda: listeners.remove(listener)
 
-    panel.gallery.follow_storyboards(lambda task: boards.get(task.local_id), subscribe)
+    panel.gallery.follow_storyboards(boards.get, subscribe)
     assert view.grouping == Grouping.STORYBOARD
     assert view.section_titles() == [
         "Fox film \u00b7 2 videos",

@@ -79,7 +79,7 @@ class Library:
             self.table.selectionModel(),
             self.thumbnails,
             QMenu,
-            storyboard_of=lambda task: self.boards.get(task.local_id),
+            storyboard_of=self.boards.get,
         )
         qtbot.addWidget(self.table)
         qtbot.addWidget(self.gallery)
@@ -111,7 +111,7 @@ class Library:
         fresh = GalleryItems(self.view._items.storyboard_of)
         fresh.grouping = self.view.grouping
         fresh.rebuild(self.proxy)
-        return [t.local_id for t in fresh.tasks], [s.text for s in fresh.sections]
+        return [t.local_id for t in fresh.rows], [s.text for s in fresh.sections]
 
     def check_in_place(self) -> None:
         self.view.viewport().repaint()
@@ -260,7 +260,7 @@ def test_a_storyboard_take_moves_its_board_first(qtbot: Any) -> None:
     library = Library(shots, qtbot)
     try:
         library.boards.update({shots[0].local_id: "Harbour", shots[3].local_id: "Fox"})
-        library.gallery.follow_storyboards(lambda task: library.boards.get(task.local_id))
+        library.gallery.follow_storyboards(library.boards.get)
         library.gallery.set_grouping(Grouping.STORYBOARD)
         library.view.viewport().repaint()
         assert library.view.section_titles()[:2] == ["Fox \u00b7 1 video", "Harbour \u00b7 1 video"]
@@ -303,7 +303,7 @@ def test_any_run_of_changes_ends_where_a_regroup_would(
 
     library = Library([fresh() for _ in range(12)], qtbot)
     try:
-        library.gallery.follow_storyboards(lambda task: library.boards.get(task.local_id))
+        library.gallery.follow_storyboards(library.boards.get)
         library.gallery.set_grouping(grouping)
         if search:
             library.proxy.set_search_text(search)

@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui import style
 from veo_desktop.ui.library.gallery_groups import GROUPING_LABELS, Grouping, count_text
 from veo_desktop.ui.library.gallery_view import GalleryView
@@ -67,8 +66,8 @@ class Gallery(QWidget):
         selection: the table's selection model (shared).
         thumbnails: the task list's thumbnail cache.
         context_menu: makes the task context menu (the table's) for the current task.
-        storyboard_of: the storyboard a task is a shot of (``None``: no grouping by
-            storyboard is offered).
+        storyboard_of: the storyboard a task (by local id) is a shot of (``None``: no
+            grouping by storyboard is offered).
         labels: the library's labels (a tile shows the rating and favourite).
     """
 
@@ -83,7 +82,7 @@ class Gallery(QWidget):
         context_menu: Callable[[], QMenu],
         parent: QWidget | None = None,
         *,
-        storyboard_of: Callable[[TaskRecord], str | None] | None = None,
+        storyboard_of: Callable[[str], str | None] | None = None,
         labels: LibraryLabels | None = None,
     ) -> None:
         super().__init__(parent)
@@ -144,14 +143,14 @@ class Gallery(QWidget):
 
     def follow_storyboards(
         self,
-        title_of: Callable[[TaskRecord], str | None],
+        title_of: Callable[[str], str | None],
         subscribe: Callable[[Callable[[str], None]], Callable[[], None]] | None = None,
     ) -> None:
         """Offer grouping by storyboard: each video under the storyboard it is a take of.
 
         Args:
-            title_of: the name of the storyboard a task is a take of (``None``: none); a
-                cheap look-up (the storyboard service's ``board_of``).
+            title_of: the name of the storyboard a task (by local id) is a take of
+                (``None``: none); a cheap look-up (the storyboard service's ``board_of``).
             subscribe: the storyboard service's ``subscribe`` (called back with a board id
                 on every change): the sections follow the storyboards.
         """

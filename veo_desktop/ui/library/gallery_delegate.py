@@ -154,7 +154,9 @@ class GalleryDelegate(QStyledItemDelegate):
         self.strips = strips
         #: The tile under the pointer and where on it (the view moves it).
         self.hover = hover
-        self._lines: dict[str, tuple[TaskRecord, int, tuple[str, str]]] = {}
+        #: Each tile's lines by local id, with what they were made for (the task's list row,
+        #: or its record) and the width.
+        self._lines: dict[str, tuple[object, int, tuple[str, str]]] = {}
         #: The person's labels of a task (rating, favourite), when the library is open.
         self.labels_of: Callable[[str], Labels] | None = None
 
@@ -223,16 +225,26 @@ class GalleryDelegate(QStyledItemDelegate):
         painter.drawText(x, baseline + metrics.height(), lines[1])
 
     def tile_lines(
-        self, task: TaskRecord, take: Callable[[], object], metrics: QFontMetrics, width: int
+        self,
+        task: TaskRecord,
+        take: Callable[[], object],
+        metrics: QFontMetrics,
+        width: int,
+        *,
+        owner: object = None,
     ) -> tuple[str, str]:
         """The tile's two lines (prompt, details) elided to ``width``; kept for the tiles
         seen lately, so scrolling back and forth lays no text out again.
 
         Args:
             take: the task's take text (asked only when the lines are made).
+            owner: what the lines are kept for (the task's list row: a large library's
+                shelved row's record is read anew once it is no longer kept); ``task``
+                when not given.
         """
+        owner = task if owner is None else owner
         known = self._lines.get(task.local_id)
-        if known is not None and known[0] is task and known[1] == width:
+        if known is not None and known[0] is owner and known[1] == width:
             return known[2]
         room = width - 4
         # No more than fits in a tile even in narrow letters (eliding costs per letter).
@@ -245,7 +257,7 @@ class GalleryDelegate(QStyledItemDelegate):
         lines = (metrics.elidedText(prompt, _ELIDE, room), details)
         if len(self._lines) >= TILE_LINES_KEPT:
             self._lines.clear()
-        self._lines[task.local_id] = (task, width, lines)
+        self._lines[task.local_id] = (owner, width, lines)
         return lines
 
     def forget_lines(self, local_id: str) -> None:

@@ -1,7 +1,7 @@
 """Which tiles the gallery shows, in which order and under which headers: the rows of the task
 list's filtered model that are finished videos, grouped (no geometry, no painting).
 
-:class:`GalleryItems` keeps the videos in gallery order (``tasks[p]`` is the task at
+:class:`GalleryItems` keeps the videos in gallery order (``rows[p]`` is the list row at
 position ``p``, positions running 0 to count - 1 through the sections in order) and the
 sections (a key, a title, how many). It is worked out whole after a filter, sort or grouping
 change (:meth:`GalleryItems.rebuild`); a video that arrives, changes or leaves goes straight
@@ -9,8 +9,14 @@ to its place (:meth:`GalleryItems.add`, :meth:`GalleryItems.drop`): its section 
 by key and its place inside by binary search on the model row (a section keeps the list's
 order), so a finished task at 100,000 costs what one section's bookkeeping costs.
 
+The tiles are the task list's own rows (``TaskRow`` or ``ShelvedRow``, see
+:mod:`~veo_desktop.ui.tasks.shelved`), grouped by their facts: nothing is read to group a
+large library's shelved rows, and the gallery holds a pointer and a section entry a video.
+A tile's record is asked of the task model when it is painted (:meth:`GalleryItems.tasks_at`:
+the tiles in view in one read, kept among the rows shown lately).
+
 No model row is stored: rows move whenever a task is added above them. A position's row is
-asked of the model (the task's row in the task model, then in the filter's rows).
+asked of the model (the row's key in the task model, then in the filter's rows).
 """
 
 from __future__ import annotations
@@ -40,78 +46,83 @@ from veo_desktop.ui.library.gallery_groups import (
     count_text,
     day_title,
     run_title,
+    run_when,
 )
+from veo_desktop.ui.tasks.cells import TaskRow
 from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.tasks.row_index import IdKey
+from veo_desktop.ui.tasks.shelved import ListRow
 from veo_desktop.ui.tasks.takes import RUN_GAP
 
-#: What a section is: ("day", ordinal), ("board", title or None), ("run", run key, first
-#: take's id), or SINGLES (videos in no run).
+#: What a section is: ("day", ordinal), ("board", title or None), ("run", run key hashed,
+#: first take's id key), or SINGLES (videos in no run).
 SectionKey = tuple[Hashable, ...]
 SINGLES: SectionKey = ("singles",)
+_SUCCEEDED = TaskState.SUCCEEDED
 
 
-def is_video(task: TaskRecord) -> bool:
-    """Whether the gallery shows ``task``: a finished task with its video downloaded."""
-    return task.state == TaskState.SUCCEEDED and bool(task.files)
+def is_video(row: ListRow) -> bool:
+    """Whether the gallery shows ``row``: a finished task with its video downloaded."""
+    return row.state is _SUCCEEDED and row.has_files
 
 
-def shown_tasks(model: QAbstractItemModel) -> tuple[list[int], list[TaskRecord]]:
-    """The rows of ``model`` (the task list's filter proxy) that are videos, with their tasks.
+def video_rows(model: QAbstractItemModel) -> tuple[list[int], list[ListRow]]:
+    """The rows of ``model`` (the task list's filter proxy) that are videos: their numbers
+    and the task list's rows (nothing read).
 
     The proxy says which task-model rows it shows (``source_rows()``), so no row is mapped
     one by one; a ``QSortFilterProxyModel`` that shows every row maps row to row (it keeps
-    the source's order); any other model is asked row by row.
+    the source's order); any other model is asked row by row for its tasks.
     """
-    rows: list[int] = []
-    tasks: list[TaskRecord] = []
+    numbers: list[int] = []
+    found: list[ListRow] = []
     source_rows = getattr(model, "source_rows", None)
-    task_model = getattr(model, "task_model", None)
-    source = task_model() if callable(task_model) else None
-    # (a shelved row's task, None here, is no tile: see TaskPanel's gallery)
-    listed: Sequence[TaskRecord | None] | None = None
-    if callable(source_rows) and isinstance(source, TaskTableModel):
-        everything = source.full_tasks()
+    task_model = _task_model_of(model)
+    listed: Sequence[ListRow] | None = None
+    if callable(source_rows) and task_model is not None and task_model is not model:
+        everything = task_model.listed_rows()
         shown = source_rows()
         every_row = isinstance(shown, range) and len(shown) == len(everything)
         listed = everything if every_row else [everything[row] for row in shown]
-    elif isinstance(model, QSortFilterProxyModel):
-        source = model.sourceModel()
-        if isinstance(source, TaskTableModel) and model.rowCount() == source.rowCount():
-            listed = source.full_tasks()
+    elif isinstance(model, QSortFilterProxyModel) and task_model is model.sourceModel():
+        if task_model is not None and model.rowCount() == task_model.rowCount():
+            listed = task_model.listed_rows()
     elif isinstance(model, TaskTableModel):
-        listed = model.full_tasks()
+        listed = model.listed_rows()
     if listed is None:
-        for row in range(model.rowCount()):
-            task = model.index(row, 0).data(TASK_ROLE)
-            if isinstance(task, TaskRecord) and is_video(task):
-                rows.append(row)
-                tasks.append(task)
-        return rows, tasks
-    succeeded = TaskState.SUCCEEDED
-    rows = []
-    tasks = []
-    for row, task in enumerate(listed):
-        if task is not None and task.state is succeeded and task.files:
-            rows.append(row)
-            tasks.append(task)
-    return rows, tasks
+        for number in range(model.rowCount()):
+            task = model.index(number, 0).data(TASK_ROLE)
+            if isinstance(task, TaskRecord) and task.state is _SUCCEEDED and task.files:
+                numbers.append(number)
+                found.append(TaskRow(task))
+        return numbers, found
+    for number, row in enumerate(listed):
+        if row.state is _SUCCEEDED and row.has_files:
+            numbers.append(number)
+            found.append(row)
+    return numbers, found
 
 
 @dataclass
 class _Group:
-    """One section: what it is, its title, how many videos, and where it sorts among the
-    others (smaller first)."""
+    """One section: what it is, how many videos, where it sorts among the others (smaller
+    first), and its title."""
 
     key: SectionKey
-    title: str
     count: int
     order: tuple[float, ...]
+    #: "" for a run until its header is first asked for (its first take's prompt is read).
+    title: str = ""
+    #: A run's first take (its prompt is the run's title).
+    first: ListRow | None = None
     #: A run's "3 Dec 14:02" (its detail says "4 takes · 3 Dec 14:02").
     when: str = ""
 
-    def section(self) -> Section:
+    def section(self, prompt_of: Callable[[ListRow], str]) -> Section:
         if self.key[0] == "run":
+            if not self.title and self.first is not None:
+                self.title = run_title(prompt_of(self.first))
             return Section(self.title, f"{self.count} takes \u00b7 {self.when}", ())
         return Section(self.title, count_text(self.count), ())
 
@@ -120,23 +131,24 @@ class GalleryItems:
     """The gallery's tiles in order and their sections (see the module docstring).
 
     Args:
-        storyboard_of: the storyboard a task is a take of (grouping by storyboard).
+        storyboard_of: the storyboard a task (by local id) is a take of (grouping by
+            storyboard).
     """
 
-    def __init__(self, storyboard_of: Callable[[TaskRecord], str | None] | None = None) -> None:
+    def __init__(self, storyboard_of: Callable[[str], str | None] | None = None) -> None:
         self.grouping = Grouping.DAY
         self.storyboard_of = storyboard_of
-        #: The videos in gallery order.
-        self.tasks: list[TaskRecord] = []
+        #: The videos in gallery order (the task list's rows).
+        self.rows: list[ListRow] = []
         #: The first position whose tile or section changed in place (the view resets it).
         self.changed_from: int | None = None
         self._groups: list[_Group] = []
         self._firsts: list[int] = []
         self._index_of: dict[SectionKey, int] = {}
-        #: The section of every video shown, by local id.
-        self._section_of: dict[str, SectionKey] = {}
-        #: Grouped by run: the videos shown of each run key (local id -> task).
-        self._runs: dict[str, dict[str, TaskRecord]] = {}
+        #: The section of every video shown, by its row's id key.
+        self._section_of: dict[IdKey, SectionKey] = {}
+        #: Grouped by run: the videos shown of each run key (one row, or a list of them).
+        self._runs: dict[int, ListRow | list[ListRow]] = {}
         self._keys = GroupKeys()
         self._today = dt.date.today().toordinal()
         self._model: QAbstractItemModel | None = None
@@ -144,7 +156,7 @@ class GalleryItems:
         #: How a task's row in the model is found.
         self._rows_mode: _RowsMode | None = None
         #: Rows of a model that is no task list (asked row by row; changes regroup all).
-        self._rows_of_other: dict[str, int] | None = None
+        self._rows_of_other: dict[IdKey, int] | None = None
 
     # -- whole ---------------------------------------------------------------------------
 
@@ -158,111 +170,139 @@ class GalleryItems:
 
     def rebuild(self, model: QAbstractItemModel | None, today: int | None = None) -> None:
         """Work the tiles out again from ``model`` (the task list's filtered model)."""
-        rows, tasks = shown_tasks(model) if model is not None else ([], [])
+        self.rows = []  # (the old order freed first)
+        self._section_of = {}
+        self._runs = {}
+        numbers, found = video_rows(model) if model is not None else ([], [])
         self._model = model
         self._task_model = _task_model_of(model)
         self._rows_mode = _rows_mode(model, self._task_model)
         self._rows_of_other = None
         if model is not None and self._rows_mode is None:
-            self._rows_of_other = {t.local_id: row for row, t in zip(rows, tasks, strict=True)}
+            self._rows_of_other = {
+                row.id_key: number for number, row in zip(numbers, found, strict=True)
+            }
+        del numbers
         self._today = dt.date.today().toordinal() if today is None else today
-        self._runs = {}
-        placed = self._group_all(tasks)
+        placed = self._group_all(found)
+        del found
         self._groups = [group for group, _members in placed]
-        self.tasks = [task for _group, members in placed for task in members]
-        self._section_of = {
-            task.local_id: group.key for group, members in placed for task in members
-        }
+        self.rows = [row for _group, members in placed for row in members]
+        self._section_of = {row.id_key: group.key for group, members in placed for row in members}
+        del placed
         self._reindex()
-        self._keys.forget_except(set(self._section_of))
+        self._keys.forget_except(self._section_of, len(self._section_of))
 
-    def _group_all(self, tasks: list[TaskRecord]) -> list[tuple[_Group, list[TaskRecord]]]:
-        if not tasks:
+    def _group_all(self, rows: list[ListRow]) -> list[tuple[_Group, list[ListRow]]]:
+        if not rows:
             return []
         if self.grouping == Grouping.RUN:
-            return self._group_runs(tasks)
-        buckets: dict[Hashable, list[TaskRecord]] = {}
+            return self._group_runs(rows)
+        buckets: dict[Hashable, list[ListRow]] = {}
         values: Iterable[Hashable]
         if self.grouping == Grouping.STORYBOARD:
-            kind, title_of = "board", self.storyboard_of or (lambda _task: None)
-            values = [title_of(task) for task in tasks]
+            kind, title_of = "board", self.storyboard_of or (lambda _local_id: None)
+            values = [title_of(row.local_id) for row in rows]
         else:
-            kind, values = "day", self._keys.days(tasks)
-        for value, task in zip(values, tasks, strict=True):
+            kind, values = "day", self._keys.days(rows)
+        for value, row in zip(values, rows, strict=True):
             found = buckets.get(value)
             if found is None:
-                buckets[value] = [task]
+                buckets[value] = [row]
             else:
-                found.append(task)
+                found.append(row)
         placed = [
             (self._new_group((kind, value), found), found) for value, found in buckets.items()
         ]
         placed.sort(key=lambda item: item[0].order)
         return placed
 
-    def _group_runs(self, tasks: list[TaskRecord]) -> list[tuple[_Group, list[TaskRecord]]]:
+    def _group_runs(self, rows: list[ListRow]) -> list[tuple[_Group, list[ListRow]]]:
         """One section per variations run (tasks equal but for the seed, each sent within
         :data:`RUN_GAP` of the one before), newest first; videos in no run of two or more
         under :data:`SINGLES_TITLE`, last. Within a section, the list's order."""
-        numbered: dict[str, int] = {}  # list places of the videos that may be takes
-        singles: list[tuple[int, TaskRecord]] = []
+        numbered: dict[IdKey, int] = {}  # list places of the videos that may be takes
+        singles: list[tuple[int, ListRow]] = []
         run_of = self._keys.run
-        for n, task in enumerate(tasks):
-            key = run_of(task)
+        for n, row in enumerate(rows):
+            key = run_of(row)
             if key is None:
-                singles.append((n, task))
+                singles.append((n, row))
             else:
-                self._runs.setdefault(key, {})[task.local_id] = task
-                numbered[task.local_id] = n
-        placed: list[tuple[_Group, list[TaskRecord]]] = []
+                self._join_run(key, row)
+                numbered[row.id_key] = n
+        placed: list[tuple[_Group, list[ListRow]]] = []
         mixed = False
-        for key, members in self._runs.items():
-            runs, alone = self._split_run(key, members.values())
+        for key in self._runs:
+            runs, alone = self._split_run(key, self._members(key))
             if alone:
                 mixed = True
-                singles.extend((numbered[task.local_id], task) for task in alone)
+                singles.extend((numbered[row.id_key], row) for row in alone)
             for group, run in runs:
-                placed.append((group, sorted(run, key=lambda t: numbered[t.local_id])))
+                placed.append((group, sorted(run, key=lambda r: numbered[r.id_key])))
         placed.sort(key=lambda item: item[0].order)
         if mixed:
             singles.sort(key=lambda item: item[0])
         if singles:
-            found = [task for _n, task in singles]
+            found = [row for _n, row in singles]
             placed.append((self._new_group(SINGLES, found), found))
         return placed
 
+    def _members(self, key: int) -> list[ListRow]:
+        """The videos shown of the run key ``key``."""
+        members = self._runs.get(key)
+        if members is None:
+            return []
+        return members if isinstance(members, list) else [members]
+
+    def _join_run(self, key: int, row: ListRow) -> None:
+        members = self._runs.get(key)
+        if members is None:
+            self._runs[key] = row  # (most keys have one video: no list made for it)
+        elif isinstance(members, list):
+            members.append(row)
+        else:
+            self._runs[key] = [members, row]
+
+    def _set_members(self, key: int, members: list[ListRow]) -> None:
+        if not members:
+            self._runs.pop(key, None)
+        else:
+            self._runs[key] = members if len(members) > 1 else members[0]
+
     def _split_run(
-        self, key: str, members: Iterable[TaskRecord]
-    ) -> tuple[list[tuple[_Group, list[TaskRecord]]], list[TaskRecord]]:
+        self, key: int, members: Iterable[ListRow]
+    ) -> tuple[list[tuple[_Group, list[ListRow]]], list[ListRow]]:
         """The runs (two or more takes) among the videos of one run key, and the rest."""
-        runs: list[tuple[_Group, list[TaskRecord]]] = []
-        alone: list[TaskRecord] = []
-        run: list[TaskRecord] = []
-        for task in [*sorted(members, key=lambda t: t.created_at), None]:
-            if task is not None and (not run or task.created_at - run[-1].created_at <= RUN_GAP):
-                run.append(task)
+        runs: list[tuple[_Group, list[ListRow]]] = []
+        alone: list[ListRow] = []
+        run: list[ListRow] = []
+        ordered = sorted(members, key=lambda r: (r.created_at, r.id_key))
+        for row in [*ordered, None]:
+            if row is not None and (not run or row.created_at - run[-1].created_at <= RUN_GAP):
+                run.append(row)
                 continue
             if len(run) >= 2:
-                runs.append((self._new_group(("run", key, run[0].local_id), run), run))
+                runs.append((self._new_group(("run", key, run[0].id_key), run), run))
             else:
                 alone.extend(run)
-            run = [] if task is None else [task]
+            run = [] if row is None else [row]
         return runs, alone
 
-    def _new_group(self, key: SectionKey, members: Sequence[TaskRecord]) -> _Group:
+    def _new_group(self, key: SectionKey, members: Sequence[ListRow]) -> _Group:
         """The section ``key`` holding ``members`` (its title, count and place)."""
         kind = key[0]
         if kind == "day":
             day = int(str(key[1]))
-            return _Group(key, day_title(day, self._today), len(members), (-day,))
-        newest = max(task.created_at for task in members) if members else 0.0
+            return _Group(key, len(members), (-day,), day_title(day, self._today))
+        newest = max(row.created_at for row in members) if members else 0.0
         if kind == "run":
-            title, when = run_title(members)
-            return _Group(key, title, len(members), (0, -newest), when)
+            first = min(members, key=lambda r: (r.created_at, r.id_key))
+            return _Group(key, len(members), (0, -newest), "", first, run_when(first.created_at))
         if kind == "board" and key[1] is not None:
-            return _Group(key, str(key[1]), len(members), (0, -newest))
+            return _Group(key, len(members), (0, -newest), str(key[1]))
         title = SINGLES_TITLE if key == SINGLES else NO_STORYBOARD_TITLE
-        return _Group(key, title, len(members), (1, 0))
+        return _Group(key, len(members), (1, 0), title)
 
     def _reindex(self) -> None:
         self._firsts = list(itertools.accumulate((g.count for g in self._groups), initial=0))
@@ -271,86 +311,87 @@ class GalleryItems:
 
     # -- one video -----------------------------------------------------------------------
 
-    def _key_for(self, task: TaskRecord) -> SectionKey:
+    def _key_for(self, row: ListRow) -> SectionKey:
         """The section a new video goes to (grouped by run: see :meth:`_regroup_run`)."""
         if self.grouping == Grouping.STORYBOARD:
-            return ("board", self.storyboard_of(task) if self.storyboard_of else None)
+            return ("board", self.storyboard_of(row.local_id) if self.storyboard_of else None)
         if self.grouping == Grouping.RUN:
             return SINGLES
-        return ("day", self._keys.day(task))
+        return ("day", self._keys.day(row))
 
-    def add(self, task: TaskRecord) -> None:
+    def add(self, row: ListRow) -> None:
         """Put a video that was not shown in its place (the model shows it already)."""
-        if task.local_id in self._section_of:
-            self.drop(task.local_id)
-        run = self._keys.run(task) if self.grouping == Grouping.RUN else None
+        if row.id_key in self._section_of:
+            self.drop(row)
+        run = self._keys.run(row) if self.grouping == Grouping.RUN else None
         if run is not None:
-            self._regroup_run(run, added=task)
+            self._regroup_run(run, added=row)
             return
-        self._insert(self._key_for(task), task)
+        self._insert(self._key_for(row), row)
 
-    def drop(self, local_id: str) -> TaskRecord | None:
-        """Take a shown video out (while the model still has its row); returns it."""
-        position = self._position_of_id(local_id)
+    def drop(self, row: ListRow) -> bool:
+        """Take a shown video out (while the model still has its row); whether it was
+        shown."""
+        position = self._position_of(row)
         if position is None:
-            return None
-        task = self.tasks[position]
-        run = self._keys.run(task) if self.grouping == Grouping.RUN else None
+            return False
+        shown = self.rows[position]
+        run = self._keys.run(shown) if self.grouping == Grouping.RUN else None
         if run is not None:
-            self._regroup_run(run, dropped=local_id)
+            self._regroup_run(run, dropped=shown.id_key)
         else:
             self._remove_at(position)
-        return task
+        return True
 
-    def keeps_place(self, task: TaskRecord) -> bool:
-        """Whether the shown video ``task`` (changed) stays in its section."""
-        position = self._position_of_id(task.local_id)
+    def keeps_place(self, row: ListRow) -> bool:
+        """Whether the shown video of ``row`` (changed) stays in its section."""
+        position = self._position_of(row)
         if position is None:
             return False
-        old = self.tasks[position]
-        if old.created_at != task.created_at:
+        old = self.rows[position]
+        if old.created_at != row.created_at:
             return False
         if self.grouping == Grouping.RUN:
-            return self._keys.run(old) == self._keys.run(task)
+            return self._keys.run(old) == self._keys.run(row)
         if self.grouping == Grouping.STORYBOARD:
-            return self._key_for(task) == self._section_of[task.local_id]
+            return self._key_for(row) == self._section_of[row.id_key]
         return True
 
-    def replace(self, task: TaskRecord) -> bool:
-        """A shown video changed: keep its place when its section stays (True), otherwise
-        put it where it goes now (False)."""
-        position = self._position_of_id(task.local_id)
-        if position is None or not self.keeps_place(task):
-            self.add(task)
+    def replace(self, row: ListRow) -> bool:
+        """A shown video changed (``row`` is its task's row now): keep its place when its
+        section stays (True), otherwise put it where it goes now (False)."""
+        position = self._position_of(row)
+        if position is None or not self.keeps_place(row):
+            self.add(row)
             return False
-        self.tasks[position] = task
-        run = self._keys.run(task) if self.grouping == Grouping.RUN else None
-        members = None if run is None else self._runs.get(run)
-        if members is not None and task.local_id in members:
-            members[task.local_id] = task
+        self.rows[position] = row
+        run = self._keys.run(row) if self.grouping == Grouping.RUN else None
+        if run is not None:
+            key = row.id_key
+            self._set_members(run, [row if m.id_key == key else m for m in self._members(run)])
         return True
 
-    def _insert(self, key: SectionKey, task: TaskRecord) -> None:
+    def _insert(self, key: SectionKey, row: ListRow) -> None:
         index = self._index_of.get(key)
         if index is None:
-            group = self._new_group(key, [task])
+            group = self._new_group(key, [row])
             index = bisect_right([g.order for g in self._groups], group.order)
-            first = self._firsts[index] if index < len(self._groups) else len(self.tasks)
+            first = self._firsts[index] if index < len(self._groups) else len(self.rows)
             self._groups.insert(index, group)
-            self.tasks.insert(first, task)
+            self.rows.insert(first, row)
             self._touched(first)
-            self._section_of[task.local_id] = key
+            self._section_of[row.id_key] = key
             self._reindex()
             return
         group, first = self._groups[index], self._firsts[index]
-        row = self._row_of_id(task.local_id)
-        at = bisect_left(self.tasks, row, first, first + group.count, key=self._row_of_task)
-        self.tasks.insert(at, task)
+        number = self._model_row(row.id_key)
+        at = bisect_left(self.rows, number, first, first + group.count, key=self._row_of_item)
+        self.rows.insert(at, row)
         self._touched(first)
         group.count += 1
-        self._section_of[task.local_id] = key
-        if key[0] == "board" and key[1] is not None and -task.created_at < group.order[1]:
-            group.order = (0, -task.created_at)
+        self._section_of[row.id_key] = key
+        if key[0] == "board" and key[1] is not None and -row.created_at < group.order[1]:
+            group.order = (0, -row.created_at)
             self._reindex()
             self._reorder(index)
         else:
@@ -359,9 +400,9 @@ class GalleryItems:
     def _remove_at(self, position: int) -> None:
         index = bisect_right(self._firsts, position) - 1
         group = self._groups[index]
-        task = self.tasks.pop(position)
+        row = self.rows.pop(position)
         self._touched(self._firsts[index])
-        del self._section_of[task.local_id]
+        del self._section_of[row.id_key]
         group.count -= 1
         if group.count == 0:
             del self._groups[index]
@@ -370,7 +411,7 @@ class GalleryItems:
         self._reindex()
         if group.key[0] == "board" and group.key[1] is not None:
             first = self._firsts[index]
-            newest = max(t.created_at for t in self.tasks[first : first + group.count])
+            newest = max(r.created_at for r in self.rows[first : first + group.count])
             if newest != -group.order[1]:
                 group.order = (0, -newest)
                 self._reorder(index)
@@ -382,43 +423,43 @@ class GalleryItems:
         target = bisect_right(others, group.order)
         if target == index:
             return
-        block = self.tasks[first : first + group.count]
-        del self.tasks[first : first + group.count]
+        block = self.rows[first : first + group.count]
+        del self.rows[first : first + group.count]
         del self._groups[index]
         self._reindex()
-        start = self._firsts[target] if target < len(self._groups) else len(self.tasks)
-        self.tasks[start:start] = block
+        start = self._firsts[target] if target < len(self._groups) else len(self.rows)
+        self.rows[start:start] = block
         self._touched(min(first, start))
         self._groups.insert(target, group)
         self._reindex()
 
     def _regroup_run(
-        self, key: str, *, added: TaskRecord | None = None, dropped: str | None = None
+        self, key: int, *, added: ListRow | None = None, dropped: IdKey | None = None
     ) -> None:
         """The videos of one run key are placed again (a take joins or leaves: runs may
         form, grow, split or end), the rest of the gallery untouched."""
-        members = self._runs.setdefault(key, {})
-        for local_id in list(members):
-            position = self._position_of_id(local_id)
+        members = self._members(key)
+        for member in members:
+            position = self._position_of(member)
             if position is not None:
                 self._remove_at(position)
         if added is not None:
-            members[added.local_id] = added
+            members = [m for m in members if m.id_key != added.id_key] + [added]
         if dropped is not None:
-            members.pop(dropped, None)
+            members = [m for m in members if m.id_key != dropped]
+        self._set_members(key, members)
         if not members:
-            del self._runs[key]
             return
-        runs, alone = self._split_run(key, members.values())
+        runs, alone = self._split_run(key, members)
         for group, run in runs:
             group.count = 0
             index = bisect_right([g.order for g in self._groups], group.order)
             self._groups.insert(index, group)
             self._reindex()
-            for task in run:
-                self._insert(group.key, task)
-        for task in alone:
-            self._insert(SINGLES, task)
+            for row in run:
+                self._insert(group.key, row)
+        for row in alone:
+            self._insert(SINGLES, row)
 
     def _touched(self, position: int) -> None:
         if self.changed_from is None or position < self.changed_from:
@@ -428,44 +469,47 @@ class GalleryItems:
 
     @property
     def count(self) -> int:
-        return len(self.tasks)
+        return len(self.rows)
 
     @property
     def sections(self) -> list[Section]:
-        return [group.section() for group in self._groups]
+        return [group.section(self._prompt_of) for group in self._groups]
 
     def section(self, index: int) -> Section:
-        return self._groups[index].section()
+        return self._groups[index].section(self._prompt_of)
 
     def counts(self) -> list[int]:
         """How many tiles each section has."""
         return [group.count for group in self._groups]
 
-    def is_shown(self, local_id: str) -> bool:
-        return local_id in self._section_of
+    def is_shown(self, row: ListRow) -> bool:
+        return row.id_key in self._section_of
 
-    def task_at_row(self, row: int) -> TaskRecord | None:
-        """The task at ``row`` of the model."""
+    def row_at_model_row(self, number: int) -> ListRow | None:
+        """The task list's row at ``number`` of the model (nothing read)."""
         model, tasks = self._model, self._task_model
-        if model is None or not 0 <= row < model.rowCount():
+        if model is None or not 0 <= number < model.rowCount():
             return None
         if tasks is not None:
             shown = _source_rows(model)
             if shown is not None:
-                return tasks.task_at(shown[row])
+                return tasks.listed_rows()[shown[number]]
             if model is tasks:
-                return tasks.task_at(row)
-        found = model.index(row, 0).data(TASK_ROLE)
-        return found if isinstance(found, TaskRecord) else None
+                return tasks.listed_rows()[number]
+            if isinstance(model, QAbstractProxyModel):
+                source = model.mapToSource(model.index(number, 0)).row()
+                return tasks.listed_rows()[source] if source >= 0 else None
+        found = model.index(number, 0).data(TASK_ROLE)
+        return TaskRow(found) if isinstance(found, TaskRecord) else None
 
-    def position_of(self, row: int) -> int | None:
-        """The tile of model row ``row`` (``None``: not shown)."""
-        task = self.task_at_row(row)
-        return None if task is None else self._position_of_id(task.local_id, row)
+    def position_of(self, number: int) -> int | None:
+        """The tile of model row ``number`` (``None``: not shown)."""
+        row = self.row_at_model_row(number)
+        return None if row is None else self._position_of(row, number)
 
     def row_at(self, position: int) -> int:
         """The model row of the tile at ``position``."""
-        return self._row_of_id(self.tasks[position].local_id)
+        return self._model_row(self.rows[position].id_key)
 
     def rows_at(self, positions: Iterable[int]) -> list[int]:
         """The model rows of many tiles (``selectAll``: a map made once)."""
@@ -475,31 +519,58 @@ class GalleryItems:
         if len(wanted) < 256 or tasks is None or shown is None or isinstance(shown, range):
             return [self.row_at(p) for p in wanted]
         proxy_row = {source: n for n, source in enumerate(shown)}
-        row_of = tasks.row_of
-        sources = (row_of(self.tasks[p].local_id) for p in wanted)
+        row_of = tasks.row_of_key
+        sources = (row_of(self.rows[p].id_key) for p in wanted)
         return [-1 if source is None else proxy_row.get(source, -1) for source in sources]
 
-    def _position_of_id(self, local_id: str, row: int | None = None) -> int | None:
-        key = self._section_of.get(local_id)
+    def task_at(self, position: int) -> TaskRecord | None:
+        """The task of the tile at ``position`` (a shelved row's read, and kept among the
+        rows shown lately)."""
+        found = self.tasks_at([position])
+        return found[0] if found else None
+
+    def tasks_at(self, positions: Sequence[int]) -> list[TaskRecord | None]:
+        """The tasks of the tiles at ``positions`` (the tiles in view): the shelved rows'
+        read in one go and kept among the rows shown lately (``TaskTableModel.tasks_at``);
+        ``None`` for a tile whose row has gone meanwhile."""
+        tasks = self._task_model
+        if tasks is None:
+            return [_record(self.rows[p]) for p in positions]
+        sources = [tasks.row_of_key(self.rows[p].id_key) for p in positions]
+        known = [source for source in sources if source is not None]
+        read = iter(tasks.tasks_at(known, shown=True))
+        return [None if source is None else next(read) for source in sources]
+
+    def _prompt_of(self, row: ListRow) -> str:
+        """The prompt of ``row``'s task (a shelved row's record read: a run's title)."""
+        task = _record(row)
+        if task is None and self._task_model is not None:
+            source = self._task_model.row_of_key(row.id_key)
+            task = None if source is None else self._task_model.task_at(source)
+        return "" if task is None else task.prompt
+
+    def _position_of(self, row: ListRow, number: int | None = None) -> int | None:
+        """The tile of ``row`` (at model row ``number``, when known)."""
+        key = self._section_of.get(row.id_key)
         if key is None:
             return None
         index = self._index_of[key]
         first, count = self._firsts[index], self._groups[index].count
-        wanted = self._row_of_id(local_id) if row is None else row
-        at = bisect_left(self.tasks, wanted, first, first + count, key=self._row_of_task)
-        if at < first + count and self.tasks[at].local_id == local_id:
+        wanted = self._model_row(row.id_key) if number is None else number
+        at = bisect_left(self.rows, wanted, first, first + count, key=self._row_of_item)
+        if at < first + count and self.rows[at].id_key == row.id_key:
             return at
         return None
 
-    def _row_of_task(self, task: TaskRecord) -> int:
-        return self._row_of_id(task.local_id)
+    def _row_of_item(self, row: ListRow) -> int:
+        return self._model_row(row.id_key)
 
-    def _row_of_id(self, local_id: str) -> int:
-        """The model row of the task ``local_id`` (-1: none)."""
+    def _model_row(self, key: IdKey) -> int:
+        """The model row of the task whose id key is ``key`` (-1: none)."""
         others, tasks, model = self._rows_of_other, self._task_model, self._model
         if others is not None:
-            return others.get(local_id, -1)
-        source = None if tasks is None else tasks.row_of(local_id)
+            return others.get(key, -1)
+        source = None if tasks is None else tasks.row_of_key(key)
         if source is None or model is None:
             return -1
         if self._rows_mode is _RowsMode.FILTER:
@@ -528,12 +599,17 @@ class GalleryItems:
                 start = n
         return selection
 
-    def take_of(self, model: QAbstractItemModel, row: int, task: TaskRecord) -> object:
-        """The take text of ``task`` at ``row`` ("Take 2/4 \u00b7 seed 17"; "" if none)."""
+    def take_of(self, model: QAbstractItemModel, number: int, row: ListRow) -> object:
+        """The take text of ``row`` at model row ``number`` ("Take 2/4 \u00b7 seed 17"; ""
+        if none)."""
         if self._task_model is not None:
             # Straight from the task model: no proxy index made for it.
-            return self._task_model.index_of(task.local_id).data(TAKE_ROLE)
-        return model.index(row, 0).data(TAKE_ROLE)
+            return self._task_model.take_text(row.local_id)
+        return model.index(number, 0).data(TAKE_ROLE)
+
+
+def _record(row: ListRow) -> TaskRecord | None:
+    return row.task if isinstance(row, TaskRow) else None
 
 
 class _RowsMode(enum.Enum):

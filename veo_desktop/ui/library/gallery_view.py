@@ -48,7 +48,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QWidget
 
-from veo_desktop.records.task import TaskRecord
 from veo_desktop.ui.library.gallery_delegate import (
     MIN_TILE_WIDTH,
     TILE_WIDTH,
@@ -99,8 +98,8 @@ class GalleryView(QAbstractItemView):
     Args:
         thumbnails: the task list's thumbnail cache (first frames).
         strips: the scrub filmstrips.
-        storyboard_of: the title of the storyboard a task is a shot of, if any (grouping by
-            storyboard); ``None`` where no storyboard service is there.
+        storyboard_of: the title of the storyboard a task (by local id) is a shot of, if
+            any (grouping by storyboard); ``None`` where no storyboard service is there.
     """
 
     #: The shown videos were worked out again (after a change in the list): how many.
@@ -112,7 +111,7 @@ class GalleryView(QAbstractItemView):
         strips: ScrubStrips,
         parent: QWidget | None = None,
         *,
-        storyboard_of: Callable[[TaskRecord], str | None] | None = None,
+        storyboard_of: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(parent)
         # State first: the setters below call back into the overrides.
@@ -154,7 +153,7 @@ class GalleryView(QAbstractItemView):
             self._items.grouping = grouping
             self._invalidate()
 
-    def set_storyboard_of(self, title_of: Callable[[TaskRecord], str | None] | None) -> None:
+    def set_storyboard_of(self, title_of: Callable[[str], str | None] | None) -> None:
         self._items.storyboard_of = title_of
         if self._items.grouping == Grouping.STORYBOARD:
             self._invalidate()
@@ -257,10 +256,10 @@ class GalleryView(QAbstractItemView):
             # A task arrived (or a filter let one in): a video goes straight to its tile.
             self.hover.forget()  # rows after it changed numbers
             items = self._items
-            added = [task for task in map(items.task_at_row, range(start, end + 1)) if task]
-            videos = [task for task in added if is_video(task)]
-            for task in videos:
-                items.add(task)
+            added = [row for row in map(items.row_at_model_row, range(start, end + 1)) if row]
+            videos = [row for row in added if is_video(row)]
+            for row in videos:
+                items.add(row)
             if videos:
                 self._moved_tiles()
         else:
@@ -282,10 +281,10 @@ class GalleryView(QAbstractItemView):
         self.hover.forget()  # rows change: the whole view repaints
         if self._can_move_tiles(start, end):
             items = self._items
-            leaving = [task for task in map(items.task_at_row, range(start, end + 1)) if task]
-            shown = [task for task in leaving if items.is_shown(task.local_id)]
-            for task in shown:
-                items.drop(task.local_id)
+            leaving = [row for row in map(items.row_at_model_row, range(start, end + 1)) if row]
+            shown = [row for row in leaving if items.is_shown(row)]
+            for row in shown:
+                items.drop(row)
             if shown:
                 self._moved_tiles()
         else:
@@ -302,27 +301,27 @@ class GalleryView(QAbstractItemView):
             self._invalidate()
             return
         items, moved = self._items, False
-        for row in range(first, last + 1):
-            task = items.task_at_row(row)
-            if task is None:
+        for number in range(first, last + 1):
+            row = items.row_at_model_row(number)
+            if row is None:
                 continue
-            shown, wanted = items.is_shown(task.local_id), is_video(task)
+            shown, wanted = items.is_shown(row), is_video(row)
             if not shown and not wanted:
                 continue
-            if not items.incremental and (shown != wanted or not items.keeps_place(task)):
+            if not items.incremental and (shown != wanted or not items.keeps_place(row)):
                 self._invalidate()
                 return
-            self.tile_delegate.forget_lines(task.local_id)
+            self.tile_delegate.forget_lines(row.local_id)
             if not wanted:
-                items.drop(task.local_id)  # no longer a finished video (removed, redone)
+                items.drop(row)  # no longer a finished video (removed, redone)
                 moved = True
             elif not shown:
-                items.add(task)  # a task finished: its video goes straight to its tile
+                items.add(row)  # a task finished: its video goes straight to its tile
                 moved = True
-            elif not items.replace(task):
+            elif not items.replace(row):
                 moved = True  # its section changed: it went to its new place
             elif not moved:
-                position = items.position_of(row)
+                position = items.position_of(number)
                 if position is not None:
                     self.viewport().update(self._tile_rect(position))
         if moved:
@@ -417,8 +416,8 @@ class GalleryView(QAbstractItemView):
 
     def isIndexHidden(self, index: AnyIndex) -> bool:
         self._ensure()
-        task = self._items.task_at_row(index.row())
-        return task is None or not self._items.is_shown(task.local_id)
+        row = self._items.row_at_model_row(index.row())
+        return row is None or not self._items.is_shown(row)
 
     def moveCursor(self, action: Action, modifiers: Qt.KeyboardModifier) -> QModelIndex:
         self._ensure()
@@ -491,20 +490,26 @@ class GalleryView(QAbstractItemView):
         metrics, width = shared.metrics, self._layout.tile_width
         any_selected = selection.hasSelection()
         root = QModelIndex()
-        row_at, tasks = self._items.row_at, self._items.tasks
-        for section, positions in self._layout.visible(offset + area.top(), offset + area.bottom()):
-            header = self._layout.header_rect(section).translated(0, -offset)
-            paint_header(painter, header, self._items.section(section), self)
+        items, layout = self._items, self._layout
+        shown = [
+            (section, [p for p in positions if self._tile_rect(p).intersects(area)])
+            for section, positions in layout.visible(offset + area.top(), offset + area.bottom())
+        ]
+        # The records of the tiles in view, a large library's shelved rows' read in one go.
+        tasks = iter(items.tasks_at([p for _section, positions in shown for p in positions]))
+        for section, positions in shown:
+            header = layout.header_rect(section).translated(0, -offset)
+            paint_header(painter, header, items.section(section), self)
             for position in positions:
-                rect = self._tile_rect(position)
-                if not rect.intersects(area):
+                task = next(tasks)
+                if task is None:  # (its row went meanwhile: the view is laid out again)
                     continue
-                row = row_at(position)
-                task = tasks[position]
-                lines = tile_lines(task, partial(take_of, model, row, task), metrics, width)
+                row, item = items.row_at(position), items.rows[position]
+                take = partial(take_of, model, row, item)
+                lines = tile_lines(task, take, metrics, width, owner=item)
                 paint_tile(
                     painter,
-                    rect,
+                    self._tile_rect(position),
                     task,
                     lines,
                     row,
@@ -523,7 +528,8 @@ class GalleryView(QAbstractItemView):
         self._ensure()
         indexes = [i for i in self.selectedIndexes() if i.column() == 0]
         first = self._items.position_of(indexes[0].row()) if indexes else None
-        files = self._items.tasks[first].files if first is not None else ()
+        task = self._items.task_at(first) if first is not None else None
+        files = task.files if task is not None else ()
         drag_out(self, indexes, self.tile_delegate.thumbnails.get(files[0]) if files else None)
 
     # -- hover scrub -----------------------------------------------------------------------
@@ -541,5 +547,6 @@ class GalleryView(QAbstractItemView):
     def on_strips_thumbnail_ready(self, video: str) -> None:
         scrub = self.hover.current
         position = None if scrub is None else self._items.position_of(scrub.row)
-        if position is not None and video in self._items.tasks[position].files[:1]:
+        task = None if position is None else self._items.task_at(position)
+        if position is not None and task is not None and video in task.files[:1]:
             self.viewport().update(self._tile_rect(position))

@@ -166,8 +166,10 @@ class TaskTableModel(QAbstractTableModel):
         self._shelved = 0
         #: Tasks listed shelved that became full rows because extends name them.
         self._warmed: set[str] = set()
-        #: The last shelved rows shown, as full rows (their records read from the store).
+        #: The last shelved rows shown, as full rows (their records read from the store),
+        #: and how many are kept (more when a view shows more at once: a tall gallery).
         self._shown: OrderedDict[str, TaskRow] = OrderedDict()
+        self._shown_kept = SHOWN_KEPT
         #: Reads a shelved row's record to show it (kept nowhere else); reads and keeps a
         #: task an extend names (its row gets its record); finds one by APIXO's id.
         self._peek: Read | None = None
@@ -583,9 +585,17 @@ class TaskTableModel(QAbstractTableModel):
         found = self._rows[row]
         return found.task if isinstance(found, TaskRow) else self._shown_row(found).task
 
-    def tasks_at(self, rows: Sequence[int]) -> list[TaskRecord]:
+    def tasks_at(self, rows: Sequence[int], *, shown: bool = False) -> list[TaskRecord]:
         """The tasks of ``rows`` (valid rows), in that order: the shelved ones not shown
-        lately are read from the store in one go (see :meth:`set_reader`)."""
+        lately are read from the store in one go (see :meth:`set_reader`).
+
+        Args:
+            shown: the rows are being shown (the gallery's tiles in view): the records read
+                are kept among the last shown, as a shown row's are (at least twice as
+                many as ``rows`` from now on, so that a view of many keeps its own).
+        """
+        if shown:
+            self._shown_kept = max(self._shown_kept, 2 * len(rows))
         found = [self._rows[row] for row in rows]
         unread = [
             row.local_id
@@ -599,7 +609,9 @@ class TaskTableModel(QAbstractTableModel):
                 tasks.append(row.task)
                 continue
             task = read.get(row.local_id)
-            tasks.append(self._shown_row(row).task if task is None else task)
+            if task is None or shown:
+                task = self._shown_row(row, task).task
+            tasks.append(task)
         return tasks
 
     def facts_at(self, row: int) -> TaskFacts:
@@ -614,16 +626,17 @@ class TaskTableModel(QAbstractTableModel):
         """The prompt of ``row``, case-folded, for searching."""
         return self._rows[row].folded_prompt
 
-    def _shown_row(self, row: ListRow) -> TaskRow:
-        """``row`` as a full row: a shelved one's record read (and kept among the last
-        :data:`SHOWN_KEPT`)."""
+    def _shown_row(self, row: ListRow, read: TaskRecord | None = None) -> TaskRow:
+        """``row`` as a full row: a shelved one's record read (``read``, when it was read
+        already) and kept among the last shown (:data:`SHOWN_KEPT`, or more: see
+        :meth:`tasks_at`)."""
         if isinstance(row, TaskRow):
             return row
         shown = self._shown.get(row.local_id)
         if shown is not None:
             self._shown.move_to_end(row.local_id)
             return shown
-        task = None if self._peek is None else self._peek(row.local_id)
+        task = read if read is not None or self._peek is None else self._peek(row.local_id)
         if task is None:  # (the store failed: the row says so until the list is filled again)
             task = row.stand_in()
         elif task.hidden:  # (removed meanwhile, by another program: the row goes)
@@ -634,12 +647,22 @@ class TaskTableModel(QAbstractTableModel):
         else:
             self._tracker.own(task)
         shown = self._shown[row.local_id] = TaskRow(task)
-        if len(self._shown) > SHOWN_KEPT:
+        if len(self._shown) > self._shown_kept:
             self._shown.popitem(last=False)
         return shown
 
     def row_of(self, local_id: str) -> int | None:
         return self._row_of.get(local_id)
+
+    def row_of_key(self, key: IdKey) -> int | None:
+        """The row of the task whose local id the list keeps as ``key`` (a row's
+        ``id_key``)."""
+        return self._row_of.of_key(key)
+
+    def listed_rows(self) -> Sequence[ListRow]:
+        """Every row, in order: records (``TaskRow``) and shelved rows, nothing read (for
+        the gallery, which groups them by their facts; do not change it)."""
+        return self._rows
 
     def index_of(self, local_id: str, column: int = 0) -> QModelIndex:
         row = self._row_of.get(local_id)

@@ -138,7 +138,6 @@ class TaskPanel(QWidget):
             labels=controller.library,
         )
         self.views = LibraryViews(self.view, self.gallery, self)
-        self.views.mode_changed.connect(self.on_views_mode_changed)
 
         #: Prompt search and filters (chips under the search row), saved searches.
         self.search_bar = SearchBar(controller.library, self)
@@ -357,12 +356,10 @@ class TaskPanel(QWidget):
         self._listing_older = True
         self._update_count()
         before = self._listed_from
-        # (the gallery draws its tiles from records: shown, it has the pages read whole)
-        rows = _keep_whole if self.views.gallery_shown else shelve
 
         async def more() -> None:
             try:
-                shelved, whole = await self._controller.read_older(before, OLDER_PAGE, rows)
+                shelved, whole = await self._controller.read_older(before, OLDER_PAGE, shelve)
             finally:
                 self._listing_older = False
                 if shiboken6.isValid(self):
@@ -376,16 +373,8 @@ class TaskPanel(QWidget):
                 self._controller.keep(task)
             with large_blocks_mapped():  # (the old rows' index, the sort keys: freed)
                 self._relist(shelved)
-            self.on_views_mode_changed(None)  # (the gallery shown meanwhile: read them all)
 
         self._controller.run(more(), name="Listing older tasks")
-
-    @Slot(object)
-    def on_views_mode_changed(self, _mode: object) -> None:
-        """The gallery shown over shelved rows: it draws its tiles from records, so every
-        task is read (in a thread, as a sort by another column reads them), then listed."""
-        if self.views.gallery_shown and self.model.shelved_count:
-            self._list_every_task("Reading every task")
 
     def _list_every_task(self, name: str) -> None:
         """Read every task (in a thread, the count line saying so), then list them all."""
@@ -690,8 +679,3 @@ class TaskPanel(QWidget):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.clocks.update()
-
-
-def _keep_whole(_task: TaskRecord) -> None:
-    """Shelve no task of a page (each is read whole)."""
-    return

@@ -69,6 +69,11 @@ class RowIndex(Generic[_Row]):
         distance = self._from_end.get(id_key(local_id))
         return None if distance is None else self._count - 1 - distance
 
+    def of_key(self, key: IdKey) -> int | None:
+        """The row of the task whose :func:`id_key` is ``key`` (None when no row has it)."""
+        distance = self._from_end.get(key)
+        return None if distance is None else self._count - 1 - distance
+
     def rebuild(self, rows: Sequence[_Row]) -> None:
         """Every row changed (a reset, a sort)."""
         last = len(rows) - 1
