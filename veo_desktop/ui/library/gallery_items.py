@@ -67,9 +67,10 @@ def is_video(row: ListRow) -> bool:
     return row.state is _SUCCEEDED and row.has_files
 
 
-def video_rows(model: QAbstractItemModel) -> tuple[list[int], list[ListRow]]:
-    """The rows of ``model`` (the task list's filter proxy) that are videos: their numbers
-    and the task list's rows (nothing read).
+def video_rows(model: QAbstractItemModel) -> tuple[list[int] | None, list[ListRow]]:
+    """The rows of ``model`` (the task list's filter proxy) that are videos: the task list's
+    rows (nothing read), and their numbers in ``model`` when it is no view of the task
+    list's (``None``: the task list finds them).
 
     The proxy says which task-model rows it shows (``source_rows()``), so no row is mapped
     one by one; a ``QSortFilterProxyModel`` that shows every row maps row to row (it keeps
@@ -97,11 +98,8 @@ def video_rows(model: QAbstractItemModel) -> tuple[list[int], list[ListRow]]:
                 numbers.append(number)
                 found.append(TaskRow(task))
         return numbers, found
-    for number, row in enumerate(listed):
-        if row.state is _SUCCEEDED and row.has_files:
-            numbers.append(number)
-            found.append(row)
-    return numbers, found
+    # (no number kept a row: at 100,000 rows, megabytes made and dropped at each regrouping)
+    return None, [row for row in listed if row.state is _SUCCEEDED and row.has_files]
 
 
 @dataclass
@@ -178,7 +176,7 @@ class GalleryItems:
         self._task_model = _task_model_of(model)
         self._rows_mode = _rows_mode(model, self._task_model)
         self._rows_of_other = None
-        if model is not None and self._rows_mode is None:
+        if numbers is not None and self._rows_mode is None:
             self._rows_of_other = {
                 row.id_key: number for number, row in zip(numbers, found, strict=True)
             }
