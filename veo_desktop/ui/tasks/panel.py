@@ -61,6 +61,8 @@ from veo_desktop.ui.thumbnails import ThumbnailCache
 
 #: How many older tasks a large library's list reads at a time (see TaskPanel.list_older).
 OLDER_PAGE = 5000
+#: As many as there are: every older task, in one read (a sort by another column).
+EVERY_OLDER = 2**62
 
 
 class TaskPanel(QWidget):
@@ -234,6 +236,8 @@ class TaskPanel(QWidget):
         #: read when the person scrolls to the end, searches or filters (:meth:`list_older`).
         self._listed_all = controller.tasks_complete
         self._listing_older = False
+        #: Every older task is to be listed (a sort asked while a page was being read).
+        self._wants_every = False
         #: Every task created at or after this is listed (the older pages read go on below).
         self._listed_from = controller.held_from
         #: The search and filter whose older matches are to be read (see _search_older).
@@ -351,6 +355,19 @@ class TaskPanel(QWidget):
         below, as shelved rows (their records are not kept; see ``ui.tasks.shelved``):
         asked when the list or the gallery is scrolled to its end, or its rows do not fill
         it. One page at a time; the count line says so meanwhile."""
+        self._read_older(OLDER_PAGE, "Listing older tasks")
+
+    def _list_every_task(self) -> None:
+        """List every task of the library: the older ones read (in a thread, the count line
+        saying so) in one go as shelved rows, as the pages are (after the page being read,
+        if one is)."""
+        self._wants_every = not self._listed_all
+        self._read_older(EVERY_OLDER, "Listing every task")
+
+    def _read_older(self, count: int, name: str) -> None:
+        """Read the ``count`` tasks older than the list and list them below (see
+        :meth:`list_older`); nothing while a read is under way (then every older one, if
+        :meth:`_list_every_task` asked meanwhile)."""
         if self._listed_all or self._listing_older:
             return
         self._listing_older = True
@@ -359,7 +376,7 @@ class TaskPanel(QWidget):
 
         async def more() -> None:
             try:
-                shelved, whole = await self._controller.read_older(before, OLDER_PAGE, shelve)
+                shelved, whole = await self._controller.read_older(before, count, shelve)
             finally:
                 self._listing_older = False
                 if shiboken6.isValid(self):
@@ -368,25 +385,15 @@ class TaskPanel(QWidget):
                 return  # (closed, listed whole, or a page listed meanwhile)
             times = [row.created_at for row in shelved] + [task.created_at for task in whole]
             self._listed_from = min(times, default=-math.inf)
-            self._listed_all = len(times) < OLDER_PAGE
+            self._listed_all = len(times) < count
             for task in whole:  # (not finished, an extend, hidden: as the first load's)
                 self._controller.keep(task)
             with large_blocks_mapped():  # (the old rows' index, the sort keys: freed)
                 self._relist(shelved)
+            if self._wants_every:
+                self._list_every_task()
 
-        self._controller.run(more(), name="Listing older tasks")
-
-    def _list_every_task(self, name: str) -> None:
-        """Read every task (in a thread, the count line saying so), then list them all."""
-        self._listing_older = True
-        self._update_count()
-
-        def failed() -> None:
-            if shiboken6.isValid(self):  # (not a panel closed meanwhile)
-                self._listing_older = False
-                self._update_count()
-
-        self._controller.when_all_loaded(self.fill_rest, name=name, message=None, failed=failed)
+        self._controller.run(more(), name=name)
 
     def select_tasks(self, local_ids: list[str]) -> None:
         """Select these tasks (the first becomes current); for Compare."""
@@ -511,11 +518,11 @@ class TaskPanel(QWidget):
     @Slot(int, Qt.SortOrder)
     def on_header_sort_indicator_changed(self, column: int, order: Qt.SortOrder) -> None:
         """Sorted by anything but the newest first, a large library's list must hold every
-        task (its top would be the top of the tasks read so far): they are read, then
-        listed."""
+        task (its top would be the top of the tasks read so far): the older ones are read,
+        as shelved rows, then listed."""
         newest_first = column == Column.CREATED and order == Qt.SortOrder.DescendingOrder
         if not newest_first and not self._listed_all:
-            self._list_every_task("Sorting every task")
+            self._list_every_task()
 
     def _search_older(self, query: LibraryQuery, choice: StateFilter) -> None:
         """Before a search or filter over a large library not loaded whole is applied: its
