@@ -244,6 +244,24 @@ def test_the_first_load_uses_indexes_only(library, clock):
     store.close()
 
 
+def test_a_task_is_found_by_apixos_id_through_its_own_index(library, clock):
+    """An extend's source named by APIXO's id is looked up (a list's shelved rows, the
+    lineage): by an index, not a scan of the table or of the (model, id) index."""
+    store = TaskStore.open(library.path)
+    plan = " ".join(
+        str(row[-1])
+        for row in store._db.execute(
+            "EXPLAIN QUERY PLAN " + store_module._SELECT + " WHERE t.apixo_task_id = ?"
+            " ORDER BY t.created_at LIMIT 1",  # (as find_by_apixo_id asks)
+            ("task_17",),
+        )
+    )
+    assert "USING INDEX tasks_by_apixo_task" in plan, plan
+    found = store.find_by_apixo_id("task_17")
+    assert found is not None and found.local_id == library.old[17].local_id
+    store.close()
+
+
 @pytest.mark.parametrize("page", [1, 7, 333, 5000])
 def test_pages_of_older_tasks_cover_every_task_once_even_across_equal_moments(
     tmp_path: Path, clock: FakeClock, page: int

@@ -254,6 +254,15 @@ def _v6_unfinished(db: sqlite3.Connection) -> None:
     db.execute(f"CREATE INDEX tasks_unfinished ON tasks(state) WHERE {UNFINISHED_SQL}")
 
 
+def _v7_apixo_ids(db: sqlite3.Connection) -> None:
+    """An index of APIXO's task ids alone: an extend names its source by that id, and
+    schema 2's index (by model, then id) cannot find it without a model (at 100,000 tasks
+    a look-up scanned that index: about 6 ms)."""
+    db.execute(
+        "CREATE INDEX tasks_by_apixo_task ON tasks(apixo_task_id) WHERE apixo_task_id IS NOT NULL"
+    )
+
+
 MIGRATIONS: Sequence[Migration] = (
     _v1_tasks_and_events,
     _v2_recovery_and_downloads,
@@ -261,5 +270,6 @@ MIGRATIONS: Sequence[Migration] = (
     _v4_storyboards,
     _v5_library,
     _v6_unfinished,
+    _v7_apixo_ids,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
