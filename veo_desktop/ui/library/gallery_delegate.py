@@ -264,6 +264,10 @@ class GalleryDelegate(QStyledItemDelegate):
         """The task's lines must be made again (its take changed, say)."""
         self._lines.pop(local_id, None)
 
+    def forget_every_line(self) -> None:
+        """Every tile's lines must be made again (many tasks changed)."""
+        self._lines.clear()
+
     def _paint_picture(self, painter: QPainter, box: QRect, task: TaskRecord, row: int) -> None:
         video = task.files[0] if task.files else ""
         painter.fillRect(box, _BLACK)

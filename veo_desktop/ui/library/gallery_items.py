@@ -52,7 +52,7 @@ from veo_desktop.ui.tasks.cells import TaskRow
 from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.row_index import IdKey
-from veo_desktop.ui.tasks.shelved import ListRow
+from veo_desktop.ui.tasks.shelved import ListRow, is_stand_in
 from veo_desktop.ui.tasks.takes import RUN_GAP
 
 #: What a section is: ("day", ordinal), ("board", title or None), ("run", run key hashed,
@@ -109,7 +109,7 @@ class _Group:
 
     key: SectionKey
     count: int
-    order: tuple[float, ...]
+    order: tuple[object, ...]
     #: "" for a run until its header is first asked for (its first take's prompt is read).
     title: str = ""
     #: A run's first take (its prompt is the run's title).
@@ -117,11 +117,16 @@ class _Group:
     #: A run's "3 Dec 14:02" (its detail says "4 takes · 3 Dec 14:02").
     when: str = ""
 
-    def section(self, prompt_of: Callable[[ListRow], str]) -> Section:
+    def section(self, prompt_of: Callable[[ListRow], str | None]) -> Section:
+        """The header (a run's title read when first asked for: ``prompt_of`` the first
+        take; None while its task cannot be read, the title is not kept)."""
         if self.key[0] == "run":
-            if not self.title and self.first is not None:
-                self.title = run_title(prompt_of(self.first))
-            return Section(self.title, f"{self.count} takes \u00b7 {self.when}", ())
+            title = self.title
+            if not title and self.first is not None:
+                prompt = prompt_of(self.first)
+                title = run_title(prompt or "")
+                self.title = "" if prompt is None else title
+            return Section(title, f"{self.count} takes \u00b7 {self.when}", ())
         return Section(self.title, count_text(self.count), ())
 
 
@@ -294,11 +299,13 @@ class GalleryItems:
             day = int(str(key[1]))
             return _Group(key, len(members), (-day,), day_title(day, self._today))
         newest = max(row.created_at for row in members) if members else 0.0
+        # (sections as new as each other: by their first take, or their title)
         if kind == "run":
             first = min(members, key=lambda r: (r.created_at, r.id_key))
-            return _Group(key, len(members), (0, -newest), "", first, run_when(first.created_at))
+            when = run_when(first.created_at)
+            return _Group(key, len(members), (0, -newest, first.id_key), "", first, when)
         if kind == "board" and key[1] is not None:
-            return _Group(key, len(members), (0, -newest), str(key[1]))
+            return _Group(key, len(members), (0, -newest, str(key[1])), str(key[1]))
         title = SINGLES_TITLE if key == SINGLES else NO_STORYBOARD_TITLE
         return _Group(key, len(members), (1, 0), title)
 
@@ -388,8 +395,8 @@ class GalleryItems:
         self._touched(first)
         group.count += 1
         self._section_of[row.id_key] = key
-        if key[0] == "board" and key[1] is not None and -row.created_at < group.order[1]:
-            group.order = (0, -row.created_at)
+        if key[0] == "board" and key[1] is not None and -row.created_at < _newest(group):
+            group.order = (0, -row.created_at, str(key[1]))
             self._reindex()
             self._reorder(index)
         else:
@@ -410,8 +417,8 @@ class GalleryItems:
         if group.key[0] == "board" and group.key[1] is not None:
             first = self._firsts[index]
             newest = max(r.created_at for r in self.rows[first : first + group.count])
-            if newest != -group.order[1]:
-                group.order = (0, -newest)
+            if -newest != _newest(group):
+                group.order = (0, -newest, str(group.key[1]))
                 self._reorder(index)
 
     def _reorder(self, index: int) -> None:
@@ -539,13 +546,14 @@ class GalleryItems:
         read = iter(tasks.tasks_at(known, shown=True))
         return [None if source is None else next(read) for source in sources]
 
-    def _prompt_of(self, row: ListRow) -> str:
-        """The prompt of ``row``'s task (a shelved row's record read: a run's title)."""
+    def _prompt_of(self, row: ListRow) -> str | None:
+        """The prompt of ``row``'s task (a shelved row's record read: a run's title); None
+        when it cannot be read."""
         task = _record(row)
         if task is None and self._task_model is not None:
             source = self._task_model.row_of_key(row.id_key)
             task = None if source is None else self._task_model.task_at(source)
-        return "" if task is None else task.prompt
+        return None if task is None or is_stand_in(task) else task.prompt
 
     def _position_of(self, row: ListRow, number: int | None = None) -> int | None:
         """The tile of ``row`` (at model row ``number``, when known)."""
@@ -604,6 +612,13 @@ class GalleryItems:
             # Straight from the task model: no proxy index made for it.
             return self._task_model.take_text(row.local_id)
         return model.index(number, 0).data(TAKE_ROLE)
+
+
+def _newest(group: _Group) -> float:
+    """Minus the time of the newest video of a run or storyboard section (its order)."""
+    newest = group.order[1]
+    assert isinstance(newest, float | int)
+    return float(newest)
 
 
 def _record(row: ListRow) -> TaskRecord | None:

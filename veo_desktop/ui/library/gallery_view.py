@@ -62,6 +62,7 @@ from veo_desktop.ui.library.gallery_groups import Grouping
 from veo_desktop.ui.library.gallery_items import GalleryItems, is_video
 from veo_desktop.ui.library.gallery_layout import GalleryLayout, Metrics
 from veo_desktop.ui.library.scrub import HoverScrub, ScrubStrips
+from veo_desktop.ui.tasks.shelved import is_stand_in
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -294,11 +295,19 @@ class GalleryView(QAbstractItemView):
     def dataChanged(
         self, top_left: AnyIndex, bottom_right: AnyIndex, roles: Sequence[int] = ()
     ) -> None:
-        if self._dirty:
-            return
         first, last = top_left.row(), bottom_right.row()
-        if last - first >= INCREMENTAL_ROWS:
-            self._invalidate()
+        many = last - first >= INCREMENTAL_ROWS
+        if self._dirty or many:
+            # The tiles are worked out again from the same rows (a take renumbered keeps
+            # its row): the texts made for these go.
+            if many:
+                self.tile_delegate.forget_every_line()
+                self._invalidate()
+            else:
+                for number in range(first, last + 1):
+                    row = self._items.row_at_model_row(number)
+                    if row is not None:
+                        self.tile_delegate.forget_lines(row.local_id)
             return
         items, moved = self._items, False
         for number in range(first, last + 1):
@@ -506,7 +515,9 @@ class GalleryView(QAbstractItemView):
                     continue
                 row, item = items.row_at(position), items.rows[position]
                 take = partial(take_of, model, row, item)
-                lines = tile_lines(task, take, metrics, width, owner=item)
+                # (a stand-in's texts are kept for it: its task's, once read, replace them)
+                owner = task if is_stand_in(task) else item
+                lines = tile_lines(task, take, metrics, width, owner=owner)
                 paint_tile(
                     painter,
                     self._tile_rect(position),

@@ -379,6 +379,8 @@ class TaskTableModel(QAbstractTableModel):
                 self._rows[row] = TaskRow(task)
                 self._shelved -= 1
                 self._track(task, None)
+                # (its record may say more than its facts did: another program changed it)
+                self.dataChanged.emit(self.index(row, 0), self.index(row, _COLUMNS - 1))
 
     # -- order -----------------------------------------------------------------------------
 
