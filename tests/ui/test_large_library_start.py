@@ -339,6 +339,70 @@ def test_remove_keeps_a_file_an_older_task_names_without_reading_every_task(
     assert len(controller.tasks(include_hidden=True)) == loaded
 
 
+def test_removing_hundreds_of_tasks_takes_their_rows_out_together(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """Remove on 500 selected tasks: the list takes the first few out one by one, the rest
+    in one go at the end of that turn of the event loop (one reset, not a renumbering of
+    every row above each), the others' order and the count line as they should be."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    gate.set()
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    listed = [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(700)]
+    chosen, kept = listed[100:600], listed[:100] + listed[600:]
+    panel.select_tasks(chosen)
+    before = panel.model.rowCount()
+    resets: list[int] = []
+    one_by_one: list[int] = []
+    panel.model.modelReset.connect(lambda: resets.append(panel.model.rowCount()))
+    panel.model.rowsRemoved.connect(lambda _parent, first, _last: one_by_one.append(first))
+    panel.task_actions.remove.trigger()
+    qtbot.waitUntil(lambda: isinstance(panel.task_actions.dialog, QMessageBox))
+    box = panel.task_actions.dialog
+    assert isinstance(box, QMessageBox)
+    with qtbot.waitSignal(session.controller.action_done) as said:
+        next(
+            b for b in box.findChildren(QPushButton) if b.objectName() == "confirmRemoveButton"
+        ).click()
+    assert said.args == ["Removed 500 tasks; no files were deleted."]
+    qtbot.waitUntil(lambda: panel.model.rowCount() == before - 500)
+    assert len(one_by_one) == panel_module.REMOVED_ONE_BY_ONE
+    assert resets == [before - 500]
+    shown = [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(200)]
+    assert shown == kept[:200]
+    assert count_text(window).startswith(f"{before - 500:,} of")
+    # (the current task passed on to the row above, as Qt passes on a removed row's)
+    current = panel.current_task()
+    assert current is not None and current.local_id == listed[99]
+    assert not panel.view.selectionModel().selectedRows()
+
+
+def test_a_current_task_removed_among_many_passes_on_to_the_row_above(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """Twenty tasks removed in one turn (as Clean up removes them), the current one among
+    those taken out together: the task above the removed ones becomes current, as Qt makes
+    the row above a removed current row current."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    gate.set()
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    listed = [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(100)]
+    panel.select_tasks([listed[50]])
+    before = panel.model.rowCount()
+    for local_id in listed[40:60]:
+        session.controller.remove(local_id, delete_files=False)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == before - 20)
+    current = panel.current_task()
+    assert current is not None and current.local_id == listed[39]
+    assert [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(80)] == (
+        listed[:40] + listed[60:100]
+    )
+
+
 def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a_recipe(
     make_window: Callable[..., MainWindow],
     sim: Any,

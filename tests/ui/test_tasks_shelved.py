@@ -197,6 +197,10 @@ _changes = st.lists(
 )
 
 
+#: Tasks removed in the end (indexes into the tasks), many at once.
+_gone = st.lists(st.integers(0, 40), max_size=12)
+
+
 def _changed(records: list[TaskRecord], what: str, which: int) -> TaskRecord:
     task = records[which % len(records)]
     if what == "change":
@@ -229,6 +233,7 @@ def _changed(records: list[TaskRecord], what: str, which: int) -> TaskRecord:
     st.booleans(),
     _changes,
     st.sampled_from(list(Grouping)),
+    _gone,
 )
 def test_shelved_rows_show_what_full_rows_show(
     specs: list[dict[str, Any]],
@@ -236,8 +241,9 @@ def test_shelved_rows_show_what_full_rows_show(
     descending: bool,
     changes: list[tuple[str, int]],
     grouping: Grouping,
+    gone: list[int],
 ) -> None:
-    _compare(_records(specs), specs, column, descending, changes, grouping)
+    _compare(_records(specs), specs, column, descending, changes, grouping, gone)
 
 
 @pytest.mark.usefixtures("qapp")
@@ -248,6 +254,7 @@ def test_shelved_rows_show_what_full_rows_show(
     st.booleans(),
     _changes,
     st.sampled_from(list(Grouping)),
+    _gone,
 )
 def test_a_gallery_over_shelved_rows_shows_what_one_over_records_shows(
     specs: list[dict[str, Any]],
@@ -255,10 +262,11 @@ def test_a_gallery_over_shelved_rows_shows_what_one_over_records_shows(
     descending: bool,
     changes: list[tuple[str, int]],
     grouping: Grouping,
+    gone: list[int],
 ) -> None:
     """Videos most of them takes of a few runs, over two days: grouped by day, by run
     (the runs' keys as shelved rows keep them, hashed) and by storyboard alike."""
-    _compare(_records(specs), specs, column, descending, changes, grouping)
+    _compare(_records(specs), specs, column, descending, changes, grouping, gone)
 
 
 def _compare(
@@ -268,9 +276,12 @@ def _compare(
     descending: bool,
     changes: list[tuple[str, int]],
     grouping: Grouping,
+    gone: list[int],
 ) -> None:
     """The list and the gallery over ``records`` every one held, and over them split as
-    the window splits them, show the same for every query and after every change."""
+    the window splits them, show the same for every query and after every change; and
+    after the tasks ``gone`` are removed, one by one from the first and at once from the
+    other (``remove_hidden``, as the window removes many)."""
     with tempfile.TemporaryDirectory() as folder:
         store = TaskStore.open(Path(folder) / "tasks.sqlite3")
         galleries: list[GalleryView] = []
@@ -316,6 +327,13 @@ def _compare(
                     model.upsert(task)
                 assert _seen(views[1]) == _seen(views[0]), (what, which)
                 assert _tiles(galleries[1]) == _tiles(galleries[0]), (what, which)
+            leaving = [records[n % len(records)].evolve(hidden=True) for n in gone]
+            for task in leaving:
+                store.update(task)
+                full.upsert(task)
+            shelved.remove_hidden(leaving)
+            assert _seen(views[1]) == _seen(views[0]), ("removed", gone)
+            assert _tiles(galleries[1]) == _tiles(galleries[0]), ("removed", gone)
             # Moved in place, as worked out from scratch.
             for gallery in galleries:
                 moved = _tiles(gallery)

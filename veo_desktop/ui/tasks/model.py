@@ -360,6 +360,38 @@ class TaskTableModel(QAbstractTableModel):
             row = self._reposition(row)
         self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
 
+    def remove_hidden(self, tasks: Sequence[TaskRecord]) -> None:
+        """Take the rows of ``tasks`` (hidden: removed or dismissed) out at once, in one
+        reset. One at a time (:meth:`upsert`), each removal renumbers every row above it in
+        the index: a Clean up of thousands among 100,000 rows took minutes; this is one pass
+        over the rows."""
+        leaving = {id_key(task.local_id) for task in tasks}
+        gone = [row for row in self._rows if row.id_key in leaving]
+        if not gone:
+            return
+        relink = any(self._places.has_children(row.local_id) for row in gone)
+        folded = set(self._folded)
+        self.beginResetModel()
+        self._rows = [row for row in self._rows if row.id_key not in leaving]
+        for row in gone:
+            local_id = row.local_id
+            self._shown.pop(local_id, None)
+            files = row.task.files if isinstance(row, TaskRow) else ()
+            self._tracker.forget(local_id, files[0] if files else None)
+            self._places.forget(local_id)
+        self._shelved -= sum(1 for row in gone if isinstance(row, ShelvedRow))
+        self._warmed -= {row.local_id for row in gone}
+        if relink:
+            self._set_lineage(self._hot_tasks())
+            self._order.sort(self._rows)
+        self._row_of.rebuild(self._rows)
+        if any(self._takes.may_change(task) for task in tasks):
+            self._takes.rebuild(self._hot_tasks(), self._shelved_rows())
+            self._folded &= self._takes.heads()
+        self.endResetModel()
+        if self._folded != folded:
+            self.folding_changed.emit()
+
     def _warm_sources(self, extend: TaskRecord) -> None:
         """A new extend of a shelved task: that row gets its record (its extends sit under
         it), in place."""

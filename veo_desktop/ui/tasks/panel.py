@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Set
 
 import shiboken6
 from PySide6.QtCore import (
@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QPoint,
     QSize,
     Qt,
+    QTimer,
     Signal,
     Slot,
 )
@@ -47,6 +48,7 @@ from veo_desktop.ui.tasks.clocks import RunningClocks
 from veo_desktop.ui.tasks.columns import (
     FILTER_LABELS,
     FILTER_STATES,
+    LOCAL_ID_ROLE,
     Column,
     StateFilter,
     count_text,
@@ -63,6 +65,9 @@ from veo_desktop.ui.thumbnails import ThumbnailCache
 OLDER_PAGE = 5000
 #: As many as there are: every older task, in one read (a sort by another column).
 EVERY_OLDER = 2**62
+#: Tasks the list takes out one by one in a turn of the event loop; more removed in the same
+#: turn (a Clean up's or a Remove's thousands) are taken out together at its end.
+REMOVED_ONE_BY_ONE = 8
 
 
 class TaskPanel(QWidget):
@@ -238,6 +243,10 @@ class TaskPanel(QWidget):
         self._listing_older = False
         #: Every older task is to be listed (a sort asked while a page was being read).
         self._wants_every = False
+        #: Tasks removed in this turn of the event loop: how many were taken out one by one,
+        #: and those left to take out together at its end (see REMOVED_ONE_BY_ONE).
+        self._removed_this_turn = 0
+        self._leaving: dict[str, TaskRecord] = {}
         #: Every task created at or after this is listed (the older pages read go on below).
         self._listed_from = controller.held_from
         #: The search and filter whose older matches are to be read (see _search_older).
@@ -303,19 +312,36 @@ class TaskPanel(QWidget):
     def _relist(self, shelved: Sequence[ShelvedRow] = ()) -> None:
         """List every task loaded, keeping the selection and where the views are scrolled
         to (older tasks come below: what was in view stays)."""
-        selected = self._selected_ids()
+        before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
+        self._page_cut = False
+
+        def relist() -> None:
+            self.model.set_tasks(self._controller.tasks(include_hidden=True), shelved)
+            if self._unlisted is not None:  # (the newly listed were unlisted: recounted)
+                self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
+            self._offer_more()
+
+        self._reset_keeping_view(relist)
+        self._update_count()
+        self._count_unlisted()
+
+    def _reset_keeping_view(self, reset: Callable[[], None], gone: Set[str] = frozenset()) -> None:
+        """``reset()`` the list (its model reset: every row anew), keeping the selection
+        (but the tasks ``gone``) and where the views are scrolled to."""
+        selected = [local_id for local_id in self._selected_ids() if local_id not in gone]
         current = self._current_id
         if current in selected:
             selected.remove(current)
             selected.insert(0, current)
+        # A current task that goes passes on to the nearest row that stays (as Qt does).
+        after = self._next_staying(gone) if current in gone else None
         scrolled = [view.verticalScrollBar().value() for view in (self.view, self.gallery.view)]
-        before = self.model.rowCount() + (self._cut_rest if self._page_cut else 0)
-        self._page_cut = False
-        self.model.set_tasks(self._controller.tasks(include_hidden=True), shelved)
-        if self._unlisted is not None:  # (the newly listed were unlisted: recounted below)
-            self._unlisted = max(0, self._unlisted - (self.model.rowCount() - before))
-        self._offer_more()
+        reset()
         self.select_tasks(selected)
+        if after is not None and not selected:
+            index = self.proxy.mapFromSource(self.model.index_of(after))
+            flag = QItemSelectionModel.SelectionFlag.NoUpdate
+            self.view.selectionModel().setCurrentIndex(index, flag)
 
         def scroll_back() -> None:
             for view, value in zip((self.view, self.gallery.view), scrolled, strict=True):
@@ -326,8 +352,19 @@ class TaskPanel(QWidget):
         scroll_back()
         if not self.proxy.complete:  # (folded runs: the filter lists the rows in slices)
             self.proxy.filter_finished.connect(scroll_back, Qt.ConnectionType.SingleShotConnection)
-        self._update_count()
-        self._count_unlisted()
+
+    def _next_staying(self, gone: Set[str]) -> str | None:
+        """The task of the nearest row above the current one whose task is not ``gone``
+        (else below it): where Qt puts the current row when it is removed."""
+        current = self.view.currentIndex()
+        if not current.isValid():
+            return None
+        rows = self.proxy.rowCount()
+        for row in [*range(current.row() - 1, -1, -1), *range(current.row() + 1, rows)]:
+            local_id = self.proxy.index(row, 0).data(LOCAL_ID_ROLE)
+            if local_id not in gone:
+                return str(local_id)
+        return None
 
     def _count_unlisted(self) -> None:
         """Count (in a thread) the tasks a large library's list does not hold yet."""
@@ -467,6 +504,15 @@ class TaskPanel(QWidget):
 
     @Slot(object)
     def on_controller_task_changed(self, task: TaskRecord) -> None:
+        if task.hidden and self.model.row_of(task.local_id) is not None:
+            if self._removed_this_turn >= REMOVED_ONE_BY_ONE:
+                self._leaving[task.local_id] = task  # (taken out at the turn's end)
+                return
+            if not self._removed_this_turn:
+                QTimer.singleShot(0, self, self._turn_ended)
+            self._removed_this_turn += 1
+        elif self._leaving:  # (what changed meanwhile comes after the removals)
+            self._take_out_leaving()
         self.model.upsert(task)
         if len(self.view.selectionModel().selectedRows()) > 1:
             self.task_actions.update_selection()
@@ -483,6 +529,24 @@ class TaskPanel(QWidget):
             else:
                 self.task_actions.update(current)
                 self.current_task_changed.emit(current)
+        self.clocks.update()
+        self._update_count()
+
+    def _turn_ended(self) -> None:
+        self._removed_this_turn = 0
+        if self._leaving:
+            self._take_out_leaving()
+
+    def _take_out_leaving(self) -> None:
+        """Take out, in one go, the tasks removed after the first few of a turn."""
+        leaving, self._leaving = self._leaving, {}
+        self._reset_keeping_view(
+            lambda: self.model.remove_hidden(list(leaving.values())), gone=leaving.keys()
+        )
+        if self._current_id in leaving:  # (the selected task was removed)
+            self._set_current(self._index_task(self.view.currentIndex()))
+        if len(self.view.selectionModel().selectedRows()) > 1:
+            self.task_actions.update_selection()
         self.clocks.update()
         self._update_count()
 
