@@ -192,6 +192,30 @@ def test_a_hundred_thousand_shelved_tasks_scroll_like_ten(qtbot: Any, tmp_path: 
     large.store.close()
 
 
+def test_removing_thousands_of_a_hundred_thousand_rows_at_once(qtbot: Any, tmp_path: Path) -> None:
+    """A Clean up of every failed task among 100,000 listed (most rows shelved): the rows
+    taken out one at a time (each renumbers the rows above it), timed on a sample, against
+    all of them at once (``remove_hidden``: one pass and one reset), each with a repaint."""
+    large = ShelvedBench(100_000, qtbot, tmp_path)
+    large.load()
+    failed = [t.evolve(hidden=True) for t in large.tasks if t.state == TaskState.FAILED]
+    sample, rest = failed[:200], failed[200:]
+
+    def one_by_one() -> None:
+        for task in sample:
+            large.model.upsert(task)
+        large.view.viewport().repaint()
+
+    each = timed(one_by_one) / len(sample)
+    together = timed(lambda: (large.model.remove_hidden(rest), large.view.viewport().repaint()))
+    print(f"\n\nremoving {len(rest):,} failed tasks of {100_000:,} listed (the rest shelved)")
+    print(f"{'one by one (each, + repaint)':36} {each * 1000:10.2f} ms")
+    print(f"{'one by one, all of them (estimated)':36} {each * len(rest):10.2f} s")
+    print(f"{'all at once (+ repaint)':36} {together * 1000:10.2f} ms")
+    print(f"{'ratio':36} {each * len(rest) / together:10.0f}x")
+    large.store.close()
+
+
 def test_ten_thousand_tasks_scroll_like_ten(qtbot: Any) -> None:
     small = Bench(10, qtbot)
     large = Bench(10_000, qtbot)
