@@ -403,6 +403,88 @@ def test_a_current_task_removed_among_many_passes_on_to_the_row_above(
     )
 
 
+def finished_only(qtbot: Any, window: MainWindow, library: Library) -> list[str]:
+    """The session started, every older task read, the list filtered to finished tasks
+    (its rows then come in slices after each reset): the first 800 rows' tasks."""
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    panel.set_state_filter(StateFilter.FINISHED)
+    qtbot.waitUntil(lambda: panel.proxy.complete and not panel._searching_older)
+    qtbot.waitUntil(lambda: panel.proxy.rowCount() > 800 and panel.proxy.complete)
+    return [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(800)]
+
+
+def test_with_a_filter_set_removing_many_keeps_the_selection_and_passes_the_current_on(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """With a filter set, the rows come back in slices after the reset that takes many
+    removed tasks out: the selection (far down the list) and the current row come back
+    once they are there."""
+    library, window = large
+    gate.set()
+    listed = finished_only(qtbot, window, library)
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    panel.select_tasks([listed[500]])
+    before = panel.model.rowCount()
+    for local_id in listed[490:510]:
+        session.controller.remove(local_id, delete_files=False)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == before - 20 and panel.proxy.complete)
+    current = panel.current_task()
+    assert current is not None and current.local_id == listed[489]
+    panel.select_tasks([listed[600], listed[700], listed[100]])
+    for local_id in listed[300:320]:
+        session.controller.remove(local_id, delete_files=False)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == before - 40 and panel.proxy.complete)
+    assert sorted(panel._selected_ids()) == sorted([listed[100], listed[600], listed[700]])
+    current = panel.current_task()
+    assert current is not None and current.local_id == listed[600]
+
+
+def test_removals_among_other_changes_are_taken_out_in_one_go(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """A hundred listed tasks removed in one turn, each followed by the removal of a task
+    the list does not hold (as Clean up removes older ones): one reset, not one a change."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    gate.set()
+    panel, session = window.task_panel, window.session
+    assert panel is not None and session is not None
+    listed = [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(100)]
+    unlisted = [r for r in library.old[1:200] if panel.model.row_of(r.local_id) is None]
+    assert len(unlisted) >= 100
+    resets: list[int] = []
+    panel.model.modelReset.connect(lambda: resets.append(1))
+    before = panel.model.rowCount()
+    for local_id, other in zip(listed, unlisted, strict=False):
+        session.controller.remove(local_id, delete_files=False)
+        session.controller.remove(other.local_id, delete_files=False)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == before - 100)
+    assert resets == [1]
+
+
+def test_selecting_many_tasks_is_one_change_of_the_selection(
+    large: tuple[Library, MainWindow], qtbot: Any, gate: threading.Event
+) -> None:
+    """Hundreds of tasks selected at once (Compare, a selection kept across a reset) change
+    the selection once: one by one, each change had every selected row counted again."""
+    library, window = large
+    started_on_the_newest(qtbot, window, library)
+    panel = window.task_panel
+    assert panel is not None
+    listed = [panel.proxy.index(row, 0).data(LOCAL_ID_ROLE) for row in range(700)]
+    changes: list[int] = []
+    panel.view.selectionModel().selectionChanged.connect(lambda *_: changes.append(1))
+    chosen = listed[600:650] + listed[10:300:2] + listed[400:500]
+    panel.select_tasks(chosen)
+    assert len(changes) == 1
+    assert sorted(panel._selected_ids()) == sorted(chosen)
+    current = panel.current_task()
+    assert current is not None and current.local_id == listed[600]
+
+
 def test_a_dropped_video_restores_its_settings_reading_every_task_only_without_a_recipe(
     make_window: Callable[..., MainWindow],
     sim: Any,

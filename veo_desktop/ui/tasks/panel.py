@@ -337,21 +337,21 @@ class TaskPanel(QWidget):
         after = self._next_staying(gone) if current in gone else None
         scrolled = [view.verticalScrollBar().value() for view in (self.view, self.gallery.view)]
         reset()
-        self.select_tasks(selected)
-        if after is not None and not selected:
-            index = self.proxy.mapFromSource(self.model.index_of(after))
-            flag = QItemSelectionModel.SelectionFlag.NoUpdate
-            self.view.selectionModel().setCurrentIndex(index, flag)
 
-        def scroll_back() -> None:
+        def put_back() -> None:
+            self.select_tasks(selected)
+            if after is not None and not selected:
+                index = self.proxy.mapFromSource(self.model.index_of(after))
+                flag = QItemSelectionModel.SelectionFlag.NoUpdate
+                self.view.selectionModel().setCurrentIndex(index, flag)
             for view, value in zip((self.view, self.gallery.view), scrolled, strict=True):
                 if view.isVisible():
                     view.doItemsLayout()  # (the scroll bar's range follows the rows now)
                 view.verticalScrollBar().setValue(value)
 
-        scroll_back()
-        if not self.proxy.complete:  # (folded runs: the filter lists the rows in slices)
-            self.proxy.filter_finished.connect(scroll_back, Qt.ConnectionType.SingleShotConnection)
+        put_back()
+        if not self.proxy.complete:  # (a filter, folded runs: the rows come in slices)
+            self.proxy.filter_finished.connect(put_back, Qt.ConnectionType.SingleShotConnection)
 
     def _next_staying(self, gone: Set[str]) -> str | None:
         """The task of the nearest row above the current one whose task is not ``gone``
@@ -414,12 +414,15 @@ class TaskPanel(QWidget):
         async def more() -> None:
             try:
                 shelved, whole = await self._controller.read_older(before, count, shelve)
-            finally:
-                self._listing_older = False
-                if shiboken6.isValid(self):
-                    self._update_count()
-            if not shiboken6.isValid(self) or self._listed_all or before != self._listed_from:
-                return  # (closed, listed whole, or a page listed meanwhile)
+            except BaseException:
+                if self._ended_reading_older() and self._wants_every and count != EVERY_OLDER:
+                    # (a sort waits for every task: asked for even so; it says why it fails)
+                    QTimer.singleShot(0, self, self._list_every_task)
+                raise
+            if not self._ended_reading_older():
+                return
+            if self._listed_all or before != self._listed_from:
+                return  # (listed whole, or a page listed meanwhile)
             times = [row.created_at for row in shelved] + [task.created_at for task in whole]
             self._listed_from = min(times, default=-math.inf)
             self._listed_all = len(times) < count
@@ -432,25 +435,40 @@ class TaskPanel(QWidget):
 
         self._controller.run(more(), name=name)
 
+    def _ended_reading_older(self) -> bool:
+        """A read of older tasks ended: the count line says so; whether the panel is still
+        there."""
+        self._listing_older = False
+        if not shiboken6.isValid(self):
+            return False
+        self._update_count()
+        return True
+
     def select_tasks(self, local_ids: list[str]) -> None:
-        """Select these tasks (the first becomes current); for Compare."""
+        """Select these tasks (the first becomes current); for Compare, and to keep a
+        selection across a reset. In one change of the selection, whatever their number
+        (one by one, each would have every selected row counted again)."""
         self.fill_rest()
-        selection = self.view.selectionModel()
-        first = True
+        rows = []
         for local_id in local_ids:
             index = self.proxy.mapFromSource(self.model.index_of(local_id))
-            if not index.isValid():
+            if index.isValid():
+                rows.append(index.row())
+        if not rows:
+            return
+        ranges = QItemSelection()
+        ordered = sorted(set(rows))
+        start = previous = ordered[0]
+        for row in [*ordered[1:], -1]:
+            if row == previous + 1:
+                previous = row
                 continue
-            flags = QItemSelectionModel.SelectionFlag.Rows | (
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                if first
-                else QItemSelectionModel.SelectionFlag.Select
-            )
-            if first:
-                selection.setCurrentIndex(index, flags)
-                first = False
-            else:
-                selection.select(index, flags)
+            ranges.select(self.proxy.index(start, 0), self.proxy.index(previous, 0))
+            start = previous = row
+        selection = self.view.selectionModel()
+        flag = QItemSelectionModel.SelectionFlag
+        selection.setCurrentIndex(self.proxy.index(rows[0], 0), flag.NoUpdate)
+        selection.select(ranges, flag.ClearAndSelect | flag.Rows)
 
     def add_notice(self, widget: QWidget) -> None:
         """Show ``widget`` above the list (it removes itself by being deleted or hidden)."""
@@ -511,8 +529,8 @@ class TaskPanel(QWidget):
             if not self._removed_this_turn:
                 QTimer.singleShot(0, self, self._turn_ended)
             self._removed_this_turn += 1
-        elif self._leaving:  # (what changed meanwhile comes after the removals)
-            self._take_out_leaving()
+        elif self._leaving.pop(task.local_id, None) is not None:
+            pass  # (changed again after it was removed: its row, still there, is updated)
         self.model.upsert(task)
         if len(self.view.selectionModel().selectedRows()) > 1:
             self.task_actions.update_selection()
@@ -543,8 +561,11 @@ class TaskPanel(QWidget):
         self._reset_keeping_view(
             lambda: self.model.remove_hidden(list(leaving.values())), gone=leaving.keys()
         )
-        if self._current_id in leaving:  # (the selected task was removed)
+        current = self.current_task()
+        if current is None:  # (the selected task was removed)
             self._set_current(self._index_task(self.view.currentIndex()))
+        else:  # (an extend of it may have gone: its window moves)
+            self.task_actions.update(current)
         if len(self.view.selectionModel().selectedRows()) > 1:
             self.task_actions.update_selection()
         self.clocks.update()
@@ -585,7 +606,9 @@ class TaskPanel(QWidget):
         task (its top would be the top of the tasks read so far): the older ones are read,
         as shelved rows, then listed."""
         newest_first = column == Column.CREATED and order == Qt.SortOrder.DescendingOrder
-        if not newest_first and not self._listed_all:
+        if newest_first:
+            self._wants_every = False  # (sorted back before every task was read: pages do)
+        elif not self._listed_all:
             self._list_every_task()
 
     def _search_older(self, query: LibraryQuery, choice: StateFilter) -> None:
