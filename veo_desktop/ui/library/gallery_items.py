@@ -48,6 +48,7 @@ from veo_desktop.ui.library.gallery_groups import (
     run_title,
     run_when,
 )
+from veo_desktop.ui.library.selection import row_ranges
 from veo_desktop.ui.tasks.cells import TaskRow
 from veo_desktop.ui.tasks.columns import TAKE_ROLE, TASK_ROLE
 from veo_desktop.ui.tasks.model import TaskTableModel
@@ -596,14 +597,7 @@ class GalleryItems:
 
     def selection(self, model: QAbstractItemModel, positions: Iterable[int]) -> QItemSelection:
         """The model rows at ``positions`` as few ranges (consecutive rows merged)."""
-        selection = QItemSelection()
-        rows = sorted(row for row in self.rows_at(positions) if row >= 0)
-        start = 0
-        for n in range(1, len(rows) + 1):
-            if n == len(rows) or rows[n] != rows[n - 1] + 1:
-                selection.select(model.index(rows[start], 0), model.index(rows[n - 1], 0))
-                start = n
-        return selection
+        return row_ranges(model, self.rows_at(positions))
 
     def take_of(self, model: QAbstractItemModel, number: int, row: ListRow) -> object:
         """The take text of ``row`` at model row ``number`` ("Take 2/4 \u00b7 seed 17"; ""

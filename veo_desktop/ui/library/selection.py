@@ -1,10 +1,11 @@
 """Which selected tasks to select again after the task list was filtered anew (a filter
-change resets the list, and a reset forgets the selection)."""
+change resets the list, and a reset forgets the selection), and many rows as one selection."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from PySide6.QtCore import QAbstractItemModel, QItemSelection
 from PySide6.QtWidgets import QAbstractItemView
 
 from veo_desktop.ui.tasks.columns import LOCAL_ID_ROLE
@@ -38,3 +39,16 @@ def refilter_keeping(
 
 def _shown(proxy: TaskFilterProxy, model: TaskTableModel, local_id: str) -> bool:
     return proxy.mapFromSource(model.index_of(local_id)).isValid()
+
+
+def row_ranges(model: QAbstractItemModel, rows: Iterable[int]) -> QItemSelection:
+    """The rows ``rows`` of ``model`` (negative ones left out) as few ranges, consecutive
+    rows merged: thousands of rows selected in one change of the selection."""
+    selection = QItemSelection()
+    ordered = sorted({row for row in rows if row >= 0})
+    start = 0
+    for n in range(1, len(ordered) + 1):
+        if n == len(ordered) or ordered[n] != ordered[n - 1] + 1:
+            selection.select(model.index(ordered[start], 0), model.index(ordered[n - 1], 0))
+            start = n
+    return selection

@@ -41,7 +41,7 @@ from veo_desktop.ui import style
 from veo_desktop.ui.controller import EngineController
 from veo_desktop.ui.library.gallery import Gallery, LibraryViews
 from veo_desktop.ui.library.search_bar import SearchBar
-from veo_desktop.ui.library.selection import refilter_keeping
+from veo_desktop.ui.library.selection import refilter_keeping, row_ranges
 from veo_desktop.ui.library.tag_editor import open_label_editor
 from veo_desktop.ui.tasks.actions import TaskActions
 from veo_desktop.ui.tasks.clocks import RunningClocks
@@ -456,19 +456,10 @@ class TaskPanel(QWidget):
                 rows.append(index.row())
         if not rows:
             return
-        ranges = QItemSelection()
-        ordered = sorted(set(rows))
-        start = previous = ordered[0]
-        for row in [*ordered[1:], -1]:
-            if row == previous + 1:
-                previous = row
-                continue
-            ranges.select(self.proxy.index(start, 0), self.proxy.index(previous, 0))
-            start = previous = row
         selection = self.view.selectionModel()
         flag = QItemSelectionModel.SelectionFlag
         selection.setCurrentIndex(self.proxy.index(rows[0], 0), flag.NoUpdate)
-        selection.select(ranges, flag.ClearAndSelect | flag.Rows)
+        selection.select(row_ranges(self.proxy, rows), flag.ClearAndSelect | flag.Rows)
 
     def add_notice(self, widget: QWidget) -> None:
         """Show ``widget`` above the list (it removes itself by being deleted or hidden)."""
