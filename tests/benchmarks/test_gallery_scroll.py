@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QMenu
 
 from tests.benchmarks.test_tasklist_scroll import records, timed
 from tests.fixtures.mp4 import encoded_clip
+from tests.ui.tasks_support import read_shelved_from, shelve_all_but
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
@@ -30,7 +31,6 @@ from veo_desktop.ui.library.gallery import Gallery
 from veo_desktop.ui.library.gallery_groups import Grouping
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
-from veo_desktop.ui.tasks.shelved import ShelvedRow
 from veo_desktop.ui.tasks.view import TaskView
 from veo_desktop.ui.thumbnails import ThumbnailCache
 
@@ -99,14 +99,8 @@ def shelve_most(model: TaskTableModel, tasks: list[TaskRecord], folder: Path) ->
     with store.transaction():
         for task in tasks:
             store.insert(task, durable=False)
-    model.set_reader(
-        peek=store.get,
-        peek_many=lambda ids: {t.local_id: t for t in store.load_among(ids)},
-        get=store.get,
-        find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
-    )
-    shelved = [ShelvedRow.of(task) for task in tasks[:-1000]]
-    model.set_tasks(tasks[-1000:], [row for row in shelved if row is not None])
+    read_shelved_from(model, store)
+    shelve_all_but(model, tasks, 1000)
     assert model.shelved_count > COUNT * 0.9
     return store
 

@@ -22,7 +22,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtTest import QTest
 
-from tests.ui.tasks_support import make_record
+from tests.ui.tasks_support import make_record, read_shelved_from, shelve_all_but
 from veo_desktop.records.library import Labels, LibraryQuery, parse_query
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
@@ -32,7 +32,6 @@ from veo_desktop.ui.library.search_bar import SearchBar
 from veo_desktop.ui.tasks.columns import StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
-from veo_desktop.ui.tasks.shelved import ShelvedRow
 from veo_desktop.ui.tasks.view import TaskView
 
 pytestmark = pytest.mark.benchmark
@@ -137,14 +136,8 @@ def test_each_keystroke_and_filter_change_at_100k_tasks(
     # The window's parts: model, proxy, view and the search bar, wired as the panel is.
     model = TaskTableModel()
     if rows == "shelved":
-        model.set_reader(
-            peek=store.get,
-            peek_many=lambda ids: {t.local_id: t for t in store.load_among(ids)},
-            get=store.get,
-            find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
-        )
-        shelved = [ShelvedRow.of(t) for t in tasks[:-1000]]
-        model.set_tasks(tasks[-1000:], [row for row in shelved if row is not None])
+        read_shelved_from(model, store)
+        shelve_all_but(model, tasks, 1000)
         assert model.shelved_count == COUNT - 1000
     else:
         model.set_tasks(tasks)

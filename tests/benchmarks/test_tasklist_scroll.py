@@ -15,14 +15,13 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, Qt
 
-from tests.ui.tasks_support import make_record
+from tests.ui.tasks_support import make_record, read_shelved_from, shelve_all_but
 from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.tasks.columns import StateFilter
 from veo_desktop.ui.tasks.model import TaskTableModel
 from veo_desktop.ui.tasks.proxy import TaskFilterProxy
-from veo_desktop.ui.tasks.shelved import ShelvedRow
 from veo_desktop.ui.tasks.view import TaskView
 
 pytestmark = pytest.mark.benchmark
@@ -153,17 +152,11 @@ class ShelvedBench(Bench):
         with self.store.transaction():
             for task in self.tasks:
                 self.store.insert(task, durable=False)
-        self.model.set_reader(
-            peek=self.store.get,
-            peek_many=lambda ids: {t.local_id: t for t in self.store.load_among(ids)},
-            get=self.store.get,
-            find_id=lambda ref: getattr(self.store.find_by_apixo_id(ref), "local_id", None),
-        )
+        read_shelved_from(self.model, self.store)
 
     def load(self) -> float:
         def run() -> None:
-            shelved = [ShelvedRow.of(t) for t in self.tasks[:-1000]]
-            self.model.set_tasks(self.tasks[-1000:], [r for r in shelved if r is not None])
+            shelve_all_but(self.model, self.tasks, 1000)
             self.view.viewport().repaint()
 
         return timed(run)

@@ -26,6 +26,8 @@ from veo_desktop.records.lifecycle import TaskState
 from veo_desktop.records.task import StateChange, TaskRecord
 from veo_desktop.storage.store import TaskStore
 from veo_desktop.ui.controller import EngineController
+from veo_desktop.ui.tasks.model import TaskTableModel
+from veo_desktop.ui.tasks.shelved import ShelvedRow
 
 SIM_KEY = "test-key-123"
 
@@ -142,3 +144,21 @@ def make_record(
         history=(StateChange(created, state),),
     )
     return record.evolve(**changes) if changes else record
+
+
+def read_shelved_from(model: TaskTableModel, store: TaskStore) -> None:
+    """Have ``model`` read its shelved rows' records from ``store`` as the window's list
+    reads them from its book (one, many in one query, an extend's source, by APIXO's id)."""
+    model.set_reader(
+        peek=store.get,
+        peek_many=lambda ids: {task.local_id: task for task in store.load_among(ids)},
+        get=store.get,
+        find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
+    )
+
+
+def shelve_all_but(model: TaskTableModel, tasks: list[TaskRecord], held: int = 1000) -> None:
+    """List ``tasks`` (oldest first) as a large library scrolled to its end lists them:
+    the newest ``held`` records held, the rest shelved."""
+    shelved = [ShelvedRow.of(task) for task in tasks[:-held]]
+    model.set_tasks(tasks[-held:], [row for row in shelved if row is not None])

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PySide6.QtCore import Qt
 
-from tests.ui.tasks_support import make_record
+from tests.ui.tasks_support import make_record, read_shelved_from
 from veo_desktop.api.models import ExtendRequest, Model
 from veo_desktop.records.library import Labels, LibraryQuery
 from veo_desktop.records.lifecycle import TaskState
@@ -132,12 +132,7 @@ def _records(specs: list[dict[str, Any]]) -> list[TaskRecord]:
 
 def _model(store: TaskStore) -> TaskTableModel:
     model = TaskTableModel(clock=lambda: NOW)
-    model.set_reader(
-        peek=store.get,
-        peek_many=lambda ids: {r.local_id: r for r in store.load_among(ids)},
-        get=store.get,
-        find_id=lambda ref: getattr(store.find_by_apixo_id(ref), "local_id", None),
-    )
+    read_shelved_from(model, store)
     return model
 
 
