@@ -511,7 +511,7 @@ class GalleryView(QAbstractItemView):
             paint_header(painter, header, items.section(section), self)
             for position in positions:
                 task = next(tasks)
-                if task is None:  # (its row went meanwhile: the view is laid out again)
+                if task is None:  # (its row has gone: the model's removal moves the tiles)
                     continue
                 row, item = items.row_at(position), items.rows[position]
                 take = partial(take_of, model, row, item)

@@ -374,13 +374,7 @@ class TaskTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._rows = [row for row in self._rows if row.id_key not in leaving]
         for row in gone:
-            local_id = row.local_id
-            self._shown.pop(local_id, None)
-            files = row.task.files if isinstance(row, TaskRow) else ()
-            self._tracker.forget(local_id, files[0] if files else None)
-            self._places.forget(local_id)
-        self._shelved -= sum(1 for row in gone if isinstance(row, ShelvedRow))
-        self._warmed -= {row.local_id for row in gone}
+            self._forget_row(row)
         if relink:
             self._set_lineage(self._hot_tasks())
             self._order.sort(self._rows)
@@ -593,8 +587,16 @@ class TaskTableModel(QAbstractTableModel):
     def _remove_row(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
         removed = self._rows.pop(row)
+        self._row_of.removed(self._rows, row, removed.local_id)
+        self._forget_row(removed)
+        self.endRemoveRows()
+
+    def _forget_row(self, removed: ListRow) -> None:
+        """What the model keeps about a row taken out (its record read to be shown, its
+        clock and video, its place among extends, its count if shelved)."""
         local_id = removed.local_id
-        self._row_of.removed(self._rows, row, local_id)
+        self._shown.pop(local_id, None)
+        self._warmed.discard(local_id)
         video = None
         if isinstance(removed, ShelvedRow):
             self._shelved -= 1
@@ -602,7 +604,6 @@ class TaskTableModel(QAbstractTableModel):
             video = removed.task.files[0]
         self._tracker.forget(local_id, video)
         self._places.forget(local_id)
-        self.endRemoveRows()
 
     @Slot(str)
     def on_thumbnails_thumbnail_ready(self, video: str) -> None:
